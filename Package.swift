@@ -1,0 +1,28 @@
+// swift-tools-version:6.0
+// dtrace(1) for Linux, in Swift. See docs/ARCHITECTURE.md for the module map.
+import PackageDescription
+
+let package = Package(
+    name: "dtrace",
+    products: [
+        .executable(name: "dtrace", targets: ["dtrace"]),
+    ],
+    targets: [
+        .target(name: "CLinux"),
+        .target(name: "DTraceSystem", dependencies: ["CLinux"]),
+        .target(name: "DTraceIR"),
+        .target(name: "DTraceLanguage", dependencies: ["DTraceIR"]),
+        .target(name: "DTraceRuntime", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem"]),
+        .target(name: "DTraceCLI", dependencies: ["DTraceRuntime", "DTraceLanguage", "DTraceIR", "DTraceSystem"]),
+        .executableTarget(name: "dtrace", dependencies: ["DTraceCLI"]),
+        .testTarget(name: "DTraceLanguageTests", dependencies: ["DTraceLanguage", "DTraceIR"]),
+        .testTarget(name: "DTraceIRTests", dependencies: ["DTraceIR"]),
+        .testTarget(name: "DTraceRuntimeTests", dependencies: ["DTraceRuntime", "DTraceLanguage", "DTraceIR"]),
+        .testTarget(
+            name: "DTraceCLITests",
+            dependencies: ["DTraceCLI", "dtrace"],
+            resources: [.copy("Conformance")]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+public enum DTraceCommand { public static func main() {} }

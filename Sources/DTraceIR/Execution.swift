@@ -1,0 +1,389 @@
+// DTraceIR/Execution: the instruction loop of the interpreter and the runtime helpers.
+// A clause runs to its end, to `returnFromClause` (predicate false) or to a Fault.
+
+public enum ClauseOutcome: Equatable { case completed, predicateFalse }
+
+public struct Interpreter {
+    public init() {}
+
+    /// Runs one clause's function for one firing. Labels are resolved once per call;
+    /// because branches only go forward, the loop visits each instruction at most once.
+    public func run(_ function: IRFunction, epid: Int, machine: Machine, environment: InterpreterEnvironment) throws(Fault) -> ClauseOutcome {
+        var registers = [Int64](repeating: 0, count: max(function.registerCount, 1))
+        var labels: [Label: Int] = [:]
+        for (index, instruction) in function.instructions.enumerated() {
+            if case .label(let label) = instruction { labels[label] = index }
+        }
+        var pc = 0
+        let instructions = function.instructions
+        do {
+            while pc < instructions.count {
+                let instruction = instructions[pc]
+                pc += 1
+                switch instruction {
+                case .constant(let dst, let value): registers[dst.index] = value
+                case .move(let dst, let src): registers[dst.index] = registers[src.index]
+                case .arithmetic(let op, let dst, let lhs, let rhs):
+                    registers[dst.index] = try Self.arithmetic(op, registers[lhs.index], registers[rhs.index])
+                case .compare(let op, let dst, let lhs, let rhs):
+                    registers[dst.index] = Self.compare(op, registers[lhs.index], registers[rhs.index]) ? 1 : 0
+                case .unary(let op, let dst, let src):
+                    registers[dst.index] = Self.unary(op, registers[src.index])
+                case .extend(let dst, let src, let bits, let signed):
+                    registers[dst.index] = Self.extend(registers[src.index], bits: bits, signed: signed)
+                case .address(let dst, let space, let offset):
+                    let region: Int64
+                    switch space {
+                    case .scratch: region = MemoryRegion.scratch
+                    case .global: region = MemoryRegion.global
+                    case .constant: region = MemoryRegion.constant
+                    case .mapValue, .tracee: region = MemoryRegion.zero
+                    }
+                    registers[dst.index] = MemoryRegion.base(region) + Int64(offset)
+                case .load(let dst, let base, let offset, let width, let space):
+                    let address = registers[base.index] &+ Int64(offset)
+                    if space == .tracee {
+                        guard let bytes = environment.readTracee(address: address, size: width) else {
+                            throw Fault(kind: .badAddress, address: address)
+                        }
+                        var value: UInt64 = 0
+                        for byte in bytes.reversed() { value = value << 8 | UInt64(byte) }
+                        registers[dst.index] = Int64(bitPattern: value)
+                    } else {
+                        registers[dst.index] = try machine.load(address, width: width)
+                    }
+                case .store(let base, let offset, let value, let width, _):
+                    try machine.store(registers[base.index] &+ Int64(offset), width: width, value: registers[value.index])
+                case .jump(let label): pc = labels[label] ?? instructions.count
+                case .branchIfZero(let register, let label):
+                    if registers[register.index] == 0 { pc = labels[label] ?? instructions.count }
+                case .branchIfNotZero(let register, let label):
+                    if registers[register.index] != 0 { pc = labels[label] ?? instructions.count }
+                case .label: break
+                case .call(let helper, let result, let arguments):
+                    let values = arguments.map { registers[$0.index] }
+                    let value = try callHelper(helper, values, epid: epid, machine: machine, environment: environment)
+                    if let result { registers[result.index] = value }
+                case .checkNonZero(let register, let kind):
+                    if registers[register.index] == 0 { throw Fault(kind: kind) }
+                case .checkBounds(let index, let limit, let address):
+                    if UInt64(bitPattern: registers[index.index]) >= UInt64(limit) {
+                        throw Fault(kind: .badAddress, address: registers[address.index])
+                    }
+                case .returnFromClause:
+                    return .predicateFalse
+                }
+            }
+        } catch let error as Fault {
+            var fault = error
+            fault.instruction = pc - 1
+            fault.action = pc - 1 < function.actionOfInstruction.count ? function.actionOfInstruction[pc - 1] : 0
+            throw fault
+        } catch {
+            throw Fault(kind: .illegalOperation, instruction: pc - 1)
+        }
+        return .completed
+    }
+
+    static func arithmetic(_ op: ArithmeticOperator, _ a: Int64, _ b: Int64) throws(Fault) -> Int64 {
+        switch op {
+        case .add: return a &+ b
+        case .subtract: return a &- b
+        case .multiply: return a &* b
+        case .signedDivide:
+            if b == 0 { throw Fault(kind: .divideByZero) }
+            if a == .min && b == -1 { return .min }
+            return a / b
+        case .unsignedDivide:
+            if b == 0 { throw Fault(kind: .divideByZero) }
+            return Int64(bitPattern: UInt64(bitPattern: a) / UInt64(bitPattern: b))
+        case .signedRemainder:
+            if b == 0 { throw Fault(kind: .divideByZero) }
+            if b == -1 { return 0 }
+            return a % b
+        case .unsignedRemainder:
+            if b == 0 { throw Fault(kind: .divideByZero) }
+            return Int64(bitPattern: UInt64(bitPattern: a) % UInt64(bitPattern: b))
+        case .and: return a & b
+        case .or: return a | b
+        case .xor: return a ^ b
+        case .shiftLeft: return a << (b & 63)
+        case .logicalShiftRight: return Int64(bitPattern: UInt64(bitPattern: a) >> UInt64(b & 63))
+        case .arithmeticShiftRight: return a >> (b & 63)
+        }
+    }
+
+    static func compare(_ op: ComparisonOperator, _ a: Int64, _ b: Int64) -> Bool {
+        let ua = UInt64(bitPattern: a), ub = UInt64(bitPattern: b)
+        switch op {
+        case .equal: return a == b
+        case .notEqual: return a != b
+        case .signedLess: return a < b
+        case .signedLessOrEqual: return a <= b
+        case .signedGreater: return a > b
+        case .signedGreaterOrEqual: return a >= b
+        case .unsignedLess: return ua < ub
+        case .unsignedLessOrEqual: return ua <= ub
+        case .unsignedGreater: return ua > ub
+        case .unsignedGreaterOrEqual: return ua >= ub
+        }
+    }
+
+    static func unary(_ op: UnaryOperator, _ a: Int64) -> Int64 {
+        switch op {
+        case .negate: return 0 &- a
+        case .bitwiseNot: return ~a
+        case .logicalNot: return a == 0 ? 1 : 0
+        case .byteSwap16: return Int64(UInt16(truncatingIfNeeded: a).byteSwapped)
+        case .byteSwap32: return Int64(UInt32(truncatingIfNeeded: a).byteSwapped)
+        case .byteSwap64: return Int64(bitPattern: UInt64(bitPattern: a).byteSwapped)
+        }
+    }
+
+    public static func extend(_ value: Int64, bits: Int, signed: Bool) -> Int64 {
+        guard bits < 64 else { return value }
+        let shift = Int64(64 - bits)
+        if signed { return (value << shift) >> shift }
+        return Int64(bitPattern: (UInt64(bitPattern: value) << UInt64(shift)) >> UInt64(shift))
+    }
+
+    // MARK: helpers
+
+    func callHelper(_ helper: Helper, _ a: [Int64], epid: Int, machine: Machine, environment: InterpreterEnvironment) throws(Fault) -> Int64 {
+        func string(_ i: Int) throws(Fault) -> [UInt8] { try machine.readString(at: a[i]) }
+        func result(_ bytes: [UInt8]) throws(Fault) -> Int64 { try machine.writeString(bytes, at: a[0]); return a[0] }
+        switch helper {
+        case .readBuiltin(let variable):
+            if variable.isString { return try result(environment.builtinString(variable)) }
+            return environment.builtinValue(variable)
+        case .readArgument: return environment.argument(a[0])
+        case .stringLength: return Int64(try string(0).count)
+        case .stringCompare:
+            let lhs = try string(0), rhs = try string(1)
+            for (x, y) in zip(lhs, rhs) where x != y { return x < y ? -1 : 1 }
+            return lhs.count == rhs.count ? 0 : (lhs.count < rhs.count ? -1 : 1)
+        case .stringCopy: return try result(try string(1))
+        case .stringJoin: return try result(try string(1) + string(2))
+        case .substring(let hasLength):
+            let s = try string(1)
+            var start = a[2]
+            let count = Int64(s.count)
+            if start < 0 { start += count; if start < 0 { start = 0 } }
+            if start > count { return try result([]) }
+            var length = hasLength ? a[3] : count - start
+            if length < 0 { length = max(0, count - start + length) }
+            let end = min(count, start + length)
+            return try result(Array(s[Int(start)..<Int(max(start, end))]))
+        case .stringIndex(let reverse, let hasStart):
+            let s = try string(0), t = try string(1)
+            return Self.find(t, in: s, reverse: reverse, start: hasStart ? a[2] : nil)
+        case .stringFindCharacter(let reverse):
+            let s = try string(1)
+            let c = UInt8(truncatingIfNeeded: a[2])
+            guard let position = reverse ? s.lastIndex(of: c) : s.firstIndex(of: c) else { return 0 }
+            return try result(Array(s[position...]))
+        case .stringFindString:
+            let s = try string(1), t = try string(2)
+            let position = Self.find(t, in: s, reverse: false, start: nil)
+            if position < 0 { return 0 }
+            return try result(Array(s[Int(position)...]))
+        case .stringTokenize:
+            if a[1] != 0 { machine.tokenizerState = try string(1); machine.tokenizerPosition = 0 }
+            let delimiters = Set(try string(2))
+            let bytes = machine.tokenizerState
+            var position = machine.tokenizerPosition
+            while position < bytes.count, delimiters.contains(bytes[position]) { position += 1 }
+            if position >= bytes.count { machine.tokenizerPosition = position; return 0 }
+            var end = position
+            while end < bytes.count, !delimiters.contains(bytes[end]) { end += 1 }
+            machine.tokenizerPosition = min(bytes.count, end + 1)
+            return try result(Array(bytes[position..<end]))
+        case .basename: return try result(PathText.basename(try string(1)))
+        case .dirname: return try result(PathText.dirname(try string(1)))
+        case .cleanpath: return try result(PathText.cleanpath(try string(1)))
+        case .integerToString(let hasBase):
+            let base = hasBase ? a[2] : 10
+            guard base >= 2 && base <= 36 else { throw Fault(kind: .illegalOperation) }
+            return try result(Array(Self.integerText(a[1], base: base).utf8))
+        case .changeCase(let upper):
+            return try result(try string(1).map { c in
+                if upper, c >= 0x61, c <= 0x7a { return c - 32 }
+                if !upper, c >= 0x41, c <= 0x5a { return c + 32 }
+                return c
+            })
+        case .internetAddress4:
+            let bytes = try machine.readBytes(at: a[1], count: 4)
+            return try result(Array(bytes.map { String($0) }.joined(separator: ".").utf8))
+        case .internetAddress6:
+            return try result(Array(InternetText.ipv6(try machine.readBytes(at: a[1], count: 16)).utf8))
+        case .internetAddressForFamily:
+            switch a[1] {
+            case 2: return try result(Array(try machine.readBytes(at: a[2], count: 4).map { String($0) }.joined(separator: ".").utf8))
+            case 10: return try result(Array(InternetText.ipv6(try machine.readBytes(at: a[2], count: 16)).utf8))
+            default: throw Fault(kind: .illegalOperation)
+            }
+        case .random: return environment.randomValue()
+        case .allocate: return try machine.allocate(a[0])
+        case .copyBytes:
+            guard a[2] >= 0, a[2] <= Int64(Machine.allocaSize) else { throw Fault(kind: .badAddress, address: a[1]) }
+            let bytes = try machine.readBytes(at: a[0], count: Int(a[2]))
+            try machine.writeBytes(bytes, at: a[1])
+            return 0
+        case .copyIn:
+            guard a[2] >= 0, a[2] <= Int64(Machine.allocaSize) else { throw Fault(kind: .badAddress, address: a[1]) }
+            guard let bytes = environment.readTracee(address: a[1], size: Int(a[2])) else { throw Fault(kind: .badAddress, address: a[1]) }
+            try machine.writeBytes(bytes, at: a[0])
+            return a[0]
+        case .copyInString:
+            let limit = a.count > 2 ? min(Int(clamping: max(0, a[2])), machine.stringSize) : machine.stringSize
+            var bytes: [UInt8] = []
+            while bytes.count < limit {
+                guard let chunk = environment.readTracee(address: a[1] &+ Int64(bytes.count), size: 1) else {
+                    if bytes.isEmpty { throw Fault(kind: .badAddress, address: a[1]) }
+                    break
+                }
+                if chunk[0] == 0 { break }
+                bytes.append(chunk[0])
+            }
+            return try result(bytes)
+        case .zeroBytes:
+            guard a[1] >= 0, a[1] <= Int64(Machine.allocaSize) else { throw Fault(kind: .badAddress, address: a[0]) }
+            try machine.writeBytes([UInt8](repeating: 0, count: Int(a[1])), at: a[0])
+            return 0
+        case .mapLookup(let map):
+            let storage = machine.maps[map]
+            let key = try machine.readBytes(at: a[0], count: storage.descriptor.keySize)
+            guard let slot = storage.lookup(key) else { return 0 }
+            return MemoryRegion.base(MemoryRegion.firstMap + Int64(map)) + Int64(slot * storage.descriptor.valueSize)
+        case .mapLookupOrCreate(let map):
+            let storage = machine.maps[map]
+            let key = try machine.readBytes(at: a[0], count: storage.descriptor.keySize)
+            guard let slot = storage.lookupOrCreate(key) else { return 0 }
+            return MemoryRegion.base(MemoryRegion.firstMap + Int64(map)) + Int64(slot * storage.descriptor.valueSize)
+        case .mapDelete(let map):
+            let storage = machine.maps[map]
+            storage.delete(try machine.readBytes(at: a[0], count: storage.descriptor.keySize))
+            return 0
+        case .aggregate(let aggregation):
+            let descriptor = machine.program.aggregations[aggregation]
+            let key = descriptor.keySize > 0 ? try machine.readBytes(at: a[0], count: descriptor.keySize) : []
+            environment.aggregate(aggregation, key: key, value: a[1], increment: a[2])
+            return 0
+        case .submitRecord(let recordEpid):
+            environment.submitRecord(epid: recordEpid, bytes: try machine.readBytes(at: a[0], count: Int(a[1])))
+            return 0
+        case .speculation: return environment.newSpeculation()
+        case .speculate: try environment.speculate(a[0]); return 0
+        case .commit: environment.commit(a[0]); return 0
+        case .discard: environment.discard(a[0]); return 0
+        case .exit: environment.exit(status: a[0]); return 0
+        case .raise: environment.raise(signal: a[0]); return 0
+        }
+    }
+
+    static func find(_ needle: [UInt8], in haystack: [UInt8], reverse: Bool, start: Int64?) -> Int64 {
+        let count = haystack.count, length = needle.count
+        if length > count { return -1 }
+        if reverse {
+            var position = count - length
+            if let start { if start < 0 { return -1 }; position = min(position, Int(clamping: start)) }
+            while position >= 0 {
+                if Array(haystack[position..<(position + length)]) == needle { return Int64(position) }
+                position -= 1
+            }
+            return -1
+        }
+        var position = 0
+        if let start { position = start < 0 ? 0 : Int(clamping: start) }
+        while position + length <= count {
+            if Array(haystack[position..<(position + length)]) == needle { return Int64(position) }
+            position += 1
+        }
+        return -1
+    }
+
+    static func integerText(_ value: Int64, base: Int64) -> String {
+        if base == 10 { return String(value) }
+        let text = String(UInt64(bitPattern: value), radix: Int(base))
+        switch base {
+        case 16: return "0x" + text
+        case 8: return "0" + text
+        default: return text
+        }
+    }
+}
+
+/// Path manipulations of basename(), dirname() and cleanpath(), byte for byte as DTrace.
+enum PathText {
+    static func basename(_ path: [UInt8]) -> [UInt8] {
+        var end = path.count
+        while end > 0, path[end - 1] == 0x2f { end -= 1 }
+        if end == 0 { return path.isEmpty ? Array(".".utf8) : Array("/".utf8) }
+        var start = end
+        while start > 0, path[start - 1] != 0x2f { start -= 1 }
+        return Array(path[start..<end])
+    }
+
+    static func dirname(_ path: [UInt8]) -> [UInt8] {
+        var end = path.count
+        while end > 0, path[end - 1] == 0x2f { end -= 1 }
+        if end == 0 { return path.isEmpty ? Array(".".utf8) : Array("/".utf8) }
+        while end > 0, path[end - 1] != 0x2f { end -= 1 }
+        if end == 0 { return Array(".".utf8) }
+        while end > 1, path[end - 1] == 0x2f { end -= 1 }
+        return Array(path[0..<end])
+    }
+
+    static func cleanpath(_ path: [UInt8]) -> [UInt8] {
+        let absolute = path.first == 0x2f
+        var parts: [[UInt8]] = []
+        for part in path.split(separator: 0x2f, omittingEmptySubsequences: true) {
+            if part.elementsEqual(".".utf8) { continue }
+            if part.elementsEqual("..".utf8) {
+                if let last = parts.last, !last.elementsEqual("..".utf8) { parts.removeLast(); continue }
+                if absolute { continue }
+            }
+            parts.append(Array(part))
+        }
+        var result: [UInt8] = absolute ? [0x2f] : []
+        for (index, part) in parts.enumerated() {
+            if index > 0 { result.append(0x2f) }
+            result += part
+        }
+        if result.isEmpty { return absolute ? [0x2f] : Array(".".utf8) }
+        return result
+    }
+}
+
+enum InternetText {
+    /// RFC 5952 text of an IPv6 address (longest zero run compressed, IPv4-mapped form).
+    static func ipv6(_ bytes: [UInt8]) -> String {
+        var groups: [Int] = []
+        for index in stride(from: 0, to: 16, by: 2) { groups.append(Int(bytes[index]) << 8 | Int(bytes[index + 1])) }
+        if groups[0..<5].allSatisfy({ $0 == 0 }) && groups[5] == 0xffff {
+            return "::ffff:" + bytes[12..<16].map { String($0) }.joined(separator: ".")
+        }
+        var bestStart = -1, bestLength = 0, runStart = -1
+        for index in 0...8 {
+            if index < 8 && groups[index] == 0 {
+                if runStart < 0 { runStart = index }
+            } else if runStart >= 0 {
+                if index - runStart > bestLength && index - runStart > 1 { bestStart = runStart; bestLength = index - runStart }
+                runStart = -1
+            }
+        }
+        var text = ""
+        var index = 0
+        while index < 8 {
+            if index == bestStart {
+                text += "::"
+                index += bestLength
+                continue
+            }
+            if !text.isEmpty && !text.hasSuffix(":") { text += ":" }
+            text += String(groups[index], radix: 16)
+            index += 1
+        }
+        return text
+    }
+}

@@ -1,0 +1,116 @@
+// DTraceIR/PrintfFormat: the parsed form of a D printf/printa format string, shared by
+// the compiler (which checks arguments against conversions) and the consumer (which
+// formats records). Parsing never fails silently: a bad conversion is an error value.
+
+public struct PrintfConversion: Sendable, Equatable {
+    public enum Amount: Sendable, Equatable { case none, fixed(Int), fromArgument }
+    public var flags: String          // any of "-+ #0'" in the order written
+    public var width: Amount
+    public var precision: Amount
+    public var length: String         // "", "h", "hh", "l", "ll", "L", "z", "j", "t", "w"
+    public var conversion: Character  // d i u o x X c s S e E f F g G p a A k Y T @ ...
+    public var isAggregationValue: Bool // the '@' flag: the aggregation's value (printa)
+    public var text: String            // as written, for messages
+
+    public init(flags: String, width: Amount, precision: Amount, length: String, conversion: Character, isAggregationValue: Bool, text: String) {
+        self.flags = flags; self.width = width; self.precision = precision; self.length = length
+        self.conversion = conversion; self.isAggregationValue = isAggregationValue; self.text = text
+    }
+
+    /// How many arguments the conversion consumes (stars included).
+    public var argumentCount: Int {
+        var count = conversion == "%" ? 0 : 1
+        if width == .fromArgument { count += 1 }
+        if precision == .fromArgument { count += 1 }
+        return count
+    }
+}
+
+public enum PrintfSegment: Sendable, Equatable {
+    case literal(String)
+    case conversion(PrintfConversion)
+}
+
+public struct PrintfFormat: Sendable, Equatable {
+    public var segments: [PrintfSegment]
+    public init(segments: [PrintfSegment]) { self.segments = segments }
+
+    public var conversions: [PrintfConversion] {
+        segments.compactMap { if case .conversion(let c) = $0 { return c } else { return nil } }
+    }
+
+    public enum ParseError: Error, Equatable {
+        case incomplete(String)
+        case unknownConversion(String)
+    }
+
+    static let knownConversions: Set<Character> = [
+        "a", "A", "c", "d", "i", "e", "E", "f", "F", "g", "G", "k", "o", "p", "P", "s", "S",
+        "T", "u", "x", "X", "Y", "@",
+    ]
+
+    /// Parses a format string (escapes already decoded).
+    public static func parse(_ text: String) throws(ParseError) -> PrintfFormat {
+        var segments: [PrintfSegment] = []
+        var literal = ""
+        let characters = Array(text)
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            guard character == "%" else { literal.append(character); index += 1; continue }
+            let start = index
+            index += 1
+            guard index < characters.count else { throw .incomplete(String(characters[start...])) }
+            if characters[index] == "%" { literal.append("%"); index += 1; continue }
+            var flags = ""
+            var aggregation = false
+            var width = PrintfConversion.Amount.none
+            var precision = PrintfConversion.Amount.none
+            while index < characters.count, "-+ #0'@".contains(characters[index]) {
+                if characters[index] == "@" { aggregation = true } else { flags.append(characters[index]) }
+                index += 1
+            }
+            if index < characters.count, characters[index] == "*" {
+                width = .fromArgument; index += 1
+            } else {
+                var digits = 0, any = false
+                while index < characters.count, let value = characters[index].wholeNumberValue, characters[index].isASCII {
+                    digits = min(digits * 10 + value, 1 << 20); any = true; index += 1
+                }
+                if any { width = .fixed(digits) }
+            }
+            while index < characters.count, characters[index] == "@" { aggregation = true; index += 1 }
+            if index < characters.count, characters[index] == "." {
+                index += 1
+                if index < characters.count, characters[index] == "*" {
+                    precision = .fromArgument; index += 1
+                } else {
+                    var digits = 0
+                    while index < characters.count, let value = characters[index].wholeNumberValue, characters[index].isASCII {
+                        digits = min(digits * 10 + value, 1 << 20); index += 1
+                    }
+                    precision = .fixed(digits)
+                }
+            }
+            var length = ""
+            while index < characters.count, "hlLzjtw".contains(characters[index]), length.count < 2 {
+                length.append(characters[index]); index += 1
+            }
+            guard index < characters.count else { throw .incomplete(String(characters[start...])) }
+            var conversion = characters[index]
+            index += 1
+            if aggregation && !knownConversions.contains(conversion) { throw .unknownConversion(String(characters[start..<index])) }
+            if conversion == "i" { conversion = "d" }
+            guard knownConversions.contains(conversion) else {
+                throw .unknownConversion(String(characters[start..<index]))
+            }
+            if !literal.isEmpty { segments.append(.literal(literal)); literal = "" }
+            segments.append(.conversion(PrintfConversion(
+                flags: flags, width: width, precision: precision, length: length,
+                conversion: conversion, isAggregationValue: aggregation || conversion == "@",
+                text: String(characters[start..<index]))))
+        }
+        if !literal.isEmpty { segments.append(.literal(literal)) }
+        return PrintfFormat(segments: segments)
+    }
+}

@@ -1,0 +1,164 @@
+// DTraceIR/Program: a compiled D program as the engines and the consumer see it —
+// clauses with their probe descriptions and IR, the layout of every record a clause
+// emits, aggregations, maps (associative arrays, thread-locals), memory sizes, options.
+
+/// How a traced value is to be read back and shown by the consumer.
+public enum ValueType: Sendable, Equatable, CustomStringConvertible {
+    case integer(size: Int, signed: Bool)
+    case pointer
+    case string(size: Int)
+    case bytes(size: Int)
+
+    public var size: Int {
+        switch self {
+        case .integer(let size, _): return size
+        case .pointer: return 8
+        case .string(let size), .bytes(let size): return size
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .integer(let size, let signed): return "\(signed ? "int" : "uint")\(size * 8)"
+        case .pointer: return "pointer"
+        case .string(let size): return "string[\(size)]"
+        case .bytes(let size): return "bytes[\(size)]"
+        }
+    }
+}
+
+/// One value inside a record, at a fixed offset from the start of the record.
+public struct RecordField: Sendable, Equatable {
+    public var offset: Int
+    public var type: ValueType
+    public init(offset: Int, type: ValueType) { self.offset = offset; self.type = type }
+}
+
+/// What the consumer does with one action's fields.
+public enum RecordActionKind: Sendable, Equatable {
+    case trace                       // one field
+    case printf(format: Int)         // fields are the arguments
+    case printa(format: Int?, aggregations: [Int]) // no fields
+    case print(typeName: String)     // one field, shown by type
+    case exit                        // one field: the status
+    case clear(aggregation: Int)
+    case truncate(aggregation: Int, keep: Bool) // field: the count when `keep`
+    case normalize(aggregation: Int) // field: the normal
+    case denormalize(aggregation: Int)
+    case setopt(name: String, value: String?)
+    case tracemem(size: Int)
+    case stack(frames: Int, user: Bool) // fields: program counters
+    case symbol(kind: SymbolKind)     // one field: an address
+    case system(format: Int)
+    case ftruncate
+    case freopen(format: Int)
+}
+
+public enum SymbolKind: String, Sendable { case sym, mod, usym, umod, uaddr }
+
+public struct RecordAction: Sendable, Equatable {
+    public var kind: RecordActionKind
+    public var fields: [RecordField]
+    public init(kind: RecordActionKind, fields: [RecordField]) { self.kind = kind; self.fields = fields }
+}
+
+/// The layout of the record one enabled clause emits per firing.
+public struct RecordLayout: Sendable, Equatable {
+    public var actions: [RecordAction]
+    public var size: Int
+    public init(actions: [RecordAction] = [], size: Int = 0) { self.actions = actions; self.size = size }
+}
+
+public enum AggregatingFunction: Sendable, Equatable {
+    case count, sum, avg, min, max, stddev, quantize
+    case lquantize(base: Int64, limit: Int64, step: Int64)
+    case llquantize(factor: Int64, low: Int64, high: Int64, steps: Int64)
+
+    public var name: String {
+        switch self {
+        case .count: return "count"
+        case .sum: return "sum"
+        case .avg: return "avg"
+        case .min: return "min"
+        case .max: return "max"
+        case .stddev: return "stddev"
+        case .quantize: return "quantize"
+        case .lquantize: return "lquantize"
+        case .llquantize: return "llquantize"
+        }
+    }
+}
+
+public struct AggregationDescriptor: Sendable, Equatable {
+    public var id: Int
+    public var name: String          // without the '@'; "" for the anonymous aggregation
+    public var function: AggregatingFunction
+    public var keyFields: [RecordField]
+    public var keySize: Int
+    public init(id: Int, name: String, function: AggregatingFunction, keyFields: [RecordField], keySize: Int) {
+        self.id = id; self.name = name; self.function = function; self.keyFields = keyFields; self.keySize = keySize
+    }
+}
+
+/// An associative array or a thread-local variable: a hash map from key bytes to value bytes.
+public struct MapDescriptor: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case associativeArray, threadLocal }
+    public var id: Int
+    public var name: String
+    public var kind: Kind
+    public var keySize: Int
+    public var valueSize: Int
+    public init(id: Int, name: String, kind: Kind, keySize: Int, valueSize: Int) {
+        self.id = id; self.name = name; self.kind = kind; self.keySize = keySize; self.valueSize = valueSize
+    }
+}
+
+/// A probe description as written: provider:module:function:name, each possibly a glob.
+public struct ProbeDescription: Sendable, Equatable, CustomStringConvertible {
+    public var provider: String
+    public var module: String
+    public var function: String
+    public var name: String
+    public init(provider: String, module: String, function: String, name: String) {
+        self.provider = provider; self.module = module; self.function = function; self.name = name
+    }
+    public var description: String { "\(provider):\(module):\(function):\(name)" }
+}
+
+/// One clause of the program.
+public struct IRClause: Sendable {
+    public var index: Int
+    public var probes: [ProbeDescription]
+    public var function: IRFunction
+    public var record: RecordLayout
+    public var line: Int
+    public init(index: Int, probes: [ProbeDescription], function: IRFunction, record: RecordLayout, line: Int) {
+        self.index = index; self.probes = probes; self.function = function; self.record = record; self.line = line
+    }
+}
+
+/// A printf-like format string used by printf, printa, system or freopen.
+public struct FormatDescriptor: Sendable, Equatable {
+    public var text: String
+    public var format: PrintfFormat
+    public init(text: String, format: PrintfFormat) { self.text = text; self.format = format }
+}
+
+/// A whole compiled program: what an engine needs to run it and the consumer to show it.
+public struct IRProgram: Sendable {
+    public var clauses: [IRClause] = []
+    public var aggregations: [AggregationDescriptor] = []
+    public var maps: [MapDescriptor] = []
+    public var formats: [FormatDescriptor] = []
+    /// Read-only constants (string literals), addressed in the `.constant` space.
+    public var constants: [UInt8] = []
+    /// Bytes of global scalar storage (`.global` space).
+    public var globalSize: Int = 0
+    /// Bytes of per-firing scratch each clause needs at most (`.scratch` space).
+    public var scratchSize: Int = 0
+    /// Options set by `#pragma D option` in the program text, in order.
+    public var options: [(name: String, value: String?)] = []
+    public var stringSize: Int = 256
+
+    public init() {}
+}

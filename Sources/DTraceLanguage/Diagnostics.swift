@@ -1,0 +1,78 @@
+// DTraceLanguage/Diagnostics: compile errors as data. Each carries DTrace's stable
+// D_* tag (printed with -xerrtags), the message text, and where it happened: a line
+// for script files, or the region ("action list", "predicate", ...) for -n text.
+
+public struct Diagnostic: Error, Equatable, Sendable, CustomStringConvertible {
+    public var tag: String
+    public var message: String
+    public var line: Int
+    public var region: Region?
+
+    public enum Region: String, Sendable { case probeDescription = "probe description", predicate, actionList = "action list" }
+
+    public init(_ tag: String, _ message: String, line: Int, region: Region? = nil) {
+        self.tag = tag; self.message = message; self.line = line; self.region = region
+    }
+
+    public init(_ tag: DiagnosticTag, _ message: String, line: Int, region: Region? = nil) {
+        self.init(tag.rawValue, message, line: line, region: region)
+    }
+
+    /// The text after "dtrace: failed to compile script x.d: ", as DTrace builds it.
+    public func rendered(withTags: Bool, showLine: Bool) -> String {
+        var text = withTags ? "[\(tag)] " : ""
+        if showLine && line > 0 {
+            text += "line \(line): "
+        } else if let region {
+            text += "in \(region.rawValue): "
+        }
+        return text + message
+    }
+
+    public var description: String { rendered(withTags: true, showLine: true) }
+}
+
+/// The catalogue of D_* tags this compiler emits (DTrace's names, stable ids).
+public enum DiagnosticTag: String, Sendable {
+    case syntax = "D_SYNTAX"
+    case divideByZero = "D_DIV_ZERO"
+    case undefinedIdentifier = "D_IDENT_UNDEF"
+    case badIdentifier = "D_IDENT_BADREF"
+    case probeDescriptionNoMatch = "D_PDESC_ZERO"
+    case probeDescriptionInvalid = "D_PDESC_INVAL"
+    case operandsIncompatible = "D_OP_INCOMPAT"
+    case operandNotInteger = "D_OP_INT"
+    case operandNotScalar = "D_OP_SCALAR"
+    case operandNotArithmetic = "D_OP_ARITH"
+    case operandNotLvalue = "D_OP_LVAL"
+    case operandNotWritable = "D_OP_WRITE"
+    case operandNotPointer = "D_OP_PTR"
+    case operandNotStructOrUnion = "D_OP_SOU"
+    case prototypeLength = "D_PROTO_LEN"
+    case prototypeArgument = "D_PROTO_ARG"
+    case aggregationScalar = "D_AGG_SCALAR"
+    case aggregationFunction = "D_AGG_FUNC"
+    case aggregationRedefined = "D_AGG_REDEF"
+    case aggregationDimensions = "D_AGG_MDIM"
+    case aggregationNotFunction = "D_AGG_NULL"
+    case printfArgumentType = "D_PRINTF_ARG_TYPE"
+    case printfArgumentExtra = "D_PRINTF_ARG_EXTRA"
+    case printfArgumentMissing = "D_PRINTF_ARG_PROTO"
+    case printfFormat = "D_PRINTF_FMT"
+    case printfAggregationConversion = "D_PRINTF_AGG_CONV"
+    case printaAggregationArgument = "D_PRINTA_AGGARG"
+    case printaProto = "D_PRINTA_PROTO"
+    case declarationRedefined = "D_DECL_IDRED"
+    case declarationCombination = "D_DECL_COMBO"
+    case declarationVoidObject = "D_DECL_VOIDOBJ"
+    case declarationArraySubscript = "D_DECL_ARRSUB"
+    case declarationIncompatible = "D_DECL_INCOMPAT"
+    case typeUnknown = "D_TYPE_ERR"
+    case memberName = "D_MEMBER_NAME"
+    case structIncomplete = "D_SOU_INCOMPLETE"
+    case castInvalid = "D_CAST_INVAL"
+    case sizeofType = "D_SIZEOF_TYPE"
+    case offsetofMember = "D_OFFSETOF_TYPE"
+    case pragmaMalformed = "D_PRAGMA_MALFORM"
+    case pragmaInvalid = "D_PRAGMA_INVAL"
+}

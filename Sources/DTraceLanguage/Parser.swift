@@ -1,0 +1,544 @@
+// DTraceLanguage/Parser: tokens to a ProgramSyntax, by recursive descent with C's
+// precedence and associativity (plus D's `^^`). The first error is reported as a
+// Diagnostic with DTrace's "syntax error near" wording. Nesting is bounded so that a
+// hostile program is refused with a diagnostic instead of exhausting the stack.
+
+public struct Parser {
+    var lexer: Lexer
+    var lookahead: [Token] = []
+    var typeNames: Set<String>
+    var predicateDepth: Int? = nil   // paren depth inside a predicate, nil outside one
+    var nesting = 0
+    public static let maximumNesting = 200
+
+    public init(source: String, typeNames: Set<String> = []) {
+        self.lexer = Lexer(source)
+        self.typeNames = typeNames.union(BuiltinTypes.table.keys)
+    }
+
+    // MARK: token stream
+
+    mutating func peek(_ ahead: Int = 0) throws(Diagnostic) -> Token {
+        while lookahead.count <= ahead { lookahead.append(try lexer.next()) }
+        return lookahead[ahead]
+    }
+
+    @discardableResult
+    mutating func advance() throws(Diagnostic) -> Token {
+        let token = try peek()
+        lookahead.removeFirst()
+        return token
+    }
+
+    mutating func isPunctuation(_ text: String, ahead: Int = 0) throws(Diagnostic) -> Bool {
+        if case .punctuation(text) = try peek(ahead).kind { return true }
+        return false
+    }
+
+    mutating func isKeyword(_ keyword: Keyword) throws(Diagnostic) -> Bool {
+        if case .keyword(keyword) = try peek().kind { return true }
+        return false
+    }
+
+    mutating func accept(_ text: String) throws(Diagnostic) -> Bool {
+        if try isPunctuation(text) { try advance(); return true }
+        return false
+    }
+
+    mutating func expect(_ text: String) throws(Diagnostic) {
+        if try !accept(text) { throw try syntaxError() }
+    }
+
+    mutating func syntaxError() throws(Diagnostic) -> Diagnostic {
+        let token = try peek()
+        if case .endOfInput = token.kind {
+            return Diagnostic(.syntax, "syntax error near end of input", line: token.line)
+        }
+        return Diagnostic(.syntax, "syntax error near \"\(token.text)\"", line: token.line)
+    }
+
+    // MARK: program
+
+    public mutating func parseProgram() throws(Diagnostic) -> ProgramSyntax {
+        var items: [TopLevelItem] = []
+        while true {
+            let token = try peek()
+            switch token.kind {
+            case .endOfInput: return ProgramSyntax(items: items)
+            case .pragma(let text): try advance(); items.append(.pragma(text, line: token.line))
+            case .punctuation(";"): try advance()
+            default:
+                if try startsDeclaration() {
+                    let declaration = try parseDeclaration()
+                    items.append(.declaration(declaration))
+                } else {
+                    items.append(.clause(try parseClause()))
+                }
+            }
+        }
+    }
+
+    mutating func startsDeclaration() throws(Diagnostic) -> Bool {
+        switch try peek().kind {
+        case .keyword(let keyword):
+            switch keyword {
+            case .int, .char, .short, .long, .signed, .unsigned, .void, .string, .struct, .union, .enum,
+                 .typedef, .inline, .static, .extern, .const, .volatile, .float, .double, .register:
+                return true
+            case .self, .this:
+                if case .punctuation("->") = try peek(1).kind { return false }
+                return true
+            default: return false
+            }
+        case .identifier(let name):
+            guard typeNames.contains(name) else { return false }
+            switch try peek(1).kind {
+            case .identifier, .punctuation("*"): return true
+            default: return false
+            }
+        default: return false
+        }
+    }
+
+    mutating func parseClause() throws(Diagnostic) -> Clause {
+        // Rescan from the first token in the probe-description state.
+        let first = try peek()
+        lexer.rewind(to: first)
+        lookahead.removeAll()
+        var probes: [ProbeSpecifier] = []
+        while true {
+            let token = try lexer.nextProbeDescription()
+            guard case .probeDescription(let text) = token.kind else {
+                lookahead = [token]
+                throw try syntaxError()
+            }
+            probes.append(ProbeSpecifier(text: text, line: token.line))
+            if try accept(",") {
+                lexer.rewind(to: try peek())
+                lookahead.removeAll()
+                continue
+            }
+            break
+        }
+        var predicate: Expression?
+        if try accept("/") {
+            predicateDepth = 0
+            predicate = try parseExpression()
+            predicateDepth = nil
+            try expect("/")
+        }
+        var statements: [Statement]?
+        if try isPunctuation("{") {
+            statements = try parseBlock()
+        }
+        return Clause(probes: probes, predicate: predicate, statements: statements, line: first.line)
+    }
+
+    mutating func parseBlock() throws(Diagnostic) -> [Statement] {
+        try expect("{")
+        nesting += 1
+        defer { nesting -= 1 }
+        if nesting > Parser.maximumNesting { throw Diagnostic(.syntax, "statements nested too deeply", line: try peek().line) }
+        var statements: [Statement] = []
+        while true {
+            if try accept("}") { return statements }
+            if try accept(";") { continue }
+            let statement = try parseStatement()
+            statements.append(statement)
+            if case .ifElse = statement { continue }
+            if case .block = statement { continue }
+            if try accept(";") { continue }
+            if try isPunctuation("}") { continue }
+            throw try syntaxError()
+        }
+    }
+
+    mutating func parseStatement() throws(Diagnostic) -> Statement {
+        if try isKeyword(.if) {
+            let line = try advance().line
+            try expect("(")
+            let condition = try parseExpression()
+            try expect(")")
+            let then = try parseBranch()
+            var otherwise: [Statement]?
+            if try isKeyword(.else) { try advance(); otherwise = try parseBranch() }
+            return .ifElse(condition, then, otherwise, line: line)
+        }
+        if try isPunctuation("{") { return .block(try parseBlock()) }
+        if try startsDeclaration() { return .declaration(try parseDeclaration(terminated: false)) }
+        return .expression(try parseExpression())
+    }
+
+    mutating func parseBranch() throws(Diagnostic) -> [Statement] {
+        if try isPunctuation("{") { return try parseBlock() }
+        if try accept(";") { return [] }
+        let statement = try parseStatement()
+        if case .ifElse = statement { return [statement] }
+        let terminated = try accept(";")
+        let closing = try isPunctuation("}")
+        if !terminated && !closing { throw try syntaxError() }
+        return [statement]
+    }
+
+    // MARK: declarations
+
+    mutating func parseDeclaration(terminated: Bool = true) throws(Diagnostic) -> Declaration {
+        let line = try peek().line
+        var storage = Declaration.StorageClass.none
+        switch try peek().kind {
+        case .keyword(.static): storage = .static; try advance()
+        case .keyword(.extern): storage = .extern; try advance()
+        case .keyword(.self): storage = .self; try advance()
+        case .keyword(.this): storage = .this; try advance()
+        case .keyword(.typedef): storage = .typedef; try advance()
+        case .keyword(.inline): storage = .inline; try advance()
+        default: break
+        }
+        guard let type = try parseTypeSpecifier() else { throw try syntaxError() }
+        var declarators: [Declarator] = []
+        var initializer: Expression?
+        if try !isPunctuation(";") {
+            repeat {
+                declarators.append(try parseDeclarator())
+                if storage == .inline, try accept("=") { initializer = try parseAssignment() }
+            } while try accept(",")
+        }
+        if storage == .typedef { for declarator in declarators { typeNames.insert(declarator.name) } }
+        if terminated { try expect(";") }
+        return Declaration(storage: storage, type: type, declarators: declarators, initializer: initializer, line: line)
+    }
+
+    mutating func parseDeclarator() throws(Diagnostic) -> Declarator {
+        var depth = 0
+        while try accept("*") { depth += 1 }
+        let token = try advance()
+        guard case .identifier(let name) = token.kind else { lookahead.insert(token, at: 0); throw try syntaxError() }
+        var suffixes: [Declarator.ArraySuffix] = []
+        while try accept("[") {
+            if try accept("]") { suffixes.append(.size(nil)); continue }
+            if try startsTypeName() {
+                var keys: [TypeSyntax] = []
+                repeat {
+                    guard let key = try parseTypeName() else { throw try syntaxError() }
+                    keys.append(key)
+                } while try accept(",")
+                try expect("]")
+                suffixes.append(.keys(keys))
+            } else {
+                let size = try parseConditional()
+                try expect("]")
+                suffixes.append(.size(size))
+            }
+        }
+        return Declarator(name: name, pointerDepth: depth, suffixes: suffixes, line: token.line)
+    }
+
+    mutating func startsTypeName(ahead: Int = 0) throws(Diagnostic) -> Bool {
+        switch try peek(ahead).kind {
+        case .keyword(let keyword):
+            switch keyword {
+            case .int, .char, .short, .long, .signed, .unsigned, .void, .string, .struct, .union, .enum,
+                 .const, .volatile, .float, .double:
+                return true
+            default: return false
+            }
+        case .identifier(let name): return typeNames.contains(name)
+        default: return false
+        }
+    }
+
+    /// A type specifier (no declarator): keywords, typedef names, struct/union/enum.
+    mutating func parseTypeSpecifier() throws(Diagnostic) -> TypeSyntax? {
+        var signedness: Bool?
+        var shorts = 0, longs = 0
+        var char = false, int = false, sawKeyword = false
+        let line = try peek().line
+        loop: while true {
+            switch try peek().kind {
+            case .keyword(.const), .keyword(.volatile), .keyword(.register), .keyword(.restrict): try advance()
+            case .keyword(.signed): signedness = true; sawKeyword = true; try advance()
+            case .keyword(.unsigned): signedness = false; sawKeyword = true; try advance()
+            case .keyword(.short): shorts += 1; sawKeyword = true; try advance()
+            case .keyword(.long): longs += 1; sawKeyword = true; try advance()
+            case .keyword(.char): char = true; sawKeyword = true; try advance()
+            case .keyword(.int): int = true; sawKeyword = true; try advance()
+            case .keyword(.float), .keyword(.double):
+                throw Diagnostic(.typeUnknown, "floating-point types are not supported", line: line)
+            case .keyword(.void) where !sawKeyword: try advance(); return .void
+            case .keyword(.string) where !sawKeyword: try advance(); return .string
+            case .keyword(.struct) where !sawKeyword, .keyword(.union) where !sawKeyword:
+                let isUnion = try advance().kind == .keyword(.union)
+                return try parseComposite(isUnion: isUnion)
+            case .keyword(.enum) where !sawKeyword:
+                try advance()
+                return try parseEnumeration()
+            case .identifier(let name) where !sawKeyword && typeNames.contains(name):
+                try advance()
+                return .named(name)
+            default: break loop
+            }
+        }
+        if !sawKeyword { return nil }
+        return .keywords(signedness: signedness, shorts: shorts, longs: longs, char: char, int: int, line: line)
+    }
+
+    mutating func parseComposite(isUnion: Bool) throws(Diagnostic) -> TypeSyntax {
+        var name: String?
+        if case .identifier(let identifier) = try peek().kind { name = identifier; try advance() }
+        guard try accept("{") else {
+            if name == nil { throw try syntaxError() }
+            return .structure(name: name, isUnion: isUnion, members: nil)
+        }
+        var members: [(TypeSyntax, [Declarator])] = []
+        while try !accept("}") {
+            guard let type = try parseTypeSpecifier() else { throw try syntaxError() }
+            var declarators: [Declarator] = []
+            repeat { declarators.append(try parseDeclarator()) } while try accept(",")
+            try expect(";")
+            members.append((type, declarators))
+        }
+        return .structure(name: name, isUnion: isUnion, members: members)
+    }
+
+    mutating func parseEnumeration() throws(Diagnostic) -> TypeSyntax {
+        var name: String?
+        if case .identifier(let identifier) = try peek().kind { name = identifier; try advance() }
+        guard try accept("{") else {
+            if name == nil { throw try syntaxError() }
+            return .enumeration(name: name, values: nil)
+        }
+        var values: [(String, Expression?)] = []
+        while try !accept("}") {
+            let token = try advance()
+            guard case .identifier(let enumerator) = token.kind else { lookahead.insert(token, at: 0); throw try syntaxError() }
+            var value: Expression?
+            if try accept("=") { value = try parseConditional() }
+            values.append((enumerator, value))
+            if try !accept(",") { try expect("}"); break }
+        }
+        return .enumeration(name: name, values: values)
+    }
+
+    /// A type name as in casts and sizeof: a specifier and an abstract declarator.
+    mutating func parseTypeName() throws(Diagnostic) -> TypeSyntax? {
+        guard var type = try parseTypeSpecifier() else { return nil }
+        while try accept("*") { type = .pointer(type) }
+        while try accept("[") {
+            let size = try isPunctuation("]") ? nil : try parseConditional()
+            try expect("]")
+            type = .array(type, size)
+        }
+        return type
+    }
+
+    // MARK: expressions
+
+    public mutating func parseExpression() throws(Diagnostic) -> Expression {
+        var expression = try parseAssignment()
+        while predicateDepth == nil || predicateDepth! > 0, try isPunctuation(",") {
+            let line = try advance().line
+            expression = Expression(.comma(expression, try parseAssignment()), line: line)
+        }
+        return expression
+    }
+
+    mutating func enterNesting() throws(Diagnostic) {
+        nesting += 1
+        if nesting > Parser.maximumNesting {
+            throw Diagnostic(.syntax, "expression is nested too deeply", line: try peek().line)
+        }
+    }
+
+    static let assignmentOperators: Set<String> = ["=", "+=", "-=", "*=", "/=", "%=", "&=", "^=", "|=", "<<=", ">>="]
+
+    mutating func parseAssignment() throws(Diagnostic) -> Expression {
+        try enterNesting()
+        defer { nesting -= 1 }
+        let target = try parseConditional()
+        if case .punctuation(let op) = try peek().kind, Parser.assignmentOperators.contains(op) {
+            let line = try advance().line
+            return Expression(.assign(op, target, try parseAssignment()), line: line)
+        }
+        return target
+    }
+
+    mutating func parseConditional() throws(Diagnostic) -> Expression {
+        let condition = try parseBinary(minimumPrecedence: 1)
+        if try isPunctuation("?") {
+            let line = try advance().line
+            try enterNesting()
+            defer { nesting -= 1 }
+            let then = try parseAssignment()
+            try expect(":")
+            let otherwise = try parseConditional()
+            return Expression(.conditional(condition, then, otherwise), line: line)
+        }
+        return condition
+    }
+
+    static let binaryPrecedence: [String: Int] = [
+        "||": 1, "^^": 2, "&&": 3, "|": 4, "^": 5, "&": 6, "==": 7, "!=": 7,
+        "<": 8, "<=": 8, ">": 8, ">=": 8, "<<": 9, ">>": 9, "+": 10, "-": 10, "*": 11, "/": 11, "%": 11,
+    ]
+
+    mutating func closesPredicate() throws(Diagnostic) -> Bool {
+        guard predicateDepth == 0, try isPunctuation("/") else { return false }
+        switch try peek(1).kind {
+        case .punctuation("{"), .punctuation(";"), .endOfInput: return true
+        default: return false
+        }
+    }
+
+    mutating func parseBinary(minimumPrecedence: Int) throws(Diagnostic) -> Expression {
+        var left = try parseUnary()
+        var chain = 0
+        while case .punctuation(let op) = try peek().kind, let precedence = Parser.binaryPrecedence[op], precedence >= minimumPrecedence {
+            if try closesPredicate() { break }
+            let line = try advance().line
+            chain += 1
+            if chain > 4 * Parser.maximumNesting { throw Diagnostic(.syntax, "expression is too long", line: line) }
+            try enterNesting()
+            let right = try parseBinary(minimumPrecedence: precedence + 1)
+            nesting -= 1
+            left = Expression(.binary(op, left, right), line: line)
+        }
+        return left
+    }
+
+    mutating func parseUnary() throws(Diagnostic) -> Expression {
+        let token = try peek()
+        switch token.kind {
+        case .punctuation(let op) where ["-", "+", "!", "~", "*", "&", "++", "--"].contains(op):
+            try advance()
+            try enterNesting()
+            defer { nesting -= 1 }
+            return Expression(.unary(op, try parseUnary()), line: token.line)
+        case .punctuation("(") where try startsTypeName(ahead: 1):
+            try advance()
+            guard let type = try parseTypeName() else { throw try syntaxError() }
+            try expect(")")
+            try enterNesting()
+            defer { nesting -= 1 }
+            return Expression(.cast(type, try parseUnary()), line: token.line)
+        case .keyword(.sizeof):
+            try advance()
+            if try isPunctuation("("), try startsTypeName(ahead: 1) {
+                try advance()
+                guard let type = try parseTypeName() else { throw try syntaxError() }
+                try expect(")")
+                return Expression(.sizeofType(type), line: token.line)
+            }
+            try enterNesting()
+            defer { nesting -= 1 }
+            return Expression(.sizeofExpression(try parseUnary()), line: token.line)
+        case .keyword(.stringof):
+            try advance()
+            try enterNesting()
+            defer { nesting -= 1 }
+            return Expression(.stringof(try parseUnary()), line: token.line)
+        default:
+            return try parsePostfix()
+        }
+    }
+
+    mutating func parsePostfix() throws(Diagnostic) -> Expression {
+        var expression = try parsePrimary()
+        var count = 0
+        while true {
+            count += 1
+            if count > Parser.maximumNesting { throw Diagnostic(.syntax, "expression is nested too deeply", line: expression.line) }
+            let token = try peek()
+            switch token.kind {
+            case .punctuation("["):
+                try advance()
+                if predicateDepth != nil { predicateDepth! += 1 }
+                var indices: [Expression] = []
+                if try !isPunctuation("]") {
+                    repeat { indices.append(try parseAssignment()) } while try accept(",")
+                }
+                if predicateDepth != nil { predicateDepth! -= 1 }
+                try expect("]")
+                expression = Expression(.index(expression, indices), line: token.line)
+            case .punctuation("."), .punctuation("->"):
+                try advance()
+                let name = try advance()
+                guard case .identifier(let member) = name.kind else { lookahead.insert(name, at: 0); throw try syntaxError() }
+                expression = Expression(.member(expression, member, arrow: token.kind == .punctuation("->")), line: token.line)
+            case .punctuation("++"), .punctuation("--"):
+                try advance()
+                guard case .punctuation(let op) = token.kind else { return expression }
+                expression = Expression(.postfix(op, expression), line: token.line)
+            default:
+                return expression
+            }
+        }
+    }
+
+    mutating func parseArguments() throws(Diagnostic) -> [Expression] {
+        try expect("(")
+        if predicateDepth != nil { predicateDepth! += 1 }
+        defer { if predicateDepth != nil { predicateDepth! -= 1 } }
+        var arguments: [Expression] = []
+        if try accept(")") { return arguments }
+        repeat { arguments.append(try parseAssignment()) } while try accept(",")
+        try expect(")")
+        return arguments
+    }
+
+    mutating func parsePrimary() throws(Diagnostic) -> Expression {
+        let token = try advance()
+        let line = token.line
+        switch token.kind {
+        case .integer(let value, let typeName): return Expression(.integer(value, typeName: typeName), line: line)
+        case .character(let value): return Expression(.character(value), line: line)
+        case .string(var value):
+            // Adjacent string literals are concatenated, as in C.
+            while case .string(let more) = try peek().kind { try advance(); value += more }
+            return Expression(.string(value), line: line)
+        case .macroArgument(let index, let asString): return Expression(.macroArgument(index, asString: asString), line: line)
+        case .macroVariable(let name, let asString): return Expression(.macroVariable(name, asString: asString), line: line)
+        case .aggregation(let name): return Expression(.aggregation(name), line: line)
+        case .keyword(.self), .keyword(.this):
+            try expect("->")
+            let name = try advance()
+            guard case .identifier(let variable) = name.kind else { lookahead.insert(name, at: 0); throw try syntaxError() }
+            return Expression(token.kind == .keyword(.self) ? .threadLocal(variable) : .clauseLocal(variable), line: line)
+        case .keyword(.offsetof):
+            try expect("(")
+            guard let type = try parseTypeName() else { throw try syntaxError() }
+            try expect(",")
+            let member = try advance()
+            guard case .identifier(let name) = member.kind else { lookahead.insert(member, at: 0); throw try syntaxError() }
+            try expect(")")
+            return Expression(.offsetof(type, name), line: line)
+        case .keyword(.xlate):
+            try expect("<")
+            guard let type = try parseTypeName() else { throw try syntaxError() }
+            try expect(">")
+            try expect("(")
+            let value = try parseExpression()
+            try expect(")")
+            return Expression(.translate(type, value), line: line)
+        case .keyword(.string):
+            // `string` as a conversion: string(x) is not D; treat as a syntax error.
+            lookahead.insert(token, at: 0)
+            throw try syntaxError()
+        case .identifier(let name):
+            if try isPunctuation("(") {
+                return Expression(.call(name, try parseArguments()), line: line)
+            }
+            return Expression(.identifier(name), line: line)
+        case .punctuation("("):
+            if predicateDepth != nil { predicateDepth! += 1 }
+            try enterNesting()
+            let inner = try parseExpression()
+            nesting -= 1
+            if predicateDepth != nil { predicateDepth! -= 1 }
+            try expect(")")
+            return inner
+        default:
+            lookahead.insert(token, at: 0)
+            throw try syntaxError()
+        }
+    }
+}

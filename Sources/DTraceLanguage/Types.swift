@@ -1,0 +1,207 @@
+// DTraceLanguage/Types: D's type system on LP64 Linux — integers of every width and
+// signedness with their C names, strings (bounded by strsize), pointers, arrays,
+// structs/unions/enums and typedefs. Sizes and C's promotion rules live here.
+
+public final class CompositeType: Equatable {
+    public let name: String
+    public let isUnion: Bool
+    public var members: [(name: String, type: DType, offset: Int)] = []
+    public var size = 0
+    public var alignment = 1
+    public var isComplete = false
+
+    public init(name: String, isUnion: Bool) { self.name = name; self.isUnion = isUnion }
+    public static func == (a: CompositeType, b: CompositeType) -> Bool { a === b }
+
+    public func addMember(_ name: String, _ type: DType) {
+        let align = type.alignment
+        if isUnion {
+            members.append((name, type, 0))
+            size = max(size, type.size)
+        } else {
+            let offset = (size + align - 1) / align * align
+            members.append((name, type, offset))
+            size = offset + type.size
+        }
+        alignment = max(alignment, align)
+    }
+
+    public func finish() {
+        size = (size + alignment - 1) / alignment * alignment
+        isComplete = true
+    }
+
+    public func member(_ name: String) -> (name: String, type: DType, offset: Int)? { members.first { $0.name == name } }
+}
+
+public final class EnumType: Equatable {
+    public let name: String
+    public var values: [(String, Int64)] = []
+    public init(name: String) { self.name = name }
+    public static func == (a: EnumType, b: EnumType) -> Bool { a === b }
+}
+
+public indirect enum DType: Equatable, CustomStringConvertible {
+    case void
+    case integer(name: String, size: Int, signed: Bool)
+    case string
+    case pointer(DType)
+    case array(DType, Int)
+    case composite(CompositeType)
+    case enumeration(EnumType)
+    /// A name given by typedef; behaves as its target, prints as its name.
+    case alias(String, DType)
+
+    public static let int = DType.integer(name: "int", size: 4, signed: true)
+    public static let uint = DType.integer(name: "uint_t", size: 4, signed: false)
+    public static let long = DType.integer(name: "long", size: 8, signed: true)
+    public static let unsignedLong = DType.integer(name: "unsigned long", size: 8, signed: false)
+    public static let int64 = DType.integer(name: "int64_t", size: 8, signed: true)
+    public static let uint64 = DType.integer(name: "uint64_t", size: 8, signed: false)
+    public static let char = DType.integer(name: "char", size: 1, signed: true)
+    public static let voidPointer = DType.pointer(.void)
+
+    /// The type with typedef names removed.
+    public var resolved: DType {
+        if case .alias(_, let target) = self { return target.resolved }
+        return self
+    }
+
+    public var size: Int {
+        switch resolved {
+        case .void: return 0
+        case .integer(_, let size, _): return size
+        case .string: return 0 // strings are sized by strsize where stored
+        case .pointer: return 8
+        case .array(let element, let count): return element.size * count
+        case .composite(let composite): return composite.size
+        case .enumeration: return 4
+        case .alias: return 0
+        }
+    }
+
+    public var alignment: Int {
+        switch resolved {
+        case .integer(_, let size, _): return max(1, size)
+        case .pointer: return 8
+        case .array(let element, _): return element.alignment
+        case .composite(let composite): return composite.alignment
+        case .enumeration: return 4
+        default: return 1
+        }
+    }
+
+    public var isInteger: Bool {
+        switch resolved { case .integer, .enumeration: return true; default: return false }
+    }
+    public var isPointer: Bool { if case .pointer = resolved { return true }; return false }
+    public var isString: Bool { if case .string = resolved { return true }; return false }
+    public var isArray: Bool { if case .array = resolved { return true }; return false }
+    public var isVoid: Bool { if case .void = resolved { return true }; return false }
+    public var isComposite: Bool { if case .composite = resolved { return true }; return false }
+    /// Integers and pointers: what can be tested for truth and compared.
+    public var isScalar: Bool { isInteger || isPointer }
+    public var isArithmetic: Bool { isInteger }
+
+    public var isSigned: Bool {
+        switch resolved {
+        case .integer(_, _, let signed): return signed
+        case .enumeration: return true
+        default: return false
+        }
+    }
+
+    public var pointee: DType? {
+        switch resolved {
+        case .pointer(let target): return target
+        case .array(let element, _): return element
+        default: return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .void: return "void"
+        case .integer(let name, _, _): return name
+        case .string: return "string"
+        case .pointer(let target):
+            if case .array = target.resolved { return "\(target) *" }
+            return target.description.hasSuffix("*") ? "\(target)*" : "\(target) *"
+        case .array(let element, let count): return "\(element) [\(count)]"
+        case .composite(let composite): return "\(composite.isUnion ? "union" : "struct") \(composite.name)"
+        case .enumeration(let enumeration): return "enum \(enumeration.name)"
+        case .alias(let name, _): return name
+        }
+    }
+
+    /// C's integer promotion: types narrower than int become int.
+    public var promoted: DType {
+        guard isInteger else { return self }
+        if size < 4 { return .int }
+        if case .enumeration = resolved { return .int }
+        return self
+    }
+
+    /// The usual arithmetic conversions of C for a binary operator.
+    public static func arithmeticResult(_ a: DType, _ b: DType) -> DType {
+        let x = a.promoted, y = b.promoted
+        if x.size != y.size { return x.size > y.size ? x : y }
+        if x.isSigned == y.isSigned { return x }
+        return x.isSigned ? y : x
+    }
+
+    /// Whether a value of type `source` may be assigned to storage of this type.
+    public func acceptsAssignment(from source: DType) -> Bool {
+        let target = resolved, from = source.resolved
+        if target.isInteger && from.isInteger { return true }
+        if target.isString && from.isString { return true }
+        if target.isPointer && (from.isPointer || from.isInteger || from.isArray) { return true }
+        if target.isInteger && from.isPointer { return true }
+        if case .composite(let a) = target, case .composite(let b) = from { return a === b }
+        if case .array(let a, let n) = target, case .array(let b, let m) = from { return a == b && n == m }
+        return false
+    }
+}
+
+/// The built-in type names of D on Linux (LP64).
+public enum BuiltinTypes {
+    public static let table: [String: DType] = {
+        var table: [String: DType] = [:]
+        func integer(_ name: String, _ size: Int, _ signed: Bool) { table[name] = .integer(name: name, size: size, signed: signed) }
+        integer("int8_t", 1, true); integer("int16_t", 2, true); integer("int32_t", 4, true); integer("int64_t", 8, true)
+        integer("uint8_t", 1, false); integer("uint16_t", 2, false); integer("uint32_t", 4, false); integer("uint64_t", 8, false)
+        integer("intptr_t", 8, true); integer("uintptr_t", 8, false); integer("size_t", 8, false); integer("ssize_t", 8, true)
+        integer("off_t", 8, true); integer("pid_t", 4, true); integer("uid_t", 4, false); integer("gid_t", 4, false)
+        integer("id_t", 4, true); integer("uint_t", 4, false); integer("uchar_t", 1, false); integer("ushort_t", 2, false)
+        integer("ulong_t", 8, false); integer("u_longlong_t", 8, false); integer("longlong_t", 8, true)
+        integer("processorid_t", 4, true); integer("hrtime_t", 8, true); integer("time_t", 8, true)
+        integer("dev_t", 8, false); integer("ino_t", 8, false); integer("mode_t", 4, false); integer("socklen_t", 4, false)
+        integer("caddr_t", 8, false); integer("boolean_t", 4, true); integer("zoneid_t", 4, true); integer("taskid_t", 4, true)
+        integer("projid_t", 4, true); integer("major_t", 4, false); integer("minor_t", 4, false); integer("bool", 1, false)
+        integer("_Bool", 1, false); integer("u8", 1, false); integer("u16", 2, false); integer("u32", 4, false); integer("u64", 8, false)
+        integer("s8", 1, true); integer("s16", 2, true); integer("s32", 4, true); integer("s64", 8, true)
+        integer("__u8", 1, false); integer("__u16", 2, false); integer("__u32", 4, false); integer("__u64", 8, false)
+        integer("__s8", 1, true); integer("__s16", 2, true); integer("__s32", 4, true); integer("__s64", 8, true)
+        integer("__be16", 2, false); integer("__be32", 4, false); integer("__le16", 2, false); integer("__le32", 4, false)
+        integer("ipaddr_t", 4, false); integer("in_port_t", 2, false); integer("sa_family_t", 2, false)
+        table["uintptr_t"] = .integer(name: "uintptr_t", size: 8, signed: false)
+        return table
+    }()
+
+    /// Resolves C's combinations of int keywords ("unsigned long long", "short int", "char").
+    public static func fromKeywords(signedness: Bool?, shorts: Int, longs: Int, char: Bool, int: Bool) -> DType? {
+        if char {
+            if shorts > 0 || longs > 0 { return nil }
+            if signedness == false { return .integer(name: "unsigned char", size: 1, signed: false) }
+            if signedness == true { return .integer(name: "signed char", size: 1, signed: true) }
+            return .char
+        }
+        if shorts > 1 || longs > 2 || (shorts > 0 && longs > 0) { return nil }
+        let unsigned = signedness == false
+        let prefix = unsigned ? "unsigned " : (signedness == true && !int && shorts == 0 && longs == 0 ? "signed " : "")
+        if shorts == 1 { return .integer(name: prefix + "short", size: 2, signed: !unsigned) }
+        if longs == 1 { return .integer(name: prefix + "long", size: 8, signed: !unsigned) }
+        if longs == 2 { return .integer(name: prefix + "long long", size: 8, signed: !unsigned) }
+        return .integer(name: unsigned ? "unsigned int" : (prefix.isEmpty ? "int" : "signed int"), size: 4, signed: !unsigned)
+    }
+}

@@ -1,0 +1,26 @@
+// DTraceSystem/SignalWatch: turns SIGINT and SIGTERM into a flag the run loop polls,
+// the way dtrace(1M) does (first signal: stop and print; second: give up at once).
+import Glibc
+
+/// Counts of interrupting signals received, written only by the signal handler.
+nonisolated(unsafe) private var interruptCount: Int32 = 0
+
+public enum SignalWatch {
+    /// Installs handlers for SIGINT and SIGTERM (unless they are ignored, as for a
+    /// background job) that only count the signal.
+    public static func install() {
+        for signalNumber in [SIGINT, SIGTERM] {
+            var old = sigaction()
+            sigaction(signalNumber, nil, &old)
+            if unsafeBitCast(old.__sigaction_handler.sa_handler, to: Int.self) == 1 { continue } // SIG_IGN
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { _ in interruptCount &+= 1 }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0
+            sigaction(signalNumber, &action, nil)
+        }
+    }
+
+    /// How many SIGINT/SIGTERM signals have arrived since `install()`.
+    public static var interrupts: Int32 { interruptCount }
+}

@@ -1,0 +1,2 @@
+import DTraceCLI
+DTraceCommand.main()
