@@ -85,7 +85,7 @@ public struct Interpreter {
         return .completed
     }
 
-    static func arithmetic(_ op: ArithmeticOperator, _ a: Int64, _ b: Int64) throws(Fault) -> Int64 {
+    public static func arithmetic(_ op: ArithmeticOperator, _ a: Int64, _ b: Int64) throws(Fault) -> Int64 {
         switch op {
         case .add: return a &+ b
         case .subtract: return a &- b
@@ -113,7 +113,7 @@ public struct Interpreter {
         }
     }
 
-    static func compare(_ op: ComparisonOperator, _ a: Int64, _ b: Int64) -> Bool {
+    public static func compare(_ op: ComparisonOperator, _ a: Int64, _ b: Int64) -> Bool {
         let ua = UInt64(bitPattern: a), ub = UInt64(bitPattern: b)
         switch op {
         case .equal: return a == b

@@ -59,7 +59,11 @@ public enum SymbolKind: String, Sendable { case sym, mod, usym, umod, uaddr }
 public struct RecordAction: Sendable, Equatable {
     public var kind: RecordActionKind
     public var fields: [RecordField]
-    public init(kind: RecordActionKind, fields: [RecordField]) { self.kind = kind; self.fields = fields }
+    /// Offset of a 64-bit flag set when the action ran (actions in untaken branches do not).
+    public var presenceOffset: Int
+    public init(kind: RecordActionKind, fields: [RecordField], presenceOffset: Int) {
+        self.kind = kind; self.fields = fields; self.presenceOffset = presenceOffset
+    }
 }
 
 /// The layout of the record one enabled clause emits per firing.

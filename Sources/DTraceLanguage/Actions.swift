@@ -1,0 +1,494 @@
+// DTraceLanguage/Actions: D's actions (trace, printf, printa, exit, speculation, clear,
+// trunc, normalize, setopt, ...), aggregating functions, and subroutines (strlen,
+// strjoin, substr, ...). Each is one entry: its argument checks and its lowering.
+
+import DTraceIR
+
+enum Actions {
+    static let names: Set<String> = [
+        "trace", "printf", "printa", "print", "exit", "speculate", "commit", "discard", "clear", "trunc",
+        "normalize", "denormalize", "setopt", "tracemem", "bcopy", "raise", "stop", "system", "ftruncate",
+        "freopen", "copyinto", "stack", "ustack", "jstack", "sym", "mod", "usym", "umod", "uaddr", "func", "ufunc",
+        "breakpoint", "panic", "chill",
+    ]
+    static func isAction(_ name: String) -> Bool { names.contains(name) }
+
+    static let aggregatingFunctions: Set<String> = ["count", "sum", "avg", "min", "max", "stddev", "quantize", "lquantize", "llquantize"]
+}
+
+extension Compiler {
+    func checkCount(_ name: String, _ arguments: [Expression], _ range: ClosedRange<Int>, line: Int) throws(Diagnostic) {
+        guard range.contains(arguments.count) else {
+            let expected = range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
+            throw error(.prototypeLength, "\(name)( ) prototype mismatch: \(arguments.count) arg\(arguments.count == 1 ? "" : "s") passed, \(expected) expected", line: line)
+        }
+    }
+
+    func argumentMismatch(_ name: String, _ index: Int, prototype: String, argument: DType, line: Int) -> Diagnostic {
+        error(.prototypeArgument, "\(name)( ) argument #\(index) is incompatible with prototype:\n\tprototype: \(prototype)\n\t argument: \(argument)", line: line)
+    }
+
+    func stringArgument(_ name: String, _ arguments: [Expression], _ index: Int, line: Int) throws(Diagnostic) -> Value {
+        let value = try rvalue(arguments[index])
+        if value.type.isString { return value }
+        if value.type.isArray, let element = value.type.pointee, element.size == 1 { return Value(register: value.register, type: .string, space: value.space) }
+        throw argumentMismatch(name, index + 1, prototype: "string", argument: value.type, line: line)
+    }
+
+    func integerArgument(_ name: String, _ arguments: [Expression], _ index: Int, line: Int, prototype: String = "int") throws(Diagnostic) -> Value {
+        let value = try rvalue(arguments[index])
+        guard value.type.isScalar else { throw argumentMismatch(name, index + 1, prototype: prototype, argument: value.type, line: line) }
+        return value
+    }
+
+    func aggregationArgument(_ name: String, _ expression: Expression, index: Int, line: Int) throws(Diagnostic) -> AggregationInfo {
+        guard case .aggregation(let aggregation) = expression.kind else {
+            throw error(.printaAggregationArgument, "\(name)( ) argument #\(index) is incompatible with prototype:\n\tprototype: aggregation\n\t argument: \(try describeType(expression))", line: line)
+        }
+        guard let info = aggregations[aggregation] else {
+            throw error(.undefinedIdentifier, "failed to resolve @\(aggregation): Unknown aggregation", line: line)
+        }
+        return info
+    }
+
+    func describeType(_ expression: Expression) throws(Diagnostic) -> String {
+        let saved = emitter
+        defer { emitter = saved }
+        return (try? rvalue(expression).type.description) ?? "unknown"
+    }
+
+    // MARK: record building
+
+
+
+    /// Starts a record action: reserves and sets its presence flag.
+    func beginAction() -> Int {
+        let presence = record.reserve(8)
+        let address = emitter.scratchAddress(.record, presence)
+        emitter.emit(.store(base: address, offset: 0, value: emitter.constant(1), width: 8, space: .scratch))
+        return presence
+    }
+
+    /// Stores a value into the record and describes the field.
+    func recordField(_ value: Value, line: Int) -> RecordField {
+        let type = value.type.resolved
+        if type.isString {
+            let offset = record.reserve(stringStorage)
+            let address = emitter.scratchAddress(.record, offset)
+            emitter.emit(.call(.stringCopy, result: nil, arguments: [address, value.register]))
+            return RecordField(offset: offset, type: .string(size: stringStorage))
+        }
+        if type.isInteger || type.isPointer {
+            let size = type.isPointer ? 8 : type.size
+            let offset = record.reserve(8)
+            let address = emitter.scratchAddress(.record, offset)
+            emitter.emit(.store(base: address, offset: 0, value: value.register, width: 8, space: .scratch))
+            return RecordField(offset: offset, type: type.isPointer ? .pointer : .integer(size: size, signed: type.isSigned))
+        }
+        let size = max(type.size, 1)
+        let offset = record.reserve(size)
+        let address = emitter.scratchAddress(.record, offset)
+        emitter.emit(.call(.copyBytes, result: nil, arguments: [value.register, address, emitter.constant(Int64(size))]))
+        return RecordField(offset: offset, type: .bytes(size: size))
+    }
+
+    func addAction(_ kind: RecordActionKind, fields: [RecordField], presence: Int, storesData: Bool = true) {
+        record.actions.append(RecordAction(kind: kind, fields: fields, presenceOffset: presence))
+        if storesData { record.storesData = true }
+    }
+
+    func formatIndex(_ expression: Expression, name: String, line: Int) throws(Diagnostic) -> (Int, PrintfFormat) {
+        guard case .string(let bytes) = expression.kind else {
+            throw error(.printfFormat, "\(name)( ) argument #1 is incompatible with prototype:\n\tprototype: string constant\n\t argument: \(try describeType(expression))", line: line)
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        let format: PrintfFormat
+        do { format = try PrintfFormat.parse(text) } catch {
+            switch error {
+            case .incomplete(let conversion), .unknownConversion(let conversion):
+                throw self.error(.printfFormat, "\(name)( ) format string contains an invalid conversion: \"\(conversion)\"", line: line)
+            }
+        }
+        program.formats.append(FormatDescriptor(text: text, format: format))
+        return (program.formats.count - 1, format)
+    }
+
+    static func conversionAccepts(_ conversion: Character, _ type: DType) -> String? {
+        switch conversion {
+        case "d", "i", "o", "u", "x", "X", "c":
+            return type.isScalar ? nil : "char, short, int, long, long long"
+        case "s", "S":
+            return (type.isString || (type.isArray && type.pointee?.size == 1)) ? nil : "char [] or string"
+        case "p", "a", "A", "k":
+            return type.isScalar ? nil : "pointer or integer"
+        case "Y", "T":
+            return type.isInteger ? nil : "int64_t"
+        case "e", "E", "f", "F", "g", "G":
+            return type.isScalar ? nil : "double"
+        default:
+            return nil
+        }
+    }
+
+    // MARK: actions
+
+    func compileAction(_ name: String, _ arguments: [Expression], line: Int) throws(Diagnostic) {
+        switch name {
+        case "trace", "print":
+            try checkCount(name, arguments, 1...1, line: line)
+            let value = try rvalue(arguments[0])
+            if value.type.isVoid { throw error(.prototypeArgument, "\(name)( ) argument #1 is incompatible with prototype:\n\tprototype: non-void\n\t argument: void", line: line) }
+            let presence = beginAction()
+            let field = recordField(value, line: line)
+            addAction(name == "print" ? .print(typeName: value.type.description) : .trace, fields: [field], presence: presence)
+        case "printf", "system", "freopen":
+            guard !arguments.isEmpty else { throw error(.prototypeLength, "\(name)( ) prototype mismatch: 0 args passed, at least 1 expected", line: line) }
+            let (index, format) = try formatIndex(arguments[0], name: name, line: line)
+            var values: [Value] = []
+            for argument in arguments.dropFirst() { values.append(try rvalue(argument)) }
+            var position = 0
+            for (number, conversion) in format.conversions.enumerated() {
+                if conversion.isAggregationValue {
+                    throw error(.printfAggregationConversion, "\(name)( ) argument #\(number + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: %@\n\t prototype: aggregation\n\t  argument: \(position < values.count ? values[position].type.description : "none")", line: line)
+                }
+                for _ in 0..<(conversion.argumentCount - 1) {
+                    guard position < values.count else { break }
+                    guard values[position].type.isInteger else {
+                        throw error(.printfArgumentType, "\(name)( ) argument #\(position + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: *\n\t prototype: int\n\t  argument: \(values[position].type)", line: line)
+                    }
+                    position += 1
+                }
+                guard position < values.count else {
+                    throw error(.printfArgumentMissing, "\(name)( ) prototype mismatch: conversion #\(number + 1) (\(conversion.text)) is missing a corresponding value argument", line: line)
+                }
+                if let prototype = Compiler.conversionAccepts(conversion.conversion, values[position].type) {
+                    throw error(.printfArgumentType, "\(name)( ) argument #\(position + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: \(conversion.text)\n\t prototype: \(prototype)\n\t  argument: \(values[position].type)", line: line)
+                }
+                position += 1
+            }
+            if position < values.count {
+                throw error(.printfArgumentExtra, "\(name)( ) prototype mismatch: only \(position + 1) arguments required by this format string", line: line)
+            }
+            let presence = beginAction()
+            let fields = values.map { recordField($0, line: line) }
+            let kind: RecordActionKind = name == "printf" ? .printf(format: index) : (name == "system" ? .system(format: index) : .freopen(format: index))
+            addAction(kind, fields: fields, presence: presence)
+        case "printa":
+            guard !arguments.isEmpty else { throw error(.prototypeLength, "printa( ) prototype mismatch: 0 args passed, at least 1 expected", line: line) }
+            var format: Int?
+            var rest = arguments[...]
+            if case .string = arguments[0].kind {
+                let (index, parsed) = try formatIndex(arguments[0], name: name, line: line)
+                format = index
+                _ = parsed
+                rest = arguments.dropFirst()
+                guard !rest.isEmpty else { throw error(.printaProto, "printa( ) prototype mismatch: 1 arg passed, at least 2 expected", line: line) }
+            }
+            var ids: [Int] = []
+            for (offset, argument) in rest.enumerated() {
+                ids.append(try aggregationArgument(name, argument, index: offset + (format == nil ? 1 : 2), line: line).id)
+            }
+            let presence = beginAction()
+            addAction(.printa(format: format, aggregations: ids), fields: [], presence: presence)
+        case "exit":
+            try checkCount(name, arguments, 1...1, line: line)
+            let status = try integerArgument(name, arguments, 0, line: line)
+            let presence = beginAction()
+            let field = recordField(Value(register: fit(status.register, .int), type: .int), line: line)
+            addAction(.exit, fields: [field], presence: presence)
+            emitter.emit(.call(.exit, result: nil, arguments: [status.register]))
+        case "speculate":
+            try checkCount(name, arguments, 1...1, line: line)
+            let id = try integerArgument(name, arguments, 0, line: line)
+            if record.storesData { throw error(.syntax, "speculate( ) must precede any data-recording actions", line: line).tagged("D_ACT_SPEC") }
+            emitter.emit(.call(.speculate, result: nil, arguments: [id.register]))
+        case "commit", "discard":
+            try checkCount(name, arguments, 1...1, line: line)
+            let id = try integerArgument(name, arguments, 0, line: line)
+            emitter.emit(.call(name == "commit" ? .commit : .discard, result: nil, arguments: [id.register]))
+        case "clear", "denormalize":
+            try checkCount(name, arguments, 1...1, line: line)
+            let info = try aggregationArgument(name, arguments[0], index: 1, line: line)
+            let presence = beginAction()
+            addAction(name == "clear" ? .clear(aggregation: info.id) : .denormalize(aggregation: info.id), fields: [], presence: presence)
+        case "trunc":
+            try checkCount(name, arguments, 1...2, line: line)
+            let info = try aggregationArgument(name, arguments[0], index: 1, line: line)
+            var fields: [RecordField] = []
+            var count: Value?
+            if arguments.count == 2 { count = try integerArgument(name, arguments, 1, line: line) }
+            let presence = beginAction()
+            if let count { fields.append(recordField(Value(register: count.register, type: .int64), line: line)) }
+            addAction(.truncate(aggregation: info.id, keep: count != nil), fields: fields, presence: presence)
+        case "normalize":
+            try checkCount(name, arguments, 2...2, line: line)
+            let info = try aggregationArgument(name, arguments[0], index: 1, line: line)
+            let normal = try integerArgument(name, arguments, 1, line: line)
+            let presence = beginAction()
+            let field = recordField(Value(register: normal.register, type: .int64), line: line)
+            addAction(.normalize(aggregation: info.id), fields: [field], presence: presence)
+        case "setopt":
+            try checkCount(name, arguments, 1...2, line: line)
+            var strings: [String] = []
+            for (index, argument) in arguments.enumerated() {
+                guard case .string(let bytes) = argument.kind else {
+                    throw argumentMismatch(name, index + 1, prototype: "string constant", argument: (try? rvalue(argument).type) ?? .void, line: line)
+                }
+                strings.append(String(decoding: bytes, as: UTF8.self))
+            }
+            let presence = beginAction()
+            addAction(.setopt(name: strings[0], value: strings.count > 1 ? strings[1] : nil), fields: [], presence: presence)
+        case "tracemem":
+            try checkCount(name, arguments, 2...3, line: line)
+            let address = try integerArgument(name, arguments, 0, line: line, prototype: "void *")
+            let sizeValue = try rvalue(arguments[1])
+            guard let size = sizeValue.constant, size > 0, size <= 1 << 16 else {
+                throw error(.prototypeArgument, "tracemem( ) argument #2 must be a non-zero positive integer constant", line: line)
+            }
+            let presence = beginAction()
+            let offset = record.reserve(Int(size))
+            let destination = emitter.scratchAddress(.record, offset)
+            emitter.emit(.call(.copyBytes, result: nil, arguments: [address.register, destination, emitter.constant(size)]))
+            addAction(.tracemem(size: Int(size)), fields: [RecordField(offset: offset, type: .bytes(size: Int(size)))], presence: presence)
+        case "bcopy":
+            try checkCount(name, arguments, 3...3, line: line)
+            let source = try integerArgument(name, arguments, 0, line: line, prototype: "void *")
+            let destination = try integerArgument(name, arguments, 1, line: line, prototype: "void *")
+            let size = try integerArgument(name, arguments, 2, line: line, prototype: "size_t")
+            emitter.emit(.call(.copyBytes, result: nil, arguments: [source.register, destination.register, size.register]))
+        case "copyinto":
+            try checkCount(name, arguments, 3...3, line: line)
+            let source = try integerArgument(name, arguments, 0, line: line, prototype: "uintptr_t")
+            let size = try integerArgument(name, arguments, 1, line: line, prototype: "size_t")
+            let destination = try integerArgument(name, arguments, 2, line: line, prototype: "void *")
+            emitter.emit(.call(.copyIn, result: nil, arguments: [destination.register, source.register, size.register]))
+        case "raise":
+            try checkCount(name, arguments, 1...1, line: line)
+            let signal = try integerArgument(name, arguments, 0, line: line)
+            emitter.emit(.call(.raise, result: nil, arguments: [signal.register]))
+            record.destructive = true
+        case "ftruncate":
+            try checkCount(name, arguments, 0...0, line: line)
+            let presence = beginAction()
+            addAction(.ftruncate, fields: [], presence: presence)
+        default:
+            throw error(.undefinedIdentifier, "\(name)( ) is not supported by this version of dtrace", line: line).tagged("D_ACT_UNSUP")
+        }
+    }
+
+    // MARK: aggregations
+
+    func compileAggregation(_ target: Expression, _ value: Expression, line: Int) throws(Diagnostic) {
+        var name = ""
+        var keyExpressions: [Expression] = []
+        switch target.kind {
+        case .aggregation(let aggregation): name = aggregation
+        case .index(let base, let keys):
+            if case .aggregation(let aggregation) = base.kind { name = aggregation }
+            keyExpressions = keys
+        default: break
+        }
+        guard case .call(let function, let arguments) = value.kind, Actions.aggregatingFunctions.contains(function) else {
+            throw error(.aggregationNotFunction, "expression cannot be assigned to an aggregation: @\(name) requires an aggregating function", line: line)
+        }
+        var keys: [Value] = []
+        for key in keyExpressions {
+            let keyValue = try rvalue(key)
+            guard keyValue.type.isScalar || keyValue.type.isString else {
+                throw error(.operandNotScalar, "aggregation keys must be scalars or strings", line: line)
+            }
+            keys.append(keyValue)
+        }
+        var aggregating: AggregatingFunction
+        var valueRegister = emitter.constant(1)
+        var incrementRegister = emitter.constant(1)
+        func constantParameter(_ index: Int) throws(Diagnostic) -> Int64 {
+            let saved = emitter
+            defer { emitter = saved }
+            let parameter = try rvalue(arguments[index])
+            guard let constant = parameter.constant, parameter.type.isInteger else {
+                throw error(.prototypeArgument, "\(function)( ) argument #\(index + 1) must be an integer constant", line: line).tagged("D_" + function.uppercased() + "_ARG")
+            }
+            return constant
+        }
+        switch function {
+        case "count":
+            try checkCount(function, arguments, 0...0, line: line)
+            aggregating = .count
+        case "sum", "avg", "min", "max", "stddev":
+            try checkCount(function, arguments, 1...1, line: line)
+            valueRegister = try integerArgument(function, arguments, 0, line: line, prototype: "uint64_t").register
+            aggregating = ["sum": .sum, "avg": .avg, "min": .min, "max": .max, "stddev": .stddev][function]!
+        case "quantize":
+            try checkCount(function, arguments, 1...2, line: line)
+            valueRegister = try integerArgument(function, arguments, 0, line: line, prototype: "uint64_t").register
+            if arguments.count == 2 { incrementRegister = try integerArgument(function, arguments, 1, line: line).register }
+            aggregating = .quantize
+        case "lquantize":
+            try checkCount(function, arguments, 3...5, line: line)
+            valueRegister = try integerArgument(function, arguments, 0, line: line, prototype: "uint64_t").register
+            let base = try constantParameter(1), limit = try constantParameter(2)
+            let step = arguments.count >= 4 ? try constantParameter(3) : 1
+            guard step > 0 else { throw error(.prototypeArgument, "lquantize( ) step must be greater than zero", line: line).tagged("D_LQUANT_STEP") }
+            guard limit > base else { throw error(.prototypeArgument, "lquantize( ) upper bound must be greater than lower bound", line: line).tagged("D_LQUANT_MISMATCH") }
+            guard (limit - base) / step <= 65535 else { throw error(.prototypeArgument, "lquantize( ) range must be no more than 65535 steps", line: line).tagged("D_LQUANT_STEPS") }
+            if arguments.count == 5 { incrementRegister = try integerArgument(function, arguments, 4, line: line).register }
+            aggregating = .lquantize(base: base, limit: limit, step: step)
+        case "llquantize":
+            try checkCount(function, arguments, 5...6, line: line)
+            valueRegister = try integerArgument(function, arguments, 0, line: line, prototype: "uint64_t").register
+            let factor = try constantParameter(1), low = try constantParameter(2), high = try constantParameter(3), steps = try constantParameter(4)
+            guard factor >= 2 else { throw error(.prototypeArgument, "llquantize( ) factor must be greater than or equal to 2", line: line).tagged("D_LLQUANT_FACTORSMALL") }
+            guard low >= 0, high > low, high <= 60 else { throw error(.prototypeArgument, "llquantize( ) high magnitude must be greater than low magnitude", line: line).tagged("D_LLQUANT_MAGRANGE") }
+            guard steps >= factor, steps % factor == 0 || factor % steps == 0 else {
+                throw error(.prototypeArgument, "llquantize( ) factor (\(factor)) must evenly divide the number of steps per magnitude (\(steps))", line: line).tagged("D_LLQUANT_FACTOREVEN")
+            }
+            if arguments.count == 6 { incrementRegister = try integerArgument(function, arguments, 5, line: line).register }
+            aggregating = .llquantize(factor: factor, low: low, high: high, steps: steps)
+        default:
+            throw error(.aggregationFunction, "\(function)( ) is not an aggregating function", line: line)
+        }
+        let keyTypes = keys.map { $0.type.isString ? DType.string : $0.type }
+        let info: AggregationInfo
+        if let existing = aggregations[name] {
+            guard existing.function == aggregating else {
+                throw error(.aggregationRedefined, "aggregation redefined: @\(name)\n\t current: \(function)( )\n\tprevious: \(existing.function.name)( )", line: line)
+            }
+            guard existing.keyTypes.count == keyTypes.count, zip(existing.keyTypes, keyTypes).allSatisfy({ $0.isString == $1.isString }) else {
+                throw error(.aggregationDimensions, "@\(name)[ ] key #\(keyTypes.count) is incompatible with its previous use", line: line)
+            }
+            info = existing
+        } else {
+            var offset = 0
+            var fields: [RecordField] = []
+            for type in keyTypes {
+                if type.isString { fields.append(RecordField(offset: offset, type: .string(size: stringStorage))) }
+                else if type.isPointer { fields.append(RecordField(offset: offset, type: .pointer)) }
+                else { fields.append(RecordField(offset: offset, type: .integer(size: max(1, type.size), signed: type.isSigned))) }
+                offset += keySlotSize(type)
+            }
+            let id = program.aggregations.count
+            program.aggregations.append(AggregationDescriptor(id: id, name: name, function: aggregating, keyFields: fields, keySize: offset))
+            info = AggregationInfo(id: id, function: aggregating, keyTypes: keyTypes, callText: function)
+            aggregations[name] = info
+        }
+        let key = keys.isEmpty ? emitter.constant(0) : try buildKey(keys, keyTypes: info.keyTypes, line: line)
+        emitter.emit(.call(.aggregate(aggregation: info.id), result: nil, arguments: [key, valueRegister, incrementRegister]))
+    }
+
+    // MARK: subroutines
+
+    func callSubroutine(_ name: String, _ arguments: [Expression], line: Int) throws(Diagnostic) -> Value {
+        func stringResult(_ helper: Helper, _ values: [Register]) -> Value {
+            let buffer = emitter.temporary(stringStorage)
+            return Value(register: emitter.call(helper, [buffer] + values), type: .string)
+        }
+        switch name {
+        case "strlen":
+            try checkCount(name, arguments, 1...1, line: line)
+            let s = try stringArgument(name, arguments, 0, line: line)
+            return Value(register: emitter.call(.stringLength, [s.register]), type: BuiltinTypes.table["size_t"]!)
+        case "strjoin":
+            try checkCount(name, arguments, 2...2, line: line)
+            let a = try stringArgument(name, arguments, 0, line: line), b = try stringArgument(name, arguments, 1, line: line)
+            return stringResult(.stringJoin, [a.register, b.register])
+        case "substr":
+            try checkCount(name, arguments, 2...3, line: line)
+            let s = try stringArgument(name, arguments, 0, line: line)
+            let index = try integerArgument(name, arguments, 1, line: line)
+            var values = [s.register, index.register]
+            if arguments.count == 3 { values.append(try integerArgument(name, arguments, 2, line: line).register) }
+            return stringResult(.substring(hasLength: arguments.count == 3), values)
+        case "index", "rindex":
+            try checkCount(name, arguments, 2...3, line: line)
+            let s = try stringArgument(name, arguments, 0, line: line), t = try stringArgument(name, arguments, 1, line: line)
+            var values = [s.register, t.register]
+            if arguments.count == 3 { values.append(try integerArgument(name, arguments, 2, line: line).register) }
+            return Value(register: emitter.call(.stringIndex(reverse: name == "rindex", hasStart: arguments.count == 3), values), type: .int)
+        case "strchr", "strrchr":
+            try checkCount(name, arguments, 2...2, line: line)
+            let s = try stringArgument(name, arguments, 0, line: line), c = try integerArgument(name, arguments, 1, line: line, prototype: "char")
+            return stringResult(.stringFindCharacter(reverse: name == "strrchr"), [s.register, c.register])
+        case "strstr":
+            try checkCount(name, arguments, 2...2, line: line)
+            let s = try stringArgument(name, arguments, 0, line: line), t = try stringArgument(name, arguments, 1, line: line)
+            return stringResult(.stringFindString, [s.register, t.register])
+        case "strtok":
+            try checkCount(name, arguments, 2...2, line: line)
+            var first = emitter.constant(0)
+            if case .integer(0, _) = arguments[0].kind {} else { first = try stringArgument(name, arguments, 0, line: line).register }
+            let delimiters = try stringArgument(name, arguments, 1, line: line)
+            return stringResult(.stringTokenize, [first, delimiters.register])
+        case "basename", "dirname", "cleanpath", "toupper", "tolower":
+            try checkCount(name, arguments, 1...1, line: line)
+            let s = try stringArgument(name, arguments, 0, line: line)
+            let helper: Helper = ["basename": .basename, "dirname": .dirname, "cleanpath": .cleanpath,
+                                  "toupper": .changeCase(upper: true), "tolower": .changeCase(upper: false)][name]!
+            return stringResult(helper, [s.register])
+        case "lltostr":
+            try checkCount(name, arguments, 1...2, line: line)
+            let value = try integerArgument(name, arguments, 0, line: line, prototype: "int64_t")
+            var values = [value.register]
+            if arguments.count == 2 { values.append(try integerArgument(name, arguments, 1, line: line).register) }
+            return stringResult(.integerToString(hasBase: arguments.count == 2), values)
+        case "htons", "ntohs", "htonl", "ntohl", "htonll", "ntohll":
+            try checkCount(name, arguments, 1...1, line: line)
+            let value = try integerArgument(name, arguments, 0, line: line)
+            let width = name.hasSuffix("ll") ? 64 : (name.hasSuffix("s") ? 16 : 32)
+            let r = emitter.register()
+            emitter.emit(.unary(width == 16 ? .byteSwap16 : (width == 32 ? .byteSwap32 : .byteSwap64), r, value.register))
+            let type: DType = width == 16 ? BuiltinTypes.table["uint16_t"]! : (width == 32 ? BuiltinTypes.table["uint32_t"]! : .uint64)
+            return Value(register: r, type: type)
+        case "inet_ntoa", "inet_ntoa6":
+            try checkCount(name, arguments, 1...1, line: line)
+            let address = try integerArgument(name, arguments, 0, line: line, prototype: name == "inet_ntoa" ? "ipaddr_t *" : "in6_addr_t *")
+            return stringResult(name == "inet_ntoa" ? .internetAddress4 : .internetAddress6, [address.register])
+        case "inet_ntop":
+            try checkCount(name, arguments, 2...2, line: line)
+            let family = try integerArgument(name, arguments, 0, line: line)
+            let address = try integerArgument(name, arguments, 1, line: line, prototype: "void *")
+            return stringResult(.internetAddressForFamily, [family.register, address.register])
+        case "rand":
+            try checkCount(name, arguments, 0...0, line: line)
+            return Value(register: emitter.call(.random, []), type: .int)
+        case "speculation":
+            try checkCount(name, arguments, 0...0, line: line)
+            return Value(register: emitter.call(.speculation, []), type: .int)
+        case "alloca":
+            try checkCount(name, arguments, 1...1, line: line)
+            let size = try integerArgument(name, arguments, 0, line: line, prototype: "size_t")
+            return Value(register: emitter.call(.allocate, [size.register]), type: .voidPointer)
+        case "copyin":
+            try checkCount(name, arguments, 2...2, line: line)
+            let address = try integerArgument(name, arguments, 0, line: line, prototype: "uintptr_t")
+            let size = try integerArgument(name, arguments, 1, line: line, prototype: "size_t")
+            let buffer = emitter.call(.allocate, [size.register])
+            return Value(register: emitter.call(.copyIn, [buffer, address.register, size.register]), type: .voidPointer)
+        case "copyinstr":
+            try checkCount(name, arguments, 1...2, line: line)
+            let address = try integerArgument(name, arguments, 0, line: line, prototype: "uintptr_t")
+            var values = [address.register]
+            if arguments.count == 2 { values.append(try integerArgument(name, arguments, 1, line: line).register) }
+            return stringResult(.copyInString, values)
+        case "progenyof":
+            try checkCount(name, arguments, 1...1, line: line)
+            let target = try integerArgument(name, arguments, 0, line: line, prototype: "pid_t")
+            let pid = emitter.call(.readBuiltin(.pid), [])
+            let r = emitter.register()
+            emitter.emit(.compare(.equal, r, pid, target.register))
+            return Value(register: r, type: .int)
+        default:
+            if Actions.isAction(name) {
+                throw error(.syntax, "\(name)( ) may not be used in an expression: it is an action", line: line).tagged("D_ACT_EXPR")
+            }
+            if Actions.aggregatingFunctions.contains(name) {
+                throw error(.aggregationFunction, "\(name)( ) may only be used as the value of an aggregation", line: line)
+            }
+            throw error(.undefinedIdentifier, "failed to resolve \(name): Unknown function name", line: line)
+        }
+    }
+}
+
+extension Diagnostic {
+    func tagged(_ tag: String) -> Diagnostic { var copy = self; copy.tag = tag; return copy }
+}

@@ -1,0 +1,332 @@
+// DTraceLanguage/Compiler: checks a parsed D program against D's rules (types inferred
+// on first assignment, C promotions, string semantics, aggregations, actions) and lowers
+// every clause to IR. Program order matters exactly as in DTrace: a variable's type is
+// fixed by the first assignment the compiler meets.
+
+import DTraceIR
+
+public struct CompileOptions {
+    /// $0 (the script name) and the arguments after it.
+    public var macroArguments: [String] = ["dtrace"]
+    public var targetProcessID: Int64?
+    public var stringSize = 256
+    /// With `defaultargs`, an unset $N is 0 (or "" as $$N) instead of an error.
+    public var defaultArguments = false
+    /// The probe description kind for -P/-m/-f/-n text (how a partial description is read).
+    public var probeSpecifierKind: ProbeSpecifierKind = .name
+    public var processID: Int64 = 0
+    public var parentProcessID: Int64 = 0
+    public var userID: Int64 = 0
+    public var groupID: Int64 = 0
+    public init() {}
+}
+
+public enum ProbeSpecifierKind { case provider, module, function, name }
+
+/// The result of compilation: the IR program and what the consumer needs to describe it.
+public struct CompiledProgram {
+    public var program: IRProgram
+    public var probeSpecifierTexts: [[String]]
+}
+
+struct Value {
+    var register: Register
+    var type: DType
+    var constant: Int64?
+    /// Memory space of the bytes a string/composite register points to.
+    var space: MemorySpace = .scratch
+}
+
+enum VariableStorage {
+    case global(offset: Int)
+    case threadLocal(map: Int)
+    case clauseLocal(offset: Int)
+    case associative(map: Int, keys: [DType])
+}
+
+struct Variable {
+    var name: String
+    var type: DType
+    var storage: VariableStorage
+}
+
+struct AggregationInfo {
+    var id: Int
+    var function: AggregatingFunction
+    var keyTypes: [DType]
+    var callText: String
+}
+
+public final class Compiler {
+    let options: CompileOptions
+    var program = IRProgram()
+    var constantOffsets: [[UInt8]: Int] = [:]
+    var globals: [String: Variable] = [:]
+    var threadLocals: [String: Variable] = [:]
+    var clauseLocals: [String: Variable] = [:]
+    var clauseLocalBytes = 0
+    var aggregations: [String: AggregationInfo] = [:]
+    var inlines: [String: (DType, Expression)] = [:]
+    var inlineDepth = 0
+    var typedefs: [String: DType] = [:]
+    var composites: [String: CompositeType] = [:]
+    var enumerations: [String: EnumType] = [:]
+    var enumerators: [String: (Int64, DType)] = [:]
+    var emitter = Emitter()
+    var record = RecordBuilder()
+    var region: Diagnostic.Region = .actionList
+    var clauseEmitters: [(Emitter, Int)] = []
+    var maximumTemporaries = 0
+    var maximumRecord = 0
+    var probeTexts: [[String]] = []
+
+    public init(options: CompileOptions) {
+        self.options = options
+        program.stringSize = options.stringSize
+    }
+
+    /// String storage: strsize bytes plus the terminator, rounded up to 8.
+    var stringStorage: Int { (options.stringSize + 1 + 7) & ~7 }
+
+    func error(_ tag: DiagnosticTag, _ message: String, line: Int) -> Diagnostic {
+        Diagnostic(tag, message, line: line, region: region)
+    }
+
+    // MARK: program
+
+    public static func compile(source: String, options: CompileOptions = CompileOptions()) throws(Diagnostic) -> CompiledProgram {
+        var parser = Parser(source: source)
+        let syntax = try parser.parseProgram()
+        return try Compiler(options: options).compile(syntax)
+    }
+
+    public func compile(_ syntax: ProgramSyntax) throws(Diagnostic) -> CompiledProgram {
+        for item in syntax.items {
+            switch item {
+            case .pragma(let text, let line): try pragma(text, line: line)
+            case .declaration(let declaration): region = .actionList; try declare(declaration, topLevel: true)
+            case .clause(let clause): try compileClause(clause)
+            }
+        }
+        // Place scratch areas: [clause-locals][temporaries][record].
+        let localBytes = (clauseLocalBytes + 7) & ~7
+        for (index, (var clauseEmitter, _)) in clauseEmitters.enumerated() {
+            clauseEmitter.placeScratch(clauseLocals: localBytes, temporaries: maximumTemporaries)
+            program.clauses[index].function = clauseEmitter.function()
+        }
+        program.scratchSize = localBytes + maximumTemporaries + maximumRecord
+        return CompiledProgram(program: program, probeSpecifierTexts: probeTexts)
+    }
+
+    func pragma(_ text: String, line: Int) throws(Diagnostic) {
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard let first = words.first else { throw Diagnostic(.pragmaMalformed, "malformed #pragma", line: line) }
+        switch first {
+        case "D":
+            guard words.count >= 2 else { throw Diagnostic(.pragmaMalformed, "malformed #pragma D", line: line) }
+            switch words[1] {
+            case "option":
+                guard words.count == 3 else { throw Diagnostic(.pragmaMalformed, "malformed #pragma D option", line: line) }
+                let parts = words[2].split(separator: "=", maxSplits: 1).map(String.init)
+                program.options.append((parts[0], parts.count > 1 ? parts[1] : nil))
+            case "attributes", "binding", "depends_on", "error", "ext", "line", "pragma", "strict":
+                break
+            default:
+                throw Diagnostic(.pragmaInvalid, "invalid control directive: #pragma D \(words[1])", line: line)
+            }
+        case "ident", "weak", "once": break
+        default:
+            throw Diagnostic(.pragmaInvalid, "invalid control directive: #pragma \(first)", line: line)
+        }
+    }
+
+    // MARK: clauses
+
+    func compileClause(_ clause: Clause) throws(Diagnostic) {
+        region = .probeDescription
+        var descriptions: [ProbeDescription] = []
+        for specifier in clause.probes {
+            descriptions.append(try probeDescription(specifier))
+        }
+        probeTexts.append(clause.probes.map(\.text))
+        emitter = Emitter()
+        record = RecordBuilder()
+        if let predicate = clause.predicate {
+            region = .predicate
+            emitter.currentAction = 0
+            let value = try rvalue(predicate)
+            guard value.type.isScalar || value.type.isString else {
+                throw error(.operandNotScalar, "predicate result must be of scalar type", line: predicate.line)
+            }
+            let truth = try truthValue(value, line: predicate.line)
+            let skip = emitter.label()
+            let proceed = emitter.label()
+            emitter.emit(.branchIfNotZero(truth, proceed))
+            emitter.emit(.jump(skip))
+            emitter.emit(.label(proceed))
+            region = .actionList
+            try compileBody(clause)
+            emitter.emit(.label(skip))
+            emitter.emit(.returnFromClause)
+        } else {
+            region = .actionList
+            try compileBody(clause)
+        }
+        let index = program.clauses.count
+        maximumTemporaries = max(maximumTemporaries, (emitter.temporaryBytes + 7) & ~7)
+        maximumRecord = max(maximumRecord, record.size)
+        program.clauses.append(IRClause(index: index, probes: descriptions, function: emitter.function(),
+                                        record: RecordLayout(actions: record.actions, size: record.size), line: clause.line))
+        clauseEmitters.append((emitter, index))
+    }
+
+    func compileBody(_ clause: Clause) throws(Diagnostic) {
+        var actionNumber = 0
+        for statement in clause.statements ?? [] {
+            try compileStatement(statement, actionNumber: &actionNumber)
+        }
+        // A clause records its firing when it has no statements (the default action)
+        // or when any action stores data; aggregation-only clauses store nothing.
+        if record.storesData || (clause.statements ?? []).isEmpty {
+            let buffer = emitter.scratchAddress(.record, 0)
+            let size = emitter.constant(Int64(record.size))
+            emitter.emit(.call(.submitRecord(epid: program.clauses.count + 1), result: nil, arguments: [buffer, size]))
+        }
+    }
+
+    func compileStatement(_ statement: Statement, actionNumber: inout Int) throws(Diagnostic) {
+        switch statement {
+        case .empty: break
+        case .block(let statements):
+            for inner in statements { try compileStatement(inner, actionNumber: &actionNumber) }
+        case .declaration(let declaration):
+            try declare(declaration, topLevel: false)
+        case .ifElse(let condition, let then, let otherwise, let line):
+            actionNumber += 1
+            emitter.currentAction = actionNumber
+            let value = try rvalue(condition)
+            guard value.type.isScalar || value.type.isString else {
+                throw error(.operandNotScalar, "if-statement condition must be of scalar type", line: line)
+            }
+            let truth = try truthValue(value, line: line)
+            let elseLabel = emitter.label(), endLabel = emitter.label()
+            emitter.emit(.branchIfZero(truth, elseLabel))
+            for inner in then { try compileStatement(inner, actionNumber: &actionNumber) }
+            emitter.emit(.jump(endLabel))
+            emitter.emit(.label(elseLabel))
+            for inner in otherwise ?? [] { try compileStatement(inner, actionNumber: &actionNumber) }
+            emitter.emit(.label(endLabel))
+        case .expression(let expression):
+            actionNumber += 1
+            emitter.currentAction = actionNumber
+            try compileExpressionStatement(expression)
+        }
+    }
+
+    func compileExpressionStatement(_ expression: Expression) throws(Diagnostic) {
+        switch expression.kind {
+        case .call(let name, let arguments) where Actions.isAction(name):
+            try compileAction(name, arguments, line: expression.line)
+        case .assign(let op, let target, let value) where target.isAggregationReference:
+            guard op == "=" else {
+                throw error(.aggregationFunction, "operator \(op) cannot be applied to an aggregation", line: expression.line)
+            }
+            try compileAggregation(target, value, line: expression.line)
+        default:
+            _ = try rvalue(expression)
+        }
+    }
+
+    // MARK: probe descriptions
+
+    func probeDescription(_ specifier: ProbeSpecifier) throws(Diagnostic) -> ProbeDescription {
+        var text = ""
+        var characters = Substring(specifier.text)
+        // Expand $N, $$N and $target-style macro variables inside the description.
+        while let dollar = characters.firstIndex(of: "$") {
+            text += characters[..<dollar]
+            var rest = characters[characters.index(after: dollar)...]
+            if rest.first == "$" { rest = rest.dropFirst() }
+            let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            guard !name.isEmpty else { text.append("$"); characters = rest; continue }
+            if let index = Int(name) {
+                guard index < options.macroArguments.count else {
+                    throw error(.probeDescriptionInvalid, "macro argument $\(index) is not defined", line: specifier.line)
+                }
+                text += options.macroArguments[index]
+            } else if let value = macroVariableValue(String(name)) {
+                text += String(value)
+            } else {
+                throw error(.probeDescriptionInvalid, "macro variable $\(name) is not defined", line: specifier.line)
+            }
+            characters = rest[name.endIndex...]
+        }
+        text += characters
+        let fields = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard fields.count <= 4 else {
+            throw error(.probeDescriptionInvalid, "invalid probe description \"\(specifier.text)\": Overspecified probe description", line: specifier.line)
+        }
+        var padded = fields
+        switch options.probeSpecifierKind {
+        case .name: while padded.count < 4 { padded.insert("", at: 0) }
+        case .function: while padded.count < 3 { padded.insert("", at: 0) }; padded.append("")
+        case .module: while padded.count < 2 { padded.insert("", at: 0) }; padded += ["", ""]
+        case .provider: padded += Array(repeating: "", count: 4 - padded.count)
+        }
+        if padded.count > 4 {
+            throw error(.probeDescriptionInvalid, "invalid probe description \"\(specifier.text)\": Overspecified probe description", line: specifier.line)
+        }
+        return ProbeDescription(provider: padded[0], module: padded[1], function: padded[2], name: padded[3])
+    }
+
+    func macroVariableValue(_ name: String) -> Int64? {
+        switch name {
+        case "target": return options.targetProcessID
+        case "pid": return options.processID
+        case "ppid": return options.parentProcessID
+        case "uid", "euid": return options.userID
+        case "gid", "egid": return options.groupID
+        case "pgid", "sid": return options.processID
+        case "projid", "taskid": return 0
+        default: return nil
+        }
+    }
+
+    // MARK: constants
+
+    func constantAddress(_ bytes: [UInt8]) -> Register {
+        let offset: Int
+        if let existing = constantOffsets[bytes] {
+            offset = existing
+        } else {
+            offset = program.constants.count
+            program.constants += bytes.prefix(options.stringSize) + [0]
+            while program.constants.count % 8 != 0 { program.constants.append(0) }
+            constantOffsets[bytes] = offset
+        }
+        let r = emitter.register()
+        emitter.emit(.address(r, .constant, offset: offset))
+        return r
+    }
+
+    func stringConstant(_ bytes: [UInt8]) -> Value {
+        Value(register: constantAddress(bytes), type: .string, space: .constant)
+    }
+}
+
+/// The record a clause emits: its actions and their fields at fixed offsets. Each action
+/// begins with an 8-byte presence flag, so that actions in untaken branches are skipped.
+struct RecordBuilder {
+    var actions: [RecordAction] = []
+    var size = 0
+    var storesData = false
+    var destructive = false
+
+    mutating func reserve(_ bytes: Int, alignment: Int = 8) -> Int {
+        size = (size + alignment - 1) / alignment * alignment
+        let offset = size
+        size += bytes
+        size = (size + 7) & ~7
+        return offset
+    }
+}

@@ -1,0 +1,209 @@
+// DTraceLanguage/Declarations: type names to types, and declarations (globals, self->
+// and this-> variables, associative arrays, typedefs, inline constants, struct/union/
+// enum definitions) to variables with storage.
+
+import DTraceIR
+
+extension Compiler {
+    func resolveType(_ syntax: TypeSyntax, line: Int) throws(Diagnostic) -> DType {
+        switch syntax {
+        case .void: return .void
+        case .string: return .string
+        case .keywords(let signedness, let shorts, let longs, let char, let int, _):
+            guard let type = BuiltinTypes.fromKeywords(signedness: signedness, shorts: shorts, longs: longs, char: char, int: int) else {
+                throw error(.declarationCombination, "invalid type combination", line: line)
+            }
+            return type
+        case .named(let name):
+            if let type = typedefs[name] { return type }
+            if let type = BuiltinTypes.table[name] { return type }
+            throw error(.typeUnknown, "failed to resolve type \(name)", line: line)
+        case .pointer(let target): return .pointer(try resolveType(target, line: line))
+        case .array(let element, let size):
+            let elementType = try resolveType(element, line: line)
+            guard let size else { throw error(.declarationArraySubscript, "array declaration requires a size", line: line) }
+            return .array(elementType, try arraySize(size, line: line))
+        case .structure(let name, let isUnion, let members):
+            let key = (isUnion ? "union " : "struct ") + (name ?? "")
+            if let members {
+                if let name, let existing = composites[key], existing.isComplete {
+                    throw error(.declarationRedefined, "failed to define \(key): type redeclared", line: line)
+                        .with(name: name)
+                }
+                let composite = composites[key] ?? CompositeType(name: name ?? "<anon>", isUnion: isUnion)
+                for (memberType, declarators) in members {
+                    let base = try resolveType(memberType, line: line)
+                    for declarator in declarators {
+                        let type = try applyDeclarator(base, declarator)
+                        if type.isVoid { throw error(.declarationVoidObject, "cannot have void object: \(declarator.name)", line: line) }
+                        if composite.member(declarator.name) != nil {
+                            throw error(.declarationRedefined, "failed to define member \(declarator.name): duplicate name", line: line)
+                        }
+                        composite.addMember(declarator.name, type)
+                    }
+                }
+                composite.finish()
+                if name != nil { composites[key] = composite }
+                return .composite(composite)
+            }
+            guard let name else { throw error(.typeUnknown, "anonymous \(isUnion ? "union" : "struct") has no members", line: line) }
+            if let existing = composites[key] { return .composite(existing) }
+            let forward = CompositeType(name: name, isUnion: isUnion)
+            composites[key] = forward
+            return .composite(forward)
+        case .enumeration(let name, let values):
+            if let values {
+                let enumeration = EnumType(name: name ?? "<anon>")
+                var next: Int64 = 0
+                for (enumerator, valueExpression) in values {
+                    if let valueExpression { next = try constantInteger(valueExpression) }
+                    if enumerators[enumerator] != nil || globals[enumerator] != nil {
+                        throw error(.declarationRedefined, "identifier redeclared: \(enumerator)", line: line)
+                    }
+                    enumeration.values.append((enumerator, next))
+                    enumerators[enumerator] = (next, .enumeration(enumeration))
+                    next += 1
+                }
+                if let name { enumerations[name] = enumeration }
+                return .enumeration(enumeration)
+            }
+            guard let name, let existing = enumerations[name] else {
+                throw error(.typeUnknown, "failed to resolve type enum \(name ?? "")", line: line)
+            }
+            return .enumeration(existing)
+        }
+    }
+
+    func arraySize(_ expression: Expression, line: Int) throws(Diagnostic) -> Int {
+        let size = try constantInteger(expression)
+        guard size > 0 && size <= 1 << 20 else {
+            throw error(.declarationArraySubscript, "array dimension must be a positive integer constant", line: line)
+        }
+        return Int(size)
+    }
+
+    /// Evaluates an integer constant expression at compile time.
+    func constantInteger(_ expression: Expression) throws(Diagnostic) -> Int64 {
+        let saved = emitter
+        defer { emitter = saved }
+        let value = try rvalue(expression)
+        guard let constant = value.constant, value.type.isInteger else {
+            throw error(.operandNotInteger, "expression must be an integer constant", line: expression.line)
+        }
+        return constant
+    }
+
+    func applyDeclarator(_ base: DType, _ declarator: Declarator) throws(Diagnostic) -> DType {
+        var type = base
+        for _ in 0..<declarator.pointerDepth { type = .pointer(type) }
+        for suffix in declarator.suffixes.reversed() {
+            if case .size(let size) = suffix {
+                guard let size else { throw error(.declarationArraySubscript, "array declaration requires a size", line: declarator.line) }
+                type = .array(type, try arraySize(size, line: declarator.line))
+            }
+        }
+        return type
+    }
+
+    func declare(_ declaration: Declaration, topLevel: Bool) throws(Diagnostic) {
+        let base = try resolveType(declaration.type, line: declaration.line)
+        for declarator in declaration.declarators {
+            let name = declarator.name
+            let line = declarator.line
+            if declaration.storage == .typedef {
+                typedefs[name] = .alias(name, try applyDeclarator(base, declarator))
+                continue
+            }
+            if declaration.storage == .inline {
+                guard let initializer = declaration.initializer else {
+                    throw error(.syntax, "inline \(name) requires a value", line: line)
+                }
+                let type = try applyDeclarator(base, declarator)
+                inlines[name] = (type, initializer)
+                continue
+            }
+            let keys: [TypeSyntax]? = declarator.suffixes.compactMap { suffix -> [TypeSyntax]? in
+                if case .keys(let keys) = suffix { return keys }
+                return nil
+            }.first
+            var type = try applyDeclarator(base, Declarator(name: name, pointerDepth: declarator.pointerDepth,
+                                                              suffixes: declarator.suffixes.filter { if case .size = $0 { return true }; return false },
+                                                              line: line))
+            if type.isVoid { throw error(.declarationVoidObject, "cannot have void object: \(name)", line: line) }
+            if case .composite(let composite) = type.resolved, !composite.isComplete {
+                throw error(.structIncomplete, "incomplete struct/union/enum \(type): \(name)", line: line)
+            }
+            switch declaration.storage {
+            case .self:
+                if threadLocals[name] != nil { throw error(.declarationRedefined, "identifier redeclared: self->\(name)", line: line) }
+                _ = defineThreadLocal(name, type)
+            case .this:
+                if clauseLocals[name] != nil { throw error(.declarationRedefined, "identifier redeclared: this->\(name)", line: line) }
+                _ = defineClauseLocal(name, type)
+            default:
+                if globals[name] != nil || BuiltinVariables.type(of: name) != nil {
+                    throw error(.declarationRedefined, "identifier redeclared: \(name)", line: line)
+                }
+                if let keys {
+                    var keyTypes: [DType] = []
+                    for key in keys { keyTypes.append(try resolveType(key, line: line)) }
+                    _ = defineAssociative(name, type, keys: keyTypes)
+                } else {
+                    if type.isString { type = .string }
+                    _ = defineGlobal(name, type)
+                }
+            }
+        }
+    }
+
+    func storageSize(_ type: DType) -> Int {
+        if type.isString { return stringStorage }
+        return max(type.size, 1)
+    }
+
+    func defineGlobal(_ name: String, _ type: DType) -> Variable {
+        let alignment = max(type.alignment, type.isString ? 8 : 1)
+        let offset = (program.globalSize + alignment - 1) / alignment * alignment
+        program.globalSize = offset + storageSize(type)
+        let variable = Variable(name: name, type: type, storage: .global(offset: offset))
+        globals[name] = variable
+        return variable
+    }
+
+    func defineClauseLocal(_ name: String, _ type: DType) -> Variable {
+        let alignment = max(type.alignment, 8)
+        let offset = (clauseLocalBytes + alignment - 1) / alignment * alignment
+        clauseLocalBytes = offset + storageSize(type)
+        let variable = Variable(name: name, type: type, storage: .clauseLocal(offset: offset))
+        clauseLocals[name] = variable
+        return variable
+    }
+
+    func defineThreadLocal(_ name: String, _ type: DType) -> Variable {
+        let map = program.maps.count
+        program.maps.append(MapDescriptor(id: map, name: "self->" + name, kind: .threadLocal, keySize: 8, valueSize: storageSize(type)))
+        let variable = Variable(name: name, type: type, storage: .threadLocal(map: map))
+        threadLocals[name] = variable
+        return variable
+    }
+
+    func defineAssociative(_ name: String, _ type: DType, keys: [DType]) -> Variable {
+        let map = program.maps.count
+        let keySize = keys.reduce(0) { $0 + keySlotSize($1) }
+        program.maps.append(MapDescriptor(id: map, name: name, kind: .associativeArray, keySize: max(keySize, 8), valueSize: storageSize(type)))
+        let variable = Variable(name: name, type: type, storage: .associative(map: map, keys: keys))
+        globals[name] = variable
+        return variable
+    }
+
+    /// Each key of a tuple occupies a slot: 8 bytes for scalars, string storage for strings.
+    func keySlotSize(_ type: DType) -> Int {
+        if type.isString { return stringStorage }
+        if type.isScalar { return 8 }
+        return (max(type.size, 1) + 7) & ~7
+    }
+}
+
+extension Diagnostic {
+    func with(name: String) -> Diagnostic { self }
+}

@@ -1,0 +1,684 @@
+// DTraceLanguage/Expressions: type checking and lowering of D expressions — literals,
+// variables of every scope, operators with C's conversions, strings, pointers, members,
+// subscripts and assignments (which define variables on first use).
+
+import DTraceIR
+
+indirect enum LValue {
+    case memory(address: Register, type: DType, space: MemorySpace)
+    case mapEntry(map: Int, key: Register, type: DType)
+
+    var type: DType {
+        switch self {
+        case .memory(_, let type, _), .mapEntry(_, _, let type): return type
+        }
+    }
+}
+
+enum BuiltinVariables {
+    static let table: [String: (BuiltinVariable, DType)] = [
+        "timestamp": (.timestamp, .uint64), "walltimestamp": (.walltimestamp, .int64), "vtimestamp": (.vtimestamp, .uint64),
+        "pid": (.pid, BuiltinTypes.table["pid_t"]!), "ppid": (.ppid, BuiltinTypes.table["pid_t"]!),
+        "tid": (.tid, BuiltinTypes.table["id_t"]!), "uid": (.uid, BuiltinTypes.table["uid_t"]!),
+        "gid": (.gid, BuiltinTypes.table["gid_t"]!), "cpu": (.cpu, BuiltinTypes.table["processorid_t"]!),
+        "curcpu": (.cpu, BuiltinTypes.table["processorid_t"]!),
+        "id": (.id, .uint), "epid": (.epid, .uint), "errno": (.errno, .int),
+        "arg0": (.arg0, .int64), "arg1": (.arg1, .int64), "arg2": (.arg2, .int64), "arg3": (.arg3, .int64),
+        "arg4": (.arg4, .int64), "arg5": (.arg5, .int64), "arg6": (.arg6, .int64), "arg7": (.arg7, .int64),
+        "arg8": (.arg8, .int64), "arg9": (.arg9, .int64),
+        "stackdepth": (.stackdepth, .uint), "ustackdepth": (.ustackdepth, .uint),
+        "caller": (.caller, BuiltinTypes.table["uintptr_t"]!), "ucaller": (.ucaller, BuiltinTypes.table["uint64_t"]!),
+        "ipl": (.ipl, .uint),
+        "execname": (.execname, .string), "probeprov": (.probeprov, .string), "probemod": (.probemod, .string),
+        "probefunc": (.probefunc, .string), "probename": (.probename, .string), "zonename": (.zonename, .string),
+        "cwd": (.cwd, .string), "root": (.root, .string),
+    ]
+
+    static func type(of name: String) -> DType? { table[name]?.1 }
+}
+
+extension Expression {
+    var isAggregationReference: Bool {
+        switch kind {
+        case .aggregation: return true
+        case .index(let base, _): if case .aggregation = base.kind { return true }; return false
+        default: return false
+        }
+    }
+}
+
+extension Compiler {
+    // MARK: values
+
+    func rvalue(_ expression: Expression) throws(Diagnostic) -> Value {
+        let line = expression.line
+        switch expression.kind {
+        case .integer(let value, let typeName):
+            let type = BuiltinTypes.fromKeywords(signedness: typeName.hasPrefix("unsigned") ? false : nil,
+                                                  shorts: 0, longs: typeName.split(separator: " ").filter { $0 == "long" }.count,
+                                                  char: false, int: true) ?? .long
+            let constant = Int64(bitPattern: value)
+            return Value(register: emitter.constant(constant), type: type, constant: constant)
+        case .character(let value):
+            return Value(register: emitter.constant(value), type: .char, constant: value)
+        case .string(let bytes):
+            return stringConstant(bytes)
+        case .identifier(let name):
+            return try identifierValue(name, line: line)
+        case .macroArgument(let index, let asString):
+            return try macroArgument(index, asString: asString, line: line)
+        case .macroVariable(let name, let asString):
+            guard let value = macroVariableValue(name) else {
+                throw error(.undefinedIdentifier, "macro variable $\(name) is not defined", line: line)
+            }
+            if asString { return stringConstant(Array(String(value).utf8)) }
+            return Value(register: emitter.constant(value), type: .int, constant: value)
+        case .aggregation(let name):
+            throw error(.aggregationScalar, "aggregation @\(name) may not be used as a scalar value", line: line)
+        case .threadLocal, .clauseLocal, .index, .member:
+            if case .index(let base, let indices) = expression.kind, case .identifier("args") = base.kind, globals["args"] == nil {
+                guard indices.count == 1 else { throw error(.syntax, "args[ ] requires one subscript", line: line) }
+                let index = try rvalue(indices[0])
+                guard index.type.isInteger else { throw error(.operandNotInteger, "args[ ] subscript must be an integer", line: line) }
+                return Value(register: emitter.call(.readArgument, [index.register]), type: .int64)
+            }
+            if case .index(let base, _) = expression.kind, case .aggregation(let name) = base.kind {
+                throw error(.aggregationScalar, "aggregation @\(name) may not be used as a scalar value", line: line)
+            }
+            return try load(try lvalue(expression, creating: false))
+        case .unary(let op, let operand):
+            return try unary(op, operand, line: line)
+        case .postfix(let op, let operand):
+            let target = try lvalue(operand, creating: false)
+            let old = try load(target)
+            guard old.type.isScalar else { throw error(.operandNotScalar, "operator \(op) requires a scalar operand", line: line) }
+            let one = emitter.constant(old.type.isPointer ? Int64(max(1, old.type.pointee?.size ?? 1)) : 1)
+            let new = emitter.register()
+            emitter.emit(.arithmetic(op == "++" ? .add : .subtract, new, old.register, one))
+            try store(Value(register: new, type: old.type), to: target, line: line)
+            return Value(register: old.register, type: old.type)
+        case .binary(let op, let left, let right):
+            return try binary(op, left, right, line: line)
+        case .assign(let op, let target, let value):
+            if target.isAggregationReference {
+                throw error(.aggregationScalar, "aggregations may only be assigned at the statement level", line: line)
+            }
+            return try assign(op, target, value, line: line)
+        case .conditional(let condition, let then, let otherwise):
+            let test = try rvalue(condition)
+            let truth = try truthValue(test, line: line)
+            if let constant = test.constant { return try rvalue(constant != 0 ? then : otherwise) }
+            let result = emitter.register()
+            let elseLabel = emitter.label(), endLabel = emitter.label()
+            emitter.emit(.branchIfZero(truth, elseLabel))
+            let a = try rvalue(then)
+            emitter.emit(.move(result, a.register))
+            emitter.emit(.jump(endLabel))
+            emitter.emit(.label(elseLabel))
+            let b = try rvalue(otherwise)
+            emitter.emit(.move(result, b.register))
+            emitter.emit(.label(endLabel))
+            if a.type.isString != b.type.isString || (!a.type.isString && !(a.type.isScalar && b.type.isScalar)) {
+                throw error(.operandsIncompatible, "operands have incompatible types: \"\(a.type)\" : \"\(b.type)\"", line: line)
+            }
+            let type = a.type.isString ? DType.string : (a.type.isPointer ? a.type : DType.arithmeticResult(a.type, b.type))
+            return Value(register: result, type: type)
+        case .call(let name, let arguments):
+            return try callSubroutine(name, arguments, line: line)
+        case .cast(let typeSyntax, let operand):
+            let type = try resolveType(typeSyntax, line: line)
+            let value = try rvalue(operand)
+            return try cast(value, to: type, line: line)
+        case .sizeofType(let typeSyntax):
+            let type = try resolveType(typeSyntax, line: line)
+            let size = Int64(type.isString ? options.stringSize : type.size)
+            if type.isVoid { throw error(.sizeofType, "cannot apply sizeof to an expression of type void", line: line) }
+            return Value(register: emitter.constant(size), type: BuiltinTypes.table["size_t"]!, constant: size)
+        case .sizeofExpression(let operand):
+            let saved = emitter
+            let value = try rvalue(operand)
+            emitter = saved
+            let size = Int64(value.type.isString ? options.stringSize : value.type.size)
+            return Value(register: emitter.constant(size), type: BuiltinTypes.table["size_t"]!, constant: size)
+        case .offsetof(let typeSyntax, let member):
+            let type = try resolveType(typeSyntax, line: line)
+            guard case .composite(let composite) = type.resolved else {
+                throw error(.offsetofMember, "offsetof( ) first argument must be a struct or union type", line: line)
+            }
+            guard let field = composite.member(member) else {
+                throw error(.memberName, "\(type) has no member named \(member)", line: line)
+            }
+            return Value(register: emitter.constant(Int64(field.offset)), type: BuiltinTypes.table["size_t"]!, constant: Int64(field.offset))
+        case .stringof(let operand):
+            let value = try rvalue(operand)
+            if value.type.isString { return value }
+            if value.type.isPointer || value.type.isArray {
+                return Value(register: value.register, type: .string, space: value.space)
+            }
+            if value.type.isInteger {
+                let buffer = emitter.temporary(stringStorage)
+                return Value(register: emitter.call(.integerToString(hasBase: false), [buffer, value.register]), type: .string)
+            }
+            throw error(.operandNotScalar, "stringof( ) operand must be a scalar, pointer or string", line: line)
+        case .comma(let first, let second):
+            _ = try rvalue(first)
+            return try rvalue(second)
+        case .translate:
+            throw error(.typeUnknown, "translators are not supported", line: line)
+        }
+    }
+
+    func identifierValue(_ name: String, line: Int) throws(Diagnostic) -> Value {
+        if let (type, expression) = inlines[name] {
+            inlineDepth += 1
+            defer { inlineDepth -= 1 }
+            if inlineDepth > 64 { throw error(.syntax, "inline \(name) is defined recursively", line: line) }
+            return try cast(try rvalue(expression), to: type, line: line)
+        }
+        if let (value, type) = enumerators[name] {
+            return Value(register: emitter.constant(value), type: type, constant: value)
+        }
+        if let variable = globals[name] {
+            if case .associative = variable.storage {
+                throw error(.badIdentifier, "\(name) is an associative array and requires a subscript", line: line)
+            }
+            return try load(try lvalue(Expression(.identifier(name), line: line), creating: false))
+        }
+        if let (builtin, type) = BuiltinVariables.table[name] {
+            if builtin.isString {
+                let buffer = emitter.temporary(stringStorage)
+                return Value(register: emitter.call(.readBuiltin(builtin), [buffer]), type: .string)
+            }
+            let raw = emitter.call(.readBuiltin(builtin), [])
+            return Value(register: raw, type: type)
+        }
+        throw error(.undefinedIdentifier, "failed to resolve \(name): Unknown variable name", line: line)
+    }
+
+    func macroArgument(_ index: Int, asString: Bool, line: Int) throws(Diagnostic) -> Value {
+        guard index < options.macroArguments.count else {
+            if options.defaultArguments {
+                if asString { return stringConstant([]) }
+                return Value(register: emitter.constant(0), type: .int, constant: 0)
+            }
+            throw error(.undefinedIdentifier, "macro argument $\(asString ? "$" : "")\(index) is not defined", line: line)
+        }
+        let text = options.macroArguments[index]
+        if asString { return stringConstant(Array(text.utf8)) }
+        if let number = Compiler.parseInteger(text) {
+            return Value(register: emitter.constant(number), type: number > Int64(Int32.max) || number < Int64(Int32.min) ? .long : .int, constant: number)
+        }
+        // A non-numeric argument is substituted as an identifier, as in DTrace.
+        let isIdentifier = !text.isEmpty && text.utf8.allSatisfy { Lexer.isIdentifierPart($0) } && !(text.first!.isNumber)
+        if isIdentifier { return try identifierValue(text, line: line) }
+        throw error(.syntax, "macro argument $\(index) is not a valid identifier or integer: \(text)", line: line)
+    }
+
+    static func parseInteger(_ text: String) -> Int64? {
+        var body = Substring(text)
+        var negative = false
+        if body.first == "-" { negative = true; body = body.dropFirst() }
+        guard !body.isEmpty else { return nil }
+        var value: UInt64?
+        if body.hasPrefix("0x") || body.hasPrefix("0X") { value = UInt64(body.dropFirst(2), radix: 16) }
+        else if body.count > 1 && body.hasPrefix("0") { value = UInt64(body.dropFirst(), radix: 8) }
+        else { value = UInt64(body) }
+        guard let value else { return nil }
+        let signed = Int64(bitPattern: value)
+        return negative ? 0 &- signed : signed
+    }
+
+    // MARK: truth, casts
+
+    func truthValue(_ value: Value, line: Int) throws(Diagnostic) -> Register {
+        if value.type.isString {
+            // A string is true when it is not empty.
+            let length = emitter.call(.stringLength, [value.register])
+            return length
+        }
+        guard value.type.isScalar else { throw error(.operandNotScalar, "operand must be of scalar type", line: line) }
+        return value.register
+    }
+
+    func cast(_ value: Value, to type: DType, line: Int) throws(Diagnostic) -> Value {
+        let target = type.resolved
+        if target.isVoid { return Value(register: value.register, type: type) }
+        if target.isString {
+            guard value.type.isString || value.type.isPointer || value.type.isArray else {
+                throw error(.castInvalid, "invalid cast expression: \"\(value.type)\" to \"\(type)\"", line: line)
+            }
+            return Value(register: value.register, type: .string, space: value.space)
+        }
+        if target.isInteger || target.isPointer {
+            guard value.type.isScalar || value.type.isArray || (value.type.isString && target.isPointer) else {
+                throw error(.castInvalid, "invalid cast expression: \"\(value.type)\" to \"\(type)\"", line: line)
+            }
+            if target.isInteger && target.size < 8 {
+                let r = emitter.register()
+                emitter.emit(.extend(r, value.register, bits: target.size * 8, signed: target.isSigned))
+                let constant = value.constant.map { Interpreter.extend($0, bits: target.size * 8, signed: target.isSigned) }
+                return Value(register: r, type: type, constant: constant)
+            }
+            return Value(register: value.register, type: type, constant: value.constant, space: value.space)
+        }
+        throw error(.castInvalid, "invalid cast expression: \"\(value.type)\" to \"\(type)\"", line: line)
+    }
+
+    /// Normalises a 64-bit result to the width and signedness of its C type.
+    func fit(_ register: Register, _ type: DType) -> Register {
+        guard type.isInteger, type.size < 8 else { return register }
+        let r = emitter.register()
+        emitter.emit(.extend(r, register, bits: type.size * 8, signed: type.isSigned))
+        return r
+    }
+
+    // MARK: operators
+
+    func unary(_ op: String, _ operand: Expression, line: Int) throws(Diagnostic) -> Value {
+        switch op {
+        case "++", "--":
+            let target = try lvalue(operand, creating: false)
+            let old = try load(target)
+            guard old.type.isScalar else { throw error(.operandNotScalar, "operator \(op) requires a scalar operand", line: line) }
+            let one = emitter.constant(old.type.isPointer ? Int64(max(1, old.type.pointee?.size ?? 1)) : 1)
+            let new = emitter.register()
+            emitter.emit(.arithmetic(op == "++" ? .add : .subtract, new, old.register, one))
+            let result = Value(register: fit(new, old.type), type: old.type)
+            try store(result, to: target, line: line)
+            return result
+        case "&":
+            let target = try lvalue(operand, creating: false)
+            guard case .memory(let address, let type, let space) = target else {
+                throw error(.operandNotLvalue, "unacceptable operand for unary & operator", line: line)
+            }
+            return Value(register: address, type: .pointer(type), space: space)
+        case "*":
+            let value = try rvalue(operand)
+            guard let pointee = value.type.pointee, !pointee.isVoid else {
+                throw error(.operandNotPointer, "operator * requires an operand of pointer type", line: line)
+            }
+            return try load(.memory(address: value.register, type: pointee, space: value.space))
+        default: break
+        }
+        let value = try rvalue(operand)
+        switch op {
+        case "!":
+            let truth = try truthValue(value, line: line)
+            let r = emitter.register()
+            emitter.emit(.unary(.logicalNot, r, truth))
+            return Value(register: r, type: .int, constant: value.constant.map { $0 == 0 ? 1 : 0 })
+        case "-", "+", "~":
+            guard value.type.isInteger else {
+                throw error(.operandNotArithmetic, "operator \(op) requires an operand of arithmetic type", line: line)
+            }
+            let type = value.type.promoted
+            if op == "+" { return Value(register: value.register, type: type, constant: value.constant) }
+            let r = emitter.register()
+            emitter.emit(.unary(op == "-" ? .negate : .bitwiseNot, r, value.register))
+            let constant = value.constant.map { op == "-" ? 0 &- $0 : ~$0 }.map { type.size < 8 ? Interpreter.extend($0, bits: type.size * 8, signed: type.isSigned) : $0 }
+            return Value(register: fit(r, type), type: type, constant: constant)
+        default:
+            throw error(.syntax, "syntax error near \"\(op)\"", line: line)
+        }
+    }
+
+    func binary(_ op: String, _ left: Expression, _ right: Expression, line: Int) throws(Diagnostic) -> Value {
+        if op == "&&" || op == "||" {
+            let a = try rvalue(left)
+            let result = emitter.register()
+            let truthA = try truthValue(a, line: line)
+            let normalizedA = emitter.register()
+            emitter.emit(.compare(.notEqual, normalizedA, truthA, emitter.constant(0)))
+            emitter.emit(.move(result, normalizedA))
+            let end = emitter.label()
+            emitter.emit(op == "&&" ? .branchIfZero(result, end) : .branchIfNotZero(result, end))
+            let b = try rvalue(right)
+            let truthB = try truthValue(b, line: line)
+            emitter.emit(.compare(.notEqual, result, truthB, emitter.constant(0)))
+            emitter.emit(.label(end))
+            var constant: Int64?
+            if let x = a.constant, let y = b.constant { constant = op == "&&" ? ((x != 0 && y != 0) ? 1 : 0) : ((x != 0 || y != 0) ? 1 : 0) }
+            return Value(register: result, type: .int, constant: constant)
+        }
+        let a = try rvalue(left)
+        let b = try rvalue(right)
+        return try binaryValues(op, a, b, line: line)
+    }
+
+    func binaryValues(_ op: String, _ a: Value, _ b: Value, line: Int) throws(Diagnostic) -> Value {
+        let r = emitter.register()
+        if op == "^^" {
+            let x = try truthValue(a, line: line), y = try truthValue(b, line: line)
+            let nx = emitter.register(), ny = emitter.register()
+            let zero = emitter.constant(0)
+            emitter.emit(.compare(.notEqual, nx, x, zero))
+            emitter.emit(.compare(.notEqual, ny, y, zero))
+            emitter.emit(.arithmetic(.xor, r, nx, ny))
+            return Value(register: r, type: .int)
+        }
+        if ["==", "!=", "<", "<=", ">", ">="].contains(op) {
+            if a.type.isString || b.type.isString {
+                guard a.type.isString && b.type.isString else {
+                    throw error(.operandsIncompatible, "operands have incompatible types: \"\(a.type)\" \(op) \"\(b.type)\"", line: line)
+                }
+                let order = emitter.call(.stringCompare, [a.register, b.register])
+                emitter.emit(.compare(Compiler.comparison(op, signed: true), r, order, emitter.constant(0)))
+                return Value(register: r, type: .int)
+            }
+            guard a.type.isScalar && b.type.isScalar else {
+                throw error(.operandsIncompatible, "operands have incompatible types: \"\(a.type)\" \(op) \"\(b.type)\"", line: line)
+            }
+            let common = (a.type.isInteger && b.type.isInteger) ? DType.arithmeticResult(a.type, b.type) : DType.uint64
+            emitter.emit(.compare(Compiler.comparison(op, signed: common.isSigned), r, a.register, b.register))
+            var constant: Int64?
+            if let x = a.constant, let y = b.constant { constant = Interpreter.compare(Compiler.comparison(op, signed: common.isSigned), x, y) ? 1 : 0 }
+            return Value(register: r, type: .int, constant: constant)
+        }
+        // Pointer arithmetic: pointer ± integer scales by the pointee size.
+        if (op == "+" || op == "-"), a.type.isPointer || a.type.isArray, b.type.isInteger {
+            let scale = Int64(max(1, a.type.pointee?.size ?? 1))
+            let scaled = emitter.register()
+            emitter.emit(.arithmetic(.multiply, scaled, b.register, emitter.constant(scale)))
+            emitter.emit(.arithmetic(op == "+" ? .add : .subtract, r, a.register, scaled))
+            let type: DType = a.type.isArray ? .pointer(a.type.pointee!) : a.type
+            return Value(register: r, type: type, space: a.space)
+        }
+        if op == "+", b.type.isPointer, a.type.isInteger { return try binaryValues(op, b, a, line: line) }
+        if op == "-", a.type.isPointer, b.type.isPointer {
+            emitter.emit(.arithmetic(.subtract, r, a.register, b.register))
+            let q = emitter.register()
+            emitter.emit(.arithmetic(.signedDivide, q, r, emitter.constant(Int64(max(1, a.type.pointee?.size ?? 1)))))
+            return Value(register: q, type: .long)
+        }
+        guard a.type.isInteger && b.type.isInteger else {
+            throw error(.operandsIncompatible, "operands have incompatible types: \"\(a.type)\" \(op) \"\(b.type)\"", line: line)
+        }
+        let type = (op == "<<" || op == ">>") ? a.type.promoted : DType.arithmeticResult(a.type, b.type)
+        let signed = type.isSigned
+        let arithmetic: ArithmeticOperator
+        switch op {
+        case "+": arithmetic = .add
+        case "-": arithmetic = .subtract
+        case "*": arithmetic = .multiply
+        case "/": arithmetic = signed ? .signedDivide : .unsignedDivide
+        case "%": arithmetic = signed ? .signedRemainder : .unsignedRemainder
+        case "&": arithmetic = .and
+        case "|": arithmetic = .or
+        case "^": arithmetic = .xor
+        case "<<": arithmetic = .shiftLeft
+        case ">>": arithmetic = signed ? .arithmeticShiftRight : .logicalShiftRight
+        default: throw error(.syntax, "syntax error near \"\(op)\"", line: line)
+        }
+        if (op == "/" || op == "%"), b.constant == 0 {
+            throw error(.divideByZero, "expression contains division by zero", line: line)
+        }
+        var lhs = a.register, rhs = b.register
+        // Operands narrower than 64 bits are already sign- or zero-extended by their type;
+        // unsigned 32-bit division must see zero-extended values.
+        if !signed && type.size < 8 {
+            lhs = fit(lhs, type); rhs = fit(rhs, type)
+        }
+        if op == "/" || op == "%" { emitter.emit(.checkNonZero(rhs, .divideByZero)) }
+        emitter.emit(.arithmetic(arithmetic, r, lhs, rhs))
+        var constant: Int64?
+        if let x = a.constant, let y = b.constant, let folded = try? Interpreter.arithmetic(arithmetic, x, y) {
+            constant = type.size < 8 ? Interpreter.extend(folded, bits: type.size * 8, signed: type.isSigned) : folded
+        }
+        return Value(register: fit(r, type), type: type, constant: constant)
+    }
+
+    static func comparison(_ op: String, signed: Bool) -> ComparisonOperator {
+        switch op {
+        case "==": return .equal
+        case "!=": return .notEqual
+        case "<": return signed ? .signedLess : .unsignedLess
+        case "<=": return signed ? .signedLessOrEqual : .unsignedLessOrEqual
+        case ">": return signed ? .signedGreater : .unsignedGreater
+        default: return signed ? .signedGreaterOrEqual : .unsignedGreaterOrEqual
+        }
+    }
+
+    func assign(_ op: String, _ target: Expression, _ valueExpression: Expression, line: Int) throws(Diagnostic) -> Value {
+        var value = try rvalue(valueExpression)
+        if op != "=" {
+            let place = try lvalue(target, creating: false)
+            let old = try load(place)
+            value = try binaryValues(String(op.dropLast()), old, value, line: line)
+            try store(value, to: place, line: line)
+            return value
+        }
+        let place = try lvalue(target, creating: true, valueType: value.type)
+        try store(value, to: place, line: line)
+        return Value(register: value.register, type: place.type, space: value.space)
+    }
+
+    // MARK: places
+
+    func lvalue(_ expression: Expression, creating: Bool, valueType: DType? = nil) throws(Diagnostic) -> LValue {
+        let line = expression.line
+        func inferred() throws(Diagnostic) -> DType {
+            guard let valueType else { throw error(.undefinedIdentifier, "failed to resolve \(Compiler.describe(expression)): Unknown variable name", line: line) }
+            if valueType.isVoid { throw error(.declarationVoidObject, "cannot have void object: \(Compiler.describe(expression))", line: line) }
+            if valueType.isString { return .string }
+            if case .array = valueType.resolved { return valueType }
+            return valueType
+        }
+        switch expression.kind {
+        case .identifier(let name):
+            if BuiltinVariables.table[name] != nil && globals[name] == nil {
+                throw error(.operandNotWritable, "operator = requires a writable left-hand operand: \(name) is read-only", line: line)
+            }
+            if inlines[name] != nil || enumerators[name] != nil {
+                throw error(.operandNotLvalue, "operator = requires a modifiable left-hand operand", line: line)
+            }
+            var variable = globals[name]
+            if variable == nil {
+                guard creating else { throw error(.undefinedIdentifier, "failed to resolve \(name): Unknown variable name", line: line) }
+                variable = defineGlobal(name, try inferred())
+            }
+            guard case .global(let offset) = variable!.storage else {
+                throw error(.badIdentifier, "\(name) is an associative array and requires a subscript", line: line)
+            }
+            let address = emitter.register()
+            emitter.emit(.address(address, .global, offset: offset))
+            return .memory(address: address, type: variable!.type, space: .global)
+        case .clauseLocal(let name):
+            var variable = clauseLocals[name]
+            if variable == nil {
+                guard creating else { throw error(.undefinedIdentifier, "failed to resolve this->\(name): Unknown variable name", line: line) }
+                variable = defineClauseLocal(name, try inferred())
+            }
+            guard case .clauseLocal(let offset) = variable!.storage else { throw error(.badIdentifier, "bad this->\(name)", line: line) }
+            return .memory(address: emitter.scratchAddress(.clauseLocals, offset), type: variable!.type, space: .scratch)
+        case .threadLocal(let name):
+            var variable = threadLocals[name]
+            if variable == nil {
+                guard creating else { throw error(.undefinedIdentifier, "failed to resolve self->\(name): Unknown variable name", line: line) }
+                variable = defineThreadLocal(name, try inferred())
+            }
+            guard case .threadLocal(let map) = variable!.storage else { throw error(.badIdentifier, "bad self->\(name)", line: line) }
+            let key = emitter.temporary(8)
+            let tid = emitter.call(.readBuiltin(.tid), [])
+            emitter.emit(.store(base: key, offset: 0, value: tid, width: 8, space: .scratch))
+            return .mapEntry(map: map, key: key, type: variable!.type)
+        case .index(let base, let indices):
+            if case .identifier(let name) = base.kind, globals[name] == nil || { if case .associative = globals[name]!.storage { return true }; return false }() {
+                if name == "args" && globals[name] == nil {
+                    throw error(.operandNotWritable, "args[ ] is read-only", line: line)
+                }
+                var keyValues: [Value] = []
+                for index in indices { keyValues.append(try rvalue(index)) }
+                var variable = globals[name]
+                if variable == nil {
+                    guard creating, let valueType else { throw error(.undefinedIdentifier, "failed to resolve \(name): Unknown variable name", line: line) }
+                    for key in keyValues where !(key.type.isScalar || key.type.isString) {
+                        throw error(.operandNotScalar, "associative array keys must be scalars or strings", line: line)
+                    }
+                    variable = defineAssociative(name, valueType.isString ? .string : valueType, keys: keyValues.map { $0.type.isString ? .string : $0.type })
+                }
+                guard case .associative(let map, let keyTypes) = variable!.storage else { throw error(.badIdentifier, "bad \(name)", line: line) }
+                guard keyTypes.count == keyValues.count else {
+                    throw error(.aggregationDimensions, "\(name)[ ] requires \(keyTypes.count) subscript\(keyTypes.count == 1 ? "" : "s")", line: line)
+                }
+                let key = try buildKey(keyValues, keyTypes: keyTypes, line: line)
+                return .mapEntry(map: map, key: key, type: variable!.type)
+            }
+            let array = try rvalue(base)
+            guard indices.count == 1 else { throw error(.syntax, "only one subscript is allowed here", line: line) }
+            let index = try rvalue(indices[0])
+            guard index.type.isInteger else { throw error(.operandNotInteger, "array subscript must be an integer", line: line) }
+            guard let element = array.type.pointee else {
+                throw error(.operandNotPointer, "operator [ ] may not be applied to operand of type \"\(array.type)\"", line: line)
+            }
+            let scaled = emitter.register()
+            emitter.emit(.arithmetic(.multiply, scaled, index.register, emitter.constant(Int64(max(1, element.size)))))
+            let address = emitter.register()
+            emitter.emit(.arithmetic(.add, address, array.register, scaled))
+            if case .array(_, let count) = array.type.resolved {
+                if let constant = index.constant, constant < 0 || constant >= Int64(count) {
+                    throw error(.declarationArraySubscript, "index \(constant) is out of range for \(Compiler.describe(base)) [\(count)]", line: line)
+                }
+                emitter.emit(.checkBounds(index.register, limit: Int64(count), address: address))
+            }
+            return .memory(address: address, type: element, space: array.space)
+        case .member(let base, let name, let arrow):
+            let value = try rvalue(base)
+            var compositeType = value.type
+            if arrow {
+                guard let pointee = value.type.pointee else {
+                    throw error(.operandNotPointer, "operator -> must be applied to a pointer", line: line)
+                }
+                compositeType = pointee
+            }
+            guard case .composite(let composite) = compositeType.resolved else {
+                throw error(.operandNotStructOrUnion, "operator \(arrow ? "->" : ".") cannot be applied to operand of type \"\(value.type)\"", line: line)
+            }
+            guard let member = composite.member(name) else {
+                throw error(.memberName, "\(compositeType) has no member named \(name)", line: line)
+            }
+            let address = emitter.register()
+            emitter.emit(.arithmetic(.add, address, value.register, emitter.constant(Int64(member.offset))))
+            return .memory(address: address, type: member.type, space: value.space)
+        case .unary("*", let operand):
+            let value = try rvalue(operand)
+            guard let pointee = value.type.pointee, !pointee.isVoid else {
+                throw error(.operandNotPointer, "operator * requires an operand of pointer type", line: line)
+            }
+            return .memory(address: value.register, type: pointee, space: value.space)
+        default:
+            throw error(.operandNotLvalue, "operator = requires a modifiable left-hand operand", line: line)
+        }
+    }
+
+    static func describe(_ expression: Expression) -> String {
+        switch expression.kind {
+        case .identifier(let name): return name
+        case .threadLocal(let name): return "self->" + name
+        case .clauseLocal(let name): return "this->" + name
+        case .aggregation(let name): return "@" + name
+        case .index(let base, _): return describe(base) + "[ ]"
+        default: return "expression"
+        }
+    }
+
+    /// Writes a tuple of values into a zeroed key buffer: 8-byte slots for scalars,
+    /// string storage for strings.
+    func buildKey(_ values: [Value], keyTypes: [DType], line: Int) throws(Diagnostic) -> Register {
+        let size = max(8, keyTypes.reduce(0) { $0 + keySlotSize($1) })
+        let key = emitter.temporary(size)
+        emitter.emit(.call(.zeroBytes, result: nil, arguments: [key, emitter.constant(Int64(size))]))
+        var offset = 0
+        for (value, type) in zip(values, keyTypes) {
+            if type.isString {
+                guard value.type.isString else {
+                    throw error(.operandsIncompatible, "key types are incompatible: \"\(type)\" and \"\(value.type)\"", line: line)
+                }
+                let slot = emitter.register()
+                emitter.emit(.arithmetic(.add, slot, key, emitter.constant(Int64(offset))))
+                emitter.emit(.call(.stringCopy, result: nil, arguments: [slot, value.register]))
+            } else {
+                guard value.type.isScalar else {
+                    throw error(.operandsIncompatible, "key types are incompatible: \"\(type)\" and \"\(value.type)\"", line: line)
+                }
+                let converted = type.isInteger && type.size < 8 ? fit(value.register, type) : value.register
+                emitter.emit(.store(base: key, offset: offset, value: converted, width: 8, space: .scratch))
+            }
+            offset += keySlotSize(type)
+        }
+        return key
+    }
+
+    // MARK: loads and stores
+
+    func load(_ place: LValue) throws(Diagnostic) -> Value {
+        switch place {
+        case .memory(let address, let type, let space):
+            return loadTyped(address, type: type, space: space)
+        case .mapEntry(let map, let key, let type):
+            let found = emitter.call(.mapLookup(map: map), [key])
+            let address = emitter.register()
+            emitter.emit(.move(address, found))
+            let present = emitter.label()
+            emitter.emit(.branchIfNotZero(found, present))
+            emitter.emit(.address(address, .mapValue, offset: 0)) // the all-zero default value
+            emitter.emit(.label(present))
+            return loadTyped(address, type: type, space: .mapValue)
+        }
+    }
+
+    func loadTyped(_ address: Register, type: DType, space: MemorySpace) -> Value {
+        let resolved = type.resolved
+        if resolved.isInteger || resolved.isPointer {
+            let size = resolved.isPointer ? 8 : resolved.size
+            let r = emitter.register()
+            emitter.emit(.load(r, base: address, offset: 0, width: size, space: space))
+            if resolved.isInteger && resolved.isSigned && size < 8 {
+                let extended = emitter.register()
+                emitter.emit(.extend(extended, r, bits: size * 8, signed: true))
+                return Value(register: extended, type: type, space: space)
+            }
+            return Value(register: r, type: type, space: resolved.isPointer ? .scratch : space)
+        }
+        return Value(register: address, type: type, space: space)
+    }
+
+    func store(_ value: Value, to place: LValue, line: Int) throws(Diagnostic) {
+        let type = place.type
+        guard type.acceptsAssignment(from: value.type) else {
+            throw error(.operandsIncompatible, "operands have incompatible types: \"\(type)\" = \"\(value.type)\"", line: line)
+        }
+        switch place {
+        case .memory(let address, _, let space):
+            guard space != .constant && space != .tracee else {
+                throw error(.operandNotWritable, "operator = requires a writable left-hand operand", line: line)
+            }
+            storeTyped(value, at: address, type: type, space: space)
+        case .mapEntry(let map, let key, _):
+            let end = emitter.label()
+            if type.isScalar {
+                // Assigning zero deletes the element, as in DTrace.
+                let nonZero = emitter.label()
+                emitter.emit(.branchIfNotZero(value.register, nonZero))
+                emitter.emit(.call(.mapDelete(map: map), result: nil, arguments: [key]))
+                emitter.emit(.jump(end))
+                emitter.emit(.label(nonZero))
+            }
+            let slot = emitter.call(.mapLookupOrCreate(map: map), [key])
+            emitter.emit(.branchIfZero(slot, end)) // map full: a dynamic-variable drop
+            storeTyped(value, at: slot, type: type, space: .mapValue)
+            emitter.emit(.label(end))
+        }
+    }
+
+    func storeTyped(_ value: Value, at address: Register, type: DType, space: MemorySpace) {
+        let resolved = type.resolved
+        if resolved.isString {
+            emitter.emit(.call(.stringCopy, result: nil, arguments: [address, value.register]))
+        } else if resolved.isInteger || resolved.isPointer {
+            emitter.emit(.store(base: address, offset: 0, value: value.register, width: resolved.isPointer ? 8 : resolved.size, space: space))
+        } else {
+            emitter.emit(.call(.copyBytes, result: nil, arguments: [value.register, address, emitter.constant(Int64(resolved.size))]))
+        }
+    }
+}
+
