@@ -58,8 +58,10 @@ struct AggregationInfo {
 }
 
 public final class Compiler {
-    let options: CompileOptions
+    var options: CompileOptions
     var program = IRProgram()
+    /// How many clauses have been compiled so far.
+    public var clauseCount: Int { program.clauses.count }
     var constantOffsets: [[UInt8]: Int] = [:]
     var globals: [String: Variable] = [:]
     var threadLocals: [String: Variable] = [:]
@@ -101,6 +103,14 @@ public final class Compiler {
     }
 
     public func compile(_ syntax: ProgramSyntax) throws(Diagnostic) -> CompiledProgram {
+        try add(syntax)
+        return finish()
+    }
+
+    /// Compiles one more program text into the same program (shared variables and
+    /// aggregations), reading partial probe descriptions as `kind`.
+    public func add(_ syntax: ProgramSyntax, kind: ProbeSpecifierKind = .name) throws(Diagnostic) {
+        options.probeSpecifierKind = kind
         for item in syntax.items {
             switch item {
             case .pragma(let text, let line): try pragma(text, line: line)
@@ -108,6 +118,10 @@ public final class Compiler {
             case .clause(let clause): try compileClause(clause)
             }
         }
+    }
+
+    /// Places the scratch areas and returns the finished program.
+    public func finish() -> CompiledProgram {
         // Place scratch areas: [clause-locals][temporaries][record].
         let localBytes = (clauseLocalBytes + 7) & ~7
         for (index, (var clauseEmitter, _)) in clauseEmitters.enumerated() {

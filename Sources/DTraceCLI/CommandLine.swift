@@ -1,0 +1,164 @@
+// DTraceCLI/CommandLine: dtrace(1)'s options parsed with getopt's habits — clustered
+// flags (-qn), option arguments attached or separate (-xfoo=1, -x foo=1), repeated
+// -n/-s kept in order, operands collected as $1..$N — and the usage text.
+
+public struct ProgramSource {
+    public enum Kind { case script(path: String), probes(text: String, kind: Character) }
+    public var kind: Kind
+}
+
+public struct ParsedCommandLine {
+    public var sources: [ProgramSource] = []
+    public var operands: [String] = []
+    public var quiet = false
+    public var list = false
+    public var verbose = false
+    public var exitAfterCompile = false
+    public var zeroMatchesAllowed = false
+    public var destructive = false
+    public var flowIndent = false
+    public var preprocess = false
+    public var version = false
+    public var showIR = false
+    public var cppArguments: [String] = []
+    public var settings: [(String, String?)] = []
+    public var outputPath: String?
+    public var command: String?
+    public var processIDs: [String] = []
+}
+
+public enum CommandLineError: Error, Equatable {
+    case illegalOption(Character)
+    case missingArgument(Character)
+    case noArguments
+    case unsupported(String)
+}
+
+public enum DTraceOptionParser {
+    /// Options taking an argument, as in dtrace's getopt string.
+    static let withArgument: Set<Character> = ["b", "c", "D", "f", "i", "I", "L", "m", "n", "o", "p", "P", "s", "U", "x", "X"]
+    static let flags: Set<Character> = ["a", "A", "B", "C", "e", "F", "G", "h", "H", "l", "q", "S", "v", "V", "w", "Z"]
+
+    public static func parse(_ arguments: [String]) throws(CommandLineError) -> ParsedCommandLine {
+        var result = ParsedCommandLine()
+        if arguments.isEmpty { throw .noArguments }
+        var index = 0
+        var optionsEnded = false
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if optionsEnded || !argument.hasPrefix("-") || argument == "-" {
+                result.operands.append(argument)
+                continue
+            }
+            if argument == "--" { optionsEnded = true; continue }
+            var characters = Array(argument.dropFirst())[...]
+            while let option = characters.popFirst() {
+                if option == "3" || option == "6" {
+                    let rest = String(characters)
+                    guard (option == "3" && rest == "2") || (option == "6" && rest == "4") else { throw .illegalOption(option) }
+                    break
+                }
+                if withArgument.contains(option) {
+                    var value = String(characters)
+                    characters = []
+                    if value.isEmpty {
+                        guard index < arguments.count else { throw .missingArgument(option) }
+                        value = arguments[index]
+                        index += 1
+                    }
+                    try apply(option, value, to: &result)
+                } else if flags.contains(option) {
+                    try apply(option, nil, to: &result)
+                } else {
+                    throw .illegalOption(option)
+                }
+            }
+        }
+        return result
+    }
+
+    static func apply(_ option: Character, _ value: String?, to result: inout ParsedCommandLine) throws(CommandLineError) {
+        switch option {
+        case "n", "P", "m", "f", "i": result.sources.append(ProgramSource(kind: .probes(text: value!, kind: option)))
+        case "s": result.sources.append(ProgramSource(kind: .script(path: value!)))
+        case "q": result.quiet = true
+        case "l": result.list = true
+        case "v": result.verbose = true
+        case "e": result.exitAfterCompile = true
+        case "Z": result.zeroMatchesAllowed = true
+        case "w": result.destructive = true
+        case "F": result.flowIndent = true
+        case "C": result.preprocess = true
+        case "V": result.version = true
+        case "S": result.showIR = true
+        case "D": result.cppArguments.append("-D" + value!)
+        case "U": result.cppArguments.append("-U" + value!)
+        case "I": result.cppArguments.append("-I" + value!)
+        case "x":
+            let parts = value!.split(separator: "=", maxSplits: 1).map(String.init)
+            result.settings.append((parts.first ?? "", parts.count > 1 ? parts[1] : nil))
+        case "b": result.settings.append(("bufsize", value))
+        case "o": result.outputPath = value
+        case "c": result.command = value
+        case "p": result.processIDs.append(value!)
+        case "X", "L", "H": break
+        case "a", "A", "G", "h", "B": throw .unsupported(String(option))
+        default: throw .illegalOption(option)
+        }
+    }
+
+    public static func usage(programName: String) -> String {
+        let action = "[[ predicate ] action ]"
+        return """
+        Usage: \(programName) [-32|-64] [-aACeFGhHlqSvVwZ] [-b bufsz] [-c cmd] [-D name[=def]]
+        \t[-I path] [-L path] [-o output] [-p pid] [-s script] [-U name]
+        \t[-x opt[=val]] [-X a|c|s|t]
+
+        \t[-P provider \(action)]
+        \t[-m [ provider: ] module \(action)]
+        \t[-f [[ provider: ] module: ] func \(action)]
+        \t[-n [[[ provider: ] module: ] func: ] name \(action)]
+        \t[-i probe-id \(action)] [ args ... ]
+
+        \tpredicate -> '/' D-expression '/'
+        \t   action -> '{' D-statements '}'
+
+        \t-32 generate 32-bit D programs and ELF files
+        \t-64 generate 64-bit D programs and ELF files
+
+        \t-a  claim anonymous tracing state
+        \t-A  generate driver.conf(4) directives for anonymous tracing
+        \t-b  set trace buffer size
+        \t-c  run specified command and exit upon its completion
+        \t-C  run cpp(1) preprocessor on script files
+        \t-D  define symbol when invoking preprocessor
+        \t-e  exit after compiling request but prior to enabling probes
+        \t-f  enable or list probes matching the specified function name
+        \t-F  coalesce trace output by function
+        \t-G  generate an ELF file containing embedded dtrace program
+        \t-h  generate a header file with definitions for static probes
+        \t-H  print included files when invoking preprocessor
+        \t-i  enable or list probes matching the specified probe id
+        \t-I  add include directory to preprocessor search path
+        \t-l  list probes matching specified criteria
+        \t-L  add library directory to library search path
+        \t-m  enable or list probes matching the specified module name
+        \t-n  enable or list probes matching the specified probe name
+        \t-o  set output file
+        \t-p  grab specified process-ID and cache its symbol tables
+        \t-P  enable or list probes matching the specified provider name
+        \t-q  set quiet mode (only output explicitly traced data)
+        \t-s  enable or list probes according to the specified D script
+        \t-S  print D compiler intermediate code
+        \t-U  undefine symbol when invoking preprocessor
+        \t-v  set verbose mode (report stability attributes, arguments)
+        \t-V  report DTrace API version
+        \t-w  permit destructive actions
+        \t-x  enable or modify compiler and tracing options
+        \t-X  specify ISO C conformance settings for preprocessor
+        \t-Z  permit probe descriptions that match zero probes
+
+        """
+    }
+}

@@ -1,0 +1,311 @@
+// DTraceCLI/DTraceCommand: dtrace(1) as a library. Parses the command line, compiles
+// every -n/-s program into one program, matches probes, prints DTrace's notices and
+// errors, runs the program (user engine: BEGIN, profile timers, END) and exits with
+// DTrace's statuses: 0 success, 1 failure, 2 usage, or the status given to exit().
+
+import DTraceIR
+import DTraceLanguage
+import DTraceRuntime
+import DTraceSystem
+import Glibc
+
+public enum DTraceCommand {
+    public static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let status = run(arguments, standardOutput: OutputSink(descriptor: 1), standardError: OutputSink(descriptor: 2))
+        exit(status)
+    }
+
+    /// Runs dtrace with the given arguments; returns the exit status.
+    public static func run(_ arguments: [String], standardOutput: OutputSink, standardError: OutputSink) -> Int32 {
+        let session = Session(output: standardOutput, errors: standardError)
+        let status = session.run(arguments)
+        standardOutput.flush()
+        standardError.flush()
+        return status
+    }
+}
+
+/// Options dtrace accepts with -x and #pragma D option, and how each value is checked.
+enum OptionCatalogue {
+    enum Kind { case flag, size, count, rate, text }
+    static let options: [String: Kind] = [
+        "quiet": .flag, "flowindent": .flag, "destructive": .flag, "errtags": .flag, "defaultargs": .flag,
+        "aggsortkey": .flag, "aggsortrev": .flag, "aggsortpos": .count, "aggsortkeypos": .count, "rawbytes": .flag,
+        "bufsize": .size, "aggsize": .size, "specsize": .size, "dynvarsize": .size, "strsize": .size, "scratchsize": .size,
+        "nspec": .count, "stackframes": .count, "ustackframes": .count, "jstackframes": .count, "jstackstrsize": .size,
+        "switchrate": .rate, "aggrate": .rate, "cleanrate": .rate, "statusrate": .rate,
+        "bufpolicy": .text, "bufresize": .text, "bpflog": .flag, "engine": .text, "zdefs": .flag, "stackindent": .count,
+        "aggpercpu": .flag, "aggzoom": .flag, "aggpack": .flag, "agghist": .flag, "cpu": .count, "linkmode": .text,
+        "evaltime": .text, "encoding": .text, "quietresize": .flag, "grabanon": .flag, "cpp": .flag, "incdir": .text,
+        "define": .text, "undef": .text, "verbose": .flag, "nolibs": .flag, "iregs": .count, "dtypes": .count, "maxframes": .count,
+    ]
+
+    /// Parses "4m", "512k", "1g" as bytes.
+    static func size(_ text: String) -> Int64? {
+        guard let last = text.last else { return nil }
+        let multipliers: [Character: Int64] = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30, "t": 1 << 40, "T": 1 << 40]
+        if let multiplier = multipliers[last], let number = Int64(text.dropLast()), number >= 0 {
+            let (product, overflow) = number.multipliedReportingOverflow(by: multiplier)
+            return overflow ? nil : product
+        }
+        return Int64(text).flatMap { $0 >= 0 ? $0 : nil }
+    }
+
+    static func validate(_ name: String, _ value: String?) -> String? {
+        guard let kind = options[name] else { return "Invalid option name" }
+        switch kind {
+        case .flag: return nil
+        case .size: return value.flatMap(size) == nil ? "Invalid value for specified option" : nil
+        case .count: return value.flatMap { Int64($0) } == nil ? "Invalid value for specified option" : nil
+        case .rate:
+            guard let value, !value.isEmpty else { return "Invalid value for specified option" }
+            return ProbeCatalog.profilePeriod("tick-" + value) == nil ? "Invalid value for specified option" : nil
+        case .text: return value == nil ? "Invalid value for specified option" : nil
+        }
+    }
+}
+
+final class Session {
+    let output: OutputSink
+    let errors: OutputSink
+    var settings: [String: String?] = [:]
+    var quiet = false
+
+    init(output: OutputSink, errors: OutputSink) { self.output = output; self.errors = errors }
+
+    func fail(_ message: String) -> Int32 {
+        errors.write("dtrace: " + message + "\n")
+        return 1
+    }
+
+    func run(_ arguments: [String]) -> Int32 {
+        let line: ParsedCommandLine
+        do {
+            line = try DTraceOptionParser.parse(arguments)
+        } catch {
+            switch error {
+            case .illegalOption(let option): errors.write("dtrace: illegal option -- \(option)\n")
+            case .missingArgument(let option): errors.write("dtrace: option requires an argument -- \(option)\n")
+            case .unsupported(let option):
+                return fail("option -\(option) is not supported on Linux")
+            case .noArguments: break
+            }
+            errors.write(DTraceOptionParser.usage(programName: "dtrace"))
+            return 2
+        }
+        if line.version {
+            output.write("dtrace: Sun D 1.13\n")
+            return 0
+        }
+        // Settings from the command line, validated as dtrace_setopt() would.
+        for (name, value) in line.settings {
+            if let problem = OptionCatalogue.validate(name, value) {
+                return fail("failed to set -x \(name): \(problem)")
+            }
+            settings[name] = value
+        }
+        if line.quiet { settings["quiet"] = nil as String?; settings.updateValue(nil, forKey: "quiet") }
+        if line.destructive { settings.updateValue(nil, forKey: "destructive") }
+        if line.flowIndent { settings.updateValue(nil, forKey: "flowindent") }
+        if line.command != nil || !line.processIDs.isEmpty {
+            return fail("-c and -p need the kernel engine, which this build does not have yet")
+        }
+
+        // Compile every program text into one program, in command-line order.
+        var compileOptions = CompileOptions()
+        compileOptions.macroArguments = [line.sources.first.map { if case .script(let path) = $0.kind { return path }; return "dtrace" } ?? "dtrace"] + line.operands
+        compileOptions.processID = Int64(ProcessIdentity.processID)
+        compileOptions.parentProcessID = Int64(ProcessIdentity.parentProcessID)
+        compileOptions.userID = Int64(ProcessIdentity.userID)
+        compileOptions.groupID = Int64(ProcessIdentity.groupID)
+        compileOptions.defaultArguments = settings.keys.contains("defaultargs")
+        if let strsize = settings["strsize"].flatMap({ $0 }).flatMap(OptionCatalogue.size) { compileOptions.stringSize = Int(max(1, min(strsize, 1 << 16))) }
+        let errorTags = settings.keys.contains("errtags")
+        let compiler = Compiler(options: compileOptions)
+        var sourceOfClause: [Int] = []
+        var descriptions: [(description: String, name: String)] = []
+        for (index, source) in line.sources.enumerated() {
+            var text: String
+            var kind = ProbeSpecifierKind.name
+            let isScript: Bool
+            let label: String
+            switch source.kind {
+            case .script(let path):
+                guard let contents = SystemFiles.readSmallTextFile(path, limit: 16 << 20) else {
+                    return fail("failed to open \(path): \(String(cString: strerror(errno)))")
+                }
+                text = contents
+                isScript = true
+                label = path
+                descriptions.append(("script", path))
+            case .probes(let probeText, let option):
+                text = probeText
+                kind = ["P": .provider, "m": .module, "f": .function][option] ?? .name
+                isScript = false
+                label = probeText
+                let cut = probeText.firstIndex { "{/;".contains($0) } ?? probeText.endIndex
+                descriptions.append(("description", String(probeText[..<cut])))
+            }
+            if line.preprocess && isScript {
+                guard let processed = Preprocessor.run(text, arguments: line.cppArguments) else {
+                    return fail("failed to preprocess \(label)")
+                }
+                text = processed
+            }
+            do {
+                var parser = Parser(source: text)
+                let syntax = try parser.parseProgram()
+                let before = compiler.clauseCount
+                try compiler.add(syntax, kind: kind)
+                sourceOfClause += Array(repeating: index, count: compiler.clauseCount - before)
+            } catch {
+                return compileFailure(error, isScript: isScript, label: label, tags: errorTags)
+            }
+        }
+        let compiled = compiler.finish()
+        var program = compiled.program
+        for (name, value) in program.options {
+            if let problem = OptionCatalogue.validate(name, value) {
+                return fail("failed to set option \(name): \(problem)")
+            }
+            settings[name] = value
+        }
+        quiet = settings.keys.contains("quiet")
+        if let strsize = settings["strsize"].flatMap({ $0 }).flatMap(OptionCatalogue.size) { program.stringSize = Int(max(1, min(strsize, 1 << 16))) }
+
+        if line.showIR {
+            for clause in program.clauses {
+                errors.write("DIFO clause \(clause.index + 1) (\(clause.probes.map(\.description).joined(separator: ", "))):\n")
+                for (offset, instruction) in clause.function.instructions.enumerated() {
+                    errors.write(CFormatText.pad(String(offset * 4), 6) + ": \(instruction)\n")
+                }
+            }
+        }
+
+        // Match probes.
+        let catalog = ProbeCatalog()
+        var enablings: [Enabling] = []
+        var matchesPerSource = Array(repeating: 0, count: line.sources.count)
+        for (clauseIndex, clause) in program.clauses.enumerated() {
+            for (position, description) in clause.probes.enumerated() {
+                let matched = catalog.match(description)
+                if matched.isEmpty && !line.zeroMatchesAllowed && !line.list {
+                    let source = line.sources[sourceOfClause[clauseIndex]]
+                    var isScript = false, label = ""
+                    switch source.kind {
+                    case .script(let path): isScript = true; label = path
+                    case .probes(let text, _): label = text
+                    }
+                    let specifier = compiled.probeSpecifierTexts[clauseIndex][position]
+                    _ = specifier
+                    let diagnostic = Diagnostic(.probeDescriptionNoMatch, "probe description \(description) does not match any probes", line: isScript ? clause.line : 0)
+                    return compileFailure(diagnostic, isScript: isScript, label: label, tags: errorTags)
+                }
+                for probe in matched {
+                    enablings.append(Enabling(epid: enablings.count + 1, clause: clauseIndex, probe: probe))
+                    matchesPerSource[sourceOfClause[clauseIndex]] += 1
+                }
+            }
+        }
+
+        if line.list {
+            output.write(CFormatText.listHeader())
+            if line.sources.isEmpty {
+                for probe in catalog.probes { output.write(CFormatText.listLine(probe.identity)) }
+            } else {
+                var seen = Set<Int>()
+                for enabling in enablings where seen.insert(enabling.probe.identity.id).inserted {
+                    output.write(CFormatText.listLine(enabling.probe.identity))
+                }
+            }
+            return 0
+        }
+
+        if !quiet {
+            for (index, (kind, name)) in descriptions.enumerated() {
+                let count = matchesPerSource[index]
+                errors.write("dtrace: \(kind) '\(name)' matched \(count) probe\(count == 1 ? "" : "s")\n")
+            }
+            errors.flush()
+        }
+        if line.exitAfterCompile { return 0 }
+        if enablings.isEmpty && !line.zeroMatchesAllowed {
+            return fail(line.sources.isEmpty ? "no probes specified" : "no probes matched")
+        }
+        if settings.keys.contains("destructive") && !quiet { errors.write("dtrace: allowing destructive actions\n") }
+
+        // Output file.
+        var sink = output
+        if let path = line.outputPath {
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o666)
+            guard descriptor >= 0 else { return fail("failed to open output file '\(path)': \(String(cString: strerror(errno)))") }
+            sink = OutputSink(descriptor: descriptor)
+        }
+        return execute(program, enablings: enablings, catalog: catalog, output: sink)
+    }
+
+    func compileFailure(_ diagnostic: Diagnostic, isScript: Bool, label: String, tags: Bool) -> Int32 {
+        let rendered = diagnostic.rendered(withTags: tags, showLine: isScript)
+        if isScript { errors.write("dtrace: failed to compile script \(label): \(rendered)\n") }
+        else { errors.write("dtrace: invalid probe specifier \(label): \(rendered)\n") }
+        return 1
+    }
+
+    func execute(_ program: IRProgram, enablings: [Enabling], catalog: ProbeCatalog, output sink: OutputSink) -> Int32 {
+        var outputOptions = OutputOptions()
+        outputOptions.quiet = quiet
+        outputOptions.sortByKey = settings.keys.contains("aggsortkey")
+        outputOptions.sortReverse = settings.keys.contains("aggsortrev")
+        let consumer = Consumer(program: program, options: outputOptions, output: sink)
+        let dynamicVariableBytes = Int(settings["dynvarsize"].flatMap { $0 }.flatMap(OptionCatalogue.size) ?? (1 << 20))
+        let speculations = Int(settings["nspec"].flatMap { $0 }.flatMap { Int64($0) } ?? 1)
+        let engine = UserEngine(program: program, enablings: enablings, consumer: consumer, errors: errors,
+                                dynamicVariableBytes: dynamicVariableBytes, speculations: speculations)
+        SignalWatch.install()
+        if let begin = catalog.probe(named: "BEGIN") { engine.fire(begin) }
+
+        // Profile timers until exit() or a signal.
+        var timers: [(probe: Probe, next: Int64)] = []
+        let start = SystemClock.monotonicNanoseconds()
+        var seen = Set<Int>()
+        for enabling in enablings where enabling.probe.period != nil && seen.insert(enabling.probe.identity.id).inserted {
+            timers.append((enabling.probe, start + enabling.probe.period!))
+        }
+        while !engine.exitRequested && SignalWatch.interrupts == 0 {
+            let now = SystemClock.monotonicNanoseconds()
+            guard let soonest = timers.indices.min(by: { timers[$0].next < timers[$1].next }) else {
+                SystemClock.sleep(nanoseconds: 50_000_000)
+                continue
+            }
+            if timers[soonest].next > now {
+                SystemClock.sleep(nanoseconds: min(timers[soonest].next - now, 50_000_000))
+                continue
+            }
+            let period = timers[soonest].probe.period!
+            timers[soonest].next = max(timers[soonest].next + period, now - period)
+            engine.fire(timers[soonest].probe)
+        }
+        let impatient = SignalWatch.interrupts > 1
+        if let end = catalog.probe(named: "END") { engine.fire(end) }
+        let drops = engine.dynamicVariableDrops
+        if drops > 0 { errors.write("dtrace: \(drops) dynamic variable drop\(drops == 1 ? "" : "s")\n"); errors.flush() }
+        sink.write("\n")
+        if !impatient { consumer.printRemainingAggregations() }
+        sink.flush()
+        return consumer.exitStatus ?? 0
+    }
+}
+
+enum CFormatText {
+    static func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+    static func padRight(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+
+    static func listHeader() -> String {
+        pad("ID", 5) + " " + pad("PROVIDER", 10) + " " + pad("MODULE", 17) + " " + pad("FUNCTION", 33) + " NAME\n"
+    }
+
+    static func listLine(_ probe: ProbeIdentity) -> String {
+        pad(String(probe.id), 5) + " " + pad(probe.provider, 10) + " " + pad(probe.module, 17) + " " + pad(probe.function, 33) + " " + probe.name + "\n"
+    }
+}

@@ -1,1 +1,0 @@
-public enum DTraceCommand { public static func main() {} }

@@ -1,0 +1,410 @@
+// DTraceRuntime/Consumer: turns records into DTrace's output — the CPU/ID/FUNCTION:NAME
+// lines, trace() and printf() data, printa() and the aggregations printed at the end,
+// the error lines of faults — and acts on consumer-side actions (clear, trunc,
+// normalize, setopt, exit).
+
+import DTraceIR
+import Glibc
+
+/// Where output goes: a file descriptor, with buffering flushed at each record.
+public final class OutputSink {
+    public var buffer: [UInt8] = []
+    let descriptor: Int32
+    /// When set, output is captured here instead of written (tests).
+    public var captured: [UInt8]?
+
+    public init(descriptor: Int32) { self.descriptor = descriptor }
+    public init(capturing: Void) { self.descriptor = -1; self.captured = [] }
+
+    public func write(_ text: String) { buffer.append(contentsOf: text.utf8) }
+    public func write(bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
+
+    public func flush() {
+        guard !buffer.isEmpty else { return }
+        if captured != nil { captured!.append(contentsOf: buffer); buffer.removeAll(keepingCapacity: true); return }
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 { if errno == EINTR { continue }; break }
+            offset += written
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+public struct ProbeIdentity {
+    public var id: Int
+    public var provider: String
+    public var module: String
+    public var function: String
+    public var name: String
+    public var fullName: String { "\(provider):\(module):\(function):\(name)" }
+}
+
+public final class Consumer {
+    let program: IRProgram
+    public let aggregations: AggregationStore
+    public var options: OutputOptions
+    let output: OutputSink
+    var printedHeader = false
+    public private(set) var exitStatus: Int32?
+
+    public init(program: IRProgram, options: OutputOptions, output: OutputSink) {
+        self.program = program
+        self.aggregations = AggregationStore(descriptors: program.aggregations)
+        self.options = options
+        self.output = output
+    }
+
+    // MARK: records
+
+    public func consume(clause: Int, probe: ProbeIdentity, cpu: Int32, bytes: [UInt8]) {
+        if !printedHeader {
+            printedHeader = true
+            if !options.quiet { output.write(CFormat.render("%3s %6s %32s\n", [headerCPU, headerID, headerName])) }
+        }
+        if !options.quiet {
+            let name = "\(probe.function):\(probe.name)"
+            output.write(CFormat.render("%3d %6d ", [cpu, Int32(probe.id)]) + CFormat.string("%32s ", Array(name.utf8)))
+        }
+        for action in program.clauses[clause].record.actions {
+            guard RecordReader.integer(bytes, at: action.presenceOffset, size: 8) != 0 else { continue }
+            perform(action, bytes)
+        }
+        if !options.quiet { output.write("\n") }
+        output.flush()
+    }
+
+    let headerCPU = "CPU".cString(), headerID = "ID".cString(), headerName = "FUNCTION:NAME".cString()
+
+    func perform(_ action: RecordAction, _ bytes: [UInt8]) {
+        switch action.kind {
+        case .trace, .print:
+            let field = action.fields[0]
+            switch field.type {
+            case .integer(let size, _):
+                let value = RecordReader.integer(bytes, at: field.offset, size: 8)
+                if options.quiet { output.write(size == 8 ? String(value) : String(Int32(truncatingIfNeeded: size == 4 ? value : value))) }
+                else {
+                    let width = size >= 8 ? 16 : (size == 4 ? 8 : (size == 2 ? 5 : 3))
+                    output.write(" " + CFormat.integer("%\(width)lld", size == 8 ? value : Int64(Int32(truncatingIfNeeded: value))))
+                }
+            case .pointer:
+                let value = RecordReader.integer(bytes, at: field.offset, size: 8)
+                output.write(options.quiet ? String(value) : " " + CFormat.integer("%16lld", value))
+            case .string(let size):
+                let text = RecordReader.string(bytes, at: field.offset, size: size)
+                output.write(options.quiet ? String(decoding: text, as: UTF8.self) : CFormat.string("  %-33s", text))
+            case .bytes(let size):
+                let data = Array(bytes[field.offset..<min(bytes.count, field.offset + size)])
+                output.write(Consumer.byteDump(data, quiet: options.quiet))
+            }
+        case .printf(let format), .system(let format), .freopen(let format):
+            output.write(formatPrintf(program.formats[format].format, fields: action.fields, bytes: bytes))
+        case .printa(let format, let ids):
+            printAggregations(ids, format: format.map { program.formats[$0].format })
+        case .exit:
+            if exitStatus == nil { exitStatus = Int32(truncatingIfNeeded: RecordReader.integer(bytes, at: action.fields[0].offset, size: 8)) }
+        case .clear(let id): aggregations.clear(id)
+        case .denormalize(let id): aggregations.normalize(id, 1)
+        case .normalize(let id): aggregations.normalize(id, RecordReader.integer(bytes, at: action.fields[0].offset, size: 8))
+        case .truncate(let id, let keep):
+            aggregations.truncate(id, keep: keep ? RecordReader.integer(bytes, at: action.fields[0].offset, size: 8) : nil, options: options)
+        case .setopt(let name, let value):
+            switch name {
+            case "quiet": options.quiet = value.map { $0 != "0" } ?? true
+            case "aggsortkey": options.sortByKey = true
+            case "aggsortrev": options.sortReverse = true
+            default: break
+            }
+        case .tracemem(let size):
+            let field = action.fields[0]
+            output.write(Consumer.byteDump(Array(bytes[field.offset..<min(bytes.count, field.offset + size)]), quiet: options.quiet, forceRaw: true))
+        case .stack, .symbol, .ftruncate:
+            break
+        }
+    }
+
+    /// dt_print_bytes: printable bytes as a string, anything else as a hex dump.
+    static func byteDump(_ data: [UInt8], quiet: Bool, forceRaw: Bool = false) -> String {
+        if !forceRaw {
+            var index = 0
+            while index < data.count {
+                let c = data[index]
+                if (c >= 0x20 && c < 0x7f) || (c >= 0x09 && c <= 0x0d) || c == 0x08 || c == 0x07 { index += 1; continue }
+                if c == 0 && index > 0 && data[index...].allSatisfy({ $0 == 0 }) {
+                    let text = Array(data[..<index])
+                    return quiet ? String(decoding: text, as: UTF8.self) : CFormat.string("  %-33s", text)
+                }
+                break
+            }
+            if index == data.count && !data.isEmpty { return CFormat.string("  %-33s", data) }
+        }
+        var text = "\n" + String(repeating: " ", count: 5) + "      "
+        for column in 0..<16 { text += "  " + String(Array("0123456789abcdef")[column]) }
+        text += "  0123456789abcdef\n"
+        for start in stride(from: 0, to: data.count, by: 16) {
+            text += String(repeating: " ", count: 5) + CFormat.integer("%5llx:", Int64(start))
+            let row = data[start..<min(data.count, start + 16)]
+            for byte in row { text += CFormat.integer(" %02llx", Int64(byte)) }
+            text += String(repeating: "   ", count: 16 - row.count) + "  "
+            for byte in row { text += (byte < 0x20 || byte > 0x7e) ? "." : String(UnicodeScalar(byte)) }
+            text += "\n"
+        }
+        return text
+    }
+
+    // MARK: printf
+
+    enum Argument { case integer(Int64, size: Int, signed: Bool), string([UInt8]) }
+
+    func arguments(_ fields: [RecordField], _ bytes: [UInt8]) -> [Argument] {
+        fields.map { field in
+            switch field.type {
+            case .integer(let size, let signed): return .integer(RecordReader.integer(bytes, at: field.offset, size: 8), size: size, signed: signed)
+            case .pointer: return .integer(RecordReader.integer(bytes, at: field.offset, size: 8), size: 8, signed: false)
+            case .string(let size): return .string(RecordReader.string(bytes, at: field.offset, size: size))
+            case .bytes(let size): return .string(RecordReader.string(bytes, at: field.offset, size: size))
+            }
+        }
+    }
+
+    func formatPrintf(_ format: PrintfFormat, fields: [RecordField], bytes: [UInt8]) -> String {
+        var values = arguments(fields, bytes)[...]
+        var text = ""
+        for segment in format.segments {
+            switch segment {
+            case .literal(let literal): text += literal
+            case .conversion(let conversion):
+                var width = conversion.width, precision = conversion.precision
+                if width == .fromArgument, case .integer(let value, _, _)? = values.popFirst() { width = .fixed(Int(truncatingIfNeeded: value)) }
+                if precision == .fromArgument, case .integer(let value, _, _)? = values.popFirst() { precision = .fixed(Int(truncatingIfNeeded: value)) }
+                guard let argument = values.popFirst() else { continue }
+                text += Consumer.render(conversion, width: width, precision: precision, argument)
+            }
+        }
+        return text
+    }
+
+    static func specification(_ conversion: PrintfConversion, width: PrintfConversion.Amount, precision: PrintfConversion.Amount, length: String, character: String) -> String {
+        var spec = "%" + conversion.flags.filter { $0 != "'" }
+        if case .fixed(let value) = width { spec += String(value) }
+        if case .fixed(let value) = precision { spec += "." + String(value) }
+        return spec + length + character
+    }
+
+    static func render(_ conversion: PrintfConversion, width: PrintfConversion.Amount, precision: PrintfConversion.Amount, _ argument: Argument) -> String {
+        func spec(_ length: String, _ character: String) -> String {
+            specification(conversion, width: width, precision: precision, length: length, character: character)
+        }
+        switch (conversion.conversion, argument) {
+        case ("s", .string(let bytes)), ("S", .string(let bytes)):
+            return CFormat.string(spec("", "s"), bytes)
+        case (_, .string(let bytes)):
+            return CFormat.string(spec("", "s"), bytes)
+        case (let c, .integer(let raw, let size, let signed)):
+            let masked = size >= 8 ? raw : Int64(bitPattern: UInt64(bitPattern: raw) & ((1 << UInt64(size * 8)) - 1))
+            let value = signed ? raw : masked
+            switch c {
+            case "d", "i": return CFormat.integer(spec("ll", "d"), value)
+            case "u", "o", "x", "X": return CFormat.integer(spec("ll", String(c)), masked)
+            case "c": return CFormat.render(spec("", "c"), [Int32(truncatingIfNeeded: raw)])
+            case "p", "a", "A", "k": return CFormat.integer("%#" + spec("ll", "x").dropFirst(), raw)
+            case "e", "E", "f", "F", "g", "G": return CFormat.render(spec("", String(c)), [Double(value)])
+            case "Y", "T": return CFormat.string(spec("", "s"), Array(Consumer.wallTime(raw).utf8))
+            default: return CFormat.integer(spec("ll", "d"), value)
+            }
+        }
+    }
+
+    static func wallTime(_ nanoseconds: Int64) -> String {
+        var seconds = time_t(nanoseconds / 1_000_000_000)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        var buffer = [CChar](repeating: 0, count: 64)
+        let count = strftime(&buffer, 64, "%Y %b %e %T", &parts)
+        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    // MARK: aggregations
+
+    /// Prints the aggregations not yet printed, when tracing stops.
+    public func printRemainingAggregations() {
+        var first = true
+        for descriptor in aggregations.descriptors where !aggregations.printed.contains(descriptor.id) && aggregations.hasEntries(descriptor.id) {
+            if !first { output.write("\n") }
+            first = false
+            printAggregation(descriptor.id, format: nil)
+        }
+        output.flush()
+    }
+
+    func printAggregations(_ ids: [Int], format: PrintfFormat?) {
+        if format == nil { output.write("\n") }
+        for id in ids { printAggregation(id, format: format) }
+    }
+
+    func printAggregation(_ id: Int, format: PrintfFormat?) {
+        aggregations.printed.insert(id)
+        let descriptor = aggregations.descriptors[id]
+        for key in aggregations.sortedKeys(id, options: options) {
+            guard let value = aggregations.entries[id][key] else { continue }
+            if let format {
+                output.write(formatAggregationEntry(format, descriptor, key, value))
+            } else {
+                for field in descriptor.keyFields { output.write(Consumer.keyText(field, key)) }
+                output.write(valueText(descriptor.function, value))
+                if !descriptor.function.isHistogram { output.write("\n") }
+                else { output.write("\n") }
+            }
+        }
+    }
+
+    static func keyText(_ field: RecordField, _ key: [UInt8]) -> String {
+        switch field.type {
+        case .string(let size): return CFormat.string("  %-50s", RecordReader.string(key, at: field.offset, size: size))
+        case .integer(let size, _), .bytes(let size):
+            let value = RecordReader.integer(key, at: field.offset, size: 8)
+            switch size {
+            case 1: return CFormat.render(" %3d", [Int32(UInt8(truncatingIfNeeded: value))])
+            case 2: return CFormat.render(" %5d", [Int32(UInt16(truncatingIfNeeded: value))])
+            case 4: return CFormat.render(" %8d", [Int32(truncatingIfNeeded: value)])
+            default: return CFormat.integer(" %16lld", value)
+            }
+        case .pointer: return CFormat.integer(" %16lld", RecordReader.integer(key, at: field.offset, size: 8))
+        }
+    }
+
+    func valueText(_ function: AggregatingFunction, _ value: AggregationValue) -> String {
+        let normal = max(1, value.normal)
+        switch function {
+        case .count, .sum, .min, .max: return CFormat.integer(" %16lld", value.scalar(function) / normal)
+        case .avg: return CFormat.integer(" %16lld", value.count == 0 ? 0 : value.sum / normal / value.count)
+        case .stddev: return CFormat.integer(" %16llu", value.scalar(function))
+        case .quantize, .lquantize, .llquantize: return histogram(function, value)
+        }
+    }
+
+    func histogram(_ function: AggregatingFunction, _ value: AggregationValue) -> String {
+        let data = value.buckets
+        let normal = max(1, value.normal)
+        var rows: [(String, Int64)] = []
+        var first = 0, last = data.count - 1
+        var labels: [String] = []
+        switch function {
+        case .quantize:
+            labels = (0..<data.count).map { String(Quantize.bucketValue($0)) }
+        case .lquantize(let base, _, let step):
+            let levels = data.count - 2
+            labels = (0..<data.count).map { index in
+                if index == 0 { return "< \(base)" }
+                if index == levels + 1 { return ">= \(base + Int64(levels) * step)" }
+                return String(base + Int64(index - 1) * step)
+            }
+        case .llquantize(let factor, let low, let high, let steps):
+            let (bounds, overflow) = Quantize.logLinearBounds(factor: factor, low: low, high: high, steps: steps)
+            labels = ["< \(bounds.first ?? 1)"] + bounds.map(String.init) + [">= \(overflow)"]
+        default: break
+        }
+        while first < data.count - 1 && data[first] == 0 { first += 1 }
+        if first == data.count - 1 && data[first] == 0 {
+            switch function {
+            case .quantize: first = Quantize.zeroBucket - 1; last = Quantize.zeroBucket + 1
+            default: first = 0; last = min(data.count - 1, function.isLogLinear ? 1 : 2)
+            }
+        } else {
+            if first > 0 { first -= 1 }
+            while last > 0 && data[last] == 0 { last -= 1 }
+            if last < data.count - 1 { last += 1 }
+        }
+        for index in first...last { rows.append((labels[index], data[index])) }
+        var total: Double = 0
+        var positives = false, negatives = false
+        for (_, count) in rows { total += Double(count.magnitude); positives = positives || count > 0; negatives = negatives || count < 0 }
+        var text = CFormat.render("\n%16s %41s %-9s\n", ["value".cString(), "------------- Distribution -------------".cString(), "count".cString()])
+        for (label, count) in rows {
+            if case .quantize = function { text += CFormat.string("%16s ", Array(label.utf8)) }
+            else { text += CFormat.string("%16s ", Array(label.utf8)) }
+            text += Consumer.quantizeLine(count, normal: normal, total: total, positives: positives, negatives: negatives)
+        }
+        return text
+    }
+
+    static func quantizeLine(_ value: Int64, normal: Int64, total: Double, positives: Bool, negatives: Bool) -> String {
+        let ats = String(repeating: "@", count: 40), spaces = String(repeating: " ", count: 40)
+        func depth(_ length: Int) -> Int { total == 0 ? 0 : Int(Double(value.magnitude) * Double(length) / total + 0.5) }
+        if !negatives {
+            let d = positives ? depth(40) : 0
+            return "|" + String(ats.prefix(d)) + String(spaces.prefix(40 - d)) + CFormat.integer(" %-9lld", value / normal) + "\n"
+        }
+        if !positives {
+            let d = depth(40)
+            return String(spaces.prefix(40 - d)) + String(ats.prefix(d)) + CFormat.integer("| %-9lld", value / normal) + "\n"
+        }
+        let d = depth(20)
+        if value <= 0 {
+            return String(spaces.prefix(20 - d)) + String(ats.prefix(d)) + "|" + String(repeating: " ", count: 20) + CFormat.integer(" %-9lld", value / normal) + "\n"
+        }
+        return String(repeating: " ", count: 20) + "|" + String(ats.prefix(d)) + String(spaces.prefix(20 - d)) + CFormat.integer(" %-9lld", value / normal) + "\n"
+    }
+
+    func formatAggregationEntry(_ format: PrintfFormat, _ descriptor: AggregationDescriptor, _ key: [UInt8], _ value: AggregationValue) -> String {
+        var keys = descriptor.keyFields.map { field -> Argument in
+            switch field.type {
+            case .string(let size): return .string(RecordReader.string(key, at: field.offset, size: size))
+            case .integer(let size, let signed): return .integer(RecordReader.integer(key, at: field.offset, size: 8), size: size, signed: signed)
+            default: return .integer(RecordReader.integer(key, at: field.offset, size: 8), size: 8, signed: false)
+            }
+        }[...]
+        var text = ""
+        for segment in format.segments {
+            switch segment {
+            case .literal(let literal): text += literal
+            case .conversion(let conversion):
+                if conversion.isAggregationValue {
+                    if descriptor.function.isHistogram {
+                        text += histogram(descriptor.function, value)
+                    } else {
+                        let scalar = descriptor.function == .avg ? (value.count == 0 ? 0 : value.sum / max(1, value.normal) / value.count) : value.scalar(descriptor.function) / max(1, value.normal)
+                        let character = conversion.conversion == "@" ? "d" : String(conversion.conversion)
+                        let patched = PrintfConversion(flags: conversion.flags, width: conversion.width, precision: conversion.precision,
+                                                       length: "", conversion: Character(character), isAggregationValue: true, text: conversion.text)
+                        text += Consumer.render(patched, width: conversion.width, precision: conversion.precision, .integer(scalar, size: 8, signed: descriptor.function != .stddev))
+                    }
+                } else if let argument = keys.popFirst() {
+                    text += Consumer.render(conversion, width: conversion.width, precision: conversion.precision, argument)
+                }
+            }
+        }
+        return text
+    }
+
+    // MARK: errors
+
+    public static func errorLine(epid: Int, probe: ProbeIdentity, fault: Fault) -> String {
+        var details = ""
+        switch fault.kind {
+        case .badAddress, .badAlignment, .kernelPrivilege, .userPrivilege:
+            details = " (0x" + String(UInt64(bitPattern: fault.address), radix: 16) + ")"
+        default: break
+        }
+        let place = fault.action == 0 ? "predicate" : "action #\(fault.action)"
+        return "dtrace: error on enabled probe ID \(epid) (ID \(probe.id): \(probe.fullName)): \(fault.kind.message)\(details) in \(place) at DIF offset \(fault.instruction * 4)\n"
+    }
+}
+
+extension AggregatingFunction {
+    var isHistogram: Bool {
+        switch self { case .quantize, .lquantize, .llquantize: return true; default: return false }
+    }
+    var isLogLinear: Bool { if case .llquantize = self { return true }; return false }
+}
+
+extension String {
+    /// A C string pointer that lives as long as the process (for CVarArg formatting).
+    func cString() -> UnsafePointer<CChar> {
+        let pointer = strdup(self)!
+        return UnsafePointer(pointer)
+    }
+
+}

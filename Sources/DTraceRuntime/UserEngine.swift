@@ -1,0 +1,175 @@
+// DTraceRuntime/UserEngine: runs a compiled program in the dtrace process — BEGIN, the
+// profile timers, END — with the IR interpreter. It provides the probe context (built-in
+// variables), routes records to the consumer (directly or through speculation buffers),
+// and turns faults into ERROR probe firings and DTrace's error lines.
+
+import DTraceIR
+import DTraceSystem
+
+public struct Enabling {
+    public var epid: Int
+    public var clause: Int
+    public var probe: Probe
+    public init(epid: Int, clause: Int, probe: Probe) { self.epid = epid; self.clause = clause; self.probe = probe }
+}
+
+public final class UserEngine: InterpreterEnvironment {
+    let program: IRProgram
+    let machine: Machine
+    let consumer: Consumer
+    let interpreter = Interpreter()
+    let errors: OutputSink
+    public let enablings: [Enabling]
+    var current: Enabling?
+    var currentArguments: [Int64] = Array(repeating: 0, count: 10)
+    public private(set) var exitRequested = false
+    var speculationBuffers: [Int64: [(Enabling, [UInt8])]] = [:]
+    var activeSpeculations: Set<Int64> = []
+    var pendingSpeculation: Int64 = 0
+    let speculationLimit: Int
+    var randomState: UInt64
+    var inErrorProbe = false
+    public private(set) var errorCount = 0
+
+    public init(program: IRProgram, enablings: [Enabling], consumer: Consumer, errors: OutputSink, dynamicVariableBytes: Int, speculations: Int) {
+        self.program = program
+        self.enablings = enablings
+        self.machine = Machine(program: program, dynamicVariableBytes: dynamicVariableBytes)
+        self.consumer = consumer
+        self.errors = errors
+        self.speculationLimit = max(1, speculations)
+        self.randomState = UInt64(bitPattern: SystemClock.monotonicNanoseconds()) | 1
+    }
+
+    /// Fires every clause enabled on a probe, in program order.
+    public func fire(_ probe: Probe, arguments: [Int64] = []) {
+        for enabling in enablings where enabling.probe.identity.id == probe.identity.id {
+            if exitRequested && probe.identity.name != "END" && probe.identity.name != "ERROR" { break }
+            run(enabling, arguments: arguments)
+        }
+    }
+
+    func run(_ enabling: Enabling, arguments: [Int64]) {
+        let saved = (current, currentArguments)
+        current = enabling
+        currentArguments = (arguments + Array(repeating: 0, count: 10)).prefix(10).map { $0 }
+        pendingSpeculation = 0
+        machine.beginFiring()
+        defer { current = saved.0; currentArguments = saved.1 }
+        do {
+            _ = try interpreter.run(program.clauses[enabling.clause].function, epid: enabling.epid, machine: machine, environment: self)
+        } catch {
+            errorCount += 1
+            errors.write(Consumer.errorLine(epid: enabling.epid, probe: enabling.probe.identity, fault: error))
+            errors.flush()
+            if !inErrorProbe {
+                inErrorProbe = true
+                for errorEnabling in enablings where errorEnabling.probe.identity.provider == "dtrace" && errorEnabling.probe.identity.name == "ERROR" {
+                    run(errorEnabling, arguments: [0, Int64(enabling.epid), Int64(error.action), Int64(error.instruction * 4), Int64(error.kind.rawValue), error.address])
+                }
+                inErrorProbe = false
+            }
+        }
+    }
+
+    // MARK: InterpreterEnvironment
+
+    public func builtinValue(_ variable: BuiltinVariable) -> Int64 {
+        switch variable {
+        case .timestamp: return SystemClock.monotonicNanoseconds()
+        case .walltimestamp: return SystemClock.wallNanoseconds()
+        case .vtimestamp: return SystemClock.threadCPUNanoseconds()
+        case .pid: return Int64(ProcessIdentity.processID)
+        case .ppid: return Int64(ProcessIdentity.parentProcessID)
+        case .tid: return ProcessIdentity.threadID
+        case .uid: return Int64(ProcessIdentity.userID)
+        case .gid: return Int64(ProcessIdentity.groupID)
+        case .cpu: return Int64(ProcessIdentity.currentCPU)
+        case .id: return Int64(current?.probe.identity.id ?? 0)
+        case .epid: return Int64(current?.epid ?? 0)
+        case .errno: return 0
+        case .arg0, .arg1, .arg2, .arg3, .arg4, .arg5, .arg6, .arg7, .arg8, .arg9:
+            let index = Int(variable.rawValue.dropFirst(3))!
+            return currentArguments[index]
+        case .stackdepth, .ustackdepth, .caller, .ucaller, .ipl: return 0
+        default: return 0
+        }
+    }
+
+    public func builtinString(_ variable: BuiltinVariable) -> [UInt8] {
+        let identity = current?.probe.identity
+        switch variable {
+        case .execname: return Array(ProcessIdentity.executableName().utf8)
+        case .probeprov: return Array((identity?.provider ?? "").utf8)
+        case .probemod: return Array((identity?.module ?? "").utf8)
+        case .probefunc: return Array((identity?.function ?? "").utf8)
+        case .probename: return Array((identity?.name ?? "").utf8)
+        case .zonename: return Array("global".utf8)
+        case .root: return Array("/".utf8)
+        case .cwd:
+            var buffer = [CChar](repeating: 0, count: 4096)
+            guard getcwd(&buffer, buffer.count) != nil else { return [] }
+            return buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        default: return []
+        }
+    }
+
+    public func argument(_ index: Int64) -> Int64 { index >= 0 && index < 10 ? currentArguments[Int(index)] : 0 }
+
+    public func aggregate(_ aggregation: Int, key: [UInt8], value: Int64, increment: Int64) {
+        consumer.aggregations.add(aggregation, key: key, value: value, increment: increment)
+    }
+
+    public func submitRecord(epid: Int, bytes: [UInt8]) {
+        guard let current else { return }
+        if pendingSpeculation != 0 {
+            speculationBuffers[pendingSpeculation, default: []].append((current, bytes))
+            return
+        }
+        consumer.consume(clause: current.clause, probe: current.probe.identity, cpu: ProcessIdentity.currentCPU, bytes: bytes)
+        if consumer.exitStatus != nil { exitRequested = true }
+    }
+
+    public func newSpeculation() -> Int64 {
+        for id in 1...Int64(speculationLimit) where !activeSpeculations.contains(id) {
+            activeSpeculations.insert(id)
+            return id
+        }
+        return 0
+    }
+
+    public func speculate(_ id: Int64) throws(Fault) {
+        guard activeSpeculations.contains(id) else { throw Fault(kind: .illegalOperation) }
+        pendingSpeculation = id
+    }
+
+    public func commit(_ id: Int64) {
+        guard activeSpeculations.remove(id) != nil else { return }
+        for (enabling, bytes) in speculationBuffers.removeValue(forKey: id) ?? [] {
+            consumer.consume(clause: enabling.clause, probe: enabling.probe.identity, cpu: ProcessIdentity.currentCPU, bytes: bytes)
+        }
+    }
+
+    public func discard(_ id: Int64) {
+        activeSpeculations.remove(id)
+        speculationBuffers[id] = nil
+    }
+
+    public func exit(status: Int64) { exitRequested = true }
+    public func raise(signal: Int64) {}
+
+    public func randomValue() -> Int64 {
+        randomState ^= randomState << 13; randomState ^= randomState >> 7; randomState ^= randomState << 17
+        return Int64(truncatingIfNeeded: Int32(truncatingIfNeeded: randomState >> 16))
+    }
+
+    public func readTracee(address: Int64, size: Int) -> [UInt8]? {
+        // The user engine traces no other process yet: its own scratch memory is the
+        // only memory a clause can name.
+        try? machine.readBytes(at: address, count: size)
+    }
+
+    public var dynamicVariableDrops: Int { machine.dynamicVariableDrops }
+}
+
+import Glibc
