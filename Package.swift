@@ -20,8 +20,8 @@ let package = Package(
         .testTarget(name: "DTraceRuntimeTests", dependencies: ["DTraceRuntime", "DTraceLanguage", "DTraceIR"]),
         .testTarget(
             name: "DTraceCLITests",
-            dependencies: ["DTraceCLI", "dtrace"],
-            resources: [.copy("Conformance")]
+            dependencies: ["DTraceCLI", "DTraceRuntime", "DTraceLanguage", "DTraceIR", "dtrace"],
+            exclude: ["Conformance"]
         ),
     ],
     swiftLanguageModes: [.v5]

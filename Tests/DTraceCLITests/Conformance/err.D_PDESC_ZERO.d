@@ -1,0 +1,4 @@
+nosuchprovider:::nosuchprobe
+{
+	trace(1);
+}

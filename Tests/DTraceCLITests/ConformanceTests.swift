@@ -1,0 +1,129 @@
+// DTraceCLITests/ConformanceTests: runs every D script in Conformance/ through the real
+// dtrace binary and compares stdout, stderr and the exit status with the expected files
+// beside it (NAME.d.out, NAME.d.err, NAME.d.status, extra arguments in NAME.d.args).
+// The process is pinned to CPU 0 so that the CPU column is deterministic.
+
+import Foundation
+import Testing
+
+enum Harness {
+    static let conformanceDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Conformance")
+    static let binary: String = {
+        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var candidate = products
+        for _ in 0..<4 {
+            let path = candidate.appendingPathComponent("dtrace").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+            candidate = candidate.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/dtrace").standardized.path
+    }()
+
+    struct Result { var stdout: String; var stderr: String; var status: Int32 }
+
+    static func run(_ arguments: [String], directory: URL? = nil, pinned: Bool = true, input: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: pinned ? "/usr/bin/taskset" : binary)
+        process.arguments = pinned ? ["-c", "0", binary] + arguments : arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self), status: process.terminationStatus)
+    }
+
+    static var cases: [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: conformanceDirectory.path)) ?? []
+        return names.filter { $0.hasSuffix(".d") }.sorted()
+    }
+
+    static func expected(_ name: String, _ suffix: String) -> String? {
+        try? String(contentsOf: conformanceDirectory.appendingPathComponent(name + suffix), encoding: .utf8)
+    }
+}
+
+@Suite struct ConformanceTests {
+    @Test func corpusIsPresent() {
+        #expect(Harness.cases.count >= 10)
+    }
+
+    @Test(arguments: Harness.cases)
+    func script(_ name: String) throws {
+        let extra = Harness.expected(name, ".args")?.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init) ?? []
+        let result = try Harness.run(extra + ["-s", name], directory: Harness.conformanceDirectory)
+        let status = Int32(Harness.expected(name, ".status")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "0") ?? 0
+        #expect(result.status == status, "exit status of \(name)")
+        if let out = Harness.expected(name, ".out") { #expect(result.stdout == out, "stdout of \(name)") }
+        #expect(result.stderr == (Harness.expected(name, ".err") ?? ""), "stderr of \(name)")
+    }
+}
+
+@Suite struct CommandLineTests {
+    @Test func noArgumentsPrintsUsageAndExitsTwo() throws {
+        let result = try Harness.run([], pinned: false)
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix("Usage: dtrace "))
+    }
+
+    @Test func unknownOptionExitsTwo() throws {
+        let result = try Harness.run(["-K"], pinned: false)
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix("dtrace: illegal option -- K\nUsage: dtrace"))
+    }
+
+    @Test func clusteredQuietAndProbeFlags() throws {
+        let result = try Harness.run(["-qn", "BEGIN { printf(\"%s %d\\n\", $$1, $2); exit(0); }", "word", "41"], pinned: false)
+        #expect(result.status == 0)
+        #expect(result.stdout == "word 41\n\n")
+        #expect(result.stderr == "")
+    }
+
+    @Test func descriptionNoticeAndExitStatus() throws {
+        let result = try Harness.run(["-n", "BEGIN { exit(7); }"])
+        #expect(result.status == 7)
+        #expect(result.stderr == "dtrace: description 'BEGIN ' matched 1 probe\n")
+        #expect(result.stdout == "CPU     ID                    FUNCTION:NAME\n  0      1                           :BEGIN \n\n")
+    }
+
+    @Test func invalidProbeSpecifierUsesRegion() throws {
+        let result = try Harness.run(["-n", "BEGIN { trace(y); }"], pinned: false)
+        #expect(result.status == 1)
+        #expect(result.stderr == "dtrace: invalid probe specifier BEGIN { trace(y); }: in action list: failed to resolve y: Unknown variable name\n")
+    }
+
+    @Test func missingScriptFile() throws {
+        let result = try Harness.run(["-s", "/nonexistent/x.d"], pinned: false)
+        #expect(result.status == 1)
+        #expect(result.stderr == "dtrace: failed to open /nonexistent/x.d: No such file or directory\n")
+    }
+
+    @Test func listsDtraceProbes() throws {
+        let result = try Harness.run(["-l", "-n", "dtrace:::"], pinned: false)
+        #expect(result.status == 0)
+        #expect(result.stdout == "   ID   PROVIDER            MODULE                          FUNCTION NAME\n    1     dtrace                                                     BEGIN\n    2     dtrace                                                     END\n    3     dtrace                                                     ERROR\n")
+    }
+
+    @Test func sigtermRunsEndAndPrintsAggregations() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Harness.binary)
+        process.arguments = ["-qn", "tick-1ms { @ticks = count(); } END { printf(\"end\\n\"); }"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 0.3)
+        process.terminate()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(process.terminationStatus == 0)
+        #expect(text.hasPrefix("end\n\n"))
+        let count = Int(text.split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") ?? 0
+        #expect(count > 10)
+    }
+}
