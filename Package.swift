@@ -15,9 +15,6 @@ let package = Package(
         .target(name: "DTraceRuntime", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem"]),
         .target(name: "DTraceCLI", dependencies: ["DTraceRuntime", "DTraceLanguage", "DTraceIR", "DTraceSystem"]),
         .executableTarget(name: "dtrace", dependencies: ["DTraceCLI"]),
-        .testTarget(name: "DTraceLanguageTests", dependencies: ["DTraceLanguage", "DTraceIR"]),
-        .testTarget(name: "DTraceIRTests", dependencies: ["DTraceIR"]),
-        .testTarget(name: "DTraceRuntimeTests", dependencies: ["DTraceRuntime", "DTraceLanguage", "DTraceIR"]),
         .testTarget(
             name: "DTraceCLITests",
             dependencies: ["DTraceCLI", "DTraceRuntime", "DTraceLanguage", "DTraceIR", "dtrace"],
