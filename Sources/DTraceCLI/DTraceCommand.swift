@@ -105,7 +105,7 @@ final class Session {
             }
             settings[name] = value
         }
-        if line.quiet { settings["quiet"] = nil as String?; settings.updateValue(nil, forKey: "quiet") }
+        if line.quiet { settings.updateValue(nil, forKey: "quiet") }
         if line.destructive { settings.updateValue(nil, forKey: "destructive") }
         if line.flowIndent { settings.updateValue(nil, forKey: "flowindent") }
         if line.command != nil || !line.processIDs.isEmpty {
@@ -178,7 +178,7 @@ final class Session {
             for clause in program.clauses {
                 errors.write("DIFO clause \(clause.index + 1) (\(clause.probes.map(\.description).joined(separator: ", "))):\n")
                 for (offset, instruction) in clause.function.instructions.enumerated() {
-                    errors.write(CFormatText.pad(String(offset * 4), 6) + ": \(instruction)\n")
+                    errors.write(ListingText.pad(String(offset * 4), 6) + ": \(instruction)\n")
                 }
             }
         }
@@ -188,7 +188,7 @@ final class Session {
         var enablings: [Enabling] = []
         var matchesPerSource = Array(repeating: 0, count: line.sources.count)
         for (clauseIndex, clause) in program.clauses.enumerated() {
-            for (position, description) in clause.probes.enumerated() {
+            for description in clause.probes {
                 let matched = catalog.match(description)
                 if matched.isEmpty && !line.zeroMatchesAllowed && !line.list {
                     let source = line.sources[sourceOfClause[clauseIndex]]
@@ -197,8 +197,6 @@ final class Session {
                     case .script(let path): isScript = true; label = path
                     case .probes(let text, _): label = text
                     }
-                    let specifier = compiled.probeSpecifierTexts[clauseIndex][position]
-                    _ = specifier
                     let diagnostic = Diagnostic(.probeDescriptionNoMatch, "probe description \(description) does not match any probes", line: isScript ? clause.line : 0)
                     return compileFailure(diagnostic, isScript: isScript, label: label, tags: errorTags)
                 }
@@ -210,13 +208,13 @@ final class Session {
         }
 
         if line.list {
-            output.write(CFormatText.listHeader())
+            output.write(ListingText.listHeader())
             if line.sources.isEmpty {
-                for probe in catalog.probes { output.write(CFormatText.listLine(probe.identity)) }
+                for probe in catalog.probes { output.write(ListingText.listLine(probe.identity)) }
             } else {
                 var seen = Set<Int>()
                 for enabling in enablings where seen.insert(enabling.probe.identity.id).inserted {
-                    output.write(CFormatText.listLine(enabling.probe.identity))
+                    output.write(ListingText.listLine(enabling.probe.identity))
                 }
             }
             return 0
@@ -297,9 +295,8 @@ final class Session {
     }
 }
 
-enum CFormatText {
+enum ListingText {
     static func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
-    static func padRight(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
 
     static func listHeader() -> String {
         pad("ID", 5) + " " + pad("PROVIDER", 10) + " " + pad("MODULE", 17) + " " + pad("FUNCTION", 33) + " NAME\n"

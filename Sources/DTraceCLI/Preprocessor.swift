@@ -19,9 +19,9 @@ enum Preprocessor {
         var child: pid_t = 0
         guard posix_spawnp(&child, "cpp", &actions, nil, &cArguments, environ) == 0 else { return nil }
         close(input[0]); close(result[1])
-        // Write the source from a child thread-free loop: small scripts fit in the pipe buffer;
-        // larger ones are written while reading in alternation is not needed for cpp, which
-        // reads all input first only for small inputs, so write everything then read.
+        // The script is written whole before the output is read. A script large enough to fill
+        // both pipe buffers before cpp finishes reading could block; writing from a second thread
+        // would remove that limit.
         let bytes = Array(source.utf8)
         var offset = 0
         while offset < bytes.count {

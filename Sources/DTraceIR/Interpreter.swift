@@ -112,7 +112,6 @@ public final class Machine {
     var allocaUsed = 0
     var tokenizerState: [UInt8] = []
     var tokenizerPosition = 0
-    private var randomState: UInt64 = 0x2545F4914F6CDD1D
 
     public static let allocaSize = 8192
 
@@ -231,11 +230,6 @@ public final class Machine {
         let address = MemoryRegion.base(MemoryRegion.scratch) + Int64(allocaStart + allocaUsed)
         allocaUsed += rounded
         return address
-    }
-
-    func nextRandom() -> Int64 {
-        randomState ^= randomState << 13; randomState ^= randomState >> 7; randomState ^= randomState << 17
-        return Int64(bitPattern: randomState)
     }
 
     public func mapStorage(_ id: Int) -> MapStorage { maps[id] }

@@ -27,8 +27,8 @@ extension Compiler {
             let key = (isUnion ? "union " : "struct ") + (name ?? "")
             if let members {
                 if let name, let existing = composites[key], existing.isComplete {
+                    _ = name
                     throw error(.declarationRedefined, "failed to define \(key): type redeclared", line: line)
-                        .with(name: name)
                 }
                 let composite = composites[key] ?? CompositeType(name: name ?? "<anon>", isUnion: isUnion)
                 for (memberType, declarators) in members {
@@ -202,8 +202,4 @@ extension Compiler {
         if type.isScalar { return 8 }
         return (max(type.size, 1) + 7) & ~7
     }
-}
-
-extension Diagnostic {
-    func with(name: String) -> Diagnostic { self }
 }

@@ -61,7 +61,7 @@ public final class Consumer {
     public func consume(clause: Int, probe: ProbeIdentity, cpu: Int32, bytes: [UInt8]) {
         if !printedHeader {
             printedHeader = true
-            if !options.quiet { output.write(CFormat.render("%3s %6s %32s\n", [headerCPU, headerID, headerName])) }
+            if !options.quiet { output.write(Consumer.probeHeader) }
         }
         if !options.quiet {
             let name = "\(probe.function):\(probe.name)"
@@ -75,7 +75,8 @@ public final class Consumer {
         output.flush()
     }
 
-    let headerCPU = "CPU".cString(), headerID = "ID".cString(), headerName = "FUNCTION:NAME".cString()
+    static let probeHeader = CFormatText.pad("CPU", 3) + " " + CFormatText.pad("ID", 6) + " " + CFormatText.pad("FUNCTION:NAME", 32) + "\n"
+    static let histogramHeader = "\n" + CFormatText.pad("value", 16) + " " + CFormatText.pad("------------- Distribution -------------", 41) + " count    \n"
 
     func perform(_ action: RecordAction, _ bytes: [UInt8]) {
         switch action.kind {
@@ -254,8 +255,7 @@ public final class Consumer {
             } else {
                 for field in descriptor.keyFields { output.write(Consumer.keyText(field, key)) }
                 output.write(valueText(descriptor.function, value))
-                if !descriptor.function.isHistogram { output.write("\n") }
-                else { output.write("\n") }
+                output.write("\n")
             }
         }
     }
@@ -321,10 +321,9 @@ public final class Consumer {
         var total: Double = 0
         var positives = false, negatives = false
         for (_, count) in rows { total += Double(count.magnitude); positives = positives || count > 0; negatives = negatives || count < 0 }
-        var text = CFormat.render("\n%16s %41s %-9s\n", ["value".cString(), "------------- Distribution -------------".cString(), "count".cString()])
+        var text = Consumer.histogramHeader
         for (label, count) in rows {
-            if case .quantize = function { text += CFormat.string("%16s ", Array(label.utf8)) }
-            else { text += CFormat.string("%16s ", Array(label.utf8)) }
+            text += CFormat.string("%16s ", Array(label.utf8))
             text += Consumer.quantizeLine(count, normal: normal, total: total, positives: positives, negatives: negatives)
         }
         return text
@@ -400,11 +399,6 @@ extension AggregatingFunction {
     var isLogLinear: Bool { if case .llquantize = self { return true }; return false }
 }
 
-extension String {
-    /// A C string pointer that lives as long as the process (for CVarArg formatting).
-    func cString() -> UnsafePointer<CChar> {
-        let pointer = strdup(self)!
-        return UnsafePointer(pointer)
-    }
-
+enum CFormatText {
+    static func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
 }

@@ -30,6 +30,7 @@ public final class UserEngine: InterpreterEnvironment {
     var randomState: UInt64
     var inErrorProbe = false
     public private(set) var errorCount = 0
+    lazy var executableName = Array(ProcessIdentity.executableName().utf8)
 
     public init(program: IRProgram, enablings: [Enabling], consumer: Consumer, errors: OutputSink, dynamicVariableBytes: Int, speculations: Int) {
         self.program = program
@@ -99,7 +100,7 @@ public final class UserEngine: InterpreterEnvironment {
     public func builtinString(_ variable: BuiltinVariable) -> [UInt8] {
         let identity = current?.probe.identity
         switch variable {
-        case .execname: return Array(ProcessIdentity.executableName().utf8)
+        case .execname: return executableName
         case .probeprov: return Array((identity?.provider ?? "").utf8)
         case .probemod: return Array((identity?.module ?? "").utf8)
         case .probefunc: return Array((identity?.function ?? "").utf8)
