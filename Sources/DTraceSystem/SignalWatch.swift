@@ -9,6 +9,12 @@ public enum SignalWatch {
     /// Installs handlers for SIGINT and SIGTERM (unless they are ignored, as for a
     /// background job) that only count the signal.
     public static func install() {
+        // A parent may have started us with these signals blocked (the mask survives exec).
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        sigprocmask(SIG_UNBLOCK, &unblock, nil)
         for signalNumber in [SIGINT, SIGTERM] {
             var old = sigaction()
             sigaction(signalNumber, nil, &old)

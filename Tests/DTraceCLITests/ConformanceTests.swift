@@ -107,4 +107,35 @@ enum Harness {
         #expect(result.status == 0)
         #expect(result.stdout == "   ID   PROVIDER            MODULE                          FUNCTION NAME\n    1     dtrace                                                     BEGIN\n    2     dtrace                                                     END\n    3     dtrace                                                     ERROR\n")
     }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func signalRunsEndAndPrintsAggregations(_ signal: Int32) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Harness.binary)
+        process.arguments = ["-qn", "BEGIN { printf(\"ready\\n\"); } tick-1ms { @ticks = count(); } END { printf(\"end\\n\"); @once = sum(3); }"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 20, execute: watchdog)
+        defer { watchdog.cancel() }
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("ready\n") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen.append(chunk)
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+        kill(process.processIdentifier, signal)
+        seen.append(out.fileHandleForReading.readDataToEndOfFile())
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let stdout = String(decoding: seen, as: UTF8.self)
+        #expect(process.terminationStatus == 0)
+        #expect(String(decoding: stderr, as: UTF8.self) == "")
+        #expect(stdout.hasPrefix("ready\nend\n\n"))
+        #expect(stdout.contains("\n                3\n"))
+        #expect(stdout.range(of: "^\\s+[1-9][0-9]*$", options: .regularExpression) == nil)
+    }
 }
