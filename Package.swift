@@ -11,8 +11,10 @@ let package = Package(
         .target(name: "CLinux"),
         .target(name: "DTraceSystem", dependencies: ["CLinux"]),
         .target(name: "DTraceIR"),
+        .target(name: "DTraceBPF"),
+        .target(name: "DTraceCodegen", dependencies: ["DTraceIR", "DTraceBPF"]),
         .target(name: "DTraceLanguage", dependencies: ["DTraceIR"]),
-        .target(name: "DTraceRuntime", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem"]),
+        .target(name: "DTraceRuntime", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen"]),
         .target(name: "DTraceCLI", dependencies: ["DTraceRuntime", "DTraceLanguage", "DTraceIR", "DTraceSystem"]),
         .executableTarget(name: "dtrace", dependencies: ["DTraceCLI"]),
         .testTarget(

@@ -71,6 +71,7 @@ final class Session {
     let errors: OutputSink
     var settings: [String: String?] = [:]
     var quiet = false
+    var target: TargetProcess?
 
     init(output: OutputSink, errors: OutputSink) { self.output = output; self.errors = errors }
 
@@ -108,13 +109,27 @@ final class Session {
         if line.quiet { settings.updateValue(nil, forKey: "quiet") }
         if line.destructive { settings.updateValue(nil, forKey: "destructive") }
         if line.flowIndent { settings.updateValue(nil, forKey: "flowindent") }
-        if line.command != nil || !line.processIDs.isEmpty {
-            return fail("-c and -p need the kernel engine, which this build does not have yet")
+        if let engine = settings["engine"].flatMap({ $0 }), engine != "user" && engine != "kernel" {
+            return fail("failed to set -x engine: Invalid value for specified option")
         }
+        if line.command != nil && !line.processIDs.isEmpty || line.processIDs.count > 1 {
+            return fail("only one -c or -p option may be given")
+        }
+        // The target process: started held (-c) or found (-p) before compiling, for $target.
+        if let command = line.command {
+            let name = String(command.split(separator: " ").first ?? "")
+            guard Session.findExecutable(name) else { return fail("failed to execute \(name): No such file or directory") }
+            do { target = try TargetProcess.spawn(command) } catch { return fail("failed to execute \(name): \(error.reason)") }
+        } else if let text = line.processIDs.first {
+            guard let pid = Int32(text), pid > 0 else { return fail("invalid process ID: \(text)") }
+            do { target = try TargetProcess.attach(pid) } catch { return fail("failed to grab pid \(pid): No such process") }
+        }
+        defer { target?.abandon() }
 
         // Compile every program text into one program, in command-line order.
         var compileOptions = CompileOptions()
         compileOptions.macroArguments = [line.sources.first.map { if case .script(let path) = $0.kind { return path }; return "dtrace" } ?? "dtrace"] + line.operands
+        compileOptions.targetProcessID = target.map { Int64($0.processID) }
         compileOptions.processID = Int64(ProcessIdentity.processID)
         compileOptions.parentProcessID = Int64(ProcessIdentity.parentProcessID)
         compileOptions.userID = Int64(ProcessIdentity.userID)
@@ -184,7 +199,11 @@ final class Session {
         }
 
         // Match probes.
-        let catalog = ProbeCatalog()
+        var tracefsRoot: String? = nil
+        if line.list || program.clauses.contains(where: { $0.probes.contains(where: ProbeCatalog.needsKernelProviders) }) {
+            tracefsRoot = try? Tracefs.root()
+        }
+        let catalog = ProbeCatalog(tracefsRoot: tracefsRoot)
         var enablings: [Enabling] = []
         var matchesPerSource = Array(repeating: 0, count: line.sources.count)
         for (clauseIndex, clause) in program.clauses.enumerated() {
@@ -210,7 +229,7 @@ final class Session {
         if line.list {
             output.write(ListingText.listHeader())
             if line.sources.isEmpty {
-                for probe in catalog.probes { output.write(ListingText.listLine(probe.identity)) }
+                for probe in catalog.allProbes() { output.write(ListingText.listLine(probe.identity)) }
             } else {
                 var seen = Set<Int>()
                 for enabling in enablings where seen.insert(enabling.probe.identity.id).inserted {
@@ -240,7 +259,87 @@ final class Session {
             guard descriptor >= 0 else { return fail("failed to open output file '\(path)': \(String(cString: strerror(errno)))") }
             sink = OutputSink(descriptor: descriptor)
         }
+        // Engine choice: the user engine runs BEGIN, END, ERROR and tick-N in-process;
+        // everything else (and anything when -x engine=kernel) runs in the kernel.
+        let kernelProbes = enablings.filter { enabling in
+            switch enabling.probe.attachment {
+            case .dtrace: return false
+            case .profile(let everyCPU): return everyCPU
+            default: return true
+            }
+        }
+        let requested = settings["engine"].flatMap { $0 }
+        if requested == "user", let first = kernelProbes.first {
+            return fail("probe \(first.probe.identity.fullName) needs the kernel engine (-x engine=user was given)")
+        }
+        if requested == "kernel" || (requested == nil && !kernelProbes.isEmpty) {
+            guard let root = tracefsRoot ?? (try? Tracefs.root()) else {
+                return fail("the kernel engine needs tracefs, which is not mounted and could not be mounted on /sys/kernel/tracing")
+            }
+            return executeInKernel(program, enablings: enablings, catalog: catalog, output: sink, tracefsRoot: root, showProgram: line.showIR)
+        }
         return execute(program, enablings: enablings, catalog: catalog, output: sink)
+    }
+
+    static func findExecutable(_ name: String) -> Bool {
+        if name.contains("/") { return access(name, X_OK) == 0 }
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
+        return path.split(separator: ":").contains { access("\($0)/\(name)", X_OK) == 0 }
+    }
+
+    func outputOptions() -> OutputOptions {
+        var outputOptions = OutputOptions()
+        outputOptions.quiet = quiet
+        outputOptions.sortByKey = settings.keys.contains("aggsortkey")
+        outputOptions.sortReverse = settings.keys.contains("aggsortrev")
+        return outputOptions
+    }
+
+    /// Whether the target process (if any) has exited; says so once, as dtrace does.
+    func targetHasExited() -> Bool {
+        guard let target, target.hasExited else { return false }
+        errors.write("dtrace: pid \(target.processID) has exited\n")
+        errors.flush()
+        return true
+    }
+
+    func executeInKernel(_ program: IRProgram, enablings: [Enabling], catalog: ProbeCatalog, output sink: OutputSink, tracefsRoot: String, showProgram: Bool) -> Int32 {
+        let consumer = Consumer(program: program, options: outputOptions(), output: sink)
+        var kernelSettings = KernelSettings()
+        func size(_ name: String) -> Int? { settings[name].flatMap { $0 }.flatMap(OptionCatalogue.size).map { Int(clamping: $0) } }
+        if let value = size("bufsize") { kernelSettings.bufferSize = max(value, 4096) }
+        if let value = size("aggsize") { kernelSettings.aggregationSize = value }
+        if let value = size("dynvarsize") { kernelSettings.dynamicVariableSize = value }
+        kernelSettings.verifierLog = settings.keys.contains("bpflog")
+        if showProgram { kernelSettings.showProgram = { [errors] text in errors.write(text) } }
+        let engine: KernelEngine
+        do {
+            engine = try KernelEngine(program: program, enablings: enablings, consumer: consumer, errors: errors, tracefsRoot: tracefsRoot, settings: kernelSettings)
+            try engine.attach()
+        } catch {
+            return fail("\(error)")
+        }
+        SignalWatch.install()
+        if let begin = catalog.probe(named: "BEGIN") { engine.fire(begin) }
+        target?.release()
+        var lastReport = SystemClock.monotonicNanoseconds()
+        while !engine.exitRequested && SignalWatch.interrupts == 0 {
+            engine.wait(milliseconds: 50)
+            engine.drain()
+            let now = SystemClock.monotonicNanoseconds()
+            if now - lastReport >= 1_000_000_000 { engine.reportDrops(); lastReport = now }
+            if targetHasExited() { break }
+        }
+        let impatient = SignalWatch.interrupts > 1
+        engine.stopProbes()
+        engine.drain()
+        if let end = catalog.probe(named: "END") { engine.fire(end) }
+        engine.reportDrops()
+        sink.write("\n")
+        if !impatient { consumer.printRemainingAggregations() }
+        sink.flush()
+        engine.detach()
+        return consumer.exitStatus ?? 0
     }
 
     func compileFailure(_ diagnostic: Diagnostic, isScript: Bool, label: String, tags: Bool) -> Int32 {
@@ -251,17 +350,14 @@ final class Session {
     }
 
     func execute(_ program: IRProgram, enablings: [Enabling], catalog: ProbeCatalog, output sink: OutputSink) -> Int32 {
-        var outputOptions = OutputOptions()
-        outputOptions.quiet = quiet
-        outputOptions.sortByKey = settings.keys.contains("aggsortkey")
-        outputOptions.sortReverse = settings.keys.contains("aggsortrev")
-        let consumer = Consumer(program: program, options: outputOptions, output: sink)
+        let consumer = Consumer(program: program, options: outputOptions(), output: sink)
         let dynamicVariableBytes = Int(settings["dynvarsize"].flatMap { $0 }.flatMap(OptionCatalogue.size) ?? (1 << 20))
         let speculations = Int(settings["nspec"].flatMap { $0 }.flatMap { Int64($0) } ?? 1)
         let engine = UserEngine(program: program, enablings: enablings, consumer: consumer, errors: errors,
                                 dynamicVariableBytes: dynamicVariableBytes, speculations: speculations)
         SignalWatch.install()
         if let begin = catalog.probe(named: "BEGIN") { engine.fire(begin) }
+        target?.release()
 
         // Profile timers until exit() or a signal.
         var timers: [(probe: Probe, next: Int64)] = []
@@ -270,7 +366,7 @@ final class Session {
         for enabling in enablings where enabling.probe.period != nil && seen.insert(enabling.probe.identity.id).inserted {
             timers.append((enabling.probe, start + enabling.probe.period!))
         }
-        while !engine.exitRequested && SignalWatch.interrupts == 0 {
+        while !engine.exitRequested && SignalWatch.interrupts == 0 && !targetHasExited() {
             let now = SystemClock.monotonicNanoseconds()
             guard let soonest = timers.indices.min(by: { timers[$0].next < timers[$1].next }) else {
                 SystemClock.sleep(nanoseconds: 50_000_000)

@@ -177,6 +177,17 @@ public final class AggregationStore {
 
     public func hasEntries(_ id: Int) -> Bool { !order[id].isEmpty }
 
+    public func keys(_ id: Int) -> [[UInt8]] { order[id] }
+
+    /// Sets a key's accumulated value (read back from an engine's own storage), keeping
+    /// its normalization.
+    public func replace(_ id: Int, key: [UInt8], with value: AggregationValue) {
+        var fresh = value
+        if let existing = entries[id][key] { fresh.normal = existing.normal } else { order[id].append(key) }
+        if fresh.buckets.isEmpty { fresh.buckets = Array(repeating: 0, count: bucketCount(descriptors[id].function)) }
+        entries[id][key] = fresh
+    }
+
     // MARK: sorting
 
     static func compareKeys(_ a: [UInt8], _ b: [UInt8], fields: [RecordField]) -> Int {

@@ -41,6 +41,12 @@ public struct ProbeIdentity {
     public var fullName: String { "\(provider):\(module):\(function):\(name)" }
 }
 
+public protocol AggregationBackend: AnyObject {
+    func refresh()
+    func cleared(_ aggregation: Int)
+    func truncated(_ aggregation: Int, keeping keys: [[UInt8]])
+}
+
 public final class Consumer {
     let program: IRProgram
     public let aggregations: AggregationStore
@@ -48,6 +54,9 @@ public final class Consumer {
     let output: OutputSink
     var printedHeader = false
     public private(set) var exitStatus: Int32?
+    /// Where aggregation state lives outside the consumer (the kernel engine's maps):
+    /// refreshed before aggregations print, told when clear() or trunc() changes them.
+    public var aggregationBackend: AggregationBackend?
 
     public init(program: IRProgram, options: OutputOptions, output: OutputSink) {
         self.program = program
@@ -106,11 +115,16 @@ public final class Consumer {
             printAggregations(ids, format: format.map { program.formats[$0].format })
         case .exit:
             if exitStatus == nil { exitStatus = Int32(truncatingIfNeeded: RecordReader.integer(bytes, at: action.fields[0].offset, size: 8)) }
-        case .clear(let id): aggregations.clear(id)
+        case .clear(let id):
+            aggregationBackend?.refresh()
+            aggregations.clear(id)
+            aggregationBackend?.cleared(id)
         case .denormalize(let id): aggregations.normalize(id, 1)
         case .normalize(let id): aggregations.normalize(id, RecordReader.integer(bytes, at: action.fields[0].offset, size: 8))
         case .truncate(let id, let keep):
+            aggregationBackend?.refresh()
             aggregations.truncate(id, keep: keep ? RecordReader.integer(bytes, at: action.fields[0].offset, size: 8) : nil, options: options)
+            aggregationBackend?.truncated(id, keeping: aggregations.keys(id))
         case .setopt(let name, let value):
             switch name {
             case "quiet": options.quiet = value.map { $0 != "0" } ?? true
@@ -231,6 +245,7 @@ public final class Consumer {
 
     /// Prints the aggregations not yet printed, when tracing stops.
     public func printRemainingAggregations() {
+        aggregationBackend?.refresh()
         var first = true
         for descriptor in aggregations.descriptors where !aggregations.printed.contains(descriptor.id) && aggregations.hasEntries(descriptor.id) {
             if !first { output.write("\n") }
@@ -241,6 +256,7 @@ public final class Consumer {
     }
 
     func printAggregations(_ ids: [Int], format: PrintfFormat?) {
+        aggregationBackend?.refresh()
         if format == nil { output.write("\n") }
         for id in ids { printAggregation(id, format: format) }
     }

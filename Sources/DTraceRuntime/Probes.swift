@@ -1,19 +1,39 @@
-// DTraceRuntime/Probes: the probes the user engine provides — dtrace:::BEGIN/END/ERROR
-// and profile:::tick-N / profile-N (created on demand from their names, as DTrace's
-// profile provider does) — and matching of probe descriptions with globs.
+// DTraceRuntime/Probes: the probe catalogue — dtrace:::BEGIN/END/ERROR and
+// profile:::tick-N / profile-N (created on demand from their names, as DTrace's profile
+// provider does), and, with the kernel providers, syscall, sdt, proc and sched probes
+// on tracefs tracepoints (each provider enumerated only when a description can match
+// it) — and matching of probe descriptions with globs.
 
 import DTraceIR
+import DTraceSystem
+import Glibc
+
+/// How the kernel engine fires a probe.
+public enum ProbeAttachment: Equatable {
+    case dtrace
+    case profile(everyCPU: Bool)
+    case syscall(event: String, isReturn: Bool)
+    /// A tracepoint; `arguments` names the record fields that become arg0..argN (all
+    /// non-common fields when nil).
+    case tracepoint(group: String, event: String, arguments: [String]?)
+}
 
 public struct Probe {
     public var identity: ProbeIdentity
     /// For profile probes: the period in nanoseconds.
     public var period: Int64?
+    public var attachment: ProbeAttachment = .dtrace
 }
 
 public final class ProbeCatalog {
     public private(set) var probes: [Probe] = []
+    let kernelRoot: String?
+    var loadedProviders: Set<String> = []
+    public static let kernelProviders = ["syscall", "sdt", "proc", "sched"]
 
-    public init() {
+    /// `tracefsRoot`: where the kernel providers' tracepoints are listed (nil: none).
+    public init(tracefsRoot: String? = nil) {
+        kernelRoot = tracefsRoot
         add("dtrace", "", "", "BEGIN")
         add("dtrace", "", "", "END")
         add("dtrace", "", "", "ERROR")
@@ -22,10 +42,62 @@ public final class ProbeCatalog {
     }
 
     @discardableResult
-    func add(_ provider: String, _ module: String, _ function: String, _ name: String, period: Int64? = nil) -> Probe {
-        let probe = Probe(identity: ProbeIdentity(id: probes.count + 1, provider: provider, module: module, function: function, name: name), period: period)
+    func add(_ provider: String, _ module: String, _ function: String, _ name: String, period: Int64? = nil, id: Int? = nil,
+             attachment: ProbeAttachment? = nil) -> Probe {
+        let kind = attachment ?? (provider == "profile" ? .profile(everyCPU: name.hasPrefix("profile-")) : .dtrace)
+        let probe = Probe(identity: ProbeIdentity(id: id ?? probes.count + 1, provider: provider, module: module, function: function, name: name),
+                          period: period, attachment: kind)
         probes.append(probe)
         return probe
+    }
+
+    /// Enumerates the kernel providers a provider pattern can match (once each).
+    func loadKernelProviders(matching pattern: String) {
+        guard let root = kernelRoot else { return }
+        for provider in Self.kernelProviders where Glob.matches(pattern, provider) && loadedProviders.insert(provider).inserted {
+            switch provider {
+            case "syscall":
+                // IDs: 1000 + 2 * index of the system call (+1 for return), stable per kernel.
+                let events = Tracefs.listDirectory(root + "/events/syscalls")
+                let names = events.filter { $0.hasPrefix("sys_enter_") }.map { String($0.dropFirst("sys_enter_".count)) }
+                let exits = Set(events.filter { $0.hasPrefix("sys_exit_") }.map { String($0.dropFirst("sys_exit_".count)) })
+                for (index, name) in names.enumerated() {
+                    add("syscall", "", name, "entry", id: 1000 + 2 * index, attachment: .syscall(event: "sys_enter_" + name, isReturn: false))
+                    if exits.contains(name) { add("syscall", "", name, "return", id: 1001 + 2 * index, attachment: .syscall(event: "sys_exit_" + name, isReturn: true)) }
+                }
+            case "sdt":
+                for (index, event) in Tracefs.events(root: root).enumerated() {
+                    add("sdt", event.group, "", event.event, id: 10000 + index, attachment: .tracepoint(group: event.group, event: event.event, arguments: nil))
+                }
+            case "proc":
+                // DTrace's proc probes on the scheduler's and signal tracepoints.
+                let table: [(String, String, String, [String])] = [
+                    ("exec-success", "sched", "sched_process_exec", ["pid"]),
+                    ("exit", "sched", "sched_process_exit", ["pid"]),
+                    ("create", "sched", "sched_process_fork", ["child_pid", "parent_pid"]),
+                    ("signal-send", "signal", "signal_generate", ["pid", "sig"]),
+                ]
+                for (index, entry) in table.enumerated() where access("\(root)/events/\(entry.1)/\(entry.2)/id", F_OK) == 0 {
+                    add("proc", "", "", entry.0, id: 100 + index, attachment: .tracepoint(group: entry.1, event: entry.2, arguments: entry.3))
+                }
+            case "sched":
+                let table: [(String, String, String, [String])] = [
+                    ("off-cpu", "sched", "sched_switch", ["next_pid", "prev_pid"]),
+                    ("on-cpu", "sched", "sched_switch", ["next_pid", "prev_pid"]),
+                    ("wakeup", "sched", "sched_wakeup", ["pid"]),
+                ]
+                for (index, entry) in table.enumerated() where access("\(root)/events/\(entry.1)/\(entry.2)/id", F_OK) == 0 {
+                    add("sched", "", "", entry.0, id: 120 + index, attachment: .tracepoint(group: entry.1, event: entry.2, arguments: entry.3))
+                }
+            default: break
+            }
+        }
+    }
+
+    /// Every probe, every kernel provider enumerated (for `dtrace -l`).
+    public func allProbes() -> [Probe] {
+        loadKernelProviders(matching: "*")
+        return probes.sorted { $0.identity.id < $1.identity.id }
     }
 
     /// The probes a description matches; a profile name that parses as a rate creates its probe.
@@ -35,10 +107,20 @@ public final class ProbeCatalog {
            !probes.contains(where: { $0.identity.provider == "profile" && $0.identity.name == description.name }) {
             add("profile", "", "", description.name, period: period)
         }
+        // An unqualified BEGIN, END, ERROR or profile name needs no kernel enumeration.
+        let dtraceOnlyName = ["BEGIN", "END", "ERROR"].contains(description.name) || ProbeCatalog.profilePeriod(description.name) != nil
+        if !(description.provider.isEmpty && dtraceOnlyName) { loadKernelProviders(matching: description.provider) }
         return probes.filter { probe in
             Glob.matches(description.provider, probe.identity.provider) && Glob.matches(description.module, probe.identity.module)
                 && Glob.matches(description.function, probe.identity.function) && Glob.matches(description.name, probe.identity.name)
         }
+    }
+
+    /// Whether a description can name a probe of a kernel provider.
+    public static func needsKernelProviders(_ description: ProbeDescription) -> Bool {
+        let dtraceOnlyName = ["BEGIN", "END", "ERROR"].contains(description.name) || profilePeriod(description.name) != nil
+        if description.provider.isEmpty && dtraceOnlyName { return false }
+        return kernelProviders.contains { Glob.matches(description.provider, $0) }
     }
 
     public func probe(named name: String) -> Probe? { probes.first { $0.identity.provider == "dtrace" && $0.identity.name == name } }

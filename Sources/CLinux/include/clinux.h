@@ -1,6 +1,8 @@
 /* CLinux: the few Linux calls Swift cannot make directly (variadic syscall(2),
- * ptrace(2)). Every function here is a thin, non-variadic wrapper; errors are
- * returned as -1 with errno set, exactly like the call it wraps. */
+ * ptrace(2), ioctl(2)), the kernel ABI structures Swift should not lay out by hand
+ * (bpf_attr, perf_event_attr), and the acquire/release loads and stores a BPF ring
+ * buffer consumer needs. Every function here is a thin wrapper; errors are returned
+ * as -1 with errno set, exactly like the call it wraps. */
 #ifndef CLINUX_H
 #define CLINUX_H
 
@@ -15,5 +17,35 @@ int32_t clinux_current_cpu(void);
 
 /* ptrace(2) with its four arguments spelled out. */
 int64_t clinux_ptrace(int32_t request, int32_t pid, uint64_t addr, uint64_t data);
+
+/* fork(2) + execvp(3) of argv, the child first waiting until `gate` (a pipe's read end)
+ * yields a byte or EOF; `gate_writer` is closed in the child. Returns the pid or -1. */
+int32_t clinux_spawn_gated(char *const argv[], int32_t gate, int32_t gate_writer);
+
+/* bpf(2) BPF_MAP_CREATE. */
+int32_t clinux_bpf_map_create(uint32_t type, uint32_t key_size, uint32_t value_size, uint32_t max_entries,
+                              uint32_t flags, const char *name);
+/* bpf(2) BPF_PROG_LOAD with a GPL license; the verifier log goes to `log` when log_size > 0. */
+int32_t clinux_bpf_prog_load(uint32_t type, const void *instructions, uint32_t count, const char *name,
+                             char *log, uint32_t log_size, uint32_t log_level);
+/* bpf(2) map element commands. */
+int32_t clinux_bpf_map_lookup(int32_t fd, const void *key, void *value);
+int32_t clinux_bpf_map_update(int32_t fd, const void *key, const void *value, uint64_t flags);
+int32_t clinux_bpf_map_delete(int32_t fd, const void *key);
+int32_t clinux_bpf_map_next_key(int32_t fd, const void *key, void *next_key);
+/* bpf(2) BPF_PROG_TEST_RUN of a raw tracepoint program with `count` u64 arguments. */
+int32_t clinux_bpf_prog_test_run_raw(int32_t fd, const uint64_t *arguments, uint32_t count, uint32_t *result);
+
+/* perf_event_open(2) of a tracepoint (by its tracefs id) on one CPU, all processes. */
+int32_t clinux_perf_open_tracepoint(uint64_t id, int32_t cpu);
+/* perf_event_open(2) of the software cpu-clock event sampling every period_ns on one CPU. */
+int32_t clinux_perf_open_cpu_clock(uint64_t period_ns, int32_t cpu);
+/* Attaches a BPF program to a perf event and enables it. */
+int32_t clinux_perf_attach_bpf(int32_t perf_fd, int32_t program_fd);
+
+/* Ordered loads and stores for the ring buffer's producer/consumer positions. */
+uint64_t clinux_load_acquire_u64(const void *address);
+uint32_t clinux_load_acquire_u32(const void *address);
+void clinux_store_release_u64(void *address, uint64_t value);
 
 #endif

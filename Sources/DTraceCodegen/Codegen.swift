@@ -1,0 +1,482 @@
+// DTraceCodegen/Codegen: one IR function (a clause) for one probe site, as a BPF program
+// the verifier accepts by construction.
+//
+// Conventions of the generated code:
+// - r6 = probe context, r7 = per-CPU scratch, r8 = globals, r9 = constants (map values
+//   looked up once in the prologue); r0-r5 are working registers.
+// - IR registers live in stack slots (shared between registers whose live ranges do not
+//   overlap), so every helper call may clobber r0-r5 freely.
+// - IR addresses stay the interpreter's tagged scalars (region << 48 | offset). Every
+//   access resolves its tag: statically when the register's only definition names the
+//   region, else by a dispatch over the regions the clause can reach, each alternative
+//   bounds-checking the offset and doing the access itself (so no pointer of a different
+//   map ever merges into one register and the verifier's paths stay few).
+// - Map values of associative arrays are reached through per-call-site stack slots that
+//   hold the real pointer; the IR register holds the site's tag.
+// - Tracee memory is read only through the probe-read helpers; every fault stores its
+//   kind, action, DIF offset and address and sends a fault record to the consumer.
+
+import DTraceBPF
+import DTraceIR
+
+public enum CodegenError: Error, Equatable, CustomStringConvertible {
+    case unsupported(String)
+    case tooLarge(String)
+
+    public var description: String {
+        switch self {
+        case .unsupported(let what): return "\(what) is not supported by the kernel engine yet"
+        case .tooLarge(let what): return what
+        }
+    }
+}
+
+/// Where a probe's arguments come from.
+public enum ArgumentSource: Sendable, Equatable {
+    /// Fields of a tracepoint record, in argument order.
+    case fields([ArgumentField])
+    /// A syscall return: arg0 and arg1 are the return value; errno derives from it.
+    case syscallReturn(offset: Int)
+    /// u64 arguments in the context (raw tracepoint test runs: BEGIN, END, ERROR).
+    case raw(count: Int)
+    /// A perf event: arg0 the kernel PC, arg1 the user PC.
+    case perfEvent
+}
+
+public struct ArgumentField: Sendable, Equatable {
+    public var offset: Int
+    public var size: Int
+    public var signed: Bool
+    public init(offset: Int, size: Int, signed: Bool) { self.offset = offset; self.size = size; self.signed = signed }
+}
+
+/// The probe one program is generated for.
+public struct ProbeSite: Sendable {
+    public var probeID: Int
+    public var epid: Int
+    public var provider: String
+    public var module: String
+    public var function: String
+    public var name: String
+    public var arguments: ArgumentSource
+    /// false for END and ERROR, which still run after exit().
+    public var stopsAfterExit: Bool
+
+    public init(probeID: Int, epid: Int, provider: String, module: String, function: String, name: String, arguments: ArgumentSource, stopsAfterExit: Bool) {
+        self.probeID = probeID; self.epid = epid; self.provider = provider; self.module = module
+        self.function = function; self.name = name; self.arguments = arguments; self.stopsAfterExit = stopsAfterExit
+    }
+}
+
+/// File descriptors of the maps a program refers to.
+public struct KernelMaps: Sendable {
+    public var scratch: Int32
+    public var globals: Int32
+    public var constants: Int32
+    public var records: Int32
+    public var associativeArrays: [Int32]
+    public var aggregations: [Int32]
+    public init(scratch: Int32, globals: Int32, constants: Int32, records: Int32, associativeArrays: [Int32], aggregations: [Int32]) {
+        self.scratch = scratch; self.globals = globals; self.constants = constants; self.records = records
+        self.associativeArrays = associativeArrays; self.aggregations = aggregations
+    }
+}
+
+public struct BPFCodeGenerator {
+    let program: IRProgram
+    let layout: KernelLayout
+    let maps: KernelMaps
+    let site: ProbeSite
+    let function: IRFunction
+    var asm = BPFAssembler()
+
+    // Stack: [fp-8] temporary, then one slot per map call site, then register slots.
+    var slotOfRegister: [Int: Int16] = [:]
+    var slotOfSite: [Int: Int16] = [:]      // instruction index of the map call -> slot
+    var siteOfInstruction: [Int: Int] = [:] // instruction index -> site number
+    var siteMaps: [Int: Int] = [:]          // site number -> IR map id
+    var known: [Int: KnownValue] = [:]
+    var labels: [Label: BPFLabel] = [:]
+    var currentInstruction = 0
+    var faultUsed = false
+    let exitLabel: BPFLabel
+    let faultLabel: BPFLabel
+    static let temporary: Int16 = -8
+
+    enum KnownValue: Equatable {
+        case constant(Int64)
+        case address(region: Int64, offset: Int64)
+        case site(Int, offset: Int64)
+    }
+
+    /// Generates the program for one clause at one probe site.
+    public static func generate(clause: IRClause, program: IRProgram, layout: KernelLayout, maps: KernelMaps, site: ProbeSite) throws(CodegenError) -> [BPFInstruction] {
+        var generator = BPFCodeGenerator(program: program, layout: layout, maps: maps, site: site, function: clause.function)
+        return try generator.run()
+    }
+
+    init(program: IRProgram, layout: KernelLayout, maps: KernelMaps, site: ProbeSite, function: IRFunction) {
+        self.program = program; self.layout = layout; self.maps = maps; self.site = site; self.function = function
+        exitLabel = asm.newLabel()
+        faultLabel = asm.newLabel()
+    }
+
+    mutating func run() throws(CodegenError) -> [BPFInstruction] {
+        if layout.scratchSize > Int(Int16.max) || layout.globalSize > Int(Int16.max) || layout.constantsSize > Int(Int16.max) {
+            throw .tooLarge("program state exceeds 32 KB of scratch, global or constant memory")
+        }
+        try allocateSlots()
+        analyseKnownValues()
+        emitPrologue()
+        for (index, instruction) in function.instructions.enumerated() {
+            currentInstruction = index
+            try emit(instruction)
+        }
+        asm.bind(exitLabel)
+        asm.load(.r0, constant: 0)
+        asm.exit()
+        if faultUsed { emitFaultTail() }
+        do { return try asm.assemble() } catch { throw .tooLarge("clause cannot be assembled: \(error)") }
+    }
+
+    // MARK: analysis
+
+    mutating func allocateSlots() throws(CodegenError) {
+        var sites = 0
+        for (index, instruction) in function.instructions.enumerated() {
+            if case .call(let helper, _, _) = instruction {
+                switch helper {
+                case .mapLookup(let map), .mapLookupOrCreate(let map):
+                    siteOfInstruction[index] = sites
+                    siteMaps[sites] = map
+                    slotOfSite[index] = Int16(-16 - 8 * sites)
+                    sites += 1
+                default: break
+                }
+            }
+        }
+        // Live ranges: with forward-only control flow a value is live only between the
+        // first and the last instruction naming its register.
+        var first: [Int: Int] = [:], last: [Int: Int] = [:]
+        for (index, instruction) in function.instructions.enumerated() {
+            for register in instruction.registers {
+                if first[register.index] == nil { first[register.index] = index }
+                last[register.index] = index
+            }
+        }
+        var free: [Int16] = []
+        var nextSlot = Int16(-16 - 8 * sites)
+        var active: [(end: Int, slot: Int16)] = []
+        for register in first.keys.sorted(by: { first[$0]! < first[$1]! }) {
+            let start = first[register]!
+            active.removeAll { entry in
+                if entry.end < start { free.append(entry.slot); return true }
+                return false
+            }
+            let slot: Int16
+            if let reused = free.popLast() { slot = reused } else { slot = nextSlot; nextSlot -= 8 }
+            if slot < -512 { throw .tooLarge("clause needs more than 512 bytes of BPF stack") }
+            slotOfRegister[register] = slot
+            active.append((last[register]!, slot))
+        }
+    }
+
+    mutating func analyseKnownValues() {
+        var definitions: [Int: Int] = [:]
+        for instruction in function.instructions {
+            if let written = instruction.writtenRegister { definitions[written.index, default: 0] += 1 }
+        }
+        for (index, instruction) in function.instructions.enumerated() {
+            guard let written = instruction.writtenRegister, definitions[written.index] == 1 else { continue }
+            switch instruction {
+            case .constant(_, let value): known[written.index] = .constant(value)
+            case .address(_, let space, let offset): known[written.index] = .address(region: Self.region(of: space), offset: Int64(offset))
+            case .move(_, let source): if let value = known[source.index] { known[written.index] = value }
+            case .arithmetic(.add, _, let lhs, let rhs):
+                if case .constant(let c)? = known[rhs.index] { known[written.index] = Self.offsetBy(known[lhs.index], c) }
+                else if case .constant(let c)? = known[lhs.index] { known[written.index] = Self.offsetBy(known[rhs.index], c) }
+            case .call(.mapLookup, _, _), .call(.mapLookupOrCreate, _, _):
+                known[written.index] = .site(siteOfInstruction[index]!, offset: 0)
+            default: break
+            }
+        }
+    }
+
+    static func offsetBy(_ value: KnownValue?, _ amount: Int64) -> KnownValue? {
+        switch value {
+        case .address(let region, let offset)?: return .address(region: region, offset: offset &+ amount)
+        case .constant(let base)?: return .constant(base &+ amount)
+        default: return nil
+        }
+    }
+
+    static func region(of space: MemorySpace) -> Int64 {
+        switch space {
+        case .scratch: return KernelRegion.scratch
+        case .global: return KernelRegion.global
+        case .constant: return KernelRegion.constant
+        case .mapValue, .tracee: return KernelRegion.zero
+        }
+    }
+
+    // MARK: registers
+
+    func slot(_ register: Register) -> Int16 { slotOfRegister[register.index] ?? Self.temporary }
+
+    mutating func load(_ bpf: BPFRegister, _ register: Register) {
+        if case .constant(let value)? = known[register.index] { asm.load(bpf, constant: value); return }
+        asm.load(bpf, from: .frame, offset: slot(register), size: .double)
+    }
+
+    mutating func store(_ register: Register, _ bpf: BPFRegister) {
+        asm.store(bpf, to: .frame, offset: slot(register), size: .double)
+    }
+
+    // MARK: prologue, faults
+
+    mutating func lookupSingleValue(map: Int32, into register: BPFRegister) {
+        asm.store(immediate: 0, to: .frame, offset: Self.temporary, size: .double)
+        asm.load(.r1, mapDescriptor: map)
+        asm.move(.r2, .frame)
+        asm.alu64(.add, .r2, immediate: Int32(Self.temporary))
+        asm.call(.mapLookupElement)
+        asm.jump(.jeq, .r0, immediate: 0, exitLabel)
+        asm.move(register, .r0)
+    }
+
+    mutating func emitPrologue() {
+        asm.move(.r6, .r1)
+        lookupSingleValue(map: maps.scratch, into: .r7)
+        lookupSingleValue(map: maps.globals, into: .r8)
+        lookupSingleValue(map: maps.constants, into: .r9)
+        if site.stopsAfterExit {
+            asm.load(.r1, from: .r8, offset: Int16(layout.exitFlagOffset), size: .double)
+            asm.jump(.jne, .r1, immediate: 0, exitLabel)
+        }
+        for slot in slotOfSite.values { asm.store(immediate: 0, to: .frame, offset: slot, size: .double) }
+        zero(base: .r7, offset: 0, size: layout.irScratchSize)
+        asm.store(immediate: 0, to: .r7, offset: Int16(layout.allocaUsedOffset), size: .double)
+    }
+
+    /// Zeroes [base+offset, +size): stores when small, else a failing probe read (which
+    /// the kernel answers by zeroing the destination).
+    mutating func zero(base: BPFRegister, offset: Int, size: Int) {
+        guard size > 0 else { return }
+        if size <= 256 {
+            var position = 0
+            while position < size {
+                let width = size - position >= 8 ? 8 : (size - position >= 4 ? 4 : (size - position >= 2 ? 2 : 1))
+                asm.store(immediate: 0, to: base, offset: Int16(offset + position), size: BPFSize(bytes: width)!)
+                position += width
+            }
+            return
+        }
+        asm.move(.r1, base)
+        if offset != 0 { asm.alu64(.add, .r1, immediate: Int32(offset)) }
+        asm.load(.r2, constant: Int64(size))
+        asm.load(.r3, constant: 0)
+        asm.call(.probeReadKernel)
+    }
+
+    /// Records a fault (address taken from `address`, or 0) and leaves the clause.
+    enum FaultAddress { case none, register(BPFRegister), alreadyStored }
+
+    mutating func fault(_ kind: FaultKind, address: BPFRegister? = nil) {
+        fault(kind, from: address.map { .register($0) } ?? FaultAddress.none)
+    }
+
+    mutating func fault(_ kind: FaultKind, from address: FaultAddress) {
+        let area = Int16(layout.faultAreaOffset)
+        switch address {
+        case .none: asm.store(immediate: 0, to: .r7, offset: area + 24, size: .double)
+        case .register(let register): asm.store(register, to: .r7, offset: area + 24, size: .double)
+        case .alreadyStored: break
+        }
+        asm.store(immediate: Int32(kind.rawValue), to: .r7, offset: area, size: .double)
+        let action = currentInstruction < function.actionOfInstruction.count ? function.actionOfInstruction[currentInstruction] : 0
+        asm.store(immediate: Int32(action), to: .r7, offset: area + 8, size: .double)
+        asm.store(immediate: Int32(currentInstruction * 4), to: .r7, offset: area + 16, size: .double)
+        asm.jump(faultLabel)
+        faultUsed = true
+    }
+
+    mutating func faultIf(_ operation: BPFJumpOperation, _ register: BPFRegister, immediate: Int32, _ kind: FaultKind, address: BPFRegister? = nil) {
+        faultIf(operation, register, immediate: immediate, kind, from: address.map { .register($0) } ?? FaultAddress.none)
+    }
+
+    mutating func faultIf(_ operation: BPFJumpOperation, _ register: BPFRegister, immediate: Int32, _ kind: FaultKind, from address: FaultAddress) {
+        let fine = asm.newLabel()
+        asm.jump(operation.negated, register, immediate: immediate, fine)
+        fault(kind, from: address)
+        asm.bind(fine)
+    }
+
+    mutating func emitFaultTail() {
+        asm.bind(faultLabel)
+        asm.call(.getSMPProcessorID)
+        asm.store(.r0, to: .frame, offset: Self.temporary, size: .double)
+        asm.load(.r1, mapDescriptor: maps.records)
+        asm.load(.r2, constant: Int64(KernelRecord.faultSize))
+        asm.load(.r3, constant: 0)
+        asm.call(.ringbufReserve)
+        let reserved = asm.newLabel()
+        asm.jump(.jne, .r0, immediate: 0, reserved)
+        countDrop(layout.recordDropsOffset)
+        asm.jump(exitLabel)
+        asm.bind(reserved)
+        asm.store(immediate: KernelRecord.fault, to: .r0, offset: 0, size: .word)
+        asm.store(immediate: Int32(site.epid), to: .r0, offset: 4, size: .word)
+        asm.load(.r1, from: .frame, offset: Self.temporary, size: .double)
+        asm.store(.r1, to: .r0, offset: 8, size: .double)
+        for field in 0..<4 {
+            asm.load(.r1, from: .r7, offset: Int16(layout.faultAreaOffset + 8 * field), size: .double)
+            asm.store(.r1, to: .r0, offset: Int16(KernelRecord.headerSize + 8 * field), size: .double)
+        }
+        asm.move(.r1, .r0)
+        asm.load(.r2, constant: 0)
+        asm.call(.ringbufSubmit)
+        asm.jump(exitLabel)
+    }
+
+    mutating func countDrop(_ offset: Int) {
+        asm.load(.r1, from: .r7, offset: Int16(offset), size: .double)
+        asm.alu64(.add, .r1, immediate: 1)
+        asm.store(.r1, to: .r7, offset: Int16(offset), size: .double)
+    }
+
+    // MARK: address resolution
+
+    struct RegionInfo {
+        var region: Int64
+        var size: Int
+        var writable: Bool
+    }
+
+    func regionSize(_ region: Int64) -> Int? {
+        switch region {
+        case KernelRegion.scratch: return layout.scratchSize
+        case KernelRegion.global: return layout.globalSize
+        case KernelRegion.constant: return layout.constantsSize
+        case KernelRegion.zero: return layout.zeroSize
+        default:
+            guard let map = siteMaps[Int(region - KernelRegion.firstSite)] else { return nil }
+            return program.maps[map].valueSize
+        }
+    }
+
+    /// The regions a dynamic address may name in this clause.
+    var reachableRegions: [Int64] {
+        [KernelRegion.scratch, KernelRegion.global, KernelRegion.constant, KernelRegion.zero] + siteMaps.keys.sorted().map { KernelRegion.firstSite + Int64($0) }
+    }
+
+    /// Loads the base pointer of a region into `into` (for a site: the stored pointer,
+    /// null-checked) and adds the offset register or constant.
+    mutating func regionBase(_ region: Int64, into: BPFRegister) {
+        switch region {
+        case KernelRegion.scratch: asm.move(into, .r7)
+        case KernelRegion.global: asm.move(into, .r8)
+        case KernelRegion.constant: asm.move(into, .r9)
+        case KernelRegion.zero:
+            asm.move(into, .r9)
+            asm.alu64(.add, into, immediate: Int32(layout.zeroOffset))
+        default:
+            let siteNumber = Int(region - KernelRegion.firstSite)
+            let instruction = siteOfInstruction.first { $0.value == siteNumber }!.key
+            asm.load(into, from: .frame, offset: slotOfSite[instruction]!, size: .double)
+        }
+    }
+
+    /// Emits `body` with `into` pointing at the bytes the tagged address in `register`
+    /// (+ `extra`) names, with at least `span` bytes available; faults otherwise.
+    mutating func withPointer(_ register: Register, extra: Int64 = 0, span: Int, write: Bool, into: BPFRegister,
+                              _ body: (inout BPFCodeGenerator) throws(CodegenError) -> Void) throws(CodegenError) {
+        precondition(into != .r4 && into != .r5)
+        if let value = known[register.index] {
+            switch value {
+            case .address(let region, let offset):
+                let total = offset &+ extra
+                if let size = regionSize(region), total >= 0, total + Int64(span) <= Int64(size), !(write && (region == KernelRegion.constant || region == KernelRegion.zero)) {
+                    regionBase(region, into: into)
+                    if total != 0 { asm.alu64(.add, into, immediate: Int32(total)) }
+                    try body(&self)
+                } else {
+                    asm.load(.r4, constant: (region << 48) &+ total)
+                    fault(.badAddress, address: .r4)
+                }
+                return
+            case .site(let number, let offset):
+                let total = offset &+ extra
+                let size = regionSize(KernelRegion.firstSite + Int64(number)) ?? 0
+                regionBase(KernelRegion.firstSite + Int64(number), into: into)
+                asm.load(.r4, constant: 0)
+                faultIf(.jeq, into, immediate: 0, .badAddress, address: .r4)
+                if total >= 0, total + Int64(span) <= Int64(size) {
+                    if total != 0 { asm.alu64(.add, into, immediate: Int32(total)) }
+                    try body(&self)
+                } else {
+                    asm.load(.r4, constant: ((KernelRegion.firstSite + Int64(number)) << 48) &+ total)
+                    fault(.badAddress, address: .r4)
+                }
+                return
+            case .constant: break
+            }
+        }
+        // Dynamic: dispatch on the tag.
+        load(.r4, register)
+        if extra != 0 { asm.alu64(.add, .r4, immediate: Int32(extra)) }
+        asm.store(.r4, to: .r7, offset: Int16(layout.faultAreaOffset + 24), size: .double)
+        asm.move(.r5, .r4)
+        asm.alu64(.rsh, .r5, immediate: 48)
+        asm.alu64(.lsh, .r4, immediate: 16)
+        asm.alu64(.rsh, .r4, immediate: 16)
+        let done = asm.newLabel()
+        for region in reachableRegions {
+            if write && (region == KernelRegion.constant || region == KernelRegion.zero) { continue }
+            guard let size = regionSize(region), size >= span else { continue }
+            let next = asm.newLabel()
+            asm.jump(.jne, .r5, immediate: Int32(region), next)
+            faultIf(.jgt, .r4, immediate: Int32(size - span), .badAddress, from: .alreadyStored)
+            regionBase(region, into: into)
+            if region >= KernelRegion.firstSite {
+                faultIf(.jeq, into, immediate: 0, .badAddress, from: .alreadyStored)
+            }
+            asm.alu64(.add, into, .r4)
+            try body(&self)
+            asm.jump(done)
+            asm.bind(next)
+        }
+        fault(.badAddress, from: .alreadyStored)
+        asm.bind(done)
+    }
+}
+
+extension BPFJumpOperation {
+    var negated: BPFJumpOperation {
+        switch self {
+        case .jeq: return .jne
+        case .jne: return .jeq
+        case .jgt: return .jle
+        case .jle: return .jgt
+        case .jge: return .jlt
+        case .jlt: return .jge
+        case .jsgt: return .jsle
+        case .jsle: return .jsgt
+        case .jsge: return .jslt
+        case .jslt: return .jsge
+        default: return self
+        }
+    }
+}
+
+extension Instruction {
+    /// The register an instruction writes, if any.
+    var writtenRegister: Register? {
+        switch self {
+        case .constant(let r, _), .move(let r, _), .arithmetic(_, let r, _, _), .compare(_, let r, _, _),
+             .unary(_, let r, _), .extend(let r, _, _, _), .address(let r, _, _), .load(let r, _, _, _, _):
+            return r
+        case .call(_, let result, _): return result
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,92 @@
+// DTraceCodegen/Layout: how a compiled program's state lies in BPF maps — the shared
+// facts the code generator and the kernel engine (which creates the maps and reads
+// them back) must agree on: map sizes, engine areas beyond the IR's own scratch and
+// globals, aggregation value layouts, and the ring-buffer record headers.
+
+import DTraceIR
+
+/// Address regions of the IR (see DTraceIR.MemoryRegion); in BPF each one is a map value.
+public enum KernelRegion {
+    public static let scratch = MemoryRegion.scratch
+    public static let global = MemoryRegion.global
+    public static let constant = MemoryRegion.constant
+    public static let zero = MemoryRegion.zero
+    public static let firstSite = MemoryRegion.firstMap
+}
+
+/// Sizes and offsets of the program's state maps.
+public struct KernelLayout: Sendable {
+    public let stringSize: Int
+    /// Per-CPU scratch: [IR scratch | alloca area | two string temporaries | engine counters].
+    public let irScratchSize: Int
+    public let allocaOffset: Int
+    public static let allocaSize = 2048
+    public let stringTemporaryA: Int
+    public let stringTemporaryB: Int
+    public let allocaUsedOffset: Int
+    public let faultAreaOffset: Int
+    /// Per-CPU counters the consumer reads: records dropped, dynamic variables dropped,
+    /// aggregation entries dropped.
+    public let recordDropsOffset: Int
+    public let dynamicDropsOffset: Int
+    public let aggregationDropsOffset: Int
+    public let scratchSize: Int
+    /// Globals: [IR globals | padding for a string | exit flag].
+    public let globalSize: Int
+    public let exitFlagOffset: Int
+    /// Constants: [IR constants | zeroes].
+    public let zeroOffset: Int
+    public let zeroSize: Int
+    public let constantsSize: Int
+
+    public init(program: IRProgram) {
+        stringSize = max(1, program.stringSize)
+        let stringSpan = (stringSize + 1 + 7) & ~7
+        irScratchSize = (program.scratchSize + 7) & ~7
+        allocaOffset = irScratchSize
+        stringTemporaryA = allocaOffset + Self.allocaSize
+        stringTemporaryB = stringTemporaryA + stringSpan
+        allocaUsedOffset = stringTemporaryB + stringSpan
+        faultAreaOffset = allocaUsedOffset + 8
+        recordDropsOffset = faultAreaOffset + 48
+        dynamicDropsOffset = recordDropsOffset + 8
+        aggregationDropsOffset = dynamicDropsOffset + 8
+        scratchSize = aggregationDropsOffset + 8 + stringSpan
+        let irGlobals = (program.globalSize + 7) & ~7
+        exitFlagOffset = irGlobals + stringSpan
+        globalSize = exitFlagOffset + 8
+        zeroOffset = (program.constants.count + 7) & ~7
+        let largestValue = (program.maps.map(\.valueSize) + program.maps.map(\.keySize) + program.aggregations.map { Self.aggregationValueSize($0.function) }).max() ?? 0
+        zeroSize = max(largestValue, stringSpan, 64)
+        constantsSize = zeroOffset + zeroSize
+    }
+
+    /// The constants map's single value: the IR's constants followed by zeroes.
+    public func constantsValue(_ program: IRProgram) -> [UInt8] {
+        program.constants + [UInt8](repeating: 0, count: constantsSize - program.constants.count)
+    }
+
+    /// Bytes of one aggregation entry in its per-CPU hash map.
+    public static func aggregationValueSize(_ function: AggregatingFunction) -> Int {
+        switch function {
+        case .count, .sum: return 8
+        case .avg, .min, .max: return 16
+        case .stddev: return 32
+        case .quantize: return 127 * 8
+        case .lquantize(let base, let limit, let step): return (Int((limit - base) / max(step, 1)) + 2) * 8
+        case .llquantize: return 8
+        }
+    }
+
+    /// Hash maps need a non-empty key: keyless aggregations use 8 zero bytes.
+    public static func aggregationKeySize(_ descriptor: AggregationDescriptor) -> Int { max(descriptor.keySize, 8) }
+}
+
+/// Ring-buffer records: a 16-byte header, then the clause's record or a fault report.
+public enum KernelRecord {
+    public static let headerSize = 16
+    public static let data: Int32 = 0
+    public static let fault: Int32 = 1
+    /// A fault record: header, then kind, action, DIF offset and address as u64.
+    public static let faultSize = headerSize + 32
+}

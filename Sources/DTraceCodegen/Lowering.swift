@@ -1,0 +1,679 @@
+// DTraceCodegen/Lowering: each IR instruction and runtime helper as BPF, with the
+// interpreter's semantics (DTraceIR/Execution.swift): wrapping arithmetic, faults on
+// division by zero and bad addresses, bounded strings, zero-extended loads.
+
+import DTraceBPF
+import DTraceIR
+
+extension BPFCodeGenerator {
+    mutating func bpfLabel(_ label: Label) -> BPFLabel {
+        if let existing = labels[label] { return existing }
+        let fresh = asm.newLabel()
+        labels[label] = fresh
+        return fresh
+    }
+
+    mutating func emit(_ instruction: Instruction) throws(CodegenError) {
+        switch instruction {
+        case .constant(let dst, let value):
+            asm.load(.r0, constant: value)
+            store(dst, .r0)
+        case .move(let dst, let src):
+            load(.r0, src)
+            store(dst, .r0)
+        case .arithmetic(let op, let dst, let lhs, let rhs):
+            load(.r0, lhs)
+            load(.r1, rhs)
+            arithmetic(op)
+            store(dst, .r0)
+        case .compare(let op, let dst, let lhs, let rhs):
+            load(.r0, lhs)
+            load(.r1, rhs)
+            asm.load(.r2, constant: 1)
+            asm.skip(1, if: op.jump, .r0, .r1)
+            asm.load(.r2, constant: 0)
+            store(dst, .r2)
+        case .unary(let op, let dst, let src):
+            load(.r0, src)
+            switch op {
+            case .negate: asm.negate(.r0)
+            case .bitwiseNot: asm.alu64(.xor, .r0, immediate: -1)
+            case .logicalNot:
+                asm.load(.r1, constant: 1)
+                asm.skip(1, if: .jeq, .r0, immediate: 0)
+                asm.load(.r1, constant: 0)
+                asm.move(.r0, .r1)
+            case .byteSwap16: asm.toBigEndian(.r0, bits: 16)
+            case .byteSwap32: asm.toBigEndian(.r0, bits: 32)
+            case .byteSwap64: asm.toBigEndian(.r0, bits: 64)
+            }
+            store(dst, .r0)
+        case .extend(let dst, let src, let bits, let signed):
+            load(.r0, src)
+            if bits < 64 {
+                asm.alu64(.lsh, .r0, immediate: Int32(64 - bits))
+                asm.alu64(signed ? .arsh : .rsh, .r0, immediate: Int32(64 - bits))
+            }
+            store(dst, .r0)
+        case .address(let dst, let space, let offset):
+            asm.load(.r0, constant: (Self.region(of: space) << 48) + Int64(offset))
+            store(dst, .r0)
+        case .load(let dst, let base, let offset, let width, let space):
+            guard let size = BPFSize(bytes: width) else { throw .unsupported("a \(width)-byte load") }
+            if space == .tracee {
+                load(.r3, base)
+                if offset != 0 { asm.alu64(.add, .r3, immediate: Int32(offset)) }
+                asm.store(immediate: 0, to: .frame, offset: Self.temporary, size: .double)
+                asm.move(.r1, .frame)
+                asm.alu64(.add, .r1, immediate: Int32(Self.temporary))
+                asm.load(.r2, constant: Int64(width))
+                asm.store(.r3, to: .r7, offset: Int16(layout.faultAreaOffset + 24), size: .double)
+                asm.call(.probeReadKernel)
+                faultIf(.jne, .r0, immediate: 0, .badAddress, from: .alreadyStored)
+                asm.load(.r0, from: .frame, offset: Self.temporary, size: size)
+                store(dst, .r0)
+            } else {
+                try withPointer(base, extra: Int64(offset), span: width, write: false, into: .r1) { generator in
+                    generator.asm.load(.r0, from: .r1, offset: 0, size: size)
+                    generator.store(dst, .r0)
+                }
+            }
+        case .store(let base, let offset, let value, let width, _):
+            guard let size = BPFSize(bytes: width) else { throw .unsupported("a \(width)-byte store") }
+            try withPointer(base, extra: Int64(offset), span: width, write: true, into: .r1) { generator in
+                generator.load(.r0, value)
+                generator.asm.store(.r0, to: .r1, offset: 0, size: size)
+            }
+        case .jump(let target):
+            asm.jump(bpfLabel(target))
+        case .branchIfZero(let register, let target):
+            load(.r0, register)
+            asm.jump(.jeq, .r0, immediate: 0, bpfLabel(target))
+        case .branchIfNotZero(let register, let target):
+            load(.r0, register)
+            asm.jump(.jne, .r0, immediate: 0, bpfLabel(target))
+        case .label(let target):
+            asm.bind(bpfLabel(target))
+        case .call(let helper, let result, let arguments):
+            try call(helper, result: result, arguments: arguments)
+        case .checkNonZero(let register, let kind):
+            load(.r0, register)
+            faultIf(.jeq, .r0, immediate: 0, kind)
+        case .checkBounds(let index, let limit, let address):
+            load(.r0, index)
+            load(.r1, address)
+            asm.load(.r2, constant: limit)
+            let fine = asm.newLabel()
+            asm.jump(.jlt, .r0, .r2, fine)
+            fault(.badAddress, address: .r1)
+            asm.bind(fine)
+        case .returnFromClause:
+            asm.jump(exitLabel)
+        }
+    }
+
+    /// r0 = r0 op r1, faulting on a zero divisor.
+    mutating func arithmetic(_ op: ArithmeticOperator) {
+        switch op {
+        case .add: asm.alu64(.add, .r0, .r1)
+        case .subtract: asm.alu64(.sub, .r0, .r1)
+        case .multiply: asm.alu64(.mul, .r0, .r1)
+        case .and: asm.alu64(.and, .r0, .r1)
+        case .or: asm.alu64(.or, .r0, .r1)
+        case .xor: asm.alu64(.xor, .r0, .r1)
+        case .shiftLeft, .logicalShiftRight, .arithmeticShiftRight:
+            asm.alu64(.and, .r1, immediate: 63)
+            asm.alu64(op == .shiftLeft ? .lsh : (op == .logicalShiftRight ? .rsh : .arsh), .r0, .r1)
+        case .unsignedDivide, .unsignedRemainder:
+            faultIf(.jeq, .r1, immediate: 0, .divideByZero)
+            asm.alu64(op == .unsignedDivide ? .div : .mod, .r0, .r1)
+        case .signedDivide, .signedRemainder:
+            faultIf(.jeq, .r1, immediate: 0, .divideByZero)
+            // Divide magnitudes; the quotient is negative when the signs differ, the
+            // remainder takes the dividend's sign (C semantics).
+            asm.move(.r2, .r0)
+            if op == .signedDivide { asm.alu64(.xor, .r2, .r1) }
+            asm.skip(1, if: .jsge, .r0, immediate: 0)
+            asm.negate(.r0)
+            asm.skip(1, if: .jsge, .r1, immediate: 0)
+            asm.negate(.r1)
+            asm.alu64(op == .signedDivide ? .div : .mod, .r0, .r1)
+            asm.skip(1, if: .jsge, .r2, immediate: 0)
+            asm.negate(.r0)
+        }
+    }
+
+    // MARK: helpers
+
+    mutating func call(_ helper: Helper, result: Register?, arguments a: [Register]) throws(CodegenError) {
+        let stringSpan = layout.stringSize + 1
+        func setResult(_ generator: inout BPFCodeGenerator, _ register: BPFRegister) {
+            if let result { generator.store(result, register) }
+        }
+        switch helper {
+        case .readBuiltin(let variable):
+            try readBuiltin(variable, result: result, arguments: a)
+        case .readArgument:
+            load(.r1, a[0])
+            try readArgument(dynamicIndexIn: .r1)
+            setResult(&self, .r0)
+        case .stringLength:
+            try materialize(a[0], into: layout.stringTemporaryA)
+            asm.alu64(.sub, .r0, immediate: 1)
+            setResult(&self, .r0)
+        case .stringCompare:
+            try materialize(a[0], into: layout.stringTemporaryA)
+            try materialize(a[1], into: layout.stringTemporaryB)
+            compareTemporaries()
+            setResult(&self, .r0)
+        case .stringCopy:
+            try copyString(from: a[1], to: a[0])
+            if let result { load(.r0, a[0]); store(result, .r0) }
+        case .copyInString:
+            try withPointer(a[0], span: stringSpan, write: true, into: .r1) { generator in
+                if a.count > 2 {
+                    generator.load(.r2, a[2])
+                    generator.asm.alu64(.add, .r2, immediate: 1)
+                    generator.asm.skip(1, if: .jsge, .r2, immediate: 1)
+                    generator.asm.load(.r2, constant: 1)
+                    generator.asm.skip(1, if: .jle, .r2, immediate: Int32(stringSpan))
+                    generator.asm.load(.r2, constant: Int64(stringSpan))
+                } else {
+                    generator.asm.load(.r2, constant: Int64(stringSpan))
+                }
+                generator.load(.r3, a[1])
+                generator.asm.store(.r3, to: .r7, offset: Int16(generator.layout.faultAreaOffset + 24), size: .double)
+                generator.asm.call(.probeReadUserString)
+                generator.faultIf(.jslt, .r0, immediate: 0, .badAddress, from: .alreadyStored)
+            }
+            if let result { load(.r0, a[0]); store(result, .r0) }
+        case .copyIn:
+            guard case .constant(let size)? = known[a[2].index], size >= 0, size <= Int64(KernelLayout.allocaSize) else {
+                throw .unsupported("copyin() with a size that is not a constant")
+            }
+            try withPointer(a[0], span: Int(size), write: true, into: .r1) { generator in
+                generator.asm.load(.r2, constant: size)
+                generator.load(.r3, a[1])
+                generator.asm.store(.r3, to: .r7, offset: Int16(generator.layout.faultAreaOffset + 24), size: .double)
+                generator.asm.call(.probeReadUser)
+                generator.faultIf(.jne, .r0, immediate: 0, .badAddress, from: .alreadyStored)
+            }
+            if let result { load(.r0, a[0]); store(result, .r0) }
+        case .zeroBytes:
+            guard case .constant(let size)? = known[a[1].index], size >= 0, size <= 1 << 16 else {
+                throw .unsupported("zeroing a variable number of bytes")
+            }
+            try withPointer(a[0], span: Int(size), write: true, into: .r1) { generator in
+                generator.zero(base: .r1, offset: 0, size: Int(size))
+            }
+        case .copyBytes:
+            guard case .constant(let size)? = known[a[2].index], size >= 0, size <= 1 << 16 else {
+                throw .unsupported("bcopy() with a size that is not a constant")
+            }
+            try withPointer(a[0], span: Int(size), write: false, into: .r3) { (generator: inout BPFCodeGenerator) throws(CodegenError) in
+                try generator.withPointer(a[1], span: Int(size), write: true, into: .r1) { inner in
+                    inner.asm.load(.r2, constant: size)
+                    inner.asm.call(.probeReadKernel)
+                }
+            }
+        case .allocate:
+            load(.r1, a[0])
+            asm.alu64(.add, .r1, immediate: 7)
+            asm.alu64(.and, .r1, immediate: -8)
+            asm.load(.r0, from: .r7, offset: Int16(layout.allocaUsedOffset), size: .double)
+            asm.move(.r2, .r0)
+            asm.alu64(.add, .r2, .r1)
+            faultIf(.jgt, .r2, immediate: Int32(KernelLayout.allocaSize), .outOfScratch)
+            asm.store(.r2, to: .r7, offset: Int16(layout.allocaUsedOffset), size: .double)
+            asm.load(.r1, constant: (KernelRegion.scratch << 48) + Int64(layout.allocaOffset))
+            asm.alu64(.add, .r0, .r1)
+            setResult(&self, .r0)
+        case .random:
+            asm.call(.getPrandomU32)
+            asm.alu64(.lsh, .r0, immediate: 32)
+            asm.alu64(.arsh, .r0, immediate: 32)
+            setResult(&self, .r0)
+        case .mapLookup(let map), .mapLookupOrCreate(let map):
+            try mapLookup(map, create: { if case .mapLookupOrCreate = helper { return true }; return false }(), key: a[0], result: result)
+        case .mapDelete(let map):
+            try withPointer(a[0], span: program.maps[map].keySize, write: false, into: .r2) { generator in
+                generator.asm.load(.r1, mapDescriptor: generator.maps.associativeArrays[map])
+                generator.asm.call(.mapDeleteElement)
+            }
+        case .aggregate(let aggregation):
+            try aggregate(aggregation, key: a[0], value: a[1], increment: a[2])
+        case .submitRecord:
+            try submitRecord(buffer: a[0], size: a[1])
+        case .exit:
+            asm.store(immediate: 1, to: .r8, offset: Int16(layout.exitFlagOffset), size: .double)
+        case .speculation, .speculate, .commit, .discard:
+            throw .unsupported("speculation")
+        case .raise:
+            load(.r1, a[0])
+            asm.call(.sendSignal)
+        case .stringJoin: throw .unsupported("strjoin()")
+        case .substring: throw .unsupported("substr()")
+        case .stringIndex(let reverse, _): throw .unsupported(reverse ? "rindex()" : "index()")
+        case .stringFindCharacter(let reverse): throw .unsupported(reverse ? "strrchr()" : "strchr()")
+        case .stringFindString: throw .unsupported("strstr()")
+        case .stringTokenize: throw .unsupported("strtok()")
+        case .basename: throw .unsupported("basename()")
+        case .dirname: throw .unsupported("dirname()")
+        case .cleanpath: throw .unsupported("cleanpath()")
+        case .integerToString: throw .unsupported("lltostr()")
+        case .changeCase(let upper): throw .unsupported(upper ? "toupper()" : "tolower()")
+        case .internetAddress4, .internetAddress6, .internetAddressForFamily: throw .unsupported("inet_ntoa()")
+        }
+    }
+
+    /// Copies the string at a tagged address into a scratch temporary; r0 = its length + 1.
+    mutating func materialize(_ register: Register, into temporary: Int) throws(CodegenError) {
+        try withPointer(register, span: 1, write: false, into: .r3) { generator in
+            generator.asm.move(.r1, .r7)
+            generator.asm.alu64(.add, .r1, immediate: Int32(temporary))
+            generator.asm.load(.r2, constant: Int64(generator.layout.stringSize + 1))
+            generator.asm.call(.probeReadKernelString)
+            generator.faultIf(.jslt, .r0, immediate: 0, .badAddress)
+            generator.asm.store(.r0, to: .frame, offset: Self.temporary, size: .double)
+        }
+        asm.load(.r0, from: .frame, offset: Self.temporary, size: .double)
+    }
+
+    mutating func copyString(from source: Register, to destination: Register) throws(CodegenError) {
+        let span = layout.stringSize + 1
+        try withPointer(source, span: 1, write: false, into: .r3) { (generator: inout BPFCodeGenerator) throws(CodegenError) in
+            try generator.withPointer(destination, span: span, write: true, into: .r1) { inner in
+                inner.asm.load(.r2, constant: Int64(span))
+                inner.asm.call(.probeReadKernelString)
+            }
+        }
+    }
+
+    /// r0 = -1, 0 or 1 comparing the two string temporaries byte by byte (a bounded loop).
+    mutating func compareTemporaries() {
+        let loop = asm.newLabel(), differ = asm.newLabel(), equal = asm.newLabel(), done = asm.newLabel()
+        asm.load(.r1, constant: 0)
+        asm.bind(loop)
+        asm.jump(.jgt, .r1, immediate: Int32(layout.stringSize), equal)
+        asm.move(.r2, .r7)
+        asm.alu64(.add, .r2, .r1)
+        asm.load(.r3, from: .r2, offset: Int16(layout.stringTemporaryA), size: .byte)
+        asm.load(.r4, from: .r2, offset: Int16(layout.stringTemporaryB), size: .byte)
+        asm.jump(.jne, .r3, .r4, differ)
+        asm.jump(.jeq, .r3, immediate: 0, equal)
+        asm.alu64(.add, .r1, immediate: 1)
+        asm.jump(loop)
+        asm.bind(differ)
+        asm.load(.r0, constant: 1)
+        asm.jump(.jgt, .r3, .r4, done)
+        asm.load(.r0, constant: -1)
+        asm.jump(done)
+        asm.bind(equal)
+        asm.load(.r0, constant: 0)
+        asm.bind(done)
+    }
+
+    // MARK: built-in variables and arguments
+
+    mutating func readBuiltin(_ variable: BuiltinVariable, result: Register?, arguments: [Register]) throws(CodegenError) {
+        if variable.isString {
+            let text: String
+            switch variable {
+            case .execname:
+                try withPointer(arguments[0], span: 16, write: true, into: .r1) { generator in
+                    generator.asm.load(.r2, constant: 16)
+                    generator.asm.call(.getCurrentComm)
+                }
+                if let result { load(.r0, arguments[0]); store(result, .r0) }
+                return
+            case .probeprov: text = site.provider
+            case .probemod: text = site.module
+            case .probefunc: text = site.function
+            case .probename: text = site.name
+            case .zonename: text = "global"
+            case .root: text = "/"
+            default: throw .unsupported(variable.rawValue)
+            }
+            let bytes = Array(text.utf8.prefix(layout.stringSize)) + [0]
+            try withPointer(arguments[0], span: bytes.count, write: true, into: .r1) { generator in
+                var position = 0
+                while position < bytes.count {
+                    let width = bytes.count - position >= 4 ? 4 : 1
+                    var value: UInt32 = 0
+                    for index in stride(from: width - 1, through: 0, by: -1) { value = value << 8 | UInt32(bytes[position + index]) }
+                    generator.asm.store(immediate: Int32(bitPattern: value), to: .r1, offset: Int16(position), size: width == 4 ? .word : .byte)
+                    position += width
+                }
+            }
+            if let result { load(.r0, arguments[0]); store(result, .r0) }
+            return
+        }
+        switch variable {
+        case .timestamp:
+            asm.call(.ktimeGetNanoseconds)
+        case .pid:
+            asm.call(.getCurrentPIDTGID)
+            asm.alu64(.rsh, .r0, immediate: 32)
+        case .tid:
+            asm.call(.getCurrentPIDTGID)
+            asm.alu64(.lsh, .r0, immediate: 32)
+            asm.alu64(.rsh, .r0, immediate: 32)
+        case .uid:
+            asm.call(.getCurrentUIDGID)
+            asm.alu64(.lsh, .r0, immediate: 32)
+            asm.alu64(.rsh, .r0, immediate: 32)
+        case .gid:
+            asm.call(.getCurrentUIDGID)
+            asm.alu64(.rsh, .r0, immediate: 32)
+        case .cpu:
+            asm.call(.getSMPProcessorID)
+        case .id:
+            asm.load(.r0, constant: Int64(site.probeID))
+        case .epid:
+            asm.load(.r0, constant: Int64(site.epid))
+        case .errno:
+            if case .syscallReturn(let offset) = site.arguments {
+                asm.load(.r1, from: .r6, offset: Int16(offset), size: .double)
+                asm.load(.r0, constant: 0)
+                let done = asm.newLabel()
+                asm.jump(.jsge, .r1, immediate: 0, done)
+                asm.jump(.jslt, .r1, immediate: -4095, done)
+                asm.move(.r0, .r1)
+                asm.negate(.r0)
+                asm.bind(done)
+            } else {
+                asm.load(.r0, constant: 0)
+            }
+        case .arg0, .arg1, .arg2, .arg3, .arg4, .arg5, .arg6, .arg7, .arg8, .arg9:
+            readArgument(Int(variable.rawValue.dropFirst(3))!)
+        default:
+            throw .unsupported(variable.rawValue)
+        }
+        if let result { store(result, .r0) }
+    }
+
+    /// r0 = argument `index` of the probe (0 when the probe has no such argument).
+    mutating func readArgument(_ index: Int) {
+        switch site.arguments {
+        case .fields(let fields):
+            guard index < fields.count, let size = BPFSize(bytes: fields[index].size) else { asm.load(.r0, constant: 0); return }
+            asm.load(.r0, from: .r6, offset: Int16(fields[index].offset), size: size)
+            if fields[index].signed && fields[index].size < 8 {
+                asm.alu64(.lsh, .r0, immediate: Int32(64 - 8 * fields[index].size))
+                asm.alu64(.arsh, .r0, immediate: Int32(64 - 8 * fields[index].size))
+            }
+        case .syscallReturn(let offset):
+            if index < 2 { asm.load(.r0, from: .r6, offset: Int16(offset), size: .double) } else { asm.load(.r0, constant: 0) }
+        case .raw(let count):
+            if index < count { asm.load(.r0, from: .r6, offset: Int16(8 * index), size: .double) } else { asm.load(.r0, constant: 0) }
+        case .perfEvent:
+            // struct bpf_perf_event_data starts with x86-64 pt_regs: ip at 128, cs at 136.
+            guard index < 2 else { asm.load(.r0, constant: 0); return }
+            asm.load(.r0, from: .r6, offset: 128, size: .double)
+            asm.load(.r1, from: .r6, offset: 136, size: .double)
+            asm.alu64(.and, .r1, immediate: 3)
+            if index == 0 { asm.skip(1, if: .jeq, .r1, immediate: 0) } else { asm.skip(1, if: .jne, .r1, immediate: 0) }
+            asm.load(.r0, constant: 0)
+        }
+    }
+
+    /// r0 = argument number r1 (args[i] with a computed index).
+    mutating func readArgument(dynamicIndexIn register: BPFRegister) throws(CodegenError) {
+        let count: Int
+        switch site.arguments {
+        case .fields(let fields): count = fields.count
+        case .syscallReturn: count = 2
+        case .raw(let n): count = n
+        case .perfEvent: count = 2
+        }
+        asm.store(register, to: .frame, offset: Self.temporary, size: .double)
+        let done = asm.newLabel()
+        for index in 0..<min(count, 10) {
+            let next = asm.newLabel()
+            asm.load(.r1, from: .frame, offset: Self.temporary, size: .double)
+            asm.jump(.jne, .r1, immediate: Int32(index), next)
+            readArgument(index)
+            asm.jump(done)
+            asm.bind(next)
+        }
+        asm.load(.r0, constant: 0)
+        asm.bind(done)
+    }
+
+    // MARK: maps, aggregations, records
+
+    mutating func mapLookup(_ map: Int, create: Bool, key: Register, result: Register?) throws(CodegenError) {
+        let descriptor = program.maps[map]
+        let slot = slotOfSite[currentInstruction]!
+        let siteNumber = siteOfInstruction[currentInstruction]!
+        let fd = maps.associativeArrays[map]
+        try withPointer(key, span: descriptor.keySize, write: false, into: .r2) { generator in
+            generator.asm.load(.r1, mapDescriptor: fd)
+            generator.asm.call(.mapLookupElement)
+            generator.asm.store(.r0, to: .frame, offset: slot, size: .double)
+        }
+        if create {
+            let found = asm.newLabel()
+            asm.load(.r0, from: .frame, offset: slot, size: .double)
+            asm.jump(.jne, .r0, immediate: 0, found)
+            try withPointer(key, span: descriptor.keySize, write: false, into: .r2) { generator in
+                generator.asm.load(.r1, mapDescriptor: fd)
+                generator.asm.move(.r3, .r9)
+                generator.asm.alu64(.add, .r3, immediate: Int32(generator.layout.zeroOffset))
+                generator.asm.load(.r4, constant: 1) // BPF_NOEXIST
+                generator.asm.call(.mapUpdateElement)
+            }
+            try withPointer(key, span: descriptor.keySize, write: false, into: .r2) { generator in
+                generator.asm.load(.r1, mapDescriptor: fd)
+                generator.asm.call(.mapLookupElement)
+                generator.asm.store(.r0, to: .frame, offset: slot, size: .double)
+            }
+            asm.load(.r0, from: .frame, offset: slot, size: .double)
+            asm.jump(.jne, .r0, immediate: 0, found)
+            countDrop(layout.dynamicDropsOffset)
+            asm.bind(found)
+        }
+        guard let result else { return }
+        asm.load(.r0, from: .frame, offset: slot, size: .double)
+        asm.load(.r1, constant: 0)
+        let missing = asm.newLabel()
+        asm.jump(.jeq, .r0, immediate: 0, missing)
+        asm.load(.r1, constant: (KernelRegion.firstSite + Int64(siteNumber)) << 48)
+        asm.bind(missing)
+        store(result, .r1)
+    }
+
+    /// Calls `lookup` semantics for an aggregation key: r0 = the entry (created zeroed).
+    mutating func aggregationEntry(_ aggregation: Int, key: Register, missing: BPFLabel) throws(CodegenError) {
+        let descriptor = program.aggregations[aggregation]
+        let fd = maps.aggregations[aggregation]
+        let keySize = KernelLayout.aggregationKeySize(descriptor)
+        func withKey(_ generator: inout BPFCodeGenerator, _ body: (inout BPFCodeGenerator) -> Void) throws(CodegenError) {
+            if descriptor.keySize == 0 {
+                generator.asm.move(.r2, .r9)
+                generator.asm.alu64(.add, .r2, immediate: Int32(generator.layout.zeroOffset))
+                body(&generator)
+            } else {
+                try generator.withPointer(key, span: keySize, write: false, into: .r2) { inner in body(&inner) }
+            }
+        }
+        let found = asm.newLabel()
+        try withKey(&self) { generator in
+            generator.asm.load(.r1, mapDescriptor: fd)
+            generator.asm.call(.mapLookupElement)
+            generator.asm.store(.r0, to: .frame, offset: Self.temporary, size: .double)
+        }
+        asm.load(.r0, from: .frame, offset: Self.temporary, size: .double)
+        asm.jump(.jne, .r0, immediate: 0, found)
+        try withKey(&self) { generator in
+            generator.asm.load(.r1, mapDescriptor: fd)
+            generator.asm.move(.r3, .r9)
+            generator.asm.alu64(.add, .r3, immediate: Int32(generator.layout.zeroOffset))
+            generator.asm.load(.r4, constant: 1)
+            generator.asm.call(.mapUpdateElement)
+        }
+        try withKey(&self) { generator in
+            generator.asm.load(.r1, mapDescriptor: fd)
+            generator.asm.call(.mapLookupElement)
+            generator.asm.store(.r0, to: .frame, offset: Self.temporary, size: .double)
+        }
+        asm.load(.r0, from: .frame, offset: Self.temporary, size: .double)
+        asm.jump(.jne, .r0, immediate: 0, found)
+        countDrop(layout.aggregationDropsOffset)
+        asm.jump(missing)
+        asm.bind(found)
+    }
+
+    mutating func addToField(_ offset: Int16, _ register: BPFRegister) {
+        asm.load(.r3, from: .r0, offset: offset, size: .double)
+        asm.alu64(.add, .r3, register)
+        asm.store(.r3, to: .r0, offset: offset, size: .double)
+    }
+
+    mutating func aggregate(_ aggregation: Int, key: Register, value: Register, increment: Register) throws(CodegenError) {
+        let function = program.aggregations[aggregation].function
+        if case .stddev = function { throw .unsupported("stddev()") }
+        if case .llquantize = function { throw .unsupported("llquantize()") }
+        let done = asm.newLabel()
+        try aggregationEntry(aggregation, key: key, missing: done)
+        load(.r1, value)
+        load(.r2, increment)
+        switch function {
+        case .count:
+            asm.load(.r4, constant: 1)
+            addToField(0, .r4)
+        case .sum:
+            addToField(0, .r1)
+        case .avg:
+            asm.load(.r4, constant: 1)
+            addToField(0, .r4)
+            addToField(8, .r1)
+        case .min, .max:
+            let skip = asm.newLabel(), set = asm.newLabel()
+            asm.load(.r3, from: .r0, offset: 0, size: .double)
+            asm.jump(.jeq, .r3, immediate: 0, set)
+            asm.load(.r4, from: .r0, offset: 8, size: .double)
+            asm.jump(function == .min ? .jsge : .jsle, .r1, .r4, skip)
+            asm.bind(set)
+            asm.store(.r1, to: .r0, offset: 8, size: .double)
+            asm.bind(skip)
+            asm.load(.r4, constant: 1)
+            addToField(0, .r4)
+        case .quantize:
+            quantizeIndex()
+            asm.alu64(.lsh, .r4, immediate: 3)
+            asm.alu64(.add, .r0, .r4)
+            addToField(0, .r2)
+        case .lquantize(let base, let limit, let step):
+            let levels = (limit - base) / max(step, 1)
+            let computed = asm.newLabel()
+            asm.load(.r4, constant: 0)
+            asm.load(.r3, constant: base)
+            asm.jump(.jslt, .r1, .r3, computed)
+            asm.move(.r4, .r1)
+            asm.alu64(.sub, .r4, .r3)
+            asm.load(.r3, constant: max(step, 1))
+            asm.alu64(.div, .r4, .r3)
+            asm.alu64(.add, .r4, immediate: 1)
+            asm.skip(1, if: .jle, .r4, immediate: Int32(levels))
+            asm.load(.r4, constant: levels + 1)
+            asm.bind(computed)
+            asm.alu64(.lsh, .r4, immediate: 3)
+            asm.alu64(.add, .r0, .r4)
+            addToField(0, .r2)
+        case .stddev, .llquantize:
+            break
+        }
+        asm.bind(done)
+    }
+
+    /// r4 = quantize bucket of the signed value in r1 (0..126; 63 holds zero).
+    mutating func quantizeIndex() {
+        let negative = asm.newLabel(), done = asm.newLabel()
+        asm.load(.r4, constant: 63)
+        asm.jump(.jeq, .r1, immediate: 0, done)
+        asm.move(.r3, .r1)
+        asm.jump(.jslt, .r1, immediate: 0, negative)
+        floorLog2(.r3, into: .r5)
+        asm.move(.r4, .r5)
+        asm.alu64(.add, .r4, immediate: 64)
+        asm.jump(done)
+        asm.bind(negative)
+        asm.negate(.r3)
+        floorLog2(.r3, into: .r5)
+        asm.load(.r4, constant: 62)
+        asm.alu64(.sub, .r4, .r5)
+        asm.skip(1, if: .jsge, .r4, immediate: 0)
+        asm.load(.r4, constant: 0)
+        asm.bind(done)
+        asm.skip(1, if: .jle, .r4, immediate: 126)
+        asm.load(.r4, constant: 126)
+    }
+
+    /// into = floor(log2(value)) for a non-zero unsigned value (binary search, no loop).
+    mutating func floorLog2(_ value: BPFRegister, into: BPFRegister) {
+        asm.load(into, constant: 0)
+        for shift in [32, 16, 8, 4, 2, 1] {
+            let small = asm.newLabel()
+            asm.move(.r1, value)
+            asm.alu64(.rsh, .r1, immediate: Int32(shift))
+            asm.jump(.jeq, .r1, immediate: 0, small)
+            asm.move(value, .r1)
+            asm.alu64(.add, into, immediate: Int32(shift))
+            asm.bind(small)
+        }
+    }
+
+    mutating func submitRecord(buffer: Register, size sizeRegister: Register) throws(CodegenError) {
+        guard case .constant(let size)? = known[sizeRegister.index], case .address(KernelRegion.scratch, let offset)? = known[buffer.index],
+              offset >= 0, offset + size <= Int64(layout.scratchSize) else {
+            throw .unsupported("a record outside scratch memory")
+        }
+        let total = KernelRecord.headerSize + Int(size)
+        asm.call(.getSMPProcessorID)
+        asm.store(.r0, to: .frame, offset: Self.temporary, size: .double)
+        asm.load(.r1, mapDescriptor: maps.records)
+        asm.load(.r2, constant: Int64(total))
+        asm.load(.r3, constant: 0)
+        asm.call(.ringbufReserve)
+        let reserved = asm.newLabel(), done = asm.newLabel()
+        asm.jump(.jne, .r0, immediate: 0, reserved)
+        countDrop(layout.recordDropsOffset)
+        asm.jump(done)
+        asm.bind(reserved)
+        asm.store(immediate: KernelRecord.data, to: .r0, offset: 0, size: .word)
+        asm.store(immediate: Int32(site.epid), to: .r0, offset: 4, size: .word)
+        asm.load(.r1, from: .frame, offset: Self.temporary, size: .double)
+        asm.store(.r1, to: .r0, offset: 8, size: .double)
+        var position = 0
+        while position < Int(size) {
+            let remaining = Int(size) - position
+            let width = remaining >= 8 ? 8 : (remaining >= 4 ? 4 : (remaining >= 2 ? 2 : 1))
+            let bpfSize = BPFSize(bytes: width)!
+            asm.load(.r1, from: .r7, offset: Int16(Int(offset) + position), size: bpfSize)
+            asm.store(.r1, to: .r0, offset: Int16(KernelRecord.headerSize + position), size: bpfSize)
+            position += width
+        }
+        asm.move(.r1, .r0)
+        asm.load(.r2, constant: 0)
+        asm.call(.ringbufSubmit)
+        asm.bind(done)
+    }
+}
+
+extension ComparisonOperator {
+    var jump: BPFJumpOperation {
+        switch self {
+        case .equal: return .jeq
+        case .notEqual: return .jne
+        case .signedLess: return .jslt
+        case .signedLessOrEqual: return .jsle
+        case .signedGreater: return .jsgt
+        case .signedGreaterOrEqual: return .jsge
+        case .unsignedLess: return .jlt
+        case .unsignedLessOrEqual: return .jle
+        case .unsignedGreater: return .jgt
+        case .unsignedGreaterOrEqual: return .jge
+        }
+    }
+}

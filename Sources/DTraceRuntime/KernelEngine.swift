@@ -1,0 +1,366 @@
+// DTraceRuntime/KernelEngine: runs a compiled program in the kernel. Creates the maps
+// of the program's state (KernelLayout), compiles every enabling (clause x probe) to
+// BPF, loads and attaches it (tracepoints, cpu-clock perf events; BEGIN, END and ERROR
+// as raw-tracepoint programs test-run from here, so they share every map), then feeds
+// ring-buffer records to the consumer, reports faults and drops as DTrace does, reads
+// aggregations back from the per-CPU maps, and detaches everything on the way out.
+
+import DTraceBPF
+import DTraceCodegen
+import DTraceIR
+import DTraceSystem
+import Glibc
+
+public struct KernelEngineError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+public struct KernelSettings {
+    public var bufferSize = 4 << 20
+    public var aggregationSize = 4 << 20
+    public var dynamicVariableSize = 1 << 20
+    public var verifierLog = false
+    public var showProgram: ((String) -> Void)?
+    public init() {}
+}
+
+public final class KernelEngine: AggregationBackend {
+    let program: IRProgram
+    let layout: KernelLayout
+    let enablings: [Enabling]
+    let consumer: Consumer
+    let errors: OutputSink
+    let tracefsRoot: String
+    let scratch: BPFMap
+    let globals: BPFMap
+    let constants: BPFMap
+    let records: BPFMap
+    let associativeArrays: [BPFMap]
+    let aggregationMaps: [BPFMap]
+    let ring: RingBufferReader
+    var programs: [Int: BPFProgram] = [:]       // epid -> program
+    var events: [PerfEvent] = []
+    var reportedDrops: [Int: Int64] = [:]
+    var reportedDynamicDrops: Int64 = 0
+    var reportedAggregationDrops: Int64 = 0
+    public private(set) var errorCount = 0
+
+    public init(program: IRProgram, enablings: [Enabling], consumer: Consumer, errors: OutputSink, tracefsRoot: String, settings: KernelSettings) throws {
+        self.program = program
+        self.layout = KernelLayout(program: program)
+        self.enablings = enablings
+        self.consumer = consumer
+        self.errors = errors
+        self.tracefsRoot = tracefsRoot
+        let state = try Self.makeState(program: program, layout: layout, settings: settings)
+        scratch = state.scratch
+        globals = state.globals
+        constants = state.constants
+        records = state.records
+        associativeArrays = state.associativeArrays
+        aggregationMaps = state.aggregationMaps
+        ring = state.ring
+        let maps = KernelMaps(scratch: scratch.descriptor, globals: globals.descriptor, constants: constants.descriptor, records: records.descriptor,
+                              associativeArrays: associativeArrays.map(\.descriptor), aggregations: aggregationMaps.map(\.descriptor))
+        for enabling in enablings {
+            try load(enabling, maps: maps, settings: settings)
+        }
+        consumer.aggregationBackend = self
+    }
+
+    /// The maps holding a program's state.
+    struct StateMaps {
+        let scratch, globals, constants, records: BPFMap
+        let associativeArrays, aggregationMaps: [BPFMap]
+        let ring: RingBufferReader
+
+        init(program: IRProgram, layout: KernelLayout, settings: KernelSettings) throws(SystemError) {
+            scratch = try BPFMap(type: .perCPUArray, keySize: 4, valueSize: layout.scratchSize, capacity: 1, name: "dt_scratch")
+            globals = try BPFMap(type: .array, keySize: 4, valueSize: layout.globalSize, capacity: 1, name: "dt_globals")
+            constants = try BPFMap(type: .array, keySize: 4, valueSize: layout.constantsSize, capacity: 1, name: "dt_constants")
+            try constants.update([0, 0, 0, 0], layout.constantsValue(program))
+            let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+            var ringSize = pageSize
+            while ringSize < settings.bufferSize && ringSize < 1 << 30 { ringSize <<= 1 }
+            records = try BPFMap(type: .ringBuffer, keySize: 0, valueSize: 0, capacity: ringSize, name: "dt_records")
+            var arrays: [BPFMap] = []
+            for descriptor in program.maps {
+                let capacity = max(64, settings.dynamicVariableSize / max(1, descriptor.keySize + descriptor.valueSize + 64))
+                arrays.append(try BPFMap(type: .hash, keySize: descriptor.keySize, valueSize: max(descriptor.valueSize, 1), capacity: capacity,
+                                         flags: BPFMap.noPreallocation, name: "dt_var\(descriptor.id)"))
+            }
+            associativeArrays = arrays
+            var aggregations: [BPFMap] = []
+            for descriptor in program.aggregations {
+                let valueSize = KernelLayout.aggregationValueSize(descriptor.function)
+                let capacity = max(64, settings.aggregationSize / max(1, KernelLayout.aggregationKeySize(descriptor) + valueSize))
+                aggregations.append(try BPFMap(type: .perCPUHash, keySize: KernelLayout.aggregationKeySize(descriptor), valueSize: valueSize,
+                                               capacity: capacity, flags: BPFMap.noPreallocation, name: "dt_agg\(descriptor.id)"))
+            }
+            aggregationMaps = aggregations
+            ring = try RingBufferReader(map: records)
+        }
+    }
+
+    static func makeState(program: IRProgram, layout: KernelLayout, settings: KernelSettings) throws(KernelEngineError) -> StateMaps {
+        do { return try StateMaps(program: program, layout: layout, settings: settings) } catch { throw KernelEngineError(explain(error)) }
+    }
+
+    static func explain(_ error: SystemError) -> String {
+        if error.code == EPERM || error.code == EACCES {
+            return "\(error): the kernel engine needs root or CAP_BPF and CAP_PERFMON (or use -x engine=user for BEGIN, END and profile probes)"
+        }
+        return error.description
+    }
+
+    // MARK: loading
+
+    func argumentSource(for probe: Probe) throws -> ArgumentSource {
+        switch probe.attachment {
+        case .dtrace: return .raw(count: 6)
+        case .profile: return .perfEvent
+        case .syscall(let event, let isReturn):
+            guard let fields = Tracefs.format(root: tracefsRoot, group: "syscalls", event: event) else {
+                throw KernelEngineError("cannot read the format of tracepoint syscalls:\(event)")
+            }
+            if isReturn {
+                guard let ret = fields.first(where: { $0.name == "ret" }) else { throw KernelEngineError("tracepoint syscalls:\(event) has no ret field") }
+                return .syscallReturn(offset: ret.offset)
+            }
+            return .fields(fields.filter { !$0.isCommon && $0.name != "__syscall_nr" }.map { ArgumentField(offset: $0.offset, size: 8, signed: false) })
+        case .tracepoint(let group, let event, let names):
+            guard let fields = Tracefs.format(root: tracefsRoot, group: group, event: event) else {
+                throw KernelEngineError("cannot read the format of tracepoint \(group):\(event)")
+            }
+            let chosen = names.map { names in names.compactMap { name in fields.first { $0.name == name } } } ?? fields.filter { !$0.isCommon }
+            return .fields(chosen.map { field in
+                // Arrays and data_loc fields are passed by their offset in the record.
+                [1, 2, 4, 8].contains(field.size) && !field.typeName.contains("[") ? ArgumentField(offset: field.offset, size: field.size, signed: field.signed)
+                    : ArgumentField(offset: field.offset, size: 0, signed: false)
+            })
+        }
+    }
+
+    func programType(for probe: Probe) -> BPFProgramType {
+        switch probe.attachment {
+        case .dtrace: return .rawTracepoint
+        case .profile: return .perfEvent
+        case .syscall, .tracepoint: return .tracepoint
+        }
+    }
+
+    func load(_ enabling: Enabling, maps: KernelMaps, settings: KernelSettings) throws {
+        let probe = enabling.probe
+        let identity = probe.identity
+        let clause = program.clauses[enabling.clause]
+        let site = ProbeSite(probeID: identity.id, epid: enabling.epid, provider: identity.provider, module: identity.module,
+                             function: identity.function, name: identity.name, arguments: try argumentSource(for: probe),
+                             stopsAfterExit: !(identity.provider == "dtrace" && (identity.name == "END" || identity.name == "ERROR")))
+        let instructions: [BPFInstruction]
+        do {
+            instructions = try BPFCodeGenerator.generate(clause: clause, program: program, layout: layout, maps: maps, site: site)
+        } catch {
+            throw KernelEngineError("clause at line \(clause.line) for probe \(identity.fullName): \(error)")
+        }
+        settings.showProgram?("BPF program for enabled probe ID \(enabling.epid) (\(identity.fullName)), clause at line \(clause.line):\n"
+                                + BPFDisassembler.text(instructions).joined(separator: "\n") + "\n")
+        let bytes = instructions.flatMap(\.bytes)
+        let loaded: BPFProgram
+        do {
+            loaded = try BPFProgram(type: programType(for: probe), instructions: bytes, name: "dt_\(enabling.epid)", verboseLog: settings.verifierLog)
+            if settings.verifierLog { errors.write(BPFProgram.lastLog); errors.flush() }
+        } catch {
+            if settings.verifierLog { errors.write(error.log) }
+            let reason = Self.verifierReason(error.log)
+            throw KernelEngineError("failed to enable probe \(identity.fullName) (clause at line \(clause.line)): BPF verifier rejected the program: \(reason.isEmpty ? error.error.description : reason)\(settings.verifierLog ? "" : " (use -x bpflog for the verifier's log)")")
+        }
+        programs[enabling.epid] = loaded
+    }
+
+    /// The verifier's reason: the last non-empty line of its log that is not a summary.
+    static func verifierReason(_ log: String) -> String {
+        let lines = log.split(separator: "\n").map(String.init).filter { !$0.isEmpty && !$0.hasPrefix("processed ") && !$0.hasPrefix("verification time") && !$0.hasPrefix("stack depth") }
+        return lines.last ?? ""
+    }
+
+    /// Attaches every non-dtrace enabling. Tracepoints: one perf event per tracepoint on
+    /// CPU 0 fires on every CPU; profile-N: one cpu-clock event per online CPU; tick-N: one.
+    public func attach() throws {
+        for enabling in enablings {
+            guard let loaded = programs[enabling.epid] else { continue }
+            let probe = enabling.probe
+            do {
+                switch probe.attachment {
+                case .dtrace: continue
+                case .profile(let everyCPU):
+                    let cpus = everyCPU ? SystemCPUs.online : [SystemCPUs.online.first ?? 0]
+                    for cpu in cpus {
+                        let event = try PerfEvent.cpuClock(periodNanoseconds: UInt64(max(probe.period ?? 1_000_000_000, 10_000)), cpu: Int32(cpu))
+                        try event.attach(loaded)
+                        events.append(event)
+                    }
+                case .syscall(let event, _):
+                    try attachTracepoint(group: "syscalls", event: event, program: loaded)
+                case .tracepoint(let group, let event, _):
+                    try attachTracepoint(group: group, event: event, program: loaded)
+                }
+            } catch let error as SystemError {
+                throw KernelEngineError("failed to enable probe \(probe.identity.fullName): \(Self.explain(error))")
+            }
+        }
+    }
+
+    func attachTracepoint(group: String, event: String, program: BPFProgram) throws {
+        guard let id = Tracefs.eventID(root: tracefsRoot, group: group, event: event) else {
+            throw KernelEngineError("tracepoint \(group):\(event) is not available (\(tracefsRoot)/events/\(group)/\(event)/id)")
+        }
+        let perf = try PerfEvent.tracepoint(id: id, cpu: Int32(SystemCPUs.online.first ?? 0))
+        try perf.attach(program)
+        events.append(perf)
+    }
+
+    /// Makes every kernel clause but END and ERROR return at once (the exit flag), so
+    /// nothing more is traced while END runs and the output is printed.
+    public func stopProbes() {
+        guard var value = globals.lookup([0, 0, 0, 0]) else { return }
+        value[layout.exitFlagOffset] = 1
+        try? globals.update([0, 0, 0, 0], value)
+    }
+
+    /// Detaches every probe (closing the perf events) and releases the programs.
+    public func detach() {
+        events.removeAll()
+        programs.removeAll()
+    }
+
+    // MARK: dtrace provider
+
+    /// Runs the clauses of a dtrace-provider probe (BEGIN, END, ERROR) on this CPU.
+    public func fire(_ probe: Probe, arguments: [UInt64] = []) {
+        let padded = (arguments + Array(repeating: 0, count: 6)).prefix(6).map { $0 }
+        for enabling in enablings where enabling.probe.identity.id == probe.identity.id {
+            guard let loaded = programs[enabling.epid] else { continue }
+            do { _ = try loaded.testRun(arguments: padded) } catch {
+                errors.write("dtrace: failed to run \(probe.identity.fullName): \(error)\n")
+            }
+            drain()
+        }
+    }
+
+    // MARK: consuming
+
+    public var exitRequested: Bool { consumer.exitStatus != nil }
+
+    public func wait(milliseconds: Int32) { ring.wait(milliseconds: milliseconds) }
+
+    /// Hands every pending record to the consumer; faults print DTrace's error line and
+    /// fire ERROR.
+    public func drain() {
+        var faults: [(epid: Int, fault: Fault)] = []
+        ring.drain { buffer in
+            guard buffer.count >= KernelRecord.headerSize else { return }
+            let type = buffer.loadUnaligned(fromByteOffset: 0, as: Int32.self)
+            let epid = Int(buffer.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+            let cpu = Int32(truncatingIfNeeded: buffer.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            guard epid >= 1, epid <= enablings.count else { return }
+            let enabling = enablings[epid - 1]
+            if type == KernelRecord.fault, buffer.count >= KernelRecord.faultSize {
+                let kind = FaultKind(rawValue: Int(buffer.loadUnaligned(fromByteOffset: 16, as: UInt64.self))) ?? .illegalOperation
+                let action = Int(buffer.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+                let offset = Int(buffer.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
+                let address = buffer.loadUnaligned(fromByteOffset: 40, as: Int64.self)
+                faults.append((epid, Fault(kind: kind, address: address, instruction: offset / 4, action: action)))
+                return
+            }
+            if consumer.exitStatus != nil && !(enabling.probe.identity.provider == "dtrace") { return }
+            consumer.consume(clause: enabling.clause, probe: enabling.probe.identity, cpu: cpu, bytes: Array(buffer.dropFirst(KernelRecord.headerSize)))
+        }
+        for (epid, fault) in faults {
+            errorCount += 1
+            let enabling = enablings[epid - 1]
+            errors.write(Consumer.errorLine(epid: epid, probe: enabling.probe.identity, fault: fault))
+            errors.flush()
+            if enabling.probe.identity.provider == "dtrace" && enabling.probe.identity.name == "ERROR" { continue }
+            if let errorProbe = enablings.first(where: { $0.probe.identity.provider == "dtrace" && $0.probe.identity.name == "ERROR" })?.probe {
+                fire(errorProbe, arguments: [0, UInt64(epid), UInt64(fault.action), UInt64(fault.instruction * 4), UInt64(fault.kind.rawValue), UInt64(bitPattern: fault.address)])
+            }
+        }
+    }
+
+    /// Prints DTrace's drop messages for drops counted since the last report.
+    public func reportDrops() {
+        guard let values = scratch.lookup([0, 0, 0, 0]) else { return }
+        let stride = (layout.scratchSize + 7) & ~7
+        var dynamic: Int64 = 0, aggregation: Int64 = 0
+        for cpu in 0..<SystemCPUs.possible where (cpu + 1) * stride <= values.count {
+            func counter(_ offset: Int) -> Int64 { RecordReader.integer(values, at: cpu * stride + offset, size: 8) }
+            let drops = counter(layout.recordDropsOffset)
+            if drops > reportedDrops[cpu, default: 0] {
+                let fresh = drops - reportedDrops[cpu, default: 0]
+                errors.write("dtrace: \(fresh) drop\(fresh == 1 ? "" : "s") on CPU \(cpu)\n")
+                reportedDrops[cpu] = drops
+            }
+            dynamic += counter(layout.dynamicDropsOffset)
+            aggregation += counter(layout.aggregationDropsOffset)
+        }
+        if dynamic > reportedDynamicDrops {
+            let fresh = dynamic - reportedDynamicDrops
+            errors.write("dtrace: \(fresh) dynamic variable drop\(fresh == 1 ? "" : "s")\n")
+            reportedDynamicDrops = dynamic
+        }
+        if aggregation > reportedAggregationDrops {
+            let fresh = aggregation - reportedAggregationDrops
+            errors.write("dtrace: \(fresh) aggregation drop\(fresh == 1 ? "" : "s")\n")
+            reportedAggregationDrops = aggregation
+        }
+        errors.flush()
+    }
+
+    // MARK: AggregationBackend
+
+    public func refresh() {
+        for (id, descriptor) in program.aggregations.enumerated() {
+            let map = aggregationMaps[id]
+            let stride = (map.valueSize + 7) & ~7
+            for key in map.keys() {
+                guard let values = map.lookup(key) else { continue }
+                var merged = AggregationValue()
+                for cpu in 0..<SystemCPUs.possible where (cpu + 1) * stride <= values.count {
+                    func field(_ index: Int) -> Int64 { RecordReader.integer(values, at: cpu * stride + 8 * index, size: 8) }
+                    switch descriptor.function {
+                    case .count: merged.count &+= field(0)
+                    case .sum: merged.sum &+= field(0)
+                    case .avg: merged.count &+= field(0); merged.sum &+= field(1)
+                    case .min:
+                        if field(0) > 0 { merged.count &+= field(0); merged.minimum = Swift.min(merged.minimum, field(1)) }
+                    case .max:
+                        if field(0) > 0 { merged.count &+= field(0); merged.maximum = Swift.max(merged.maximum, field(1)) }
+                    case .quantize, .lquantize:
+                        let buckets = map.valueSize / 8
+                        if merged.buckets.isEmpty { merged.buckets = Array(repeating: 0, count: buckets) }
+                        for index in 0..<buckets { merged.buckets[index] &+= field(index) }
+                    case .stddev, .llquantize: break
+                    }
+                }
+                consumer.aggregations.replace(id, key: Array(key.prefix(descriptor.keySize)), with: merged)
+            }
+        }
+    }
+
+    func kernelKey(_ id: Int, _ key: [UInt8]) -> [UInt8] {
+        key + Array(repeating: 0, count: max(0, aggregationMaps[id].keySize - key.count))
+    }
+
+    public func cleared(_ aggregation: Int) {
+        let map = aggregationMaps[aggregation]
+        let zero = [UInt8](repeating: 0, count: map.lookupSize)
+        for key in map.keys() { try? map.update(key, zero) }
+    }
+
+    public func truncated(_ aggregation: Int, keeping keys: [[UInt8]]) {
+        let map = aggregationMaps[aggregation]
+        let kept = Set(keys.map { kernelKey(aggregation, $0) })
+        for key in map.keys() where !kept.contains(key) { map.delete(key) }
+    }
+}

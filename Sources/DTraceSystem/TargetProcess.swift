@@ -1,0 +1,72 @@
+// DTraceSystem/TargetProcess: the process named by -c (started held at a gate until
+// the probes are enabled, then released) or -p (an existing process), and whether it
+// is still alive. The gate is a pipe the forked child reads before it execs the command,
+// so $target is the command's own pid and its output goes where dtrace's goes.
+
+import CLinux
+import Glibc
+
+public final class TargetProcess {
+    public let processID: Int32
+    let isChild: Bool
+    var gate: Int32
+    public private(set) var exitStatus: Int32?
+
+    /// Starts `command` (split on white space, as dtrace -c does), held until `release()`.
+    public static func spawn(_ command: String) throws(SystemError) -> TargetProcess {
+        let words = command.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard !words.isEmpty else { throw SystemError("empty command", code: EINVAL) }
+        var pipeEnds: [Int32] = [0, 0]
+        guard pipe(&pipeEnds) == 0 else { throw SystemError("pipe") }
+        var cArguments = words.map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        let pid = clinux_spawn_gated(&cArguments, pipeEnds[0], pipeEnds[1])
+        let spawnError = errno
+        close(pipeEnds[0])
+        guard pid > 0 else { close(pipeEnds[1]); throw SystemError("fork(\(words[0]))", code: spawnError) }
+        _ = fcntl(pipeEnds[1], F_SETFD, FD_CLOEXEC)
+        return TargetProcess(processID: pid, isChild: true, gate: pipeEnds[1])
+    }
+
+    /// An existing process, checked for existence.
+    public static func attach(_ pid: Int32) throws(SystemError) -> TargetProcess {
+        guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { throw SystemError("pid \(pid)", code: ESRCH) }
+        return TargetProcess(processID: pid, isChild: false, gate: -1)
+    }
+
+    init(processID: Int32, isChild: Bool, gate: Int32) {
+        self.processID = processID; self.isChild = isChild; self.gate = gate
+    }
+
+    deinit { if gate >= 0 { close(gate) } }
+
+    /// Lets a held child exec its command.
+    public func release() {
+        guard gate >= 0 else { return }
+        _ = "go\n".withCString { write(gate, $0, 3) }
+        close(gate)
+        gate = -1
+    }
+
+    /// Whether the process has exited (reaping it when it is our child).
+    public var hasExited: Bool {
+        if exitStatus != nil { return true }
+        if isChild {
+            var status: Int32 = 0
+            let result = waitpid(processID, &status, WNOHANG)
+            if result == processID { exitStatus = status; return true }
+            return result < 0
+        }
+        if kill(processID, 0) != 0 && errno == ESRCH { exitStatus = 0; return true }
+        return false
+    }
+
+    /// Ends a child that never got to run (dtrace failed before enabling probes).
+    public func abandon() {
+        guard isChild, exitStatus == nil else { return }
+        kill(processID, SIGKILL)
+        var status: Int32 = 0
+        waitpid(processID, &status, 0)
+        exitStatus = status
+    }
+}
