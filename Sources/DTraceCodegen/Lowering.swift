@@ -403,7 +403,14 @@ extension BPFCodeGenerator {
                 asm.alu64(.arsh, .r0, immediate: Int32(64 - 8 * fields[index].size))
             }
         case .syscallReturn(let offset):
-            if index < 2 { asm.load(.r0, from: .r6, offset: Int16(offset), size: .double) } else { asm.load(.r0, constant: 0) }
+            // DTrace's convention: a failed call returns -1 and sets errno.
+            guard index < 2 else { asm.load(.r0, constant: 0); return }
+            asm.load(.r0, from: .r6, offset: Int16(offset), size: .double)
+            let done = asm.newLabel()
+            asm.jump(.jsge, .r0, immediate: 0, done)
+            asm.jump(.jslt, .r0, immediate: -4095, done)
+            asm.load(.r0, constant: -1)
+            asm.bind(done)
         case .raw(let count):
             if index < count { asm.load(.r0, from: .r6, offset: Int16(8 * index), size: .double) } else { asm.load(.r0, constant: 0) }
         case .perfEvent:
