@@ -99,6 +99,9 @@ public struct BPFCodeGenerator {
     var labels: [Label: BPFLabel] = [:]
     var currentInstruction = 0
     var faultUsed = false
+    /// Registers holding the address of a buffer get_current_comm() filled: 16 bytes,
+    /// NUL-terminated and zero-padded, so copying it is two 8-byte moves.
+    var commBuffers: Set<Int> = []
     let exitLabel: BPFLabel
     let faultLabel: BPFLabel
     static let temporary: Int16 = -8
@@ -197,8 +200,20 @@ public struct BPFCodeGenerator {
                 else if case .constant(let c)? = known[lhs.index] { known[written.index] = Self.offsetBy(known[rhs.index], c) }
             case .call(.mapLookup, _, _), .call(.mapLookupOrCreate, _, _):
                 known[written.index] = .site(siteOfInstruction[index]!, offset: 0)
+            case .call(let helper, _, let arguments) where Self.returnsDestination(helper) && !arguments.isEmpty:
+                if let value = known[arguments[0].index] { known[written.index] = value }
+                if helper == .readBuiltin(.execname) { commBuffers.insert(written.index) }
             default: break
             }
+        }
+    }
+
+    /// Helpers whose result is always their first argument (the destination buffer).
+    static func returnsDestination(_ helper: Helper) -> Bool {
+        switch helper {
+        case .readBuiltin(let variable): return variable.isString
+        case .stringCopy, .copyIn, .copyInString: return true
+        default: return false
         }
     }
 
@@ -254,7 +269,7 @@ public struct BPFCodeGenerator {
             asm.jump(.jne, .r1, immediate: 0, exitLabel)
         }
         for slot in slotOfSite.values { asm.store(immediate: 0, to: .frame, offset: slot, size: .double) }
-        zero(base: .r7, offset: 0, size: layout.irScratchSize)
+        for range in program.zeroedScratch where !range.isEmpty { zero(base: .r7, offset: range.lowerBound, size: range.count) }
         asm.store(immediate: 0, to: .r7, offset: Int16(layout.allocaUsedOffset), size: .double)
     }
 
@@ -262,7 +277,7 @@ public struct BPFCodeGenerator {
     /// the kernel answers by zeroing the destination).
     mutating func zero(base: BPFRegister, offset: Int, size: Int) {
         guard size > 0 else { return }
-        if size <= 256 {
+        if size <= 1024 {
             var position = 0
             while position < size {
                 let width = size - position >= 8 ? 8 : (size - position >= 4 ? 4 : (size - position >= 2 ? 2 : 1))

@@ -281,6 +281,17 @@ extension BPFCodeGenerator {
 
     mutating func copyString(from source: Register, to destination: Register) throws(CodegenError) {
         let span = layout.stringSize + 1
+        if commBuffers.contains(source.index), case .address? = known[source.index], case .address? = known[destination.index], span >= 16 {
+            try withPointer(source, span: 16, write: false, into: .r3) { (generator: inout BPFCodeGenerator) throws(CodegenError) in
+                try generator.withPointer(destination, span: 16, write: true, into: .r1) { inner in
+                    for offset: Int16 in [0, 8] {
+                        inner.asm.load(.r2, from: .r3, offset: offset, size: .double)
+                        inner.asm.store(.r2, to: .r1, offset: offset, size: .double)
+                    }
+                }
+            }
+            return
+        }
         try withPointer(source, span: 1, write: false, into: .r3) { (generator: inout BPFCodeGenerator) throws(CodegenError) in
             try generator.withPointer(destination, span: span, write: true, into: .r1) { inner in
                 inner.asm.load(.r2, constant: Int64(span))

@@ -160,6 +160,9 @@ public struct IRProgram: Sendable {
     public var globalSize: Int = 0
     /// Bytes of per-firing scratch each clause needs at most (`.scratch` space).
     public var scratchSize: Int = 0
+    /// The parts of scratch that must read as zero when a clause starts (clause-local
+    /// variables and the record); temporaries are always written before being read.
+    public var zeroedScratch: [Range<Int>] = []
     /// Options set by `#pragma D option` in the program text, in order.
     public var options: [(name: String, value: String?)] = []
     public var stringSize: Int = 256

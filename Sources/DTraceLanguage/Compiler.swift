@@ -129,6 +129,7 @@ public final class Compiler {
             program.clauses[index].function = clauseEmitter.function()
         }
         program.scratchSize = localBytes + maximumTemporaries + maximumRecord
+        program.zeroedScratch = [0..<localBytes, (localBytes + maximumTemporaries)..<program.scratchSize]
         return CompiledProgram(program: program, probeSpecifierTexts: probeTexts)
     }
 
