@@ -328,21 +328,7 @@ public struct BPFCodeGenerator {
 
     mutating func emitFaultTail() {
         asm.bind(faultLabel)
-        asm.call(.getSMPProcessorID)
-        asm.store(.r0, to: .frame, offset: Self.temporary, size: .double)
-        asm.load(.r1, mapDescriptor: maps.records)
-        asm.load(.r2, constant: Int64(KernelRecord.faultSize))
-        asm.load(.r3, constant: 0)
-        asm.call(.ringbufReserve)
-        let reserved = asm.newLabel()
-        asm.jump(.jne, .r0, immediate: 0, reserved)
-        countDrop(layout.recordDropsOffset)
-        asm.jump(exitLabel)
-        asm.bind(reserved)
-        asm.store(immediate: KernelRecord.fault, to: .r0, offset: 0, size: .word)
-        asm.store(immediate: Int32(site.epid), to: .r0, offset: 4, size: .word)
-        asm.load(.r1, from: .frame, offset: Self.temporary, size: .double)
-        asm.store(.r1, to: .r0, offset: 8, size: .double)
+        reserveRecord(type: KernelRecord.fault, size: KernelRecord.faultSize, onDrop: exitLabel)
         for field in 0..<4 {
             asm.load(.r1, from: .r7, offset: Int16(layout.faultAreaOffset + 8 * field), size: .double)
             asm.store(.r1, to: .r0, offset: Int16(KernelRecord.headerSize + 8 * field), size: .double)
@@ -351,6 +337,26 @@ public struct BPFCodeGenerator {
         asm.load(.r2, constant: 0)
         asm.call(.ringbufSubmit)
         asm.jump(exitLabel)
+    }
+
+    /// r0 = a ring-buffer record of `size` bytes with its header (type, epid, CPU)
+    /// written; when the buffer is full, counts a drop and goes to `onDrop`.
+    mutating func reserveRecord(type: Int32, size: Int, onDrop: BPFLabel) {
+        asm.call(.getSMPProcessorID)
+        asm.store(.r0, to: .frame, offset: Self.temporary, size: .double)
+        asm.load(.r1, mapDescriptor: maps.records)
+        asm.load(.r2, constant: Int64(size))
+        asm.load(.r3, constant: 0)
+        asm.call(.ringbufReserve)
+        let reserved = asm.newLabel()
+        asm.jump(.jne, .r0, immediate: 0, reserved)
+        countDrop(layout.recordDropsOffset)
+        asm.jump(onDrop)
+        asm.bind(reserved)
+        asm.store(immediate: type, to: .r0, offset: 0, size: .word)
+        asm.store(immediate: Int32(site.epid), to: .r0, offset: 4, size: .word)
+        asm.load(.r1, from: .frame, offset: Self.temporary, size: .double)
+        asm.store(.r1, to: .r0, offset: 8, size: .double)
     }
 
     mutating func countDrop(_ offset: Int) {

@@ -647,22 +647,8 @@ extension BPFCodeGenerator {
               offset >= 0, offset + size <= Int64(layout.scratchSize) else {
             throw .unsupported("a record outside scratch memory")
         }
-        let total = KernelRecord.headerSize + Int(size)
-        asm.call(.getSMPProcessorID)
-        asm.store(.r0, to: .frame, offset: Self.temporary, size: .double)
-        asm.load(.r1, mapDescriptor: maps.records)
-        asm.load(.r2, constant: Int64(total))
-        asm.load(.r3, constant: 0)
-        asm.call(.ringbufReserve)
-        let reserved = asm.newLabel(), done = asm.newLabel()
-        asm.jump(.jne, .r0, immediate: 0, reserved)
-        countDrop(layout.recordDropsOffset)
-        asm.jump(done)
-        asm.bind(reserved)
-        asm.store(immediate: KernelRecord.data, to: .r0, offset: 0, size: .word)
-        asm.store(immediate: Int32(site.epid), to: .r0, offset: 4, size: .word)
-        asm.load(.r1, from: .frame, offset: Self.temporary, size: .double)
-        asm.store(.r1, to: .r0, offset: 8, size: .double)
+        let done = asm.newLabel()
+        reserveRecord(type: KernelRecord.data, size: KernelRecord.headerSize + Int(size), onDrop: done)
         var position = 0
         while position < Int(size) {
             let remaining = Int(size) - position
