@@ -169,7 +169,7 @@ public final class KernelEngine: AggregationBackend {
         let loaded: BPFProgram
         do {
             loaded = try BPFProgram(type: programType(for: probe), instructions: bytes, name: "dt_\(enabling.epid)", verboseLog: settings.verifierLog)
-            if settings.verifierLog { errors.write(BPFProgram.lastLog); errors.flush() }
+            if settings.verifierLog { errors.write(loaded.verifierLog); errors.flush() }
         } catch {
             if settings.verifierLog { errors.write(error.log) }
             let reason = Self.verifierReason(error.log)

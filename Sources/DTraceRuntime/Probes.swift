@@ -107,16 +107,15 @@ public final class ProbeCatalog {
            !probes.contains(where: { $0.identity.provider == "profile" && $0.identity.name == description.name }) {
             add("profile", "", "", description.name, period: period)
         }
-        // An unqualified BEGIN, END, ERROR or profile name needs no kernel enumeration.
-        let dtraceOnlyName = ["BEGIN", "END", "ERROR"].contains(description.name) || ProbeCatalog.profilePeriod(description.name) != nil
-        if !(description.provider.isEmpty && dtraceOnlyName) { loadKernelProviders(matching: description.provider) }
+        if Self.needsKernelProviders(description) { loadKernelProviders(matching: description.provider) }
         return probes.filter { probe in
             Glob.matches(description.provider, probe.identity.provider) && Glob.matches(description.module, probe.identity.module)
                 && Glob.matches(description.function, probe.identity.function) && Glob.matches(description.name, probe.identity.name)
         }
     }
 
-    /// Whether a description can name a probe of a kernel provider.
+    /// Whether a description can name a probe of a kernel provider. An unqualified
+    /// BEGIN, END, ERROR or profile name needs no kernel enumeration.
     public static func needsKernelProviders(_ description: ProbeDescription) -> Bool {
         let dtraceOnlyName = ["BEGIN", "END", "ERROR"].contains(description.name) || profilePeriod(description.name) != nil
         if description.provider.isEmpty && dtraceOnlyName { return false }

@@ -102,13 +102,13 @@ public final class BPFProgram {
             let code = fd < 0 ? errno : firstError
             let text = String(cString: log)
             if fd < 0 { throw LoadError(error: SystemError("bpf(BPF_PROG_LOAD) of \(name)", code: code == ENOSPC ? firstError : code), log: text) }
-            if verboseLog { BPFProgram.lastLog = text }
+            verifierLog = text
         }
         self.descriptor = fd
     }
 
-    /// The verifier log of the last verbose load (for `-x bpflog`).
-    nonisolated(unsafe) public static var lastLog = ""
+    /// The verifier's log of a verbose load (for `-x bpflog`).
+    public private(set) var verifierLog = ""
 
     deinit { close(descriptor) }
 
