@@ -14,8 +14,9 @@ let package = Package(
         .target(name: "DTraceBPF"),
         .target(name: "DTraceCodegen", dependencies: ["DTraceIR", "DTraceBPF"]),
         .target(name: "DTraceLanguage", dependencies: ["DTraceIR"]),
+        .target(name: "DTracePlatform", dependencies: ["DTraceSystem"]),
         .target(name: "DTraceRuntime", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen"]),
-        .target(name: "DTraceCLI", dependencies: ["DTraceRuntime", "DTraceLanguage", "DTraceIR", "DTraceSystem"]),
+        .target(name: "DTraceCLI", dependencies: ["DTraceRuntime", "DTraceLanguage", "DTraceIR", "DTraceSystem", "DTracePlatform"]),
         .executableTarget(name: "dtrace", dependencies: ["DTraceCLI"]),
         .testTarget(
             name: "DTraceCLITests",

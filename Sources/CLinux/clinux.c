@@ -5,10 +5,15 @@
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/user.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <errno.h>
 #include <unistd.h>
 
 int64_t clinux_gettid(void) { return (int64_t)syscall(SYS_gettid); }
@@ -126,6 +131,114 @@ int32_t clinux_perf_open_cpu_clock(uint64_t period_ns, int32_t cpu) {
 int32_t clinux_perf_attach_bpf(int32_t perf_fd, int32_t program_fd) {
     if (ioctl(perf_fd, PERF_EVENT_IOC_SET_BPF, program_fd) < 0) return -1;
     return ioctl(perf_fd, PERF_EVENT_IOC_ENABLE, 0);
+}
+
+int32_t clinux_perf_open_hardware_cycles(void) {
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.size = sizeof(attr);
+    attr.type = PERF_TYPE_HARDWARE;
+    attr.config = PERF_COUNT_HW_CPU_CYCLES;
+    attr.disabled = 1;
+    attr.exclude_kernel = 1;
+    attr.exclude_hv = 1;
+    return (int32_t)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+#if defined(__x86_64__)
+int32_t clinux_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t registers[4]) {
+    uint32_t a = leaf, b, c = subleaf, d;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+    registers[0] = a; registers[1] = b; registers[2] = c; registers[3] = d;
+    return 0;
+}
+
+static __thread sigjmp_buf *forced_cpuid_escape;
+
+static void forced_cpuid_sigill(int signal_number) {
+    (void)signal_number;
+    if (forced_cpuid_escape) siglongjmp(*forced_cpuid_escape, 1);
+}
+
+int32_t clinux_cpuid_xen_forced(uint32_t leaf, uint32_t subleaf, uint32_t registers[4]) {
+    struct sigaction action, previous;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = forced_cpuid_sigill;
+    sigemptyset(&action.sa_mask);
+    if (sigaction(SIGILL, &action, &previous) != 0) return -1;
+    sigjmp_buf escape;
+    volatile int32_t status = -1;
+    if (sigsetjmp(escape, 1) == 0) {
+        forced_cpuid_escape = &escape;
+        uint32_t a = leaf, b, c = subleaf, d;
+        __asm__ volatile(".byte 0x0f, 0x0b, 0x78, 0x65, 0x6e\n\tcpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+        registers[0] = a; registers[1] = b; registers[2] = c; registers[3] = d;
+        status = 0;
+    }
+    forced_cpuid_escape = NULL;
+    sigaction(SIGILL, &previous, NULL);
+    return status;
+}
+
+/* mov $1,%eax (5 bytes); add $2,%eax; exit_group(42). Never called: a traced child's
+ * program counter is pointed here. */
+__asm__(".text\n"
+        ".globl clinux_step_sequence_start\n"
+        ".type clinux_step_sequence_start, @function\n"
+        "clinux_step_sequence_start:\n"
+        "\tmov $1, %eax\n"
+        "clinux_step_sequence_second:\n"
+        "\tadd $2, %eax\n"
+        "clinux_step_sequence_third:\n"
+        "\tmov $231, %eax\n"
+        "\tmov $42, %edi\n"
+        "\tsyscall\n"
+        "\tud2\n"
+        ".size clinux_step_sequence_start, . - clinux_step_sequence_start\n");
+extern char clinux_step_sequence_start[], clinux_step_sequence_second[], clinux_step_sequence_third[];
+
+int32_t clinux_step_sequence(uint64_t addresses[3]) {
+    addresses[0] = (uint64_t)(uintptr_t)clinux_step_sequence_start;
+    addresses[1] = (uint64_t)(uintptr_t)clinux_step_sequence_second;
+    addresses[2] = (uint64_t)(uintptr_t)clinux_step_sequence_third;
+    return 0;
+}
+
+int32_t clinux_ptrace_read_registers(int32_t pid, uint64_t *program_counter, uint64_t *accumulator, uint64_t *flags) {
+    struct user_regs_struct registers;
+    if (ptrace(PTRACE_GETREGS, (pid_t)pid, NULL, &registers) != 0) return -1;
+    *program_counter = registers.rip;
+    *accumulator = registers.rax;
+    *flags = registers.eflags;
+    return 0;
+}
+
+int32_t clinux_ptrace_set_program_counter(int32_t pid, uint64_t program_counter) {
+    struct user_regs_struct registers;
+    if (ptrace(PTRACE_GETREGS, (pid_t)pid, NULL, &registers) != 0) return -1;
+    registers.rip = program_counter;
+    registers.orig_rax = (unsigned long long)-1;
+    return ptrace(PTRACE_SETREGS, (pid_t)pid, NULL, &registers) == 0 ? 0 : -1;
+}
+#else
+int32_t clinux_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t registers[4]) { (void)leaf; (void)subleaf; (void)registers; return -1; }
+int32_t clinux_cpuid_xen_forced(uint32_t leaf, uint32_t subleaf, uint32_t registers[4]) { (void)leaf; (void)subleaf; (void)registers; return -1; }
+int32_t clinux_step_sequence(uint64_t addresses[3]) { (void)addresses; return -1; }
+int32_t clinux_ptrace_read_registers(int32_t pid, uint64_t *program_counter, uint64_t *accumulator, uint64_t *flags) {
+    (void)pid; (void)program_counter; (void)accumulator; (void)flags; errno = ENOSYS; return -1;
+}
+int32_t clinux_ptrace_set_program_counter(int32_t pid, uint64_t program_counter) { (void)pid; (void)program_counter; errno = ENOSYS; return -1; }
+#endif
+
+int32_t clinux_spawn_step_child(void) {
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0) return (int32_t)pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);
+    if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) _exit(2);
+    raise(SIGSTOP);
+    for (;;) pause();
 }
 
 uint64_t clinux_load_acquire_u64(const void *address) { return __atomic_load_n((const uint64_t *)address, __ATOMIC_ACQUIRE); }

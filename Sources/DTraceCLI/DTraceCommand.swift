@@ -5,6 +5,7 @@
 
 import DTraceIR
 import DTraceLanguage
+import DTracePlatform
 import DTraceRuntime
 import DTraceSystem
 import Glibc
@@ -38,7 +39,7 @@ enum OptionCatalogue {
         "bufpolicy": .text, "bufresize": .text, "bpflog": .flag, "engine": .text, "zdefs": .flag, "stackindent": .count,
         "aggpercpu": .flag, "aggzoom": .flag, "aggpack": .flag, "agghist": .flag, "cpu": .count, "linkmode": .text,
         "evaltime": .text, "encoding": .text, "quietresize": .flag, "grabanon": .flag, "cpp": .flag, "incdir": .text,
-        "define": .text, "undef": .text, "verbose": .flag, "nolibs": .flag, "iregs": .count, "dtypes": .count, "maxframes": .count,
+        "define": .text, "undef": .text, "platform": .flag, "verbose": .flag, "nolibs": .flag, "iregs": .count, "dtypes": .count, "maxframes": .count,
     ]
 
     /// Parses "4m", "512k", "1g" as bytes.
@@ -105,6 +106,13 @@ final class Session {
                 return fail("failed to set -x \(name): \(problem)")
             }
             settings[name] = value
+        }
+        // -x platform: the platform report, and nothing else.
+        if settings.keys.contains("platform") {
+            let platform = PlatformDetector.detect()
+            let results = SelfTests.live.run(Capability.allCases)
+            output.write(EnginePlan.report(platform: platform, results: results))
+            return 0
         }
         if line.quiet { settings.updateValue(nil, forKey: "quiet") }
         if line.destructive { settings.updateValue(nil, forKey: "destructive") }
@@ -209,6 +217,9 @@ final class Session {
         for (clauseIndex, clause) in program.clauses.enumerated() {
             for description in clause.probes {
                 let matched = catalog.match(description)
+                if matched.isEmpty && !line.list, let refusal = kernelProviderRefusal(description) {
+                    return fail(refusal)
+                }
                 if matched.isEmpty && !line.zeroMatchesAllowed && !line.list {
                     let source = line.sources[sourceOfClause[clauseIndex]]
                     var isScript = false, label = ""
@@ -239,6 +250,30 @@ final class Session {
             return 0
         }
 
+        // Engine choice: the user engine runs BEGIN, END, ERROR and tick-N in-process;
+        // everything else (and anything when -x engine=kernel) runs in the kernel.
+        let kernelProbes = enablings.filter { enabling in
+            switch enabling.probe.attachment {
+            case .dtrace: return false
+            case .profile(let everyCPU): return everyCPU
+            default: return true
+            }
+        }
+        let requested = settings["engine"].flatMap { $0 }
+        if requested == "user", let first = kernelProbes.first {
+            return fail("probe \(first.probe.identity.fullName) needs the kernel engine (-x engine=user was given)")
+        }
+        let useKernelEngine = requested == "kernel" || (requested == nil && !kernelProbes.isEmpty)
+        if useKernelEngine && !line.exitAfterCompile {
+            // Ask the platform for what these providers need; refuse in one line before
+            // any probe is enabled or the -c command runs.
+            let providers = Set(enablings.map { $0.probe.identity.provider })
+            let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(EnginePlan.needs(of: Array(providers))))
+            for provider in EnginePlan.reportOrder where providers.contains(provider) {
+                if let refusal = EnginePlan.refusal(provider: provider, results: results) { return fail(refusal) }
+            }
+        }
+
         if !quiet {
             for (index, (kind, name)) in descriptions.enumerated() {
                 let count = matchesPerSource[index]
@@ -259,26 +294,21 @@ final class Session {
             guard descriptor >= 0 else { return fail("failed to open output file '\(path)': \(String(cString: strerror(errno)))") }
             sink = OutputSink(descriptor: descriptor)
         }
-        // Engine choice: the user engine runs BEGIN, END, ERROR and tick-N in-process;
-        // everything else (and anything when -x engine=kernel) runs in the kernel.
-        let kernelProbes = enablings.filter { enabling in
-            switch enabling.probe.attachment {
-            case .dtrace: return false
-            case .profile(let everyCPU): return everyCPU
-            default: return true
-            }
-        }
-        let requested = settings["engine"].flatMap { $0 }
-        if requested == "user", let first = kernelProbes.first {
-            return fail("probe \(first.probe.identity.fullName) needs the kernel engine (-x engine=user was given)")
-        }
-        if requested == "kernel" || (requested == nil && !kernelProbes.isEmpty) {
+        if useKernelEngine {
             guard let root = tracefsRoot ?? (try? Tracefs.root()) else {
                 return fail("the kernel engine needs tracefs, which is not mounted and could not be mounted on /sys/kernel/tracing")
             }
             return executeInKernel(program, enablings: enablings, catalog: catalog, output: sink, tracefsRoot: root, showProgram: line.showIR)
         }
         return execute(program, enablings: enablings, catalog: catalog, output: sink)
+    }
+
+    /// Why a description naming a kernel provider outright matched nothing, when the
+    /// reason is the platform (no tracefs, no tracepoints) rather than the name.
+    func kernelProviderRefusal(_ description: ProbeDescription) -> String? {
+        guard let requirement = EnginePlan.kernelRequirements[description.provider], requirement.provider != "dtrace" else { return nil }
+        let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(requirement.needs))
+        return EnginePlan.refusal(provider: description.provider, results: results)
     }
 
     static func findExecutable(_ name: String) -> Bool {

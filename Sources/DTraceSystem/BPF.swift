@@ -93,8 +93,9 @@ public final class BPFProgram {
     public init(type: BPFProgramType, instructions: [UInt8], name: String, verboseLog: Bool = false) throws(LoadError) {
         let count = UInt32(instructions.count / 8)
         var fd = instructions.withUnsafeBytes { clinux_bpf_prog_load(type.rawValue, $0.baseAddress, count, name, nil, 0, 0) }
-        if fd < 0 || verboseLog {
-            let firstError = errno
+        // Only a verifier rejection (EACCES, EINVAL) has a log worth a second load.
+        let firstError = errno
+        if verboseLog || (fd < 0 && (firstError == EACCES || firstError == EINVAL)) {
             var log = [CChar](repeating: 0, count: 1 << 24)
             let level: UInt32 = verboseLog ? 2 : 1
             if fd >= 0 { close(fd) }
@@ -103,6 +104,8 @@ public final class BPFProgram {
             let text = String(cString: log)
             if fd < 0 { throw LoadError(error: SystemError("bpf(BPF_PROG_LOAD) of \(name)", code: code == ENOSPC ? firstError : code), log: text) }
             verifierLog = text
+        } else if fd < 0 {
+            throw LoadError(error: SystemError("bpf(BPF_PROG_LOAD) of \(name)", code: firstError), log: "")
         }
         self.descriptor = fd
     }

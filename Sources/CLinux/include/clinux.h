@@ -43,6 +43,31 @@ int32_t clinux_perf_open_cpu_clock(uint64_t period_ns, int32_t cpu);
 /* Attaches a BPF program to a perf event and enables it. */
 int32_t clinux_perf_attach_bpf(int32_t perf_fd, int32_t program_fd);
 
+/* perf_event_open(2) of the hardware cpu-cycles counter for the calling process, to
+ * learn whether a hardware PMU is there (Xen PV and many clouds have none). */
+int32_t clinux_perf_open_hardware_cycles(void);
+
+/* CPUID leaf/subleaf into registers[0..3] = eax, ebx, ecx, edx. Returns 0, or -1 where
+ * the architecture has no CPUID. */
+int32_t clinux_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t registers[4]);
+/* CPUID through Xen's forced-emulation prefix (ud2; .ascii "xen"; cpuid): a Xen PV guest
+ * sees Xen's own leaves; anywhere else the prefix raises SIGILL, caught here (the previous
+ * SIGILL disposition is restored). Returns 0, or -1 when it raised SIGILL. */
+int32_t clinux_cpuid_xen_forced(uint32_t leaf, uint32_t subleaf, uint32_t registers[4]);
+
+/* The single-step self-test's scratch child: fork(2); the child asks to be traced
+ * (PTRACE_TRACEME), dies with its parent, stops itself with SIGSTOP and waits there.
+ * The tracer then points its program counter at clinux_step_sequence(). Returns the pid. */
+int32_t clinux_spawn_step_child(void);
+/* Addresses of the instruction sequence the child runs: [0] its start (mov $1,%eax),
+ * [1] the second instruction (add $2,%eax), [2] the third (exit_group(42)). Returns 0,
+ * or -1 where there is no such sequence for this architecture. */
+int32_t clinux_step_sequence(uint64_t addresses[3]);
+/* A stopped tracee's program counter, accumulator (eax/x0) and flags register. */
+int32_t clinux_ptrace_read_registers(int32_t pid, uint64_t *program_counter, uint64_t *accumulator, uint64_t *flags);
+/* Sets a stopped tracee's program counter (and cancels any system call restart). */
+int32_t clinux_ptrace_set_program_counter(int32_t pid, uint64_t program_counter);
+
 /* Ordered loads and stores for the ring buffer's producer/consumer positions. */
 uint64_t clinux_load_acquire_u64(const void *address);
 uint32_t clinux_load_acquire_u32(const void *address);

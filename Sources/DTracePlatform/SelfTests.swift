@@ -1,0 +1,282 @@
+// DTracePlatform/SelfTests: what this platform honours, found out by trying it — each
+// capability a small test that is bounded in time and leaves nothing behind (programs,
+// events and scratch children are closed, killed and reaped; tracefs mounted for the
+// test alone is unmounted). A test that overruns its bound is cut off and reported
+// failed. Results are never cached: every run of dtrace asks again.
+
+import DTraceSystem
+import Glibc
+
+public enum Capability: String, CaseIterable, Sendable {
+    case bpf
+    case tracefs
+    case tracepoints
+    case perfTracepoint = "perf-tracepoint"
+    case uprobes = "uprobe-pmu"
+    case perfCPUClock = "perf-cpu-clock"
+    case hardwarePMU = "hardware-pmu"
+    case ptrace
+    case singleStep = "single-step"
+    case btf
+
+    /// The bound on one test, in milliseconds (scratch children get more: under full
+    /// emulation a fork and a few stops take a while).
+    var timeLimitMilliseconds: Int {
+        switch self {
+        case .ptrace, .singleStep: return 3000
+        default: return 1000
+        }
+    }
+}
+
+public struct CheckResult: Equatable, Sendable {
+    public var passed: Bool
+    public var detail: String
+    /// Wall time of the test, its bounded-call overhead included.
+    public var elapsedNanoseconds: Int64 = 0
+    public static func pass(_ detail: String) -> CheckResult { CheckResult(passed: true, detail: detail) }
+    public static func fail(_ detail: String) -> CheckResult { CheckResult(passed: false, detail: detail) }
+}
+
+public struct SelfTests: Sendable {
+    public typealias Test = @Sendable () -> CheckResult
+    /// The test for each capability; tests replace entries to simulate a platform.
+    public var tests: [Capability: Test]
+    public var timeLimitMilliseconds: @Sendable (Capability) -> Int = { $0.timeLimitMilliseconds }
+
+    public init(tests: [Capability: Test]) { self.tests = tests }
+
+    /// The tests that try this machine.
+    public static var live: SelfTests {
+        SelfTests(tests: [
+            .bpf: LiveChecks.bpf, .tracefs: LiveChecks.tracefs, .tracepoints: LiveChecks.tracepoints,
+            .perfTracepoint: LiveChecks.perfTracepoint,
+            .uprobes: LiveChecks.uprobes, .perfCPUClock: LiveChecks.perfCPUClock, .hardwarePMU: LiveChecks.hardwarePMU,
+            .ptrace: LiveChecks.ptrace, .singleStep: LiveChecks.singleStep, .btf: LiveChecks.btf,
+        ])
+    }
+
+    /// Runs one test within its bound.
+    public func run(_ capability: Capability) -> CheckResult {
+        guard let test = tests[capability] else { return .fail("no test for this platform") }
+        let limit = timeLimitMilliseconds(capability)
+        let start = SystemClock.monotonicNanoseconds()
+        var result = BoundedCall.run(test, milliseconds: limit) ?? .fail("did not finish within \(limit) ms")
+        result.elapsedNanoseconds = SystemClock.monotonicNanoseconds() - start
+        return result
+    }
+
+    /// Runs the given tests (each once, in order), stopping at nothing.
+    public func run(_ capabilities: [Capability]) -> [(Capability, CheckResult)] {
+        var seen = Set<Capability>()
+        return capabilities.filter { seen.insert($0).inserted }.map { ($0, run($0)) }
+    }
+}
+
+/// Runs a function on a thread of its own and waits for it at most a given time. A call
+/// that overruns is abandoned: its thread finishes (or not) on its own, its result unused.
+enum BoundedCall {
+    final class Rendezvous: @unchecked Sendable {
+        var result: CheckResult?
+        let readEnd: Int32, writeEnd: Int32
+        let body: @Sendable () -> CheckResult
+        init?(_ body: @escaping @Sendable () -> CheckResult) {
+            var ends: [Int32] = [0, 0]
+            guard pipe(&ends) == 0 else { return nil }
+            readEnd = ends[0]; writeEnd = ends[1]; self.body = body
+            _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
+        }
+        deinit { close(readEnd); close(writeEnd) }
+    }
+
+    static func run(_ body: @escaping @Sendable () -> CheckResult, milliseconds: Int) -> CheckResult? {
+        guard let rendezvous = Rendezvous(body) else { return body() }
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(rendezvous).toOpaque()
+        let started = pthread_create(&thread, nil, { raw in
+            let rendezvous = Unmanaged<Rendezvous>.fromOpaque(raw!).takeRetainedValue()
+            rendezvous.result = rendezvous.body()
+            var byte: UInt8 = 1
+            _ = write(rendezvous.writeEnd, &byte, 1)
+            return nil
+        }, context)
+        guard started == 0 else {
+            Unmanaged<Rendezvous>.fromOpaque(context).release()
+            return body()
+        }
+        pthread_detach(thread)
+        let deadline = SystemClock.monotonicNanoseconds() + Int64(milliseconds) * 1_000_000
+        var poller = pollfd(fd: rendezvous.readEnd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let remaining = (deadline - SystemClock.monotonicNanoseconds()) / 1_000_000
+            if remaining < 0 { return nil }
+            let ready = poll(&poller, 1, Int32(min(remaining + 1, 60_000)))
+            if ready > 0 { return rendezvous.result }
+            if ready < 0 && errno != EINTR { return nil }
+        }
+    }
+}
+
+/// The tests that try this machine's kernel.
+enum LiveChecks {
+    static func describe(_ error: any Error, privilege: String = "root, or CAP_BPF and CAP_PERFMON") -> String {
+        if let load = error as? BPFProgram.LoadError { return describe(load.error, privilege: privilege) }
+        guard let error = error as? SystemError else { return "\(error)" }
+        switch error.code {
+        case EPERM, EACCES: return "\(error) (needs \(privilege))"
+        case ENOSYS: return "\(error) (the kernel does not have this call)"
+        default: return "\(error)"
+        }
+    }
+
+    static let bpf: SelfTests.Test = {
+        // r0 = 0; exit
+        let instructions: [UInt8] = [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]
+        do {
+            _ = try BPFProgram(type: .tracepoint, instructions: instructions, name: "dtrace_probe")
+            return .pass("loaded a 2-instruction tracepoint program")
+        } catch {
+            return .fail(describe(error))
+        }
+    }
+
+    /// Runs `body` with a tracefs root: the mounted one, or one mounted for the test
+    /// alone and unmounted after it.
+    static func withTracefs(_ body: (_ root: String, _ mountedHere: Bool) -> CheckResult) -> CheckResult {
+        for path in Tracefs.candidates {
+            if access(path + "/events", F_OK) == 0 { return body(path, false) }
+            if errno == EACCES { return .fail(describe(SystemError("\(path)"), privilege: "root")) }
+        }
+        let path = Tracefs.candidates[0]
+        guard mount("nodev", path, "tracefs", 0, nil) == 0 else {
+            return .fail("not mounted, and " + describe(SystemError("mount(tracefs, \(path))"), privilege: "root (CAP_SYS_ADMIN)"))
+        }
+        defer { umount(path) }
+        guard access(path + "/events", F_OK) == 0 else { return .fail("mounted on \(path) but has no events directory") }
+        return body(path, true)
+    }
+
+    static let tracefs: SelfTests.Test = {
+        withTracefs { root, mountedHere in
+            .pass(mountedHere ? "not mounted; mountable on \(root) (dtrace mounts it when needed)" : "mounted at \(root)")
+        }
+    }
+
+    static let tracepoints: SelfTests.Test = {
+        withTracefs { root, _ in
+            guard access(root + "/events/syscalls", F_OK) == 0 else { return .fail("\(root)/events has no syscalls group (kernel built without CONFIG_FTRACE_SYSCALLS)") }
+            guard let id = Tracefs.eventID(root: root, group: "sched", event: "sched_switch") else { return .fail("\(root)/events/sched/sched_switch/id is unreadable") }
+            return .pass("syscalls group present; sched:sched_switch has id \(id)")
+        }
+    }
+
+    /// Opening (and closing) a tracepoint event costs tens of milliseconds (the kernel
+    /// waits out an RCU grace period), so this one is in the report, not at start.
+    static let perfTracepoint: SelfTests.Test = {
+        withTracefs { root, _ in
+            guard let id = Tracefs.eventID(root: root, group: "sched", event: "sched_switch") else { return .fail("\(root)/events/sched/sched_switch/id is unreadable") }
+            do {
+                _ = try PerfEvent.tracepoint(id: id)
+                return .pass("opened sched:sched_switch as a perf event")
+            } catch {
+                return .fail(describe(error))
+            }
+        }
+    }
+
+    static let uprobes: SelfTests.Test = {
+        let path = "/sys/bus/event_source/devices/uprobe/type"
+        guard let type = SystemFiles.readSmallTextFile(path, limit: 64).flatMap({ Int($0.filter(\.isNumber)) }) else {
+            return .fail("\(path) is missing (kernel built without CONFIG_UPROBE_EVENTS)")
+        }
+        return .pass("perf event type \(type)")
+    }
+
+    static let perfCPUClock: SelfTests.Test = {
+        let cpu = Int32(SystemCPUs.online.first ?? 0)
+        do {
+            _ = try PerfEvent.cpuClock(periodNanoseconds: 10_000_000, cpu: cpu)
+            return .pass("opened a software cpu-clock event on CPU \(cpu)")
+        } catch {
+            return .fail(describe(error))
+        }
+    }
+
+    static let hardwarePMU: SelfTests.Test = {
+        switch PerfCounters.hardwareCycles() {
+        case .success: return .pass("opened the hardware cpu-cycles counter")
+        case .failure(let error):
+            return .fail(error.code == ENOENT || error.code == EOPNOTSUPP ? "\(error) (no hardware PMU exposed; profile uses cpu-clock)" : describe(error))
+        }
+    }
+
+    static func stoppedScratchChild(deadline: Int64) -> Result<Tracee, CheckFailure> {
+        let tracee: Tracee
+        do { tracee = try Tracee.scratchChild() } catch { return .failure(CheckFailure(describe(error))) }
+        switch tracee.wait(until: deadline) {
+        case .stopped(signal: SIGSTOP): return .success(tracee)
+        case .timedOut: return .failure(CheckFailure("the scratch child did not stop"))
+        case let event: return .failure(CheckFailure("the scratch child did not stop with SIGSTOP: \(event)"))
+        }
+    }
+
+    struct CheckFailure: Error { var text: String; init(_ text: String) { self.text = text } }
+
+    static let ptrace: SelfTests.Test = {
+        let deadline = SystemClock.monotonicNanoseconds() + 2_500_000_000
+        switch stoppedScratchChild(deadline: deadline) {
+        case .failure(let failure): return .fail(failure.text)
+        case .success(let tracee):
+            defer { tracee.kill() }
+            do { _ = try tracee.registers() } catch { return .fail(describe(error)) }
+            return .pass("traced a scratch child: stopped it and read its registers")
+        }
+    }
+
+    /// PTRACE_SINGLESTEP must advance exactly one instruction each time, and leave no
+    /// trap flag behind: after PTRACE_CONT the child must run to its exit_group(42)
+    /// without a stray SIGTRAP (the failure of tracers that set the flag themselves).
+    static let singleStep: SelfTests.Test = {
+        guard let sequence = Tracee.stepSequence else { return .fail("no single-step sequence for this architecture") }
+        let deadline = SystemClock.monotonicNanoseconds() + 2_500_000_000
+        switch stoppedScratchChild(deadline: deadline) {
+        case .failure(let failure): return .fail(failure.text)
+        case .success(let tracee):
+            defer { tracee.kill() }
+            do {
+                try tracee.setProgramCounter(sequence[0])
+                // After mov $1,%eax: at the add, eax 1; after add $2,%eax: at the exit, eax 3.
+                for (step, expected) in [(sequence[1], UInt64(1)), (sequence[2], UInt64(3))].enumerated() {
+                    try tracee.singleStep()
+                    let event = tracee.wait(until: deadline)
+                    guard event == .stopped(signal: SIGTRAP) else { return .fail("step \(step + 1): expected a SIGTRAP stop, got \(event)") }
+                    let registers = try tracee.registers()
+                    guard registers.programCounter == expected.0 else {
+                        let moved = Int64(bitPattern: registers.programCounter &- (step == 0 ? sequence[0] : sequence[1]))
+                        return .fail("step \(step + 1): the program counter moved \(moved) bytes, not one instruction")
+                    }
+                    guard registers.accumulator & 0xffff_ffff == expected.1 else {
+                        return .fail("step \(step + 1): eax is \(registers.accumulator & 0xffff_ffff), expected \(expected.1)")
+                    }
+                }
+                try tracee.resume()
+                let end = tracee.wait(until: deadline)
+                guard end == .exited(status: 42) else {
+                    return .fail(end == .stopped(signal: SIGTRAP) ? "a stray SIGTRAP followed PTRACE_CONT: the trap flag stayed set" : "after PTRACE_CONT expected exit status 42, got \(end)")
+                }
+                return .pass("PTRACE_SINGLESTEP advanced exactly one instruction, twice; no stray SIGTRAP after")
+            } catch {
+                return .fail(describe(error))
+            }
+        }
+    }
+
+    static let btf: SelfTests.Test = {
+        let path = "/sys/kernel/btf/vmlinux"
+        guard let header = SystemFiles.readPrefix(path, count: 4) else { return .fail("\(path) is missing (kernel built without CONFIG_DEBUG_INFO_BTF)") }
+        guard header.count == 4, header[0] == 0x9f, header[1] == 0xeb else { return .fail("\(path) does not start with the BTF magic 0xeb9f") }
+        let size = SystemFiles.size(path).map { " (\($0) bytes)" } ?? ""
+        return .pass("\(path), version \(header[2])\(size)")
+    }
+}
