@@ -18,6 +18,7 @@ let package = Package(
         .target(name: "DTraceRuntime", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen"]),
         .target(name: "DTraceCLI", dependencies: ["DTraceRuntime", "DTraceLanguage", "DTraceIR", "DTraceSystem", "DTracePlatform"]),
         .executableTarget(name: "dtrace", dependencies: ["DTraceCLI"]),
+        .testTarget(name: "DTracePlatformTests", dependencies: ["DTracePlatform"], exclude: ["Fixtures"]),
         .testTarget(
             name: "DTraceCLITests",
             dependencies: ["DTraceCLI", "DTraceRuntime", "DTraceLanguage", "DTraceIR", "dtrace"],

@@ -76,6 +76,7 @@ public enum Container: Equatable, Sendable {
 public struct Evidence: Equatable, Sendable {
     public var source: String
     public var value: String
+    public init(source: String, value: String) { self.source = source; self.value = value }
 }
 
 public struct Platform: Equatable, Sendable {
@@ -164,7 +165,7 @@ public enum PlatformDetector {
         if let features = sources.cpuid(1, 0) {
             let present = features.ecx & (1 << 31) != 0
             note("cpuid 0x1 ecx bit 31 (hypervisor present)", present ? "set" : "clear")
-            let leaves = present || xenBase == nil ? hypervisorLeaves(sources.cpuid) : []
+            let leaves = present ? hypervisorLeaves(sources.cpuid) : []
             for leaf in leaves { note(String(format16: leaf.base, prefix: "cpuid "), leaf.signature) }
             if let xen = leaves.first(where: { Hypervisor.signatures[$0.signature] == .xen }) {
                 cpuidHypervisor = .xen

@@ -1,0 +1,76 @@
+// DTraceCLITests/PlatformCLITests: the platform as dtrace(1) shows and uses it — the
+// `-x platform` report on this machine, and, without privileges, the one-line refusal
+// of a kernel provider that comes before the -c command ever runs. The unprivileged
+// cases drop to nobody with setpriv(1), so they need root; under CI=true they run.
+
+import Foundation
+import Testing
+
+@Suite struct PlatformCLITests {
+    @Test func reportOnThisMachine() throws {
+        let result = try Harness.run(["-x", "platform"], pinned: false)
+        #expect(result.status == 0)
+        #expect(result.stderr == "")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("platform          ") == true)
+        for section in ["evidence", "capabilities", "providers"] { #expect(lines.contains(section)) }
+        for capability in ["bpf", "tracefs", "tracepoints", "perf-tracepoint", "uprobe-pmu", "perf-cpu-clock", "hardware-pmu", "ptrace", "single-step", "btf"] {
+            #expect(lines.contains { $0.hasPrefix("  " + capability + " ") && ($0.contains(" pass ") || $0.contains(" FAIL ")) }, "\(capability)")
+        }
+        #expect(lines.contains { $0.hasPrefix("  single-step     pass  ") })
+    }
+
+    @Test(.enabled(if: KernelHarness.available, "needs root to drop to nobody; runs always under CI=true"))
+    func unprivilegedKernelProviderIsRefusedBeforeTheCommandRuns() throws {
+        let scratch = try Unprivileged.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let marker = scratch + "/ran"
+        let result = try Unprivileged.run(["-n", "syscall::getpid:entry { @ = count(); }", "-c", "/usr/bin/touch \(marker)"], in: scratch)
+        #expect(result.status == 1)
+        #expect(result.stdout == "")
+        #expect(result.stderr.hasPrefix("dtrace: the syscall provider cannot work here: bpf: bpf(BPF_PROG_LOAD) of dtrace_probe: Operation not permitted (needs root, or CAP_BPF and CAP_PERFMON); "))
+        #expect(result.stderr.filter { $0 == "\n" }.count == 1)
+        #expect(!FileManager.default.fileExists(atPath: marker), "the -c command must not have run")
+    }
+
+    @Test(.enabled(if: KernelHarness.available, "needs root to drop to nobody; runs always under CI=true"))
+    func unprivilegedUserEngineStillWorks() throws {
+        let scratch = try Unprivileged.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let result = try Unprivileged.run(["-qn", "BEGIN { printf(\"hello\\n\"); exit(0); }"], in: scratch)
+        #expect(result.status == 0)
+        #expect(result.stdout == "hello\n\n")
+        let report = try Unprivileged.run(["-x", "platform"], in: scratch)
+        #expect(report.status == 0)
+        #expect(report.stdout.contains("\n  bpf             FAIL  "))
+        #expect(report.stdout.contains("\n  syscall         kernel engine unavailable (bpf failed)\n"))
+    }
+}
+
+enum Unprivileged {
+    /// A world-readable copy of the dtrace binary, so that nobody can run it.
+    static func scratchDirectory() throws -> String {
+        let directory = "/tmp/dtrace-unprivileged-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        let copy = directory + "/dtrace"
+        try FileManager.default.copyItem(atPath: Harness.binary, toPath: copy)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy)
+        return directory
+    }
+
+    static func run(_ arguments: [String], in directory: String) throws -> Harness.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", directory + "/dtrace"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Harness.Result(stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self), status: process.terminationStatus)
+    }
+}

@@ -1,0 +1,86 @@
+// DTracePlatformTests/SelfTestsTests: the capability self-tests on this machine (the
+// single-step test is the seed case: PTRACE_SINGLESTEP must advance exactly one
+// instruction and leave no trap flag behind), the time bound that cuts off a test that
+// hangs, and the engine plan's one-line refusals. Tests needing root skip outside CI
+// when not root; under CI=true they always run.
+
+import DTracePlatform
+import Glibc
+import Testing
+
+enum Privilege {
+    static var root: Bool { getenv("CI").map { String(cString: $0) == "true" } ?? false || geteuid() == 0 }
+}
+
+@Suite struct SelfTestsTests {
+    @Test func singleStepAdvancesExactlyOneInstruction() {
+        let result = SelfTests.live.run(.singleStep)
+        #expect(result.passed, "\(result.detail)")
+        #expect(result.detail.contains("exactly one instruction"))
+    }
+
+    @Test func ptraceOfAScratchChild() {
+        let result = SelfTests.live.run(.ptrace)
+        #expect(result.passed, "\(result.detail)")
+    }
+
+    @Test(.enabled(if: Privilege.root, "needs root; runs always under CI=true"))
+    func kernelEngineCapabilitiesAsRoot() {
+        for capability in [Capability.bpf, .tracefs, .tracepoints, .perfCPUClock, .btf] {
+            let result = SelfTests.live.run(capability)
+            #expect(result.passed, "\(capability.rawValue): \(result.detail)")
+        }
+    }
+
+    @Test func hangingTestIsCutOffAndFails() {
+        var tests = SelfTests(tests: [.bpf: { sleep(20); return .pass("never seen") }])
+        tests.timeLimitMilliseconds = { _ in 100 }
+        let start = monotonicMilliseconds()
+        let result = tests.run(.bpf)
+        let elapsed = monotonicMilliseconds() - start
+        #expect(!result.passed)
+        #expect(result.detail == "did not finish within 100 ms")
+        #expect(elapsed >= 100 && elapsed < 2000)
+    }
+
+    @Test func missingTestFails() {
+        let result = SelfTests(tests: [:]).run(.btf)
+        #expect(!result.passed)
+    }
+
+    @Test func refusalNamesTheFirstMissingCapability() {
+        let results: [Capability: CheckResult] = [
+            .bpf: .fail("bpf(BPF_PROG_LOAD) of dtrace_probe: Operation not permitted (needs root, or CAP_BPF and CAP_PERFMON)"),
+            .tracefs: .fail("not mounted"), .tracepoints: .pass("ok"),
+        ]
+        #expect(EnginePlan.refusal(provider: "syscall", results: results)
+                == "the syscall provider cannot work here: bpf: bpf(BPF_PROG_LOAD) of dtrace_probe: Operation not permitted (needs root, or CAP_BPF and CAP_PERFMON); BEGIN, END and tick-N still run with -x engine=user")
+        let noTracefs: [Capability: CheckResult] = [.bpf: .pass("ok"), .tracefs: .fail("not mounted, and mount(tracefs, /sys/kernel/tracing): Operation not permitted (needs root (CAP_SYS_ADMIN))")]
+        #expect(EnginePlan.refusal(provider: "sdt", results: noTracefs)
+                == "the sdt provider cannot work here: tracefs: not mounted, and mount(tracefs, /sys/kernel/tracing): Operation not permitted (needs root (CAP_SYS_ADMIN))")
+        #expect(EnginePlan.refusal(provider: "sdt", results: [.bpf: .pass("ok"), .tracefs: .pass("ok"), .tracepoints: .pass("ok")]) == nil)
+        #expect(EnginePlan.needs(of: ["syscall"]) == [.bpf, .tracefs, .tracepoints])
+        #expect(EnginePlan.needs(of: ["profile", "dtrace"]) == [.bpf, .perfCPUClock])
+    }
+
+    @Test func reportListsPlatformCapabilitiesAndProviders() {
+        let platform = Fixtures.platform("xen-pv-dom0")
+        let results: [(Capability, CheckResult)] = Capability.allCases.map { ($0, $0 == .hardwarePMU ? .fail("no PMU") : .pass("fine")) }
+        let report = EnginePlan.report(platform: platform, results: results)
+        let lines = report.split(separator: "\n").map(String.init)
+        #expect(lines.first == "platform          Xen PV dom0")
+        #expect(lines.contains("hypervisor        Xen 4.17"))
+        #expect(lines.contains("xen guest         PV dom0"))
+        #expect(lines.contains { $0.hasPrefix("  single-step     pass  fine [") })
+        #expect(lines.contains { $0.hasPrefix("  hardware-pmu    FAIL  no PMU [") })
+        #expect(lines.contains("  syscall         kernel engine (syscalls tracepoints)"))
+        let denied = EnginePlan.report(platform: platform, results: [(.bpf, .fail("denied"))])
+        #expect(denied.contains("  sdt             kernel engine unavailable (bpf failed)\n"))
+    }
+}
+
+func monotonicMilliseconds() -> Int64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+}
