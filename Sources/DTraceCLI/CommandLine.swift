@@ -156,6 +156,7 @@ public enum DTraceOptionParser {
         \t-V  report DTrace API version
         \t-w  permit destructive actions
         \t-x  enable or modify compiler and tracing options
+        \t    (-x platform: report the platform, its self-tests and each provider's engine)
         \t-X  specify ISO C conformance settings for preprocessor
         \t-Z  permit probe descriptions that match zero probes
 
