@@ -13,6 +13,7 @@ public enum Capability: String, CaseIterable, Sendable {
     case tracepoints
     case perfTracepoint = "perf-tracepoint"
     case uprobes = "uprobe-pmu"
+    case kprobes = "kprobe-pmu"
     case perfCPUClock = "perf-cpu-clock"
     case hardwarePMU = "hardware-pmu"
     case ptrace
@@ -51,7 +52,7 @@ public struct SelfTests: Sendable {
         SelfTests(tests: [
             .bpf: LiveChecks.bpf, .tracefs: LiveChecks.tracefs, .tracepoints: LiveChecks.tracepoints,
             .perfTracepoint: LiveChecks.perfTracepoint,
-            .uprobes: LiveChecks.uprobes, .perfCPUClock: LiveChecks.perfCPUClock, .hardwarePMU: LiveChecks.hardwarePMU,
+            .uprobes: LiveChecks.uprobes, .kprobes: LiveChecks.kprobes, .perfCPUClock: LiveChecks.perfCPUClock, .hardwarePMU: LiveChecks.hardwarePMU,
             .ptrace: LiveChecks.ptrace, .singleStep: LiveChecks.singleStep, .btf: LiveChecks.btf,
         ])
     }
@@ -185,13 +186,17 @@ enum LiveChecks {
         }
     }
 
-    static let uprobes: SelfTests.Test = {
-        let path = "/sys/bus/event_source/devices/uprobe/type"
+    /// A dynamic-probe PMU: its perf event type, from sysfs.
+    static func probePMU(_ name: String, config: String) -> CheckResult {
+        let path = "/sys/bus/event_source/devices/\(name)/type"
         guard let type = SystemFiles.readSmallTextFile(path, limit: 64).flatMap({ Int($0.filter(\.isNumber)) }) else {
-            return .fail("\(path) is missing (kernel built without CONFIG_UPROBE_EVENTS)")
+            return .fail("\(path) is missing (kernel built without \(config))")
         }
         return .pass("perf event type \(type)")
     }
+
+    static let uprobes: SelfTests.Test = { probePMU("uprobe", config: "CONFIG_UPROBE_EVENTS") }
+    static let kprobes: SelfTests.Test = { probePMU("kprobe", config: "CONFIG_KPROBE_EVENTS") }
 
     static let perfCPUClock: SelfTests.Test = {
         let cpu = Int32(SystemCPUs.online.first ?? 0)

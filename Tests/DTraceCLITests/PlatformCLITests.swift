@@ -14,7 +14,7 @@ import Testing
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("platform          ") == true)
         for section in ["evidence", "capabilities", "providers"] { #expect(lines.contains(section)) }
-        for capability in ["bpf", "tracefs", "tracepoints", "perf-tracepoint", "uprobe-pmu", "perf-cpu-clock", "hardware-pmu", "ptrace", "single-step", "btf"] {
+        for capability in ["bpf", "tracefs", "tracepoints", "perf-tracepoint", "uprobe-pmu", "kprobe-pmu", "perf-cpu-clock", "hardware-pmu", "ptrace", "single-step", "btf"] {
             #expect(lines.contains { $0.hasPrefix("  " + capability + " ") && ($0.contains(" pass ") || $0.contains(" FAIL ")) }, "\(capability)")
         }
         #expect(lines.contains { $0.hasPrefix("  single-step     pass  ") })

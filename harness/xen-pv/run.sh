@@ -61,6 +61,8 @@ pack() {  # pack EXPECTED-PLATFORM OUTPUT
 
 qemu_common=(-machine q35 -accel tcg -cpu max,-smap -smp 2 -m 2048 -nographic -serial mon:stdio -no-reboot -net none -monitor none)
 failures=0
+checks_passed=0
+checks_failed=0
 for boot in $boots; do
     log="$work/$boot.log"
     started=$(date +%s)
@@ -86,6 +88,8 @@ for boot in $boots; do
     grep -E '^(CHECK|GUEST-)' "$log.txt" | sed "s/^/  [$boot] /" || true
     summary="$(grep -E '^GUEST-SUMMARY: [0-9]+ passed, [0-9]+ failed' "$log.txt" | tail -1 || true)"
     echo "xen-pv: $boot boot took $(( $(date +%s) - started )) s"
+    checks_passed=$((checks_passed + $(grep -c '^CHECK .*: ok$' "$log.txt" || true)))
+    checks_failed=$((checks_failed + $(grep -c '^CHECK .*: FAILED' "$log.txt" || true)))
     if [ -z "$summary" ]; then
         echo "xen-pv: $boot boot never reported (timeout ${boot_timeout}s or crash); last lines of its console:"
         tail -40 "$log.txt"
@@ -96,5 +100,10 @@ for boot in $boots; do
         failures=$((failures + 1))
     fi
 done
-if [ "$failures" -ne 0 ]; then echo "xen-pv: FAILED ($failures boot(s))"; exit 1; fi
+if [ "$failures" -ne 0 ]; then
+    echo "xen-pv: FAILED ($failures boot(s))"
+    echo "xen-pv: $checks_passed passed, $((checks_failed > 0 ? checks_failed : failures)) failed"
+    exit 1
+fi
 echo "xen-pv: all boots passed"
+echo "xen-pv: $checks_passed passed, 0 failed"
