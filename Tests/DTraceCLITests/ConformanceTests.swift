@@ -22,9 +22,14 @@ enum Harness {
     struct Result { var stdout: String; var stderr: String; var status: Int32 }
 
     static func run(_ arguments: [String], directory: URL? = nil, pinned: Bool = true, input: String? = nil) throws -> Result {
+        try runProgram(pinned ? "/usr/bin/taskset" : binary, pinned ? ["-c", "0", binary] + arguments : arguments, directory: directory)
+    }
+
+    /// Runs any program to completion with no input, collecting its output and status.
+    static func runProgram(_ executable: String, _ arguments: [String], directory: URL? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: pinned ? "/usr/bin/taskset" : binary)
-        process.arguments = pinned ? ["-c", "0", binary] + arguments : arguments
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

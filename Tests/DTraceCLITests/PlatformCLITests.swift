@@ -65,18 +65,7 @@ enum Unprivileged {
     }
 
     static func run(_ arguments: [String], in directory: String) throws -> Harness.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", directory + "/dtrace"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Harness.Result(stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self), status: process.terminationStatus)
+        try Harness.runProgram("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", directory + "/dtrace"] + arguments,
+                               directory: URL(fileURLWithPath: directory))
     }
 }
