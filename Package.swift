@@ -21,7 +21,7 @@ let package = Package(
         .testTarget(name: "DTracePlatformTests", dependencies: ["DTracePlatform"], exclude: ["Fixtures"]),
         .testTarget(
             name: "DTraceCLITests",
-            dependencies: ["DTraceCLI", "DTraceRuntime", "DTraceLanguage", "DTraceIR", "dtrace"],
+            dependencies: ["DTraceCLI", "DTraceRuntime", "DTraceLanguage", "DTraceIR", "DTraceSystem", "dtrace"],
             exclude: ["Conformance"]
         ),
     ],

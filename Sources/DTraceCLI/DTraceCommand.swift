@@ -145,6 +145,13 @@ final class Session {
         compileOptions.defaultArguments = settings.keys.contains("defaultargs")
         if let strsize = settings["strsize"].flatMap({ $0 }).flatMap(OptionCatalogue.size) { compileOptions.stringSize = Int(max(1, min(strsize, 1 << 16))) }
         let errorTags = settings.keys.contains("errtags")
+        // Typed args for sdt probes: their tracepoint formats, read while compiling.
+        var earlyCatalog: ProbeCatalog?
+        compileOptions.argumentRecord = { description in
+            guard Glob.matches(description.provider, "sdt"), let root = try? Tracefs.root() else { return nil }
+            if earlyCatalog == nil { earlyCatalog = ProbeCatalog(tracefsRoot: root) }
+            return earlyCatalog?.argumentRecord(for: description)
+        }
         let compiler = Compiler(options: compileOptions)
         var sourceOfClause: [Int] = []
         var descriptions: [(description: String, name: String)] = []
@@ -211,7 +218,7 @@ final class Session {
         if line.list || program.clauses.contains(where: { $0.probes.contains(where: ProbeCatalog.needsKernelProviders) }) {
             tracefsRoot = try? Tracefs.root()
         }
-        let catalog = ProbeCatalog(tracefsRoot: tracefsRoot)
+        let catalog = tracefsRoot != nil ? earlyCatalog ?? ProbeCatalog(tracefsRoot: tracefsRoot) : ProbeCatalog(tracefsRoot: nil)
         var enablings: [Enabling] = []
         var matchesPerSource = Array(repeating: 0, count: line.sources.count)
         for (clauseIndex, clause) in program.clauses.enumerated() {

@@ -187,6 +187,15 @@ extension BPFCodeGenerator {
                 generator.faultIf(.jslt, .r0, immediate: 0, .badAddress, from: .alreadyStored)
             }
             if let result { load(.r0, a[0]); store(result, .r0) }
+        case .copyInKernelString:
+            try withPointer(a[0], span: stringSpan, write: true, into: .r1) { generator in
+                generator.asm.load(.r2, constant: Int64(stringSpan))
+                generator.load(.r3, a[1])
+                generator.asm.store(.r3, to: .r7, offset: Int16(generator.layout.faultAreaOffset + 24), size: .double)
+                generator.asm.call(.probeReadKernelString)
+                generator.faultIf(.jslt, .r0, immediate: 0, .badAddress, from: .alreadyStored)
+            }
+            if let result { load(.r0, a[0]); store(result, .r0) }
         case .copyIn:
             guard case .constant(let size)? = known[a[2].index], size >= 0, size <= Int64(KernelLayout.allocaSize) else {
                 throw .unsupported("copyin() with a size that is not a constant")
@@ -397,6 +406,17 @@ extension BPFCodeGenerator {
             }
         case .arg0, .arg1, .arg2, .arg3, .arg4, .arg5, .arg6, .arg7, .arg8, .arg9:
             readArgument(Int(variable.rawValue.dropFirst(3))!)
+        case .argumentRecord:
+            // The record's kernel address as a plain number: a context pointer passed
+            // through scratch memory (the verifier then forgets it was one), so that
+            // address arithmetic and probe reads treat it like any kernel address.
+            if case .fields = site.arguments {
+                let slot = Int16(layout.faultAreaOffset + 24)
+                asm.store(.r6, to: .r7, offset: slot, size: .double)
+                asm.load(.r0, from: .r7, offset: slot, size: .double)
+            } else {
+                asm.load(.r0, constant: 0)
+            }
         default:
             throw .unsupported(variable.rawValue)
         }

@@ -234,6 +234,9 @@ public struct Interpreter {
             guard let bytes = environment.readTracee(address: a[1], size: Int(a[2])) else { throw Fault(kind: .badAddress, address: a[1]) }
             try machine.writeBytes(bytes, at: a[0])
             return a[0]
+        case .copyInKernelString:
+            // The interpreter runs in dtrace itself: there is no kernel memory to read.
+            throw Fault(kind: .kernelPrivilege, address: a[1])
         case .copyInString:
             let limit = a.count > 2 ? min(Int(clamping: max(0, a[2])), machine.stringSize) : machine.stringSize
             var bytes: [UInt8] = []

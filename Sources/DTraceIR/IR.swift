@@ -79,6 +79,9 @@ public enum BuiltinVariable: String, Sendable, CaseIterable {
     case pid, ppid, tid, uid, gid, cpu, id, epid, errno
     case arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9
     case stackdepth, ustackdepth, caller, ucaller, ipl
+    /// The address of the probe's argument record in kernel memory (a tracepoint's
+    /// record, for typed `args->field`); 0 where the probe has none.
+    case argumentRecord
     // string-valued: the helper writes the string into a destination buffer
     case execname, probeprov, probemod, probefunc, probename, zonename, cwd, root
 
@@ -118,6 +121,7 @@ public enum Helper: Sendable, Equatable {
     case copyBytes                  // (src, dst, size)
     case copyIn                     // (dst, tracee address, size) -> dst
     case copyInString               // (dst, tracee address[, max]) -> dst
+    case copyInKernelString         // (dst, kernel address) -> dst: e.g. a char array of a tracepoint record
     case zeroBytes                  // (dst, size)
     // State: associative arrays and thread-local variables live in maps.
     case mapLookup(map: Int)        // (key) -> value address or 0

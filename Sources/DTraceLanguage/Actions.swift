@@ -30,8 +30,10 @@ extension Compiler {
 
     func stringArgument(_ name: String, _ arguments: [Expression], _ index: Int, line: Int) throws(Diagnostic) -> Value {
         let value = try rvalue(arguments[index])
+        let isCharacterArray = value.type.isArray && value.type.pointee?.size == 1
+        if value.space == .tracee && (value.type.isString || isCharacterArray) { return kernelString(value) }
         if value.type.isString { return value }
-        if value.type.isArray, let element = value.type.pointee, element.size == 1 { return Value(register: value.register, type: .string, space: value.space) }
+        if isCharacterArray { return Value(register: value.register, type: .string, space: value.space) }
         throw argumentMismatch(name, index + 1, prototype: "string", argument: value.type, line: line)
     }
 
@@ -72,10 +74,11 @@ extension Compiler {
     /// Stores a value into the record and describes the field.
     func recordField(_ value: Value, line: Int) -> RecordField {
         let type = value.type.resolved
-        if type.isString {
+        let kernelCharacters = value.space == .tracee && (type.isString || (type.isArray && type.pointee?.size == 1))
+        if type.isString || kernelCharacters {
             let offset = record.reserve(stringStorage)
             let address = emitter.scratchAddress(.record, offset)
-            emitter.emit(.call(.stringCopy, result: nil, arguments: [address, value.register]))
+            emitter.emit(.call(kernelCharacters ? .copyInKernelString : .stringCopy, result: nil, arguments: [address, value.register]))
             return RecordField(offset: offset, type: .string(size: stringStorage))
         }
         if type.isInteger || type.isPointer {

@@ -151,7 +151,10 @@ extension Compiler {
             return Value(register: emitter.constant(Int64(field.offset)), type: BuiltinTypes.table["size_t"]!, constant: Int64(field.offset))
         case .stringof(let operand):
             let value = try rvalue(operand)
-            if value.type.isString { return value }
+            if value.type.isString && value.space != .tracee { return value }
+            if (value.type.isPointer || value.type.isArray || value.type.isString) && value.space == .tracee {
+                return kernelString(value)
+            }
             if value.type.isPointer || value.type.isArray {
                 return Value(register: value.register, type: .string, space: value.space)
             }
@@ -166,6 +169,12 @@ extension Compiler {
         case .translate:
             throw error(.typeUnknown, "translators are not supported", line: line)
         }
+    }
+
+    /// A string read out of kernel memory (a probe's argument record) into scratch.
+    func kernelString(_ value: Value) -> Value {
+        let buffer = emitter.temporary(stringStorage)
+        return Value(register: emitter.call(.copyInKernelString, [buffer, value.register]), type: .string)
     }
 
     func identifierValue(_ name: String, line: Int) throws(Diagnostic) -> Value {
@@ -183,6 +192,12 @@ extension Compiler {
                 throw error(.badIdentifier, "\(name) is an associative array and requires a subscript", line: line)
             }
             return try load(try lvalue(Expression(.identifier(name), line: line), creating: false))
+        }
+        if name == "args" {
+            guard let type = argumentRecordType else {
+                throw error(.syntax, "args requires a subscript here: these probes have no typed argument record (use args[N] or arg0..arg9)", line: line)
+            }
+            return Value(register: emitter.call(.readBuiltin(.argumentRecord), []), type: type, space: .tracee)
         }
         if let (builtin, type) = BuiltinVariables.table[name] {
             if builtin.isString {
@@ -247,6 +262,7 @@ extension Compiler {
             guard value.type.isString || value.type.isPointer || value.type.isArray else {
                 throw error(.castInvalid, "invalid cast expression: \"\(value.type)\" to \"\(type)\"", line: line)
             }
+            if value.space == .tracee { return kernelString(value) }
             return Value(register: value.register, type: .string, space: value.space)
         }
         if target.isInteger || target.isPointer {
@@ -358,6 +374,21 @@ extension Compiler {
         }
         if ["==", "!=", "<", "<=", ">", ">="].contains(op) {
             if a.type.isString || b.type.isString {
+                // D compares a string with anything string-compatible: char arrays and
+                // char pointers (dt_node_is_strcompat).
+                func stringCompatible(_ value: Value) -> Value? {
+                    if value.space == .tracee && (value.type.isString || value.type.isArray || value.type.isPointer), value.type.isString || value.type.pointee?.size == 1 {
+                        return kernelString(value)
+                    }
+                    if value.type.isString { return value }
+                    if (value.type.isArray || value.type.isPointer), value.type.pointee?.size == 1 { return Value(register: value.register, type: .string, space: value.space) }
+                    return nil
+                }
+                if let x = stringCompatible(a), let y = stringCompatible(b) {
+                    let order = emitter.call(.stringCompare, [x.register, y.register])
+                    emitter.emit(.compare(Compiler.comparison(op, signed: true), r, order, emitter.constant(0)))
+                    return Value(register: r, type: .int)
+                }
                 guard a.type.isString && b.type.isString else {
                     throw error(.operandsIncompatible, "operands have incompatible types: \"\(a.type)\" \(op) \"\(b.type)\"", line: line)
                 }
@@ -558,6 +589,16 @@ extension Compiler {
             }
             let address = emitter.register()
             emitter.emit(.arithmetic(.add, address, value.register, emitter.constant(Int64(member.offset))))
+            if let relative = composite.dataLocationMembers[name] {
+                // The bytes a __data_loc word locates, as a char array in the record.
+                let word = emitter.register(), position = emitter.register(), located = emitter.register()
+                emitter.emit(.load(word, base: address, offset: 0, width: 4, space: value.space))
+                emitter.emit(.arithmetic(.and, position, word, emitter.constant(0xffff)))
+                emitter.emit(.arithmetic(.add, located, relative ? address : value.register, position))
+                let start = relative ? emitter.register() : located
+                if relative { emitter.emit(.arithmetic(.add, start, located, emitter.constant(4))) }
+                return .memory(address: start, type: .array(.char, options.stringSize), space: value.space)
+            }
             return .memory(address: address, type: member.type, space: value.space)
         case .unary("*", let operand):
             let value = try rvalue(operand)

@@ -9,6 +9,9 @@ public final class CompositeType: Equatable {
     public var size = 0
     public var alignment = 1
     public var isComplete = false
+    /// Members that hold a kernel "__data_loc" (or "__rel_loc") word: the low 16 bits
+    /// locate the bytes in the record (from its start, or from the end of the word).
+    public var dataLocationMembers: [String: Bool] = [:]   // name -> relative
 
     public init(name: String, isUnion: Bool) { self.name = name; self.isUnion = isUnion }
     public static func == (a: CompositeType, b: CompositeType) -> Bool { a === b }
@@ -24,6 +27,13 @@ public final class CompositeType: Equatable {
             size = offset + type.size
         }
         alignment = max(alignment, align)
+    }
+
+    /// A member at a fixed offset (a record laid out by someone else, such as the kernel).
+    public func addMember(_ name: String, _ type: DType, at offset: Int) {
+        members.append((name, type, offset))
+        size = max(size, offset + type.size)
+        alignment = max(alignment, min(type.alignment, 8))
     }
 
     public func finish() {

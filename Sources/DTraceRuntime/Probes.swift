@@ -5,6 +5,7 @@
 // it) — and matching of probe descriptions with globs.
 
 import DTraceIR
+import DTraceLanguage
 import DTraceSystem
 import Glibc
 
@@ -153,6 +154,26 @@ public final class ProbeCatalog {
 
 /// Shell-style globs as DTrace uses them in probe descriptions: * ? [set] [!set] and \.
 /// An empty pattern matches anything.
+extension ProbeCatalog {
+    /// The shared argument record of the sdt probes a description matches (their
+    /// tracepoint's fields, common_* left out), for typed `args->field`; nil when the
+    /// description matches no sdt probe or the matched probes' records differ.
+    public func argumentRecord(for description: ProbeDescription) -> ArgumentRecord? {
+        guard let root = kernelRoot, Glob.matches(description.provider, "sdt") else { return nil }
+        var shared: ArgumentRecord?
+        for probe in match(description) {
+            guard case .tracepoint(let group, let event, nil) = probe.attachment,
+                  let fields = Tracefs.format(root: root, group: group, event: event) else { return nil }
+            let record = ArgumentRecord(name: "\(group)_\(event)_args", fields: fields.filter { !$0.isCommon }.map {
+                ArgumentRecord.Field(name: $0.name, typeName: $0.typeName, offset: $0.offset, size: $0.size, signed: $0.signed)
+            })
+            if let shared, shared.fields != record.fields { return nil }
+            if shared == nil { shared = record }
+        }
+        return shared
+    }
+}
+
 public enum Glob {
     public static func hasMeta(_ pattern: String) -> Bool { pattern.contains { "*?[\\".contains($0) } }
 

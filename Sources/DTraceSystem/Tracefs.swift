@@ -72,6 +72,13 @@ public enum Tracefs {
             var name = declaration
             let typeName: String
             var arraySuffix = ""
+            // "__data_loc char[] filename": the brackets belong to the type, not the name.
+            if let close = declaration.lastIndex(of: "]"), !declaration[declaration.index(after: close)...].trimmingSpaces.isEmpty {
+                let fieldName = declaration[declaration.index(after: close)...].trimmingSpaces
+                fields.append(Field(declaration: declaration, name: fieldName, typeName: String(declaration[...close]).trimmingSpaces,
+                                    offset: offset, size: size, signed: values["signed"] == "1", isCommon: fieldName.hasPrefix("common_")))
+                continue
+            }
             if let bracket = name.firstIndex(of: "[") { arraySuffix = String(name[bracket...]); name = String(name[..<bracket]) }
             let words = name.split(whereSeparator: { $0 == " " || $0 == "*" })
             guard let last = words.last else { return nil }

@@ -78,6 +78,35 @@ struct KernelEngineTests {
         #expect(result.stdout == "\n  workload                                                  1                1\n")
     }
 
+    @Test func typedTracepointArgumentsWithDataLocation() throws {
+        // sched_process_exec: filename is a __data_loc string, pid and old_pid integers.
+        let result = try Harness.run(["-qn", "sdt:sched::sched_process_exec /pid == $target/ { printf(\"%s %d %d\\n\", stringof(args->filename), args->pid == $target, args->old_pid == $target); }",
+                                      "-c", "\(KernelHarness.workload) getpid 1"], pinned: false)
+        #expect(result.status == 0)
+        #expect(result.stdout == "\(KernelHarness.workload) 1 1\n\n")
+    }
+
+    @Test func typedTracepointCharacterArrays() throws {
+        // sched_switch away from the target: prev_comm is a char[16], prev_pid its pid.
+        // (Before its exec the held child is still called dtrace.)
+        let result = try Harness.run(["-qn", "sdt:sched::sched_switch /args->prev_pid == $target && args->prev_comm != \"dtrace\"/ { @[stringof(args->prev_comm), args->prev_comm == \"workload\"] = max(1); printf(\"%s\\n\", args->prev_comm); exit(0); }",
+                                      "-c", "\(KernelHarness.workload) sleep 100"], pinned: false)
+        #expect(result.status == 0)
+        #expect(result.stdout == "workload\n\n  workload                                                  1                1\n")
+    }
+
+    @Test func typedArgumentsBadInput() throws {
+        let member = try Harness.run(["-n", "sdt:sched::sched_switch { trace(args->no_such_field); }"], pinned: false)
+        #expect(member.status == 1)
+        #expect(member.stderr == "dtrace: invalid probe specifier sdt:sched::sched_switch { trace(args->no_such_field); }: in action list: struct sched_sched_switch_args has no member named no_such_field\n")
+        let untyped = try Harness.run(["-n", "BEGIN { trace(args->x); }"], pinned: false)
+        #expect(untyped.status == 1)
+        #expect(untyped.stderr.hasSuffix("args requires a subscript here: these probes have no typed argument record (use args[N] or arg0..arg9)\n"))
+        let mixed = try Harness.run(["-n", "sdt:sched::sched_switch, sdt:sched::sched_process_exec { trace(args->pid); }"], pinned: false)
+        #expect(mixed.status == 1)
+        #expect(mixed.stderr.hasSuffix("args requires a subscript here: these probes have no typed argument record (use args[N] or arg0..arg9)\n"))
+    }
+
     @Test func profileProbesFire() throws {
         let result = try Harness.run(["-qn", "profile-997 { @samples = count(); } tick-300ms { exit(0); } END { printf(\"done\\n\"); }"], pinned: false)
         #expect(result.status == 0)

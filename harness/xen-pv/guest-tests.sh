@@ -51,6 +51,10 @@ expect sdt-sched-process-exec "
                 1
 " 0 -- -qn 'sdt:sched::sched_process_exec /pid == $target/ { @execs = count(); }' -c "$WORKLOAD getpid 1"
 
+expect sdt-typed-args "$WORKLOAD 1
+
+" 0 -- -qn 'sdt:sched::sched_process_exec /pid == $target/ { printf("%s %d\n", stringof(args->filename), args->pid == $target); }' -c "$WORKLOAD getpid 1"
+
 # profile-N: only that it fired at least once is certain, so judge by a predicate in D.
 expect profile-fires "fired
 
