@@ -74,7 +74,8 @@ public struct KernelLayout: Sendable {
         case .stddev: return 32
         case .quantize: return 127 * 8
         case .lquantize(let base, let limit, let step): return (Int((limit - base) / max(step, 1)) + 2) * 8
-        case .llquantize: return 8
+        case .llquantize(let factor, let low, let high, let steps):
+            return (AggregatingFunction.logLinearBounds(factor: factor, low: low, high: high, steps: steps).bounds.count + 2) * 8
         }
     }
 

@@ -69,23 +69,8 @@ enum Quantize {
         return zeroBucket
     }
 
-    /// The lower bounds of llquantize's buckets between the underflow and overflow ones.
     static func logLinearBounds(factor: Int64, low: Int64, high: Int64, steps: Int64) -> (bounds: [Int64], overflow: Int64) {
-        var value: Int64 = 1
-        for _ in 0..<low { value = value &* factor }
-        var next = value &* factor
-        var step = next > steps ? next / steps : 1
-        var order = low
-        var bounds: [Int64] = []
-        while order <= high {
-            bounds.append(value)
-            value += step
-            if value != next { continue }
-            next = value &* factor
-            step = next > steps ? next / steps : 1
-            order += 1
-        }
-        return (bounds, value)
+        AggregatingFunction.logLinearBounds(factor: factor, low: low, high: high, steps: steps)
     }
 }
 

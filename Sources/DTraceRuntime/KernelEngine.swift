@@ -336,11 +336,14 @@ public final class KernelEngine: AggregationBackend {
                         if field(0) > 0 { merged.count &+= field(0); merged.minimum = Swift.min(merged.minimum, field(1)) }
                     case .max:
                         if field(0) > 0 { merged.count &+= field(0); merged.maximum = Swift.max(merged.maximum, field(1)) }
-                    case .quantize, .lquantize:
+                    case .quantize, .lquantize, .llquantize:
                         let buckets = map.valueSize / 8
                         if merged.buckets.isEmpty { merged.buckets = Array(repeating: 0, count: buckets) }
                         for index in 0..<buckets { merged.buckets[index] &+= field(index) }
-                    case .stddev, .llquantize: break
+                    case .stddev:
+                        merged.count &+= field(0)
+                        merged.sum &+= field(1)
+                        merged.sumOfSquares &+= UInt128(UInt64(bitPattern: field(3))) << 64 | UInt128(UInt64(bitPattern: field(2)))
                     }
                 }
                 consumer.aggregations.replace(id, key: Array(key.prefix(descriptor.keySize)), with: merged)

@@ -155,7 +155,7 @@ struct KernelEngineTests {
 
     /// Conformance cases the kernel engine cannot run yet; every other case must give
     /// identical output under both engines.
-    static let kernelUnsupported: Set<String> = ["tst.aggs.d", "tst.strings.d"]
+    static let kernelUnsupported: Set<String> = ["tst.strings.d"]
 
     @Test(arguments: Harness.cases)
     func differentialConformance(_ name: String) throws {
