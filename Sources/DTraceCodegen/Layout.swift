@@ -30,6 +30,8 @@ public struct KernelLayout: Sendable {
     public let recordDropsOffset: Int
     public let dynamicDropsOffset: Int
     public let aggregationDropsOffset: Int
+    /// Four u64 slots the string routines keep lengths and positions in across helper calls.
+    public let routineStateOffset: Int
     public let scratchSize: Int
     /// Globals: [IR globals | padding for a string | exit flag].
     public let globalSize: Int
@@ -51,7 +53,8 @@ public struct KernelLayout: Sendable {
         recordDropsOffset = faultAreaOffset + 48
         dynamicDropsOffset = recordDropsOffset + 8
         aggregationDropsOffset = dynamicDropsOffset + 8
-        scratchSize = aggregationDropsOffset + 8 + stringSpan
+        routineStateOffset = aggregationDropsOffset + 8
+        scratchSize = routineStateOffset + 32 + stringSpan
         let irGlobals = (program.globalSize + 7) & ~7
         exitFlagOffset = irGlobals + stringSpan
         globalSize = exitFlagOffset + 8

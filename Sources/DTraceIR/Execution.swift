@@ -203,7 +203,7 @@ public struct Interpreter {
         case .cleanpath: return try result(PathText.cleanpath(try string(1)))
         case .integerToString(let hasBase):
             let base = hasBase ? a[2] : 10
-            guard base >= 2 && base <= 36 else { throw Fault(kind: .illegalOperation) }
+            guard base >= 2 && base <= 75 else { throw Fault(kind: .illegalOperation) }
             return try result(Array(Self.integerText(a[1], base: base).utf8))
         case .changeCase(let upper):
             return try result(try string(1).map { c in
@@ -305,14 +305,21 @@ public struct Interpreter {
         return -1
     }
 
+    /// lltostr() as DTrace writes it: digits past 9 continue from 'a' (bases up to 75),
+    /// "0x" before hexadecimal, "0" before octal, "-" only in base 10.
     static func integerText(_ value: Int64, base: Int64) -> String {
-        if base == 10 { return String(value) }
-        let text = String(UInt64(bitPattern: value), radix: Int(base))
-        switch base {
-        case 16: return "0x" + text
-        case 8: return "0" + text
-        default: return text
+        var magnitude = base == 10 && value < 0 ? value.magnitude : UInt64(bitPattern: value)
+        var digits: [UInt8] = []
+        while magnitude != 0 {
+            let digit = UInt8(magnitude % UInt64(base))
+            digits.append(digit <= 9 ? 0x30 + digit : 0x61 + digit - 10)
+            magnitude /= UInt64(base)
         }
+        if value == 0 && base == 16 { digits.append(0x30) }
+        if base == 16 { digits.append(0x78) }
+        if value == 0 || base == 8 || base == 16 { digits.append(0x30) }
+        if value < 0 && base == 10 { digits.append(0x2d) }
+        return String(decoding: digits.reversed(), as: UTF8.self)
     }
 }
 

@@ -172,7 +172,10 @@ public final class KernelEngine: AggregationBackend {
             if settings.verifierLog { errors.write(loaded.verifierLog); errors.flush() }
         } catch {
             if settings.verifierLog { errors.write(error.log) }
-            let reason = Self.verifierReason(error.log)
+            var reason = Self.verifierReason(error.log)
+            if error.error.code == E2BIG {
+                reason = "the clause is too complex for the verifier (it stops at 1,000,000 processed instructions; split the clause or lower strsize)"
+            }
             throw KernelEngineError("failed to enable probe \(identity.fullName) (clause at line \(clause.line)): BPF verifier rejected the program: \(reason.isEmpty ? error.error.description : reason)\(settings.verifierLog ? "" : " (use -x bpflog for the verifier's log)")")
         }
         programs[enabling.epid] = loaded

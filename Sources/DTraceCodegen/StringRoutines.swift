@@ -1,0 +1,394 @@
+// DTraceCodegen/StringRoutines: D's string subroutines in BPF — strjoin, substr,
+// strchr/strrchr, toupper/tolower, basename/dirname, lltostr — each the interpreter's
+// semantics (DTraceIR/Execution.swift) byte for byte. Inputs are copied into the two
+// per-CPU string temporaries (A, B), the result is built in A with bounded loops (the
+// verifier follows every counter, each checked against strsize before it indexes), and
+// A is then copied into the destination. Loops call no helper, so they keep their state
+// in r0-r5; what must survive a helper call goes to the routine-state slots.
+
+import DTraceBPF
+import DTraceIR
+
+extension BPFCodeGenerator {
+    var temporaryA: Int16 { Int16(layout.stringTemporaryA) }
+    var temporaryB: Int16 { Int16(layout.stringTemporaryB) }
+    var stringLimit: Int32 { Int32(layout.stringSize) }
+
+    func routineSlot(_ index: Int) -> Int16 { Int16(layout.routineStateOffset + 8 * index) }
+
+    /// Copies a string into a temporary; r0 = its length (NUL excluded), at most strsize.
+    mutating func materializeLength(_ register: Register, into temporary: Int) throws(CodegenError) {
+        try materialize(register, into: temporary)
+        asm.alu64(.sub, .r0, immediate: 1)
+        clampToStringSize(.r0)
+    }
+
+    /// Passes a register through a routine slot so the verifier forgets its exact value
+    /// and verifies what follows once for every value, not once per loop exit (without
+    /// this, a position found at iteration i makes the rest be verified 256 times).
+    mutating func forgetExactValue(_ register: BPFRegister, slot: Int = 3) {
+        asm.store(register, to: .r7, offset: routineSlot(slot), size: .double)
+        asm.load(register, from: .r7, offset: routineSlot(slot), size: .double)
+    }
+
+    mutating func clampTo(_ register: BPFRegister, _ limit: Int32) {
+        asm.skip(1, if: .jle, register, immediate: limit)
+        asm.load(register, constant: Int64(limit))
+    }
+
+    /// Keeps a register in 0...strsize as the verifier sees it (unsigned compare).
+    mutating func clampToStringSize(_ register: BPFRegister) {
+        asm.skip(1, if: .jle, register, immediate: stringLimit)
+        asm.load(register, constant: Int64(layout.stringSize))
+    }
+
+    /// r2 = r7 + index: the address of byte `index` of a temporary (add its offset).
+    mutating func byteAddress(_ index: BPFRegister, into target: BPFRegister = .r2) {
+        asm.move(target, .r7)
+        asm.alu64(.add, target, index)
+    }
+
+    /// A[length] = 0, for a length register already within 0...strsize.
+    mutating func terminateA(at length: BPFRegister) {
+        byteAddress(length)
+        asm.store(immediate: 0, to: .r2, offset: temporaryA, size: .byte)
+    }
+
+    /// The destination string = temporary A; the helper's result = the destination.
+    mutating func emitTemporaryA(to destination: Register, result: Register?) throws(CodegenError) {
+        let span = layout.stringSize + 1
+        try withPointer(destination, span: span, write: true, into: .r1) { generator in
+            generator.asm.load(.r2, constant: Int64(span))
+            generator.asm.move(.r3, .r7)
+            generator.asm.alu64(.add, .r3, immediate: Int32(generator.layout.stringTemporaryA))
+            generator.asm.call(.probeReadKernelString)
+        }
+        if let result { load(.r0, destination); store(result, .r0) }
+    }
+
+    /// A[0..<r1] = A[r0..<r0 + r1] (r0 + r1 <= strsize, both in range): a shift left.
+    mutating func shiftA(from start: BPFRegister = .r0, count: BPFRegister = .r1) {
+        // r3 counts up; r4 = start + r3.
+        asm.move(.r5, start)
+        asm.move(.r0, count)
+        asm.load(.r3, constant: 0)
+        let loop = asm.newLabel(), done = asm.newLabel()
+        asm.bind(loop)
+        asm.jump(.jge, .r3, .r0, done)
+        asm.jump(.jge, .r3, immediate: stringLimit, done)
+        asm.move(.r4, .r5)
+        asm.alu64(.add, .r4, .r3)
+        asm.jump(.jge, .r4, immediate: stringLimit, done)
+        byteAddress(.r4)
+        asm.load(.r1, from: .r2, offset: temporaryA, size: .byte)
+        byteAddress(.r3)
+        asm.store(.r1, to: .r2, offset: temporaryA, size: .byte)
+        asm.alu64(.add, .r3, immediate: 1)
+        asm.jump(loop)
+        asm.bind(done)
+        terminateA(at: .r3)
+    }
+
+    // MARK: the routines
+
+    mutating func changeCase(upper: Bool, arguments a: [Register], result: Register?) throws(CodegenError) {
+        _ = try materializeLength(a[1], into: layout.stringTemporaryA)
+        asm.load(.r3, constant: 0)
+        let loop = asm.newLabel(), next = asm.newLabel(), done = asm.newLabel()
+        asm.bind(loop)
+        asm.jump(.jge, .r3, immediate: stringLimit, done)
+        byteAddress(.r3)
+        asm.load(.r1, from: .r2, offset: temporaryA, size: .byte)
+        asm.jump(.jeq, .r1, immediate: 0, done)
+        asm.jump(.jlt, .r1, immediate: upper ? 0x61 : 0x41, next)
+        asm.jump(.jgt, .r1, immediate: upper ? 0x7a : 0x5a, next)
+        asm.alu64(upper ? .sub : .add, .r1, immediate: 32)
+        asm.store(.r1, to: .r2, offset: temporaryA, size: .byte)
+        asm.bind(next)
+        asm.alu64(.add, .r3, immediate: 1)
+        asm.jump(loop)
+        asm.bind(done)
+        try emitTemporaryA(to: a[0], result: result)
+    }
+
+    mutating func stringJoin(arguments a: [Register], result: Register?) throws(CodegenError) {
+        try materializeLength(a[1], into: layout.stringTemporaryA)
+        asm.store(.r0, to: .r7, offset: routineSlot(0), size: .double)
+        try materializeLength(a[2], into: layout.stringTemporaryB)
+        asm.load(.r5, from: .r7, offset: routineSlot(0), size: .double)
+        clampToStringSize(.r5)
+        // A[la + j] = B[j] until B's NUL or strsize.
+        asm.load(.r3, constant: 0)
+        let loop = asm.newLabel(), done = asm.newLabel()
+        asm.bind(loop)
+        asm.jump(.jge, .r3, immediate: stringLimit, done)
+        asm.move(.r4, .r5)
+        asm.alu64(.add, .r4, .r3)
+        asm.jump(.jge, .r4, immediate: stringLimit, done)
+        byteAddress(.r3)
+        asm.load(.r1, from: .r2, offset: temporaryB, size: .byte)
+        asm.jump(.jeq, .r1, immediate: 0, done)
+        byteAddress(.r4)
+        asm.store(.r1, to: .r2, offset: temporaryA, size: .byte)
+        asm.alu64(.add, .r3, immediate: 1)
+        asm.jump(loop)
+        asm.bind(done)
+        forgetExactValue(.r3)
+        asm.move(.r4, .r5)
+        asm.alu64(.add, .r4, .r3)
+        clampToStringSize(.r4)
+        terminateA(at: .r4)
+        try emitTemporaryA(to: a[0], result: result)
+    }
+
+    /// substr(s, index[, length]) with DTrace's treatment of negative index and length.
+    mutating func substring(hasLength: Bool, arguments a: [Register], result: Register?) throws(CodegenError) {
+        try materializeLength(a[1], into: layout.stringTemporaryA)
+        asm.move(.r5, .r0)                          // r5 = count
+        load(.r0, a[2])                              // r0 = start (signed)
+        let startKnown = asm.newLabel(), empty = asm.newLabel(), copy = asm.newLabel()
+        asm.jump(.jsge, .r0, immediate: 0, startKnown)
+        asm.alu64(.add, .r0, .r5)
+        asm.jump(.jsge, .r0, immediate: 0, startKnown)
+        asm.load(.r0, constant: 0)
+        asm.bind(startKnown)
+        asm.jump(.jsgt, .r0, .r5, empty)
+        // r1 = length
+        if hasLength {
+            load(.r1, a[3])
+            let lengthKnown = asm.newLabel()
+            asm.jump(.jsge, .r1, immediate: 0, lengthKnown)
+            asm.alu64(.add, .r1, .r5)
+            asm.alu64(.sub, .r1, .r0)                // count - start + length
+            asm.jump(.jsge, .r1, immediate: 0, lengthKnown)
+            asm.load(.r1, constant: 0)
+            asm.bind(lengthKnown)
+        } else {
+            asm.move(.r1, .r5)
+            asm.alu64(.sub, .r1, .r0)
+        }
+        // end = min(count, start + length); count of bytes = max(0, end - start).
+        asm.move(.r4, .r0)
+        asm.alu64(.add, .r4, .r1)
+        asm.skip(1, if: .jsle, .r4, .r5)
+        asm.move(.r4, .r5)
+        asm.move(.r1, .r4)
+        asm.alu64(.sub, .r1, .r0)
+        asm.jump(.jsgt, .r1, immediate: 0, copy)
+        asm.bind(empty)
+        asm.load(.r0, constant: 0)
+        asm.load(.r1, constant: 0)
+        asm.bind(copy)
+        forgetExactValue(.r0, slot: 2)
+        forgetExactValue(.r1)
+        clampToStringSize(.r0)
+        clampToStringSize(.r1)
+        shiftA(from: .r0, count: .r1)
+        try emitTemporaryA(to: a[0], result: result)
+    }
+
+    /// strchr/strrchr: the rest of s from the first (last) c, or 0 when c is not in s.
+    mutating func stringFindCharacter(reverse: Bool, arguments a: [Register], result: Register?) throws(CodegenError) {
+        try materializeLength(a[1], into: layout.stringTemporaryA)
+        asm.move(.r5, .r0)                           // r5 = count
+        load(.r4, a[2])
+        asm.alu64(.and, .r4, immediate: 0xff)        // r4 = c
+        asm.load(.r0, constant: -1)                  // r0 = position found
+        asm.load(.r3, constant: 0)
+        let loop = asm.newLabel(), next = asm.newLabel(), done = asm.newLabel(), found = asm.newLabel()
+        asm.bind(loop)
+        asm.jump(.jge, .r3, .r5, done)
+        asm.jump(.jge, .r3, immediate: stringLimit, done)
+        byteAddress(.r3)
+        asm.load(.r1, from: .r2, offset: temporaryA, size: .byte)
+        asm.jump(.jne, .r1, .r4, next)
+        asm.move(.r0, .r3)
+        if !reverse { asm.jump(done) }
+        asm.bind(next)
+        asm.alu64(.add, .r3, immediate: 1)
+        asm.jump(loop)
+        asm.bind(done)
+        forgetExactValue(.r0)
+        asm.jump(.jsge, .r0, immediate: 0, found)
+        asm.load(.r0, constant: 0)
+        if let result { store(result, .r0) }
+        let end = asm.newLabel()
+        asm.jump(end)
+        asm.bind(found)
+        clampToStringSize(.r0)
+        asm.move(.r1, .r5)
+        asm.alu64(.sub, .r1, .r0)
+        clampToStringSize(.r1)
+        shiftA(from: .r0, count: .r1)
+        try emitTemporaryA(to: a[0], result: result)
+        asm.bind(end)
+    }
+
+    /// r1 = A[index - 1] for 1 <= index <= strsize (index in `index`).
+    mutating func loadByteBefore(_ index: BPFRegister) {
+        asm.move(.r2, .r7)
+        asm.alu64(.add, .r2, index)
+        asm.load(.r1, from: .r2, offset: temporaryA - 1, size: .byte)
+    }
+
+    /// basename(s) and dirname(s), as PathText does.
+    mutating func pathComponent(dirname: Bool, arguments a: [Register], result: Register?) throws(CodegenError) {
+        try materializeLength(a[1], into: layout.stringTemporaryA)
+        asm.move(.r5, .r0)                           // r5 = count
+        asm.move(.r4, .r0)                           // r4 = end
+        let slash: Int32 = 0x2f
+        let trimmed = asm.newLabel(), trim = asm.newLabel()
+        // while end > 0 && s[end - 1] == '/': end -= 1
+        asm.bind(trim)
+        asm.jump(.jeq, .r4, immediate: 0, trimmed)
+        asm.jump(.jgt, .r4, immediate: stringLimit, trimmed)
+        loadByteBefore(.r4)
+        asm.jump(.jne, .r1, immediate: slash, trimmed)
+        asm.alu64(.sub, .r4, immediate: 1)
+        asm.jump(trim)
+        asm.bind(trimmed)
+        forgetExactValue(.r4, slot: 2)
+        let nonEmpty = asm.newLabel(), finish = asm.newLabel()
+        asm.jump(.jne, .r4, immediate: 0, nonEmpty)
+        // Only slashes, or nothing: "/" or ".".
+        writeSingleCharacterResult(whenZero: .r5, zero: 0x2e, otherwise: slash)
+        asm.jump(finish)
+        asm.bind(nonEmpty)
+        // r3 = start of the last component: while start > 0 && s[start - 1] != '/'.
+        asm.move(.r3, .r4)
+        let scanned = asm.newLabel(), scan = asm.newLabel()
+        asm.bind(scan)
+        asm.jump(.jeq, .r3, immediate: 0, scanned)
+        asm.jump(.jgt, .r3, immediate: stringLimit, scanned)
+        loadByteBefore(.r3)
+        asm.jump(.jeq, .r1, immediate: slash, scanned)
+        asm.alu64(.sub, .r3, immediate: 1)
+        asm.jump(scan)
+        asm.bind(scanned)
+        forgetExactValue(.r3)
+        if !dirname {
+            asm.move(.r0, .r3)
+            asm.move(.r1, .r4)
+            asm.alu64(.sub, .r1, .r3)
+            clampToStringSize(.r0)
+            clampToStringSize(.r1)
+            shiftA(from: .r0, count: .r1)
+        } else {
+            let notDot = asm.newLabel()
+            asm.jump(.jne, .r3, immediate: 0, notDot)
+            writeSingleCharacterResult(whenZero: nil, zero: 0x2e, otherwise: 0x2e)
+            asm.jump(finish)
+            asm.bind(notDot)
+            // while end > 1 && s[end - 1] == '/': end -= 1 (end starts at the component start)
+            let kept = asm.newLabel(), strip = asm.newLabel()
+            asm.bind(strip)
+            asm.jump(.jle, .r3, immediate: 1, kept)
+            asm.jump(.jgt, .r3, immediate: stringLimit, kept)
+            loadByteBefore(.r3)
+            asm.jump(.jne, .r1, immediate: slash, kept)
+            asm.alu64(.sub, .r3, immediate: 1)
+            asm.jump(strip)
+            asm.bind(kept)
+            forgetExactValue(.r3)
+            clampToStringSize(.r3)
+            terminateA(at: .r3)
+        }
+        asm.bind(finish)
+        try emitTemporaryA(to: a[0], result: result)
+    }
+
+    /// A = one character: `zero` when `whenZero` is 0 (or always, with no register), else `otherwise`.
+    mutating func writeSingleCharacterResult(whenZero register: BPFRegister?, zero: Int32, otherwise: Int32) {
+        asm.load(.r1, constant: Int64(otherwise))
+        if let register { asm.skip(1, if: .jne, register, immediate: 0) }
+        asm.load(.r1, constant: Int64(zero))
+        asm.store(.r1, to: .r7, offset: temporaryA, size: .byte)
+        asm.store(immediate: 0, to: .r7, offset: temporaryA + 1, size: .byte)
+    }
+
+    /// lltostr(value[, base]): decimal with a sign, or the unsigned digits of base 2...75
+    /// ("0x" before hexadecimal, "0" before octal); another base faults.
+    mutating func integerToString(hasBase: Bool, arguments a: [Register], result: Register?) throws(CodegenError) {
+        if layout.stringSize < 67 { throw .unsupported("lltostr() with strsize below 67") }
+        load(.r1, a[1])                              // r1 = value
+        if hasBase { load(.r5, a[2]) } else { asm.load(.r5, constant: 10) }
+        let baseFine = asm.newLabel()
+        asm.jump(.jlt, .r5, immediate: 2, baseFine)
+        asm.jump(.jgt, .r5, immediate: 75, baseFine)
+        let valid = asm.newLabel()
+        asm.jump(valid)
+        asm.bind(baseFine)
+        fault(.illegalOperation)
+        asm.bind(valid)
+        // r0 = negative (base 10 only); r1 = magnitude.
+        asm.load(.r0, constant: 0)
+        let unsigned = asm.newLabel()
+        asm.jump(.jne, .r5, immediate: 10, unsigned)
+        asm.jump(.jsge, .r1, immediate: 0, unsigned)
+        asm.load(.r0, constant: 1)
+        asm.negate(.r1)
+        asm.bind(unsigned)
+        // Digits backward into B[66], B[65], ... (64 binary digits at most).
+        asm.load(.r3, constant: 66)
+        byteAddress(.r3)
+        asm.store(immediate: 0, to: .r2, offset: temporaryB, size: .byte)
+        let loop = asm.newLabel(), digits = asm.newLabel()
+        asm.bind(loop)
+        asm.jump(.jeq, .r3, immediate: 0, digits)
+        asm.alu64(.sub, .r3, immediate: 1)
+        asm.move(.r4, .r1)
+        asm.alu64(.mod, .r4, .r5)
+        asm.alu64(.add, .r4, immediate: 0x30)
+        asm.skip(1, if: .jle, .r4, immediate: 0x39)
+        asm.alu64(.add, .r4, immediate: 0x61 - 0x3a)
+        byteAddress(.r3)
+        asm.store(.r4, to: .r2, offset: temporaryB, size: .byte)
+        asm.alu64(.div, .r1, .r5)
+        asm.jump(.jne, .r1, immediate: 0, loop)
+        asm.bind(digits)
+        forgetExactValue(.r3)
+        clampTo(.r3, 66)
+        // Prefixes: "-" (negative decimal), "0x" (hexadecimal), "0" (octal).
+        let prefixed = asm.newLabel(), notHex = asm.newLabel(), notNegative = asm.newLabel()
+        asm.jump(.jeq, .r0, immediate: 0, notNegative)
+        prefix(0x2d)
+        asm.jump(prefixed)
+        asm.bind(notNegative)
+        asm.jump(.jne, .r5, immediate: 16, notHex)
+        prefix(0x78)
+        prefix(0x30)
+        asm.jump(prefixed)
+        asm.bind(notHex)
+        asm.jump(.jne, .r5, immediate: 8, prefixed)
+        load(.r1, a[1])
+        asm.jump(.jeq, .r1, immediate: 0, prefixed)   // zero is "0" in octal too
+        prefix(0x30)
+        asm.bind(prefixed)
+        forgetExactValue(.r3)
+        clampTo(.r3, 66)
+        // A = B[r3...].
+        asm.load(.r4, constant: 0)
+        let copy = asm.newLabel(), copied = asm.newLabel()
+        asm.bind(copy)
+        asm.jump(.jgt, .r3, immediate: 66, copied)
+        asm.jump(.jgt, .r4, immediate: 66, copied)
+        byteAddress(.r3)
+        asm.load(.r1, from: .r2, offset: temporaryB, size: .byte)
+        byteAddress(.r4)
+        asm.store(.r1, to: .r2, offset: temporaryA, size: .byte)
+        asm.jump(.jeq, .r1, immediate: 0, copied)
+        asm.alu64(.add, .r3, immediate: 1)
+        asm.alu64(.add, .r4, immediate: 1)
+        asm.jump(copy)
+        asm.bind(copied)
+        try emitTemporaryA(to: a[0], result: result)
+    }
+
+    /// B[--r3] = character (r3 > 0 holds: at most 64 digits were written below 66).
+    mutating func prefix(_ character: Int32) {
+        asm.skip(1, if: .jeq, .r3, immediate: 0)
+        asm.alu64(.sub, .r3, immediate: 1)
+        byteAddress(.r3)
+        asm.store(immediate: character, to: .r2, offset: temporaryB, size: .byte)
+    }
+}
