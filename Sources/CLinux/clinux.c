@@ -69,6 +69,41 @@ int32_t clinux_bpf_prog_load(uint32_t type, const void *instructions, uint32_t c
     return bpf_call(BPF_PROG_LOAD, &attr);
 }
 
+int32_t clinux_bpf_prog_load_btf(uint32_t type, const void *instructions, uint32_t count, const char *name,
+                                 char *log, uint32_t log_size, uint32_t log_level,
+                                 int32_t btf_fd, const void *func_info, uint32_t func_info_count) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_type = type;
+    attr.insns = (uint64_t)(uintptr_t)instructions;
+    attr.insn_cnt = count;
+    attr.license = (uint64_t)(uintptr_t)"GPL";
+    if (log && log_size > 0) {
+        attr.log_buf = (uint64_t)(uintptr_t)log;
+        attr.log_size = log_size;
+        attr.log_level = log_level;
+    }
+    if (name) strncpy(attr.prog_name, name, sizeof(attr.prog_name) - 1);
+    attr.prog_btf_fd = (uint32_t)btf_fd;
+    attr.func_info_rec_size = 8;
+    attr.func_info = (uint64_t)(uintptr_t)func_info;
+    attr.func_info_cnt = func_info_count;
+    return bpf_call(BPF_PROG_LOAD, &attr);
+}
+
+int32_t clinux_bpf_btf_load(const void *data, uint32_t size, char *log, uint32_t log_size) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.btf = (uint64_t)(uintptr_t)data;
+    attr.btf_size = size;
+    if (log && log_size > 0) {
+        attr.btf_log_buf = (uint64_t)(uintptr_t)log;
+        attr.btf_log_size = log_size;
+        attr.btf_log_level = 1;
+    }
+    return bpf_call(BPF_BTF_LOAD, &attr);
+}
+
 static int32_t map_element(int cmd, int32_t fd, const void *key, const void *value, uint64_t flags) {
     union bpf_attr attr;
     memset(&attr, 0, sizeof(attr));

@@ -23,6 +23,7 @@ public struct BPFAssembler {
     public private(set) var instructions: [BPFInstruction] = []
     private var labelPositions: [Int: Int] = [:]
     private var fixups: [(instruction: Int, label: Int)] = []
+    private var functionFixups: [(instruction: Int, label: Int)] = []
     private var nextLabel = 0
 
     public init() {}
@@ -68,6 +69,13 @@ public struct BPFAssembler {
     /// dst = address of the map with this file descriptor (resolved by the kernel at load).
     public mutating func load(_ dst: BPFRegister, mapDescriptor: Int32) {
         append(BPFInstruction(opcode: 0x18, destination: dst.rawValue, source: BPFInstruction.pseudoMapDescriptor, immediate: mapDescriptor))
+        append(BPFInstruction(opcode: 0))
+    }
+
+    /// dst = the address of the subprogram at `label` (a callback for bpf_loop).
+    public mutating func load(_ dst: BPFRegister, function label: BPFLabel) {
+        functionFixups.append((instructions.count, label.id))
+        append(BPFInstruction(opcode: 0x18, destination: dst.rawValue, source: BPFInstruction.pseudoFunction))
         append(BPFInstruction(opcode: 0))
     }
 
@@ -118,6 +126,10 @@ public struct BPFAssembler {
             let distance = target - fixup.instruction - 1
             guard let offset = Int16(exactly: distance) else { throw .jumpTooFar(instruction: fixup.instruction) }
             result[fixup.instruction].offset = offset
+        }
+        for fixup in functionFixups {
+            guard let target = labelPositions[fixup.label] else { throw .undefinedLabel(fixup.label) }
+            result[fixup.instruction].immediate = Int32(target - fixup.instruction - 1)
         }
         return result
     }

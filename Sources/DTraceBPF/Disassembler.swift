@@ -11,7 +11,9 @@ public enum BPFDisassembler {
             if instruction.opcode == 0x18, index + 1 < instructions.count {
                 let high = UInt64(UInt32(bitPattern: instructions[index + 1].immediate))
                 let value = high << 32 | UInt64(UInt32(bitPattern: instruction.immediate))
-                let operand = instruction.source == BPFInstruction.pseudoMapDescriptor ? "map[fd \(instruction.immediate)]" : "0x" + String(value, radix: 16)
+                let operand = instruction.source == BPFInstruction.pseudoMapDescriptor ? "map[fd \(instruction.immediate)]"
+                    : instruction.source == BPFInstruction.pseudoFunction ? "func[\(index + 1 + Int(instruction.immediate))]"
+                    : "0x" + String(value, radix: 16)
                 lines.append(prefix + "r\(instruction.destination) = \(operand) ll")
                 index += 2
                 continue

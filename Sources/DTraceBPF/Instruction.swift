@@ -81,6 +81,7 @@ public enum BPFHelper: Int32, Sendable, CaseIterable {
     case probeReadUser = 112, probeReadKernel = 113, probeReadUserString = 114, probeReadKernelString = 115
     case ringbufOutput = 130, ringbufReserve = 131, ringbufSubmit = 132, ringbufDiscard = 133
     case sendSignal = 109
+    case loop = 181
 
     public var name: String {
         switch self {
@@ -104,6 +105,7 @@ public enum BPFHelper: Int32, Sendable, CaseIterable {
         case .ringbufSubmit: return "ringbuf_submit"
         case .ringbufDiscard: return "ringbuf_discard"
         case .sendSignal: return "send_signal"
+        case .loop: return "loop"
         }
     }
 }
@@ -131,4 +133,6 @@ public struct BPFInstruction: Sendable, Equatable {
 
     /// The source field value that marks a 64-bit immediate load as a map file descriptor.
     public static let pseudoMapDescriptor: UInt8 = 1
+    /// ld_imm64 source of a subprogram's address (BPF_PSEUDO_FUNC), imm relative to the next instruction.
+    public static let pseudoFunction: UInt8 = 4
 }

@@ -102,6 +102,9 @@ public struct BPFCodeGenerator {
     /// Registers holding the address of a buffer get_current_comm() filled: 16 bytes,
     /// NUL-terminated and zero-padded, so copying it is two 8-byte moves.
     var commBuffers: Set<Int> = []
+    /// Callback subprograms (for bpf_loop) emitted after the clause's own code, by name.
+    var subprograms: [String: BPFLabel] = [:]
+    var subprogramBodies: [(label: BPFLabel, emit: (inout BPFCodeGenerator) -> Void)] = []
     let exitLabel: BPFLabel
     let faultLabel: BPFLabel
     static let temporary: Int16 = -8
@@ -139,6 +142,10 @@ public struct BPFCodeGenerator {
         asm.load(.r0, constant: 0)
         asm.exit()
         if faultUsed { emitFaultTail() }
+        for subprogram in subprogramBodies {
+            asm.bind(subprogram.label)
+            subprogram.emit(&self)
+        }
         do { return try asm.assemble() } catch { throw .tooLarge("clause cannot be assembled: \(error)") }
     }
 

@@ -30,7 +30,7 @@ public struct KernelLayout: Sendable {
     public let recordDropsOffset: Int
     public let dynamicDropsOffset: Int
     public let aggregationDropsOffset: Int
-    /// Four u64 slots the string routines keep lengths and positions in across helper calls.
+    /// Six u64 slots the string routines keep lengths and positions in across helper calls.
     public let routineStateOffset: Int
     public let scratchSize: Int
     /// Globals: [IR globals | padding for a string | exit flag].
@@ -54,7 +54,7 @@ public struct KernelLayout: Sendable {
         dynamicDropsOffset = recordDropsOffset + 8
         aggregationDropsOffset = dynamicDropsOffset + 8
         routineStateOffset = aggregationDropsOffset + 8
-        scratchSize = routineStateOffset + 32 + stringSpan
+        scratchSize = routineStateOffset + 48 + stringSpan
         let irGlobals = (program.globalSize + 7) & ~7
         exitFlagOffset = irGlobals + stringSpan
         globalSize = exitFlagOffset + 8

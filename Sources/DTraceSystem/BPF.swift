@@ -89,17 +89,32 @@ public final class BPFProgram {
         public var log: String
     }
 
-    /// Loads a program; on failure the verifier's log comes with the error.
+    /// Loads a program; on failure the verifier's log comes with the error. A program
+    /// with callback subprograms (ld_imm64 of BPF_PSEUDO_FUNC) is loaded with the BTF
+    /// function information the kernel requires for them.
     public init(type: BPFProgramType, instructions: [UInt8], name: String, verboseLog: Bool = false) throws(LoadError) {
         let count = UInt32(instructions.count / 8)
-        var fd = instructions.withUnsafeBytes { clinux_bpf_prog_load(type.rawValue, $0.baseAddress, count, name, nil, 0, 0) }
+        let starts = CallbackFunctionTypes.subprogramStarts(instructions)
+        var functionInfo: [UInt32] = []
+        var btf: Int32 = -1
+        if !starts.isEmpty {
+            do { btf = try CallbackFunctionTypes.shared() } catch { throw LoadError(error: error, log: "") }
+            functionInfo = [0, CallbackFunctionTypes.mainType] + starts.flatMap { [UInt32($0), CallbackFunctionTypes.callbackType] }
+        }
+        func load(_ log: UnsafeMutablePointer<CChar>?, _ size: UInt32, _ level: UInt32) -> Int32 {
+            instructions.withUnsafeBytes { bytes in
+                btf < 0 ? clinux_bpf_prog_load(type.rawValue, bytes.baseAddress, count, name, log, size, level)
+                    : functionInfo.withUnsafeBytes { clinux_bpf_prog_load_btf(type.rawValue, bytes.baseAddress, count, name, log, size, level, btf, $0.baseAddress, UInt32(functionInfo.count / 2)) }
+            }
+        }
+        var fd = load(nil, 0, 0)
         // Only a verifier rejection (EACCES, EINVAL) has a log worth a second load.
         let firstError = errno
         if verboseLog || (fd < 0 && (firstError == EACCES || firstError == EINVAL)) {
             var log = [CChar](repeating: 0, count: 1 << 24)
             let level: UInt32 = verboseLog ? 2 : 1
             if fd >= 0 { close(fd) }
-            fd = instructions.withUnsafeBytes { bytes in log.withUnsafeMutableBufferPointer { clinux_bpf_prog_load(type.rawValue, bytes.baseAddress, count, name, $0.baseAddress, UInt32($0.count), level) } }
+            fd = log.withUnsafeMutableBufferPointer { load($0.baseAddress, UInt32($0.count), level) }
             let code = fd < 0 ? errno : firstError
             let text = String(cString: log)
             if fd < 0 { throw LoadError(error: SystemError("bpf(BPF_PROG_LOAD) of \(name)", code: code == ENOSPC ? firstError : code), log: text) }
@@ -140,5 +155,63 @@ public enum SystemCPUs {
             if bounds.count == 1 { cpus.append(bounds[0]) } else if bounds.count == 2, bounds[0] <= bounds[1], bounds[1] < 1 << 16 { cpus += Array(bounds[0]...bounds[1]) } else { return nil }
         }
         return cpus.isEmpty ? nil : cpus
+    }
+}
+
+/// The BTF a program with callback subprograms must be loaded with: `int main(void *ctx)`
+/// and `int callback(int i, void *ctx)` as FUNC types (ids 5 and 6), loaded once per
+/// process and shared by every program.
+enum CallbackFunctionTypes {
+    static let mainType: UInt32 = 5
+    static let callbackType: UInt32 = 6
+    nonisolated(unsafe) static var descriptor: Int32 = -1
+
+    /// Instruction indexes that ld_imm64 BPF_PSEUDO_FUNC instructions point at, sorted.
+    static func subprogramStarts(_ instructions: [UInt8]) -> [Int] {
+        var starts = Set<Int>()
+        var index = 0
+        while (index + 1) * 8 <= instructions.count {
+            let base = index * 8
+            if instructions[base] == 0x18 && instructions[base + 1] >> 4 == 4 {
+                let immediate = Int32(bitPattern: UInt32(instructions[base + 4]) | UInt32(instructions[base + 5]) << 8 | UInt32(instructions[base + 6]) << 16 | UInt32(instructions[base + 7]) << 24)
+                starts.insert(index + Int(immediate) + 1)
+            }
+            index += instructions[base] == 0x18 ? 2 : 1
+        }
+        return starts.sorted()
+    }
+
+    static func shared() throws(SystemError) -> Int32 {
+        if descriptor >= 0 { return descriptor }
+        let blob = self.blob
+        let fd = blob.withUnsafeBytes { clinux_bpf_btf_load($0.baseAddress, UInt32($0.count), nil, 0) }
+        guard fd >= 0 else { throw SystemError("bpf(BPF_BTF_LOAD) of the callback function types") }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        descriptor = fd
+        return fd
+    }
+
+    static var blob: [UInt8] {
+        let strings = Array("\0int\0i\0ctx\0main\0callback\0".utf8)   // offsets 0, 1, 5, 7, 11, 16
+        func kind(_ kind: UInt32, _ count: UInt32 = 0) -> UInt32 { kind << 24 | count }
+        let types: [UInt32] = [
+            1, kind(1), 4, 0x0100_0020,                 // 1: int, signed, 32 bits
+            0, kind(2), 0,                              // 2: void *
+            0, kind(13, 2), 1, 5, 1, 7, 2,              // 3: int (int i, void *ctx)
+            0, kind(13, 1), 1, 7, 2,                    // 4: int (void *ctx)
+            11, kind(12), 4,                            // 5: main
+            16, kind(12), 3,                            // 6: callback
+        ]
+        var bytes: [UInt8] = []
+        func append32(_ value: UInt32) { for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) } }
+        bytes += [0x9f, 0xeb, 1, 0]
+        append32(24)                                    // header length
+        append32(0)                                     // type section offset
+        append32(UInt32(types.count * 4))
+        append32(UInt32(types.count * 4))               // string section offset
+        append32(UInt32(strings.count))
+        for value in types { append32(value) }
+        bytes += strings
+        return bytes
     }
 }

@@ -28,6 +28,14 @@ int32_t clinux_bpf_map_create(uint32_t type, uint32_t key_size, uint32_t value_s
 /* bpf(2) BPF_PROG_LOAD with a GPL license; the verifier log goes to `log` when log_size > 0. */
 int32_t clinux_bpf_prog_load(uint32_t type, const void *instructions, uint32_t count, const char *name,
                              char *log, uint32_t log_size, uint32_t log_level);
+/* bpf(2) BPF_PROG_LOAD as above, with BTF function information (func_info records of
+ * {instruction offset, BTF type id}, 8 bytes each), which programs with callback
+ * subprograms (bpf_loop) need. */
+int32_t clinux_bpf_prog_load_btf(uint32_t type, const void *instructions, uint32_t count, const char *name,
+                                 char *log, uint32_t log_size, uint32_t log_level,
+                                 int32_t btf_fd, const void *func_info, uint32_t func_info_count);
+/* bpf(2) BPF_BTF_LOAD of a raw BTF blob. */
+int32_t clinux_bpf_btf_load(const void *data, uint32_t size, char *log, uint32_t log_size);
 /* bpf(2) map element commands. */
 int32_t clinux_bpf_map_lookup(int32_t fd, const void *key, void *value);
 int32_t clinux_bpf_map_update(int32_t fd, const void *key, const void *value, uint64_t flags);
