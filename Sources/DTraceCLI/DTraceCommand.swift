@@ -246,13 +246,16 @@ final class Session {
 
         if line.list {
             output.write(ListingText.listHeader())
+            let listed: [Probe]
             if line.sources.isEmpty {
-                for probe in catalog.allProbes() { output.write(ListingText.listLine(probe.identity)) }
+                listed = catalog.allProbes()
             } else {
                 var seen = Set<Int>()
-                for enabling in enablings where seen.insert(enabling.probe.identity.id).inserted {
-                    output.write(ListingText.listLine(enabling.probe.identity))
-                }
+                listed = enablings.compactMap { seen.insert($0.probe.identity.id).inserted ? $0.probe : nil }
+            }
+            for probe in listed {
+                output.write(ListingText.listLine(probe.identity))
+                if line.verbose { output.write(ListingText.verboseDetails(probe, catalog: catalog)) }
             }
             return 0
         }
@@ -433,6 +436,20 @@ enum ListingText {
 
     static func listHeader() -> String {
         pad("ID", 5) + " " + pad("PROVIDER", 10) + " " + pad("MODULE", 17) + " " + pad("FUNCTION", 33) + " NAME\n"
+    }
+
+    /// -lv: stability attributes and argument types, laid out as dtrace(1M) prints them.
+    static func verboseDetails(_ probe: Probe, catalog: ProbeCatalog) -> String {
+        let (description, arguments) = ProbeCatalog.attributes(provider: probe.identity.provider)
+        func attributes(_ title: String, _ value: ProbeAttributes) -> String {
+            "\n\t\(title)\n\t\tIdentifier Names: \(value.names)\n\t\tData Semantics:   \(value.data)\n\t\tDependency Class: \(value.dependency)\n"
+        }
+        var text = attributes("Probe Description Attributes", description) + attributes("Argument Attributes", arguments)
+        text += "\n\tArgument Types\n"
+        let types = catalog.argumentTypes(probe)
+        if types.isEmpty { text += "\t\tNone\n" }
+        for (index, type) in types.enumerated() { text += "\t\targs[\(index)]: \(type)\n" }
+        return text + "\n"
     }
 
     static func listLine(_ probe: ProbeIdentity) -> String {

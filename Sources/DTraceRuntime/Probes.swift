@@ -154,7 +154,43 @@ public final class ProbeCatalog {
 
 /// Shell-style globs as DTrace uses them in probe descriptions: * ? [set] [!set] and \.
 /// An empty pattern matches anything.
+/// A probe's stability attributes, as `dtrace -lv` reports them.
+public struct ProbeAttributes: Equatable, Sendable {
+    public var names: String, data: String, dependency: String
+}
+
 extension ProbeCatalog {
+    /// Probe description and argument attributes of a provider's probes.
+    public static func attributes(provider: String) -> (probe: ProbeAttributes, arguments: ProbeAttributes) {
+        switch provider {
+        case "dtrace": return (ProbeAttributes(names: "Stable", data: "Stable", dependency: "Common"), ProbeAttributes(names: "Stable", data: "Stable", dependency: "Common"))
+        case "profile": return (ProbeAttributes(names: "Unstable", data: "Unstable", dependency: "Common"), ProbeAttributes(names: "Unstable", data: "Unstable", dependency: "Common"))
+        case "syscall": return (ProbeAttributes(names: "Evolving", data: "Evolving", dependency: "Common"), ProbeAttributes(names: "Private", data: "Private", dependency: "ISA"))
+        case "proc", "sched": return (ProbeAttributes(names: "Evolving", data: "Evolving", dependency: "ISA"), ProbeAttributes(names: "Evolving", data: "Evolving", dependency: "ISA"))
+        default: return (ProbeAttributes(names: "Private", data: "Private", dependency: "Unknown"), ProbeAttributes(names: "Private", data: "Private", dependency: "ISA"))
+        }
+    }
+
+    /// The types of args[0], args[1], ... of a probe: its tracepoint fields' types as D
+    /// names them (syscall entry: the call's arguments; return: its value).
+    public func argumentTypes(_ probe: Probe) -> [String] {
+        guard let root = kernelRoot else { return [] }
+        func typeName(_ field: Tracefs.Field) -> String {
+            ArgumentRecord.type(of: ArgumentRecord.Field(name: field.name, typeName: field.typeName, offset: field.offset, size: field.size, signed: field.signed)).description
+        }
+        switch probe.attachment {
+        case .dtrace, .profile: return []
+        case .syscall(let event, let isReturn):
+            guard let fields = Tracefs.format(root: root, group: "syscalls", event: event) else { return [] }
+            if isReturn { return fields.contains { $0.name == "ret" } ? ["int64_t", "int64_t"] : [] }
+            return fields.filter { !$0.isCommon && $0.name != "__syscall_nr" }.map(typeName)
+        case .tracepoint(let group, let event, let names):
+            guard let fields = Tracefs.format(root: root, group: group, event: event) else { return [] }
+            let chosen = names.map { names in names.compactMap { name in fields.first { $0.name == name } } } ?? fields.filter { !$0.isCommon }
+            return chosen.map(typeName)
+        }
+    }
+
     /// The shared argument record of the sdt probes a description matches (their
     /// tracepoint's fields, common_* left out), for typed `args->field`; nil when the
     /// description matches no sdt probe or the matched probes' records differ.

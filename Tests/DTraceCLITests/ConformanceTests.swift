@@ -107,6 +107,30 @@ enum Harness {
         #expect(result.stderr == "dtrace: failed to open /nonexistent/x.d: No such file or directory\n")
     }
 
+    @Test func verboseListingShowsAttributesAndArgumentTypes() throws {
+        let result = try Harness.run(["-lv", "-n", "dtrace:::BEGIN"])
+        #expect(result.status == 0)
+        #expect(result.stdout == """
+               ID   PROVIDER            MODULE                          FUNCTION NAME
+                1     dtrace                                                     BEGIN
+
+            \tProbe Description Attributes
+            \t\tIdentifier Names: Stable
+            \t\tData Semantics:   Stable
+            \t\tDependency Class: Common
+
+            \tArgument Attributes
+            \t\tIdentifier Names: Stable
+            \t\tData Semantics:   Stable
+            \t\tDependency Class: Common
+
+            \tArgument Types
+            \t\tNone
+
+
+            """)
+    }
+
     @Test func listsDtraceProbes() throws {
         let result = try Harness.run(["-l", "-n", "dtrace:::"], pinned: false)
         #expect(result.status == 0)

@@ -133,6 +133,16 @@ struct KernelEngineTests {
         #expect(lines[2].hasSuffix("syscall                                              getpid return"))
     }
 
+    @Test func verboseListingOfKernelProbesShowsTheirArgumentTypes() throws {
+        let read = try Harness.run(["-lv", "-n", "syscall::read:entry"], pinned: false)
+        #expect(read.status == 0)
+        #expect(read.stdout.hasSuffix("\tArgument Types\n\t\targs[0]: unsigned int\n\t\targs[1]: char *\n\t\targs[2]: size_t\n\n"))
+        #expect(read.stdout.contains("\tProbe Description Attributes\n\t\tIdentifier Names: Evolving\n"))
+        let exec = try Harness.run(["-lv", "-n", "sdt:sched::sched_process_exec"], pinned: false)
+        #expect(exec.status == 0)
+        #expect(exec.stdout.hasSuffix("\tArgument Types\n\t\targs[0]: uint32_t\n\t\targs[1]: pid_t\n\t\targs[2]: pid_t\n\n"))
+    }
+
     @Test func missingProbeIsReported() throws {
         let result = try Harness.run(["-n", "syscall::no_such_call:entry { }"], pinned: false)
         #expect(result.status == 1)
