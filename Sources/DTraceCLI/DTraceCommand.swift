@@ -155,7 +155,10 @@ final class Session {
         let compiler = Compiler(options: compileOptions)
         var sourceOfClause: [Int] = []
         var descriptions: [(description: String, name: String)] = []
-        for (index, source) in line.sources.enumerated() {
+        // Every text is read and parsed first, so the compiler sees the whole program's
+        // aggregations before it lays out any; then they compile in order.
+        var parsed: [(syntax: Result<ProgramSyntax, Diagnostic>, kind: ProbeSpecifierKind, isScript: Bool, label: String)] = []
+        for source in line.sources {
             var text: String
             var kind = ProbeSpecifierKind.name
             let isScript: Bool
@@ -183,14 +186,22 @@ final class Session {
                 }
                 text = processed
             }
-            do {
-                var parser = Parser(source: text)
-                let syntax = try parser.parseProgram()
+            var parser = Parser(source: text)
+            do throws(Diagnostic) {
+                parsed.append((.success(try parser.parseProgram()), kind, isScript, label))
+            } catch {
+                parsed.append((.failure(error), kind, isScript, label))
+            }
+        }
+        compiler.prescan(parsed.compactMap { try? $0.syntax.get() })
+        for (index, text) in parsed.enumerated() {
+            do throws(Diagnostic) {
+                let syntax = try text.syntax.get()
                 let before = compiler.clauseCount
-                try compiler.add(syntax, kind: kind)
+                try compiler.add(syntax, kind: text.kind)
                 sourceOfClause += Array(repeating: index, count: compiler.clauseCount - before)
             } catch {
-                return compileFailure(error, isScript: isScript, label: label, tags: errorTags)
+                return compileFailure(error, isScript: text.isScript, label: text.label, tags: errorTags)
             }
         }
         let compiled = compiler.finish()

@@ -219,7 +219,7 @@ public struct BPFCodeGenerator {
     static func returnsDestination(_ helper: Helper) -> Bool {
         switch helper {
         case .readBuiltin(let variable): return variable.isString
-        case .stringCopy, .copyIn, .copyInString, .copyInKernelString: return true
+        case .stringCopy, .stringCopyBounded, .copyIn, .copyInString, .copyInKernelString: return true
         default: return false
         }
     }

@@ -169,6 +169,9 @@ extension BPFCodeGenerator {
         case .stringCopy:
             try copyString(from: a[1], to: a[0])
             if let result { load(.r0, a[0]); store(result, .r0) }
+        case .stringCopyBounded(let size):
+            try copyString(from: a[1], to: a[0], span: size)
+            if let result { load(.r0, a[0]); store(result, .r0) }
         case .copyInString:
             try withPointer(a[0], span: stringSpan, write: true, into: .r1) { generator in
                 if a.count > 2 {
@@ -288,8 +291,8 @@ extension BPFCodeGenerator {
         asm.load(.r0, from: .frame, offset: Self.temporary, size: .double)
     }
 
-    mutating func copyString(from source: Register, to destination: Register) throws(CodegenError) {
-        let span = layout.stringSize + 1
+    mutating func copyString(from source: Register, to destination: Register, span requested: Int? = nil) throws(CodegenError) {
+        let span = min(requested ?? layout.stringSize + 1, layout.stringSize + 1)
         if commBuffers.contains(source.index), case .address? = known[source.index], case .address? = known[destination.index], span >= 16 {
             try withPointer(source, span: 16, write: false, into: .r3) { (generator: inout BPFCodeGenerator) throws(CodegenError) in
                 try generator.withPointer(destination, span: 16, write: true, into: .r1) { inner in

@@ -163,6 +163,7 @@ public struct Interpreter {
             for (x, y) in zip(lhs, rhs) where x != y { return x < y ? -1 : 1 }
             return lhs.count == rhs.count ? 0 : (lhs.count < rhs.count ? -1 : 1)
         case .stringCopy: return try result(try string(1))
+        case .stringCopyBounded(let size): return try result(Array(try string(1).prefix(max(0, size - 1))))
         case .stringJoin: return try result(try string(1) + string(2))
         case .substring(let hasLength):
             let s = try string(1)

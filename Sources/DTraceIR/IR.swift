@@ -104,6 +104,7 @@ public enum Helper: Sendable, Equatable {
     case stringLength               // (s) -> length
     case stringCompare              // (a, b) -> <0, 0, >0
     case stringCopy                 // (dst, src) -> dst
+    case stringCopyBounded(size: Int) // (dst, src) -> dst: at most size - 1 bytes, then a NUL
     case stringJoin                 // (dst, a, b) -> dst
     case substring(hasLength: Bool) // (dst, s, index[, length]) -> dst
     case stringIndex(reverse: Bool, hasStart: Bool) // (s, t[, start]) -> position or -1

@@ -364,18 +364,34 @@ extension Compiler {
         } else {
             var offset = 0
             var fields: [RecordField] = []
-            for type in keyTypes {
-                if type.isString { fields.append(RecordField(offset: offset, type: .string(size: stringStorage))) }
+            var widths: [Int] = []
+            let bounded = boundedAggregationKeys[name]
+            for (position, type) in keyTypes.enumerated() {
+                var width = keySlotSize(type)
+                if type.isString, let bounded, position < bounded.count, let narrow = bounded[position] { width = min(width, narrow) }
+                if type.isString { fields.append(RecordField(offset: offset, type: .string(size: width))) }
                 else if type.isPointer { fields.append(RecordField(offset: offset, type: .pointer)) }
                 else { fields.append(RecordField(offset: offset, type: .integer(size: max(1, type.size), signed: type.isSigned))) }
-                offset += keySlotSize(type)
+                widths.append(width)
+                offset += width
             }
             let id = program.aggregations.count
             program.aggregations.append(AggregationDescriptor(id: id, name: name, function: aggregating, keyFields: fields, keySize: offset))
-            info = AggregationInfo(id: id, function: aggregating, keyTypes: keyTypes, callText: function)
+            info = AggregationInfo(id: id, function: aggregating, keyTypes: keyTypes, callText: function, keyWidths: widths)
             aggregations[name] = info
         }
-        let key = keys.isEmpty ? emitter.constant(0) : try buildKey(keys, keyTypes: info.keyTypes, line: line)
+        // A narrowed slot only ever receives what the prescan saw; anything else is a
+        // program the prescan did not cover (a text compiled on its own), refused.
+        for (position, key) in keyExpressions.enumerated() where info.keyTypes[position].isString && info.keyWidths[position] < stringStorage {
+            let fits: Bool
+            switch key.kind {
+            case .identifier("execname"): fits = info.keyWidths[position] >= 16
+            case .string(let bytes): fits = info.keyWidths[position] >= bytes.count + 1
+            default: fits = false
+            }
+            guard fits else { throw error(.aggregationDimensions, "@\(name)[ ] key #\(position + 1) is wider than its previous uses", line: line) }
+        }
+        let key = keys.isEmpty ? emitter.constant(0) : try buildKey(keys, keyTypes: info.keyTypes, widths: info.keyWidths, line: line)
         emitter.emit(.call(.aggregate(aggregation: info.id), result: nil, arguments: [key, valueRegister, incrementRegister]))
     }
 

@@ -121,6 +121,8 @@ struct AggregationInfo {
     var function: AggregatingFunction
     var keyTypes: [DType]
     var callText: String
+    /// Bytes of each key slot (a string slot may be narrower than strsize: see prescan).
+    var keyWidths: [Int]
 }
 
 public final class Compiler {
@@ -171,8 +173,49 @@ public final class Compiler {
     }
 
     public func compile(_ syntax: ProgramSyntax) throws(Diagnostic) -> CompiledProgram {
+        prescan([syntax])
         try add(syntax)
         return finish()
+    }
+
+    /// String key slots of aggregations that every use fills with a string of known
+    /// bounded length (execname: 15 bytes; a literal: its own): by name, per key position,
+    /// the slot's bytes. Narrow slots make the kernel's hash keys small.
+    var boundedAggregationKeys: [String: [Int?]] = [:]
+
+    /// Looks at every aggregation assignment of the whole program (all its texts) before
+    /// any is compiled, so that a key slot is narrowed only when no use needs more.
+    public func prescan(_ programs: [ProgramSyntax]) {
+        var bounds: [String: [Int?]] = [:]
+        func bound(_ expression: Expression) -> Int? {
+            switch expression.kind {
+            case .identifier("execname"): return 16
+            case .string(let bytes): return bytes.count + 1
+            default: return nil
+            }
+        }
+        func visit(_ expression: Expression) {
+            guard case .assign("=", let target, _) = expression.kind, case .index(let base, let keys) = target.kind,
+                  case .aggregation(let name) = base.kind else { return }
+            let these = keys.map(bound)
+            guard let previous = bounds[name] else { bounds[name] = these; return }
+            guard previous.count == these.count else { bounds[name] = these.map { _ in nil }; return }
+            bounds[name] = zip(previous, these).map { a, b in a.flatMap { a in b.map { max(a, $0) } } }
+        }
+        func visit(_ statements: [Statement]) {
+            for statement in statements {
+                switch statement {
+                case .expression(let expression): visit(expression)
+                case .ifElse(_, let then, let otherwise, _): visit(then); visit(otherwise ?? [])
+                case .block(let inner): visit(inner)
+                case .declaration, .empty: break
+                }
+            }
+        }
+        for program in programs {
+            for item in program.items { if case .clause(let clause) = item { visit(clause.statements ?? []) } }
+        }
+        boundedAggregationKeys = bounds.mapValues { $0.map { $0.map { ($0 + 7) & ~7 } } }
     }
 
     /// Compiles one more program text into the same program (shared variables and

@@ -624,19 +624,21 @@ extension Compiler {
 
     /// Writes a tuple of values into a zeroed key buffer: 8-byte slots for scalars,
     /// string storage for strings.
-    func buildKey(_ values: [Value], keyTypes: [DType], line: Int) throws(Diagnostic) -> Register {
-        let size = max(8, keyTypes.reduce(0) { $0 + keySlotSize($1) })
+    func buildKey(_ values: [Value], keyTypes: [DType], widths: [Int]? = nil, line: Int) throws(Diagnostic) -> Register {
+        let slotWidths = widths ?? keyTypes.map(keySlotSize)
+        let size = max(8, slotWidths.reduce(0, +))
         let key = emitter.temporary(size)
         emitter.emit(.call(.zeroBytes, result: nil, arguments: [key, emitter.constant(Int64(size))]))
         var offset = 0
-        for (value, type) in zip(values, keyTypes) {
+        for (position, (value, type)) in zip(values, keyTypes).enumerated() {
             if type.isString {
                 guard value.type.isString else {
                     throw error(.operandsIncompatible, "key types are incompatible: \"\(type)\" and \"\(value.type)\"", line: line)
                 }
                 let slot = emitter.register()
                 emitter.emit(.arithmetic(.add, slot, key, emitter.constant(Int64(offset))))
-                emitter.emit(.call(.stringCopy, result: nil, arguments: [slot, value.register]))
+                let width = slotWidths[position]
+                emitter.emit(.call(width < stringStorage ? .stringCopyBounded(size: width) : .stringCopy, result: nil, arguments: [slot, value.register]))
             } else {
                 guard value.type.isScalar else {
                     throw error(.operandsIncompatible, "key types are incompatible: \"\(type)\" and \"\(value.type)\"", line: line)
@@ -644,7 +646,7 @@ extension Compiler {
                 let converted = type.isInteger && type.size < 8 ? fit(value.register, type) : value.register
                 emitter.emit(.store(base: key, offset: offset, value: converted, width: 8, space: .scratch))
             }
-            offset += keySlotSize(type)
+            offset += slotWidths[position]
         }
         return key
     }
