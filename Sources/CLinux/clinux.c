@@ -104,6 +104,14 @@ int32_t clinux_bpf_btf_load(const void *data, uint32_t size, char *log, uint32_t
     return bpf_call(BPF_BTF_LOAD, &attr);
 }
 
+int32_t clinux_bpf_raw_tracepoint_open(const char *name, int32_t program_fd) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.raw_tracepoint.name = (uint64_t)(uintptr_t)name;
+    attr.raw_tracepoint.prog_fd = (uint32_t)program_fd;
+    return bpf_call(BPF_RAW_TRACEPOINT_OPEN, &attr);
+}
+
 static int32_t map_element(int cmd, int32_t fd, const void *key, const void *value, uint64_t flags) {
     union bpf_attr attr;
     memset(&attr, 0, sizeof(attr));

@@ -39,7 +39,7 @@ enum OptionCatalogue {
         "bufpolicy": .text, "bufresize": .text, "bpflog": .flag, "engine": .text, "zdefs": .flag, "stackindent": .count,
         "aggpercpu": .flag, "aggzoom": .flag, "aggpack": .flag, "agghist": .flag, "cpu": .count, "linkmode": .text,
         "evaltime": .text, "encoding": .text, "quietresize": .flag, "grabanon": .flag, "cpp": .flag, "incdir": .text,
-        "define": .text, "undef": .text, "platform": .flag, "verbose": .flag, "nolibs": .flag, "iregs": .count, "dtypes": .count, "maxframes": .count,
+        "define": .text, "undef": .text, "platform": .flag, "syscallprobes": .text, "verbose": .flag, "nolibs": .flag, "iregs": .count, "dtypes": .count, "maxframes": .count,
     ]
 
     /// Parses "4m", "512k", "1g" as bytes.
@@ -119,6 +119,9 @@ final class Session {
         if line.flowIndent { settings.updateValue(nil, forKey: "flowindent") }
         if let engine = settings["engine"].flatMap({ $0 }), engine != "user" && engine != "kernel" {
             return fail("failed to set -x engine: Invalid value for specified option")
+        }
+        if let choice = settings["syscallprobes"].flatMap({ $0 }), choice != "raw" && choice != "tracepoint" {
+            return fail("failed to set -x syscallprobes: Invalid value for specified option")
         }
         if line.command != nil && !line.processIDs.isEmpty || line.processIDs.count > 1 {
             return fail("only one -c or -p option may be given")
@@ -362,6 +365,7 @@ final class Session {
         if let value = size("aggsize") { kernelSettings.aggregationSize = value }
         if let value = size("dynvarsize") { kernelSettings.dynamicVariableSize = value }
         kernelSettings.verifierLog = settings.keys.contains("bpflog")
+        kernelSettings.rawSyscalls = settings["syscallprobes"].flatMap { $0 } != "tracepoint"
         if showProgram { kernelSettings.showProgram = { [errors] text in errors.write(text) } }
         let engine: KernelEngine
         do {

@@ -37,6 +37,9 @@ public enum ArgumentSource: Sendable, Equatable {
     case fields([ArgumentField])
     /// A syscall return: arg0 and arg1 are the return value; errno derives from it.
     case syscallReturn(offset: Int)
+    /// A system call's arguments in its saved user registers (raw_syscalls sys_enter:
+    /// the context holds the pt_regs pointer and the call's number).
+    case syscallRegisters
     /// u64 arguments in the context (raw tracepoint test runs: BEGIN, END, ERROR).
     case raw(count: Int)
     /// A perf event: arg0 the kernel PC, arg1 the user PC.
@@ -61,10 +64,16 @@ public struct ProbeSite: Sendable {
     public var arguments: ArgumentSource
     /// false for END and ERROR, which still run after exit().
     public var stopsAfterExit: Bool
+    /// For a program on raw_syscalls (sys_enter / sys_exit, which fire for every system
+    /// call): the call it is for; the program returns at once for any other, and for a
+    /// 32-bit (compat) caller, whose calls are numbered differently.
+    public var rawSyscall: (number: Int, isReturn: Bool)?
 
-    public init(probeID: Int, epid: Int, provider: String, module: String, function: String, name: String, arguments: ArgumentSource, stopsAfterExit: Bool) {
+    public init(probeID: Int, epid: Int, provider: String, module: String, function: String, name: String, arguments: ArgumentSource, stopsAfterExit: Bool,
+                rawSyscall: (number: Int, isReturn: Bool)? = nil) {
         self.probeID = probeID; self.epid = epid; self.provider = provider; self.module = module
         self.function = function; self.name = name; self.arguments = arguments; self.stopsAfterExit = stopsAfterExit
+        self.rawSyscall = rawSyscall
     }
 }
 
@@ -266,8 +275,43 @@ public struct BPFCodeGenerator {
         asm.move(register, .r0)
     }
 
+    /// x86-64 struct pt_regs offsets: the system call's arguments (di, si, dx, r10, r8,
+    /// r9), orig_ax (the call's number) and cs (0x33 for 64-bit user code).
+    static let syscallArgumentOffsets: [Int32] = [112, 104, 96, 56, 72, 64]
+    static let registersOriginalAX: Int32 = 120
+    static let registersCodeSegment: Int32 = 136
+    static let userCodeSegment64: Int32 = 0x33
+
+    /// r0 = the u64 at pt_regs + offset (pt_regs from the context's first argument),
+    /// through probe_read_kernel into `slot` of `base` (the frame before the prologue's
+    /// lookups, a scratch slot after).
+    mutating func readSavedRegister(at offset: Int32, base: BPFRegister, slot: Int16) {
+        asm.move(.r1, base)
+        asm.alu64(.add, .r1, immediate: Int32(slot))
+        asm.load(.r2, constant: 8)
+        asm.load(.r3, from: .r6, offset: 0, size: .double)
+        asm.alu64(.add, .r3, immediate: offset)
+        asm.store(immediate: 0, to: base, offset: slot, size: .double)
+        asm.call(.probeReadKernel)
+        asm.load(.r0, from: base, offset: slot, size: .double)
+    }
+
     mutating func emitPrologue() {
         asm.move(.r6, .r1)
+        if let filter = site.rawSyscall {
+            // Every system call runs this: leave as early as possible.
+            if filter.isReturn {
+                readSavedRegister(at: Self.registersOriginalAX, base: .frame, slot: Self.temporary)
+                asm.jump(.jne, .r0, immediate: Int32(filter.number), exitLabel)
+            } else {
+                asm.load(.r1, from: .r6, offset: 8, size: .double)
+                asm.jump(.jne, .r1, immediate: Int32(filter.number), exitLabel)
+            }
+            // A 32-bit caller's calls are numbered differently (the syscalls tracepoints
+            // leave them out): only 64-bit user code (cs 0x33) goes on.
+            readSavedRegister(at: Self.registersCodeSegment, base: .frame, slot: Self.temporary)
+            asm.jump(.jne, .r0, immediate: Self.userCodeSegment64, exitLabel)
+        }
         lookupSingleValue(map: maps.scratch, into: .r7)
         lookupSingleValue(map: maps.globals, into: .r8)
         lookupSingleValue(map: maps.constants, into: .r9)

@@ -447,6 +447,9 @@ extension BPFCodeGenerator {
             asm.bind(done)
         case .raw(let count):
             if index < count { asm.load(.r0, from: .r6, offset: Int16(8 * index), size: .double) } else { asm.load(.r0, constant: 0) }
+        case .syscallRegisters:
+            guard index < Self.syscallArgumentOffsets.count else { asm.load(.r0, constant: 0); return }
+            readSavedRegister(at: Self.syscallArgumentOffsets[index], base: .r7, slot: Int16(layout.routineStateOffset + 40))
         case .perfEvent:
             // struct bpf_perf_event_data starts with x86-64 pt_regs: ip at 128, cs at 136.
             guard index < 2 else { asm.load(.r0, constant: 0); return }
@@ -465,6 +468,7 @@ extension BPFCodeGenerator {
         case .fields(let fields): count = fields.count
         case .syscallReturn: count = 2
         case .raw(let n): count = n
+        case .syscallRegisters: count = Self.syscallArgumentOffsets.count
         case .perfEvent: count = 2
         }
         asm.store(register, to: .frame, offset: Self.temporary, size: .double)

@@ -21,6 +21,9 @@ public struct KernelSettings {
     public var aggregationSize = 4 << 20
     public var dynamicVariableSize = 1 << 20
     public var verifierLog = false
+    /// Few system call probes on raw_syscalls (`-x syscallprobes=raw`, the default) or
+    /// always on their syscalls tracepoints (`-x syscallprobes=tracepoint`).
+    public var rawSyscalls = true
     public var showProgram: ((String) -> Void)?
     public init() {}
 }
@@ -41,6 +44,13 @@ public final class KernelEngine: AggregationBackend {
     let ring: RingBufferReader
     var programs: [Int: BPFProgram] = [:]       // epid -> program
     var events: [PerfEvent] = []
+    var links: [BPFLink] = []
+    /// System call probes go on raw_syscalls (sys_enter / sys_exit, one program per probe
+    /// that returns at once for other calls) when few are enabled: that skips building
+    /// the syscalls tracepoint's record, about half the cost of an event. Many probes
+    /// (syscall:::entry) stay on their own tracepoints, so other calls pay nothing.
+    static let rawSyscallLimit = 8
+    let rawSyscallNumbers: [String: Int]
     var reportedDrops: [Int: Int64] = [:]
     var reportedDynamicDrops: Int64 = 0
     var reportedAggregationDrops: Int64 = 0
@@ -53,6 +63,16 @@ public final class KernelEngine: AggregationBackend {
         self.consumer = consumer
         self.errors = errors
         self.tracefsRoot = tracefsRoot
+        let syscallEvents = enablings.compactMap { enabling -> String? in
+            if case .syscall(let event, _) = enabling.probe.attachment { return Self.syscallName(event) }
+            return nil
+        }
+        let table = PlatformArchitecture.isX86_64 ? SyscallNumbers.x86_64 : [:]
+        if syscallEvents.count <= Self.rawSyscallLimit && syscallEvents.allSatisfy({ table[$0] != nil }) && settings.rawSyscalls {
+            rawSyscallNumbers = table
+        } else {
+            rawSyscallNumbers = [:]
+        }
         let state = try Self.makeState(program: program, layout: layout, settings: settings)
         scratch = state.scratch
         globals = state.globals
@@ -116,7 +136,20 @@ public final class KernelEngine: AggregationBackend {
 
     // MARK: loading
 
+    /// "getpid" of "sys_enter_getpid" or "sys_exit_getpid".
+    static func syscallName(_ event: String) -> String {
+        for prefix in ["sys_enter_", "sys_exit_"] where event.hasPrefix(prefix) { return String(event.dropFirst(prefix.count)) }
+        return event
+    }
+
+    /// The raw_syscalls filter of a system call probe on the raw path, or nil.
+    func rawSyscall(for probe: Probe) -> (number: Int, isReturn: Bool)? {
+        guard case .syscall(let event, let isReturn) = probe.attachment, let number = rawSyscallNumbers[Self.syscallName(event)] else { return nil }
+        return (number, isReturn)
+    }
+
     func argumentSource(for probe: Probe) throws -> ArgumentSource {
+        if let raw = rawSyscall(for: probe) { return raw.isReturn ? .syscallReturn(offset: 8) : .syscallRegisters }
         switch probe.attachment {
         case .dtrace: return .raw(count: 6)
         case .profile: return .perfEvent
@@ -143,6 +176,7 @@ public final class KernelEngine: AggregationBackend {
     }
 
     func programType(for probe: Probe) -> BPFProgramType {
+        if rawSyscall(for: probe) != nil { return .rawTracepoint }
         switch probe.attachment {
         case .dtrace: return .rawTracepoint
         case .profile: return .perfEvent
@@ -156,7 +190,8 @@ public final class KernelEngine: AggregationBackend {
         let clause = program.clauses[enabling.clause]
         let site = ProbeSite(probeID: identity.id, epid: enabling.epid, provider: identity.provider, module: identity.module,
                              function: identity.function, name: identity.name, arguments: try argumentSource(for: probe),
-                             stopsAfterExit: !(identity.provider == "dtrace" && (identity.name == "END" || identity.name == "ERROR")))
+                             stopsAfterExit: !(identity.provider == "dtrace" && (identity.name == "END" || identity.name == "ERROR")),
+                             rawSyscall: rawSyscall(for: probe))
         let instructions: [BPFInstruction]
         do {
             instructions = try BPFCodeGenerator.generate(clause: clause, program: program, layout: layout, maps: maps, site: site)
@@ -203,8 +238,12 @@ public final class KernelEngine: AggregationBackend {
                         try event.attach(loaded)
                         events.append(event)
                     }
-                case .syscall(let event, _):
-                    try attachTracepoint(group: "syscalls", event: event, program: loaded)
+                case .syscall(let event, let isReturn):
+                    if rawSyscall(for: probe) != nil {
+                        links.append(try BPFLink.rawTracepoint(isReturn ? "sys_exit" : "sys_enter", program: loaded))
+                    } else {
+                        try attachTracepoint(group: "syscalls", event: event, program: loaded)
+                    }
                 case .tracepoint(let group, let event, _):
                     try attachTracepoint(group: group, event: event, program: loaded)
                 }
@@ -233,6 +272,7 @@ public final class KernelEngine: AggregationBackend {
 
     /// Detaches every probe (closing the perf events) and releases the programs.
     public func detach() {
+        links.removeAll()
         events.removeAll()
         programs.removeAll()
     }

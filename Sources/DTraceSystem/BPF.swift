@@ -139,6 +139,20 @@ public final class BPFProgram {
     }
 }
 
+/// A program attached to a raw tracepoint (such as raw_syscalls' sys_enter); closing
+/// the link detaches it.
+public final class BPFLink {
+    public let descriptor: Int32
+    private init(descriptor: Int32) { self.descriptor = descriptor }
+    deinit { close(descriptor) }
+
+    public static func rawTracepoint(_ name: String, program: BPFProgram) throws(SystemError) -> BPFLink {
+        let fd = clinux_bpf_raw_tracepoint_open(name, program.descriptor)
+        guard fd >= 0 else { throw SystemError("bpf(BPF_RAW_TRACEPOINT_OPEN, \(name))") }
+        return BPFLink(descriptor: fd)
+    }
+}
+
 /// CPUs the kernel knows of (per-CPU map values are sized by the possible count).
 public enum SystemCPUs {
     public static let possible: Int = parse("/sys/devices/system/cpu/possible") ?? Int(sysconf(Int32(_SC_NPROCESSORS_CONF)))

@@ -35,6 +35,28 @@ enum KernelHarness {
         }
         """
         try? text.write(to: source, atomically: true, encoding: .utf8)
+        // A 32-bit program making five ia32 system calls numbered 39 (mkdir there; getpid
+        // in the 64-bit table), for the raw_syscalls path's compat filter.
+        let ia32Source = directory.appendingPathComponent("ia32.s")
+        try? """
+            .globl _start
+        _start:
+            mov $5, %esi
+        1:  mov $39, %eax
+            xor %ebx, %ebx
+            xor %ecx, %ecx
+            int $0x80
+            dec %esi
+            jnz 1b
+            mov $1, %eax
+            xor %ebx, %ebx
+            int $0x80
+        """.write(to: ia32Source, atomically: true, encoding: .utf8)
+        let assembler = Process()
+        assembler.executableURL = URL(fileURLWithPath: "/bin/sh")
+        assembler.arguments = ["-c", "as --32 -o \(directory.path)/ia32.o \(ia32Source.path) && ld -m elf_i386 -o \(directory.path)/ia32 \(directory.path)/ia32.o"]
+        try? assembler.run()
+        assembler.waitUntilExit()
         let compiler = Process()
         compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         compiler.arguments = ["cc", "-O1", "-o", binary, source.path]
@@ -53,6 +75,40 @@ struct KernelEngineTests {
         #expect(result.stdout == "\n  getpid                                                        12345\n")
         #expect(result.stderr.hasPrefix("dtrace: pid "))
         #expect(result.stderr.hasSuffix(" has exited\n"))
+    }
+
+    /// Both ways of attaching system call probes (raw_syscalls for a few, the syscalls
+    /// tracepoints otherwise) count, read arguments and return values alike.
+    @Test(arguments: ["raw", "tracepoint"])
+    func syscallProbesAttachedEitherWay(_ choice: String) throws {
+        let counted = try Harness.run(["-x", "syscallprobes=\(choice)", "-qn", "syscall::getpid:entry /pid == $target/ { @calls[probefunc] = count(); }",
+                                       "-c", "\(KernelHarness.workload) getpid 4321"], pinned: false)
+        #expect(counted.status == 0)
+        #expect(counted.stdout == "\n  getpid                                                         4321\n")
+        let closes = try Harness.run(["-x", "syscallprobes=\(choice)", "-qn", "syscall::close:entry /pid == $target && (int)arg0 == -1/ { @entry = count(); } syscall::close:return /pid == $target && errno != 0/ { @[arg0, arg1, errno] = count(); }",
+                                      "-c", "\(KernelHarness.workload) badclose 5"], pinned: false)
+        #expect(closes.status == 0)
+        #expect(closes.stdout == "\n                5\n\n               -1               -1        9                5\n")
+    }
+
+    @Test func manySyscallProbesStayOnTracepoints() throws {
+        // More than eight probes: each on its own syscalls tracepoint.
+        let result = try Harness.run(["-qn", "syscall::get*:entry /pid == $target/ { @calls[probefunc] = count(); }",
+                                      "-c", "\(KernelHarness.workload) getpid 777"], pinned: false)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("\n  getpid                                                          777\n"))
+        let few = try Harness.run(["-S", "-qn", "syscall::getpid:entry /pid == $target/ { @ = count(); }", "-c", "\(KernelHarness.workload) getpid 1"], pinned: false)
+        #expect(few.stderr.contains("r1 = *(u64 *)(r6 +8)\n   2: if r1 != 0x27 goto"))
+    }
+
+    @Test func compatSystemCallsAreNotCountedAsNativeOnes() throws {
+        let ia32 = URL(fileURLWithPath: KernelHarness.workload).deletingLastPathComponent().appendingPathComponent("ia32").path
+        try #require(FileManager.default.isExecutableFile(atPath: ia32), "as/ld could not build the 32-bit test program")
+        for choice in ["raw", "tracepoint"] {
+            let result = try Harness.run(["-x", "syscallprobes=\(choice)", "-qn", "syscall::getpid:entry /pid == $target/ { @calls = count(); } END { printa(\"calls %@d\\n\", @calls); }", "-c", ia32], pinned: false)
+            #expect(result.status == 0)
+            #expect(result.stdout == "\n", "\(choice): \(result.stdout)")
+        }
     }
 
     @Test func syscallReturnValueAndErrno() throws {

@@ -47,6 +47,10 @@ expect syscall-getpid-count "
             12345
 " 0 -- -qn 'syscall::getpid:entry /pid == $target/ { @calls = count(); }' -c "$WORKLOAD getpid 12345"
 
+expect syscall-getpid-count-tracepoint "
+            12345
+" 0 -- -x syscallprobes=tracepoint -qn 'syscall::getpid:entry /pid == $target/ { @calls = count(); }' -c "$WORKLOAD getpid 12345"
+
 expect sdt-sched-process-exec "
                 1
 " 0 -- -qn 'sdt:sched::sched_process_exec /pid == $target/ { @execs = count(); }' -c "$WORKLOAD getpid 1"
