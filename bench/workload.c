@@ -35,6 +35,7 @@ int main(int argc, char **argv) {
     }
     if (argc > 1 && strcmp(argv[1], "now") == 0) {
         printf("start_ns=%lld\n", now_ns());
+        fflush(stdout);   /* before the probed call: a tracer that exits on it may kill us */
         syscall(SYS_getpid);
         return 0;
     }

@@ -112,6 +112,8 @@ int32_t clinux_bpf_raw_tracepoint_open(const char *name, int32_t program_fd) {
     return bpf_call(BPF_RAW_TRACEPOINT_OPEN, &attr);
 }
 
+int32_t clinux_membarrier_global(void) { return (int32_t)syscall(SYS_membarrier, 1 /* MEMBARRIER_CMD_GLOBAL */, 0, 0); }
+
 static int32_t map_element(int cmd, int32_t fd, const void *key, const void *value, uint64_t flags) {
     union bpf_attr attr;
     memset(&attr, 0, sizeof(attr));

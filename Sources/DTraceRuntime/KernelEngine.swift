@@ -272,7 +272,10 @@ public final class KernelEngine: AggregationBackend {
 
     /// Detaches every probe (closing the perf events) and releases the programs.
     public func detach() {
-        links.removeAll()
+        if !links.isEmpty {
+            links.removeAll()
+            BPFLink.waitForDetachment()
+        }
         events.removeAll()
         programs.removeAll()
     }

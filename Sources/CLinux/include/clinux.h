@@ -38,6 +38,8 @@ int32_t clinux_bpf_prog_load_btf(uint32_t type, const void *instructions, uint32
 int32_t clinux_bpf_btf_load(const void *data, uint32_t size, char *log, uint32_t log_size);
 /* bpf(2) BPF_RAW_TRACEPOINT_OPEN: attaches a raw-tracepoint program; returns the link fd. */
 int32_t clinux_bpf_raw_tracepoint_open(const char *name, int32_t program_fd);
+/* membarrier(2) MEMBARRIER_CMD_GLOBAL: returns after an RCU grace period. */
+int32_t clinux_membarrier_global(void);
 /* bpf(2) map element commands. */
 int32_t clinux_bpf_map_lookup(int32_t fd, const void *key, void *value);
 int32_t clinux_bpf_map_update(int32_t fd, const void *key, const void *value, uint64_t flags);
