@@ -21,6 +21,7 @@ let package = Package(
         // load makes start-up about 1.5 ms faster, and the binary runs on a bare system.
         .executableTarget(name: "dtrace", dependencies: ["DTraceCLI"],
                           linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]),
+        .testTarget(name: "DTraceBPFTests", dependencies: ["DTraceBPF"]),
         .testTarget(name: "DTracePlatformTests", dependencies: ["DTracePlatform"], exclude: ["Fixtures"]),
         .testTarget(
             name: "DTraceCLITests",

@@ -82,6 +82,7 @@ public enum BPFHelper: Int32, Sendable, CaseIterable {
     case ringbufOutput = 130, ringbufReserve = 131, ringbufSubmit = 132, ringbufDiscard = 133
     case sendSignal = 109
     case loop = 181
+    case getCurrentTaskBTF = 158
 
     public var name: String {
         switch self {
@@ -106,6 +107,7 @@ public enum BPFHelper: Int32, Sendable, CaseIterable {
         case .ringbufDiscard: return "ringbuf_discard"
         case .sendSignal: return "send_signal"
         case .loop: return "loop"
+        case .getCurrentTaskBTF: return "get_current_task_btf"
         }
     }
 }

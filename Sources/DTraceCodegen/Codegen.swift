@@ -68,12 +68,17 @@ public struct ProbeSite: Sendable {
     /// call): the call it is for; the program returns at once for any other, and for a
     /// 32-bit (compat) caller, whose calls are numbered differently.
     public var rawSyscall: (number: Int, isReturn: Bool)?
+    /// Where the current task's thread_info.status lies (from the kernel's BTF): the
+    /// compat test is then one load through bpf_get_current_task_btf() instead of a
+    /// probe read of the saved code segment.
+    public var compatStatusOffset: Int?
 
     public init(probeID: Int, epid: Int, provider: String, module: String, function: String, name: String, arguments: ArgumentSource, stopsAfterExit: Bool,
-                rawSyscall: (number: Int, isReturn: Bool)? = nil) {
+                rawSyscall: (number: Int, isReturn: Bool)? = nil, compatStatusOffset: Int? = nil) {
         self.probeID = probeID; self.epid = epid; self.provider = provider; self.module = module
         self.function = function; self.name = name; self.arguments = arguments; self.stopsAfterExit = stopsAfterExit
         self.rawSyscall = rawSyscall
+        self.compatStatusOffset = compatStatusOffset
     }
 }
 
@@ -281,6 +286,7 @@ public struct BPFCodeGenerator {
     static let registersOriginalAX: Int32 = 120
     static let registersCodeSegment: Int32 = 136
     static let userCodeSegment64: Int32 = 0x33
+    static let threadStatusCompat: Int32 = 0x0002   // TS_COMPAT
 
     /// r0 = the u64 at pt_regs + offset (pt_regs from the context's first argument),
     /// through probe_read_kernel into `slot` of `base` (the frame before the prologue's
@@ -308,9 +314,16 @@ public struct BPFCodeGenerator {
                 asm.jump(.jne, .r1, immediate: Int32(filter.number), exitLabel)
             }
             // A 32-bit caller's calls are numbered differently (the syscalls tracepoints
-            // leave them out): only 64-bit user code (cs 0x33) goes on.
-            readSavedRegister(at: Self.registersCodeSegment, base: .frame, slot: Self.temporary)
-            asm.jump(.jne, .r0, immediate: Self.userCodeSegment64, exitLabel)
+            // leave them out): TS_COMPAT in thread_info.status, or else the saved code
+            // segment (0x33 for 64-bit user code).
+            if let offset = site.compatStatusOffset, let small = Int16(exactly: offset) {
+                asm.call(.getCurrentTaskBTF)
+                asm.load(.r1, from: .r0, offset: small, size: .word)
+                asm.jump(.jset, .r1, immediate: Self.threadStatusCompat, exitLabel)
+            } else {
+                readSavedRegister(at: Self.registersCodeSegment, base: .frame, slot: Self.temporary)
+                asm.jump(.jne, .r0, immediate: Self.userCodeSegment64, exitLabel)
+            }
         }
         lookupSingleValue(map: maps.scratch, into: .r7)
         lookupSingleValue(map: maps.globals, into: .r8)

@@ -51,6 +51,8 @@ public final class KernelEngine: AggregationBackend {
     /// (syscall:::entry) stay on their own tracepoints, so other calls pay nothing.
     static let rawSyscallLimit = 8
     let rawSyscallNumbers: [String: Int]
+    /// task_struct.thread_info.status from the kernel's BTF, for the compat test.
+    var compatStatusOffset: Int?
     var reportedDrops: [Int: Int64] = [:]
     var reportedDynamicDrops: Int64 = 0
     var reportedAggregationDrops: Int64 = 0
@@ -70,6 +72,7 @@ public final class KernelEngine: AggregationBackend {
         let table = PlatformArchitecture.isX86_64 ? SyscallNumbers.x86_64 : [:]
         if syscallEvents.count <= Self.rawSyscallLimit && syscallEvents.allSatisfy({ table[$0] != nil }) && settings.rawSyscalls {
             rawSyscallNumbers = table
+            if !syscallEvents.isEmpty { compatStatusOffset = Self.compatStatusOffset() }
         } else {
             rawSyscallNumbers = [:]
         }
@@ -136,6 +139,16 @@ public final class KernelEngine: AggregationBackend {
 
     // MARK: loading
 
+    /// Where thread_info.status lies in task_struct, read from /sys/kernel/btf/vmlinux
+    /// (mapped, so only the pages it reads are touched); nil without BTF.
+    static func compatStatusOffset() -> Int? {
+        guard let file = MappedFile.open("/sys/kernel/btf/vmlinux") else { return nil }
+        guard let btf = try? BTF(storage: BTFStorage(bytes: file.bytes, release: file.release)),
+              let info = try? btf.offset(of: "thread_info", in: "task_struct"),
+              let status = try? btf.offset(of: "status", in: "thread_info") else { return nil }
+        return info + status
+    }
+
     /// "getpid" of "sys_enter_getpid" or "sys_exit_getpid".
     static func syscallName(_ event: String) -> String {
         for prefix in ["sys_enter_", "sys_exit_"] where event.hasPrefix(prefix) { return String(event.dropFirst(prefix.count)) }
@@ -187,11 +200,24 @@ public final class KernelEngine: AggregationBackend {
     func load(_ enabling: Enabling, maps: KernelMaps, settings: KernelSettings) throws {
         let probe = enabling.probe
         let identity = probe.identity
-        let clause = program.clauses[enabling.clause]
         let site = ProbeSite(probeID: identity.id, epid: enabling.epid, provider: identity.provider, module: identity.module,
                              function: identity.function, name: identity.name, arguments: try argumentSource(for: probe),
                              stopsAfterExit: !(identity.provider == "dtrace" && (identity.name == "END" || identity.name == "ERROR")),
-                             rawSyscall: rawSyscall(for: probe))
+                             rawSyscall: rawSyscall(for: probe), compatStatusOffset: rawSyscall(for: probe) != nil ? compatStatusOffset : nil)
+        do {
+            try load(enabling, site: site, maps: maps, settings: settings)
+        } catch where site.compatStatusOffset != nil {
+            // A kernel that refuses BTF pointers here gets the probe-read compat test.
+            var fallback = site
+            fallback.compatStatusOffset = nil
+            try load(enabling, site: fallback, maps: maps, settings: settings)
+        }
+    }
+
+    func load(_ enabling: Enabling, site: ProbeSite, maps: KernelMaps, settings: KernelSettings) throws {
+        let probe = enabling.probe
+        let identity = probe.identity
+        let clause = program.clauses[enabling.clause]
         let instructions: [BPFInstruction]
         do {
             instructions = try BPFCodeGenerator.generate(clause: clause, program: program, layout: layout, maps: maps, site: site)

@@ -65,3 +65,31 @@ public enum SystemFiles {
         return stat(path, &info) == 0 ? Int(info.st_size) : nil
     }
 }
+
+/// A file's bytes mapped read-only (or, where the file cannot be mapped, as sysfs files
+/// before Linux 6.16 cannot, read into memory), released by `release`.
+public struct MappedFile: @unchecked Sendable {
+    public let bytes: UnsafeRawBufferPointer
+    public let release: () -> Void
+
+    public static func open(_ path: String, limit: Int = 64 << 20) -> MappedFile? {
+        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_size > 0, Int(info.st_size) <= limit else { return nil }
+        let size = Int(info.st_size)
+        if let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED {
+            return MappedFile(bytes: UnsafeRawBufferPointer(start: address, count: size), release: { munmap(address, size) })
+        }
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
+        var filled = 0
+        while filled < size {
+            let got = read(descriptor, memory.baseAddress! + filled, size - filled)
+            if got < 0 && errno == EINTR { continue }
+            if got <= 0 { break }
+            filled += got
+        }
+        return MappedFile(bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(memory)[0..<filled]), release: { memory.deallocate() })
+    }
+}

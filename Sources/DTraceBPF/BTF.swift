@@ -1,0 +1,137 @@
+// DTraceBPF/BTF: a reader of BPF Type Format blobs, such as the kernel's own
+// (/sys/kernel/btf/vmlinux) — enough to find a struct by name and its members' offsets,
+// which is how dtrace learns kernel layouts (task_struct, thread_info) without headers.
+// Every read is bounds-checked; a truncated or hostile blob is an error, never a trap.
+
+public enum BTFError: Error, Equatable, CustomStringConvertible {
+    case truncated(offset: Int)
+    case badMagic
+    case unknownKind(Int, offset: Int)
+
+    public var description: String {
+        switch self {
+        case .truncated(let offset): return "BTF data ends early (at byte \(offset))"
+        case .badMagic: return "not BTF data (no 0xeb9f magic)"
+        case .unknownKind(let kind, let offset): return "BTF type kind \(kind) at byte \(offset) is unknown"
+        }
+    }
+}
+
+public struct BTFMember: Equatable, Sendable {
+    public var name: String
+    public var type: UInt32
+    /// Offset from the struct's start, in bits.
+    public var bitOffset: Int
+    public init(name: String, type: UInt32, bitOffset: Int) { self.name = name; self.type = type; self.bitOffset = bitOffset }
+}
+
+/// Memory holding a BTF blob (a mapping of the kernel's, or a copy) kept alive with it.
+public final class BTFStorage: @unchecked Sendable {
+    public let bytes: UnsafeRawBufferPointer
+    private let release: () -> Void
+
+    public init(bytes: UnsafeRawBufferPointer, release: @escaping () -> Void) { self.bytes = bytes; self.release = release }
+
+    /// A copy of bytes in memory (tests, or a kernel that cannot map its BTF).
+    public convenience init(copying array: [UInt8]) {
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: max(array.count, 1), alignment: 8)
+        memory.copyBytes(from: array)
+        self.init(bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(memory)[0..<array.count]), release: { memory.deallocate() })
+    }
+
+    deinit { release() }
+}
+
+public struct BTF {
+    let storage: BTFStorage
+    let bytes: UnsafeRawBufferPointer
+    let typesStart: Int, typesEnd: Int
+    let stringsStart: Int, stringsEnd: Int
+
+    public init(_ array: [UInt8]) throws(BTFError) { try self.init(storage: BTFStorage(copying: array)) }
+
+    public init(storage: BTFStorage) throws(BTFError) {
+        self.storage = storage
+        let bytes = storage.bytes
+        self.bytes = bytes
+        guard bytes.count >= 24 else { throw .truncated(offset: bytes.count) }
+        guard bytes[0] == 0x9f, bytes[1] == 0xeb else { throw .badMagic }
+        func word(_ at: Int) -> Int { Int(UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24) }
+        let header = word(4)
+        guard header >= 24, header <= bytes.count else { throw .truncated(offset: 4) }
+        typesStart = header + word(8)
+        typesEnd = typesStart + word(12)
+        stringsStart = header + word(16)
+        stringsEnd = stringsStart + word(20)
+        guard typesStart <= typesEnd, typesEnd <= bytes.count, stringsStart <= stringsEnd, stringsEnd <= bytes.count else {
+            throw .truncated(offset: max(typesEnd, stringsEnd))
+        }
+    }
+
+    @inline(__always) func word(_ at: Int) -> UInt32 {
+        UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+    }
+
+    /// The string at an offset of the string section ("" when out of range).
+    public func string(_ offset: UInt32) -> String {
+        let start = stringsStart + Int(offset)
+        guard start < stringsEnd else { return "" }
+        var end = start
+        while end < stringsEnd && bytes[end] != 0 { end += 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
+    /// Whether the string at `offset` is exactly `name` (without building a String).
+    func stringEquals(_ offset: UInt32, _ name: [UInt8]) -> Bool {
+        let start = stringsStart + Int(offset)
+        guard start + name.count < stringsEnd else { return false }
+        for index in 0..<name.count where bytes[start + index] != name[index] { return false }
+        return bytes[start + name.count] == 0
+    }
+
+    /// Bytes of kind-specific data after a type's 12-byte header.
+    static func extraSize(kind: Int, count: Int, at offset: Int) throws(BTFError) -> Int {
+        switch kind {
+        case 1: return 4                          // INT
+        case 2, 7, 8, 9, 10, 11, 12, 16, 18: return 0 // PTR FWD TYPEDEF VOLATILE CONST RESTRICT FUNC FLOAT TYPE_TAG
+        case 3: return 12                         // ARRAY
+        case 4, 5: return 12 * count              // STRUCT UNION
+        case 6: return 8 * count                  // ENUM
+        case 13: return 8 * count                 // FUNC_PROTO
+        case 14: return 4                         // VAR
+        case 15: return 12 * count                // DATASEC
+        case 17: return 4                         // DECL_TAG
+        case 19: return 12 * count                // ENUM64
+        default: throw .unknownKind(kind, offset: offset)
+        }
+    }
+
+    /// The members of the first struct (or union) named `name`, or nil.
+    public func members(ofStruct name: String) throws(BTFError) -> [BTFMember]? {
+        let wanted = Array(name.utf8)
+        var offset = typesStart
+        while offset < typesEnd {
+            guard offset + 12 <= typesEnd else { throw .truncated(offset: offset) }
+            let nameOffset = word(offset), info = word(offset + 4)
+            let kind = Int(info >> 24 & 0x1f), count = Int(info & 0xffff)
+            let extra = try Self.extraSize(kind: kind, count: count, at: offset)
+            guard offset + 12 + extra <= typesEnd else { throw .truncated(offset: offset) }
+            if (kind == 4 || kind == 5) && stringEquals(nameOffset, wanted) {
+                let bitfields = info >> 31 != 0
+                return (0..<count).map { index in
+                    let member = offset + 12 + 12 * index
+                    let raw = Int(word(member + 8))
+                    return BTFMember(name: string(word(member)), type: word(member + 4), bitOffset: bitfields ? raw & 0xffffff : raw)
+                }
+            }
+            offset += 12 + extra
+        }
+        return nil
+    }
+
+    /// The byte offset of `member` in struct `name`, or nil.
+    public func offset(of member: String, in name: String) throws(BTFError) -> Int? {
+        guard let members = try members(ofStruct: name), let found = members.first(where: { $0.name == member }) else { return nil }
+        return found.bitOffset / 8
+    }
+}
