@@ -175,8 +175,10 @@ public final class AggregationStore {
 
     // MARK: sorting
 
-    static func compareKeys(_ a: [UInt8], _ b: [UInt8], fields: [RecordField]) -> Int {
-        for field in fields {
+    /// Compares keys field by field, from `start` (aggsortkeypos) round to the field before it.
+    static func compareKeys(_ a: [UInt8], _ b: [UInt8], fields: [RecordField], start: Int = 0) -> Int {
+        let first = fields.isEmpty ? 0 : min(max(start, 0), fields.count - 1)
+        for field in fields[first...] + fields[..<first] {
             let x = RecordReader.value(a, field), y = RecordReader.value(b, field)
             switch (x, y) {
             case (.integer(let p), .integer(let q)):
@@ -196,7 +198,7 @@ public final class AggregationStore {
         let descriptor = descriptors[id]
         let fields = descriptor.keyFields
         let sorted = order[id].sorted { a, b in
-            let byKey = AggregationStore.compareKeys(a, b, fields: fields)
+            let byKey = AggregationStore.compareKeys(a, b, fields: fields, start: options.sortKeyPosition)
             let va = entries[id][a]!.scalar(descriptor.function), vb = entries[id][b]!.scalar(descriptor.function)
             let byValue = va == vb ? 0 : (va < vb ? -1 : 1)
             let primary = options.sortByKey ? byKey : byValue
@@ -213,6 +215,8 @@ public struct OutputOptions {
     public var quiet = false
     public var sortByKey = false
     public var sortReverse = false
+    /// aggsortkeypos: the key position sorting starts at.
+    public var sortKeyPosition = 0
     public var flowIndent = false
     public init() {}
 }

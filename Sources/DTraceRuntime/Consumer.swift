@@ -130,6 +130,7 @@ public final class Consumer {
             case "quiet": options.quiet = value.map { $0 != "0" } ?? true
             case "aggsortkey": options.sortByKey = true
             case "aggsortrev": options.sortReverse = true
+            case "aggsortkeypos": options.sortKeyPosition = value.flatMap { Int($0) } ?? 0
             default: break
             }
         case .tracemem(let size):
