@@ -72,6 +72,8 @@ public struct ProbeSite: Sendable {
     /// compat test is then one load through bpf_get_current_task_btf() instead of a
     /// probe read of the saved code segment.
     public var compatStatusOffset: Int?
+    /// task_struct.real_parent and task_struct.tgid (from the kernel's BTF), for ppid.
+    public var parentOffsets: (realParent: Int, processID: Int)?
 
     public init(probeID: Int, epid: Int, provider: String, module: String, function: String, name: String, arguments: ArgumentSource, stopsAfterExit: Bool,
                 rawSyscall: (number: Int, isReturn: Bool)? = nil, compatStatusOffset: Int? = nil) {

@@ -377,6 +377,18 @@ extension BPFCodeGenerator {
         case .pid:
             asm.call(.getCurrentPIDTGID)
             asm.alu64(.rsh, .r0, immediate: 32)
+        case .ppid:
+            // current->real_parent->tgid, through BTF pointers the verifier checks.
+            guard let offsets = site.parentOffsets, let parent = Int16(exactly: offsets.realParent), let tgid = Int16(exactly: offsets.processID) else {
+                throw .unsupported("ppid without the kernel's BTF")
+            }
+            let done = asm.newLabel()
+            asm.call(.getCurrentTaskBTF)
+            asm.load(.r1, from: .r0, offset: parent, size: .double)
+            asm.load(.r0, constant: 0)
+            asm.jump(.jeq, .r1, immediate: 0, done)
+            asm.load(.r0, from: .r1, offset: tgid, size: .word)
+            asm.bind(done)
         case .tid:
             asm.call(.getCurrentPIDTGID)
             asm.alu64(.lsh, .r0, immediate: 32)

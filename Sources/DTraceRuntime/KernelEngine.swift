@@ -53,6 +53,7 @@ public final class KernelEngine: AggregationBackend {
     let rawSyscallNumbers: [String: Int]
     /// task_struct.thread_info.status from the kernel's BTF, for the compat test.
     var compatStatusOffset: Int?
+    var parentOffsets: (realParent: Int, processID: Int)?
     var reportedDrops: [Int: Int64] = [:]
     var reportedDynamicDrops: Int64 = 0
     var reportedAggregationDrops: Int64 = 0
@@ -72,9 +73,22 @@ public final class KernelEngine: AggregationBackend {
         let table = PlatformArchitecture.isX86_64 ? SyscallNumbers.x86_64 : [:]
         if syscallEvents.count <= Self.rawSyscallLimit && syscallEvents.allSatisfy({ table[$0] != nil }) && settings.rawSyscalls {
             rawSyscallNumbers = table
-            if !syscallEvents.isEmpty { compatStatusOffset = Self.compatStatusOffset() }
         } else {
             rawSyscallNumbers = [:]
+        }
+        let usesParent = program.clauses.contains { clause in
+            clause.function.instructions.contains { instruction in
+                if case .call(.readBuiltin(.ppid), _, _) = instruction { return true }
+                return false
+            }
+        }
+        if (!rawSyscallNumbers.isEmpty && !syscallEvents.isEmpty) || usesParent, let btf = Self.kernelBTF() {
+            if let info = try? btf.offset(of: "thread_info", in: "task_struct"), let status = try? btf.offset(of: "status", in: "thread_info") {
+                compatStatusOffset = info + status
+            }
+            if let parent = try? btf.offset(of: "real_parent", in: "task_struct"), let tgid = try? btf.offset(of: "tgid", in: "task_struct") {
+                parentOffsets = (parent, tgid)
+            }
         }
         let state = try Self.makeState(program: program, layout: layout, settings: settings)
         scratch = state.scratch
@@ -139,14 +153,11 @@ public final class KernelEngine: AggregationBackend {
 
     // MARK: loading
 
-    /// Where thread_info.status lies in task_struct, read from /sys/kernel/btf/vmlinux
-    /// (mapped, so only the pages it reads are touched); nil without BTF.
-    static func compatStatusOffset() -> Int? {
+    /// The kernel's BTF (/sys/kernel/btf/vmlinux, mapped where the kernel allows, so
+    /// only the pages read are touched); nil without it.
+    static func kernelBTF() -> BTF? {
         guard let file = MappedFile.open("/sys/kernel/btf/vmlinux") else { return nil }
-        guard let btf = try? BTF(storage: BTFStorage(bytes: file.bytes, release: file.release)),
-              let info = try? btf.offset(of: "thread_info", in: "task_struct"),
-              let status = try? btf.offset(of: "status", in: "thread_info") else { return nil }
-        return info + status
+        return try? BTF(storage: BTFStorage(bytes: file.bytes, release: file.release))
     }
 
     /// "getpid" of "sys_enter_getpid" or "sys_exit_getpid".
@@ -200,10 +211,11 @@ public final class KernelEngine: AggregationBackend {
     func load(_ enabling: Enabling, maps: KernelMaps, settings: KernelSettings) throws {
         let probe = enabling.probe
         let identity = probe.identity
-        let site = ProbeSite(probeID: identity.id, epid: enabling.epid, provider: identity.provider, module: identity.module,
+        var site = ProbeSite(probeID: identity.id, epid: enabling.epid, provider: identity.provider, module: identity.module,
                              function: identity.function, name: identity.name, arguments: try argumentSource(for: probe),
                              stopsAfterExit: !(identity.provider == "dtrace" && (identity.name == "END" || identity.name == "ERROR")),
                              rawSyscall: rawSyscall(for: probe), compatStatusOffset: rawSyscall(for: probe) != nil ? compatStatusOffset : nil)
+        site.parentOffsets = parentOffsets
         do {
             try load(enabling, site: site, maps: maps, settings: settings)
         } catch where site.compatStatusOffset != nil {

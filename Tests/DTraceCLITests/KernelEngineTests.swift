@@ -111,6 +111,20 @@ struct KernelEngineTests {
         }
     }
 
+    @Test func parentProcessIDFromTheKernel() throws {
+        // The -c target's parent is dtrace itself.
+        let target = try Harness.run(["-qn", "syscall::getpid:entry /pid == $target/ { @[ppid == $pid] = count(); }",
+                                      "-c", "\(KernelHarness.workload) getpid 9"], pinned: false)
+        #expect(target.status == 0)
+        #expect(target.stdout == "\n        1                9\n")
+        // BEGIN runs in dtrace under both engines: the same parent.
+        let kernel = try Harness.run(["-x", "engine=kernel", "-qn", "BEGIN { printf(\"%d\\n\", ppid); exit(0); }"], pinned: false)
+        let user = try Harness.run(["-x", "engine=user", "-qn", "BEGIN { printf(\"%d\\n\", ppid); exit(0); }"], pinned: false)
+        #expect(kernel.status == 0 && user.status == 0)
+        #expect(kernel.stdout == user.stdout)
+        #expect(kernel.stdout == "\(getpid())\n\n")
+    }
+
     @Test func syscallReturnValueAndErrno() throws {
         let result = try Harness.run(["-qn", "syscall::close:return /pid == $target && errno != 0/ { @[arg0, errno] = count(); }",
                                       "-c", "\(KernelHarness.workload) badclose 7"], pinned: false)
