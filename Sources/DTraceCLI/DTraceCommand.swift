@@ -346,6 +346,7 @@ final class Session {
         outputOptions.quiet = quiet
         outputOptions.sortByKey = settings.keys.contains("aggsortkey")
         outputOptions.sortReverse = settings.keys.contains("aggsortrev")
+        outputOptions.flowIndent = settings.keys.contains("flowindent")
         outputOptions.sortKeyPosition = settings["aggsortkeypos"].flatMap { $0 }.flatMap { Int($0) } ?? 0
         return outputOptions
     }

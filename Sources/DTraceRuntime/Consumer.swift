@@ -67,12 +67,17 @@ public final class Consumer {
 
     // MARK: records
 
+    /// -F (flowindent): the current indentation; entries deepen it, returns undo that.
+    var flowIndentation = 0
+
     public func consume(clause: Int, probe: ProbeIdentity, cpu: Int32, bytes: [UInt8]) {
         if !printedHeader {
             printedHeader = true
-            if !options.quiet { output.write(Consumer.probeHeader) }
+            if !options.quiet { output.write(options.flowIndent ? Consumer.flowHeader : Consumer.probeHeader) }
         }
-        if !options.quiet {
+        if !options.quiet && options.flowIndent {
+            output.write(CFormat.render("%3d ", [cpu]) + CFormatText.padRight(flowName(probe), 41) + " ")
+        } else if !options.quiet {
             let name = "\(probe.function):\(probe.name)"
             output.write(CFormat.render("%3d %6d ", [cpu, Int32(probe.id)]) + CFormat.string("%32s ", Array(name.utf8)))
         }
@@ -84,6 +89,23 @@ public final class Consumer {
         output.flush()
     }
 
+    /// The FUNCTION column under -F, as dtrace(1M) writes it: "-> func" one column left of
+    /// the depth it opens, "<- func" likewise before closing it, "| func:name" at the depth.
+    func flowName(_ probe: ProbeIdentity) -> String {
+        switch probe.name {
+        case "entry":
+            flowIndentation += 2
+            return String(repeating: " ", count: flowIndentation - 1) + "-> " + probe.function
+        case "return":
+            let text = String(repeating: " ", count: max(0, flowIndentation - 1)) + "<- " + probe.function
+            flowIndentation = max(0, flowIndentation - 2)
+            return text
+        default:
+            return String(repeating: " ", count: flowIndentation) + "| " + probe.function + ":" + probe.name
+        }
+    }
+
+    static let flowHeader = "CPU " + CFormatText.padRight("FUNCTION", 41) + "\n"
     static let probeHeader = CFormatText.pad("CPU", 3) + " " + CFormatText.pad("ID", 6) + " " + CFormatText.pad("FUNCTION:NAME", 32) + "\n"
     static let histogramHeader = "\n" + CFormatText.pad("value", 16) + " " + CFormatText.pad("------------- Distribution -------------", 41) + " count    \n"
 
@@ -418,4 +440,5 @@ extension AggregatingFunction {
 
 enum CFormatText {
     static func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+    static func padRight(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
 }

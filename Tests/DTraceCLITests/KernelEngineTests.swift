@@ -111,6 +111,14 @@ struct KernelEngineTests {
         }
     }
 
+    @Test func flowIndentShowsEntriesAndReturns() throws {
+        let result = try Harness.run(["-F", "-n", "syscall::getpid:entry,syscall::getpid:return /pid == $target/ { }", "-c", "\(KernelHarness.workload) getpid 2"], pinned: true)
+        #expect(result.status == 0)
+        let entry = "  0  -> getpid" + String(repeating: " ", count: 31) + " \n"
+        let exit = "  0  <- getpid" + String(repeating: " ", count: 31) + " \n"
+        #expect(result.stdout == "CPU FUNCTION" + String(repeating: " ", count: 33) + "\n" + entry + exit + entry + exit + "\n")
+    }
+
     @Test func parentProcessIDFromTheKernel() throws {
         // The -c target's parent is dtrace itself.
         let target = try Harness.run(["-qn", "syscall::getpid:entry /pid == $target/ { @[ppid == $pid] = count(); }",
