@@ -39,7 +39,7 @@ public enum RecordActionKind: Sendable, Equatable {
     case trace                       // one field
     case printf(format: Int)         // fields are the arguments
     case printa(format: Int?, aggregations: [Int]) // no fields
-    case print(typeName: String)     // one field, shown by type
+    case print(type: PrintType)      // one field, shown by type
     case exit                        // one field: the status
     case clear(aggregation: Int)
     case truncate(aggregation: Int, keep: Bool) // field: the count when `keep`
@@ -52,6 +52,39 @@ public enum RecordActionKind: Sendable, Equatable {
     case system(format: Int)
     case ftruncate
     case freopen(format: Int)
+}
+
+/// What print() needs to lay out a value the way dtrace(1M) does: each type's name and
+/// shape (members at their byte offsets, element counts, enumerator names).
+public indirect enum PrintType: Sendable, Equatable {
+    case integer(name: String, size: Int, signed: Bool, isCharacter: Bool)
+    case pointer(name: String)
+    case string
+    case array(name: String, element: PrintType, count: Int, elementSize: Int)
+    case composite(name: String, members: [PrintMember])
+    case enumeration(name: String, size: Int, enumerators: [PrintEnumerator])
+    case other(name: String, size: Int)
+
+    public var name: String {
+        switch self {
+        case .integer(let name, _, _, _), .pointer(let name), .array(let name, _, _, _), .composite(let name, _),
+             .enumeration(let name, _, _), .other(let name, _): return name
+        case .string: return "string"
+        }
+    }
+}
+
+public struct PrintMember: Sendable, Equatable {
+    public var name: String
+    public var type: PrintType
+    public var offset: Int
+    public init(name: String, type: PrintType, offset: Int) { self.name = name; self.type = type; self.offset = offset }
+}
+
+public struct PrintEnumerator: Sendable, Equatable {
+    public var name: String
+    public var value: Int64
+    public init(name: String, value: Int64) { self.name = name; self.value = value }
 }
 
 public enum SymbolKind: String, Sendable { case sym, mod, usym, umod, uaddr }

@@ -143,7 +143,7 @@ extension Compiler {
             if value.type.isVoid { throw error(.prototypeArgument, "\(name)( ) argument #1 is incompatible with prototype:\n\tprototype: non-void\n\t argument: void", line: line) }
             let presence = beginAction()
             let field = recordField(value, line: line)
-            addAction(name == "print" ? .print(typeName: value.type.description) : .trace, fields: [field], presence: presence)
+            addAction(name == "print" ? .print(type: Compiler.printType(value.type)) : .trace, fields: [field], presence: presence)
         case "printf", "system", "freopen":
             guard !arguments.isEmpty else { throw error(.prototypeLength, "\(name)( ) prototype mismatch: 0 args passed, at least 1 expected", line: line) }
             let (index, format) = try formatIndex(arguments[0], name: name, line: line)
@@ -510,4 +510,27 @@ extension Compiler {
 
 extension Diagnostic {
     func tagged(_ tag: String) -> Diagnostic { var copy = self; copy.tag = tag; return copy }
+}
+
+extension Compiler {
+    /// A D type as print() describes it (nested composites up to a depth, so a type that
+    /// refers to itself through pointers stays finite: pointers are not followed).
+    static func printType(_ type: DType, depth: Int = 0) -> PrintType {
+        let name = type.description
+        switch type.resolved {
+        case .integer(_, let size, let signed):
+            let isCharacter = size == 1 && signed && (name == "char" || name == "signed char")
+            return .integer(name: name, size: size, signed: signed, isCharacter: isCharacter)
+        case .pointer: return .pointer(name: name)
+        case .string: return .string
+        case .array(let element, let count):
+            return .array(name: name, element: printType(element, depth: depth + 1), count: count, elementSize: element.size)
+        case .composite(let composite):
+            guard depth < 16 else { return .other(name: name, size: composite.size) }
+            return .composite(name: name, members: composite.members.map { PrintMember(name: $0.name, type: printType($0.type, depth: depth + 1), offset: $0.offset) })
+        case .enumeration(let enumeration):
+            return .enumeration(name: name, size: 4, enumerators: enumeration.values.map { PrintEnumerator(name: $0.0, value: $0.1) })
+        case .void, .alias: return .other(name: name, size: type.size)
+        }
+    }
 }

@@ -111,7 +111,16 @@ public final class Consumer {
 
     func perform(_ action: RecordAction, _ bytes: [UInt8]) {
         switch action.kind {
-        case .trace, .print:
+        case .print(let type):
+            let field = action.fields[0]
+            let data: [UInt8]
+            switch field.type {
+            case .integer, .pointer: data = Array(bytes[min(bytes.count, field.offset)..<min(bytes.count, field.offset + 8)])
+            case .string(let size): data = RecordReader.string(bytes, at: field.offset, size: size)
+            case .bytes(let size): data = Array(bytes[min(bytes.count, field.offset)..<min(bytes.count, field.offset + size)])
+            }
+            output.write((options.quiet ? "" : " ") + PrintLayout.render(type, data))
+        case .trace:
             let field = action.fields[0]
             switch field.type {
             case .integer(let size, _):
