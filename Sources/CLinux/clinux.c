@@ -54,19 +54,7 @@ int32_t clinux_bpf_map_create(uint32_t type, uint32_t key_size, uint32_t value_s
 
 int32_t clinux_bpf_prog_load(uint32_t type, const void *instructions, uint32_t count, const char *name,
                              char *log, uint32_t log_size, uint32_t log_level) {
-    union bpf_attr attr;
-    memset(&attr, 0, sizeof(attr));
-    attr.prog_type = type;
-    attr.insns = (uint64_t)(uintptr_t)instructions;
-    attr.insn_cnt = count;
-    attr.license = (uint64_t)(uintptr_t)"GPL";
-    if (log && log_size > 0) {
-        attr.log_buf = (uint64_t)(uintptr_t)log;
-        attr.log_size = log_size;
-        attr.log_level = log_level;
-    }
-    if (name) strncpy(attr.prog_name, name, sizeof(attr.prog_name) - 1);
-    return bpf_call(BPF_PROG_LOAD, &attr);
+    return clinux_bpf_prog_load_btf(type, instructions, count, name, log, log_size, log_level, -1, NULL, 0);
 }
 
 int32_t clinux_bpf_prog_load_btf(uint32_t type, const void *instructions, uint32_t count, const char *name,
@@ -84,10 +72,12 @@ int32_t clinux_bpf_prog_load_btf(uint32_t type, const void *instructions, uint32
         attr.log_level = log_level;
     }
     if (name) strncpy(attr.prog_name, name, sizeof(attr.prog_name) - 1);
-    attr.prog_btf_fd = (uint32_t)btf_fd;
-    attr.func_info_rec_size = 8;
-    attr.func_info = (uint64_t)(uintptr_t)func_info;
-    attr.func_info_cnt = func_info_count;
+    if (btf_fd >= 0 && func_info_count > 0) {
+        attr.prog_btf_fd = (uint32_t)btf_fd;
+        attr.func_info_rec_size = 8;
+        attr.func_info = (uint64_t)(uintptr_t)func_info;
+        attr.func_info_cnt = func_info_count;
+    }
     return bpf_call(BPF_PROG_LOAD, &attr);
 }
 

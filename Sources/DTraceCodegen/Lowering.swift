@@ -184,19 +184,13 @@ extension BPFCodeGenerator {
                 } else {
                     generator.asm.load(.r2, constant: Int64(stringSpan))
                 }
-                generator.load(.r3, a[1])
-                generator.asm.store(.r3, to: .r7, offset: Int16(generator.layout.faultAreaOffset + 24), size: .double)
-                generator.asm.call(.probeReadUserString)
-                generator.faultIf(.jslt, .r0, immediate: 0, .badAddress, from: .alreadyStored)
+                generator.readStringWithFault(from: a[1], helper: .probeReadUserString)
             }
             if let result { load(.r0, a[0]); store(result, .r0) }
         case .copyInKernelString:
             try withPointer(a[0], span: stringSpan, write: true, into: .r1) { generator in
                 generator.asm.load(.r2, constant: Int64(stringSpan))
-                generator.load(.r3, a[1])
-                generator.asm.store(.r3, to: .r7, offset: Int16(generator.layout.faultAreaOffset + 24), size: .double)
-                generator.asm.call(.probeReadKernelString)
-                generator.faultIf(.jslt, .r0, immediate: 0, .badAddress, from: .alreadyStored)
+                generator.readStringWithFault(from: a[1], helper: .probeReadKernelString)
             }
             if let result { load(.r0, a[0]); store(result, .r0) }
         case .copyIn:
@@ -276,6 +270,15 @@ extension BPFCodeGenerator {
         case .changeCase(let upper): try changeCase(upper: upper, arguments: a, result: result)
         case .internetAddress4, .internetAddress6, .internetAddressForFamily: throw .unsupported("inet_ntoa()")
         }
+    }
+
+    /// r1 = destination, r2 = its size already set: reads a string from the tracee or
+    /// kernel address in `source`, faulting (with that address) when it cannot be read.
+    mutating func readStringWithFault(from source: Register, helper: BPFHelper) {
+        load(.r3, source)
+        asm.store(.r3, to: .r7, offset: Int16(layout.faultAreaOffset + 24), size: .double)
+        asm.call(helper)
+        faultIf(.jslt, .r0, immediate: 0, .badAddress, from: .alreadyStored)
     }
 
     /// Copies the string at a tagged address into a scratch temporary; r0 = its length + 1.

@@ -231,22 +231,27 @@ extension BPFCodeGenerator {
         asm.load(.r1, from: .r2, offset: temporaryA - 1, size: .byte)
     }
 
+    /// while position > lowest && A[position - 1] (compared by `test`) character: position -= 1.
+    mutating func scanBackward(_ position: BPFRegister, above lowest: Int32, whileByte test: BPFJumpOperation, _ character: Int32) {
+        let done = asm.newLabel(), loop = asm.newLabel()
+        asm.bind(loop)
+        asm.jump(.jle, position, immediate: lowest, done)
+        asm.jump(.jgt, position, immediate: stringLimit, done)
+        loadByteBefore(position)
+        asm.jump(test.negated, .r1, immediate: character, done)
+        asm.alu64(.sub, position, immediate: 1)
+        asm.jump(loop)
+        asm.bind(done)
+    }
+
     /// basename(s) and dirname(s), as PathText does.
     mutating func pathComponent(dirname: Bool, arguments a: [Register], result: Register?) throws(CodegenError) {
         try materializeLength(a[1], into: layout.stringTemporaryA)
         asm.move(.r5, .r0)                           // r5 = count
         asm.move(.r4, .r0)                           // r4 = end
         let slash: Int32 = 0x2f
-        let trimmed = asm.newLabel(), trim = asm.newLabel()
         // while end > 0 && s[end - 1] == '/': end -= 1
-        asm.bind(trim)
-        asm.jump(.jeq, .r4, immediate: 0, trimmed)
-        asm.jump(.jgt, .r4, immediate: stringLimit, trimmed)
-        loadByteBefore(.r4)
-        asm.jump(.jne, .r1, immediate: slash, trimmed)
-        asm.alu64(.sub, .r4, immediate: 1)
-        asm.jump(trim)
-        asm.bind(trimmed)
+        scanBackward(.r4, above: 0, whileByte: .jeq, slash)
         forgetExactValue(.r4, slot: 2)
         let nonEmpty = asm.newLabel(), finish = asm.newLabel()
         asm.jump(.jne, .r4, immediate: 0, nonEmpty)
@@ -256,15 +261,7 @@ extension BPFCodeGenerator {
         asm.bind(nonEmpty)
         // r3 = start of the last component: while start > 0 && s[start - 1] != '/'.
         asm.move(.r3, .r4)
-        let scanned = asm.newLabel(), scan = asm.newLabel()
-        asm.bind(scan)
-        asm.jump(.jeq, .r3, immediate: 0, scanned)
-        asm.jump(.jgt, .r3, immediate: stringLimit, scanned)
-        loadByteBefore(.r3)
-        asm.jump(.jeq, .r1, immediate: slash, scanned)
-        asm.alu64(.sub, .r3, immediate: 1)
-        asm.jump(scan)
-        asm.bind(scanned)
+        scanBackward(.r3, above: 0, whileByte: .jne, slash)
         forgetExactValue(.r3)
         if !dirname {
             asm.move(.r0, .r3)
@@ -280,15 +277,7 @@ extension BPFCodeGenerator {
             asm.jump(finish)
             asm.bind(notDot)
             // while end > 1 && s[end - 1] == '/': end -= 1 (end starts at the component start)
-            let kept = asm.newLabel(), strip = asm.newLabel()
-            asm.bind(strip)
-            asm.jump(.jle, .r3, immediate: 1, kept)
-            asm.jump(.jgt, .r3, immediate: stringLimit, kept)
-            loadByteBefore(.r3)
-            asm.jump(.jne, .r1, immediate: slash, kept)
-            asm.alu64(.sub, .r3, immediate: 1)
-            asm.jump(strip)
-            asm.bind(kept)
+            scanBackward(.r3, above: 1, whileByte: .jeq, slash)
             forgetExactValue(.r3)
             clampToStringSize(.r3)
             terminateA(at: .r3)
