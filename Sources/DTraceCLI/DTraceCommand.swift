@@ -309,6 +309,9 @@ final class Session {
         if enablings.isEmpty && !line.zeroMatchesAllowed {
             return fail(line.sources.isEmpty ? "no probes specified" : "no probes matched")
         }
+        if program.usesDestructiveActions && !settings.keys.contains("destructive") {
+            return fail("could not enable tracing: Destructive actions not allowed")
+        }
         if settings.keys.contains("destructive") && !quiet { errors.write("dtrace: allowing destructive actions\n") }
 
         // Output file.

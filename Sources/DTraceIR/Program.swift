@@ -221,6 +221,9 @@ public struct IRProgram: Sendable {
     /// Options set by `#pragma D option` in the program text, in order.
     public var options: [(name: String, value: String?)] = []
     public var stringSize: Int = 256
+    /// Whether any clause takes a destructive action (system, raise, ...), which dtrace
+    /// refuses to enable without -w.
+    public var usesDestructiveActions = false
 
     public init() {}
 }

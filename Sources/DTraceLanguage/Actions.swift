@@ -145,6 +145,7 @@ extension Compiler {
             let field = recordField(value, line: line)
             addAction(name == "print" ? .print(type: Compiler.printType(value.type)) : .trace, fields: [field], presence: presence)
         case "printf", "system", "freopen":
+            if name != "printf" { record.destructive = true }
             guard !arguments.isEmpty else { throw error(.prototypeLength, "\(name)( ) prototype mismatch: 0 args passed, at least 1 expected", line: line) }
             let (index, format) = try formatIndex(arguments[0], name: name, line: line)
             var values: [Value] = []

@@ -308,6 +308,7 @@ public final class Compiler {
         let index = program.clauses.count
         maximumTemporaries = max(maximumTemporaries, (emitter.temporaryBytes + 7) & ~7)
         maximumRecord = max(maximumRecord, record.size)
+        if record.destructive { program.usesDestructiveActions = true }
         program.clauses.append(IRClause(index: index, probes: descriptions, function: emitter.function(),
                                         record: RecordLayout(actions: record.actions, size: record.size), line: clause.line))
         clauseEmitters.append((emitter, index))

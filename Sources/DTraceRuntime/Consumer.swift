@@ -4,6 +4,7 @@
 // normalize, setopt, exit).
 
 import DTraceIR
+import DTraceSystem
 import Glibc
 
 /// Where output goes: a file descriptor, with buffering flushed at each record.
@@ -140,8 +141,13 @@ public final class Consumer {
                 let data = Array(bytes[field.offset..<min(bytes.count, field.offset + size)])
                 output.write(Consumer.byteDump(data, quiet: options.quiet))
             }
-        case .printf(let format), .system(let format), .freopen(let format):
+        case .printf(let format), .freopen(let format):
             output.write(formatPrintf(program.formats[format].format, fields: action.fields, bytes: bytes))
+        case .system(let format):
+            // The command runs now, its output on dtrace's own standard output, in order.
+            let command = formatPrintf(program.formats[format].format, fields: action.fields, bytes: bytes)
+            output.flush()
+            Shell.run(command, output: output.descriptor)
         case .printa(let format, let ids):
             printAggregations(ids, format: format.map { program.formats[$0].format })
         case .exit:

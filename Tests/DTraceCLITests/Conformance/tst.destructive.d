@@ -1,0 +1,5 @@
+/* A destructive action without -w: tracing is not enabled. */
+BEGIN
+{
+	system("echo never");
+}
