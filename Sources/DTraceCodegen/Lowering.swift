@@ -234,6 +234,13 @@ extension BPFCodeGenerator {
             asm.load(.r1, constant: (KernelRegion.scratch << 48) + Int64(layout.allocaOffset))
             asm.alu64(.add, .r0, .r1)
             setResult(&self, .r0)
+        case .stackID(let user):
+            guard maps.stacks >= 0 else { throw .unsupported(user ? "ustack()" : "stack()") }
+            asm.move(.r1, .r6)
+            asm.load(.r2, mapDescriptor: maps.stacks)
+            asm.load(.r3, constant: user ? 1 << 8 : 0)     // BPF_F_USER_STACK
+            asm.call(.getStackID)
+            setResult(&self, .r0)
         case .random:
             asm.call(.getPrandomU32)
             asm.alu64(.lsh, .r0, immediate: 32)

@@ -157,6 +157,7 @@ public struct Interpreter {
             if variable.isString { return try result(environment.builtinString(variable)) }
             return environment.builtinValue(variable)
         case .readArgument: return environment.argument(a[0])
+        case .stackID: return -1   // the interpreter sees no kernel or traced user stack
         case .stringLength: return Int64(try string(0).count)
         case .stringCompare:
             let lhs = try string(0), rhs = try string(1)

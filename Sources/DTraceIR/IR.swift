@@ -118,6 +118,7 @@ public enum Helper: Sendable, Equatable {
     case internetAddress6           // (dst, address of 16 bytes) -> dst
     case internetAddressForFamily   // (dst, family, address) -> dst
     case random                     // () -> pseudo-random value
+    case stackID(user: Bool)        // () -> id of the current kernel (user) stack, or negative
     case allocate                   // (size) -> address in scratch
     case copyBytes                  // (src, dst, size)
     case copyIn                     // (dst, tracee address, size) -> dst

@@ -224,6 +224,8 @@ public struct IRProgram: Sendable {
     /// Whether any clause takes a destructive action (system, raise, ...), which dtrace
     /// refuses to enable without -w.
     public var usesDestructiveActions = false
+    /// Whether any clause records a stack (the kernel engine then keeps a stack map).
+    public var usesStacks = false
 
     public init() {}
 }

@@ -137,6 +137,23 @@ extension Compiler {
 
     func compileAction(_ name: String, _ arguments: [Expression], line: Int) throws(Diagnostic) {
         switch name {
+        case "stack", "ustack":
+            try checkCount(name, arguments, 0...2, line: line)
+            var frames = name == "stack" ? 20 : 20
+            if let first = arguments.first {
+                let saved = emitter
+                let count = try rvalue(first)
+                emitter = saved
+                guard let constant = count.constant, count.type.isInteger, constant > 0 else {
+                    throw error(.prototypeArgument, "\(name)( ) argument #1 must be a non-zero positive integer constant", line: line).tagged("D_STACK_SIZE")
+                }
+                frames = Int(min(constant, 127))
+            }
+            let presence = beginAction()
+            let id = emitter.call(.stackID(user: name == "ustack"), [])
+            let field = recordField(Value(register: id, type: .int64), line: line)
+            program.usesStacks = true
+            addAction(.stack(frames: frames, user: name == "ustack"), fields: [field], presence: presence)
         case "trace", "print":
             try checkCount(name, arguments, 1...1, line: line)
             let value = try rvalue(arguments[0])

@@ -58,6 +58,8 @@ public final class Consumer {
     /// Where aggregation state lives outside the consumer (the kernel engine's maps):
     /// refreshed before aggregations print, told when clear() or trunc() changes them.
     public var aggregationBackend: AggregationBackend?
+    /// Where stack() and ustack() records' stacks are (nil: the user engine, which has none).
+    public weak var stackSource: StackSource?
 
     public init(program: IRProgram, options: OutputOptions, output: OutputSink) {
         self.program = program
@@ -173,7 +175,10 @@ public final class Consumer {
         case .tracemem(let size):
             let field = action.fields[0]
             output.write(Consumer.byteDump(Array(bytes[field.offset..<min(bytes.count, field.offset + size)]), quiet: options.quiet, forceRaw: true))
-        case .stack, .symbol, .ftruncate:
+        case .stack(let frames, let user):
+            let id = RecordReader.integer(bytes, at: action.fields[0].offset, size: 8)
+            output.write(StackText.render(id >= 0 ? stackSource?.frames(ofStack: id) ?? [] : [], limit: frames, kernel: !user))
+        case .symbol, .ftruncate:
             break
         }
     }

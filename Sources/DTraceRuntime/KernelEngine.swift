@@ -28,7 +28,7 @@ public struct KernelSettings {
     public init() {}
 }
 
-public final class KernelEngine: AggregationBackend {
+public final class KernelEngine: AggregationBackend, StackSource {
     let program: IRProgram
     let layout: KernelLayout
     let enablings: [Enabling]
@@ -45,6 +45,8 @@ public final class KernelEngine: AggregationBackend {
     var programs: [Int: BPFProgram] = [:]       // epid -> program
     var events: [PerfEvent] = []
     var links: [BPFLink] = []
+    let stackMap: BPFMap?
+    static let stackFrames = 127
     /// System call probes go on raw_syscalls (sys_enter / sys_exit, one program per probe
     /// that returns at once for other calls) when few are enabled: that skips building
     /// the syscalls tracepoint's record, about half the cost of an event. Many probes
@@ -98,12 +100,15 @@ public final class KernelEngine: AggregationBackend {
         associativeArrays = state.associativeArrays
         aggregationMaps = state.aggregationMaps
         ring = state.ring
+        stackMap = state.stacks
         let maps = KernelMaps(scratch: scratch.descriptor, globals: globals.descriptor, constants: constants.descriptor, records: records.descriptor,
-                              associativeArrays: associativeArrays.map(\.descriptor), aggregations: aggregationMaps.map(\.descriptor))
+                              associativeArrays: associativeArrays.map(\.descriptor), aggregations: aggregationMaps.map(\.descriptor),
+                              stacks: state.stacks?.descriptor ?? -1)
         for enabling in enablings {
             try load(enabling, maps: maps, settings: settings)
         }
         consumer.aggregationBackend = self
+        consumer.stackSource = self
     }
 
     /// The maps holding a program's state.
@@ -111,6 +116,8 @@ public final class KernelEngine: AggregationBackend {
         let scratch, globals, constants, records: BPFMap
         let associativeArrays, aggregationMaps: [BPFMap]
         let ring: RingBufferReader
+        /// Stack traces by id: up to 127 program counters each.
+        let stacks: BPFMap?
 
         init(program: IRProgram, layout: KernelLayout, settings: KernelSettings) throws(SystemError) {
             scratch = try BPFMap(type: .perCPUArray, keySize: 4, valueSize: layout.scratchSize, capacity: 1, name: "dt_scratch")
@@ -137,6 +144,7 @@ public final class KernelEngine: AggregationBackend {
             }
             aggregationMaps = aggregations
             ring = try RingBufferReader(map: records)
+            stacks = program.usesStacks ? try BPFMap(type: .stackTrace, keySize: 4, valueSize: 8 * KernelEngine.stackFrames, capacity: 4096, name: "dt_stacks") : nil
         }
     }
 
@@ -433,6 +441,20 @@ public final class KernelEngine: AggregationBackend {
                 consumer.aggregations.replace(id, key: Array(key.prefix(descriptor.keySize)), with: merged)
             }
         }
+    }
+
+    /// The program counters of a recorded stack (StackSource).
+    public func frames(ofStack id: Int64) -> [UInt64] {
+        guard let map = stackMap, id >= 0, id <= Int64(UInt32.max) else { return [] }
+        let key = withUnsafeBytes(of: UInt32(id).littleEndian) { Array($0) }
+        guard let value = map.lookup(key) else { return [] }
+        var frames: [UInt64] = []
+        for index in 0..<(value.count / 8) {
+            let frame = UInt64(bitPattern: RecordReader.integer(value, at: index * 8, size: 8))
+            if frame == 0 { break }
+            frames.append(frame)
+        }
+        return frames
     }
 
     func kernelKey(_ id: Int, _ key: [UInt8]) -> [UInt8] {

@@ -119,6 +119,24 @@ struct KernelEngineTests {
         #expect(result.stdout == "CPU FUNCTION" + String(repeating: " ", count: 33) + "\n" + entry + exit + entry + exit + "\n")
     }
 
+    @Test func kernelStacksAreSymbolized() throws {
+        let result = try Harness.run(["-qn", "syscall::getpid:entry /pid == $target/ { stack(); exit(0); }", "-c", "\(KernelHarness.workload) getpid 3"], pinned: false)
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.first == "")
+        let frames = lines.filter { !$0.isEmpty }
+        #expect(frames.count >= 2)
+        #expect(frames.allSatisfy { $0.hasPrefix(String(repeating: " ", count: 14) + "vmlinux`") })
+        // The system call's own path is there, the tracing machinery is not.
+        #expect(frames.contains { $0.contains("do_syscall_64") })
+        #expect(!frames.contains { $0.contains("bpf_prog_") || $0.contains("bpf_trace_run") })
+        let limited = try Harness.run(["-qn", "syscall::getpid:entry /pid == $target/ { stack(1); exit(0); }", "-c", "\(KernelHarness.workload) getpid 3"], pinned: false)
+        #expect(limited.stdout.split(separator: "\n").count == 1)
+        let bad = try Harness.run(["-qn", "BEGIN { stack(0); }"], pinned: false)
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("stack( ) argument #1 must be a non-zero positive integer constant"))
+    }
+
     @Test func parentProcessIDFromTheKernel() throws {
         // The -c target's parent is dtrace itself.
         let target = try Harness.run(["-qn", "syscall::getpid:entry /pid == $target/ { @[ppid == $pid] = count(); }",

@@ -59,6 +59,10 @@ expect sdt-typed-args "$WORKLOAD 1
 
 " 0 -- -qn 'sdt:sched::sched_process_exec /pid == $target/ { printf("%s %d\n", stringof(args->filename), args->pid == $target); }' -c "$WORKLOAD getpid 1"
 
+# stack(): symbolized kernel frames of the probed call.
+"$DTRACE" -qn 'syscall::getpid:entry /pid == $target/ { stack(); exit(0); }' -c "$WORKLOAD getpid 1" >"$scratch/stack" 2>/dev/null
+if grep -q '^              vmlinux`.*do_syscall_64' "$scratch/stack"; then ok kernel-stack; else bad kernel-stack "(no do_syscall_64 frame)"; cat "$scratch/stack"; fi
+
 # profile-N: only that it fired at least once is certain, so judge by a predicate in D.
 expect profile-fires "fired
 
