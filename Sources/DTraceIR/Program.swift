@@ -8,11 +8,13 @@ public enum ValueType: Sendable, Equatable, CustomStringConvertible {
     case pointer
     case string(size: Int)
     case bytes(size: Int)
+    /// A recorded stack's id (stack() or ustack() as an aggregation key): 8 bytes.
+    case stack(frames: Int, user: Bool)
 
     public var size: Int {
         switch self {
         case .integer(let size, _): return size
-        case .pointer: return 8
+        case .pointer, .stack: return 8
         case .string(let size), .bytes(let size): return size
         }
     }
@@ -23,6 +25,7 @@ public enum ValueType: Sendable, Equatable, CustomStringConvertible {
         case .pointer: return "pointer"
         case .string(let size): return "string[\(size)]"
         case .bytes(let size): return "bytes[\(size)]"
+        case .stack(let frames, let user): return "\(user ? "ustack" : "stack")[\(frames)]"
         }
     }
 }

@@ -138,17 +138,7 @@ extension Compiler {
     func compileAction(_ name: String, _ arguments: [Expression], line: Int) throws(Diagnostic) {
         switch name {
         case "stack", "ustack":
-            try checkCount(name, arguments, 0...2, line: line)
-            var frames = name == "stack" ? 20 : 20
-            if let first = arguments.first {
-                let saved = emitter
-                let count = try rvalue(first)
-                emitter = saved
-                guard let constant = count.constant, count.type.isInteger, constant > 0 else {
-                    throw error(.prototypeArgument, "\(name)( ) argument #1 must be a non-zero positive integer constant", line: line).tagged("D_STACK_SIZE")
-                }
-                frames = Int(min(constant, 127))
-            }
+            let frames = try stackFrames(name, arguments, line: line)
             let presence = beginAction()
             let id = emitter.call(.stackID(user: name == "ustack"), [])
             let field = recordField(Value(register: id, type: .int64), line: line)
@@ -313,7 +303,15 @@ extension Compiler {
             throw error(.aggregationNotFunction, "expression cannot be assigned to an aggregation: @\(name) requires an aggregating function", line: line)
         }
         var keys: [Value] = []
-        for key in keyExpressions {
+        var stackKeys: [Int: (frames: Int, user: Bool)] = [:]
+        for (position, key) in keyExpressions.enumerated() {
+            if case .call(let stackFunction, let stackArguments) = key.kind, stackFunction == "stack" || stackFunction == "ustack" {
+                let frames = try stackFrames(stackFunction, stackArguments, line: line)
+                stackKeys[position] = (frames, stackFunction == "ustack")
+                program.usesStacks = true
+                keys.append(Value(register: emitter.call(.stackID(user: stackFunction == "ustack"), []), type: .int64))
+                continue
+            }
             let keyValue = try rvalue(key)
             guard keyValue.type.isScalar || keyValue.type.isString else {
                 throw error(.operandNotScalar, "aggregation keys must be scalars or strings", line: line)
@@ -387,7 +385,8 @@ extension Compiler {
             for (position, type) in keyTypes.enumerated() {
                 var width = keySlotSize(type)
                 if type.isString, let bounded, position < bounded.count, let narrow = bounded[position] { width = min(width, narrow) }
-                if type.isString { fields.append(RecordField(offset: offset, type: .string(size: width))) }
+                if let stack = stackKeys[position] { fields.append(RecordField(offset: offset, type: .stack(frames: stack.frames, user: stack.user))) }
+                else if type.isString { fields.append(RecordField(offset: offset, type: .string(size: width))) }
                 else if type.isPointer { fields.append(RecordField(offset: offset, type: .pointer)) }
                 else { fields.append(RecordField(offset: offset, type: .integer(size: max(1, type.size), signed: type.isSigned))) }
                 widths.append(width)
@@ -550,5 +549,20 @@ extension Compiler {
             return .enumeration(name: name, size: 4, enumerators: enumeration.values.map { PrintEnumerator(name: $0.0, value: $0.1) })
         case .void, .alias: return .other(name: name, size: type.size)
         }
+    }
+}
+
+extension Compiler {
+    /// stack(n) / ustack(n): the number of frames to show (20 by default, 127 at most).
+    func stackFrames(_ name: String, _ arguments: [Expression], line: Int) throws(Diagnostic) -> Int {
+        try checkCount(name, arguments, 0...2, line: line)
+        guard let first = arguments.first else { return 20 }
+        let saved = emitter
+        let count = try rvalue(first)
+        emitter = saved
+        guard let constant = count.constant, count.type.isInteger, constant > 0 else {
+            throw error(.prototypeArgument, "\(name)( ) argument #1 must be a non-zero positive integer constant", line: line).tagged("D_STACK_SIZE")
+        }
+        return Int(min(constant, 127))
     }
 }

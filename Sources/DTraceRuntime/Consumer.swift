@@ -118,7 +118,7 @@ public final class Consumer {
             let field = action.fields[0]
             let data: [UInt8]
             switch field.type {
-            case .integer, .pointer: data = Array(bytes[min(bytes.count, field.offset)..<min(bytes.count, field.offset + 8)])
+            case .integer, .pointer, .stack: data = Array(bytes[min(bytes.count, field.offset)..<min(bytes.count, field.offset + 8)])
             case .string(let size): data = RecordReader.string(bytes, at: field.offset, size: size)
             case .bytes(let size): data = Array(bytes[min(bytes.count, field.offset)..<min(bytes.count, field.offset + size)])
             }
@@ -133,7 +133,7 @@ public final class Consumer {
                     let width = size >= 8 ? 16 : (size == 4 ? 8 : (size == 2 ? 5 : 3))
                     output.write(" " + CFormat.integer("%\(width)lld", size == 8 ? value : Int64(Int32(truncatingIfNeeded: value))))
                 }
-            case .pointer:
+            case .pointer, .stack:
                 let value = RecordReader.integer(bytes, at: field.offset, size: 8)
                 output.write(options.quiet ? String(value) : " " + CFormat.integer("%16lld", value))
             case .string(let size):
@@ -220,7 +220,7 @@ public final class Consumer {
         fields.map { field in
             switch field.type {
             case .integer(let size, let signed): return .integer(RecordReader.integer(bytes, at: field.offset, size: 8), size: size, signed: signed)
-            case .pointer: return .integer(RecordReader.integer(bytes, at: field.offset, size: 8), size: 8, signed: false)
+            case .pointer, .stack: return .integer(RecordReader.integer(bytes, at: field.offset, size: 8), size: 8, signed: false)
             case .string(let size): return .string(RecordReader.string(bytes, at: field.offset, size: size))
             case .bytes(let size): return .string(RecordReader.string(bytes, at: field.offset, size: size))
             }
@@ -312,7 +312,14 @@ public final class Consumer {
             if let format {
                 output.write(formatAggregationEntry(format, descriptor, key, value))
             } else {
-                for field in descriptor.keyFields { output.write(Consumer.keyText(field, key)) }
+                for field in descriptor.keyFields {
+                    if case .stack(let frames, let user) = field.type {
+                        let id = RecordReader.integer(key, at: field.offset, size: 8)
+                        output.write(StackText.render(id >= 0 ? stackSource?.frames(ofStack: id) ?? [] : [], limit: frames, kernel: !user))
+                    } else {
+                        output.write(Consumer.keyText(field, key))
+                    }
+                }
                 output.write(valueText(descriptor.function, value))
                 output.write("\n")
             }
@@ -330,7 +337,7 @@ public final class Consumer {
             case 4: return CFormat.render(" %8d", [Int32(truncatingIfNeeded: value)])
             default: return CFormat.integer(" %16lld", value)
             }
-        case .pointer: return CFormat.integer(" %16lld", RecordReader.integer(key, at: field.offset, size: 8))
+        case .pointer, .stack: return CFormat.integer(" %16lld", RecordReader.integer(key, at: field.offset, size: 8))
         }
     }
 

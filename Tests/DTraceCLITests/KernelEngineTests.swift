@@ -132,6 +132,11 @@ struct KernelEngineTests {
         #expect(!frames.contains { $0.contains("bpf_prog_") || $0.contains("bpf_trace_run") })
         let limited = try Harness.run(["-qn", "syscall::getpid:entry /pid == $target/ { stack(1); exit(0); }", "-c", "\(KernelHarness.workload) getpid 3"], pinned: false)
         #expect(limited.stdout.split(separator: "\n").count == 1)
+        // As an aggregation key: the stack, then its count on the last frame's line.
+        let keyed = try Harness.run(["-qn", "syscall::getpid:entry /pid == $target/ { @[stack()] = count(); }", "-c", "\(KernelHarness.workload) getpid 30"], pinned: false)
+        #expect(keyed.status == 0)
+        #expect(keyed.stdout.hasPrefix("\n\n" + String(repeating: " ", count: 14) + "vmlinux`"))
+        #expect(keyed.stdout.hasSuffix("\n               30\n"))
         let bad = try Harness.run(["-qn", "BEGIN { stack(0); }"], pinned: false)
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("stack( ) argument #1 must be a non-zero positive integer constant"))
