@@ -10,11 +10,13 @@ public enum ValueType: Sendable, Equatable, CustomStringConvertible {
     case bytes(size: Int)
     /// A recorded stack's id (stack() or ustack() as an aggregation key): 8 bytes.
     case stack(frames: Int, user: Bool)
+    /// An address shown as a symbol (sym(), mod(), ... as an aggregation key): 8 bytes.
+    case symbol(SymbolKind)
 
     public var size: Int {
         switch self {
         case .integer(let size, _): return size
-        case .pointer, .stack: return 8
+        case .pointer, .stack, .symbol: return 8
         case .string(let size), .bytes(let size): return size
         }
     }
@@ -26,6 +28,7 @@ public enum ValueType: Sendable, Equatable, CustomStringConvertible {
         case .string(let size): return "string[\(size)]"
         case .bytes(let size): return "bytes[\(size)]"
         case .stack(let frames, let user): return "\(user ? "ustack" : "stack")[\(frames)]"
+        case .symbol(let kind): return kind.rawValue
         }
     }
 }
@@ -90,7 +93,17 @@ public struct PrintEnumerator: Sendable, Equatable {
     public init(name: String, value: Int64) { self.name = name; self.value = value }
 }
 
-public enum SymbolKind: String, Sendable { case sym, mod, usym, umod, uaddr }
+public enum SymbolKind: String, Sendable { case sym, mod, usym, umod, uaddr
+
+    /// func() and ufunc() are sym() and usym() under other names.
+    public init?(function name: String) {
+        switch name {
+        case "sym", "func": self = .sym
+        case "usym", "ufunc": self = .usym
+        default: self.init(rawValue: name)
+        }
+    }
+}
 
 public struct RecordAction: Sendable, Equatable {
     public var kind: RecordActionKind

@@ -137,6 +137,12 @@ extension Compiler {
 
     func compileAction(_ name: String, _ arguments: [Expression], line: Int) throws(Diagnostic) {
         switch name {
+        case "sym", "mod", "func", "usym", "umod", "uaddr", "ufunc":
+            try checkCount(name, arguments, 1...1, line: line)
+            let address = try integerArgument(name, arguments, 0, line: line, prototype: "uintptr_t")
+            let presence = beginAction()
+            let field = recordField(Value(register: address.register, type: .uint64), line: line)
+            addAction(.symbol(kind: SymbolKind(function: name)!), fields: [field], presence: presence)
         case "stack", "ustack":
             let frames = try stackFrames(name, arguments, line: line)
             let presence = beginAction()
@@ -304,12 +310,19 @@ extension Compiler {
         }
         var keys: [Value] = []
         var stackKeys: [Int: (frames: Int, user: Bool)] = [:]
+        var symbolKeys: [Int: SymbolKind] = [:]
         for (position, key) in keyExpressions.enumerated() {
             if case .call(let stackFunction, let stackArguments) = key.kind, stackFunction == "stack" || stackFunction == "ustack" {
                 let frames = try stackFrames(stackFunction, stackArguments, line: line)
                 stackKeys[position] = (frames, stackFunction == "ustack")
                 program.usesStacks = true
                 keys.append(Value(register: emitter.call(.stackID(user: stackFunction == "ustack"), []), type: .int64))
+                continue
+            }
+            if case .call(let symbolFunction, let symbolArguments) = key.kind, let kind = SymbolKind(function: symbolFunction) {
+                try checkCount(symbolFunction, symbolArguments, 1...1, line: line)
+                symbolKeys[position] = kind
+                keys.append(Value(register: try integerArgument(symbolFunction, symbolArguments, 0, line: line, prototype: "uintptr_t").register, type: .uint64))
                 continue
             }
             let keyValue = try rvalue(key)
@@ -386,6 +399,7 @@ extension Compiler {
                 var width = keySlotSize(type)
                 if type.isString, let bounded, position < bounded.count, let narrow = bounded[position] { width = min(width, narrow) }
                 if let stack = stackKeys[position] { fields.append(RecordField(offset: offset, type: .stack(frames: stack.frames, user: stack.user))) }
+                else if let kind = symbolKeys[position] { fields.append(RecordField(offset: offset, type: .symbol(kind))) }
                 else if type.isString { fields.append(RecordField(offset: offset, type: .string(size: width))) }
                 else if type.isPointer { fields.append(RecordField(offset: offset, type: .pointer)) }
                 else { fields.append(RecordField(offset: offset, type: .integer(size: max(1, type.size), signed: type.isSigned))) }

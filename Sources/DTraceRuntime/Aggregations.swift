@@ -234,7 +234,7 @@ enum RecordReader {
 
     static func value(_ bytes: [UInt8], _ field: RecordField) -> Datum {
         switch field.type {
-        case .integer, .pointer, .stack: return .integer(integer(bytes, at: field.offset, size: 8))
+        case .integer, .pointer, .stack, .symbol: return .integer(integer(bytes, at: field.offset, size: 8))
         case .string(let size): return .bytes(string(bytes, at: field.offset, size: size))
         case .bytes(let size):
             guard field.offset + size <= bytes.count else { return .bytes([]) }

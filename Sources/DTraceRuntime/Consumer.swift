@@ -118,7 +118,7 @@ public final class Consumer {
             let field = action.fields[0]
             let data: [UInt8]
             switch field.type {
-            case .integer, .pointer, .stack: data = Array(bytes[min(bytes.count, field.offset)..<min(bytes.count, field.offset + 8)])
+            case .integer, .pointer, .stack, .symbol: data = Array(bytes[min(bytes.count, field.offset)..<min(bytes.count, field.offset + 8)])
             case .string(let size): data = RecordReader.string(bytes, at: field.offset, size: size)
             case .bytes(let size): data = Array(bytes[min(bytes.count, field.offset)..<min(bytes.count, field.offset + size)])
             }
@@ -133,7 +133,7 @@ public final class Consumer {
                     let width = size >= 8 ? 16 : (size == 4 ? 8 : (size == 2 ? 5 : 3))
                     output.write(" " + CFormat.integer("%\(width)lld", size == 8 ? value : Int64(Int32(truncatingIfNeeded: value))))
                 }
-            case .pointer, .stack:
+            case .pointer, .stack, .symbol:
                 let value = RecordReader.integer(bytes, at: field.offset, size: 8)
                 output.write(options.quiet ? String(value) : " " + CFormat.integer("%16lld", value))
             case .string(let size):
@@ -178,7 +178,9 @@ public final class Consumer {
         case .stack(let frames, let user):
             let id = RecordReader.integer(bytes, at: action.fields[0].offset, size: 8)
             output.write(StackText.render(id >= 0 ? stackSource?.frames(ofStack: id) ?? [] : [], limit: frames, kernel: !user))
-        case .symbol, .ftruncate:
+        case .symbol(let kind):
+            output.write(SymbolText.field(kind, UInt64(bitPattern: RecordReader.integer(bytes, at: action.fields[0].offset, size: 8))))
+        case .ftruncate:
             break
         }
     }
@@ -221,6 +223,7 @@ public final class Consumer {
             switch field.type {
             case .integer(let size, let signed): return .integer(RecordReader.integer(bytes, at: field.offset, size: 8), size: size, signed: signed)
             case .pointer, .stack: return .integer(RecordReader.integer(bytes, at: field.offset, size: 8), size: 8, signed: false)
+            case .symbol(let kind): return .string(Array(SymbolText.text(kind, UInt64(bitPattern: RecordReader.integer(bytes, at: field.offset, size: 8))).utf8))
             case .string(let size): return .string(RecordReader.string(bytes, at: field.offset, size: size))
             case .bytes(let size): return .string(RecordReader.string(bytes, at: field.offset, size: size))
             }
@@ -267,7 +270,11 @@ public final class Consumer {
             case "d", "i": return CFormat.integer(spec("ll", "d"), value)
             case "u", "o", "x", "X": return CFormat.integer(spec("ll", String(c)), masked)
             case "c": return CFormat.render(spec("", "c"), [Int32(truncatingIfNeeded: raw)])
-            case "p", "a", "A", "k": return CFormat.integer("%#" + spec("ll", "x").dropFirst(), raw)
+            case "a":
+                // A kernel address as module`symbol+0xoffset, when a symbol covers it.
+                if let name = KernelSymbols.shared.name(of: UInt64(bitPattern: raw)) { return CFormat.string(spec("", "s"), Array(name.utf8)) }
+                return CFormat.integer("%#" + spec("ll", "x").dropFirst(), raw)
+            case "p", "A", "k": return CFormat.integer("%#" + spec("ll", "x").dropFirst(), raw)
             case "e", "E", "f", "F", "g", "G": return CFormat.render(spec("", String(c)), [Double(value)])
             case "Y", "T": return CFormat.string(spec("", "s"), Array(Consumer.wallTime(raw).utf8))
             default: return CFormat.integer(spec("ll", "d"), value)
@@ -338,6 +345,7 @@ public final class Consumer {
             default: return CFormat.integer(" %16lld", value)
             }
         case .pointer, .stack: return CFormat.integer(" %16lld", RecordReader.integer(key, at: field.offset, size: 8))
+        case .symbol(let kind): return SymbolText.field(kind, UInt64(bitPattern: RecordReader.integer(key, at: field.offset, size: 8)))
         }
     }
 

@@ -4,6 +4,7 @@
 // symbol covers it. Kernel symbols come from /proc/kallsyms, read once when the first
 // stack is printed; user stacks print addresses.
 
+import DTraceIR
 import DTraceSystem
 
 /// Where recorded stacks are kept (the kernel engine's stack map).
@@ -77,5 +78,24 @@ enum StackText {
             text += String(repeating: " ", count: indent) + (name ?? "0x" + String(frame, radix: 16)) + "\n"
         }
         return text
+    }
+}
+
+enum SymbolText {
+    /// sym() "module`symbol", mod() "module"; the bare address when nothing covers it
+    /// (user addresses always, for now).
+    static func text(_ kind: SymbolKind, _ address: UInt64) -> String {
+        let hex = "0x" + String(address, radix: 16)
+        switch kind {
+        case .sym: return KernelSymbols.shared.symbol(at: address).map { "\($0.module)`\($0.name)" } ?? hex
+        case .mod: return KernelSymbols.shared.symbol(at: address)?.module ?? hex
+        case .usym, .umod, .uaddr: return hex
+        }
+    }
+
+    /// As dtrace(1M) prints it in trace output and aggregation keys: "  %-50s".
+    static func field(_ kind: SymbolKind, _ address: UInt64) -> String {
+        let text = self.text(kind, address)
+        return "  " + text + String(repeating: " ", count: max(0, 50 - text.utf8.count))
     }
 }

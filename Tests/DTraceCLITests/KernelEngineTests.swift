@@ -142,6 +142,16 @@ struct KernelEngineTests {
         #expect(bad.stderr.contains("stack( ) argument #1 must be a non-zero positive integer constant"))
     }
 
+    @Test func kernelAddressesAsSymbols() throws {
+        let result = try Harness.run(["-qn", "profile-997 /arg0/ { @m[mod(arg0)] = count(); @s[sym(arg0)] = count(); printf(\"[%a]\\n\", arg0); sym(arg0); printf(\"\\n\"); exit(0); }"], pinned: false)
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("[vmlinux`") == true)
+        #expect(lines.first?.contains("+0x") == true || lines.first?.hasSuffix("]") == true)
+        #expect(lines.count > 1 && lines[1].hasPrefix("  vmlinux`") && lines[1].count == 52)
+        #expect(lines.contains { $0.hasPrefix("  vmlinux ") && $0.hasSuffix(" 1") })
+    }
+
     @Test func parentProcessIDFromTheKernel() throws {
         // The -c target's parent is dtrace itself.
         let target = try Harness.run(["-qn", "syscall::getpid:entry /pid == $target/ { @[ppid == $pid] = count(); }",
