@@ -91,6 +91,12 @@ public struct BPFAssembler {
         append(BPFInstruction(opcode: BPFClass.st.rawValue | BPFMode.mem.rawValue | size.rawValue, destination: base.rawValue, offset: offset, immediate: immediate))
     }
 
+    /// r0 = atomic compare-and-exchange of the u64 at base + offset: it becomes `new`
+    /// when it equals r0; r0 is left holding the old value (BPF_ATOMIC | BPF_CMPXCHG).
+    public mutating func atomicCompareExchange(base: BPFRegister, offset: Int16, new: BPFRegister) {
+        append(BPFInstruction(opcode: BPFClass.stx.rawValue | 0xc0 | BPFSize.double.rawValue, destination: base.rawValue, source: new.rawValue, offset: offset, immediate: 0xf1))
+    }
+
     // MARK: control flow
 
     public mutating func jump(_ label: BPFLabel) {

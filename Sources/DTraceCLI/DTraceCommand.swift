@@ -363,6 +363,8 @@ final class Session {
     }
 
     func executeInKernel(_ program: IRProgram, enablings: [Enabling], catalog: ProbeCatalog, output sink: OutputSink, tracefsRoot: String, showProgram: Bool) -> Int32 {
+        var program = program
+        program.speculationLimit = Int(settings["nspec"].flatMap { $0 }.flatMap { Int64($0) } ?? 1)
         let consumer = Consumer(program: program, options: outputOptions(), output: sink)
         var kernelSettings = KernelSettings()
         func size(_ name: String) -> Int? { settings[name].flatMap { $0 }.flatMap(OptionCatalogue.size).map { Int(clamping: $0) } }

@@ -339,6 +339,7 @@ public struct BPFCodeGenerator {
         for slot in slotOfSite.values { asm.store(immediate: 0, to: .frame, offset: slot, size: .double) }
         for range in program.zeroedScratch where !range.isEmpty { zero(base: .r7, offset: range.lowerBound, size: range.count) }
         asm.store(immediate: 0, to: .r7, offset: Int16(layout.allocaUsedOffset), size: .double)
+        asm.store(immediate: 0, to: .r7, offset: Int16(layout.pendingSpeculationOffset), size: .double)
     }
 
     /// Zeroes [base+offset, +size): stores when small, else a failing probe read (which
@@ -424,7 +425,9 @@ public struct BPFCodeGenerator {
         asm.store(immediate: type, to: .r0, offset: 0, size: .word)
         asm.store(immediate: Int32(site.epid), to: .r0, offset: 4, size: .word)
         asm.load(.r1, from: .frame, offset: Self.temporary, size: .double)
-        asm.store(.r1, to: .r0, offset: 8, size: .double)
+        asm.store(.r1, to: .r0, offset: 8, size: .word)
+        asm.load(.r1, from: .r7, offset: Int16(layout.pendingSpeculationOffset), size: .double)
+        asm.store(.r1, to: .r0, offset: 12, size: .word)
     }
 
     mutating func countDrop(_ offset: Int) {

@@ -36,6 +36,11 @@ public struct KernelLayout: Sendable {
     /// Globals: [IR globals | padding for a string | exit flag].
     public let globalSize: Int
     public let exitFlagOffset: Int
+    /// One u64 per speculation (nspec of them): 1 while it is active.
+    public let speculationSlotsOffset: Int
+    public let speculationLimit: Int
+    /// Scratch: the speculation this firing's records go to (0: none).
+    public let pendingSpeculationOffset: Int
     /// Constants: [IR constants | zeroes].
     public let zeroOffset: Int
     public let zeroSize: Int
@@ -54,10 +59,13 @@ public struct KernelLayout: Sendable {
         dynamicDropsOffset = recordDropsOffset + 8
         aggregationDropsOffset = dynamicDropsOffset + 8
         routineStateOffset = aggregationDropsOffset + 8
-        scratchSize = routineStateOffset + 48 + stringSpan
+        pendingSpeculationOffset = routineStateOffset + 48
+        scratchSize = pendingSpeculationOffset + 8 + stringSpan
         let irGlobals = (program.globalSize + 7) & ~7
         exitFlagOffset = irGlobals + stringSpan
-        globalSize = exitFlagOffset + 8
+        speculationLimit = max(1, min(program.speculationLimit, 64))
+        speculationSlotsOffset = exitFlagOffset + 8
+        globalSize = speculationSlotsOffset + 8 * speculationLimit
         zeroOffset = (program.constants.count + 7) & ~7
         let largestValue = (program.maps.map(\.valueSize) + program.maps.map(\.keySize) + program.aggregations.map { Self.aggregationValueSize($0.function) }).max() ?? 0
         zeroSize = max(largestValue, stringSpan, 64)
@@ -86,11 +94,16 @@ public struct KernelLayout: Sendable {
     public static func aggregationKeySize(_ descriptor: AggregationDescriptor) -> Int { max(descriptor.keySize, 8) }
 }
 
-/// Ring-buffer records: a 16-byte header, then the clause's record or a fault report.
+/// Ring-buffer records: a 16-byte header — type (u32), epid (u32), CPU (u32), the
+/// speculation the record belongs to (u32, 0 for none) — then the clause's record or a
+/// fault report.
 public enum KernelRecord {
     public static let headerSize = 16
     public static let data: Int32 = 0
     public static let fault: Int32 = 1
+    /// commit(id) and discard(id): the id in the header's speculation word.
+    public static let commit: Int32 = 2
+    public static let discard: Int32 = 3
     /// A fault record: header, then kind, action, DIF offset and address as u64.
     public static let faultSize = headerSize + 32
 }

@@ -259,8 +259,56 @@ extension BPFCodeGenerator {
             try submitRecord(buffer: a[0], size: a[1])
         case .exit:
             asm.store(immediate: 1, to: .r8, offset: Int16(layout.exitFlagOffset), size: .double)
-        case .speculation, .speculate, .commit, .discard:
-            throw .unsupported("speculation")
+        case .speculation:
+            // The first free slot, taken with compare-and-exchange; 0 when all are busy.
+            let done = asm.newLabel()
+            for slot in 0..<layout.speculationLimit {
+                let next = asm.newLabel()
+                asm.load(.r0, constant: 0)
+                asm.load(.r1, constant: 1)
+                asm.atomicCompareExchange(base: .r8, offset: Int16(layout.speculationSlotsOffset + 8 * slot), new: .r1)
+                asm.jump(.jne, .r0, immediate: 0, next)
+                asm.load(.r0, constant: Int64(slot + 1))
+                asm.jump(done)
+                asm.bind(next)
+            }
+            asm.load(.r0, constant: 0)
+            asm.bind(done)
+            setResult(&self, .r0)
+        case .speculate:
+            // Records of this firing go to speculation id (1...nspec, active), else fault.
+            load(.r1, a[0])
+            asm.move(.r4, .r1)
+            faultIf(.jeq, .r1, immediate: 0, .illegalOperation)
+            faultIf(.jgt, .r1, immediate: Int32(layout.speculationLimit), .illegalOperation)
+            asm.alu64(.sub, .r1, immediate: 1)
+            asm.alu64(.lsh, .r1, immediate: 3)
+            asm.move(.r2, .r8)
+            asm.alu64(.add, .r2, .r1)
+            asm.load(.r3, from: .r2, offset: Int16(layout.speculationSlotsOffset), size: .double)
+            faultIf(.jeq, .r3, immediate: 0, .illegalOperation)
+            asm.store(.r4, to: .r7, offset: Int16(layout.pendingSpeculationOffset), size: .double)
+        case .commit, .discard:
+            // Frees the slot and tells the consumer, in order with the records.
+            let done = asm.newLabel()
+            load(.r1, a[0])
+            asm.jump(.jeq, .r1, immediate: 0, done)
+            asm.jump(.jgt, .r1, immediate: Int32(layout.speculationLimit), done)
+            asm.store(.r1, to: .frame, offset: Self.temporary, size: .double)
+            asm.alu64(.sub, .r1, immediate: 1)
+            asm.alu64(.lsh, .r1, immediate: 3)
+            asm.move(.r2, .r8)
+            asm.alu64(.add, .r2, .r1)
+            asm.store(immediate: 0, to: .r2, offset: Int16(layout.speculationSlotsOffset), size: .double)
+            asm.load(.r4, from: .frame, offset: Self.temporary, size: .double)
+            asm.store(.r4, to: .r7, offset: Int16(layout.routineStateOffset + 40), size: .double)
+            reserveRecord(type: helper == .commit ? KernelRecord.commit : KernelRecord.discard, size: KernelRecord.headerSize, onDrop: done)
+            asm.load(.r1, from: .r7, offset: Int16(layout.routineStateOffset + 40), size: .double)
+            asm.store(.r1, to: .r0, offset: 12, size: .word)
+            asm.move(.r1, .r0)
+            asm.load(.r2, constant: 0)
+            asm.call(.ringbufSubmit)
+            asm.bind(done)
         case .raise:
             load(.r1, a[0])
             asm.call(.sendSignal)

@@ -242,6 +242,8 @@ public struct IRProgram: Sendable {
     public var usesDestructiveActions = false
     /// Whether any clause records a stack (the kernel engine then keeps a stack map).
     public var usesStacks = false
+    /// How many speculations may be active at once (the nspec option).
+    public var speculationLimit = 1
 
     public init() {}
 }

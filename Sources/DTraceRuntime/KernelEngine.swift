@@ -45,6 +45,8 @@ public final class KernelEngine: AggregationBackend, StackSource {
     var programs: [Int: BPFProgram] = [:]       // epid -> program
     var events: [PerfEvent] = []
     var links: [BPFLink] = []
+    /// Records of speculations not yet committed or discarded, by speculation.
+    var speculationBuffers: [UInt32: [(enabling: Enabling, cpu: Int32, bytes: [UInt8])]] = [:]
     let stackMap: BPFMap?
     static let stackFrames = 127
     /// System call probes go on raw_syscalls (sys_enter / sys_exit, one program per probe
@@ -354,9 +356,18 @@ public final class KernelEngine: AggregationBackend, StackSource {
             guard buffer.count >= KernelRecord.headerSize else { return }
             let type = buffer.loadUnaligned(fromByteOffset: 0, as: Int32.self)
             let epid = Int(buffer.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-            let cpu = Int32(truncatingIfNeeded: buffer.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            let cpu = Int32(bitPattern: buffer.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+            let speculation = buffer.loadUnaligned(fromByteOffset: 12, as: UInt32.self)
             guard epid >= 1, epid <= enablings.count else { return }
             let enabling = enablings[epid - 1]
+            if type == KernelRecord.commit || type == KernelRecord.discard {
+                let held = speculationBuffers.removeValue(forKey: speculation) ?? []
+                guard type == KernelRecord.commit else { return }
+                for record in held {
+                    consumer.consume(clause: record.enabling.clause, probe: record.enabling.probe.identity, cpu: record.cpu, bytes: record.bytes)
+                }
+                return
+            }
             if type == KernelRecord.fault, buffer.count >= KernelRecord.faultSize {
                 let kind = FaultKind(rawValue: Int(buffer.loadUnaligned(fromByteOffset: 16, as: UInt64.self))) ?? .illegalOperation
                 let action = Int(buffer.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
@@ -366,6 +377,10 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 return
             }
             if consumer.exitStatus != nil && !(enabling.probe.identity.provider == "dtrace") { return }
+            if type == KernelRecord.data && speculation != 0 {
+                speculationBuffers[speculation, default: []].append((enabling, cpu, Array(buffer.dropFirst(KernelRecord.headerSize))))
+                return
+            }
             consumer.consume(clause: enabling.clause, probe: enabling.probe.identity, cpu: cpu, bytes: Array(buffer.dropFirst(KernelRecord.headerSize)))
         }
         for (epid, fault) in faults {

@@ -152,6 +152,17 @@ struct KernelEngineTests {
         #expect(lines.contains { $0.hasPrefix("  vmlinux ") && $0.hasSuffix(" 1") })
     }
 
+    @Test func speculationsKeepOnlyFailedCalls() throws {
+        let script = """
+        syscall::close:entry /pid == $target/ { self->spec = speculation(); speculate(self->spec); printf("close %d\\n", (int)arg0); }
+        syscall::close:return /self->spec && errno != 0/ { commit(self->spec); self->spec = 0; }
+        syscall::close:return /self->spec/ { discard(self->spec); self->spec = 0; }
+        """
+        let result = try Harness.run(["-qn", script, "-c", "\(KernelHarness.workload) badclose 3"], pinned: false)
+        #expect(result.status == 0)
+        #expect(result.stdout == "close -1\nclose -1\nclose -1\n\n")
+    }
+
     @Test func parentProcessIDFromTheKernel() throws {
         // The -c target's parent is dtrace itself.
         let target = try Harness.run(["-qn", "syscall::getpid:entry /pid == $target/ { @[ppid == $pid] = count(); }",
