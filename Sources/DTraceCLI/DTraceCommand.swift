@@ -178,6 +178,14 @@ final class Session {
             case .probes(let probeText, let option):
                 text = probeText
                 kind = ["P": .provider, "m": .module, "f": .function][option] ?? .name
+                if option == "i" {
+                    // -i ID [[predicate] action]: the probe with that ID, by its full name.
+                    let digits = probeText.prefix { $0.isNumber }
+                    guard let id = Int(digits), let probe = probeByID(id) else {
+                        return fail("invalid probe specifier \(probeText): probe ID \(digits.isEmpty ? probeText : String(digits)) does not exist")
+                    }
+                    text = probe.identity.fullName + probeText.dropFirst(digits.count)
+                }
                 isScript = false
                 label = probeText
                 let cut = probeText.firstIndex { "{/;".contains($0) } ?? probeText.endIndex
@@ -330,6 +338,13 @@ final class Session {
         return execute(program, enablings: enablings, catalog: catalog, output: sink)
     }
 
+    /// The probe with a given ID (dtrace and profile probes first, then the kernel's).
+    func probeByID(_ id: Int) -> Probe? {
+        if let probe = ProbeCatalog(tracefsRoot: nil).allProbes().first(where: { $0.identity.id == id }) { return probe }
+        guard let root = try? Tracefs.root() else { return nil }
+        return ProbeCatalog(tracefsRoot: root).allProbes().first { $0.identity.id == id }
+    }
+
     /// Why a description naming a kernel provider outright matched nothing, when the
     /// reason is the platform (no tracefs, no tracepoints) rather than the name.
     func kernelProviderRefusal(_ description: ProbeDescription) -> String? {
@@ -351,6 +366,7 @@ final class Session {
         outputOptions.sortReverse = settings.keys.contains("aggsortrev")
         outputOptions.flowIndent = settings.keys.contains("flowindent")
         outputOptions.sortKeyPosition = settings["aggsortkeypos"].flatMap { $0 }.flatMap { Int($0) } ?? 0
+        outputOptions.sortAggregationPosition = settings["aggsortpos"].flatMap { $0 }.flatMap { Int($0) } ?? 0
         return outputOptions
     }
 

@@ -194,6 +194,27 @@ public final class AggregationStore {
         return 0
     }
 
+    /// The keys of several aggregations printed together (printa with a list), each once,
+    /// sorted by the value of the aggregation at aggsortpos (missing entries count 0).
+    func sortedKeys(_ ids: [Int], options: OutputOptions) -> [[UInt8]] {
+        guard let first = ids.first else { return [] }
+        var seen = Set<[UInt8]>()
+        var keys: [[UInt8]] = []
+        for id in ids { for key in order[id] where entries[id][key] != nil && seen.insert(key).inserted { keys.append(key) } }
+        let sortID = ids[min(max(options.sortAggregationPosition, 0), ids.count - 1)]
+        let function = descriptors[sortID].function
+        let fields = descriptors[first].keyFields
+        return keys.sorted { a, b in
+            let byKey = AggregationStore.compareKeys(a, b, fields: fields, start: options.sortKeyPosition)
+            let va = entries[sortID][a]?.scalar(function) ?? 0, vb = entries[sortID][b]?.scalar(function) ?? 0
+            let byValue = va == vb ? 0 : (va < vb ? -1 : 1)
+            let primary = options.sortByKey ? byKey : byValue
+            let secondary = options.sortByKey ? byValue : byKey
+            let result = primary != 0 ? primary : secondary
+            return options.sortReverse ? result > 0 : result < 0
+        }
+    }
+
     func sortedKeys(_ id: Int, options: OutputOptions) -> [[UInt8]] {
         let descriptor = descriptors[id]
         let fields = descriptor.keyFields
@@ -217,6 +238,8 @@ public struct OutputOptions {
     public var sortReverse = false
     /// aggsortkeypos: the key position sorting starts at.
     public var sortKeyPosition = 0
+    /// aggsortpos: which of printa's aggregations sorts the keys.
+    public var sortAggregationPosition = 0
     public var flowIndent = false
     public init() {}
 }

@@ -170,6 +170,7 @@ public final class Consumer {
             case "aggsortkey": options.sortByKey = true
             case "aggsortrev": options.sortReverse = true
             case "aggsortkeypos": options.sortKeyPosition = value.flatMap { Int($0) } ?? 0
+            case "aggsortpos": options.sortAggregationPosition = value.flatMap { Int($0) } ?? 0
             default: break
             }
         case .tracemem(let size):
@@ -308,7 +309,26 @@ public final class Consumer {
     func printAggregations(_ ids: [Int], format: PrintfFormat?) {
         aggregationBackend?.refresh()
         if format == nil { output.write("\n") }
+        if ids.count > 1 { printJointly(ids, format: format); return }
         for id in ids { printAggregation(id, format: format) }
+    }
+
+    /// printa(fmt, @a, @b, ...): one line per key, the n-th %@ taking the n-th
+    /// aggregation's value (0 where it has no entry for the key); without a format,
+    /// the key columns and then every value.
+    func printJointly(_ ids: [Int], format: PrintfFormat?) {
+        for id in ids { aggregations.printed.insert(id) }
+        let descriptors = ids.map { aggregations.descriptors[$0] }
+        for key in aggregations.sortedKeys(ids, options: options) {
+            let values = ids.map { aggregations.entries[$0][key] ?? AggregationValue() }
+            if let format {
+                output.write(formatAggregationEntry(format, descriptors[0], key, values[0], jointly: Array(zip(descriptors, values))))
+            } else {
+                for field in descriptors[0].keyFields { output.write(Consumer.keyText(field, key)) }
+                for (descriptor, value) in zip(descriptors, values) { output.write(valueText(descriptor.function, value)) }
+                output.write("\n")
+            }
+        }
     }
 
     func printAggregation(_ id: Int, format: PrintfFormat?) {
@@ -421,7 +441,9 @@ public final class Consumer {
         return String(repeating: " ", count: 20) + "|" + String(ats.prefix(d)) + String(spaces.prefix(20 - d)) + CFormat.integer(" %-9lld", value / normal) + "\n"
     }
 
-    func formatAggregationEntry(_ format: PrintfFormat, _ descriptor: AggregationDescriptor, _ key: [UInt8], _ value: AggregationValue) -> String {
+    func formatAggregationEntry(_ format: PrintfFormat, _ descriptor: AggregationDescriptor, _ key: [UInt8], _ value: AggregationValue,
+                                jointly: [(AggregationDescriptor, AggregationValue)]? = nil) -> String {
+        var pending = jointly.map { $0[...] }
         var keys = descriptor.keyFields.map { field -> Argument in
             switch field.type {
             case .string(let size): return .string(RecordReader.string(key, at: field.offset, size: size))
@@ -435,6 +457,8 @@ public final class Consumer {
             case .literal(let literal): text += literal
             case .conversion(let conversion):
                 if conversion.isAggregationValue {
+                    var descriptor = descriptor, value = value
+                    if let next = pending?.popFirst() { (descriptor, value) = next }
                     if descriptor.function.isHistogram {
                         text += histogram(descriptor.function, value)
                     } else {

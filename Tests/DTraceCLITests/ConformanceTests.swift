@@ -147,6 +147,18 @@ enum Harness {
             """)
     }
 
+    @Test func probeByID() throws {
+        let listed = try Harness.run(["-l", "-i", "2"], pinned: false)
+        #expect(listed.status == 0)
+        #expect(listed.stdout == "   ID   PROVIDER            MODULE                          FUNCTION NAME\n    2     dtrace                                                     END\n")
+        let run = try Harness.run(["-qi", "1 { printf(\"begin by id\\n\"); exit(0); }"], pinned: false)
+        #expect(run.status == 0)
+        #expect(run.stdout == "begin by id\n\n")
+        let missing = try Harness.run(["-l", "-i", "99999999"], pinned: false)
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "dtrace: invalid probe specifier 99999999: probe ID 99999999 does not exist\n")
+    }
+
     @Test func listsDtraceProbes() throws {
         let result = try Harness.run(["-l", "-n", "dtrace:::"], pinned: false)
         #expect(result.status == 0)
