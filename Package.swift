@@ -22,6 +22,8 @@ let package = Package(
         .executableTarget(name: "dtrace", dependencies: ["DTraceCLI"],
                           linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]),
         .testTarget(name: "DTraceBPFTests", dependencies: ["DTraceBPF"]),
+        .testTarget(name: "DTraceIRTests", dependencies: ["DTraceIR"]),
+        .testTarget(name: "DTraceLanguageTests", dependencies: ["DTraceLanguage"]),
         .testTarget(name: "DTracePlatformTests", dependencies: ["DTracePlatform"], exclude: ["Fixtures"]),
         .testTarget(
             name: "DTraceCLITests",
