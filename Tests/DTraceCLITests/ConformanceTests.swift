@@ -147,6 +147,17 @@ enum Harness {
             """)
     }
 
+    @Test func preprocessesALargeScript() throws {
+        // 20,000 lines through cpp: written and read back at the same time.
+        let path = "/tmp/dtrace-cpp-\(getpid()).d"
+        let body = (0..<20000).map { "inline int value\($0) = \($0);" }.joined(separator: "\n")
+        try (body + "\n#define SHOW(x) printf(\"%d\\n\", x)\nBEGIN { SHOW(value19999); exit(0); }\n").write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try Harness.run(["-qC", "-s", path], pinned: false)
+        #expect(result.status == 0)
+        #expect(result.stdout == "19999\n\n")
+    }
+
     @Test func probeByID() throws {
         let listed = try Harness.run(["-l", "-i", "2"], pinned: false)
         #expect(listed.status == 0)
