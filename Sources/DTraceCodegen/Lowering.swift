@@ -323,7 +323,12 @@ extension BPFCodeGenerator {
         case .cleanpath: throw .unsupported("cleanpath()")
         case .integerToString(let hasBase): try integerToString(hasBase: hasBase, arguments: a, result: result)
         case .changeCase(let upper): try changeCase(upper: upper, arguments: a, result: result)
-        case .internetAddress4, .internetAddress6, .internetAddressForFamily: throw .unsupported("inet_ntoa()")
+        case .internetAddress4: try internetAddress4(arguments: a, result: result)
+        case .internetAddress6: throw .unsupported("inet_ntoa6()")
+        case .internetAddressForFamily:
+            // inet_ntop(AF_INET, &address) with the family a constant: as inet_ntoa.
+            guard case .constant(2)? = known[a[1].index] else { throw .unsupported("inet_ntop() other than inet_ntop(AF_INET, ...)") }
+            try internetAddress4(arguments: [a[0], a[2]], result: result)
         }
     }
 

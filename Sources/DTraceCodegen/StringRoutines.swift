@@ -518,3 +518,58 @@ extension BPFCodeGenerator {
         asm.bind(end)
     }
 }
+
+// MARK: inet_ntoa
+
+extension BPFCodeGenerator {
+    /// A[r3++] = '0' + r1 (a digit).
+    mutating func appendDigit(_ digit: BPFRegister) {
+        asm.alu64(.add, digit, immediate: 0x30)
+        byteAddress(.r3)
+        asm.store(digit, to: .r2, offset: temporaryA, size: .byte)
+        asm.alu64(.add, .r3, immediate: 1)
+    }
+
+    /// inet_ntoa(&address): the four bytes at the address as "a.b.c.d", unrolled (at
+    /// most 15 characters, so no loop and no bound to check).
+    mutating func internetAddress4(arguments a: [Register], result: Register?) throws(CodegenError) {
+        if layout.stringSize < 16 { throw .unsupported("inet_ntoa() with strsize below 16") }
+        try withPointer(a[1], span: 4, write: false, into: .r1) { generator in
+            generator.asm.load(.r2, from: .r1, offset: 0, size: .word)
+            generator.asm.store(.r2, to: .r7, offset: generator.routineSlot(0), size: .double)
+        }
+        asm.load(.r3, constant: 0)
+        for octet in 0..<4 {
+            asm.load(.r4, from: .r7, offset: routineSlot(0), size: .double)
+            if octet > 0 { asm.alu64(.rsh, .r4, immediate: Int32(8 * octet)) }
+            asm.alu64(.and, .r4, immediate: 0xff)
+            let belowHundred = asm.newLabel(), belowTen = asm.newLabel(), ones = asm.newLabel()
+            asm.jump(.jlt, .r4, immediate: 100, belowHundred)
+            asm.move(.r1, .r4)
+            asm.alu64(.div, .r1, immediate: 100)
+            appendDigit(.r1)
+            asm.alu64(.mod, .r4, immediate: 100)
+            asm.move(.r1, .r4)
+            asm.alu64(.div, .r1, immediate: 10)
+            appendDigit(.r1)
+            asm.jump(ones)
+            asm.bind(belowHundred)
+            asm.jump(.jlt, .r4, immediate: 10, belowTen)
+            asm.move(.r1, .r4)
+            asm.alu64(.div, .r1, immediate: 10)
+            appendDigit(.r1)
+            asm.bind(belowTen)
+            asm.bind(ones)
+            asm.move(.r1, .r4)
+            asm.alu64(.mod, .r1, immediate: 10)
+            appendDigit(.r1)
+            if octet < 3 {
+                byteAddress(.r3)
+                asm.store(immediate: 0x2e, to: .r2, offset: temporaryA, size: .byte)
+                asm.alu64(.add, .r3, immediate: 1)
+            }
+        }
+        terminateA(at: .r3)
+        try emitTemporaryA(to: a[0], result: result)
+    }
+}
