@@ -41,6 +41,11 @@ public struct KernelLayout: Sendable {
     public let speculationLimit: Int
     /// Scratch: the speculation this firing's records go to (0: none).
     public let pendingSpeculationOffset: Int
+    /// Scratch, kept across firings on a CPU: strtok()'s string, its position, and the
+    /// 256-bit set of the current delimiters.
+    public let tokenizerOffset: Int
+    public let tokenizerPositionOffset: Int
+    public let delimiterSetOffset: Int
     /// Constants: [IR constants | zeroes].
     public let zeroOffset: Int
     public let zeroSize: Int
@@ -60,7 +65,10 @@ public struct KernelLayout: Sendable {
         aggregationDropsOffset = dynamicDropsOffset + 8
         routineStateOffset = aggregationDropsOffset + 8
         pendingSpeculationOffset = routineStateOffset + 48
-        scratchSize = pendingSpeculationOffset + 8 + stringSpan
+        tokenizerOffset = pendingSpeculationOffset + 8
+        tokenizerPositionOffset = tokenizerOffset + stringSpan
+        delimiterSetOffset = tokenizerPositionOffset + 8
+        scratchSize = delimiterSetOffset + 32 + stringSpan
         let irGlobals = (program.globalSize + 7) & ~7
         exitFlagOffset = irGlobals + stringSpan
         speculationLimit = max(1, min(program.speculationLimit, 64))

@@ -317,7 +317,7 @@ extension BPFCodeGenerator {
         case .stringIndex(let reverse, let hasStart): try stringIndex(reverse: reverse, hasStart: hasStart, arguments: a, result: result)
         case .stringFindCharacter(let reverse): try stringFindCharacter(reverse: reverse, arguments: a, result: result)
         case .stringFindString: try stringFindString(arguments: a, result: result)
-        case .stringTokenize: throw .unsupported("strtok()")
+        case .stringTokenize: try stringTokenize(arguments: a, result: result)
         case .basename: try pathComponent(dirname: false, arguments: a, result: result)
         case .dirname: try pathComponent(dirname: true, arguments: a, result: result)
         case .cleanpath: throw .unsupported("cleanpath()")

@@ -466,7 +466,10 @@ extension Compiler {
         case "strtok":
             try checkCount(name, arguments, 2...2, line: line)
             var first = emitter.constant(0)
-            if case .integer(0, _) = arguments[0].kind {} else { first = try stringArgument(name, arguments, 0, line: line).register }
+            switch arguments[0].kind {
+            case .integer(0, _), .identifier("NULL"): break
+            default: first = try stringArgument(name, arguments, 0, line: line).register
+            }
             let delimiters = try stringArgument(name, arguments, 1, line: line)
             return stringResult(.stringTokenize, [first, delimiters.register])
         case "basename", "dirname", "cleanpath", "toupper", "tolower":

@@ -193,6 +193,9 @@ extension Compiler {
             }
             return try load(try lvalue(Expression(.identifier(name), line: line), creating: false))
         }
+        if name == "NULL" {
+            return Value(register: emitter.constant(0), type: .voidPointer, constant: 0)
+        }
         if name == "args" {
             guard let type = argumentRecordType else {
                 throw error(.syntax, "args requires a subscript here: these probes have no typed argument record (use args[N] or arg0..arg9)", line: line)
@@ -373,6 +376,13 @@ extension Compiler {
             return Value(register: r, type: .int)
         }
         if ["==", "!=", "<", "<=", ">", ">="].contains(op) {
+            if (a.type.isString && b.constant == 0) || (b.type.isString && a.constant == 0), op == "==" || op == "!=" {
+                // A string against NULL: whether it is a null pointer (strtok(), strchr()...
+                // return one when they find nothing).
+                let string = a.type.isString ? a : b
+                emitter.emit(.compare(op == "==" ? .equal : .notEqual, r, string.register, emitter.constant(0)))
+                return Value(register: r, type: .int)
+            }
             if a.type.isString || b.type.isString {
                 // D compares a string with anything string-compatible: char arrays and
                 // char pointers (dt_node_is_strcompat).
