@@ -24,6 +24,7 @@ let package = Package(
         .testTarget(name: "DTraceBPFTests", dependencies: ["DTraceBPF"]),
         .testTarget(name: "DTraceIRTests", dependencies: ["DTraceIR"]),
         .testTarget(name: "DTraceLanguageTests", dependencies: ["DTraceLanguage"]),
+        .testTarget(name: "DTraceCodegenTests", dependencies: ["DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage"]),
         .testTarget(name: "DTraceRuntimeTests", dependencies: ["DTraceRuntime", "DTraceIR"]),
         .testTarget(name: "DTracePlatformTests", dependencies: ["DTracePlatform"], exclude: ["Fixtures"]),
         .testTarget(

@@ -1,0 +1,93 @@
+// DTraceCodegenTests/CodegenTests: the kernel memory layout (areas disjoint, inside the
+// 16-bit offsets BPF instructions carry), aggregation value sizes, and code generation of
+// compiled clauses checked without a kernel: the prologue keeps the context, every jump
+// lands inside the program, callbacks are addressed as subprograms, and what BPF cannot
+// do is an error naming it.
+
+import DTraceBPF
+import DTraceCodegen
+import DTraceIR
+import DTraceLanguage
+import Testing
+
+func generate(_ source: String, site: ProbeSite? = nil) throws -> [BPFInstruction] {
+    var compiled = try Compiler.compile(source: source)
+    compiled.program.speculationLimit = 2
+    let layout = KernelLayout(program: compiled.program)
+    let maps = KernelMaps(scratch: 3, globals: 4, constants: 5, records: 6, associativeArrays: compiled.program.maps.map { _ in 7 },
+                          aggregations: compiled.program.aggregations.map { _ in 8 }, stacks: 9)
+    let probe = site ?? ProbeSite(probeID: 1, epid: 1, provider: "dtrace", module: "", function: "", name: "BEGIN", arguments: .raw(count: 6), stopsAfterExit: true)
+    return try BPFCodeGenerator.generate(clause: compiled.program.clauses[0], program: compiled.program, layout: layout, maps: maps, site: probe)
+}
+
+@Suite struct CodegenTests {
+    @Test func layoutAreasAreDisjoint() throws {
+        let compiled = try Compiler.compile(source: "BEGIN { x = 1; s = \"abc\"; @a[execname] = count(); }")
+        let layout = KernelLayout(program: compiled.program)
+        let scratchAreas = [(layout.allocaOffset, KernelLayout.allocaSize), (layout.stringTemporaryA, layout.stringSize + 1),
+                            (layout.stringTemporaryB, layout.stringSize + 1), (layout.allocaUsedOffset, 8), (layout.faultAreaOffset, 48),
+                            (layout.recordDropsOffset, 8), (layout.dynamicDropsOffset, 8), (layout.aggregationDropsOffset, 8),
+                            (layout.routineStateOffset, 48), (layout.pendingSpeculationOffset, 8), (layout.tokenizerOffset, layout.stringSize + 1),
+                            (layout.tokenizerPositionOffset, 8), (layout.delimiterSetOffset, 32)].sorted { $0.0 < $1.0 }
+        for (first, second) in zip(scratchAreas, scratchAreas.dropFirst()) { #expect(first.0 + first.1 <= second.0, "\(first) overlaps \(second)") }
+        #expect(scratchAreas.last!.0 + scratchAreas.last!.1 <= layout.scratchSize)
+        #expect(layout.scratchSize < Int(Int16.max))
+        #expect(layout.exitFlagOffset + 8 <= layout.speculationSlotsOffset)
+        #expect(layout.speculationSlotsOffset + 8 * layout.speculationLimit == layout.globalSize)
+    }
+
+    @Test func aggregationValueSizes() {
+        #expect(KernelLayout.aggregationValueSize(.count) == 8)
+        #expect(KernelLayout.aggregationValueSize(.stddev) == 32)
+        #expect(KernelLayout.aggregationValueSize(.quantize) == 127 * 8)
+        #expect(KernelLayout.aggregationValueSize(.lquantize(base: 0, limit: 10, step: 1)) == 12 * 8)
+        let bounds = AggregatingFunction.logLinearBounds(factor: 10, low: 0, high: 2, steps: 10).bounds
+        #expect(KernelLayout.aggregationValueSize(.llquantize(factor: 10, low: 0, high: 2, steps: 10)) == (bounds.count + 2) * 8)
+    }
+
+    @Test(arguments: [
+        "BEGIN { @ = count(); }",
+        "BEGIN { printf(\"%d %s\\n\", pid, execname); }",
+        "BEGIN { s = strjoin(\"a\", \"b\"); trace(index(s, \"b\")); }",
+        "BEGIN { x = 10 / (pid - pid); }",
+        "BEGIN { self->spec = speculation(); speculate(self->spec); trace(1); }",
+        "BEGIN { stack(); @q = quantize(pid); @l = llquantize(pid, 10, 0, 3, 10); }",
+    ])
+    func generatedProgramsAreWellFormed(_ source: String) throws {
+        let instructions = try generate(source)
+        #expect(instructions.first == BPFInstruction(opcode: 0xbf, destination: 6, source: 1))   // r6 = r1
+        #expect(instructions.contains { $0.opcode == 0x95 })                                      // exit
+        var index = 0
+        while index < instructions.count {
+            let instruction = instructions[index]
+            let isJump = instruction.opcode & 0x07 == 0x05 && instruction.opcode != 0x85 && instruction.opcode != 0x95
+            if isJump {
+                let target = index + 1 + Int(instruction.offset)
+                #expect(target >= 0 && target < instructions.count, "jump at \(index) to \(target)")
+            }
+            if instruction.opcode == 0x18, instruction.source == BPFInstruction.pseudoFunction {
+                let target = index + 1 + Int(instruction.immediate)
+                #expect(target > index && target < instructions.count)
+            }
+            index += instruction.opcode == 0x18 ? 2 : 1
+        }
+    }
+
+    @Test func whatBPFCannotDoIsNamed() throws {
+        #expect(throws: CodegenError.unsupported("cleanpath()")) { try generate("BEGIN { trace(cleanpath(\"/a/../b\")); }") }
+        #expect(throws: CodegenError.self) { try generate("BEGIN { trace(inet_ntoa6((void *)alloca(16))); }") }
+    }
+
+    @Test func rawSyscallProgramsFilterFirst() throws {
+        var site = ProbeSite(probeID: 1, epid: 1, provider: "syscall", module: "", function: "getpid", name: "entry", arguments: .syscallRegisters, stopsAfterExit: true,
+                             rawSyscall: (number: 39, isReturn: false), compatStatusOffset: 16)
+        let instructions = try generate("syscall::getpid:entry { @ = count(); }", site: site)
+        let text = BPFDisassembler.text(instructions)
+        #expect(text[1].hasSuffix("r1 = *(u64 *)(r6 +8)"))
+        #expect(text[2].contains("if r1 != 0x27 goto"))
+        #expect(text[3].hasSuffix("call get_current_task_btf"))
+        site.compatStatusOffset = nil
+        let fallback = BPFDisassembler.text(try generate("syscall::getpid:entry { @ = count(); }", site: site))
+        #expect(fallback.contains { $0.hasSuffix("call probe_read_kernel") })
+    }
+}
