@@ -22,6 +22,7 @@ let package = Package(
         .executableTarget(name: "dtrace", dependencies: ["DTraceCLI"],
                           linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]),
         .testTarget(name: "DTraceBPFTests", dependencies: ["DTraceBPF"]),
+        .testTarget(name: "DTraceSystemTests", dependencies: ["DTraceSystem"]),
         .testTarget(name: "DTraceIRTests", dependencies: ["DTraceIR"]),
         .testTarget(name: "DTraceLanguageTests", dependencies: ["DTraceLanguage"]),
         .testTarget(name: "DTraceCodegenTests", dependencies: ["DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage"]),
