@@ -30,10 +30,7 @@ extension Compiler {
 
     func stringArgument(_ name: String, _ arguments: [Expression], _ index: Int, line: Int) throws(Diagnostic) -> Value {
         let value = try rvalue(arguments[index])
-        let isCharacterArray = value.type.isArray && value.type.pointee?.size == 1
-        if value.space == .tracee && (value.type.isString || isCharacterArray) { return kernelString(value) }
-        if value.type.isString { return value }
-        if isCharacterArray { return Value(register: value.register, type: .string, space: value.space) }
+        if let string = asString(value, pointers: false, charactersOnly: true) { return string }
         throw argumentMismatch(name, index + 1, prototype: "string", argument: value.type, line: line)
     }
 
@@ -414,13 +411,7 @@ extension Compiler {
         // A narrowed slot only ever receives what the prescan saw; anything else is a
         // program the prescan did not cover (a text compiled on its own), refused.
         for (position, key) in keyExpressions.enumerated() where info.keyTypes[position].isString && info.keyWidths[position] < stringStorage {
-            let fits: Bool
-            switch key.kind {
-            case .identifier("execname"): fits = info.keyWidths[position] >= 16
-            case .string(let bytes): fits = info.keyWidths[position] >= bytes.count + 1
-            default: fits = false
-            }
-            guard fits else { throw error(.aggregationDimensions, "@\(name)[ ] key #\(position + 1) is wider than its previous uses", line: line) }
+            guard let bound = Compiler.stringKeyBound(key), bound <= info.keyWidths[position] else { throw error(.aggregationDimensions, "@\(name)[ ] key #\(position + 1) is wider than its previous uses", line: line) }
         }
         let key = keys.isEmpty ? emitter.constant(0) : try buildKey(keys, keyTypes: info.keyTypes, widths: info.keyWidths, line: line)
         emitter.emit(.call(.aggregate(aggregation: info.id), result: nil, arguments: [key, valueRegister, incrementRegister]))

@@ -183,17 +183,21 @@ public final class Compiler {
     /// the slot's bytes. Narrow slots make the kernel's hash keys small.
     var boundedAggregationKeys: [String: [Int?]] = [:]
 
+    /// Bytes a string key expression needs at most, when its text tells: execname (15
+    /// characters and a NUL), a literal (its own length and a NUL); nil otherwise.
+    static func stringKeyBound(_ expression: Expression) -> Int? {
+        switch expression.kind {
+        case .identifier("execname"): return 16
+        case .string(let bytes): return bytes.count + 1
+        default: return nil
+        }
+    }
+
     /// Looks at every aggregation assignment of the whole program (all its texts) before
     /// any is compiled, so that a key slot is narrowed only when no use needs more.
     public func prescan(_ programs: [ProgramSyntax]) {
         var bounds: [String: [Int?]] = [:]
-        func bound(_ expression: Expression) -> Int? {
-            switch expression.kind {
-            case .identifier("execname"): return 16
-            case .string(let bytes): return bytes.count + 1
-            default: return nil
-            }
-        }
+        let bound = Compiler.stringKeyBound
         func visit(_ expression: Expression) {
             guard case .assign("=", let target, _) = expression.kind, case .index(let base, let keys) = target.kind,
                   case .aggregation(let name) = base.kind else { return }

@@ -151,13 +151,7 @@ extension Compiler {
             return Value(register: emitter.constant(Int64(field.offset)), type: BuiltinTypes.table["size_t"]!, constant: Int64(field.offset))
         case .stringof(let operand):
             let value = try rvalue(operand)
-            if value.type.isString && value.space != .tracee { return value }
-            if (value.type.isPointer || value.type.isArray || value.type.isString) && value.space == .tracee {
-                return kernelString(value)
-            }
-            if value.type.isPointer || value.type.isArray {
-                return Value(register: value.register, type: .string, space: value.space)
-            }
+            if let string = asString(value, pointers: true, charactersOnly: false) { return string }
             if value.type.isInteger {
                 let buffer = emitter.temporary(stringStorage)
                 return Value(register: emitter.call(.integerToString(hasBase: false), [buffer, value.register]), type: .string)
@@ -169,6 +163,18 @@ extension Compiler {
         case .translate:
             throw error(.typeUnknown, "translators are not supported", line: line)
         }
+    }
+
+    /// A value as a D string: strings as they are; arrays (and, with `pointers`, pointers),
+    /// of characters only when `charactersOnly`, viewed as one; anything in kernel memory
+    /// (a probe's argument record) copied out first. Nil for anything else.
+    func asString(_ value: Value, pointers: Bool, charactersOnly: Bool) -> Value? {
+        let ofCharacters = !charactersOnly || value.type.pointee?.size == 1
+        let viewable = value.type.isString || (value.type.isArray && ofCharacters) || (pointers && value.type.isPointer && ofCharacters)
+        guard viewable else { return nil }
+        if value.space == .tracee { return kernelString(value) }
+        if value.type.isString { return value }
+        return Value(register: value.register, type: .string, space: value.space)
     }
 
     /// A string read out of kernel memory (a probe's argument record) into scratch.
@@ -262,11 +268,10 @@ extension Compiler {
         let target = type.resolved
         if target.isVoid { return Value(register: value.register, type: type) }
         if target.isString {
-            guard value.type.isString || value.type.isPointer || value.type.isArray else {
+            guard let string = asString(value, pointers: true, charactersOnly: false) else {
                 throw error(.castInvalid, "invalid cast expression: \"\(value.type)\" to \"\(type)\"", line: line)
             }
-            if value.space == .tracee { return kernelString(value) }
-            return Value(register: value.register, type: .string, space: value.space)
+            return string
         }
         if target.isInteger || target.isPointer {
             guard value.type.isScalar || value.type.isArray || (value.type.isString && target.isPointer) else {
@@ -386,15 +391,7 @@ extension Compiler {
             if a.type.isString || b.type.isString {
                 // D compares a string with anything string-compatible: char arrays and
                 // char pointers (dt_node_is_strcompat).
-                func stringCompatible(_ value: Value) -> Value? {
-                    if value.space == .tracee && (value.type.isString || value.type.isArray || value.type.isPointer), value.type.isString || value.type.pointee?.size == 1 {
-                        return kernelString(value)
-                    }
-                    if value.type.isString { return value }
-                    if (value.type.isArray || value.type.isPointer), value.type.pointee?.size == 1 { return Value(register: value.register, type: .string, space: value.space) }
-                    return nil
-                }
-                if let x = stringCompatible(a), let y = stringCompatible(b) {
+                if let x = asString(a, pointers: true, charactersOnly: true), let y = asString(b, pointers: true, charactersOnly: true) {
                     let order = emitter.call(.stringCompare, [x.register, y.register])
                     emitter.emit(.compare(Compiler.comparison(op, signed: true), r, order, emitter.constant(0)))
                     return Value(register: r, type: .int)

@@ -175,9 +175,7 @@ extension ProbeCatalog {
     /// names them (syscall entry: the call's arguments; return: its value).
     public func argumentTypes(_ probe: Probe) -> [String] {
         guard let root = kernelRoot else { return [] }
-        func typeName(_ field: Tracefs.Field) -> String {
-            ArgumentRecord.type(of: ArgumentRecord.Field(name: field.name, typeName: field.typeName, offset: field.offset, size: field.size, signed: field.signed)).description
-        }
+        func typeName(_ field: Tracefs.Field) -> String { ArgumentRecord.type(of: ArgumentRecord.Field(field)).description }
         switch probe.attachment {
         case .dtrace, .profile: return []
         case .syscall(let event, let isReturn):
@@ -200,9 +198,7 @@ extension ProbeCatalog {
         for probe in match(description) {
             guard case .tracepoint(let group, let event, nil) = probe.attachment,
                   let fields = Tracefs.format(root: root, group: group, event: event) else { return nil }
-            let record = ArgumentRecord(name: "\(group)_\(event)_args", fields: fields.filter { !$0.isCommon }.map {
-                ArgumentRecord.Field(name: $0.name, typeName: $0.typeName, offset: $0.offset, size: $0.size, signed: $0.signed)
-            })
+            let record = ArgumentRecord(name: "\(group)_\(event)_args", fields: fields.filter { !$0.isCommon }.map(ArgumentRecord.Field.init))
             if let shared, shared.fields != record.fields { return nil }
             if shared == nil { shared = record }
         }
@@ -257,5 +253,12 @@ public enum Glob {
         }
         guard index < pattern.endIndex else { return nil }
         return (matched != negate, index + 1)
+    }
+}
+
+extension ArgumentRecord.Field {
+    /// A tracepoint format field as the compiler types it.
+    init(_ field: Tracefs.Field) {
+        self.init(name: field.name, typeName: field.typeName, offset: field.offset, size: field.size, signed: field.signed)
     }
 }
