@@ -46,6 +46,10 @@ public struct KernelLayout: Sendable {
     public let tokenizerOffset: Int
     public let tokenizerPositionOffset: Int
     public let delimiterSetOffset: Int
+    /// Scratch: cleanpath()'s stack of the output positions of its "/"s, u16 each (a
+    /// "/" is always followed by a character, so at most strsize / 2 + 1 of them).
+    public let pathStackOffset: Int
+    public var pathStackEntries: Int { stringSize / 2 + 2 }
     /// Constants: [IR constants | zeroes].
     public let zeroOffset: Int
     public let zeroSize: Int
@@ -68,7 +72,8 @@ public struct KernelLayout: Sendable {
         tokenizerOffset = pendingSpeculationOffset + 8
         tokenizerPositionOffset = tokenizerOffset + stringSpan
         delimiterSetOffset = tokenizerPositionOffset + 8
-        scratchSize = delimiterSetOffset + 32 + stringSpan
+        pathStackOffset = delimiterSetOffset + 32
+        scratchSize = pathStackOffset + ((2 * (stringSize / 2 + 2) + 7) & ~7) + stringSpan
         let irGlobals = (program.globalSize + 7) & ~7
         exitFlagOffset = irGlobals + stringSpan
         speculationLimit = max(1, min(program.speculationLimit, 64))

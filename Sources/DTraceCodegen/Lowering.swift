@@ -320,7 +320,7 @@ extension BPFCodeGenerator {
         case .stringTokenize: try stringTokenize(arguments: a, result: result)
         case .basename: try pathComponent(dirname: false, arguments: a, result: result)
         case .dirname: try pathComponent(dirname: true, arguments: a, result: result)
-        case .cleanpath: throw .unsupported("cleanpath()")
+        case .cleanpath: try cleanPath(arguments: a, result: result)
         case .integerToString(let hasBase): try integerToString(hasBase: hasBase, arguments: a, result: result)
         case .changeCase(let upper): try changeCase(upper: upper, arguments: a, result: result)
         case .internetAddress4: try internetAddress4(arguments: a, result: result)

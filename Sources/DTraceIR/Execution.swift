@@ -202,7 +202,7 @@ public struct Interpreter {
             return try result(Array(bytes[position..<end]))
         case .basename: return try result(PathText.basename(try string(1)))
         case .dirname: return try result(PathText.dirname(try string(1)))
-        case .cleanpath: return try result(PathText.cleanpath(try string(1)))
+        case .cleanpath: return try result(PathText.cleanpath(try string(1), limit: machine.stringSize))
         case .integerToString(let hasBase):
             let base = hasBase ? a[2] : 10
             guard base >= 2 && base <= 75 else { throw Fault(kind: .illegalOperation) }
@@ -346,26 +346,54 @@ enum PathText {
         return Array(path[0..<end])
     }
 
-    static func cleanpath(_ path: [UInt8]) -> [UInt8] {
-        let absolute = path.first == 0x2f
-        var parts: [[UInt8]] = []
-        for part in path.split(separator: 0x2f, omittingEmptySubsequences: true) {
-            if part.elementsEqual(".".utf8) { continue }
-            if part.elementsEqual("..".utf8) {
-                if let last = parts.last, !last.elementsEqual("..".utf8) { parts.removeLast(); continue }
-                if absolute { continue }
+    /// DTrace's cleanpath(): one pass over the characters, as the reference kernel does
+    /// it — "//" and "/./" collapse, "/../" backs up over the previous component, and
+    /// everything else (a trailing "/" or "/.", "..x", relative prefixes) is kept as it
+    /// is. `limit` is strsize: like DTrace, output stops 5 bytes short of it.
+    static func cleanpath(_ path: [UInt8], limit: Int = Int.max) -> [UInt8] {
+        let slash: UInt8 = 0x2f, dot: UInt8 = 0x2e
+        var output: [UInt8] = []
+        var state = CleanpathState.plain
+        for character in path + [0] {
+            if output.count + 5 >= limit { break }
+            switch state {
+            case .plain:
+                if character == slash { state = .slash } else { output.append(character) }
+            case .slash:
+                if character == slash { break }
+                if character == dot { state = .slashDot; break }
+                output += [slash, character]
+                state = .plain
+            case .slashDot:
+                if character == slash { state = .slash; break }
+                if character == dot { state = .slashDotDot; break }
+                output += [slash, dot, character]
+                state = .plain
+            case .slashDotDot:
+                if character != slash && character != 0 {
+                    output += [slash, dot, dot, character]
+                    state = .plain
+                    break
+                }
+                // Back up to the previous "/" (the start when there is none).
+                let kept = output.lastIndex(of: slash) ?? 0
+                if character == slash {
+                    output.removeSubrange(kept...)
+                    state = .slash
+                } else {
+                    // At the end the character the back-up stopped on stays.
+                    if output.isEmpty { output = [slash] } else { output.removeSubrange((kept + 1)...) }
+                    output.append(0)
+                }
             }
-            parts.append(Array(part))
+            if character == 0 && state == .plain { break }
         }
-        var result: [UInt8] = absolute ? [0x2f] : []
-        for (index, part) in parts.enumerated() {
-            if index > 0 { result.append(0x2f) }
-            result += part
-        }
-        if result.isEmpty { return absolute ? [0x2f] : Array(".".utf8) }
-        return result
+        if let end = output.firstIndex(of: 0) { output.removeSubrange(end...) }
+        return output
     }
 }
+
+enum CleanpathState { case plain, slash, slashDot, slashDotDot }
 
 enum InternetText {
     /// RFC 5952 text of an IPv6 address (longest zero run compressed, IPv4-mapped form).

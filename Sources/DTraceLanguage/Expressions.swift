@@ -89,7 +89,7 @@ extension Compiler {
         case .unary(let op, let operand):
             return try unary(op, operand, line: line)
         case .postfix(let op, let operand):
-            let target = try lvalue(operand, creating: false)
+            let target = try lvalue(operand, creating: true, valueType: .int)
             let old = try load(target)
             guard old.type.isScalar else { throw error(.operandNotScalar, "operator \(op) requires a scalar operand", line: line) }
             let one = emitter.constant(old.type.isPointer ? Int64(max(1, old.type.pointee?.size ?? 1)) : 1)
@@ -301,7 +301,8 @@ extension Compiler {
     func unary(_ op: String, _ operand: Expression, line: Int) throws(Diagnostic) -> Value {
         switch op {
         case "++", "--":
-            let target = try lvalue(operand, creating: false)
+            // As in DTrace, ++ and -- on a variable not yet assigned declare it an int.
+            let target = try lvalue(operand, creating: true, valueType: .int)
             let old = try load(target)
             guard old.type.isScalar else { throw error(.operandNotScalar, "operator \(op) requires a scalar operand", line: line) }
             let one = emitter.constant(old.type.isPointer ? Int64(max(1, old.type.pointee?.size ?? 1)) : 1)
@@ -479,7 +480,7 @@ extension Compiler {
     func assign(_ op: String, _ target: Expression, _ valueExpression: Expression, line: Int) throws(Diagnostic) -> Value {
         var value = try rvalue(valueExpression)
         if op != "=" {
-            let place = try lvalue(target, creating: false)
+            let place = try lvalue(target, creating: true, valueType: value.type.isString ? nil : .int)
             let old = try load(place)
             value = try binaryValues(String(op.dropLast()), old, value, line: line)
             try store(value, to: place, line: line)
