@@ -74,6 +74,11 @@ public struct ProbeSite: Sendable {
     public var compatStatusOffset: Int?
     /// task_struct.real_parent and task_struct.tgid (from the kernel's BTF), for ppid.
     public var parentOffsets: (realParent: Int, processID: Int)?
+    /// task_struct.se.sum_exec_runtime (from the kernel's BTF), for vtimestamp.
+    public var executionTimeOffset: Int?
+    /// CLOCK_REALTIME - CLOCK_MONOTONIC when the program is loaded: walltimestamp is
+    /// then bpf_ktime_get_ns() (monotonic) plus this.
+    public var wallClockOffset: Int64 = 0
 
     public init(probeID: Int, epid: Int, provider: String, module: String, function: String, name: String, arguments: ArgumentSource, stopsAfterExit: Bool,
                 rawSyscall: (number: Int, isReturn: Bool)? = nil, compatStatusOffset: Int? = nil) {
@@ -113,6 +118,7 @@ public struct BPFCodeGenerator {
     var slotOfSite: [Int: Int16] = [:]      // instruction index of the map call -> slot
     var siteOfInstruction: [Int: Int] = [:] // instruction index -> site number
     var siteMaps: [Int: Int] = [:]          // site number -> IR map id
+    var siteLiveRange: [Int: ClosedRange<Int>] = [:] // site number -> instructions needing its pointer
     var known: [Int: KnownValue] = [:]
     var labels: [Label: BPFLabel] = [:]
     var currentInstruction = 0
@@ -171,17 +177,41 @@ public struct BPFCodeGenerator {
 
     mutating func allocateSlots() throws(CodegenError) {
         var sites = 0
+        var lookups: [(instruction: Int, site: Int, map: Int, result: Register?)] = []
         for (index, instruction) in function.instructions.enumerated() {
-            if case .call(let helper, _, _) = instruction {
+            if case .call(let helper, let result, _) = instruction {
                 switch helper {
                 case .mapLookup(let map), .mapLookupOrCreate(let map):
                     siteOfInstruction[index] = sites
                     siteMaps[sites] = map
-                    slotOfSite[index] = Int16(-16 - 8 * sites)
+                    lookups.append((index, sites, map, result))
                     sites += 1
                 default: break
                 }
             }
+        }
+        // A site's pointer is needed from its lookup to the last instruction reading a
+        // value derived from it (forever when such a value is stored to memory). Sites
+        // of one map whose ranges do not overlap share a stack slot: the slot then only
+        // ever holds NULL or a pointer into that map, as the verifier requires.
+        var nextSlot: Int16 = -16
+        var poolOfMap: [Int: [(slot: Int16, busyUntil: Int)]] = [:]
+        for lookup in lookups {
+            let end = liveEnd(ofValueFrom: lookup.result, definedAt: lookup.instruction)
+            siteLiveRange[lookup.site] = lookup.instruction...end
+            var pool = poolOfMap[lookup.map, default: []]
+            let slot: Int16
+            if let free = pool.firstIndex(where: { $0.busyUntil < lookup.instruction }) {
+                slot = pool[free].slot
+                pool[free].busyUntil = end
+            } else {
+                slot = nextSlot
+                nextSlot -= 8
+                pool.append((slot, end))
+            }
+            poolOfMap[lookup.map] = pool
+            slotOfSite[lookup.instruction] = slot
+            if slot < -512 { throw .tooLarge("clause needs more than 512 bytes of BPF stack") }
         }
         // Live ranges: with forward-only control flow a value is live only between the
         // first and the last instruction naming its register.
@@ -193,7 +223,6 @@ public struct BPFCodeGenerator {
             }
         }
         var free: [Int16] = []
-        var nextSlot = Int16(-16 - 8 * sites)
         var active: [(end: Int, slot: Int16)] = []
         for register in first.keys.sorted(by: { first[$0]! < first[$1]! }) {
             let start = first[register]!
@@ -207,6 +236,32 @@ public struct BPFCodeGenerator {
             slotOfRegister[register] = slot
             active.append((last[register]!, slot))
         }
+    }
+
+    /// The last instruction reading `result` or anything computed from it (forward
+    /// flow: instruction order is execution order); the end when it is stored.
+    func liveEnd(ofValueFrom result: Register?, definedAt start: Int) -> Int {
+        guard let result else { return start }
+        var derived: Set<Int> = [result.index]
+        var end = start
+        let instructions = function.instructions
+        for index in (start + 1)..<instructions.count {
+            let instruction = instructions[index]
+            let written = instruction.writtenRegister
+            let reads = instruction.registers.filter { $0.index != written?.index || isReadModifyWrite(instruction) }
+            guard reads.contains(where: { derived.contains($0.index) }) else { continue }
+            end = index
+            if case .store(_, _, let value, _, _) = instruction, derived.contains(value.index) { return instructions.count }
+            // A load yields the bytes stored there, not an address derived from it.
+            if let written, !instruction.isLoad { derived.insert(written.index) }
+        }
+        return end
+    }
+
+    /// Instructions whose written register is also one they read.
+    func isReadModifyWrite(_ instruction: Instruction) -> Bool {
+        guard let written = instruction.writtenRegister else { return false }
+        return instruction.registers.filter { $0.index == written.index }.count > 1
     }
 
     mutating func analyseKnownValues() {
@@ -336,7 +391,7 @@ public struct BPFCodeGenerator {
             asm.load(.r1, from: .r8, offset: Int16(layout.exitFlagOffset), size: .double)
             asm.jump(.jne, .r1, immediate: 0, exitLabel)
         }
-        for slot in slotOfSite.values { asm.store(immediate: 0, to: .frame, offset: slot, size: .double) }
+        for slot in Set(slotOfSite.values).sorted() { asm.store(immediate: 0, to: .frame, offset: slot, size: .double) }
         for range in program.zeroedScratch where !range.isEmpty { zero(base: .r7, offset: range.lowerBound, size: range.count) }
         asm.store(immediate: 0, to: .r7, offset: Int16(layout.allocaUsedOffset), size: .double)
         asm.store(immediate: 0, to: .r7, offset: Int16(layout.pendingSpeculationOffset), size: .double)
@@ -456,9 +511,11 @@ public struct BPFCodeGenerator {
         }
     }
 
-    /// The regions a dynamic address may name in this clause.
+    /// The regions a dynamic address may name at the current instruction: the fixed
+    /// ones and the sites whose pointer is live there.
     var reachableRegions: [Int64] {
-        [KernelRegion.scratch, KernelRegion.global, KernelRegion.constant, KernelRegion.zero] + siteMaps.keys.sorted().map { KernelRegion.firstSite + Int64($0) }
+        let live = siteMaps.keys.sorted().filter { siteLiveRange[$0]?.contains(currentInstruction) ?? true }
+        return [KernelRegion.scratch, KernelRegion.global, KernelRegion.constant, KernelRegion.zero] + live.map { KernelRegion.firstSite + Int64($0) }
     }
 
     /// Loads the base pointer of a region into `into` (for a site: the stored pointer,

@@ -324,11 +324,14 @@ extension BPFCodeGenerator {
         case .integerToString(let hasBase): try integerToString(hasBase: hasBase, arguments: a, result: result)
         case .changeCase(let upper): try changeCase(upper: upper, arguments: a, result: result)
         case .internetAddress4: try internetAddress4(arguments: a, result: result)
-        case .internetAddress6: throw .unsupported("inet_ntoa6()")
+        case .internetAddress6: try internetAddress6(embeddedIPv4Alone: true, address: a[1], destination: a[0], result: result)
         case .internetAddressForFamily:
-            // inet_ntop(AF_INET, &address) with the family a constant: as inet_ntoa.
-            guard case .constant(2)? = known[a[1].index] else { throw .unsupported("inet_ntop() other than inet_ntop(AF_INET, ...)") }
-            try internetAddress4(arguments: [a[0], a[2]], result: result)
+            // inet_ntop(family, &address) with the family a constant (AF_INET or AF_INET6).
+            switch known[a[1].index] {
+            case .constant(2)?: try internetAddress4(arguments: [a[0], a[2]], result: result)
+            case .constant(10)?: try internetAddress6(embeddedIPv4Alone: false, address: a[2], destination: a[0], result: result)
+            default: throw .unsupported("inet_ntop() with a family other than the constants AF_INET and AF_INET6")
+            }
         }
     }
 
@@ -437,6 +440,17 @@ extension BPFCodeGenerator {
         switch variable {
         case .timestamp:
             asm.call(.ktimeGetNanoseconds)
+        case .walltimestamp:
+            asm.call(.ktimeGetNanoseconds)
+            asm.load(.r1, constant: site.wallClockOffset)
+            asm.alu64(.add, .r0, .r1)
+        case .vtimestamp:
+            // The thread's CPU time as the scheduler accounts it (at ticks and switches).
+            guard let offset = site.executionTimeOffset, let field = Int16(exactly: offset) else {
+                throw .unsupported("vtimestamp without the kernel's BTF")
+            }
+            asm.call(.getCurrentTaskBTF)
+            asm.load(.r0, from: .r0, offset: field, size: .double)
         case .pid:
             asm.call(.getCurrentPIDTGID)
             asm.alu64(.rsh, .r0, immediate: 32)

@@ -217,7 +217,7 @@ public struct Interpreter {
             let bytes = try machine.readBytes(at: a[1], count: 4)
             return try result(Array(bytes.map { String($0) }.joined(separator: ".").utf8))
         case .internetAddress6:
-            return try result(Array(InternetText.ipv6(try machine.readBytes(at: a[1], count: 16)).utf8))
+            return try result(Array(InternetText.ipv6(try machine.readBytes(at: a[1], count: 16), embeddedIPv4Alone: true).utf8))
         case .internetAddressForFamily:
             switch a[1] {
             case 2: return try result(Array(try machine.readBytes(at: a[2], count: 4).map { String($0) }.joined(separator: ".").utf8))
@@ -396,34 +396,53 @@ enum PathText {
 enum CleanpathState { case plain, slash, slashDot, slashDotDot }
 
 enum InternetText {
-    /// RFC 5952 text of an IPv6 address (longest zero run compressed, IPv4-mapped form).
-    static func ipv6(_ bytes: [UInt8]) -> String {
-        var groups: [Int] = []
-        for index in stride(from: 0, to: 16, by: 2) { groups.append(Int(bytes[index]) << 8 | Int(bytes[index + 1])) }
-        if groups[0..<5].allSatisfy({ $0 == 0 }) && groups[5] == 0xffff {
-            return "::ffff:" + bytes[12..<16].map { String($0) }.joined(separator: ".")
+    /// The zero run DTrace compresses to "::": the first byte and the length in bytes
+    /// (first -1 when none). Its rules, kept as they are: a run starts on an even byte,
+    /// one zero group is enough, and a later run of equal length can win.
+    static func zeroRun(_ bytes: [UInt8]) -> (first: Int, length: Int) {
+        var first = -1, trying = -1, length = 1
+        for index in 0..<16 {
+            if bytes[index] == 0 && trying == -1 && index % 2 == 0 { trying = index; continue }
+            guard trying != -1, bytes[index] != 0 || index == 15 else { continue }
+            if index - trying <= length { trying = -1; continue }
+            first = trying
+            length = index - index % 2 - trying
+            trying = -1
+            if bytes[index] == 0 && index == 15 { length += 2 }
         }
-        var bestStart = -1, bestLength = 0, runStart = -1
-        for index in 0...8 {
-            if index < 8 && groups[index] == 0 {
-                if runStart < 0 { runStart = index }
-            } else if runStart >= 0 {
-                if index - runStart > bestLength && index - runStart > 1 { bestStart = runStart; bestLength = index - runStart }
-                runStart = -1
-            }
+        return (first, length)
+    }
+
+    /// An IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d, not :: or ::1) address.
+    static func embedsIPv4(_ bytes: [UInt8]) -> Bool {
+        let mapped = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xff && bytes[11] == 0xff
+        let last = bytes[12..<16].reduce(0) { $0 << 8 | UInt32($1) }
+        return mapped || (bytes[0..<12].allSatisfy { $0 == 0 } && last != 0 && last != 1)
+    }
+
+    /// inet_ntop(AF_INET6, ...) and inet_ntoa6() as DTrace: lower-case groups without
+    /// leading zeros, its zero run as "::", the embedded IPv4 form dotted (alone for
+    /// inet_ntoa6).
+    static func ipv6(_ bytes: [UInt8], embeddedIPv4Alone: Bool = false) -> String {
+        let (first, length) = zeroRun(bytes)
+        var pieces: [String] = []                   // right to left, as DTrace builds it
+        var index = 14
+        if embedsIPv4(bytes) {
+            let dotted = bytes[12..<16].map { String($0) }.joined(separator: ".")
+            if embeddedIPv4Alone { return dotted }
+            pieces.append(dotted)
+            index = 10
         }
-        var text = ""
-        var index = 0
-        while index < 8 {
-            if index == bestStart {
-                text += "::"
-                index += bestLength
+        while index >= 0 {
+            if index == first + length - 2 {
+                pieces.append("::")
+                index -= length
                 continue
             }
-            if !text.isEmpty && !text.hasSuffix(":") { text += ":" }
-            text += String(groups[index], radix: 16)
-            index += 1
+            if index < 14 && index != first - 2 { pieces.append(":") }
+            pieces.append(String(Int(bytes[index]) << 8 | Int(bytes[index + 1]), radix: 16))
+            index -= 2
         }
-        return text
+        return pieces.reversed().joined()
     }
 }

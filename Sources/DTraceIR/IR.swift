@@ -226,6 +226,11 @@ extension Instruction {
         }
     }
 
+    public var isLoad: Bool {
+        if case .load = self { return true }
+        return false
+    }
+
     /// Every register the instruction reads or writes.
     public var registers: [Register] {
         switch self {

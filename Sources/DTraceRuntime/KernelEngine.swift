@@ -58,6 +58,8 @@ public final class KernelEngine: AggregationBackend, StackSource {
     /// task_struct.thread_info.status from the kernel's BTF, for the compat test.
     var compatStatusOffset: Int?
     var parentOffsets: (realParent: Int, processID: Int)?
+    /// task_struct.se.sum_exec_runtime from the kernel's BTF, for vtimestamp.
+    var executionTimeOffset: Int?
     var reportedDrops: [Int: Int64] = [:]
     var reportedDynamicDrops: Int64 = 0
     var reportedAggregationDrops: Int64 = 0
@@ -80,18 +82,23 @@ public final class KernelEngine: AggregationBackend, StackSource {
         } else {
             rawSyscallNumbers = [:]
         }
-        let usesParent = program.clauses.contains { clause in
-            clause.function.instructions.contains { instruction in
-                if case .call(.readBuiltin(.ppid), _, _) = instruction { return true }
-                return false
+        func uses(_ variable: BuiltinVariable) -> Bool {
+            program.clauses.contains { clause in
+                clause.function.instructions.contains { instruction in
+                    if case .call(.readBuiltin(variable), _, _) = instruction { return true }
+                    return false
+                }
             }
         }
-        if (!rawSyscallNumbers.isEmpty && !syscallEvents.isEmpty) || usesParent, let btf = Self.kernelBTF() {
+        if (!rawSyscallNumbers.isEmpty && !syscallEvents.isEmpty) || uses(.ppid) || uses(.vtimestamp), let btf = Self.kernelBTF() {
             if let info = try? btf.offset(of: "thread_info", in: "task_struct"), let status = try? btf.offset(of: "status", in: "thread_info") {
                 compatStatusOffset = info + status
             }
             if let parent = try? btf.offset(of: "real_parent", in: "task_struct"), let tgid = try? btf.offset(of: "tgid", in: "task_struct") {
                 parentOffsets = (parent, tgid)
+            }
+            if let entity = try? btf.offset(of: "se", in: "task_struct"), let runtime = try? btf.offset(of: "sum_exec_runtime", in: "sched_entity") {
+                executionTimeOffset = entity + runtime
             }
         }
         let state = try Self.makeState(program: program, layout: layout, settings: settings)
@@ -226,6 +233,8 @@ public final class KernelEngine: AggregationBackend, StackSource {
                              stopsAfterExit: !(identity.provider == "dtrace" && (identity.name == "END" || identity.name == "ERROR")),
                              rawSyscall: rawSyscall(for: probe), compatStatusOffset: rawSyscall(for: probe) != nil ? compatStatusOffset : nil)
         site.parentOffsets = parentOffsets
+        site.executionTimeOffset = executionTimeOffset
+        site.wallClockOffset = SystemClock.wallNanoseconds() &- SystemClock.monotonicNanoseconds()
         do {
             try load(enabling, site: site, maps: maps, settings: settings)
         } catch where site.compatStatusOffset != nil {
