@@ -310,7 +310,10 @@ extension BPFCodeGenerator {
             asm.call(.ringbufSubmit)
             asm.bind(done)
         case .raise:
+            // A number that is not a signal (1...64) is an illegal operation, as in DTrace.
             load(.r1, a[0])
+            faultIf(.jsle, .r1, immediate: 0, .illegalOperation)
+            faultIf(.jsgt, .r1, immediate: 64, .illegalOperation)
             asm.call(.sendSignal)
         case .stringJoin: try stringJoin(arguments: a, result: result)
         case .substring(let hasLength): try substring(hasLength: hasLength, arguments: a, result: result)

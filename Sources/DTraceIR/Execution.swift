@@ -282,7 +282,7 @@ public struct Interpreter {
         case .commit: environment.commit(a[0]); return 0
         case .discard: environment.discard(a[0]); return 0
         case .exit: environment.exit(status: a[0]); return 0
-        case .raise: environment.raise(signal: a[0]); return 0
+        case .raise: try environment.raise(signal: a[0]); return 0
         }
     }
 

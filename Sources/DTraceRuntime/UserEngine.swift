@@ -23,6 +23,8 @@ public final class UserEngine: InterpreterEnvironment {
     var current: Enabling?
     var currentArguments: [Int64] = Array(repeating: 0, count: 10)
     public private(set) var exitRequested = false
+    /// Signals raise() asked for in the probe firing now running.
+    var pendingSignals: [Int64] = []
     var speculationBuffers: [Int64: [(Enabling, [UInt8])]] = [:]
     var activeSpeculations: Set<Int64> = []
     var pendingSpeculation: Int64 = 0
@@ -48,6 +50,10 @@ public final class UserEngine: InterpreterEnvironment {
             if exitRequested && probe.identity.name != "END" && probe.identity.name != "ERROR" { break }
             run(enabling, arguments: arguments)
         }
+        // As in DTrace, raise() takes effect when the probe's clauses are done.
+        let signals = pendingSignals
+        pendingSignals = []
+        for signal in signals { SignalWatch.raiseInSelf(signal) }
     }
 
     func run(_ enabling: Enabling, arguments: [Int64]) {
@@ -157,7 +163,10 @@ public final class UserEngine: InterpreterEnvironment {
     }
 
     public func exit(status: Int64) { exitRequested = true }
-    public func raise(signal: Int64) {}
+    public func raise(signal: Int64) throws(Fault) {
+        guard signal > 0, signal < 65 else { throw Fault(kind: .illegalOperation) }
+        pendingSignals.append(signal)
+    }
 
     public func randomValue() -> Int64 {
         randomState ^= randomState << 13; randomState ^= randomState >> 7; randomState ^= randomState << 17

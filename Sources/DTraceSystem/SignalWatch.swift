@@ -1,5 +1,6 @@
 // DTraceSystem/SignalWatch: turns SIGINT and SIGTERM into a flag the run loop polls,
-// the way dtrace(1M) does (first signal: stop and print; second: give up at once).
+// the way dtrace(1M) does (first signal: stop and print; second: give up at once), and
+// sends the signals raise() asks dtrace to send itself.
 import Glibc
 
 /// Counts of interrupting signals received, written only by the signal handler.
@@ -25,6 +26,14 @@ public enum SignalWatch {
             action.sa_flags = 0
             sigaction(signalNumber, &action, nil)
         }
+    }
+
+    /// Sends a signal to dtrace itself (raise() in a clause the user engine runs, whose
+    /// current process is dtrace); false for a number that is not a signal.
+    @discardableResult
+    public static func raiseInSelf(_ signalNumber: Int64) -> Bool {
+        guard signalNumber > 0, signalNumber < 65 else { return false }
+        return kill(getpid(), Int32(signalNumber)) == 0
     }
 
     /// How many SIGINT/SIGTERM signals have arrived since `install()`.
