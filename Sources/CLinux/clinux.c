@@ -18,6 +18,14 @@
 
 int64_t clinux_gettid(void) { return (int64_t)syscall(SYS_gettid); }
 
+/* A descriptor that polls readable once the process has exited (Linux 5.3+), or -1. */
+int32_t clinux_pidfd_open(int32_t pid) {
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+    return (int32_t)syscall(SYS_pidfd_open, pid, 0);
+}
+
 int32_t clinux_current_cpu(void) { return (int32_t)sched_getcpu(); }
 
 int64_t clinux_ptrace(int32_t request, int32_t pid, uint64_t addr, uint64_t data) {

@@ -400,12 +400,22 @@ final class Session {
         SignalWatch.install()
         if let begin = catalog.probe(named: "BEGIN") { engine.fire(begin) }
         target?.release()
-        var lastReport = SystemClock.monotonicNanoseconds()
+        // The consumer drains the buffer whenever the kernel signals records and at
+        // least switchrate times a second; drops are read at statusrate, aggregation
+        // drops at aggrate. The target's exit (a pidfd) wakes it at once.
+        let switchPeriod = ratePeriod("switchrate"), statusPeriod = ratePeriod("statusrate"), aggregationPeriod = ratePeriod("aggrate")
+        let start = SystemClock.monotonicNanoseconds()
+        var nextSwitch = start + switchPeriod, nextStatus = start + statusPeriod, nextAggregation = start + aggregationPeriod
         while !engine.exitRequested && SignalWatch.interrupts == 0 {
-            engine.wait(milliseconds: 50)
+            let wait = max(0, min(nextSwitch, nextStatus, nextAggregation) - SystemClock.monotonicNanoseconds())
+            engine.wait(milliseconds: Int32(clamping: (wait + 999_999) / 1_000_000), alsoWakingOn: target?.exitDescriptor ?? -1)
             engine.drain()
             let now = SystemClock.monotonicNanoseconds()
-            if now - lastReport >= 1_000_000_000 { engine.reportDrops(); lastReport = now }
+            if now >= nextSwitch { nextSwitch = now + switchPeriod }
+            let status = now >= nextStatus, aggregation = now >= nextAggregation
+            if status || aggregation { engine.reportDrops(records: status, aggregations: aggregation) }
+            if status { nextStatus = now + statusPeriod }
+            if aggregation { nextAggregation = now + aggregationPeriod }
             if targetHasExited() { break }
         }
         let impatient = SignalWatch.interrupts > 1
@@ -418,6 +428,15 @@ final class Session {
         sink.flush()
         engine.detach()
         return consumer.exitStatus ?? 0
+    }
+
+    /// The period of a rate option (switchrate, aggrate, statusrate) in nanoseconds;
+    /// DTrace's default is 1hz. Without a pidfd to wake on, a target's exit is noticed
+    /// within 50 ms all the same.
+    func ratePeriod(_ name: String) -> Int64 {
+        let period = settings[name].flatMap { $0 }.flatMap { ProbeCatalog.profilePeriod("tick-" + $0) } ?? 1_000_000_000
+        if let target, target.exitDescriptor < 0 { return min(period, 50_000_000) }
+        return max(period, 1_000_000)
     }
 
     func compileFailure(_ diagnostic: Diagnostic, isScript: Bool, label: String, tags: Bool) -> Int32 {

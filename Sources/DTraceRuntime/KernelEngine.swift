@@ -355,7 +355,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
 
     public var exitRequested: Bool { consumer.exitStatus != nil }
 
-    public func wait(milliseconds: Int32) { ring.wait(milliseconds: milliseconds) }
+    public func wait(milliseconds: Int32, alsoWakingOn other: Int32 = -1) { ring.wait(milliseconds: milliseconds, alsoWakingOn: other) }
 
     /// Hands every pending record to the consumer; faults print DTrace's error line and
     /// fire ERROR.
@@ -405,14 +405,16 @@ public final class KernelEngine: AggregationBackend, StackSource {
     }
 
     /// Prints DTrace's drop messages for drops counted since the last report.
-    public func reportDrops() {
+    /// Reports new drops: of records and dynamic variables (`records`), of aggregation
+    /// entries (`aggregations`); dtrace reads them at statusrate and aggrate.
+    public func reportDrops(records: Bool = true, aggregations: Bool = true) {
         guard let values = scratch.lookup([0, 0, 0, 0]) else { return }
         let stride = (layout.scratchSize + 7) & ~7
         var dynamic: Int64 = 0, aggregation: Int64 = 0
         for cpu in 0..<SystemCPUs.possible where (cpu + 1) * stride <= values.count {
             func counter(_ offset: Int) -> Int64 { RecordReader.integer(values, at: cpu * stride + offset, size: 8) }
             let drops = counter(layout.recordDropsOffset)
-            if drops > reportedDrops[cpu, default: 0] {
+            if records, drops > reportedDrops[cpu, default: 0] {
                 let fresh = drops - reportedDrops[cpu, default: 0]
                 errors.write("dtrace: \(fresh) drop\(fresh == 1 ? "" : "s") on CPU \(cpu)\n")
                 reportedDrops[cpu] = drops
@@ -420,12 +422,12 @@ public final class KernelEngine: AggregationBackend, StackSource {
             dynamic += counter(layout.dynamicDropsOffset)
             aggregation += counter(layout.aggregationDropsOffset)
         }
-        if dynamic > reportedDynamicDrops {
+        if records, dynamic > reportedDynamicDrops {
             let fresh = dynamic - reportedDynamicDrops
             errors.write("dtrace: \(fresh) dynamic variable drop\(fresh == 1 ? "" : "s")\n")
             reportedDynamicDrops = dynamic
         }
-        if aggregation > reportedAggregationDrops {
+        if aggregations, aggregation > reportedAggregationDrops {
             let fresh = aggregation - reportedAggregationDrops
             errors.write("dtrace: \(fresh) aggregation drop\(fresh == 1 ? "" : "s")\n")
             reportedAggregationDrops = aggregation

@@ -32,11 +32,13 @@ public final class RingBufferReader {
         munmap(producerArea, pageSize + 2 * dataSize)
     }
 
-    /// Sleeps until a record may be available or the timeout (ms) passes.
-    public func wait(milliseconds: Int32) {
+    /// Sleeps until a record may be available, `alsoWakingOn` (when >= 0) is readable,
+    /// or the timeout (ms) passes.
+    public func wait(milliseconds: Int32, alsoWakingOn other: Int32 = -1) {
         if hasData { return }
-        var descriptor = pollfd(fd: map.descriptor, events: Int16(POLLIN), revents: 0)
-        _ = poll(&descriptor, 1, milliseconds)
+        var descriptors = [pollfd(fd: map.descriptor, events: Int16(POLLIN), revents: 0)]
+        if other >= 0 { descriptors.append(pollfd(fd: other, events: Int16(POLLIN), revents: 0)) }
+        _ = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
     }
 
     public var hasData: Bool {

@@ -11,6 +11,8 @@ public final class TargetProcess {
     let isChild: Bool
     var gate: Int32
     public private(set) var exitStatus: Int32?
+    /// A pidfd for the process (readable once it has exited), -1 where the kernel has none.
+    public let exitDescriptor: Int32
 
     /// Starts `command` (split on white space, as dtrace -c does), held until `release()`.
     public static func spawn(_ command: String) throws(SystemError) -> TargetProcess {
@@ -36,9 +38,14 @@ public final class TargetProcess {
 
     init(processID: Int32, isChild: Bool, gate: Int32) {
         self.processID = processID; self.isChild = isChild; self.gate = gate
+        exitDescriptor = clinux_pidfd_open(processID)
+        if exitDescriptor >= 0 { _ = fcntl(exitDescriptor, F_SETFD, FD_CLOEXEC) }
     }
 
-    deinit { if gate >= 0 { close(gate) } }
+    deinit {
+        if gate >= 0 { close(gate) }
+        if exitDescriptor >= 0 { close(exitDescriptor) }
+    }
 
     /// Lets a held child exec its command.
     public func release() {

@@ -199,6 +199,21 @@ struct KernelEngineTests {
         #expect(numbers[2] >= before && numbers[2] <= after)
     }
 
+    @Test func targetExitWakesTheConsumerAtSlowRates() throws {
+        // With every rate at 10 s the consumer sleeps on the ring buffer and the target's
+        // pidfd: the target's exit ends the run long before the next switch.
+        let started = Date()
+        let result = try Harness.run(["-x", "switchrate=10s", "-x", "statusrate=10s", "-x", "aggrate=10s",
+                                      "-qn", "syscall::getpid:entry /pid == $target/ { @ = count(); }",
+                                      "-c", "\(KernelHarness.workload) getpid 3"], pinned: false)
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(result.status == 0)
+        #expect(result.stdout == "\n                3\n")
+        let bad = try Harness.run(["-x", "switchrate=often", "-n", "BEGIN { exit(0); }"], pinned: false)
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("switchrate"))
+    }
+
     @Test func syscallReturnValueAndErrno() throws {
         let result = try Harness.run(["-qn", "syscall::close:return /pid == $target && errno != 0/ { @[arg0, errno] = count(); }",
                                       "-c", "\(KernelHarness.workload) badclose 7"], pinned: false)

@@ -21,6 +21,7 @@ int64_t clinux_ptrace(int32_t request, int32_t pid, uint64_t addr, uint64_t data
 /* fork(2) + execvp(3) of argv, the child first waiting until `gate` (a pipe's read end)
  * yields a byte or EOF; `gate_writer` is closed in the child. Returns the pid or -1. */
 int32_t clinux_spawn_gated(char *const argv[], int32_t gate, int32_t gate_writer);
+int32_t clinux_pidfd_open(int32_t pid);
 
 /* bpf(2) BPF_MAP_CREATE. */
 int32_t clinux_bpf_map_create(uint32_t type, uint32_t key_size, uint32_t value_size, uint32_t max_entries,
