@@ -76,6 +76,9 @@ public struct ProbeSite: Sendable {
     public var parentOffsets: (realParent: Int, processID: Int)?
     /// task_struct.se.sum_exec_runtime (from the kernel's BTF), for vtimestamp.
     public var executionTimeOffset: Int?
+    /// task_struct.comm (from the kernel's BTF): execname is then two loads through
+    /// bpf_get_current_task_btf() instead of bpf_get_current_comm()'s copy.
+    public var commandNameOffset: Int?
     /// CLOCK_REALTIME - CLOCK_MONOTONIC when the program is loaded: walltimestamp is
     /// then bpf_ktime_get_ns() (monotonic) plus this.
     public var wallClockOffset: Int64 = 0

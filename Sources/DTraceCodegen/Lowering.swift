@@ -412,9 +412,20 @@ extension BPFCodeGenerator {
             let text: String
             switch variable {
             case .execname:
+                let commandName = site.commandNameOffset.flatMap { Int16(exactly: $0) }
                 try withPointer(arguments[0], span: 16, write: true, into: .r1) { generator in
-                    generator.asm.load(.r2, constant: 16)
-                    generator.asm.call(.getCurrentComm)
+                    guard let commandName else {
+                        generator.asm.load(.r2, constant: 16)
+                        generator.asm.call(.getCurrentComm)
+                        return
+                    }
+                    generator.asm.store(.r1, to: .frame, offset: Self.temporary, size: .double)
+                    generator.asm.call(.getCurrentTaskBTF)
+                    generator.asm.load(.r1, from: .frame, offset: Self.temporary, size: .double)
+                    for half in 0..<2 {
+                        generator.asm.load(.r2, from: .r0, offset: commandName + Int16(8 * half), size: .double)
+                        generator.asm.store(.r2, to: .r1, offset: Int16(8 * half), size: .double)
+                    }
                 }
                 if let result { load(.r0, arguments[0]); store(result, .r0) }
                 return

@@ -60,6 +60,8 @@ public final class KernelEngine: AggregationBackend, StackSource {
     var parentOffsets: (realParent: Int, processID: Int)?
     /// task_struct.se.sum_exec_runtime from the kernel's BTF, for vtimestamp.
     var executionTimeOffset: Int?
+    /// task_struct.comm from the kernel's BTF, for execname.
+    var commandNameOffset: Int?
     var reportedDrops: [Int: Int64] = [:]
     var reportedDynamicDrops: Int64 = 0
     var reportedAggregationDrops: Int64 = 0
@@ -90,7 +92,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 }
             }
         }
-        if (!rawSyscallNumbers.isEmpty && !syscallEvents.isEmpty) || uses(.ppid) || uses(.vtimestamp), let btf = Self.kernelBTF() {
+        if (!rawSyscallNumbers.isEmpty && !syscallEvents.isEmpty) || uses(.ppid) || uses(.vtimestamp) || uses(.execname), let btf = Self.kernelBTF() {
             if let info = try? btf.offset(of: "thread_info", in: "task_struct"), let status = try? btf.offset(of: "status", in: "thread_info") {
                 compatStatusOffset = info + status
             }
@@ -100,6 +102,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             if let entity = try? btf.offset(of: "se", in: "task_struct"), let runtime = try? btf.offset(of: "sum_exec_runtime", in: "sched_entity") {
                 executionTimeOffset = entity + runtime
             }
+            commandNameOffset = try? btf.offset(of: "comm", in: "task_struct")
         }
         let state = try Self.makeState(program: program, layout: layout, settings: settings)
         scratch = state.scratch
@@ -234,6 +237,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
                              rawSyscall: rawSyscall(for: probe), compatStatusOffset: rawSyscall(for: probe) != nil ? compatStatusOffset : nil)
         site.parentOffsets = parentOffsets
         site.executionTimeOffset = executionTimeOffset
+        site.commandNameOffset = commandNameOffset
         site.wallClockOffset = SystemClock.wallNanoseconds() &- SystemClock.monotonicNanoseconds()
         do {
             try load(enabling, site: site, maps: maps, settings: settings)
