@@ -955,19 +955,15 @@ extension BPFCodeGenerator {
         asm.jump(save)
         asm.bind(backUp)
         // r1 = the position of the last "/" (popped), or 0 when there is none.
-        let popped = asm.newLabel(), none = asm.newLabel()
+        let none = asm.newLabel()
         asm.load(.r1, constant: 0)
         asm.load(.r2, from: .r7, offset: routineSlot(Self.pathDepth), size: .double)
         asm.jump(.jeq, .r2, immediate: 0, none)
         asm.alu64(.sub, .r2, immediate: 1)
         asm.jump(.jge, .r2, immediate: Int32(layout.pathStackEntries), stop)
         asm.store(.r2, to: .r7, offset: routineSlot(Self.pathDepth), size: .double)
-        asm.alu64(.lsh, .r2, immediate: 1)
-        asm.alu64(.add, .r2, .r7)
-        asm.load(.r1, from: .r2, offset: Int16(layout.pathStackOffset), size: .half)
-        asm.jump(popped)
+        asm.load(.r1, from: pathStackEntry(.r2), offset: Int16(layout.pathStackOffset), size: .half)
         asm.bind(none)
-        asm.bind(popped)
         let atEnd = asm.newLabel()
         asm.jump(.jeq, .r3, immediate: 0, atEnd)
         asm.move(.r4, .r1)
@@ -1002,6 +998,14 @@ extension BPFCodeGenerator {
         asm.exit()
     }
 
+    /// register = r7 + 2 * register: where stack entry `register` lies (add the stack's
+    /// offset); returns the register.
+    mutating func pathStackEntry(_ register: BPFRegister) -> BPFRegister {
+        asm.alu64(.lsh, register, immediate: 1)
+        asm.alu64(.add, register, .r7)
+        return register
+    }
+
     /// A[r4++] = the byte in `register` (r4 is below strsize - 5, so in range).
     mutating func emitPathByte(_ register: BPFRegister) {
         byteAddress(.r4)
@@ -1012,18 +1016,14 @@ extension BPFCodeGenerator {
     /// Pushes r4 (where the "/" goes), writes the prefix, then the character r3 unless
     /// it is the NUL (then the callback stops after saving the length); state plain.
     mutating func emitComponent(prefix: [Int32], stop: BPFLabel) {
-        let full = asm.newLabel(), pushed = asm.newLabel()
+        let full = asm.newLabel()
         asm.load(.r2, from: .r7, offset: routineSlot(Self.pathDepth), size: .double)
         asm.jump(.jge, .r2, immediate: Int32(layout.pathStackEntries), full)
         asm.move(.r1, .r2)
         asm.alu64(.add, .r1, immediate: 1)
         asm.store(.r1, to: .r7, offset: routineSlot(Self.pathDepth), size: .double)
-        asm.alu64(.lsh, .r2, immediate: 1)
-        asm.alu64(.add, .r2, .r7)
-        asm.store(.r4, to: .r2, offset: Int16(layout.pathStackOffset), size: .half)
-        asm.jump(pushed)
+        asm.store(.r4, to: pathStackEntry(.r2), offset: Int16(layout.pathStackOffset), size: .half)
         asm.bind(full)
-        asm.bind(pushed)
         for byte in prefix {
             byteAddress(.r4)
             asm.store(immediate: byte, to: .r2, offset: temporaryA, size: .byte)
