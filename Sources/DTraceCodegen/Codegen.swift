@@ -44,6 +44,21 @@ public enum ArgumentSource: Sendable, Equatable {
     case raw(count: Int)
     /// A perf event: arg0 the kernel PC, arg1 the user PC.
     case perfEvent
+    /// Raw tracepoint arguments that are task pointers: argument i is the pid (thread id)
+    /// of the task in context slot `contextSlots[i]`, read at `offset`.
+    case taskThreadIDs(contextSlots: [Int], offset: Int)
+}
+
+/// Where the fields of a task_struct lie (from the kernel's BTF), for a probe whose
+/// current thread is not the running one (sched:::on-cpu fires before the switch).
+public struct TaskFieldOffsets: Sendable, Equatable {
+    public var threadID: Int, processID: Int, commandName: Int, realParent: Int
+    public var executionTime: Int?, credentials: Int?, userID: Int?, groupID: Int?
+    public init(threadID: Int, processID: Int, commandName: Int, realParent: Int,
+                executionTime: Int? = nil, credentials: Int? = nil, userID: Int? = nil, groupID: Int? = nil) {
+        self.threadID = threadID; self.processID = processID; self.commandName = commandName; self.realParent = realParent
+        self.executionTime = executionTime; self.credentials = credentials; self.userID = userID; self.groupID = groupID
+    }
 }
 
 public struct ArgumentField: Sendable, Equatable {
@@ -82,6 +97,10 @@ public struct ProbeSite: Sendable {
     /// CLOCK_REALTIME - CLOCK_MONOTONIC when the program is loaded: walltimestamp is
     /// then bpf_ktime_get_ns() (monotonic) plus this.
     public var wallClockOffset: Int64 = 0
+    /// The probe's current thread is the task whose pointer is in this context slot (a
+    /// raw tracepoint argument), not the running one: pid, tid, execname, ppid, uid,
+    /// gid, vtimestamp and self-> are that task's.
+    public var currentTask: (contextSlot: Int, offsets: TaskFieldOffsets)?
 
     public init(probeID: Int, epid: Int, provider: String, module: String, function: String, name: String, arguments: ArgumentSource, stopsAfterExit: Bool,
                 rawSyscall: (number: Int, isReturn: Bool)? = nil, compatStatusOffset: Int? = nil) {

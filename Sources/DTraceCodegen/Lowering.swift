@@ -411,6 +411,16 @@ extension BPFCodeGenerator {
         if variable.isString {
             let text: String
             switch variable {
+            case .execname where site.currentTask != nil:
+                let task = site.currentTask!
+                try withPointer(arguments[0], span: 16, write: true, into: .r1) { generator in
+                    generator.asm.load(.r3, from: .r6, offset: Int16(8 * task.contextSlot), size: .double)
+                    generator.asm.alu64(.add, .r3, immediate: Int32(task.offsets.commandName))
+                    generator.asm.load(.r2, constant: 16)
+                    generator.asm.call(.probeReadKernel)
+                }
+                if let result { load(.r0, arguments[0]); store(result, .r0) }
+                return
             case .execname:
                 let commandName = site.commandNameOffset.flatMap { Int16(exactly: $0) }
                 try withPointer(arguments[0], span: 16, write: true, into: .r1) { generator in
@@ -449,6 +459,11 @@ extension BPFCodeGenerator {
                 }
             }
             if let result { load(.r0, arguments[0]); store(result, .r0) }
+            return
+        }
+        if let task = site.currentTask, let path = Self.taskFieldPath(variable, task.offsets) {
+            readTaskField(slot: task.contextSlot, path: path.offsets, size: path.size)
+            if let result { store(result, .r0) }
             return
         }
         switch variable {
@@ -530,6 +545,36 @@ extension BPFCodeGenerator {
     }
 
     /// r0 = argument `index` of the probe (0 when the probe has no such argument).
+    /// The chain of task_struct offsets a builtin reads for a task other than the running
+    /// one (each but the last leads to a pointer), and the final field's size.
+    static func taskFieldPath(_ variable: BuiltinVariable, _ offsets: TaskFieldOffsets) -> (offsets: [Int], size: Int)? {
+        switch variable {
+        case .tid: return ([offsets.threadID], 4)
+        case .pid: return ([offsets.processID], 4)
+        case .ppid: return ([offsets.realParent, offsets.processID], 4)
+        case .vtimestamp: return offsets.executionTime.map { ([$0], 8) }
+        case .uid: return offsets.credentials.flatMap { credentials in offsets.userID.map { ([credentials, $0], 4) } }
+        case .gid: return offsets.credentials.flatMap { credentials in offsets.groupID.map { ([credentials, $0], 4) } }
+        default: return nil
+        }
+    }
+
+    /// r0 = the field at the end of `path` from the task pointer in context slot `slot`,
+    /// through probe reads (0 when one fails).
+    mutating func readTaskField(slot: Int, path: [Int], size: Int) {
+        asm.load(.r3, from: .r6, offset: Int16(8 * slot), size: .double)
+        for (step, offset) in path.enumerated() {
+            let last = step == path.count - 1
+            asm.alu64(.add, .r3, immediate: Int32(offset))
+            asm.store(immediate: 0, to: .frame, offset: Self.temporary, size: .double)
+            asm.move(.r1, .frame)
+            asm.alu64(.add, .r1, immediate: Int32(Self.temporary))
+            asm.load(.r2, constant: Int64(last ? size : 8))
+            asm.call(.probeReadKernel)
+            asm.load(last ? .r0 : .r3, from: .frame, offset: Self.temporary, size: last && size == 4 ? .word : .double)
+        }
+    }
+
     mutating func readArgument(_ index: Int) {
         switch site.arguments {
         case .fields(let fields):
@@ -553,6 +598,9 @@ extension BPFCodeGenerator {
         case .syscallRegisters:
             guard index < Self.syscallArgumentOffsets.count else { asm.load(.r0, constant: 0); return }
             readSavedRegister(at: Self.syscallArgumentOffsets[index], base: .r7, slot: Int16(layout.routineStateOffset + 40))
+        case .taskThreadIDs(let slots, let offset):
+            guard index < slots.count else { asm.load(.r0, constant: 0); return }
+            readTaskField(slot: slots[index], path: [offset], size: 4)
         case .perfEvent:
             // struct bpf_perf_event_data starts with x86-64 pt_regs: ip at 128, cs at 136.
             guard index < 2 else { asm.load(.r0, constant: 0); return }
@@ -573,6 +621,7 @@ extension BPFCodeGenerator {
         case .raw(let n): count = n
         case .syscallRegisters: count = Self.syscallArgumentOffsets.count
         case .perfEvent: count = 2
+        case .taskThreadIDs(let slots, _): count = slots.count
         }
         asm.store(register, to: .frame, offset: Self.temporary, size: .double)
         let done = asm.newLabel()

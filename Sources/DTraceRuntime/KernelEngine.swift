@@ -62,6 +62,8 @@ public final class KernelEngine: AggregationBackend, StackSource {
     var executionTimeOffset: Int?
     /// task_struct.comm from the kernel's BTF, for execname.
     var commandNameOffset: Int?
+    /// task_struct's fields for sched:::on-cpu, whose clauses run as the next task's.
+    var nextTaskOffsets: TaskFieldOffsets?
     var reportedDrops: [Int: Int64] = [:]
     var reportedDynamicDrops: Int64 = 0
     var reportedAggregationDrops: Int64 = 0
@@ -92,7 +94,8 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 }
             }
         }
-        if (!rawSyscallNumbers.isEmpty && !syscallEvents.isEmpty) || uses(.ppid) || uses(.vtimestamp) || uses(.execname), let btf = Self.kernelBTF() {
+        let onCPU = enablings.contains { Self.firesBeforeTheSwitch($0.probe) }
+        if (!rawSyscallNumbers.isEmpty && !syscallEvents.isEmpty) || uses(.ppid) || uses(.vtimestamp) || uses(.execname) || onCPU, let btf = Self.kernelBTF() {
             if let info = try? btf.offset(of: "thread_info", in: "task_struct"), let status = try? btf.offset(of: "status", in: "thread_info") {
                 compatStatusOffset = info + status
             }
@@ -103,6 +106,13 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 executionTimeOffset = entity + runtime
             }
             commandNameOffset = try? btf.offset(of: "comm", in: "task_struct")
+            if onCPU, let thread = try? btf.offset(of: "pid", in: "task_struct"), let process = try? btf.offset(of: "tgid", in: "task_struct"),
+               let comm = commandNameOffset, let parent = try? btf.offset(of: "real_parent", in: "task_struct") {
+                let credentials = try? btf.offset(of: "cred", in: "task_struct")
+                nextTaskOffsets = TaskFieldOffsets(threadID: thread, processID: process, commandName: comm, realParent: parent,
+                                                   executionTime: executionTimeOffset, credentials: credentials,
+                                                   userID: try? btf.offset(of: "uid", in: "cred"), groupID: try? btf.offset(of: "gid", in: "cred"))
+            }
         }
         let state = try Self.makeState(program: program, layout: layout, settings: settings)
         scratch = state.scratch
@@ -192,8 +202,18 @@ public final class KernelEngine: AggregationBackend, StackSource {
         return (number, isReturn)
     }
 
+    /// sched:::on-cpu: sched_switch fires before the switch, in the previous thread.
+    static func firesBeforeTheSwitch(_ probe: Probe) -> Bool {
+        probe.identity.provider == "sched" && probe.identity.name == "on-cpu"
+    }
+
+    /// With the kernel's BTF, on-cpu runs on the raw sched_switch tracepoint (preempt,
+    /// prev, next, ...): the clause's thread is `next`, arg0 next's pid, arg1 prev's.
+    func runsAsNextTask(_ probe: Probe) -> Bool { Self.firesBeforeTheSwitch(probe) && nextTaskOffsets != nil }
+
     func argumentSource(for probe: Probe) throws -> ArgumentSource {
         if let raw = rawSyscall(for: probe) { return raw.isReturn ? .syscallReturn(offset: 8) : .syscallRegisters }
+        if runsAsNextTask(probe), let offsets = nextTaskOffsets { return .taskThreadIDs(contextSlots: [2, 1], offset: offsets.threadID) }
         switch probe.attachment {
         case .dtrace: return .raw(count: 6)
         case .profile: return .perfEvent
@@ -220,7 +240,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
     }
 
     func programType(for probe: Probe) -> BPFProgramType {
-        if rawSyscall(for: probe) != nil { return .rawTracepoint }
+        if rawSyscall(for: probe) != nil || runsAsNextTask(probe) { return .rawTracepoint }
         switch probe.attachment {
         case .dtrace: return .rawTracepoint
         case .profile: return .perfEvent
@@ -239,6 +259,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         site.executionTimeOffset = executionTimeOffset
         site.commandNameOffset = commandNameOffset
         site.wallClockOffset = SystemClock.wallNanoseconds() &- SystemClock.monotonicNanoseconds()
+        if runsAsNextTask(probe), let offsets = nextTaskOffsets { site.currentTask = (2, offsets) }
         do {
             try load(enabling, site: site, maps: maps, settings: settings)
         } catch where site.compatStatusOffset != nil {
@@ -306,7 +327,11 @@ public final class KernelEngine: AggregationBackend, StackSource {
                         try attachTracepoint(group: "syscalls", event: event, program: loaded)
                     }
                 case .tracepoint(let group, let event, _):
-                    try attachTracepoint(group: group, event: event, program: loaded)
+                    if runsAsNextTask(probe) {
+                        links.append(try BPFLink.rawTracepoint(event, program: loaded))
+                    } else {
+                        try attachTracepoint(group: group, event: event, program: loaded)
+                    }
                 }
             } catch let error as SystemError {
                 throw KernelEngineError("failed to enable probe \(probe.identity.fullName): \(Self.explain(error))")

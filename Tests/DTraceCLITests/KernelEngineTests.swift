@@ -214,6 +214,22 @@ struct KernelEngineTests {
         #expect(bad.stderr.contains("switchrate"))
     }
 
+    @Test func onCPUClausesRunAsTheNextThread() throws {
+        // sched_switch fires in the thread leaving the CPU; on-cpu's clauses must see the
+        // thread arriving (arg0 is its pid), off-cpu's the one leaving (arg1).
+        let result = try Harness.run(["-qn", "sched:::on-cpu { @on[arg0 == tid] = count(); } sched:::off-cpu { @off[arg1 == tid] = count(); } tick-300ms { exit(0); }"], pinned: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        let keys = result.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first }
+        #expect(keys.count == 2)
+        #expect(keys.allSatisfy { $0 == "1" })
+        // The target arriving on a CPU: its pid, its name once it has exec'd, its parent.
+        let target = try Harness.run(["-qn", "sched:::on-cpu /pid == $target/ { @[execname, ppid == $pid] = count(); }",
+                                      "-c", "\(KernelHarness.workload) sleep 30"], pinned: false)
+        #expect(target.status == 0)
+        let rows = target.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(rows.contains { $0.count == 3 && $0[0] == "workload" && $0[1] == "1" })
+    }
+
     @Test func syscallReturnValueAndErrno() throws {
         let result = try Harness.run(["-qn", "syscall::close:return /pid == $target && errno != 0/ { @[arg0, errno] = count(); }",
                                       "-c", "\(KernelHarness.workload) badclose 7"], pinned: false)

@@ -78,6 +78,11 @@ expect syscall-execname-vtimestamp "
   workload                                                          1
 " 0 -- -qn 'syscall::getpid:entry /pid == $target && vtimestamp > 0/ { @[execname] = count(); }' -c "$WORKLOAD getpid 1"
 
+# sched:::on-cpu runs as the thread arriving on the CPU (arg0 is its pid).
+expect sched-on-cpu-next-thread "next
+
+" 0 -- -qn 'BEGIN { wrong = 0; seen = 0; } sched:::on-cpu { seen++; } sched:::on-cpu /arg0 != tid/ { wrong++; } tick-300ms /seen > 0/ { printf("%s\n", wrong == 0 ? "next" : "previous"); exit(0); }'
+
 echo "GUEST-SUMMARY: $passed passed, $failed failed"
 rm -rf "$scratch"
 [ "$failed" = 0 ]
