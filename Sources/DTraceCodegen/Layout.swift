@@ -49,7 +49,7 @@ public struct KernelLayout: Sendable {
     /// Scratch: cleanpath()'s stack of the output positions of its "/"s, u16 each (a
     /// "/" is always followed by a character, so at most strsize / 2 + 1 of them).
     public let pathStackOffset: Int
-    public var pathStackEntries: Int { stringSize / 2 + 2 }
+    public let pathStackEntries: Int
     /// Constants: [IR constants | zeroes].
     public let zeroOffset: Int
     public let zeroSize: Int
@@ -73,7 +73,8 @@ public struct KernelLayout: Sendable {
         tokenizerPositionOffset = tokenizerOffset + stringSpan
         delimiterSetOffset = tokenizerPositionOffset + 8
         pathStackOffset = delimiterSetOffset + 32
-        scratchSize = pathStackOffset + ((2 * (stringSize / 2 + 2) + 7) & ~7) + stringSpan
+        pathStackEntries = stringSize / 2 + 2
+        scratchSize = pathStackOffset + ((2 * pathStackEntries + 7) & ~7) + stringSpan
         let irGlobals = (program.globalSize + 7) & ~7
         exitFlagOffset = irGlobals + stringSpan
         speculationLimit = max(1, min(program.speculationLimit, 64))

@@ -310,10 +310,10 @@ extension BPFCodeGenerator {
             asm.call(.ringbufSubmit)
             asm.bind(done)
         case .raise:
-            // A number that is not a signal (1...64) is an illegal operation, as in DTrace.
+            // A number that is not a signal is an illegal operation, as in DTrace.
             load(.r1, a[0])
-            faultIf(.jsle, .r1, immediate: 0, .illegalOperation)
-            faultIf(.jsgt, .r1, immediate: 64, .illegalOperation)
+            faultIf(.jslt, .r1, immediate: Int32(Helper.raiseSignals.lowerBound), .illegalOperation)
+            faultIf(.jsgt, .r1, immediate: Int32(Helper.raiseSignals.upperBound), .illegalOperation)
             asm.call(.sendSignal)
         case .stringJoin: try stringJoin(arguments: a, result: result)
         case .substring(let hasLength): try substring(hasLength: hasLength, arguments: a, result: result)
@@ -544,7 +544,6 @@ extension BPFCodeGenerator {
         if let result { store(result, .r0) }
     }
 
-    /// r0 = argument `index` of the probe (0 when the probe has no such argument).
     /// The chain of task_struct offsets a builtin reads for a task other than the running
     /// one (each but the last leads to a pointer), and the final field's size.
     static func taskFieldPath(_ variable: BuiltinVariable, _ offsets: TaskFieldOffsets) -> (offsets: [Int], size: Int)? {
@@ -575,6 +574,7 @@ extension BPFCodeGenerator {
         }
     }
 
+    /// r0 = argument `index` of the probe (0 when the probe has no such argument).
     mutating func readArgument(_ index: Int) {
         switch site.arguments {
         case .fields(let fields):

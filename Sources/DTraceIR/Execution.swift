@@ -282,7 +282,10 @@ public struct Interpreter {
         case .commit: environment.commit(a[0]); return 0
         case .discard: environment.discard(a[0]); return 0
         case .exit: environment.exit(status: a[0]); return 0
-        case .raise: try environment.raise(signal: a[0]); return 0
+        case .raise:
+            guard Helper.raiseSignals.contains(a[0]) else { throw Fault(kind: .illegalOperation) }
+            environment.raise(signal: a[0])
+            return 0
         }
     }
 

@@ -141,6 +141,11 @@ public enum Helper: Sendable, Equatable {
 }
 
 /// One IR instruction.
+extension Helper {
+    /// The numbers raise() accepts (Linux's signals); any other is an illegal operation.
+    public static let raiseSignals: ClosedRange<Int64> = 1...64
+}
+
 public enum Instruction: Sendable, Equatable {
     case constant(Register, Int64)
     case move(Register, Register)

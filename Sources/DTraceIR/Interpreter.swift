@@ -29,7 +29,7 @@ public protocol InterpreterEnvironment: AnyObject {
     func commit(_ id: Int64)
     func discard(_ id: Int64)
     func exit(status: Int64)
-    func raise(signal: Int64) throws(Fault)
+    func raise(signal: Int64)
     func randomValue() -> Int64
     /// Reads traced memory; nil when the address is not readable.
     func readTracee(address: Int64, size: Int) -> [UInt8]?

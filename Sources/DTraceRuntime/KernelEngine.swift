@@ -106,10 +106,9 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 executionTimeOffset = entity + runtime
             }
             commandNameOffset = try? btf.offset(of: "comm", in: "task_struct")
-            if onCPU, let thread = try? btf.offset(of: "pid", in: "task_struct"), let process = try? btf.offset(of: "tgid", in: "task_struct"),
-               let comm = commandNameOffset, let parent = try? btf.offset(of: "real_parent", in: "task_struct") {
+            if onCPU, let thread = try? btf.offset(of: "pid", in: "task_struct"), let comm = commandNameOffset, let parent = parentOffsets {
                 let credentials = try? btf.offset(of: "cred", in: "task_struct")
-                nextTaskOffsets = TaskFieldOffsets(threadID: thread, processID: process, commandName: comm, realParent: parent,
+                nextTaskOffsets = TaskFieldOffsets(threadID: thread, processID: parent.processID, commandName: comm, realParent: parent.realParent,
                                                    executionTime: executionTimeOffset, credentials: credentials,
                                                    userID: try? btf.offset(of: "uid", in: "cred"), groupID: try? btf.offset(of: "gid", in: "cred"))
             }
@@ -433,9 +432,9 @@ public final class KernelEngine: AggregationBackend, StackSource {
         }
     }
 
-    /// Prints DTrace's drop messages for drops counted since the last report.
-    /// Reports new drops: of records and dynamic variables (`records`), of aggregation
-    /// entries (`aggregations`); dtrace reads them at statusrate and aggrate.
+    /// Prints DTrace's drop messages for drops counted since the last report: of records
+    /// and dynamic variables (`records`), of aggregation entries (`aggregations`); dtrace
+    /// reads them at statusrate and aggrate.
     public func reportDrops(records: Bool = true, aggregations: Bool = true) {
         guard let values = scratch.lookup([0, 0, 0, 0]) else { return }
         let stride = (layout.scratchSize + 7) & ~7

@@ -29,11 +29,9 @@ public enum SignalWatch {
     }
 
     /// Sends a signal to dtrace itself (raise() in a clause the user engine runs, whose
-    /// current process is dtrace); false for a number that is not a signal.
-    @discardableResult
-    public static func raiseInSelf(_ signalNumber: Int64) -> Bool {
-        guard signalNumber > 0, signalNumber < 65 else { return false }
-        return kill(getpid(), Int32(signalNumber)) == 0
+    /// current process is dtrace).
+    public static func raiseInSelf(_ signalNumber: Int64) {
+        kill(getpid(), Int32(truncatingIfNeeded: signalNumber))
     }
 
     /// How many SIGINT/SIGTERM signals have arrived since `install()`.
