@@ -398,7 +398,7 @@ final class Session {
             return fail("\(error)")
         }
         SignalWatch.install()
-        if let begin = catalog.probe(named: "BEGIN") { engine.fire(begin) }
+        engine.begin(catalog.probe(named: "BEGIN"))
         target?.release()
         // The consumer drains the buffer whenever the kernel signals records and at
         // least switchrate times a second; drops are read at statusrate, aggregation
@@ -414,6 +414,7 @@ final class Session {
             if now >= nextSwitch { nextSwitch = now + switchPeriod }
             let status = now >= nextStatus, aggregation = now >= nextAggregation
             if status || aggregation { engine.reportDrops(records: status, aggregations: aggregation) }
+            if aggregation { engine.rememberKeyedProcesses() }
             if status { nextStatus = now + statusPeriod }
             if aggregation { nextAggregation = now + aggregationPeriod }
             if targetHasExited() { break }

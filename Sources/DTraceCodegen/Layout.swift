@@ -36,6 +36,10 @@ public struct KernelLayout: Sendable {
     /// Globals: [IR globals | padding for a string | exit flag].
     public let globalSize: Int
     public let exitFlagOffset: Int
+    /// The exit flag's values besides 0 (running): exit() or the end of tracing, and
+    /// before BEGIN has run (the value the globals start with).
+    public static let exitFlagStopped: UInt8 = 1
+    public static let exitFlagNotStarted: UInt8 = 2
     /// One u64 per speculation (nspec of them): 1 while it is active.
     public let speculationSlotsOffset: Int
     public let speculationLimit: Int
@@ -50,6 +54,8 @@ public struct KernelLayout: Sendable {
     /// "/" is always followed by a character, so at most strsize / 2 + 1 of them).
     public let pathStackOffset: Int
     public let pathStackEntries: Int
+    /// Scratch: the process id noteProcess looks up and reports (u32).
+    public let processNoteOffset: Int
     /// Constants: [IR constants | zeroes].
     public let zeroOffset: Int
     public let zeroSize: Int
@@ -74,7 +80,8 @@ public struct KernelLayout: Sendable {
         delimiterSetOffset = tokenizerPositionOffset + 8
         pathStackOffset = delimiterSetOffset + 32
         pathStackEntries = stringSize / 2 + 2
-        scratchSize = pathStackOffset + ((2 * pathStackEntries + 7) & ~7) + stringSpan
+        processNoteOffset = pathStackOffset + ((2 * pathStackEntries + 7) & ~7)
+        scratchSize = processNoteOffset + 8 + stringSpan
         let irGlobals = (program.globalSize + 7) & ~7
         exitFlagOffset = irGlobals + stringSpan
         speculationLimit = max(1, min(program.speculationLimit, 64))
@@ -120,4 +127,8 @@ public enum KernelRecord {
     public static let discard: Int32 = 3
     /// A fault record: header, then kind, action, DIF offset and address as u64.
     public static let faultSize = headerSize + 32
+    /// A process seen for the first time by a clause keeping its user addresses: header,
+    /// then the process id (u64).
+    public static let process: Int32 = 4
+    public static let processSize = headerSize + 8
 }

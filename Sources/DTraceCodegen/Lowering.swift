@@ -241,6 +241,9 @@ extension BPFCodeGenerator {
             asm.load(.r3, constant: user ? 1 << 8 : 0)     // BPF_F_USER_STACK
             asm.call(.getStackID)
             setResult(&self, .r0)
+        case .noteProcess:
+            guard maps.processes >= 0 else { throw .unsupported("user addresses in aggregation keys") }
+            noteProcess()
         case .random:
             asm.call(.getPrandomU32)
             asm.alu64(.lsh, .r0, immediate: 32)
@@ -258,7 +261,7 @@ extension BPFCodeGenerator {
         case .submitRecord:
             try submitRecord(buffer: a[0], size: a[1])
         case .exit:
-            asm.store(immediate: 1, to: .r8, offset: Int16(layout.exitFlagOffset), size: .double)
+            asm.store(immediate: Int32(KernelLayout.exitFlagStopped), to: .r8, offset: Int16(layout.exitFlagOffset), size: .double)
         case .speculation:
             // The first free slot, taken with compare-and-exchange; 0 when all are busy.
             let done = asm.newLabel()
@@ -882,6 +885,34 @@ extension BPFCodeGenerator {
             asm.alu64(.add, into, immediate: Int32(shift))
             asm.bind(small)
         }
+    }
+
+    /// The first time a process is seen (not yet in the processes map), a process record
+    /// tells the consumer, which reads its mappings while it still runs.
+    mutating func noteProcess() {
+        let done = asm.newLabel()
+        asm.call(.getCurrentPIDTGID)
+        asm.alu64(.rsh, .r0, immediate: 32)
+        asm.store(.r0, to: .r7, offset: Int16(layout.processNoteOffset), size: .double)
+        asm.load(.r1, mapDescriptor: maps.processes)
+        asm.move(.r2, .r7)
+        asm.alu64(.add, .r2, immediate: Int32(layout.processNoteOffset))
+        asm.call(.mapLookupElement)
+        asm.jump(.jne, .r0, immediate: 0, done)
+        asm.load(.r1, mapDescriptor: maps.processes)
+        asm.move(.r2, .r7)
+        asm.alu64(.add, .r2, immediate: Int32(layout.processNoteOffset))
+        asm.move(.r3, .r2)
+        asm.load(.r4, constant: 1) // BPF_NOEXIST: of two CPUs seeing it at once, one reports
+        asm.call(.mapUpdateElement)
+        asm.jump(.jne, .r0, immediate: 0, done)
+        reserveRecord(type: KernelRecord.process, size: KernelRecord.processSize, onDrop: done)
+        asm.load(.r1, from: .r7, offset: Int16(layout.processNoteOffset), size: .double)
+        asm.store(.r1, to: .r0, offset: Int16(KernelRecord.headerSize), size: .double)
+        asm.move(.r1, .r0)
+        asm.load(.r2, constant: 0)
+        asm.call(.ringbufSubmit)
+        asm.bind(done)
     }
 
     mutating func submitRecord(buffer: Register, size sizeRegister: Register) throws(CodegenError) {

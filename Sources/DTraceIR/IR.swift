@@ -119,6 +119,7 @@ public enum Helper: Sendable, Equatable {
     case internetAddressForFamily   // (dst, family, address) -> dst
     case random                     // () -> pseudo-random value
     case stackID(user: Bool)        // () -> id of the current kernel (user) stack, or negative
+    case noteProcess                // (): the current process's user addresses are kept; tell the consumer the first time it is seen
     case allocate                   // (size) -> address in scratch
     case copyBytes                  // (src, dst, size)
     case copyIn                     // (dst, tracee address, size) -> dst

@@ -8,15 +8,19 @@ public enum ValueType: Sendable, Equatable, CustomStringConvertible {
     case pointer
     case string(size: Int)
     case bytes(size: Int)
-    /// A recorded stack's id (stack() or ustack() as an aggregation key): 8 bytes.
+    /// A recorded stack's id (stack() or ustack() as an aggregation key): 8 bytes; a user
+    /// stack's id is followed by the process id its addresses belong to (16 bytes).
     case stack(frames: Int, user: Bool)
-    /// An address shown as a symbol (sym(), mod(), ... as an aggregation key): 8 bytes.
+    /// An address shown as a symbol (sym(), mod(), ... as an aggregation key): 8 bytes; a
+    /// user address (usym(), umod(), uaddr()) is followed by its process id (16 bytes).
     case symbol(SymbolKind)
 
     public var size: Int {
         switch self {
         case .integer(let size, _): return size
-        case .pointer, .stack, .symbol: return 8
+        case .pointer: return 8
+        case .stack(_, let user): return user ? 16 : 8
+        case .symbol(let kind): return kind.isUser ? 16 : 8
         case .string(let size), .bytes(let size): return size
         }
     }
@@ -94,6 +98,9 @@ public struct PrintEnumerator: Sendable, Equatable {
 }
 
 public enum SymbolKind: String, Sendable { case sym, mod, usym, umod, uaddr
+
+    /// A user address, recorded with the process it belongs to.
+    public var isUser: Bool { self == .usym || self == .umod || self == .uaddr }
 
     /// func() and ufunc() are sym() and usym() under other names.
     public init?(function name: String) {
@@ -242,6 +249,9 @@ public struct IRProgram: Sendable {
     public var usesDestructiveActions = false
     /// Whether any clause records a stack (the kernel engine then keeps a stack map).
     public var usesStacks = false
+    /// Whether aggregation keys hold user stacks or addresses (the kernel engine then tells
+    /// the consumer of each process the first time one is seen, to read its mappings).
+    public var notesProcesses = false
     /// How many speculations may be active at once (the nspec option).
     public var speculationLimit = 1
 

@@ -92,6 +92,18 @@ extension Compiler {
         return RecordField(offset: offset, type: .bytes(size: size))
     }
 
+    /// A user stack's id or a user address, followed by the current process id, which the
+    /// consumer needs to name the address (16 bytes, as DTrace records them).
+    func recordWithProcess(_ value: Register, as type: ValueType) -> RecordField {
+        let offset = record.reserve(16)
+        let address = emitter.scratchAddress(.record, offset)
+        emitter.emit(.store(base: address, offset: 0, value: value, width: 8, space: .scratch))
+        emitter.emit(.store(base: address, offset: 8, value: currentProcessID(), width: 8, space: .scratch))
+        return RecordField(offset: offset, type: type)
+    }
+
+    func currentProcessID() -> Register { emitter.call(.readBuiltin(.pid), []) }
+
     func addAction(_ kind: RecordActionKind, fields: [RecordField], presence: Int, storesData: Bool = true) {
         record.actions.append(RecordAction(kind: kind, fields: fields, presenceOffset: presence))
         if storesData { record.storesData = true }
@@ -138,13 +150,16 @@ extension Compiler {
             try checkCount(name, arguments, 1...1, line: line)
             let address = try integerArgument(name, arguments, 0, line: line, prototype: "uintptr_t")
             let presence = beginAction()
-            let field = recordField(Value(register: address.register, type: .uint64), line: line)
-            addAction(.symbol(kind: SymbolKind(function: name)!), fields: [field], presence: presence)
+            let kind = SymbolKind(function: name)!
+            let field = kind.isUser ? recordWithProcess(address.register, as: .symbol(kind))
+                                    : recordField(Value(register: address.register, type: .uint64), line: line)
+            addAction(.symbol(kind: kind), fields: [field], presence: presence)
         case "stack", "ustack":
             let frames = try stackFrames(name, arguments, line: line)
             let presence = beginAction()
             let id = emitter.call(.stackID(user: name == "ustack"), [])
-            let field = recordField(Value(register: id, type: .int64), line: line)
+            let field = name == "ustack" ? recordWithProcess(id, as: .stack(frames: frames, user: true))
+                                         : recordField(Value(register: id, type: .int64), line: line)
             program.usesStacks = true
             addAction(.stack(frames: frames, user: name == "ustack"), fields: [field], presence: presence)
         case "trace", "print":
@@ -308,18 +323,22 @@ extension Compiler {
         var keys: [Value] = []
         var stackKeys: [Int: (frames: Int, user: Bool)] = [:]
         var symbolKeys: [Int: SymbolKind] = [:]
+        // User stacks and addresses: the process id in the key's next 8 bytes.
+        var processKeys: [Int: Register] = [:]
         for (position, key) in keyExpressions.enumerated() {
             if case .call(let stackFunction, let stackArguments) = key.kind, stackFunction == "stack" || stackFunction == "ustack" {
                 let frames = try stackFrames(stackFunction, stackArguments, line: line)
                 stackKeys[position] = (frames, stackFunction == "ustack")
                 program.usesStacks = true
                 keys.append(Value(register: emitter.call(.stackID(user: stackFunction == "ustack"), []), type: .int64))
+                if stackFunction == "ustack" { processKeys[position] = currentProcessID() }
                 continue
             }
             if case .call(let symbolFunction, let symbolArguments) = key.kind, let kind = SymbolKind(function: symbolFunction) {
                 try checkCount(symbolFunction, symbolArguments, 1...1, line: line)
                 symbolKeys[position] = kind
                 keys.append(Value(register: try integerArgument(symbolFunction, symbolArguments, 0, line: line, prototype: "uintptr_t").register, type: .uint64))
+                if kind.isUser { processKeys[position] = currentProcessID() }
                 continue
             }
             let keyValue = try rvalue(key)
@@ -395,6 +414,7 @@ extension Compiler {
             for (position, type) in keyTypes.enumerated() {
                 var width = keySlotSize(type)
                 if type.isString, let bounded, position < bounded.count, let narrow = bounded[position] { width = min(width, narrow) }
+                if processKeys[position] != nil { width = 16 }
                 if let stack = stackKeys[position] { fields.append(RecordField(offset: offset, type: .stack(frames: stack.frames, user: stack.user))) }
                 else if let kind = symbolKeys[position] { fields.append(RecordField(offset: offset, type: .symbol(kind))) }
                 else if type.isString { fields.append(RecordField(offset: offset, type: .string(size: width))) }
@@ -413,7 +433,11 @@ extension Compiler {
         for (position, key) in keyExpressions.enumerated() where info.keyTypes[position].isString && info.keyWidths[position] < stringStorage {
             guard let bound = Compiler.stringKeyBound(key), bound <= info.keyWidths[position] else { throw error(.aggregationDimensions, "@\(name)[ ] key #\(position + 1) is wider than its previous uses", line: line) }
         }
-        let key = keys.isEmpty ? emitter.constant(0) : try buildKey(keys, keyTypes: info.keyTypes, widths: info.keyWidths, line: line)
+        let key = keys.isEmpty ? emitter.constant(0) : try buildKey(keys, keyTypes: info.keyTypes, widths: info.keyWidths, companions: processKeys, line: line)
+        if !processKeys.isEmpty {
+            program.notesProcesses = true
+            emitter.emit(.call(.noteProcess, result: nil, arguments: []))
+        }
         emitter.emit(.call(.aggregate(aggregation: info.id), result: nil, arguments: [key, valueRegister, incrementRegister]))
     }
 

@@ -632,7 +632,9 @@ extension Compiler {
 
     /// Writes a tuple of values into a zeroed key buffer: 8-byte slots for scalars,
     /// string storage for strings.
-    func buildKey(_ values: [Value], keyTypes: [DType], widths: [Int]? = nil, line: Int) throws(Diagnostic) -> Register {
+    /// `companions`: a second 8-byte value stored after a key's first 8 bytes, where its slot
+    /// is 16 bytes wide (the process id of a user stack or address).
+    func buildKey(_ values: [Value], keyTypes: [DType], widths: [Int]? = nil, companions: [Int: Register] = [:], line: Int) throws(Diagnostic) -> Register {
         let slotWidths = widths ?? keyTypes.map(keySlotSize)
         let size = max(8, slotWidths.reduce(0, +))
         let key = emitter.temporary(size)
@@ -653,6 +655,9 @@ extension Compiler {
                 }
                 let converted = type.isInteger && type.size < 8 ? fit(value.register, type) : value.register
                 emitter.emit(.store(base: key, offset: offset, value: converted, width: 8, space: .scratch))
+                if let companion = companions[position], slotWidths[position] >= 16 {
+                    emitter.emit(.store(base: key, offset: offset + 8, value: companion, width: 8, space: .scratch))
+                }
             }
             offset += slotWidths[position]
         }

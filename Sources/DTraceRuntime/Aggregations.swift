@@ -28,6 +28,19 @@ public struct AggregationValue {
         }
     }
 
+    /// Adds another partial value of the same key (another CPU's, or a key that names
+    /// the same symbol).
+    mutating func absorb(_ other: AggregationValue) {
+        count &+= other.count
+        sum &+= other.sum
+        minimum = Swift.min(minimum, other.minimum)
+        maximum = Swift.max(maximum, other.maximum)
+        sumOfSquares &+= other.sumOfSquares
+        if buckets.isEmpty { buckets = other.buckets } else {
+            for index in 0..<Swift.min(buckets.count, other.buckets.count) { buckets[index] &+= other.buckets[index] }
+        }
+    }
+
     static func standardDeviation(count: Int64, sum: Int64, sumOfSquares: UInt128) -> UInt64 {
         guard count > 0 else { return 0 }
         let averageOfSquares = sumOfSquares / UInt128(count)
@@ -81,10 +94,22 @@ public final class AggregationStore {
     var order: [[[UInt8]]]
     var printed: Set<Int> = []
 
+    /// Per aggregation: whether a key holds sym(), mod(), usym() or umod() addresses, which
+    /// are normalized (SymbolText.normalizedKey) so keys naming one symbol merge.
+    public let normalizesKeys: [Bool]
+
     public init(descriptors: [AggregationDescriptor]) {
         self.descriptors = descriptors
         self.entries = Array(repeating: [:], count: descriptors.count)
         self.order = Array(repeating: [], count: descriptors.count)
+        self.normalizesKeys = descriptors.map { descriptor in
+            descriptor.keyFields.contains { if case .symbol(let kind) = $0.type { return kind != .uaddr }; return false }
+        }
+    }
+
+    /// The key as stored: symbol addresses normalized where the aggregation has them.
+    public func storedKey(_ id: Int, _ key: [UInt8]) -> [UInt8] {
+        normalizesKeys[id] ? SymbolText.normalizedKey(key, fields: descriptors[id].keyFields) : key
     }
 
     func bucketCount(_ function: AggregatingFunction) -> Int {
@@ -97,8 +122,9 @@ public final class AggregationStore {
         }
     }
 
-    public func add(_ id: Int, key: [UInt8], value: Int64, increment: Int64) {
+    public func add(_ id: Int, key rawKey: [UInt8], value: Int64, increment: Int64) {
         let function = descriptors[id].function
+        let key = storedKey(id, rawKey)
         var entry = entries[id][key] ?? {
             order[id].append(key)
             var fresh = AggregationValue()

@@ -177,10 +177,9 @@ public final class Consumer {
             let field = action.fields[0]
             output.write(Consumer.byteDump(Array(bytes[field.offset..<min(bytes.count, field.offset + size)]), quiet: options.quiet, forceRaw: true))
         case .stack(let frames, let user):
-            let id = RecordReader.integer(bytes, at: action.fields[0].offset, size: 8)
-            output.write(StackText.render(id >= 0 ? stackSource?.frames(ofStack: id) ?? [] : [], limit: frames, kernel: !user))
+            output.write(StackText.render(bytes, action.fields[0], frames: frames, user: user, source: stackSource))
         case .symbol(let kind):
-            output.write(SymbolText.field(kind, UInt64(bitPattern: RecordReader.integer(bytes, at: action.fields[0].offset, size: 8))))
+            output.write(SymbolText.field(kind, bytes, action.fields[0]))
         case .ftruncate:
             break
         }
@@ -224,7 +223,7 @@ public final class Consumer {
             switch field.type {
             case .integer(let size, let signed): return .integer(RecordReader.integer(bytes, at: field.offset, size: 8), size: size, signed: signed)
             case .pointer, .stack: return .integer(RecordReader.integer(bytes, at: field.offset, size: 8), size: 8, signed: false)
-            case .symbol(let kind): return .string(Array(SymbolText.text(kind, UInt64(bitPattern: RecordReader.integer(bytes, at: field.offset, size: 8))).utf8))
+            case .symbol(let kind): return .string(Array(SymbolText.text(kind, bytes, field).utf8))
             case .string(let size): return .string(RecordReader.string(bytes, at: field.offset, size: size))
             case .bytes(let size): return .string(RecordReader.string(bytes, at: field.offset, size: size))
             }
@@ -341,8 +340,7 @@ public final class Consumer {
             } else {
                 for field in descriptor.keyFields {
                     if case .stack(let frames, let user) = field.type {
-                        let id = RecordReader.integer(key, at: field.offset, size: 8)
-                        output.write(StackText.render(id >= 0 ? stackSource?.frames(ofStack: id) ?? [] : [], limit: frames, kernel: !user))
+                        output.write(StackText.render(key, field, frames: frames, user: user, source: stackSource))
                     } else {
                         output.write(Consumer.keyText(field, key))
                     }
@@ -365,7 +363,7 @@ public final class Consumer {
             default: return CFormat.integer(" %16lld", value)
             }
         case .pointer, .stack: return CFormat.integer(" %16lld", RecordReader.integer(key, at: field.offset, size: 8))
-        case .symbol(let kind): return SymbolText.field(kind, UInt64(bitPattern: RecordReader.integer(key, at: field.offset, size: 8)))
+        case .symbol(let kind): return SymbolText.field(kind, key, field)
         }
     }
 

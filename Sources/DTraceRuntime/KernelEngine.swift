@@ -48,6 +48,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
     /// Records of speculations not yet committed or discarded, by speculation.
     var speculationBuffers: [UInt32: [(enabling: Enabling, cpu: Int32, bytes: [UInt8])]] = [:]
     let stackMap: BPFMap?
+    let processMap: BPFMap?
     static let stackFrames = 127
     /// System call probes go on raw_syscalls (sys_enter / sys_exit, one program per probe
     /// that returns at once for other calls) when few are enabled: that skips building
@@ -122,9 +123,10 @@ public final class KernelEngine: AggregationBackend, StackSource {
         aggregationMaps = state.aggregationMaps
         ring = state.ring
         stackMap = state.stacks
+        processMap = state.processes
         let maps = KernelMaps(scratch: scratch.descriptor, globals: globals.descriptor, constants: constants.descriptor, records: records.descriptor,
                               associativeArrays: associativeArrays.map(\.descriptor), aggregations: aggregationMaps.map(\.descriptor),
-                              stacks: state.stacks?.descriptor ?? -1)
+                              stacks: state.stacks?.descriptor ?? -1, processes: state.processes?.descriptor ?? -1)
         for enabling in enablings {
             try load(enabling, maps: maps, settings: settings)
         }
@@ -139,10 +141,16 @@ public final class KernelEngine: AggregationBackend, StackSource {
         let ring: RingBufferReader
         /// Stack traces by id: up to 127 program counters each.
         let stacks: BPFMap?
+        /// The processes already reported to the consumer (noteProcess), least recently
+        /// seen forgotten first.
+        let processes: BPFMap?
 
         init(program: IRProgram, layout: KernelLayout, settings: KernelSettings) throws(SystemError) {
             scratch = try BPFMap(type: .perCPUArray, keySize: 4, valueSize: layout.scratchSize, capacity: 1, name: "dt_scratch")
             globals = try BPFMap(type: .array, keySize: 4, valueSize: layout.globalSize, capacity: 1, name: "dt_globals")
+            var initialGlobals = [UInt8](repeating: 0, count: layout.globalSize)
+            initialGlobals[layout.exitFlagOffset] = KernelLayout.exitFlagNotStarted
+            try globals.update([0, 0, 0, 0], initialGlobals)
             constants = try BPFMap(type: .array, keySize: 4, valueSize: layout.constantsSize, capacity: 1, name: "dt_constants")
             try constants.update([0, 0, 0, 0], layout.constantsValue(program))
             let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -166,6 +174,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             aggregationMaps = aggregations
             ring = try RingBufferReader(map: records)
             stacks = program.usesStacks ? try BPFMap(type: .stackTrace, keySize: 4, valueSize: 8 * KernelEngine.stackFrames, capacity: 4096, name: "dt_stacks") : nil
+            processes = program.notesProcesses ? try BPFMap(type: .lruHash, keySize: 4, valueSize: 4, capacity: 4096, name: "dt_processes") : nil
         }
     }
 
@@ -252,7 +261,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         let identity = probe.identity
         var site = ProbeSite(probeID: identity.id, epid: enabling.epid, provider: identity.provider, module: identity.module,
                              function: identity.function, name: identity.name, arguments: try argumentSource(for: probe),
-                             stopsAfterExit: !(identity.provider == "dtrace" && (identity.name == "END" || identity.name == "ERROR")),
+                             stopsAfterExit: identity.provider != "dtrace",
                              rawSyscall: rawSyscall(for: probe), compatStatusOffset: rawSyscall(for: probe) != nil ? compatStatusOffset : nil)
         site.parentOffsets = parentOffsets
         site.executionTimeOffset = executionTimeOffset
@@ -347,11 +356,23 @@ public final class KernelEngine: AggregationBackend, StackSource {
         events.append(perf)
     }
 
-    /// Makes every kernel clause but END and ERROR return at once (the exit flag), so
-    /// nothing more is traced while END runs and the output is printed.
-    public func stopProbes() {
+    /// Makes every kernel clause but the dtrace provider's return at once (the exit flag),
+    /// so nothing more is traced while END runs and the output is printed.
+    public func stopProbes() { setExitFlag(KernelLayout.exitFlagStopped) }
+
+    /// Runs BEGIN's clauses (if any), then lets the other probes' clauses run: until then
+    /// the exit flag holds them back, so no clause sees state BEGIN has yet to set. An
+    /// exit() in BEGIN leaves them stopped.
+    public func begin(_ probe: Probe?) {
+        if let probe { fire(probe) }
+        guard let value = globals.lookup([0, 0, 0, 0]),
+              RecordReader.integer(value, at: layout.exitFlagOffset, size: 8) == KernelLayout.exitFlagNotStarted else { return }
+        setExitFlag(0)
+    }
+
+    func setExitFlag(_ flag: UInt8) {
         guard var value = globals.lookup([0, 0, 0, 0]) else { return }
-        value[layout.exitFlagOffset] = 1
+        value[layout.exitFlagOffset] = flag
         try? globals.update([0, 0, 0, 0], value)
     }
 
@@ -403,6 +424,10 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 for record in held {
                     consumer.consume(clause: record.enabling.clause, probe: record.enabling.probe.identity, cpu: record.cpu, bytes: record.bytes)
                 }
+                return
+            }
+            if type == KernelRecord.process, buffer.count >= KernelRecord.processSize {
+                UserSymbols.shared.remember(Int32(truncatingIfNeeded: buffer.loadUnaligned(fromByteOffset: KernelRecord.headerSize, as: Int64.self)))
                 return
             }
             if type == KernelRecord.fault, buffer.count >= KernelRecord.faultSize {
@@ -463,12 +488,37 @@ public final class KernelEngine: AggregationBackend, StackSource {
         errors.flush()
     }
 
+    /// Reads the mappings of the processes that aggregation keys name by user stack or
+    /// address while they still run, so the keys still name symbols when printed after the
+    /// processes exit (dtrace calls this at aggrate).
+    public func rememberKeyedProcesses() {
+        for (id, descriptor) in program.aggregations.enumerated() {
+            let processOffsets = descriptor.keyFields.compactMap { field -> Int? in
+                switch field.type {
+                case .stack(_, true): return field.offset + 8
+                case .symbol(let kind) where kind.isUser: return field.offset + 8
+                default: return nil
+                }
+            }
+            guard !processOffsets.isEmpty else { continue }
+            for key in aggregationMaps[id].keys() {
+                for offset in processOffsets { UserSymbols.shared.remember(Int32(truncatingIfNeeded: RecordReader.integer(key, at: offset, size: 8))) }
+            }
+        }
+    }
+
     // MARK: AggregationBackend
 
     public func refresh() {
         for (id, descriptor) in program.aggregations.enumerated() {
             let map = aggregationMaps[id]
             let stride = (map.valueSize + 7) & ~7
+            // Kernel keys naming the same symbol add up under one key.
+            var normalized: [[UInt8]: AggregationValue] = [:]
+            var normalizedOrder: [[UInt8]] = []
+            defer {
+                for key in normalizedOrder { consumer.aggregations.replace(id, key: key, with: normalized[key]!) }
+            }
             for key in map.keys() {
                 guard let values = map.lookup(key) else { continue }
                 var merged = AggregationValue()
@@ -492,7 +542,13 @@ public final class KernelEngine: AggregationBackend, StackSource {
                         merged.sumOfSquares &+= UInt128(UInt64(bitPattern: field(3))) << 64 | UInt128(UInt64(bitPattern: field(2)))
                     }
                 }
-                consumer.aggregations.replace(id, key: Array(key.prefix(descriptor.keySize)), with: merged)
+                let stored = Array(key.prefix(descriptor.keySize))
+                if consumer.aggregations.normalizesKeys[id] {
+                    let normal = consumer.aggregations.storedKey(id, stored)
+                    if normalized[normal] == nil { normalizedOrder.append(normal); normalized[normal] = merged } else { normalized[normal]!.absorb(merged) }
+                } else {
+                    consumer.aggregations.replace(id, key: stored, with: merged)
+                }
             }
         }
     }
@@ -511,10 +567,6 @@ public final class KernelEngine: AggregationBackend, StackSource {
         return frames
     }
 
-    func kernelKey(_ id: Int, _ key: [UInt8]) -> [UInt8] {
-        key + Array(repeating: 0, count: max(0, aggregationMaps[id].keySize - key.count))
-    }
-
     public func cleared(_ aggregation: Int) {
         let map = aggregationMaps[aggregation]
         let zero = [UInt8](repeating: 0, count: map.lookupSize)
@@ -523,7 +575,8 @@ public final class KernelEngine: AggregationBackend, StackSource {
 
     public func truncated(_ aggregation: Int, keeping keys: [[UInt8]]) {
         let map = aggregationMaps[aggregation]
-        let kept = Set(keys.map { kernelKey(aggregation, $0) })
-        for key in map.keys() where !kept.contains(key) { map.delete(key) }
+        let kept = Set(keys)
+        let keySize = consumer.aggregations.descriptors[aggregation].keySize
+        for key in map.keys() where !kept.contains(consumer.aggregations.storedKey(aggregation, Array(key.prefix(keySize)))) { map.delete(key) }
     }
 }

@@ -2,7 +2,7 @@
 // one a line, indented by stackindent (14), named as dtrace(1M) names them:
 // "module`symbol+0xoffset" (vmlinux for the kernel itself), or the bare address when no
 // symbol covers it. Kernel symbols come from /proc/kallsyms, read once when the first
-// stack is printed; user stacks print addresses.
+// stack is printed; user ones from the process's own files (UserSymbols).
 
 import DTraceIR
 import DTraceSystem
@@ -53,15 +53,18 @@ final class KernelSymbols {
         return symbol.module == "bpf" || Self.machineryPrefixes.contains { symbol.name.hasPrefix($0) }
     }
 
+    /// The lowest address of a module's symbols (mod()'s address in aggregation keys).
+    func moduleBase(_ module: String) -> UInt64? { moduleBases[module] }
+
+    lazy var moduleBases: [String: UInt64] = {
+        var bases: [String: UInt64] = [:]
+        for symbol in symbols where bases[symbol.module] == nil { bases[symbol.module] = symbol.address }
+        return bases
+    }()
+
     /// "vmlinux`do_syscall_64+0x5a", or nil when no symbol lies at or below the address.
     func name(of address: UInt64) -> String? {
-        var low = 0, high = symbols.count
-        while low < high {
-            let middle = (low + high) / 2
-            if symbols[middle].address <= address { low = middle + 1 } else { high = middle }
-        }
-        guard low > 0 else { return nil }
-        let symbol = symbols[low - 1]
+        guard let symbol = symbol(at: address) else { return nil }
         let offset = address - symbol.address
         return "\(symbol.module)`\(symbol.name)" + (offset > 0 ? "+0x" + String(offset, radix: 16) : "")
     }
@@ -70,32 +73,78 @@ final class KernelSymbols {
 enum StackText {
     static let indent = 14
 
-    static func render(_ frames: [UInt64], limit: Int, kernel: Bool) -> String {
+    /// A kernel stack (`processID` nil) or a user stack of that process, a frame a line.
+    static func render(_ frames: [UInt64], limit: Int, processID: Int32?) -> String {
         var text = "\n"
-        let traced = kernel ? Array(frames.drop { KernelSymbols.shared.isMachinery($0) }) : frames
+        let traced = processID == nil ? Array(frames.drop { KernelSymbols.shared.isMachinery($0) }) : frames
         for frame in traced.prefix(limit) {
-            let name = kernel ? KernelSymbols.shared.name(of: frame) : nil
-            text += String(repeating: " ", count: indent) + (name ?? "0x" + String(frame, radix: 16)) + "\n"
+            let name = processID.map { UserSymbols.shared.addressText($0, frame) } ?? KernelSymbols.shared.name(of: frame) ?? "0x" + String(frame, radix: 16)
+            text += String(repeating: " ", count: indent) + name + "\n"
         }
         return text
+    }
+
+    /// The stack recorded in `field` of `bytes` (a record or an aggregation key).
+    static func render(_ bytes: [UInt8], _ field: RecordField, frames: Int, user: Bool, source: StackSource?) -> String {
+        let id = RecordReader.integer(bytes, at: field.offset, size: 8)
+        let processID = user ? Int32(truncatingIfNeeded: RecordReader.integer(bytes, at: field.offset + 8, size: 8)) : nil
+        return render(id >= 0 ? source?.frames(ofStack: id) ?? [] : [], limit: frames, processID: processID)
     }
 }
 
 enum SymbolText {
-    /// sym() "module`symbol", mod() "module"; the bare address when nothing covers it
-    /// (user addresses always, for now).
-    static func text(_ kind: SymbolKind, _ address: UInt64) -> String {
+    /// sym() "module`symbol", mod() "module"; usym(), umod() and uaddr() likewise from
+    /// the process's own files (uaddr with the offset); the bare address when nothing covers it.
+    static func text(_ kind: SymbolKind, _ address: UInt64, processID: Int32 = 0) -> String {
         let hex = "0x" + String(address, radix: 16)
         switch kind {
         case .sym: return KernelSymbols.shared.symbol(at: address).map { "\($0.module)`\($0.name)" } ?? hex
         case .mod: return KernelSymbols.shared.symbol(at: address)?.module ?? hex
-        case .usym, .umod, .uaddr: return hex
+        case .usym: return UserSymbols.shared.symbolText(processID, address)
+        case .umod: return UserSymbols.shared.moduleText(processID, address)
+        case .uaddr: return UserSymbols.shared.addressText(processID, address)
         }
     }
 
+    /// The address in `field` of `bytes` named as its kind says (a user address is
+    /// followed by its process id).
+    static func text(_ kind: SymbolKind, _ bytes: [UInt8], _ field: RecordField) -> String {
+        let address = UInt64(bitPattern: RecordReader.integer(bytes, at: field.offset, size: 8))
+        let processID = kind.isUser ? Int32(truncatingIfNeeded: RecordReader.integer(bytes, at: field.offset + 8, size: 8)) : 0
+        return text(kind, address, processID: processID)
+    }
+
     /// As dtrace(1M) prints it in trace output and aggregation keys: "  %-50s".
-    static func field(_ kind: SymbolKind, _ address: UInt64) -> String {
-        let text = self.text(kind, address)
+    static func field(_ kind: SymbolKind, _ bytes: [UInt8], _ field: RecordField) -> String {
+        let text = self.text(kind, bytes, field)
         return "  " + text + String(repeating: " ", count: max(0, 50 - text.utf8.count))
+    }
+
+    /// The address an aggregation key holds for `kind` so that keys naming the same thing
+    /// merge, as DTrace's do: a symbol's start for sym() and usym(), a module's base for
+    /// mod() and umod(); uaddr() keeps its offset.
+    static func normalizedAddress(_ kind: SymbolKind, _ address: UInt64, processID: Int32) -> UInt64 {
+        switch kind {
+        case .sym: return KernelSymbols.shared.symbol(at: address)?.address ?? address
+        case .mod:
+            guard let module = KernelSymbols.shared.symbol(at: address)?.module else { return address }
+            return KernelSymbols.shared.moduleBase(module) ?? address
+        case .usym: return UserSymbols.shared.resolve(processID, address)?.symbol?.start ?? address
+        case .umod: return UserSymbols.shared.resolve(processID, address)?.moduleBase ?? address
+        case .uaddr: return address
+        }
+    }
+
+    /// An aggregation key with its symbol fields normalized (the same key when it has none).
+    static func normalizedKey(_ key: [UInt8], fields: [RecordField]) -> [UInt8] {
+        var key = key
+        for field in fields {
+            guard case .symbol(let kind) = field.type, kind != .uaddr, field.offset + 8 <= key.count else { continue }
+            let address = UInt64(bitPattern: RecordReader.integer(key, at: field.offset, size: 8))
+            let processID = kind.isUser ? Int32(truncatingIfNeeded: RecordReader.integer(key, at: field.offset + 8, size: 8)) : 0
+            let normalized = normalizedAddress(kind, address, processID: processID)
+            for index in 0..<8 { key[field.offset + index] = UInt8(truncatingIfNeeded: normalized >> (8 * UInt64(index))) }
+        }
+        return key
     }
 }

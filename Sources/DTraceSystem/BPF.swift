@@ -16,7 +16,7 @@ public struct SystemError: Error, Equatable, CustomStringConvertible {
 }
 
 public enum BPFMapType: UInt32, Sendable {
-    case hash = 1, array = 2, perCPUHash = 5, perCPUArray = 6, stackTrace = 7, ringBuffer = 27
+    case hash = 1, array = 2, perCPUHash = 5, perCPUArray = 6, stackTrace = 7, lruHash = 9, ringBuffer = 27
 }
 
 public enum BPFProgramType: UInt32, Sendable {

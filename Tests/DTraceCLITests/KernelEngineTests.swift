@@ -14,7 +14,9 @@ enum KernelHarness {
     }
 
     /// A tiny C program making an exact number of known system calls:
-    /// `workload getpid N`, `workload badclose N` (close(-1): EBADF), `workload sleep MS`.
+    /// `workload getpid N`, `workload badclose N` (close(-1): EBADF), `workload sleep MS`,
+    /// `workload stack N`: N getpid calls from its own function `traced_getpid`, each with
+    /// arg0 = traced_getpid + 1, 2 or 3 in turn (a user address to name), then a 100 ms sleep.
     static let workload: String = {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-tests-\(getpid())")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -26,8 +28,20 @@ enum KernelHarness {
         #include <sys/syscall.h>
         #include <time.h>
         #include <unistd.h>
+        __attribute__((noinline)) void step(void) { __asm__ volatile ("" ::: "memory"); }
+        __attribute__((noinline)) long traced_getpid(long offset) {
+            long result;
+            step(); /* not a leaf: it keeps a frame, so main is the next frame */
+            char *argument = (char *)traced_getpid + offset;
+            __asm__ volatile ("syscall" : "=a"(result) : "a"((long)SYS_getpid), "D"(argument) : "rcx", "r11", "memory");
+            return result;
+        }
         int main(int argc, char **argv) {
             long n = argc > 2 ? atol(argv[2]) : 0;
+            if (argc > 1 && strcmp(argv[1], "stack") == 0) {
+                for (long i = 0; i < n; i++) traced_getpid(1 + i % 3);
+                struct timespec t = { 0, 100000000 }; nanosleep(&t, 0);
+            }
             if (argc > 1 && strcmp(argv[1], "getpid") == 0) for (long i = 0; i < n; i++) syscall(SYS_getpid);
             if (argc > 1 && strcmp(argv[1], "badclose") == 0) for (long i = 0; i < n; i++) close(-1);
             if (argc > 1 && strcmp(argv[1], "sleep") == 0) { struct timespec t = { n / 1000, (n % 1000) * 1000000 }; nanosleep(&t, 0); }
@@ -59,7 +73,7 @@ enum KernelHarness {
         assembler.waitUntilExit()
         let compiler = Process()
         compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        compiler.arguments = ["cc", "-O1", "-o", binary, source.path]
+        compiler.arguments = ["cc", "-O1", "-fno-omit-frame-pointer", "-o", binary, source.path]
         try? compiler.run()
         compiler.waitUntilExit()
         return binary
@@ -142,6 +156,35 @@ struct KernelEngineTests {
         #expect(bad.stderr.contains("stack( ) argument #1 must be a non-zero positive integer constant"))
     }
 
+    @Test func userStacksAndAddressesAreSymbolized() throws {
+        let indent = String(repeating: " ", count: 14)
+        // As a record: named while the process runs, from its own symbol table.
+        let record = try Harness.run(["-qn", "syscall::getpid:entry /pid == $target/ { ustack(); exit(0); }", "-c", "\(KernelHarness.workload) stack 3"], pinned: false)
+        #expect(record.status == 0)
+        let frames = record.stdout.split(separator: "\n").map(String.init)
+        #expect(frames.count >= 2)
+        #expect(frames.first?.hasPrefix(indent + "workload`traced_getpid+0x") == true)
+        #expect(frames.dropFirst().first?.hasPrefix(indent + "workload`main+0x") == true)
+        // As aggregation keys, printed after the process has exited: its mappings were read
+        // when it was first seen. usym() and umod() keys naming one symbol merge; uaddr() keeps
+        // the offset.
+        let keyed = try Harness.run(["-qn", """
+            syscall::getpid:entry /pid == $target/ { @stacks[ustack(1)] = count(); @symbols[usym(arg0)] = count(); @modules[umod(arg0)] = count(); @addresses[uaddr(arg0)] = count(); }
+            """, "-c", "\(KernelHarness.workload) stack 30"], pinned: false)
+        #expect(keyed.status == 0)
+        func field(_ text: String) -> String { "  " + text + String(repeating: " ", count: 50 - text.count) }
+        func row(_ text: String, _ count: Int) -> String { field(text) + String(repeating: " ", count: 17 - String(count).count) + String(count) + "\n" }
+        #expect(keyed.stdout.contains("\n\n" + indent + "workload`traced_getpid+0x"))
+        #expect(keyed.stdout.contains("\n               30\n"))
+        #expect(keyed.stdout.contains("\n\n" + row("workload`traced_getpid", 30) + "\n"))
+        #expect(keyed.stdout.contains("\n\n" + row("workload", 30) + "\n"))
+        #expect(keyed.stdout.hasSuffix("\n\n" + row("workload`traced_getpid+0x1", 10) + row("workload`traced_getpid+0x2", 10) + row("workload`traced_getpid+0x3", 10)))
+        // The actions print the names in DTrace's "  %-50s".
+        let named = try Harness.run(["-qn", "syscall::getpid:entry /pid == $target/ { usym(arg0); umod(arg0); uaddr(arg0); printf(\"\\n\"); exit(0); }",
+                                     "-c", "\(KernelHarness.workload) stack 3"], pinned: false)
+        #expect(named.stdout == field("workload`traced_getpid") + field("workload") + field("workload`traced_getpid+0x1") + "\n\n")
+    }
+
     @Test func kernelAddressesAsSymbols() throws {
         let result = try Harness.run(["-qn", "profile-997 /arg0/ { @m[mod(arg0)] = count(); @s[sym(arg0)] = count(); printf(\"[%a]\\n\", arg0); sym(arg0); printf(\"\\n\"); exit(0); }"], pinned: false)
         #expect(result.status == 0)
@@ -199,6 +242,27 @@ struct KernelEngineTests {
         #expect(numbers[2] >= before && numbers[2] <= after)
     }
 
+    @Test func noClauseRunsBeforeBEGIN() throws {
+        // Probes are enabled before BEGIN runs; until it has, their clauses must return, so
+        // none sees a variable BEGIN has yet to set. BEGIN here is slow (many assignments)
+        // and profile-4999 fires on every CPU meanwhile.
+        let assignments = (0..<200).map { "\tv[\($0)] = \($0 + 1);" }.joined(separator: "\n")
+        let script = "BEGIN\n{\n\(assignments)\n\tready = 1;\n}\nprofile-4999\n{\n\t@[ready] = count();\n}\ntick-100ms\n{\n\texit(0);\n}\n"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-begin-\(getpid()).d").path
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for _ in 0..<3 {
+            let result = try Harness.run(["-qs", path], pinned: false)
+            #expect(result.status == 0, "\(result.stderr)")
+            let keys = result.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+            #expect(keys == ["1"], "\(result.stdout)")
+        }
+        // exit() in BEGIN: no other clause runs at all.
+        let stopped = try Harness.run(["-qn", "BEGIN { exit(0); } profile-4999 { @ = count(); } END { printa(\"%@d\\n\", @); }"], pinned: false)
+        #expect(stopped.status == 0)
+        #expect(stopped.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "")
+    }
+
     @Test func targetExitWakesTheConsumerAtSlowRates() throws {
         // With every rate at 10 s the consumer sleeps on the ring buffer and the target's
         // pidfd: the target's exit ends the run long before the next switch.
@@ -228,6 +292,14 @@ struct KernelEngineTests {
         #expect(target.status == 0)
         let rows = target.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         #expect(rows.contains { $0.count == 3 && $0[0] == "workload" && $0[1] == "1" })
+        // Its credentials too: run as nobody, it arrives as uid and gid 65534, whoever left
+        // the CPU (mostly root's threads or the idle task).
+        let credentials = try Harness.run(["-qn", "sched:::on-cpu /pid == $target/ { @[execname, uid, gid] = count(); }",
+                                           "-c", "setpriv --reuid=65534 --regid=65534 --clear-groups \(KernelHarness.workload) sleep 30"], pinned: false)
+        #expect(credentials.status == 0, "\(credentials.stderr)")
+        let identities = credentials.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(identities.contains { $0.count == 4 && $0[0] == "workload" && $0[1] == "65534" && $0[2] == "65534" })
+        #expect(!identities.contains { $0.count == 4 && $0[0] == "workload" && $0[1] != "65534" })
     }
 
     @Test func syscallReturnValueAndErrno() throws {

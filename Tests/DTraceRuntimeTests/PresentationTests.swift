@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func stackTextDropsMachineryAndLimits() {
-        let text = StackText.render([0x10, 0x20], limit: 1, kernel: false)
+        let text = StackText.render([0x10, 0x20], limit: 1, processID: 0)
         #expect(text == "\n" + String(repeating: " ", count: 14) + "0x10\n")
     }
 }

@@ -1,0 +1,122 @@
+// DTraceRuntime/UserSymbols: names for user-space addresses — ustack() frames, usym(),
+// umod(), uaddr() — as dtrace(1M) prints them: "module`symbol+0xoffset", "module`0xaddress"
+// when no symbol covers it, the bare address when no mapping does. A process's mappings
+// come from /proc/PID/maps, read the first time the process is named and kept after it
+// exits (so records that arrive late still resolve); a file's symbols are read once per
+// file (device and inode), through /proc/PID/root so a process in a container resolves
+// against its own files. As with DTrace, a process gone before its first address is
+// resolved shows bare addresses.
+
+import DTraceSystem
+
+public final class UserSymbols {
+    public struct Mapping: Equatable {
+        public var start: UInt64, end: UInt64, fileOffset: UInt64
+        public var path: String
+        public var fileKey: String       // device:inode
+    }
+
+    /// What an address resolves to: its module, and the symbol over it if any.
+    public struct Resolution: Equatable {
+        public var module: String
+        /// The symbol's name and start, as a process address.
+        public var symbol: (name: String, start: UInt64)?
+        /// The lowest address the module is mapped at (umod's address in aggregation keys).
+        public var moduleBase: UInt64
+
+        public static func == (a: Resolution, b: Resolution) -> Bool {
+            a.module == b.module && a.moduleBase == b.moduleBase && a.symbol?.name == b.symbol?.name && a.symbol?.start == b.symbol?.start
+        }
+    }
+
+    public static let shared = UserSymbols()
+
+    var mappings: [Int32: [Mapping]] = [:]
+    var filesByKey: [String: ELFSymbols?] = [:]
+    /// Processes whose maps were re-read for an address no mapping covered (once each).
+    var rereadFor: Set<Int32> = []
+    /// Where /proc is (tests point it elsewhere).
+    let procRoot: String
+
+    public init(procRoot: String = "/proc") { self.procRoot = procRoot }
+
+    /// Parses /proc/PID/maps text: the file-backed mappings.
+    public static func parseMaps(_ text: String) -> [Mapping] {
+        var result: [Mapping] = []
+        for line in text.split(separator: "\n") {
+            // start-end perms offset dev inode path (the path may hold spaces)
+            let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+            guard fields.count == 6 else { continue }
+            let range = fields[0].split(separator: "-")
+            guard range.count == 2, let start = UInt64(range[0], radix: 16), let end = UInt64(range[1], radix: 16), end > start,
+                  let offset = UInt64(fields[2], radix: 16), let inode = UInt64(fields[4]), inode != 0 else { continue }
+            var path = String(fields[5].drop { $0 == " " })
+            guard path.hasPrefix("/") else { continue }
+            if path.hasSuffix(" (deleted)") { path = String(path.dropLast(" (deleted)".count)) }
+            result.append(Mapping(start: start, end: end, fileOffset: offset, path: path, fileKey: "\(fields[3]):\(inode)"))
+        }
+        return result
+    }
+
+    /// Reads (or re-reads) a process's mappings and the symbols of its files; false when
+    /// the process has none to read (gone, or a kernel thread).
+    @discardableResult
+    public func load(_ pid: Int32) -> Bool {
+        guard pid > 0, let text = SystemFiles.readSmallTextFile("\(procRoot)/\(pid)/maps", limit: 16 << 20) else { return false }
+        let parsed = Self.parseMaps(text)
+        guard !parsed.isEmpty else { return false }
+        mappings[pid] = parsed
+        for mapping in parsed where filesByKey[mapping.fileKey] == nil {
+            filesByKey[mapping.fileKey] = ELFSymbols.load(path: "\(procRoot)/\(pid)/root\(mapping.path)") ?? ELFSymbols.load(path: mapping.path)
+        }
+        return true
+    }
+
+    /// Makes sure a process's mappings are known while it still runs.
+    public func remember(_ pid: Int32) {
+        if mappings[pid] == nil { load(pid) }
+    }
+
+    func mapping(_ pid: Int32, _ address: UInt64) -> Mapping? {
+        if mappings[pid] == nil { load(pid) }
+        if let found = mappings[pid]?.first(where: { address >= $0.start && address < $0.end }) { return found }
+        // A library mapped since the maps were read: read them again, once.
+        guard !rereadFor.contains(pid) else { return nil }
+        rereadFor.insert(pid)
+        guard load(pid) else { return nil }
+        return mappings[pid]?.first(where: { address >= $0.start && address < $0.end })
+    }
+
+    public func resolve(_ pid: Int32, _ address: UInt64) -> Resolution? {
+        guard let mapping = mapping(pid, address) else { return nil }
+        let module = String(mapping.path.split(separator: "/").last ?? Substring(mapping.path))
+        let base = mappings[pid]?.filter { $0.fileKey == mapping.fileKey }.map(\.start).min() ?? mapping.start
+        var resolution = Resolution(module: module, symbol: nil, moduleBase: base)
+        guard let file = filesByKey[mapping.fileKey] ?? nil,
+              let fileAddress = file.address(ofFileOffset: (address - mapping.start) &+ mapping.fileOffset),
+              let symbol = file.symbol(covering: fileAddress) else { return resolution }
+        resolution.symbol = (symbol.name, address &- (fileAddress &- symbol.address))
+        return resolution
+    }
+
+    /// uaddr() and ustack() frames: "module`symbol+0xoffset", "module`symbol",
+    /// "module`0xaddress" or "0xaddress".
+    public func addressText(_ pid: Int32, _ address: UInt64) -> String {
+        let hex = "0x" + String(address, radix: 16)
+        guard let resolution = resolve(pid, address) else { return hex }
+        guard let symbol = resolution.symbol else { return resolution.module + "`" + hex }
+        let offset = address &- symbol.start
+        return resolution.module + "`" + symbol.name + (offset > 0 ? "+0x" + String(offset, radix: 16) : "")
+    }
+
+    /// usym(): the symbol without its offset.
+    public func symbolText(_ pid: Int32, _ address: UInt64) -> String {
+        guard let start = resolve(pid, address)?.symbol?.start else { return addressText(pid, address) }
+        return addressText(pid, start)
+    }
+
+    /// umod(): the module, or the bare address.
+    public func moduleText(_ pid: Int32, _ address: UInt64) -> String {
+        resolve(pid, address)?.module ?? "0x" + String(address, radix: 16)
+    }
+}
