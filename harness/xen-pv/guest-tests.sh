@@ -83,6 +83,15 @@ expect sched-on-cpu-next-thread "next
 
 " 0 -- -qn 'BEGIN { wrong = 0; seen = 0; } sched:::on-cpu { seen++; } sched:::on-cpu /arg0 != tid/ { wrong++; } tick-300ms /seen > 0/ { printf("%s\n", wrong == 0 ? "next" : "previous"); exit(0); }'
 
+# ustack() names the target's frames from its own symbol table (offsets vary by build).
+"$DTRACE" -qn 'syscall::getpid:entry /pid == $target/ { ustack(2); exit(0); }' -c "$WORKLOAD stack 3" >"$scratch/out" 2>"$scratch/err"
+status=$?
+sed 's/+0x[0-9a-f]*$//' "$scratch/out" >"$scratch/frames"
+printf '\n              workload`traced_getpid\n              workload`main\n\n' >"$scratch/want"
+if [ "$status" = 0 ] && cmp -s "$scratch/frames" "$scratch/want"; then ok user-stack-symbols; else
+    bad user-stack-symbols "(status $status)"; echo "--- got stdout"; cat "$scratch/out"; echo "--- stderr"; cat "$scratch/err"; echo "---"
+fi
+
 echo "GUEST-SUMMARY: $passed passed, $failed failed"
 rm -rf "$scratch"
 [ "$failed" = 0 ]

@@ -34,7 +34,7 @@ binary="$repo/.build/release/dtrace"
 rm -rf "$work"
 mkdir -p "$work/root"/{bin,proc,sys,dev,tmp,modules}
 cp "$binary" "$work/root/dtrace"
-cc -O1 -static -o "$work/root/workload" "$here/workload.c"
+cc -O1 -fno-omit-frame-pointer -static -o "$work/root/workload" "$here/workload.c"
 cp /bin/busybox "$work/root/bin/busybox"
 cp "$here/init" "$work/root/init"
 cp "$here/guest-tests.sh" "$work/root/guest-tests.sh"
