@@ -72,6 +72,13 @@ public struct BPFAssembler {
         append(BPFInstruction(opcode: 0))
     }
 
+    /// dst = the address of byte `offset` of the first value of the array map with this file
+    /// descriptor, with no lookup at run time (the kernel resolves it at load).
+    public mutating func load(_ dst: BPFRegister, mapValue mapDescriptor: Int32, offset: Int32 = 0) {
+        append(BPFInstruction(opcode: 0x18, destination: dst.rawValue, source: BPFInstruction.pseudoMapValue, immediate: mapDescriptor))
+        append(BPFInstruction(opcode: 0, immediate: offset))
+    }
+
     /// dst = the address of the subprogram at `label` (a callback for bpf_loop).
     public mutating func load(_ dst: BPFRegister, function label: BPFLabel) {
         functionFixups.append((instructions.count, label.id))

@@ -12,6 +12,7 @@ public enum BPFDisassembler {
                 let high = UInt64(UInt32(bitPattern: instructions[index + 1].immediate))
                 let value = high << 32 | UInt64(UInt32(bitPattern: instruction.immediate))
                 let operand = instruction.source == BPFInstruction.pseudoMapDescriptor ? "map[fd \(instruction.immediate)]"
+                    : instruction.source == BPFInstruction.pseudoMapValue ? "map[fd \(instruction.immediate)] value + \(instructions[index + 1].immediate)"
                     : instruction.source == BPFInstruction.pseudoFunction ? "func[\(index + 1 + Int(instruction.immediate))]"
                     : "0x" + String(value, radix: 16)
                 lines.append(prefix + "r\(instruction.destination) = \(operand) ll")

@@ -135,6 +135,9 @@ public struct BPFInstruction: Sendable, Equatable {
 
     /// The source field value that marks a 64-bit immediate load as a map file descriptor.
     public static let pseudoMapDescriptor: UInt8 = 1
+    /// ld_imm64 source of the address of an array map's value (BPF_PSEUDO_MAP_VALUE): imm the
+    /// map's file descriptor, the next instruction's imm the offset into its first value.
+    public static let pseudoMapValue: UInt8 = 2
     /// ld_imm64 source of a subprogram's address (BPF_PSEUDO_FUNC), imm relative to the next instruction.
     public static let pseudoFunction: UInt8 = 4
 }

@@ -409,8 +409,10 @@ public struct BPFCodeGenerator {
             }
         }
         lookupSingleValue(map: maps.scratch, into: .r7)
-        lookupSingleValue(map: maps.globals, into: .r8)
-        lookupSingleValue(map: maps.constants, into: .r9)
+        // The globals and constants are array maps of one value: their addresses are
+        // immediates the kernel fills in at load, with no lookup when the probe fires.
+        asm.load(.r8, mapValue: maps.globals)
+        asm.load(.r9, mapValue: maps.constants)
         if site.stopsAfterExit {
             asm.load(.r1, from: .r8, offset: Int16(layout.exitFlagOffset), size: .double)
             asm.jump(.jne, .r1, immediate: 0, exitLabel)

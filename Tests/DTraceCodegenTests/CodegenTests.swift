@@ -1,8 +1,8 @@
 // DTraceCodegenTests/CodegenTests: the kernel memory layout (areas disjoint, inside the
 // 16-bit offsets BPF instructions carry), aggregation value sizes, and code generation of
 // compiled clauses checked without a kernel: the prologue keeps the context, every jump
-// lands inside the program, callbacks are addressed as subprograms, and what BPF cannot
-// do is an error naming it.
+// lands inside the program, callbacks are addressed as subprograms, array maps' values
+// are load-time addresses, and what BPF cannot do is an error naming it.
 
 import DTraceBPF
 import DTraceCodegen
@@ -99,5 +99,14 @@ func generate(_ source: String, site: ProbeSite? = nil) throws -> [BPFInstructio
         site.compatStatusOffset = nil
         let fallback = BPFDisassembler.text(try generate("syscall::getpid:entry { @ = count(); }", site: site))
         #expect(fallback.contains { $0.hasSuffix("call probe_read_kernel") })
+    }
+
+    @Test func arrayMapsAreAddressedWithoutLookups() throws {
+        // Only the per-CPU scratch is looked up; globals (fd 4) and constants (fd 5) are
+        // load-time addresses of their single values.
+        let text = BPFDisassembler.text(try generate("BEGIN { x = 1; }"))
+        #expect(text.contains { $0.hasSuffix("r8 = map[fd 4] value + 0 ll") })
+        #expect(text.contains { $0.hasSuffix("r9 = map[fd 5] value + 0 ll") })
+        #expect(text.filter { $0.hasSuffix("call map_lookup_elem") }.count == 1)
     }
 }
