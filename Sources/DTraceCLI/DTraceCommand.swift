@@ -380,7 +380,7 @@ final class Session {
 
     func executeInKernel(_ program: IRProgram, enablings: [Enabling], catalog: ProbeCatalog, output sink: OutputSink, tracefsRoot: String, showProgram: Bool) -> Int32 {
         var program = program
-        program.speculationLimit = Int(settings["nspec"].flatMap { $0 }.flatMap { Int64($0) } ?? 1)
+        program.speculationLimit = speculationLimit
         let consumer = Consumer(program: program, options: outputOptions(), output: sink)
         var kernelSettings = KernelSettings()
         func size(_ name: String) -> Int? { settings[name].flatMap { $0 }.flatMap(OptionCatalogue.size).map { Int(clamping: $0) } }
@@ -431,6 +431,9 @@ final class Session {
         return consumer.exitStatus ?? 0
     }
 
+    /// How many speculations may be active at once (nspec, 1 by default).
+    var speculationLimit: Int { Int(settings["nspec"].flatMap { $0 }.flatMap { Int64($0) } ?? 1) }
+
     /// The period of a rate option (switchrate, aggrate, statusrate) in nanoseconds;
     /// DTrace's default is 1hz. Without a pidfd to wake on, a target's exit is noticed
     /// within 50 ms all the same.
@@ -450,9 +453,8 @@ final class Session {
     func execute(_ program: IRProgram, enablings: [Enabling], catalog: ProbeCatalog, output sink: OutputSink) -> Int32 {
         let consumer = Consumer(program: program, options: outputOptions(), output: sink)
         let dynamicVariableBytes = Int(settings["dynvarsize"].flatMap { $0 }.flatMap(OptionCatalogue.size) ?? (1 << 20))
-        let speculations = Int(settings["nspec"].flatMap { $0 }.flatMap { Int64($0) } ?? 1)
         let engine = UserEngine(program: program, enablings: enablings, consumer: consumer, errors: errors,
-                                dynamicVariableBytes: dynamicVariableBytes, speculations: speculations)
+                                dynamicVariableBytes: dynamicVariableBytes, speculations: speculationLimit)
         SignalWatch.install()
         if let begin = catalog.probe(named: "BEGIN") { engine.fire(begin) }
         target?.release()
