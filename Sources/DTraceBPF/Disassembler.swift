@@ -50,7 +50,10 @@ public enum BPFDisassembler {
             let operand = instruction.opcode & 0x08 != 0 ? (wide ? src : "w\(instruction.source)") : hex(instruction.immediate)
             switch operation {
             case .neg: return "\(name) = -\(name)"
-            case .end: return "\(name) = \(instruction.opcode & 0x08 != 0 ? "be" : "le")\(instruction.immediate) \(name)"
+            case .end:
+                // A byte swap is an ALU-class instruction whatever its width; name the whole
+                // register as the kernel's disassembler does.
+                return "\(dst) = \(instruction.opcode & 0x08 != 0 ? "be" : "le")\(instruction.immediate) \(dst)"
             default: return "\(name) \(operation.symbol) \(operand)"
             }
         case .jmp, .jmp32:

@@ -162,6 +162,11 @@ extension BPFCodeGenerator {
             asm.alu64(.sub, .r0, immediate: 1)
             setResult(&self, .r0)
         case .stringCompare:
+            if let (comm, literal, reversed) = commAgainstLiteral(a[0], a[1]) {
+                try compareComm(comm, with: literal, reversed: reversed)
+                setResult(&self, .r0)
+                break
+            }
             try materialize(a[0], into: layout.stringTemporaryA)
             try materialize(a[1], into: layout.stringTemporaryB)
             compareTemporaries()
@@ -381,6 +386,51 @@ extension BPFCodeGenerator {
                 inner.asm.load(.r2, constant: Int64(span))
                 inner.asm.call(.probeReadKernelString)
             }
+        }
+    }
+
+    /// A string constant of the program (a literal), when the register is known to address one.
+    func literalString(_ register: Register) -> [UInt8]? {
+        guard case .address(let region, let offset)? = known[register.index], region == KernelRegion.constant,
+              offset >= 0, offset < Int64(program.constants.count) else { return nil }
+        let bytes = program.constants[Int(offset)...]
+        guard let end = bytes.firstIndex(of: 0) else { return nil }
+        return Array(bytes[..<end])
+    }
+
+    /// execname compared with a literal shorter than 16 bytes (`/execname == "sshd"/`):
+    /// the comm buffer, NUL-padded to 16 bytes, is compared as two words.
+    func commAgainstLiteral(_ lhs: Register, _ rhs: Register) -> (comm: Register, literal: [UInt8], reversed: Bool)? {
+        if commBuffers.contains(lhs.index), case .address? = known[lhs.index], let literal = literalString(rhs), literal.count < 16 {
+            return (lhs, literal, false)
+        }
+        if commBuffers.contains(rhs.index), case .address? = known[rhs.index], let literal = literalString(lhs), literal.count < 16 {
+            return (rhs, literal, true)
+        }
+        return nil
+    }
+
+    /// r0 = -1, 0 or 1 as strcmp(comm, literal) (reversed: strcmp(literal, comm)). Both are
+    /// zero-padded to 16 bytes, so comparing big-endian words unsigned orders them as their
+    /// bytes do, and the zero after a shorter string sorts first as its NUL does.
+    mutating func compareComm(_ comm: Register, with literal: [UInt8], reversed: Bool) throws(CodegenError) {
+        let padded = literal + [UInt8](repeating: 0, count: 16 - literal.count)
+        try withPointer(comm, span: 16, write: false, into: .r3) { generator in
+            let differ = generator.asm.newLabel(), done = generator.asm.newLabel()
+            for offset in [0, 8] {
+                let word = padded[offset..<offset + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                generator.asm.load(.r1, from: .r3, offset: Int16(offset), size: .double)
+                generator.asm.toBigEndian(.r1, bits: 64)
+                generator.asm.load(.r2, constant: Int64(bitPattern: word))
+                generator.asm.jump(.jne, .r1, .r2, differ)
+            }
+            generator.asm.load(.r0, constant: 0)
+            generator.asm.jump(done)
+            generator.asm.bind(differ)
+            generator.asm.load(.r0, constant: reversed ? -1 : 1)
+            generator.asm.jump(.jgt, .r1, .r2, done)
+            generator.asm.load(.r0, constant: reversed ? 1 : -1)
+            generator.asm.bind(done)
         }
     }
 

@@ -242,6 +242,22 @@ struct KernelEngineTests {
         #expect(numbers[2] >= before && numbers[2] <= after)
     }
 
+    @Test func execnameComparedWithLiteralsAsTheInterpreterDoes() throws {
+        // The kernel compares execname with a short literal as two words; every ordering
+        // must be the interpreter's (shorter, longer, equal, high bytes, empty, 16 and more).
+        let literals = ["workload", "workloa", "workloadx", "a", "zzzzzzzz", "", "work\\xffx", "workload-and-more", "workload1234567"]
+        func comparisons(_ subject: String) -> String {
+            literals.map { "\(subject) == \"\($0)\", \(subject) != \"\($0)\", \(subject) < \"\($0)\", \"\($0)\" < \(subject), \(subject) >= \"\($0)\", \"\($0)\" >= \(subject)" }.joined(separator: ", ")
+        }
+        let format = Array(repeating: "%d", count: literals.count * 6).joined(separator: " ")
+        let kernel = try Harness.run(["-qn", "syscall::getpid:entry /pid == $target/ { printf(\"\(format)\\n\", \(comparisons("execname"))); exit(0); }",
+                                      "-c", "\(KernelHarness.workload) getpid 3"], pinned: false)
+        let user = try Harness.run(["-x", "engine=user", "-qn", "BEGIN { name = \"workload\"; printf(\"\(format)\\n\", \(comparisons("name"))); exit(0); }"], pinned: false)
+        #expect(kernel.status == 0 && user.status == 0, "\(kernel.stderr)\(user.stderr)")
+        #expect(!kernel.stdout.isEmpty)
+        #expect(kernel.stdout == user.stdout)
+    }
+
     @Test func noClauseRunsBeforeBEGIN() throws {
         // Probes are enabled before BEGIN runs; until it has, their clauses must return, so
         // none sees a variable BEGIN has yet to set. BEGIN here is slow (many assignments)

@@ -2,7 +2,7 @@
 // 16-bit offsets BPF instructions carry), aggregation value sizes, and code generation of
 // compiled clauses checked without a kernel: the prologue keeps the context, every jump
 // lands inside the program, callbacks are addressed as subprograms, array maps' values
-// are load-time addresses, and what BPF cannot do is an error naming it.
+// are load-time addresses, execname against a literal is compared as words, and what BPF cannot do is an error naming it.
 
 import DTraceBPF
 import DTraceCodegen
@@ -99,6 +99,16 @@ func generate(_ source: String, site: ProbeSite? = nil) throws -> [BPFInstructio
         site.compatStatusOffset = nil
         let fallback = BPFDisassembler.text(try generate("syscall::getpid:entry { @ = count(); }", site: site))
         #expect(fallback.contains { $0.hasSuffix("call probe_read_kernel") })
+    }
+
+    @Test func execnameAgainstALiteralIsTwoWordCompares() throws {
+        let site = ProbeSite(probeID: 1, epid: 1, provider: "syscall", module: "", function: "getpid", name: "entry", arguments: .syscallRegisters, stopsAfterExit: true)
+        let text = BPFDisassembler.text(try generate("syscall::getpid:entry /execname == \"sshd\"/ { @ = count(); }", site: site))
+        #expect(text.filter { $0.hasSuffix("r1 = be64 r1") }.count == 2)
+        #expect(text.contains { $0.hasSuffix("r2 = 0x7373686400000000 ll") })
+        // A literal of 16 bytes or more, or a string that is not execname, takes the general path.
+        let long = BPFDisassembler.text(try generate("syscall::getpid:entry /execname == \"sixteen-bytes-xx\"/ { @ = count(); }", site: site))
+        #expect(!long.contains { $0.contains("be64") })
     }
 
     @Test func arrayMapsAreAddressedWithoutLookups() throws {
