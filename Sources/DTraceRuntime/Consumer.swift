@@ -446,6 +446,9 @@ public final class Consumer {
             switch field.type {
             case .string(let size): return .string(RecordReader.string(key, at: field.offset, size: size))
             case .integer(let size, let signed): return .integer(RecordReader.integer(key, at: field.offset, size: 8), size: size, signed: signed)
+            // %k of a stack key prints the stack; %a, %A (or %s) of a symbol key its name.
+            case .stack(let frames, let user): return .string(Array(StackText.render(key, field, frames: frames, user: user, source: stackSource).utf8))
+            case .symbol(let kind): return .string(Array(SymbolText.text(kind, key, field).utf8))
             default: return .integer(RecordReader.integer(key, at: field.offset, size: 8), size: 8, signed: false)
             }
         }[...]

@@ -183,6 +183,14 @@ struct KernelEngineTests {
         let named = try Harness.run(["-qn", "syscall::getpid:entry /pid == $target/ { usym(arg0); umod(arg0); uaddr(arg0); printf(\"\\n\"); exit(0); }",
                                      "-c", "\(KernelHarness.workload) stack 3"], pinned: false)
         #expect(named.stdout == field("workload`traced_getpid") + field("workload") + field("workload`traced_getpid+0x1") + "\n\n")
+        // printa's %k prints a stack key, %A a user symbol key.
+        let formatted = try Harness.run(["-qn", """
+            syscall::getpid:entry /pid == $target/ { @s[ustack(1)] = count(); @u[usym(arg0)] = count(); }
+            END { printa("stack:%k count=%@d\\n", @s); printa("symbol=[%A] %@d\\n", @u); }
+            """, "-c", "\(KernelHarness.workload) stack 5"], pinned: false)
+        #expect(formatted.status == 0)
+        #expect(formatted.stdout.hasPrefix("stack:\n" + indent + "workload`traced_getpid+0x"))
+        #expect(formatted.stdout.contains("\n count=5\nsymbol=[workload`traced_getpid] 5\n"))
     }
 
     @Test func kernelAddressesAsSymbols() throws {
