@@ -357,8 +357,22 @@ public final class KernelEngine: AggregationBackend, StackSource {
     }
 
     /// Makes every kernel clause but the dtrace provider's return at once (the exit flag),
-    /// so nothing more is traced while END runs and the output is printed.
-    public func stopProbes() { setExitFlag(KernelLayout.exitFlagStopped) }
+    /// so nothing more is traced while END runs and the output is printed. Clauses may be
+    /// writing globals meanwhile, so the flag is set by a program storing that one word
+    /// (a write of the whole value from here could undo theirs).
+    public func stopProbes() {
+        var asm = BPFAssembler()
+        asm.load(.r1, mapValue: globals.descriptor)
+        asm.store(immediate: Int32(KernelLayout.exitFlagStopped), to: .r1, offset: Int16(layout.exitFlagOffset), size: .double)
+        asm.load(.r0, constant: 0)
+        asm.exit()
+        do {
+            let stopper = try BPFProgram(type: .rawTracepoint, instructions: try asm.assemble().flatMap(\.bytes), name: "dt_stop")
+            _ = try stopper.testRun(arguments: [0, 0, 0, 0, 0, 0])
+        } catch {
+            setExitFlag(KernelLayout.exitFlagStopped)
+        }
+    }
 
     /// Runs BEGIN's clauses (if any), then lets the other probes' clauses run: until then
     /// the exit flag holds them back, so no clause sees state BEGIN has yet to set. An

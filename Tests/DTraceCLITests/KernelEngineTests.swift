@@ -266,6 +266,20 @@ struct KernelEngineTests {
         #expect(kernel.stdout == user.stdout)
     }
 
+    @Test func stoppingKeepsGlobalsClausesWrote() throws {
+        // Tracing stops while the target still counts: the global and the aggregation,
+        // updated in the same firings, must agree in END (stopping writes the exit flag
+        // alone, never a stale copy of the globals).
+        let result = try Harness.run(["-qn", """
+            syscall::getpid:entry /pid == $target/ { n++; @calls = count(); }
+            tick-200ms { exit(0); }
+            END { printf("%d ", n); printa("%@d\\n", @calls); }
+            """, "-c", "\(KernelHarness.workload) getpid 50000000"], pinned: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        let numbers = result.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int($0) }
+        #expect(numbers.count == 2 && numbers[0] == numbers[1] && numbers[0] > 0, "\(result.stdout)")
+    }
+
     @Test func noClauseRunsBeforeBEGIN() throws {
         // Probes are enabled before BEGIN runs; until it has, their clauses must return, so
         // none sees a variable BEGIN has yet to set. BEGIN here is slow (many assignments)
