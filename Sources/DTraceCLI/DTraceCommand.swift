@@ -414,7 +414,6 @@ final class Session {
             if now >= nextSwitch { nextSwitch = now + switchPeriod }
             let status = now >= nextStatus, aggregation = now >= nextAggregation
             if status || aggregation { engine.reportDrops(records: status, aggregations: aggregation) }
-            if aggregation { engine.rememberKeyedProcesses() }
             if status { nextStatus = now + statusPeriod }
             if aggregation { nextAggregation = now + aggregationPeriod }
             if targetHasExited() { break }

@@ -502,25 +502,6 @@ public final class KernelEngine: AggregationBackend, StackSource {
         errors.flush()
     }
 
-    /// Reads the mappings of the processes that aggregation keys name by user stack or
-    /// address while they still run, so the keys still name symbols when printed after the
-    /// processes exit (dtrace calls this at aggrate).
-    public func rememberKeyedProcesses() {
-        for (id, descriptor) in program.aggregations.enumerated() {
-            let processOffsets = descriptor.keyFields.compactMap { field -> Int? in
-                switch field.type {
-                case .stack(_, true): return field.offset + 8
-                case .symbol(let kind) where kind.isUser: return field.offset + 8
-                default: return nil
-                }
-            }
-            guard !processOffsets.isEmpty else { continue }
-            for key in aggregationMaps[id].keys() {
-                for offset in processOffsets { UserSymbols.shared.remember(Int32(truncatingIfNeeded: RecordReader.integer(key, at: offset, size: 8))) }
-            }
-        }
-    }
-
     // MARK: AggregationBackend
 
     public func refresh() {

@@ -87,7 +87,7 @@ enum StackText {
     /// The stack recorded in `field` of `bytes` (a record or an aggregation key).
     static func render(_ bytes: [UInt8], _ field: RecordField, frames: Int, user: Bool, source: StackSource?) -> String {
         let id = RecordReader.integer(bytes, at: field.offset, size: 8)
-        let processID = user ? Int32(truncatingIfNeeded: RecordReader.integer(bytes, at: field.offset + 8, size: 8)) : nil
+        let processID = user ? SymbolText.processID(bytes, field) : nil
         return render(id >= 0 ? source?.frames(ofStack: id) ?? [] : [], limit: frames, processID: processID)
     }
 }
@@ -110,8 +110,13 @@ enum SymbolText {
     /// followed by its process id).
     static func text(_ kind: SymbolKind, _ bytes: [UInt8], _ field: RecordField) -> String {
         let address = UInt64(bitPattern: RecordReader.integer(bytes, at: field.offset, size: 8))
-        let processID = kind.isUser ? Int32(truncatingIfNeeded: RecordReader.integer(bytes, at: field.offset + 8, size: 8)) : 0
-        return text(kind, address, processID: processID)
+        return text(kind, address, processID: kind.isUser ? processID(bytes, field) : 0)
+    }
+
+    /// The process id recorded after a user stack's id or a user address (its field's
+    /// second 8 bytes).
+    static func processID(_ bytes: [UInt8], _ field: RecordField) -> Int32 {
+        Int32(truncatingIfNeeded: RecordReader.integer(bytes, at: field.offset + 8, size: 8))
     }
 
     /// As dtrace(1M) prints it in trace output and aggregation keys: "  %-50s".
@@ -141,8 +146,7 @@ enum SymbolText {
         for field in fields {
             guard case .symbol(let kind) = field.type, kind != .uaddr, field.offset + 8 <= key.count else { continue }
             let address = UInt64(bitPattern: RecordReader.integer(key, at: field.offset, size: 8))
-            let processID = kind.isUser ? Int32(truncatingIfNeeded: RecordReader.integer(key, at: field.offset + 8, size: 8)) : 0
-            let normalized = normalizedAddress(kind, address, processID: processID)
+            let normalized = normalizedAddress(kind, address, processID: kind.isUser ? processID(key, field) : 0)
             for index in 0..<8 { key[field.offset + index] = UInt8(truncatingIfNeeded: normalized >> (8 * UInt64(index))) }
         }
         return key
