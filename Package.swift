@@ -15,8 +15,10 @@ let package = Package(
         .target(name: "DTraceCodegen", dependencies: ["DTraceIR", "DTraceBPF"]),
         .target(name: "DTraceLanguage", dependencies: ["DTraceIR"]),
         .target(name: "DTracePlatform", dependencies: ["DTraceSystem"]),
-        .target(name: "DTraceRuntime", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen"]),
-        .target(name: "DTraceCLI", dependencies: ["DTraceRuntime", "DTraceLanguage", "DTraceIR", "DTraceSystem", "DTracePlatform"]),
+        .target(name: "DTraceProviders", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen", "DTracePlatform"]),
+        .target(name: "DTraceConsumer", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem"]),
+        .target(name: "DTraceSession", dependencies: ["DTraceProviders", "DTraceConsumer", "DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen", "DTracePlatform"]),
+        .target(name: "DTraceCLI", dependencies: ["DTraceSession", "DTraceProviders", "DTraceConsumer", "DTraceLanguage", "DTraceIR", "DTraceSystem", "DTracePlatform"]),
         // Release builds carry the Swift runtime inside: no shared Swift libraries to
         // load makes start-up about 1.5 ms faster, and the binary runs on a bare system.
         .executableTarget(name: "dtrace", dependencies: ["DTraceCLI"],
@@ -26,11 +28,11 @@ let package = Package(
         .testTarget(name: "DTraceIRTests", dependencies: ["DTraceIR"]),
         .testTarget(name: "DTraceLanguageTests", dependencies: ["DTraceLanguage"]),
         .testTarget(name: "DTraceCodegenTests", dependencies: ["DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage"]),
-        .testTarget(name: "DTraceRuntimeTests", dependencies: ["DTraceRuntime", "DTraceIR"]),
+        .testTarget(name: "DTraceConsumerTests", dependencies: ["DTraceConsumer", "DTraceIR"]),
         .testTarget(name: "DTracePlatformTests", dependencies: ["DTracePlatform"], exclude: ["Fixtures"]),
         .testTarget(
             name: "DTraceCLITests",
-            dependencies: ["DTraceCLI", "DTraceRuntime", "DTraceLanguage", "DTraceIR", "DTraceSystem", "dtrace"],
+            dependencies: ["DTraceCLI", "DTraceSession", "DTraceProviders", "DTraceConsumer", "DTraceLanguage", "DTraceIR", "DTraceSystem", "dtrace"],
             exclude: ["Conformance"]
         ),
     ],

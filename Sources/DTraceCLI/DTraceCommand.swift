@@ -6,7 +6,9 @@
 import DTraceIR
 import DTraceLanguage
 import DTracePlatform
-import DTraceRuntime
+import DTraceConsumer
+import DTraceProviders
+import DTraceSession
 import DTraceSystem
 import Glibc
 

@@ -4,7 +4,9 @@
 
 import DTraceIR
 import DTraceLanguage
-import DTraceRuntime
+import DTraceConsumer
+import DTraceProviders
+import DTraceSession
 import Foundation
 import Testing
 

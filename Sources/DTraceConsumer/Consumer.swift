@@ -1,4 +1,4 @@
-// DTraceRuntime/Consumer: turns records into DTrace's output — the CPU/ID/FUNCTION:NAME
+// DTraceConsumer/Consumer: turns records into DTrace's output — the CPU/ID/FUNCTION:NAME
 // lines, trace() and printf() data, printa() and the aggregations printed at the end,
 // the error lines of faults — and acts on consumer-side actions (clear, trunc,
 // normalize, setopt, exit).
@@ -31,15 +31,6 @@ public final class OutputSink {
         }
         buffer.removeAll(keepingCapacity: true)
     }
-}
-
-public struct ProbeIdentity {
-    public var id: Int
-    public var provider: String
-    public var module: String
-    public var function: String
-    public var name: String
-    public var fullName: String { "\(provider):\(module):\(function):\(name)" }
 }
 
 public protocol AggregationBackend: AnyObject {

@@ -1,9 +1,9 @@
-// DTraceRuntimeTests/UserSymbolsTests: naming user addresses — the ELF64 symbol reader on
+// DTraceConsumerTests/UserSymbolsTests: naming user addresses — the ELF64 symbol reader on
 // a small image built here (lookups, aliases, segments) and on every truncation and
 // corruption of it (never a trap), /proc/PID/maps parsing, and this very process's libc
 // named through its own maps.
 
-@testable import DTraceRuntime
+@testable import DTraceConsumer
 import Glibc
 import Testing
 

@@ -1,9 +1,9 @@
-// DTraceRuntimeTests/PresentationTests: how the consumer presents what engines record —
+// DTraceConsumerTests/PresentationTests: how the consumer presents what engines record —
 // kernel symbols from kallsyms text (module names, the nearest symbol below an address,
 // the tracing machinery's frames dropped from stacks), print() layouts by type, and the
 // log-linear bucket bounds shared by every engine.
 
-@testable import DTraceRuntime
+@testable import DTraceConsumer
 import DTraceIR
 import Testing
 

@@ -1,4 +1,4 @@
-// DTraceRuntime/CFormat: one printf conversion rendered by the C library itself
+// DTraceConsumer/CFormat: one printf conversion rendered by the C library itself
 // (vsnprintf), so widths, flags and precisions behave exactly as in DTrace's consumer.
 
 import Glibc

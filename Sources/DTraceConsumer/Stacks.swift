@@ -1,4 +1,4 @@
-// DTraceRuntime/Stacks: stack() and ustack() output — the recorded program counters,
+// DTraceConsumer/Stacks: stack() and ustack() output — the recorded program counters,
 // one a line, indented by stackindent (14), named as dtrace(1M) names them:
 // "module`symbol+0xoffset" (vmlinux for the kernel itself), or the bare address when no
 // symbol covers it. Kernel symbols come from /proc/kallsyms, read once when the first

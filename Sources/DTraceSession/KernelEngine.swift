@@ -1,4 +1,4 @@
-// DTraceRuntime/KernelEngine: runs a compiled program in the kernel. Creates the maps
+// DTraceSession/KernelEngine: runs a compiled program in the kernel. Creates the maps
 // of the program's state (KernelLayout), compiles every enabling (clause x probe) to
 // BPF, loads and attaches it (tracepoints, cpu-clock perf events; BEGIN, END and ERROR
 // as raw-tracepoint programs test-run from here, so they share every map), then feeds
@@ -7,7 +7,9 @@
 
 import DTraceBPF
 import DTraceCodegen
+import DTraceConsumer
 import DTraceIR
+import DTraceProviders
 import DTraceSystem
 import Glibc
 

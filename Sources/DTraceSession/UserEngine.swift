@@ -1,9 +1,11 @@
-// DTraceRuntime/UserEngine: runs a compiled program in the dtrace process — BEGIN, the
+// DTraceSession/UserEngine: runs a compiled program in the dtrace process — BEGIN, the
 // profile timers, END — with the IR interpreter. It provides the probe context (built-in
 // variables), routes records to the consumer (directly or through speculation buffers),
 // and turns faults into ERROR probe firings and DTrace's error lines.
 
+import DTraceConsumer
 import DTraceIR
+import DTraceProviders
 import DTraceSystem
 
 public struct Enabling {

@@ -1,4 +1,4 @@
-// DTraceRuntime/ELFSymbols: the function and object symbols of an ELF64 little-endian
+// DTraceConsumer/ELFSymbols: the function and object symbols of an ELF64 little-endian
 // file (an executable or a shared library), with its loadable segments, so that a
 // file offset can be turned into the address its symbols are written in. Only the parts
 // needed are read (headers, section headers, the symbol table and its strings), each

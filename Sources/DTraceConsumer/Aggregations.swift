@@ -1,4 +1,4 @@
-// DTraceRuntime/Aggregations: aggregation state (per key, merged across CPUs by the
+// DTraceConsumer/Aggregations: aggregation state (per key, merged across CPUs by the
 // consumer) and its printing — default layouts, quantize/lquantize/llquantize
 // histograms, sorting by value or key — byte for byte as DTrace prints them.
 
@@ -13,6 +13,8 @@ public struct AggregationValue {
     public var sumOfSquares: UInt128 = 0
     public var buckets: [Int64] = []
     public var normal: Int64 = 1
+
+    public init() {}
 
     /// The scalar DTrace shows (and sorts by) for the function.
     func scalar(_ function: AggregatingFunction) -> Int64 {
@@ -30,7 +32,7 @@ public struct AggregationValue {
 
     /// Adds another partial value of the same key (another CPU's, or a key that names
     /// the same symbol).
-    mutating func absorb(_ other: AggregationValue) {
+    public mutating func absorb(_ other: AggregationValue) {
         count &+= other.count
         sum &+= other.sum
         minimum = Swift.min(minimum, other.minimum)
@@ -271,10 +273,10 @@ public struct OutputOptions {
 }
 
 /// Reads typed values out of record and key bytes.
-enum RecordReader {
+public enum RecordReader {
     enum Datum { case integer(Int64), bytes([UInt8]) }
 
-    static func integer(_ bytes: [UInt8], at offset: Int, size: Int) -> Int64 {
+    public static func integer(_ bytes: [UInt8], at offset: Int, size: Int) -> Int64 {
         guard offset >= 0, offset + size <= bytes.count else { return 0 }
         var value: UInt64 = 0
         for index in stride(from: size - 1, through: 0, by: -1) { value = value << 8 | UInt64(bytes[offset + index]) }

@@ -1,4 +1,4 @@
-// DTraceRuntime/UserSymbols: names for user-space addresses — ustack() frames, usym(),
+// DTraceConsumer/UserSymbols: names for user-space addresses — ustack() frames, usym(),
 // umod(), uaddr() — as dtrace(1M) prints them: "module`symbol+0xoffset", "module`0xaddress"
 // when no symbol covers it, the bare address when no mapping does. A process's mappings
 // come from /proc/PID/maps, read the first time the process is named and kept after it

@@ -1,4 +1,4 @@
-// DTraceRuntime/PrintAction: print()'s output — a value laid out by its type the way
+// DTraceConsumer/PrintAction: print()'s output — a value laid out by its type the way
 // dtrace(1M) does it (MDB's ::print -tn style): "int 0x5", `string "text"`, structs as
 // "struct foo {" with one "type name = value" line per member, four spaces a level,
 // char arrays that hold a string as "text", other arrays as "[ a, b ]", characters as
