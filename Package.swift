@@ -28,6 +28,7 @@ let package = Package(
         .testTarget(name: "DTraceIRTests", dependencies: ["DTraceIR"]),
         .testTarget(name: "DTraceLanguageTests", dependencies: ["DTraceLanguage"]),
         .testTarget(name: "DTraceCodegenTests", dependencies: ["DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage"]),
+        .testTarget(name: "DTraceProvidersTests", dependencies: ["DTraceProviders", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage", "DTracePlatform"]),
         .testTarget(name: "DTraceConsumerTests", dependencies: ["DTraceConsumer", "DTraceIR"]),
         .testTarget(name: "DTracePlatformTests", dependencies: ["DTracePlatform"], exclude: ["Fixtures"]),
         .testTarget(

@@ -63,7 +63,7 @@ enum OptionCatalogue {
         case .count: return value.flatMap { Int64($0) } == nil ? "Invalid value for specified option" : nil
         case .rate:
             guard let value, !value.isEmpty else { return "Invalid value for specified option" }
-            return ProbeCatalog.profilePeriod("tick-" + value) == nil ? "Invalid value for specified option" : nil
+            return ProfileProvider.period("tick-" + value) == nil ? "Invalid value for specified option" : nil
         case .text: return value == nil ? "Invalid value for specified option" : nil
         }
     }
@@ -113,7 +113,7 @@ final class Session {
         if settings.keys.contains("platform") {
             let platform = PlatformDetector.detect()
             let results = SelfTests.live.run(Capability.allCases)
-            output.write(EnginePlan.report(platform: platform, results: results))
+            output.write(EnginePlan.report(platform: platform, results: results, providers: Providers.all.map(\.requirement)))
             return 0
         }
         if line.quiet { settings.updateValue(nil, forKey: "quiet") }
@@ -153,7 +153,7 @@ final class Session {
         // Typed args for sdt probes: their tracepoint formats, read while compiling.
         var earlyCatalog: ProbeCatalog?
         compileOptions.argumentRecord = { description in
-            guard Glob.matches(description.provider, "sdt"), let root = try? Tracefs.root() else { return nil }
+            guard ProbeCatalog.needsKernelProviders(description), let root = try? Tracefs.root() else { return nil }
             if earlyCatalog == nil { earlyCatalog = ProbeCatalog(tracefsRoot: root) }
             return earlyCatalog?.argumentRecord(for: description)
         }
@@ -286,13 +286,7 @@ final class Session {
 
         // Engine choice: the user engine runs BEGIN, END, ERROR and tick-N in-process;
         // everything else (and anything when -x engine=kernel) runs in the kernel.
-        let kernelProbes = enablings.filter { enabling in
-            switch enabling.probe.attachment {
-            case .dtrace: return false
-            case .profile(let everyCPU): return everyCPU
-            default: return true
-            }
-        }
+        let kernelProbes = enablings.filter { !$0.probe.provider.runsInUserEngine($0.probe) }
         let requested = settings["engine"].flatMap { $0 }
         if requested == "user", let first = kernelProbes.first {
             return fail("probe \(first.probe.identity.fullName) needs the kernel engine (-x engine=user was given)")
@@ -301,10 +295,11 @@ final class Session {
         if useKernelEngine && !line.exitAfterCompile {
             // Ask the platform for what these providers need; refuse in one line before
             // any probe is enabled or the -c command runs.
-            let providers = Set(enablings.map { $0.probe.identity.provider })
-            let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(EnginePlan.needs(of: Array(providers))))
-            for provider in EnginePlan.reportOrder where providers.contains(provider) {
-                if let refusal = EnginePlan.refusal(provider: provider, results: results) { return fail(refusal) }
+            let names = Set(enablings.map { $0.probe.identity.provider })
+            let requirements = Providers.all.filter { names.contains($0.name) }.map(\.requirement)
+            let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(EnginePlan.needs(of: requirements)))
+            for requirement in requirements {
+                if let refusal = EnginePlan.refusal(requirement, results: results) { return fail(refusal) }
             }
         }
 
@@ -350,9 +345,9 @@ final class Session {
     /// Why a description naming a kernel provider outright matched nothing, when the
     /// reason is the platform (no tracefs, no tracepoints) rather than the name.
     func kernelProviderRefusal(_ description: ProbeDescription) -> String? {
-        guard let requirement = EnginePlan.kernelRequirements[description.provider], requirement.provider != "dtrace" else { return nil }
-        let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(requirement.needs))
-        return EnginePlan.refusal(provider: description.provider, results: results)
+        guard let provider = Providers.named(description.provider), provider.enumeratesKernel else { return nil }
+        let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(provider.requirement.needs))
+        return EnginePlan.refusal(provider.requirement, results: results)
     }
 
     static func findExecutable(_ name: String) -> Bool {
@@ -439,7 +434,7 @@ final class Session {
     /// DTrace's default is 1hz. Without a pidfd to wake on, a target's exit is noticed
     /// within 50 ms all the same.
     func ratePeriod(_ name: String) -> Int64 {
-        let period = settings[name].flatMap { $0 }.flatMap { ProbeCatalog.profilePeriod("tick-" + $0) } ?? 1_000_000_000
+        let period = settings[name].flatMap { $0 }.flatMap { ProfileProvider.period("tick-" + $0) } ?? 1_000_000_000
         if let target, target.exitDescriptor < 0 { return min(period, 50_000_000) }
         return max(period, 1_000_000)
     }
@@ -461,11 +456,12 @@ final class Session {
         target?.release()
 
         // Profile timers until exit() or a signal.
-        var timers: [(probe: Probe, next: Int64)] = []
+        var timers: [(probe: Probe, period: Int64, next: Int64)] = []
         let start = SystemClock.monotonicNanoseconds()
         var seen = Set<Int>()
-        for enabling in enablings where enabling.probe.period != nil && seen.insert(enabling.probe.identity.id).inserted {
-            timers.append((enabling.probe, start + enabling.probe.period!))
+        for enabling in enablings where seen.insert(enabling.probe.identity.id).inserted {
+            guard let period = ProfileProvider.period(of: enabling.probe) else { continue }
+            timers.append((enabling.probe, period, start + period))
         }
         while !engine.exitRequested && SignalWatch.interrupts == 0 && !targetHasExited() {
             let now = SystemClock.monotonicNanoseconds()
@@ -477,7 +473,7 @@ final class Session {
                 SystemClock.sleep(nanoseconds: min(timers[soonest].next - now, 50_000_000))
                 continue
             }
-            let period = timers[soonest].probe.period!
+            let period = timers[soonest].period
             timers[soonest].next = max(timers[soonest].next + period, now - period)
             engine.fire(timers[soonest].probe)
         }
@@ -501,7 +497,7 @@ enum ListingText {
 
     /// -lv: stability attributes and argument types, laid out as dtrace(1M) prints them.
     static func verboseDetails(_ probe: Probe, catalog: ProbeCatalog) -> String {
-        let (description, arguments) = ProbeCatalog.attributes(provider: probe.identity.provider)
+        let (description, arguments) = (probe.provider.probeAttributes, probe.provider.argumentAttributes)
         func attributes(_ title: String, _ value: ProbeAttributes) -> String {
             "\n\t\(title)\n\t\tIdentifier Names: \(value.names)\n\t\tData Semantics:   \(value.data)\n\t\tDependency Class: \(value.dependency)\n"
         }

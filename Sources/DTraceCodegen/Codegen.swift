@@ -31,62 +31,12 @@ public enum CodegenError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Where a probe's arguments come from.
-public enum ArgumentSource: Sendable, Equatable {
-    /// Fields of a tracepoint record, in argument order.
-    case fields([ArgumentField])
-    /// A syscall return: arg0 and arg1 are the return value; errno derives from it.
-    case syscallReturn(offset: Int)
-    /// A system call's arguments in its saved user registers (raw_syscalls sys_enter:
-    /// the context holds the pt_regs pointer and the call's number).
-    case syscallRegisters
-    /// u64 arguments in the context (raw tracepoint test runs: BEGIN, END, ERROR).
-    case raw(count: Int)
-    /// A perf event: arg0 the kernel PC, arg1 the user PC.
-    case perfEvent
-    /// Raw tracepoint arguments that are task pointers: argument i is the pid (thread id)
-    /// of the task in context slot `contextSlots[i]`, read at `offset`.
-    case taskThreadIDs(contextSlots: [Int], offset: Int)
-}
-
-/// Where the fields of a task_struct lie (from the kernel's BTF), for a probe whose
-/// current thread is not the running one (sched:::on-cpu fires before the switch).
-public struct TaskFieldOffsets: Sendable, Equatable {
-    public var threadID: Int, processID: Int, commandName: Int, realParent: Int
-    public var executionTime: Int?, credentials: Int?, userID: Int?, groupID: Int?
-    public init(threadID: Int, processID: Int, commandName: Int, realParent: Int,
-                executionTime: Int? = nil, credentials: Int? = nil, userID: Int? = nil, groupID: Int? = nil) {
-        self.threadID = threadID; self.processID = processID; self.commandName = commandName; self.realParent = realParent
-        self.executionTime = executionTime; self.credentials = credentials; self.userID = userID; self.groupID = groupID
-    }
-}
-
-public struct ArgumentField: Sendable, Equatable {
-    public var offset: Int
-    public var size: Int
-    public var signed: Bool
-    public init(offset: Int, size: Int, signed: Bool) { self.offset = offset; self.size = size; self.signed = signed }
-}
-
 /// The probe one program is generated for.
 public struct ProbeSite: Sendable {
-    public var probeID: Int
+    public var identity: ProbeIdentity
     public var epid: Int
-    public var provider: String
-    public var module: String
-    public var function: String
-    public var name: String
-    public var arguments: ArgumentSource
-    /// false for END and ERROR, which still run after exit().
-    public var stopsAfterExit: Bool
-    /// For a program on raw_syscalls (sys_enter / sys_exit, which fire for every system
-    /// call): the call it is for; the program returns at once for any other, and for a
-    /// 32-bit (compat) caller, whose calls are numbered differently.
-    public var rawSyscall: (number: Int, isReturn: Bool)?
-    /// Where the current task's thread_info.status lies (from the kernel's BTF): the
-    /// compat test is then one load through bpf_get_current_task_btf() instead of a
-    /// probe read of the saved code segment.
-    public var compatStatusOffset: Int?
+    /// The provider's code at the start of the program: it fills the probe context.
+    public var prologue: any ProbePrologue
     /// task_struct.real_parent and task_struct.tgid (from the kernel's BTF), for ppid.
     public var parentOffsets: (realParent: Int, processID: Int)?
     /// task_struct.se.sum_exec_runtime (from the kernel's BTF), for vtimestamp.
@@ -97,17 +47,9 @@ public struct ProbeSite: Sendable {
     /// CLOCK_REALTIME - CLOCK_MONOTONIC when the program is loaded: walltimestamp is
     /// then bpf_ktime_get_ns() (monotonic) plus this.
     public var wallClockOffset: Int64 = 0
-    /// The probe's current thread is the task whose pointer is in this context slot (a
-    /// raw tracepoint argument), not the running one: pid, tid, execname, ppid, uid,
-    /// gid, vtimestamp and self-> are that task's.
-    public var currentTask: (contextSlot: Int, offsets: TaskFieldOffsets)?
 
-    public init(probeID: Int, epid: Int, provider: String, module: String, function: String, name: String, arguments: ArgumentSource, stopsAfterExit: Bool,
-                rawSyscall: (number: Int, isReturn: Bool)? = nil, compatStatusOffset: Int? = nil) {
-        self.probeID = probeID; self.epid = epid; self.provider = provider; self.module = module
-        self.function = function; self.name = name; self.arguments = arguments; self.stopsAfterExit = stopsAfterExit
-        self.rawSyscall = rawSyscall
-        self.compatStatusOffset = compatStatusOffset
+    public init(identity: ProbeIdentity, epid: Int, prologue: any ProbePrologue) {
+        self.identity = identity; self.epid = epid; self.prologue = prologue
     }
 }
 
@@ -363,57 +305,17 @@ public struct BPFCodeGenerator {
         asm.move(register, .r0)
     }
 
-    /// x86-64 struct pt_regs offsets: the system call's arguments (di, si, dx, r10, r8,
-    /// r9), orig_ax (the call's number) and cs (0x33 for 64-bit user code).
-    static let syscallArgumentOffsets: [Int32] = [112, 104, 96, 56, 72, 64]
-    static let registersOriginalAX: Int32 = 120
-    static let registersCodeSegment: Int32 = 136
-    static let userCodeSegment64: Int32 = 0x33
-    static let threadStatusCompat: Int32 = 0x0002   // TS_COMPAT
-
-    /// r0 = the u64 at pt_regs + offset (pt_regs from the context's first argument),
-    /// through probe_read_kernel into `slot` of `base` (the frame before the prologue's
-    /// lookups, a scratch slot after).
-    mutating func readSavedRegister(at offset: Int32, base: BPFRegister, slot: Int16) {
-        asm.move(.r1, base)
-        asm.alu64(.add, .r1, immediate: Int32(slot))
-        asm.load(.r2, constant: 8)
-        asm.load(.r3, from: .r6, offset: 0, size: .double)
-        asm.alu64(.add, .r3, immediate: offset)
-        asm.store(immediate: 0, to: base, offset: slot, size: .double)
-        asm.call(.probeReadKernel)
-        asm.load(.r0, from: base, offset: slot, size: .double)
-    }
-
     mutating func emitPrologue() {
         asm.move(.r6, .r1)
-        if let filter = site.rawSyscall {
-            // Every system call runs this: leave as early as possible.
-            if filter.isReturn {
-                readSavedRegister(at: Self.registersOriginalAX, base: .frame, slot: Self.temporary)
-                asm.jump(.jne, .r0, immediate: Int32(filter.number), exitLabel)
-            } else {
-                asm.load(.r1, from: .r6, offset: 8, size: .double)
-                asm.jump(.jne, .r1, immediate: Int32(filter.number), exitLabel)
-            }
-            // A 32-bit caller's calls are numbered differently (the syscalls tracepoints
-            // leave them out): TS_COMPAT in thread_info.status, or else the saved code
-            // segment (0x33 for 64-bit user code).
-            if let offset = site.compatStatusOffset, let small = Int16(exactly: offset) {
-                asm.call(.getCurrentTaskBTF)
-                asm.load(.r1, from: .r0, offset: small, size: .word)
-                asm.jump(.jset, .r1, immediate: Self.threadStatusCompat, exitLabel)
-            } else {
-                readSavedRegister(at: Self.registersCodeSegment, base: .frame, slot: Self.temporary)
-                asm.jump(.jne, .r0, immediate: Self.userCodeSegment64, exitLabel)
-            }
-        }
+        // The provider's filter: firings that are not this probe's leave first.
+        let prologue = site.prologue
+        withPrologueCode { prologue.emitFilter(&$0) }
         lookupSingleValue(map: maps.scratch, into: .r7)
         // The globals and constants are array maps of one value: their addresses are
         // immediates the kernel fills in at load, with no lookup when the probe fires.
         asm.load(.r8, mapValue: maps.globals)
         asm.load(.r9, mapValue: maps.constants)
-        if site.stopsAfterExit {
+        if site.prologue.stopsAfterExit {
             asm.load(.r1, from: .r8, offset: Int16(layout.exitFlagOffset), size: .double)
             asm.jump(.jne, .r1, immediate: 0, exitLabel)
         }
@@ -421,7 +323,25 @@ public struct BPFCodeGenerator {
         for range in program.zeroedScratch where !range.isEmpty { zero(base: .r7, offset: range.lowerBound, size: range.count) }
         asm.store(immediate: 0, to: .r7, offset: Int16(layout.allocaUsedOffset), size: .double)
         asm.store(immediate: 0, to: .r7, offset: Int16(layout.pendingSpeculationOffset), size: .double)
+        // The probe context: the slots this clause reads, filled by the provider.
+        let demand = ContextDemand.of(function)
+        withPrologueCode { code in
+            if demand.errno { code.asm.store(immediate: 0, to: .r7, offset: code.errnoSlot, size: .double) }
+            if demand.argumentRecord { code.asm.store(immediate: 0, to: .r7, offset: code.argumentRecordSlot, size: .double) }
+            prologue.emitContext(&code, demand: demand)
+        }
     }
+
+    /// Lends the assembler to a provider's prologue.
+    mutating func withPrologueCode(_ body: (inout PrologueCode) -> Void) {
+        var code = PrologueCode(asm: BPFAssembler(), exit: exitLabel, contextOffset: layout.probeContextOffset)
+        swap(&code.asm, &asm)
+        body(&code)
+        swap(&code.asm, &asm)
+    }
+
+    /// The scratch offset (from r7) of a probe-context slot.
+    func contextSlot(_ index: Int) -> Int16 { Int16(layout.probeContextOffset + 8 * index) }
 
     /// Zeroes [base+offset, +size): stores when small, else a failing probe read (which
     /// the kernel answers by zeroing the destination).

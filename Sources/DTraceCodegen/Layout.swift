@@ -56,6 +56,9 @@ public struct KernelLayout: Sendable {
     public let pathStackEntries: Int
     /// Scratch: the process id noteProcess looks up and reports (u32).
     public let processNoteOffset: Int
+    /// Scratch: the standard probe context (ProbeContextSlots: arg0..arg9, errno, the
+    /// argument record's address, the current task), filled by the probe's prologue.
+    public let probeContextOffset: Int
     /// Constants: [IR constants | zeroes].
     public let zeroOffset: Int
     public let zeroSize: Int
@@ -81,7 +84,8 @@ public struct KernelLayout: Sendable {
         pathStackOffset = delimiterSetOffset + 32
         pathStackEntries = stringSize / 2 + 2
         processNoteOffset = pathStackOffset + ((2 * pathStackEntries + 7) & ~7)
-        scratchSize = processNoteOffset + 8 + stringSpan
+        probeContextOffset = processNoteOffset + 8 + stringSpan
+        scratchSize = probeContextOffset + 8 * ProbeContextSlots.count
         let irGlobals = (program.globalSize + 7) & ~7
         exitFlagOffset = irGlobals + stringSpan
         speculationLimit = max(1, min(program.speculationLimit, 64))

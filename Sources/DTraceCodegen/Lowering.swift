@@ -464,11 +464,12 @@ extension BPFCodeGenerator {
         if variable.isString {
             let text: String
             switch variable {
-            case .execname where site.currentTask != nil:
-                let task = site.currentTask!
+            case .execname where site.prologue.currentTask != nil:
+                let task = site.prologue.currentTask!
+                let taskSlot = contextSlot(ProbeContextSlots.task)
                 try withPointer(arguments[0], span: 16, write: true, into: .r1) { generator in
-                    generator.asm.load(.r3, from: .r6, offset: Int16(8 * task.contextSlot), size: .double)
-                    generator.asm.alu64(.add, .r3, immediate: Int32(task.offsets.commandName))
+                    generator.asm.load(.r3, from: .r7, offset: taskSlot, size: .double)
+                    generator.asm.alu64(.add, .r3, immediate: Int32(task.commandName))
                     generator.asm.load(.r2, constant: 16)
                     generator.asm.call(.probeReadKernel)
                 }
@@ -492,10 +493,10 @@ extension BPFCodeGenerator {
                 }
                 if let result { load(.r0, arguments[0]); store(result, .r0) }
                 return
-            case .probeprov: text = site.provider
-            case .probemod: text = site.module
-            case .probefunc: text = site.function
-            case .probename: text = site.name
+            case .probeprov: text = site.identity.provider
+            case .probemod: text = site.identity.module
+            case .probefunc: text = site.identity.function
+            case .probename: text = site.identity.name
             case .zonename: text = "global"
             case .root: text = "/"
             default: throw .unsupported(variable.rawValue)
@@ -514,8 +515,9 @@ extension BPFCodeGenerator {
             if let result { load(.r0, arguments[0]); store(result, .r0) }
             return
         }
-        if let task = site.currentTask, let path = Self.taskFieldPath(variable, task.offsets) {
-            readTaskField(slot: task.contextSlot, path: path.offsets, size: path.size)
+        if let task = site.prologue.currentTask, let path = Self.taskFieldPath(variable, task) {
+            asm.load(.r3, from: .r7, offset: contextSlot(ProbeContextSlots.task), size: .double)
+            readTaskField(path: path.offsets, size: path.size)
             if let result { store(result, .r0) }
             return
         }
@@ -562,35 +564,18 @@ extension BPFCodeGenerator {
         case .cpu:
             asm.call(.getSMPProcessorID)
         case .id:
-            asm.load(.r0, constant: Int64(site.probeID))
+            asm.load(.r0, constant: Int64(site.identity.id))
         case .epid:
             asm.load(.r0, constant: Int64(site.epid))
         case .errno:
-            if case .syscallReturn(let offset) = site.arguments {
-                asm.load(.r1, from: .r6, offset: Int16(offset), size: .double)
-                asm.load(.r0, constant: 0)
-                let done = asm.newLabel()
-                asm.jump(.jsge, .r1, immediate: 0, done)
-                asm.jump(.jslt, .r1, immediate: -4095, done)
-                asm.move(.r0, .r1)
-                asm.negate(.r0)
-                asm.bind(done)
-            } else {
-                asm.load(.r0, constant: 0)
-            }
+            asm.load(.r0, from: .r7, offset: contextSlot(ProbeContextSlots.errno), size: .double)
         case .arg0, .arg1, .arg2, .arg3, .arg4, .arg5, .arg6, .arg7, .arg8, .arg9:
             readArgument(Int(variable.rawValue.dropFirst(3))!)
         case .argumentRecord:
-            // The record's kernel address as a plain number: a context pointer passed
-            // through scratch memory (the verifier then forgets it was one), so that
-            // address arithmetic and probe reads treat it like any kernel address.
-            if case .fields = site.arguments {
-                let slot = Int16(layout.faultAreaOffset + 24)
-                asm.store(.r6, to: .r7, offset: slot, size: .double)
-                asm.load(.r0, from: .r7, offset: slot, size: .double)
-            } else {
-                asm.load(.r0, constant: 0)
-            }
+            // The record's kernel address as a plain number (the prologue stored the
+            // context pointer in scratch, so the verifier forgets it was one): address
+            // arithmetic and probe reads treat it like any kernel address.
+            asm.load(.r0, from: .r7, offset: contextSlot(ProbeContextSlots.argumentRecord), size: .double)
         default:
             throw .unsupported(variable.rawValue)
         }
@@ -611,10 +596,9 @@ extension BPFCodeGenerator {
         }
     }
 
-    /// r0 = the field at the end of `path` from the task pointer in context slot `slot`,
-    /// through probe reads (0 when one fails).
-    mutating func readTaskField(slot: Int, path: [Int], size: Int) {
-        asm.load(.r3, from: .r6, offset: Int16(8 * slot), size: .double)
+    /// r0 = the field at the end of `path` from the task pointer in r3, through probe
+    /// reads (0 when one fails).
+    mutating func readTaskField(path: [Int], size: Int) {
         for (step, offset) in path.enumerated() {
             let last = step == path.count - 1
             asm.alu64(.add, .r3, immediate: Int32(offset))
@@ -627,66 +611,26 @@ extension BPFCodeGenerator {
         }
     }
 
-    /// r0 = argument `index` of the probe (0 when the probe has no such argument).
+    /// r0 = argument `index` of the probe, from the probe context (0 when the probe has
+    /// no such argument).
     mutating func readArgument(_ index: Int) {
-        switch site.arguments {
-        case .fields(let fields):
-            guard index < fields.count, let size = BPFSize(bytes: fields[index].size) else { asm.load(.r0, constant: 0); return }
-            asm.load(.r0, from: .r6, offset: Int16(fields[index].offset), size: size)
-            if fields[index].signed && fields[index].size < 8 {
-                asm.alu64(.lsh, .r0, immediate: Int32(64 - 8 * fields[index].size))
-                asm.alu64(.arsh, .r0, immediate: Int32(64 - 8 * fields[index].size))
-            }
-        case .syscallReturn(let offset):
-            // DTrace's convention: a failed call returns -1 and sets errno.
-            guard index < 2 else { asm.load(.r0, constant: 0); return }
-            asm.load(.r0, from: .r6, offset: Int16(offset), size: .double)
-            let done = asm.newLabel()
-            asm.jump(.jsge, .r0, immediate: 0, done)
-            asm.jump(.jslt, .r0, immediate: -4095, done)
-            asm.load(.r0, constant: -1)
-            asm.bind(done)
-        case .raw(let count):
-            if index < count { asm.load(.r0, from: .r6, offset: Int16(8 * index), size: .double) } else { asm.load(.r0, constant: 0) }
-        case .syscallRegisters:
-            guard index < Self.syscallArgumentOffsets.count else { asm.load(.r0, constant: 0); return }
-            readSavedRegister(at: Self.syscallArgumentOffsets[index], base: .r7, slot: Int16(layout.routineStateOffset + 40))
-        case .taskThreadIDs(let slots, let offset):
-            guard index < slots.count else { asm.load(.r0, constant: 0); return }
-            readTaskField(slot: slots[index], path: [offset], size: 4)
-        case .perfEvent:
-            // struct bpf_perf_event_data starts with x86-64 pt_regs: ip at 128, cs at 136.
-            guard index < 2 else { asm.load(.r0, constant: 0); return }
-            asm.load(.r0, from: .r6, offset: 128, size: .double)
-            asm.load(.r1, from: .r6, offset: 136, size: .double)
-            asm.alu64(.and, .r1, immediate: 3)
-            if index == 0 { asm.skip(1, if: .jeq, .r1, immediate: 0) } else { asm.skip(1, if: .jne, .r1, immediate: 0) }
+        if index < min(site.prologue.argumentCount, ProbeContextSlots.arguments) {
+            asm.load(.r0, from: .r7, offset: contextSlot(index), size: .double)
+        } else {
             asm.load(.r0, constant: 0)
         }
     }
 
-    /// r0 = argument number r1 (args[i] with a computed index).
+    /// r0 = argument number r1 (args[i] with a computed index), from the probe context.
     mutating func readArgument(dynamicIndexIn register: BPFRegister) throws(CodegenError) {
-        let count: Int
-        switch site.arguments {
-        case .fields(let fields): count = fields.count
-        case .syscallReturn: count = 2
-        case .raw(let n): count = n
-        case .syscallRegisters: count = Self.syscallArgumentOffsets.count
-        case .perfEvent: count = 2
-        case .taskThreadIDs(let slots, _): count = slots.count
-        }
-        asm.store(register, to: .frame, offset: Self.temporary, size: .double)
-        let done = asm.newLabel()
-        for index in 0..<min(count, 10) {
-            let next = asm.newLabel()
-            asm.load(.r1, from: .frame, offset: Self.temporary, size: .double)
-            asm.jump(.jne, .r1, immediate: Int32(index), next)
-            readArgument(index)
-            asm.jump(done)
-            asm.bind(next)
-        }
+        let count = min(site.prologue.argumentCount, ProbeContextSlots.arguments)
         asm.load(.r0, constant: 0)
+        guard count > 0 else { return }
+        let done = asm.newLabel()
+        asm.jump(.jge, register, immediate: Int32(count), done)
+        asm.alu64(.lsh, register, immediate: 3)
+        asm.alu64(.add, register, .r7)
+        asm.load(.r0, from: register, offset: contextSlot(0), size: .double)
         asm.bind(done)
     }
 

@@ -45,28 +45,16 @@ public final class KernelEngine: AggregationBackend, StackSource {
     let aggregationMaps: [BPFMap]
     let ring: RingBufferReader
     var programs: [Int: BPFProgram] = [:]       // epid -> program
-    var events: [PerfEvent] = []
-    var links: [BPFLink] = []
+    /// How each enabling's probe runs in the kernel (its provider's answer), by epid.
+    var kernelProbes: [Int: KernelProbe] = [:]
+    let attachments: KernelAttachments
     /// Records of speculations not yet committed or discarded, by speculation.
     var speculationBuffers: [UInt32: [(enabling: Enabling, cpu: Int32, bytes: [UInt8])]] = [:]
     let stackMap: BPFMap?
     let processMap: BPFMap?
     static let stackFrames = 127
-    /// System call probes go on raw_syscalls (sys_enter / sys_exit, one program per probe
-    /// that returns at once for other calls) when few are enabled: that skips building
-    /// the syscalls tracepoint's record, about half the cost of an event. Many probes
-    /// (syscall:::entry) stay on their own tracepoints, so other calls pay nothing.
-    static let rawSyscallLimit = 8
-    let rawSyscallNumbers: [String: Int]
-    /// task_struct.thread_info.status from the kernel's BTF, for the compat test.
-    var compatStatusOffset: Int?
-    var parentOffsets: (realParent: Int, processID: Int)?
-    /// task_struct.se.sum_exec_runtime from the kernel's BTF, for vtimestamp.
-    var executionTimeOffset: Int?
-    /// task_struct.comm from the kernel's BTF, for execname.
-    var commandNameOffset: Int?
-    /// task_struct's fields for sched:::on-cpu, whose clauses run as the next task's.
-    var nextTaskOffsets: TaskFieldOffsets?
+    /// Where the built-ins the clauses read find their kernel structures.
+    let builtinFacts: BuiltinFacts
     var reportedDrops: [Int: Int64] = [:]
     var reportedDynamicDrops: Int64 = 0
     var reportedAggregationDrops: Int64 = 0
@@ -79,43 +67,15 @@ public final class KernelEngine: AggregationBackend, StackSource {
         self.consumer = consumer
         self.errors = errors
         self.tracefsRoot = tracefsRoot
-        let syscallEvents = enablings.compactMap { enabling -> String? in
-            if case .syscall(let event, _) = enabling.probe.attachment { return Self.syscallName(event) }
-            return nil
-        }
-        let table = PlatformArchitecture.isX86_64 ? SyscallNumbers.x86_64 : [:]
-        if syscallEvents.count <= Self.rawSyscallLimit && syscallEvents.allSatisfy({ table[$0] != nil }) && settings.rawSyscalls {
-            rawSyscallNumbers = table
-        } else {
-            rawSyscallNumbers = [:]
-        }
-        func uses(_ variable: BuiltinVariable) -> Bool {
-            program.clauses.contains { clause in
-                clause.function.instructions.contains { instruction in
-                    if case .call(.readBuiltin(variable), _, _) = instruction { return true }
-                    return false
-                }
+        attachments = KernelAttachments(tracefsRoot: tracefsRoot)
+        let setup = KernelSetup(tracefsRoot: tracefsRoot, enabledProbes: enablings.map(\.probe), allowsRawSyscalls: settings.rawSyscalls,
+                                types: KernelTypes())
+        for enabling in enablings {
+            do { kernelProbes[enabling.epid] = try enabling.probe.provider.kernelProbe(for: enabling.probe, in: setup) } catch {
+                throw KernelEngineError(error.description)
             }
         }
-        let onCPU = enablings.contains { Self.firesBeforeTheSwitch($0.probe) }
-        if (!rawSyscallNumbers.isEmpty && !syscallEvents.isEmpty) || uses(.ppid) || uses(.vtimestamp) || uses(.execname) || onCPU, let btf = Self.kernelBTF() {
-            if let info = try? btf.offset(of: "thread_info", in: "task_struct"), let status = try? btf.offset(of: "status", in: "thread_info") {
-                compatStatusOffset = info + status
-            }
-            if let parent = try? btf.offset(of: "real_parent", in: "task_struct"), let tgid = try? btf.offset(of: "tgid", in: "task_struct") {
-                parentOffsets = (parent, tgid)
-            }
-            if let entity = try? btf.offset(of: "se", in: "task_struct"), let runtime = try? btf.offset(of: "sum_exec_runtime", in: "sched_entity") {
-                executionTimeOffset = entity + runtime
-            }
-            commandNameOffset = try? btf.offset(of: "comm", in: "task_struct")
-            if onCPU, let thread = try? btf.offset(of: "pid", in: "task_struct"), let comm = commandNameOffset, let parent = parentOffsets {
-                let credentials = try? btf.offset(of: "cred", in: "task_struct")
-                nextTaskOffsets = TaskFieldOffsets(threadID: thread, processID: parent.processID, commandName: comm, realParent: parent.realParent,
-                                                   executionTime: executionTimeOffset, credentials: credentials,
-                                                   userID: try? btf.offset(of: "uid", in: "cred"), groupID: try? btf.offset(of: "gid", in: "cred"))
-            }
-        }
+        builtinFacts = Self.builtinFacts(of: program, types: setup.types)
         let state = try Self.makeState(program: program, layout: layout, settings: settings)
         scratch = state.scratch
         globals = state.globals
@@ -193,94 +153,46 @@ public final class KernelEngine: AggregationBackend, StackSource {
 
     // MARK: loading
 
-    /// The kernel's BTF (/sys/kernel/btf/vmlinux, mapped where the kernel allows, so
-    /// only the pages read are touched); nil without it.
-    static func kernelBTF() -> BTF? {
-        guard let file = MappedFile.open("/sys/kernel/btf/vmlinux") else { return nil }
-        return try? BTF(storage: BTFStorage(bytes: file.bytes, release: file.release))
+    /// Offsets of kernel structures the built-ins read (ppid, vtimestamp, execname);
+    /// the kernel's BTF is read only when a clause uses one of them.
+    struct BuiltinFacts {
+        var parentOffsets: (realParent: Int, processID: Int)?
+        var executionTimeOffset: Int?
+        var commandNameOffset: Int?
     }
 
-    /// "getpid" of "sys_enter_getpid" or "sys_exit_getpid".
-    static func syscallName(_ event: String) -> String {
-        for prefix in ["sys_enter_", "sys_exit_"] where event.hasPrefix(prefix) { return String(event.dropFirst(prefix.count)) }
-        return event
-    }
-
-    /// The raw_syscalls filter of a system call probe on the raw path, or nil.
-    func rawSyscall(for probe: Probe) -> (number: Int, isReturn: Bool)? {
-        guard case .syscall(let event, let isReturn) = probe.attachment, let number = rawSyscallNumbers[Self.syscallName(event)] else { return nil }
-        return (number, isReturn)
-    }
-
-    /// sched:::on-cpu: sched_switch fires before the switch, in the previous thread.
-    static func firesBeforeTheSwitch(_ probe: Probe) -> Bool {
-        probe.identity.provider == "sched" && probe.identity.name == "on-cpu"
-    }
-
-    /// With the kernel's BTF, on-cpu runs on the raw sched_switch tracepoint (preempt,
-    /// prev, next, ...): the clause's thread is `next`, arg0 next's pid, arg1 prev's.
-    func runsAsNextTask(_ probe: Probe) -> Bool { Self.firesBeforeTheSwitch(probe) && nextTaskOffsets != nil }
-
-    func argumentSource(for probe: Probe) throws -> ArgumentSource {
-        if let raw = rawSyscall(for: probe) { return raw.isReturn ? .syscallReturn(offset: 8) : .syscallRegisters }
-        if runsAsNextTask(probe), let offsets = nextTaskOffsets { return .taskThreadIDs(contextSlots: [2, 1], offset: offsets.threadID) }
-        switch probe.attachment {
-        case .dtrace: return .raw(count: 6)
-        case .profile: return .perfEvent
-        case .syscall(let event, let isReturn):
-            guard let fields = Tracefs.format(root: tracefsRoot, group: "syscalls", event: event) else {
-                throw KernelEngineError("cannot read the format of tracepoint syscalls:\(event)")
+    static func builtinFacts(of program: IRProgram, types: KernelTypes) -> BuiltinFacts {
+        func uses(_ variable: BuiltinVariable) -> Bool {
+            program.clauses.contains { clause in
+                clause.function.instructions.contains { instruction in
+                    if case .call(.readBuiltin(variable), _, _) = instruction { return true }
+                    return false
+                }
             }
-            if isReturn {
-                guard let ret = fields.first(where: { $0.name == "ret" }) else { throw KernelEngineError("tracepoint syscalls:\(event) has no ret field") }
-                return .syscallReturn(offset: ret.offset)
-            }
-            return .fields(fields.filter { !$0.isCommon && $0.name != "__syscall_nr" }.map { ArgumentField(offset: $0.offset, size: 8, signed: false) })
-        case .tracepoint(let group, let event, let names):
-            guard let fields = Tracefs.format(root: tracefsRoot, group: group, event: event) else {
-                throw KernelEngineError("cannot read the format of tracepoint \(group):\(event)")
-            }
-            let chosen = names.map { names in names.compactMap { name in fields.first { $0.name == name } } } ?? fields.filter { !$0.isCommon }
-            return .fields(chosen.map { field in
-                // Arrays and data_loc fields are passed by their offset in the record.
-                [1, 2, 4, 8].contains(field.size) && !field.typeName.contains("[") ? ArgumentField(offset: field.offset, size: field.size, signed: field.signed)
-                    : ArgumentField(offset: field.offset, size: 0, signed: false)
-            })
         }
-    }
-
-    func programType(for probe: Probe) -> BPFProgramType {
-        if rawSyscall(for: probe) != nil || runsAsNextTask(probe) { return .rawTracepoint }
-        switch probe.attachment {
-        case .dtrace: return .rawTracepoint
-        case .profile: return .perfEvent
-        case .syscall, .tracepoint: return .tracepoint
-        }
+        var facts = BuiltinFacts()
+        if uses(.ppid) { facts.parentOffsets = types.parentOffsets }
+        if uses(.vtimestamp) { facts.executionTimeOffset = types.executionTimeOffset }
+        if uses(.execname) { facts.commandNameOffset = types.commandNameOffset }
+        return facts
     }
 
     func load(_ enabling: Enabling, maps: KernelMaps, settings: KernelSettings) throws {
-        let probe = enabling.probe
-        let identity = probe.identity
-        var site = ProbeSite(probeID: identity.id, epid: enabling.epid, provider: identity.provider, module: identity.module,
-                             function: identity.function, name: identity.name, arguments: try argumentSource(for: probe),
-                             stopsAfterExit: identity.provider != "dtrace",
-                             rawSyscall: rawSyscall(for: probe), compatStatusOffset: rawSyscall(for: probe) != nil ? compatStatusOffset : nil)
-        site.parentOffsets = parentOffsets
-        site.executionTimeOffset = executionTimeOffset
-        site.commandNameOffset = commandNameOffset
+        let kernelProbe = kernelProbes[enabling.epid]!
+        var site = ProbeSite(identity: enabling.probe.identity, epid: enabling.epid, prologue: kernelProbe.prologue)
+        site.parentOffsets = builtinFacts.parentOffsets
+        site.executionTimeOffset = builtinFacts.executionTimeOffset
+        site.commandNameOffset = builtinFacts.commandNameOffset
         site.wallClockOffset = SystemClock.wallNanoseconds() &- SystemClock.monotonicNanoseconds()
-        if runsAsNextTask(probe), let offsets = nextTaskOffsets { site.currentTask = (2, offsets) }
         do {
-            try load(enabling, site: site, maps: maps, settings: settings)
-        } catch where site.compatStatusOffset != nil {
-            // A kernel that refuses BTF pointers here gets the probe-read compat test.
-            var fallback = site
-            fallback.compatStatusOffset = nil
-            try load(enabling, site: fallback, maps: maps, settings: settings)
+            try load(enabling, site: site, programType: kernelProbe.programType, maps: maps, settings: settings)
+        } catch where kernelProbe.fallbackPrologue != nil {
+            site.prologue = kernelProbe.fallbackPrologue!
+            try load(enabling, site: site, programType: kernelProbe.programType, maps: maps, settings: settings)
         }
     }
 
-    func load(_ enabling: Enabling, site: ProbeSite, maps: KernelMaps, settings: KernelSettings) throws {
+    func load(_ enabling: Enabling, site: ProbeSite, programType: BPFProgramType, maps: KernelMaps, settings: KernelSettings) throws {
         let probe = enabling.probe
         let identity = probe.identity
         let clause = program.clauses[enabling.clause]
@@ -295,7 +207,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         let bytes = instructions.flatMap(\.bytes)
         let loaded: BPFProgram
         do {
-            loaded = try BPFProgram(type: programType(for: probe), instructions: bytes, name: "dt_\(enabling.epid)", verboseLog: settings.verifierLog)
+            loaded = try BPFProgram(type: programType, instructions: bytes, name: "dt_\(enabling.epid)", verboseLog: settings.verifierLog)
             if settings.verifierLog { errors.write(loaded.verifierLog); errors.flush() }
         } catch {
             if settings.verifierLog { errors.write(error.log) }
@@ -314,48 +226,19 @@ public final class KernelEngine: AggregationBackend, StackSource {
         return lines.last ?? ""
     }
 
-    /// Attaches every non-dtrace enabling. Tracepoints: one perf event per tracepoint on
-    /// CPU 0 fires on every CPU; profile-N: one cpu-clock event per online CPU; tick-N: one.
+    /// Attaches every enabling whose provider attaches it (not BEGIN, END and ERROR,
+    /// which dtrace test-runs).
     public func attach() throws {
         for enabling in enablings {
-            guard let loaded = programs[enabling.epid] else { continue }
-            let probe = enabling.probe
+            guard let loaded = programs[enabling.epid], let attach = kernelProbes[enabling.epid]?.attach else { continue }
             do {
-                switch probe.attachment {
-                case .dtrace: continue
-                case .profile(let everyCPU):
-                    let cpus = everyCPU ? SystemCPUs.online : [SystemCPUs.online.first ?? 0]
-                    for cpu in cpus {
-                        let event = try PerfEvent.cpuClock(periodNanoseconds: UInt64(max(probe.period ?? 1_000_000_000, 10_000)), cpu: Int32(cpu))
-                        try event.attach(loaded)
-                        events.append(event)
-                    }
-                case .syscall(let event, let isReturn):
-                    if rawSyscall(for: probe) != nil {
-                        links.append(try BPFLink.rawTracepoint(isReturn ? "sys_exit" : "sys_enter", program: loaded))
-                    } else {
-                        try attachTracepoint(group: "syscalls", event: event, program: loaded)
-                    }
-                case .tracepoint(let group, let event, _):
-                    if runsAsNextTask(probe) {
-                        links.append(try BPFLink.rawTracepoint(event, program: loaded))
-                    } else {
-                        try attachTracepoint(group: group, event: event, program: loaded)
-                    }
-                }
+                try attach(loaded, attachments)
             } catch let error as SystemError {
-                throw KernelEngineError("failed to enable probe \(probe.identity.fullName): \(Self.explain(error))")
+                throw KernelEngineError("failed to enable probe \(enabling.probe.identity.fullName): \(Self.explain(error))")
+            } catch {
+                throw KernelEngineError("\(error)")
             }
         }
-    }
-
-    func attachTracepoint(group: String, event: String, program: BPFProgram) throws {
-        guard let id = Tracefs.eventID(root: tracefsRoot, group: group, event: event) else {
-            throw KernelEngineError("tracepoint \(group):\(event) is not available (\(tracefsRoot)/events/\(group)/\(event)/id)")
-        }
-        let perf = try PerfEvent.tracepoint(id: id, cpu: Int32(SystemCPUs.online.first ?? 0))
-        try perf.attach(program)
-        events.append(perf)
     }
 
     /// Makes every kernel clause but the dtrace provider's return at once (the exit flag),
@@ -394,11 +277,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
 
     /// Detaches every probe (closing the perf events) and releases the programs.
     public func detach() {
-        if !links.isEmpty {
-            links.removeAll()
-            BPFLink.waitForDetachment()
-        }
-        events.removeAll()
+        attachments.detachAll()
         programs.removeAll()
     }
 
@@ -454,7 +333,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 faults.append((epid, Fault(kind: kind, address: address, instruction: offset / 4, action: action)))
                 return
             }
-            if consumer.exitStatus != nil && !(enabling.probe.identity.provider == "dtrace") { return }
+            if consumer.exitStatus != nil && !(enabling.probe.provider is DTraceProvider) { return }
             if type == KernelRecord.data && speculation != 0 {
                 speculationBuffers[speculation, default: []].append((enabling, cpu, Array(buffer.dropFirst(KernelRecord.headerSize))))
                 return
@@ -466,8 +345,8 @@ public final class KernelEngine: AggregationBackend, StackSource {
             let enabling = enablings[epid - 1]
             errors.write(Consumer.errorLine(epid: epid, probe: enabling.probe.identity, fault: fault))
             errors.flush()
-            if enabling.probe.identity.provider == "dtrace" && enabling.probe.identity.name == "ERROR" { continue }
-            if let errorProbe = enablings.first(where: { $0.probe.identity.provider == "dtrace" && $0.probe.identity.name == "ERROR" })?.probe {
+            if DTraceProvider.isProbe(enabling.probe.identity, named: "ERROR") { continue }
+            if let errorProbe = enablings.first(where: { DTraceProvider.isProbe($0.probe.identity, named: "ERROR") })?.probe {
                 fire(errorProbe, arguments: [0, UInt64(epid), UInt64(fault.action), UInt64(fault.instruction * 4), UInt64(fault.kind.rawValue), UInt64(bitPattern: fault.address)])
             }
         }

@@ -10,13 +10,26 @@ import DTraceIR
 import DTraceLanguage
 import Testing
 
+/// A prologue whose arguments are the context's first `count` u64 values.
+struct ContextArguments: ProbePrologue {
+    let count: Int
+    var argumentCount: Int { count }
+    func emitContext(_ code: inout PrologueCode, demand: ContextDemand) {
+        for index in 0..<count where demand.needsArgument(index) {
+            code.asm.load(.r0, from: .r6, offset: Int16(8 * index), size: .double)
+            code.storeArgument(index, from: .r0)
+        }
+    }
+}
+
 func generate(_ source: String, site: ProbeSite? = nil) throws -> [BPFInstruction] {
     var compiled = try Compiler.compile(source: source)
     compiled.program.speculationLimit = 2
     let layout = KernelLayout(program: compiled.program)
     let maps = KernelMaps(scratch: 3, globals: 4, constants: 5, records: 6, associativeArrays: compiled.program.maps.map { _ in 7 },
                           aggregations: compiled.program.aggregations.map { _ in 8 }, stacks: 9)
-    let probe = site ?? ProbeSite(probeID: 1, epid: 1, provider: "dtrace", module: "", function: "", name: "BEGIN", arguments: .raw(count: 6), stopsAfterExit: true)
+    let probe = site ?? ProbeSite(identity: ProbeIdentity(id: 1, provider: "dtrace", module: "", function: "", name: "BEGIN"), epid: 1,
+                                  prologue: ContextArguments(count: 6))
     return try BPFCodeGenerator.generate(clause: compiled.program.clauses[0], program: compiled.program, layout: layout, maps: maps, site: probe)
 }
 
@@ -28,7 +41,8 @@ func generate(_ source: String, site: ProbeSite? = nil) throws -> [BPFInstructio
                             (layout.stringTemporaryB, layout.stringSize + 1), (layout.allocaUsedOffset, 8), (layout.faultAreaOffset, 48),
                             (layout.recordDropsOffset, 8), (layout.dynamicDropsOffset, 8), (layout.aggregationDropsOffset, 8),
                             (layout.routineStateOffset, 48), (layout.pendingSpeculationOffset, 8), (layout.tokenizerOffset, layout.stringSize + 1),
-                            (layout.tokenizerPositionOffset, 8), (layout.delimiterSetOffset, 32)].sorted { $0.0 < $1.0 }
+                            (layout.tokenizerPositionOffset, 8), (layout.delimiterSetOffset, 32),
+                            (layout.probeContextOffset, 8 * ProbeContextSlots.count)].sorted { $0.0 < $1.0 }
         for (first, second) in zip(scratchAreas, scratchAreas.dropFirst()) { #expect(first.0 + first.1 <= second.0, "\(first) overlaps \(second)") }
         #expect(scratchAreas.last!.0 + scratchAreas.last!.1 <= layout.scratchSize)
         #expect(layout.scratchSize < Int(Int16.max))
@@ -88,21 +102,23 @@ func generate(_ source: String, site: ProbeSite? = nil) throws -> [BPFInstructio
         #expect(instructions.count > 1000)
     }
 
-    @Test func rawSyscallProgramsFilterFirst() throws {
-        var site = ProbeSite(probeID: 1, epid: 1, provider: "syscall", module: "", function: "getpid", name: "entry", arguments: .syscallRegisters, stopsAfterExit: true,
-                             rawSyscall: (number: 39, isReturn: false), compatStatusOffset: 16)
-        let instructions = try generate("syscall::getpid:entry { @ = count(); }", site: site)
-        let text = BPFDisassembler.text(instructions)
-        #expect(text[1].hasSuffix("r1 = *(u64 *)(r6 +8)"))
-        #expect(text[2].contains("if r1 != 0x27 goto"))
-        #expect(text[3].hasSuffix("call get_current_task_btf"))
-        site.compatStatusOffset = nil
-        let fallback = BPFDisassembler.text(try generate("syscall::getpid:entry { @ = count(); }", site: site))
-        #expect(fallback.contains { $0.hasSuffix("call probe_read_kernel") })
+    @Test func contextSlotsAreFilledOnlyWhenRead() throws {
+        // arg1 read: the prologue copies context word 1 into its slot, and nothing else.
+        let layout = KernelLayout(program: try Compiler.compile(source: "BEGIN { trace(arg1); }").program)
+        let text = BPFDisassembler.text(try generate("BEGIN { trace(arg1); }"))
+        #expect(text.filter { $0.hasSuffix("r0 = *(u64 *)(r6 +8)") }.count == 1)
+        #expect(text.contains { $0.hasSuffix("*(u64 *)(r7 +\(layout.probeContextOffset + 8)) = r0") })
+        #expect(!text.contains { $0.hasSuffix("r0 = *(u64 *)(r6 +0)") })
+        let none = BPFDisassembler.text(try generate("BEGIN { trace(1); }"))
+        #expect(!none.contains { $0.contains("(r6 +") })
+        // args[i] with a computed index: every argument, and a bounded read.
+        let dynamic = BPFDisassembler.text(try generate("BEGIN { i = 2; trace(args[i]); }"))
+        #expect((0..<6).allSatisfy { index in dynamic.contains { $0.hasSuffix("r0 = *(u64 *)(r6 +\(8 * index))") } })
     }
 
     @Test func execnameAgainstALiteralIsTwoWordCompares() throws {
-        let site = ProbeSite(probeID: 1, epid: 1, provider: "syscall", module: "", function: "getpid", name: "entry", arguments: .syscallRegisters, stopsAfterExit: true)
+        let site = ProbeSite(identity: ProbeIdentity(id: 1, provider: "syscall", module: "", function: "getpid", name: "entry"), epid: 1,
+                             prologue: ContextArguments(count: 6))
         let text = BPFDisassembler.text(try generate("syscall::getpid:entry /execname == \"sshd\"/ { @ = count(); }", site: site))
         #expect(text.filter { $0.hasSuffix("r1 = be64 r1") }.count == 2)
         #expect(text.contains { $0.hasSuffix("r2 = 0x7373686400000000 ll") })

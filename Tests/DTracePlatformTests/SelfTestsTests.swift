@@ -48,25 +48,31 @@ enum Privilege {
         #expect(!result.passed)
     }
 
+    static let syscall = ProviderRequirement(provider: "syscall", needs: [.bpf, .tracefs, .tracepoints], how: "syscalls tracepoints")
+    static let sdt = ProviderRequirement(provider: "sdt", needs: [.bpf, .tracefs, .tracepoints], how: "kernel tracepoints")
+    static let profile = ProviderRequirement(provider: "profile", needs: [.bpf, .perfCPUClock], how: "perf cpu-clock", userEngine: "tick-N: user engine alone; ")
+    static let dtrace = ProviderRequirement(provider: "dtrace", needs: [.bpf], how: "BPF test runs")
+
     @Test func refusalNamesTheFirstMissingCapability() {
         let results: [Capability: CheckResult] = [
             .bpf: .fail("bpf(BPF_PROG_LOAD) of dtrace_probe: Operation not permitted (needs root, or CAP_BPF and CAP_PERFMON)"),
             .tracefs: .fail("not mounted"), .tracepoints: .pass("ok"),
         ]
-        #expect(EnginePlan.refusal(provider: "syscall", results: results)
+        #expect(EnginePlan.refusal(Self.syscall, results: results)
                 == "the syscall provider cannot work here: bpf: bpf(BPF_PROG_LOAD) of dtrace_probe: Operation not permitted (needs root, or CAP_BPF and CAP_PERFMON); BEGIN, END and tick-N still run with -x engine=user")
         let noTracefs: [Capability: CheckResult] = [.bpf: .pass("ok"), .tracefs: .fail("not mounted, and mount(tracefs, /sys/kernel/tracing): Operation not permitted (needs root (CAP_SYS_ADMIN))")]
-        #expect(EnginePlan.refusal(provider: "sdt", results: noTracefs)
+        #expect(EnginePlan.refusal(Self.sdt, results: noTracefs)
                 == "the sdt provider cannot work here: tracefs: not mounted, and mount(tracefs, /sys/kernel/tracing): Operation not permitted (needs root (CAP_SYS_ADMIN))")
-        #expect(EnginePlan.refusal(provider: "sdt", results: [.bpf: .pass("ok"), .tracefs: .pass("ok"), .tracepoints: .pass("ok")]) == nil)
-        #expect(EnginePlan.needs(of: ["syscall"]) == [.bpf, .tracefs, .tracepoints])
-        #expect(EnginePlan.needs(of: ["profile", "dtrace"]) == [.bpf, .perfCPUClock])
+        #expect(EnginePlan.refusal(Self.sdt, results: [.bpf: .pass("ok"), .tracefs: .pass("ok"), .tracepoints: .pass("ok")]) == nil)
+        #expect(EnginePlan.needs(of: [Self.syscall]) == [.bpf, .tracefs, .tracepoints])
+        #expect(EnginePlan.needs(of: [Self.profile, Self.dtrace]) == [.bpf, .perfCPUClock])
     }
 
     @Test func reportListsPlatformCapabilitiesAndProviders() {
         let platform = Fixtures.platform("xen-pv-dom0")
         let results: [(Capability, CheckResult)] = Capability.allCases.map { ($0, $0 == .hardwarePMU ? .fail("no PMU") : .pass("fine")) }
-        let report = EnginePlan.report(platform: platform, results: results)
+        let providers = [Self.dtrace, Self.profile, Self.syscall, Self.sdt]
+        let report = EnginePlan.report(platform: platform, results: results, providers: providers)
         let lines = report.split(separator: "\n").map(String.init)
         #expect(lines.first == "platform          Xen PV dom0")
         #expect(lines.contains("hypervisor        Xen 4.17"))
@@ -74,7 +80,8 @@ enum Privilege {
         #expect(lines.contains { $0.hasPrefix("  single-step     pass  fine [") })
         #expect(lines.contains { $0.hasPrefix("  hardware-pmu    FAIL  no PMU [") })
         #expect(lines.contains("  syscall         kernel engine (syscalls tracepoints)"))
-        let denied = EnginePlan.report(platform: platform, results: [(.bpf, .fail("denied"))])
+        #expect(lines.contains("  profile         tick-N: user engine alone; kernel engine (perf cpu-clock)"))
+        let denied = EnginePlan.report(platform: platform, results: [(.bpf, .fail("denied"))], providers: providers)
         #expect(denied.contains("  sdt             kernel engine unavailable (bpf failed)\n"))
     }
 }

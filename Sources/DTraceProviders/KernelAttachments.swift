@@ -1,0 +1,47 @@
+// DTraceProviders/KernelAttachments: what holds the kernel engine's probes in place —
+// perf events (tracepoints, cpu-clock) and BPF links (raw tracepoints) — with the attach
+// steps providers use, and the one detach that closes them all.
+
+import DTraceSystem
+
+public final class KernelAttachments {
+    let tracefsRoot: String
+    var events: [PerfEvent] = []
+    var links: [BPFLink] = []
+
+    public init(tracefsRoot: String) { self.tracefsRoot = tracefsRoot }
+
+    /// One perf event on a tracepoint (opened on the first online CPU, it fires on all).
+    public func attachTracepoint(group: String, event: String, program: BPFProgram) throws {
+        guard let id = Tracefs.eventID(root: tracefsRoot, group: group, event: event) else {
+            throw KernelSetupError("tracepoint \(group):\(event) is not available (\(tracefsRoot)/events/\(group)/\(event)/id)")
+        }
+        let perf = try PerfEvent.tracepoint(id: id, cpu: Int32(SystemCPUs.online.first ?? 0))
+        try perf.attach(program)
+        events.append(perf)
+    }
+
+    /// A BPF link on a raw tracepoint.
+    public func attachRawTracepoint(_ name: String, program: BPFProgram) throws(SystemError) {
+        links.append(try BPFLink.rawTracepoint(name, program: program))
+    }
+
+    /// A cpu-clock perf event on each of `cpus`, every `periodNanoseconds`.
+    public func attachCPUClock(periodNanoseconds: UInt64, cpus: [Int], program: BPFProgram) throws(SystemError) {
+        for cpu in cpus {
+            let event = try PerfEvent.cpuClock(periodNanoseconds: periodNanoseconds, cpu: Int32(cpu))
+            try event.attach(program)
+            events.append(event)
+        }
+    }
+
+    /// Detaches everything: links first (waiting until no program runs from them),
+    /// then the perf events.
+    public func detachAll() {
+        if !links.isEmpty {
+            links.removeAll()
+            BPFLink.waitForDetachment()
+        }
+        events.removeAll()
+    }
+}

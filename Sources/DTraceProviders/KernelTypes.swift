@@ -1,0 +1,59 @@
+// DTraceProviders/KernelTypes: where kernel structures lie, from the kernel's BTF
+// (/sys/kernel/btf/vmlinux, mapped where the kernel allows, so only the pages read are
+// touched). Read once, on first use: a session whose clauses and probes need no kernel
+// structure never opens it. Every offset is nil without BTF or without the member.
+
+import DTraceBPF
+import DTraceCodegen
+import DTraceSystem
+
+public final class KernelTypes {
+    private let load: () -> BTF?
+    private var loaded = false
+    private var btfStorage: BTF?
+
+    /// `load` reads the kernel's BTF (tests may give another).
+    public init(load: @escaping () -> BTF? = KernelTypes.kernelBTF) { self.load = load }
+
+    var btf: BTF? {
+        if !loaded { btfStorage = load(); loaded = true }
+        return btfStorage
+    }
+
+    public static func kernelBTF() -> BTF? {
+        guard let file = MappedFile.open("/sys/kernel/btf/vmlinux") else { return nil }
+        return try? BTF(storage: BTFStorage(bytes: file.bytes, release: file.release))
+    }
+
+    /// The offset of `member` in `structure`.
+    public func offset(of member: String, in structure: String) -> Int? { try? btf?.offset(of: member, in: structure) }
+
+    /// task_struct.thread_info.status, for the 32-bit (compat) caller test.
+    public lazy var compatStatusOffset: Int? = {
+        guard let info = offset(of: "thread_info", in: "task_struct"), let status = offset(of: "status", in: "thread_info") else { return nil }
+        return info + status
+    }()
+
+    /// task_struct.real_parent and task_struct.tgid, for ppid.
+    public lazy var parentOffsets: (realParent: Int, processID: Int)? = {
+        guard let parent = offset(of: "real_parent", in: "task_struct"), let tgid = offset(of: "tgid", in: "task_struct") else { return nil }
+        return (parent, tgid)
+    }()
+
+    /// task_struct.se.sum_exec_runtime, for vtimestamp.
+    public lazy var executionTimeOffset: Int? = {
+        guard let entity = offset(of: "se", in: "task_struct"), let runtime = offset(of: "sum_exec_runtime", in: "sched_entity") else { return nil }
+        return entity + runtime
+    }()
+
+    /// task_struct.comm, for execname.
+    public lazy var commandNameOffset: Int? = offset(of: "comm", in: "task_struct")
+
+    /// The fields of a task other than the running one that the thread built-ins read.
+    public lazy var taskFieldOffsets: TaskFieldOffsets? = {
+        guard let thread = offset(of: "pid", in: "task_struct"), let comm = commandNameOffset, let parent = parentOffsets else { return nil }
+        return TaskFieldOffsets(threadID: thread, processID: parent.processID, commandName: comm, realParent: parent.realParent,
+                                executionTime: executionTimeOffset, credentials: offset(of: "cred", in: "task_struct"),
+                                userID: offset(of: "uid", in: "cred"), groupID: offset(of: "gid", in: "cred"))
+    }()
+}

@@ -1,0 +1,125 @@
+// DTraceProviders/Provider: what a provider is. A provider owns its probes from end to
+// end: their names and stability, what the platform must offer for them (the engine
+// plan and `-x platform` read it), their argument types (`-lv`, typed `args`), and in
+// the kernel engine the program type, the prologue that fills the standard probe
+// context (DTraceCodegen/ProbeContext) and the attach step. One file per provider, one
+// line in `Providers.all`; nothing else names a provider.
+
+import DTraceCodegen
+import DTraceIR
+import DTraceLanguage
+import DTracePlatform
+import DTraceSystem
+
+/// One probe: its identity and what its provider needs to find it again (a tracepoint,
+/// a system call, a period...), which only that provider reads.
+public struct Probe: @unchecked Sendable {
+    public var identity: ProbeIdentity
+    public let provider: any Provider
+    public let detail: (any Sendable)?
+
+    public init(identity: ProbeIdentity, provider: any Provider, detail: (any Sendable)? = nil) {
+        self.identity = identity; self.provider = provider; self.detail = detail
+    }
+
+    /// The provider's own description of the probe.
+    public func detail<T>(as type: T.Type) -> T? { detail as? T }
+}
+
+/// A probe's stability attributes, as `dtrace -lv` reports them.
+public struct ProbeAttributes: Equatable, Sendable {
+    public var names: String, data: String, dependency: String
+    public init(names: String, data: String, dependency: String) { self.names = names; self.data = data; self.dependency = dependency }
+    public init(_ level: String, _ dependency: String) { self.init(names: level, data: level, dependency: dependency) }
+}
+
+/// Where probes are enumerated from.
+public struct ProbeEnvironment: Sendable {
+    /// The tracefs root (nil: no kernel providers are enumerated).
+    public var tracefsRoot: String?
+    public init(tracefsRoot: String?) { self.tracefsRoot = tracefsRoot }
+}
+
+public protocol Provider: Sendable {
+    var name: String { get }
+    /// Attributes of the probe descriptions and of the arguments.
+    var probeAttributes: ProbeAttributes { get }
+    var argumentAttributes: ProbeAttributes { get }
+    /// What the kernel engine needs from the platform for this provider, and how it
+    /// runs there.
+    var requirement: ProviderRequirement { get }
+    /// Whether enumerating the probes reads the kernel (tracefs): such providers are
+    /// listed only when a description can name them.
+    var enumeratesKernel: Bool { get }
+    /// Every probe, with the provider's own IDs (0: numbered by the catalogue).
+    func probes(in environment: ProbeEnvironment) -> [Probe]
+    /// A probe made on demand from a description naming it exactly (profile-97hz).
+    func probe(describedBy description: ProbeDescription) -> Probe?
+    /// Whether a description's name alone can only mean one of this provider's probes
+    /// (BEGIN, tick-1s), so no kernel provider need be enumerated for it.
+    func ownsName(_ name: String) -> Bool
+    /// The types of args[0], args[1]... (`-lv`).
+    func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String]
+    /// The record `args->field` reads, when the probe has one.
+    func argumentRecord(of probe: Probe, in environment: ProbeEnvironment) -> ArgumentRecord?
+    /// Whether the user engine (the interpreter in dtrace) can fire this probe.
+    func runsInUserEngine(_ probe: Probe) -> Bool
+    /// How the kernel engine runs the probe: program type, prologue, attachment.
+    func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe
+}
+
+extension Provider {
+    public var enumeratesKernel: Bool { true }
+    public func probe(describedBy description: ProbeDescription) -> Probe? { nil }
+    public func ownsName(_ name: String) -> Bool { false }
+    public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { [] }
+    public func argumentRecord(of probe: Probe, in environment: ProbeEnvironment) -> ArgumentRecord? { nil }
+    public func runsInUserEngine(_ probe: Probe) -> Bool { false }
+
+    func makeProbe(id: Int = 0, module: String = "", function: String = "", name: String, detail: (any Sendable)? = nil) -> Probe {
+        Probe(identity: ProbeIdentity(id: id, provider: self.name, module: module, function: function, name: name), provider: self, detail: detail)
+    }
+}
+
+/// A probe as the kernel engine runs it.
+public struct KernelProbe {
+    public var programType: BPFProgramType
+    public var prologue: any ProbePrologue
+    /// A second prologue to try when the kernel refuses the first (nil: none).
+    public var fallbackPrologue: (any ProbePrologue)?
+    /// Attaches the loaded program; nil for probes dtrace runs itself (BEGIN, END, ERROR).
+    public var attach: ((BPFProgram, KernelAttachments) throws -> Void)?
+
+    public init(programType: BPFProgramType, prologue: any ProbePrologue, fallbackPrologue: (any ProbePrologue)? = nil,
+                attach: ((BPFProgram, KernelAttachments) throws -> Void)?) {
+        self.programType = programType; self.prologue = prologue; self.fallbackPrologue = fallbackPrologue; self.attach = attach
+    }
+}
+
+public struct KernelSetupError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// What a provider may consult when it prepares a probe for the kernel engine.
+public final class KernelSetup {
+    public let tracefsRoot: String
+    /// Every probe enabled in this session (a provider may choose its mechanism by how
+    /// many of its probes are enabled).
+    public let enabledProbes: [Probe]
+    /// `-x syscallprobes=tracepoint`: never put system call probes on raw_syscalls.
+    public let allowsRawSyscalls: Bool
+    public let types: KernelTypes
+
+    public init(tracefsRoot: String, enabledProbes: [Probe], allowsRawSyscalls: Bool, types: KernelTypes) {
+        self.tracefsRoot = tracefsRoot; self.enabledProbes = enabledProbes; self.allowsRawSyscalls = allowsRawSyscalls; self.types = types
+    }
+
+    /// The fields of a tracepoint's record, or an error naming it.
+    public func format(group: String, event: String) throws(KernelSetupError) -> [Tracefs.Field] {
+        guard let fields = Tracefs.format(root: tracefsRoot, group: group, event: event) else {
+            throw KernelSetupError("cannot read the format of tracepoint \(group):\(event)")
+        }
+        return fields
+    }
+}
