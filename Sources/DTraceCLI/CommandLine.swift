@@ -2,10 +2,7 @@
 // flags (-qn), option arguments attached or separate (-xfoo=1, -x foo=1), repeated
 // -n/-s kept in order, operands collected as $1..$N — and the usage text.
 
-public struct ProgramSource {
-    public enum Kind { case script(path: String), probes(text: String, kind: Character) }
-    public var kind: Kind
-}
+import DTraceSession
 
 public struct ParsedCommandLine {
     public var sources: [ProgramSource] = []

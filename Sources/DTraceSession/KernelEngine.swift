@@ -262,8 +262,8 @@ public final class KernelEngine: AggregationBackend, StackSource {
     /// Runs BEGIN's clauses (if any), then lets the other probes' clauses run: until then
     /// the exit flag holds them back, so no clause sees state BEGIN has yet to set. An
     /// exit() in BEGIN leaves them stopped.
-    public func begin(_ probe: Probe?) {
-        if let probe { fire(probe) }
+    public func begin() {
+        if let probe = dtraceProbe("BEGIN") { fire(probe) }
         guard let value = globals.lookup([0, 0, 0, 0]),
               RecordReader.integer(value, at: layout.exitFlagOffset, size: 8) == KernelLayout.exitFlagNotStarted else { return }
         setExitFlag(0)
@@ -282,6 +282,16 @@ public final class KernelEngine: AggregationBackend, StackSource {
     }
 
     // MARK: dtrace provider
+
+    /// Runs END's clauses.
+    public func end() {
+        if let probe = dtraceProbe("END") { fire(probe) }
+    }
+
+    /// dtrace:::`name`, when a clause enables it.
+    func dtraceProbe(_ name: String) -> Probe? {
+        enablings.first { DTraceProvider.isProbe($0.probe.identity, named: name) }?.probe
+    }
 
     /// Runs the clauses of a dtrace-provider probe (BEGIN, END, ERROR) on this CPU.
     public func fire(_ probe: Probe, arguments: [UInt64] = []) {

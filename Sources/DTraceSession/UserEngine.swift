@@ -46,6 +46,11 @@ public final class UserEngine: InterpreterEnvironment {
         self.randomState = UInt64(bitPattern: SystemClock.monotonicNanoseconds()) | 1
     }
 
+    /// Fires dtrace:::`name` (BEGIN, END), when a clause enables it.
+    public func fireDTraceProbe(_ name: String) {
+        if let probe = enablings.first(where: { DTraceProvider.isProbe($0.probe.identity, named: name) })?.probe { fire(probe) }
+    }
+
     /// Fires every clause enabled on a probe, in program order.
     public func fire(_ probe: Probe, arguments: [Int64] = []) {
         for enabling in enablings where enabling.probe.identity.id == probe.identity.id {
@@ -73,7 +78,7 @@ public final class UserEngine: InterpreterEnvironment {
             errors.flush()
             if !inErrorProbe {
                 inErrorProbe = true
-                for errorEnabling in enablings where errorEnabling.probe.identity.provider == "dtrace" && errorEnabling.probe.identity.name == "ERROR" {
+                for errorEnabling in enablings where DTraceProvider.isProbe(errorEnabling.probe.identity, named: "ERROR") {
                     run(errorEnabling, arguments: [0, Int64(enabling.epid), Int64(error.action), Int64(error.instruction * 4), Int64(error.kind.rawValue), error.address])
                 }
                 inErrorProbe = false

@@ -1,0 +1,116 @@
+// DTraceSession/Engine: what a tracing session asks of an engine, whichever runs the
+// clauses — the user engine (the interpreter in dtrace: BEGIN, END, ERROR, tick-N) or
+// the kernel engine (BPF). go() runs BEGIN and lets the probes' clauses run; work()
+// does what is due (records, timers, drop reports), waiting until something happens;
+// stop() stops the probes and runs END; close() lets go of everything.
+
+import DTraceConsumer
+import DTraceProviders
+import DTraceSystem
+
+public protocol Engine: AnyObject {
+    /// exit() was called.
+    var exitRequested: Bool { get }
+    func go()
+    /// Processes what is due, waiting at most until the next thing due; a readable
+    /// `descriptor` (the target's pidfd, or -1) wakes it at once.
+    func work(wakingOn descriptor: Int32)
+    func stop()
+    func close()
+}
+
+/// How often the kernel engine's consumer drains and reports (switchrate, statusrate,
+/// aggrate as periods).
+public struct ConsumerRates {
+    public var switchPeriod: Int64, statusPeriod: Int64, aggregationPeriod: Int64
+    public init(switchPeriod: Int64, statusPeriod: Int64, aggregationPeriod: Int64) {
+        self.switchPeriod = switchPeriod; self.statusPeriod = statusPeriod; self.aggregationPeriod = aggregationPeriod
+    }
+}
+
+/// The kernel engine under the session: the consumer drains the ring whenever the kernel
+/// signals records and at least switchrate times a second; drops are read at statusrate,
+/// aggregation drops at aggrate.
+final class KernelEngineRun: Engine {
+    let engine: KernelEngine
+    let rates: ConsumerRates
+    var nextSwitch: Int64 = 0, nextStatus: Int64 = 0, nextAggregation: Int64 = 0
+
+    init(_ engine: KernelEngine, rates: ConsumerRates) { self.engine = engine; self.rates = rates }
+
+    var exitRequested: Bool { engine.exitRequested }
+
+    func go() {
+        engine.begin()
+        let start = SystemClock.monotonicNanoseconds()
+        nextSwitch = start + rates.switchPeriod
+        nextStatus = start + rates.statusPeriod
+        nextAggregation = start + rates.aggregationPeriod
+    }
+
+    func work(wakingOn descriptor: Int32) {
+        let wait = max(0, min(nextSwitch, nextStatus, nextAggregation) - SystemClock.monotonicNanoseconds())
+        engine.wait(milliseconds: Int32(clamping: (wait + 999_999) / 1_000_000), alsoWakingOn: descriptor)
+        engine.drain()
+        let now = SystemClock.monotonicNanoseconds()
+        if now >= nextSwitch { nextSwitch = now + rates.switchPeriod }
+        let status = now >= nextStatus, aggregation = now >= nextAggregation
+        if status || aggregation { engine.reportDrops(records: status, aggregations: aggregation) }
+        if status { nextStatus = now + rates.statusPeriod }
+        if aggregation { nextAggregation = now + rates.aggregationPeriod }
+    }
+
+    func stop() {
+        engine.stopProbes()
+        engine.drain()
+        engine.end()
+        engine.reportDrops()
+    }
+
+    func close() { engine.detach() }
+}
+
+/// The user engine under the session: profile timers (tick-N) fire in dtrace until
+/// exit() or a signal.
+final class UserEngineRun: Engine {
+    let engine: UserEngine
+    let errors: OutputSink
+    var timers: [(probe: Probe, period: Int64, next: Int64)] = []
+
+    init(_ engine: UserEngine, errors: OutputSink) { self.engine = engine; self.errors = errors }
+
+    var exitRequested: Bool { engine.exitRequested }
+
+    func go() {
+        engine.fireDTraceProbe("BEGIN")
+        let start = SystemClock.monotonicNanoseconds()
+        var seen = Set<Int>()
+        for enabling in engine.enablings where seen.insert(enabling.probe.identity.id).inserted {
+            guard let period = ProfileProvider.period(of: enabling.probe) else { continue }
+            timers.append((enabling.probe, period, start + period))
+        }
+    }
+
+    func work(wakingOn descriptor: Int32) {
+        let now = SystemClock.monotonicNanoseconds()
+        guard let soonest = timers.indices.min(by: { timers[$0].next < timers[$1].next }) else {
+            SystemClock.sleep(nanoseconds: 50_000_000)
+            return
+        }
+        if timers[soonest].next > now {
+            SystemClock.sleep(nanoseconds: min(timers[soonest].next - now, 50_000_000))
+            return
+        }
+        let period = timers[soonest].period
+        timers[soonest].next = max(timers[soonest].next + period, now - period)
+        engine.fire(timers[soonest].probe)
+    }
+
+    func stop() {
+        engine.fireDTraceProbe("END")
+        let drops = engine.dynamicVariableDrops
+        if drops > 0 { errors.write("dtrace: \(drops) dynamic variable drop\(drops == 1 ? "" : "s")\n"); errors.flush() }
+    }
+
+    func close() {}
+}

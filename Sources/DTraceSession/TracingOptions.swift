@@ -1,0 +1,129 @@
+// DTraceSession/TracingOptions: every option dtrace takes with -x, #pragma D option and
+// the command line's own flags (-q, -w, -F), validated once as dtrace_setopt() does and
+// kept typed. Nothing else reads options by name.
+
+import DTraceConsumer
+import DTraceProviders
+
+public struct OptionError: Error, Equatable, CustomStringConvertible {
+    public var problem: String
+    public var description: String { problem }
+    static let invalidName = OptionError(problem: "Invalid option name")
+    static let invalidValue = OptionError(problem: "Invalid value for specified option")
+}
+
+/// Which engine runs the program (`-x engine=`); nil lets the probes decide.
+public enum EngineChoice: String, Sendable { case user, kernel }
+
+public struct TracingOptions {
+    public var quiet = false
+    public var flowIndent = false
+    public var destructive = false
+    public var errorTags = false
+    public var defaultArguments = false
+    public var sortByKey = false
+    public var sortReverse = false
+    public var sortKeyPosition = 0
+    public var sortAggregationPosition = 0
+    public var bufferSize = 4 << 20
+    public var aggregationSize = 4 << 20
+    public var dynamicVariableSize = 1 << 20
+    /// strsize, when given.
+    public var stringSize: Int?
+    public var speculationLimit = 1
+    /// switchrate, statusrate and aggrate as periods; DTrace's default is 1hz.
+    public var switchPeriod: Int64 = 1_000_000_000
+    public var statusPeriod: Int64 = 1_000_000_000
+    public var aggregationPeriod: Int64 = 1_000_000_000
+    public var engine: EngineChoice?
+    /// `-x syscallprobes=tracepoint`: never put system call probes on raw_syscalls.
+    public var rawSyscalls = true
+    public var verifierLog = false
+    /// `-x platform`: print the platform report and nothing else.
+    public var platformReport = false
+
+    public init() {}
+
+    enum Kind { case flag, size, count, rate, text }
+
+    /// Every option accepted, and how its value is checked. Options DTrace has that
+    /// change nothing here are accepted and checked all the same.
+    static let kinds: [String: Kind] = [
+        "quiet": .flag, "flowindent": .flag, "destructive": .flag, "errtags": .flag, "defaultargs": .flag,
+        "aggsortkey": .flag, "aggsortrev": .flag, "aggsortpos": .count, "aggsortkeypos": .count, "rawbytes": .flag,
+        "bufsize": .size, "aggsize": .size, "specsize": .size, "dynvarsize": .size, "strsize": .size, "scratchsize": .size,
+        "nspec": .count, "stackframes": .count, "ustackframes": .count, "jstackframes": .count, "jstackstrsize": .size,
+        "switchrate": .rate, "aggrate": .rate, "cleanrate": .rate, "statusrate": .rate,
+        "bufpolicy": .text, "bufresize": .text, "bpflog": .flag, "engine": .text, "zdefs": .flag, "stackindent": .count,
+        "aggpercpu": .flag, "aggzoom": .flag, "aggpack": .flag, "agghist": .flag, "cpu": .count, "linkmode": .text,
+        "evaltime": .text, "encoding": .text, "quietresize": .flag, "grabanon": .flag, "cpp": .flag, "incdir": .text,
+        "define": .text, "undef": .text, "platform": .flag, "syscallprobes": .text, "verbose": .flag, "nolibs": .flag, "iregs": .count,
+        "dtypes": .count, "maxframes": .count,
+    ]
+
+    /// Parses "4m", "512k", "1g" as bytes.
+    public static func size(_ text: String) -> Int64? {
+        guard let last = text.last else { return nil }
+        let multipliers: [Character: Int64] = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30, "t": 1 << 40, "T": 1 << 40]
+        if let multiplier = multipliers[last], let number = Int64(text.dropLast()), number >= 0 {
+            let (product, overflow) = number.multipliedReportingOverflow(by: multiplier)
+            return overflow ? nil : product
+        }
+        return Int64(text).flatMap { $0 >= 0 ? $0 : nil }
+    }
+
+    /// Sets one option (dtrace_setopt()): the value checked by the option's kind, then kept.
+    public mutating func set(_ name: String, _ value: String?) throws(OptionError) {
+        guard let kind = Self.kinds[name] else { throw .invalidName }
+        var count: Int64 = 0, bytes: Int64 = 0, period: Int64 = 0
+        switch kind {
+        case .flag: break
+        case .size: guard let parsed = value.flatMap(Self.size) else { throw .invalidValue }; bytes = parsed
+        case .count: guard let parsed = value.flatMap({ Int64($0) }) else { throw .invalidValue }; count = parsed
+        case .rate:
+            guard let value, !value.isEmpty, let parsed = ProfileProvider.period("tick-" + value) else { throw .invalidValue }
+            period = parsed
+        case .text: guard value != nil else { throw .invalidValue }
+        }
+        switch name {
+        case "quiet": quiet = true
+        case "flowindent": flowIndent = true
+        case "destructive": destructive = true
+        case "errtags": errorTags = true
+        case "defaultargs": defaultArguments = true
+        case "aggsortkey": sortByKey = true
+        case "aggsortrev": sortReverse = true
+        case "aggsortpos": sortAggregationPosition = Int(clamping: count)
+        case "aggsortkeypos": sortKeyPosition = Int(clamping: count)
+        case "bufsize": bufferSize = max(Int(clamping: bytes), 4096)
+        case "aggsize": aggregationSize = Int(clamping: bytes)
+        case "dynvarsize": dynamicVariableSize = Int(clamping: bytes)
+        case "strsize": stringSize = Int(max(1, min(bytes, 1 << 16)))
+        case "nspec": speculationLimit = Int(clamping: count)
+        case "switchrate": switchPeriod = period
+        case "statusrate": statusPeriod = period
+        case "aggrate": aggregationPeriod = period
+        case "engine":
+            guard let choice = value.flatMap(EngineChoice.init(rawValue:)) else { throw .invalidValue }
+            engine = choice
+        case "syscallprobes":
+            guard value == "raw" || value == "tracepoint" else { throw .invalidValue }
+            rawSyscalls = value == "raw"
+        case "bpflog": verifierLog = true
+        case "platform": platformReport = true
+        default: break
+        }
+    }
+
+    /// How the consumer prints.
+    public var outputOptions: OutputOptions {
+        var options = OutputOptions()
+        options.quiet = quiet
+        options.sortByKey = sortByKey
+        options.sortReverse = sortReverse
+        options.flowIndent = flowIndent
+        options.sortKeyPosition = sortKeyPosition
+        options.sortAggregationPosition = sortAggregationPosition
+        return options
+    }
+}

@@ -1,0 +1,311 @@
+// DTraceSession/TracingSession: one tracing session, as libdtrace runs it — grab the
+// target process, compile every program text into one program, match its probe
+// descriptions, choose the engine (asking the platform for what the providers need),
+// then go (BEGIN), work (until exit(), a signal or the target's exit) and stop (END,
+// the remaining aggregations). Every failure is a `SessionError` carrying DTrace's
+// message; the command line prints it and owns argv and exit statuses.
+
+import DTraceConsumer
+import DTraceIR
+import DTraceLanguage
+import DTracePlatform
+import DTraceProviders
+import DTraceSystem
+import Glibc
+
+/// A program text: a script file or probe descriptions given with -n/-P/-m/-f/-i.
+public struct ProgramSource {
+    public enum Kind { case script(path: String), probes(text: String, kind: Character) }
+    public var kind: Kind
+    public init(kind: Kind) { self.kind = kind }
+}
+
+/// DTrace's message for why a session cannot go on (printed after "dtrace: ").
+public struct SessionError: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+public final class TracingSession {
+    public private(set) var options: TracingOptions
+    let output: OutputSink
+    let errors: OutputSink
+    public private(set) var target: TargetProcess?
+    public private(set) var program = IRProgram()
+    public private(set) var sources: [ProgramSource] = []
+    /// Which source each clause came from.
+    var sourceOfClause: [Int] = []
+    /// Each source's notice: its kind ("script", "description") and its name.
+    public private(set) var descriptions: [(kind: String, name: String)] = []
+    public private(set) var catalog = ProbeCatalog(tracefsRoot: nil)
+    public private(set) var enablings: [Enabling] = []
+    /// How many probes each source's descriptions matched.
+    public private(set) var matchesPerSource: [Int] = []
+    /// A catalogue made while compiling, for typed `args` (kept for matching).
+    var compileCatalog: ProbeCatalog?
+
+    public init(options: TracingOptions, output: OutputSink, errors: OutputSink) {
+        self.options = options; self.output = output; self.errors = errors
+    }
+
+    // MARK: target
+
+    /// The target process: started held (-c) or found (-p), before compiling, for $target.
+    public func grabTarget(command: String?, processID: String?) throws(SessionError) {
+        if let command {
+            let name = String(command.split(separator: " ").first ?? "")
+            guard Self.findExecutable(name) else { throw SessionError("failed to execute \(name): No such file or directory") }
+            do { target = try TargetProcess.spawn(command) } catch { throw SessionError("failed to execute \(name): \(error.reason)") }
+        } else if let text = processID {
+            guard let pid = Int32(text), pid > 0 else { throw SessionError("invalid process ID: \(text)") }
+            do { target = try TargetProcess.attach(pid) } catch { throw SessionError("failed to grab pid \(pid): No such process") }
+        }
+    }
+
+    /// Lets go of the target (a -c process dtrace started and that still runs is killed).
+    public func releaseTargetOnExit() { target?.abandon() }
+
+    static func findExecutable(_ name: String) -> Bool {
+        if name.contains("/") { return access(name, X_OK) == 0 }
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
+        return path.split(separator: ":").contains { access("\($0)/\(name)", X_OK) == 0 }
+    }
+
+    // MARK: compile
+
+    /// Compiles every program text into one program, in order. `preprocess`: scripts go
+    /// through cpp with `cppArguments` first.
+    public func compile(_ sources: [ProgramSource], operands: [String], preprocess: Bool, cppArguments: [String],
+                        preprocessor: (String, [String]) -> String?) throws(SessionError) {
+        self.sources = sources
+        var compileOptions = CompileOptions()
+        compileOptions.macroArguments = [sources.first.map { if case .script(let path) = $0.kind { return path }; return "dtrace" } ?? "dtrace"] + operands
+        compileOptions.targetProcessID = target.map { Int64($0.processID) }
+        compileOptions.processID = Int64(ProcessIdentity.processID)
+        compileOptions.parentProcessID = Int64(ProcessIdentity.parentProcessID)
+        compileOptions.userID = Int64(ProcessIdentity.userID)
+        compileOptions.groupID = Int64(ProcessIdentity.groupID)
+        compileOptions.defaultArguments = options.defaultArguments
+        if let size = options.stringSize { compileOptions.stringSize = size }
+        // Typed args: the probes' argument records, read while compiling.
+        compileOptions.argumentRecord = { [self] description in
+            guard ProbeCatalog.needsKernelProviders(description), let root = try? Tracefs.root() else { return nil }
+            if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: root) }
+            return compileCatalog?.argumentRecord(for: description)
+        }
+        let compiler = Compiler(options: compileOptions)
+        // Every text is read and parsed first, so the compiler sees the whole program's
+        // aggregations before it lays out any; then they compile in order.
+        var parsed: [(syntax: Result<ProgramSyntax, Diagnostic>, kind: ProbeSpecifierKind, isScript: Bool, label: String)] = []
+        for source in sources {
+            var text: String
+            var kind = ProbeSpecifierKind.name
+            let isScript: Bool
+            let label: String
+            switch source.kind {
+            case .script(let path):
+                guard let contents = SystemFiles.readSmallTextFile(path, limit: 16 << 20) else {
+                    throw SessionError("failed to open \(path): \(String(cString: strerror(errno)))")
+                }
+                text = contents
+                isScript = true
+                label = path
+                descriptions.append(("script", path))
+            case .probes(let probeText, let option):
+                text = probeText
+                kind = ["P": .provider, "m": .module, "f": .function][option] ?? .name
+                if option == "i" {
+                    // -i ID [[predicate] action]: the probe with that ID, by its full name.
+                    let digits = probeText.prefix { $0.isNumber }
+                    guard let id = Int(digits), let probe = Self.probe(withID: id) else {
+                        throw SessionError("invalid probe specifier \(probeText): probe ID \(digits.isEmpty ? probeText : String(digits)) does not exist")
+                    }
+                    text = probe.identity.fullName + probeText.dropFirst(digits.count)
+                }
+                isScript = false
+                label = probeText
+                let cut = probeText.firstIndex { "{/;".contains($0) } ?? probeText.endIndex
+                descriptions.append(("description", String(probeText[..<cut])))
+            }
+            if preprocess && isScript {
+                guard let processed = preprocessor(text, cppArguments) else { throw SessionError("failed to preprocess \(label)") }
+                text = processed
+            }
+            var parser = Parser(source: text)
+            do throws(Diagnostic) {
+                parsed.append((.success(try parser.parseProgram()), kind, isScript, label))
+            } catch {
+                parsed.append((.failure(error), kind, isScript, label))
+            }
+        }
+        compiler.prescan(parsed.compactMap { try? $0.syntax.get() })
+        for (index, text) in parsed.enumerated() {
+            do throws(Diagnostic) {
+                let syntax = try text.syntax.get()
+                let before = compiler.clauseCount
+                try compiler.add(syntax, kind: text.kind)
+                sourceOfClause += Array(repeating: index, count: compiler.clauseCount - before)
+            } catch {
+                throw compileFailure(error, isScript: text.isScript, label: text.label)
+            }
+        }
+        program = compiler.finish().program
+        // #pragma D option: the same options, through the same checks.
+        for (name, value) in program.options {
+            do { try options.set(name, value) } catch { throw SessionError("failed to set option \(name): \(error.problem)") }
+        }
+        if let size = options.stringSize { program.stringSize = size }
+    }
+
+    func compileFailure(_ diagnostic: Diagnostic, isScript: Bool, label: String) -> SessionError {
+        let rendered = diagnostic.rendered(withTags: options.errorTags, showLine: isScript)
+        return SessionError(isScript ? "failed to compile script \(label): \(rendered)" : "invalid probe specifier \(label): \(rendered)")
+    }
+
+    /// The probe with a given ID (dtrace and profile probes first, then the kernel's).
+    static func probe(withID id: Int) -> Probe? {
+        if let probe = ProbeCatalog(tracefsRoot: nil).allProbes().first(where: { $0.identity.id == id }) { return probe }
+        guard let root = try? Tracefs.root() else { return nil }
+        return ProbeCatalog(tracefsRoot: root).allProbes().first { $0.identity.id == id }
+    }
+
+    // MARK: match
+
+    /// Matches every clause's descriptions. `listing` (dtrace -l) lists what matched and
+    /// refuses nothing; `zeroMatchesAllowed` (-Z) lets a description match nothing.
+    public func matchProbes(listing: Bool, zeroMatchesAllowed: Bool) throws(SessionError) {
+        var tracefsRoot: String?
+        if listing || program.clauses.contains(where: { $0.probes.contains(where: ProbeCatalog.needsKernelProviders) }) {
+            tracefsRoot = try? Tracefs.root()
+        }
+        catalog = tracefsRoot != nil ? compileCatalog ?? ProbeCatalog(tracefsRoot: tracefsRoot) : ProbeCatalog(tracefsRoot: nil)
+        matchesPerSource = Array(repeating: 0, count: sources.count)
+        for (clauseIndex, clause) in program.clauses.enumerated() {
+            for description in clause.probes {
+                let matched = catalog.match(description)
+                if matched.isEmpty && !listing, let refusal = Self.kernelProviderRefusal(description) {
+                    throw SessionError(refusal)
+                }
+                if matched.isEmpty && !zeroMatchesAllowed && !listing {
+                    var isScript = false, label = ""
+                    switch sources[sourceOfClause[clauseIndex]].kind {
+                    case .script(let path): isScript = true; label = path
+                    case .probes(let text, _): label = text
+                    }
+                    let diagnostic = Diagnostic(.probeDescriptionNoMatch, "probe description \(description) does not match any probes", line: isScript ? clause.line : 0)
+                    throw compileFailure(diagnostic, isScript: isScript, label: label)
+                }
+                for probe in matched {
+                    enablings.append(Enabling(epid: enablings.count + 1, clause: clauseIndex, probe: probe))
+                    matchesPerSource[sourceOfClause[clauseIndex]] += 1
+                }
+            }
+        }
+    }
+
+    /// Why a description naming a kernel provider outright matched nothing, when the
+    /// reason is the platform (no tracefs, no tracepoints) rather than the name.
+    static func kernelProviderRefusal(_ description: ProbeDescription) -> String? {
+        guard let provider = Providers.named(description.provider), provider.enumeratesKernel else { return nil }
+        let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(provider.requirement.needs))
+        return EnginePlan.refusal(provider.requirement, results: results)
+    }
+
+    // MARK: engine choice
+
+    /// The user engine runs BEGIN, END, ERROR and tick-N in dtrace; anything else (and
+    /// anything with -x engine=kernel) runs in the kernel. With `checkPlatform`, the
+    /// platform is asked for what the enabled providers need, and a provider that cannot
+    /// work here is refused in one line before any probe is enabled or -c runs.
+    public func chooseEngine(checkPlatform: Bool) throws(SessionError) -> EngineChoice {
+        let kernelProbes = enablings.filter { !$0.probe.provider.runsInUserEngine($0.probe) }
+        if options.engine == .user, let first = kernelProbes.first {
+            throw SessionError("probe \(first.probe.identity.fullName) needs the kernel engine (-x engine=user was given)")
+        }
+        let choice: EngineChoice = options.engine ?? (kernelProbes.isEmpty ? .user : .kernel)
+        if choice == .kernel && checkPlatform {
+            let names = Set(enablings.map { $0.probe.identity.provider })
+            let requirements = Providers.all.filter { names.contains($0.name) }.map(\.requirement)
+            let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(EnginePlan.needs(of: requirements)))
+            for requirement in requirements {
+                if let refusal = EnginePlan.refusal(requirement, results: results) { throw SessionError(refusal) }
+            }
+        }
+        return choice
+    }
+
+    /// Refuses a program that cannot run as given: nothing to trace, or destructive
+    /// actions without -w.
+    public func checkEnablings(zeroMatchesAllowed: Bool) throws(SessionError) {
+        if enablings.isEmpty && !zeroMatchesAllowed { throw SessionError(sources.isEmpty ? "no probes specified" : "no probes matched") }
+        if program.usesDestructiveActions && !options.destructive { throw SessionError("could not enable tracing: Destructive actions not allowed") }
+    }
+
+    // MARK: go, work, stop
+
+    /// Creates the engine and runs the session to its end: go (BEGIN, then the target is
+    /// released), work until exit(), a signal or the target's exit, stop (END, drops,
+    /// the remaining aggregations). Returns the exit status exit() gave, or 0.
+    public func run(_ choice: EngineChoice, output sink: OutputSink, showProgram: Bool) throws(SessionError) -> Int32 {
+        program.speculationLimit = options.speculationLimit
+        let consumer = Consumer(program: program, options: options.outputOptions, output: sink)
+        let engine = try makeEngine(choice, consumer: consumer, showProgram: showProgram)
+        SignalWatch.install()
+        engine.go()
+        target?.release()
+        while !engine.exitRequested && SignalWatch.interrupts == 0 && !targetHasExited() {
+            engine.work(wakingOn: target?.exitDescriptor ?? -1)
+        }
+        let impatient = SignalWatch.interrupts > 1
+        engine.stop()
+        sink.write("\n")
+        if !impatient { consumer.printRemainingAggregations() }
+        sink.flush()
+        engine.close()
+        return consumer.exitStatus ?? 0
+    }
+
+    func makeEngine(_ choice: EngineChoice, consumer: Consumer, showProgram: Bool) throws(SessionError) -> any Engine {
+        switch choice {
+        case .user:
+            let engine = UserEngine(program: program, enablings: enablings, consumer: consumer, errors: errors,
+                                    dynamicVariableBytes: options.dynamicVariableSize, speculations: options.speculationLimit)
+            return UserEngineRun(engine, errors: errors)
+        case .kernel:
+            guard let root = catalog.environment.tracefsRoot ?? (try? Tracefs.root()) else {
+                throw SessionError("the kernel engine needs tracefs, which is not mounted and could not be mounted on /sys/kernel/tracing")
+            }
+            var settings = KernelSettings()
+            settings.bufferSize = options.bufferSize
+            settings.aggregationSize = options.aggregationSize
+            settings.dynamicVariableSize = options.dynamicVariableSize
+            settings.verifierLog = options.verifierLog
+            settings.rawSyscalls = options.rawSyscalls
+            if showProgram { settings.showProgram = { [errors] text in errors.write(text) } }
+            do {
+                let engine = try KernelEngine(program: program, enablings: enablings, consumer: consumer, errors: errors, tracefsRoot: root, settings: settings)
+                try engine.attach()
+                return KernelEngineRun(engine, rates: ConsumerRates(switchPeriod: ratePeriod(options.switchPeriod), statusPeriod: ratePeriod(options.statusPeriod),
+                                                                    aggregationPeriod: ratePeriod(options.aggregationPeriod)))
+            } catch {
+                throw SessionError("\(error)")
+            }
+        }
+    }
+
+    /// A rate's period, at least 1 ms; without a pidfd to wake on, a target's exit is
+    /// noticed within 50 ms all the same.
+    func ratePeriod(_ period: Int64) -> Int64 {
+        if let target, target.exitDescriptor < 0 { return min(period, 50_000_000) }
+        return max(period, 1_000_000)
+    }
+
+    /// Whether the target process (if any) has exited; says so once, as dtrace does.
+    func targetHasExited() -> Bool {
+        guard let target, target.hasExited else { return false }
+        errors.write("dtrace: pid \(target.processID) has exited\n")
+        errors.flush()
+        return true
+    }
+}
