@@ -33,7 +33,7 @@ let package = Package(
         .testTarget(name: "DTracePlatformTests", dependencies: ["DTracePlatform"], exclude: ["Fixtures"]),
         .testTarget(
             name: "DTraceCLITests",
-            dependencies: ["DTraceCLI", "DTraceSession", "DTraceProviders", "DTraceConsumer", "DTraceLanguage", "DTraceIR", "DTraceSystem", "dtrace"],
+            dependencies: ["DTraceCLI", "DTraceSession", "DTraceProviders", "DTraceConsumer", "DTraceCodegen", "DTraceBPF", "DTracePlatform", "DTraceLanguage", "DTraceIR", "DTraceSystem", "dtrace"],
             exclude: ["Conformance"]
         ),
     ],

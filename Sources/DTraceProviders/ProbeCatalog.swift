@@ -63,7 +63,7 @@ public final class ProbeCatalog {
         needsKernelProviders(description, providers: Providers.all)
     }
 
-    static func needsKernelProviders(_ description: ProbeDescription, providers: [any Provider]) -> Bool {
+    public static func needsKernelProviders(_ description: ProbeDescription, providers: [any Provider]) -> Bool {
         if description.provider.isEmpty && providers.contains(where: { !$0.enumeratesKernel && $0.ownsName(description.name) }) { return false }
         return providers.contains { $0.enumeratesKernel && Glob.matches(description.provider, $0.name) }
     }

@@ -38,15 +38,19 @@ public final class TracingSession {
     var sourceOfClause: [Int] = []
     /// Each source's notice: its kind ("script", "description") and its name.
     public private(set) var descriptions: [(kind: String, name: String)] = []
-    public private(set) var catalog = ProbeCatalog(tracefsRoot: nil)
+    public private(set) var catalog: ProbeCatalog
     public private(set) var enablings: [Enabling] = []
     /// How many probes each source's descriptions matched.
     public private(set) var matchesPerSource: [Int] = []
     /// A catalogue made while compiling, for typed `args` (kept for matching).
     var compileCatalog: ProbeCatalog?
 
-    public init(options: TracingOptions, output: OutputSink, errors: OutputSink) {
-        self.options = options; self.output = output; self.errors = errors
+    /// The providers probes come from (the registry, unless a test adds its own).
+    public let providers: [any Provider]
+
+    public init(options: TracingOptions, output: OutputSink, errors: OutputSink, providers: [any Provider] = Providers.all) {
+        self.options = options; self.output = output; self.errors = errors; self.providers = providers
+        catalog = ProbeCatalog(tracefsRoot: nil, providers: providers)
     }
 
     // MARK: target
@@ -90,8 +94,8 @@ public final class TracingSession {
         if let size = options.stringSize { compileOptions.stringSize = size }
         // Typed args: the probes' argument records, read while compiling.
         compileOptions.argumentRecord = { [self] description in
-            guard ProbeCatalog.needsKernelProviders(description), let root = try? Tracefs.root() else { return nil }
-            if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: root) }
+            guard ProbeCatalog.needsKernelProviders(description, providers: providers), let root = try? Tracefs.root() else { return nil }
+            if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: root, providers: providers) }
             return compileCatalog?.argumentRecord(for: description)
         }
         let compiler = Compiler(options: compileOptions)
@@ -118,7 +122,7 @@ public final class TracingSession {
                 if option == "i" {
                     // -i ID [[predicate] action]: the probe with that ID, by its full name.
                     let digits = probeText.prefix { $0.isNumber }
-                    guard let id = Int(digits), let probe = Self.probe(withID: id) else {
+                    guard let id = Int(digits), let probe = probe(withID: id) else {
                         throw SessionError("invalid probe specifier \(probeText): probe ID \(digits.isEmpty ? probeText : String(digits)) does not exist")
                     }
                     text = probe.identity.fullName + probeText.dropFirst(digits.count)
@@ -164,10 +168,10 @@ public final class TracingSession {
     }
 
     /// The probe with a given ID (dtrace and profile probes first, then the kernel's).
-    static func probe(withID id: Int) -> Probe? {
-        if let probe = ProbeCatalog(tracefsRoot: nil).allProbes().first(where: { $0.identity.id == id }) { return probe }
+    func probe(withID id: Int) -> Probe? {
+        if let probe = ProbeCatalog(tracefsRoot: nil, providers: providers).allProbes().first(where: { $0.identity.id == id }) { return probe }
         guard let root = try? Tracefs.root() else { return nil }
-        return ProbeCatalog(tracefsRoot: root).allProbes().first { $0.identity.id == id }
+        return ProbeCatalog(tracefsRoot: root, providers: providers).allProbes().first { $0.identity.id == id }
     }
 
     // MARK: match
@@ -176,15 +180,15 @@ public final class TracingSession {
     /// refuses nothing; `zeroMatchesAllowed` (-Z) lets a description match nothing.
     public func matchProbes(listing: Bool, zeroMatchesAllowed: Bool) throws(SessionError) {
         var tracefsRoot: String?
-        if listing || program.clauses.contains(where: { $0.probes.contains(where: ProbeCatalog.needsKernelProviders) }) {
+        if listing || program.clauses.contains(where: { $0.probes.contains { ProbeCatalog.needsKernelProviders($0, providers: providers) } }) {
             tracefsRoot = try? Tracefs.root()
         }
-        catalog = tracefsRoot != nil ? compileCatalog ?? ProbeCatalog(tracefsRoot: tracefsRoot) : ProbeCatalog(tracefsRoot: nil)
+        catalog = tracefsRoot != nil ? compileCatalog ?? ProbeCatalog(tracefsRoot: tracefsRoot, providers: providers) : ProbeCatalog(tracefsRoot: nil, providers: providers)
         matchesPerSource = Array(repeating: 0, count: sources.count)
         for (clauseIndex, clause) in program.clauses.enumerated() {
             for description in clause.probes {
                 let matched = catalog.match(description)
-                if matched.isEmpty && !listing, let refusal = Self.kernelProviderRefusal(description) {
+                if matched.isEmpty && !listing, let refusal = kernelProviderRefusal(description) {
                     throw SessionError(refusal)
                 }
                 if matched.isEmpty && !zeroMatchesAllowed && !listing {
@@ -206,8 +210,8 @@ public final class TracingSession {
 
     /// Why a description naming a kernel provider outright matched nothing, when the
     /// reason is the platform (no tracefs, no tracepoints) rather than the name.
-    static func kernelProviderRefusal(_ description: ProbeDescription) -> String? {
-        guard let provider = Providers.named(description.provider), provider.enumeratesKernel else { return nil }
+    func kernelProviderRefusal(_ description: ProbeDescription) -> String? {
+        guard let provider = providers.first(where: { $0.name == description.provider }), provider.enumeratesKernel else { return nil }
         let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(provider.requirement.needs))
         return EnginePlan.refusal(provider.requirement, results: results)
     }
@@ -226,7 +230,7 @@ public final class TracingSession {
         let choice: EngineChoice = options.engine ?? (kernelProbes.isEmpty ? .user : .kernel)
         if choice == .kernel && checkPlatform {
             let names = Set(enablings.map { $0.probe.identity.provider })
-            let requirements = Providers.all.filter { names.contains($0.name) }.map(\.requirement)
+            let requirements = providers.filter { names.contains($0.name) }.map(\.requirement)
             let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(EnginePlan.needs(of: requirements)))
             for requirement in requirements {
                 if let refusal = EnginePlan.refusal(requirement, results: results) { throw SessionError(refusal) }
