@@ -16,8 +16,9 @@ let package = Package(
         .target(name: "DTraceLanguage", dependencies: ["DTraceIR"]),
         .target(name: "DTracePlatform", dependencies: ["DTraceSystem"]),
         .target(name: "DTraceProviders", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen", "DTracePlatform"]),
+        .target(name: "DTraceLibrary", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceCodegen", "DTraceBPF"]),
         .target(name: "DTraceConsumer", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem"]),
-        .target(name: "DTraceSession", dependencies: ["DTraceProviders", "DTraceConsumer", "DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen", "DTracePlatform"]),
+        .target(name: "DTraceSession", dependencies: ["DTraceLibrary", "DTraceProviders", "DTraceConsumer", "DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen", "DTracePlatform"]),
         .target(name: "DTraceCLI", dependencies: ["DTraceSession", "DTraceProviders", "DTraceConsumer", "DTraceLanguage", "DTraceIR", "DTraceSystem", "DTracePlatform"]),
         // Release builds carry the Swift runtime inside: no shared Swift libraries to
         // load makes start-up about 1.5 ms faster, and the binary runs on a bare system.
@@ -27,13 +28,14 @@ let package = Package(
         .testTarget(name: "DTraceSystemTests", dependencies: ["DTraceSystem"]),
         .testTarget(name: "DTraceIRTests", dependencies: ["DTraceIR"]),
         .testTarget(name: "DTraceLanguageTests", dependencies: ["DTraceLanguage"]),
-        .testTarget(name: "DTraceCodegenTests", dependencies: ["DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage"]),
+        .testTarget(name: "DTraceCodegenTests", dependencies: ["DTraceLibrary", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage"]),
         .testTarget(name: "DTraceProvidersTests", dependencies: ["DTraceProviders", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage", "DTracePlatform"]),
+        .testTarget(name: "DTraceLibraryTests", dependencies: ["DTraceLibrary", "DTraceSession", "DTraceConsumer", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage"]),
         .testTarget(name: "DTraceConsumerTests", dependencies: ["DTraceConsumer", "DTraceIR"]),
         .testTarget(name: "DTracePlatformTests", dependencies: ["DTracePlatform"], exclude: ["Fixtures"]),
         .testTarget(
             name: "DTraceCLITests",
-            dependencies: ["DTraceCLI", "DTraceSession", "DTraceProviders", "DTraceConsumer", "DTraceCodegen", "DTraceBPF", "DTracePlatform", "DTraceLanguage", "DTraceIR", "DTraceSystem", "dtrace"],
+            dependencies: ["DTraceCLI", "DTraceLibrary", "DTraceSession", "DTraceProviders", "DTraceConsumer", "DTraceCodegen", "DTraceBPF", "DTracePlatform", "DTraceLanguage", "DTraceIR", "DTraceSystem", "dtrace"],
             exclude: ["Conformance"]
         ),
     ],

@@ -73,11 +73,13 @@ public struct KernelMaps: Sendable {
 
 public struct BPFCodeGenerator {
     let program: IRProgram
-    let layout: KernelLayout
-    let maps: KernelMaps
+    public let layout: KernelLayout
+    public let maps: KernelMaps
     let site: ProbeSite
     let function: IRFunction
-    var asm = BPFAssembler()
+    /// The library's subroutines' BPF bodies, by name.
+    let subroutines: [String: any KernelSubroutine]
+    public var asm = BPFAssembler()
 
     // Stack: [fp-8] temporary, then one slot per map call site, then register slots.
     var slotOfRegister: [Int: Int16] = [:]
@@ -93,8 +95,8 @@ public struct BPFCodeGenerator {
     /// NUL-terminated and zero-padded, so copying it is two 8-byte moves.
     var commBuffers: Set<Int> = []
     /// Callback subprograms (for bpf_loop) emitted after the clause's own code, by name.
-    var subprograms: [String: BPFLabel] = [:]
-    var subprogramBodies: [(label: BPFLabel, emit: (inout BPFCodeGenerator) -> Void)] = []
+    public var subprograms: [String: BPFLabel] = [:]
+    public var subprogramBodies: [(label: BPFLabel, emit: (inout BPFCodeGenerator) -> Void)] = []
     let exitLabel: BPFLabel
     let faultLabel: BPFLabel
     static let temporary: Int16 = -8
@@ -106,13 +108,14 @@ public struct BPFCodeGenerator {
     }
 
     /// Generates the program for one clause at one probe site.
-    public static func generate(clause: IRClause, program: IRProgram, layout: KernelLayout, maps: KernelMaps, site: ProbeSite) throws(CodegenError) -> [BPFInstruction] {
-        var generator = BPFCodeGenerator(program: program, layout: layout, maps: maps, site: site, function: clause.function)
+    public static func generate(clause: IRClause, program: IRProgram, layout: KernelLayout, maps: KernelMaps, site: ProbeSite,
+                                subroutines: [String: any KernelSubroutine] = [:]) throws(CodegenError) -> [BPFInstruction] {
+        var generator = BPFCodeGenerator(program: program, layout: layout, maps: maps, site: site, function: clause.function, subroutines: subroutines)
         return try generator.run()
     }
 
-    init(program: IRProgram, layout: KernelLayout, maps: KernelMaps, site: ProbeSite, function: IRFunction) {
-        self.program = program; self.layout = layout; self.maps = maps; self.site = site; self.function = function
+    init(program: IRProgram, layout: KernelLayout, maps: KernelMaps, site: ProbeSite, function: IRFunction, subroutines: [String: any KernelSubroutine]) {
+        self.program = program; self.layout = layout; self.maps = maps; self.site = site; self.function = function; self.subroutines = subroutines
         exitLabel = asm.newLabel()
         faultLabel = asm.newLabel()
     }
@@ -282,14 +285,20 @@ public struct BPFCodeGenerator {
 
     // MARK: registers
 
+    /// The value of a register holding one known constant (nil when it may vary).
+    public func constantValue(of register: Register) -> Int64? {
+        if case .constant(let value)? = known[register.index] { return value }
+        return nil
+    }
+
     func slot(_ register: Register) -> Int16 { slotOfRegister[register.index] ?? Self.temporary }
 
-    mutating func load(_ bpf: BPFRegister, _ register: Register) {
+    public mutating func load(_ bpf: BPFRegister, _ register: Register) {
         if case .constant(let value)? = known[register.index] { asm.load(bpf, constant: value); return }
         asm.load(bpf, from: .frame, offset: slot(register), size: .double)
     }
 
-    mutating func store(_ register: Register, _ bpf: BPFRegister) {
+    public mutating func store(_ register: Register, _ bpf: BPFRegister) {
         asm.store(bpf, to: .frame, offset: slot(register), size: .double)
     }
 
@@ -366,7 +375,7 @@ public struct BPFCodeGenerator {
     /// Records a fault (address taken from `address`, or 0) and leaves the clause.
     enum FaultAddress { case none, register(BPFRegister), alreadyStored }
 
-    mutating func fault(_ kind: FaultKind, address: BPFRegister? = nil) {
+    public mutating func fault(_ kind: FaultKind, address: BPFRegister? = nil) {
         fault(kind, from: address.map { .register($0) } ?? FaultAddress.none)
     }
 
@@ -385,7 +394,7 @@ public struct BPFCodeGenerator {
         faultUsed = true
     }
 
-    mutating func faultIf(_ operation: BPFJumpOperation, _ register: BPFRegister, immediate: Int32, _ kind: FaultKind, address: BPFRegister? = nil) {
+    public mutating func faultIf(_ operation: BPFJumpOperation, _ register: BPFRegister, immediate: Int32, _ kind: FaultKind, address: BPFRegister? = nil) {
         faultIf(operation, register, immediate: immediate, kind, from: address.map { .register($0) } ?? FaultAddress.none)
     }
 
@@ -483,7 +492,7 @@ public struct BPFCodeGenerator {
 
     /// Emits `body` with `into` pointing at the bytes the tagged address in `register`
     /// (+ `extra`) names, with at least `span` bytes available; faults otherwise.
-    mutating func withPointer(_ register: Register, extra: Int64 = 0, span: Int, write: Bool, into: BPFRegister,
+    public mutating func withPointer(_ register: Register, extra: Int64 = 0, span: Int, write: Bool, into: BPFRegister,
                               _ body: (inout BPFCodeGenerator) throws(CodegenError) -> Void) throws(CodegenError) {
         precondition(into != .r4 && into != .r5)
         if let value = known[register.index] {
@@ -546,7 +555,7 @@ public struct BPFCodeGenerator {
 }
 
 extension BPFJumpOperation {
-    var negated: BPFJumpOperation {
+    public var negated: BPFJumpOperation {
         switch self {
         case .jeq: return .jne
         case .jne: return .jeq

@@ -323,26 +323,10 @@ extension BPFCodeGenerator {
             faultIf(.jslt, .r1, immediate: Int32(Helper.raiseSignals.lowerBound), .illegalOperation)
             faultIf(.jsgt, .r1, immediate: Int32(Helper.raiseSignals.upperBound), .illegalOperation)
             asm.call(.sendSignal)
-        case .stringJoin: try stringJoin(arguments: a, result: result)
-        case .substring(let hasLength): try substring(hasLength: hasLength, arguments: a, result: result)
-        case .stringIndex(let reverse, let hasStart): try stringIndex(reverse: reverse, hasStart: hasStart, arguments: a, result: result)
-        case .stringFindCharacter(let reverse): try stringFindCharacter(reverse: reverse, arguments: a, result: result)
-        case .stringFindString: try stringFindString(arguments: a, result: result)
-        case .stringTokenize: try stringTokenize(arguments: a, result: result)
-        case .basename: try pathComponent(dirname: false, arguments: a, result: result)
-        case .dirname: try pathComponent(dirname: true, arguments: a, result: result)
-        case .cleanpath: try cleanPath(arguments: a, result: result)
+        case .subroutine(let subroutine):
+            guard let body = subroutines[subroutine.name] else { throw .unsupported("\(subroutine.name)()") }
+            try body.emit(subroutine, arguments: a, result: result, generator: &self)
         case .integerToString(let hasBase): try integerToString(hasBase: hasBase, arguments: a, result: result)
-        case .changeCase(let upper): try changeCase(upper: upper, arguments: a, result: result)
-        case .internetAddress4: try internetAddress4(arguments: a, result: result)
-        case .internetAddress6: try internetAddress6(embeddedIPv4Alone: true, address: a[1], destination: a[0], result: result)
-        case .internetAddressForFamily:
-            // inet_ntop(family, &address) with the family a constant (AF_INET or AF_INET6).
-            switch known[a[1].index] {
-            case .constant(2)?: try internetAddress4(arguments: [a[0], a[2]], result: result)
-            case .constant(10)?: try internetAddress6(embeddedIPv4Alone: false, address: a[2], destination: a[0], result: result)
-            default: throw .unsupported("inet_ntop() with a family other than the constants AF_INET and AF_INET6")
-            }
         }
     }
 
@@ -356,7 +340,7 @@ extension BPFCodeGenerator {
     }
 
     /// Copies the string at a tagged address into a scratch temporary; r0 = its length + 1.
-    mutating func materialize(_ register: Register, into temporary: Int) throws(CodegenError) {
+    public mutating func materialize(_ register: Register, into temporary: Int) throws(CodegenError) {
         try withPointer(register, span: 1, write: false, into: .r3) { generator in
             generator.asm.move(.r1, .r7)
             generator.asm.alu64(.add, .r1, immediate: Int32(temporary))

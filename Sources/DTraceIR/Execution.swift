@@ -4,7 +4,10 @@
 public enum ClauseOutcome: Equatable { case completed, predicateFalse }
 
 public struct Interpreter {
-    public init() {}
+    /// The library's subroutines, by name.
+    public let subroutines: [String: any InterpretedSubroutine]
+
+    public init(subroutines: [String: any InterpretedSubroutine] = [:]) { self.subroutines = subroutines }
 
     /// Runs one clause's function for one firing. Labels are resolved once per call;
     /// because branches only go forward, the loop visits each instruction at most once.
@@ -166,66 +169,14 @@ public struct Interpreter {
             return lhs.count == rhs.count ? 0 : (lhs.count < rhs.count ? -1 : 1)
         case .stringCopy: return try result(try string(1))
         case .stringCopyBounded(let size): return try result(Array(try string(1).prefix(max(0, size - 1))))
-        case .stringJoin: return try result(try string(1) + string(2))
-        case .substring(let hasLength):
-            let s = try string(1)
-            var start = a[2]
-            let count = Int64(s.count)
-            if start < 0 { start += count; if start < 0 { start = 0 } }
-            if start > count { return try result([]) }
-            var length = hasLength ? a[3] : count - start
-            if length < 0 { length = max(0, count - start + length) }
-            let end = min(count, start + length)
-            return try result(Array(s[Int(start)..<Int(max(start, end))]))
-        case .stringIndex(let reverse, let hasStart):
-            let s = try string(0), t = try string(1)
-            return Self.find(t, in: s, reverse: reverse, start: hasStart ? a[2] : nil)
-        case .stringFindCharacter(let reverse):
-            let s = try string(1)
-            let c = UInt8(truncatingIfNeeded: a[2])
-            guard let position = reverse ? s.lastIndex(of: c) : s.firstIndex(of: c) else { return 0 }
-            return try result(Array(s[position...]))
-        case .stringFindString:
-            let s = try string(1), t = try string(2)
-            let position = Self.find(t, in: s, reverse: false, start: nil)
-            if position < 0 { return 0 }
-            return try result(Array(s[Int(position)...]))
-        case .stringTokenize:
-            if a[1] != 0 { machine.tokenizerState = try string(1); machine.tokenizerPosition = 0 }
-            let delimiters = Set(try string(2))
-            let bytes = machine.tokenizerState
-            var position = machine.tokenizerPosition
-            while position < bytes.count, delimiters.contains(bytes[position]) { position += 1 }
-            if position >= bytes.count { machine.tokenizerPosition = position; return 0 }
-            var end = position
-            while end < bytes.count, !delimiters.contains(bytes[end]) { end += 1 }
-            machine.tokenizerPosition = min(bytes.count, end + 1)
-            return try result(Array(bytes[position..<end]))
-        case .basename: return try result(PathText.basename(try string(1)))
-        case .dirname: return try result(PathText.dirname(try string(1)))
-        case .cleanpath: return try result(PathText.cleanpath(try string(1), limit: machine.stringSize))
         case .integerToString(let hasBase):
             let base = hasBase ? a[2] : 10
             guard base >= 2 && base <= 75 else { throw Fault(kind: .illegalOperation) }
             return try result(Array(Self.integerText(a[1], base: base).utf8))
-        case .changeCase(let upper):
-            return try result(try string(1).map { c in
-                if upper, c >= 0x61, c <= 0x7a { return c - 32 }
-                if !upper, c >= 0x41, c <= 0x5a { return c + 32 }
-                return c
-            })
-        case .internetAddress4:
-            let bytes = try machine.readBytes(at: a[1], count: 4)
-            return try result(Array(bytes.map { String($0) }.joined(separator: ".").utf8))
-        case .internetAddress6:
-            return try result(Array(InternetText.ipv6(try machine.readBytes(at: a[1], count: 16), embeddedIPv4Alone: true).utf8))
-        case .internetAddressForFamily:
-            switch a[1] {
-            case 2: return try result(Array(try machine.readBytes(at: a[2], count: 4).map { String($0) }.joined(separator: ".").utf8))
-            case 10: return try result(Array(InternetText.ipv6(try machine.readBytes(at: a[2], count: 16)).utf8))
-            default: throw Fault(kind: .illegalOperation)
-            }
         case .random: return environment.randomValue()
+        case .subroutine(let call):
+            guard let body = subroutines[call.name] else { throw Fault(kind: .illegalOperation) }
+            return try body.interpret(call, SubroutineContext(arguments: a, machine: machine, environment: environment))
         case .allocate: return try machine.allocate(a[0])
         case .copyBytes:
             guard a[2] >= 0, a[2] <= Int64(Machine.allocaSize) else { throw Fault(kind: .badAddress, address: a[1]) }
@@ -290,27 +241,6 @@ public struct Interpreter {
         }
     }
 
-    static func find(_ needle: [UInt8], in haystack: [UInt8], reverse: Bool, start: Int64?) -> Int64 {
-        let count = haystack.count, length = needle.count
-        if length > count { return -1 }
-        if reverse {
-            var position = count - length
-            if let start { if start < 0 { return -1 }; position = min(position, Int(clamping: start)) }
-            while position >= 0 {
-                if Array(haystack[position..<(position + length)]) == needle { return Int64(position) }
-                position -= 1
-            }
-            return -1
-        }
-        var position = 0
-        if let start { position = start < 0 ? 0 : Int(clamping: start) }
-        while position + length <= count {
-            if Array(haystack[position..<(position + length)]) == needle { return Int64(position) }
-            position += 1
-        }
-        return -1
-    }
-
     /// lltostr() as DTrace writes it: digits past 9 continue from 'a' (bases up to 75),
     /// "0x" before hexadecimal, "0" before octal, "-" only in base 10.
     static func integerText(_ value: Int64, base: Int64) -> String {
@@ -330,123 +260,3 @@ public struct Interpreter {
 }
 
 /// Path manipulations of basename(), dirname() and cleanpath(), byte for byte as DTrace.
-enum PathText {
-    static func basename(_ path: [UInt8]) -> [UInt8] {
-        var end = path.count
-        while end > 0, path[end - 1] == 0x2f { end -= 1 }
-        if end == 0 { return path.isEmpty ? Array(".".utf8) : Array("/".utf8) }
-        var start = end
-        while start > 0, path[start - 1] != 0x2f { start -= 1 }
-        return Array(path[start..<end])
-    }
-
-    static func dirname(_ path: [UInt8]) -> [UInt8] {
-        var end = path.count
-        while end > 0, path[end - 1] == 0x2f { end -= 1 }
-        if end == 0 { return path.isEmpty ? Array(".".utf8) : Array("/".utf8) }
-        while end > 0, path[end - 1] != 0x2f { end -= 1 }
-        if end == 0 { return Array(".".utf8) }
-        while end > 1, path[end - 1] == 0x2f { end -= 1 }
-        return Array(path[0..<end])
-    }
-
-    /// DTrace's cleanpath(): one pass over the characters, as the reference kernel does
-    /// it — "//" and "/./" collapse, "/../" backs up over the previous component, and
-    /// everything else (a trailing "/" or "/.", "..x", relative prefixes) is kept as it
-    /// is. `limit` is strsize: like DTrace, output stops 5 bytes short of it.
-    static func cleanpath(_ path: [UInt8], limit: Int = Int.max) -> [UInt8] {
-        let slash: UInt8 = 0x2f, dot: UInt8 = 0x2e
-        var output: [UInt8] = []
-        var state = CleanpathState.plain
-        for character in path + [0] {
-            if output.count + 5 >= limit { break }
-            switch state {
-            case .plain:
-                if character == slash { state = .slash } else { output.append(character) }
-            case .slash:
-                if character == slash { break }
-                if character == dot { state = .slashDot; break }
-                output += [slash, character]
-                state = .plain
-            case .slashDot:
-                if character == slash { state = .slash; break }
-                if character == dot { state = .slashDotDot; break }
-                output += [slash, dot, character]
-                state = .plain
-            case .slashDotDot:
-                if character != slash && character != 0 {
-                    output += [slash, dot, dot, character]
-                    state = .plain
-                    break
-                }
-                // Back up to the previous "/" (the start when there is none).
-                let kept = output.lastIndex(of: slash) ?? 0
-                if character == slash {
-                    output.removeSubrange(kept...)
-                    state = .slash
-                } else {
-                    // At the end the character the back-up stopped on stays.
-                    if output.isEmpty { output = [slash] } else { output.removeSubrange((kept + 1)...) }
-                    output.append(0)
-                }
-            }
-            if character == 0 && state == .plain { break }
-        }
-        if let end = output.firstIndex(of: 0) { output.removeSubrange(end...) }
-        return output
-    }
-}
-
-enum CleanpathState { case plain, slash, slashDot, slashDotDot }
-
-enum InternetText {
-    /// The zero run DTrace compresses to "::": the first byte and the length in bytes
-    /// (first -1 when none). Its rules, kept as they are: a run starts on an even byte,
-    /// one zero group is enough, and a later run of equal length can win.
-    static func zeroRun(_ bytes: [UInt8]) -> (first: Int, length: Int) {
-        var first = -1, trying = -1, length = 1
-        for index in 0..<16 {
-            if bytes[index] == 0 && trying == -1 && index % 2 == 0 { trying = index; continue }
-            guard trying != -1, bytes[index] != 0 || index == 15 else { continue }
-            if index - trying <= length { trying = -1; continue }
-            first = trying
-            length = index - index % 2 - trying
-            trying = -1
-            if bytes[index] == 0 && index == 15 { length += 2 }
-        }
-        return (first, length)
-    }
-
-    /// An IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d, not :: or ::1) address.
-    static func embedsIPv4(_ bytes: [UInt8]) -> Bool {
-        let mapped = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xff && bytes[11] == 0xff
-        let last = bytes[12..<16].reduce(0) { $0 << 8 | UInt32($1) }
-        return mapped || (bytes[0..<12].allSatisfy { $0 == 0 } && last != 0 && last != 1)
-    }
-
-    /// inet_ntop(AF_INET6, ...) and inet_ntoa6() as DTrace: lower-case groups without
-    /// leading zeros, its zero run as "::", the embedded IPv4 form dotted (alone for
-    /// inet_ntoa6).
-    static func ipv6(_ bytes: [UInt8], embeddedIPv4Alone: Bool = false) -> String {
-        let (first, length) = zeroRun(bytes)
-        var pieces: [String] = []                   // right to left, as DTrace builds it
-        var index = 14
-        if embedsIPv4(bytes) {
-            let dotted = bytes[12..<16].map { String($0) }.joined(separator: ".")
-            if embeddedIPv4Alone { return dotted }
-            pieces.append(dotted)
-            index = 10
-        }
-        while index >= 0 {
-            if index == first + length - 2 {
-                pieces.append("::")
-                index -= length
-                continue
-            }
-            if index < 14 && index != first - 2 { pieces.append(":") }
-            pieces.append(String(Int(bytes[index]) << 8 | Int(bytes[index + 1]), radix: 16))
-            index -= 2
-        }
-        return pieces.reversed().joined()
-    }
-}

@@ -105,19 +105,10 @@ public enum Helper: Sendable, Equatable {
     case stringCompare              // (a, b) -> <0, 0, >0
     case stringCopy                 // (dst, src) -> dst
     case stringCopyBounded(size: Int) // (dst, src) -> dst: at most size - 1 bytes, then a NUL
-    case stringJoin                 // (dst, a, b) -> dst
-    case substring(hasLength: Bool) // (dst, s, index[, length]) -> dst
-    case stringIndex(reverse: Bool, hasStart: Bool) // (s, t[, start]) -> position or -1
-    case stringFindCharacter(reverse: Bool)         // (dst, s, c) -> dst or 0
-    case stringFindString           // (dst, s, t) -> dst or 0
-    case stringTokenize             // (dst, s or 0, delimiters) -> dst or 0
-    case basename, dirname, cleanpath // (dst, s) -> dst
     case integerToString(hasBase: Bool) // (dst, value[, base]) -> dst
-    case changeCase(upper: Bool)    // (dst, s) -> dst
-    case internetAddress4           // (dst, address of 4 bytes) -> dst
-    case internetAddress6           // (dst, address of 16 bytes) -> dst
-    case internetAddressForFamily   // (dst, family, address) -> dst
     case random                     // () -> pseudo-random value
+    /// A subroutine of the D library, run through what the library registers for it.
+    case subroutine(SubroutineCall)
     case stackID(user: Bool)        // () -> id of the current kernel (user) stack, or negative
     case noteProcess                // (): the current process's user addresses are kept; tell the consumer the first time it is seen
     case allocate                   // (size) -> address in scratch

@@ -110,8 +110,9 @@ public final class Machine {
     /// Start of the alloca area within scratch and how far it has been used this firing.
     let allocaStart: Int
     var allocaUsed = 0
-    var tokenizerState: [UInt8] = []
-    var tokenizerPosition = 0
+    /// strtok()'s string and position, kept across firings.
+    public var tokenizerState: [UInt8] = []
+    public var tokenizerPosition = 0
 
     public static let allocaSize = 8192
 
@@ -159,7 +160,7 @@ public final class Machine {
         }
     }
 
-    func writeBytes(_ bytes: some Collection<UInt8>, at address: Int64) throws(Fault) {
+    public func writeBytes(_ bytes: some Collection<UInt8>, at address: Int64) throws(Fault) {
         let offset = Int(address & MemoryRegion.offsetMask)
         let count = bytes.count
         func check(_ size: Int) throws(Fault) { if address < 0 || offset + count > size { throw Fault(kind: .badAddress, address: address) } }
@@ -217,7 +218,7 @@ public final class Machine {
     }
 
     /// Writes a string (truncated to strsize) and its terminator.
-    func writeString(_ bytes: some Collection<UInt8>, at address: Int64) throws(Fault) {
+    public func writeString(_ bytes: some Collection<UInt8>, at address: Int64) throws(Fault) {
         var value = Array(bytes.prefix(stringSize))
         if let end = value.firstIndex(of: 0) { value.removeSubrange(end...) }
         value.append(0)

@@ -444,107 +444,14 @@ extension Compiler {
     // MARK: subroutines
 
     func callSubroutine(_ name: String, _ arguments: [Expression], line: Int) throws(Diagnostic) -> Value {
-        func stringResult(_ helper: Helper, _ values: [Register]) -> Value {
-            let buffer = emitter.temporary(stringStorage)
-            return Value(register: emitter.call(helper, [buffer] + values), type: .string)
+        if let definition = options.subroutines[name] {
+            let result = try definition.compile(SubroutineArguments(compiler: self, name: name, expressions: arguments, line: line))
+            return Value(register: result.register, type: result.type)
         }
         switch name {
-        case "strlen":
-            try checkCount(name, arguments, 1...1, line: line)
-            let s = try stringArgument(name, arguments, 0, line: line)
-            return Value(register: emitter.call(.stringLength, [s.register]), type: BuiltinTypes.table["size_t"]!)
-        case "strjoin":
-            try checkCount(name, arguments, 2...2, line: line)
-            let a = try stringArgument(name, arguments, 0, line: line), b = try stringArgument(name, arguments, 1, line: line)
-            return stringResult(.stringJoin, [a.register, b.register])
-        case "substr":
-            try checkCount(name, arguments, 2...3, line: line)
-            let s = try stringArgument(name, arguments, 0, line: line)
-            let index = try integerArgument(name, arguments, 1, line: line)
-            var values = [s.register, index.register]
-            if arguments.count == 3 { values.append(try integerArgument(name, arguments, 2, line: line).register) }
-            return stringResult(.substring(hasLength: arguments.count == 3), values)
-        case "index", "rindex":
-            try checkCount(name, arguments, 2...3, line: line)
-            let s = try stringArgument(name, arguments, 0, line: line), t = try stringArgument(name, arguments, 1, line: line)
-            var values = [s.register, t.register]
-            if arguments.count == 3 { values.append(try integerArgument(name, arguments, 2, line: line).register) }
-            return Value(register: emitter.call(.stringIndex(reverse: name == "rindex", hasStart: arguments.count == 3), values), type: .int)
-        case "strchr", "strrchr":
-            try checkCount(name, arguments, 2...2, line: line)
-            let s = try stringArgument(name, arguments, 0, line: line), c = try integerArgument(name, arguments, 1, line: line, prototype: "char")
-            return stringResult(.stringFindCharacter(reverse: name == "strrchr"), [s.register, c.register])
-        case "strstr":
-            try checkCount(name, arguments, 2...2, line: line)
-            let s = try stringArgument(name, arguments, 0, line: line), t = try stringArgument(name, arguments, 1, line: line)
-            return stringResult(.stringFindString, [s.register, t.register])
-        case "strtok":
-            try checkCount(name, arguments, 2...2, line: line)
-            var first = emitter.constant(0)
-            switch arguments[0].kind {
-            case .integer(0, _), .identifier("NULL"): break
-            default: first = try stringArgument(name, arguments, 0, line: line).register
-            }
-            let delimiters = try stringArgument(name, arguments, 1, line: line)
-            return stringResult(.stringTokenize, [first, delimiters.register])
-        case "basename", "dirname", "cleanpath", "toupper", "tolower":
-            try checkCount(name, arguments, 1...1, line: line)
-            let s = try stringArgument(name, arguments, 0, line: line)
-            let helper: Helper = ["basename": .basename, "dirname": .dirname, "cleanpath": .cleanpath,
-                                  "toupper": .changeCase(upper: true), "tolower": .changeCase(upper: false)][name]!
-            return stringResult(helper, [s.register])
-        case "lltostr":
-            try checkCount(name, arguments, 1...2, line: line)
-            let value = try integerArgument(name, arguments, 0, line: line, prototype: "int64_t")
-            var values = [value.register]
-            if arguments.count == 2 { values.append(try integerArgument(name, arguments, 1, line: line).register) }
-            return stringResult(.integerToString(hasBase: arguments.count == 2), values)
-        case "htons", "ntohs", "htonl", "ntohl", "htonll", "ntohll":
-            try checkCount(name, arguments, 1...1, line: line)
-            let value = try integerArgument(name, arguments, 0, line: line)
-            let width = name.hasSuffix("ll") ? 64 : (name.hasSuffix("s") ? 16 : 32)
-            let r = emitter.register()
-            emitter.emit(.unary(width == 16 ? .byteSwap16 : (width == 32 ? .byteSwap32 : .byteSwap64), r, value.register))
-            let type: DType = width == 16 ? BuiltinTypes.table["uint16_t"]! : (width == 32 ? BuiltinTypes.table["uint32_t"]! : .uint64)
-            return Value(register: r, type: type)
-        case "inet_ntoa", "inet_ntoa6":
-            try checkCount(name, arguments, 1...1, line: line)
-            let address = try integerArgument(name, arguments, 0, line: line, prototype: name == "inet_ntoa" ? "ipaddr_t *" : "in6_addr_t *")
-            return stringResult(name == "inet_ntoa" ? .internetAddress4 : .internetAddress6, [address.register])
-        case "inet_ntop":
-            try checkCount(name, arguments, 2...2, line: line)
-            let family = try integerArgument(name, arguments, 0, line: line)
-            let address = try integerArgument(name, arguments, 1, line: line, prototype: "void *")
-            return stringResult(.internetAddressForFamily, [family.register, address.register])
-        case "rand":
-            try checkCount(name, arguments, 0...0, line: line)
-            return Value(register: emitter.call(.random, []), type: .int)
         case "speculation":
             try checkCount(name, arguments, 0...0, line: line)
             return Value(register: emitter.call(.speculation, []), type: .int)
-        case "alloca":
-            try checkCount(name, arguments, 1...1, line: line)
-            let size = try integerArgument(name, arguments, 0, line: line, prototype: "size_t")
-            return Value(register: emitter.call(.allocate, [size.register]), type: .voidPointer)
-        case "copyin":
-            try checkCount(name, arguments, 2...2, line: line)
-            let address = try integerArgument(name, arguments, 0, line: line, prototype: "uintptr_t")
-            let size = try integerArgument(name, arguments, 1, line: line, prototype: "size_t")
-            let buffer = emitter.call(.allocate, [size.register])
-            return Value(register: emitter.call(.copyIn, [buffer, address.register, size.register]), type: .voidPointer)
-        case "copyinstr":
-            try checkCount(name, arguments, 1...2, line: line)
-            let address = try integerArgument(name, arguments, 0, line: line, prototype: "uintptr_t")
-            var values = [address.register]
-            if arguments.count == 2 { values.append(try integerArgument(name, arguments, 1, line: line).register) }
-            return stringResult(.copyInString, values)
-        case "progenyof":
-            try checkCount(name, arguments, 1...1, line: line)
-            let target = try integerArgument(name, arguments, 0, line: line, prototype: "pid_t")
-            let pid = emitter.call(.readBuiltin(.pid), [])
-            let r = emitter.register()
-            emitter.emit(.compare(.equal, r, pid, target.register))
-            return Value(register: r, type: .int)
         default:
             if Actions.isAction(name) {
                 throw error(.syntax, "\(name)( ) may not be used in an expression: it is an action", line: line).tagged("D_ACT_EXPR")

@@ -21,6 +21,8 @@ public struct CompileOptions {
     /// The argument record of the probes a description matches (a tracepoint's fields),
     /// which types `args` as a pointer to it; nil when they have none or it differs.
     public var argumentRecord: ((ProbeDescription) -> ArgumentRecord?)?
+    /// The library's subroutines by name (DTraceLibrary's registry).
+    public var subroutines: [String: any SubroutineDefinition] = [:]
     public init() {}
 }
 

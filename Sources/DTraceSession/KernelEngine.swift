@@ -27,6 +27,8 @@ public struct KernelSettings {
     /// always on their syscalls tracepoints (`-x syscallprobes=tracepoint`).
     public var rawSyscalls = true
     public var showProgram: ((String) -> Void)?
+    /// The library's subroutines' BPF bodies.
+    public var subroutines: [String: any KernelSubroutine] = [:]
     public init() {}
 }
 
@@ -198,7 +200,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         let clause = program.clauses[enabling.clause]
         let instructions: [BPFInstruction]
         do {
-            instructions = try BPFCodeGenerator.generate(clause: clause, program: program, layout: layout, maps: maps, site: site)
+            instructions = try BPFCodeGenerator.generate(clause: clause, program: program, layout: layout, maps: maps, site: site, subroutines: settings.subroutines)
         } catch {
             throw KernelEngineError("clause at line \(clause.line) for probe \(identity.fullName): \(error)")
         }

@@ -8,6 +8,7 @@
 import DTraceConsumer
 import DTraceIR
 import DTraceLanguage
+import DTraceLibrary
 import DTracePlatform
 import DTraceProviders
 import DTraceSystem
@@ -47,9 +48,12 @@ public final class TracingSession {
 
     /// The providers probes come from (the registry, unless a test adds its own).
     public let providers: [any Provider]
+    /// The D library's subroutines.
+    public let library: Library
 
-    public init(options: TracingOptions, output: OutputSink, errors: OutputSink, providers: [any Provider] = Providers.all) {
-        self.options = options; self.output = output; self.errors = errors; self.providers = providers
+    public init(options: TracingOptions, output: OutputSink, errors: OutputSink, providers: [any Provider] = Providers.all,
+                library: Library = .standard) {
+        self.options = options; self.output = output; self.errors = errors; self.providers = providers; self.library = library
         catalog = ProbeCatalog(tracefsRoot: nil, providers: providers)
     }
 
@@ -91,6 +95,7 @@ public final class TracingSession {
         compileOptions.userID = Int64(ProcessIdentity.userID)
         compileOptions.groupID = Int64(ProcessIdentity.groupID)
         compileOptions.defaultArguments = options.defaultArguments
+        compileOptions.subroutines = library.definitions
         if let size = options.stringSize { compileOptions.stringSize = size }
         // Typed args: the probes' argument records, read while compiling.
         compileOptions.argumentRecord = { [self] description in
@@ -274,7 +279,8 @@ public final class TracingSession {
         switch choice {
         case .user:
             let engine = UserEngine(program: program, enablings: enablings, consumer: consumer, errors: errors,
-                                    dynamicVariableBytes: options.dynamicVariableSize, speculations: options.speculationLimit)
+                                    dynamicVariableBytes: options.dynamicVariableSize, speculations: options.speculationLimit,
+                                    subroutines: library.interpreted)
             return UserEngineRun(engine, errors: errors)
         case .kernel:
             guard let root = catalog.environment.tracefsRoot ?? (try? Tracefs.root()) else {
@@ -286,6 +292,7 @@ public final class TracingSession {
             settings.dynamicVariableSize = options.dynamicVariableSize
             settings.verifierLog = options.verifierLog
             settings.rawSyscalls = options.rawSyscalls
+            settings.subroutines = library.kernel
             if showProgram { settings.showProgram = { [errors] text in errors.write(text) } }
             do {
                 let engine = try KernelEngine(program: program, enablings: enablings, consumer: consumer, errors: errors, tracefsRoot: root, settings: settings)

@@ -19,7 +19,7 @@ public final class UserEngine: InterpreterEnvironment {
     let program: IRProgram
     let machine: Machine
     let consumer: Consumer
-    let interpreter = Interpreter()
+    let interpreter: Interpreter
     let errors: OutputSink
     public let enablings: [Enabling]
     var current: Enabling?
@@ -36,8 +36,10 @@ public final class UserEngine: InterpreterEnvironment {
     public private(set) var errorCount = 0
     lazy var executableName = Array(ProcessIdentity.executableName().utf8)
 
-    public init(program: IRProgram, enablings: [Enabling], consumer: Consumer, errors: OutputSink, dynamicVariableBytes: Int, speculations: Int) {
+    public init(program: IRProgram, enablings: [Enabling], consumer: Consumer, errors: OutputSink, dynamicVariableBytes: Int, speculations: Int,
+                subroutines: [String: any InterpretedSubroutine]) {
         self.program = program
+        self.interpreter = Interpreter(subroutines: subroutines)
         self.enablings = enablings
         self.machine = Machine(program: program, dynamicVariableBytes: dynamicVariableBytes)
         self.consumer = consumer

@@ -3,11 +3,12 @@
 // a use the layout did not foresee is refused, not truncated.
 
 import DTraceLanguage
+import DTraceLibrary
 import Testing
 
 @Suite struct AggregationKeyTests {
     func keySize(_ source: String) throws -> Int {
-        let compiled = try Compiler.compile(source: source)
+        let compiled = try Compiler.compile(source: source, options: .standard)
         return compiled.program.aggregations[0].keySize
     }
 

@@ -4,6 +4,7 @@
 
 import DTraceIR
 import DTraceLanguage
+import DTraceLibrary
 import DTraceConsumer
 import DTraceProviders
 import DTraceSession
@@ -56,7 +57,7 @@ import Testing
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             do {
-                let compiled = try Compiler.compile(source: source)
+                let compiled = try Compiler.compile(source: source, options: .standard)
                 let catalog = ProbeCatalog()
                 var enablings: [Enabling] = []
                 for (index, clause) in compiled.program.clauses.enumerated() where clause.probes.contains(where: { $0.name == "BEGIN" }) {
@@ -65,7 +66,7 @@ import Testing
                 let sink = OutputSink(capturing: ())
                 let consumer = Consumer(program: compiled.program, options: OutputOptions(), output: sink)
                 let engine = UserEngine(program: compiled.program, enablings: enablings, consumer: consumer, errors: OutputSink(capturing: ()),
-                                        dynamicVariableBytes: 1 << 16, speculations: 1)
+                                        dynamicVariableBytes: 1 << 16, speculations: 1, subroutines: Library.standard.interpreted)
                 if let begin = catalog.probe(named: "BEGIN") { engine.fire(begin) }
                 consumer.printRemainingAggregations()
             } catch {

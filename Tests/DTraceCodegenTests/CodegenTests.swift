@@ -8,6 +8,7 @@ import DTraceBPF
 import DTraceCodegen
 import DTraceIR
 import DTraceLanguage
+import DTraceLibrary
 import Testing
 
 /// A prologue whose arguments are the context's first `count` u64 values.
@@ -23,14 +24,15 @@ struct ContextArguments: ProbePrologue {
 }
 
 func generate(_ source: String, site: ProbeSite? = nil) throws -> [BPFInstruction] {
-    var compiled = try Compiler.compile(source: source)
+    var compiled = try Compiler.compile(source: source, options: .standard)
     compiled.program.speculationLimit = 2
     let layout = KernelLayout(program: compiled.program)
     let maps = KernelMaps(scratch: 3, globals: 4, constants: 5, records: 6, associativeArrays: compiled.program.maps.map { _ in 7 },
                           aggregations: compiled.program.aggregations.map { _ in 8 }, stacks: 9)
     let probe = site ?? ProbeSite(identity: ProbeIdentity(id: 1, provider: "dtrace", module: "", function: "", name: "BEGIN"), epid: 1,
                                   prologue: ContextArguments(count: 6))
-    return try BPFCodeGenerator.generate(clause: compiled.program.clauses[0], program: compiled.program, layout: layout, maps: maps, site: probe)
+    return try BPFCodeGenerator.generate(clause: compiled.program.clauses[0], program: compiled.program, layout: layout, maps: maps, site: probe,
+                                         subroutines: Library.standard.kernel)
 }
 
 @Suite struct CodegenTests {

@@ -1,0 +1,13 @@
+// DTraceCodegen/KernelSubroutine: a library subroutine's BPF body. The generator meets
+// `.subroutine(call)` in a clause and hands the call to what the library registered
+// under that name; the body is an extension of BPFCodeGenerator in the subroutine's own
+// file (DTraceLibrary), written with the generator's public tools (string temporaries,
+// routine slots, tagged-address access, faults, bpf_loop callbacks).
+
+import DTraceIR
+
+public protocol KernelSubroutine: Sendable {
+    /// Emits the call: `arguments` as the IR passed them (a string result's destination
+    /// first); the value, if any, is stored to `result`.
+    func emit(_ call: SubroutineCall, arguments: [Register], result: Register?, generator: inout BPFCodeGenerator) throws(CodegenError)
+}

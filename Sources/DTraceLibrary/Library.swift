@@ -1,0 +1,96 @@
+// DTraceLibrary/Library: the D library's registry. A subroutine (or a small family of
+// them) is one file holding everything about it — its prototype and typing, the IR it
+// emits, its semantics in the interpreter, its BPF body or why the kernel engine has
+// none — and one line in `Library.standard`. The compiler, the interpreter and the code
+// generator each take their part of every entry from here.
+
+import DTraceCodegen
+import DTraceIR
+import DTraceLanguage
+
+/// How the two engines run a subroutine.
+public enum SubroutineImplementation {
+    /// Its definition emits IR both engines already run (core helpers, arithmetic).
+    case coreIR
+    /// Its own runtime parts: the interpreter's semantics, and the BPF body (or nil
+    /// with the reason the kernel engine refuses it).
+    case routine(interpreter: any InterpretedSubroutine, kernel: KernelSupport)
+}
+
+public enum KernelSupport {
+    case bpf(any KernelSubroutine)
+    case notInKernel(reason: String)
+}
+
+public protocol LibrarySubroutine: SubroutineDefinition, Sendable {
+    var implementation: SubroutineImplementation { get }
+}
+
+public struct Library: Sendable {
+    public let subroutines: [any LibrarySubroutine]
+
+    public init(subroutines: [any LibrarySubroutine]) { self.subroutines = subroutines }
+
+    public static let standard = Library(subroutines: [
+        StringLength(),
+        StringJoin(),
+        Substring(),
+        CharacterSearch(),
+        StringSearch(),
+        StringTokenize(),
+        PathComponents(),
+        Cleanpath(),
+        ChangeCase(),
+        IntegerToString(),
+        ByteOrder(),
+        InternetAddresses(),
+        RandomNumber(),
+        Alloca(),
+        CopyIn(),
+        Progenyof(),
+    ])
+
+    /// The compiler's view: each name's definition.
+    public var definitions: [String: any SubroutineDefinition] {
+        var table: [String: any SubroutineDefinition] = [:]
+        for subroutine in subroutines { for name in subroutine.names { table[name] = subroutine } }
+        return table
+    }
+
+    /// The interpreter's view: each name's semantics.
+    public var interpreted: [String: any InterpretedSubroutine] {
+        var table: [String: any InterpretedSubroutine] = [:]
+        for subroutine in subroutines {
+            guard case .routine(let interpreter, _) = subroutine.implementation else { continue }
+            for name in subroutine.names { table[name] = interpreter }
+        }
+        return table
+    }
+
+    /// The code generator's view: each name's BPF body.
+    public var kernel: [String: any KernelSubroutine] {
+        var table: [String: any KernelSubroutine] = [:]
+        for subroutine in subroutines {
+            guard case .routine(_, .bpf(let body)) = subroutine.implementation else { continue }
+            for name in subroutine.names { table[name] = body }
+        }
+        return table
+    }
+
+    /// Why the kernel engine cannot run a subroutine, when it cannot.
+    public func kernelRefusal(_ name: String) -> String? {
+        for subroutine in subroutines where subroutine.names.contains(name) {
+            if case .routine(_, .notInKernel(let reason)) = subroutine.implementation { return reason }
+        }
+        return nil
+    }
+}
+
+extension CompileOptions {
+    /// Default options with the standard library's subroutines.
+    public static var standard: CompileOptions {
+        var options = CompileOptions()
+        options.subroutines = Library.standard.definitions
+        return options
+    }
+}

@@ -1,0 +1,77 @@
+// DTraceLibraryTests/LibraryTests: the registry of the D library — every subroutine
+// answers to its names once, has the interpreter's semantics, and either a BPF body or a
+// stated reason the kernel engine refuses it — and the worked example (Clamp, one file)
+// compiled, interpreted and run in BPF through a session, with identical output.
+
+import DTraceCodegen
+import DTraceConsumer
+import DTraceIR
+import DTraceLanguage
+import DTraceLibrary
+import DTraceSession
+import Foundation
+import Testing
+
+@Suite struct LibraryTests {
+    @Test func everySubroutineHasBothEnginesOrAReason() {
+        var seen = Set<String>()
+        for subroutine in Library.standard.subroutines {
+            #expect(!subroutine.names.isEmpty)
+            for name in subroutine.names { #expect(seen.insert(name).inserted, "\(name) is defined twice") }
+            switch subroutine.implementation {
+            case .coreIR: break
+            case .routine(_, .bpf): break
+            case .routine(_, .notInKernel(let reason)): #expect(!reason.isEmpty, "\(subroutine.names) refuses the kernel engine without a reason")
+            }
+        }
+        let library = Library.standard
+        for name in seen {
+            let interpreted = library.interpreted[name] != nil, inKernel = library.kernel[name] != nil || library.kernelRefusal(name) != nil
+            #expect(interpreted == inKernel, "\(name): interpreter and kernel engine disagree on whether it is a routine")
+        }
+        for name in ["strlen", "strjoin", "substr", "index", "rindex", "strchr", "strrchr", "strstr", "strtok", "basename", "dirname",
+                     "cleanpath", "toupper", "tolower", "lltostr", "htons", "ntohs", "htonl", "ntohl", "htonll", "ntohll",
+                     "inet_ntoa", "inet_ntoa6", "inet_ntop", "rand", "alloca", "copyin", "copyinstr", "progenyof"] {
+            #expect(seen.contains(name), "\(name) is missing from the library")
+        }
+    }
+
+    @Test func routinesAreCalledByName() throws {
+        let compiled = try Compiler.compile(source: "BEGIN { trace(substr(strjoin(\"ab\", \"cd\"), 1, 2)); }", options: .standard)
+        let calls = compiled.program.clauses[0].function.instructions.compactMap { instruction -> String? in
+            if case .call(.subroutine(let call), _, _) = instruction { return call.description }
+            return nil
+        }
+        #expect(calls == ["strjoin", "substr/1"])
+        #expect(throws: Diagnostic.self) { try Compiler.compile(source: "BEGIN { trace(strjoin(\"a\")); }", options: .standard) }
+        #expect(throws: Diagnostic.self) { try Compiler.compile(source: "BEGIN { trace(strjoin(\"a\", \"b\")); }") }
+    }
+
+    static let withExample = Library(subroutines: Library.standard.subroutines + [Clamp()])
+
+    func run(_ source: String, engine: EngineChoice) throws -> String {
+        var options = TracingOptions()
+        options.quiet = true
+        options.engine = engine
+        let output = OutputSink(capturing: ()), errors = OutputSink(capturing: ())
+        let session = TracingSession(options: options, output: output, errors: errors, library: Self.withExample)
+        try session.compile([ProgramSource(kind: .probes(text: source, kind: "n"))], operands: [], preprocess: false, cppArguments: [],
+                            preprocessor: { text, _ in text })
+        try session.matchProbes(listing: false, zeroMatchesAllowed: false)
+        let status = try session.run(try session.chooseEngine(checkPlatform: false), output: output, showProgram: false)
+        output.flush(); errors.flush()
+        #expect(status == 0)
+        return String(decoding: output.captured ?? [], as: UTF8.self) + String(decoding: errors.captured ?? [], as: UTF8.self)
+    }
+
+    static let exampleProgram = "BEGIN { printf(\"%d %d %d\\n\", clamp(15, 0, 10), clamp(-3, 0, 10), clamp(7, 0, 10)); exit(0); }"
+
+    @Test func aSubroutineInOneFileRunsInTheInterpreter() throws {
+        #expect(try run(Self.exampleProgram, engine: .user) == "10 0 7\n\n")
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["CI"] == "true" || geteuid() == 0, "needs root for BPF; runs always under CI=true"))
+    func aSubroutineInOneFileRunsInBPF() throws {
+        #expect(try run(Self.exampleProgram, engine: .kernel) == "10 0 7\n\n")
+    }
+}
