@@ -1,7 +1,7 @@
 // DTraceCodegen/Layout: how a compiled program's state lies in BPF maps — the shared
 // facts the code generator and the kernel engine (which creates the maps and reads
 // them back) must agree on: map sizes, engine areas beyond the IR's own scratch and
-// globals, aggregation value layouts, and the ring-buffer record headers.
+// globals, aggregation value layouts. The ring buffer's records are RecordFormat's.
 
 import DTraceIR
 
@@ -117,22 +117,4 @@ public struct KernelLayout: Sendable {
 
     /// Hash maps need a non-empty key: keyless aggregations use 8 zero bytes.
     public static func aggregationKeySize(_ descriptor: AggregationDescriptor) -> Int { max(descriptor.keySize, 8) }
-}
-
-/// Ring-buffer records: a 16-byte header — type (u32), epid (u32), CPU (u32), the
-/// speculation the record belongs to (u32, 0 for none) — then the clause's record or a
-/// fault report.
-public enum KernelRecord {
-    public static let headerSize = 16
-    public static let data: Int32 = 0
-    public static let fault: Int32 = 1
-    /// commit(id) and discard(id): the id in the header's speculation word.
-    public static let commit: Int32 = 2
-    public static let discard: Int32 = 3
-    /// A fault record: header, then kind, action, DIF offset and address as u64.
-    public static let faultSize = headerSize + 32
-    /// A process seen for the first time by a clause keeping its user addresses: header,
-    /// then the process id (u64).
-    public static let process: Int32 = 4
-    public static let processSize = headerSize + 8
 }

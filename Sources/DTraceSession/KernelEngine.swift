@@ -318,39 +318,29 @@ public final class KernelEngine: AggregationBackend, StackSource {
     public func drain() {
         var faults: [(epid: Int, fault: Fault)] = []
         ring.drain { buffer in
-            guard buffer.count >= KernelRecord.headerSize else { return }
-            let type = buffer.loadUnaligned(fromByteOffset: 0, as: Int32.self)
-            let epid = Int(buffer.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-            let cpu = Int32(bitPattern: buffer.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-            let speculation = buffer.loadUnaligned(fromByteOffset: 12, as: UInt32.self)
-            guard epid >= 1, epid <= enablings.count else { return }
-            let enabling = enablings[epid - 1]
-            if type == KernelRecord.commit || type == KernelRecord.discard {
-                let held = speculationBuffers.removeValue(forKey: speculation) ?? []
-                guard type == KernelRecord.commit else { return }
+            guard let header = RecordHeader(buffer), header.epid >= 1, header.epid <= enablings.count else { return }
+            let enabling = enablings[header.epid - 1]
+            switch header.kind {
+            case .commit, .discard:
+                let held = speculationBuffers.removeValue(forKey: header.speculation) ?? []
+                guard header.kind == .commit else { return }
                 for record in held {
                     consumer.consume(clause: record.enabling.clause, probe: record.enabling.probe.identity, cpu: record.cpu, bytes: record.bytes)
                 }
-                return
+            case .process:
+                if let report = ProcessReport(buffer) { UserSymbols.shared.remember(report.processID) }
+            case .fault:
+                guard let report = FaultReport(buffer) else { return }
+                let kind = FaultKind(rawValue: Int(report.kind)) ?? .illegalOperation
+                faults.append((header.epid, Fault(kind: kind, address: report.address, instruction: Int(report.offset) / 4, action: Int(report.action))))
+            case .data:
+                if consumer.exitStatus != nil && !(enabling.probe.provider is DTraceProvider) { return }
+                if header.speculation != 0 {
+                    speculationBuffers[header.speculation, default: []].append((enabling, header.cpu, RecordHeader.payload(of: buffer)))
+                    return
+                }
+                consumer.consume(clause: enabling.clause, probe: enabling.probe.identity, cpu: header.cpu, bytes: RecordHeader.payload(of: buffer))
             }
-            if type == KernelRecord.process, buffer.count >= KernelRecord.processSize {
-                UserSymbols.shared.remember(Int32(truncatingIfNeeded: buffer.loadUnaligned(fromByteOffset: KernelRecord.headerSize, as: Int64.self)))
-                return
-            }
-            if type == KernelRecord.fault, buffer.count >= KernelRecord.faultSize {
-                let kind = FaultKind(rawValue: Int(buffer.loadUnaligned(fromByteOffset: 16, as: UInt64.self))) ?? .illegalOperation
-                let action = Int(buffer.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
-                let offset = Int(buffer.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
-                let address = buffer.loadUnaligned(fromByteOffset: 40, as: Int64.self)
-                faults.append((epid, Fault(kind: kind, address: address, instruction: offset / 4, action: action)))
-                return
-            }
-            if consumer.exitStatus != nil && !(enabling.probe.provider is DTraceProvider) { return }
-            if type == KernelRecord.data && speculation != 0 {
-                speculationBuffers[speculation, default: []].append((enabling, cpu, Array(buffer.dropFirst(KernelRecord.headerSize))))
-                return
-            }
-            consumer.consume(clause: enabling.clause, probe: enabling.probe.identity, cpu: cpu, bytes: Array(buffer.dropFirst(KernelRecord.headerSize)))
         }
         for (epid, fault) in faults {
             errorCount += 1

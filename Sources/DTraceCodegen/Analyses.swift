@@ -1,0 +1,149 @@
+// DTraceCodegen/Analyses: what the generator learns about a clause before emitting it —
+// stack slots for IR registers (shared by registers whose live ranges do not overlap)
+// and for map lookups (held while a value derived from the lookup is read, shared by
+// the sites of one map whose ranges do not overlap), and the registers whose single
+// definition makes their value (a constant, an address in a known region) known.
+
+import DTraceBPF
+import DTraceIR
+
+extension BPFCodeGenerator {
+    mutating func allocateSlots() throws(CodegenError) {
+        var sites = 0
+        var lookups: [(instruction: Int, site: Int, map: Int, result: Register?)] = []
+        for (index, instruction) in function.instructions.enumerated() {
+            if case .call(let helper, let result, _) = instruction {
+                switch helper {
+                case .mapLookup(let map), .mapLookupOrCreate(let map):
+                    siteOfInstruction[index] = sites
+                    siteMaps[sites] = map
+                    lookups.append((index, sites, map, result))
+                    sites += 1
+                default: break
+                }
+            }
+        }
+        // A site's pointer is needed from its lookup to the last instruction reading a
+        // value derived from it (forever when such a value is stored to memory). Sites
+        // of one map whose ranges do not overlap share a stack slot: the slot then only
+        // ever holds NULL or a pointer into that map, as the verifier requires.
+        var nextSlot: Int16 = -16
+        var poolOfMap: [Int: [(slot: Int16, busyUntil: Int)]] = [:]
+        for lookup in lookups {
+            let end = liveEnd(ofValueFrom: lookup.result, definedAt: lookup.instruction)
+            siteLiveRange[lookup.site] = lookup.instruction...end
+            var pool = poolOfMap[lookup.map, default: []]
+            let slot: Int16
+            if let free = pool.firstIndex(where: { $0.busyUntil < lookup.instruction }) {
+                slot = pool[free].slot
+                pool[free].busyUntil = end
+            } else {
+                slot = nextSlot
+                nextSlot -= 8
+                pool.append((slot, end))
+            }
+            poolOfMap[lookup.map] = pool
+            slotOfSite[lookup.instruction] = slot
+            if slot < -512 { throw .tooLarge("clause needs more than 512 bytes of BPF stack") }
+        }
+        // Live ranges: with forward-only control flow a value is live only between the
+        // first and the last instruction naming its register.
+        var first: [Int: Int] = [:], last: [Int: Int] = [:]
+        for (index, instruction) in function.instructions.enumerated() {
+            for register in instruction.registers {
+                if first[register.index] == nil { first[register.index] = index }
+                last[register.index] = index
+            }
+        }
+        var free: [Int16] = []
+        var active: [(end: Int, slot: Int16)] = []
+        for register in first.keys.sorted(by: { first[$0]! < first[$1]! }) {
+            let start = first[register]!
+            active.removeAll { entry in
+                if entry.end < start { free.append(entry.slot); return true }
+                return false
+            }
+            let slot: Int16
+            if let reused = free.popLast() { slot = reused } else { slot = nextSlot; nextSlot -= 8 }
+            if slot < -512 { throw .tooLarge("clause needs more than 512 bytes of BPF stack") }
+            slotOfRegister[register] = slot
+            active.append((last[register]!, slot))
+        }
+    }
+
+    /// The last instruction reading `result` or anything computed from it (forward
+    /// flow: instruction order is execution order); the end when it is stored.
+    func liveEnd(ofValueFrom result: Register?, definedAt start: Int) -> Int {
+        guard let result else { return start }
+        var derived: Set<Int> = [result.index]
+        var end = start
+        let instructions = function.instructions
+        for index in (start + 1)..<instructions.count {
+            let instruction = instructions[index]
+            let written = instruction.writtenRegister
+            let reads = instruction.registers.filter { $0.index != written?.index || isReadModifyWrite(instruction) }
+            guard reads.contains(where: { derived.contains($0.index) }) else { continue }
+            end = index
+            if case .store(_, _, let value, _, _) = instruction, derived.contains(value.index) { return instructions.count }
+            // A load yields the bytes stored there, not an address derived from it.
+            if let written, !instruction.isLoad { derived.insert(written.index) }
+        }
+        return end
+    }
+
+    /// Instructions whose written register is also one they read.
+    func isReadModifyWrite(_ instruction: Instruction) -> Bool {
+        guard let written = instruction.writtenRegister else { return false }
+        return instruction.registers.filter { $0.index == written.index }.count > 1
+    }
+
+    mutating func analyseKnownValues() {
+        var definitions: [Int: Int] = [:]
+        for instruction in function.instructions {
+            if let written = instruction.writtenRegister { definitions[written.index, default: 0] += 1 }
+        }
+        for (index, instruction) in function.instructions.enumerated() {
+            guard let written = instruction.writtenRegister, definitions[written.index] == 1 else { continue }
+            switch instruction {
+            case .constant(_, let value): known[written.index] = .constant(value)
+            case .address(_, let space, let offset): known[written.index] = .address(region: Self.region(of: space), offset: Int64(offset))
+            case .move(_, let source): if let value = known[source.index] { known[written.index] = value }
+            case .arithmetic(.add, _, let lhs, let rhs):
+                if case .constant(let c)? = known[rhs.index] { known[written.index] = Self.offsetBy(known[lhs.index], c) }
+                else if case .constant(let c)? = known[lhs.index] { known[written.index] = Self.offsetBy(known[rhs.index], c) }
+            case .call(.mapLookup, _, _), .call(.mapLookupOrCreate, _, _):
+                known[written.index] = .site(siteOfInstruction[index]!, offset: 0)
+            case .call(let helper, _, let arguments) where Self.returnsDestination(helper) && !arguments.isEmpty:
+                if let value = known[arguments[0].index] { known[written.index] = value }
+                if helper == .readBuiltin(.execname) { commBuffers.insert(written.index) }
+            default: break
+            }
+        }
+    }
+
+    /// Helpers whose result is always their first argument (the destination buffer).
+    static func returnsDestination(_ helper: Helper) -> Bool {
+        switch helper {
+        case .readBuiltin(let variable): return variable.isString
+        case .stringCopy, .stringCopyBounded, .copyIn, .copyInString, .copyInKernelString: return true
+        default: return false
+        }
+    }
+
+    static func offsetBy(_ value: KnownValue?, _ amount: Int64) -> KnownValue? {
+        switch value {
+        case .address(let region, let offset)?: return .address(region: region, offset: offset &+ amount)
+        case .constant(let base)?: return .constant(base &+ amount)
+        default: return nil
+        }
+    }
+
+    static func region(of space: MemorySpace) -> Int64 {
+        switch space {
+        case .scratch: return KernelRegion.scratch
+        case .global: return KernelRegion.global
+        case .constant: return KernelRegion.constant
+        case .mapValue, .tracee: return KernelRegion.zero
+        }
+    }
+}

@@ -1,0 +1,183 @@
+// DTraceCodegen/BuiltinVariables: D's built-in variables in BPF — the probe's identity,
+// the current thread's (from helpers, from the task through BTF, or from the task the
+// probe context names), timestamps, and arguments and errno read from the standard
+// probe context the provider's prologue filled.
+
+import DTraceBPF
+import DTraceIR
+
+extension BPFCodeGenerator {
+    mutating func readBuiltin(_ variable: BuiltinVariable, result: Register?, arguments: [Register]) throws(CodegenError) {
+        if variable.isString {
+            let text: String
+            switch variable {
+            case .execname where site.prologue.currentTask != nil:
+                let task = site.prologue.currentTask!
+                let taskSlot = contextSlot(ProbeContextSlots.task)
+                try withPointer(arguments[0], span: 16, write: true, into: .r1) { generator in
+                    generator.asm.load(.r3, from: .r7, offset: taskSlot, size: .double)
+                    generator.asm.alu64(.add, .r3, immediate: Int32(task.commandName))
+                    generator.asm.load(.r2, constant: 16)
+                    generator.asm.call(.probeReadKernel)
+                }
+                if let result { load(.r0, arguments[0]); store(result, .r0) }
+                return
+            case .execname:
+                let commandName = site.commandNameOffset.flatMap { Int16(exactly: $0) }
+                try withPointer(arguments[0], span: 16, write: true, into: .r1) { generator in
+                    guard let commandName else {
+                        generator.asm.load(.r2, constant: 16)
+                        generator.asm.call(.getCurrentComm)
+                        return
+                    }
+                    generator.asm.store(.r1, to: .frame, offset: Self.temporary, size: .double)
+                    generator.asm.call(.getCurrentTaskBTF)
+                    generator.asm.load(.r1, from: .frame, offset: Self.temporary, size: .double)
+                    for half in 0..<2 {
+                        generator.asm.load(.r2, from: .r0, offset: commandName + Int16(8 * half), size: .double)
+                        generator.asm.store(.r2, to: .r1, offset: Int16(8 * half), size: .double)
+                    }
+                }
+                if let result { load(.r0, arguments[0]); store(result, .r0) }
+                return
+            case .probeprov: text = site.identity.provider
+            case .probemod: text = site.identity.module
+            case .probefunc: text = site.identity.function
+            case .probename: text = site.identity.name
+            case .zonename: text = "global"
+            case .root: text = "/"
+            default: throw .unsupported(variable.rawValue)
+            }
+            let bytes = Array(text.utf8.prefix(layout.stringSize)) + [0]
+            try withPointer(arguments[0], span: bytes.count, write: true, into: .r1) { generator in
+                var position = 0
+                while position < bytes.count {
+                    let width = bytes.count - position >= 4 ? 4 : 1
+                    var value: UInt32 = 0
+                    for index in stride(from: width - 1, through: 0, by: -1) { value = value << 8 | UInt32(bytes[position + index]) }
+                    generator.asm.store(immediate: Int32(bitPattern: value), to: .r1, offset: Int16(position), size: width == 4 ? .word : .byte)
+                    position += width
+                }
+            }
+            if let result { load(.r0, arguments[0]); store(result, .r0) }
+            return
+        }
+        if let task = site.prologue.currentTask, let path = Self.taskFieldPath(variable, task) {
+            asm.load(.r3, from: .r7, offset: contextSlot(ProbeContextSlots.task), size: .double)
+            readTaskField(path: path.offsets, size: path.size)
+            if let result { store(result, .r0) }
+            return
+        }
+        switch variable {
+        case .timestamp:
+            asm.call(.ktimeGetNanoseconds)
+        case .walltimestamp:
+            asm.call(.ktimeGetNanoseconds)
+            asm.load(.r1, constant: site.wallClockOffset)
+            asm.alu64(.add, .r0, .r1)
+        case .vtimestamp:
+            // The thread's CPU time as the scheduler accounts it (at ticks and switches).
+            guard let offset = site.executionTimeOffset, let field = Int16(exactly: offset) else {
+                throw .unsupported("vtimestamp without the kernel's BTF")
+            }
+            asm.call(.getCurrentTaskBTF)
+            asm.load(.r0, from: .r0, offset: field, size: .double)
+        case .pid:
+            asm.call(.getCurrentPIDTGID)
+            asm.alu64(.rsh, .r0, immediate: 32)
+        case .ppid:
+            // current->real_parent->tgid, through BTF pointers the verifier checks.
+            guard let offsets = site.parentOffsets, let parent = Int16(exactly: offsets.realParent), let tgid = Int16(exactly: offsets.processID) else {
+                throw .unsupported("ppid without the kernel's BTF")
+            }
+            let done = asm.newLabel()
+            asm.call(.getCurrentTaskBTF)
+            asm.load(.r1, from: .r0, offset: parent, size: .double)
+            asm.load(.r0, constant: 0)
+            asm.jump(.jeq, .r1, immediate: 0, done)
+            asm.load(.r0, from: .r1, offset: tgid, size: .word)
+            asm.bind(done)
+        case .tid:
+            asm.call(.getCurrentPIDTGID)
+            asm.alu64(.lsh, .r0, immediate: 32)
+            asm.alu64(.rsh, .r0, immediate: 32)
+        case .uid:
+            asm.call(.getCurrentUIDGID)
+            asm.alu64(.lsh, .r0, immediate: 32)
+            asm.alu64(.rsh, .r0, immediate: 32)
+        case .gid:
+            asm.call(.getCurrentUIDGID)
+            asm.alu64(.rsh, .r0, immediate: 32)
+        case .cpu:
+            asm.call(.getSMPProcessorID)
+        case .id:
+            asm.load(.r0, constant: Int64(site.identity.id))
+        case .epid:
+            asm.load(.r0, constant: Int64(site.epid))
+        case .errno:
+            asm.load(.r0, from: .r7, offset: contextSlot(ProbeContextSlots.errno), size: .double)
+        case .arg0, .arg1, .arg2, .arg3, .arg4, .arg5, .arg6, .arg7, .arg8, .arg9:
+            readArgument(Int(variable.rawValue.dropFirst(3))!)
+        case .argumentRecord:
+            // The record's kernel address as a plain number (the prologue stored the
+            // context pointer in scratch, so the verifier forgets it was one): address
+            // arithmetic and probe reads treat it like any kernel address.
+            asm.load(.r0, from: .r7, offset: contextSlot(ProbeContextSlots.argumentRecord), size: .double)
+        default:
+            throw .unsupported(variable.rawValue)
+        }
+        if let result { store(result, .r0) }
+    }
+
+    /// The chain of task_struct offsets a builtin reads for a task other than the running
+    /// one (each but the last leads to a pointer), and the final field's size.
+    static func taskFieldPath(_ variable: BuiltinVariable, _ offsets: TaskFieldOffsets) -> (offsets: [Int], size: Int)? {
+        switch variable {
+        case .tid: return ([offsets.threadID], 4)
+        case .pid: return ([offsets.processID], 4)
+        case .ppid: return ([offsets.realParent, offsets.processID], 4)
+        case .vtimestamp: return offsets.executionTime.map { ([$0], 8) }
+        case .uid: return offsets.credentials.flatMap { credentials in offsets.userID.map { ([credentials, $0], 4) } }
+        case .gid: return offsets.credentials.flatMap { credentials in offsets.groupID.map { ([credentials, $0], 4) } }
+        default: return nil
+        }
+    }
+
+    /// r0 = the field at the end of `path` from the task pointer in r3, through probe
+    /// reads (0 when one fails).
+    mutating func readTaskField(path: [Int], size: Int) {
+        for (step, offset) in path.enumerated() {
+            let last = step == path.count - 1
+            asm.alu64(.add, .r3, immediate: Int32(offset))
+            asm.store(immediate: 0, to: .frame, offset: Self.temporary, size: .double)
+            asm.move(.r1, .frame)
+            asm.alu64(.add, .r1, immediate: Int32(Self.temporary))
+            asm.load(.r2, constant: Int64(last ? size : 8))
+            asm.call(.probeReadKernel)
+            asm.load(last ? .r0 : .r3, from: .frame, offset: Self.temporary, size: last && size == 4 ? .word : .double)
+        }
+    }
+
+    /// r0 = argument `index` of the probe, from the probe context (0 when the probe has
+    /// no such argument).
+    mutating func readArgument(_ index: Int) {
+        if index < min(site.prologue.argumentCount, ProbeContextSlots.arguments) {
+            asm.load(.r0, from: .r7, offset: contextSlot(index), size: .double)
+        } else {
+            asm.load(.r0, constant: 0)
+        }
+    }
+
+    /// r0 = argument number r1 (args[i] with a computed index), from the probe context.
+    mutating func readArgument(dynamicIndexIn register: BPFRegister) throws(CodegenError) {
+        let count = min(site.prologue.argumentCount, ProbeContextSlots.arguments)
+        asm.load(.r0, constant: 0)
+        guard count > 0 else { return }
+        let done = asm.newLabel()
+        asm.jump(.jge, register, immediate: Int32(count), done)
+        asm.alu64(.lsh, register, immediate: 3)
+        asm.alu64(.add, register, .r7)
+        asm.load(.r0, from: register, offset: contextSlot(0), size: .double)
+        asm.bind(done)
+    }
+}
