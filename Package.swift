@@ -11,7 +11,7 @@ let package = Package(
         .target(name: "CLinux"),
         .target(name: "DTraceSystem", dependencies: ["CLinux"]),
         .target(name: "DTraceIR"),
-        .target(name: "DTraceBPF"),
+        .target(name: "DTraceBPF", dependencies: ["DTraceSystem"]),
         .target(name: "DTraceCodegen", dependencies: ["DTraceIR", "DTraceBPF"]),
         .target(name: "DTraceLanguage", dependencies: ["DTraceIR"]),
         .target(name: "DTracePlatform", dependencies: ["DTraceSystem"]),

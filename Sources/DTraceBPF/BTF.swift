@@ -1,7 +1,10 @@
 // DTraceBPF/BTF: a reader of BPF Type Format blobs, such as the kernel's own
 // (/sys/kernel/btf/vmlinux) — enough to find a struct by name and its members' offsets,
 // which is how dtrace learns kernel layouts (task_struct, thread_info) without headers.
-// Every read is bounds-checked; a truncated or hostile blob is an error, never a trap.
+// Every read goes through the bounds-checked ByteReader; a truncated or hostile blob is
+// an error, never a trap.
+
+import DTraceSystem
 
 public enum BTFError: Error, Equatable, CustomStringConvertible {
     case truncated(offset: Int)
@@ -44,49 +47,47 @@ public final class BTFStorage: @unchecked Sendable {
 
 public struct BTF {
     let storage: BTFStorage
-    let bytes: UnsafeRawBufferPointer
+    /// The blob, little-endian (the byte order of the x86-64 kernels dtrace runs on).
+    let blob: ByteReader<UnsafeRawBufferPointer>
     let typesStart: Int, typesEnd: Int
-    let stringsStart: Int, stringsEnd: Int
+    /// The string section alone, so that a string ends at the section's end.
+    let strings: ByteReader<Slice<UnsafeRawBufferPointer>>
 
     public init(_ array: [UInt8]) throws(BTFError) { try self.init(storage: BTFStorage(copying: array)) }
 
     public init(storage: BTFStorage) throws(BTFError) {
         self.storage = storage
-        let bytes = storage.bytes
-        self.bytes = bytes
-        guard bytes.count >= 24 else { throw .truncated(offset: bytes.count) }
-        guard bytes[0] == 0x9f, bytes[1] == 0xeb else { throw .badMagic }
-        func word(_ at: Int) -> Int { Int(UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24) }
-        let header = word(4)
-        guard header >= 24, header <= bytes.count else { throw .truncated(offset: 4) }
-        typesStart = header + word(8)
-        typesEnd = typesStart + word(12)
-        stringsStart = header + word(16)
-        stringsEnd = stringsStart + word(20)
-        guard typesStart <= typesEnd, typesEnd <= bytes.count, stringsStart <= stringsEnd, stringsEnd <= bytes.count else {
+        let blob = ByteReader(storage.bytes, .littleEndian)
+        self.blob = blob
+        guard blob.count >= 24 else { throw .truncated(offset: blob.count) }
+        guard blob.uint16(at: 0) == 0xeb9f else { throw .badMagic }
+        guard let header = blob.uint32(at: 4).map(Int.init), let typesOffset = blob.uint32(at: 8), let typesLength = blob.uint32(at: 12),
+              let stringsOffset = blob.uint32(at: 16), let stringsLength = blob.uint32(at: 20) else { throw .truncated(offset: 4) }
+        guard header >= 24, header <= blob.count else { throw .truncated(offset: 4) }
+        typesStart = header + Int(typesOffset)
+        typesEnd = typesStart + Int(typesLength)
+        let stringsStart = header + Int(stringsOffset), stringsEnd = stringsStart + Int(stringsLength)
+        guard typesStart <= typesEnd, typesEnd <= blob.count, stringsStart <= stringsEnd, stringsEnd <= blob.count else {
             throw .truncated(offset: max(typesEnd, stringsEnd))
         }
+        strings = ByteReader(storage.bytes[stringsStart..<stringsEnd], .littleEndian)
     }
 
-    @inline(__always) func word(_ at: Int) -> UInt32 {
-        UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+    /// The 32-bit word at byte `offset` of the blob.
+    func word(_ offset: Int) throws(BTFError) -> UInt32 {
+        guard let value = blob.uint32(at: offset) else { throw .truncated(offset: offset) }
+        return value
     }
 
     /// The string at an offset of the string section ("" when out of range).
     public func string(_ offset: UInt32) -> String {
-        let start = stringsStart + Int(offset)
-        guard start < stringsEnd else { return "" }
-        var end = start
-        while end < stringsEnd && bytes[end] != 0 { end += 1 }
-        return String(decoding: bytes[start..<end], as: UTF8.self)
+        strings.string(at: Int(offset)) ?? ""
     }
 
     /// Whether the string at `offset` is exactly `name` (without building a String).
     func stringEquals(_ offset: UInt32, _ name: [UInt8]) -> Bool {
-        let start = stringsStart + Int(offset)
-        guard start + name.count < stringsEnd else { return false }
-        for index in 0..<name.count where bytes[start + index] != name[index] { return false }
-        return bytes[start + name.count] == 0
+        guard let candidate = strings.bytes(at: Int(offset), count: name.count + 1) else { return false }
+        return candidate.last == 0 && candidate.dropLast().elementsEqual(name)
     }
 
     /// Bytes of kind-specific data after a type's 12-byte header.
@@ -112,17 +113,19 @@ public struct BTF {
         var offset = typesStart
         while offset < typesEnd {
             guard offset + 12 <= typesEnd else { throw .truncated(offset: offset) }
-            let nameOffset = word(offset), info = word(offset + 4)
+            let info = try word(offset + 4)
             let kind = Int(info >> 24 & 0x1f), count = Int(info & 0xffff)
             let extra = try Self.extraSize(kind: kind, count: count, at: offset)
             guard offset + 12 + extra <= typesEnd else { throw .truncated(offset: offset) }
-            if (kind == 4 || kind == 5) && stringEquals(nameOffset, wanted) {
+            if kind == 4 || kind == 5, stringEquals(try word(offset), wanted) {
                 let bitfields = info >> 31 != 0
-                return (0..<count).map { index in
+                var members: [BTFMember] = []
+                for index in 0..<count {
                     let member = offset + 12 + 12 * index
-                    let raw = Int(word(member + 8))
-                    return BTFMember(name: string(word(member)), type: word(member + 4), bitOffset: bitfields ? raw & 0xffffff : raw)
+                    let raw = Int(try word(member + 8))
+                    members.append(BTFMember(name: string(try word(member)), type: try word(member + 4), bitOffset: bitfields ? raw & 0xffffff : raw))
                 }
+                return members
             }
             offset += 12 + extra
         }

@@ -3,6 +3,7 @@
 // histograms, sorting by value or key — byte for byte as DTrace prints them.
 
 import DTraceIR
+import DTraceSystem
 
 /// The accumulated value of one aggregation key.
 public struct AggregationValue {
@@ -272,31 +273,26 @@ public struct OutputOptions {
     public init() {}
 }
 
-/// Reads typed values out of record and key bytes.
+/// Reads typed values out of record and key bytes (little-endian, through ByteReader):
+/// a field that does not lie wholly inside the bytes reads as 0 or as no bytes.
 public enum RecordReader {
     enum Datum { case integer(Int64), bytes([UInt8]) }
 
     public static func integer(_ bytes: [UInt8], at offset: Int, size: Int) -> Int64 {
-        guard offset >= 0, offset + size <= bytes.count else { return 0 }
-        var value: UInt64 = 0
-        for index in stride(from: size - 1, through: 0, by: -1) { value = value << 8 | UInt64(bytes[offset + index]) }
-        return Int64(bitPattern: value)
+        Int64(bitPattern: ByteReader(bytes, .littleEndian).unsignedOrZero(at: offset, size: size))
     }
 
     static func value(_ bytes: [UInt8], _ field: RecordField) -> Datum {
         switch field.type {
         case .integer, .pointer, .stack, .symbol: return .integer(integer(bytes, at: field.offset, size: 8))
         case .string(let size): return .bytes(string(bytes, at: field.offset, size: size))
-        case .bytes(let size):
-            guard field.offset + size <= bytes.count else { return .bytes([]) }
-            return .bytes(Array(bytes[field.offset..<(field.offset + size)]))
+        case .bytes(let size): return .bytes(ByteReader(bytes, .littleEndian).bytes(at: field.offset, count: size).map(Array.init) ?? [])
         }
     }
 
+    /// The NUL-terminated string in the `size` bytes at `offset` (all of them when there
+    /// is no NUL; fewer at the end of the bytes).
     static func string(_ bytes: [UInt8], at offset: Int, size: Int) -> [UInt8] {
-        guard offset < bytes.count else { return [] }
-        let slice = bytes[offset..<min(bytes.count, offset + size)]
-        if let end = slice.firstIndex(of: 0) { return Array(slice[..<end]) }
-        return Array(slice)
+        ByteReader(bytes, .littleEndian).cString(at: offset, limit: size).map(Array.init) ?? []
     }
 }

@@ -6,32 +6,15 @@
 // fewer symbols, never a trap, and is read with pread so a file changing under us
 // cannot fault a mapping.
 
+import DTraceSystem
 import Glibc
 
-/// Little-endian fields at offsets of a byte array; nil past its end.
-struct LittleEndianBytes {
-    let bytes: [UInt8]
-
-    func unsigned(_ offset: Int, size: Int) -> UInt64? {
-        guard offset >= 0, size <= 8, offset <= bytes.count - size else { return nil }
-        var value: UInt64 = 0
-        for index in 0..<size { value |= UInt64(bytes[offset + index]) << (8 * UInt64(index)) }
-        return value
-    }
-
-    func u16(_ offset: Int) -> Int? { unsigned(offset, size: 2).map { Int($0) } }
-    func u32(_ offset: Int) -> Int? { unsigned(offset, size: 4).map { Int($0) } }
-    func u64(_ offset: Int) -> UInt64? { unsigned(offset, size: 8) }
-    /// A u64 that must fit a file offset or size (below 2^48), else nil.
-    func offset64(_ offset: Int) -> Int? { u64(offset).flatMap { $0 < 1 << 48 ? Int($0) : nil } }
-
-    /// The NUL-terminated string at `offset` (at most 4 KiB), or nil.
-    func string(_ offset: Int) -> String? {
-        guard offset >= 0, offset < bytes.count else { return nil }
-        var end = offset
-        while end < bytes.count, bytes[end] != 0, end - offset < 4096 { end += 1 }
-        return String(decoding: bytes[offset..<end], as: UTF8.self)
-    }
+/// ELF64's field types, read (little-endian) at offsets of the bytes read; nil past their end.
+fileprivate extension ByteReader {
+    func half(_ offset: Int) -> Int? { uint16(at: offset).map(Int.init) }
+    func word(_ offset: Int) -> Int? { uint32(at: offset).map(Int.init) }
+    /// An Elf64_Off or Elf64_Xword that must fit a file offset or size (below 2^48), else nil.
+    func fileOffset(_ offset: Int) -> Int? { uint64(at: offset).flatMap { $0 < 1 << 48 ? Int($0) : nil } }
 }
 
 public struct ELFSymbols: Sendable {
@@ -89,18 +72,18 @@ public struct ELFSymbols: Sendable {
         guard let identity = read(0, 64), identity.count == 64,
               identity[0] == 0x7f, identity[1] == UInt8(ascii: "E"), identity[2] == UInt8(ascii: "L"), identity[3] == UInt8(ascii: "F"),
               identity[4] == 2 /* ELFCLASS64 */, identity[5] == 1 /* ELFDATA2LSB */ else { return nil }
-        let header = LittleEndianBytes(bytes: identity)
-        guard let programOffset = header.offset64(32), let sectionOffset = header.offset64(40),
-              let programEntrySize = header.u16(54), let programCount = header.u16(56),
-              let sectionEntrySize = header.u16(58), let sectionCount = header.u16(60) else { return nil }
+        let header = ByteReader(identity, .littleEndian)
+        guard let programOffset = header.fileOffset(32), let sectionOffset = header.fileOffset(40),
+              let programEntrySize = header.half(54), let programCount = header.half(56),
+              let sectionEntrySize = header.half(58), let sectionCount = header.half(60) else { return nil }
 
         var segments: [Segment] = []
         if programEntrySize >= 56, programCount > 0, let table = read(programOffset, programEntrySize * programCount) {
-            let reader = LittleEndianBytes(bytes: table)
+            let reader = ByteReader(table, .littleEndian)
             for index in 0..<programCount {
                 let base = index * programEntrySize
-                guard reader.u32(base) == 1 /* PT_LOAD */, let offset = reader.u64(base + 8), let address = reader.u64(base + 16),
-                      let size = reader.u64(base + 32) else { continue }
+                guard reader.word(base) == 1 /* PT_LOAD */, let offset = reader.uint64(at: base + 8), let address = reader.uint64(at: base + 16),
+                      let size = reader.uint64(at: base + 32) else { continue }
                 segments.append(Segment(fileOffset: offset, fileSize: size, address: address))
             }
         }
@@ -108,11 +91,11 @@ public struct ELFSymbols: Sendable {
         guard sectionEntrySize >= 64, sectionCount > 0, let sectionBytes = read(sectionOffset, sectionEntrySize * sectionCount) else {
             return ELFSymbols(symbols: [], segments: segments)
         }
-        let sections = LittleEndianBytes(bytes: sectionBytes)
+        let sections = ByteReader(sectionBytes, .littleEndian)
         func section(_ index: Int) -> (type: Int, offset: Int, size: Int, link: Int, entrySize: Int)? {
             let base = index * sectionEntrySize
-            guard index >= 0, index < sectionCount, let type = sections.u32(base + 4), let offset = sections.offset64(base + 24),
-                  let size = sections.offset64(base + 32), let link = sections.u32(base + 40), let entrySize = sections.offset64(base + 56) else { return nil }
+            guard index >= 0, index < sectionCount, let type = sections.word(base + 4), let offset = sections.fileOffset(base + 24),
+                  let size = sections.fileOffset(base + 32), let link = sections.word(base + 40), let entrySize = sections.fileOffset(base + 56) else { return nil }
             return (type, offset, size, link, entrySize)
         }
         // .symtab (type 2) names everything; a stripped file keeps .dynsym (type 11).
@@ -123,17 +106,17 @@ public struct ELFSymbols: Sendable {
             return ELFSymbols(symbols: [], segments: segments)
         }
         let entrySize = max(24, table.entrySize)
-        let reader = LittleEndianBytes(bytes: symbolBytes), names = LittleEndianBytes(bytes: stringBytes)
+        let reader = ByteReader(symbolBytes, .littleEndian), names = ByteReader(stringBytes, .littleEndian)
         var found: [Candidate] = []
         var index = 0
         while index + 24 <= symbolBytes.count {
             defer { index += entrySize }
-            guard let nameOffset = reader.u32(index), let info = reader.unsigned(index + 4, size: 1),
-                  let sectionIndex = reader.u16(index + 6), let value = reader.u64(index + 8), let size = reader.u64(index + 16) else { break }
+            guard let nameOffset = reader.word(index), let info = reader.uint8(at: index + 4),
+                  let sectionIndex = reader.half(index + 6), let value = reader.uint64(at: index + 8), let size = reader.uint64(at: index + 16) else { break }
             let type = info & 0xf, binding = info >> 4
             // Functions, objects and GNU indirect functions, defined, with a name.
             guard type == 1 || type == 2 || type == 10, sectionIndex != 0, value != 0, nameOffset != 0,
-                  let name = names.string(nameOffset), !name.isEmpty else { continue }
+                  let name = names.string(at: nameOffset, limit: 4096), !name.isEmpty else { continue }
             found.append(Candidate(symbol: Symbol(address: value, size: size, name: name), isFunction: type != 1, isLocal: binding == 0))
         }
         found.sort(by: Candidate.precedes)

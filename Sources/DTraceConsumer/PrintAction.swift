@@ -6,6 +6,7 @@
 // missing from the record read as zero.
 
 import DTraceIR
+import DTraceSystem
 
 enum PrintLayout {
     /// The text for a top-level value (no trailing newline after a struct's "}", as
@@ -35,13 +36,10 @@ enum PrintLayout {
         return head + value(member.type, bytes, offset: offset, depth: depth, topLevel: false) + "\n"
     }
 
+    /// The little-endian integer of `size` bytes at `offset` (its low 8 bytes when it is
+    /// wider), each byte missing from the record read as zero.
     static func unsigned(_ bytes: [UInt8], at offset: Int, size: Int) -> UInt64 {
-        var result: UInt64 = 0
-        for index in stride(from: size - 1, through: 0, by: -1) {
-            let position = offset + index
-            result = result << 8 | UInt64(position >= 0 && position < bytes.count ? bytes[position] : 0)
-        }
-        return result
+        ByteReader(bytes, .littleEndian).unsignedZeroFilled(at: offset, size: min(size, 8))
     }
 
     /// C's "%#x": 0 stays "0", anything else is "0x" and lower-case digits.
@@ -63,8 +61,7 @@ enum PrintLayout {
         case .pointer:
             return hex(unsigned(bytes, at: offset, size: 8))
         case .string:
-            let slice = offset < bytes.count ? Array(bytes[offset...]) : []
-            return "\"" + String(decoding: slice.prefix { $0 != 0 }, as: UTF8.self) + "\""
+            return "\"" + (ByteReader(bytes, .littleEndian).string(at: offset) ?? "") + "\""
         case .enumeration(_, let size, let enumerators):
             let raw = Int64(Int32(truncatingIfNeeded: Int64(bitPattern: unsigned(bytes, at: offset, size: min(size, 4)))))
             return enumerators.first { $0.value == raw }?.name ?? String(raw)
@@ -74,7 +71,7 @@ enum PrintLayout {
                 var text: [UInt8] = []
                 var isString = false
                 for index in 0..<count {
-                    let byte = offset + index < bytes.count ? bytes[offset + index] : 0
+                    let byte = UInt8(unsigned(bytes, at: offset + index, size: 1))
                     if byte == 0 { isString = index < count; break }
                     if byte < 0x20 || byte >= 0x7f { break }
                     text.append(byte)

@@ -188,15 +188,12 @@ enum CallbackFunctionTypes {
 
     /// Instruction indexes that ld_imm64 BPF_PSEUDO_FUNC instructions point at, sorted.
     static func subprogramStarts(_ instructions: [UInt8]) -> [Int] {
+        let code = ByteReader(instructions, .littleEndian)
         var starts = Set<Int>()
         var index = 0
-        while (index + 1) * 8 <= instructions.count {
-            let base = index * 8
-            if instructions[base] == 0x18 && instructions[base + 1] >> 4 == 4 {
-                let immediate = Int32(bitPattern: UInt32(instructions[base + 4]) | UInt32(instructions[base + 5]) << 8 | UInt32(instructions[base + 6]) << 16 | UInt32(instructions[base + 7]) << 24)
-                starts.insert(index + Int(immediate) + 1)
-            }
-            index += instructions[base] == 0x18 ? 2 : 1
+        while let opcode = code.uint8(at: index * 8), let registers = code.uint8(at: index * 8 + 1), let immediate = code.int32(at: index * 8 + 4) {
+            if opcode == 0x18 && registers >> 4 == 4 { starts.insert(index + Int(immediate) + 1) }
+            index += opcode == 0x18 ? 2 : 1
         }
         return starts.sorted()
     }
