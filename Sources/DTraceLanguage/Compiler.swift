@@ -4,6 +4,7 @@
 // fixed by the first assignment the compiler meets.
 
 import DTraceIR
+import DTraceText
 
 public struct CompileOptions {
     /// $0 (the script name) and the arguments after it.
@@ -50,13 +51,13 @@ public struct ArgumentRecord: Equatable, Sendable {
         var name = field.typeName
         if name.hasPrefix("__data_loc") || name.hasPrefix("__rel_loc") { return .integer(name: "uint32_t", size: 4, signed: false) }
         if name.hasSuffix("*") {
-            let target = name.dropLast().trimmingCharacters(in: " ")
+            let target = name.dropLast().trimming(anyOf: " ")
             return .pointer(target.hasSuffix("char") ? .char : .void)
         }
         var count = 1
         if let bracket = name.firstIndex(of: "["), name.hasSuffix("]"), let parsed = Int(name[name.index(after: bracket)..<name.index(before: name.endIndex)]), parsed > 0 {
             count = parsed
-            name = String(name[..<bracket]).trimmingCharacters(in: " ")
+            name = String(name[..<bracket]).trimming(anyOf: " ")
         } else if name.contains("[") {
             return .array(.char, max(field.size, 1))
         }
@@ -77,15 +78,6 @@ public struct ArgumentRecord: Equatable, Sendable {
         }
         composite.finish()
         return .pointer(.composite(composite))
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters(in set: Character) -> String {
-        var text = Substring(self)
-        while text.first == set { text.removeFirst() }
-        while text.last == set { text.removeLast() }
-        return String(text)
     }
 }
 

@@ -7,6 +7,7 @@
 // reads as "unknown" for that item; detection never fails.
 
 import DTraceSystem
+import DTraceText
 
 public enum Hypervisor: Equatable, Sendable {
     case none, xen, kvm, vmware, hyperV, qemu, virtualBox, bhyve, parallels, acrn, unknown
@@ -221,7 +222,7 @@ public enum PlatformDetector {
         }
         if let capabilities = sources.read("/proc/xen/capabilities") {
             note("/proc/xen/capabilities", capabilities.isEmpty ? "(empty)" : capabilities)
-            platform.xenDomain = capabilities.split(separator: ",").contains { $0.trimmedWhiteSpace == "control_d" } ? .dom0 : .domU
+            platform.xenDomain = capabilities.split(separator: ",").contains { $0.trimming(anyOf: " \t\n\r") == "control_d" } ? .dom0 : .domU
         } else if let uuid = sources.read("/sys/hypervisor/uuid"), uuid.count == 36 {
             note("/sys/hypervisor/uuid", uuid)
             platform.xenDomain = uuid == "00000000-0000-0000-0000-000000000000" ? .dom0 : .domU

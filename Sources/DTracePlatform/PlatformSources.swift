@@ -7,6 +7,7 @@
 // what it says is the detector's to judge.
 
 import DTraceSystem
+import DTraceText
 import Glibc
 
 public struct PlatformSources: Sendable {
@@ -39,7 +40,7 @@ public struct PlatformSources: Sendable {
     /// cannot be read. At most 64 KiB is read.
     public func read(_ path: String) -> String? {
         guard let text = SystemFiles.readSmallTextFile(root + path, limit: 1 << 16) else { return nil }
-        return String(text.unicodeScalars.filter { $0 != "\0" }.map(Character.init)).trimmedWhiteSpace
+        return String(text.unicodeScalars.filter { $0 != "\0" }.map(Character.init)).trimming(anyOf: " \t\n\r")
     }
 
     /// A NUL-separated file (such as /proc/1/environ) as its entries; nil when unreadable.
@@ -75,16 +76,5 @@ struct CPUIDTable: Sendable {
     /// An unrecorded leaf reads as zeroes, as an unimplemented one does on real CPUs.
     func lookup(_ leaf: UInt32, _ subleaf: UInt32) -> CPUIDRegisters {
         leaves[UInt64(leaf) << 32 | UInt64(subleaf)] ?? leaves[UInt64(leaf) << 32] ?? CPUIDRegisters(eax: 0, ebx: 0, ecx: 0, edx: 0)
-    }
-}
-
-extension StringProtocol {
-    var trimmedWhiteSpace: String {
-        let scalars = Array(unicodeScalars)
-        var start = 0, end = scalars.count
-        func isSpace(_ scalar: Unicode.Scalar) -> Bool { scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" }
-        while start < end, isSpace(scalars[start]) { start += 1 }
-        while end > start, isSpace(scalars[end - 1]) { end -= 1 }
-        return String(String.UnicodeScalarView(scalars[start..<end]))
     }
 }

@@ -1,6 +1,7 @@
 // DTraceSystem/Tracefs: the kernel's tracing filesystem — where it is (mounting it when
 // it is not), the tracepoints it lists, each event's id and its record format.
 
+import DTraceText
 import Glibc
 
 public enum Tracefs {
@@ -63,7 +64,7 @@ public enum Tracefs {
         for line in text.split(separator: "\n") where line.contains("field:") {
             var values: [String: String] = [:]
             for part in line.split(separator: ";") {
-                let item = part.trimmingSpaces
+                let item = part.trimming(anyOf: " \t")
                 guard let colon = item.firstIndex(of: ":") else { continue }
                 values[String(item[..<colon])] = String(item[item.index(after: colon)...])
             }
@@ -73,9 +74,9 @@ public enum Tracefs {
             let typeName: String
             var arraySuffix = ""
             // "__data_loc char[] filename": the brackets belong to the type, not the name.
-            if let close = declaration.lastIndex(of: "]"), !declaration[declaration.index(after: close)...].trimmingSpaces.isEmpty {
-                let fieldName = declaration[declaration.index(after: close)...].trimmingSpaces
-                fields.append(Field(declaration: declaration, name: fieldName, typeName: String(declaration[...close]).trimmingSpaces,
+            if let close = declaration.lastIndex(of: "]"), !declaration[declaration.index(after: close)...].trimming(anyOf: " \t").isEmpty {
+                let fieldName = declaration[declaration.index(after: close)...].trimming(anyOf: " \t")
+                fields.append(Field(declaration: declaration, name: fieldName, typeName: String(declaration[...close]).trimming(anyOf: " \t"),
                                     offset: offset, size: size, signed: values["signed"] == "1", isCommon: fieldName.hasPrefix("common_")))
                 continue
             }
@@ -84,20 +85,10 @@ public enum Tracefs {
             guard let last = words.last else { return nil }
             name = String(last)
             let beforeArray = arraySuffix.isEmpty ? declaration : String(declaration.dropLast(arraySuffix.count))
-            typeName = String(beforeArray.dropLast(last.count)).trimmingSpaces + arraySuffix
+            typeName = String(beforeArray.dropLast(last.count)).trimming(anyOf: " \t") + arraySuffix
             fields.append(Field(declaration: declaration, name: name, typeName: typeName, offset: offset, size: size,
                                 signed: values["signed"] == "1", isCommon: name.hasPrefix("common_")))
         }
         return fields
-    }
-}
-
-extension StringProtocol {
-    var trimmingSpaces: String {
-        let characters = Array(self)
-        var start = 0, end = characters.count
-        while start < end, characters[start] == " " || characters[start] == "\t" { start += 1 }
-        while end > start, characters[end - 1] == " " || characters[end - 1] == "\t" { end -= 1 }
-        return String(characters[start..<end])
     }
 }
