@@ -1,4 +1,4 @@
-// DTraceCLITests/RobustnessTests: thousands of mutated and random D programs go through
+// DTraceSessionTests/RobustnessTests: thousands of mutated and random D programs go through
 // the compiler (and, when they compile, their BEGIN clauses through the interpreter):
 // each must compile and run, or fail with a diagnostic — never crash or hang.
 

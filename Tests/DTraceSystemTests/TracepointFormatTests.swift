@@ -1,8 +1,6 @@
-// DTraceCLITests/TracepointFormatTests: tracefs format files as the kernel writes them
-// (plain fields, arrays, __data_loc strings) parsed into fields, and those fields typed
-// as D sees them through args->.
+// DTraceSystemTests/TracepointFormatTests: tracefs format files as the kernel writes them
+// (plain fields, arrays, __data_loc strings) parsed into fields; garbled ones refused.
 
-import DTraceLanguage
 import DTraceSystem
 import Testing
 
@@ -36,17 +34,5 @@ import Testing
     @Test func garbledFormatIsRefused() {
         #expect(Tracefs.parseFormat("\tfield:int x;\toffset:zz;\tsize:4;\tsigned:1;\n") == nil)
         #expect(Tracefs.parseFormat("\tfield:;\toffset:0;\tsize:4;\tsigned:1;\n") == nil)
-    }
-
-    @Test func fieldsTypedForArgs() {
-        func type(_ typeName: String, size: Int, signed: Bool = false) -> String {
-            ArgumentRecord.type(of: ArgumentRecord.Field(name: "f", typeName: typeName, offset: 0, size: size, signed: signed)).description
-        }
-        #expect(type("pid_t", size: 4, signed: true) == "pid_t")
-        #expect(type("char[16]", size: 16) == "char [16]")
-        #expect(type("u64[4]", size: 32) == "u64 [4]")
-        #expect(type("const char *", size: 8) == "char *")
-        #expect(type("__data_loc char[]", size: 4) == "uint32_t")
-        #expect(type("char[]", size: 0) == "char [1]")
     }
 }

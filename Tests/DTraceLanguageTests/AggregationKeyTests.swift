@@ -1,4 +1,4 @@
-// DTraceCLITests/AggregationKeyTests: string key slots of aggregations are as narrow as
+// DTraceLanguageTests/AggregationKeyTests: string key slots of aggregations are as narrow as
 // the whole program allows (execname and literals have known lengths), never narrower;
 // a use the layout did not foresee is refused, not truncated.
 
