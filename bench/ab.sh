@@ -10,12 +10,12 @@ CALLS=${CALLS:-1000000}
 NEW=${NEW:-.build/release/dtrace}
 PROGRAM=${1:?usage: OLD=binary NEW=binary bash bench/ab.sh 'D program'}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-cc -O2 -o "$work/workload" bench/workload.c
+cc -O2 -o "$work/workload" workload/workload.c
 loop_ns() { grep -o 'loop_ns=[0-9]*' | cut -d= -f2; }
 for _ in $(seq "$RUNS"); do
-    "$work/workload" getpid "$CALLS" | loop_ns >>"$work/base"
-    if [ -n "${OLD:-}" ]; then "$OLD" -qn "$PROGRAM" -c "$work/workload getpid $CALLS" 2>/dev/null | loop_ns >>"$work/old"; fi
-    "$NEW" -qn "$PROGRAM" -c "$work/workload getpid $CALLS" 2>/dev/null | loop_ns >>"$work/new"
+    "$work/workload" timed-getpid "$CALLS" | loop_ns >>"$work/base"
+    if [ -n "${OLD:-}" ]; then "$OLD" -qn "$PROGRAM" -c "$work/workload timed-getpid $CALLS" 2>/dev/null | loop_ns >>"$work/old"; fi
+    "$NEW" -qn "$PROGRAM" -c "$work/workload timed-getpid $CALLS" 2>/dev/null | loop_ns >>"$work/new"
 done
 python3 - "$work" "$CALLS" <<'PY'
 import os, statistics, sys

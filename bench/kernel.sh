@@ -12,7 +12,7 @@ command -v bpftrace >/dev/null || { echo "bpftrace is not installed (apt-get ins
 swift build -c release --product dtrace >/dev/null
 DTRACE=$(swift build -c release --show-bin-path)/dtrace
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-cc -O2 -o "$work/workload" bench/workload.c
+cc -O2 -o "$work/workload" workload/workload.c
 W="$work/workload"
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -20,9 +20,9 @@ loop_ns() { grep -o 'loop_ns=[0-9]*' | cut -d= -f2; }
 
 echo "== overhead per getpid() over $CALLS calls (median of $RUNS) =="
 for i in $(seq "$RUNS"); do
-  "$W" getpid "$CALLS" | loop_ns >> "$work/base"
-  "$DTRACE" -qn 'syscall::getpid:entry { @[execname] = count(); }' -c "$W getpid $CALLS" 2>/dev/null | loop_ns >> "$work/dtrace"
-  bpftrace -e 'tracepoint:syscalls:sys_enter_getpid { @[comm] = count(); }' -c "$W getpid $CALLS" 2>/dev/null | loop_ns >> "$work/bpftrace"
+  "$W" timed-getpid "$CALLS" | loop_ns >> "$work/base"
+  "$DTRACE" -qn 'syscall::getpid:entry { @[execname] = count(); }' -c "$W timed-getpid $CALLS" 2>/dev/null | loop_ns >> "$work/dtrace"
+  bpftrace -e 'tracepoint:syscalls:sys_enter_getpid { @[comm] = count(); }' -c "$W timed-getpid $CALLS" 2>/dev/null | loop_ns >> "$work/bpftrace"
 done
 base=$(median < "$work/base"); d=$(median < "$work/dtrace"); b=$(median < "$work/bpftrace")
 awk -v base="$base" -v d="$d" -v b="$b" -v n="$CALLS" 'BEGIN {
@@ -33,8 +33,8 @@ echo "== whole runs: wall time and peak RSS (median of $RUNS) =="
 python3 bench/measure.py dtrace-begin "$RUNS" -- "$DTRACE" -qn 'BEGIN { exit(0); }'
 python3 bench/measure.py bpftrace-begin "$RUNS" -- bpftrace -e 'BEGIN { exit(); }'
 python3 bench/measure.py dtrace-kernel-begin "$RUNS" -- "$DTRACE" -x engine=kernel -qn 'BEGIN { exit(0); }'
-python3 bench/measure.py dtrace-syscall "$RUNS" -- "$DTRACE" -qn 'syscall::getpid:entry /pid == $target/ { exit(0); }' -c "$W getpid 1"
-python3 bench/measure.py bpftrace-syscall "$RUNS" -- bpftrace -e 'tracepoint:syscalls:sys_enter_getpid /pid == cpid/ { exit(); }' -c "$W getpid 1"
+python3 bench/measure.py dtrace-syscall "$RUNS" -- "$DTRACE" -qn 'syscall::getpid:entry /pid == $target/ { exit(0); }' -c "$W timed-getpid 1"
+python3 bench/measure.py bpftrace-syscall "$RUNS" -- bpftrace -e 'tracepoint:syscalls:sys_enter_getpid /pid == cpid/ { exit(); }' -c "$W timed-getpid 1"
 
 echo "== launch to first probe enabled (median of $RUNS) =="
 python3 bench/startup.py dtrace-syscall "$RUNS" -- "$DTRACE" -qn 'syscall::getpid:entry /pid == $target/ { exit(0); }' -c "$W now"

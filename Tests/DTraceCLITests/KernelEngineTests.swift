@@ -13,67 +13,22 @@ enum KernelHarness {
         ProcessInfo.processInfo.environment["CI"] == "true" || geteuid() == 0
     }
 
-    /// A tiny C program making an exact number of known system calls:
-    /// `workload getpid N`, `workload badclose N` (close(-1): EBADF), `workload sleep MS`,
-    /// `workload stack N`: N getpid calls from its own function `traced_getpid`, each with
-    /// arg0 = traced_getpid + 1, 2 or 3 in turn (a user address to name), then a 100 ms sleep.
+    /// The workload program (workload/workload.c beside Package.swift; its modes are listed
+    /// there), built with frame pointers so user stacks read traced_getpid, then main; and
+    /// beside it `ia32` (workload/ia32.s), a 32-bit program for the compat filter.
     static let workload: String = {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-tests-\(getpid())")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let source = directory.appendingPathComponent("workload.c")
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../workload").standardized
         let binary = directory.appendingPathComponent("workload").path
-        let text = """
-        #include <stdlib.h>
-        #include <string.h>
-        #include <sys/syscall.h>
-        #include <time.h>
-        #include <unistd.h>
-        __attribute__((noinline)) void step(void) { __asm__ volatile ("" ::: "memory"); }
-        __attribute__((noinline)) long traced_getpid(long offset) {
-            long result;
-            step(); /* not a leaf: it keeps a frame, so main is the next frame */
-            char *argument = (char *)traced_getpid + offset;
-            __asm__ volatile ("syscall" : "=a"(result) : "a"((long)SYS_getpid), "D"(argument) : "rcx", "r11", "memory");
-            return result;
-        }
-        int main(int argc, char **argv) {
-            long n = argc > 2 ? atol(argv[2]) : 0;
-            if (argc > 1 && strcmp(argv[1], "stack") == 0) {
-                for (long i = 0; i < n; i++) traced_getpid(1 + i % 3);
-                struct timespec t = { 0, 100000000 }; nanosleep(&t, 0);
-            }
-            if (argc > 1 && strcmp(argv[1], "getpid") == 0) for (long i = 0; i < n; i++) syscall(SYS_getpid);
-            if (argc > 1 && strcmp(argv[1], "badclose") == 0) for (long i = 0; i < n; i++) close(-1);
-            if (argc > 1 && strcmp(argv[1], "sleep") == 0) { struct timespec t = { n / 1000, (n % 1000) * 1000000 }; nanosleep(&t, 0); }
-            return 0;
-        }
-        """
-        try? text.write(to: source, atomically: true, encoding: .utf8)
-        // A 32-bit program making five ia32 system calls numbered 39 (mkdir there; getpid
-        // in the 64-bit table), for the raw_syscalls path's compat filter.
-        let ia32Source = directory.appendingPathComponent("ia32.s")
-        try? """
-            .globl _start
-        _start:
-            mov $5, %esi
-        1:  mov $39, %eax
-            xor %ebx, %ebx
-            xor %ecx, %ecx
-            int $0x80
-            dec %esi
-            jnz 1b
-            mov $1, %eax
-            xor %ebx, %ebx
-            int $0x80
-        """.write(to: ia32Source, atomically: true, encoding: .utf8)
         let assembler = Process()
         assembler.executableURL = URL(fileURLWithPath: "/bin/sh")
-        assembler.arguments = ["-c", "as --32 -o \(directory.path)/ia32.o \(ia32Source.path) && ld -m elf_i386 -o \(directory.path)/ia32 \(directory.path)/ia32.o"]
+        assembler.arguments = ["-c", "as --32 -o '\(directory.path)/ia32.o' '\(sources.path)/ia32.s' && ld -m elf_i386 -o '\(directory.path)/ia32' '\(directory.path)/ia32.o'"]
         try? assembler.run()
         assembler.waitUntilExit()
         let compiler = Process()
         compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        compiler.arguments = ["cc", "-O1", "-fno-omit-frame-pointer", "-o", binary, source.path]
+        compiler.arguments = ["cc", "-O1", "-fno-omit-frame-pointer", "-o", binary, sources.appendingPathComponent("workload.c").path]
         try? compiler.run()
         compiler.waitUntilExit()
         return binary

@@ -1,7 +1,8 @@
 #!/bin/sh
 # harness/xen-pv/guest-tests.sh: the checks run inside the guest (Xen PV dom0, or the
 # plain kernel), with busybox's sh. Also runs on the host, to prove the expectations:
-#   DTRACE=.build/release/dtrace WORKLOAD=/tmp/workload EXPECT_PLATFORM='KVM' sh guest-tests.sh
+#   cc -O1 -fno-omit-frame-pointer -o /tmp/workload workload/workload.c
+#   DTRACE=.build/release/dtrace WORKLOAD=/tmp/workload EXPECT_PLATFORM='KVM' sh harness/xen-pv/guest-tests.sh
 # Prints one line per check ("CHECK name: ok" or "CHECK name: FAILED ...") and ends with
 # "GUEST-SUMMARY: N passed, M failed".
 DTRACE=${DTRACE:-/dtrace}

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # harness/xen-pv/run.sh: proves dtrace inside a real Xen PV guest. Installs QEMU, Xen and
 # the Debian kernel from Debian's packages, builds the release dtrace (Swift runtime
-# linked statically), packs it with busybox and the checks (guest-tests.sh) into an
-# initramfs, boots Xen under QEMU (software emulation: TCG) with that kernel as its PV
-# dom0, and then the same initramfs on the plain kernel (a second kernel version).
+# linked statically), packs it with busybox, the workload (workload/workload.c, static)
+# and the checks (guest-tests.sh) into an initramfs, boots Xen under QEMU (software
+# emulation: TCG) with that kernel as its PV dom0, and then the same initramfs on the
+# plain kernel (a second kernel version).
 # Fails on any check that fails, on a boot that never reports, or on a time-out.
 #   bash harness/xen-pv/run.sh            # both boots
 #   BOOTS=xen bash harness/xen-pv/run.sh  # Xen PV dom0 only
@@ -34,7 +35,7 @@ binary="$repo/.build/release/dtrace"
 rm -rf "$work"
 mkdir -p "$work/root"/{bin,proc,sys,dev,tmp,modules}
 cp "$binary" "$work/root/dtrace"
-cc -O1 -fno-omit-frame-pointer -static -o "$work/root/workload" "$here/workload.c"
+cc -O1 -fno-omit-frame-pointer -static -o "$work/root/workload" "$repo/workload/workload.c"
 cp /bin/busybox "$work/root/bin/busybox"
 cp "$here/init" "$work/root/init"
 cp "$here/guest-tests.sh" "$work/root/guest-tests.sh"

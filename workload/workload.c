@@ -1,0 +1,90 @@
+/* workload/workload.c: the one program with a known load that dtrace is tried on — by the
+ * kernel-engine tests (Tests/DTraceCLITests), the benchmarks (bench/) and the Xen PV
+ * guest checks (harness/xen-pv/). The mode is the first argument:
+ *   workload getpid N         exactly N getpid() system calls, printing nothing
+ *   workload timed-getpid N   the same, then prints loop_ns=<ns the loop took>
+ *   workload stack N          N getpid() calls from its own function traced_getpid, each
+ *                             with arg0 = traced_getpid + 1, 2 or 3 in turn (a user address
+ *                             to name), then lives 100 ms more (dtrace reads its mappings)
+ *   workload badclose N       N close(-1) calls (each fails with EBADF)
+ *   workload sleep MS         sleeps MS milliseconds
+ *   workload paced RATE SECS  getpid() at RATE calls per second for SECS seconds
+ *   workload now              prints start_ns=<CLOCK_MONOTONIC at start>, then one getpid()
+ * Its name is what the tests expect of execname and in stacks ("workload`traced_getpid",
+ * then "workload`main"). For user stacks build it with frame pointers:
+ *   cc -O1 -fno-omit-frame-pointer -o workload workload/workload.c   (tests; add -static
+ *                                                                    for the Xen PV guest)
+ *   cc -O2 -o workload workload/workload.c                           (bench/) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+__attribute__((noinline)) void step(void) { __asm__ volatile ("" ::: "memory"); }
+
+__attribute__((noinline)) long traced_getpid(long offset) {
+    long result;
+    step(); /* not a leaf: it keeps a frame, so main is the next frame */
+    char *argument = (char *)traced_getpid + offset;
+    __asm__ volatile ("syscall" : "=a"(result) : "a"((long)SYS_getpid), "D"(argument) : "rcx", "r11", "memory");
+    return result;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec pause = { ms / 1000, (ms % 1000) * 1000000 };
+    nanosleep(&pause, 0);
+}
+
+int main(int argc, char **argv) {
+    const char *mode = argc > 1 ? argv[1] : "";
+    long n = argc > 2 ? atol(argv[2]) : 0;
+    if (strcmp(mode, "getpid") == 0) {
+        for (long i = 0; i < n; i++) syscall(SYS_getpid);
+        return 0;
+    }
+    if (strcmp(mode, "timed-getpid") == 0) {
+        long long start = now_ns();
+        for (long i = 0; i < n; i++) syscall(SYS_getpid);
+        printf("loop_ns=%lld\n", now_ns() - start);
+        return 0;
+    }
+    if (strcmp(mode, "stack") == 0) {
+        for (long i = 0; i < n; i++) traced_getpid(1 + i % 3);
+        sleep_ms(100);
+        return 0;
+    }
+    if (strcmp(mode, "badclose") == 0) {
+        for (long i = 0; i < n; i++) close(-1);
+        return 0;
+    }
+    if (strcmp(mode, "sleep") == 0) {
+        sleep_ms(n);
+        return 0;
+    }
+    if (strcmp(mode, "paced") == 0 && argc > 3) {
+        long rate = atol(argv[2]), seconds = atol(argv[3]);
+        long long start = now_ns(), total = rate * seconds;
+        for (long long i = 0; i < total; i++) {
+            long long due = start + i * 1000000000LL / rate;
+            while (now_ns() < due) {}
+            syscall(SYS_getpid);
+        }
+        return 0;
+    }
+    if (strcmp(mode, "now") == 0) {
+        printf("start_ns=%lld\n", now_ns());
+        fflush(stdout);   /* before the probed call: a tracer that exits on it may kill us */
+        syscall(SYS_getpid);
+        return 0;
+    }
+    fprintf(stderr, "usage: workload getpid N | timed-getpid N | stack N | badclose N | sleep MS | paced RATE SECONDS | now\n");
+    return 2;
+}
