@@ -101,8 +101,12 @@ public final class AggregationStore {
     /// are normalized (SymbolText.normalizedKey) so keys naming one symbol merge.
     public let normalizesKeys: [Bool]
 
-    public init(descriptors: [AggregationDescriptor]) {
+    /// Names user addresses in keys (the session's).
+    let userSymbols: UserSymbols
+
+    public init(descriptors: [AggregationDescriptor], userSymbols: UserSymbols) {
         self.descriptors = descriptors
+        self.userSymbols = userSymbols
         self.entries = Array(repeating: [:], count: descriptors.count)
         self.order = Array(repeating: [], count: descriptors.count)
         self.normalizesKeys = descriptors.map { descriptor in
@@ -112,7 +116,7 @@ public final class AggregationStore {
 
     /// The key as stored: symbol addresses normalized where the aggregation has them.
     public func storedKey(_ id: Int, _ key: [UInt8]) -> [UInt8] {
-        normalizesKeys[id] ? SymbolText.normalizedKey(key, fields: descriptors[id].keyFields) : key
+        normalizesKeys[id] ? SymbolText.normalizedKey(key, fields: descriptors[id].keyFields, user: userSymbols) : key
     }
 
     func bucketCount(_ function: AggregatingFunction) -> Int {

@@ -52,9 +52,13 @@ public final class Consumer {
     /// Where stack() and ustack() records' stacks are (nil: the user engine, which has none).
     public weak var stackSource: StackSource?
 
-    public init(program: IRProgram, options: OutputOptions, output: OutputSink) {
+    /// Names for user addresses: the processes seen so far and their files' symbols.
+    public let userSymbols: UserSymbols
+
+    public init(program: IRProgram, options: OutputOptions, output: OutputSink, userSymbols: UserSymbols = UserSymbols()) {
         self.program = program
-        self.aggregations = AggregationStore(descriptors: program.aggregations)
+        self.userSymbols = userSymbols
+        self.aggregations = AggregationStore(descriptors: program.aggregations, userSymbols: userSymbols)
         self.options = options
         self.output = output
     }
@@ -168,9 +172,9 @@ public final class Consumer {
             let field = action.fields[0]
             output.write(Consumer.byteDump(Array(bytes[field.offset..<min(bytes.count, field.offset + size)]), quiet: options.quiet, forceRaw: true))
         case .stack(let frames, let user):
-            output.write(StackText.render(bytes, action.fields[0], frames: frames, user: user, source: stackSource))
+            output.write(StackText.render(bytes, action.fields[0], frames: frames, user: user, source: stackSource, symbols: userSymbols))
         case .symbol(let kind):
-            output.write(SymbolText.field(kind, bytes, action.fields[0]))
+            output.write(SymbolText.field(kind, bytes, action.fields[0], user: userSymbols))
         case .ftruncate:
             break
         }
@@ -214,7 +218,7 @@ public final class Consumer {
             switch field.type {
             case .integer(let size, let signed): return .integer(RecordReader.integer(bytes, at: field.offset, size: 8), size: size, signed: signed)
             case .pointer, .stack: return .integer(RecordReader.integer(bytes, at: field.offset, size: 8), size: 8, signed: false)
-            case .symbol(let kind): return .string(Array(SymbolText.text(kind, bytes, field).utf8))
+            case .symbol(let kind): return .string(Array(SymbolText.text(kind, bytes, field, user: userSymbols).utf8))
             case .string(let size): return .string(RecordReader.string(bytes, at: field.offset, size: size))
             case .bytes(let size): return .string(RecordReader.string(bytes, at: field.offset, size: size))
             }
@@ -314,7 +318,7 @@ public final class Consumer {
             if let format {
                 output.write(formatAggregationEntry(format, descriptors[0], key, values[0], jointly: Array(zip(descriptors, values))))
             } else {
-                for field in descriptors[0].keyFields { output.write(Consumer.keyText(field, key)) }
+                for field in descriptors[0].keyFields { output.write(keyText(field, key)) }
                 for (descriptor, value) in zip(descriptors, values) { output.write(valueText(descriptor.function, value)) }
                 output.write("\n")
             }
@@ -331,9 +335,9 @@ public final class Consumer {
             } else {
                 for field in descriptor.keyFields {
                     if case .stack(let frames, let user) = field.type {
-                        output.write(StackText.render(key, field, frames: frames, user: user, source: stackSource))
+                        output.write(StackText.render(key, field, frames: frames, user: user, source: stackSource, symbols: userSymbols))
                     } else {
-                        output.write(Consumer.keyText(field, key))
+                        output.write(keyText(field, key))
                     }
                 }
                 output.write(valueText(descriptor.function, value))
@@ -342,7 +346,7 @@ public final class Consumer {
         }
     }
 
-    static func keyText(_ field: RecordField, _ key: [UInt8]) -> String {
+    func keyText(_ field: RecordField, _ key: [UInt8]) -> String {
         switch field.type {
         case .string(let size): return CFormat.string("  %-50s", RecordReader.string(key, at: field.offset, size: size))
         case .integer(let size, _), .bytes(let size):
@@ -354,7 +358,7 @@ public final class Consumer {
             default: return CFormat.integer(" %16lld", value)
             }
         case .pointer, .stack: return CFormat.integer(" %16lld", RecordReader.integer(key, at: field.offset, size: 8))
-        case .symbol(let kind): return SymbolText.field(kind, key, field)
+        case .symbol(let kind): return SymbolText.field(kind, key, field, user: userSymbols)
         }
     }
 
@@ -438,8 +442,8 @@ public final class Consumer {
             case .string(let size): return .string(RecordReader.string(key, at: field.offset, size: size))
             case .integer(let size, let signed): return .integer(RecordReader.integer(key, at: field.offset, size: 8), size: size, signed: signed)
             // %k of a stack key prints the stack; %a, %A (or %s) of a symbol key its name.
-            case .stack(let frames, let user): return .string(Array(StackText.render(key, field, frames: frames, user: user, source: stackSource).utf8))
-            case .symbol(let kind): return .string(Array(SymbolText.text(kind, key, field).utf8))
+            case .stack(let frames, let user): return .string(Array(StackText.render(key, field, frames: frames, user: user, source: stackSource, symbols: userSymbols).utf8))
+            case .symbol(let kind): return .string(Array(SymbolText.text(kind, key, field, user: userSymbols).utf8))
             default: return .integer(RecordReader.integer(key, at: field.offset, size: 8), size: 8, signed: false)
             }
         }[...]

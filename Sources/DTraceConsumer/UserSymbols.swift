@@ -29,7 +29,6 @@ public final class UserSymbols {
         }
     }
 
-    public static let shared = UserSymbols()
 
     var mappings: [Int32: [Mapping]] = [:]
     var filesByKey: [String: ELFSymbols?] = [:]

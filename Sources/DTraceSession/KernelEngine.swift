@@ -328,7 +328,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
                     consumer.consume(clause: record.enabling.clause, probe: record.enabling.probe.identity, cpu: record.cpu, bytes: record.bytes)
                 }
             case .process:
-                if let report = ProcessReport(buffer) { UserSymbols.shared.remember(report.processID) }
+                if let report = ProcessReport(buffer) { consumer.userSymbols.remember(report.processID) }
             case .fault:
                 guard let report = FaultReport(buffer) else { return }
                 let kind = FaultKind(rawValue: Int(report.kind)) ?? .illegalOperation

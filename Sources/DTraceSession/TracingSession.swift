@@ -50,6 +50,8 @@ public final class TracingSession {
     public let providers: [any Provider]
     /// The D library's subroutines.
     public let library: Library
+    /// Names for user addresses: the processes this session has seen and their files.
+    public let userSymbols = UserSymbols()
 
     public init(options: TracingOptions, output: OutputSink, errors: OutputSink, providers: [any Provider] = Providers.all,
                 library: Library = .standard) {
@@ -258,7 +260,7 @@ public final class TracingSession {
     /// the remaining aggregations). Returns the exit status exit() gave, or 0.
     public func run(_ choice: EngineChoice, output sink: OutputSink, showProgram: Bool) throws(SessionError) -> Int32 {
         program.speculationLimit = options.speculationLimit
-        let consumer = Consumer(program: program, options: options.outputOptions, output: sink)
+        let consumer = Consumer(program: program, options: options.outputOptions, output: sink, userSymbols: userSymbols)
         let engine = try makeEngine(choice, consumer: consumer, showProgram: showProgram)
         SignalWatch.install()
         engine.go()

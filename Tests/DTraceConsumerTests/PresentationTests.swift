@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func stackTextDropsMachineryAndLimits() {
-        let text = StackText.render([0x10, 0x20], limit: 1, processID: 0)
+        let text = StackText.render([0x10, 0x20], limit: 1, processID: 0, user: UserSymbols())
         #expect(text == "\n" + String(repeating: " ", count: 14) + "0x10\n")
     }
 }
