@@ -32,9 +32,9 @@ let package = Package(
         .testTarget(name: "DTraceLanguageTests", dependencies: ["DTraceLanguage", "DTraceLibrary"]),
         .testTarget(name: "DTraceCodegenTests", dependencies: ["DTraceLibrary", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage"]),
         .testTarget(name: "DTraceProvidersTests", dependencies: ["DTraceProviders", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage", "DTracePlatform"]),
-        .testTarget(name: "DTraceLibraryTests", dependencies: ["DTraceLibrary", "DTraceSession", "DTraceConsumer", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage"]),
+        .testTarget(name: "DTraceLibraryTests", dependencies: ["DTraceLibrary", "DTraceSession", "DTraceConsumer", "DTraceSystem", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage"]),
         .testTarget(name: "DTraceConsumerTests", dependencies: ["DTraceConsumer", "DTraceIR"]),
-        .testTarget(name: "DTraceSessionTests", dependencies: ["DTraceSession", "DTraceLibrary", "DTraceProviders", "DTraceConsumer", "DTraceLanguage", "DTraceIR"]),
+        .testTarget(name: "DTraceSessionTests", dependencies: ["DTraceSession", "DTraceLibrary", "DTraceProviders", "DTraceConsumer", "DTraceSystem", "DTraceLanguage", "DTraceIR"]),
         .testTarget(name: "DTracePlatformTests", dependencies: ["DTracePlatform"], exclude: ["Fixtures"]),
         .testTarget(
             name: "DTraceCLITests",

@@ -10,13 +10,12 @@ import DTraceConsumer
 import DTraceProviders
 import DTraceSession
 import DTraceSystem
-import Glibc
 
 public enum DTraceCommand {
     public static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
         let status = run(arguments, standardOutput: OutputSink(descriptor: 1), standardError: OutputSink(descriptor: 2))
-        exit(status)
+        SystemProcess.exit(status)
     }
 
     /// Runs dtrace with the given arguments; returns the exit status.
@@ -104,9 +103,9 @@ final class CommandRun {
             // Output file.
             var sink = output
             if let path = line.outputPath {
-                let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o666)
-                guard descriptor >= 0 else { return fail("failed to open output file '\(path)': \(String(cString: strerror(errno)))") }
-                sink = OutputSink(descriptor: descriptor)
+                do { sink = try OutputSink.appending(to: path) } catch {
+                    return fail("failed to open output file '\(path)': \(error.reason)")
+                }
             }
             return try session.run(engine, output: sink, showProgram: line.showIR)
         } catch {

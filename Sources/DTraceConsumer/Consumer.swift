@@ -5,33 +5,6 @@
 
 import DTraceIR
 import DTraceSystem
-import Glibc
-
-/// Where output goes: a file descriptor, with buffering flushed at each record.
-public final class OutputSink {
-    public var buffer: [UInt8] = []
-    let descriptor: Int32
-    /// When set, output is captured here instead of written (tests).
-    public var captured: [UInt8]?
-
-    public init(descriptor: Int32) { self.descriptor = descriptor }
-    public init(capturing: Void) { self.descriptor = -1; self.captured = [] }
-
-    public func write(_ text: String) { buffer.append(contentsOf: text.utf8) }
-    public func write(bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
-
-    public func flush() {
-        guard !buffer.isEmpty else { return }
-        if captured != nil { captured!.append(contentsOf: buffer); buffer.removeAll(keepingCapacity: true); return }
-        var offset = 0
-        while offset < buffer.count {
-            let written = buffer[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 { if errno == EINTR { continue }; break }
-            offset += written
-        }
-        buffer.removeAll(keepingCapacity: true)
-    }
-}
 
 public protocol AggregationBackend: AnyObject {
     func refresh()
@@ -277,14 +250,7 @@ public final class Consumer {
         }
     }
 
-    static func wallTime(_ nanoseconds: Int64) -> String {
-        var seconds = time_t(nanoseconds / 1_000_000_000)
-        var parts = tm()
-        localtime_r(&seconds, &parts)
-        var buffer = [CChar](repeating: 0, count: 64)
-        let count = strftime(&buffer, 64, "%Y %b %e %T", &parts)
-        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    static func wallTime(_ nanoseconds: Int64) -> String { SystemClock.localTimeText(nanoseconds, format: "%Y %b %e %T") }
 
     // MARK: aggregations
 

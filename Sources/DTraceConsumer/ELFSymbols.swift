@@ -7,7 +7,6 @@
 // cannot fault a mapping.
 
 import DTraceSystem
-import Glibc
 
 /// ELF64's field types, read (little-endian) at offsets of the bytes read; nil past their end.
 fileprivate extension ByteReader {
@@ -40,10 +39,8 @@ public struct ELFSymbols: Sendable {
 
     /// The symbols of the file at `path`; nil when it cannot be read or is not ELF64 LE.
     public static func load(path: String) -> ELFSymbols? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        return parse { offset, count in readBytes(descriptor, offset: offset, count: count) }
+        guard let file = RandomAccessFile(path: path) else { return nil }
+        return parse { offset, count in count <= tableLimit ? file.read(offset: offset, count: count) : nil }
     }
 
     /// The symbols of an ELF image in memory (tests, and any bytes already read).
@@ -52,20 +49,6 @@ public struct ELFSymbols: Sendable {
             guard offset >= 0, count >= 0, offset <= bytes.count else { return nil }
             return Array(bytes[offset..<min(bytes.count, offset + min(count, bytes.count - offset))])
         }
-    }
-
-    /// Reads `count` bytes at `offset` (fewer at the end of the file); nil on an error.
-    static func readBytes(_ descriptor: Int32, offset: Int, count: Int) -> [UInt8]? {
-        guard offset >= 0, count >= 0, count <= tableLimit else { return nil }
-        var bytes = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + filled, count - filled, off_t(offset + filled)) }
-            if got < 0 { if errno == EINTR { continue }; return nil }
-            if got == 0 { break }
-            filled += got
-        }
-        return filled == count ? bytes : Array(bytes[0..<filled])
     }
 
     static func parse(read: (Int, Int) -> [UInt8]?) -> ELFSymbols? {

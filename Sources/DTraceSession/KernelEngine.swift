@@ -11,7 +11,6 @@ import DTraceConsumer
 import DTraceIR
 import DTraceProviders
 import DTraceSystem
-import Glibc
 
 public struct KernelEngineError: Error, CustomStringConvertible {
     public var description: String
@@ -117,7 +116,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             try globals.update([0, 0, 0, 0], initialGlobals)
             constants = try BPFMap(type: .array, keySize: 4, valueSize: layout.constantsSize, capacity: 1, name: "dt_constants")
             try constants.update([0, 0, 0, 0], layout.constantsValue(program))
-            let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let pageSize = SystemProcess.pageSize
             var ringSize = pageSize
             while ringSize < settings.bufferSize && ringSize < 1 << 30 { ringSize <<= 1 }
             records = try BPFMap(type: .ringBuffer, keySize: 0, valueSize: 0, capacity: ringSize, name: "dt_records")
@@ -147,7 +146,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
     }
 
     static func explain(_ error: SystemError) -> String {
-        if error.code == EPERM || error.code == EACCES {
+        if error.isPermissionDenied {
             return "\(error): the kernel engine needs root or CAP_BPF and CAP_PERFMON (or use -x engine=user for BEGIN, END and profile probes)"
         }
         return error.description
@@ -214,7 +213,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         } catch {
             if settings.verifierLog { errors.write(error.log) }
             var reason = Self.verifierReason(error.log)
-            if error.error.code == E2BIG {
+            if error.error.isTooLarge {
                 reason = "the clause is too complex for the verifier (it stops at 1,000,000 processed instructions; split the clause or lower strsize)"
             }
             throw KernelEngineError("failed to enable probe \(identity.fullName) (clause at line \(clause.line)): BPF verifier rejected the program: \(reason.isEmpty ? error.error.description : reason)\(settings.verifierLog ? "" : " (use -x bpflog for the verifier's log)")")

@@ -12,7 +12,6 @@ import DTraceLibrary
 import DTracePlatform
 import DTraceProviders
 import DTraceSystem
-import Glibc
 
 /// A program text: a script file or probe descriptions given with -n/-P/-m/-f/-i.
 public struct ProgramSource {
@@ -65,7 +64,7 @@ public final class TracingSession {
     public func grabTarget(command: String?, processID: String?) throws(SessionError) {
         if let command {
             let name = String(command.split(separator: " ").first ?? "")
-            guard Self.findExecutable(name) else { throw SessionError("failed to execute \(name): No such file or directory") }
+            guard SystemProcess.isExecutable(name) else { throw SessionError("failed to execute \(name): No such file or directory") }
             do { target = try TargetProcess.spawn(command) } catch { throw SessionError("failed to execute \(name): \(error.reason)") }
         } else if let text = processID {
             guard let pid = Int32(text), pid > 0 else { throw SessionError("invalid process ID: \(text)") }
@@ -76,11 +75,6 @@ public final class TracingSession {
     /// Lets go of the target (a -c process dtrace started and that still runs is killed).
     public func releaseTargetOnExit() { target?.abandon() }
 
-    static func findExecutable(_ name: String) -> Bool {
-        if name.contains("/") { return access(name, X_OK) == 0 }
-        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
-        return path.split(separator: ":").contains { access("\($0)/\(name)", X_OK) == 0 }
-    }
 
     // MARK: compile
 
@@ -116,10 +110,9 @@ public final class TracingSession {
             let label: String
             switch source.kind {
             case .script(let path):
-                guard let contents = SystemFiles.readSmallTextFile(path, limit: 16 << 20) else {
-                    throw SessionError("failed to open \(path): \(String(cString: strerror(errno)))")
+                do { text = try SystemFiles.readTextFile(path, limit: 16 << 20) } catch {
+                    throw SessionError("failed to open \(path): \(error.reason)")
                 }
-                text = contents
                 isScript = true
                 label = path
                 descriptions.append(("script", path))

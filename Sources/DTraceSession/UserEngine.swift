@@ -122,10 +122,7 @@ public final class UserEngine: InterpreterEnvironment {
         case .probename: return Array((identity?.name ?? "").utf8)
         case .zonename: return Array("global".utf8)
         case .root: return Array("/".utf8)
-        case .cwd:
-            var buffer = [CChar](repeating: 0, count: 4096)
-            guard getcwd(&buffer, buffer.count) != nil else { return [] }
-            return buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        case .cwd: return ProcessIdentity.workingDirectory
         default: return []
         }
     }
@@ -187,5 +184,3 @@ public final class UserEngine: InterpreterEnvironment {
 
     public var dynamicVariableDrops: Int { machine.dynamicVariableDrops }
 }
-
-import Glibc

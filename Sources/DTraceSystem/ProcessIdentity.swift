@@ -7,6 +7,12 @@ public enum ProcessIdentity {
     public static var processID: Int32 { getpid() }
     public static var parentProcessID: Int32 { getppid() }
     public static var threadID: Int64 { clinux_gettid() }
+    /// The current working directory's path bytes (empty when it cannot be read).
+    public static var workingDirectory: [UInt8] {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buffer, buffer.count) != nil else { return [] }
+        return buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    }
     public static var userID: UInt32 { getuid() }
     public static var groupID: UInt32 { getgid() }
 

@@ -12,6 +12,16 @@ public enum SystemClock {
     /// CLOCK_THREAD_CPUTIME_ID: the calling thread's on-CPU time, D's `vtimestamp`.
     public static func threadCPUNanoseconds() -> Int64 { read(CLOCK_THREAD_CPUTIME_ID) }
 
+    /// A wall-clock time in nanoseconds as local time, through strftime(3)'s `format`.
+    public static func localTimeText(_ nanoseconds: Int64, format: String) -> String {
+        var seconds = time_t(nanoseconds / 1_000_000_000)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        var buffer = [CChar](repeating: 0, count: 64)
+        let count = strftime(&buffer, 64, format, &parts)
+        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     private static func read(_ clock: clockid_t) -> Int64 {
         var spec = timespec()
         guard clock_gettime(clock, &spec) == 0 else { return 0 }

@@ -10,6 +10,7 @@ import DTraceLanguage
 import DTraceLibrary
 import DTraceSession
 import Foundation
+import DTraceSystem
 import Testing
 
 @Suite struct LibraryTests {

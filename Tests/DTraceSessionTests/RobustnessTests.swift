@@ -9,6 +9,7 @@ import DTraceConsumer
 import DTraceProviders
 import DTraceSession
 import Foundation
+import DTraceSystem
 import Testing
 
 @Suite struct RobustnessTests {

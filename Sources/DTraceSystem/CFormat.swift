@@ -1,10 +1,10 @@
-// DTraceConsumer/CFormat: one printf conversion rendered by the C library itself
+// DTraceSystem/CFormat: one printf conversion rendered by the C library itself
 // (vsnprintf), so widths, flags and precisions behave exactly as in DTrace's consumer.
 
 import Glibc
 
-enum CFormat {
-    static func render(_ spec: String, _ arguments: [CVarArg]) -> String {
+public enum CFormat {
+    public static func render(_ spec: String, _ arguments: [CVarArg]) -> String {
         var capacity = 256
         while true {
             var buffer = [CChar](repeating: 0, count: capacity)
@@ -17,9 +17,9 @@ enum CFormat {
         }
     }
 
-    static func integer(_ format: String, _ value: Int64) -> String { render(format, [value]) }
+    public static func integer(_ format: String, _ value: Int64) -> String { render(format, [value]) }
 
-    static func string(_ format: String, _ bytes: [UInt8]) -> String {
+    public static func string(_ format: String, _ bytes: [UInt8]) -> String {
         var terminated = bytes.map { CChar(bitPattern: $0) }
         terminated.append(0)
         return terminated.withUnsafeBufferPointer { render(format, [$0.baseAddress!]) }

@@ -1,0 +1,39 @@
+// DTraceSystem/SystemProcess: facts about and actions on dtrace's own process that are
+// not identities (ProcessIdentity) or signals (SignalWatch): the page size, whether a
+// command is executable as the shell would find it on PATH, and leaving with a status.
+
+import Glibc
+
+public enum SystemProcess {
+    /// The size of a memory page.
+    public static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// Whether `name` is an executable file: as a path when it contains "/", else in a
+    /// directory of PATH.
+    public static func isExecutable(_ name: String) -> Bool {
+        if name.contains("/") { return access(name, X_OK) == 0 }
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
+        return path.split(separator: ":").contains { access("\($0)/\(name)", X_OK) == 0 }
+    }
+
+    /// Ends dtrace with `status`.
+    public static func exit(_ status: Int32) -> Never { Glibc.exit(status) }
+}
+
+extension SystemError {
+    /// The call was refused for want of privilege (EPERM, EACCES).
+    public var isPermissionDenied: Bool { code == EPERM || code == EACCES }
+    /// The kernel found the request too large (E2BIG: e.g. a program the verifier gave up on).
+    public var isTooLarge: Bool { code == E2BIG }
+}
+
+extension SystemFiles {
+    /// A text file read whole (up to `limit` bytes), or the reason it could not be.
+    public static func readTextFile(_ path: String, limit: Int) throws(SystemError) -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw SystemError("open \(path)") }
+        close(descriptor)
+        guard let text = readSmallTextFile(path, limit: limit) else { throw SystemError("read \(path)") }
+        return text
+    }
+}
