@@ -8,13 +8,6 @@ import DTraceIR
 import DTraceProviders
 import DTraceSystem
 
-public struct Enabling {
-    public var epid: Int
-    public var clause: Int
-    public var probe: Probe
-    public init(epid: Int, clause: Int, probe: Probe) { self.epid = epid; self.clause = clause; self.probe = probe }
-}
-
 public final class UserEngine: InterpreterEnvironment {
     let program: IRProgram
     let machine: Machine

@@ -1,94 +1,9 @@
-// DTraceConsumer/Aggregations: aggregation state (per key, merged across CPUs by the
-// consumer) and its printing — default layouts, quantize/lquantize/llquantize
-// histograms, sorting by value or key — byte for byte as DTrace prints them.
+// DTraceConsumer/AggregationStore: the consumer's aggregations: entries per key in first-
+// seen order, updated by the user engine and refreshed from the kernel's maps, keys naming
+// one symbol merged, clear() and trunc().
 
 import DTraceIR
 import DTraceSystem
-
-/// The accumulated value of one aggregation key.
-public struct AggregationValue {
-    public var count: Int64 = 0
-    public var sum: Int64 = 0
-    public var minimum: Int64 = .max
-    public var maximum: Int64 = .min
-    public var sumOfSquares: UInt128 = 0
-    public var buckets: [Int64] = []
-    public var normal: Int64 = 1
-
-    public init() {}
-
-    /// The scalar DTrace shows (and sorts by) for the function.
-    func scalar(_ function: AggregatingFunction) -> Int64 {
-        switch function {
-        case .count: return count
-        case .sum: return sum
-        case .min: return minimum
-        case .max: return maximum
-        case .avg: return count == 0 ? 0 : sum / count
-        case .stddev: return Int64(bitPattern: AggregationValue.standardDeviation(count: count, sum: sum, sumOfSquares: sumOfSquares))
-        case .quantize, .lquantize, .llquantize:
-            return buckets.reduce(0) { $0 &+ $1 }
-        }
-    }
-
-    /// Adds another partial value of the same key (another CPU's, or a key that names
-    /// the same symbol).
-    public mutating func absorb(_ other: AggregationValue) {
-        count &+= other.count
-        sum &+= other.sum
-        minimum = Swift.min(minimum, other.minimum)
-        maximum = Swift.max(maximum, other.maximum)
-        sumOfSquares &+= other.sumOfSquares
-        if buckets.isEmpty { buckets = other.buckets } else {
-            for index in 0..<Swift.min(buckets.count, other.buckets.count) { buckets[index] &+= other.buckets[index] }
-        }
-    }
-
-    static func standardDeviation(count: Int64, sum: Int64, sumOfSquares: UInt128) -> UInt64 {
-        guard count > 0 else { return 0 }
-        let averageOfSquares = sumOfSquares / UInt128(count)
-        let average = (sum / count).magnitude
-        let squareOfAverage = UInt128(average) * UInt128(average)
-        guard averageOfSquares > squareOfAverage else { return 0 }
-        let difference = averageOfSquares - squareOfAverage
-        var root = UInt128(0), bit = UInt128(1) << 126
-        var remainder = difference
-        while bit > remainder { bit >>= 2 }
-        while bit != 0 {
-            if remainder >= root + bit { remainder -= root + bit; root = (root >> 1) + bit } else { root >>= 1 }
-            bit >>= 2
-        }
-        return UInt64(truncatingIfNeeded: root)
-    }
-}
-
-enum Quantize {
-    static let bucketCount = 127
-    static let zeroBucket = 63
-
-    static func bucketValue(_ index: Int) -> Int64 {
-        if index < zeroBucket { return -(Int64(1) << (zeroBucket - 1 - index)) }
-        if index == zeroBucket { return 0 }
-        return Int64(1) << (index - zeroBucket - 1)
-    }
-
-    static func bucket(for value: Int64) -> Int {
-        if value < 0 {
-            for index in 0..<zeroBucket where value <= bucketValue(index) { return index }
-            return zeroBucket - 1
-        }
-        var index = bucketCount - 1
-        while index > zeroBucket {
-            if value >= bucketValue(index) { return index }
-            index -= 1
-        }
-        return zeroBucket
-    }
-
-    static func logLinearBounds(factor: Int64, low: Int64, high: Int64, steps: Int64) -> (bounds: [Int64], overflow: Int64) {
-        AggregatingFunction.logLinearBounds(factor: factor, low: low, high: high, steps: steps)
-    }
-}
 
 public final class AggregationStore {
     public let descriptors: [AggregationDescriptor]
@@ -261,42 +176,5 @@ public final class AggregationStore {
             return options.sortReverse ? result > 0 : result < 0
         }
         return sorted
-    }
-}
-
-/// Output settings the consumer honours (from -q, -x and #pragma D option).
-public struct OutputOptions {
-    public var quiet = false
-    public var sortByKey = false
-    public var sortReverse = false
-    /// aggsortkeypos: the key position sorting starts at.
-    public var sortKeyPosition = 0
-    /// aggsortpos: which of printa's aggregations sorts the keys.
-    public var sortAggregationPosition = 0
-    public var flowIndent = false
-    public init() {}
-}
-
-/// Reads typed values out of record and key bytes (little-endian, through ByteReader):
-/// a field that does not lie wholly inside the bytes reads as 0 or as no bytes.
-public enum RecordReader {
-    enum Datum { case integer(Int64), bytes([UInt8]) }
-
-    public static func integer(_ bytes: [UInt8], at offset: Int, size: Int) -> Int64 {
-        Int64(bitPattern: ByteReader(bytes, .littleEndian).unsignedOrZero(at: offset, size: size))
-    }
-
-    static func value(_ bytes: [UInt8], _ field: RecordField) -> Datum {
-        switch field.type {
-        case .integer, .pointer, .stack, .symbol: return .integer(integer(bytes, at: field.offset, size: 8))
-        case .string(let size): return .bytes(string(bytes, at: field.offset, size: size))
-        case .bytes(let size): return .bytes(ByteReader(bytes, .littleEndian).bytes(at: field.offset, count: size).map(Array.init) ?? [])
-        }
-    }
-
-    /// The NUL-terminated string in the `size` bytes at `offset` (all of them when there
-    /// is no NUL; fewer at the end of the bytes).
-    static func string(_ bytes: [UInt8], at offset: Int, size: Int) -> [UInt8] {
-        ByteReader(bytes, .littleEndian).cString(at: offset, limit: size).map(Array.init) ?? []
     }
 }
