@@ -1,4 +1,5 @@
-// DTraceCodegen/KernelSubroutine: a library subroutine's BPF body. The generator meets
+// DTraceCodegen/KernelSubroutine: a library subroutine's BPF body, and an aggregating
+// function's BPF update. The generator meets
 // `.subroutine(call)` in a clause and hands the call to what the library registered
 // under that name; the body is an extension of BPFCodeGenerator in the subroutine's own
 // file (DTraceLibrary), written with the generator's public tools (string temporaries,
@@ -10,4 +11,11 @@ public protocol KernelSubroutine: Sendable {
     /// Emits the call: `arguments` as the IR passed them (a string result's destination
     /// first); the value, if any, is stored to `result`.
     func emit(_ call: SubroutineCall, arguments: [Register], result: Register?, generator: inout BPFCodeGenerator) throws(CodegenError)
+}
+
+/// An aggregating function's update in BPF (the library's, beside its interpreter
+/// semantics): r0 points at this CPU's entry (`function.wordCount` u64 words, zeroed when
+/// new), r1 holds the value and r2 the increment.
+public protocol KernelAggregation: Sendable {
+    func emitUpdate(_ function: AggregatingFunction, generator: inout BPFCodeGenerator)
 }

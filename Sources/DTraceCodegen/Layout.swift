@@ -102,18 +102,8 @@ public struct KernelLayout: Sendable {
         program.constants + [UInt8](repeating: 0, count: constantsSize - program.constants.count)
     }
 
-    /// Bytes of one aggregation entry in its per-CPU hash map.
-    public static func aggregationValueSize(_ function: AggregatingFunction) -> Int {
-        switch function {
-        case .count, .sum: return 8
-        case .avg, .min, .max: return 16
-        case .stddev: return 32
-        case .quantize: return 127 * 8
-        case .lquantize(let base, let limit, let step): return (Int((limit - base) / max(step, 1)) + 2) * 8
-        case .llquantize(let factor, let low, let high, let steps):
-            return (AggregatingFunction.logLinearBounds(factor: factor, low: low, high: high, steps: steps).bounds.count + 2) * 8
-        }
-    }
+    /// Bytes of one aggregation entry in its per-CPU hash map: the function's words.
+    public static func aggregationValueSize(_ function: AggregatingFunction) -> Int { 8 * max(1, function.wordCount) }
 
     /// Hash maps need a non-empty key: keyless aggregations use 8 zero bytes.
     public static func aggregationKeySize(_ descriptor: AggregationDescriptor) -> Int { max(descriptor.keySize, 8) }

@@ -34,62 +34,21 @@ public final class AggregationStore {
         normalizesKeys[id] ? SymbolText.normalizedKey(key, fields: descriptors[id].keyFields, user: userSymbols) : key
     }
 
-    func bucketCount(_ function: AggregatingFunction) -> Int {
-        switch function {
-        case .quantize: return Quantize.bucketCount
-        case .lquantize(let base, let limit, let step): return Int((limit - base) / step) + 2
-        case .llquantize(let factor, let low, let high, let steps):
-            return Quantize.logLinearBounds(factor: factor, low: low, high: high, steps: steps).bounds.count + 2
-        default: return 0
-        }
-    }
-
+    /// One update from the user engine.
     public func add(_ id: Int, key rawKey: [UInt8], value: Int64, increment: Int64) {
         let function = descriptors[id].function
         let key = storedKey(id, rawKey)
         var entry = entries[id][key] ?? {
             order[id].append(key)
-            var fresh = AggregationValue()
-            fresh.buckets = Array(repeating: 0, count: bucketCount(function))
-            return fresh
+            return AggregationValue(function)
         }()
-        switch function {
-        case .count: entry.count &+= 1
-        case .sum: entry.sum &+= value
-        case .min: entry.minimum = min(entry.minimum, value)
-        case .max: entry.maximum = max(entry.maximum, value)
-        case .avg: entry.count &+= 1; entry.sum &+= value
-        case .stddev:
-            entry.count &+= 1; entry.sum &+= value
-            entry.sumOfSquares &+= UInt128(value.magnitude) * UInt128(value.magnitude)
-        case .quantize:
-            entry.buckets[Quantize.bucket(for: value)] &+= increment
-        case .lquantize(let base, let limit, let step):
-            let levels = Int((limit - base) / step)
-            let index: Int
-            if value < base { index = 0 } else {
-                let level = (value - base) / step
-                index = level < Int64(levels) ? Int(level) + 1 : levels + 1
-            }
-            entry.buckets[index] &+= increment
-        case .llquantize(let factor, let low, let high, let steps):
-            let (bounds, overflow) = Quantize.logLinearBounds(factor: factor, low: low, high: high, steps: steps)
-            var index = 0
-            if value >= overflow { index = bounds.count + 1 }
-            else if let first = bounds.first, value >= first {
-                var position = bounds.count - 1
-                while position > 0 && bounds[position] > value { position -= 1 }
-                index = position + 1
-            }
-            entry.buckets[index] &+= increment
-        }
+        function.update(&entry.words, value: value, increment: increment)
         entries[id][key] = entry
     }
 
     public func clear(_ id: Int) {
         for key in order[id] {
-            var entry = AggregationValue()
-            entry.buckets = Array(repeating: 0, count: bucketCount(descriptors[id].function))
+            var entry = AggregationValue(descriptors[id].function)
             entry.normal = entries[id][key]?.normal ?? 1
             entries[id][key] = entry
         }
@@ -117,7 +76,6 @@ public final class AggregationStore {
     public func replace(_ id: Int, key: [UInt8], with value: AggregationValue) {
         var fresh = value
         if let existing = entries[id][key] { fresh.normal = existing.normal } else { order[id].append(key) }
-        if fresh.buckets.isEmpty { fresh.buckets = Array(repeating: 0, count: bucketCount(descriptors[id].function)) }
         entries[id][key] = fresh
     }
 

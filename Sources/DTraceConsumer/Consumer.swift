@@ -280,7 +280,7 @@ public final class Consumer {
         for id in ids { aggregations.printed.insert(id) }
         let descriptors = ids.map { aggregations.descriptors[$0] }
         for key in aggregations.sortedKeys(ids, options: options) {
-            let values = ids.map { aggregations.entries[$0][key] ?? AggregationValue() }
+            let values = ids.map { aggregations.entries[$0][key] ?? AggregationValue(aggregations.descriptors[$0].function) }
             if let format {
                 output.write(formatAggregationEntry(format, descriptors[0], key, values[0], jointly: Array(zip(descriptors, values))))
             } else {
@@ -329,42 +329,21 @@ public final class Consumer {
     }
 
     func valueText(_ function: AggregatingFunction, _ value: AggregationValue) -> String {
-        let normal = max(1, value.normal)
-        switch function {
-        case .count, .sum, .min, .max: return CFormat.integer(" %16lld", value.scalar(function) / normal)
-        case .avg: return CFormat.integer(" %16lld", value.count == 0 ? 0 : value.sum / normal / value.count)
-        case .stddev: return CFormat.integer(" %16llu", value.scalar(function))
-        case .quantize, .lquantize, .llquantize: return histogram(function, value)
+        switch function.presentation(value.words, normal: value.normal) {
+        case .integer(let number, let unsigned): return CFormat.integer(unsigned ? " %16llu" : " %16lld", number)
+        case .histogram(let labels, let counts, let whenEmpty, let normal): return histogram(labels: labels, counts: counts, whenEmpty: whenEmpty, normal: normal)
         }
     }
 
-    func histogram(_ function: AggregatingFunction, _ value: AggregationValue) -> String {
-        let data = value.buckets
-        let normal = max(1, value.normal)
+    /// DTraceIR's histogram as DTrace prints it: the buckets from the one before the first
+    /// non-zero to the one after the last (`whenEmpty` when all are zero), a bar each.
+    func histogram(labels: [String], counts data: [Int64], whenEmpty: ClosedRange<Int>, normal: Int64) -> String {
+        guard !data.isEmpty, labels.count == data.count else { return "\n" }
         var rows: [(String, Int64)] = []
         var first = 0, last = data.count - 1
-        var labels: [String] = []
-        switch function {
-        case .quantize:
-            labels = (0..<data.count).map { String(Quantize.bucketValue($0)) }
-        case .lquantize(let base, _, let step):
-            let levels = data.count - 2
-            labels = (0..<data.count).map { index in
-                if index == 0 { return "< \(base)" }
-                if index == levels + 1 { return ">= \(base + Int64(levels) * step)" }
-                return String(base + Int64(index - 1) * step)
-            }
-        case .llquantize(let factor, let low, let high, let steps):
-            let (bounds, overflow) = Quantize.logLinearBounds(factor: factor, low: low, high: high, steps: steps)
-            labels = ["< \(bounds.first ?? 1)"] + bounds.map(String.init) + [">= \(overflow)"]
-        default: break
-        }
         while first < data.count - 1 && data[first] == 0 { first += 1 }
         if first == data.count - 1 && data[first] == 0 {
-            switch function {
-            case .quantize: first = Quantize.zeroBucket - 1; last = Quantize.zeroBucket + 1
-            default: first = 0; last = min(data.count - 1, function.isLogLinear ? 1 : 2)
-            }
+            first = max(0, whenEmpty.lowerBound); last = min(data.count - 1, whenEmpty.upperBound)
         } else {
             if first > 0 { first -= 1 }
             while last > 0 && data[last] == 0 { last -= 1 }
@@ -421,14 +400,16 @@ public final class Consumer {
                 if conversion.isAggregationValue {
                     var descriptor = descriptor, value = value
                     if let next = pending?.popFirst() { (descriptor, value) = next }
-                    if descriptor.function.isHistogram {
-                        text += histogram(descriptor.function, value)
-                    } else {
-                        let scalar = descriptor.function == .avg ? (value.count == 0 ? 0 : value.sum / max(1, value.normal) / value.count) : value.scalar(descriptor.function) / max(1, value.normal)
+                    switch descriptor.function.presentation(value.words, normal: value.normal) {
+                    case .histogram(let labels, let counts, let whenEmpty, let normal):
+                        text += histogram(labels: labels, counts: counts, whenEmpty: whenEmpty, normal: normal)
+                    case .integer(let number, let unsigned):
+                        // printa divides an unsigned (stddev) value by normalize()'s divisor too.
+                        let scalar = unsigned ? number / max(1, value.normal) : number
                         let character = conversion.conversion == "@" ? "d" : String(conversion.conversion)
                         let patched = PrintfConversion(flags: conversion.flags, width: conversion.width, precision: conversion.precision,
                                                        length: "", conversion: Character(character), isAggregationValue: true, text: conversion.text)
-                        text += Consumer.render(patched, width: conversion.width, precision: conversion.precision, .integer(scalar, size: 8, signed: descriptor.function != .stddev))
+                        text += Consumer.render(patched, width: conversion.width, precision: conversion.precision, .integer(scalar, size: 8, signed: !unsigned))
                     }
                 } else if let argument = keys.popFirst() {
                     text += Consumer.render(conversion, width: conversion.width, precision: conversion.precision, argument)
@@ -450,13 +431,6 @@ public final class Consumer {
         let place = fault.action == 0 ? "predicate" : "action #\(fault.action)"
         return "dtrace: error on enabled probe ID \(epid) (ID \(probe.id): \(probe.fullName)): \(fault.kind.message)\(details) in \(place) at DIF offset \(fault.instruction * 4)\n"
     }
-}
-
-extension AggregatingFunction {
-    var isHistogram: Bool {
-        switch self { case .quantize, .lquantize, .llquantize: return true; default: return false }
-    }
-    var isLogLinear: Bool { if case .llquantize = self { return true }; return false }
 }
 
 enum CFormatText {

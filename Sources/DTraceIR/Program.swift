@@ -129,48 +129,6 @@ public struct RecordLayout: Sendable, Equatable {
     public init(actions: [RecordAction] = [], size: Int = 0) { self.actions = actions; self.size = size }
 }
 
-public enum AggregatingFunction: Sendable, Equatable {
-    case count, sum, avg, min, max, stddev, quantize
-    case lquantize(base: Int64, limit: Int64, step: Int64)
-    case llquantize(factor: Int64, low: Int64, high: Int64, steps: Int64)
-
-    public var name: String {
-        switch self {
-        case .count: return "count"
-        case .sum: return "sum"
-        case .avg: return "avg"
-        case .min: return "min"
-        case .max: return "max"
-        case .stddev: return "stddev"
-        case .quantize: return "quantize"
-        case .lquantize: return "lquantize"
-        case .llquantize: return "llquantize"
-        }
-    }
-}
-
-extension AggregatingFunction {
-    /// The lower bounds of llquantize's buckets between the underflow and overflow ones,
-    /// and the overflow bucket's bound. Shared by every engine and the consumer.
-    public static func logLinearBounds(factor: Int64, low: Int64, high: Int64, steps: Int64) -> (bounds: [Int64], overflow: Int64) {
-        var value: Int64 = 1
-        for _ in 0..<low { value = value &* factor }
-        var next = value &* factor
-        var step = next > steps ? next / steps : 1
-        var order = low
-        var bounds: [Int64] = []
-        while order <= high {
-            bounds.append(value)
-            value += step
-            if value != next { continue }
-            next = value &* factor
-            step = next > steps ? next / steps : 1
-            order += 1
-        }
-        return (bounds, value)
-    }
-}
-
 public struct AggregationDescriptor: Sendable, Equatable {
     public var id: Int
     public var name: String          // without the '@'; "" for the anonymous aggregation

@@ -12,8 +12,6 @@ enum Actions {
         "breakpoint", "panic", "chill",
     ]
     static func isAction(_ name: String) -> Bool { names.contains(name) }
-
-    static let aggregatingFunctions: Set<String> = ["count", "sum", "avg", "min", "max", "stddev", "quantize", "lquantize", "llquantize"]
 }
 
 extension Compiler {
@@ -317,7 +315,7 @@ extension Compiler {
             keyExpressions = keys
         default: break
         }
-        guard case .call(let function, let arguments) = value.kind, Actions.aggregatingFunctions.contains(function) else {
+        guard case .call(let function, let arguments) = value.kind, options.aggregatingFunctions[function] != nil else {
             throw error(.aggregationNotFunction, "expression cannot be assigned to an aggregation: @\(name) requires an aggregating function", line: line)
         }
         var keys: [Value] = []
@@ -347,55 +345,10 @@ extension Compiler {
             }
             keys.append(keyValue)
         }
-        var aggregating: AggregatingFunction
-        var valueRegister = emitter.constant(1)
-        var incrementRegister = emitter.constant(1)
-        func constantParameter(_ index: Int) throws(Diagnostic) -> Int64 {
-            let saved = emitter
-            defer { emitter = saved }
-            let parameter = try rvalue(arguments[index])
-            guard let constant = parameter.constant, parameter.type.isInteger else {
-                throw error(.prototypeArgument, "\(function)( ) argument #\(index + 1) must be an integer constant", line: line).tagged("D_" + function.uppercased() + "_ARG")
-            }
-            return constant
-        }
-        switch function {
-        case "count":
-            try checkCount(function, arguments, 0...0, line: line)
-            aggregating = .count
-        case "sum", "avg", "min", "max", "stddev":
-            try checkCount(function, arguments, 1...1, line: line)
-            valueRegister = try integerArgument(function, arguments, 0, line: line, prototype: "uint64_t").register
-            aggregating = ["sum": .sum, "avg": .avg, "min": .min, "max": .max, "stddev": .stddev][function]!
-        case "quantize":
-            try checkCount(function, arguments, 1...2, line: line)
-            valueRegister = try integerArgument(function, arguments, 0, line: line, prototype: "uint64_t").register
-            if arguments.count == 2 { incrementRegister = try integerArgument(function, arguments, 1, line: line).register }
-            aggregating = .quantize
-        case "lquantize":
-            try checkCount(function, arguments, 3...5, line: line)
-            valueRegister = try integerArgument(function, arguments, 0, line: line, prototype: "uint64_t").register
-            let base = try constantParameter(1), limit = try constantParameter(2)
-            let step = arguments.count >= 4 ? try constantParameter(3) : 1
-            guard step > 0 else { throw error(.prototypeArgument, "lquantize( ) step must be greater than zero", line: line).tagged("D_LQUANT_STEP") }
-            guard limit > base else { throw error(.prototypeArgument, "lquantize( ) upper bound must be greater than lower bound", line: line).tagged("D_LQUANT_MISMATCH") }
-            guard (limit - base) / step <= 65535 else { throw error(.prototypeArgument, "lquantize( ) range must be no more than 65535 steps", line: line).tagged("D_LQUANT_STEPS") }
-            if arguments.count == 5 { incrementRegister = try integerArgument(function, arguments, 4, line: line).register }
-            aggregating = .lquantize(base: base, limit: limit, step: step)
-        case "llquantize":
-            try checkCount(function, arguments, 5...6, line: line)
-            valueRegister = try integerArgument(function, arguments, 0, line: line, prototype: "uint64_t").register
-            let factor = try constantParameter(1), low = try constantParameter(2), high = try constantParameter(3), steps = try constantParameter(4)
-            guard factor >= 2 else { throw error(.prototypeArgument, "llquantize( ) factor must be greater than or equal to 2", line: line).tagged("D_LLQUANT_FACTORSMALL") }
-            guard low >= 0, high > low, high <= 60 else { throw error(.prototypeArgument, "llquantize( ) high magnitude must be greater than low magnitude", line: line).tagged("D_LLQUANT_MAGRANGE") }
-            guard steps >= factor, steps % factor == 0 || factor % steps == 0 else {
-                throw error(.prototypeArgument, "llquantize( ) factor (\(factor)) must evenly divide the number of steps per magnitude (\(steps))", line: line).tagged("D_LLQUANT_FACTOREVEN")
-            }
-            if arguments.count == 6 { incrementRegister = try integerArgument(function, arguments, 5, line: line).register }
-            aggregating = .llquantize(factor: factor, low: low, high: high, steps: steps)
-        default:
-            throw error(.aggregationFunction, "\(function)( ) is not an aggregating function", line: line)
-        }
+        let definition = options.aggregatingFunctions[function]!
+        let call = try definition.compile(AggregationArguments(arguments: SubroutineArguments(compiler: self, name: function, expressions: arguments, line: line)))
+        let aggregating = call.function
+        let valueRegister = call.value, incrementRegister = call.increment
         let keyTypes = keys.map { $0.type.isString ? DType.string : $0.type }
         let info: AggregationInfo
         if let existing = aggregations[name] {
@@ -456,7 +409,7 @@ extension Compiler {
             if Actions.isAction(name) {
                 throw error(.syntax, "\(name)( ) may not be used in an expression: it is an action", line: line).tagged("D_ACT_EXPR")
             }
-            if Actions.aggregatingFunctions.contains(name) {
+            if options.aggregatingFunctions[name] != nil {
                 throw error(.aggregationFunction, "\(name)( ) may only be used as the value of an aggregation", line: line)
             }
             throw error(.undefinedIdentifier, "failed to resolve \(name): Unknown function name", line: line)

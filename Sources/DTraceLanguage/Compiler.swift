@@ -22,8 +22,9 @@ public struct CompileOptions {
     /// The argument record of the probes a description matches (a tracepoint's fields),
     /// which types `args` as a pointer to it; nil when they have none or it differs.
     public var argumentRecord: ((ProbeDescription) -> ArgumentRecord?)?
-    /// The library's subroutines by name (DTraceLibrary's registry).
+    /// The library's subroutines and aggregating functions by name (DTraceLibrary's registry).
     public var subroutines: [String: any SubroutineDefinition] = [:]
+    public var aggregatingFunctions: [String: any AggregatingFunctionDefinition] = [:]
     public init() {}
 }
 

@@ -1,8 +1,9 @@
-// DTraceLibrary/Library: the D library's registry. A subroutine (or a small family of
-// them) is one file holding everything about it — its prototype and typing, the IR it
-// emits, its semantics in the interpreter, its BPF body or why the kernel engine has
-// none — and one line in `Library.standard`. The compiler, the interpreter and the code
-// generator each take their part of every entry from here.
+// DTraceLibrary/Library: the D library's registry. A subroutine or an aggregating function
+// (or a small family of them) is one file holding everything about it — its prototype and
+// typing, the IR it emits, its semantics in the interpreter, its BPF body or why the
+// kernel engine has none, and for an aggregating function its value's layout, merge and
+// presentation — and one line here. The compiler, the interpreter, the code generator and
+// the consumer each take their part of every entry from here.
 
 import DTraceCodegen
 import DTraceIR
@@ -26,10 +27,30 @@ public protocol LibrarySubroutine: SubroutineDefinition, Sendable {
     var implementation: SubroutineImplementation { get }
 }
 
+/// An aggregating function of the library: its definition (prototype, parameters) makes
+/// an `AggregatingFunction` whose behaviour holds the value layout, the interpreter's
+/// update, the merge, the presentation and (as `KernelAggregation`) the BPF update.
+public protocol LibraryAggregatingFunction: AggregatingFunctionDefinition {}
+
 public struct Library: Sendable {
     public let subroutines: [any LibrarySubroutine]
+    public let aggregatingFunctions: [any LibraryAggregatingFunction]
 
-    public init(subroutines: [any LibrarySubroutine]) { self.subroutines = subroutines }
+    public init(subroutines: [any LibrarySubroutine], aggregatingFunctions: [any LibraryAggregatingFunction] = Library.standardAggregatingFunctions) {
+        self.subroutines = subroutines
+        self.aggregatingFunctions = aggregatingFunctions
+    }
+
+    public static let standardAggregatingFunctions: [any LibraryAggregatingFunction] = [
+        Count(),
+        Sum(),
+        Average(),
+        Extremes(),
+        StandardDeviation(),
+        Quantize(),
+        LinearQuantize(),
+        LogLinearQuantize(),
+    ]
 
     public static let standard = Library(subroutines: [
         StringLength(),
@@ -54,6 +75,13 @@ public struct Library: Sendable {
     public var definitions: [String: any SubroutineDefinition] {
         var table: [String: any SubroutineDefinition] = [:]
         for subroutine in subroutines { for name in subroutine.names { table[name] = subroutine } }
+        return table
+    }
+
+    /// The compiler's view of the aggregating functions.
+    public var aggregatingDefinitions: [String: any AggregatingFunctionDefinition] {
+        var table: [String: any AggregatingFunctionDefinition] = [:]
+        for function in aggregatingFunctions { for name in function.names { table[name] = function } }
         return table
     }
 
@@ -91,6 +119,7 @@ extension CompileOptions {
     public static var standard: CompileOptions {
         var options = CompileOptions()
         options.subroutines = Library.standard.definitions
+        options.aggregatingFunctions = Library.standard.aggregatingDefinitions
         return options
     }
 }

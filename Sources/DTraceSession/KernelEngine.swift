@@ -398,31 +398,17 @@ public final class KernelEngine: AggregationBackend, StackSource {
             }
             for key in map.keys() {
                 guard let values = map.lookup(key) else { continue }
-                var merged = AggregationValue()
+                // Each CPU's partial value, merged as the function merges its words.
+                let function = descriptor.function, words = function.wordCount
+                var merged = AggregationValue(function)
                 for cpu in 0..<SystemCPUs.possible where (cpu + 1) * stride <= values.count {
-                    func field(_ index: Int) -> Int64 { RecordReader.integer(values, at: cpu * stride + 8 * index, size: 8) }
-                    switch descriptor.function {
-                    case .count: merged.count &+= field(0)
-                    case .sum: merged.sum &+= field(0)
-                    case .avg: merged.count &+= field(0); merged.sum &+= field(1)
-                    case .min:
-                        if field(0) > 0 { merged.count &+= field(0); merged.minimum = Swift.min(merged.minimum, field(1)) }
-                    case .max:
-                        if field(0) > 0 { merged.count &+= field(0); merged.maximum = Swift.max(merged.maximum, field(1)) }
-                    case .quantize, .lquantize, .llquantize:
-                        let buckets = map.valueSize / 8
-                        if merged.buckets.isEmpty { merged.buckets = Array(repeating: 0, count: buckets) }
-                        for index in 0..<buckets { merged.buckets[index] &+= field(index) }
-                    case .stddev:
-                        merged.count &+= field(0)
-                        merged.sum &+= field(1)
-                        merged.sumOfSquares &+= UInt128(UInt64(bitPattern: field(3))) << 64 | UInt128(UInt64(bitPattern: field(2)))
-                    }
+                    let partial = (0..<words).map { RecordReader.integer(values, at: cpu * stride + 8 * $0, size: 8) }
+                    merged.absorb(AggregationValue(words: partial), function)
                 }
                 let stored = Array(key.prefix(descriptor.keySize))
                 if consumer.aggregations.normalizesKeys[id] {
                     let normal = consumer.aggregations.storedKey(id, stored)
-                    if normalized[normal] == nil { normalizedOrder.append(normal); normalized[normal] = merged } else { normalized[normal]!.absorb(merged) }
+                    if normalized[normal] == nil { normalizedOrder.append(normal); normalized[normal] = merged } else { normalized[normal]!.absorb(merged, descriptor.function) }
                 } else {
                     consumer.aggregations.replace(id, key: stored, with: merged)
                 }

@@ -92,6 +92,7 @@ public final class TracingSession {
         compileOptions.groupID = Int64(ProcessIdentity.groupID)
         compileOptions.defaultArguments = options.defaultArguments
         compileOptions.subroutines = library.definitions
+        compileOptions.aggregatingFunctions = library.aggregatingDefinitions
         if let size = options.stringSize { compileOptions.stringSize = size }
         // Typed args: the probes' argument records, read while compiling.
         compileOptions.argumentRecord = { [self] description in

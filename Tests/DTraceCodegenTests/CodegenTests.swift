@@ -37,7 +37,7 @@ func generate(_ source: String, site: ProbeSite? = nil) throws -> [BPFInstructio
 
 @Suite struct CodegenTests {
     @Test func layoutAreasAreDisjoint() throws {
-        let compiled = try Compiler.compile(source: "BEGIN { x = 1; s = \"abc\"; @a[execname] = count(); }")
+        let compiled = try Compiler.compile(source: "BEGIN { x = 1; s = \"abc\"; @a[execname] = count(); }", options: .standard)
         let layout = KernelLayout(program: compiled.program)
         let scratchAreas = [(layout.allocaOffset, KernelLayout.allocaSize), (layout.stringTemporaryA, layout.stringSize + 1),
                             (layout.stringTemporaryB, layout.stringSize + 1), (layout.allocaUsedOffset, 8), (layout.faultAreaOffset, 48),
@@ -52,13 +52,18 @@ func generate(_ source: String, site: ProbeSite? = nil) throws -> [BPFInstructio
         #expect(layout.speculationSlotsOffset + 8 * layout.speculationLimit == layout.globalSize)
     }
 
-    @Test func aggregationValueSizes() {
-        #expect(KernelLayout.aggregationValueSize(.count) == 8)
-        #expect(KernelLayout.aggregationValueSize(.stddev) == 32)
-        #expect(KernelLayout.aggregationValueSize(.quantize) == 127 * 8)
-        #expect(KernelLayout.aggregationValueSize(.lquantize(base: 0, limit: 10, step: 1)) == 12 * 8)
-        let bounds = AggregatingFunction.logLinearBounds(factor: 10, low: 0, high: 2, steps: 10).bounds
-        #expect(KernelLayout.aggregationValueSize(.llquantize(factor: 10, low: 0, high: 2, steps: 10)) == (bounds.count + 2) * 8)
+    @Test func aggregationValueSizes() throws {
+        // An entry is the function's words: the layout its library file defines.
+        func valueSize(_ call: String) throws -> Int {
+            KernelLayout.aggregationValueSize(try Compiler.compile(source: "BEGIN { @ = \(call); }", options: .standard).program.aggregations[0].function)
+        }
+        #expect(try valueSize("count()") == 8)
+        #expect(try valueSize("avg(1)") == 16)
+        #expect(try valueSize("stddev(1)") == 32)
+        #expect(try valueSize("quantize(1)") == 127 * 8)
+        #expect(try valueSize("lquantize(1, 0, 10, 1)") == 12 * 8)
+        // 10^0..10^2 in 10 steps a magnitude: 1..9, 10..90, 100..900, then two more.
+        #expect(try valueSize("llquantize(1, 10, 0, 2, 10)") == (27 + 2) * 8)
     }
 
     @Test(arguments: [

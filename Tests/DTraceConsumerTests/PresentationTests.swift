@@ -51,13 +51,6 @@ import Testing
         #expect(PrintLayout.render(pair, [7]) == "struct pair {\n    int a = 0x7\n    char [4] name = [ \"\" ]\n}")
     }
 
-    @Test func logLinearBounds() {
-        let (bounds, overflow) = AggregatingFunction.logLinearBounds(factor: 10, low: 0, high: 2, steps: 10)
-        #expect(bounds.prefix(12) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 30])
-        #expect(bounds.last == 900)
-        #expect(overflow == 1000)
-    }
-
     @Test func stackTextDropsMachineryAndLimits() {
         let text = StackText.render([0x10, 0x20], limit: 1, processID: 0, user: UserSymbols())
         #expect(text == "\n" + String(repeating: " ", count: 14) + "0x10\n")

@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func aTextCompiledLaterCannotWidenANarrowSlot() throws {
-        let compiler = Compiler(options: CompileOptions())
+        let compiler = Compiler(options: .standard)
         var first = Parser(source: "BEGIN { @[execname] = count(); }")
         let syntax = try first.parseProgram()
         compiler.prescan([syntax])

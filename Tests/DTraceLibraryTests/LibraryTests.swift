@@ -76,3 +76,56 @@ import Testing
         #expect(try run(Self.exampleProgram, engine: .kernel) == "10 0 7\n\n")
     }
 }
+
+@Suite struct AggregatingFunctionTests {
+    func function(_ call: String) throws -> AggregatingFunction {
+        try Compiler.compile(source: "BEGIN { @ = \(call); }", options: .standard).program.aggregations[0].function
+    }
+
+    @Test func everyFunctionHasABPFUpdate() throws {
+        var names = Set<String>()
+        for definition in Library.standard.aggregatingFunctions { for name in definition.names { #expect(names.insert(name).inserted) } }
+        #expect(names == ["count", "sum", "avg", "min", "max", "stddev", "quantize", "lquantize", "llquantize"])
+        for call in ["count()", "sum(1)", "avg(1)", "min(1)", "max(1)", "stddev(1)", "quantize(1)", "lquantize(1, 0, 10)", "llquantize(1, 10, 0, 2, 10)"] {
+            let made = try function(call)
+            #expect(made.behavior is any KernelAggregation, "\(call) has no BPF update")
+            #expect(made.initialWords.count == made.wordCount)
+        }
+    }
+
+    /// Updating per CPU and merging gives what updating one value gives.
+    @Test(arguments: ["count()", "sum(1)", "avg(1)", "min(1)", "max(1)", "stddev(1)", "quantize(1)", "lquantize(1, -50, 50, 7)", "llquantize(1, 10, 0, 3, 10)"])
+    func mergingPartialValuesEqualsOneValue(_ call: String) throws {
+        let made = try function(call)
+        let values: [Int64] = [-700, -3, 0, 1, 2, 5, 64, 999, 12345, -1, 77, 1 << 40]
+        var whole = made.initialWords, first = made.initialWords, second = made.initialWords
+        for (index, value) in values.enumerated() {
+            made.update(&whole, value: value, increment: 1)
+            if index % 3 == 0 { made.update(&first, value: value, increment: 1) } else { made.update(&second, value: value, increment: 1) }
+        }
+        var merged = made.initialWords
+        made.merge(&merged, first)
+        made.merge(&merged, made.initialWords)   // a CPU that saw nothing
+        made.merge(&merged, second)
+        #expect(merged == whole)
+        #expect(made.scalar(merged) == made.scalar(whole))
+    }
+
+    @Test func presentations() throws {
+        var words = try function("avg(1)").initialWords
+        let average = try function("avg(1)")
+        for value in [10, 20, 31] as [Int64] { average.update(&words, value: value, increment: 1) }
+        #expect(average.presentation(words, normal: 1) == .integer(20, unsigned: false))
+        #expect(average.presentation(words, normal: 2) == .integer(10, unsigned: false))
+        let minimum = try function("min(1)")
+        #expect(minimum.presentation(minimum.initialWords, normal: 1) == .integer(.max, unsigned: false))
+        let linear = try function("lquantize(1, 0, 10, 5)")
+        guard case .histogram(let labels, _, let whenEmpty, _) = linear.presentation(linear.initialWords, normal: 1) else { Issue.record("not a histogram"); return }
+        #expect(labels == ["< 0", "0", "5", ">= 10"])
+        #expect(whenEmpty == 0...2)
+        let logLinear = try function("llquantize(1, 10, 0, 2, 10)")
+        guard case .histogram(let bounds, _, _, _) = logLinear.presentation(logLinear.initialWords, normal: 1) else { Issue.record("not a histogram"); return }
+        #expect(Array(bounds.prefix(13)) == ["< 1", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "20", "30"])
+        #expect(bounds.suffix(2) == ["900", ">= 1000"])
+    }
+}

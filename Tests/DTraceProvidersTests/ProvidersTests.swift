@@ -7,6 +7,7 @@ import DTraceBPF
 import DTraceCodegen
 import DTraceIR
 import DTraceLanguage
+import DTraceLibrary
 import DTracePlatform
 @testable import DTraceProviders
 import Testing
@@ -57,7 +58,7 @@ import Testing
     }
 
     func generate(_ source: String, prologue: any ProbePrologue) throws -> [String] {
-        let compiled = try Compiler.compile(source: source)
+        let compiled = try Compiler.compile(source: source, options: .standard)
         let layout = KernelLayout(program: compiled.program)
         let maps = KernelMaps(scratch: 3, globals: 4, constants: 5, records: 6, associativeArrays: [], aggregations: compiled.program.aggregations.map { _ in 8 })
         let site = ProbeSite(identity: ProbeIdentity(id: 1, provider: "syscall", module: "", function: "getpid", name: "entry"), epid: 1, prologue: prologue)
