@@ -8,7 +8,6 @@
 
 import DTraceSystem
 import DTraceText
-import Glibc
 
 public struct PlatformSources: Sendable {
     /// Prefix for every absolute path read ("" on the live system).
@@ -49,13 +48,9 @@ public struct PlatformSources: Sendable {
         return text.split(separator: "\0").map(String.init)
     }
 
-    public func exists(_ path: String) -> Bool { access(root + path, F_OK) == 0 }
+    public func exists(_ path: String) -> Bool { SystemFiles.exists(root + path) }
 
-    static func liveMachine() -> String {
-        var names = utsname()
-        guard uname(&names) == 0 else { return "unknown" }
-        return withUnsafeBytes(of: names.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-    }
+    static func liveMachine() -> String { SystemName.current()?.machine ?? "unknown" }
 }
 
 /// CPUID leaves recorded as text; lines that do not parse are ignored.

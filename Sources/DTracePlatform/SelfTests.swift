@@ -5,7 +5,6 @@
 // failed. Results are never cached: every run of dtrace asks again.
 
 import DTraceSystem
-import Glibc
 
 public enum Capability: String, CaseIterable, Sendable {
     case bpf
@@ -62,7 +61,11 @@ public struct SelfTests: Sendable {
         guard let test = tests[capability] else { return .fail("no test for this platform") }
         let limit = timeLimitMilliseconds(capability)
         let start = SystemClock.monotonicNanoseconds()
-        var result = BoundedCall.run(test, milliseconds: limit) ?? .fail("did not finish within \(limit) ms")
+        var result: CheckResult
+        switch BoundedCall.run(test, milliseconds: limit) {
+        case .finished(let finished): result = finished
+        case .timedOut: result = .fail("did not finish within \(limit) ms")
+        }
         result.elapsedNanoseconds = SystemClock.monotonicNanoseconds() - start
         return result
     }
@@ -74,59 +77,14 @@ public struct SelfTests: Sendable {
     }
 }
 
-/// Runs a function on a thread of its own and waits for it at most a given time. A call
-/// that overruns is abandoned: its thread finishes (or not) on its own, its result unused.
-enum BoundedCall {
-    final class Rendezvous: @unchecked Sendable {
-        var result: CheckResult?
-        let readEnd: Int32, writeEnd: Int32
-        let body: @Sendable () -> CheckResult
-        init?(_ body: @escaping @Sendable () -> CheckResult) {
-            var ends: [Int32] = [0, 0]
-            guard pipe(&ends) == 0 else { return nil }
-            readEnd = ends[0]; writeEnd = ends[1]; self.body = body
-            _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
-        }
-        deinit { close(readEnd); close(writeEnd) }
-    }
-
-    static func run(_ body: @escaping @Sendable () -> CheckResult, milliseconds: Int) -> CheckResult? {
-        guard let rendezvous = Rendezvous(body) else { return body() }
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(rendezvous).toOpaque()
-        let started = pthread_create(&thread, nil, { raw in
-            let rendezvous = Unmanaged<Rendezvous>.fromOpaque(raw!).takeRetainedValue()
-            rendezvous.result = rendezvous.body()
-            var byte: UInt8 = 1
-            _ = write(rendezvous.writeEnd, &byte, 1)
-            return nil
-        }, context)
-        guard started == 0 else {
-            Unmanaged<Rendezvous>.fromOpaque(context).release()
-            return body()
-        }
-        pthread_detach(thread)
-        let deadline = SystemClock.monotonicNanoseconds() + Int64(milliseconds) * 1_000_000
-        var poller = pollfd(fd: rendezvous.readEnd, events: Int16(POLLIN), revents: 0)
-        while true {
-            let remaining = (deadline - SystemClock.monotonicNanoseconds()) / 1_000_000
-            if remaining < 0 { return nil }
-            let ready = poll(&poller, 1, Int32(min(remaining + 1, 60_000)))
-            if ready > 0 { return rendezvous.result }
-            if ready < 0 && errno != EINTR { return nil }
-        }
-    }
-}
-
 /// The tests that try this machine's kernel.
 enum LiveChecks {
     static func describe(_ error: any Error, privilege: String = "root, or CAP_BPF and CAP_PERFMON") -> String {
         if let load = error as? BPFProgram.LoadError { return describe(load.error, privilege: privilege) }
         guard let error = error as? SystemError else { return "\(error)" }
         switch error.code {
-        case EPERM, EACCES: return "\(error) (needs \(privilege))"
-        case ENOSYS: return "\(error) (the kernel does not have this call)"
+        case ErrorNumber.operationNotPermitted, ErrorNumber.permissionDenied: return "\(error) (needs \(privilege))"
+        case ErrorNumber.notImplemented: return "\(error) (the kernel does not have this call)"
         default: return "\(error)"
         }
     }
@@ -146,15 +104,19 @@ enum LiveChecks {
     /// alone and unmounted after it.
     static func withTracefs(_ body: (_ root: String, _ mountedHere: Bool) -> CheckResult) -> CheckResult {
         for path in Tracefs.candidates {
-            if access(path + "/events", F_OK) == 0 { return body(path, false) }
-            if errno == EACCES { return .fail(describe(SystemError("\(path)"), privilege: "root")) }
+            switch SystemFiles.checkExists(path + "/events") {
+            case .success: return body(path, false)
+            case .failure(let error) where error.code == ErrorNumber.permissionDenied:
+                return .fail(describe(SystemError("\(path)", code: error.code), privilege: "root"))
+            case .failure: continue
+            }
         }
         let path = Tracefs.candidates[0]
-        guard mount("nodev", path, "tracefs", 0, nil) == 0 else {
-            return .fail("not mounted, and " + describe(SystemError("mount(tracefs, \(path))"), privilege: "root (CAP_SYS_ADMIN)"))
+        do { try Tracefs.mount(on: path) } catch {
+            return .fail("not mounted, and " + describe(error, privilege: "root (CAP_SYS_ADMIN)"))
         }
-        defer { umount(path) }
-        guard access(path + "/events", F_OK) == 0 else { return .fail("mounted on \(path) but has no events directory") }
+        defer { Tracefs.unmount(path) }
+        guard SystemFiles.exists(path + "/events") else { return .fail("mounted on \(path) but has no events directory") }
         return body(path, true)
     }
 
@@ -166,7 +128,7 @@ enum LiveChecks {
 
     static let tracepoints: SelfTests.Test = {
         withTracefs { root, _ in
-            guard access(root + "/events/syscalls", F_OK) == 0 else { return .fail("\(root)/events has no syscalls group (kernel built without CONFIG_FTRACE_SYSCALLS)") }
+            guard SystemFiles.exists(root + "/events/syscalls") else { return .fail("\(root)/events has no syscalls group (kernel built without CONFIG_FTRACE_SYSCALLS)") }
             guard let id = Tracefs.eventID(root: root, group: "sched", event: "sched_switch") else { return .fail("\(root)/events/sched/sched_switch/id is unreadable") }
             return .pass("syscalls group present; sched:sched_switch has id \(id)")
         }
@@ -212,7 +174,7 @@ enum LiveChecks {
         switch PerfCounters.hardwareCycles() {
         case .success: return .pass("opened the hardware cpu-cycles counter")
         case .failure(let error):
-            return .fail(error.code == ENOENT || error.code == EOPNOTSUPP ? "\(error) (no hardware PMU exposed; profile uses cpu-clock)" : describe(error))
+            return .fail(error.code == ErrorNumber.noSuchEntry || error.code == ErrorNumber.notSupported ? "\(error) (no hardware PMU exposed; profile uses cpu-clock)" : describe(error))
         }
     }
 
@@ -220,7 +182,7 @@ enum LiveChecks {
         let tracee: Tracee
         do { tracee = try Tracee.scratchChild() } catch { return .failure(CheckFailure(describe(error))) }
         switch tracee.wait(until: deadline) {
-        case .stopped(signal: SIGSTOP): return .success(tracee)
+        case .stopped(signal: SignalNumber.stop): return .success(tracee)
         case .timedOut: return .failure(CheckFailure("the scratch child did not stop"))
         case let event: return .failure(CheckFailure("the scratch child did not stop with SIGSTOP: \(event)"))
         }
@@ -255,7 +217,7 @@ enum LiveChecks {
                 for (step, expected) in [(sequence[1], UInt64(1)), (sequence[2], UInt64(3))].enumerated() {
                     try tracee.singleStep()
                     let event = tracee.wait(until: deadline)
-                    guard event == .stopped(signal: SIGTRAP) else { return .fail("step \(step + 1): expected a SIGTRAP stop, got \(event)") }
+                    guard event == .stopped(signal: SignalNumber.trap) else { return .fail("step \(step + 1): expected a SIGTRAP stop, got \(event)") }
                     let registers = try tracee.registers()
                     guard registers.programCounter == expected.0 else {
                         let moved = Int64(bitPattern: registers.programCounter &- (step == 0 ? sequence[0] : sequence[1]))
@@ -268,7 +230,7 @@ enum LiveChecks {
                 try tracee.resume()
                 let end = tracee.wait(until: deadline)
                 guard end == .exited(status: 42) else {
-                    return .fail(end == .stopped(signal: SIGTRAP) ? "a stray SIGTRAP followed PTRACE_CONT: the trap flag stayed set" : "after PTRACE_CONT expected exit status 42, got \(end)")
+                    return .fail(end == .stopped(signal: SignalNumber.trap) ? "a stray SIGTRAP followed PTRACE_CONT: the trap flag stayed set" : "after PTRACE_CONT expected exit status 42, got \(end)")
                 }
                 return .pass("PTRACE_SINGLESTEP advanced exactly one instruction, twice; no stray SIGTRAP after")
             } catch {

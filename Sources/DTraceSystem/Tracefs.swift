@@ -1,5 +1,6 @@
 // DTraceSystem/Tracefs: the kernel's tracing filesystem — where it is (mounting it when
-// it is not), the tracepoints it lists, each event's id and its record format.
+// it is not, or on request, and unmounting it), the tracepoints it lists, each event's
+// id and its record format.
 
 import DTraceText
 import Glibc
@@ -10,9 +11,18 @@ public enum Tracefs {
     /// The tracefs root, mounting it at /sys/kernel/tracing when nothing is mounted.
     public static func root() throws(SystemError) -> String {
         for path in candidates where access(path + "/events", F_OK) == 0 { return path }
-        if mount("nodev", candidates[0], "tracefs", 0, nil) == 0, access(candidates[0] + "/events", F_OK) == 0 { return candidates[0] }
+        if Glibc.mount("nodev", candidates[0], "tracefs", 0, nil) == 0, access(candidates[0] + "/events", F_OK) == 0 { return candidates[0] }
         throw SystemError("mount tracefs on /sys/kernel/tracing")
     }
+
+    /// Mounts a tracefs on `path` (mount(2), source "nodev", no flags).
+    public static func mount(on path: String) throws(SystemError) {
+        guard Glibc.mount("nodev", path, "tracefs", 0, nil) == 0 else { throw SystemError("mount(tracefs, \(path))") }
+    }
+
+    /// Unmounts what is mounted on `path` (umount(2)); false when that fails.
+    @discardableResult
+    public static func unmount(_ path: String) -> Bool { umount(path) == 0 }
 
     /// Directory names under a path (no "." or "..").
     public static func listDirectory(_ path: String) -> [String] {

@@ -1,6 +1,8 @@
 // DTraceSystemTests/SystemTests: the thin system layer — kernel CPU lists, files mapped
-// or read, the shell for system(), CPUID signatures, the syscall number table — on
-// files this test writes and on this machine.
+// or read, whether a path exists, uname's names, mounting a tracefs (root only; runs
+// always under CI=true), the named errno and signal values, the shell for system(),
+// CPUID signatures, the syscall number table — on files this test writes and on this
+// machine.
 
 import DTraceSystem
 import Glibc
@@ -43,6 +45,62 @@ func temporaryFile(_ contents: String) -> String {
         let empty = temporaryFile("")
         defer { unlink(empty) }
         #expect(MappedFile.open(empty) == nil)
+    }
+
+    @Test func pathsThatExistAndThatDoNot() {
+        let path = temporaryFile("here")
+        defer { unlink(path) }
+        #expect(SystemFiles.exists(path))
+        #expect((try? SystemFiles.checkExists(path).get()) != nil)
+        #expect(!SystemFiles.exists("/nonexistent/file"))
+        guard case .failure(let error) = SystemFiles.checkExists("/nonexistent/file") else {
+            Issue.record("a missing path was reported present")
+            return
+        }
+        #expect(error.operation == "/nonexistent/file")
+        #expect(error.code == ENOENT)
+    }
+
+    @Test func systemNamesMatchProc() throws {
+        let names = try #require(SystemName.current())
+        #expect(names.systemName == "Linux")
+        #expect(names.release == SystemFiles.readSmallTextFile("/proc/sys/kernel/osrelease")?.filter { $0 != "\n" })
+        #expect(names.nodeName == SystemFiles.readSmallTextFile("/proc/sys/kernel/hostname")?.filter { $0 != "\n" })
+        #expect(!names.version.isEmpty)
+        #if arch(x86_64)
+        #expect(names.machine == "x86_64")
+        #elseif arch(arm64)
+        #expect(names.machine == "aarch64")
+        #endif
+    }
+
+    @Test func tracefsMountFailureNamesTheCall() {
+        #expect(throws: SystemError.self) { try Tracefs.mount(on: "/nonexistent/tracing") }
+        do { try Tracefs.mount(on: "/nonexistent/tracing") } catch { #expect(error.operation == "mount(tracefs, /nonexistent/tracing)") }
+        #expect(!Tracefs.unmount("/nonexistent/tracing"))
+    }
+
+    @Test(.enabled(if: getenv("CI").map { String(cString: $0) == "true" } ?? false || geteuid() == 0, "needs root; runs always under CI=true"))
+    func tracefsMountsAndUnmountsOnADirectory() throws {
+        let directory = "/tmp/dtrace-tracefs-test-\(getpid())"
+        try #require(mkdir(directory, 0o700) == 0)
+        defer { rmdir(directory) }
+        try Tracefs.mount(on: directory)
+        var mounted = true
+        defer { if mounted { Tracefs.unmount(directory) } }
+        #expect(SystemFiles.exists(directory + "/events"))
+        #expect(Tracefs.eventID(root: directory, group: "sched", event: "sched_switch") != nil)
+        mounted = !Tracefs.unmount(directory)
+        #expect(!mounted)
+        #expect(!SystemFiles.exists(directory + "/events"))
+    }
+
+    @Test func namedErrorAndSignalNumbers() {
+        let errors: [(Int32, Int32)] = [(ErrorNumber.operationNotPermitted, EPERM), (ErrorNumber.permissionDenied, EACCES),
+                                         (ErrorNumber.noSuchEntry, ENOENT), (ErrorNumber.notImplemented, ENOSYS), (ErrorNumber.notSupported, EOPNOTSUPP)]
+        for (named, value) in errors { #expect(named == value) }
+        #expect(SignalNumber.stop == SIGSTOP)
+        #expect(SignalNumber.trap == SIGTRAP)
     }
 
     @Test func shellCommandsAndTheirStatus() {
