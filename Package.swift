@@ -17,7 +17,7 @@ let package = Package(
         .target(name: "DTraceLanguage", dependencies: ["DTraceIR", "DTraceText"]),
         .target(name: "DTracePlatform", dependencies: ["DTraceSystem", "DTraceText"]),
         .target(name: "DTraceProviders", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen", "DTracePlatform"]),
-        .target(name: "DTraceLibrary", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceCodegen", "DTraceBPF"]),
+        .target(name: "DTraceLibrary", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceCodegen", "DTraceBPF", "DTraceConsumer", "DTraceSystem"]),
         .target(name: "DTraceConsumer", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem"]),
         .target(name: "DTraceSession", dependencies: ["DTraceLibrary", "DTraceProviders", "DTraceConsumer", "DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen", "DTracePlatform"]),
         .target(name: "DTraceCLI", dependencies: ["DTraceSession", "DTraceProviders", "DTraceConsumer", "DTraceLanguage", "DTraceIR", "DTraceSystem", "DTracePlatform"]),

@@ -18,7 +18,7 @@ public final class Consumer {
     public var options: OutputOptions
     let output: OutputSink
     var printedHeader = false
-    public private(set) var exitStatus: Int32?
+    public internal(set) var exitStatus: Int32?
     /// Where aggregation state lives outside the consumer (the kernel engine's maps):
     /// refreshed before aggregations print, told when clear() or trunc() changes them.
     public var aggregationBackend: AggregationBackend?
@@ -81,80 +81,11 @@ public final class Consumer {
     static let histogramHeader = "\n" + CFormatText.pad("value", 16) + " " + CFormatText.pad("------------- Distribution -------------", 41) + " count    \n"
 
     func perform(_ action: RecordAction, _ bytes: [UInt8]) {
-        switch action.kind {
-        case .print(let type):
-            let field = action.fields[0]
-            let data: [UInt8]
-            switch field.type {
-            case .integer, .pointer, .stack, .symbol: data = Array(bytes[min(bytes.count, field.offset)..<min(bytes.count, field.offset + 8)])
-            case .string(let size): data = RecordReader.string(bytes, at: field.offset, size: size)
-            case .bytes(let size): data = Array(bytes[min(bytes.count, field.offset)..<min(bytes.count, field.offset + size)])
-            }
-            output.write((options.quiet ? "" : " ") + PrintLayout.render(type, data))
-        case .trace:
-            let field = action.fields[0]
-            switch field.type {
-            case .integer(let size, _):
-                let value = RecordReader.integer(bytes, at: field.offset, size: 8)
-                if options.quiet { output.write(size == 8 ? String(value) : String(Int32(truncatingIfNeeded: size == 4 ? value : value))) }
-                else {
-                    let width = size >= 8 ? 16 : (size == 4 ? 8 : (size == 2 ? 5 : 3))
-                    output.write(" " + CFormat.integer("%\(width)lld", size == 8 ? value : Int64(Int32(truncatingIfNeeded: value))))
-                }
-            case .pointer, .stack, .symbol:
-                let value = RecordReader.integer(bytes, at: field.offset, size: 8)
-                output.write(options.quiet ? String(value) : " " + CFormat.integer("%16lld", value))
-            case .string(let size):
-                let text = RecordReader.string(bytes, at: field.offset, size: size)
-                output.write(options.quiet ? String(decoding: text, as: UTF8.self) : CFormat.string("  %-33s", text))
-            case .bytes(let size):
-                let data = Array(bytes[field.offset..<min(bytes.count, field.offset + size)])
-                output.write(Consumer.byteDump(data, quiet: options.quiet))
-            }
-        case .printf(let format), .freopen(let format):
-            output.write(formatPrintf(program.formats[format].format, fields: action.fields, bytes: bytes))
-        case .system(let format):
-            // The command runs now, its output on dtrace's own standard output, in order.
-            let command = formatPrintf(program.formats[format].format, fields: action.fields, bytes: bytes)
-            output.flush()
-            Shell.run(command, output: output.descriptor)
-        case .printa(let format, let ids):
-            printAggregations(ids, format: format.map { program.formats[$0].format })
-        case .exit:
-            if exitStatus == nil { exitStatus = Int32(truncatingIfNeeded: RecordReader.integer(bytes, at: action.fields[0].offset, size: 8)) }
-        case .clear(let id):
-            aggregationBackend?.refresh()
-            aggregations.clear(id)
-            aggregationBackend?.cleared(id)
-        case .denormalize(let id): aggregations.normalize(id, 1)
-        case .normalize(let id): aggregations.normalize(id, RecordReader.integer(bytes, at: action.fields[0].offset, size: 8))
-        case .truncate(let id, let keep):
-            aggregationBackend?.refresh()
-            aggregations.truncate(id, keep: keep ? RecordReader.integer(bytes, at: action.fields[0].offset, size: 8) : nil, options: options)
-            aggregationBackend?.truncated(id, keeping: aggregations.keys(id))
-        case .setopt(let name, let value):
-            switch name {
-            case "quiet": options.quiet = value.map { $0 != "0" } ?? true
-            case "aggsortkey": options.sortByKey = true
-            case "aggsortrev": options.sortReverse = true
-            case "aggsortkeypos": options.sortKeyPosition = value.flatMap { Int($0) } ?? 0
-            case "aggsortpos": options.sortAggregationPosition = value.flatMap { Int($0) } ?? 0
-            default: break
-            }
-        case .tracemem(let size):
-            let field = action.fields[0]
-            output.write(Consumer.byteDump(Array(bytes[field.offset..<min(bytes.count, field.offset + size)]), quiet: options.quiet, forceRaw: true))
-        case .stack(let frames, let user):
-            output.write(StackText.render(bytes, action.fields[0], frames: frames, user: user, source: stackSource, symbols: userSymbols))
-        case .symbol(let kind):
-            output.write(SymbolText.field(kind, bytes, action.fields[0], user: userSymbols))
-        case .ftruncate:
-            break
-        }
+        (action.output as? any ConsumedAction)?.perform(action.fields, record: bytes, consumer: self)
     }
 
     /// dt_print_bytes: printable bytes as a string, anything else as a hex dump.
-    static func byteDump(_ data: [UInt8], quiet: Bool, forceRaw: Bool = false) -> String {
+    public static func byteDump(_ data: [UInt8], quiet: Bool, forceRaw: Bool = false) -> String {
         if !forceRaw {
             var index = 0
             while index < data.count {

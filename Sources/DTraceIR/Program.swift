@@ -44,24 +44,11 @@ public struct RecordField: Sendable, Equatable {
     public init(offset: Int, type: ValueType) { self.offset = offset; self.type = type }
 }
 
-/// What the consumer does with one action's fields.
-public enum RecordActionKind: Sendable, Equatable {
-    case trace                       // one field
-    case printf(format: Int)         // fields are the arguments
-    case printa(format: Int?, aggregations: [Int]) // no fields
-    case print(type: PrintType)      // one field, shown by type
-    case exit                        // one field: the status
-    case clear(aggregation: Int)
-    case truncate(aggregation: Int, keep: Bool) // field: the count when `keep`
-    case normalize(aggregation: Int) // field: the normal
-    case denormalize(aggregation: Int)
-    case setopt(name: String, value: String?)
-    case tracemem(size: Int)
-    case stack(frames: Int, user: Bool) // fields: program counters
-    case symbol(kind: SymbolKind)     // one field: an address
-    case system(format: Int)
-    case ftruncate
-    case freopen(format: Int)
+/// What the consumer does with one action's fields: the library's (one file per action),
+/// which the consumer runs as a `ConsumedAction`.
+public protocol ActionOutput: Sendable {
+    /// The action's name and what distinguishes this use (a format index, an aggregation).
+    var description: String { get }
 }
 
 /// What print() needs to lay out a value the way dtrace(1M) does: each type's name and
@@ -113,12 +100,16 @@ public enum SymbolKind: String, Sendable { case sym, mod, usym, umod, uaddr
 }
 
 public struct RecordAction: Sendable, Equatable {
-    public var kind: RecordActionKind
+    public var output: any ActionOutput
     public var fields: [RecordField]
     /// Offset of a 64-bit flag set when the action ran (actions in untaken branches do not).
     public var presenceOffset: Int
-    public init(kind: RecordActionKind, fields: [RecordField], presenceOffset: Int) {
-        self.kind = kind; self.fields = fields; self.presenceOffset = presenceOffset
+    public init(output: any ActionOutput, fields: [RecordField], presenceOffset: Int) {
+        self.output = output; self.fields = fields; self.presenceOffset = presenceOffset
+    }
+
+    public static func == (a: RecordAction, b: RecordAction) -> Bool {
+        a.output.description == b.output.description && a.fields == b.fields && a.presenceOffset == b.presenceOffset
     }
 }
 

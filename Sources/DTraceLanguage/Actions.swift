@@ -1,10 +1,14 @@
-// DTraceLanguage/Actions: D's actions (trace, printf, printa, exit, speculation, clear,
-// trunc, normalize, setopt, ...), aggregating functions, and subroutines (strlen,
-// strjoin, substr, ...). Each is one entry: its argument checks and its lowering.
+// DTraceLanguage/Actions: what the compiler itself does for calls — argument checks shared
+// by every call (D_PROTO_LEN, D_PROTO_ARG), record building (presence flags, fields,
+// values stored with their process), printf format checks, aggregation keys and updates —
+// and the dispatch of actions, aggregating functions and subroutines to the library's
+// definitions (DTraceLibrary), refusing D's names it does not define.
 
 import DTraceIR
 
 enum Actions {
+    /// Every action name D has (those the library does not define are refused with
+    /// D_ACT_UNSUP, and none may be used in an expression).
     static let names: Set<String> = [
         "trace", "printf", "printa", "print", "exit", "speculate", "commit", "discard", "clear", "trunc",
         "normalize", "denormalize", "setopt", "tracemem", "bcopy", "raise", "stop", "system", "ftruncate",
@@ -102,11 +106,6 @@ extension Compiler {
 
     func currentProcessID() -> Register { emitter.call(.readBuiltin(.pid), []) }
 
-    func addAction(_ kind: RecordActionKind, fields: [RecordField], presence: Int, storesData: Bool = true) {
-        record.actions.append(RecordAction(kind: kind, fields: fields, presenceOffset: presence))
-        if storesData { record.storesData = true }
-    }
-
     func formatIndex(_ expression: Expression, name: String, line: Int) throws(Diagnostic) -> (Int, PrintfFormat) {
         guard case .string(let bytes) = expression.kind else {
             throw error(.printfFormat, "\(name)( ) argument #1 is incompatible with prototype:\n\tprototype: string constant\n\t argument: \(try describeType(expression))", line: line)
@@ -143,163 +142,36 @@ extension Compiler {
     // MARK: actions
 
     func compileAction(_ name: String, _ arguments: [Expression], line: Int) throws(Diagnostic) {
-        switch name {
-        case "sym", "mod", "func", "usym", "umod", "uaddr", "ufunc":
-            try checkCount(name, arguments, 1...1, line: line)
-            let address = try integerArgument(name, arguments, 0, line: line, prototype: "uintptr_t")
-            let presence = beginAction()
-            let kind = SymbolKind(function: name)!
-            let field = kind.isUser ? recordWithProcess(address.register, as: .symbol(kind))
-                                    : recordField(Value(register: address.register, type: .uint64), line: line)
-            addAction(.symbol(kind: kind), fields: [field], presence: presence)
-        case "stack", "ustack":
-            let frames = try stackFrames(name, arguments, line: line)
-            let presence = beginAction()
-            let id = emitter.call(.stackID(user: name == "ustack"), [])
-            let field = name == "ustack" ? recordWithProcess(id, as: .stack(frames: frames, user: true))
-                                         : recordField(Value(register: id, type: .int64), line: line)
-            program.usesStacks = true
-            addAction(.stack(frames: frames, user: name == "ustack"), fields: [field], presence: presence)
-        case "trace", "print":
-            try checkCount(name, arguments, 1...1, line: line)
-            let value = try rvalue(arguments[0])
-            if value.type.isVoid { throw error(.prototypeArgument, "\(name)( ) argument #1 is incompatible with prototype:\n\tprototype: non-void\n\t argument: void", line: line) }
-            let presence = beginAction()
-            let field = recordField(value, line: line)
-            addAction(name == "print" ? .print(type: Compiler.printType(value.type)) : .trace, fields: [field], presence: presence)
-        case "printf", "system", "freopen":
-            if name != "printf" { record.destructive = true }
-            guard !arguments.isEmpty else { throw error(.prototypeLength, "\(name)( ) prototype mismatch: 0 args passed, at least 1 expected", line: line) }
-            let (index, format) = try formatIndex(arguments[0], name: name, line: line)
-            var values: [Value] = []
-            for argument in arguments.dropFirst() { values.append(try rvalue(argument)) }
-            var position = 0
-            for (number, conversion) in format.conversions.enumerated() {
-                if conversion.isAggregationValue {
-                    throw error(.printfAggregationConversion, "\(name)( ) argument #\(number + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: %@\n\t prototype: aggregation\n\t  argument: \(position < values.count ? values[position].type.description : "none")", line: line)
-                }
-                for _ in 0..<(conversion.argumentCount - 1) {
-                    guard position < values.count else { break }
-                    guard values[position].type.isInteger else {
-                        throw error(.printfArgumentType, "\(name)( ) argument #\(position + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: *\n\t prototype: int\n\t  argument: \(values[position].type)", line: line)
-                    }
-                    position += 1
-                }
-                guard position < values.count else {
-                    throw error(.printfArgumentMissing, "\(name)( ) prototype mismatch: conversion #\(number + 1) (\(conversion.text)) is missing a corresponding value argument", line: line)
-                }
-                if let prototype = Compiler.conversionAccepts(conversion.conversion, values[position].type) {
-                    throw error(.printfArgumentType, "\(name)( ) argument #\(position + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: \(conversion.text)\n\t prototype: \(prototype)\n\t  argument: \(values[position].type)", line: line)
+        guard let definition = options.actions[name] else {
+            throw error(.undefinedIdentifier, "\(name)( ) is not supported by this version of dtrace", line: line).tagged("D_ACT_UNSUP")
+        }
+        try definition.compile(ActionArguments(compiler: self, name: name, expressions: arguments, line: line))
+    }
+
+    /// Checks a format's conversions against the values given for them (printf(), system()...).
+    func checkFormatArguments(_ name: String, _ format: PrintfFormat, _ values: [Value], line: Int) throws(Diagnostic) {
+        var position = 0
+        for (number, conversion) in format.conversions.enumerated() {
+            if conversion.isAggregationValue {
+                throw error(.printfAggregationConversion, "\(name)( ) argument #\(number + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: %@\n\t prototype: aggregation\n\t  argument: \(position < values.count ? values[position].type.description : "none")", line: line)
+            }
+            for _ in 0..<(conversion.argumentCount - 1) {
+                guard position < values.count else { break }
+                guard values[position].type.isInteger else {
+                    throw error(.printfArgumentType, "\(name)( ) argument #\(position + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: *\n\t prototype: int\n\t  argument: \(values[position].type)", line: line)
                 }
                 position += 1
             }
-            if position < values.count {
-                throw error(.printfArgumentExtra, "\(name)( ) prototype mismatch: only \(position + 1) arguments required by this format string", line: line)
+            guard position < values.count else {
+                throw error(.printfArgumentMissing, "\(name)( ) prototype mismatch: conversion #\(number + 1) (\(conversion.text)) is missing a corresponding value argument", line: line)
             }
-            let presence = beginAction()
-            let fields = values.map { recordField($0, line: line) }
-            let kind: RecordActionKind = name == "printf" ? .printf(format: index) : (name == "system" ? .system(format: index) : .freopen(format: index))
-            addAction(kind, fields: fields, presence: presence)
-        case "printa":
-            guard !arguments.isEmpty else { throw error(.prototypeLength, "printa( ) prototype mismatch: 0 args passed, at least 1 expected", line: line) }
-            var format: Int?
-            var rest = arguments[...]
-            if case .string = arguments[0].kind {
-                let (index, parsed) = try formatIndex(arguments[0], name: name, line: line)
-                format = index
-                _ = parsed
-                rest = arguments.dropFirst()
-                guard !rest.isEmpty else { throw error(.printaProto, "printa( ) prototype mismatch: 1 arg passed, at least 2 expected", line: line) }
+            if let prototype = Compiler.conversionAccepts(conversion.conversion, values[position].type) {
+                throw error(.printfArgumentType, "\(name)( ) argument #\(position + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: \(conversion.text)\n\t prototype: \(prototype)\n\t  argument: \(values[position].type)", line: line)
             }
-            var ids: [Int] = []
-            for (offset, argument) in rest.enumerated() {
-                ids.append(try aggregationArgument(name, argument, index: offset + (format == nil ? 1 : 2), line: line).id)
-            }
-            let presence = beginAction()
-            addAction(.printa(format: format, aggregations: ids), fields: [], presence: presence)
-        case "exit":
-            try checkCount(name, arguments, 1...1, line: line)
-            let status = try integerArgument(name, arguments, 0, line: line)
-            let presence = beginAction()
-            let field = recordField(Value(register: fit(status.register, .int), type: .int), line: line)
-            addAction(.exit, fields: [field], presence: presence)
-            emitter.emit(.call(.exit, result: nil, arguments: [status.register]))
-        case "speculate":
-            try checkCount(name, arguments, 1...1, line: line)
-            let id = try integerArgument(name, arguments, 0, line: line)
-            if record.storesData { throw error(.syntax, "speculate( ) must precede any data-recording actions", line: line).tagged("D_ACT_SPEC") }
-            emitter.emit(.call(.speculate, result: nil, arguments: [id.register]))
-        case "commit", "discard":
-            try checkCount(name, arguments, 1...1, line: line)
-            let id = try integerArgument(name, arguments, 0, line: line)
-            emitter.emit(.call(name == "commit" ? .commit : .discard, result: nil, arguments: [id.register]))
-        case "clear", "denormalize":
-            try checkCount(name, arguments, 1...1, line: line)
-            let info = try aggregationArgument(name, arguments[0], index: 1, line: line)
-            let presence = beginAction()
-            addAction(name == "clear" ? .clear(aggregation: info.id) : .denormalize(aggregation: info.id), fields: [], presence: presence)
-        case "trunc":
-            try checkCount(name, arguments, 1...2, line: line)
-            let info = try aggregationArgument(name, arguments[0], index: 1, line: line)
-            var fields: [RecordField] = []
-            var count: Value?
-            if arguments.count == 2 { count = try integerArgument(name, arguments, 1, line: line) }
-            let presence = beginAction()
-            if let count { fields.append(recordField(Value(register: count.register, type: .int64), line: line)) }
-            addAction(.truncate(aggregation: info.id, keep: count != nil), fields: fields, presence: presence)
-        case "normalize":
-            try checkCount(name, arguments, 2...2, line: line)
-            let info = try aggregationArgument(name, arguments[0], index: 1, line: line)
-            let normal = try integerArgument(name, arguments, 1, line: line)
-            let presence = beginAction()
-            let field = recordField(Value(register: normal.register, type: .int64), line: line)
-            addAction(.normalize(aggregation: info.id), fields: [field], presence: presence)
-        case "setopt":
-            try checkCount(name, arguments, 1...2, line: line)
-            var strings: [String] = []
-            for (index, argument) in arguments.enumerated() {
-                guard case .string(let bytes) = argument.kind else {
-                    throw argumentMismatch(name, index + 1, prototype: "string constant", argument: (try? rvalue(argument).type) ?? .void, line: line)
-                }
-                strings.append(String(decoding: bytes, as: UTF8.self))
-            }
-            let presence = beginAction()
-            addAction(.setopt(name: strings[0], value: strings.count > 1 ? strings[1] : nil), fields: [], presence: presence)
-        case "tracemem":
-            try checkCount(name, arguments, 2...3, line: line)
-            let address = try integerArgument(name, arguments, 0, line: line, prototype: "void *")
-            let sizeValue = try rvalue(arguments[1])
-            guard let size = sizeValue.constant, size > 0, size <= 1 << 16 else {
-                throw error(.prototypeArgument, "tracemem( ) argument #2 must be a non-zero positive integer constant", line: line)
-            }
-            let presence = beginAction()
-            let offset = record.reserve(Int(size))
-            let destination = emitter.scratchAddress(.record, offset)
-            emitter.emit(.call(.copyBytes, result: nil, arguments: [address.register, destination, emitter.constant(size)]))
-            addAction(.tracemem(size: Int(size)), fields: [RecordField(offset: offset, type: .bytes(size: Int(size)))], presence: presence)
-        case "bcopy":
-            try checkCount(name, arguments, 3...3, line: line)
-            let source = try integerArgument(name, arguments, 0, line: line, prototype: "void *")
-            let destination = try integerArgument(name, arguments, 1, line: line, prototype: "void *")
-            let size = try integerArgument(name, arguments, 2, line: line, prototype: "size_t")
-            emitter.emit(.call(.copyBytes, result: nil, arguments: [source.register, destination.register, size.register]))
-        case "copyinto":
-            try checkCount(name, arguments, 3...3, line: line)
-            let source = try integerArgument(name, arguments, 0, line: line, prototype: "uintptr_t")
-            let size = try integerArgument(name, arguments, 1, line: line, prototype: "size_t")
-            let destination = try integerArgument(name, arguments, 2, line: line, prototype: "void *")
-            emitter.emit(.call(.copyIn, result: nil, arguments: [destination.register, source.register, size.register]))
-        case "raise":
-            try checkCount(name, arguments, 1...1, line: line)
-            let signal = try integerArgument(name, arguments, 0, line: line)
-            emitter.emit(.call(.raise, result: nil, arguments: [signal.register]))
-            record.destructive = true
-        case "ftruncate":
-            try checkCount(name, arguments, 0...0, line: line)
-            let presence = beginAction()
-            addAction(.ftruncate, fields: [], presence: presence)
-        default:
-            throw error(.undefinedIdentifier, "\(name)( ) is not supported by this version of dtrace", line: line).tagged("D_ACT_UNSUP")
+            position += 1
+        }
+        if position < values.count {
+            throw error(.printfArgumentExtra, "\(name)( ) prototype mismatch: only \(position + 1) arguments required by this format string", line: line)
         }
     }
 
@@ -406,7 +278,7 @@ extension Compiler {
             try checkCount(name, arguments, 0...0, line: line)
             return Value(register: emitter.call(.speculation, []), type: .int)
         default:
-            if Actions.isAction(name) {
+            if Actions.isAction(name) || options.actions[name] != nil {
                 throw error(.syntax, "\(name)( ) may not be used in an expression: it is an action", line: line).tagged("D_ACT_EXPR")
             }
             if options.aggregatingFunctions[name] != nil {

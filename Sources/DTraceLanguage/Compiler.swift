@@ -25,6 +25,7 @@ public struct CompileOptions {
     /// The library's subroutines and aggregating functions by name (DTraceLibrary's registry).
     public var subroutines: [String: any SubroutineDefinition] = [:]
     public var aggregatingFunctions: [String: any AggregatingFunctionDefinition] = [:]
+    public var actions: [String: any ActionDefinition] = [:]
     public init() {}
 }
 
@@ -358,7 +359,7 @@ public final class Compiler {
 
     func compileExpressionStatement(_ expression: Expression) throws(Diagnostic) {
         switch expression.kind {
-        case .call(let name, let arguments) where Actions.isAction(name):
+        case .call(let name, let arguments) where Actions.isAction(name) || options.actions[name] != nil:
             try compileAction(name, arguments, line: expression.line)
         case .assign(let op, let target, let value) where target.isAggregationReference:
             guard op == "=" else {

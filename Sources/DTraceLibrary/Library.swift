@@ -1,8 +1,8 @@
-// DTraceLibrary/Library: the D library's registry. A subroutine or an aggregating function
-// (or a small family of them) is one file holding everything about it — its prototype and
-// typing, the IR it emits, its semantics in the interpreter, its BPF body or why the
-// kernel engine has none, and for an aggregating function its value's layout, merge and
-// presentation — and one line here. The compiler, the interpreter, the code generator and
+// DTraceLibrary/Library: the D library's registry. A subroutine, an aggregating function
+// or an action (or a small family of them) is one file holding everything about it — its
+// prototype and typing, the IR it emits, its semantics in the interpreter, its BPF body or
+// why the kernel engine has none, for an aggregating function its value's layout, merge
+// and presentation, for an action what the consumer shows — and one line here. The compiler, the interpreter, the code generator and
 // the consumer each take their part of every entry from here.
 
 import DTraceCodegen
@@ -35,10 +35,37 @@ public protocol LibraryAggregatingFunction: AggregatingFunctionDefinition {}
 public struct Library: Sendable {
     public let subroutines: [any LibrarySubroutine]
     public let aggregatingFunctions: [any LibraryAggregatingFunction]
+    public let actions: [any ActionDefinition]
 
-    public init(subroutines: [any LibrarySubroutine], aggregatingFunctions: [any LibraryAggregatingFunction] = Library.standardAggregatingFunctions) {
+    public init(subroutines: [any LibrarySubroutine], aggregatingFunctions: [any LibraryAggregatingFunction] = Library.standardAggregatingFunctions,
+                actions: [any ActionDefinition] = Library.standardActions) {
         self.subroutines = subroutines
         self.aggregatingFunctions = aggregatingFunctions
+        self.actions = actions
+    }
+
+    public static let standardActions: [any ActionDefinition] = [
+        Trace(),
+        Print(),
+        FormattedOutput(),
+        Printa(),
+        Exit(),
+        Speculation(),
+        AggregationControl(),
+        Setopt(),
+        Tracemem(),
+        MemoryCopy(),
+        Raise(),
+        Ftruncate(),
+        StackActions(),
+        SymbolActions(),
+    ]
+
+    /// The compiler's view of the actions.
+    public var actionDefinitions: [String: any ActionDefinition] {
+        var table: [String: any ActionDefinition] = [:]
+        for action in actions { for name in action.names { table[name] = action } }
+        return table
     }
 
     public static let standardAggregatingFunctions: [any LibraryAggregatingFunction] = [
@@ -120,6 +147,7 @@ extension CompileOptions {
         var options = CompileOptions()
         options.subroutines = Library.standard.definitions
         options.aggregatingFunctions = Library.standard.aggregatingDefinitions
+        options.actions = Library.standard.actionDefinitions
         return options
     }
 }

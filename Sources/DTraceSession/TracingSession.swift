@@ -93,6 +93,7 @@ public final class TracingSession {
         compileOptions.defaultArguments = options.defaultArguments
         compileOptions.subroutines = library.definitions
         compileOptions.aggregatingFunctions = library.aggregatingDefinitions
+        compileOptions.actions = library.actionDefinitions
         if let size = options.stringSize { compileOptions.stringSize = size }
         // Typed args: the probes' argument records, read while compiling.
         compileOptions.argumentRecord = { [self] description in

@@ -111,7 +111,7 @@ func generate(_ source: String, site: ProbeSite? = nil) throws -> [BPFInstructio
 
     @Test func contextSlotsAreFilledOnlyWhenRead() throws {
         // arg1 read: the prologue copies context word 1 into its slot, and nothing else.
-        let layout = KernelLayout(program: try Compiler.compile(source: "BEGIN { trace(arg1); }").program)
+        let layout = KernelLayout(program: try Compiler.compile(source: "BEGIN { trace(arg1); }", options: .standard).program)
         let text = BPFDisassembler.text(try generate("BEGIN { trace(arg1); }"))
         #expect(text.filter { $0.hasSuffix("r0 = *(u64 *)(r6 +8)") }.count == 1)
         #expect(text.contains { $0.hasSuffix("*(u64 *)(r7 +\(layout.probeContextOffset + 8)) = r0") })

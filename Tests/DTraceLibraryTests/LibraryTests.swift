@@ -129,3 +129,21 @@ import Testing
         #expect(bounds.suffix(2) == ["900", ">= 1000"])
     }
 }
+
+@Suite struct ActionTests {
+    @Test func everyActionIsDefinedOnce() {
+        var names = Set<String>()
+        for action in Library.standard.actions { for name in action.names { #expect(names.insert(name).inserted, "\(name) is defined twice") } }
+        #expect(names == ["trace", "print", "printf", "system", "freopen", "printa", "exit", "speculate", "commit", "discard", "clear", "trunc",
+                          "normalize", "denormalize", "setopt", "tracemem", "bcopy", "copyinto", "raise", "ftruncate", "stack", "ustack",
+                          "sym", "mod", "func", "usym", "umod", "uaddr", "ufunc"])
+    }
+
+    @Test func actionsRecordTheirOutput() throws {
+        let compiled = try Compiler.compile(source: "BEGIN { trace(1); printf(\"%d\\n\", 2); @a = count(); printa(@a); exit(0); }", options: .standard)
+        #expect(compiled.program.clauses[0].record.actions.map(\.output.description) == ["trace", "printf(#0)", "printa(-, [0])", "exit"])
+        #expect(throws: Diagnostic.self) { try Compiler.compile(source: "BEGIN { trace(1); }") }   // no library: no actions
+        // D's actions the library does not define are refused by name.
+        #expect(throws: Diagnostic.self) { try Compiler.compile(source: "BEGIN { jstack(); }", options: .standard) }
+    }
+}

@@ -1,0 +1,92 @@
+// DTraceConsumer/ConsumedAction: what an action of the D library does when a record
+// holding it arrives, and the consumer's services it does it with — output, record
+// fields, printf formats, the aggregations (print, clear, trunc, normalize), options,
+// stacks and symbol names, exit(). Each action's own file (DTraceLibrary) conforms.
+
+import DTraceIR
+import DTraceSystem
+
+public protocol ConsumedAction: ActionOutput {
+    /// Runs for a firing whose record holds this action (its presence flag set).
+    func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer)
+}
+
+extension Consumer {
+    /// Appends to the output (flushed at the end of the record).
+    public func write(_ text: String) { output.write(text) }
+
+    /// -q (quiet) is in effect.
+    public var isQuiet: Bool { options.quiet }
+
+    /// The integer in `field` of the record (8 bytes).
+    public func integer(_ record: [UInt8], _ field: RecordField) -> Int64 { RecordReader.integer(record, at: field.offset, size: 8) }
+
+    /// The NUL-terminated string in `field` of the record, at most `size` bytes.
+    public func string(_ record: [UInt8], _ field: RecordField, size: Int) -> [UInt8] { RecordReader.string(record, at: field.offset, size: size) }
+
+    /// `size` bytes of `field` of the record (fewer when the record is short).
+    public func bytes(_ record: [UInt8], _ field: RecordField, size: Int) -> [UInt8] {
+        Array(record[min(record.count, field.offset)..<min(record.count, field.offset + size)])
+    }
+
+    /// A printf format of the program applied to the fields.
+    public func formatted(_ format: Int, fields: [RecordField], record: [UInt8]) -> String {
+        formatPrintf(program.formats[format].format, fields: fields, bytes: record)
+    }
+
+    /// Runs a shell command now, its output on dtrace's own standard output, in order.
+    public func runCommand(_ command: String) {
+        output.flush()
+        Shell.run(command, output: output.descriptor)
+    }
+
+    /// printa(): the aggregations `ids` together, with a format of the program or the default layout.
+    public func printAggregations(_ ids: [Int], format: Int?) {
+        printAggregations(ids, format: format.map { program.formats[$0].format })
+    }
+
+    /// exit(status): tracing stops after this firing (the first status given wins).
+    public func requestExit(_ status: Int32) { if exitStatus == nil { exitStatus = status } }
+
+    /// clear(@a): every value back to its initial words, keys kept.
+    public func clearAggregation(_ id: Int) {
+        aggregationBackend?.refresh()
+        aggregations.clear(id)
+        aggregationBackend?.cleared(id)
+    }
+
+    /// trunc(@a[, n]): all keys, or all but the n largest (n < 0: smallest).
+    public func truncateAggregation(_ id: Int, keep: Int64?) {
+        aggregationBackend?.refresh()
+        aggregations.truncate(id, keep: keep, options: options)
+        aggregationBackend?.truncated(id, keeping: aggregations.keys(id))
+    }
+
+    /// normalize(@a, n) and denormalize(@a) (n = 1).
+    public func normalizeAggregation(_ id: Int, _ normal: Int64) { aggregations.normalize(id, normal) }
+
+    /// setopt() of an option the consumer honours while tracing.
+    public func setOption(_ name: String, _ value: String?) {
+        switch name {
+        case "quiet": options.quiet = value.map { $0 != "0" } ?? true
+        case "aggsortkey": options.sortByKey = true
+        case "aggsortrev": options.sortReverse = true
+        case "aggsortkeypos": options.sortKeyPosition = value.flatMap { Int($0) } ?? 0
+        case "aggsortpos": options.sortAggregationPosition = value.flatMap { Int($0) } ?? 0
+        default: break
+        }
+    }
+
+    /// A recorded stack, a frame a line.
+    public func stackText(_ record: [UInt8], _ field: RecordField, frames: Int, user: Bool) -> String {
+        StackText.render(record, field, frames: frames, user: user, source: stackSource, symbols: userSymbols)
+    }
+
+    /// A recorded address named as sym(), mod(), usym()... name it, padded as dtrace(1M) does.
+    public func symbolField(_ kind: SymbolKind, _ record: [UInt8], _ field: RecordField) -> String {
+        SymbolText.field(kind, record, field, user: userSymbols)
+    }
+
+    /// print()'s rendering of a value by its type.
+    public func printed(_ type: PrintType, _ data: [UInt8]) -> String { PrintLayout.render(type, data) }
+}

@@ -1,0 +1,37 @@
+// DTraceLibrary/FormattedOutput: printf(format, ...), system(format, ...) and
+// freopen(format, ...) — the arguments checked against the format's conversions and
+// recorded; the consumer formats them with the C library's conversions. system() runs the
+// text as a shell command (destructive, as freopen() is).
+
+import DTraceConsumer
+import DTraceIR
+import DTraceLanguage
+import DTraceSystem
+
+struct FormattedOutput: ActionDefinition {
+    var names: [String] { ["printf", "system", "freopen"] }
+
+    func compile(_ call: ActionArguments) throws(Diagnostic) {
+        if call.name != "printf" { call.markDestructive() }
+        guard call.count > 0 else { throw call.error(.prototypeLength, "\(call.name)( ) prototype mismatch: 0 args passed, at least 1 expected") }
+        let (index, format) = try call.format(0)
+        var values: [ActionValue] = []
+        for position in 1..<max(1, call.count) { values.append(try call.value(position)) }
+        try call.checkFormatArguments(format, values)
+        let presence = call.beginAction()
+        let fields = values.map(call.recordField)
+        call.addAction(FormattedOutputUse(action: call.name, format: index), fields: fields, presence: presence)
+    }
+}
+
+/// One printf(), system() or freopen() with its format.
+struct FormattedOutputUse: ConsumedAction {
+    let action: String
+    let format: Int
+    var description: String { "\(action)(#\(format))" }
+
+    func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer) {
+        let text = consumer.formatted(format, fields: fields, record: record)
+        if action == "system" { consumer.runCommand(text) } else { consumer.write(text) }
+    }
+}

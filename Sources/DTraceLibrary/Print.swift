@@ -1,0 +1,37 @@
+// DTraceLibrary/Print: print(expression) — the value shown by its type, as dtrace(1M)
+// shows it: integers in hexadecimal, chars and strings quoted, arrays, structs member by
+// member, enums by name.
+
+import DTraceConsumer
+import DTraceIR
+import DTraceLanguage
+import DTraceSystem
+
+struct Print: ActionDefinition {
+    var names: [String] { ["print"] }
+
+    func compile(_ call: ActionArguments) throws(Diagnostic) {
+        try call.expect(1...1)
+        let value = try call.value(0)
+        if value.type.isVoid { throw call.error(.prototypeArgument, "print( ) argument #1 is incompatible with prototype:\n\tprototype: non-void\n\t argument: void") }
+        let presence = call.beginAction()
+        call.addAction(PrintOutput(type: call.printType(of: value.type)), fields: [call.recordField(value)], presence: presence)
+    }
+}
+
+/// One print() with the type of its value.
+struct PrintOutput: ConsumedAction {
+    let type: PrintType
+    var description: String { "print(\(type.name))" }
+
+    func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer) {
+        let field = fields[0]
+        let data: [UInt8]
+        switch field.type {
+        case .integer, .pointer, .stack, .symbol: data = consumer.bytes(record, field, size: 8)
+        case .string(let size): data = consumer.string(record, field, size: size)
+        case .bytes(let size): data = consumer.bytes(record, field, size: size)
+        }
+        consumer.write((consumer.isQuiet ? "" : " ") + consumer.printed(type, data))
+    }
+}
