@@ -124,6 +124,13 @@ public struct BPFCodeGenerator {
         if layout.scratchSize > Int(Int16.max) || layout.globalSize > Int(Int16.max) || layout.constantsSize > Int(Int16.max) {
             throw .tooLarge("program state exceeds 32 KB of scratch, global or constant memory")
         }
+        // Every area the clause's library subroutines declared must have been laid out.
+        for instruction in function.instructions {
+            guard case .call(.subroutine(let call), _, _) = instruction, let body = subroutines[call.name] else { continue }
+            for area in body.scratchAreas(stringSize: layout.stringSize) where layout.areaOffsets[area.name] == nil {
+                throw .tooLarge("\(call.name)() needs scratch area \(area.name), which the layout lacks")
+            }
+        }
         try allocateSlots()
         analyseKnownValues()
         emitPrologue()

@@ -8,9 +8,23 @@
 import DTraceIR
 
 public protocol KernelSubroutine: Sendable {
+    /// Per-CPU scratch the body needs beyond the shared string temporaries and routine
+    /// slots, which the layout allocates (by name, once per program).
+    func scratchAreas(stringSize: Int) -> [ScratchArea]
     /// Emits the call: `arguments` as the IR passed them (a string result's destination
     /// first); the value, if any, is stored to `result`.
     func emit(_ call: SubroutineCall, arguments: [Register], result: Register?, generator: inout BPFCodeGenerator) throws(CodegenError)
+}
+
+extension KernelSubroutine {
+    public func scratchAreas(stringSize: Int) -> [ScratchArea] { [] }
+}
+
+/// A named piece of per-CPU scratch a library subroutine declares (strtok's saved string).
+public struct ScratchArea: Hashable, Sendable {
+    public var name: String
+    public var size: Int
+    public init(name: String, size: Int) { self.name = name; self.size = size }
 }
 
 /// An aggregating function's update in BPF (the library's, beside its interpreter

@@ -45,15 +45,9 @@ public struct KernelLayout: Sendable {
     public let speculationLimit: Int
     /// Scratch: the speculation this firing's records go to (0: none).
     public let pendingSpeculationOffset: Int
-    /// Scratch, kept across firings on a CPU: strtok()'s string, its position, and the
-    /// 256-bit set of the current delimiters.
-    public let tokenizerOffset: Int
-    public let tokenizerPositionOffset: Int
-    public let delimiterSetOffset: Int
-    /// Scratch: cleanpath()'s stack of the output positions of its "/"s, u16 each (a
-    /// "/" is always followed by a character, so at most strsize / 2 + 1 of them).
-    public let pathStackOffset: Int
-    public let pathStackEntries: Int
+    /// Scratch areas library subroutines declared (`ScratchArea`), by name, allocated
+    /// after the engine's own; per CPU, and kept across firings.
+    public let areaOffsets: [String: Int]
     /// Scratch: the process id noteProcess looks up and reports (u32).
     public let processNoteOffset: Int
     /// Scratch: the standard probe context (ProbeContextSlots: arg0..arg9, errno, the
@@ -64,7 +58,8 @@ public struct KernelLayout: Sendable {
     public let zeroSize: Int
     public let constantsSize: Int
 
-    public init(program: IRProgram) {
+    /// `areas`: what the program's library subroutines declared (`KernelLayout.areas`).
+    public init(program: IRProgram, areas: [ScratchArea] = []) {
         stringSize = max(1, program.stringSize)
         let stringSpan = (stringSize + 1 + 7) & ~7
         irScratchSize = (program.scratchSize + 7) & ~7
@@ -78,14 +73,16 @@ public struct KernelLayout: Sendable {
         aggregationDropsOffset = dynamicDropsOffset + 8
         routineStateOffset = aggregationDropsOffset + 8
         pendingSpeculationOffset = routineStateOffset + 48
-        tokenizerOffset = pendingSpeculationOffset + 8
-        tokenizerPositionOffset = tokenizerOffset + stringSpan
-        delimiterSetOffset = tokenizerPositionOffset + 8
-        pathStackOffset = delimiterSetOffset + 32
-        pathStackEntries = stringSize / 2 + 2
-        processNoteOffset = pathStackOffset + ((2 * pathStackEntries + 7) & ~7)
+        processNoteOffset = pendingSpeculationOffset + 8
         probeContextOffset = processNoteOffset + 8 + stringSpan
-        scratchSize = probeContextOffset + 8 * ProbeContextSlots.count
+        var next = probeContextOffset + 8 * ProbeContextSlots.count
+        var offsets: [String: Int] = [:]
+        for area in areas where offsets[area.name] == nil {
+            offsets[area.name] = next
+            next += (area.size + 7) & ~7
+        }
+        areaOffsets = offsets
+        scratchSize = next
         let irGlobals = (program.globalSize + 7) & ~7
         exitFlagOffset = irGlobals + stringSpan
         speculationLimit = max(1, min(program.speculationLimit, 64))
@@ -96,6 +93,23 @@ public struct KernelLayout: Sendable {
         zeroSize = max(largestValue, stringSpan, 64)
         constantsSize = zeroOffset + zeroSize
     }
+
+    /// The scratch areas the library subroutines a program calls declare, each once (a
+    /// subroutine called in several clauses shares its area: strtok's state spans firings).
+    public static func areas(for program: IRProgram, subroutines: [String: any KernelSubroutine]) -> [ScratchArea] {
+        var names: [String] = []
+        for clause in program.clauses {
+            for instruction in clause.function.instructions {
+                if case .call(.subroutine(let call), _, _) = instruction, !names.contains(call.name) { names.append(call.name) }
+            }
+        }
+        var areas: [ScratchArea] = []
+        for name in names { for area in subroutines[name]?.scratchAreas(stringSize: max(1, program.stringSize)) ?? [] where !areas.contains(area) { areas.append(area) } }
+        return areas
+    }
+
+    /// The offset (from the scratch base) of a declared area.
+    public func offset(of area: String) -> Int { areaOffsets[area] ?? 0 }
 
     /// The constants map's single value: the IR's constants followed by zeroes.
     public func constantsValue(_ program: IRProgram) -> [UInt8] {

@@ -22,6 +22,12 @@ extension Cleanpath: InterpretedSubroutine, KernelSubroutine {
         try context.result(PathText.cleanpath(try context.string(1), limit: context.stringSize))
     }
 
+    /// The stack of the output positions of its "/"s, u16 each (a "/" is always followed
+    /// by a character, so at most strsize / 2 + 1 of them).
+    func scratchAreas(stringSize: Int) -> [ScratchArea] { [ScratchArea(name: Self.pathStack, size: 2 * Self.pathStackEntries(stringSize))] }
+    static let pathStack = "cleanpath.stack"
+    static func pathStackEntries(_ stringSize: Int) -> Int { stringSize / 2 + 2 }
+
     func emit(_ call: SubroutineCall, arguments: [Register], result: Register?, generator: inout BPFCodeGenerator) throws(CodegenError) {
         try generator.cleanPath(arguments: arguments, result: result)
     }
@@ -122,9 +128,9 @@ extension BPFCodeGenerator {
         asm.load(.r2, from: .r7, offset: routineSlot(Self.pathDepth), size: .double)
         asm.jump(.jeq, .r2, immediate: 0, none)
         asm.alu64(.sub, .r2, immediate: 1)
-        asm.jump(.jge, .r2, immediate: Int32(layout.pathStackEntries), stop)
+        asm.jump(.jge, .r2, immediate: Int32(Cleanpath.pathStackEntries(layout.stringSize)), stop)
         asm.store(.r2, to: .r7, offset: routineSlot(Self.pathDepth), size: .double)
-        asm.load(.r1, from: pathStackEntry(.r2), offset: Int16(layout.pathStackOffset), size: .half)
+        asm.load(.r1, from: pathStackEntry(.r2), offset: Int16(layout.offset(of: Cleanpath.pathStack)), size: .half)
         asm.bind(none)
         let atEnd = asm.newLabel()
         asm.jump(.jeq, .r3, immediate: 0, atEnd)
@@ -180,11 +186,11 @@ extension BPFCodeGenerator {
     mutating func emitComponent(prefix: [Int32], stop: BPFLabel) {
         let full = asm.newLabel()
         asm.load(.r2, from: .r7, offset: routineSlot(Self.pathDepth), size: .double)
-        asm.jump(.jge, .r2, immediate: Int32(layout.pathStackEntries), full)
+        asm.jump(.jge, .r2, immediate: Int32(Cleanpath.pathStackEntries(layout.stringSize)), full)
         asm.move(.r1, .r2)
         asm.alu64(.add, .r1, immediate: 1)
         asm.store(.r1, to: .r7, offset: routineSlot(Self.pathDepth), size: .double)
-        asm.store(.r4, to: pathStackEntry(.r2), offset: Int16(layout.pathStackOffset), size: .half)
+        asm.store(.r4, to: pathStackEntry(.r2), offset: Int16(layout.offset(of: Cleanpath.pathStack)), size: .half)
         asm.bind(full)
         for byte in prefix {
             byteAddress(.r4)

@@ -33,6 +33,13 @@ extension StringTokenize: InterpretedSubroutine, KernelSubroutine {
         return try context.result(Array(bytes[position..<end]))
     }
 
+    /// Kept per CPU across firings: the string being split, the position in it, and the
+    /// 256-bit set of the current delimiters.
+    func scratchAreas(stringSize: Int) -> [ScratchArea] {
+        [ScratchArea(name: Self.string, size: stringSize + 1), ScratchArea(name: Self.position, size: 8), ScratchArea(name: Self.delimiters, size: 32)]
+    }
+    static let string = "strtok.string", position = "strtok.position", delimiters = "strtok.delimiters"
+
     func emit(_ call: SubroutineCall, arguments: [Register], result: Register?, generator: inout BPFCodeGenerator) throws(CodegenError) {
         try generator.stringTokenize(arguments: arguments, result: result)
     }
@@ -41,7 +48,9 @@ extension StringTokenize: InterpretedSubroutine, KernelSubroutine {
 // MARK: BPF
 
 extension BPFCodeGenerator {
-    var tokenizer: Int16 { Int16(layout.tokenizerOffset) }
+    var tokenizer: Int16 { Int16(layout.offset(of: StringTokenize.string)) }
+    var tokenizerPositionOffset: Int { layout.offset(of: StringTokenize.position) }
+    var delimiterSetOffset: Int { layout.offset(of: StringTokenize.delimiters) }
 
     /// r1 = 1 when byte r1 is in the delimiter set, else 0 (uses r2).
     mutating func isDelimiter() {
@@ -49,7 +58,7 @@ extension BPFCodeGenerator {
         asm.alu64(.rsh, .r2, immediate: 3)
         asm.alu64(.and, .r2, immediate: 31)
         asm.alu64(.add, .r2, .r7)
-        asm.load(.r2, from: .r2, offset: Int16(layout.delimiterSetOffset), size: .byte)
+        asm.load(.r2, from: .r2, offset: Int16(delimiterSetOffset), size: .byte)
         asm.alu64(.and, .r1, immediate: 7)
         asm.alu64(.rsh, .r2, .r1)
         asm.alu64(.and, .r2, immediate: 1)
@@ -75,13 +84,13 @@ extension BPFCodeGenerator {
         let keep = asm.newLabel()
         load(.r1, a[1])
         asm.jump(.jeq, .r1, immediate: 0, keep)
-        try materialize(a[1], into: layout.tokenizerOffset)
-        asm.store(immediate: 0, to: .r7, offset: Int16(layout.tokenizerPositionOffset), size: .double)
+        try materialize(a[1], into: layout.offset(of: StringTokenize.string))
+        asm.store(immediate: 0, to: .r7, offset: Int16(tokenizerPositionOffset), size: .double)
         asm.bind(keep)
         // The delimiter set: one bit per byte value of the delimiters string.
         try materializeLength(a[2], into: layout.stringTemporaryB)
         asm.move(.r5, .r0)
-        for word in 0..<4 { asm.store(immediate: 0, to: .r7, offset: Int16(layout.delimiterSetOffset + 8 * word), size: .double) }
+        for word in 0..<4 { asm.store(immediate: 0, to: .r7, offset: Int16(delimiterSetOffset + 8 * word), size: .double) }
         asm.load(.r3, constant: 0)
         let setLoop = asm.newLabel(), setDone = asm.newLabel()
         asm.bind(setLoop)
@@ -93,17 +102,17 @@ extension BPFCodeGenerator {
         asm.alu64(.rsh, .r4, immediate: 3)
         asm.alu64(.and, .r4, immediate: 31)
         asm.alu64(.add, .r4, .r7)
-        asm.load(.r0, from: .r4, offset: Int16(layout.delimiterSetOffset), size: .byte)
+        asm.load(.r0, from: .r4, offset: Int16(delimiterSetOffset), size: .byte)
         asm.alu64(.and, .r1, immediate: 7)
         asm.load(.r2, constant: 1)
         asm.alu64(.lsh, .r2, .r1)
         asm.alu64(.or, .r0, .r2)
-        asm.store(.r0, to: .r4, offset: Int16(layout.delimiterSetOffset), size: .byte)
+        asm.store(.r0, to: .r4, offset: Int16(delimiterSetOffset), size: .byte)
         asm.alu64(.add, .r3, immediate: 1)
         asm.jump(setLoop)
         asm.bind(setDone)
         // Skip delimiters from the position.
-        asm.load(.r3, from: .r7, offset: Int16(layout.tokenizerPositionOffset), size: .double)
+        asm.load(.r3, from: .r7, offset: Int16(tokenizerPositionOffset), size: .double)
         clampToStringSize(.r3)
         let skipLoop = asm.newLabel(), skipped = asm.newLabel()
         asm.bind(skipLoop)
@@ -121,7 +130,7 @@ extension BPFCodeGenerator {
         let token = asm.newLabel(), end = asm.newLabel()
         tokenizerByte(at: .r3)
         asm.jump(.jne, .r1, immediate: 0, token)
-        asm.store(.r3, to: .r7, offset: Int16(layout.tokenizerPositionOffset), size: .double)
+        asm.store(.r3, to: .r7, offset: Int16(tokenizerPositionOffset), size: .double)
         asm.load(.r0, constant: 0)
         if let result { store(result, .r0) }
         asm.jump(end)
@@ -152,7 +161,7 @@ extension BPFCodeGenerator {
         tokenizerByte(at: .r3)
         asm.skip(1, if: .jeq, .r1, immediate: 0)
         asm.alu64(.add, .r3, immediate: 1)
-        asm.store(.r3, to: .r7, offset: Int16(layout.tokenizerPositionOffset), size: .double)
+        asm.store(.r3, to: .r7, offset: Int16(tokenizerPositionOffset), size: .double)
         try emitTemporaryA(to: a[0], result: result)
         asm.bind(end)
     }

@@ -63,7 +63,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
 
     public init(program: IRProgram, enablings: [Enabling], consumer: Consumer, errors: OutputSink, tracefsRoot: String, settings: KernelSettings) throws {
         self.program = program
-        self.layout = KernelLayout(program: program)
+        self.layout = KernelLayout(program: program, areas: KernelLayout.areas(for: program, subroutines: settings.subroutines))
         self.enablings = enablings
         self.consumer = consumer
         self.errors = errors

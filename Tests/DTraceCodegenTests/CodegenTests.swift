@@ -26,7 +26,7 @@ struct ContextArguments: ProbePrologue {
 func generate(_ source: String, site: ProbeSite? = nil) throws -> [BPFInstruction] {
     var compiled = try Compiler.compile(source: source, options: .standard)
     compiled.program.speculationLimit = 2
-    let layout = KernelLayout(program: compiled.program)
+    let layout = KernelLayout(program: compiled.program, areas: KernelLayout.areas(for: compiled.program, subroutines: Library.standard.kernel))
     let maps = KernelMaps(scratch: 3, globals: 4, constants: 5, records: 6, associativeArrays: compiled.program.maps.map { _ in 7 },
                           aggregations: compiled.program.aggregations.map { _ in 8 }, stacks: 9)
     let probe = site ?? ProbeSite(identity: ProbeIdentity(id: 1, provider: "dtrace", module: "", function: "", name: "BEGIN"), epid: 1,
@@ -37,19 +37,29 @@ func generate(_ source: String, site: ProbeSite? = nil) throws -> [BPFInstructio
 
 @Suite struct CodegenTests {
     @Test func layoutAreasAreDisjoint() throws {
-        let compiled = try Compiler.compile(source: "BEGIN { x = 1; s = \"abc\"; @a[execname] = count(); }", options: .standard)
-        let layout = KernelLayout(program: compiled.program)
-        let scratchAreas = [(layout.allocaOffset, KernelLayout.allocaSize), (layout.stringTemporaryA, layout.stringSize + 1),
+        let compiled = try Compiler.compile(source: "BEGIN { x = 1; s = \"abc\"; @a[execname] = count(); t = strtok(\"a b\", \" \"); p = cleanpath(\"/a\"); }", options: .standard)
+        let areas = KernelLayout.areas(for: compiled.program, subroutines: Library.standard.kernel)
+        #expect(Set(areas.map(\.name)) == ["strtok.string", "strtok.position", "strtok.delimiters", "cleanpath.stack"])
+        let layout = KernelLayout(program: compiled.program, areas: areas)
+        var scratchAreas = [(layout.allocaOffset, KernelLayout.allocaSize), (layout.stringTemporaryA, layout.stringSize + 1),
                             (layout.stringTemporaryB, layout.stringSize + 1), (layout.allocaUsedOffset, 8), (layout.faultAreaOffset, 48),
                             (layout.recordDropsOffset, 8), (layout.dynamicDropsOffset, 8), (layout.aggregationDropsOffset, 8),
-                            (layout.routineStateOffset, 48), (layout.pendingSpeculationOffset, 8), (layout.tokenizerOffset, layout.stringSize + 1),
-                            (layout.tokenizerPositionOffset, 8), (layout.delimiterSetOffset, 32),
-                            (layout.probeContextOffset, 8 * ProbeContextSlots.count)].sorted { $0.0 < $1.0 }
+                            (layout.routineStateOffset, 48), (layout.pendingSpeculationOffset, 8), (layout.processNoteOffset, 8),
+                            (layout.probeContextOffset, 8 * ProbeContextSlots.count)]
+        scratchAreas += areas.map { (layout.offset(of: $0.name), $0.size) }
+        scratchAreas.sort { $0.0 < $1.0 }
         for (first, second) in zip(scratchAreas, scratchAreas.dropFirst()) { #expect(first.0 + first.1 <= second.0, "\(first) overlaps \(second)") }
         #expect(scratchAreas.last!.0 + scratchAreas.last!.1 <= layout.scratchSize)
         #expect(layout.scratchSize < Int(Int16.max))
         #expect(layout.exitFlagOffset + 8 <= layout.speculationSlotsOffset)
         #expect(layout.speculationSlotsOffset + 8 * layout.speculationLimit == layout.globalSize)
+        // A layout made without the areas is refused by the generator, not written past.
+        let maps = KernelMaps(scratch: 3, globals: 4, constants: 5, records: 6, associativeArrays: [], aggregations: [8])
+        let site = ProbeSite(identity: ProbeIdentity(id: 1, provider: "dtrace", module: "", function: "", name: "BEGIN"), epid: 1, prologue: ContextArguments(count: 6))
+        #expect(throws: CodegenError.self) {
+            try BPFCodeGenerator.generate(clause: compiled.program.clauses[0], program: compiled.program, layout: KernelLayout(program: compiled.program),
+                                          maps: maps, site: site, subroutines: Library.standard.kernel)
+        }
     }
 
     @Test func aggregationValueSizes() throws {
