@@ -65,16 +65,11 @@ extension Consumer {
     /// normalize(@a, n) and denormalize(@a) (n = 1).
     public func normalizeAggregation(_ id: Int, _ normal: Int64) { aggregations.normalize(id, normal) }
 
-    /// setopt() of an option the consumer honours while tracing.
+    /// setopt(name[, value]): the option set through the session's table of options
+    /// (`optionSetter`: the same checks as -x and #pragma D option); the consumer takes
+    /// the output options that result. An option the table refuses changes nothing.
     public func setOption(_ name: String, _ value: String?) {
-        switch name {
-        case "quiet": options.quiet = value.map { $0 != "0" } ?? true
-        case "aggsortkey": options.sortByKey = true
-        case "aggsortrev": options.sortReverse = true
-        case "aggsortkeypos": options.sortKeyPosition = value.flatMap { Int($0) } ?? 0
-        case "aggsortpos": options.sortAggregationPosition = value.flatMap { Int($0) } ?? 0
-        default: break
-        }
+        if let options = optionSetter?(name, value) { self.options = options }
     }
 
     /// A recorded stack, a frame a line.

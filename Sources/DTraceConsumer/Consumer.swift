@@ -22,6 +22,9 @@ public final class Consumer {
     /// Where aggregation state lives outside the consumer (the kernel engine's maps):
     /// refreshed before aggregations print, told when clear() or trunc() changes them.
     public var aggregationBackend: AggregationBackend?
+    /// Sets an option by name at run time (setopt()) and gives the output options that
+    /// result, or nil when the option is refused; the session provides it.
+    public var optionSetter: ((String, String?) -> OutputOptions?)?
     /// Where stack() and ustack() records' stacks are (nil: the user engine, which has none).
     public weak var stackSource: StackSource?
 

@@ -1,6 +1,6 @@
-// DTraceSession/TracingOptions: every option dtrace takes with -x, #pragma D option and
-// the command line's own flags (-q, -w, -F), validated once as dtrace_setopt() does and
-// kept typed. Nothing else reads options by name.
+// DTraceSession/TracingOptions: every option dtrace takes with -x, #pragma D option,
+// setopt() and the command line's own flags (-q, -w, -F), validated once as
+// dtrace_setopt() does and kept typed. Nothing else reads options by name.
 
 import DTraceConsumer
 import DTraceProviders
@@ -86,7 +86,7 @@ public struct TracingOptions {
         case .text: guard value != nil else { throw .invalidValue }
         }
         switch name {
-        case "quiet": quiet = true
+        case "quiet": quiet = value != "0"
         case "flowindent": flowIndent = true
         case "destructive": destructive = true
         case "errtags": errorTags = true

@@ -256,6 +256,11 @@ public final class TracingSession {
     public func run(_ choice: EngineChoice, output sink: OutputSink, showProgram: Bool) throws(SessionError) -> Int32 {
         program.speculationLimit = options.speculationLimit
         let consumer = Consumer(program: program, options: options.outputOptions, output: sink, userSymbols: userSymbols)
+        // setopt() goes through the same table as -x and #pragma D option.
+        consumer.optionSetter = { [self] name, value in
+            do { try options.set(name, value) } catch { return nil }
+            return options.outputOptions
+        }
         let engine = try makeEngine(choice, consumer: consumer, showProgram: showProgram)
         SignalWatch.install()
         engine.go()
