@@ -63,13 +63,18 @@ extension BPFCodeGenerator {
             }
         }
         let found = asm.newLabel()
-        try withKey(&self) { generator in
-            generator.asm.load(.r1, mapDescriptor: fd)
-            generator.asm.call(.mapLookupElement)
-            generator.asm.store(.r0, to: .frame, offset: Self.temporary, size: .double)
+        /// r0 = the entry; to `found` when there is one.
+        func lookUp(_ generator: inout BPFCodeGenerator) throws(CodegenError) {
+            try withKey(&generator) { inner in
+                inner.asm.load(.r1, mapDescriptor: fd)
+                inner.asm.call(.mapLookupElement)
+                inner.asm.store(.r0, to: .frame, offset: Self.temporary, size: .double)
+            }
+            generator.asm.load(.r0, from: .frame, offset: Self.temporary, size: .double)
+            generator.asm.jump(.jne, .r0, immediate: 0, found)
         }
-        asm.load(.r0, from: .frame, offset: Self.temporary, size: .double)
-        asm.jump(.jne, .r0, immediate: 0, found)
+        try lookUp(&self)
+        // Not there yet: insert zeroes (BPF_NOEXIST) and look it up again.
         try withKey(&self) { generator in
             generator.asm.load(.r1, mapDescriptor: fd)
             generator.asm.move(.r3, .r9)
@@ -77,13 +82,7 @@ extension BPFCodeGenerator {
             generator.asm.load(.r4, constant: 1)
             generator.asm.call(.mapUpdateElement)
         }
-        try withKey(&self) { generator in
-            generator.asm.load(.r1, mapDescriptor: fd)
-            generator.asm.call(.mapLookupElement)
-            generator.asm.store(.r0, to: .frame, offset: Self.temporary, size: .double)
-        }
-        asm.load(.r0, from: .frame, offset: Self.temporary, size: .double)
-        asm.jump(.jne, .r0, immediate: 0, found)
+        try lookUp(&self)
         countDrop(layout.aggregationDropsOffset)
         asm.jump(missing)
         asm.bind(found)

@@ -23,20 +23,11 @@ public struct ProcProvider: Provider {
         ("signal-send", TracepointProbe(group: "signal", event: "signal_generate", arguments: ["pid", "sig"])),
     ]
 
-    public func probes(in environment: ProbeEnvironment) -> [Probe] {
-        guard let root = environment.tracefsRoot else { return [] }
-        return Self.table.enumerated().compactMap { index, entry in
-            Tracefs.eventID(root: root, group: entry.tracepoint.group, event: entry.tracepoint.event) == nil ? nil
-                : makeProbe(id: 100 + index, name: entry.name, detail: entry.tracepoint)
-        }
-    }
+    public func probes(in environment: ProbeEnvironment) -> [Probe] { probes(from: Self.table, firstID: 100, in: environment) }
 
-    public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] {
-        probe.detail(as: TracepointProbe.self)?.argumentTypes(in: environment) ?? []
-    }
+    public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { tracepointArgumentTypes(of: probe, in: environment) }
 
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
-        guard let tracepoint = probe.detail(as: TracepointProbe.self) else { throw KernelSetupError("\(probe.identity.fullName) has no tracepoint") }
-        return try tracepoint.kernelProbe(in: setup)
+        try tracepointKernelProbe(for: probe, in: setup)
     }
 }

@@ -25,9 +25,7 @@ public struct SDTProvider: Provider {
         }
     }
 
-    public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] {
-        probe.detail(as: TracepointProbe.self)?.argumentTypes(in: environment) ?? []
-    }
+    public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { tracepointArgumentTypes(of: probe, in: environment) }
 
     /// The tracepoint's fields, common_* left out, at the kernel's offsets.
     public func argumentRecord(of probe: Probe, in environment: ProbeEnvironment) -> ArgumentRecord? {
@@ -37,7 +35,6 @@ public struct SDTProvider: Provider {
     }
 
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
-        guard let tracepoint = probe.detail(as: TracepointProbe.self) else { throw KernelSetupError("\(probe.identity.fullName) has no tracepoint") }
-        return try tracepoint.kernelProbe(in: setup)
+        try tracepointKernelProbe(for: probe, in: setup)
     }
 }

@@ -28,26 +28,17 @@ public struct SchedProvider: Provider {
         ("wakeup", TracepointProbe(group: "sched", event: "sched_wakeup", arguments: ["pid"])),
     ]
 
-    public func probes(in environment: ProbeEnvironment) -> [Probe] {
-        guard let root = environment.tracefsRoot else { return [] }
-        return Self.table.enumerated().compactMap { index, entry in
-            Tracefs.eventID(root: root, group: entry.tracepoint.group, event: entry.tracepoint.event) == nil ? nil
-                : makeProbe(id: 120 + index, name: entry.name, detail: entry.tracepoint)
-        }
-    }
+    public func probes(in environment: ProbeEnvironment) -> [Probe] { probes(from: Self.table, firstID: 120, in: environment) }
 
-    public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] {
-        probe.detail(as: TracepointProbe.self)?.argumentTypes(in: environment) ?? []
-    }
+    public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { tracepointArgumentTypes(of: probe, in: environment) }
 
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
-        guard let tracepoint = probe.detail(as: TracepointProbe.self) else { throw KernelSetupError("\(probe.identity.fullName) has no tracepoint") }
-        if probe.identity.name == "on-cpu", let task = setup.types.taskFieldOffsets {
+        if probe.identity.name == "on-cpu", let tracepoint = probe.detail(as: TracepointProbe.self), let task = setup.types.taskFieldOffsets {
             return KernelProbe(programType: .rawTracepoint, prologue: NextTaskPrologue(task: task)) { program, attachments in
                 try attachments.attachRawTracepoint(tracepoint.event, program: program)
             }
         }
-        return try tracepoint.kernelProbe(in: setup)
+        return try tracepointKernelProbe(for: probe, in: setup)
     }
 }
 

@@ -41,6 +41,29 @@ public struct TracepointProbe: Sendable, Equatable {
     }
 }
 
+extension Provider {
+    /// Probes DTrace names on kernel tracepoints: a table of (name, tracepoint) numbered
+    /// from `firstID` in order, those whose tracepoint this kernel lacks left out.
+    func probes(from table: [(name: String, tracepoint: TracepointProbe)], firstID: Int, in environment: ProbeEnvironment) -> [Probe] {
+        guard let root = environment.tracefsRoot else { return [] }
+        return table.enumerated().compactMap { index, entry in
+            Tracefs.eventID(root: root, group: entry.tracepoint.group, event: entry.tracepoint.event) == nil ? nil
+                : makeProbe(id: firstID + index, name: entry.name, detail: entry.tracepoint)
+        }
+    }
+
+    /// The argument types of a probe on a tracepoint.
+    func tracepointArgumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] {
+        probe.detail(as: TracepointProbe.self)?.argumentTypes(in: environment) ?? []
+    }
+
+    /// A probe on a tracepoint as the kernel engine runs it.
+    func tracepointKernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
+        guard let tracepoint = probe.detail(as: TracepointProbe.self) else { throw KernelSetupError("\(probe.identity.fullName) has no tracepoint") }
+        return try tracepoint.kernelProbe(in: setup)
+    }
+}
+
 /// Arguments from fields of a tracepoint's record (the program's context); the record's
 /// address is the probe's argument record (`args->field`).
 public struct TracepointPrologue: ProbePrologue {
