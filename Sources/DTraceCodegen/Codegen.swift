@@ -31,46 +31,6 @@ public enum CodegenError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// The probe one program is generated for.
-public struct ProbeSite: Sendable {
-    public var identity: ProbeIdentity
-    public var epid: Int
-    /// The provider's code at the start of the program: it fills the probe context.
-    public var prologue: any ProbePrologue
-    /// task_struct.real_parent and task_struct.tgid (from the kernel's BTF), for ppid.
-    public var parentOffsets: (realParent: Int, processID: Int)?
-    /// task_struct.se.sum_exec_runtime (from the kernel's BTF), for vtimestamp.
-    public var executionTimeOffset: Int?
-    /// task_struct.comm (from the kernel's BTF): execname is then two loads through
-    /// bpf_get_current_task_btf() instead of bpf_get_current_comm()'s copy.
-    public var commandNameOffset: Int?
-    /// CLOCK_REALTIME - CLOCK_MONOTONIC when the program is loaded: walltimestamp is
-    /// then bpf_ktime_get_ns() (monotonic) plus this.
-    public var wallClockOffset: Int64 = 0
-
-    public init(identity: ProbeIdentity, epid: Int, prologue: any ProbePrologue) {
-        self.identity = identity; self.epid = epid; self.prologue = prologue
-    }
-}
-
-/// File descriptors of the maps a program refers to.
-public struct KernelMaps: Sendable {
-    public var scratch: Int32
-    public var globals: Int32
-    public var constants: Int32
-    public var records: Int32
-    public var associativeArrays: [Int32]
-    public var aggregations: [Int32]
-    /// The stack-trace map (stack(), ustack()), or -1.
-    public var stacks: Int32
-    /// The processes already reported by noteProcess (an LRU hash of pids), or -1.
-    public var processes: Int32
-    public init(scratch: Int32, globals: Int32, constants: Int32, records: Int32, associativeArrays: [Int32], aggregations: [Int32], stacks: Int32 = -1, processes: Int32 = -1) {
-        self.scratch = scratch; self.globals = globals; self.constants = constants; self.records = records
-        self.associativeArrays = associativeArrays; self.aggregations = aggregations; self.stacks = stacks; self.processes = processes
-    }
-}
-
 public struct BPFCodeGenerator {
     let program: IRProgram
     public let layout: KernelLayout

@@ -73,107 +73,10 @@ public enum FaultKind: Int, Sendable {
     }
 }
 
-/// Values a probe firing provides (D's built-in variables).
-public enum BuiltinVariable: String, Sendable, CaseIterable {
-    case timestamp, walltimestamp, vtimestamp
-    case pid, ppid, tid, uid, gid, cpu, id, epid, errno
-    case arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9
-    case stackdepth, ustackdepth, caller, ucaller, ipl
-    /// The address of the probe's argument record in kernel memory (a tracepoint's
-    /// record, for typed `args->field`); 0 where the probe has none.
-    case argumentRecord
-    // string-valued: the helper writes the string into a destination buffer
-    case execname, probeprov, probemod, probefunc, probename, zonename, cwd, root
-
-    public var isString: Bool {
-        switch self {
-        case .execname, .probeprov, .probemod, .probefunc, .probename, .zonename, .cwd, .root: return true
-        default: return false
-        }
-    }
-}
-
-/// The closed list of runtime helpers. Argument conventions are documented per case;
-/// a string result is written to a destination buffer given as the first argument.
-public enum Helper: Sendable, Equatable {
-    /// dst = value of a built-in variable; string-valued ones take (destination).
-    case readBuiltin(BuiltinVariable)
-    /// dst = args[index] as a 64-bit value.
-    case readArgument
-    // Strings: every string is bounded by strsize.
-    case stringLength               // (s) -> length
-    case stringCompare              // (a, b) -> <0, 0, >0
-    case stringCopy                 // (dst, src) -> dst
-    case stringCopyBounded(size: Int) // (dst, src) -> dst: at most size - 1 bytes, then a NUL
-    case integerToString(hasBase: Bool) // (dst, value[, base]) -> dst
-    case random                     // () -> pseudo-random value
-    /// A subroutine of the D library, run through what the library registers for it.
-    case subroutine(SubroutineCall)
-    case stackID(user: Bool)        // () -> id of the current kernel (user) stack, or negative
-    case noteProcess                // (): the current process's user addresses are kept; tell the consumer the first time it is seen
-    case allocate                   // (size) -> address in scratch
-    case copyBytes                  // (src, dst, size)
-    case copyIn                     // (dst, tracee address, size) -> dst
-    case copyInString               // (dst, tracee address[, max]) -> dst
-    case copyInKernelString         // (dst, kernel address) -> dst: e.g. a char array of a tracepoint record
-    case zeroBytes                  // (dst, size)
-    // State: associative arrays and thread-local variables live in maps.
-    case mapLookup(map: Int)        // (key) -> value address or 0
-    case mapLookupOrCreate(map: Int) // (key) -> value address, or 0 when the map is full (a drop)
-    case mapDelete(map: Int)        // (key)
-    // Aggregations, records and engine control.
-    case aggregate(aggregation: Int) // (key, value, increment)
-    case submitRecord(epid: Int)    // (buffer, size): hand the clause's record to the consumer
-    case speculation                // () -> speculation id or 0
-    case speculate                  // (id): this firing's record goes to speculation id
-    case commit                     // (id)
-    case discard                    // (id)
-    case exit                       // (status): stop tracing after this firing
-    case raise                      // (signal) destructive
-}
-
 /// One IR instruction.
 extension Helper {
     /// The numbers raise() accepts (Linux's signals); any other is an illegal operation.
     public static let raiseSignals: ClosedRange<Int64> = 1...64
-}
-
-public enum Instruction: Sendable, Equatable {
-    case constant(Register, Int64)
-    case move(Register, Register)
-    case arithmetic(ArithmeticOperator, Register, Register, Register)
-    case compare(ComparisonOperator, Register, Register, Register)
-    case unary(UnaryOperator, Register, Register)
-    /// Truncates to `bits` and extends back to 64 bits (sign or zero).
-    case extend(Register, Register, bits: Int, signed: Bool)
-    /// dst = base address of a space's static area + offset.
-    case address(Register, MemorySpace, offset: Int)
-    case load(Register, base: Register, offset: Int, width: Int, space: MemorySpace)
-    case store(base: Register, offset: Int, value: Register, width: Int, space: MemorySpace)
-    case jump(Label)
-    case branchIfZero(Register, Label)
-    case branchIfNotZero(Register, Label)
-    case label(Label)
-    case call(Helper, result: Register?, arguments: [Register])
-    /// Faults with divide-by-zero when the register is zero.
-    case checkNonZero(Register, FaultKind)
-    /// Faults with an invalid address when `index` is not below `limit` (unsigned).
-    case checkBounds(Register, limit: Int64, address: Register)
-    case returnFromClause
-}
-
-/// A straight-line, forward-branching IR function: one clause (predicate and actions).
-public struct IRFunction: Sendable {
-    public var instructions: [Instruction]
-    /// For each instruction, the action it belongs to (0: the predicate, N: action #N).
-    public var actionOfInstruction: [Int]
-    public var registerCount: Int
-
-    public init(instructions: [Instruction], actionOfInstruction: [Int], registerCount: Int) {
-        self.instructions = instructions
-        self.actionOfInstruction = actionOfInstruction
-        self.registerCount = registerCount
-    }
 }
 
 public enum IRValidationError: Error, Equatable, CustomStringConvertible {

@@ -51,26 +51,6 @@ public protocol ActionOutput: Sendable {
     var description: String { get }
 }
 
-/// What print() needs to lay out a value the way dtrace(1M) does: each type's name and
-/// shape (members at their byte offsets, element counts, enumerator names).
-public indirect enum PrintType: Sendable, Equatable {
-    case integer(name: String, size: Int, signed: Bool, isCharacter: Bool)
-    case pointer(name: String)
-    case string
-    case array(name: String, element: PrintType, count: Int, elementSize: Int)
-    case composite(name: String, members: [PrintMember])
-    case enumeration(name: String, size: Int, enumerators: [PrintEnumerator])
-    case other(name: String, size: Int)
-
-    public var name: String {
-        switch self {
-        case .integer(let name, _, _, _), .pointer(let name), .array(let name, _, _, _), .composite(let name, _),
-             .enumeration(let name, _, _), .other(let name, _): return name
-        case .string: return "string"
-        }
-    }
-}
-
 public struct PrintMember: Sendable, Equatable {
     public var name: String
     public var type: PrintType
@@ -118,42 +98,6 @@ public struct RecordLayout: Sendable, Equatable {
     public var actions: [RecordAction]
     public var size: Int
     public init(actions: [RecordAction] = [], size: Int = 0) { self.actions = actions; self.size = size }
-}
-
-public struct AggregationDescriptor: Sendable, Equatable {
-    public var id: Int
-    public var name: String          // without the '@'; "" for the anonymous aggregation
-    public var function: AggregatingFunction
-    public var keyFields: [RecordField]
-    public var keySize: Int
-    public init(id: Int, name: String, function: AggregatingFunction, keyFields: [RecordField], keySize: Int) {
-        self.id = id; self.name = name; self.function = function; self.keyFields = keyFields; self.keySize = keySize
-    }
-}
-
-/// An associative array or a thread-local variable: a hash map from key bytes to value bytes.
-public struct MapDescriptor: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case associativeArray, threadLocal }
-    public var id: Int
-    public var name: String
-    public var kind: Kind
-    public var keySize: Int
-    public var valueSize: Int
-    public init(id: Int, name: String, kind: Kind, keySize: Int, valueSize: Int) {
-        self.id = id; self.name = name; self.kind = kind; self.keySize = keySize; self.valueSize = valueSize
-    }
-}
-
-/// A probe description as written: provider:module:function:name, each possibly a glob.
-public struct ProbeDescription: Sendable, Equatable, CustomStringConvertible {
-    public var provider: String
-    public var module: String
-    public var function: String
-    public var name: String
-    public init(provider: String, module: String, function: String, name: String) {
-        self.provider = provider; self.module = module; self.function = function; self.name = name
-    }
-    public var description: String { "\(provider):\(module):\(function):\(name)" }
 }
 
 /// One clause of the program.

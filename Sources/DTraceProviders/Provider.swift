@@ -11,21 +11,6 @@ import DTraceLanguage
 import DTracePlatform
 import DTraceSystem
 
-/// One probe: its identity and what its provider needs to find it again (a tracepoint,
-/// a system call, a period...), which only that provider reads.
-public struct Probe: @unchecked Sendable {
-    public var identity: ProbeIdentity
-    public let provider: any Provider
-    public let detail: (any Sendable)?
-
-    public init(identity: ProbeIdentity, provider: any Provider, detail: (any Sendable)? = nil) {
-        self.identity = identity; self.provider = provider; self.detail = detail
-    }
-
-    /// The provider's own description of the probe.
-    public func detail<T>(as type: T.Type) -> T? { detail as? T }
-}
-
 /// A probe's stability attributes, as `dtrace -lv` reports them.
 public struct ProbeAttributes: Equatable, Sendable {
     public var names: String, data: String, dependency: String
@@ -81,45 +66,8 @@ extension Provider {
     }
 }
 
-/// A probe as the kernel engine runs it.
-public struct KernelProbe {
-    public var programType: BPFProgramType
-    public var prologue: any ProbePrologue
-    /// A second prologue to try when the kernel refuses the first (nil: none).
-    public var fallbackPrologue: (any ProbePrologue)?
-    /// Attaches the loaded program; nil for probes dtrace runs itself (BEGIN, END, ERROR).
-    public var attach: ((BPFProgram, KernelAttachments) throws -> Void)?
-
-    public init(programType: BPFProgramType, prologue: any ProbePrologue, fallbackPrologue: (any ProbePrologue)? = nil,
-                attach: ((BPFProgram, KernelAttachments) throws -> Void)?) {
-        self.programType = programType; self.prologue = prologue; self.fallbackPrologue = fallbackPrologue; self.attach = attach
-    }
-}
-
 public struct KernelSetupError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
 
-/// What a provider may consult when it prepares a probe for the kernel engine.
-public final class KernelSetup {
-    public let tracefsRoot: String
-    /// Every probe enabled in this session (a provider may choose its mechanism by how
-    /// many of its probes are enabled).
-    public let enabledProbes: [Probe]
-    /// `-x syscallprobes=tracepoint`: never put system call probes on raw_syscalls.
-    public let allowsRawSyscalls: Bool
-    public let types: KernelTypes
-
-    public init(tracefsRoot: String, enabledProbes: [Probe], allowsRawSyscalls: Bool, types: KernelTypes) {
-        self.tracefsRoot = tracefsRoot; self.enabledProbes = enabledProbes; self.allowsRawSyscalls = allowsRawSyscalls; self.types = types
-    }
-
-    /// The fields of a tracepoint's record, or an error naming it.
-    public func format(group: String, event: String) throws(KernelSetupError) -> [Tracefs.Field] {
-        guard let fields = Tracefs.format(root: tracefsRoot, group: group, event: event) else {
-            throw KernelSetupError("cannot read the format of tracepoint \(group):\(event)")
-        }
-        return fields
-    }
-}

@@ -1,0 +1,22 @@
+// DTraceCodegen/KernelMaps: the file descriptors of the maps a program refers to.
+
+import DTraceBPF
+import DTraceIR
+
+/// File descriptors of the maps a program refers to.
+public struct KernelMaps: Sendable {
+    public var scratch: Int32
+    public var globals: Int32
+    public var constants: Int32
+    public var records: Int32
+    public var associativeArrays: [Int32]
+    public var aggregations: [Int32]
+    /// The stack-trace map (stack(), ustack()), or -1.
+    public var stacks: Int32
+    /// The processes already reported by noteProcess (an LRU hash of pids), or -1.
+    public var processes: Int32
+    public init(scratch: Int32, globals: Int32, constants: Int32, records: Int32, associativeArrays: [Int32], aggregations: [Int32], stacks: Int32 = -1, processes: Int32 = -1) {
+        self.scratch = scratch; self.globals = globals; self.constants = constants; self.records = records
+        self.associativeArrays = associativeArrays; self.aggregations = aggregations; self.stacks = stacks; self.processes = processes
+    }
+}

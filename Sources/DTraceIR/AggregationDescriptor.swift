@@ -1,0 +1,13 @@
+// DTraceIR/AggregationDescriptor: one aggregation of a program: its id, name, aggregating
+// function, key fields and key size.
+
+public struct AggregationDescriptor: Sendable, Equatable {
+    public var id: Int
+    public var name: String          // without the '@'; "" for the anonymous aggregation
+    public var function: AggregatingFunction
+    public var keyFields: [RecordField]
+    public var keySize: Int
+    public init(id: Int, name: String, function: AggregatingFunction, keyFields: [RecordField], keySize: Int) {
+        self.id = id; self.name = name; self.function = function; self.keyFields = keyFields; self.keySize = keySize
+    }
+}

@@ -1,0 +1,42 @@
+// DTraceIR/Helper: the closed list of runtime helpers the IR calls, with their argument
+// conventions (a string result is written to a destination buffer given first); library
+// subroutines are called by name through one of them.
+
+/// The closed list of runtime helpers. Argument conventions are documented per case;
+/// a string result is written to a destination buffer given as the first argument.
+public enum Helper: Sendable, Equatable {
+    /// dst = value of a built-in variable; string-valued ones take (destination).
+    case readBuiltin(BuiltinVariable)
+    /// dst = args[index] as a 64-bit value.
+    case readArgument
+    // Strings: every string is bounded by strsize.
+    case stringLength               // (s) -> length
+    case stringCompare              // (a, b) -> <0, 0, >0
+    case stringCopy                 // (dst, src) -> dst
+    case stringCopyBounded(size: Int) // (dst, src) -> dst: at most size - 1 bytes, then a NUL
+    case integerToString(hasBase: Bool) // (dst, value[, base]) -> dst
+    case random                     // () -> pseudo-random value
+    /// A subroutine of the D library, run through what the library registers for it.
+    case subroutine(SubroutineCall)
+    case stackID(user: Bool)        // () -> id of the current kernel (user) stack, or negative
+    case noteProcess                // (): the current process's user addresses are kept; tell the consumer the first time it is seen
+    case allocate                   // (size) -> address in scratch
+    case copyBytes                  // (src, dst, size)
+    case copyIn                     // (dst, tracee address, size) -> dst
+    case copyInString               // (dst, tracee address[, max]) -> dst
+    case copyInKernelString         // (dst, kernel address) -> dst: e.g. a char array of a tracepoint record
+    case zeroBytes                  // (dst, size)
+    // State: associative arrays and thread-local variables live in maps.
+    case mapLookup(map: Int)        // (key) -> value address or 0
+    case mapLookupOrCreate(map: Int) // (key) -> value address, or 0 when the map is full (a drop)
+    case mapDelete(map: Int)        // (key)
+    // Aggregations, records and engine control.
+    case aggregate(aggregation: Int) // (key, value, increment)
+    case submitRecord(epid: Int)    // (buffer, size): hand the clause's record to the consumer
+    case speculation                // () -> speculation id or 0
+    case speculate                  // (id): this firing's record goes to speculation id
+    case commit                     // (id)
+    case discard                    // (id)
+    case exit                       // (status): stop tracing after this firing
+    case raise                      // (signal) destructive
+}

@@ -1,0 +1,53 @@
+// DTraceLanguage/AggregatingFunctionDefinition: how the compiler meets an aggregating
+// function of the D library: the definition checks `@a[...] = name(...)` (argument count,
+// constant parameters with DTrace's D_* tags) through `AggregationArguments` and says what
+// the aggregation keeps (the function, its value and increment).
+
+import DTraceIR
+
+/// An aggregating function of the D library (count, sum, quantize...): checks the call
+/// `@a[...] = name(...)` against its prototype and says what the aggregation keeps.
+public protocol AggregatingFunctionDefinition: Sendable {
+    var names: [String] { get }
+    func compile(_ call: AggregationArguments) throws(Diagnostic) -> AggregationCall
+}
+
+/// What an aggregation's update passes: the function with its parameters, the value and
+/// the increment (1 unless the call gives one).
+public struct AggregationCall {
+    public var function: AggregatingFunction
+    public var value: Register
+    public var increment: Register
+    public init(function: AggregatingFunction, value: Register, increment: Register) {
+        self.function = function; self.value = value; self.increment = increment
+    }
+}
+
+/// One call of an aggregating function, as its definition sees it.
+public struct AggregationArguments {
+    let arguments: SubroutineArguments
+
+    public var name: String { arguments.name }
+    public var count: Int { arguments.count }
+    public func expect(_ range: ClosedRange<Int>) throws(Diagnostic) { try arguments.expect(range) }
+    public func integer(_ index: Int, prototype: String = "int") throws(Diagnostic) -> Register { try arguments.integer(index, prototype: prototype) }
+    public func constant(_ value: Int64) -> Register { arguments.constant(value) }
+
+    /// Argument `index` as an integer constant (D_<NAME>_ARG otherwise).
+    public func constantParameter(_ index: Int) throws(Diagnostic) -> Int64 {
+        let compiler = arguments.compiler
+        let saved = compiler.emitter
+        defer { compiler.emitter = saved }
+        let parameter = try compiler.rvalue(arguments.expressions[index])
+        guard let constant = parameter.constant, parameter.type.isInteger else {
+            throw compiler.error(.prototypeArgument, "\(name)( ) argument #\(index + 1) must be an integer constant", line: arguments.line)
+                .tagged("D_" + name.uppercased() + "_ARG")
+        }
+        return constant
+    }
+
+    /// A prototype error with DTrace's tag (D_LQUANT_STEP...).
+    public func error(_ message: String, tag: String) -> Diagnostic {
+        arguments.compiler.error(.prototypeArgument, message, line: arguments.line).tagged(tag)
+    }
+}

@@ -1,0 +1,29 @@
+// DTraceLanguage/CompileOptions: what a compilation depends on beyond the text: $0..$N,
+// the target and dtrace's own ids, strsize, defaultargs, the probes' argument records, and
+// the library's subroutines, aggregating functions and actions.
+
+import DTraceIR
+import DTraceText
+
+public struct CompileOptions {
+    /// $0 (the script name) and the arguments after it.
+    public var macroArguments: [String] = ["dtrace"]
+    public var targetProcessID: Int64?
+    public var stringSize = 256
+    /// With `defaultargs`, an unset $N is 0 (or "" as $$N) instead of an error.
+    public var defaultArguments = false
+    /// The probe description kind for -P/-m/-f/-n text (how a partial description is read).
+    public var probeSpecifierKind: ProbeSpecifierKind = .name
+    public var processID: Int64 = 0
+    public var parentProcessID: Int64 = 0
+    public var userID: Int64 = 0
+    public var groupID: Int64 = 0
+    /// The argument record of the probes a description matches (a tracepoint's fields),
+    /// which types `args` as a pointer to it; nil when they have none or it differs.
+    public var argumentRecord: ((ProbeDescription) -> ArgumentRecord?)?
+    /// The library's subroutines and aggregating functions by name (DTraceLibrary's registry).
+    public var subroutines: [String: any SubroutineDefinition] = [:]
+    public var aggregatingFunctions: [String: any AggregatingFunctionDefinition] = [:]
+    public var actions: [String: any ActionDefinition] = [:]
+    public init() {}
+}

@@ -1,0 +1,82 @@
+// DTraceLanguage/SubroutineDefinition: how the compiler meets a subroutine of the D library
+// it does not know itself. A `SubroutineDefinition` (one per subroutine or small family, in
+// DTraceLibrary) checks the call against its prototype and emits its IR through
+// `SubroutineArguments`, which gives it the call's arguments already checked and typed
+// as the compiler checks every call (D_PROTO_LEN, D_PROTO_ARG) and nothing more.
+
+import DTraceIR
+
+public protocol SubroutineDefinition: Sendable {
+    /// The D names it answers to (strchr and strrchr are one family).
+    var names: [String] { get }
+    /// Checks the call `arguments.name(...)` and emits it; the value and its D type.
+    func compile(_ arguments: SubroutineArguments) throws(Diagnostic) -> SubroutineResult
+}
+
+/// A subroutine call's value.
+public struct SubroutineResult {
+    public var register: Register
+    public var type: DType
+    public init(register: Register, type: DType) { self.register = register; self.type = type }
+}
+
+/// One call of a library subroutine, as its definition sees it.
+public struct SubroutineArguments {
+    let compiler: Compiler
+    public let name: String
+    let expressions: [Expression]
+    let line: Int
+
+    /// How many arguments the call has.
+    public var count: Int { expressions.count }
+
+    /// Refuses a call whose argument count is outside `range` (D_PROTO_LEN).
+    public func expect(_ range: ClosedRange<Int>) throws(Diagnostic) {
+        try compiler.checkCount(name, expressions, range, line: line)
+    }
+
+    /// Argument `index` as a string (D_PROTO_ARG otherwise): the register addressing it.
+    public func string(_ index: Int) throws(Diagnostic) -> Register {
+        try compiler.stringArgument(name, expressions, index, line: line).register
+    }
+
+    /// Argument `index` as an integer (or pointer) of the prototype's type.
+    public func integer(_ index: Int, prototype: String = "int") throws(Diagnostic) -> Register {
+        try compiler.integerArgument(name, expressions, index, line: line, prototype: prototype).register
+    }
+
+    /// Whether argument `index` is the constant 0 or NULL (strtok's "go on").
+    public func isNull(_ index: Int) -> Bool {
+        switch expressions[index].kind {
+        case .integer(0, _), .identifier("NULL"): return true
+        default: return false
+        }
+    }
+
+    public func constant(_ value: Int64) -> Register { compiler.emitter.constant(value) }
+    public func register() -> Register { compiler.emitter.register() }
+    public func emit(_ instruction: Instruction) { compiler.emitter.emit(instruction) }
+
+    /// Calls a helper; the value has type `type`.
+    public func call(_ helper: Helper, _ registers: [Register], type: DType) -> SubroutineResult {
+        SubroutineResult(register: compiler.emitter.call(helper, registers), type: type)
+    }
+
+    /// Calls a helper writing a string into a fresh strsize buffer (its first argument).
+    public func stringResult(_ helper: Helper, _ registers: [Register]) -> SubroutineResult {
+        let buffer = compiler.emitter.temporary(compiler.stringStorage)
+        return SubroutineResult(register: compiler.emitter.call(helper, [buffer] + registers), type: .string)
+    }
+
+    /// Calls the library subroutine `call` (its runtime parts registered under its name).
+    public func callSubroutine(_ call: SubroutineCall, _ registers: [Register], type: DType) -> SubroutineResult {
+        self.call(.subroutine(call), registers, type: type)
+    }
+
+    public func stringSubroutine(_ call: SubroutineCall, _ registers: [Register]) -> SubroutineResult {
+        stringResult(.subroutine(call), registers)
+    }
+
+    /// A named type of D's (size_t, uint16_t...).
+    public static func type(_ name: String) -> DType { BuiltinTypes.table[name]! }
+}
