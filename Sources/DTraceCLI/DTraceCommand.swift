@@ -86,7 +86,9 @@ final class CommandRun {
             try session.matchProbes(listing: line.list, zeroMatchesAllowed: line.zeroMatchesAllowed)
             if line.list {
                 list(session, all: line.sources.isEmpty, verbose: line.verbose)
-                return 0
+                if let hidden = session.hiddenProviders { errors.write("dtrace: " + hidden + "\n") }
+                for message in session.unmatchedListings { errors.write("dtrace: " + message + "\n") }
+                return session.unmatchedListings.isEmpty ? 0 : 1
             }
             let engine = try session.chooseEngine(checkPlatform: !line.exitAfterCompile)
             let quiet = session.options.quiet

@@ -25,16 +25,33 @@ public enum EnginePlan {
         return Capability.allCases.filter(wanted.contains)
     }
 
-    /// The first requirement that failed for a provider, as dtrace's one-line error:
-    /// "the syscall provider cannot work here: bpf: ...". Nil when all passed.
-    public static func refusal(_ requirement: ProviderRequirement, results: [Capability: CheckResult]) -> String? {
+    /// The first requirement that failed for a provider, as dtrace's one-line error in
+    /// plain words: "the syscall provider cannot work here: BPF programs cannot be loaded:
+    /// Operation not permitted (needs root, or CAP_BPF and CAP_PERFMON)". With
+    /// `suggestUserEngine`, what still runs without the kernel engine. Nil when all passed.
+    public static func refusal(_ requirement: ProviderRequirement, results: [Capability: CheckResult], suggestUserEngine: Bool = true) -> String? {
         for capability in requirement.needs {
             guard let result = results[capability], !result.passed else { continue }
-            var text = "the \(requirement.provider) provider cannot work here: \(capability.rawValue): \(result.detail)"
-            if capability == .bpf || capability == .perfCPUClock { text += "; BEGIN, END and tick-N still run with -x engine=user" }
+            var text = "the \(requirement.provider) provider cannot work here: \(capability.plainFailure): \(plainReason(result.detail))"
+            if suggestUserEngine && (capability == .bpf || capability == .perfCPUClock) { text += "; BEGIN, END and tick-N still run with -x engine=user" }
             return text
         }
         return nil
+    }
+
+    /// A check's detail without the system call it names: "bpf(BPF_PROG_LOAD) of x: Operation
+    /// not permitted (...)" is "Operation not permitted (...)".
+    static func plainReason(_ detail: String) -> String {
+        let characters = Array(detail)
+        // After the first ": " that follows a call's closing parenthesis.
+        var index = 0
+        while index + 1 < characters.count {
+            if characters[index] == ":" && characters[index + 1] == " " && characters[..<index].contains("(") && characters[..<index].contains(")") {
+                return String(characters[(index + 2)...])
+            }
+            index += 1
+        }
+        return detail
     }
 
     static func milliseconds(_ nanoseconds: Int64) -> String {

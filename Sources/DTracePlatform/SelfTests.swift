@@ -29,6 +29,19 @@ public enum Capability: String, CaseIterable, Sendable {
     }
 }
 
+extension Capability {
+    /// What a failed check means, as a refusal says it.
+    public var plainFailure: String {
+        switch self {
+        case .bpf: return "BPF programs cannot be loaded"
+        case .tracefs: return "the kernel's tracing file system (tracefs) is not available"
+        case .tracepoints: return "kernel tracepoints cannot be read"
+        case .perfCPUClock: return "cpu-clock perf events cannot be opened"
+        default: return "\(rawValue) is not available"
+        }
+    }
+}
+
 public struct CheckResult: Equatable, Sendable {
     public var passed: Bool
     public var detail: String

@@ -11,6 +11,31 @@ public enum Providers {
         SchedProvider(),
     ]
 
+    /// DTrace's providers not built here yet, and names people bring from other tracers:
+    /// why a description naming one matches nothing, and what to use meanwhile.
+    static let planned: [(pattern: String, reason: String)] = [
+        ("pid[0-9]*", "the pid provider (probes on user functions) is not implemented yet"),
+        ("fbt", "the fbt provider is not implemented yet; kernel tracepoints are available as sdt:GROUP::EVENT"),
+        ("io", "the io provider is not implemented yet; block-layer tracepoints are available as sdt:block::"),
+        ("ip", "the ip provider is not implemented yet; network tracepoints are available as sdt:net::, sdt:sock::"),
+        ("tcp", "the tcp provider is not implemented yet; network tracepoints are available as sdt:tcp::, sdt:sock::"),
+        ("udp", "the udp provider is not implemented yet; network tracepoints are available as sdt:net::, sdt:sock::"),
+        ("lockstat", "the lockstat provider is not implemented yet; lock tracepoints are available as sdt:lock::"),
+        ("kprobe", "kprobe is bpftrace's name: kernel functions are DTrace's fbt provider (not implemented yet); tracepoints are sdt:GROUP::EVENT"),
+        ("kretprobe", "kretprobe is bpftrace's name: kernel function returns are fbt's :return probes (not implemented yet)"),
+        ("uprobe", "uprobe is bpftrace's name: user functions are DTrace's pid provider (not implemented yet)"),
+        ("uretprobe", "uretprobe is bpftrace's name: user function returns are the pid provider's :return probes (not implemented yet)"),
+        ("tracepoint", "tracepoint is bpftrace's name: kernel tracepoints are DTrace's sdt:GROUP::EVENT"),
+        ("usdt", "usdt is bpftrace's name: USDT probes are PROVIDER$target:::NAME (not implemented yet)"),
+    ]
+
+    /// Why a description naming `provider` matches nothing, when the provider is one DTrace
+    /// has and this dtrace does not yet (or another tracer's name for one).
+    public static func plannedReason(for provider: String) -> String? {
+        guard !provider.isEmpty, !Glob.hasMeta(provider) else { return nil }
+        return planned.first { Glob.matches($0.pattern, provider) }?.reason
+    }
+
     /// The provider named `name`.
     public static func named(_ name: String) -> (any Provider)? { all.first { $0.name == name } }
 }

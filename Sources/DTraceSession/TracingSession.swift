@@ -42,6 +42,10 @@ public final class TracingSession {
     public private(set) var enablings: [Enabling] = []
     /// How many probes each source's descriptions matched.
     public private(set) var matchesPerSource: [Int] = []
+    /// Under -l, why the kernel's providers are missing from the list (no tracefs).
+    public private(set) var hiddenProviders: String?
+    /// Under -l, DTrace's message for each description that matched nothing.
+    public private(set) var unmatchedListings: [String] = []
     /// A catalogue made while compiling, for typed `args` (kept for matching).
     var compileCatalog: ProbeCatalog?
 
@@ -183,7 +187,11 @@ public final class TracingSession {
     public func matchProbes(listing: Bool, zeroMatchesAllowed: Bool) throws(SessionError) {
         var tracefsRoot: String?
         if listing || program.clauses.contains(where: { $0.probes.contains { ProbeCatalog.needsKernelProviders($0, providers: providers) } }) {
-            tracefsRoot = try? Tracefs.root()
+            do { tracefsRoot = try Tracefs.root() } catch {
+                // dtrace -l says what it cannot show, and why.
+                let hidden = providers.filter(\.enumeratesKernel).map(\.name).joined(separator: ", ")
+                if listing { hiddenProviders = "the kernel providers (\(hidden)) are not listed: tracefs cannot be read or mounted: \(error.reason)\(ProcessIdentity.userID == 0 ? "" : " (needs root)")" }
+            }
         }
         catalog = tracefsRoot != nil ? compileCatalog ?? ProbeCatalog(tracefsRoot: tracefsRoot, providers: providers) : ProbeCatalog(tracefsRoot: nil, providers: providers)
         matchesPerSource = Array(repeating: 0, count: sources.count)
@@ -193,13 +201,19 @@ public final class TracingSession {
                 if matched.isEmpty && !listing, let refusal = kernelProviderRefusal(description) {
                     throw SessionError(refusal)
                 }
+                if matched.isEmpty && listing {
+                    // dtrace -l: the others are still listed; the status says one failed.
+                    unmatchedListings.append("failed to match \(description): No probe matches description")
+                }
                 if matched.isEmpty && !zeroMatchesAllowed && !listing {
                     var isScript = false, label = ""
                     switch sources[sourceOfClause[clauseIndex]].kind {
                     case .script(let path): isScript = true; label = path
                     case .probes(let text, _): label = text
                     }
-                    let diagnostic = Diagnostic(.probeDescriptionNoMatch, "probe description \(description) does not match any probes", line: isScript ? clause.line : 0)
+                    var message = "probe description \(description) does not match any probes"
+                    if let reason = Providers.plannedReason(for: description.provider) { message += ": " + reason }
+                    let diagnostic = Diagnostic(.probeDescriptionNoMatch, message, line: isScript ? clause.line : 0)
                     throw compileFailure(diagnostic, isScript: isScript, label: label)
                 }
                 for probe in matched {
@@ -215,7 +229,7 @@ public final class TracingSession {
     func kernelProviderRefusal(_ description: ProbeDescription) -> String? {
         guard let provider = providers.first(where: { $0.name == description.provider }), provider.enumeratesKernel else { return nil }
         let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(provider.requirement.needs))
-        return EnginePlan.refusal(provider.requirement, results: results)
+        return EnginePlan.refusal(provider.requirement, results: results, suggestUserEngine: options.engine != .user)
     }
 
     // MARK: engine choice
@@ -235,7 +249,7 @@ public final class TracingSession {
             let requirements = providers.filter { names.contains($0.name) }.map(\.requirement)
             let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(EnginePlan.needs(of: requirements)))
             for requirement in requirements {
-                if let refusal = EnginePlan.refusal(requirement, results: results) { throw SessionError(refusal) }
+                if let refusal = EnginePlan.refusal(requirement, results: results, suggestUserEngine: options.engine != .user) { throw SessionError(refusal) }
             }
         }
         return choice

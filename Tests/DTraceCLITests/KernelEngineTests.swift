@@ -391,6 +391,29 @@ struct KernelEngineTests {
         #expect(result.stderr == "dtrace: invalid probe specifier syscall::no_such_call:entry { }: probe description syscall::no_such_call:entry does not match any probes\n")
     }
 
+    @Test func listingSaysWhatMatchedNothing() throws {
+        // As dtrace(1M): the others are listed, each failure named, and the status is 1.
+        let result = try Harness.run(["-l", "-n", "nosuch:::", "-f", "fight", "-n", "syscall::getpid:entry"], pinned: false)
+        #expect(result.status == 1)
+        #expect(result.stdout.hasPrefix("   ID   PROVIDER            MODULE                          FUNCTION NAME\n"))
+        #expect(result.stdout.contains(" syscall ") && result.stdout.hasSuffix("getpid entry\n"))
+        #expect(result.stderr == "dtrace: failed to match nosuch:::: No probe matches description\ndtrace: failed to match ::fight:: No probe matches description\n")
+        let clean = try Harness.run(["-l", "-n", "syscall::getpid:entry"], pinned: false)
+        #expect(clean.status == 0)
+        #expect(clean.stderr == "")
+    }
+
+    @Test(arguments: [
+        ("fbt::vfs_read:entry", "the fbt provider is not implemented yet; kernel tracepoints are available as sdt:GROUP::EVENT"),
+        ("pid123:::entry", "the pid provider (probes on user functions) is not implemented yet"),
+        ("kprobe::vfs_read:entry", "kprobe is bpftrace's name: kernel functions are DTrace's fbt provider (not implemented yet); tracepoints are sdt:GROUP::EVENT"),
+    ])
+    func providersNotBuiltYetSayWhy(_ description: String, _ reason: String) throws {
+        let result = try Harness.run(["-n", description], pinned: false)
+        #expect(result.status == 1)
+        #expect(result.stderr == "dtrace: invalid probe specifier \(description): probe description \(description) does not match any probes: \(reason)\n")
+    }
+
     @Test func userEngineRefusesKernelProbes() throws {
         let result = try Harness.run(["-x", "engine=user", "-n", "syscall::getpid:entry { }"], pinned: false)
         #expect(result.status == 1)

@@ -34,7 +34,7 @@ import Testing
         let result = try Unprivileged.run(["-n", "syscall::getpid:entry { @ = count(); }", "-c", "/usr/bin/touch \(marker)"], in: scratch)
         #expect(result.status == 1)
         #expect(result.stdout == "")
-        #expect(result.stderr.hasPrefix("dtrace: the syscall provider cannot work here: bpf: bpf(BPF_PROG_LOAD) of dtrace_probe: Operation not permitted (needs root, or CAP_BPF and CAP_PERFMON); "))
+        #expect(result.stderr == "dtrace: the syscall provider cannot work here: BPF programs cannot be loaded: Operation not permitted (needs root, or CAP_BPF and CAP_PERFMON); BEGIN, END and tick-N still run with -x engine=user\n")
         #expect(result.stderr.filter { $0 == "\n" }.count == 1)
         #expect(!FileManager.default.fileExists(atPath: marker), "the -c command must not have run")
     }
@@ -50,6 +50,11 @@ import Testing
         #expect(report.status == 0)
         #expect(report.stdout.contains("\n  bpf             FAIL  "))
         #expect(report.stdout.contains("\n  syscall         kernel engine unavailable (bpf failed)\n"))
+        // -l says which providers it cannot show and why.
+        let listing = try Unprivileged.run(["-l"], in: scratch)
+        #expect(listing.status == 0)
+        #expect(listing.stdout.contains(" profile ") || listing.stdout.contains("profile"))
+        #expect(listing.stderr == "dtrace: the kernel providers (syscall, sdt, proc, sched) are not listed: tracefs cannot be read or mounted: Operation not permitted (needs root)\n")
     }
 }
 

@@ -59,10 +59,12 @@ enum Privilege {
             .tracefs: .fail("not mounted"), .tracepoints: .pass("ok"),
         ]
         #expect(EnginePlan.refusal(Self.syscall, results: results)
-                == "the syscall provider cannot work here: bpf: bpf(BPF_PROG_LOAD) of dtrace_probe: Operation not permitted (needs root, or CAP_BPF and CAP_PERFMON); BEGIN, END and tick-N still run with -x engine=user")
+                == "the syscall provider cannot work here: BPF programs cannot be loaded: Operation not permitted (needs root, or CAP_BPF and CAP_PERFMON); BEGIN, END and tick-N still run with -x engine=user")
+        #expect(EnginePlan.refusal(Self.syscall, results: results, suggestUserEngine: false)
+                == "the syscall provider cannot work here: BPF programs cannot be loaded: Operation not permitted (needs root, or CAP_BPF and CAP_PERFMON)")
         let noTracefs: [Capability: CheckResult] = [.bpf: .pass("ok"), .tracefs: .fail("not mounted, and mount(tracefs, /sys/kernel/tracing): Operation not permitted (needs root (CAP_SYS_ADMIN))")]
         #expect(EnginePlan.refusal(Self.sdt, results: noTracefs)
-                == "the sdt provider cannot work here: tracefs: not mounted, and mount(tracefs, /sys/kernel/tracing): Operation not permitted (needs root (CAP_SYS_ADMIN))")
+                == "the sdt provider cannot work here: the kernel's tracing file system (tracefs) is not available: Operation not permitted (needs root (CAP_SYS_ADMIN))")
         #expect(EnginePlan.refusal(Self.sdt, results: [.bpf: .pass("ok"), .tracefs: .pass("ok"), .tracepoints: .pass("ok")]) == nil)
         #expect(EnginePlan.needs(of: [Self.syscall]) == [.bpf, .tracefs, .tracepoints])
         #expect(EnginePlan.needs(of: [Self.profile, Self.dtrace]) == [.bpf, .perfCPUClock])
