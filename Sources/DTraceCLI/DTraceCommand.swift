@@ -13,6 +13,9 @@ import DTraceSystem
 
 public enum DTraceCommand {
     public static func main() {
+        // From the first instruction: a signal during compiling or attaching is an
+        // ordinary stop, not a death.
+        SignalWatch.install()
         let arguments = Array(CommandLine.arguments.dropFirst())
         let status = run(arguments, standardOutput: OutputSink(descriptor: 1), standardError: OutputSink(descriptor: 2))
         SystemProcess.exit(status)

@@ -10,6 +10,11 @@ public enum SystemFiles {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
+        return readText(descriptor, limit: limit)
+    }
+
+    /// Reads an open file to its end (up to `limit` bytes); nil on a read error.
+    static func readText(_ descriptor: Int32, limit: Int) -> String? {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while bytes.count < limit {

@@ -8,7 +8,11 @@ nonisolated(unsafe) private var interruptCount: Int32 = 0
 
 public enum SignalWatch {
     /// Installs handlers for SIGINT and SIGTERM (unless they are ignored, as for a
-    /// background job) that only count the signal.
+    /// background job) that only count the signal. dtrace installs them first thing, so a
+    /// signal at any moment — while compiling, attaching, or waiting for a file — stops
+    /// tracing the ordinary way (END, output, status 0). Interrupted calls restart
+    /// (SA_RESTART) except those the kernel never restarts (poll, sleeps), which the run
+    /// loop waits in, so it still wakes at once.
     public static func install() {
         // A parent may have started us with these signals blocked (the mask survives exec).
         var unblock = sigset_t()
@@ -23,7 +27,7 @@ public enum SignalWatch {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { _ in interruptCount &+= 1 }
             sigemptyset(&action.sa_mask)
-            action.sa_flags = 0
+            action.sa_flags = SA_RESTART
             sigaction(signalNumber, &action, nil)
         }
     }

@@ -29,11 +29,12 @@ extension SystemError {
 
 extension SystemFiles {
     /// A text file read whole (up to `limit` bytes), or the reason it could not be.
+    /// Opened once, so a FIFO or /dev/stdin is read as it comes.
     public static func readTextFile(_ path: String, limit: Int) throws(SystemError) -> String {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw SystemError("open \(path)") }
-        close(descriptor)
-        guard let text = readSmallTextFile(path, limit: limit) else { throw SystemError("read \(path)") }
+        defer { close(descriptor) }
+        guard let text = readText(descriptor, limit: limit) else { throw SystemError("read \(path)") }
         return text
     }
 }

@@ -206,4 +206,41 @@ enum Harness {
         #expect(stdout.contains("\n                3\n"))
         #expect(stdout.range(of: "^\\s+[1-9][0-9]*$", options: .regularExpression) == nil)
     }
+
+    /// A SIGINT before tracing starts (here: while dtrace waits to read its script from a
+    /// FIFO) does not kill it: it compiles, runs BEGIN, stops at once, runs END, exits 0.
+    @Test func signalBeforeTracingStartsIsAnOrdinaryStop() throws {
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-fifo-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).d").path
+        guard mkfifo(fifo, 0o600) == 0 else { Issue.record("mkfifo failed"); return }
+        defer { unlink(fifo) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Harness.binary)
+        process.arguments = ["-qs", fifo]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 20, execute: watchdog)
+        defer { watchdog.cancel() }
+        // Wait until dtrace blocks opening the FIFO (openat, system call 257).
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let call = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/syscall", encoding: .utf8)) ?? ""
+            if call.hasPrefix("257 ") { break }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        kill(process.processIdentifier, SIGINT)
+        Thread.sleep(forTimeInterval: 0.05)
+        let writer = FileHandle(forWritingAtPath: fifo)
+        writer?.write(Data("BEGIN { printf(\"begin\\n\"); } END { printf(\"end\\n\"); }\n".utf8))
+        try writer?.close()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        #expect(stdout == "begin\nend\n\n")
+        #expect(stderr == "")
+    }
 }
