@@ -16,6 +16,8 @@ public struct ParsedCommandLine {
     public var flowIndent = false
     public var preprocess = false
     public var version = false
+    /// --help: the usage text on standard output, status 0.
+    public var help = false
     public var showIR = false
     public var cppArguments: [String] = []
     public var settings: [(String, String?)] = []
@@ -49,6 +51,7 @@ public enum DTraceOptionParser {
                 continue
             }
             if argument == "--" { optionsEnded = true; continue }
+            if argument == "--help" { result.help = true; continue }
             var characters = Array(argument.dropFirst())[...]
             while let option = characters.popFirst() {
                 if option == "3" || option == "6" {
@@ -150,7 +153,7 @@ public enum DTraceOptionParser {
         \t-S  print D compiler intermediate code
         \t-U  undefine symbol when invoking preprocessor
         \t-v  set verbose mode (report stability attributes, arguments)
-        \t-V  report DTrace API version
+        \t-V  report DTrace API version and this dtrace's version
         \t-w  permit destructive actions
         \t-x  enable or modify compiler and tracing options
         \t    (-x platform: report the platform, its self-tests and each provider's engine)

@@ -12,6 +12,10 @@ import DTraceSession
 import DTraceSystem
 
 public enum DTraceCommand {
+    /// This dtrace, as -V names it beside the D version.
+    public static let projectName = "DTrace for Linux in Swift"
+    public static let projectVersion = "0.6"
+
     public static func main() {
         // From the first instruction: a signal during compiling or attaching is an
         // ordinary stop, not a death.
@@ -57,8 +61,12 @@ final class CommandRun {
             errors.write(DTraceOptionParser.usage(programName: "dtrace"))
             return 2
         }
+        if line.help {
+            output.write(DTraceOptionParser.usage(programName: "dtrace"))
+            return 0
+        }
         if line.version {
-            output.write("dtrace: Sun D 1.13\n")
+            output.write("dtrace: Sun D 1.13\n" + "dtrace: \(DTraceCommand.projectName) \(DTraceCommand.projectVersion)\n")
             return 0
         }
         // Options from the command line, validated as dtrace_setopt() would.

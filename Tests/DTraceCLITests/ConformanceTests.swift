@@ -91,6 +91,17 @@ enum Harness {
         #expect(result.stderr.hasPrefix("Usage: dtrace "))
     }
 
+    @Test func helpAndVersion() throws {
+        let help = try Harness.run(["--help"], pinned: false)
+        #expect(help.status == 0)
+        #expect(help.stdout.hasPrefix("Usage: dtrace "))
+        #expect(help.stdout.contains("\t-V  report DTrace API version and this dtrace's version\n"))
+        #expect(help.stderr == "")
+        let version = try Harness.run(["-V"], pinned: false)
+        #expect(version.status == 0)
+        #expect(version.stdout == "dtrace: Sun D 1.13\ndtrace: DTrace for Linux in Swift 0.6\n")
+    }
+
     @Test func unknownOptionExitsTwo() throws {
         let result = try Harness.run(["-K"], pinned: false)
         #expect(result.status == 2)
