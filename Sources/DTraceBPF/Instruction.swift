@@ -79,7 +79,7 @@ public enum BPFHelper: Int32, Sendable, CaseIterable {
     case getCurrentPIDTGID = 14, getCurrentUIDGID = 15, getCurrentComm = 16
     case getCurrentTask = 35, getStackID = 27
     case probeReadUser = 112, probeReadKernel = 113, probeReadUserString = 114, probeReadKernelString = 115
-    case ringbufOutput = 130, ringbufReserve = 131, ringbufSubmit = 132, ringbufDiscard = 133
+    case ringbufOutput = 130, ringbufReserve = 131, ringbufSubmit = 132, ringbufDiscard = 133, ringbufQuery = 134
     case sendSignal = 109
     case loop = 181
     case getCurrentTaskBTF = 158
@@ -105,6 +105,7 @@ public enum BPFHelper: Int32, Sendable, CaseIterable {
         case .ringbufReserve: return "ringbuf_reserve"
         case .ringbufSubmit: return "ringbuf_submit"
         case .ringbufDiscard: return "ringbuf_discard"
+        case .ringbufQuery: return "ringbuf_query"
         case .sendSignal: return "send_signal"
         case .loop: return "loop"
         case .getCurrentTaskBTF: return "get_current_task_btf"

@@ -39,6 +39,8 @@ public struct BPFCodeGenerator {
     let function: IRFunction
     /// The library's subroutines' BPF bodies, by name.
     let subroutines: [String: any KernelSubroutine]
+    /// The clause's record holds an action the consumer must see at once (exit()).
+    let urgentRecord: Bool
     public var asm = BPFAssembler()
 
     // Stack: [fp-8] temporary, then one slot per map call site, then register slots.
@@ -70,12 +72,15 @@ public struct BPFCodeGenerator {
     /// Generates the program for one clause at one probe site.
     public static func generate(clause: IRClause, program: IRProgram, layout: KernelLayout, maps: KernelMaps, site: ProbeSite,
                                 subroutines: [String: any KernelSubroutine] = [:]) throws(CodegenError) -> [BPFInstruction] {
-        var generator = BPFCodeGenerator(program: program, layout: layout, maps: maps, site: site, function: clause.function, subroutines: subroutines)
+        var generator = BPFCodeGenerator(program: program, layout: layout, maps: maps, site: site, function: clause.function, subroutines: subroutines,
+                                         urgentRecord: clause.record.actions.contains { $0.output.isUrgent })
         return try generator.run()
     }
 
-    init(program: IRProgram, layout: KernelLayout, maps: KernelMaps, site: ProbeSite, function: IRFunction, subroutines: [String: any KernelSubroutine]) {
+    init(program: IRProgram, layout: KernelLayout, maps: KernelMaps, site: ProbeSite, function: IRFunction, subroutines: [String: any KernelSubroutine],
+         urgentRecord: Bool) {
         self.program = program; self.layout = layout; self.maps = maps; self.site = site; self.function = function; self.subroutines = subroutines
+        self.urgentRecord = urgentRecord
         exitLabel = asm.newLabel()
         faultLabel = asm.newLabel()
     }
@@ -238,9 +243,7 @@ public struct BPFCodeGenerator {
             asm.load(.r1, from: .r7, offset: Int16(layout.faultAreaOffset + 8 * field), size: .double)
             asm.store(.r1, to: .r0, offset: Int16(RecordHeader.size + 8 * field), size: .double)
         }
-        asm.move(.r1, .r0)
-        asm.load(.r2, constant: 0)
-        asm.call(.ringbufSubmit)
+        submitRecord(wakeup: .adaptive)
         asm.jump(exitLabel)
     }
 
@@ -264,6 +267,46 @@ public struct BPFCodeGenerator {
         asm.store(.r1, to: .r0, offset: RecordHeader.cpuOffset, size: .word)
         asm.load(.r1, from: .r7, offset: Int16(layout.pendingSpeculationOffset), size: .double)
         asm.store(.r1, to: .r0, offset: RecordHeader.speculationOffset, size: .word)
+    }
+
+    /// When a submitted record wakes the consumer.
+    enum Wakeup {
+        /// The kernel's default: whenever the consumer has caught up (fault and process
+        /// reports, which are rare and wanted soon).
+        case adaptive
+        /// At once (a record holding exit()).
+        case now
+        /// Only when the buffer holds more than a quarter of its size; otherwise the
+        /// consumer reads it at its next switchrate wakeup. So dtrace, woken a few times a
+        /// second instead of for every record, does not flood its own trace.
+        case whenFilling
+    }
+
+    /// Submits the ring-buffer record r0 points to.
+    mutating func submitRecord(wakeup: Wakeup) {
+        let forceWakeup: Int64 = 2, noWakeup: Int64 = 1   // BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP
+        switch wakeup {
+        case .adaptive: asm.load(.r2, constant: 0)
+        case .now: asm.load(.r2, constant: forceWakeup)
+        case .whenFilling where maps.recordsSize <= 0: asm.load(.r2, constant: 0)
+        case .whenFilling:
+            asm.store(.r0, to: .frame, offset: Self.temporary, size: .double)
+            asm.load(.r1, mapDescriptor: maps.records)
+            asm.load(.r2, constant: 0)                   // BPF_RB_AVAIL_DATA
+            asm.call(.ringbufQuery)
+            asm.move(.r2, .r0)
+            asm.load(.r0, from: .frame, offset: Self.temporary, size: .double)
+            let filling = asm.newLabel(), chosen = asm.newLabel()
+            asm.load(.r1, constant: Int64(maps.recordsSize / 4))
+            asm.jump(.jgt, .r2, .r1, filling)
+            asm.load(.r2, constant: noWakeup)
+            asm.jump(chosen)
+            asm.bind(filling)
+            asm.load(.r2, constant: forceWakeup)
+            asm.bind(chosen)
+        }
+        asm.move(.r1, .r0)
+        asm.call(.ringbufSubmit)
     }
 
     mutating func countDrop(_ offset: Int) {

@@ -315,9 +315,7 @@ extension BPFCodeGenerator {
             reserveRecord(helper == .commit ? .commit : .discard, size: RecordHeader.size, onDrop: done)
             asm.load(.r1, from: .r7, offset: Int16(layout.routineStateOffset + 40), size: .double)
             asm.store(.r1, to: .r0, offset: 12, size: .word)
-            asm.move(.r1, .r0)
-            asm.load(.r2, constant: 0)
-            asm.call(.ringbufSubmit)
+            submitRecord(wakeup: .whenFilling)
             asm.bind(done)
         case .raise:
             // A number that is not a signal is an illegal operation, as in DTrace.

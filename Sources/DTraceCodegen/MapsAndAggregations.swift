@@ -127,9 +127,7 @@ extension BPFCodeGenerator {
         reserveRecord(.process, size: ProcessReport.recordSize, onDrop: done)
         asm.load(.r1, from: .r7, offset: Int16(layout.processNoteOffset), size: .double)
         asm.store(.r1, to: .r0, offset: Int16(RecordHeader.size), size: .double)
-        asm.move(.r1, .r0)
-        asm.load(.r2, constant: 0)
-        asm.call(.ringbufSubmit)
+        submitRecord(wakeup: .adaptive)
         asm.bind(done)
     }
 
@@ -149,9 +147,7 @@ extension BPFCodeGenerator {
             asm.store(.r1, to: .r0, offset: Int16(RecordHeader.size + position), size: bpfSize)
             position += width
         }
-        asm.move(.r1, .r0)
-        asm.load(.r2, constant: 0)
-        asm.call(.ringbufSubmit)
+        submitRecord(wakeup: urgentRecord ? .now : .whenFilling)
         asm.bind(done)
     }
 }

@@ -49,6 +49,13 @@ public struct RecordField: Sendable, Equatable {
 public protocol ActionOutput: Sendable {
     /// The action's name and what distinguishes this use (a format index, an aggregation).
     var description: String { get }
+    /// Whether the consumer must see the record at once (exit()), rather than at its next
+    /// switchrate wakeup or when the buffer fills.
+    var isUrgent: Bool { get }
+}
+
+extension ActionOutput {
+    public var isUrgent: Bool { false }
 }
 
 public struct PrintMember: Sendable, Equatable {

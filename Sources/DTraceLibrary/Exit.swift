@@ -9,6 +9,8 @@ import DTraceSystem
 struct Exit: ActionDefinition, ConsumedAction {
     var names: [String] { ["exit"] }
     var description: String { "exit" }
+    /// dtrace stops as soon as it sees the record.
+    var isUrgent: Bool { true }
 
     func compile(_ call: ActionArguments) throws(Diagnostic) {
         try call.expect(1...1)

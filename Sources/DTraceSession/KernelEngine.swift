@@ -87,9 +87,10 @@ public final class KernelEngine: AggregationBackend, StackSource {
         ring = state.ring
         stackMap = state.stacks
         processMap = state.processes
-        let maps = KernelMaps(scratch: scratch.descriptor, globals: globals.descriptor, constants: constants.descriptor, records: records.descriptor,
+        var maps = KernelMaps(scratch: scratch.descriptor, globals: globals.descriptor, constants: constants.descriptor, records: records.descriptor,
                               associativeArrays: associativeArrays.map(\.descriptor), aggregations: aggregationMaps.map(\.descriptor),
                               stacks: state.stacks?.descriptor ?? -1, processes: state.processes?.descriptor ?? -1)
+        maps.recordsSize = records.capacity
         for enabling in enablings {
             try load(enabling, maps: maps, settings: settings)
         }

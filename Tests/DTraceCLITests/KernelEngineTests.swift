@@ -391,6 +391,26 @@ struct KernelEngineTests {
         #expect(result.stderr == "dtrace: invalid probe specifier syscall::no_such_call:entry { }: probe description syscall::no_such_call:entry does not match any probes\n")
     }
 
+    /// The consumer wakes at switchrate or when the buffer fills, not for every record, so
+    /// printing every context switch shows the system, not dtrace's own switches (tens of
+    /// thousands in two seconds when every record woke it).
+    @Test func dtraceDoesNotFloodItsOwnTrace() throws {
+        // sched_switch fires in the thread leaving the CPU: "1" marks this dtrace's own switches.
+        let result = try Harness.run(["-qn", "sdt:sched::sched_switch { printf(\"%d\\n\", pid == $pid); } tick-2s { exit(0); }"], pinned: false)
+        #expect(result.status == 0)
+        let own = result.stdout.split(separator: "\n").filter { $0 == "1" }.count
+        #expect(own < 500, "dtrace switched out \(own) times in 2 s")
+    }
+
+    /// A record holding exit() wakes the consumer at once.
+    @Test func exitInAKernelClauseIsSeenAtOnce() throws {
+        let start = Date()
+        let result = try Harness.run(["-qn", "profile-97 { printf(\"bye\\n\"); exit(0); }"], pinned: false)
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("bye\n"))
+        #expect(Date().timeIntervalSince(start) < 0.8, "exit() took \(Date().timeIntervalSince(start)) s to be seen")
+    }
+
     @Test func listingSaysWhatMatchedNothing() throws {
         // As dtrace(1M): the others are listed, each failure named, and the status is 1.
         let result = try Harness.run(["-l", "-n", "nosuch:::", "-f", "fight", "-n", "syscall::getpid:entry"], pinned: false)
