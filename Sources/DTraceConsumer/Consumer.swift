@@ -60,8 +60,11 @@ public final class Consumer {
             perform(action, bytes)
         }
         if !options.quiet { output.write("\n") }
-        output.flush()
     }
+
+    /// Writes what the records consumed so far produced: engines call it once per batch
+    /// (a drain of the ring, a probe firing), not per record.
+    public func flush() { output.flush() }
 
     /// The FUNCTION column under -F, as dtrace(1M) writes it: "-> func" one column left of
     /// the depth it opens, "<- func" likewise before closing it, "| func:name" at the depth.

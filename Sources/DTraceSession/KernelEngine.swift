@@ -342,6 +342,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 consumer.consume(clause: enabling.clause, probe: enabling.probe.identity, cpu: header.cpu, bytes: RecordHeader.payload(of: buffer))
             }
         }
+        consumer.flush()
         for (epid, fault) in faults {
             errorCount += 1
             let enabling = enablings[epid - 1]

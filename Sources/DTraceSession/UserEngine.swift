@@ -52,6 +52,7 @@ public final class UserEngine: InterpreterEnvironment {
             if exitRequested && probe.identity.name != "END" && probe.identity.name != "ERROR" { break }
             run(enabling, arguments: arguments)
         }
+        consumer.flush()
         // As in DTrace, raise() takes effect when the probe's clauses are done.
         let signals = pendingSignals
         pendingSignals = []
@@ -69,6 +70,7 @@ public final class UserEngine: InterpreterEnvironment {
             _ = try interpreter.run(program.clauses[enabling.clause].function, epid: enabling.epid, machine: machine, environment: self)
         } catch {
             errorCount += 1
+            consumer.flush()   // the records before the fault first, as the kernel engine prints them
             errors.write(Consumer.errorLine(epid: enabling.epid, probe: enabling.probe.identity, fault: error))
             errors.flush()
             if !inErrorProbe {

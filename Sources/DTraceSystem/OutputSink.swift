@@ -1,5 +1,6 @@
 // DTraceSystem/OutputSink: where dtrace's output goes — a file descriptor written in
-// whole buffers (flushed at each record, retried on EINTR), or a capture for tests.
+// whole buffers (flushed after each batch of records, or at 64 KB; retried on EINTR), or
+// a capture for tests.
 
 import Glibc
 
@@ -13,8 +14,18 @@ public final class OutputSink {
     public init(descriptor: Int32) { self.descriptor = descriptor }
     public init(capturing: Void) { self.descriptor = -1; self.captured = [] }
 
-    public func write(_ text: String) { buffer.append(contentsOf: text.utf8) }
-    public func write(bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
+    /// Buffered output is written once this much has gathered, flush or not.
+    static let flushThreshold = 1 << 16
+
+    public func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= Self.flushThreshold { flush() }
+    }
+
+    public func write(bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= Self.flushThreshold { flush() }
+    }
 
     public func flush() {
         guard !buffer.isEmpty else { return }
