@@ -166,6 +166,11 @@ public struct BPFCodeGenerator {
         // The probe context: the slots this clause reads, filled by the provider.
         let demand = ContextDemand.of(function)
         withPrologueCode { code in
+            // Slots the clause reads start at zero, so a prologue that leaves one unfilled
+            // gives 0, never another firing's value.
+            for index in 0..<min(prologue.argumentCount, ProbeContextSlots.arguments) where demand.needsArgument(index) {
+                code.asm.store(immediate: 0, to: .r7, offset: code.argumentSlot(index), size: .double)
+            }
             if demand.errno { code.asm.store(immediate: 0, to: .r7, offset: code.errnoSlot, size: .double) }
             if demand.argumentRecord { code.asm.store(immediate: 0, to: .r7, offset: code.argumentRecordSlot, size: .double) }
             prologue.emitContext(&code, demand: demand)

@@ -81,7 +81,7 @@ public protocol ProbePrologue: Sendable {
     /// context; it may leave through `code.exit` and use the frame temporary.
     func emitFilter(_ code: inout PrologueCode)
     /// Fills the context slots `demand` names (r6 = context, r7 = scratch). The
-    /// generator has zeroed errno and the argument record's slot when they are read.
+    /// generator has zeroed every slot the clause reads beforehand.
     func emitContext(_ code: inout PrologueCode, demand: ContextDemand)
 }
 

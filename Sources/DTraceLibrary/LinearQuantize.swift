@@ -16,7 +16,8 @@ struct LinearQuantize: LibraryAggregatingFunction, AdditiveAggregation, KernelAg
         let step = call.count >= 4 ? try call.constantParameter(3) : 1
         guard step > 0 else { throw call.error("lquantize( ) step must be greater than zero", tag: "D_LQUANT_STEP") }
         guard limit > base else { throw call.error("lquantize( ) upper bound must be greater than lower bound", tag: "D_LQUANT_MISMATCH") }
-        guard (limit - base) / step <= 65535 else { throw call.error("lquantize( ) range must be no more than 65535 steps", tag: "D_LQUANT_STEPS") }
+        let (range, overflow) = limit.subtractingReportingOverflow(base)
+        guard !overflow, range / step <= 65535 else { throw call.error("lquantize( ) range must be no more than 65535 steps", tag: "D_LQUANT_STEPS") }
         let increment = call.count == 5 ? try call.integer(4) : call.constant(1)
         return AggregationCall(function: AggregatingFunction(name: "lquantize", parameters: [base, limit, step], behavior: self), value: value, increment: increment)
     }
@@ -32,7 +33,8 @@ struct LinearQuantize: LibraryAggregatingFunction, AdditiveAggregation, KernelAg
         let (base, _, step, levels) = Self.shape(parameters)
         let index: Int
         if value < base { index = 0 } else {
-            let level = (value - base) / step
+            // As the BPF body: the distance above base, unsigned (it can exceed Int64.max).
+            let level = Int64(clamping: UInt64(bitPattern: value &- base) / UInt64(step))
             index = level < levels ? Int(level) + 1 : Int(levels) + 1
         }
         words[index] &+= increment

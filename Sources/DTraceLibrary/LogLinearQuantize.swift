@@ -19,6 +19,16 @@ struct LogLinearQuantize: LibraryAggregatingFunction, AdditiveAggregation, Kerne
         guard steps >= factor, steps % factor == 0 || factor % steps == 0 else {
             throw call.error("llquantize( ) factor (\(factor)) must evenly divide the number of steps per magnitude (\(steps))", tag: "D_LLQUANT_FACTOREVEN")
         }
+        guard steps <= 65535 else { throw call.error("llquantize( ) argument #4 (steps) must be no more than 65535", tag: "D_LLQUANT_NSTEPVAL") }
+        // factor^(high + 1) must fit in 64 bits, as in DTrace.
+        var order: UInt64 = 1
+        for _ in 0...(high + 1) {
+            let (next, overflow) = order.multipliedReportingOverflow(by: UInt64(factor))
+            guard !overflow else {
+                throw call.error("llquantize( ) factor (\(factor)) raised to power of high magnitude (\(high)) plus 1 overflows 64-bits", tag: "D_LLQUANT_MAGTOOBIG")
+            }
+            order = next
+        }
         let increment = call.count == 6 ? try call.integer(5) : call.constant(1)
         return AggregationCall(function: AggregatingFunction(name: "llquantize", parameters: [factor, low, high, steps], behavior: self), value: value, increment: increment)
     }

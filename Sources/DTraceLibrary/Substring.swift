@@ -29,7 +29,7 @@ extension Substring: InterpretedSubroutine, KernelSubroutine {
         if start > count { return try context.result([]) }
         var length = call.form == Self.withLength ? context.arguments[3] : count - start
         if length < 0 { length = max(0, count - start + length) }
-        let end = min(count, start + length)
+        let end = length >= count - start ? count : start + length
         return try context.result(Array(s[Int(start)..<Int(max(start, end))]))
     }
 

@@ -47,6 +47,9 @@ public protocol Provider: Sendable {
     func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String]
     /// The record `args->field` reads, when the probe has one.
     func argumentRecord(of probe: Probe, in environment: ProbeEnvironment) -> ArgumentRecord?
+    /// Whether any of the provider's probes has an argument record (the compiler then
+    /// reads the records of the probes a description of it matches).
+    var providesArgumentRecords: Bool { get }
     /// Whether the user engine (the interpreter in dtrace) can fire this probe.
     func runsInUserEngine(_ probe: Probe) -> Bool
     /// How the kernel engine runs the probe: program type, prologue, attachment.
@@ -59,6 +62,7 @@ extension Provider {
     public func ownsName(_ name: String) -> Bool { false }
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { [] }
     public func argumentRecord(of probe: Probe, in environment: ProbeEnvironment) -> ArgumentRecord? { nil }
+    public var providesArgumentRecords: Bool { false }
     public func runsInUserEngine(_ probe: Probe) -> Bool { false }
 
     func makeProbe(id: Int = 0, module: String = "", function: String = "", name: String, detail: (any Sendable)? = nil) -> Probe {

@@ -27,6 +27,8 @@ public struct SDTProvider: Provider {
 
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { tracepointArgumentTypes(of: probe, in: environment) }
 
+    public var providesArgumentRecords: Bool { true }
+
     /// The tracepoint's fields, common_* left out, at the kernel's offsets.
     public func argumentRecord(of probe: Probe, in environment: ProbeEnvironment) -> ArgumentRecord? {
         guard let tracepoint = probe.detail(as: TracepointProbe.self), let root = environment.tracefsRoot,

@@ -46,6 +46,9 @@ public struct TracingOptions {
 
     enum Kind { case flag, size, count, rate, text }
 
+    /// The values that unset a flag.
+    static let negatives: Set<String> = ["", "no", "disable", "disabled", "false", "off", "unset"]
+
     /// Every option accepted, and how its value is checked. Options DTrace has that
     /// change nothing here are accepted and checked all the same.
     static let kinds: [String: Kind] = [
@@ -76,6 +79,9 @@ public struct TracingOptions {
     public mutating func set(_ name: String, _ value: String?) throws(OptionError) {
         guard let kind = Self.kinds[name] else { throw .invalidName }
         var count: Int64 = 0, bytes: Int64 = 0, period: Int64 = 0
+        // A flag is set by any value but the negatives, as dtrace_setopt() takes them
+        // ("-x quiet=0" is quiet; "quiet=no", "off", "false", "" are not).
+        let on = value.map { !Self.negatives.contains($0.lowercased()) } ?? true
         switch kind {
         case .flag: break
         case .size: guard let parsed = value.flatMap(Self.size) else { throw .invalidValue }; bytes = parsed
@@ -86,13 +92,13 @@ public struct TracingOptions {
         case .text: guard value != nil else { throw .invalidValue }
         }
         switch name {
-        case "quiet": quiet = value != "0"
-        case "flowindent": flowIndent = true
-        case "destructive": destructive = true
-        case "errtags": errorTags = true
-        case "defaultargs": defaultArguments = true
-        case "aggsortkey": sortByKey = true
-        case "aggsortrev": sortReverse = true
+        case "quiet": quiet = on
+        case "flowindent": flowIndent = on
+        case "destructive": destructive = on
+        case "errtags": errorTags = on
+        case "defaultargs": defaultArguments = on
+        case "aggsortkey": sortByKey = on
+        case "aggsortrev": sortReverse = on
         case "aggsortpos": sortAggregationPosition = Int(clamping: count)
         case "aggsortkeypos": sortKeyPosition = Int(clamping: count)
         case "bufsize": bufferSize = max(Int(clamping: bytes), 4096)
@@ -109,8 +115,8 @@ public struct TracingOptions {
         case "syscallprobes":
             guard value == "raw" || value == "tracepoint" else { throw .invalidValue }
             rawSyscalls = value == "raw"
-        case "bpflog": verifierLog = true
-        case "platform": platformReport = true
+        case "bpflog": verifierLog = on
+        case "platform": platformReport = on
         default: break
         }
     }

@@ -101,7 +101,9 @@ public final class TracingSession {
         if let size = options.stringSize { compileOptions.stringSize = size }
         // Typed args: the probes' argument records, read while compiling.
         compileOptions.argumentRecord = { [self] description in
-            guard ProbeCatalog.needsKernelProviders(description, providers: providers), let root = try? Tracefs.root() else { return nil }
+            // Only descriptions a provider with argument records can match (sdt) read them.
+            guard providers.contains(where: { $0.providesArgumentRecords && Glob.matches(description.provider, $0.name) }),
+                  let root = try? Tracefs.root() else { return nil }
             if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: root, providers: providers) }
             return compileCatalog?.argumentRecord(for: description)
         }

@@ -1,0 +1,40 @@
+// DTraceSessionTests/TracingOptionsTests: options validated and typed once, as
+// dtrace_setopt() takes them — flags set by any value but the negatives, sizes with
+// suffixes, rates as periods, unknown names and bad values refused.
+
+import DTraceSession
+import Testing
+
+@Suite struct TracingOptionsTests {
+    func options(_ settings: [(String, String?)]) throws -> TracingOptions {
+        var options = TracingOptions()
+        for (name, value) in settings { try options.set(name, value) }
+        return options
+    }
+
+    @Test func flagsAreSetByAnyValueButTheNegatives() throws {
+        #expect(try options([("quiet", nil)]).quiet)
+        #expect(try options([("quiet", "0")]).quiet)          // dtrace(1M): 0 is a value, so set
+        #expect(try options([("quiet", "yes")]).quiet)
+        for negative in ["no", "off", "false", "unset", "disabled", ""] { #expect(try !options([("quiet", negative)]).quiet, "\(negative)") }
+        #expect(try !options([("aggsortkey", nil), ("aggsortkey", "no")]).sortByKey)
+    }
+
+    @Test func valuesAreTyped() throws {
+        let typed = try options([("bufsize", "8m"), ("strsize", "64"), ("switchrate", "10hz"), ("nspec", "4"), ("engine", "user")])
+        #expect(typed.bufferSize == 8 << 20)
+        #expect(typed.stringSize == 64)
+        #expect(typed.switchPeriod == 100_000_000)
+        #expect(typed.speculationLimit == 4)
+        #expect(typed.engine == .user)
+        #expect(try options([("bufsize", "1")]).bufferSize == 4096)   // at least a page
+    }
+
+    @Test func badNamesAndValuesAreRefused() {
+        #expect(throws: OptionError.self) { try options([("nosuchoption", nil)]) }
+        #expect(throws: OptionError.self) { try options([("bufsize", "lots")]) }
+        #expect(throws: OptionError.self) { try options([("engine", "ptrace")]) }
+        #expect(throws: OptionError.self) { try options([("switchrate", "")]) }
+        #expect(throws: OptionError.self) { try options([("syscallprobes", "fast")]) }
+    }
+}
