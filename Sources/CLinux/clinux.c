@@ -287,3 +287,33 @@ int32_t clinux_spawn_step_child(void) {
 uint64_t clinux_load_acquire_u64(const void *address) { return __atomic_load_n((const uint64_t *)address, __ATOMIC_ACQUIRE); }
 uint32_t clinux_load_acquire_u32(const void *address) { return __atomic_load_n((const uint32_t *)address, __ATOMIC_ACQUIRE); }
 void clinux_store_release_u64(void *address, uint64_t value) { __atomic_store_n((uint64_t *)address, value, __ATOMIC_RELEASE); }
+
+int32_t clinux_close_in_background(int32_t *fds, uint32_t count) {
+    pid_t child = fork();
+    if (child != 0) return (int32_t)child;
+    /* The child: only async-signal-safe calls from here on. */
+    setsid();
+    prctl(PR_SET_NAME, (unsigned long)"dtrace-detach", 0, 0, 0);
+    for (uint32_t i = 1; i < count; i++) {          /* sort the (private) copy of the list */
+        int32_t value = fds[i];
+        uint32_t j = i;
+        while (j > 0 && fds[j - 1] > value) { fds[j] = fds[j - 1]; j--; }
+        fds[j] = value;
+    }
+    unsigned int next = 0;
+    for (uint32_t i = 0; i <= count; i++) {
+        unsigned int end = i < count ? (unsigned int)fds[i] : ~0U;
+        if (end > next) {
+            unsigned int last = i < count ? end - 1 : ~0U;
+#ifdef SYS_close_range
+            if (syscall(SYS_close_range, next, last, 0) != 0)
+#endif
+            {
+                for (unsigned int fd = next; fd <= last && fd < 65536; fd++) close((int)fd);
+            }
+        }
+        if (i < count) next = (unsigned int)fds[i] + 1;
+    }
+    for (uint32_t i = 0; i < count; i++) close(fds[i]);
+    _exit(0);
+}

@@ -36,12 +36,13 @@ public final class KernelAttachments {
     }
 
     /// Detaches everything: links first (waiting until no program runs from them),
-    /// then the perf events.
+    /// then the perf events, closed concurrently so their grace periods overlap.
     public func detachAll() {
         if !links.isEmpty {
             links.removeAll()
             BPFLink.waitForDetachment()
         }
+        PerfEvent.closeAll(events)
         events.removeAll()
     }
 }

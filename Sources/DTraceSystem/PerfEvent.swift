@@ -6,11 +6,21 @@ import CLinux
 import Glibc
 
 public final class PerfEvent {
-    public let descriptor: Int32
+    public private(set) var descriptor: Int32
 
     private init(descriptor: Int32) { self.descriptor = descriptor }
 
-    deinit { close(descriptor) }
+    deinit { if descriptor >= 0 { close(descriptor) } }
+
+    /// Closes many events without waiting for the kernel to detach each (a background
+    /// child holds the last references; see ConcurrentClose).
+    public static func closeAll(_ events: [PerfEvent]) {
+        let descriptors = events.compactMap { event -> Int32? in
+            defer { event.descriptor = -1 }
+            return event.descriptor >= 0 ? event.descriptor : nil
+        }
+        ConcurrentClose.closeInBackground(descriptors)
+    }
 
     /// A tracepoint event on one CPU for every process (with a BPF program attached,
     /// one such event fires the program on all CPUs).

@@ -23,6 +23,12 @@ int64_t clinux_ptrace(int32_t request, int32_t pid, uint64_t addr, uint64_t data
 int32_t clinux_spawn_gated(char *const argv[], int32_t gate, int32_t gate_writer);
 int32_t clinux_pidfd_open(int32_t pid);
 
+/* Forks a child that keeps only the given descriptors (it closes every other one it
+ * inherited, detaches into a session of its own), closes them — slowly: closing a
+ * tracepoint perf event with a BPF program waits an RCU grace period — and exits. The
+ * caller's own copies then close at once. Returns the child's pid, or -1 (no child). */
+int32_t clinux_close_in_background(int32_t *fds, uint32_t count);
+
 /* bpf(2) BPF_MAP_CREATE. */
 int32_t clinux_bpf_map_create(uint32_t type, uint32_t key_size, uint32_t value_size, uint32_t max_entries,
                               uint32_t flags, const char *name);
