@@ -147,7 +147,9 @@ public final class KernelEngine: AggregationBackend, StackSource {
     }
 
     static func explain(_ error: SystemError) -> String {
-        if error.isPermissionDenied {
+        // For root the kernel refused this one thing (some tracepoints refuse perf events
+        // outright), so privileges are not the reason to give.
+        if error.isPermissionDenied && ProcessIdentity.userID != 0 {
             return "\(error): the kernel engine needs root or CAP_BPF and CAP_PERFMON (or use -x engine=user for BEGIN, END and profile probes)"
         }
         return error.description
