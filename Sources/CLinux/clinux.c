@@ -62,15 +62,16 @@ int32_t clinux_bpf_map_create(uint32_t type, uint32_t key_size, uint32_t value_s
 
 int32_t clinux_bpf_prog_load(uint32_t type, const void *instructions, uint32_t count, const char *name,
                              char *log, uint32_t log_size, uint32_t log_level) {
-    return clinux_bpf_prog_load_btf(type, instructions, count, name, log, log_size, log_level, -1, NULL, 0);
+    return clinux_bpf_prog_load_btf(type, 0, instructions, count, name, log, log_size, log_level, -1, NULL, 0);
 }
 
-int32_t clinux_bpf_prog_load_btf(uint32_t type, const void *instructions, uint32_t count, const char *name,
+int32_t clinux_bpf_prog_load_btf(uint32_t type, uint32_t expected_attach_type, const void *instructions, uint32_t count, const char *name,
                                  char *log, uint32_t log_size, uint32_t log_level,
                                  int32_t btf_fd, const void *func_info, uint32_t func_info_count) {
     union bpf_attr attr;
     memset(&attr, 0, sizeof(attr));
     attr.prog_type = type;
+    attr.expected_attach_type = expected_attach_type;
     attr.insns = (uint64_t)(uintptr_t)instructions;
     attr.insn_cnt = count;
     attr.license = (uint64_t)(uintptr_t)"GPL";
@@ -108,6 +109,29 @@ int32_t clinux_bpf_raw_tracepoint_open(const char *name, int32_t program_fd) {
     attr.raw_tracepoint.name = (uint64_t)(uintptr_t)name;
     attr.raw_tracepoint.prog_fd = (uint32_t)program_fd;
     return bpf_call(BPF_RAW_TRACEPOINT_OPEN, &attr);
+}
+
+/* BPF_LINK_CREATE of a uprobe_multi link, laid out by hand: the system's linux/bpf.h
+   may predate it (Linux 6.6). attach_type BPF_TRACE_UPROBE_MULTI = 48; flags
+   BPF_F_UPROBE_MULTI_RETURN = 1 for return probes. */
+int32_t clinux_bpf_link_create_uprobe_multi(int32_t program_fd, const char *path, const uint64_t *offsets,
+                                            const uint64_t *reference_counter_offsets, const uint64_t *cookies,
+                                            uint32_t count, uint32_t flags, uint32_t pid) {
+    uint8_t attr[sizeof(union bpf_attr) > 128 ? sizeof(union bpf_attr) : 128];
+    memset(attr, 0, sizeof(attr));
+    uint32_t prog = (uint32_t)program_fd, attach_type = 48;
+    uint64_t path_address = (uint64_t)(uintptr_t)path, offsets_address = (uint64_t)(uintptr_t)offsets;
+    uint64_t references_address = (uint64_t)(uintptr_t)reference_counter_offsets, cookies_address = (uint64_t)(uintptr_t)cookies;
+    memcpy(attr + 0, &prog, 4);
+    memcpy(attr + 8, &attach_type, 4);
+    memcpy(attr + 16, &path_address, 8);
+    memcpy(attr + 24, &offsets_address, 8);
+    memcpy(attr + 32, &references_address, 8);
+    memcpy(attr + 40, &cookies_address, 8);
+    memcpy(attr + 48, &count, 4);
+    memcpy(attr + 52, &flags, 4);
+    memcpy(attr + 56, &pid, 4);
+    return (int32_t)syscall(__NR_bpf, 28 /* BPF_LINK_CREATE */, attr, 64);
 }
 
 int32_t clinux_membarrier_global(void) { return (int32_t)syscall(SYS_membarrier, 1 /* MEMBARRIER_CMD_GLOBAL */, 0, 0); }

@@ -40,6 +40,15 @@ extension BPFCodeGenerator {
                 }
                 if let result { load(.r0, arguments[0]); store(result, .r0) }
                 return
+            case _ where site.sharedProbes != nil && Self.probeNames.contains(variable):
+                let table = site.sharedProbes!
+                let field = Self.probeNames.firstIndex(of: variable)!
+                let width = min(table.nameWidth, layout.stringSize + 1)
+                try withPointer(arguments[0], span: width, write: true, into: .r1) { generator in
+                    generator.readSharedProbeField(table, offset: table.nameOffset(field), size: width, into: .r1)
+                }
+                if let result { load(.r0, arguments[0]); store(result, .r0) }
+                return
             case .probeprov: text = site.identity.provider
             case .probemod: text = site.identity.module
             case .probefunc: text = site.identity.function
@@ -110,8 +119,16 @@ extension BPFCodeGenerator {
             asm.alu64(.rsh, .r0, immediate: 32)
         case .cpu:
             asm.call(.getSMPProcessorID)
+        case .id where site.sharedProbes != nil:
+            lookupSharedProbe(site.sharedProbes!)
+            let missing = asm.newLabel()
+            asm.jump(.jeq, .r0, immediate: 0, missing)
+            asm.load(.r0, from: .r0, offset: Int16(SharedProbeTable.identifierOffset), size: .double)
+            asm.bind(missing)
         case .id:
             asm.load(.r0, constant: Int64(site.identity.id))
+        case .epid where site.sharedProbes != nil:
+            asm.load(.r0, from: .r7, offset: contextSlot(ProbeContextSlots.enabling), size: .double)
         case .epid:
             asm.load(.r0, constant: Int64(site.epid))
         case .errno:
@@ -179,5 +196,39 @@ extension BPFCodeGenerator {
         asm.alu64(.add, register, .r7)
         asm.load(.r0, from: register, offset: contextSlot(0), size: .double)
         asm.bind(done)
+    }
+}
+
+extension BPFCodeGenerator {
+    /// The probe's names, in the shared probe table's order.
+    static let probeNames: [BuiltinVariable] = [.probeprov, .probemod, .probefunc, .probename]
+
+    /// Copies `size` bytes at `offset` of the firing probe's entry in the shared probe
+    /// table to the address in `destination` (zeroes when the EPID has no entry).
+    /// Clobbers r0-r5.
+    mutating func readSharedProbeField(_ table: SharedProbeTable, offset: Int, size: Int, into destination: BPFRegister) {
+        // The destination waits in the frame's temporary while the table is looked up.
+        asm.store(destination, to: .frame, offset: Self.temporary, size: .double)
+        lookupSharedProbe(table)
+        asm.move(.r3, .r0)
+        asm.load(.r1, from: .frame, offset: Self.temporary, size: .double)
+        asm.load(.r2, constant: Int64(size))
+        let found = asm.newLabel(), done = asm.newLabel()
+        asm.jump(.jne, .r3, immediate: 0, found)
+        asm.load(.r3, constant: 0)
+        asm.call(.probeReadKernel)
+        asm.jump(done)
+        asm.bind(found)
+        if offset != 0 { asm.alu64(.add, .r3, immediate: Int32(offset)) }
+        asm.call(.probeReadKernel)
+        asm.bind(done)
+    }
+
+    /// r0 = the firing probe's entry in the shared probe table, or 0. Clobbers r1-r5.
+    mutating func lookupSharedProbe(_ table: SharedProbeTable) {
+        asm.load(.r1, mapDescriptor: table.descriptor)
+        asm.move(.r2, .r7)
+        asm.alu64(.add, .r2, immediate: Int32(contextSlot(ProbeContextSlots.enabling)))
+        asm.call(.mapLookupElement)
     }
 }

@@ -151,6 +151,12 @@ public struct BPFCodeGenerator {
         let prologue = site.prologue
         withPrologueCode { prologue.emitFilter(&$0) }
         lookupSingleValue(map: maps.scratch, into: .r7)
+        if site.sharedProbes != nil {
+            // Which of the program's probes fired: the cookie its attachment carries.
+            asm.move(.r1, .r6)
+            asm.call(.getAttachCookie)
+            asm.store(.r0, to: .r7, offset: contextSlot(ProbeContextSlots.enabling), size: .double)
+        }
         // The globals and constants are array maps of one value: their addresses are
         // immediates the kernel fills in at load, with no lookup when the probe fires.
         asm.load(.r8, mapValue: maps.globals)
@@ -267,7 +273,12 @@ public struct BPFCodeGenerator {
         asm.jump(onDrop)
         asm.bind(reserved)
         asm.store(immediate: kind.rawValue, to: .r0, offset: RecordHeader.kindOffset, size: .word)
-        asm.store(immediate: Int32(site.epid), to: .r0, offset: RecordHeader.epidOffset, size: .word)
+        if site.sharedProbes != nil {
+            asm.load(.r1, from: .r7, offset: contextSlot(ProbeContextSlots.enabling), size: .double)
+            asm.store(.r1, to: .r0, offset: RecordHeader.epidOffset, size: .word)
+        } else {
+            asm.store(immediate: Int32(site.epid), to: .r0, offset: RecordHeader.epidOffset, size: .word)
+        }
         asm.load(.r1, from: .frame, offset: Self.temporary, size: .double)
         asm.store(.r1, to: .r0, offset: RecordHeader.cpuOffset, size: .word)
         asm.load(.r1, from: .r7, offset: Int16(layout.pendingSpeculationOffset), size: .double)

@@ -10,7 +10,8 @@
 // by a scan of the clause), so a clause that reads no argument pays for none.
 //
 // The context lives in per-CPU scratch (`KernelLayout.probeContextOffset`): u64 slots
-// for arg0..arg9, then errno, the argument record's address and the task pointer.
+// for arg0..arg9, then errno, the argument record's address, the task pointer and (in
+// programs that serve many probes) the firing's EPID.
 
 import DTraceBPF
 import DTraceIR
@@ -134,5 +135,7 @@ public enum ProbeContextSlots {
     public static let errno = 10
     public static let argumentRecord = 11
     public static let task = 12
-    public static let count = 13
+    /// The EPID of this firing, in programs that serve many enablings (the attach cookie).
+    public static let enabling = 13
+    public static let count = 14
 }

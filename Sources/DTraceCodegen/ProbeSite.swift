@@ -1,5 +1,7 @@
 // DTraceCodegen/ProbeSite: the probe one program is generated for: its identity, EPID, the
-// provider's prologue, and the kernel offsets the built-ins need.
+// provider's prologue, and the kernel offsets the built-ins need; or, for a program that
+// serves many probes (one clause on every uprobe of a pid description), the table its
+// firings find their probe in by the attach cookie.
 
 import DTraceBPF
 import DTraceIR
@@ -21,7 +23,34 @@ public struct ProbeSite: Sendable {
     /// then bpf_ktime_get_ns() (monotonic) plus this.
     public var wallClockOffset: Int64 = 0
 
+    /// Set when one program serves many enablings of a clause: each firing's attach
+    /// cookie is its EPID, and its probe's ID and names are read from this table.
+    public var sharedProbes: SharedProbeTable?
+
     public init(identity: ProbeIdentity, epid: Int, prologue: any ProbePrologue) {
         self.identity = identity; self.epid = epid; self.prologue = prologue
+    }
+}
+
+/// The probes of programs that serve many enablings: an array map from EPID to the
+/// probe's ID and its four names, each a NUL-padded field of `nameWidth` bytes.
+public struct SharedProbeTable: Sendable {
+    public var descriptor: Int32
+    public var nameWidth: Int
+    public init(descriptor: Int32, nameWidth: Int) { self.descriptor = descriptor; self.nameWidth = nameWidth }
+
+    public static let identifierOffset = 0
+    /// The offset of a name (0 provider, 1 module, 2 function, 3 name) in a value.
+    public func nameOffset(_ index: Int) -> Int { 8 + index * nameWidth }
+    public var valueSize: Int { 8 + 4 * nameWidth }
+
+    /// The table's value for one probe.
+    public func value(for identity: ProbeIdentity) -> [UInt8] {
+        var value = withUnsafeBytes(of: UInt64(identity.id).littleEndian) { Array($0) }
+        for name in [identity.provider, identity.module, identity.function, identity.name] {
+            let bytes = Array(name.utf8.prefix(nameWidth - 1))
+            value += bytes + [UInt8](repeating: 0, count: nameWidth - bytes.count)
+        }
+        return value
     }
 }

@@ -12,6 +12,7 @@ public enum Capability: String, CaseIterable, Sendable {
     case tracepoints
     case perfTracepoint = "perf-tracepoint"
     case uprobes = "uprobe-pmu"
+    case uprobeMulti = "uprobe-multi"
     case kprobes = "kprobe-pmu"
     case perfCPUClock = "perf-cpu-clock"
     case hardwarePMU = "hardware-pmu"
@@ -37,6 +38,7 @@ extension Capability {
         case .tracefs: return "the kernel's tracing file system (tracefs) is not available"
         case .tracepoints: return "kernel tracepoints cannot be read"
         case .perfCPUClock: return "cpu-clock perf events cannot be opened"
+        case .uprobeMulti: return "uprobes cannot be attached through uprobe_multi links (Linux 6.6 or later, built with CONFIG_UPROBES)"
         default: return "\(rawValue) is not available"
         }
     }
@@ -64,7 +66,7 @@ public struct SelfTests: Sendable {
         SelfTests(tests: [
             .bpf: LiveChecks.bpf, .tracefs: LiveChecks.tracefs, .tracepoints: LiveChecks.tracepoints,
             .perfTracepoint: LiveChecks.perfTracepoint,
-            .uprobes: LiveChecks.uprobes, .kprobes: LiveChecks.kprobes, .perfCPUClock: LiveChecks.perfCPUClock, .hardwarePMU: LiveChecks.hardwarePMU,
+            .uprobes: LiveChecks.uprobes, .uprobeMulti: LiveChecks.uprobeMulti, .kprobes: LiveChecks.kprobes, .perfCPUClock: LiveChecks.perfCPUClock, .hardwarePMU: LiveChecks.hardwarePMU,
             .ptrace: LiveChecks.ptrace, .singleStep: LiveChecks.singleStep, .btf: LiveChecks.btf,
         ])
     }
@@ -172,6 +174,23 @@ enum LiveChecks {
 
     static let uprobes: SelfTests.Test = { probePMU("uprobe", config: "CONFIG_UPROBE_EVENTS") }
     static let kprobes: SelfTests.Test = { probePMU("kprobe", config: "CONFIG_KPROBE_EVENTS") }
+
+    /// A uprobe_multi link, limited to dtrace itself, on a file dtrace does not map (so
+    /// no breakpoint is placed anywhere): what the pid and USDT probes attach with.
+    static let uprobeMulti: SelfTests.Test = {
+        guard let file = ["/bin/true", "/usr/bin/true", "/bin/sh"].first(where: { SystemProcess.executablePath($0) != nil }) else {
+            return .fail("no file to place a test uprobe on")
+        }
+        let instructions: [UInt8] = [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]
+        let program: BPFProgram
+        do throws(BPFProgram.LoadError) { program = try BPFProgram(type: .kprobe, attachType: .uprobeMulti, instructions: instructions, name: "dtrace_probe") } catch {
+            return .fail(describe(error.error))
+        }
+        do {
+            _ = try BPFLink.uprobes(path: file, offsets: [0], cookies: [1], processID: ProcessIdentity.processID, returns: false, program: program)
+            return .pass("attached a uprobe_multi link to \(file)")
+        } catch { return .fail(describe(error)) }
+    }
 
     static let perfCPUClock: SelfTests.Test = {
         let cpu = Int32(SystemCPUs.online.first ?? 0)

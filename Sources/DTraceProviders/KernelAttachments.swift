@@ -1,6 +1,6 @@
 // DTraceProviders/KernelAttachments: what holds the kernel engine's probes in place —
-// perf events (tracepoints, cpu-clock) and BPF links (raw tracepoints) — with the attach
-// steps providers use, and the one detach that closes them all.
+// perf events (tracepoints, cpu-clock) and BPF links (raw tracepoints, uprobe_multi) —
+// with the attach steps providers use, and the one detach that closes them all.
 
 import DTraceSystem
 
@@ -24,6 +24,13 @@ public final class KernelAttachments {
     /// A BPF link on a raw tracepoint.
     public func attachRawTracepoint(_ name: String, program: BPFProgram) throws(SystemError) {
         links.append(try BPFLink.rawTracepoint(name, program: program))
+    }
+
+    /// Uprobes on one file, through one uprobe_multi link (see BPFLink.uprobes).
+    public func attachUprobes(path: String, offsets: [UInt64], cookies: [UInt64], referenceCounterOffsets: [UInt64]? = nil,
+                              processID: Int32, returns: Bool, program: BPFProgram) throws(SystemError) {
+        links.append(try BPFLink.uprobes(path: path, offsets: offsets, cookies: cookies, referenceCounterOffsets: referenceCounterOffsets,
+                                         processID: processID, returns: returns, program: program))
     }
 
     /// A cpu-clock perf event on each of `cpus`, every `periodNanoseconds`.

@@ -1,5 +1,6 @@
 // DTraceProviders/KernelProbe: a probe as the kernel engine runs it: program type,
-// prologue (and a fallback), attach step.
+// prologue (and a fallback), attach step — alone, or shared with the other probes of a
+// clause that one program serves (told apart by attach cookies).
 
 import DTraceCodegen
 import DTraceIR
@@ -15,9 +16,32 @@ public struct KernelProbe {
     public var fallbackPrologue: (any ProbePrologue)?
     /// Attaches the loaded program; nil for probes dtrace runs itself (BEGIN, END, ERROR).
     public var attach: ((BPFProgram, KernelAttachments) throws -> Void)?
+    /// The attach type the program is loaded for.
+    public var attachType: BPFAttachType = .unspecified
+    /// Set for probes one program serves together (see `SharedAttachment`); `attach` is
+    /// then unused.
+    public var sharing: SharedAttachment?
 
     public init(programType: BPFProgramType, prologue: any ProbePrologue, fallbackPrologue: (any ProbePrologue)? = nil,
                 attach: ((BPFProgram, KernelAttachments) throws -> Void)?) {
         self.programType = programType; self.prologue = prologue; self.fallbackPrologue = fallbackPrologue; self.attach = attach
+    }
+
+    /// A probe that shares its clause's program with the other probes of the same key.
+    public init(programType: BPFProgramType, attachType: BPFAttachType, prologue: any ProbePrologue, sharing: SharedAttachment) {
+        self.programType = programType; self.attachType = attachType; self.prologue = prologue; self.sharing = sharing
+    }
+}
+
+/// Probes that one program per clause serves: every enabled probe of a clause with the
+/// same `key` (and so the same prologue) runs that program, which finds its probe by the
+/// cookie each attachment carries (the enabling's EPID). Thousands of uprobes then cost
+/// one program load per clause, not one per probe.
+public struct SharedAttachment {
+    public var key: String
+    /// Attaches the program to every probe in `members`, each with its cookie.
+    public var attach: (BPFProgram, [(probe: Probe, cookie: UInt64)], KernelAttachments) throws -> Void
+    public init(key: String, attach: @escaping (BPFProgram, [(probe: Probe, cookie: UInt64)], KernelAttachments) throws -> Void) {
+        self.key = key; self.attach = attach
     }
 }

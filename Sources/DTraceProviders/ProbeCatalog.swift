@@ -1,7 +1,8 @@
 // DTraceProviders/ProbeCatalog: the probes of every registered provider and matching of
 // probe descriptions with globs. Providers that read the kernel (tracefs) are enumerated
 // only when a description can name them; profile probes are made on demand from their
-// names. Probes a provider leaves unnumbered get the next ID in order.
+// names, pid probes from the target's objects. Probes a provider leaves unnumbered get
+// the next ID in order.
 
 import DTraceIR
 import DTraceLanguage
@@ -11,10 +12,13 @@ public final class ProbeCatalog {
     public let environment: ProbeEnvironment
     let providers: [any Provider]
     var enumerated: Set<String> = []
+    /// The full names of the probes in the catalogue.
+    var knownNames: Set<String> = []
 
-    /// `tracefsRoot`: where the kernel providers' tracepoints are listed (nil: none).
-    public init(tracefsRoot: String? = nil, providers: [any Provider] = Providers.all) {
-        environment = ProbeEnvironment(tracefsRoot: tracefsRoot)
+    /// `tracefsRoot`: where the kernel providers' tracepoints are listed (nil: none);
+    /// `startingProcesses`: processes held before exec, and their executables.
+    public init(tracefsRoot: String? = nil, startingProcesses: [Int32: String] = [:], providers: [any Provider] = Providers.all) {
+        environment = ProbeEnvironment(tracefsRoot: tracefsRoot, startingProcesses: startingProcesses)
         self.providers = providers
         for provider in providers where !provider.enumeratesKernel { enumerate(provider) }
     }
@@ -27,6 +31,7 @@ public final class ProbeCatalog {
     func add(_ probe: Probe) {
         var probe = probe
         if probe.identity.id == 0 { probe.identity.id = probes.count + 1 }
+        knownNames.insert(probe.identity.fullName)
         probes.append(probe)
     }
 
@@ -46,9 +51,9 @@ public final class ProbeCatalog {
     /// (profile-97hz) creates its probe.
     public func match(_ description: ProbeDescription) -> [Probe] {
         for provider in providers {
-            guard let made = provider.probe(describedBy: description),
-                  !probes.contains(where: { $0.identity.provider == made.identity.provider && $0.identity.name == made.identity.name }) else { continue }
-            add(made)
+            for made in provider.probes(describedBy: description, in: environment) where !knownNames.contains(made.identity.fullName) {
+                add(made)
+            }
         }
         if Self.needsKernelProviders(description, providers: providers) { loadKernelProviders(matching: description.provider) }
         return probes.filter { probe in

@@ -22,7 +22,13 @@ public struct ProbeAttributes: Equatable, Sendable {
 public struct ProbeEnvironment: Sendable {
     /// The tracefs root (nil: no kernel providers are enumerated).
     public var tracefsRoot: String?
-    public init(tracefsRoot: String?) { self.tracefsRoot = tracefsRoot }
+    /// Processes dtrace started that have not run their command yet (-c, held before
+    /// exec), with the executable they will run: their probes come from that file and
+    /// the libraries it needs, not from what is mapped now.
+    public var startingProcesses: [Int32: String] = [:]
+    public init(tracefsRoot: String?, startingProcesses: [Int32: String] = [:]) {
+        self.tracefsRoot = tracefsRoot; self.startingProcesses = startingProcesses
+    }
 }
 
 public protocol Provider: Sendable {
@@ -40,6 +46,9 @@ public protocol Provider: Sendable {
     func probes(in environment: ProbeEnvironment) -> [Probe]
     /// A probe made on demand from a description naming it exactly (profile-97hz).
     func probe(describedBy description: ProbeDescription) -> Probe?
+    /// The probes made on demand from a description (pid1234:libc.so.6:mem*:entry);
+    /// by default the one `probe(describedBy:)` makes.
+    func probes(describedBy description: ProbeDescription, in environment: ProbeEnvironment) -> [Probe]
     /// Whether a description's name alone can only mean one of this provider's probes
     /// (BEGIN, tick-1s), so no kernel provider need be enumerated for it.
     func ownsName(_ name: String) -> Bool
@@ -59,6 +68,9 @@ public protocol Provider: Sendable {
 extension Provider {
     public var enumeratesKernel: Bool { true }
     public func probe(describedBy description: ProbeDescription) -> Probe? { nil }
+    public func probes(describedBy description: ProbeDescription, in environment: ProbeEnvironment) -> [Probe] {
+        probe(describedBy: description).map { [$0] } ?? []
+    }
     public func ownsName(_ name: String) -> Bool { false }
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { [] }
     public func argumentRecord(of probe: Probe, in environment: ProbeEnvironment) -> ArgumentRecord? { nil }

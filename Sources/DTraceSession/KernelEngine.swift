@@ -46,6 +46,10 @@ public final class KernelEngine: AggregationBackend, StackSource {
     let aggregationMaps: [BPFMap]
     let ring: RingBufferReader
     var programs: [Int: BPFProgram] = [:]       // epid -> program
+    /// Programs that serve many enablings of one clause, and those enablings.
+    var sharedPrograms: [(program: BPFProgram, members: [Enabling], sharing: SharedAttachment)] = []
+    /// EPID -> probe ID and names, for the shared programs (nil when there are none).
+    var sharedProbeTable: BPFMap?
     /// How each enabling's probe runs in the kernel (its provider's answer), by epid.
     var kernelProbes: [Int: KernelProbe] = [:]
     let attachments: KernelAttachments
@@ -91,8 +95,31 @@ public final class KernelEngine: AggregationBackend, StackSource {
                               associativeArrays: associativeArrays.map(\.descriptor), aggregations: aggregationMaps.map(\.descriptor),
                               stacks: state.stacks?.descriptor ?? -1, processes: state.processes?.descriptor ?? -1)
         maps.recordsSize = records.capacity
+        // Enablings whose provider shares programs: one program per clause and key.
+        var groups: [String: [Enabling]] = [:]
+        var groupOrder: [String] = []
         for enabling in enablings {
-            try load(enabling, maps: maps, settings: settings)
+            guard let sharing = kernelProbes[enabling.epid]?.sharing else {
+                try load(enabling, maps: maps, settings: settings)
+                continue
+            }
+            let key = "\(enabling.clause)/\(sharing.key)"
+            if groups[key] == nil { groupOrder.append(key) }
+            groups[key, default: []].append(enabling)
+        }
+        if !groups.isEmpty {
+            let table = SharedProbeTable(descriptor: -1, nameWidth: min(128, layout.stringSize + 1))
+            let map: BPFMap
+            do {
+                map = try BPFMap(type: .array, keySize: 4, valueSize: table.valueSize, capacity: enablings.count + 1, name: "dt_probes")
+                for enabling in enablings where kernelProbes[enabling.epid]?.sharing != nil {
+                    try map.update(withUnsafeBytes(of: UInt32(enabling.epid).littleEndian) { Array($0) }, table.value(for: enabling.probe.identity))
+                }
+            } catch { throw KernelEngineError(Self.explain(error)) }
+            sharedProbeTable = map
+            for key in groupOrder {
+                try loadShared(groups[key]!, table: SharedProbeTable(descriptor: map.descriptor, nameWidth: table.nameWidth), maps: maps, settings: settings)
+            }
         }
         consumer.aggregationBackend = self
         consumer.stackSource = self
@@ -196,7 +223,24 @@ public final class KernelEngine: AggregationBackend, StackSource {
         }
     }
 
-    func load(_ enabling: Enabling, site: ProbeSite, programType: BPFProgramType, maps: KernelMaps, settings: KernelSettings) throws {
+    /// One program for every enabling of a group (one clause, one sharing key).
+    func loadShared(_ members: [Enabling], table: SharedProbeTable, maps: KernelMaps, settings: KernelSettings) throws {
+        let first = members[0]
+        let kernelProbe = kernelProbes[first.epid]!
+        var site = ProbeSite(identity: first.probe.identity, epid: first.epid, prologue: kernelProbe.prologue)
+        site.sharedProbes = table
+        site.parentOffsets = builtinFacts.parentOffsets
+        site.executionTimeOffset = builtinFacts.executionTimeOffset
+        site.commandNameOffset = builtinFacts.commandNameOffset
+        site.wallClockOffset = SystemClock.wallNanoseconds() &- SystemClock.monotonicNanoseconds()
+        let loaded = try load(first, site: site, programType: kernelProbe.programType, attachType: kernelProbe.attachType, maps: maps, settings: settings,
+                              label: members.count == 1 ? first.probe.identity.fullName : "\(members.count) probes (\(first.probe.identity.fullName), ...)")
+        sharedPrograms.append((loaded, members, kernelProbe.sharing!))
+    }
+
+    @discardableResult
+    func load(_ enabling: Enabling, site: ProbeSite, programType: BPFProgramType, attachType: BPFAttachType = .unspecified, maps: KernelMaps,
+              settings: KernelSettings, label: String? = nil) throws -> BPFProgram {
         let probe = enabling.probe
         let identity = probe.identity
         let clause = program.clauses[enabling.clause]
@@ -206,12 +250,12 @@ public final class KernelEngine: AggregationBackend, StackSource {
         } catch {
             throw KernelEngineError("clause at line \(clause.line) for probe \(identity.fullName): \(error)")
         }
-        settings.showProgram?("BPF program for enabled probe ID \(enabling.epid) (\(identity.fullName)), clause at line \(clause.line):\n"
+        settings.showProgram?("BPF program for enabled probe ID \(enabling.epid) (\(label ?? identity.fullName)), clause at line \(clause.line):\n"
                                 + BPFDisassembler.text(instructions).joined(separator: "\n") + "\n")
         let bytes = instructions.flatMap(\.bytes)
         let loaded: BPFProgram
         do {
-            loaded = try BPFProgram(type: programType, instructions: bytes, name: "dt_\(enabling.epid)", verboseLog: settings.verifierLog)
+            loaded = try BPFProgram(type: programType, attachType: attachType, instructions: bytes, name: "dt_\(enabling.epid)", verboseLog: settings.verifierLog)
             if settings.verifierLog { errors.write(loaded.verifierLog); errors.flush() }
         } catch {
             if settings.verifierLog { errors.write(error.log) }
@@ -221,7 +265,8 @@ public final class KernelEngine: AggregationBackend, StackSource {
             }
             throw KernelEngineError("failed to enable probe \(identity.fullName) (clause at line \(clause.line)): BPF verifier rejected the program: \(reason.isEmpty ? error.error.description : reason)\(settings.verifierLog ? "" : " (use -x bpflog for the verifier's log)")")
         }
-        programs[enabling.epid] = loaded
+        if site.sharedProbes == nil { programs[enabling.epid] = loaded }
+        return loaded
     }
 
     /// The verifier's reason: the last non-empty line of its log that is not a summary.
@@ -239,6 +284,15 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 try attach(loaded, attachments)
             } catch let error as SystemError {
                 throw KernelEngineError("failed to enable probe \(enabling.probe.identity.fullName): \(Self.explain(error))")
+            } catch {
+                throw KernelEngineError("\(error)")
+            }
+        }
+        for shared in sharedPrograms {
+            do {
+                try shared.sharing.attach(shared.program, shared.members.map { ($0.probe, UInt64($0.epid)) }, attachments)
+            } catch let error as SystemError {
+                throw KernelEngineError("failed to enable probe \(shared.members[0].probe.identity.fullName): \(Self.explain(error))")
             } catch {
                 throw KernelEngineError("\(error)")
             }
@@ -283,6 +337,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
     public func detach() {
         attachments.detachAll()
         programs.removeAll()
+        sharedPrograms.removeAll()
     }
 
     // MARK: dtrace provider

@@ -76,6 +76,12 @@ public final class TracingSession {
         }
     }
 
+    /// The -c process while it is held before exec, with the executable it will run.
+    var startingProcesses: [Int32: String] {
+        guard let target, target.isHeld, let path = target.executablePath else { return [:] }
+        return [target.processID: path]
+    }
+
     /// Lets go of the target (a -c process dtrace started and that still runs is killed).
     public func releaseTargetOnExit() { target?.abandon() }
 
@@ -104,7 +110,7 @@ public final class TracingSession {
             // Only descriptions a provider with argument records can match (sdt) read them.
             guard providers.contains(where: { $0.providesArgumentRecords && Glob.matches(description.provider, $0.name) }),
                   let root = try? Tracefs.root() else { return nil }
-            if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: root, providers: providers) }
+            if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: root, startingProcesses: startingProcesses, providers: providers) }
             return compileCatalog?.argumentRecord(for: description)
         }
         let compiler = Compiler(options: compileOptions)
@@ -195,7 +201,8 @@ public final class TracingSession {
                 if listing { hiddenProviders = "the kernel providers (\(hidden)) are not listed: tracefs cannot be read or mounted: \(error.reason)\(ProcessIdentity.userID == 0 ? "" : " (needs root)")" }
             }
         }
-        catalog = tracefsRoot != nil ? compileCatalog ?? ProbeCatalog(tracefsRoot: tracefsRoot, providers: providers) : ProbeCatalog(tracefsRoot: nil, providers: providers)
+        catalog = tracefsRoot != nil ? compileCatalog ?? ProbeCatalog(tracefsRoot: tracefsRoot, startingProcesses: startingProcesses, providers: providers)
+            : ProbeCatalog(tracefsRoot: nil, startingProcesses: startingProcesses, providers: providers)
         matchesPerSource = Array(repeating: 0, count: sources.count)
         for (clauseIndex, clause) in program.clauses.enumerated() {
             for description in clause.probes {

@@ -10,7 +10,15 @@ public enum BPFMapType: UInt32, Sendable {
 }
 
 public enum BPFProgramType: UInt32, Sendable {
-    case tracepoint = 5, perfEvent = 7, rawTracepoint = 17
+    case kprobe = 2, tracepoint = 5, perfEvent = 7, rawTracepoint = 17
+}
+
+/// The attach type a program is loaded for (`expected_attach_type`), where its program
+/// type has several.
+public enum BPFAttachType: UInt32, Sendable {
+    case unspecified = 0
+    /// A kprobe-type program attached to user code through a uprobe_multi link.
+    case uprobeMulti = 48
 }
 
 /// The BTF a program with callback subprograms must be loaded with: `int main(void *ctx)`

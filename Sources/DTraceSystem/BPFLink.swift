@@ -1,5 +1,5 @@
-// DTraceSystem/BPFLink: a BPF link (a raw tracepoint attachment), closed when released;
-// waiting until no program runs from a closed one.
+// DTraceSystem/BPFLink: a BPF link (a raw tracepoint, or uprobes on one file through a
+// uprobe_multi link), closed when released; waiting until no program runs from a closed one.
 
 import CLinux
 import Glibc
@@ -20,6 +20,28 @@ public final class BPFLink {
     public static func rawTracepoint(_ name: String, program: BPFProgram) throws(SystemError) -> BPFLink {
         let fd = clinux_bpf_raw_tracepoint_open(name, program.descriptor)
         guard fd >= 0 else { throw SystemError("bpf(BPF_RAW_TRACEPOINT_OPEN, \(name))") }
+        return BPFLink(descriptor: fd)
+    }
+
+    /// Uprobes at `offsets` of the file at `path` (file offsets, as the kernel takes them),
+    /// all running `program` (a kprobe program loaded for `.uprobeMulti`); each fires with
+    /// its `cookies` entry (bpf_get_attach_cookie). `referenceCounterOffsets` (file offsets
+    /// of USDT semaphores, or 0 each) are raised while the link holds; `processID` limits
+    /// the probes to one process (0: every process that maps the file); `returns` places
+    /// return probes.
+    public static func uprobes(path: String, offsets: [UInt64], cookies: [UInt64], referenceCounterOffsets: [UInt64]? = nil,
+                               processID: Int32, returns: Bool, program: BPFProgram) throws(SystemError) -> BPFLink {
+        precondition(offsets.count == cookies.count && (referenceCounterOffsets?.count ?? offsets.count) == offsets.count)
+        let references = referenceCounterOffsets.flatMap { $0.contains { $0 != 0 } ? $0 : nil }
+        let fd = offsets.withUnsafeBufferPointer { offsetsBuffer in
+            cookies.withUnsafeBufferPointer { cookiesBuffer in
+                (references ?? []).withUnsafeBufferPointer { referencesBuffer in
+                    clinux_bpf_link_create_uprobe_multi(program.descriptor, path, offsetsBuffer.baseAddress, references == nil ? nil : referencesBuffer.baseAddress,
+                                                        cookiesBuffer.baseAddress, UInt32(offsets.count), returns ? 1 : 0, UInt32(bitPattern: processID))
+                }
+            }
+        }
+        guard fd >= 0 else { throw SystemError("bpf(BPF_LINK_CREATE, uprobe_multi on \(path))") }
         return BPFLink(descriptor: fd)
     }
 }

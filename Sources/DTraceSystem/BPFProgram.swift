@@ -16,7 +16,7 @@ public final class BPFProgram {
     /// Loads a program; on failure the verifier's log comes with the error. A program
     /// with callback subprograms (ld_imm64 of BPF_PSEUDO_FUNC) is loaded with the BTF
     /// function information the kernel requires for them.
-    public init(type: BPFProgramType, instructions: [UInt8], name: String, verboseLog: Bool = false) throws(LoadError) {
+    public init(type: BPFProgramType, attachType: BPFAttachType = .unspecified, instructions: [UInt8], name: String, verboseLog: Bool = false) throws(LoadError) {
         let count = UInt32(instructions.count / 8)
         let starts = CallbackFunctionTypes.subprogramStarts(instructions)
         var functionInfo: [UInt32] = []
@@ -27,8 +27,10 @@ public final class BPFProgram {
         }
         func load(_ log: UnsafeMutablePointer<CChar>?, _ size: UInt32, _ level: UInt32) -> Int32 {
             instructions.withUnsafeBytes { bytes in
-                btf < 0 ? clinux_bpf_prog_load(type.rawValue, bytes.baseAddress, count, name, log, size, level)
-                    : functionInfo.withUnsafeBytes { clinux_bpf_prog_load_btf(type.rawValue, bytes.baseAddress, count, name, log, size, level, btf, $0.baseAddress, UInt32(functionInfo.count / 2)) }
+                functionInfo.withUnsafeBytes {
+                    clinux_bpf_prog_load_btf(type.rawValue, attachType.rawValue, bytes.baseAddress, count, name, log, size, level, btf,
+                                             btf < 0 ? nil : $0.baseAddress, btf < 0 ? 0 : UInt32(functionInfo.count / 2))
+                }
             }
         }
         var fd = load(nil, 0, 0)

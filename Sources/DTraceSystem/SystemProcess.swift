@@ -10,10 +10,14 @@ public enum SystemProcess {
 
     /// Whether `name` is an executable file: as a path when it contains "/", else in a
     /// directory of PATH.
-    public static func isExecutable(_ name: String) -> Bool {
-        if name.contains("/") { return access(name, X_OK) == 0 }
+    public static func isExecutable(_ name: String) -> Bool { executablePath(name) != nil }
+
+    /// The file `name` runs, as the shell finds it: `name` itself when it contains "/",
+    /// else the first executable of that name in a directory of PATH.
+    public static func executablePath(_ name: String) -> String? {
+        if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
         let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
-        return path.split(separator: ":").contains { access("\($0)/\(name)", X_OK) == 0 }
+        return path.split(separator: ":").lazy.map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 }
     }
 
     /// Ends dtrace with `status`.

@@ -8,6 +8,10 @@ import Glibc
 
 public final class TargetProcess {
     public let processID: Int32
+    /// For a process started here: the file its command runs (found on PATH).
+    public private(set) var executablePath: String?
+    /// Whether the process is held before running its command (-c, not yet released).
+    public var isHeld: Bool { gate >= 0 }
     let isChild: Bool
     var gate: Int32
     public private(set) var exitStatus: Int32?
@@ -27,7 +31,9 @@ public final class TargetProcess {
         close(pipeEnds[0])
         guard pid > 0 else { close(pipeEnds[1]); throw SystemError("fork(\(words[0]))", code: spawnError) }
         _ = fcntl(pipeEnds[1], F_SETFD, FD_CLOEXEC)
-        return TargetProcess(processID: pid, isChild: true, gate: pipeEnds[1])
+        let target = TargetProcess(processID: pid, isChild: true, gate: pipeEnds[1])
+        target.executablePath = SystemProcess.executablePath(words[0])
+        return target
     }
 
     /// An existing process, checked for existence.

@@ -38,13 +38,16 @@ int32_t clinux_bpf_prog_load(uint32_t type, const void *instructions, uint32_t c
 /* bpf(2) BPF_PROG_LOAD as above, with BTF function information (func_info records of
  * {instruction offset, BTF type id}, 8 bytes each), which programs with callback
  * subprograms (bpf_loop) need. */
-int32_t clinux_bpf_prog_load_btf(uint32_t type, const void *instructions, uint32_t count, const char *name,
+int32_t clinux_bpf_prog_load_btf(uint32_t type, uint32_t expected_attach_type, const void *instructions, uint32_t count, const char *name,
                                  char *log, uint32_t log_size, uint32_t log_level,
                                  int32_t btf_fd, const void *func_info, uint32_t func_info_count);
 /* bpf(2) BPF_BTF_LOAD of a raw BTF blob. */
 int32_t clinux_bpf_btf_load(const void *data, uint32_t size, char *log, uint32_t log_size);
 /* bpf(2) BPF_RAW_TRACEPOINT_OPEN: attaches a raw-tracepoint program; returns the link fd. */
 int32_t clinux_bpf_raw_tracepoint_open(const char *name, int32_t program_fd);
+int32_t clinux_bpf_link_create_uprobe_multi(int32_t program_fd, const char *path, const uint64_t *offsets,
+                                            const uint64_t *reference_counter_offsets, const uint64_t *cookies,
+                                            uint32_t count, uint32_t flags, uint32_t pid);
 /* membarrier(2) MEMBARRIER_CMD_GLOBAL: returns after an RCU grace period. */
 int32_t clinux_membarrier_global(void);
 /* bpf(2) map element commands. */
