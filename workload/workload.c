@@ -10,10 +10,16 @@
  *   workload sleep MS         sleeps MS milliseconds
  *   workload paced RATE SECS  getpid() at RATE calls per second for SECS seconds
  *   workload now              prints start_ns=<CLOCK_MONOTONIC at start>, then one getpid()
+ *   workload calls N          N calls of sum8(i, 1, 2, 3, 4, 5, 60, 70) (i = 0..N-1; returns
+ *                             i + 145; arguments 7 and 8 on the stack), of plain_sum(i, 2)
+ *                             (no endbr64 even when built with -fcf-protection) and of
+ *                             libc's labs(-i); prints calls_ns=<ns the loop took> when
+ *                             N > 1000000 (bench/)
  * Its name is what the tests expect of execname and in stacks ("workload`traced_getpid",
  * then "workload`main"). For user stacks build it with frame pointers:
- *   cc -O1 -fno-omit-frame-pointer -o workload workload/workload.c   (tests; add -static
- *                                                                    for the Xen PV guest)
+ *   cc -O1 -fno-omit-frame-pointer -fcf-protection=full -o workload workload/workload.c
+ *                                        (tests: functions begin with endbr64, as distributions
+ *                                        build them; add -static for the Xen PV guest)
  *   cc -O2 -o workload workload/workload.c                           (bench/) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +42,22 @@ __attribute__((noinline)) long traced_getpid(long offset) {
     char *argument = (char *)traced_getpid + offset;
     __asm__ volatile ("syscall" : "=a"(result) : "a"((long)SYS_getpid), "D"(argument) : "rcx", "r11", "memory");
     return result;
+}
+
+/* For pid probes: eight arguments (two on the stack), a known return value. */
+__attribute__((noipa)) long sum8(long a, long b, long c, long d, long e, long f, long g, long h) {
+    return a + b + c + d + e + f + g + h;
+}
+
+/* A function that starts with push %rbp (never endbr64): its entry is emulated by uprobes. */
+#ifdef __CET__
+#define WITHOUT_ENDBR __attribute__((nocf_check))
+#else
+#define WITHOUT_ENDBR
+#endif
+__attribute__((noipa)) WITHOUT_ENDBR long plain_sum(long a, long b) {
+    step(); /* not a leaf: it keeps a frame */
+    return a + b;
 }
 
 static void sleep_ms(long ms) {
@@ -85,6 +107,13 @@ int main(int argc, char **argv) {
         syscall(SYS_getpid);
         return 0;
     }
-    fprintf(stderr, "usage: workload getpid N | timed-getpid N | stack N | badclose N | sleep MS | paced RATE SECONDS | now\n");
+    if (strcmp(mode, "calls") == 0) {
+        long long start = now_ns();
+        long total = 0;
+        for (long i = 0; i < n; i++) total += sum8(i, 1, 2, 3, 4, 5, 60, 70) + plain_sum(i, 2) + labs(-i);
+        if (n > 1000000) printf("calls_ns=%lld\n", now_ns() - start);
+        return total == 42 ? 1 : 0;
+    }
+    fprintf(stderr, "usage: workload getpid N | timed-getpid N | stack N | badclose N | sleep MS | paced RATE SECONDS | now | calls N\n");
     return 2;
 }

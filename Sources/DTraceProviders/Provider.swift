@@ -49,6 +49,9 @@ public protocol Provider: Sendable {
     /// The probes made on demand from a description (pid1234:libc.so.6:mem*:entry);
     /// by default the one `probe(describedBy:)` makes.
     func probes(describedBy description: ProbeDescription, in environment: ProbeEnvironment) -> [Probe]
+    /// Why a description naming this provider matched nothing, when the provider can say
+    /// more than "does not match any probes" (no such process): a D_* tag and message.
+    func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)?
     /// Whether a description's name alone can only mean one of this provider's probes
     /// (BEGIN, tick-1s), so no kernel provider need be enumerated for it.
     func ownsName(_ name: String) -> Bool
@@ -72,6 +75,7 @@ extension Provider {
         probe(describedBy: description).map { [$0] } ?? []
     }
     public func ownsName(_ name: String) -> Bool { false }
+    public func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)? { nil }
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { [] }
     public func argumentRecord(of probe: Probe, in environment: ProbeEnvironment) -> ArgumentRecord? { nil }
     public var providesArgumentRecords: Bool { false }

@@ -222,7 +222,12 @@ public final class TracingSession {
                     }
                     var message = "probe description \(description) does not match any probes"
                     if let reason = Providers.plannedReason(for: description.provider) { message += ": " + reason }
-                    let diagnostic = Diagnostic(.probeDescriptionNoMatch, message, line: isScript ? clause.line : 0)
+                    var diagnostic = Diagnostic(.probeDescriptionNoMatch, message, line: isScript ? clause.line : 0)
+                    for provider in providers {
+                        guard let failure = provider.matchFailure(for: description, in: catalog.environment) else { continue }
+                        diagnostic = Diagnostic(failure.tag, failure.message, line: isScript ? clause.line : 0)
+                        break
+                    }
                     throw compileFailure(diagnostic, isScript: isScript, label: label)
                 }
                 for probe in matched {

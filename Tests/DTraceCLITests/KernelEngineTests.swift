@@ -29,7 +29,7 @@ enum KernelHarness {
         assembler.waitUntilExit()
         let compiler = Process()
         compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        compiler.arguments = ["cc", "-O1", "-fno-omit-frame-pointer", "-o", binary, sources.appendingPathComponent("workload.c").path]
+        compiler.arguments = ["cc", "-O1", "-fno-omit-frame-pointer", "-fcf-protection=full", "-o", binary, sources.appendingPathComponent("workload.c").path]
         try? compiler.run()
         compiler.waitUntilExit()
         return binary

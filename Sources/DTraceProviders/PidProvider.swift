@@ -1,0 +1,118 @@
+// DTraceProviders/PidProvider: pid<PID>:module:function:name — probes on the functions of
+// a process's executable and libraries, made on demand from a description: `entry` (after
+// an endbr64, which the kernel would otherwise step out of line), `return`, and an
+// instruction offset in hex. Module names are the objects' basenames (`a.out` also names
+// the executable; full paths are accepted). In the kernel engine every probe of a clause
+// shares one program, attached through one uprobe_multi link per object and per kind,
+// limited to the process; arguments come from the registers and the stack.
+
+import DTraceCodegen
+import DTraceELF
+import DTraceIR
+import DTraceLanguage
+import DTracePlatform
+import DTraceSystem
+import DTraceX86
+
+/// A probe on user code: where it lies and what it is in its function.
+public struct UserCodeProbe: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case entry, `return`, offset(UInt64) }
+    public var site: UprobeSite
+    public var kind: Kind
+    /// How the kernel runs the probed instruction (nil: not decoded).
+    public var handling: UprobeHandling?
+}
+
+public struct PidProvider: Provider {
+    public init() {}
+    public var name: String { "pid" }
+    public var probeAttributes: ProbeAttributes { ProbeAttributes("Evolving", "ISA") }
+    public var argumentAttributes: ProbeAttributes { ProbeAttributes("Private", "Unknown") }
+    public var requirement: ProviderRequirement {
+        ProviderRequirement(provider: name, needs: [.bpf], how: "uprobes through uprobe_multi links")
+    }
+    public var enumeratesKernel: Bool { false }
+    public func probes(in environment: ProbeEnvironment) -> [Probe] { [] }
+
+    /// The process a provider name such as pid1234 names.
+    static func processID(in provider: String) -> Int32? {
+        guard provider.hasPrefix("pid"), provider.count > 3, provider.dropFirst(3).allSatisfy(\.isNumber) else { return nil }
+        return Int32(provider.dropFirst(3))
+    }
+
+    public func probes(describedBy description: ProbeDescription, in environment: ProbeEnvironment) -> [Probe] {
+        guard let pid = Self.processID(in: description.provider), pid > 0 else { return [] }
+        var probes: [Probe] = []
+        for object in UserObjects.of(pid, in: environment) where object.matches(description.module) {
+            guard case .success(let file) = ELFObject.load(path: object.path) else { continue }
+            var lastAddress: UInt64?
+            let glob = Glob.hasMeta(description.function) || description.function.isEmpty
+            for function in file.functions where function.size > 0 && Glob.matches(description.function, function.name) {
+                // Aliases at one address are one function when a glob names them.
+                if glob && function.address == lastAddress { continue }
+                lastAddress = function.address
+                probes += functionProbes(function, of: file, object: object, pid: pid, name: description.name)
+            }
+        }
+        return probes
+    }
+
+    /// The probes of one function a probe name (or glob) asks for.
+    func functionProbes(_ function: FunctionSymbol, of file: ELFObject, object: UserObject, pid: Int32, name: String) -> [Probe] {
+        var probes: [Probe] = []
+        let code = file.bytes(ofFunction: function) ?? []
+        func probe(_ probeName: String, _ kind: UserCodeProbe.Kind, at offset: UInt64, handling: UprobeHandling?) -> Probe {
+            let site = UprobeSite(path: object.path, fileOffset: function.fileOffset + offset, returns: kind == .return, processID: pid)
+            return makeProbe(module: object.moduleName, function: function.name, name: probeName,
+                             detail: UserCodeProbe(site: site, kind: kind, handling: handling))
+        }
+        // An entry probe goes after endbr64: the kernel emulates what follows (push,
+        // mov...) far more often than it can endbr64, and no register has changed.
+        let entryOffset: UInt64 = X86Decoder.isEndbr64(code) ? 4 : 0
+        let entryHandling = (try? X86Decoder.decode(code, at: Int(entryOffset)).get())?.uprobeHandling
+        if Glob.matches(name, "entry") { probes.append(probe("entry", .entry, at: entryOffset, handling: entryHandling)) }
+        if Glob.matches(name, "return") { probes.append(probe("return", .return, at: entryOffset, handling: entryHandling)) }
+        // Offset probes: every instruction boundary whose hex name the pattern matches.
+        let exact = UInt64(name, radix: 16)
+        if exact != nil || Glob.hasMeta(name) {
+            for boundary in X86Decoder.instructionBoundaries(of: code, maxCount: code.count) {
+                let label = String(boundary, radix: 16)
+                guard exact.map({ $0 == UInt64(boundary) }) ?? Glob.matches(name, label) else { continue }
+                let handling = (try? X86Decoder.decode(code, at: boundary).get())?.uprobeHandling
+                guard handling != .refused else { continue }
+                probes.append(probe(label, .offset(UInt64(boundary)), at: UInt64(boundary), handling: handling))
+            }
+        }
+        return probes
+    }
+
+    public func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)? {
+        guard description.provider.hasPrefix("pid"), !Glob.hasMeta(description.provider) else { return nil }
+        guard let pid = Self.processID(in: description.provider), pid > 0 else {
+            return ("D_PROC_BADPID", "\(description.provider) does not contain a valid pid")
+        }
+        if environment.startingProcesses[pid] == nil && !UserObjects.processExists(pid) {
+            return ("D_PROC_GRAB", "failed to grab process \(pid)")
+        }
+        if let refusal = UserObjects.refusal(pid, in: environment) { return ("D_PROC_GRAB", refusal) }
+        // An exact function in an exact module: say which lookup failed.
+        if !description.module.isEmpty, !Glob.hasMeta(description.module), !description.function.isEmpty, !Glob.hasMeta(description.function),
+           UserObjects.of(pid, in: environment).contains(where: { $0.matches(description.module) }) {
+            return ("D_PROC_FUNC", "failed to lookup '\(description.function)' in module '\(description.module)'")
+        }
+        return nil
+    }
+
+    public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { [] }
+
+    public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
+        guard let userProbe = probe.detail(as: UserCodeProbe.self) else { throw KernelSetupError("\(probe.identity.fullName) has no place in user code") }
+        let returns = userProbe.kind == .return
+        let prologue: any ProbePrologue = returns ? UserReturnPrologue() : UserEntryPrologue()
+        return KernelProbe(programType: .kprobe, attachType: .uprobeMulti, prologue: prologue,
+                           sharing: SharedAttachment(key: returns ? "uretprobe" : "uprobe") { program, members, attachments in
+            try attachments.attachUprobes(members.compactMap { member in member.probe.detail(as: UserCodeProbe.self).map { ($0.site, member.cookie) } },
+                                          program: program)
+        })
+    }
+}
