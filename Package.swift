@@ -29,7 +29,7 @@ let package = Package(
         .testTarget(name: "DTraceBPFTests", dependencies: ["DTraceBPF"]),
         .testTarget(name: "DTraceSystemTests", dependencies: ["DTraceSystem"]),
         .testTarget(name: "DTraceIRTests", dependencies: ["DTraceIR"]),
-        .testTarget(name: "DTraceLanguageTests", dependencies: ["DTraceLanguage", "DTraceLibrary"]),
+        .testTarget(name: "DTraceLanguageTests", dependencies: ["DTraceLanguage", "DTraceLibrary"], exclude: ["Golden"]),
         .testTarget(name: "DTraceCodegenTests", dependencies: ["DTraceLibrary", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage"]),
         .testTarget(name: "DTraceProvidersTests", dependencies: ["DTraceProviders", "DTraceLibrary", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage", "DTracePlatform"]),
         .testTarget(name: "DTraceLibraryTests", dependencies: ["DTraceLibrary", "DTraceSession", "DTraceConsumer", "DTraceSystem", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage"]),

@@ -19,6 +19,10 @@ public struct ParsedCommandLine {
     /// --help: the usage text on standard output, status 0.
     public var help = false
     public var showIR = false
+    /// -h: write a header for the scripts' provider definitions.
+    public var generateHeader = false
+    /// -G: check the scripts' provider definitions (with -o, write an empty object).
+    public var generateObject = false
     public var cppArguments: [String] = []
     public var settings: [(String, String?)] = []
     public var outputPath: String?
@@ -103,7 +107,9 @@ public enum DTraceOptionParser {
         case "c": result.command = value
         case "p": result.processIDs.append(value!)
         case "X", "L", "H": break
-        case "a", "A", "G", "h", "B": throw .unsupported(String(option))
+        case "h": result.generateHeader = true
+        case "G": result.generateObject = true
+        case "a", "A", "B": throw .unsupported(String(option))
         default: throw .illegalOption(option)
         }
     }
@@ -136,8 +142,10 @@ public enum DTraceOptionParser {
         \t-e  exit after compiling request but prior to enabling probes
         \t-f  enable or list probes matching the specified function name
         \t-F  coalesce trace output by function
-        \t-G  generate an ELF file containing embedded dtrace program
+        \t-G  check provider definitions; with -o, write an empty object file
+        \t    (not needed: the -h header defines everything its probes use)
         \t-h  generate a header file with definitions for static probes
+        \t    (systemtap SDT probes, for dtrace, bpftrace, perf and gdb alike)
         \t-H  print included files when invoking preprocessor
         \t-i  enable or list probes matching the specified probe id
         \t-I  add include directory to preprocessor search path

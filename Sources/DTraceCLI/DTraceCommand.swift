@@ -1,7 +1,8 @@
 // DTraceCLI/DTraceCommand: dtrace(1) as a library. Parses the command line, hands the
-// program texts to a TracingSession (compile, match, engine choice, go/work/stop),
-// prints DTrace's notices, listings and errors, and exits with DTrace's statuses: 0
-// success, 1 failure, 2 usage, or the status given to exit().
+// program texts to a TracingSession (compile, match, engine choice, go/work/stop) — or,
+// with -h or -G, the provider definitions to ProviderBuild — prints DTrace's notices,
+// listings and errors, and exits with DTrace's statuses: 0 success, 1 failure, 2 usage,
+// or the status given to exit().
 
 import DTraceIR
 import DTraceLanguage
@@ -61,6 +62,10 @@ final class CommandRun {
             errors.write(DTraceOptionParser.usage(programName: "dtrace"))
             return 2
         }
+        if [line.generateObject, line.generateHeader, line.list, line.version].filter({ $0 }).count > 1 {
+            errors.write("dtrace: only one of the [-GhlV] options can be specified at a time\n")
+            return 2
+        }
         if line.help {
             output.write(DTraceOptionParser.usage(programName: "dtrace"))
             return 0
@@ -74,6 +79,9 @@ final class CommandRun {
         for (name, value) in line.settings {
             do { try options.set(name, value) } catch { return fail("failed to set -x \(name): \(error.problem)") }
         }
+        // -h and -G: provider definitions to a header (or checked), no tracing.
+        if line.generateHeader { return buildProviders(line, mode: .header, errorTags: options.errorTags) }
+        if line.generateObject { return buildProviders(line, mode: .object, errorTags: options.errorTags) }
         // -x platform: the platform report, and nothing else.
         if options.platformReport {
             let platform = PlatformDetector.detect()

@@ -75,4 +75,12 @@ public enum DiagnosticTag: String, Sendable {
     case offsetofMember = "D_OFFSETOF_TYPE"
     case pragmaMalformed = "D_PRAGMA_MALFORM"
     case pragmaInvalid = "D_PRAGMA_INVAL"
+    case providerBadName = "D_PROV_BADNAME"
+    case providerProbeRedeclared = "D_PROV_PRDUP"
+    case providerIncompatible = "D_PROV_INCOMPAT"
+    case providerArgumentsTooLong = "D_PROV_PRARGLEN"
+    case prototypeVarargs = "D_DECL_PROTO_VARARGS"
+    case prototypeVoid = "D_DECL_PROTO_VOID"
+    case prototypeName = "D_DECL_PROTO_NAME"
+    case prototypeForm = "D_DECL_PROTO_FORM"
 }
