@@ -10,6 +10,7 @@ let package = Package(
     targets: [
         .target(name: "CLinux"),
         .target(name: "DTraceText"),
+        .target(name: "DTraceX86"),
         .target(name: "DTraceSystem", dependencies: ["CLinux", "DTraceText"]),
         .target(name: "DTraceIR"),
         .target(name: "DTraceBPF", dependencies: ["DTraceSystem"]),
@@ -26,6 +27,7 @@ let package = Package(
         .executableTarget(name: "dtrace", dependencies: ["DTraceCLI"],
                           linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]),
         .testTarget(name: "DTraceTextTests", dependencies: ["DTraceText"]),
+        .testTarget(name: "DTraceX86Tests", dependencies: ["DTraceX86"]),
         .testTarget(name: "DTraceBPFTests", dependencies: ["DTraceBPF"]),
         .testTarget(name: "DTraceSystemTests", dependencies: ["DTraceSystem"]),
         .testTarget(name: "DTraceIRTests", dependencies: ["DTraceIR"]),
