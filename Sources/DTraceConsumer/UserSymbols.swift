@@ -5,8 +5,10 @@
 // exits (so records that arrive late still resolve); a file's symbols are read once per
 // file (device and inode), through /proc/PID/root so a process in a container resolves
 // against its own files. As with DTrace, a process gone before its first address is
-// resolved shows bare addresses.
+// resolved shows bare addresses. The maps are parsed and the files read by DTraceELF
+// (ProcessMappings, ELFSymbols).
 
+import DTraceELF
 import DTraceSystem
 
 public final class UserSymbols {
@@ -39,22 +41,11 @@ public final class UserSymbols {
 
     public init(procRoot: String = "/proc") { self.procRoot = procRoot }
 
-    /// Parses /proc/PID/maps text: the file-backed mappings.
+    /// Parses /proc/PID/maps text: the file-backed mappings (a deleted file keeps its path).
     public static func parseMaps(_ text: String) -> [Mapping] {
-        var result: [Mapping] = []
-        for line in text.split(separator: "\n") {
-            // start-end perms offset dev inode path (the path may hold spaces)
-            let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
-            guard fields.count == 6 else { continue }
-            let range = fields[0].split(separator: "-")
-            guard range.count == 2, let start = UInt64(range[0], radix: 16), let end = UInt64(range[1], radix: 16), end > start,
-                  let offset = UInt64(fields[2], radix: 16), let inode = UInt64(fields[4]), inode != 0 else { continue }
-            var path = String(fields[5].drop { $0 == " " })
-            guard path.hasPrefix("/") else { continue }
-            if path.hasSuffix(" (deleted)") { path = String(path.dropLast(" (deleted)".count)) }
-            result.append(Mapping(start: start, end: end, fileOffset: offset, path: path, fileKey: "\(fields[3]):\(inode)"))
+        ProcessMappings.parse(text).filter(\.isFile).map {
+            Mapping(start: $0.start, end: $0.end, fileOffset: $0.fileOffset, path: $0.pathname, fileKey: $0.fileKey)
         }
-        return result
     }
 
     /// Reads (or re-reads) a process's mappings and the symbols of its files; false when
@@ -88,7 +79,7 @@ public final class UserSymbols {
 
     public func resolve(_ pid: Int32, _ address: UInt64) -> Resolution? {
         guard let mapping = mapping(pid, address) else { return nil }
-        let module = String(mapping.path.split(separator: "/").last ?? Substring(mapping.path))
+        let module = ELFModuleName.library(path: mapping.path)
         let base = mappings[pid]?.filter { $0.fileKey == mapping.fileKey }.map(\.start).min() ?? mapping.start
         var resolution = Resolution(module: module, symbol: nil, moduleBase: base)
         guard let file = filesByKey[mapping.fileKey] ?? nil,

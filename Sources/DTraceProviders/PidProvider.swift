@@ -34,6 +34,9 @@ public struct PidProvider: Provider {
     public var enumeratesKernel: Bool { false }
     public func probes(in environment: ProbeEnvironment) -> [Probe] { [] }
 
+    /// How this kernel's uprobes treat each instruction.
+    static let uprobeRules = SystemName.current().flatMap { UprobeRules(kernelRelease: $0.release) } ?? .newest
+
     /// The process a provider name such as pid1234 names.
     static func processID(in provider: String) -> Int32? {
         guard provider.hasPrefix("pid"), provider.count > 3, provider.dropFirst(3).allSatisfy(\.isNumber) else { return nil }
@@ -68,18 +71,24 @@ public struct PidProvider: Provider {
         }
         // An entry probe goes after endbr64: the kernel emulates what follows (push,
         // mov...) far more often than it can endbr64, and no register has changed.
-        let entryOffset: UInt64 = X86Decoder.isEndbr64(code) ? 4 : 0
-        let entryHandling = (try? X86Decoder.decode(code, at: Int(entryOffset)).get())?.uprobeHandling
-        if Glob.matches(name, "entry") { probes.append(probe("entry", .entry, at: entryOffset, handling: entryHandling)) }
-        if Glob.matches(name, "return") { probes.append(probe("return", .return, at: entryOffset, handling: entryHandling)) }
+        let first = try? X86Decoder.decode(code, at: 0).get()
+        let entryOffset: UInt64 = first?.isEndbr64 == true ? 4 : 0
+        let entry = try? X86Decoder.decode(code, at: Int(entryOffset)).get()
+        // A site the kernel would refuse, or emulate as the wrong instruction, is no probe.
+        if let entry, entry.uprobeHandling(under: Self.uprobeRules) != .refused, !entry.uprobeEmulationIsWrong(under: Self.uprobeRules) {
+            let handling = entry.uprobeHandling(under: Self.uprobeRules)
+            if Glob.matches(name, "entry") { probes.append(probe("entry", .entry, at: entryOffset, handling: handling)) }
+            if Glob.matches(name, "return") { probes.append(probe("return", .return, at: entryOffset, handling: handling)) }
+        }
         // Offset probes: every instruction boundary whose hex name the pattern matches.
         let exact = UInt64(name, radix: 16)
         if exact != nil || Glob.hasMeta(name) {
             for boundary in X86Decoder.instructionBoundaries(of: code, maxCount: code.count) {
                 let label = String(boundary, radix: 16)
                 guard exact.map({ $0 == UInt64(boundary) }) ?? Glob.matches(name, label) else { continue }
-                let handling = (try? X86Decoder.decode(code, at: boundary).get())?.uprobeHandling
-                guard handling != .refused else { continue }
+                guard let instruction = try? X86Decoder.decode(code, at: boundary).get(),
+                      instruction.uprobeHandling(under: Self.uprobeRules) != .refused, !instruction.uprobeEmulationIsWrong(under: Self.uprobeRules) else { continue }
+                let handling = instruction.uprobeHandling(under: Self.uprobeRules)
                 probes.append(probe(label, .offset(UInt64(boundary)), at: UInt64(boundary), handling: handling))
             }
         }
