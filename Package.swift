@@ -18,7 +18,7 @@ let package = Package(
         .target(name: "DTraceCodegen", dependencies: ["DTraceIR", "DTraceBPF"]),
         .target(name: "DTraceLanguage", dependencies: ["DTraceIR", "DTraceText"]),
         .target(name: "DTracePlatform", dependencies: ["DTraceSystem", "DTraceText"]),
-        .target(name: "DTraceProviders", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen", "DTracePlatform"]),
+        .target(name: "DTraceProviders", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen", "DTracePlatform", "DTraceELF", "DTraceX86"]),
         .target(name: "DTraceLibrary", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceCodegen", "DTraceBPF", "DTraceConsumer", "DTraceSystem"]),
         .target(name: "DTraceConsumer", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceELF"]),
         .target(name: "DTraceSession", dependencies: ["DTraceLibrary", "DTraceProviders", "DTraceConsumer", "DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen", "DTracePlatform"]),

@@ -47,17 +47,28 @@ public struct PidProvider: Provider {
         guard let pid = Self.processID(in: description.provider), pid > 0 else { return [] }
         var probes: [Probe] = []
         for object in UserObjects.of(pid, in: environment) where object.matches(description.module) {
-            guard case .success(let file) = ELFObject.load(path: object.path) else { continue }
-            var lastAddress: UInt64?
             let glob = Glob.hasMeta(description.function) || description.function.isEmpty
-            for function in file.functions where function.size > 0 && Glob.matches(description.function, function.name) {
-                // Aliases at one address are one function when a glob names them.
-                if glob && function.address == lastAddress { continue }
-                lastAddress = function.address
-                probes += functionProbes(function, of: file, object: object, pid: pid, name: description.name)
+            let matching = object.file.functions.filter { function in
+                function.size > 0 && !function.name.contains("@") && !function.name.contains(".") && Glob.matches(description.function, function.name)
+            }
+            // Aliases at one address are one function when a glob names them: the
+            // global, plainest name (malloc rather than __libc_malloc).
+            let chosen = glob ? Dictionary(grouping: matching, by: \.address).values.compactMap { $0.min(by: Self.preferredName) }
+                .sorted { $0.address < $1.address } : matching
+            for function in chosen {
+                probes += functionProbes(function, of: object.file, object: object, pid: pid, name: description.name)
             }
         }
         return probes
+    }
+
+    /// Among aliases, the name DTrace users expect: global before local, fewer leading
+    /// underscores, shorter, then alphabetical.
+    static func preferredName(_ a: FunctionSymbol, _ b: FunctionSymbol) -> Bool {
+        func rank(_ symbol: FunctionSymbol) -> (Int, Int, Int, String) {
+            (symbol.isLocal ? 1 : 0, symbol.name.prefix { $0 == "_" }.count, symbol.name.count, symbol.name)
+        }
+        return rank(a) < rank(b)
     }
 
     /// The probes of one function a probe name (or glob) asks for.
@@ -66,8 +77,8 @@ public struct PidProvider: Provider {
         let code = file.bytes(ofFunction: function) ?? []
         func probe(_ probeName: String, _ kind: UserCodeProbe.Kind, at offset: UInt64, handling: UprobeHandling?) -> Probe {
             let site = UprobeSite(path: object.path, fileOffset: function.fileOffset + offset, returns: kind == .return, processID: pid)
-            return makeProbe(module: object.moduleName, function: function.name, name: probeName,
-                             detail: UserCodeProbe(site: site, kind: kind, handling: handling))
+            return Probe(identity: ProbeIdentity(id: 0, provider: "\(self.name)\(pid)", module: object.moduleName, function: function.name, name: probeName),
+                         provider: self, detail: UserCodeProbe(site: site, kind: kind, handling: handling))
         }
         // An entry probe goes after endbr64: the kernel emulates what follows (push,
         // mov...) far more often than it can endbr64, and no register has changed.
@@ -82,7 +93,7 @@ public struct PidProvider: Provider {
         }
         // Offset probes: every instruction boundary whose hex name the pattern matches.
         let exact = UInt64(name, radix: 16)
-        if exact != nil || Glob.hasMeta(name) {
+        if exact != nil || name.isEmpty || Glob.hasMeta(name) {
             for boundary in X86Decoder.instructionBoundaries(of: code, maxCount: code.count) {
                 let label = String(boundary, radix: 16)
                 guard exact.map({ $0 == UInt64(boundary) }) ?? Glob.matches(name, label) else { continue }

@@ -50,15 +50,20 @@ public final class ProbeCatalog {
     /// The probes a description matches; a name a provider makes probes from on demand
     /// (profile-97hz) creates its probe.
     public func match(_ description: ProbeDescription) -> [Probe] {
+        // Probes a provider makes for the description match it, whatever their names
+        // (pid's a.out names the executable, whose module is its file's name).
+        var madeNames: Set<String> = []
         for provider in providers {
-            for made in provider.probes(describedBy: description, in: environment) where !knownNames.contains(made.identity.fullName) {
-                add(made)
+            for made in provider.probes(describedBy: description, in: environment) {
+                madeNames.insert(made.identity.fullName)
+                if !knownNames.contains(made.identity.fullName) { add(made) }
             }
         }
         if Self.needsKernelProviders(description, providers: providers) { loadKernelProviders(matching: description.provider) }
         return probes.filter { probe in
-            Glob.matches(description.provider, probe.identity.provider) && Glob.matches(description.module, probe.identity.module)
-                && Glob.matches(description.function, probe.identity.function) && Glob.matches(description.name, probe.identity.name)
+            madeNames.contains(probe.identity.fullName)
+                || (Glob.matches(description.provider, probe.identity.provider) && Glob.matches(description.module, probe.identity.module)
+                    && Glob.matches(description.function, probe.identity.function) && Glob.matches(description.name, probe.identity.name))
         }
     }
 

@@ -1,47 +1,55 @@
 // DTraceProviders/UserObjects: the executable and libraries of a process, as the providers
 // on user code name them: for a process dtrace holds before exec (-c), the executable it
 // will run and the libraries the dynamic linker will load for it; for a running one, the
-// files it maps executable. Module names are basenames; `a.out` also names the executable.
+// files it maps executable. Module names are the files' basenames, as Oracle's DTrace
+// lists them; `a.out` also names the executable, and a full path names its file.
 
 import DTraceELF
 import DTraceSystem
 
-/// One object of a process: its file (by real path) and its module name.
-struct UserObject: Sendable, Equatable {
+/// One object of a process: its file, its module name and its ELF contents.
+struct UserObject: Sendable {
     var path: String
     var moduleName: String
     var isExecutable: Bool
+    var file: ELFObject
 
     /// Whether a description's module field names this object.
     func matches(_ pattern: String) -> Bool {
-        pattern.isEmpty || Glob.matches(pattern, moduleName) || (isExecutable && Glob.matches(pattern, "a.out"))
+        pattern.isEmpty || Glob.matches(pattern, moduleName) || (isExecutable && Glob.matches(pattern, ELFModuleName.executable))
             || (pattern.hasPrefix("/") && Glob.matches(pattern, path))
     }
 }
 
 enum UserObjects {
-    /// The objects of process `pid`, the executable first.
+    /// The objects of process `pid`, the executable first; empty when it has none we can read.
     static func of(_ pid: Int32, in environment: ProbeEnvironment) -> [UserObject] {
-        if let executable = environment.startingProcesses[pid] {
-            let real = FilePaths.realPath(executable) ?? executable
-            var objects = [UserObject(path: real, moduleName: FilePaths.baseName(real), isExecutable: true)]
-            for library in LibraryResolver.libraries(forExecutable: real) where library != real {
-                objects.append(UserObject(path: library, moduleName: FilePaths.baseName(library), isExecutable: false))
+        if let command = environment.startingProcesses[pid] {
+            let executable = SystemFiles.realPath(command) ?? command
+            guard case .success(let file) = ELFObject.load(path: executable) else { return [] }
+            var objects = [UserObject(path: executable, moduleName: ELFModuleName.library(path: executable), isExecutable: true, file: file)]
+            if case .success(let resolution) = LibraryResolver().libraries(forExecutable: executable) {
+                for library in resolution.libraries where library.path != executable {
+                    guard case .success(let file) = ELFObject.load(path: library.path) else { continue }
+                    objects.append(UserObject(path: library.path, moduleName: library.moduleName, isExecutable: false, file: file))
+                }
             }
             return objects
         }
-        let executable = ProcessMappings.executablePath(of: pid)
-        return ProcessMappings.mappedObjects(pid: pid).map { object in
-            UserObject(path: object.path, moduleName: FilePaths.baseName(object.path), isExecutable: object.path == executable)
+        guard case .success(let mapped) = ProcessMappings.mappedObjects(pid: pid) else { return [] }
+        let objects = mapped.objects.map { object in
+            UserObject(path: object.path, moduleName: ELFModuleName.library(path: object.path), isExecutable: object.isExecutable, file: object.object)
         }
+        return objects.filter(\.isExecutable) + objects.filter { !$0.isExecutable }
     }
 
-    static func processExists(_ pid: Int32) -> Bool { ProcessMappings.executablePath(of: pid) != nil }
+    static func processExists(_ pid: Int32) -> Bool { ProcessMappings.executablePath(pid: pid) != nil }
 
-    /// Why a process's probes cannot be made at all (it is dtrace, or 32-bit).
+    /// Why a process's probes cannot be made at all (it is dtrace, or its executable is
+    /// not one we can trace, such as a 32-bit one).
     static func refusal(_ pid: Int32, in environment: ProbeEnvironment) -> String? {
         if pid == ProcessIdentity.processID { return "process \(pid) is dtrace itself" }
-        let executable = environment.startingProcesses[pid] ?? ProcessMappings.executablePath(of: pid)
+        let executable = environment.startingProcesses[pid] ?? ProcessMappings.executablePath(pid: pid)
         if let executable, case .failure(let error) = ELFObject.load(path: executable) {
             return "process \(pid) cannot be traced: \(executable): \(error)"
         }

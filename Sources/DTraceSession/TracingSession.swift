@@ -259,7 +259,7 @@ public final class TracingSession {
         }
         let choice: EngineChoice = options.engine ?? (kernelProbes.isEmpty ? .user : .kernel)
         if choice == .kernel && checkPlatform {
-            let names = Set(enablings.map { $0.probe.identity.provider })
+            let names = Set(enablings.map { $0.probe.provider.name })
             let requirements = providers.filter { names.contains($0.name) }.map(\.requirement)
             let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(EnginePlan.needs(of: requirements)))
             for requirement in requirements {

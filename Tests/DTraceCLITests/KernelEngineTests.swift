@@ -442,7 +442,7 @@ struct KernelEngineTests {
 
     @Test(arguments: [
         ("fbt::vfs_read:entry", "the fbt provider is not implemented yet; kernel tracepoints are available as sdt:GROUP::EVENT"),
-        ("pid123:::entry", "the pid provider (probes on user functions) is not implemented yet"),
+        ("uprobe::main:entry", "uprobe is bpftrace's name: user functions are DTrace's pid provider (pid$target:MODULE:FUNCTION:entry)"),
         ("kprobe::vfs_read:entry", "kprobe is bpftrace's name: kernel functions are DTrace's fbt provider (not implemented yet); tracepoints are sdt:GROUP::EVENT"),
     ])
     func providersNotBuiltYetSayWhy(_ description: String, _ reason: String) throws {

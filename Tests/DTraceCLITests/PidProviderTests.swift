@@ -1,0 +1,125 @@
+// DTraceCLITests/PidProviderTests: the pid provider end to end on the real kernel — exact
+// entry and return counts on the workload's functions (one beginning with endbr64, one
+// with push %rbp, one in libc), arguments from registers and the stack, return values,
+// offset probes on instructions the kernel steps out of line, listings with -c, tracing a
+// running process with -p and leaving its code as it was, and DTrace's messages for
+// missing processes, functions, modules and 32-bit programs. Needs root (BPF, uprobes);
+// always runs under CI=true.
+
+import DTraceSystem
+import Foundation
+import Testing
+
+@Suite(.enabled(if: KernelHarness.available, "needs root for BPF; runs always under CI=true"))
+struct PidProviderTests {
+    static let calls = 1000
+
+    @Test func entryAndReturnCountsArgumentsAndReturnValues() throws {
+        let script = """
+        pid$target:a.out:sum8:entry { @entries = count(); @sixth = sum(arg6); @seventh = max(arg7); @first = sum(arg0); }
+        pid$target:a.out:sum8:return { @returns = count(); @values = sum(arg1); @offsets = max(arg0); }
+        END { printa("%@d %@d %@d %@d %@d %@d %@d\\n", @entries, @returns, @sixth, @seventh, @first, @values, @offsets); }
+        """
+        let result = try Harness.run(["-qn", script, "-c", "\(KernelHarness.workload) calls \(Self.calls)"], pinned: false)
+        let n = Self.calls
+        // sum8(i, 1, 2, 3, 4, 5, 60, 70) returns i + 145; arg0 of a return probe is 0, as Oracle's DTrace gives it.
+        #expect(result.stdout == "\(n) \(n) \(60 * n) 70 \(n * (n - 1) / 2) \(n * (n - 1) / 2 + 145 * n) 0\n\n")
+        #expect(result.status == 0)
+    }
+
+    @Test func probeNamesAndEachKindOfFirstInstruction() throws {
+        // sum8 begins with endbr64 (the probe goes after it), plain_sum with push %rbp,
+        // labs is libc's; each clause shares one program across its probes.
+        let script = """
+        pid$target:a.out:sum8:entry, pid$target:a.out:plain_sum:entry, pid$target:libc.so.6:labs:entry, pid$target::labs:return
+        { @[probeprov == strjoin("pid", lltostr($target)) ? "pid$target" : probeprov, probemod, probefunc, probename] = count(); }
+        """
+        let result = try Harness.run(["-qn", script, "-c", "\(KernelHarness.workload) calls \(Self.calls)"], pinned: false)
+        let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(lines.sorted() == ["pid$target libc.so.6 labs entry \(Self.calls)", "pid$target libc.so.6 labs return \(Self.calls)",
+                                  "pid$target workload plain_sum entry \(Self.calls)", "pid$target workload sum8 entry \(Self.calls)"])
+        #expect(result.status == 0)
+    }
+
+    @Test func everyLibcFunctionInOneClause() throws {
+        let result = try Harness.run(["-qn", "pid$target:libc.so.6::entry /probefunc == \"labs\"/ { @[probefunc] = count(); }",
+                                      "-c", "\(KernelHarness.workload) calls \(Self.calls)"], pinned: false)
+        #expect(result.stdout == "\n  labs                                                           \(Self.calls)\n")
+        #expect(result.status == 0)
+    }
+
+    @Test func offsetProbesOnSteppedInstructions() throws {
+        // sum8: endbr64 (0), push %rbp (4), mov %rsp,%rbp (5), add %rsi,%rdi (8): the mov
+        // and the add are stepped out of line by the kernel.
+        let listing = try Harness.run(["-l", "-n", "pid$target:a.out:sum8:", "-c", "\(KernelHarness.workload) calls 1"], pinned: false)
+        let names = listing.stdout.split(separator: "\n").dropFirst().compactMap { $0.split(separator: " ").last.map(String.init) }
+        #expect(Array(names.prefix(6)) == ["entry", "return", "0", "4", "5", "8"])
+        let result = try Harness.run(["-qn", "pid$target:a.out:sum8:5, pid$target:a.out:sum8:8 { @[probename] = count(); }",
+                                      "-c", "\(KernelHarness.workload) calls \(Self.calls)"], pinned: false)
+        #expect(result.stdout == "\n  5                                                              \(Self.calls)\n  8                                                              \(Self.calls)\n")
+        #expect(result.status == 0)
+    }
+
+    @Test func listingWithTarget() throws {
+        let result = try Harness.run(["-l", "-n", "pid$target:a.out:sum8:entry,pid$target:a.out:sum8:return", "-c", "\(KernelHarness.workload) calls 1"], pinned: false)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "   ID   PROVIDER            MODULE                          FUNCTION NAME")
+        #expect(lines.count == 3)
+        for (line, name) in zip(lines.dropFirst(), ["entry", "return"]) {
+            let fields = line.split(separator: " ").map(String.init)
+            #expect(fields.count == 5 && fields[1].hasPrefix("pid") && fields[2] == "workload" && fields[3] == "sum8" && fields[4] == name, "\(line)")
+        }
+        #expect(result.status == 0)
+    }
+
+    @Test func runningProcessTracedAndLeftAsItWas() throws {
+        let workload = Process()
+        workload.executableURL = URL(fileURLWithPath: KernelHarness.workload)
+        workload.arguments = ["paced", "500", "3"]
+        try workload.run()
+        defer { workload.terminate(); workload.waitUntilExit() }
+        usleep(200_000)
+        let pid = workload.processIdentifier
+        let result = try Harness.run(["-qn", "pid\(pid):libc.so.6:syscall:entry { @ = count(); } tick-500ms { exit(0); }", "-p", "\(pid)"], pinned: false)
+        let count = Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(count > 100 && count < 400, "\(result.stdout) \(result.stderr)")
+        #expect(result.status == 0)
+        // Every breakpoint is gone: the code libc's syscall() runs is the file's again.
+        #expect(workload.isRunning)
+        #expect(try Self.codeMatchesFile(pid: pid, library: "libc.so.6"))
+    }
+
+    /// Whether the executable mappings of `library` in process `pid` hold the file's bytes.
+    static func codeMatchesFile(pid: Int32, library: String) throws -> Bool {
+        let maps = try String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)
+        guard let line = maps.split(separator: "\n").first(where: { $0.contains(library) && $0.split(separator: " ")[1].contains("x") }) else { return false }
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        let range = fields[0].split(separator: "-").compactMap { UInt64($0, radix: 16) }
+        let fileOffset = UInt64(fields[2], radix: 16) ?? 0
+        let path = String(fields[5])
+        let memory = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/\(pid)/mem"))
+        try memory.seek(toOffset: range[0])
+        let inMemory = try memory.read(upToCount: Int(range[1] - range[0])) ?? Data()
+        let file = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        try file.seek(toOffset: fileOffset)
+        let onDisk = try file.read(upToCount: inMemory.count) ?? Data()
+        return !inMemory.isEmpty && inMemory == onDisk
+    }
+
+    @Test(arguments: [
+        ("pid999999:::entry", [String](), "dtrace: invalid probe specifier pid999999:::entry: failed to grab process 999999\n"),
+        ("pid$target:a.out:nosuch:entry", ["-c", "WORKLOAD"], "dtrace: invalid probe specifier pid$target:a.out:nosuch:entry: failed to lookup 'nosuch' in module 'a.out'\n"),
+        ("pid$target:nosuchlib.so::entry", ["-c", "WORKLOAD"], "dtrace: invalid probe specifier pid$target:nosuchlib.so::entry: probe description pidPID:nosuchlib.so::entry does not match any probes\n"),
+        ("pid$target:::entry", ["-c", "IA32"], "dtrace: invalid probe specifier pid$target:::entry: process PID cannot be traced: IA32: is a 32-bit ELF file\n"),
+    ])
+    func badProbesSayWhy(_ description: String, _ options: [String], _ expected: String) throws {
+        let ia32 = URL(fileURLWithPath: KernelHarness.workload).deletingLastPathComponent().appendingPathComponent("ia32").path
+        let arguments = ["-n", description] + options.map { $0 == "WORKLOAD" ? KernelHarness.workload : $0 == "IA32" ? ia32 : $0 }
+        let result = try Harness.run(arguments, pinned: false)
+        #expect(result.status == 1)
+        let normalized = result.stderr.replacingOccurrences(of: ia32, with: "IA32")
+            .replacingOccurrences(of: #"pid[0-9]+:"#, with: "pidPID:", options: .regularExpression)
+            .replacingOccurrences(of: #"process [0-9]+ "#, with: "process PID ", options: .regularExpression)
+        #expect(normalized == expected.replacingOccurrences(of: "pid999999:", with: "pidPID:"))
+    }
+}
