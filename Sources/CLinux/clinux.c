@@ -195,6 +195,41 @@ int32_t clinux_perf_open_cpu_clock(uint64_t period_ns, int32_t cpu) {
     return perf_open(&attr, cpu);
 }
 
+/* A uprobe or kprobe perf event of a dynamic PMU (its type from
+   /sys/bus/event_source/devices/{uprobe,kprobe}/type): config bit 0 asks for a return
+   probe, config bits 32-63 carry a uprobe's reference counter (USDT semaphore) offset,
+   config1 the file path (uprobe) or function name (kprobe), config2 the offset. */
+int32_t clinux_perf_open_dynamic_probe(uint32_t pmu_type, int32_t returns, const char *name, uint64_t offset,
+                                       uint64_t reference_counter_offset, int32_t pid, int32_t cpu) {
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.size = sizeof(attr);
+    attr.type = pmu_type;
+    attr.config = (returns ? 1 : 0) | (reference_counter_offset << 32);
+    attr.config1 = (uint64_t)(uintptr_t)name;
+    attr.config2 = offset;
+    attr.sample_period = 1;
+    attr.wakeup_events = 1;
+    attr.disabled = 1;
+    return (int32_t)syscall(SYS_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/* BPF_LINK_CREATE of a perf-event link carrying a BPF cookie (attach type
+   BPF_PERF_EVENT = 41; perf_event.bpf_cookie at offset 16), then the event enabled. */
+int32_t clinux_bpf_link_create_perf_event(int32_t program_fd, int32_t perf_fd, uint64_t cookie) {
+    uint8_t attr[sizeof(union bpf_attr) > 128 ? sizeof(union bpf_attr) : 128];
+    memset(attr, 0, sizeof(attr));
+    uint32_t prog = (uint32_t)program_fd, target = (uint32_t)perf_fd, attach_type = 41;
+    memcpy(attr + 0, &prog, 4);
+    memcpy(attr + 4, &target, 4);
+    memcpy(attr + 8, &attach_type, 4);
+    memcpy(attr + 16, &cookie, 8);
+    int32_t link = (int32_t)syscall(__NR_bpf, 28 /* BPF_LINK_CREATE */, attr, 64);
+    if (link < 0) return -1;
+    if (ioctl(perf_fd, PERF_EVENT_IOC_ENABLE, 0) < 0) { int saved = errno; close(link); errno = saved; return -1; }
+    return link;
+}
+
 int32_t clinux_perf_attach_bpf(int32_t perf_fd, int32_t program_fd) {
     if (ioctl(perf_fd, PERF_EVENT_IOC_SET_BPF, program_fd) < 0) return -1;
     return ioctl(perf_fd, PERF_EVENT_IOC_ENABLE, 0);

@@ -8,6 +8,9 @@ public final class KernelAttachments {
     let tracefsRoot: String
     var events: [PerfEvent] = []
     var links: [BPFLink] = []
+    /// Links closed in the background with the perf events (uprobes: their programs may
+    /// run on for a moment after dtrace has gone, returning at once on the exit flag).
+    var backgroundLinks: [BPFLink] = []
 
     public init(tracefsRoot: String) { self.tracefsRoot = tracefsRoot }
 
@@ -29,8 +32,23 @@ public final class KernelAttachments {
     /// Uprobes on one file, through one uprobe_multi link (see BPFLink.uprobes).
     public func attachUprobes(path: String, offsets: [UInt64], cookies: [UInt64], referenceCounterOffsets: [UInt64]? = nil,
                               processID: Int32, returns: Bool, program: BPFProgram) throws(SystemError) {
-        links.append(try BPFLink.uprobes(path: path, offsets: offsets, cookies: cookies, referenceCounterOffsets: referenceCounterOffsets,
-                                         processID: processID, returns: returns, program: program))
+        backgroundLinks.append(try BPFLink.uprobes(path: path, offsets: offsets, cookies: cookies, referenceCounterOffsets: referenceCounterOffsets,
+                                                   processID: processID, returns: returns, program: program))
+    }
+
+    /// Uprobes as one perf event each (kernels before uprobe_multi links, Linux 6.6),
+    /// each linked to the program with its cookie; a probe of every process needs an
+    /// event on each CPU.
+    public func attachPerfUprobes(path: String, offsets: [UInt64], cookies: [UInt64], referenceCounterOffsets: [UInt64]? = nil,
+                                  processID: Int32, returns: Bool, program: BPFProgram) throws(SystemError) {
+        for (index, offset) in offsets.enumerated() {
+            for cpu in processID > 0 ? [-1] : SystemCPUs.online.map(Int32.init) {
+                let event = try PerfEvent.uprobe(path: path, offset: offset, returns: returns, referenceCounterOffset: referenceCounterOffsets?[index] ?? 0,
+                                                 processID: processID > 0 ? processID : -1, cpu: cpu)
+                events.append(event)
+                backgroundLinks.append(try event.attach(program, cookie: cookies[index]))
+            }
+        }
     }
 
     /// A cpu-clock perf event on each of `cpus`, every `periodNanoseconds`.
@@ -49,7 +67,8 @@ public final class KernelAttachments {
             links.removeAll()
             BPFLink.waitForDetachment()
         }
-        PerfEvent.closeAll(events)
+        PerfEvent.closeAll(events, with: backgroundLinks)
         events.removeAll()
+        backgroundLinks.removeAll()
     }
 }

@@ -1,6 +1,6 @@
 // DTraceProviders/KernelSetup: what a provider may consult when it prepares a probe for
 // the kernel engine: tracefs, every enabled probe, the -x syscallprobes choice, the
-// kernel's types.
+// kernel's types, how uprobes are attached (-x uprobes).
 
 import DTraceCodegen
 import DTraceIR
@@ -17,9 +17,12 @@ public final class KernelSetup {
     /// `-x syscallprobes=tracepoint`: never put system call probes on raw_syscalls.
     public let allowsRawSyscalls: Bool
     public let types: KernelTypes
+    /// Uprobes through uprobe_multi links (Linux 6.6 and later), else one perf event each.
+    public let uprobesThroughMultiLinks: Bool
 
-    public init(tracefsRoot: String, enabledProbes: [Probe], allowsRawSyscalls: Bool, types: KernelTypes) {
+    public init(tracefsRoot: String, enabledProbes: [Probe], allowsRawSyscalls: Bool, types: KernelTypes, uprobesThroughMultiLinks: Bool = true) {
         self.tracefsRoot = tracefsRoot; self.enabledProbes = enabledProbes; self.allowsRawSyscalls = allowsRawSyscalls; self.types = types
+        self.uprobesThroughMultiLinks = uprobesThroughMultiLinks
     }
 
     /// The fields of a tracepoint's record, or an error naming it.

@@ -29,7 +29,7 @@ public struct PidProvider: Provider {
     public var probeAttributes: ProbeAttributes { ProbeAttributes("Evolving", "ISA") }
     public var argumentAttributes: ProbeAttributes { ProbeAttributes("Private", "Unknown") }
     public var requirement: ProviderRequirement {
-        ProviderRequirement(provider: name, needs: [.bpf], how: "uprobes through uprobe_multi links")
+        ProviderRequirement(provider: name, needs: [.bpf, .uprobes], how: UserCodeAttachment.description)
     }
     public var enumeratesKernel: Bool { false }
     public func probes(in environment: ProbeEnvironment) -> [Probe] { [] }
@@ -129,10 +129,11 @@ public struct PidProvider: Provider {
         guard let userProbe = probe.detail(as: UserCodeProbe.self) else { throw KernelSetupError("\(probe.identity.fullName) has no place in user code") }
         let returns = userProbe.kind == .return
         let prologue: any ProbePrologue = returns ? UserReturnPrologue() : UserEntryPrologue()
-        return KernelProbe(programType: .kprobe, attachType: .uprobeMulti, prologue: prologue,
+        let throughMultiLinks = setup.uprobesThroughMultiLinks
+        return KernelProbe(programType: .kprobe, attachType: throughMultiLinks ? .uprobeMulti : .unspecified, prologue: prologue,
                            sharing: SharedAttachment(key: returns ? "uretprobe" : "uprobe") { program, members, attachments in
             try attachments.attachUprobes(members.compactMap { member in member.probe.detail(as: UserCodeProbe.self).map { ($0.site, member.cookie) } },
-                                          program: program)
+                                          program: program, throughMultiLinks: throughMultiLinks)
         })
     }
 }

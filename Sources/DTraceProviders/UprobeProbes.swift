@@ -75,8 +75,9 @@ public struct UprobeSite: Sendable, Equatable, Hashable {
 
 extension KernelAttachments {
     /// Attaches one program to many uprobe sites: one uprobe_multi link per file,
-    /// process and kind, each site with its cookie.
-    func attachUprobes(_ members: [(site: UprobeSite, cookie: UInt64)], program: BPFProgram) throws(SystemError) {
+    /// process and kind, each site with its cookie (or, without uprobe_multi, one perf
+    /// event per site).
+    func attachUprobes(_ members: [(site: UprobeSite, cookie: UInt64)], program: BPFProgram, throughMultiLinks: Bool) throws(SystemError) {
         struct LinkKey: Hashable { var path: String; var processID: Int32; var returns: Bool }
         var order: [LinkKey] = []
         var sites: [LinkKey: [(site: UprobeSite, cookie: UInt64)]] = [:]
@@ -87,8 +88,32 @@ extension KernelAttachments {
         }
         for key in order {
             let group = sites[key]!
-            try attachUprobes(path: key.path, offsets: group.map(\.site.fileOffset), cookies: group.map(\.cookie),
-                              referenceCounterOffsets: group.map(\.site.semaphoreOffset), processID: key.processID, returns: key.returns, program: program)
+            if throughMultiLinks {
+                try attachUprobes(path: key.path, offsets: group.map(\.site.fileOffset), cookies: group.map(\.cookie),
+                                  referenceCounterOffsets: group.map(\.site.semaphoreOffset), processID: key.processID, returns: key.returns, program: program)
+            } else {
+                try attachPerfUprobes(path: key.path, offsets: group.map(\.site.fileOffset), cookies: group.map(\.cookie),
+                                      referenceCounterOffsets: group.map(\.site.semaphoreOffset), processID: key.processID, returns: key.returns, program: program)
+            }
         }
+    }
+}
+
+/// What the running kernel offers the providers on user code, by its release.
+public enum KernelFeatures {
+    /// uprobe_multi links arrived in Linux 6.6.
+    public static let hasUprobeMultiLinks: Bool = {
+        guard let release = SystemName.current()?.release else { return false }
+        let numbers = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        guard numbers.count == 2 else { return false }
+        return (numbers[0], numbers[1]) >= (6, 6)
+    }()
+}
+
+/// How probes on user code attach on this kernel, as `-x platform` says it.
+enum UserCodeAttachment {
+    static var description: String {
+        KernelFeatures.hasUprobeMultiLinks ? "uprobes through uprobe_multi links"
+            : "uprobes as one perf event each: this kernel has no uprobe_multi links (Linux 6.6)"
     }
 }

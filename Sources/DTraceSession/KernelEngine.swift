@@ -25,6 +25,8 @@ public struct KernelSettings {
     /// Few system call probes on raw_syscalls (`-x syscallprobes=raw`, the default) or
     /// always on their syscalls tracepoints (`-x syscallprobes=tracepoint`).
     public var rawSyscalls = true
+    /// Uprobes through uprobe_multi links, else one perf event each.
+    public var uprobesThroughMultiLinks = true
     public var showProgram: ((String) -> Void)?
     /// The library's subroutines' BPF bodies.
     public var subroutines: [String: any KernelSubroutine] = [:]
@@ -74,7 +76,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         self.tracefsRoot = tracefsRoot
         attachments = KernelAttachments(tracefsRoot: tracefsRoot)
         let setup = KernelSetup(tracefsRoot: tracefsRoot, enabledProbes: enablings.map(\.probe), allowsRawSyscalls: settings.rawSyscalls,
-                                types: KernelTypes())
+                                types: KernelTypes(), uprobesThroughMultiLinks: settings.uprobesThroughMultiLinks)
         for enabling in enablings {
             do { kernelProbes[enabling.epid] = try enabling.probe.provider.kernelProbe(for: enabling.probe, in: setup) } catch {
                 throw KernelEngineError(error.description)

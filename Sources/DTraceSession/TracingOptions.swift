@@ -38,6 +38,9 @@ public struct TracingOptions {
     public var engine: EngineChoice?
     /// `-x syscallprobes=tracepoint`: never put system call probes on raw_syscalls.
     public var rawSyscalls = true
+    /// `-x uprobes=multi|perf`: how pid and USDT probes attach (nil: uprobe_multi links
+    /// where the kernel has them, Linux 6.6 and later; else one perf event per probe).
+    public var uprobeLinks: Bool?
     public var verifierLog = false
     /// `-x platform`: print the platform report and nothing else.
     public var platformReport = false
@@ -60,7 +63,7 @@ public struct TracingOptions {
         "bufpolicy": .text, "bufresize": .text, "bpflog": .flag, "engine": .text, "zdefs": .flag, "stackindent": .count,
         "aggpercpu": .flag, "aggzoom": .flag, "aggpack": .flag, "agghist": .flag, "cpu": .count, "linkmode": .text,
         "evaltime": .text, "encoding": .text, "quietresize": .flag, "grabanon": .flag, "cpp": .flag, "incdir": .text,
-        "define": .text, "undef": .text, "platform": .flag, "syscallprobes": .text, "verbose": .flag, "nolibs": .flag, "iregs": .count,
+        "define": .text, "undef": .text, "platform": .flag, "syscallprobes": .text, "uprobes": .text, "verbose": .flag, "nolibs": .flag, "iregs": .count,
         "dtypes": .count, "maxframes": .count,
     ]
 
@@ -115,6 +118,9 @@ public struct TracingOptions {
         case "syscallprobes":
             guard value == "raw" || value == "tracepoint" else { throw .invalidValue }
             rawSyscalls = value == "raw"
+        case "uprobes":
+            guard value == "multi" || value == "perf" else { throw .invalidValue }
+            uprobeLinks = value == "multi"
         case "bpflog": verifierLog = on
         case "platform": platformReport = on
         default: break

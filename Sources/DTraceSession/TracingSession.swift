@@ -322,6 +322,7 @@ public final class TracingSession {
             settings.dynamicVariableSize = options.dynamicVariableSize
             settings.verifierLog = options.verifierLog
             settings.rawSyscalls = options.rawSyscalls
+            settings.uprobesThroughMultiLinks = options.uprobeLinks ?? KernelFeatures.hasUprobeMultiLinks
             settings.subroutines = library.kernel
             if showProgram { settings.showProgram = { [errors] text in errors.write(text) } }
             do {

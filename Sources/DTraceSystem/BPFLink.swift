@@ -7,9 +7,18 @@ import Glibc
 /// A program attached to a raw tracepoint (such as raw_syscalls' sys_enter); closing
 /// the link detaches it.
 public final class BPFLink {
-    public let descriptor: Int32
+    public private(set) var descriptor: Int32
     private init(descriptor: Int32) { self.descriptor = descriptor }
-    deinit { close(descriptor) }
+    /// A link some other call created (a perf-event link).
+    init(adopting descriptor: Int32) { self.descriptor = descriptor }
+    deinit { if descriptor >= 0 { close(descriptor) } }
+
+    /// Gives up the link's descriptor (nobody closes it here any more), for a caller that
+    /// closes it elsewhere (ConcurrentClose).
+    public func relinquishDescriptor() -> Int32 {
+        defer { descriptor = -1 }
+        return descriptor
+    }
 
     /// Waits out an RCU grace period (membarrier(2)). A tracepoint whose last probe went
     /// away less than a grace period ago makes the next attach wait for it; detaching

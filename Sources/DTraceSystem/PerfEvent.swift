@@ -1,6 +1,8 @@
 // DTraceSystem/PerfEvent: perf_event_open(2) events a BPF program attaches to —
-// tracepoints (by tracefs id) and the software cpu-clock (profile probes; it needs no
-// hardware PMU, so it works in Xen guests). Closing the event detaches the program.
+// tracepoints (by tracefs id), the software cpu-clock (profile probes; it needs no
+// hardware PMU, so it works in Xen guests), and uprobes and kprobes of the dynamic PMUs
+// (one event per probe, where uprobe_multi links are missing). Closing the event
+// detaches the program.
 
 import CLinux
 import Glibc
@@ -12,10 +14,11 @@ public final class PerfEvent {
 
     deinit { if descriptor >= 0 { close(descriptor) } }
 
-    /// Closes many events without waiting for the kernel to detach each (a background
-    /// child holds the last references; see ConcurrentClose).
-    public static func closeAll(_ events: [PerfEvent]) {
-        let descriptors = events.compactMap { event -> Int32? in
+    /// Closes many events (and links: uprobe_multi, perf-event links) without waiting for
+    /// the kernel to detach each (a background child holds the last references; see
+    /// ConcurrentClose).
+    public static func closeAll(_ events: [PerfEvent], with links: [BPFLink] = []) {
+        let descriptors = links.map { $0.relinquishDescriptor() }.filter { $0 >= 0 } + events.compactMap { event -> Int32? in
             defer { event.descriptor = -1 }
             return event.descriptor >= 0 ? event.descriptor : nil
         }
@@ -35,6 +38,38 @@ public final class PerfEvent {
         let fd = clinux_perf_open_cpu_clock(periodNanoseconds, cpu)
         guard fd >= 0 else { throw SystemError("perf_event_open(cpu-clock on CPU \(cpu))") }
         return PerfEvent(descriptor: fd)
+    }
+
+    /// The perf event type of a dynamic PMU ("uprobe", "kprobe"), from sysfs.
+    public static func dynamicPMUType(_ name: String) -> UInt32? {
+        SystemFiles.readSmallTextFile("/sys/bus/event_source/devices/\(name)/type", limit: 64).flatMap { UInt32($0.filter(\.isNumber)) }
+    }
+
+    /// A uprobe on the file at `path`, at file offset `offset` (a return probe when
+    /// `returns`), raising the counter at `referenceCounterOffset` (0: none) while enabled,
+    /// in process `processID` (-1: every process, on `cpu` only).
+    public static func uprobe(path: String, offset: UInt64, returns: Bool, referenceCounterOffset: UInt64 = 0,
+                              processID: Int32, cpu: Int32 = -1) throws(SystemError) -> PerfEvent {
+        guard let type = dynamicPMUType("uprobe") else { throw SystemError("perf_event_open(uprobe): no uprobe PMU", code: ENOENT) }
+        let fd = clinux_perf_open_dynamic_probe(type, returns ? 1 : 0, path, offset, referenceCounterOffset, processID, cpu)
+        guard fd >= 0 else { throw SystemError("perf_event_open(uprobe \(path):0x\(String(offset, radix: 16)))") }
+        return PerfEvent(descriptor: fd)
+    }
+
+    /// A kprobe on kernel function `function` (+`offset`), or a return probe, on `cpu`.
+    public static func kprobe(function: String, offset: UInt64 = 0, returns: Bool, cpu: Int32) throws(SystemError) -> PerfEvent {
+        guard let type = dynamicPMUType("kprobe") else { throw SystemError("perf_event_open(kprobe): no kprobe PMU", code: ENOENT) }
+        let fd = clinux_perf_open_dynamic_probe(type, returns ? 1 : 0, function, offset, 0, -1, cpu)
+        guard fd >= 0 else { throw SystemError("perf_event_open(kprobe \(function))") }
+        return PerfEvent(descriptor: fd)
+    }
+
+    /// Attaches a loaded program through a BPF link that carries `cookie`
+    /// (bpf_get_attach_cookie), and enables the event.
+    public func attach(_ program: BPFProgram, cookie: UInt64) throws(SystemError) -> BPFLink {
+        let fd = clinux_bpf_link_create_perf_event(program.descriptor, descriptor, cookie)
+        guard fd >= 0 else { throw SystemError("bpf(BPF_LINK_CREATE, perf event)") }
+        return BPFLink(adopting: fd)
     }
 
     /// Attaches a loaded program and enables the event.

@@ -14,13 +14,15 @@ import Testing
 struct PidProviderTests {
     static let calls = 1000
 
-    @Test func entryAndReturnCountsArgumentsAndReturnValues() throws {
+    /// Through uprobe_multi links, and as one perf event per probe (older kernels).
+    @Test(arguments: ["multi", "perf"])
+    func entryAndReturnCountsArgumentsAndReturnValues(_ attachment: String) throws {
         let script = """
         pid$target:a.out:sum8:entry { @entries = count(); @sixth = sum(arg6); @seventh = max(arg7); @first = sum(arg0); }
         pid$target:a.out:sum8:return { @returns = count(); @values = sum(arg1); @offsets = max(arg0); }
         END { printa("%@d %@d %@d %@d %@d %@d %@d\\n", @entries, @returns, @sixth, @seventh, @first, @values, @offsets); }
         """
-        let result = try Harness.run(["-qn", script, "-c", "\(KernelHarness.workload) calls \(Self.calls)"], pinned: false)
+        let result = try Harness.run(["-x", "uprobes=\(attachment)", "-qn", script, "-c", "\(KernelHarness.workload) calls \(Self.calls)"], pinned: false)
         let n = Self.calls
         // sum8(i, 1, 2, 3, 4, 5, 60, 70) returns i + 145; arg0 of a return probe is 0, as Oracle's DTrace gives it.
         #expect(result.stdout == "\(n) \(n) \(60 * n) 70 \(n * (n - 1) / 2) \(n * (n - 1) / 2 + 145 * n) 0\n\n")

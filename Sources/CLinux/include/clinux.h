@@ -45,6 +45,9 @@ int32_t clinux_bpf_prog_load_btf(uint32_t type, uint32_t expected_attach_type, c
 int32_t clinux_bpf_btf_load(const void *data, uint32_t size, char *log, uint32_t log_size);
 /* bpf(2) BPF_RAW_TRACEPOINT_OPEN: attaches a raw-tracepoint program; returns the link fd. */
 int32_t clinux_bpf_raw_tracepoint_open(const char *name, int32_t program_fd);
+int32_t clinux_perf_open_dynamic_probe(uint32_t pmu_type, int32_t returns, const char *name, uint64_t offset,
+                                       uint64_t reference_counter_offset, int32_t pid, int32_t cpu);
+int32_t clinux_bpf_link_create_perf_event(int32_t program_fd, int32_t perf_fd, uint64_t cookie);
 int32_t clinux_bpf_link_create_uprobe_multi(int32_t program_fd, const char *path, const uint64_t *offsets,
                                             const uint64_t *reference_counter_offsets, const uint64_t *cookies,
                                             uint32_t count, uint32_t flags, uint32_t pid);
