@@ -83,7 +83,7 @@ public enum BPFHelper: Int32, Sendable, CaseIterable {
     case sendSignal = 109
     case loop = 181
     case getCurrentTaskBTF = 158
-    case getAttachCookie = 174
+    case getFunctionIP = 173, getAttachCookie = 174
 
     public var name: String {
         switch self {
@@ -110,6 +110,7 @@ public enum BPFHelper: Int32, Sendable, CaseIterable {
         case .sendSignal: return "send_signal"
         case .loop: return "loop"
         case .getCurrentTaskBTF: return "get_current_task_btf"
+        case .getFunctionIP: return "get_func_ip"
         case .getAttachCookie: return "get_attach_cookie"
         }
     }

@@ -228,7 +228,7 @@ extension BPFCodeGenerator {
     mutating func lookupSharedProbe(_ table: SharedProbeTable) {
         asm.load(.r1, mapDescriptor: table.descriptor)
         asm.move(.r2, .r7)
-        asm.alu64(.add, .r2, immediate: Int32(contextSlot(ProbeContextSlots.enabling)))
+        asm.alu64(.add, .r2, immediate: Int32(contextSlot(ProbeContextSlots.site)))
         asm.call(.mapLookupElement)
     }
 }

@@ -151,11 +151,19 @@ public struct BPFCodeGenerator {
         let prologue = site.prologue
         withPrologueCode { prologue.emitFilter(&$0) }
         lookupSingleValue(map: maps.scratch, into: .r7)
-        if site.sharedProbes != nil {
-            // Which of the program's probes fired: the cookie its attachment carries.
+        if let table = site.sharedProbes {
+            // Which site fired: the cookie its attachment carries; its probe's EPID is in
+            // the shared probe table.
             asm.move(.r1, .r6)
             asm.call(.getAttachCookie)
-            asm.store(.r0, to: .r7, offset: contextSlot(ProbeContextSlots.enabling), size: .double)
+            asm.store(.r0, to: .r7, offset: contextSlot(ProbeContextSlots.site), size: .double)
+            asm.load(.r1, mapDescriptor: table.descriptor)
+            asm.move(.r2, .r7)
+            asm.alu64(.add, .r2, immediate: Int32(contextSlot(ProbeContextSlots.site)))
+            asm.call(.mapLookupElement)
+            asm.jump(.jeq, .r0, immediate: 0, exitLabel)
+            asm.load(.r1, from: .r0, offset: Int16(SharedProbeTable.epidOffset), size: .double)
+            asm.store(.r1, to: .r7, offset: contextSlot(ProbeContextSlots.enabling), size: .double)
         }
         // The globals and constants are array maps of one value: their addresses are
         // immediates the kernel fills in at load, with no lookup when the probe fires.
@@ -186,6 +194,7 @@ public struct BPFCodeGenerator {
     /// Lends the assembler to a provider's prologue.
     mutating func withPrologueCode(_ body: (inout PrologueCode) -> Void) {
         var code = PrologueCode(asm: BPFAssembler(), exit: exitLabel, contextOffset: layout.probeContextOffset)
+        code.sharedProbes = site.sharedProbes
         swap(&code.asm, &asm)
         body(&code)
         swap(&code.asm, &asm)

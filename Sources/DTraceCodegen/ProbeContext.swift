@@ -110,6 +110,21 @@ public struct PrologueCode {
     public var errnoSlot: Int16 { Int16(contextOffset + 8 * ProbeContextSlots.errno) }
     public var argumentRecordSlot: Int16 { Int16(contextOffset + 8 * ProbeContextSlots.argumentRecord) }
     public var taskSlot: Int16 { Int16(contextOffset + 8 * ProbeContextSlots.task) }
+    /// The slot holding the firing site's key in the shared probe table.
+    public var siteSlot: Int16 { Int16(contextOffset + 8 * ProbeContextSlots.site) }
+    /// The shared probe table, in programs that serve many probes.
+    public internal(set) var sharedProbes: SharedProbeTable?
+
+    /// r0 = the firing site's entry in the shared probe table (never null: the program
+    /// left before the prologue when it had none). Clobbers r1-r5.
+    public mutating func lookupSite() {
+        guard let table = sharedProbes else { asm.load(.r0, constant: 0); return }
+        asm.load(.r1, mapDescriptor: table.descriptor)
+        asm.move(.r2, .r7)
+        asm.alu64(.add, .r2, immediate: Int32(siteSlot))
+        asm.call(.mapLookupElement)
+        asm.jump(.jeq, .r0, immediate: 0, exit)
+    }
 
     /// Stores `register` as argument `index`.
     public mutating func storeArgument(_ index: Int, from register: BPFRegister) {
@@ -135,7 +150,9 @@ public enum ProbeContextSlots {
     public static let errno = 10
     public static let argumentRecord = 11
     public static let task = 12
-    /// The EPID of this firing, in programs that serve many enablings (the attach cookie).
+    /// The EPID of this firing, in programs that serve many enablings (from the shared
+    /// probe table), and the site that fired (the attach cookie: the table's key).
     public static let enabling = 13
-    public static let count = 14
+    public static let site = 14
+    public static let count = 15
 }

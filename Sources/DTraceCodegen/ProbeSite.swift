@@ -24,7 +24,7 @@ public struct ProbeSite: Sendable {
     public var wallClockOffset: Int64 = 0
 
     /// Set when one program serves many enablings of a clause: each firing's attach
-    /// cookie is its EPID, and its probe's ID and names are read from this table.
+    /// cookie names its site in this table, where its EPID, probe ID and names are.
     public var sharedProbes: SharedProbeTable?
 
     public init(identity: ProbeIdentity, epid: Int, prologue: any ProbePrologue) {
@@ -32,21 +32,27 @@ public struct ProbeSite: Sendable {
     }
 }
 
-/// The probes of programs that serve many enablings: an array map from EPID to the
-/// probe's ID and its four names, each a NUL-padded field of `nameWidth` bytes.
+/// The probe sites of programs that serve many enablings: an array map from a site's
+/// attach cookie to its probe's ID and EPID, a word of the provider's own about the site
+/// (a USDT site's address as linked), and the probe's four names, each a NUL-padded field
+/// of `nameWidth` bytes. A probe may have many sites (a USDT probe's notes), each with
+/// its cookie.
 public struct SharedProbeTable: Sendable {
     public var descriptor: Int32
     public var nameWidth: Int
     public init(descriptor: Int32, nameWidth: Int) { self.descriptor = descriptor; self.nameWidth = nameWidth }
 
     public static let identifierOffset = 0
+    public static let epidOffset = 8
+    public static let siteDataOffset = 16
     /// The offset of a name (0 provider, 1 module, 2 function, 3 name) in a value.
-    public func nameOffset(_ index: Int) -> Int { 8 + index * nameWidth }
-    public var valueSize: Int { 8 + 4 * nameWidth }
+    public func nameOffset(_ index: Int) -> Int { 24 + index * nameWidth }
+    public var valueSize: Int { 24 + 4 * nameWidth }
 
-    /// The table's value for one probe.
-    public func value(for identity: ProbeIdentity) -> [UInt8] {
-        var value = withUnsafeBytes(of: UInt64(identity.id).littleEndian) { Array($0) }
+    /// The table's value for one site of a probe.
+    public func value(for identity: ProbeIdentity, epid: Int, siteData: UInt64) -> [UInt8] {
+        var value: [UInt8] = []
+        for word in [UInt64(identity.id), UInt64(epid), siteData] { value += withUnsafeBytes(of: word.littleEndian) { Array($0) } }
         for name in [identity.provider, identity.module, identity.function, identity.name] {
             let bytes = Array(name.utf8.prefix(nameWidth - 1))
             value += bytes + [UInt8](repeating: 0, count: nameWidth - bytes.count)

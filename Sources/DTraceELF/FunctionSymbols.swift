@@ -53,6 +53,12 @@ extension ELFObject {
         return result
     }
 
+    /// `count` bytes of the file at `fileOffset` (at most a page); nil past its end.
+    public func bytes(atFileOffset fileOffset: UInt64, count: Int) -> [UInt8]? {
+        guard count >= 0, count <= 4096 else { return nil }
+        return bytes.readExactly(offset: fileOffset, count: UInt64(count))
+    }
+
     /// The bytes of `function` as the file holds them: `size` bytes from its file offset,
     /// no further than its segment's end nor `functionByteLimit`; nil when it has no size,
     /// lies in no segment, or the file is shorter.

@@ -94,7 +94,6 @@ public enum EnginePlan {
             }
             text += row(requirement.provider, (requirement.userEngine ?? "") + kernel, indent: "  ")
         }
-        text += row("usdt", "not implemented yet (uprobes: \(byCapability[.uprobes].map { $0.passed ? "pass" : "FAIL" } ?? "untested"), single-step: \(byCapability[.singleStep].map { $0.passed ? "pass" : "FAIL" } ?? "untested"))", indent: "  ")
         return text
     }
 }

@@ -35,13 +35,19 @@ public struct KernelProbe {
 
 /// Probes that one program per clause serves: every enabled probe of a clause with the
 /// same `key` (and so the same prologue) runs that program, which finds its probe by the
-/// cookie each attachment carries (the enabling's EPID). Thousands of uprobes then cost
-/// one program load per clause, not one per probe.
+/// cookie each site's attachment carries (a key of the shared probe table, holding the
+/// probe's EPID and names). Thousands of uprobes then cost one program load per clause,
+/// not one per probe.
 public struct SharedAttachment {
     public var key: String
-    /// Attaches the program to every probe in `members`, each with its cookie.
-    public var attach: (BPFProgram, [(probe: Probe, cookie: UInt64)], KernelAttachments) throws -> Void
-    public init(key: String, attach: @escaping (BPFProgram, [(probe: Probe, cookie: UInt64)], KernelAttachments) throws -> Void) {
-        self.key = key; self.attach = attach
+    /// A word per site of a probe that the prologue may read from the table (a USDT
+    /// site's address as linked); a probe has as many sites as words.
+    public var siteData: (Probe) -> [UInt64]
+    /// Attaches the program to every site of the probes in `members`, each site with its
+    /// cookie (in the order of `siteData`).
+    public var attach: (BPFProgram, [(probe: Probe, cookies: [UInt64])], KernelAttachments) throws -> Void
+    public init(key: String, siteData: @escaping (Probe) -> [UInt64] = { _ in [0] },
+                attach: @escaping (BPFProgram, [(probe: Probe, cookies: [UInt64])], KernelAttachments) throws -> Void) {
+        self.key = key; self.siteData = siteData; self.attach = attach
     }
 }

@@ -132,8 +132,10 @@ public struct PidProvider: Provider {
         let throughMultiLinks = setup.uprobesThroughMultiLinks
         return KernelProbe(programType: .kprobe, attachType: throughMultiLinks ? .uprobeMulti : .unspecified, prologue: prologue,
                            sharing: SharedAttachment(key: returns ? "uretprobe" : "uprobe") { program, members, attachments in
-            try attachments.attachUprobes(members.compactMap { member in member.probe.detail(as: UserCodeProbe.self).map { ($0.site, member.cookie) } },
-                                          program: program, throughMultiLinks: throughMultiLinks)
+            try attachments.attachUprobes(members.compactMap { member in
+                guard let site = member.probe.detail(as: UserCodeProbe.self)?.site, let cookie = member.cookies.first else { return nil }
+                return (site, cookie)
+            }, program: program, throughMultiLinks: throughMultiLinks)
         })
     }
 }

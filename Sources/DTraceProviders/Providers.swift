@@ -10,6 +10,7 @@ public enum Providers {
         ProcProvider(),
         SchedProvider(),
         PidProvider(),
+        USDTProvider(),
     ]
 
     /// DTrace's providers not built here yet, and names people bring from other tracers:
@@ -26,7 +27,7 @@ public enum Providers {
         ("uprobe", "uprobe is bpftrace's name: user functions are DTrace's pid provider (pid$target:MODULE:FUNCTION:entry)"),
         ("uretprobe", "uretprobe is bpftrace's name: user function returns are the pid provider's return probes (pid$target:MODULE:FUNCTION:return)"),
         ("tracepoint", "tracepoint is bpftrace's name: kernel tracepoints are DTrace's sdt:GROUP::EVENT"),
-        ("usdt", "usdt is bpftrace's name: USDT probes are PROVIDER$target:::NAME (not implemented yet)"),
+        ("usdt", "usdt is bpftrace's name: USDT probes are PROVIDER$target:MODULE:FUNCTION:NAME (python$target:::function-entry)"),
     ]
 
     /// Why a description naming `provider` matches nothing, when the provider is one DTrace

@@ -25,7 +25,7 @@ enum UserObjects {
     /// The objects of process `pid`, the executable first; empty when it has none we can read.
     static func of(_ pid: Int32, in environment: ProbeEnvironment) -> [UserObject] {
         if let command = environment.startingProcesses[pid] {
-            let executable = SystemFiles.realPath(command) ?? command
+            let executable = programFile(of: command)
             guard case .success(let file) = ELFObject.load(path: executable) else { return [] }
             var objects = [UserObject(path: executable, moduleName: ELFModuleName.library(path: executable), isExecutable: true, file: file)]
             if case .success(let resolution) = LibraryResolver().libraries(forExecutable: executable) {
@@ -43,13 +43,33 @@ enum UserObjects {
         return objects.filter(\.isExecutable) + objects.filter { !$0.isExecutable }
     }
 
+    /// The ELF file a command runs: the command itself, or for a script its interpreter
+    /// (`#!/bin/sh`, `#!/usr/bin/env python3`), followed up to four levels; real paths.
+    static func programFile(of command: String) -> String {
+        var path = SystemFiles.realPath(command) ?? command
+        for _ in 0..<4 {
+            guard let text = try? SystemFiles.readTextFile(path, limit: 256), text.hasPrefix("#!") else { break }
+            let line = text.dropFirst(2).prefix { $0 != "\n" }
+            var words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard !words.isEmpty else { break }
+            if words[0].hasSuffix("/env") {
+                words.removeFirst()
+                while let first = words.first, first.hasPrefix("-") || first.contains("=") { words.removeFirst() }
+                guard let name = words.first, let found = SystemProcess.executablePath(name) else { break }
+                words[0] = found
+            }
+            path = SystemFiles.realPath(words[0]) ?? words[0]
+        }
+        return path
+    }
+
     static func processExists(_ pid: Int32) -> Bool { ProcessMappings.executablePath(pid: pid) != nil }
 
     /// Why a process's probes cannot be made at all (it is dtrace, or its executable is
     /// not one we can trace, such as a 32-bit one).
     static func refusal(_ pid: Int32, in environment: ProbeEnvironment) -> String? {
         if pid == ProcessIdentity.processID { return "process \(pid) is dtrace itself" }
-        let executable = environment.startingProcesses[pid] ?? ProcessMappings.executablePath(pid: pid)
+        let executable = environment.startingProcesses[pid].map(programFile(of:)) ?? ProcessMappings.executablePath(pid: pid)
         if let executable, case .failure(let error) = ELFObject.load(path: executable) {
             return "process \(pid) cannot be traced: \(executable): \(error)"
         }

@@ -50,8 +50,11 @@ public final class KernelEngine: AggregationBackend, StackSource {
     var programs: [Int: BPFProgram] = [:]       // epid -> program
     /// Programs that serve many enablings of one clause, and those enablings.
     var sharedPrograms: [(program: BPFProgram, members: [Enabling], sharing: SharedAttachment)] = []
-    /// EPID -> probe ID and names, for the shared programs (nil when there are none).
+    /// Site cookie -> probe ID, EPID and names, for the shared programs (nil when there
+    /// are none).
     var sharedProbeTable: BPFMap?
+    /// The cookies of each shared enabling's sites, by EPID.
+    var siteCookies: [Int: [UInt64]] = [:]
     /// How each enabling's probe runs in the kernel (its provider's answer), by epid.
     var kernelProbes: [Int: KernelProbe] = [:]
     let attachments: KernelAttachments
@@ -110,13 +113,25 @@ public final class KernelEngine: AggregationBackend, StackSource {
             groups[key, default: []].append(enabling)
         }
         if !groups.isEmpty {
+            // One table entry per site of every shared probe; its key is the site's cookie.
             let table = SharedProbeTable(descriptor: -1, nameWidth: min(128, layout.stringSize + 1))
+            var entries: [(key: UInt32, value: [UInt8])] = []
+            for key in groupOrder {
+                for enabling in groups[key]! {
+                    let sharing = kernelProbes[enabling.epid]!.sharing!
+                    var cookies: [UInt64] = []
+                    for data in sharing.siteData(enabling.probe) {
+                        let cookie = UInt32(entries.count + 1)
+                        entries.append((cookie, table.value(for: enabling.probe.identity, epid: enabling.epid, siteData: data)))
+                        cookies.append(UInt64(cookie))
+                    }
+                    siteCookies[enabling.epid] = cookies
+                }
+            }
             let map: BPFMap
             do {
-                map = try BPFMap(type: .array, keySize: 4, valueSize: table.valueSize, capacity: enablings.count + 1, name: "dt_probes")
-                for enabling in enablings where kernelProbes[enabling.epid]?.sharing != nil {
-                    try map.update(withUnsafeBytes(of: UInt32(enabling.epid).littleEndian) { Array($0) }, table.value(for: enabling.probe.identity))
-                }
+                map = try BPFMap(type: .array, keySize: 4, valueSize: table.valueSize, capacity: entries.count + 1, name: "dt_probes")
+                for entry in entries { try map.update(withUnsafeBytes(of: entry.key.littleEndian) { Array($0) }, entry.value) }
             } catch { throw KernelEngineError(Self.explain(error)) }
             sharedProbeTable = map
             for key in groupOrder {
@@ -292,7 +307,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         }
         for shared in sharedPrograms {
             do {
-                try shared.sharing.attach(shared.program, shared.members.map { ($0.probe, UInt64($0.epid)) }, attachments)
+                try shared.sharing.attach(shared.program, shared.members.map { ($0.probe, siteCookies[$0.epid] ?? []) }, attachments)
             } catch let error as SystemError {
                 throw KernelEngineError("failed to enable probe \(shared.members[0].probe.identity.fullName): \(Self.explain(error))")
             } catch {
