@@ -83,7 +83,7 @@ public enum BPFHelper: Int32, Sendable, CaseIterable {
     case sendSignal = 109
     case loop = 181
     case getCurrentTaskBTF = 158
-    case getFunctionIP = 173, getAttachCookie = 174
+    case getFunctionIP = 173, getAttachCookie = 174, taskPtRegs = 175
 
     public var name: String {
         switch self {
@@ -112,6 +112,7 @@ public enum BPFHelper: Int32, Sendable, CaseIterable {
         case .getCurrentTaskBTF: return "get_current_task_btf"
         case .getFunctionIP: return "get_func_ip"
         case .getAttachCookie: return "get_attach_cookie"
+        case .taskPtRegs: return "task_pt_regs"
         }
     }
 }

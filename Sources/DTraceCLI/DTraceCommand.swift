@@ -179,6 +179,8 @@ enum ListingText {
         let types = catalog.argumentTypes(probe)
         if types.isEmpty { text += "\t\tNone\n" }
         for (index, type) in types.enumerated() { text += "\t\targs[\(index)]: \(type)\n" }
+        let notes = probe.provider.siteNotes(of: probe)
+        if !notes.isEmpty { text += "\n\tProbe Site\n" + notes.map { "\t\t\($0)\n" }.joined() }
         return text + "\n"
     }
 

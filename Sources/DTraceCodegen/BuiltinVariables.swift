@@ -231,4 +231,31 @@ extension BPFCodeGenerator {
         asm.alu64(.add, .r2, immediate: Int32(contextSlot(ProbeContextSlots.site)))
         asm.call(.mapLookupElement)
     }
+
+    /// r0 = uregs[index]: a field of the current thread's saved user registers
+    /// (bpf_task_pt_regs); 0 for the names no register backs (segments, trap number).
+    mutating func readUserRegister(index: Register) {
+        asm.call(.getCurrentTaskBTF)
+        asm.move(.r1, .r0)
+        asm.call(.taskPtRegs)
+        if let constant = constantValue(of: index) {
+            guard let saved = UserRegisters.savedRegister(constant) else { asm.load(.r0, constant: 0); return }
+            asm.load(.r0, from: .r0, offset: Int16(8 * saved), size: .double)
+            return
+        }
+        // A computed index: the saved registers only, read with a bounds-checked copy.
+        let done = asm.newLabel()
+        asm.move(.r3, .r0)
+        load(.r1, index)
+        asm.load(.r0, constant: 0)
+        asm.jump(.jge, .r1, immediate: Int32(UserRegisters.savedCount), done)
+        asm.alu64(.lsh, .r1, immediate: 3)
+        asm.alu64(.add, .r3, .r1)
+        asm.move(.r1, .frame)
+        asm.alu64(.add, .r1, immediate: Int32(Self.temporary))
+        asm.load(.r2, constant: 8)
+        asm.call(.probeReadKernel)
+        asm.load(.r0, from: .frame, offset: Self.temporary, size: .double)
+        asm.bind(done)
+    }
 }

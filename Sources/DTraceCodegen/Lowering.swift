@@ -159,6 +159,9 @@ extension BPFCodeGenerator {
             load(.r1, a[0])
             try readArgument(dynamicIndexIn: .r1)
             setResult(&self, .r0)
+        case .readUserRegister:
+            readUserRegister(index: a[0])
+            setResult(&self, .r0)
         case .stringLength:
             try materialize(a[0], into: layout.stringTemporaryA)
             asm.alu64(.sub, .r0, immediate: 1)

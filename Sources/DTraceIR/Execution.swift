@@ -160,6 +160,7 @@ public struct Interpreter {
             if variable.isString { return try result(environment.builtinString(variable)) }
             return environment.builtinValue(variable)
         case .readArgument: return environment.argument(a[0])
+        case .readUserRegister: return environment.userRegister(a[0])
         case .stackID: return -1   // the interpreter sees no kernel or traced user stack
         case .noteProcess: return 0 // the consumer reads addresses of its own process as they come
         case .stringLength: return Int64(try string(0).count)

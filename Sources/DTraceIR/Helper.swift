@@ -9,6 +9,8 @@ public enum Helper: Sendable, Equatable {
     case readBuiltin(BuiltinVariable)
     /// dst = args[index] as a 64-bit value.
     case readArgument
+    /// dst = uregs[index]: a saved user register of the current thread (UserRegisters).
+    case readUserRegister
     // Strings: every string is bounded by strsize.
     case stringLength               // (s) -> length
     case stringCompare              // (a, b) -> <0, 0, >0

@@ -22,6 +22,8 @@ public protocol InterpreterEnvironment: AnyObject {
     func builtinValue(_ variable: BuiltinVariable) -> Int64
     func builtinString(_ variable: BuiltinVariable) -> [UInt8]
     func argument(_ index: Int64) -> Int64
+    /// uregs[index] of the current thread (0 where there is none, as in BEGIN).
+    func userRegister(_ index: Int64) -> Int64
     func aggregate(_ aggregation: Int, key: [UInt8], value: Int64, increment: Int64)
     func submitRecord(epid: Int, bytes: [UInt8])
     func newSpeculation() -> Int64

@@ -76,6 +76,12 @@ extension Compiler {
         case .aggregation(let name):
             throw error(.aggregationScalar, "aggregation @\(name) may not be used as a scalar value", line: line)
         case .threadLocal, .clauseLocal, .index, .member:
+            if case .index(let base, let indices) = expression.kind, case .identifier("uregs") = base.kind, globals["uregs"] == nil {
+                guard indices.count == 1 else { throw error(.syntax, "uregs[ ] requires one subscript", line: line) }
+                let index = try rvalue(indices[0])
+                guard index.type.isInteger else { throw error(.operandNotInteger, "uregs[ ] subscript must be an integer", line: line) }
+                return Value(register: emitter.call(.readUserRegister, [index.register]), type: .uint64)
+            }
             if case .index(let base, let indices) = expression.kind, case .identifier("args") = base.kind, globals["args"] == nil {
                 guard indices.count == 1 else { throw error(.syntax, "args[ ] requires one subscript", line: line) }
                 let index = try rvalue(indices[0])
@@ -215,6 +221,9 @@ extension Compiler {
             }
             let raw = emitter.call(.readBuiltin(builtin), [])
             return Value(register: raw, type: type)
+        }
+        if let register = UserRegisters.names[name] {
+            return Value(register: emitter.constant(register), type: .int, constant: register)
         }
         throw error(.undefinedIdentifier, "failed to resolve \(name): Unknown variable name", line: line)
     }

@@ -125,6 +125,17 @@ public struct PidProvider: Provider {
 
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { [] }
 
+    public func siteNotes(of probe: Probe) -> [String] {
+        guard let userProbe = probe.detail(as: UserCodeProbe.self) else { return [] }
+        var notes = ["\(userProbe.site.path) at file offset 0x\(String(userProbe.site.fileOffset, radix: 16))"]
+        switch userProbe.handling {
+        case .emulated?: notes.append("instruction emulated by the kernel's uprobes (cheap)")
+        case .steppedOutOfLine?: notes.append("instruction single-stepped out of line by the kernel (costly: several microseconds a hit)")
+        case .refused?, nil: break
+        }
+        return notes
+    }
+
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
         guard let userProbe = probe.detail(as: UserCodeProbe.self) else { throw KernelSetupError("\(probe.identity.fullName) has no place in user code") }
         let returns = userProbe.kind == .return

@@ -57,6 +57,9 @@ public protocol Provider: Sendable {
     func ownsName(_ name: String) -> Bool
     /// The types of args[0], args[1]... (`-lv`).
     func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String]
+    /// What `-lv` says of the probe besides its attributes and arguments (where a probe
+    /// on user code sits and whether the kernel steps its instruction out of line).
+    func siteNotes(of probe: Probe) -> [String]
     /// The record `args->field` reads, when the probe has one.
     func argumentRecord(of probe: Probe, in environment: ProbeEnvironment) -> ArgumentRecord?
     /// Whether any of the provider's probes has an argument record (the compiler then
@@ -77,6 +80,7 @@ extension Provider {
     public func ownsName(_ name: String) -> Bool { false }
     public func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)? { nil }
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { [] }
+    public func siteNotes(of probe: Probe) -> [String] { [] }
     public func argumentRecord(of probe: Probe, in environment: ProbeEnvironment) -> ArgumentRecord? { nil }
     public var providesArgumentRecords: Bool { false }
     public func runsInUserEngine(_ probe: Probe) -> Bool { false }

@@ -123,6 +123,8 @@ public final class UserEngine: InterpreterEnvironment {
     }
 
     public func argument(_ index: Int64) -> Int64 { index >= 0 && index < 10 ? currentArguments[Int(index)] : 0 }
+    /// The probes dtrace fires itself (BEGIN, END, tick) interrupt no user thread.
+    public func userRegister(_ index: Int64) -> Int64 { 0 }
 
     public func aggregate(_ aggregation: Int, key: [UInt8], value: Int64, increment: Int64) {
         consumer.aggregations.add(aggregation, key: key, value: value, increment: increment)

@@ -43,6 +43,24 @@ struct PidProviderTests {
         #expect(result.status == 0)
     }
 
+    @Test func userRegistersByOracleNames() throws {
+        // At sum8's entry (i = 5): rdi = 5, rsi = 1, r9 = 5 (the sixth argument); R_PC is
+        // R_RIP; a computed index reads the same register; names no register backs read 0.
+        let script = "pid$target:a.out:sum8:entry /arg0 == 5/ { i = R_RDI; "
+            + "printf(\"%d %d %d %d %d %d\\n\", uregs[R_RDI], uregs[R_RSI], uregs[R_R9], uregs[R_PC] == uregs[R_RIP], uregs[i], uregs[R_GS]); }"
+        let result = try Harness.run(["-qn", script, "-c", "\(KernelHarness.workload) calls 10"], pinned: false)
+        #expect(result.stdout == "5 1 5 1 5 0\n\n")
+        #expect(result.status == 0)
+    }
+
+    @Test func verboseListingSaysWhichSitesAreSteppedOutOfLine() throws {
+        let result = try Harness.run(["-lv", "-n", "pid$target:a.out:sum8:4,pid$target:a.out:sum8:5", "-c", "\(KernelHarness.workload) calls 1"], pinned: false)
+        let sites = result.stdout.components(separatedBy: "\tProbe Site\n").dropFirst().map { $0.split(separator: "\n")[1].trimmingCharacters(in: .whitespaces) }
+        #expect(sites == ["instruction emulated by the kernel's uprobes (cheap)",
+                          "instruction single-stepped out of line by the kernel (costly: several microseconds a hit)"])
+        #expect(result.status == 0)
+    }
+
     @Test func everyLibcFunctionInOneClause() throws {
         let result = try Harness.run(["-qn", "pid$target:libc.so.6::entry /probefunc == \"labs\"/ { @[probefunc] = count(); }",
                                       "-c", "\(KernelHarness.workload) calls \(Self.calls)"], pinned: false)
