@@ -1,7 +1,8 @@
 // DTraceProviders/USDTProvider: statically defined user probes — the `.note.stapsdt`
 // notes that sys/sdt.h (and `dtrace -h`'s header) put in programs and libraries: Python,
 // PostgreSQL, libstdc++, QEMU... A description `provider<PID>:module:function:name` names
-// them in the process's objects: the provider as the note gives it with the pid appended,
+// them in the process's objects (`provider*` in every process running now that has the
+// provider): the provider as the note gives it with the pid appended,
 // the object's basename, the function containing the probe site, and the note's name with
 // `__` turned into `-`, as DTrace does. One probe may have several sites (a macro expanded
 // in several places of one function). Semaphores are raised by the kernel while a probe is
@@ -64,26 +65,43 @@ public struct USDTProvider: Provider {
     }
 
     public func probes(describedBy description: ProbeDescription, in environment: ProbeEnvironment) -> [Probe] {
-        guard let (providerName, pid) = Self.split(description.provider) else { return [] }
+        if let (providerName, pid) = Self.split(description.provider) {
+            return probes(describedBy: description, pid: pid, in: environment) { $0 == providerName }
+        }
+        // provider*: the processes running now whose objects have such a provider (a
+        // pattern that begins with a name, so that `*` alone does not read every process).
+        guard Glob.hasMeta(description.provider), let first = description.provider.first, first.isLetter || first == "_" else { return [] }
+        let pattern = description.provider
+        let processes = (Array(environment.startingProcesses.keys) + Tracefs.listDirectory("/proc").compactMap { Int32($0) })
+            .filter { $0 != ProcessIdentity.processID }
+        var probes: [Probe] = []
+        for pid in Set(processes).sorted() {
+            probes += self.probes(describedBy: description, pid: pid, in: environment) { Glob.matches(pattern, "\($0)\(pid)") }
+        }
+        return probes
+    }
+
+    /// The probes of process `pid` a description names, of the providers `accepts` takes.
+    func probes(describedBy description: ProbeDescription, pid: Int32, in environment: ProbeEnvironment, accepts: (String) -> Bool) -> [Probe] {
         var probes: [Probe] = []
         for object in UserObjects.of(pid, in: environment) where object.matches(description.module) {
-            let notes = object.file.usdtProbes.filter { $0.provider == providerName }
+            let notes = object.file.usdtProbes.filter { accepts($0.provider) }
             guard !notes.isEmpty else { continue }
             let functions = object.file.functions.filter { $0.size > 0 }
-            // Sites grouped into probes by (function, name), in the order of the notes.
+            // Sites grouped into probes by (provider, function, name), in the order of the notes.
             var order: [String] = []
             var grouped: [String: (function: String, name: String, notes: [USDTProbe])] = [:]
             for note in notes {
                 let function = Self.containingFunction(note.address, in: functions) ?? ""
                 let name = Self.probeName(note.name)
                 guard Glob.matches(description.function, function), Glob.matches(description.name, name) else { continue }
-                let key = function + ":" + name
+                let key = note.provider + ":" + function + ":" + name
                 if grouped[key] == nil { order.append(key); grouped[key] = (function, name, []) }
                 grouped[key]!.notes.append(note)
             }
             for key in order {
                 let group = grouped[key]!
-                guard let probe = makeProbe(group.notes, function: group.function, name: group.name, provider: "\(providerName)\(pid)",
+                guard let probe = makeProbe(group.notes, function: group.function, name: group.name, provider: "\(group.notes[0].provider)\(pid)",
                                             object: object, pid: pid) else { continue }
                 probes.append(probe)
             }

@@ -64,6 +64,19 @@ struct USDTProviderTests {
         #expect(five >= 5 && ten - five == 5, "5 collections: \(five), 10: \(ten)")
     }
 
+    @Test func providerGlobNamesEveryRunningProcessWithTheProvider() throws {
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: USDTHarness.python)
+        sleeper.arguments = ["-c", "import time; time.sleep(30)"]
+        try sleeper.run()
+        defer { sleeper.terminate(); sleeper.waitUntilExit() }
+        usleep(300_000)
+        let result = try Harness.run(["-l", "-n", "pytho*:::gc-start"], pinned: false)
+        let providers = result.stdout.split(separator: "\n").dropFirst().compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
+        #expect(providers.contains("python\(sleeper.processIdentifier)"), "\(result.stdout)")
+        #expect(result.status == 0)
+    }
+
     @Test func pythonProbesListed() throws {
         let result = try Harness.run(["-l", "-n", "python$target:python3.11::function-entry", "-c", "\(USDTHarness.python) -c pass"], pinned: false)
         let lines = result.stdout.split(separator: "\n").dropFirst()
