@@ -97,7 +97,7 @@ struct PidProviderTests {
         workload.executableURL = URL(fileURLWithPath: KernelHarness.workload)
         workload.arguments = ["paced", "500", "60"]  // ended below, once checked
         try workload.run()
-        defer { workload.terminate(); workload.waitUntilExit() }
+        defer { kill(workload.processIdentifier, SIGKILL); workload.waitUntilExit() }
         usleep(200_000)
         let pid = workload.processIdentifier
         let result = try Harness.run(["-qn", "pid\(pid):libc.so.6:syscall:entry { @ = count(); } tick-500ms { exit(0); }", "-p", "\(pid)"], pinned: false)

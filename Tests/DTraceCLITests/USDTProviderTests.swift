@@ -69,7 +69,7 @@ struct USDTProviderTests {
         sleeper.executableURL = URL(fileURLWithPath: USDTHarness.python)
         sleeper.arguments = ["-c", "import time; time.sleep(30)"]
         try sleeper.run()
-        defer { sleeper.terminate(); sleeper.waitUntilExit() }
+        defer { kill(sleeper.processIdentifier, SIGKILL); sleeper.waitUntilExit() }
         usleep(300_000)
         let result = try Harness.run(["-l", "-n", "pytho*:::gc-start"], pinned: false)
         let providers = result.stdout.split(separator: "\n").dropFirst().compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
