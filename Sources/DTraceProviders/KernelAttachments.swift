@@ -1,5 +1,6 @@
 // DTraceProviders/KernelAttachments: what holds the kernel engine's probes in place —
-// perf events (tracepoints, cpu-clock) and BPF links (raw tracepoints, uprobe_multi) —
+// perf events (tracepoints, cpu-clock, kprobes, uprobes) and BPF links (raw tracepoints,
+// uprobe_multi, perf-event links carrying cookies) —
 // with the attach steps providers use, and the one detach that closes them all.
 
 import DTraceSystem
@@ -48,6 +49,20 @@ public final class KernelAttachments {
                 events.append(event)
                 backgroundLinks.append(try event.attach(program, cookie: cookies[index]))
             }
+        }
+    }
+
+    /// Kprobes on kernel functions (kretprobes when `returns`), one perf event each,
+    /// each linked to the program with its cookie. An event is opened on one CPU, yet
+    /// its program runs wherever the function is called: as with a tracepoint, the
+    /// kernel runs a kprobe event's BPF programs before it looks at which CPUs' perf
+    /// events are listening.
+    public func attachKprobes(functions: [String], cookies: [UInt64], returns: Bool, program: BPFProgram) throws(SystemError) {
+        let cpu = Int32(SystemCPUs.online.first ?? 0)
+        for (function, cookie) in zip(functions, cookies) {
+            let event = try PerfEvent.kprobe(function: function, returns: returns, cpu: cpu)
+            events.append(event)
+            backgroundLinks.append(try event.attach(program, cookie: cookie))
         }
     }
 

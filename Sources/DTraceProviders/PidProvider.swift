@@ -139,7 +139,7 @@ public struct PidProvider: Provider {
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
         guard let userProbe = probe.detail(as: UserCodeProbe.self) else { throw KernelSetupError("\(probe.identity.fullName) has no place in user code") }
         let returns = userProbe.kind == .return
-        let prologue: any ProbePrologue = returns ? UserReturnPrologue() : UserEntryPrologue()
+        let prologue: any ProbePrologue = returns ? FunctionReturnPrologue(returnOffset: 0) : FunctionEntryPrologue(stack: .user)
         let throughMultiLinks = setup.uprobesThroughMultiLinks
         return KernelProbe(programType: .kprobe, attachType: throughMultiLinks ? .uprobeMulti : .unspecified, prologue: prologue,
                            sharing: SharedAttachment(key: returns ? "uretprobe" : "uprobe") { program, members, attachments in

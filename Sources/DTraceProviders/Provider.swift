@@ -52,6 +52,9 @@ public protocol Provider: Sendable {
     /// Why a description naming this provider matched nothing, when the provider can say
     /// more than "does not match any probes" (no such process): a D_* tag and message.
     func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)?
+    /// Why the provider lists no probes here though the kernel may have them (the list it
+    /// reads cannot be read), for `dtrace -l` and descriptions that match nothing.
+    func unlistedReason(in environment: ProbeEnvironment) -> String?
     /// Whether a description's name alone can only mean one of this provider's probes
     /// (BEGIN, tick-1s), so no kernel provider need be enumerated for it.
     func ownsName(_ name: String) -> Bool
@@ -78,6 +81,7 @@ extension Provider {
         probe(describedBy: description).map { [$0] } ?? []
     }
     public func ownsName(_ name: String) -> Bool { false }
+    public func unlistedReason(in environment: ProbeEnvironment) -> String? { nil }
     public func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)? { nil }
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { [] }
     public func siteNotes(of probe: Probe) -> [String] { [] }

@@ -162,6 +162,10 @@ func compareWithObjdump(file: String, section: String = ".text", window: Int? = 
         switch X86Decoder.decode(code.bytes, at: offset) {
         case .success(let instruction) where instruction.length == listed.length:
             break
+        case .success(let instruction) where range.map({ listed.address + UInt64(instruction.length) > $0.upperBound }) == true:
+            // Cut by the window's end: objdump saw only its first bytes ("rex.W", then ".byte").
+            agreement.skippedBad += 1
+            agreement.compared -= 1
         case .success(let instruction) where instruction.bytes == [0x9B] && listed.length > 1:
             if case .success(let following) = X86Decoder.decode(code.bytes, at: offset + 1), following.length == listed.length - 1 {
                 agreement.foldedFwait += 1
