@@ -70,6 +70,8 @@ public protocol Provider: Sendable {
     var providesArgumentRecords: Bool { get }
     /// Whether the user engine (the interpreter in dtrace) can fire this probe.
     func runsInUserEngine(_ probe: Probe) -> Bool
+    /// How the ptrace engine runs the probe (nil: it cannot, it needs the kernel).
+    func tracedProbe(for probe: Probe) -> TracedProbe?
     /// How the kernel engine runs the probe: program type, prologue, attachment.
     func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe
 }
@@ -85,6 +87,7 @@ extension Provider {
     public func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)? { nil }
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { [] }
     public func siteNotes(of probe: Probe) -> [String] { [] }
+    public func tracedProbe(for probe: Probe) -> TracedProbe? { nil }
     public func argumentRecord(of probe: Probe, in environment: ProbeEnvironment) -> ArgumentRecord? { nil }
     public var providesArgumentRecords: Bool { false }
     public func runsInUserEngine(_ probe: Probe) -> Bool { false }
