@@ -32,6 +32,13 @@ extension StoppedThread {
     }
 }
 
+/// The thread a probe fired in, as the clause sees it (pid, tid, execname).
+public protocol FiringThread: StoppedThread {
+    var processID: Int32 { get }
+    var threadID: Int32 { get }
+    var executableName: [UInt8] { get }
+}
+
 /// A probe as the ptrace engine runs it.
 public struct TracedProbe: @unchecked Sendable {
     public enum Site: Sendable, Equatable, Hashable {
