@@ -61,10 +61,9 @@ public struct FBTProvider: Provider {
     /// compiler's clones and parts (a '.' in the name) or ftrace's placeholders for
     /// functions whose address it could not place (__ftrace_invalid_address___N).
     static func probedFunctions(_ functions: [Tracefs.KernelFunction]) -> [Tracefs.KernelFunction] {
-        var seen = Set<String>()
+        var seen = Set<Tracefs.KernelFunction>(minimumCapacity: functions.count)
         return functions.filter { function in
-            !function.name.contains(".") && !function.name.hasPrefix("__ftrace_invalid_address__")
-                && seen.insert((function.module ?? "") + " " + function.name).inserted
+            !function.name.utf8.contains(0x2e) && !(function.name.utf8.first == 0x5f && function.name.hasPrefix("__ftrace_invalid_address__")) && seen.insert(function).inserted
         }
     }
 
