@@ -61,10 +61,9 @@ public struct FBTProvider: Provider {
     /// compiler's clones and parts (a '.' in the name) or ftrace's placeholders for
     /// functions whose address it could not place (__ftrace_invalid_address___N).
     static func probedFunctions(_ functions: [Tracefs.KernelFunction]) -> [Tracefs.KernelFunction] {
-        var seen = Set<String>()
+        var seen = Set<Tracefs.KernelFunction>(minimumCapacity: functions.count)
         return functions.filter { function in
-            !function.name.contains(".") && !function.name.hasPrefix("__ftrace_invalid_address__")
-                && seen.insert((function.module ?? "") + " " + function.name).inserted
+            !function.name.utf8.contains(0x2e) && !(function.name.utf8.first == 0x5f && function.name.hasPrefix("__ftrace_invalid_address__")) && seen.insert(function).inserted
         }
     }
 
@@ -85,9 +84,41 @@ public struct FBTProvider: Provider {
         functionListProblem(in: environment).map { "the fbt provider is not listed: " + $0 }
     }
 
+    /// Why a description naming fbt matched nothing, when more can be said: the function
+    /// list cannot be read; or the function is one the kernel has under another name
+    /// that tracefs lists (__x64_sys_getpid is __do_sys_getpid's alias on Linux 6.1), or
+    /// one tracefs does not list at all.
     public func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)? {
-        guard description.provider == name, let problem = functionListProblem(in: environment) else { return nil }
-        return (DiagnosticTag.probeDescriptionNoMatch.rawValue, "probe description \(description) does not match any probes: \(problem)")
+        guard description.provider == name else { return nil }
+        let noMatch = "probe description \(description) does not match any probes"
+        if let problem = functionListProblem(in: environment) { return (DiagnosticTag.probeDescriptionNoMatch.rawValue, "\(noMatch): \(problem)") }
+        let function = description.function
+        guard !function.isEmpty, !Glob.hasMeta(function), let root = environment.tracefsRoot,
+              let listed = try? Tracefs.kernelFunctions(root: root), !listed.contains(where: { $0.name == function }),
+              let symbols = SystemFiles.readSmallTextFile("/proc/kallsyms", limit: 64 << 20),
+              let aliases = Self.otherNames(of: function, inKernelSymbols: symbols) else { return nil }
+        let listedNames = Set(Self.probedFunctions(listed).map(\.name))
+        guard let probed = aliases.first(where: listedNames.contains) else {
+            return (DiagnosticTag.probeDescriptionNoMatch.rawValue, "\(noMatch): the kernel has \(function), but tracefs does not list it among the functions it can probe")
+        }
+        let suggestion = ProbeDescription(provider: name, module: description.module, function: probed, name: description.name)
+        return (DiagnosticTag.probeDescriptionNoMatch.rawValue, "\(noMatch): \(function) is another name of \(probed), the name tracefs lists (\(suggestion))")
+    }
+
+    /// The other names /proc/kallsyms gives the code at `function`'s address (text
+    /// symbols only), or nil when it has no such function.
+    static func otherNames(of function: String, inKernelSymbols text: String) -> [String]? {
+        var addresses = Set<Substring>()
+        var entries: [(address: Substring, name: Substring)] = []
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ", maxSplits: 3)
+            guard fields.count >= 3, fields[1].count == 1, "tTwW".contains(fields[1]) else { continue }
+            let symbol = fields[2].split(separator: "\t").first ?? fields[2]
+            if symbol == function { addresses.insert(fields[0]) }
+            entries.append((fields[0], symbol))
+        }
+        guard !addresses.isEmpty else { return nil }
+        return entries.filter { addresses.contains($0.address) && $0.name != function }.map { String($0.name) }
     }
 
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {

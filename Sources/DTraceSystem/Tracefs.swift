@@ -56,7 +56,7 @@ public enum Tracefs {
     /// A kernel function tracefs lists in available_filter_functions (those ftrace, and
     /// kprobes through it, can instrument): its name, and the loadable module it is in
     /// (nil: the core kernel).
-    public struct KernelFunction: Equatable, Sendable {
+    public struct KernelFunction: Hashable, Sendable {
         public var name: String
         public var module: String?
         public init(name: String, module: String? = nil) { self.name = name; self.module = module }

@@ -32,9 +32,13 @@ struct FBTCommandTests {
 
     @Test(.enabled(if: FBTCommandTests.hasKprobeEvents, "this kernel has no kprobe events"))
     func countsAndReturnValues() throws {
+        // getpid's function as tracefs lists it: __x64_sys_getpid, or on kernels where
+        // that is an alias (Linux 6.1) __do_sys_getpid.
+        let listing = try Harness.run(["-l", "-n", "fbt::__x64_sys_getpid:entry"], pinned: false)
+        let function = listing.status == 0 ? "__x64_sys_getpid" : "__do_sys_getpid"
         let script = """
-        fbt::__x64_sys_getpid:entry /pid == $target/ { @entries = count(); }
-        fbt::__x64_sys_getpid:return /pid == $target/ { @returns = count(); @own = sum(arg1 == pid); @offset = min(arg0); }
+        fbt::\(function):entry /pid == $target/ { @entries = count(); }
+        fbt::\(function):return /pid == $target/ { @returns = count(); @own = sum(arg1 == pid); @offset = min(arg0); }
         END { printa("%@d %@d %@d %@d\\n", @entries, @returns, @own, @offset); }
         """
         let result = try Harness.run(["-qn", script, "-c", "\(KernelHarness.workload) getpid 1000"], pinned: false)

@@ -148,6 +148,24 @@ import Testing
         #expect(FBTProvider().matchFailure(for: ProbeDescription(provider: "syscall", module: "", function: "", name: ""), in: catalog.environment) == nil)
     }
 
+    @Test func otherNamesOfAFunctionFromTheKernelSymbols() {
+        // Linux 6.1: the system call stubs are aliases of __do_sys_*, which tracefs lists.
+        let symbols = """
+        ffffffff9e8be340 t __do_sys_getppid
+        ffffffff9e8be350 t __do_sys_getpid
+        ffffffff9e8be350 T __ia32_sys_getpid
+        ffffffff9e8be350 T __x64_sys_getpid
+        ffffffff9e8be350 d __x64_sys_getpid_data
+        ffffffffc0a01000 t ext4_read\t[ext4]
+        ffffffffc0a01000 t ext4_read_alias\t[ext4]
+
+        """
+        #expect(FBTProvider.otherNames(of: "__x64_sys_getpid", inKernelSymbols: symbols) == ["__do_sys_getpid", "__ia32_sys_getpid"])
+        #expect(FBTProvider.otherNames(of: "__do_sys_getppid", inKernelSymbols: symbols) == [])
+        #expect(FBTProvider.otherNames(of: "ext4_read", inKernelSymbols: symbols) == ["ext4_read_alias"])
+        #expect(FBTProvider.otherNames(of: "nosuch", inKernelSymbols: symbols) == nil)
+    }
+
     /// Tens of thousands of functions (a distribution kernel with its modules) are listed
     /// and matched quickly.
     @Test func manyFunctionsListQuickly() throws {

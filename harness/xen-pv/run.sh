@@ -35,7 +35,8 @@ binary="$repo/.build/release/dtrace"
 rm -rf "$work"
 mkdir -p "$work/root"/{bin,proc,sys,dev,tmp,modules}
 cp "$binary" "$work/root/dtrace"
-cc -O1 -fno-omit-frame-pointer -static -o "$work/root/workload" "$repo/workload/workload.c"
+# As the tests build it: functions begin with endbr64 (pid probes' entry and offsets).
+cc -O1 -fno-omit-frame-pointer -fcf-protection=full -static -o "$work/root/workload" "$repo/workload/workload.c"
 cp /bin/busybox "$work/root/bin/busybox"
 cp "$here/init" "$work/root/init"
 cp "$here/guest-tests.sh" "$work/root/guest-tests.sh"
@@ -86,7 +87,7 @@ for boot in $boots; do
         *) echo "xen-pv: unknown boot $boot"; exit 2 ;;
     esac
     tr -d '\r' <"$log" >"$log.txt"
-    grep -E '^(CHECK|GUEST-)' "$log.txt" | sed "s/^/  [$boot] /" || true
+    grep -E '^(CHECK|GUEST-|INFO)' "$log.txt" | sed "s/^/  [$boot] /" || true
     summary="$(grep -E '^GUEST-SUMMARY: [0-9]+ passed, [0-9]+ failed' "$log.txt" | tail -1 || true)"
     echo "xen-pv: $boot boot took $(( $(date +%s) - started )) s"
     checks_passed=$((checks_passed + $(grep -c '^CHECK .*: ok$' "$log.txt" || true)))
