@@ -38,12 +38,13 @@ public final class KernelAttachments {
     }
 
     /// Uprobes as one perf event each (kernels before uprobe_multi links, Linux 6.6),
-    /// each linked to the program with its cookie; a probe of every process needs an
-    /// event on each CPU.
+    /// each linked to the program with its cookie.
     public func attachPerfUprobes(path: String, offsets: [UInt64], cookies: [UInt64], referenceCounterOffsets: [UInt64]? = nil,
                                   processID: Int32, returns: Bool, program: BPFProgram) throws(SystemError) {
         for (index, offset) in offsets.enumerated() {
-            for cpu in processID > 0 ? [-1] : SystemCPUs.online.map(Int32.init) {
+            // A probe of every process needs a CPU to open on; its program runs on every
+            // hit, whatever the CPU (as with tracepoints), so one event is enough.
+            for cpu in processID > 0 ? [Int32(-1)] : [Int32(SystemCPUs.online.first ?? 0)] {
                 let event = try PerfEvent.uprobe(path: path, offset: offset, returns: returns, referenceCounterOffset: referenceCounterOffsets?[index] ?? 0,
                                                  processID: processID > 0 ? processID : -1, cpu: cpu)
                 events.append(event)
