@@ -2,7 +2,7 @@
 # harness/xen-pv/guest-tests.sh: the checks run inside the guest (Xen PV dom0, or the
 # plain kernel), with busybox's sh. Also runs on the host, to prove the expectations:
 #   cc -O1 -fno-omit-frame-pointer -fcf-protection=full -static -o /tmp/workload workload/workload.c
-#   DTRACE=.build/release/dtrace WORKLOAD=/tmp/workload EXPECT_PLATFORM='KVM' sh harness/xen-pv/guest-tests.sh
+#   DTRACE=.build/release/dtrace WORKLOAD=/tmp/workload USDT_APP=/tmp/usdt-app EXPECT_PLATFORM='KVM' sh harness/xen-pv/guest-tests.sh
 # Prints one line per check ("CHECK name: ok" or "CHECK name: FAILED ...") and ends with
 # "GUEST-SUMMARY: N passed, M failed".
 DTRACE=${DTRACE:-/dtrace}
@@ -122,6 +122,14 @@ expect pid-offset-stepped-counts "1000 1000
 
 " 0 -- -qn 'pid$target:a.out:sum8:5 { @five = count(); } pid$target:a.out:sum8:8 { @eight = count(); } END { printa("%@d %@d\n", @five, @eight); }' -c "$WORKLOAD calls 1000"
 expect_clean_exit pid-offset-no-stray-sigtrap
+
+# USDT (workload/usdt/app.c): tick fires only while its semaphore is raised; counted's
+# argument is a global read RIP-relative (7..106 add up to 5650).
+USDT_APP=${USDT_APP:-/usdt-app}
+expect usdt-semaphore-and-arguments "100 4950 5650
+
+" 0 -- -qn 'myapp$target:::tick { @t = count(); @s = sum(arg0); } myapp$target:::counted { @c = sum(arg0); } END { printa("%@d %@d %@d\n", @t, @s, @c); }' -c "$USDT_APP 100"
+expect_clean_exit usdt-target-exits-cleanly
 
 # fbt (kprobes): the getpid system call's function, entry and return, with the workload
 # pinned to the second CPU while the kprobe events are opened on the first (their
