@@ -102,7 +102,7 @@ extension TracedProcess {
     private func noteChild(_ child: Int32, _ status: WaitStatus) {
         switch status {
         case .stopped:
-            var held = heldChildren[child] ?? HeldChild(isVFork: nil, firstStopSeen: false)
+            var held = heldChildren[child] ?? HeldChild(isVFork: nil, firstStopSeen: false, parentThread: nil)
             held.firstStopSeen = true
             heldChildren[child] = held
         case .exited, .killed:
@@ -158,12 +158,15 @@ extension TracedProcess {
                     return TraceEvent(thread: thread, kind: .threadCreated(newThread))
                 case .fork, .vfork:
                     let child = Int32(truncatingIfNeeded: try ptraceThread.eventMessage())
-                    var held = heldChildren[child] ?? HeldChild(isVFork: nil, firstStopSeen: false)
+                    var held = heldChildren[child] ?? HeldChild(isVFork: nil, firstStopSeen: false, parentThread: nil)
                     held.isVFork = ptraceEvent == .vfork
+                    held.parentThread = thread
                     heldChildren[child] = held
                     return TraceEvent(thread: thread, kind: .forked(child: child, isVFork: ptraceEvent == .vfork))
                 case .vforkDone:
-                    try breakpoints.rearm(in: memory)
+                    if vforkParentsWithBreakpointsLifted.remove(thread) != nil && vforkParentsWithBreakpointsLifted.isEmpty {
+                        try breakpoints.rearm(in: memory)
+                    }
                     return TraceEvent(thread: thread, kind: .vforkDone)
                 case .exec:
                     let former = Int32(truncatingIfNeeded: try ptraceThread.eventMessage())
@@ -241,6 +244,7 @@ extension TracedProcess {
         record.deliverOnResume = nil
         threadRecords = [thread: record]
         pendingEvents.removeAll { $0.thread != thread }
+        vforkParentsWithBreakpointsLifted = []
         breakpoints.forgetAll()
         scratchPage = nil
         scratchImage = []

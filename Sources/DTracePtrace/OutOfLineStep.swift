@@ -38,7 +38,7 @@ extension TracedProcess {
         try writeScratch(scratchBytes, at: scratchAddress)
         let ptraceThread = PtraceThread(thread)
         do { try ptraceThread.setProgramCounter(scratchAddress) } catch { throw .system(error) }
-        guard try stepOnce(thread, record) else { return .threadEnded }
+        guard try stepOnce(thread, record).completed else { return .threadEnded }
         let copyEnd = scratchAddress &+ UInt64(scratchBytes.count)
         func moved(_ pc: UInt64) -> UInt64 {
             pc >= scratchAddress && pc <= copyEnd ? resumeAt &+ (pc &- copyEnd) : pc
@@ -73,16 +73,32 @@ extension TracedProcess {
         scratchImage.replaceSubrange(offset..<offset + bytes.count, with: bytes)
     }
 
+    /// How one single step ended.
+    struct StepEnd {
+        /// The thread is still there (stopped, `.trapped`).
+        var completed: Bool
+        /// A breakpoint's SIGTRAP that was already pending when the step began (the thread
+        /// hit an int3 before it was stopped) was taken instead of being reported: whoever
+        /// restores the thread's registers puts it back at that breakpoint's address.
+        var tookPendingBreakpointTrap = false
+    }
+
     /// One PTRACE_SINGLESTEP of a stopped thread, waited for. A signal that arrives first
     /// is held back (queued for the resume) and the step tried again; so is a group-stop
-    /// (its signal sent again after the resume). Other events are kept for `waitForEvent`.
-    /// Returns false when the thread ended. The thread is left `.stopped(.trapped)`.
-    func stepOnce(_ thread: Int32, _ record: ThreadRecord) throws(PtraceError) -> Bool {
+    /// (its signal sent again after the resume), and a breakpoint trap already pending.
+    /// Other events are kept for `waitForEvent`. The thread is left `.stopped(.trapped)`.
+    func stepOnce(_ thread: Int32, _ record: ThreadRecord) throws(PtraceError) -> StepEnd {
         let ptraceThread = PtraceThread(thread)
         var signal: Int32 = 0
+        var end = StepEnd(completed: false)
+        let startPC: UInt64
+        do { startPC = try ptraceThread.programCounter() } catch {
+            if error.code == ErrorNumber.noSuchProcess { record.state = .running; return end }
+            throw .system(error)
+        }
         while true {
             do { try ptraceThread.singleStep(signal: signal) } catch {
-                if error.code == ErrorNumber.noSuchProcess { record.state = .running; return false }
+                if error.code == ErrorNumber.noSuchProcess { record.state = .running; return end }
                 throw .system(error)
             }
             signal = 0
@@ -93,7 +109,7 @@ extension TracedProcess {
             switch status {
             case .exited, .killed:
                 if let event = try handle(thread, status) { pendingEvents.append(event) }
-                return false
+                return end
             case .stopped(let stopSignal, let event):
                 if event == PtraceEvent.stop.rawValue {
                     record.interruptRequested = false
@@ -111,14 +127,21 @@ extension TracedProcess {
                 }
                 let info: StopSignalInfo
                 do { info = try ptraceThread.signalInfo() } catch {
-                    if error.code == ErrorNumber.noSuchProcess { record.state = .running; return false }
+                    if error.code == ErrorNumber.noSuchProcess { record.state = .running; return end }
                     throw .system(error)
+                }
+                if stopSignal == SignalNumber.trap && info.code == StopSignalInfo.codeKernel,
+                   (try? ptraceThread.programCounter()) == startPC {
+                    // An int3's trap from before the step, not the step's: nothing ran.
+                    end.tookPendingBreakpointTrap = true
+                    continue
                 }
                 let isStepTrap = stopSignal == SignalNumber.trap
                     && (info.code == StopSignalInfo.codeTrace || info.code == StopSignalInfo.codeBreakpoint || info.code == StopSignalInfo.codeKernel)
                 if isStepTrap {
                     record.state = .stopped(.trapped)
-                    return true
+                    end.completed = true
+                    return end
                 }
                 if stopSignal == SignalNumber.trap | 0x80 { continue }
                 record.queuedSignals.append(info)
@@ -167,16 +190,22 @@ extension TracedProcess {
         let argumentRegisters: [WritableKeyPath<TraceeRegisters, UInt64>] = [\.rdi, \.rsi, \.rdx, \.r10, \.r8, \.r9]
         for (index, value) in arguments.prefix(6).enumerated() { call[keyPath: argumentRegisters[index]] = value }
         var result: Int64?
+        var restored = saved
         for _ in 0..<4 {
             do { try ptraceThread.setRegisters(call) } catch { throw .system(error) }
-            guard try stepOnce(thread, record) else { throw .cannotInject(thread: thread, reason: "it ended") }
+            let end = try stepOnce(thread, record)
+            guard end.completed else { throw .cannotInject(thread: thread, reason: "it ended") }
+            let trapAddress = saved.rip &- 1
+            if end.tookPendingBreakpointTrap && (breakpoints.contains(trapAddress) || breakpoints.removedAddresses.contains(trapAddress)) {
+                restored.rip = trapAddress   // it runs into the breakpoint (or its original instruction) again
+            }
             let after: TraceeRegisters
             do { after = try ptraceThread.registers() } catch { throw .system(error) }
             if after.rip == call.rip &+ 2 { result = Int64(bitPattern: after.rax); break }
             // A step out of a system-call path traps before any instruction runs: again.
             if after.rip != call.rip { throw .cannotInject(thread: thread, reason: "the step went to 0x\(String(after.rip, radix: 16))") }
         }
-        do { try ptraceThread.setRegisters(saved) } catch { throw .system(error) }
+        do { try ptraceThread.setRegisters(restored) } catch { throw .system(error) }
         record.state = .stopped(stop == .interrupted ? .trapped : stop)
         guard let result else { throw .cannotInject(thread: thread, reason: "the system call never ran") }
         return result
@@ -188,7 +217,7 @@ extension TracedProcess {
     func settleAfterExec(thread: Int32) throws(PtraceError) {
         let (record, stop) = try stoppedRecord(thread)
         guard case .event(.exec) = stop else { return }
-        guard try stepOnce(thread, record) else { throw .processEnded }
+        guard try stepOnce(thread, record).completed else { throw .processEnded }
     }
 
     /// A `syscall` instruction (0F 05) in the tracee's executable memory: the vdso first,

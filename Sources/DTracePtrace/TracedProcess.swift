@@ -54,11 +54,16 @@ public final class TracedProcess {
     struct HeldChild {
         var isVFork: Bool?
         var firstStopSeen: Bool
+        /// The thread that forked it (known from its fork event).
+        var parentThread: Int32?
     }
 
     var threadRecords: [Int32: ThreadRecord] = [:]
     /// Fork and vfork children not yet let go.
     var heldChildren: [Int32: HeldChild] = [:]
+    /// Threads whose vfork child runs in the memory with the breakpoints lifted; they
+    /// are put back when the last of these reports vfork done.
+    var vforkParentsWithBreakpointsLifted: Set<Int32> = []
     /// Threads that vanished with an exec, whose exits may still be reported.
     var departedThreads: Set<Int32> = []
     /// Events seen while doing something else (stopping all threads, stepping one).
@@ -367,6 +372,7 @@ public final class TracedProcess {
         do {
             if held.isVFork == true {
                 try breakpoints.lift(in: memory)
+                vforkParentsWithBreakpointsLifted.insert(held.parentThread ?? processID)
             } else {
                 let childMemory = ProcessMemory(processID: child)
                 try breakpoints.writeOriginals(in: childMemory)
@@ -390,23 +396,35 @@ public final class TracedProcess {
         func note(_ error: PtraceError) { if firstError == nil { firstError = error } }
         do { try stopAllThreads(deadline: SystemClock.monotonicNanoseconds() + 10_000_000_000) } catch { note(error) }
         if exitEvent != nil { isDetached = true; return }
-        do { try breakpoints.restoreAll(in: memory) } catch { note(.system(error)) }
-        for child in childrenAwaitingRelease {
-            do { try removeBreakpoints(inChild: child) } catch { note(error) }
+        func attempt(_ body: () throws -> Void) {
+            do { try body() } catch let error as SystemError {
+                if error.code != ErrorNumber.noSuchProcess { note(.system(error)) }
+            } catch let error as PtraceError {
+                note(error)
+            } catch {
+                note(.unexpected("\(error)"))
+            }
         }
-        if scratchPage != nil {
-            do { try unmapScratchPage() } catch { note(error) }
-        }
+        // Children first: a fork child's copy is cleaned from the table.
+        for child in childrenAwaitingRelease { attempt { try removeBreakpoints(inChild: child) } }
+        attempt { try breakpoints.restoreAll(in: memory) }
+        // Every thread where it would be without the breakpoints: back at the address of a
+        // breakpoint it stopped at or was about to report.
         for thread in threads {
             guard let record = threadRecords[thread], case .stopped(let stop) = record.state else { continue }
-            let ptraceThread = PtraceThread(thread)
-            do {
+            attempt {
                 if case .breakpoint(let address) = stop {
-                    try ptraceThread.setProgramCounter(address)
+                    try PtraceThread(thread).setProgramCounter(address)
                     record.state = .stopped(.trapped)
                 }
                 try undoTrapInFlight(thread: thread, record: record)
-                guard case .stopped(let now) = record.state else { continue }
+            }
+        }
+        if scratchPage != nil { attempt { try unmapScratchPage() } }
+        for thread in threads {
+            guard let record = threadRecords[thread], case .stopped(let now) = record.state else { continue }
+            let ptraceThread = PtraceThread(thread)
+            attempt {
                 var signals = record.queuedSignals
                 if let own = record.deliverOnResume { signals.insert(own, at: 0) }
                 var delivered: Int32 = 0
@@ -421,12 +439,6 @@ public final class TracedProcess {
                 }
                 try ptraceThread.detach(signal: delivered)
                 for later in signals { try? ptraceThread.send(signal: later.signal, processID: processID) }
-            } catch let error as SystemError {
-                if error.code != ErrorNumber.noSuchProcess { note(.system(error)) }
-            } catch let error as PtraceError {
-                note(error)
-            } catch {
-                note(.unexpected("\(error)"))
             }
         }
         threadRecords = [:]
@@ -442,9 +454,9 @@ public final class TracedProcess {
     private func undoTrapInFlight(thread: Int32, record: ThreadRecord) throws {
         guard let status = ProcessThreads.status(of: thread, inProcess: processID), status.isPending(SignalNumber.trap) else { return }
         let ptraceThread = PtraceThread(thread)
-        if case .stopped(.signal(SignalNumber.trap)) = record.state {
-            // Reported already: it is the trap.
-        } else {
+        // At a signal-delivery-stop the trap cannot be pending: synchronous signals come first.
+        if case .stopped(.signal) = record.state { return }
+        do {
             try ptraceThread.resume(signal: 0)
             record.state = .running
             guard let (_, waited) = try TraceeWait.take(processID: thread, deadline: SystemClock.monotonicNanoseconds() + 5_000_000_000) else { return }
