@@ -281,8 +281,12 @@ public final class TracedProcess {
     /// Events that threads report instead (a breakpoint, a signal...) are kept for
     /// `waitForEvent`; their threads count as stopped.
     public func stopAllThreads(deadline: Int64? = nil) throws(PtraceError) {
+        // A first thread that exited waits as a zombie for the others: it never stops.
+        var exited: Set<Int32> = []
         for (thread, record) in threadRecords {
             switch record.state {
+            case .running where ProcessThreads.status(of: thread, inProcess: processID)?.hasExited == true:
+                exited.insert(thread)
             case .running, .listening:
                 do {
                     try PtraceThread(thread).interrupt()
@@ -295,7 +299,7 @@ public final class TracedProcess {
         }
         collectingStops = true
         defer { collectingStops = false }
-        while exitEvent == nil, threadRecords.values.contains(where: { !$0.isStopped }) {
+        while exitEvent == nil, threadRecords.contains(where: { !$0.value.isStopped && !exited.contains($0.key) }) {
             guard let (pid, status) = try nextStatus(deadline: deadline) else { throw .timedOut("stopping the threads of \(processID)") }
             if let event = try handle(pid, status) { pendingEvents.append(event) }
         }

@@ -105,13 +105,16 @@ public enum ProcessThreads {
     }
 
     /// From /proc/TID/status: the thread's process (Tgid), that process's parent (PPid),
-    /// its tracer (TracerPid, 0 for none) and the signals pending for the thread alone
-    /// (SigPnd, bit n-1 for signal n).
+    /// its tracer (TracerPid, 0 for none), the signals pending for the thread alone
+    /// (SigPnd, bit n-1 for signal n) and whether it has exited (State).
     public struct Status: Equatable, Sendable {
         public var processID: Int32
         public var parentProcessID: Int32
         public var tracerProcessID: Int32
         public var pendingSignals: UInt64
+        /// State Z or X: it has exited (a first thread that did so waits, a zombie, for
+        /// the others).
+        public var hasExited: Bool
 
         public func isPending(_ signal: Int32) -> Bool { signal > 0 && signal <= 64 && pendingSignals & (1 << UInt64(signal - 1)) != 0 }
     }
@@ -120,7 +123,7 @@ public enum ProcessThreads {
     public static func status(of threadID: Int32, inProcess processID: Int32? = nil) -> Status? {
         let path = processID.map { "/proc/\($0)/task/\(threadID)/status" } ?? "/proc/\(threadID)/status"
         guard let text = SystemFiles.readSmallTextFile(path, limit: 1 << 16) else { return nil }
-        var status = Status(processID: 0, parentProcessID: 0, tracerProcessID: 0, pendingSignals: 0)
+        var status = Status(processID: 0, parentProcessID: 0, tracerProcessID: 0, pendingSignals: 0, hasExited: false)
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 1)
             guard parts.count == 2 else { continue }
@@ -130,6 +133,7 @@ public enum ProcessThreads {
             case "PPid": status.parentProcessID = Int32(value) ?? 0
             case "TracerPid": status.tracerProcessID = Int32(value) ?? 0
             case "SigPnd": status.pendingSignals = UInt64(value, radix: 16) ?? 0
+            case "State": status.hasExited = value.hasPrefix("Z") || value.hasPrefix("X")
             default: break
             }
         }

@@ -61,8 +61,13 @@ enum PtracePrograms {
     /// Every call of work() goes through its entry, where the tests put the breakpoint.
     /// Its reports go to the file named by the second argument.
     static let subjectSource = #"""
+    #include <linux/filter.h>
+    #include <linux/seccomp.h>
     #include <pthread.h>
     #include <signal.h>
+    #include <stddef.h>
+    #include <sys/prctl.h>
+    #include <sys/syscall.h>
     #include <stdio.h>
     #include <stdlib.h>
     #include <string.h>
@@ -108,6 +113,16 @@ enum PtracePrograms {
         return (void *)bad;
     }
 
+    /* leader-exits: the first thread exits; another calls work() 3000 times, then exits the process. */
+    static void *late_calls(void *unused) {
+        (void)unused;
+        usleep(50000);
+        long t = work_total(3000, 1);
+        fprintf(out, "late %s\n", t == expected_total(3000, 1) ? "right" : "wrong");
+        fclose(out);
+        exit(0);
+    }
+
     int main(int argc, char **argv) {
         if (argc < 3) return 2;
         sigset_t none;   /* started by a test thread that blocks signals */
@@ -149,6 +164,23 @@ enum PtracePrograms {
             long bad = 0;
             for (int i = 0; i < 4; i++) { void *b; pthread_join(threads[i], &b); bad += (long)b; }
             fprintf(out, "loop stopped, wrong %ld\n", bad);
+        } else if (strcmp(mode, "leader-exits") == 0) {
+            pthread_t late;
+            pthread_create(&late, 0, late_calls, 0);
+            pthread_exit(0);
+        } else if (strcmp(mode, "seccomp") == 0) {
+            /* getppid() goes to the tracer (SECCOMP_RET_TRACE, data 0x42), 3 times. */
+            struct sock_filter filter[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | 0x42),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+            };
+            struct sock_fprog program = { 4, filter };
+            if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) return 4;
+            long parent = 1;
+            for (int i = 0; i < 3; i++) parent = parent && syscall(SYS_getppid) > 0;
+            fprintf(out, "seccomp getppid %s\n", parent ? "ok" : "failed");
         } else {
             return 2;
         }

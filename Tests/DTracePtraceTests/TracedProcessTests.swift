@@ -1,7 +1,8 @@
 // DTracePtraceTests/TracedProcessTests: tracee control on real processes — exact hit
-// counts at plain_sum in the workload launched through a shell's exec, and in 8 threads;
+// counts at plain_sum in the workload launched through a shell's exec, and in 8 threads
+// (and no call lost when the breakpoint goes while they run);
 // fork and vfork children that run clean of breakpoints; signals delivered unchanged,
-// including those that arrive during out-of-line steps; system-call stops; group-stops
+// including those that arrive during out-of-line steps; system-call and seccomp stops; group-stops
 // with PTRACE_LISTEN; attach to a running multi-threaded process and detach from it,
 // with the code bytes in /proc/PID/mem the file's again and the process going on; and
 // the same tracing as an unprivileged user (setpriv, when run as root). Every process a
@@ -61,6 +62,24 @@ import Testing
         #expect(run.events.filter { if case .threadCreated = $0 { return true } else { return false } }.count == 8)
         #expect(run.events.filter { if case .threadExited = $0 { return true } else { return false } }.count == 8)
         #expect(run.end == .exited(code: 0))
+        #expect(PtracePrograms.report(output) == "threads 8 of 8 right")
+    }
+
+    @Test func removingTheBreakpointWhileThreadsRunLosesNoCall() throws {
+        let output = PtracePrograms.outputPath("threads-removed")
+        let process = try TracedProcess.launch(arguments: [PtracePrograms.subject, "threads", output])
+        defer { process.kill() }
+        let work = try functionInExecutable("work", of: process)
+        let breakpoint = try SteppedBreakpoint(at: work.address, in: process)
+        try process.resumeAll()
+        let before = try runUntilEnd(process, breakpoint: breakpoint) { $0.hits >= 2000 }
+        // The event just handled was resumed; other threads may have trapped already.
+        try process.removeBreakpoint(at: work.address)
+        #expect(try process.readRawMemory(at: work.address, count: 1) == process.readMemory(at: work.address, count: 1))
+        let after = try runUntilEnd(process, breakpoint: breakpoint)
+        #expect(before.hits + after.hits < 80_000)
+        #expect(after.end == .exited(code: 0))
+        #expect(after.signals.isEmpty)
         #expect(PtracePrograms.report(output) == "threads 8 of 8 right")
     }
 
@@ -128,6 +147,18 @@ import Testing
             }
             try process.resume(thread: event.thread)
         }
+    }
+
+    @Test func seccompStops() throws {
+        let output = PtracePrograms.outputPath("seccomp")
+        let process = try TracedProcess.launch(arguments: [PtracePrograms.subject, "seccomp", output], options: TraceOptions(seccompStops: true))
+        defer { process.kill() }
+        try process.resumeAll()
+        let run = try runUntilEnd(process, breakpoint: nil)
+        let stops = run.events.filter { if case .seccomp(110, _, 0x42) = $0 { return true } else { return false } }
+        #expect(stops.count == 3, "\(run.events)")
+        #expect(run.end == .exited(code: 0))
+        #expect(PtracePrograms.report(output) == "seccomp getppid ok")
     }
 
     @Test func groupStopListensUntilContinued() throws {
@@ -216,6 +247,23 @@ import Testing
         let ended = try TraceeWait.take(processID: pid, deadline: SystemClock.monotonicNanoseconds() + 30_000_000_000)
         #expect(ended?.status == .exited(code: 0))
         #expect(PtracePrograms.report(output) == "threads 8 of 8 right")
+    }
+
+    @Test func detachWhileTheFirstThreadIsAZombie() throws {
+        let output = PtracePrograms.outputPath("leader-exits")
+        let process = try TracedProcess.launch(arguments: [PtracePrograms.subject, "leader-exits", output])
+        defer { process.kill() }
+        let pid = process.processID
+        let work = try functionInExecutable("work", of: process)
+        let breakpoint = try SteppedBreakpoint(at: work.address, in: process)
+        try process.resumeAll()
+        let run = try runUntilEnd(process, breakpoint: breakpoint) { $0.hits >= 500 }
+        #expect(run.hits == 500)
+        #expect(ProcessThreads.status(of: pid)?.hasExited == true)
+        try process.detach()
+        let ended = try TraceeWait.take(processID: pid, deadline: SystemClock.monotonicNanoseconds() + 30_000_000_000)
+        #expect(ended?.status == .exited(code: 0))
+        #expect(PtracePrograms.report(output) == "late right")
     }
 
     @Test func execFailureIsReported() {
