@@ -38,7 +38,7 @@ extension TracedProcess {
         try writeScratch(scratchBytes, at: scratchAddress)
         let ptraceThread = PtraceThread(thread)
         do { try ptraceThread.setProgramCounter(scratchAddress) } catch { throw .system(error) }
-        guard try stepOnce(thread, record).completed else { return .threadEnded }
+        guard try stepOnce(thread, record, from: scratchAddress).completed else { return .threadEnded }
         let copyEnd = scratchAddress &+ UInt64(scratchBytes.count)
         func moved(_ pc: UInt64) -> UInt64 {
             pc >= scratchAddress && pc <= copyEnd ? resumeAt &+ (pc &- copyEnd) : pc
@@ -83,19 +83,19 @@ extension TracedProcess {
         var tookPendingBreakpointTrap = false
     }
 
-    /// One PTRACE_SINGLESTEP of a stopped thread, waited for. A signal that arrives first
+    /// One PTRACE_SINGLESTEP of a stopped thread (at `knownPC`, read when nil), waited for. A signal that arrives first
     /// is held back (queued for the resume) and the step tried again; so is a group-stop
     /// (its signal sent again after the resume), and a breakpoint trap already pending.
     /// Other events are kept for `waitForEvent`. The thread is left `.stopped(.trapped)`.
-    func stepOnce(_ thread: Int32, _ record: ThreadRecord) throws(PtraceError) -> StepEnd {
+    func stepOnce(_ thread: Int32, _ record: ThreadRecord, from knownPC: UInt64? = nil) throws(PtraceError) -> StepEnd {
         let ptraceThread = PtraceThread(thread)
         var signal: Int32 = 0
         var end = StepEnd(completed: false)
-        let startPC: UInt64
-        do { startPC = try ptraceThread.programCounter() } catch {
+        var startPC = knownPC ?? 0
+        if knownPC == nil { do { startPC = try ptraceThread.programCounter() } catch {
             if error.code == ErrorNumber.noSuchProcess { record.state = .running; return end }
             throw .system(error)
-        }
+        } }
         while true {
             do { try ptraceThread.singleStep(signal: signal) } catch {
                 if error.code == ErrorNumber.noSuchProcess { record.state = .running; return end }
@@ -193,7 +193,7 @@ extension TracedProcess {
         var restored = saved
         for _ in 0..<4 {
             do { try ptraceThread.setRegisters(call) } catch { throw .system(error) }
-            let end = try stepOnce(thread, record)
+            let end = try stepOnce(thread, record, from: call.rip)
             guard end.completed else { throw .cannotInject(thread: thread, reason: "it ended") }
             let trapAddress = saved.rip &- 1
             if end.tookPendingBreakpointTrap && (breakpoints.contains(trapAddress) || breakpoints.removedAddresses.contains(trapAddress)) {
