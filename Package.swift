@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "DTraceIRTests", dependencies: ["DTraceIR"]),
         .testTarget(name: "DTraceLanguageTests", dependencies: ["DTraceLanguage", "DTraceLibrary"], exclude: ["Golden"]),
         .testTarget(name: "DTraceCodegenTests", dependencies: ["DTraceLibrary", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage"]),
-        .testTarget(name: "DTraceProvidersTests", dependencies: ["DTraceProviders", "DTraceLibrary", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage", "DTracePlatform"]),
+        .testTarget(name: "DTraceProvidersTests", dependencies: ["DTraceProviders", "DTraceELF", "DTraceLibrary", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage", "DTracePlatform"]),
         .testTarget(name: "DTraceLibraryTests", dependencies: ["DTraceLibrary", "DTraceSession", "DTraceConsumer", "DTraceSystem", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage"]),
         .testTarget(name: "DTraceConsumerTests", dependencies: ["DTraceConsumer", "DTraceIR"]),
         .testTarget(name: "DTraceSessionTests", dependencies: ["DTraceSession", "DTraceLibrary", "DTraceProviders", "DTraceConsumer", "DTraceSystem", "DTraceLanguage", "DTraceIR"]),

@@ -106,6 +106,7 @@ final class CommandRun {
             if line.list {
                 list(session, all: line.sources.isEmpty, verbose: line.verbose)
                 if let hidden = session.hiddenProviders { errors.write("dtrace: " + hidden + "\n") }
+                for message in session.catalog.unlistedReasons() { errors.write("dtrace: " + message + "\n") }
                 for message in session.unmatchedListings { errors.write("dtrace: " + message + "\n") }
                 return session.unmatchedListings.isEmpty ? 0 : 1
             }

@@ -12,9 +12,12 @@ public struct ProviderRequirement: Sendable {
     public var how: String
     /// What the user engine runs of it, said before the kernel engine in the report.
     public var userEngine: String?
+    /// What to use instead when a capability of the provider's own is missing (not BPF,
+    /// which every kernel provider needs): "kernel tracepoints are available as ...".
+    public var alternative: String?
 
-    public init(provider: String, needs: [Capability], how: String, userEngine: String? = nil) {
-        self.provider = provider; self.needs = needs; self.how = how; self.userEngine = userEngine
+    public init(provider: String, needs: [Capability], how: String, userEngine: String? = nil, alternative: String? = nil) {
+        self.provider = provider; self.needs = needs; self.how = how; self.userEngine = userEngine; self.alternative = alternative
     }
 }
 
@@ -28,12 +31,14 @@ public enum EnginePlan {
     /// The first requirement that failed for a provider, as dtrace's one-line error in
     /// plain words: "the syscall provider cannot work here: BPF programs cannot be loaded:
     /// Operation not permitted (needs root, or CAP_BPF and CAP_PERFMON)". With
-    /// `suggestUserEngine`, what still runs without the kernel engine. Nil when all passed.
+    /// `suggestUserEngine`, what still runs without the kernel engine; when a capability
+    /// other than BPF failed, the provider's alternative. Nil when all passed.
     public static func refusal(_ requirement: ProviderRequirement, results: [Capability: CheckResult], suggestUserEngine: Bool = true) -> String? {
         for capability in requirement.needs {
             guard let result = results[capability], !result.passed else { continue }
             var text = "the \(requirement.provider) provider cannot work here: \(capability.plainFailure): \(plainReason(result.detail))"
             if suggestUserEngine && (capability == .bpf || capability == .perfCPUClock) { text += "; BEGIN, END and tick-N still run with -x engine=user" }
+            if capability != .bpf, let alternative = requirement.alternative { text += "; " + alternative }
             return text
         }
         return nil

@@ -39,6 +39,7 @@ extension Capability {
         case .tracepoints: return "kernel tracepoints cannot be read"
         case .perfCPUClock: return "cpu-clock perf events cannot be opened"
         case .uprobeMulti: return "uprobes cannot be attached through uprobe_multi links (Linux 6.6 or later, built with CONFIG_UPROBES)"
+        case .kprobes: return "kernel functions cannot be probed"
         default: return "\(rawValue) is not available"
         }
     }
@@ -173,7 +174,23 @@ enum LiveChecks {
     }
 
     static let uprobes: SelfTests.Test = { probePMU("uprobe", config: "CONFIG_UPROBE_EVENTS") }
-    static let kprobes: SelfTests.Test = { probePMU("kprobe", config: "CONFIG_KPROBE_EVENTS") }
+    /// The kprobe PMU (fbt's probes are its perf events). Without it, the kernel's symbol
+    /// table tells whether kprobes are missing altogether or only their perf events.
+    static let kprobes: SelfTests.Test = {
+        let result = probePMU("kprobe", config: "CONFIG_KPROBE_EVENTS")
+        guard !result.passed else { return result }
+        return .fail(kprobesMissing(kernelSymbols: SystemFiles.readSmallTextFile("/proc/kallsyms", limit: 64 << 20)))
+    }
+
+    /// Why the kprobe PMU is missing, from /proc/kallsyms (nil: unreadable): without
+    /// register_kprobe the kernel has no kprobes at all.
+    static func kprobesMissing(kernelSymbols: String?) -> String {
+        guard let symbols = kernelSymbols, symbols.contains(" _stext\n") else {
+            return "this kernel has no kprobe perf events (/sys/bus/event_source/devices/kprobe is missing: CONFIG_KPROBES or CONFIG_KPROBE_EVENTS is not set)"
+        }
+        return symbols.contains(" register_kprobe\n") ? "this kernel has kprobes but no kprobe perf events (CONFIG_KPROBE_EVENTS is not set)"
+            : "this kernel has no kprobes (CONFIG_KPROBES is not set)"
+    }
 
     /// A uprobe_multi link, limited to dtrace itself, on a file dtrace does not map (so
     /// no breakpoint is placed anywhere): what the pid and USDT probes attach with.

@@ -6,6 +6,9 @@ public enum Glob {
 
     public static func matches(_ pattern: String, _ text: String) -> Bool {
         if pattern.isEmpty { return true }
+        // A pattern without metacharacters (most are: fbt::vfs_read:entry) is the name
+        // itself: compared whole, as the catalogue does for every probe of a provider.
+        if !pattern.utf8.contains(where: { $0 == 0x2a || $0 == 0x3f || $0 == 0x5b || $0 == 0x5c }) { return pattern == text }
         return match(Array(pattern.utf8)[...], Array(text.utf8)[...])
     }
 

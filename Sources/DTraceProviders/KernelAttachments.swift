@@ -1,5 +1,6 @@
 // DTraceProviders/KernelAttachments: what holds the kernel engine's probes in place —
-// perf events (tracepoints, cpu-clock) and BPF links (raw tracepoints, uprobe_multi) —
+// perf events (tracepoints, cpu-clock, kprobes, uprobes) and BPF links (raw tracepoints,
+// uprobe_multi, perf-event links carrying cookies) —
 // with the attach steps providers use, and the one detach that closes them all.
 
 import DTraceSystem
@@ -37,17 +38,32 @@ public final class KernelAttachments {
     }
 
     /// Uprobes as one perf event each (kernels before uprobe_multi links, Linux 6.6),
-    /// each linked to the program with its cookie; a probe of every process needs an
-    /// event on each CPU.
+    /// each linked to the program with its cookie.
     public func attachPerfUprobes(path: String, offsets: [UInt64], cookies: [UInt64], referenceCounterOffsets: [UInt64]? = nil,
                                   processID: Int32, returns: Bool, program: BPFProgram) throws(SystemError) {
         for (index, offset) in offsets.enumerated() {
-            for cpu in processID > 0 ? [-1] : SystemCPUs.online.map(Int32.init) {
+            // A probe of every process needs a CPU to open on; its program runs on every
+            // hit, whatever the CPU (as with tracepoints), so one event is enough.
+            for cpu in processID > 0 ? [Int32(-1)] : [Int32(SystemCPUs.online.first ?? 0)] {
                 let event = try PerfEvent.uprobe(path: path, offset: offset, returns: returns, referenceCounterOffset: referenceCounterOffsets?[index] ?? 0,
                                                  processID: processID > 0 ? processID : -1, cpu: cpu)
                 events.append(event)
                 backgroundLinks.append(try event.attach(program, cookie: cookies[index]))
             }
+        }
+    }
+
+    /// Kprobes on kernel functions (kretprobes when `returns`), one perf event each,
+    /// each linked to the program with its cookie. An event is opened on one CPU, yet
+    /// its program runs wherever the function is called: as with a tracepoint, the
+    /// kernel runs a kprobe event's BPF programs before it looks at which CPUs' perf
+    /// events are listening.
+    public func attachKprobes(functions: [String], cookies: [UInt64], returns: Bool, program: BPFProgram) throws(SystemError) {
+        let cpu = Int32(SystemCPUs.online.first ?? 0)
+        for (function, cookie) in zip(functions, cookies) {
+            let event = try PerfEvent.kprobe(function: function, returns: returns, cpu: cpu)
+            events.append(event)
+            backgroundLinks.append(try event.attach(program, cookie: cookie))
         }
     }
 

@@ -125,6 +125,15 @@ public struct PidProvider: Provider {
 
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { [] }
 
+    public func tracedProbe(for probe: Probe) -> TracedProbe? {
+        guard let userProbe = probe.detail(as: UserCodeProbe.self) else { return nil }
+        let (path, offset) = (userProbe.site.path, userProbe.site.fileOffset)
+        if userProbe.kind == .return {
+            return TracedProbe(sites: [.functionReturn(path: path, fileOffset: offset)]) { thread, _ in FunctionArguments.atReturn(thread) }
+        }
+        return TracedProbe(sites: [.instruction(path: path, fileOffset: offset)]) { thread, _ in FunctionArguments.atEntry(thread) }
+    }
+
     public func siteNotes(of probe: Probe) -> [String] {
         guard let userProbe = probe.detail(as: UserCodeProbe.self) else { return [] }
         var notes = ["\(userProbe.site.path) at file offset 0x\(String(userProbe.site.fileOffset, radix: 16))"]
@@ -139,7 +148,7 @@ public struct PidProvider: Provider {
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
         guard let userProbe = probe.detail(as: UserCodeProbe.self) else { throw KernelSetupError("\(probe.identity.fullName) has no place in user code") }
         let returns = userProbe.kind == .return
-        let prologue: any ProbePrologue = returns ? UserReturnPrologue() : UserEntryPrologue()
+        let prologue: any ProbePrologue = returns ? FunctionReturnPrologue(returnOffset: 0) : FunctionEntryPrologue(stack: .user)
         let throughMultiLinks = setup.uprobesThroughMultiLinks
         return KernelProbe(programType: .kprobe, attachType: throughMultiLinks ? .uprobeMulti : .unspecified, prologue: prologue,
                            sharing: SharedAttachment(key: returns ? "uretprobe" : "uprobe") { program, members, attachments in

@@ -12,7 +12,9 @@ public final class ProbeCatalog {
     public let environment: ProbeEnvironment
     let providers: [any Provider]
     var enumerated: Set<String> = []
-    /// The full names of the probes in the catalogue.
+    /// The full names of the probes providers make on demand, and of the others of
+    /// providers that make them (a made probe is added once); not of the kernel's,
+    /// which no provider makes on demand.
     var knownNames: Set<String> = []
 
     /// `tracefsRoot`: where the kernel providers' tracepoints are listed (nil: none);
@@ -25,13 +27,13 @@ public final class ProbeCatalog {
 
     func enumerate(_ provider: any Provider) {
         guard enumerated.insert(provider.name).inserted else { return }
-        for probe in provider.probes(in: environment) { add(probe) }
+        for probe in provider.probes(in: environment) { add(probe, remembered: !provider.enumeratesKernel) }
     }
 
-    func add(_ probe: Probe) {
+    func add(_ probe: Probe, remembered: Bool = true) {
         var probe = probe
         if probe.identity.id == 0 { probe.identity.id = probes.count + 1 }
-        knownNames.insert(probe.identity.fullName)
+        if remembered { knownNames.insert(probe.identity.fullName) }
         probes.append(probe)
     }
 
@@ -39,6 +41,12 @@ public final class ProbeCatalog {
     func loadKernelProviders(matching pattern: String) {
         guard environment.tracefsRoot != nil else { return }
         for provider in providers where provider.enumeratesKernel && Glob.matches(pattern, provider.name) { enumerate(provider) }
+    }
+
+    /// Why providers enumerated so far list no probes here, when they can say (a kernel
+    /// list they read cannot be read).
+    public func unlistedReasons() -> [String] {
+        providers.filter { enumerated.contains($0.name) }.compactMap { $0.unlistedReason(in: environment) }
     }
 
     /// Every probe, every kernel provider enumerated (for `dtrace -l`).
@@ -61,7 +69,7 @@ public final class ProbeCatalog {
         }
         if Self.needsKernelProviders(description, providers: providers) { loadKernelProviders(matching: description.provider) }
         return probes.filter { probe in
-            madeNames.contains(probe.identity.fullName)
+            (!madeNames.isEmpty && madeNames.contains(probe.identity.fullName))
                 || (Glob.matches(description.provider, probe.identity.provider) && Glob.matches(description.module, probe.identity.module)
                     && Glob.matches(description.function, probe.identity.function) && Glob.matches(description.name, probe.identity.name))
         }

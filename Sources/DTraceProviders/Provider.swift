@@ -52,6 +52,9 @@ public protocol Provider: Sendable {
     /// Why a description naming this provider matched nothing, when the provider can say
     /// more than "does not match any probes" (no such process): a D_* tag and message.
     func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)?
+    /// Why the provider lists no probes here though the kernel may have them (the list it
+    /// reads cannot be read), for `dtrace -l` and descriptions that match nothing.
+    func unlistedReason(in environment: ProbeEnvironment) -> String?
     /// Whether a description's name alone can only mean one of this provider's probes
     /// (BEGIN, tick-1s), so no kernel provider need be enumerated for it.
     func ownsName(_ name: String) -> Bool
@@ -67,6 +70,8 @@ public protocol Provider: Sendable {
     var providesArgumentRecords: Bool { get }
     /// Whether the user engine (the interpreter in dtrace) can fire this probe.
     func runsInUserEngine(_ probe: Probe) -> Bool
+    /// How the ptrace engine runs the probe (nil: it cannot, it needs the kernel).
+    func tracedProbe(for probe: Probe) -> TracedProbe?
     /// How the kernel engine runs the probe: program type, prologue, attachment.
     func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe
 }
@@ -78,9 +83,11 @@ extension Provider {
         probe(describedBy: description).map { [$0] } ?? []
     }
     public func ownsName(_ name: String) -> Bool { false }
+    public func unlistedReason(in environment: ProbeEnvironment) -> String? { nil }
     public func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)? { nil }
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { [] }
     public func siteNotes(of probe: Probe) -> [String] { [] }
+    public func tracedProbe(for probe: Probe) -> TracedProbe? { nil }
     public func argumentRecord(of probe: Probe, in environment: ProbeEnvironment) -> ArgumentRecord? { nil }
     public var providesArgumentRecords: Bool { false }
     public func runsInUserEngine(_ probe: Probe) -> Bool { false }

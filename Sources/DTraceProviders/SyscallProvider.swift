@@ -52,6 +52,29 @@ public struct SyscallProvider: Provider {
         return probes
     }
 
+    /// In the ptrace engine: a stop at the call's entry or return in the traced process;
+    /// entry arguments from the system call registers (rdi, rsi, rdx, r10, r8, r9), the
+    /// return value from rax, as -1 and errno when it failed.
+    public func tracedProbe(for probe: Probe) -> TracedProbe? {
+        guard let syscall = probe.detail(as: SyscallProbe.self), let number = SyscallNumbers.x86_64[syscall.call] else { return nil }
+        if syscall.isReturn {
+            var traced = TracedProbe(sites: [.systemCall(number: number, returns: true)]) { thread, _ in
+                let value = Int64(bitPattern: thread.register(atSavedOffset: SavedRegisters.rax))
+                let result: Int64 = value < 0 && value >= -4095 ? -1 : value
+                return [result, result]
+            }
+            traced.errorNumber = { thread in
+                let value = Int64(bitPattern: thread.register(atSavedOffset: SavedRegisters.rax))
+                return value < 0 && value >= -4095 ? -value : 0
+            }
+            return traced
+        }
+        let registers = [SavedRegisters.rdi, SavedRegisters.rsi, SavedRegisters.rdx, SavedRegisters.r10, SavedRegisters.r8, SavedRegisters.r9]
+        return TracedProbe(sites: [.systemCall(number: number, returns: false)]) { thread, _ in
+            registers.map { Int64(bitPattern: thread.register(atSavedOffset: $0)) }
+        }
+    }
+
     /// Entry: the call's arguments as its tracepoint types them; return: its value.
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] {
         guard let syscall = probe.detail(as: SyscallProbe.self), let root = environment.tracefsRoot,

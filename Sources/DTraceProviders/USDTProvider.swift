@@ -159,6 +159,17 @@ public struct USDTProvider: Provider {
         probe.detail(as: StaticUserProbe.self)?.arguments.map(\.typeName) ?? []
     }
 
+    public func tracedProbe(for probe: Probe) -> TracedProbe? {
+        guard let userProbe = probe.detail(as: StaticUserProbe.self) else { return nil }
+        let sites = userProbe.sites.map { TracedProbe.Site.instruction(path: $0.path, fileOffset: $0.fileOffset) }
+        let linkAddresses = userProbe.linkAddresses, reads = userProbe.arguments
+        return TracedProbe(sites: sites) { thread, site in
+            // The load bias: where the site is now against where it was linked.
+            let bias = thread.register(atSavedOffset: SavedRegisters.rip) &- (site < linkAddresses.count ? linkAddresses[site] : 0)
+            return reads.map { $0.value(in: thread, bias: bias) }
+        }
+    }
+
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
         guard let userProbe = probe.detail(as: StaticUserProbe.self) else { throw KernelSetupError("\(probe.identity.fullName) has no USDT site") }
         let throughMultiLinks = setup.uprobesThroughMultiLinks
@@ -194,6 +205,25 @@ public struct USDTArgumentRead: Sendable, Equatable, Hashable {
 
     /// The D type -lv shows: int32_t, uint64_t...
     public var typeName: String { "\(isSigned ? "" : "u")int\(size * 8)_t" }
+
+    /// The argument's value in a stopped thread (the ptrace engine); `bias` moves linked
+    /// addresses to the process's.
+    func value(in thread: any StoppedThread, bias: UInt64) -> Int64 {
+        let raw: UInt64
+        switch source {
+        case .constant(let value): return value
+        case .register(let offset, let bitOffset): raw = thread.register(atSavedOffset: offset) >> UInt64(bitOffset)
+        case .memory(let base, let index, let scale, let displacement):
+            var address = UInt64(bitPattern: displacement)
+            if let base { address &+= thread.register(atSavedOffset: base) }
+            if let index { address &+= thread.register(atSavedOffset: index) &* UInt64(scale) }
+            raw = thread.word(at: address, size: size)
+        case .linked(let address): raw = thread.word(at: address &+ bias, size: size)
+        }
+        guard size < 8 else { return Int64(bitPattern: raw) }
+        let shift = UInt64(64 - 8 * size)
+        return isSigned ? Int64(bitPattern: raw << shift) >> Int64(shift) : Int64(bitPattern: (raw << shift) >> shift)
+    }
 
     /// The reads of a note's arguments; nil when one cannot be read (the probe is left out).
     static func reads(of note: USDTProbe) -> [USDTArgumentRead]? {

@@ -1,63 +1,10 @@
-// DTraceProviders/UprobeProbes: what the providers on user code share (pid, USDT): the
-// prologues that fill the probe context from the registers a uprobe saw (struct pt_regs,
-// the program's context) and from the user stack, and the shared attach step — one
-// uprobe_multi link per file and per kind (entry or return), every probe a cookie.
+// DTraceProviders/UprobeProbes: what the providers on user code share (pid, USDT): where
+// a probe lies (a file, an offset, a process), the shared attach step — one uprobe_multi
+// link per file and per kind (entry or return), every probe a cookie, or one perf event
+// per probe on older kernels — and what the running kernel offers for it. Their
+// prologues are the function-boundary ones (FunctionProbes).
 
-import DTraceBPF
-import DTraceCodegen
 import DTraceSystem
-
-/// x86-64 `struct pt_regs`: where each saved register lies in a uprobe program's context.
-public enum SavedRegisters {
-    public static let r15 = 0, r14 = 8, r13 = 16, r12 = 24, rbp = 32, rbx = 40, r11 = 48, r10 = 56, r9 = 64, r8 = 72
-    public static let rax = 80, rcx = 88, rdx = 96, rsi = 104, rdi = 112, originalRAX = 120, rip = 128, cs = 136, flags = 144
-    public static let rsp = 152, ss = 160
-    /// The System V ABI's integer argument registers, in order.
-    public static let arguments = [rdi, rsi, rdx, rcx, r8, r9]
-    /// Every register in pt_regs order (uregs[] indexes it: R_R15 is 0 ... R_SS 20).
-    public static let count = 21
-}
-
-/// A function's entry: arg0..arg5 from the argument registers, arg6..arg9 from the
-/// caller's stack (above the return address), as the System V ABI passes them.
-public struct UserEntryPrologue: ProbePrologue {
-    public init() {}
-    public var argumentCount: Int { 10 }
-
-    public func emitContext(_ code: inout PrologueCode, demand: ContextDemand) {
-        for index in 0..<10 where demand.needsArgument(index) {
-            if index < SavedRegisters.arguments.count {
-                code.asm.load(.r0, from: .r6, offset: Int16(SavedRegisters.arguments[index]), size: .double)
-                code.storeArgument(index, from: .r0)
-                continue
-            }
-            // The slot is zeroed already; a failed read leaves it zero.
-            code.asm.load(.r3, from: .r6, offset: Int16(SavedRegisters.rsp), size: .double)
-            code.asm.alu64(.add, .r3, immediate: Int32(8 * (index - SavedRegisters.arguments.count + 1)))
-            code.asm.move(.r1, .r7)
-            code.asm.alu64(.add, .r1, immediate: Int32(code.argumentSlot(index)))
-            code.asm.load(.r2, constant: 8)
-            code.asm.call(.probeReadUser)
-        }
-    }
-}
-
-/// A function's return: arg0 the offset of the probe in its function (`returnOffset`),
-/// arg1 the return value (rax).
-public struct UserReturnPrologue: ProbePrologue {
-    public init() {}
-    public var argumentCount: Int { 2 }
-
-    public func emitContext(_ code: inout PrologueCode, demand: ContextDemand) {
-        if demand.needsArgument(0) {
-            code.asm.store(immediate: 0, to: .r7, offset: code.argumentSlot(0), size: .double)
-        }
-        if demand.needsArgument(1) {
-            code.asm.load(.r0, from: .r6, offset: Int16(SavedRegisters.rax), size: .double)
-            code.storeArgument(1, from: .r0)
-        }
-    }
-}
 
 /// Where a probe on user code lies: a file (by its real path) and a file offset, and
 /// the process it is limited to (0: every process).

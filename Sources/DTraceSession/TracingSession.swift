@@ -343,10 +343,11 @@ public final class TracingSession {
         return max(period, 1_000_000)
     }
 
-    /// Whether the target process (if any) has exited; says so once, as dtrace does.
+    /// Whether the target process (if any) has exited; says so once, and how (an exit
+    /// status other than 0, a signal), as dtrace does.
     func targetHasExited() -> Bool {
-        guard let target, target.hasExited else { return false }
-        errors.write("dtrace: pid \(target.processID) has exited\n")
+        guard let target, let ending = target.ending else { return false }
+        errors.write("dtrace: pid \(target.processID) \(ending)\n")
         errors.flush()
         return true
     }

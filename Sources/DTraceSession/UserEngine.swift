@@ -1,7 +1,8 @@
 // DTraceSession/UserEngine: runs a compiled program in the dtrace process — BEGIN, the
-// profile timers, END — with the IR interpreter. It provides the probe context (built-in
-// variables), routes records to the consumer (directly or through speculation buffers),
-// and turns faults into ERROR probe firings and DTrace's error lines.
+// profile timers, END, and (for the ptrace engine) probes hit in a traced thread — with
+// the IR interpreter. It provides the probe context (built-in variables: dtrace's own, or
+// the traced thread's), routes records to the consumer (directly or through speculation
+// buffers), and turns faults into ERROR probe firings and DTrace's error lines.
 
 import DTraceConsumer
 import DTraceIR
@@ -28,6 +29,11 @@ public final class UserEngine: InterpreterEnvironment {
     var inErrorProbe = false
     public private(set) var errorCount = 0
     lazy var executableName = Array(ProcessIdentity.executableName().utf8)
+    /// The traced thread the probe now firing stopped (the ptrace engine); nil for the
+    /// probes dtrace fires itself.
+    public var firingThread: (any FiringThread)?
+    /// errno of the probe now firing (a traced system call's failure), else 0.
+    public var firingErrorNumber: Int64 = 0
 
     public init(program: IRProgram, enablings: [Enabling], consumer: Consumer, errors: OutputSink, dynamicVariableBytes: Int, speculations: Int,
                 subroutines: [String: any InterpretedSubroutine]) {
@@ -86,6 +92,13 @@ public final class UserEngine: InterpreterEnvironment {
     // MARK: InterpreterEnvironment
 
     public func builtinValue(_ variable: BuiltinVariable) -> Int64 {
+        if let thread = firingThread {
+            switch variable {
+            case .pid: return Int64(thread.processID)
+            case .tid: return Int64(thread.threadID)
+            default: break
+            }
+        }
         switch variable {
         case .timestamp: return SystemClock.monotonicNanoseconds()
         case .walltimestamp: return SystemClock.wallNanoseconds()
@@ -98,7 +111,7 @@ public final class UserEngine: InterpreterEnvironment {
         case .cpu: return Int64(ProcessIdentity.currentCPU)
         case .id: return Int64(current?.probe.identity.id ?? 0)
         case .epid: return Int64(current?.epid ?? 0)
-        case .errno: return 0
+        case .errno: return firingErrorNumber
         case .arg0, .arg1, .arg2, .arg3, .arg4, .arg5, .arg6, .arg7, .arg8, .arg9:
             let index = Int(variable.rawValue.dropFirst(3))!
             return currentArguments[index]
@@ -110,7 +123,7 @@ public final class UserEngine: InterpreterEnvironment {
     public func builtinString(_ variable: BuiltinVariable) -> [UInt8] {
         let identity = current?.probe.identity
         switch variable {
-        case .execname: return executableName
+        case .execname: return firingThread?.executableName ?? executableName
         case .probeprov: return Array((identity?.provider ?? "").utf8)
         case .probemod: return Array((identity?.module ?? "").utf8)
         case .probefunc: return Array((identity?.function ?? "").utf8)
@@ -124,7 +137,10 @@ public final class UserEngine: InterpreterEnvironment {
 
     public func argument(_ index: Int64) -> Int64 { index >= 0 && index < 10 ? currentArguments[Int(index)] : 0 }
     /// The probes dtrace fires itself (BEGIN, END, tick) interrupt no user thread.
-    public func userRegister(_ index: Int64) -> Int64 { 0 }
+    public func userRegister(_ index: Int64) -> Int64 {
+        guard let thread = firingThread, let saved = UserRegisters.savedRegister(index), saved < thread.registers.count else { return 0 }
+        return Int64(bitPattern: thread.registers[saved])
+    }
 
     public func aggregate(_ aggregation: Int, key: [UInt8], value: Int64, increment: Int64) {
         consumer.aggregations.add(aggregation, key: key, value: value, increment: increment)
@@ -174,9 +190,10 @@ public final class UserEngine: InterpreterEnvironment {
     }
 
     public func readTracee(address: Int64, size: Int) -> [UInt8]? {
-        // The user engine traces no other process yet: its own scratch memory is the
+        // A traced thread's memory; for dtrace's own probes, its scratch memory is the
         // only memory a clause can name.
-        try? machine.readBytes(at: address, count: size)
+        if let thread = firingThread { return thread.read(address: UInt64(bitPattern: address), count: size) }
+        return try? machine.readBytes(at: address, count: size)
     }
 
     public var dynamicVariableDrops: Int { machine.dynamicVariableDrops }

@@ -1,7 +1,8 @@
 // DTraceSystem/TargetProcess: the process named by -c (started held at a gate until
 // the probes are enabled, then released) or -p (an existing process), and whether it
 // is still alive. The gate is a pipe the forked child reads before it execs the command,
-// so $target is the command's own pid and its output goes where dtrace's goes.
+// so $target is the command's own pid and its output goes where dtrace's goes. How it
+// ended (an exit status, a signal) is said as dtrace says it.
 
 import CLinux
 import Glibc
@@ -72,6 +73,17 @@ public final class TargetProcess {
         }
         if kill(processID, 0) != 0 && errno == ESRCH { exitStatus = 0; return true }
         return false
+    }
+
+    /// How the process ended, as dtrace says it: "has exited", "exited with status N" or
+    /// "terminated by SIGNAME" (a process dtrace did not start: "has exited"); nil while
+    /// it runs.
+    public var ending: String? {
+        guard hasExited, let status = exitStatus else { return nil }
+        let signal = status & 0x7f
+        if signal != 0 && signal != 0x7f { return "terminated by \(SignalNumber.name(signal))" }
+        let code = (status >> 8) & 0xff
+        return code == 0 ? "has exited" : "exited with status \(code)"
     }
 
     /// Ends a child that never got to run (dtrace failed before enabling probes).

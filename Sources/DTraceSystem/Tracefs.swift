@@ -1,6 +1,7 @@
 // DTraceSystem/Tracefs: the kernel's tracing filesystem — where it is (mounting it when
 // it is not, or on request, and unmounting it), the tracepoints it lists, each event's
-// id and its record format.
+// id and its record format, and the kernel functions it can instrument
+// (available_filter_functions).
 
 import DTraceText
 import Glibc
@@ -50,6 +51,57 @@ public enum Tracefs {
     public static func eventID(root: String, group: String, event: String) -> UInt64? {
         SystemFiles.readSmallTextFile("\(root)/events/\(group)/\(event)/id", limit: 64)
             .flatMap { UInt64($0.filter { $0.isNumber }) }
+    }
+
+    /// A kernel function tracefs lists in available_filter_functions (those ftrace, and
+    /// kprobes through it, can instrument): its name, and the loadable module it is in
+    /// (nil: the core kernel).
+    public struct KernelFunction: Hashable, Sendable {
+        public var name: String
+        public var module: String?
+        public init(name: String, module: String? = nil) { self.name = name; self.module = module }
+    }
+
+    /// The kernel functions tracefs lists, in its order, or the error that says why the
+    /// list cannot be read.
+    public static func kernelFunctions(root: String) throws(SystemError) -> [KernelFunction] {
+        parseKernelFunctions(try SystemFiles.readTextFile(root + "/available_filter_functions", limit: 256 << 20))
+    }
+
+    /// Lines of available_filter_functions: "name" (the core kernel) or "name [module]";
+    /// blank and garbled lines are left out.
+    public static func parseKernelFunctions(_ text: String) -> [KernelFunction] {
+        var text = text
+        return text.withUTF8 { bytes in
+            var functions: [KernelFunction] = []
+            var lineStart = 0
+            while lineStart < bytes.count {
+                var lineEnd = lineStart
+                while lineEnd < bytes.count && bytes[lineEnd] != 0x0a { lineEnd += 1 }
+                if let function = kernelFunction(UnsafeBufferPointer(rebasing: bytes[lineStart..<lineEnd])) { functions.append(function) }
+                lineStart = lineEnd + 1
+            }
+            return functions
+        }
+    }
+
+    /// One line of available_filter_functions: a name, then optionally "[module]".
+    static func kernelFunction(_ line: UnsafeBufferPointer<UInt8>) -> KernelFunction? {
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        var index = 0
+        while index < line.count && isBlank(line[index]) { index += 1 }
+        let nameStart = index
+        while index < line.count && !isBlank(line[index]) { index += 1 }
+        guard index > nameStart else { return nil }
+        let name = String(decoding: UnsafeBufferPointer(rebasing: line[nameStart..<index]), as: UTF8.self)
+        while index < line.count && isBlank(line[index]) { index += 1 }
+        if index == line.count { return KernelFunction(name: name) }
+        var end = line.count
+        while end > index && isBlank(line[end - 1]) { end -= 1 }
+        // "[module]": brackets round a name without blanks.
+        guard end - index > 2, line[index] == 0x5b, line[end - 1] == 0x5d,
+              !line[(index + 1)..<(end - 1)].contains(where: isBlank) else { return nil }
+        return KernelFunction(name: name, module: String(decoding: UnsafeBufferPointer(rebasing: line[(index + 1)..<(end - 1)]), as: UTF8.self))
     }
 
     /// One field of a tracepoint record.

@@ -1,10 +1,11 @@
 // DTracePlatformTests/SelfTestsTests: the capability self-tests on this machine (the
 // single-step test is the seed case: PTRACE_SINGLESTEP must advance exactly one
 // instruction and leave no trap flag behind), the time bound that cuts off a test that
-// hangs, and the engine plan's one-line refusals. Tests needing root skip outside CI
+// hangs, the engine plan's one-line refusals (with a provider's alternative), and why
+// kprobes are missing, told from the kernel's symbols. Tests needing root skip outside CI
 // when not root; under CI=true they always run.
 
-import DTracePlatform
+@testable import DTracePlatform
 import Glibc
 import Testing
 
@@ -68,6 +69,32 @@ enum Privilege {
         #expect(EnginePlan.refusal(Self.sdt, results: [.bpf: .pass("ok"), .tracefs: .pass("ok"), .tracepoints: .pass("ok")]) == nil)
         #expect(EnginePlan.needs(of: [Self.syscall]) == [.bpf, .tracefs, .tracepoints])
         #expect(EnginePlan.needs(of: [Self.profile, Self.dtrace]) == [.bpf, .perfCPUClock])
+    }
+
+    static let fbt = ProviderRequirement(provider: "fbt", needs: [.bpf, .kprobes], how: "kprobes, one perf event per probe",
+                                         alternative: "kernel tracepoints are available as sdt:GROUP::EVENT")
+
+    @Test func refusalOffersTheProvidersAlternative() {
+        let noKprobes: [Capability: CheckResult] = [.bpf: .pass("ok"), .kprobes: .fail("this kernel has no kprobes (CONFIG_KPROBES is not set)")]
+        #expect(EnginePlan.refusal(Self.fbt, results: noKprobes)
+                == "the fbt provider cannot work here: kernel functions cannot be probed: this kernel has no kprobes (CONFIG_KPROBES is not set); kernel tracepoints are available as sdt:GROUP::EVENT")
+        // Without BPF the tracepoints are no way out: only the user engine is.
+        let noBPF: [Capability: CheckResult] = [.bpf: .fail("bpf(BPF_PROG_LOAD) of dtrace_probe: Operation not permitted"), .kprobes: .pass("perf event type 6")]
+        #expect(EnginePlan.refusal(Self.fbt, results: noBPF)
+                == "the fbt provider cannot work here: BPF programs cannot be loaded: Operation not permitted; BEGIN, END and tick-N still run with -x engine=user")
+        #expect(EnginePlan.refusal(Self.fbt, results: [.bpf: .pass("ok"), .kprobes: .pass("perf event type 6")]) == nil)
+    }
+
+    @Test func missingKprobesToldFromTheKernelSymbols() {
+        let core = "ffffffff81000000 T _stext\nffffffff81382870 T __x64_sys_getpid\n"
+        #expect(LiveChecks.kprobesMissing(kernelSymbols: core) == "this kernel has no kprobes (CONFIG_KPROBES is not set)")
+        #expect(LiveChecks.kprobesMissing(kernelSymbols: core + "ffffffff811a2b30 T register_kprobe\n")
+                == "this kernel has kprobes but no kprobe perf events (CONFIG_KPROBE_EVENTS is not set)")
+        // A name that only ends like it is not it; an unreadable or empty table says less.
+        #expect(LiveChecks.kprobesMissing(kernelSymbols: core + "ffffffff811a2b30 t __unregister_kprobe\n") == "this kernel has no kprobes (CONFIG_KPROBES is not set)")
+        let unknown = "this kernel has no kprobe perf events (/sys/bus/event_source/devices/kprobe is missing: CONFIG_KPROBES or CONFIG_KPROBE_EVENTS is not set)"
+        #expect(LiveChecks.kprobesMissing(kernelSymbols: nil) == unknown)
+        #expect(LiveChecks.kprobesMissing(kernelSymbols: "") == unknown)
     }
 
     @Test func reportListsPlatformCapabilitiesAndProviders() {

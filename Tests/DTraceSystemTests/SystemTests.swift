@@ -129,3 +129,26 @@ func temporaryFile(_ contents: String) -> String {
         #expect(SyscallNumbers.x86_64["newfstat"] == SyscallNumbers.x86_64["fstat"])
     }
 }
+
+/// How a -c command ended, as dtrace says it.
+@Suite struct TargetProcessEndingTests {
+    static func ending(of command: String, signal: Int32? = nil) throws -> String? {
+        let target = try TargetProcess.spawn(command)
+        target.release()
+        if let signal {
+            usleep(100_000)
+            kill(target.processID, signal)
+        }
+        for _ in 0..<500 where target.ending == nil { usleep(10_000) }
+        return target.ending
+    }
+
+    @Test func exitStatusAndSignalAreSaid() throws {
+        #expect(try Self.ending(of: "true") == "has exited")
+        #expect(try Self.ending(of: "false") == "exited with status 1")
+        #expect(try Self.ending(of: "sleep 10", signal: SIGTRAP) == "terminated by SIGTRAP")
+        #expect(SignalNumber.name(SIGKILL) == "SIGKILL")
+        #expect(SignalNumber.name(SIGSYS) == "SIGSYS")
+        #expect(SignalNumber.name(40) == "signal 40")
+    }
+}

@@ -155,10 +155,10 @@ func compareWithObjdump(file: String, section: String = ".text", window: Int? = 
         }
         guard listed.address >= code.address, listed.address - code.address < UInt64(code.bytes.count) else { continue }
         let offset = Int(listed.address - code.address)
-        // An instruction the window's end cuts: objdump lists its first bytes as prefixes
-        // (rex.W...), which the decoder, reading the whole section, rightly runs past.
-        if let range, case .success(let whole) = X86Decoder.decode(code.bytes, at: offset),
-           listed.address + UInt64(whole.length) > range.upperBound {
+        // An instruction cut by the window's end: objdump lists its first bytes alone
+        // ("rex.W", a prefix's name), which is not a disagreement.
+        if let range, case .success(let instruction) = X86Decoder.decode(code.bytes, at: offset),
+           listed.address + UInt64(instruction.length) > range.upperBound {
             agreement.skippedBad += 1
             continue
         }
@@ -169,6 +169,10 @@ func compareWithObjdump(file: String, section: String = ".text", window: Int? = 
         switch X86Decoder.decode(code.bytes, at: offset) {
         case .success(let instruction) where instruction.length == listed.length:
             break
+        case .success(let instruction) where range.map({ listed.address + UInt64(instruction.length) > $0.upperBound }) == true:
+            // Cut by the window's end: objdump saw only its first bytes ("rex.W", then ".byte").
+            agreement.skippedBad += 1
+            agreement.compared -= 1
         case .success(let instruction) where instruction.bytes == [0x9B] && listed.length > 1:
             if case .success(let following) = X86Decoder.decode(code.bytes, at: offset + 1), following.length == listed.length - 1 {
                 agreement.foldedFwait += 1

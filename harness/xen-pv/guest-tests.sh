@@ -1,8 +1,8 @@
 #!/bin/sh
 # harness/xen-pv/guest-tests.sh: the checks run inside the guest (Xen PV dom0, or the
 # plain kernel), with busybox's sh. Also runs on the host, to prove the expectations:
-#   cc -O1 -fno-omit-frame-pointer -o /tmp/workload workload/workload.c
-#   DTRACE=.build/release/dtrace WORKLOAD=/tmp/workload EXPECT_PLATFORM='KVM' sh harness/xen-pv/guest-tests.sh
+#   cc -O1 -fno-omit-frame-pointer -fcf-protection=full -static -o /tmp/workload workload/workload.c
+#   DTRACE=.build/release/dtrace WORKLOAD=/tmp/workload USDT_APP=/tmp/usdt-app EXPECT_PLATFORM='KVM' sh harness/xen-pv/guest-tests.sh
 # Prints one line per check ("CHECK name: ok" or "CHECK name: FAILED ...") and ends with
 # "GUEST-SUMMARY: N passed, M failed".
 DTRACE=${DTRACE:-/dtrace}
@@ -34,7 +34,7 @@ expect() {
 "$DTRACE" -x platform >"$scratch/report" 2>&1
 echo "--- dtrace -x platform"; cat "$scratch/report"; echo "---"
 if grep -q "^platform  *$EXPECT_PLATFORM\$" "$scratch/report"; then ok platform-report; else bad platform-report "(want platform $EXPECT_PLATFORM)"; fi
-for capability in bpf tracefs tracepoints perf-cpu-clock ptrace single-step; do
+for capability in bpf tracefs tracepoints perf-cpu-clock ptrace single-step uprobe-pmu kprobe-pmu; do
     if grep -q "^  $capability  *pass " "$scratch/report"; then ok "capability-$capability"; else bad "capability-$capability" "(not pass)"; fi
 done
 
@@ -92,6 +92,79 @@ printf '\n              workload`traced_getpid\n              workload`main\n\n'
 if [ "$status" = 0 ] && cmp -s "$scratch/frames" "$scratch/want"; then ok user-stack-symbols; else
     bad user-stack-symbols "(status $status)"; echo "--- got stdout"; cat "$scratch/out"; echo "--- stderr"; cat "$scratch/err"; echo "---"
 fi
+
+# The target ended by itself, with status 0: dtrace says "pid N has exited" and nothing
+# else (a stray SIGTRAP from a breakpoint or a step would read "terminated by SIGTRAP").
+expect_clean_exit() {
+    if grep -qx 'dtrace: pid [0-9]* has exited' "$scratch/err" && [ "$(wc -l <"$scratch/err")" = 1 ]; then ok "$1"; else
+        bad "$1" "(stderr is not just 'pid N has exited')"; echo "--- stderr"; cat "$scratch/err"; echo "---"
+    fi
+}
+
+# pid probes on the static workload (uprobes; on kernels before 6.6 one perf event per
+# probe, chosen by the kernel release). sum8(i, 1, 2, 3, 4, 5, 60, 70) returns i + 145;
+# for i = 0..999 the returns add up to 499500 + 145000.
+expect pid-entry-return-counts "1000 60000 70 1000 644500
+
+" 0 -- -qn 'pid$target:a.out:sum8:entry { @e = count(); @a = sum(arg6); @s = max(arg7); } pid$target:a.out:sum8:return { @r = count(); @v = sum(arg1); } END { printa("%@d %@d %@d %@d %@d\n", @e, @a, @s, @r, @v); }' -c "$WORKLOAD calls 1000"
+expect_clean_exit pid-entry-return-target-exits-cleanly
+
+# Each kind of first instruction: after endbr64 (sum8: push %rbp, emulated), push %rbp
+# (plain_sum), and libc's labs (mov %rdi,%rax: stepped out of line), with its return.
+expect pid-first-instruction-kinds "1000 1000 1000 1000
+
+" 0 -- -qn 'pid$target:a.out:sum8:entry { @a = count(); } pid$target:a.out:plain_sum:entry { @b = count(); } pid$target:a.out:labs:entry { @c = count(); } pid$target:a.out:labs:return { @d = count(); } END { printa("%@d %@d %@d %@d\n", @a, @b, @c, @d); }' -c "$WORKLOAD calls 1000"
+expect_clean_exit pid-first-instruction-target-exits-cleanly
+
+# Offset probes on instructions the kernel single-steps out of line: sum8+5 is
+# mov %rsp,%rbp and sum8+8 add %rsi,%rdi (endbr64 at 0, push %rbp at 4; -fcf-protection=full).
+expect pid-offset-stepped-counts "1000 1000
+
+" 0 -- -qn 'pid$target:a.out:sum8:5 { @five = count(); } pid$target:a.out:sum8:8 { @eight = count(); } END { printa("%@d %@d\n", @five, @eight); }' -c "$WORKLOAD calls 1000"
+expect_clean_exit pid-offset-no-stray-sigtrap
+
+# USDT (workload/usdt/app.c): tick fires only while its semaphore is raised; counted's
+# argument is a global read RIP-relative (7..106 add up to 5650).
+USDT_APP=${USDT_APP:-/usdt-app}
+expect usdt-semaphore-and-arguments "100 4950 5650
+
+" 0 -- -qn 'myapp$target:::tick { @t = count(); @s = sum(arg0); } myapp$target:::counted { @c = sum(arg0); } END { printa("%@d %@d %@d\n", @t, @s, @c); }' -c "$USDT_APP 100"
+expect_clean_exit usdt-target-exits-cleanly
+
+# fbt (kprobes): the getpid system call's function, entry and return, with the workload
+# pinned to the second CPU while the kprobe events are opened on the first (their
+# programs run wherever the function is called). Return: arg0 -1, arg1 the pid. On
+# Linux 6.1 tracefs lists it as __do_sys_getpid (__x64_sys_getpid is an alias).
+expect fbt-getpid-entry-return "1000 1000 1000 -1
+
+" 0 -- -qn 'fbt::__do_sys_getpid:entry /pid == $target/ { @e = count(); } fbt::__do_sys_getpid:return /pid == $target/ { @r = count(); @own = sum(arg1 == pid); @offset = min(arg0); } END { printa("%@d %@d %@d %@d\n", @e, @r, @own, @offset); }' -c "taskset 2 $WORKLOAD getpid 1000"
+expect_clean_exit fbt-target-exits-cleanly
+
+# A name tracefs does not list, but the kernel has as an alias of one it does: said so.
+"$DTRACE" -n 'fbt::__x64_sys_getpid:entry' >"$scratch/out" 2>"$scratch/err"
+status=$?
+printf 'dtrace: invalid probe specifier fbt::__x64_sys_getpid:entry: probe description fbt::__x64_sys_getpid:entry does not match any probes: __x64_sys_getpid is another name of __do_sys_getpid, the name tracefs lists (fbt::__do_sys_getpid:entry)\n' >"$scratch/want"
+if [ "$status" = 1 ] && cmp -s "$scratch/err" "$scratch/want"; then ok fbt-alias-named; else
+    bad fbt-alias-named "(status $status)"; echo "--- stderr"; cat "$scratch/err"; echo "---"
+fi
+
+# Stack arguments of a kernel function come from the kernel stack: none of the
+# system call's, so only that the clause runs with arg6..arg9 read (probe_read_kernel).
+expect fbt-stack-arguments-load "1000
+
+" 0 -- -qn 'fbt::__do_sys_getpid:entry /pid == $target/ { @n = count(); this->x = arg6 + arg7 + arg8 + arg9; } END { printa("%@d\n", @n); }' -c "$WORKLOAD getpid 1000"
+
+# Listing needs no kprobes: both probes of the function, module vmlinux.
+"$DTRACE" -l -n 'fbt::__do_sys_getpid:' >"$scratch/out" 2>"$scratch/err"
+status=$?
+awk 'NR > 1 { print $2, $3, $4, $5 }' "$scratch/out" >"$scratch/got"
+printf 'fbt vmlinux __do_sys_getpid entry\nfbt vmlinux __do_sys_getpid return\n' >"$scratch/want"
+if [ "$status" = 0 ] && cmp -s "$scratch/got" "$scratch/want"; then ok fbt-listing; else
+    bad fbt-listing "(status $status)"; echo "--- got stdout"; cat "$scratch/out"; echo "--- stderr"; cat "$scratch/err"; echo "---"
+fi
+start=$(date +%s)
+count=$("$DTRACE" -l -n 'fbt:::entry' 2>/dev/null | wc -l)
+echo "INFO fbt: $((count - 1)) entry probes listed in $(( $(date +%s) - start )) s"
 
 echo "GUEST-SUMMARY: $passed passed, $failed failed"
 rm -rf "$scratch"

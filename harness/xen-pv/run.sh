@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # harness/xen-pv/run.sh: proves dtrace inside a real Xen PV guest. Installs QEMU, Xen and
 # the Debian kernel from Debian's packages, builds the release dtrace (Swift runtime
-# linked statically), packs it with busybox, the workload (workload/workload.c, static)
+# linked statically), packs it with busybox, the workload (workload/workload.c, static),
+# the USDT program (workload/usdt/, static)
 # and the checks (guest-tests.sh) into an initramfs, boots Xen under QEMU (software
 # emulation: TCG) with that kernel as its PV dom0, and then the same initramfs on the
 # plain kernel (a second kernel version).
@@ -35,7 +36,11 @@ binary="$repo/.build/release/dtrace"
 rm -rf "$work"
 mkdir -p "$work/root"/{bin,proc,sys,dev,tmp,modules}
 cp "$binary" "$work/root/dtrace"
-cc -O1 -fno-omit-frame-pointer -static -o "$work/root/workload" "$repo/workload/workload.c"
+# As the tests build it: functions begin with endbr64 (pid probes' entry and offsets).
+cc -O1 -fno-omit-frame-pointer -fcf-protection=full -static -o "$work/root/workload" "$repo/workload/workload.c"
+# A program with its own USDT provider (header from this dtrace's -h), static as well.
+"$binary" -h -s "$repo/workload/usdt/provider.d" -o "$work/provider.h"
+cc -O2 -static -I "$work" -o "$work/root/usdt-app" "$repo/workload/usdt/app.c"
 cp /bin/busybox "$work/root/bin/busybox"
 cp "$here/init" "$work/root/init"
 cp "$here/guest-tests.sh" "$work/root/guest-tests.sh"
@@ -86,7 +91,7 @@ for boot in $boots; do
         *) echo "xen-pv: unknown boot $boot"; exit 2 ;;
     esac
     tr -d '\r' <"$log" >"$log.txt"
-    grep -E '^(CHECK|GUEST-)' "$log.txt" | sed "s/^/  [$boot] /" || true
+    grep -E '^(CHECK|GUEST-|INFO)' "$log.txt" | sed "s/^/  [$boot] /" || true
     summary="$(grep -E '^GUEST-SUMMARY: [0-9]+ passed, [0-9]+ failed' "$log.txt" | tail -1 || true)"
     echo "xen-pv: $boot boot took $(( $(date +%s) - started )) s"
     checks_passed=$((checks_passed + $(grep -c '^CHECK .*: ok$' "$log.txt" || true)))
