@@ -15,7 +15,7 @@ let package = Package(
         .target(name: "DTraceIR"),
         .target(name: "DTraceBPF", dependencies: ["DTraceSystem"]),
         .target(name: "DTraceELF", dependencies: ["DTraceSystem"]),
-        .target(name: "DTracePtrace", dependencies: ["DTraceSystem", "DTraceELF"]),
+        .target(name: "DTracePtrace", dependencies: ["DTraceSystem", "DTraceELF", "DTraceX86"]),
         .target(name: "DTraceCodegen", dependencies: ["DTraceIR", "DTraceBPF"]),
         .target(name: "DTraceLanguage", dependencies: ["DTraceIR", "DTraceText"]),
         .target(name: "DTracePlatform", dependencies: ["DTraceSystem", "DTraceText"]),

@@ -1,6 +1,6 @@
 // count-breakpoint-hits: runs a command under DTracePtrace with a breakpoint at the entry
 // of one function of its executable, steps the displaced instruction out of line on the
-// scratch page at every hit, and prints how many hits there were, how the command ended
+// scratch page at every hit (copied there by DTraceX86's OutOfLineCopy), and prints how many hits there were, how the command ended
 // and how long it ran. The ptrace tests run it as an unprivileged user; with --none it
 // runs the command the same way without the breakpoint, so the difference of two runs
 // (pinned to one CPU with taskset) is the cost of the hits.
@@ -27,7 +27,7 @@ let command = Array(arguments.dropFirst())
 
 do {
     let process = try TracedProcess.launch(arguments: command)
-    var breakpoint: (address: UInt64, instruction: [UInt8], scratch: UInt64)?
+    var breakpoint: OutOfLineCopy?
     if let functionName {
         guard case .success(let objects) = ProcessMappings.mappedObjects(pid: process.processID),
               let executable = objects.objects.first(where: \.isExecutable),
@@ -37,13 +37,14 @@ do {
         }
         let address = function.address &+ executable.loadBias
         let code = try process.readMemory(at: address, count: X86Decoder.maximumInstructionLength)
-        guard case .success(let instruction) = X86Decoder.decode(code), !instruction.isRIPRelative, instruction.branch == nil else {
-            process.kill()
-            fail("the first instruction of \(functionName) cannot be stepped out of line as it is")
-        }
         let page = try process.mapScratchPage(near: address)
+        do {
+            breakpoint = try OutOfLineCopy(instructionBytes: code, originalAddress: address, scratchAddress: page.address)
+        } catch {
+            process.kill()
+            fail("the first instruction of \(functionName) cannot be stepped out of line: \(error)")
+        }
         try process.insertBreakpoint(at: address)
-        breakpoint = (address, instruction.bytes, page.address)
     }
     let start = SystemClock.monotonicNanoseconds()
     try process.resumeAll()
@@ -52,10 +53,9 @@ do {
         let event = try process.waitForEvent()
         switch event.kind {
         case .breakpoint(let address, _):
-            guard let breakpoint, address == breakpoint.address else { fail("a breakpoint at 0x\(String(address, radix: 16)) that was never placed") }
+            guard let breakpoint, address == breakpoint.originalAddress else { fail("a breakpoint at 0x\(String(address, radix: 16)) that was never placed") }
             hits += 1
-            try process.stepOutOfLine(thread: event.thread, scratchBytes: breakpoint.instruction, scratchAddress: breakpoint.scratch,
-                                      resumeAt: address &+ UInt64(breakpoint.instruction.count))
+            try process.stepOutOfLine(thread: event.thread, copy: breakpoint)
         case .forked(let child, _):
             try process.removeBreakpoints(inChild: child)
         case .exited(let code):

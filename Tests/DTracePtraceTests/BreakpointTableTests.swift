@@ -1,11 +1,13 @@
 // DTracePtraceTests/BreakpointTableTests: the parts of tracee control that need no
 // tracee — the breakpoint table over a memory of bytes (insert, users, remove, restore,
 // lift and rearm for vfork, masking for copyin, the text a guardian reads), where the
-// scratch page goes in an address space, the register words' order and wait statuses.
+// scratch page goes in an address space, the register words' order (the emulator's
+// too) and wait statuses.
 
 @testable import DTracePtrace
 import DTraceELF
 import DTraceSystem
+import DTraceX86
 import Testing
 
 /// 4 KB of code at 0x1000 that the table writes into.
@@ -142,6 +144,10 @@ final class FakeCodeMemory: CodeMemory {
         #expect(registers.fsBase == 121 && registers.gs == 126)
         #expect(registers.words == words)
         #expect(TraceeRegisters.ripOffset == 128)
+        // The emulator's registers are the same 27 words.
+        let x86 = registers.x86Registers
+        #expect(x86.rip == 116 && x86.rflags == 118 && x86.fsBase == 121)
+        #expect(TraceeRegisters(x86) == registers)
     }
 
     @Test func waitStatuses() {

@@ -199,28 +199,25 @@ func functionInExecutable(_ name: String, of process: TracedProcess) throws -> (
     return (function.address &+ executable.loadBias, function.fileOffset, executable.path)
 }
 
-/// A breakpoint at `address` whose instruction is stepped out of line on the scratch page.
+/// A breakpoint at `address` whose instruction is stepped out of line on the scratch page
+/// (as DTraceX86's `OutOfLineCopy` prepares it).
 struct SteppedBreakpoint {
     var address: UInt64
-    var instruction: [UInt8]
-    var scratchAddress: UInt64
+    var copy: OutOfLineCopy
+    var scratchAddress: UInt64 { copy.scratchAddress }
 
-    /// Decodes the instruction at `address` (it must not be RIP-relative nor a branch),
-    /// maps the scratch page near it and inserts the int3.
+    /// Maps the scratch page near `address`, copies the instruction there for out-of-line
+    /// steps and inserts the int3.
     init(at address: UInt64, in process: TracedProcess) throws {
         let code = try process.readMemory(at: address, count: X86Decoder.maximumInstructionLength)
-        guard case .success(let decoded) = X86Decoder.decode(code) else { throw PtraceError.unexpected("undecodable") }
-        #expect(!decoded.isRIPRelative && decoded.branch == nil, "the test needs a plain first instruction")
         let page = try process.mapScratchPage(near: address)
+        copy = try OutOfLineCopy(instructionBytes: code, originalAddress: address, scratchAddress: page.address)
         try process.insertBreakpoint(at: address)
         self.address = address
-        instruction = decoded.bytes
-        scratchAddress = page.address
     }
 
     func step(_ thread: Int32, in process: TracedProcess) throws {
-        try process.stepOutOfLine(thread: thread, scratchBytes: instruction, scratchAddress: scratchAddress,
-                                  resumeAt: address &+ UInt64(instruction.count))
+        #expect(try process.stepOutOfLine(thread: thread, copy: copy) == .stepped(programCounter: address + UInt64(copy.length)))
     }
 }
 
