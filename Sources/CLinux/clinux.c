@@ -13,7 +13,11 @@
 #include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 int64_t clinux_gettid(void) { return (int64_t)syscall(SYS_gettid); }
@@ -375,4 +379,262 @@ int32_t clinux_close_in_background(int32_t *fds, uint32_t count) {
     }
     for (uint32_t i = 0; i < count; i++) close(fds[i]);
     _exit(0);
+}
+
+/* ---- Tracee control for the ptrace engine ---- */
+
+int32_t clinux_spawn_held(char *const argv[], int32_t gate, int32_t gate_writer, int32_t report, int32_t report_reader) {
+    pid_t pid = fork();
+    if (pid != 0) return (int32_t)pid;
+    /* The child: only async-signal-safe calls until exec. */
+    close(gate_writer);
+    close(report_reader);
+    char byte;
+    ssize_t got;
+    while ((got = read(gate, &byte, 1)) < 0 && errno == EINTR) {}
+    if (got != 1) _exit(127);
+    close(gate);
+    /* The command starts with no signal blocked, as from a shell, whatever the thread
+     * that forked it had blocked. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execvp(argv[0], argv);
+    int error = errno;
+    ssize_t written = write(report, &error, sizeof(error));
+    (void)written;
+    _exit(127);
+}
+
+static void deadline_signal_handler(int signal_number) { (void)signal_number; }
+
+static pthread_once_t deadline_handler_once = PTHREAD_ONCE_INIT;
+static int deadline_signal_number;
+
+static void install_deadline_handler(void) {
+    deadline_signal_number = SIGRTMAX - 2;
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = deadline_signal_handler;  /* no SA_RESTART: the wait returns EINTR */
+    sigemptyset(&action.sa_mask);
+    sigaction(deadline_signal_number, &action, NULL);
+}
+
+static int64_t monotonic_now(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+/* One wait attempt: > 0 found, 0 nothing (only when nohang), -1 error (errno). */
+typedef int32_t (*wait_attempt)(void *context, int nohang);
+
+/* Runs `attempt` until it finds something, fails, or the deadline passes. A blocking
+ * attempt with a deadline is interrupted by a thread-directed timer signal that re-fires
+ * every millisecond after the deadline, so a signal arriving just before the attempt
+ * blocks cannot leave it blocked. */
+static int32_t wait_until(int64_t deadline_ns, wait_attempt attempt, void *context) {
+    int32_t found = attempt(context, 1);
+    if (found != 0) return found;
+    if (deadline_ns >= 0 && monotonic_now() >= deadline_ns) return 0;
+    if (deadline_ns < 0) {
+        for (;;) {
+            found = attempt(context, 0);
+            if (found >= 0 || errno != EINTR) return found;
+        }
+    }
+    pthread_once(&deadline_handler_once, install_deadline_handler);
+    sigset_t deadline_only, previous;
+    sigemptyset(&deadline_only);
+    sigaddset(&deadline_only, deadline_signal_number);
+    pthread_sigmask(SIG_BLOCK, &deadline_only, &previous);
+    struct sigevent event;
+    memset(&event, 0, sizeof(event));
+    event.sigev_notify = SIGEV_THREAD_ID;
+    event.sigev_signo = deadline_signal_number;
+    event._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    timer_t timer;
+    if (timer_create(CLOCK_MONOTONIC, &event, &timer) != 0) {
+        int error = errno;
+        pthread_sigmask(SIG_SETMASK, &previous, NULL);
+        errno = error;
+        return -1;
+    }
+    struct itimerspec when;
+    memset(&when, 0, sizeof(when));
+    when.it_value.tv_sec = deadline_ns / 1000000000LL;
+    when.it_value.tv_nsec = deadline_ns % 1000000000LL;
+    when.it_interval.tv_nsec = 1000000;
+    timer_settime(timer, TIMER_ABSTIME, &when, NULL);
+    pthread_sigmask(SIG_UNBLOCK, &deadline_only, NULL);
+    int error = 0;
+    for (;;) {
+        found = attempt(context, 0);
+        if (found >= 0) break;
+        if (errno != EINTR) { error = errno; break; }
+        if (monotonic_now() >= deadline_ns) { found = 0; break; }
+    }
+    pthread_sigmask(SIG_BLOCK, &deadline_only, NULL);
+    timer_delete(timer);
+    struct timespec no_time = { 0, 0 };
+    while (sigtimedwait(&deadline_only, NULL, &no_time) == deadline_signal_number) {}
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    errno = error;
+    return found;
+}
+
+struct news_context { int32_t pid; int32_t found_pid; int32_t kind; };
+
+static int32_t attempt_news(void *opaque, int nohang) {
+    struct news_context *context = opaque;
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    int options = WEXITED | WNOWAIT | __WALL | __WNOTHREAD | (nohang ? WNOHANG : 0);
+    if (waitid(context->pid < 0 ? P_ALL : P_PID, (id_t)(context->pid < 0 ? 0 : context->pid), &info, options) != 0) return -1;
+    if (info.si_pid == 0) return 0;
+    context->found_pid = info.si_pid;
+    context->kind = info.si_code;
+    return 1;
+}
+
+int32_t clinux_wait_news(int32_t pid, int64_t deadline_ns, int32_t *found_pid, int32_t *kind) {
+    struct news_context context = { pid, 0, 0 };
+    int32_t result = wait_until(deadline_ns, attempt_news, &context);
+    if (result > 0) { *found_pid = context.found_pid; *kind = context.kind; }
+    return result;
+}
+
+struct status_context { int32_t pid; int32_t status; };
+
+static int32_t attempt_status(void *opaque, int nohang) {
+    struct status_context *context = opaque;
+    int status = 0;
+    pid_t found = waitpid(context->pid, &status, __WALL | __WNOTHREAD | (nohang ? WNOHANG : 0));
+    if (found <= 0) return (int32_t)found;
+    context->status = status;
+    return (int32_t)found;
+}
+
+int32_t clinux_wait_status(int32_t pid, int64_t deadline_ns, int32_t *status) {
+    struct status_context context = { pid, 0 };
+    int32_t result = wait_until(deadline_ns, attempt_status, &context);
+    if (result > 0) *status = context.status;
+    return result;
+}
+
+#if defined(__x86_64__)
+_Static_assert(sizeof(struct user_regs_struct) == 27 * sizeof(uint64_t), "user_regs_struct is 27 words");
+
+int32_t clinux_ptrace_get_registers(int32_t tid, uint64_t words[27]) {
+    struct user_regs_struct registers;
+    if (ptrace(PTRACE_GETREGS, (pid_t)tid, NULL, &registers) != 0) return -1;
+    memcpy(words, &registers, sizeof(registers));
+    return 0;
+}
+
+int32_t clinux_ptrace_set_registers(int32_t tid, const uint64_t words[27]) {
+    struct user_regs_struct registers;
+    memcpy(&registers, words, sizeof(registers));
+    return ptrace(PTRACE_SETREGS, (pid_t)tid, NULL, &registers) == 0 ? 0 : -1;
+}
+#else
+int32_t clinux_ptrace_get_registers(int32_t tid, uint64_t words[27]) { (void)tid; (void)words; errno = ENOSYS; return -1; }
+int32_t clinux_ptrace_set_registers(int32_t tid, const uint64_t words[27]) { (void)tid; (void)words; errno = ENOSYS; return -1; }
+#endif
+
+int32_t clinux_ptrace_peek_user(int32_t tid, uint64_t offset, uint64_t *value) {
+    errno = 0;
+    long word = ptrace(PTRACE_PEEKUSER, (pid_t)tid, (void *)(uintptr_t)offset, NULL);
+    if (word == -1 && errno != 0) return -1;
+    *value = (uint64_t)word;
+    return 0;
+}
+
+int32_t clinux_ptrace_poke_user(int32_t tid, uint64_t offset, uint64_t value) {
+    return ptrace(PTRACE_POKEUSER, (pid_t)tid, (void *)(uintptr_t)offset, (void *)(uintptr_t)value) == 0 ? 0 : -1;
+}
+
+int32_t clinux_ptrace_event_message(int32_t tid, uint64_t *message) {
+    unsigned long value = 0;
+    if (ptrace(PTRACE_GETEVENTMSG, (pid_t)tid, NULL, &value) != 0) return -1;
+    *message = (uint64_t)value;
+    return 0;
+}
+
+_Static_assert(sizeof(siginfo_t) == 128, "siginfo_t is 128 bytes");
+
+int32_t clinux_ptrace_signal_info(int32_t tid, int32_t fields[4], uint64_t *address, uint8_t raw[128]) {
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    if (ptrace(PTRACE_GETSIGINFO, (pid_t)tid, NULL, &info) != 0) return -1;
+    fields[0] = info.si_signo;
+    fields[1] = info.si_code;
+    fields[2] = info.si_errno;
+    fields[3] = info.si_pid;
+    *address = (uint64_t)(uintptr_t)info.si_addr;
+    memcpy(raw, &info, sizeof(info));
+    return 0;
+}
+
+int32_t clinux_ptrace_set_signal_info(int32_t tid, const uint8_t raw[128]) {
+    siginfo_t info;
+    memcpy(&info, raw, sizeof(info));
+    return ptrace(PTRACE_SETSIGINFO, (pid_t)tid, NULL, &info) == 0 ? 0 : -1;
+}
+
+/* struct ptrace_syscall_info (linux/ptrace.h), laid out here: the C library's headers
+ * may predate it. */
+struct syscall_info_layout {
+    uint8_t op;
+    uint8_t pad[3];
+    uint32_t arch;
+    uint64_t instruction_pointer;
+    uint64_t stack_pointer;
+    union {
+        struct { uint64_t nr; uint64_t args[6]; } entry;
+        struct { int64_t rval; uint8_t is_error; } exit;
+        struct { uint64_t nr; uint64_t args[6]; uint32_t ret_data; } seccomp;
+    } u;
+};
+
+int32_t clinux_ptrace_syscall_info(int32_t tid, uint64_t out[10]) {
+    struct syscall_info_layout info;
+    memset(&info, 0, sizeof(info));
+    if (ptrace((enum __ptrace_request)0x420e /* PTRACE_GET_SYSCALL_INFO */, (pid_t)tid, (void *)sizeof(info), &info) < 0) return -1;
+    memset(out, 0, 10 * sizeof(uint64_t));
+    out[0] = info.op;
+    if (info.op == 1 || info.op == 3) {
+        out[1] = info.u.entry.nr;
+        for (int i = 0; i < 6; i++) out[2 + i] = info.u.entry.args[i];
+        if (info.op == 3) out[8] = info.u.seccomp.ret_data;
+    } else if (info.op == 2) {
+        out[8] = (uint64_t)info.u.exit.rval;
+        out[9] = info.u.exit.is_error;
+    }
+    return 0;
+}
+
+int64_t clinux_process_read(int32_t pid, uint64_t address, void *buffer, uint64_t count) {
+    struct iovec local = { buffer, (size_t)count };
+    struct iovec remote = { (void *)(uintptr_t)address, (size_t)count };
+    return (int64_t)process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0);
+}
+
+int64_t clinux_process_write(int32_t pid, uint64_t address, const void *buffer, uint64_t count) {
+    struct iovec local = { (void *)buffer, (size_t)count };
+    struct iovec remote = { (void *)(uintptr_t)address, (size_t)count };
+    return (int64_t)process_vm_writev((pid_t)pid, &local, 1, &remote, 1, 0);
+}
+
+int32_t clinux_same_address_space(int32_t pid, int32_t other_pid) {
+#ifndef SYS_kcmp
+#define SYS_kcmp 312
+#endif
+    long result = syscall(SYS_kcmp, (pid_t)pid, (pid_t)other_pid, 1 /* KCMP_VM */, 0UL, 0UL);
+    if (result < 0) return -1;
+    return result == 0 ? 1 : 0;
+}
+
+int32_t clinux_tgkill(int32_t tgid, int32_t tid, int32_t signal) {
+    return (int32_t)syscall(SYS_tgkill, tgid, tid, signal);
 }

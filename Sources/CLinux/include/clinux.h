@@ -93,6 +93,57 @@ int32_t clinux_ptrace_read_registers(int32_t pid, uint64_t *program_counter, uin
 /* Sets a stopped tracee's program counter (and cancels any system call restart). */
 int32_t clinux_ptrace_set_program_counter(int32_t pid, uint64_t program_counter);
 
+/* Tracee control for the ptrace engine (DTracePtrace through DTraceSystem's
+ * PtraceThread, TraceeWait and ProcessMemory). Every ptrace(2) request must come from
+ * the thread that seized the tracee; waits see only the calling thread's children and
+ * tracees (__WNOTHREAD). */
+
+/* fork(2) + execvp(3) of argv for a command traced from its first instruction: the
+ * child closes `gate_writer` and `report_reader`, waits until `gate` (a pipe's read end)
+ * yields a byte — at EOF (dtrace is gone before it could trace the child) it exits 127
+ * without running the command — then execs with no signal blocked; if execvp fails it writes its errno (4
+ * bytes) to `report` (close-on-exec) and exits 127. Returns the pid or -1. */
+int32_t clinux_spawn_held(char *const argv[], int32_t gate, int32_t gate_writer, int32_t report, int32_t report_reader);
+
+/* Waits until a tracee or child of the calling thread has news (a ptrace stop or an
+ * exit) without consuming it (waitid WNOWAIT | __WALL | __WNOTHREAD): `pid` -1 for any,
+ * else that one. `deadline_ns` is CLOCK_MONOTONIC; < 0 waits without limit; a deadline
+ * already passed only looks. Returns 1 with *found_pid and *kind (CLD_TRAPPED,
+ * CLD_EXITED...), 0 when the deadline came first, -1 with errno (ECHILD: none to wait
+ * for). A wait with a deadline is interrupted by a timer signal (SIGRTMAX - 2, handled by
+ * an empty handler; blocked again and drained before returning). */
+int32_t clinux_wait_news(int32_t pid, int64_t deadline_ns, int32_t *found_pid, int32_t *kind);
+/* Consumes a tracee's or child's news, waitpid(pid, __WALL | __WNOTHREAD): returns the
+ * pid with *status, 0 when the deadline came first (as above), -1 with errno. */
+int32_t clinux_wait_status(int32_t pid, int64_t deadline_ns, int32_t *status);
+
+/* PTRACE_GETREGS / PTRACE_SETREGS as struct user_regs_struct's 27 u64 words in the
+ * kernel's order (r15 ... gs). */
+int32_t clinux_ptrace_get_registers(int32_t tid, uint64_t words[27]);
+int32_t clinux_ptrace_set_registers(int32_t tid, const uint64_t words[27]);
+/* PTRACE_PEEKUSER / PTRACE_POKEUSER of one word of struct user at `offset` bytes. */
+int32_t clinux_ptrace_peek_user(int32_t tid, uint64_t offset, uint64_t *value);
+int32_t clinux_ptrace_poke_user(int32_t tid, uint64_t offset, uint64_t value);
+/* PTRACE_GETEVENTMSG: a ptrace event's message (new thread or child id, former thread
+ * id at exec, seccomp data). */
+int32_t clinux_ptrace_event_message(int32_t tid, uint64_t *message);
+/* PTRACE_GETSIGINFO: fields[0..3] = si_signo, si_code, si_errno, si_pid; *address =
+ * si_addr; `raw` (128 bytes) the whole siginfo_t, for PTRACE_SETSIGINFO later. */
+int32_t clinux_ptrace_signal_info(int32_t tid, int32_t fields[4], uint64_t *address, uint8_t raw[128]);
+int32_t clinux_ptrace_set_signal_info(int32_t tid, const uint8_t raw[128]);
+/* PTRACE_GET_SYSCALL_INFO (Linux 5.3+) flattened: out[0] op (0 none, 1 entry, 2 exit,
+ * 3 seccomp), out[1] number (entry, seccomp), out[2..7] arguments, out[8] return value
+ * (exit; seccomp: SECCOMP_RET_DATA), out[9] is_error (exit). */
+int32_t clinux_ptrace_syscall_info(int32_t tid, uint64_t out[10]);
+/* process_vm_readv(2) / process_vm_writev(2) of one range: bytes moved, or -1. */
+int64_t clinux_process_read(int32_t pid, uint64_t address, void *buffer, uint64_t count);
+int64_t clinux_process_write(int32_t pid, uint64_t address, const void *buffer, uint64_t count);
+/* kcmp(2) KCMP_VM: 1 when the two processes share one address space (a vfork child and
+ * its parent), 0 when not, -1 with errno. */
+int32_t clinux_same_address_space(int32_t pid, int32_t other_pid);
+/* tgkill(2). */
+int32_t clinux_tgkill(int32_t tgid, int32_t tid, int32_t signal);
+
 /* Ordered loads and stores for the ring buffer's producer/consumer positions. */
 uint64_t clinux_load_acquire_u64(const void *address);
 uint32_t clinux_load_acquire_u32(const void *address);
