@@ -3,8 +3,9 @@
 // an endbr64, which the kernel would otherwise step out of line), `return`, and an
 // instruction offset in hex. Module names are the objects' basenames (`a.out` also names
 // the executable; full paths are accepted). In the kernel engine every probe of a clause
-// shares one program, attached through one uprobe_multi link per object and per kind,
-// limited to the process; arguments come from the registers and the stack.
+// shares one program, attached through one uprobe_multi link per object and per kind
+// (one perf event per probe on kernels without them), limited to the process; arguments
+// come from the registers and the stack. For the ptrace engine it names the same sites.
 
 import DTraceCodegen
 import DTraceELF
