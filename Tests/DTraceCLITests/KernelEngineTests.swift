@@ -293,7 +293,8 @@ struct KernelEngineTests {
                                            "-c", "setpriv --reuid=65534 --regid=65534 --clear-groups \(KernelHarness.workload) sleep 30"], pinned: false)
         #expect(credentials.status == 0, "\(credentials.stderr)")
         let identities = credentials.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-        #expect(identities.contains { $0.count == 4 && $0[0] == "workload" && $0[1] == "65534" && $0[2] == "65534" })
+        #expect(identities.contains { $0.count == 4 && $0[0] == "workload" && $0[1] == "65534" && $0[2] == "65534" },
+                "stdout: \(credentials.stdout) stderr: \(credentials.stderr)")
         #expect(!identities.contains { $0.count == 4 && $0[0] == "workload" && $0[1] != "65534" })
     }
 
