@@ -50,6 +50,7 @@ public enum DiagnosticTag: String, Sendable {
     case operandNotStructOrUnion = "D_OP_SOU"
     case prototypeLength = "D_PROTO_LEN"
     case prototypeArgument = "D_PROTO_ARG"
+    case unknown = "D_UNKNOWN"
     case aggregationScalar = "D_AGG_SCALAR"
     case aggregationFunction = "D_AGG_FUNC"
     case aggregationRedefined = "D_AGG_REDEF"

@@ -78,8 +78,14 @@ extension Compiler {
         case .threadLocal, .clauseLocal, .index, .member:
             if case .index(let base, let indices) = expression.kind, case .identifier("uregs") = base.kind, globals["uregs"] == nil {
                 guard indices.count == 1 else { throw error(.syntax, "uregs[ ] requires one subscript", line: line) }
+                // As in Oracle's DTrace: an integer constant naming one of the registers.
                 let index = try rvalue(indices[0])
-                guard index.type.isInteger else { throw error(.operandNotInteger, "uregs[ ] subscript must be an integer", line: line) }
+                guard index.type.isInteger, let constant = index.constant else {
+                    throw error(.prototypeArgument, "uregs[ ] argument #1 is incompatible with prototype:\n\tprototype: integer constant\n\t argument: \(try describeType(indices[0]))", line: line)
+                }
+                guard constant >= 0 && constant <= UserRegisters.highestIndex else {
+                    throw error(.unknown, "uregs[]: index out of bounds (\(constant))", line: line)
+                }
                 return Value(register: emitter.call(.readUserRegister, [index.register]), type: .uint64)
             }
             if case .index(let base, let indices) = expression.kind, case .identifier("args") = base.kind, globals["args"] == nil {
