@@ -107,29 +107,39 @@ public final class TracedProcess {
     public static func launch(arguments: [String], options: TraceOptions = TraceOptions()) throws(PtraceError) -> TracedProcess {
         let held: HeldCommand
         do { held = try HeldCommand(arguments: arguments) } catch { throw .system(error) }
-        let thread = PtraceThread(held.processID)
+        return try adopt(heldProcessID: held.processID, name: arguments[0], options: options, release: { held.release() },
+                         execError: { held.execError() })
+    }
+
+    /// Seizes a child of dtrace held before its exec (`processID`, waiting at a gate that
+    /// `release` opens: dtrace -c's target), with PTRACE_O_EXITKILL, then lets it exec.
+    /// Returns as `launch` does: the program loaded, its first thread stopped at its first
+    /// instruction. `execError` says, once the child has exited, why its exec failed.
+    public static func adopt(heldProcessID: Int32, name: String, options: TraceOptions = TraceOptions(), release: () -> Void,
+                             execError: () -> Int32? = { nil }) throws(PtraceError) -> TracedProcess {
+        let thread = PtraceThread(heldProcessID)
         do {
             try thread.seize(options: options.ptraceOptions.union(.exitKill))
         } catch {
-            _ = try? thread.send(signal: SignalNumber.kill, processID: held.processID)
-            _ = try? TraceeWait.take(processID: held.processID, deadline: nil)
+            _ = try? thread.send(signal: SignalNumber.kill, processID: heldProcessID)
+            _ = try? TraceeWait.take(processID: heldProcessID, deadline: nil)
             throw .system(error)
         }
-        held.release()
-        let process = TracedProcess(processID: held.processID, isLaunched: true, options: options)
+        release()
+        let process = TracedProcess(processID: heldProcessID, isLaunched: true, options: options)
         let deadline = SystemClock.monotonicNanoseconds() + 30_000_000_000
         while true {
             let taken: (processID: Int32, status: WaitStatus)?
-            do { taken = try TraceeWait.take(processID: held.processID, deadline: deadline) } catch { throw .system(error) }
+            do { taken = try TraceeWait.take(processID: heldProcessID, deadline: deadline) } catch { throw .system(error) }
             guard let (_, status) = taken else {
                 process.kill()
-                throw .timedOut("waiting for \(arguments[0]) to exec")
+                throw .timedOut("waiting for \(name) to exec")
             }
             switch status {
             case .stopped(let signal, let event) where event == PtraceEvent.exec.rawValue && signal == SignalNumber.trap:
-                process.threadRecords[held.processID] = ThreadRecord(state: .stopped(.event(.exec)))
+                process.threadRecords[heldProcessID] = ThreadRecord(state: .stopped(.event(.exec)))
                 process.heldChildren = [:]
-                try process.settleAfterExec(thread: held.processID)
+                try process.settleAfterExec(thread: heldProcessID)
                 return process
             case .stopped(let signal, let event):
                 // Nothing else should stop it before exec; let it go on as it would have.
@@ -137,11 +147,11 @@ public final class TracedProcess {
                 do { try thread.resume(signal: pass) } catch { throw .system(error) }
             case .exited(let code):
                 process.exitEvent = .exited(code: code)
-                if let errorNumber = held.execError() { throw .execFailed(command: arguments[0], errorNumber: errorNumber) }
-                throw .unexpected("\(arguments[0]) exited with status \(code) before it exec'd")
+                if let errorNumber = execError() { throw .execFailed(command: name, errorNumber: errorNumber) }
+                throw .unexpected("\(name) exited with status \(code) before it exec'd")
             case .killed(let signal, _):
                 process.exitEvent = .killed(signal: signal)
-                throw .unexpected("\(arguments[0]) was killed by signal \(signal) before it exec'd")
+                throw .unexpected("\(name) was killed by signal \(signal) before it exec'd")
             }
         }
     }

@@ -16,6 +16,9 @@ public final class TargetProcess {
     let isChild: Bool
     var gate: Int32
     public private(set) var exitStatus: Int32?
+    /// Traced by dtrace (the ptrace engine): the tracer's waits see its end, so it is not
+    /// waited for here; the engine says how it ended (`noteEnded`).
+    public private(set) var isTraced = false
     /// A pidfd for the process (readable once it has exited), -1 where the kernel has none.
     public let exitDescriptor: Int32
 
@@ -62,9 +65,19 @@ public final class TargetProcess {
         gate = -1
     }
 
+    /// The ptrace engine traces the process from now on.
+    public func noteTraced() { isTraced = true }
+
+    /// How a traced process ended: its exit code, or the signal that killed it.
+    public func noteEnded(exitCode: Int32? = nil, signal: Int32? = nil) {
+        guard exitStatus == nil else { return }
+        if let signal { exitStatus = signal & 0x7f } else { exitStatus = ((exitCode ?? 0) & 0xff) << 8 }
+    }
+
     /// Whether the process has exited (reaping it when it is our child).
     public var hasExited: Bool {
         if exitStatus != nil { return true }
+        if isTraced { return false }
         if isChild {
             var status: Int32 = 0
             let result = waitpid(processID, &status, WNOHANG)
@@ -88,7 +101,7 @@ public final class TargetProcess {
 
     /// Ends a child that never got to run (dtrace failed before enabling probes).
     public func abandon() {
-        guard isChild, exitStatus == nil else { return }
+        guard isChild, exitStatus == nil, !isTraced else { return }
         kill(processID, SIGKILL)
         var status: Int32 = 0
         waitpid(processID, &status, 0)
