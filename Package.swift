@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "DTraceProviders", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen", "DTracePlatform", "DTraceELF", "DTraceX86"]),
         .target(name: "DTraceLibrary", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceCodegen", "DTraceBPF", "DTraceConsumer", "DTraceSystem"]),
         .target(name: "DTraceConsumer", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceELF"]),
-        .target(name: "DTraceSession", dependencies: ["DTraceLibrary", "DTraceProviders", "DTraceConsumer", "DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen", "DTracePlatform"]),
+        .target(name: "DTraceSession", dependencies: ["DTraceLibrary", "DTraceProviders", "DTraceConsumer", "DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen", "DTracePlatform", "DTracePtrace", "DTraceELF"]),
         .target(name: "DTraceCLI", dependencies: ["DTraceSession", "DTraceProviders", "DTraceConsumer", "DTraceLanguage", "DTraceIR", "DTraceSystem", "DTracePlatform"]),
         // Release builds carry the Swift runtime inside: no shared Swift libraries to
         // load makes start-up about 1.5 ms faster, and the binary runs on a bare system.

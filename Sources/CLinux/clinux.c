@@ -522,6 +522,53 @@ int32_t clinux_wait_status(int32_t pid, int64_t deadline_ns, int32_t *status) {
     return result;
 }
 
+/* One blocking wait for `pid` (-1: any child) that returns -1 with EINTR when a signal
+ * handler ran (the wake timer's included), instead of restarting. */
+int32_t clinux_wait_status_interruptible(int32_t pid, int32_t *status) {
+    int raw = 0;
+    pid_t found = waitpid(pid, &raw, __WALL | __WNOTHREAD);
+    if (found > 0) *status = raw;
+    return (int32_t)found;
+}
+
+static void wake_signal_handler(int signal_number) { (void)signal_number; }
+static __thread timer_t wake_timer;
+static __thread int wake_timer_armed;
+
+/* A periodic timer directed at the calling thread whose signal (handled, not restarting)
+ * interrupts its blocking waits every `period_ns`: a loop that blocks in waits without a
+ * deadline still looks at its flags that often, and a signal that arrived just before it
+ * blocked cannot leave it blocked. */
+int32_t clinux_wake_timer_start(int64_t period_ns) {
+    if (wake_timer_armed) return 0;
+    int number = SIGRTMAX - 3;
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = wake_signal_handler;  /* no SA_RESTART */
+    sigemptyset(&action.sa_mask);
+    if (sigaction(number, &action, NULL) != 0) return -1;
+    struct sigevent event;
+    memset(&event, 0, sizeof(event));
+    event.sigev_notify = SIGEV_THREAD_ID;
+    event.sigev_signo = number;
+    event._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    if (timer_create(CLOCK_MONOTONIC, &event, &wake_timer) != 0) return -1;
+    struct itimerspec when;
+    memset(&when, 0, sizeof(when));
+    when.it_value.tv_sec = period_ns / 1000000000LL;
+    when.it_value.tv_nsec = period_ns % 1000000000LL;
+    when.it_interval = when.it_value;
+    if (timer_settime(wake_timer, 0, &when, NULL) != 0) { timer_delete(wake_timer); return -1; }
+    wake_timer_armed = 1;
+    return 0;
+}
+
+void clinux_wake_timer_stop(void) {
+    if (!wake_timer_armed) return;
+    timer_delete(wake_timer);
+    wake_timer_armed = 0;
+}
+
 #if defined(__x86_64__)
 _Static_assert(sizeof(struct user_regs_struct) == 27 * sizeof(uint64_t), "user_regs_struct is 27 words");
 

@@ -130,9 +130,15 @@ public struct PidProvider: Provider {
         guard let userProbe = probe.detail(as: UserCodeProbe.self) else { return nil }
         let (path, offset) = (userProbe.site.path, userProbe.site.fileOffset)
         if userProbe.kind == .return {
-            return TracedProbe(sites: [.functionReturn(path: path, fileOffset: offset)]) { thread, _ in FunctionArguments.atReturn(thread) }
+            return TracedProbe(sites: [.functionReturn(path: path, fileOffset: offset)], processID: userProbe.site.processID) { thread, _ in
+                FunctionArguments.atReturn(thread)
+            }
         }
-        return TracedProbe(sites: [.instruction(path: path, fileOffset: offset)]) { thread, _ in FunctionArguments.atEntry(thread) }
+        var traced = TracedProbe(sites: [.instruction(path: path, fileOffset: offset)], processID: userProbe.site.processID) { thread, _ in
+            FunctionArguments.atEntry(thread)
+        }
+        traced.laterArgument = { thread, index in FunctionArguments.onStack(thread, index: index) }
+        return traced
     }
 
     public func siteNotes(of probe: Probe) -> [String] {

@@ -39,8 +39,9 @@ public final class ProbeCatalog {
 
     /// Enumerates the kernel providers a provider pattern can match (once each).
     func loadKernelProviders(matching pattern: String) {
-        guard environment.tracefsRoot != nil else { return }
-        for provider in providers where provider.enumeratesKernel && Glob.matches(pattern, provider.name) { enumerate(provider) }
+        for provider in providers where provider.enumeratesKernel && Glob.matches(pattern, provider.name) {
+            if environment.tracefsRoot != nil || provider.listsWithoutTracefs { enumerate(provider) }
+        }
     }
 
     /// Why providers enumerated so far list no probes here, when they can say (a kernel

@@ -42,6 +42,9 @@ public protocol Provider: Sendable {
     /// Whether enumerating the probes reads the kernel (tracefs): such providers are
     /// listed only when a description can name them.
     var enumeratesKernel: Bool { get }
+    /// Whether such a provider lists its probes without tracefs too (from what dtrace
+    /// knows itself: the system call table), for the ptrace engine.
+    var listsWithoutTracefs: Bool { get }
     /// Every probe, with the provider's own IDs (0: numbered by the catalogue).
     func probes(in environment: ProbeEnvironment) -> [Probe]
     /// A probe made on demand from a description naming it exactly (profile-97hz).
@@ -78,6 +81,7 @@ public protocol Provider: Sendable {
 
 extension Provider {
     public var enumeratesKernel: Bool { true }
+    public var listsWithoutTracefs: Bool { false }
     public func probe(describedBy description: ProbeDescription) -> Probe? { nil }
     public func probes(describedBy description: ProbeDescription, in environment: ProbeEnvironment) -> [Probe] {
         probe(describedBy: description).map { [$0] } ?? []

@@ -37,11 +37,20 @@ public struct SyscallProvider: Provider {
     /// At most this many system call probes go on raw_syscalls.
     public static let rawLimit = 8
 
+    /// Without tracefs (an unprivileged user), the calls of dtrace's own table, for the
+    /// ptrace engine.
+    public var listsWithoutTracefs: Bool { true }
+
     public func probes(in environment: ProbeEnvironment) -> [Probe] {
-        guard let root = environment.tracefsRoot else { return [] }
-        let events = Tracefs.listDirectory(root + "/events/syscalls")
-        let names = events.filter { $0.hasPrefix("sys_enter_") }.map { String($0.dropFirst("sys_enter_".count)) }
-        let exits = Set(events.filter { $0.hasPrefix("sys_exit_") }.map { String($0.dropFirst("sys_exit_".count)) })
+        let names: [String], exits: Set<String>
+        if let root = environment.tracefsRoot {
+            let events = Tracefs.listDirectory(root + "/events/syscalls")
+            names = events.filter { $0.hasPrefix("sys_enter_") }.map { String($0.dropFirst("sys_enter_".count)) }
+            exits = Set(events.filter { $0.hasPrefix("sys_exit_") }.map { String($0.dropFirst("sys_exit_".count)) })
+        } else {
+            names = SyscallNumbers.x86_64.keys.sorted()
+            exits = Set(names)
+        }
         var probes: [Probe] = []
         for (index, call) in names.enumerated() {
             probes.append(makeProbe(id: 1000 + 2 * index, function: call, name: "entry", detail: SyscallProbe(call: call, isReturn: false)))

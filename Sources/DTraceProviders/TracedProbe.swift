@@ -51,24 +51,37 @@ public struct TracedProbe: @unchecked Sendable {
         case systemCall(number: Int, returns: Bool)
     }
     public var sites: [Site]
+    /// The process whose code the sites are in (pid and USDT probes); nil for probes of
+    /// whichever process is traced (system calls).
+    public var processID: Int32?
+    /// USDT is-enabled semaphores (2-byte counters at a file offset of an object), raised
+    /// while the probe is enabled.
+    public var semaphores: [(path: String, fileOffset: UInt64)] = []
     /// arg0..arg9 of a firing, from the stopped thread; `site` is the site that fired.
     public var arguments: (_ thread: any StoppedThread, _ site: Int) -> [Int64]
+    /// The arguments past those `arguments` gives, read only when a clause asks (a
+    /// function's stack arguments: `index` 6 is the first).
+    public var laterArgument: ((_ thread: any StoppedThread, _ index: Int) -> Int64)?
     /// errno of a firing (system call returns), else 0.
     public var errorNumber: (_ thread: any StoppedThread) -> Int64 = { _ in 0 }
 
-    public init(sites: [Site], arguments: @escaping (_ thread: any StoppedThread, _ site: Int) -> [Int64]) {
-        self.sites = sites; self.arguments = arguments
+    public init(sites: [Site], processID: Int32? = nil, arguments: @escaping (_ thread: any StoppedThread, _ site: Int) -> [Int64]) {
+        self.sites = sites; self.processID = processID; self.arguments = arguments
     }
 }
 
 /// The arguments of a function's entry as the System V ABI passes them: six registers,
 /// then the caller's stack above the return address.
 enum FunctionArguments {
+    /// arg0..arg5, from their registers.
     static func atEntry(_ thread: any StoppedThread) -> [Int64] {
-        var arguments = SavedRegisters.arguments.map { Int64(bitPattern: thread.register(atSavedOffset: $0)) }
+        SavedRegisters.arguments.map { Int64(bitPattern: thread.register(atSavedOffset: $0)) }
+    }
+
+    /// arg6 and on: the caller's stack above the return address.
+    static func onStack(_ thread: any StoppedThread, index: Int) -> Int64 {
         let stack = thread.register(atSavedOffset: SavedRegisters.rsp)
-        for index in 0..<4 { arguments.append(Int64(bitPattern: thread.word(at: stack &+ UInt64(8 * (index + 1))))) }
-        return arguments
+        return Int64(bitPattern: thread.word(at: stack &+ UInt64(8 * (index - SavedRegisters.arguments.count + 1))))
     }
 
     /// At a return: arg0 0 (as Oracle's DTrace gives pid returns), arg1 the value.

@@ -163,11 +163,13 @@ public struct USDTProvider: Provider {
         guard let userProbe = probe.detail(as: StaticUserProbe.self) else { return nil }
         let sites = userProbe.sites.map { TracedProbe.Site.instruction(path: $0.path, fileOffset: $0.fileOffset) }
         let linkAddresses = userProbe.linkAddresses, reads = userProbe.arguments
-        return TracedProbe(sites: sites) { thread, site in
+        var traced = TracedProbe(sites: sites, processID: userProbe.sites.first?.processID) { thread, site in
             // The load bias: where the site is now against where it was linked.
             let bias = thread.register(atSavedOffset: SavedRegisters.rip) &- (site < linkAddresses.count ? linkAddresses[site] : 0)
             return reads.map { $0.value(in: thread, bias: bias) }
         }
+        traced.semaphores = userProbe.sites.filter { $0.semaphoreOffset != 0 }.map { ($0.path, $0.semaphoreOffset) }
+        return traced
     }
 
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {

@@ -14,11 +14,26 @@ extension TracedProcess {
     /// The next event of any thread, waiting until `deadline` (CLOCK_MONOTONIC ns; nil:
     /// without limit): `.timedOut` when it passes first. After the process's exit has been
     /// reported, throws `processEnded`.
-    public func waitForEvent(deadline: Int64? = nil) throws(PtraceError) -> TraceEvent {
+    /// With `interruptible` and no deadline, a signal handler running (`WakeTimer`'s)
+    /// ends the wait as `.timedOut` too.
+    public func waitForEvent(deadline: Int64? = nil, interruptible: Bool = false) throws(PtraceError) -> TraceEvent {
         while true {
             if !pendingEvents.isEmpty { return pendingEvents.removeFirst() }
             if exitEvent != nil || isDetached { throw .processEnded }
-            guard let (pid, status) = try nextStatus(deadline: deadline) else { return TraceEvent(thread: processID, kind: .timedOut) }
+            let next: (Int32, WaitStatus)?
+            if waitsForAnyChild {
+                // One wait, no look first: every child is ours.
+                do {
+                    next = interruptible && deadline == nil ? try TraceeWait.takeInterruptibly(processID: -1)
+                        : try TraceeWait.take(processID: -1, deadline: deadline)
+                } catch {
+                    if error.code == ErrorNumber.noChild { throw .processEnded }
+                    throw .system(error)
+                }
+            } else {
+                next = try nextStatus(deadline: deadline)
+            }
+            guard let (pid, status) = next else { return TraceEvent(thread: processID, kind: .timedOut) }
             if let event = try handle(pid, status) { return event }
         }
     }
@@ -192,6 +207,16 @@ extension TracedProcess {
                 case .none:
                     try resumeQuietly(thread, record)
                     return nil
+                }
+            }
+            if signal == SignalNumber.trap && !record.singleStepRequested {
+                // The common case first, without the siginfo: rip just past an int3 of
+                // ours is that int3's trap (an int3 executed traps before anything else).
+                let registers = try ptraceThread.registers()
+                let address = registers.rip &- 1
+                if breakpoints.isArmed(at: address) {
+                    record.state = .stopped(.breakpoint(address: address))
+                    return TraceEvent(thread: thread, kind: .breakpoint(address: address, registers: registers))
                 }
             }
             let info = try ptraceThread.signalInfo()

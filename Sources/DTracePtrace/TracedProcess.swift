@@ -39,6 +39,10 @@ public final class TracedProcess {
     /// Threads are resumed with PTRACE_SYSCALL (system-call stops) rather than PTRACE_CONT.
     /// A running thread takes the change at its next resume.
     public var tracesSystemCalls = false
+    /// The tracer's only children are this process's tracees (the ptrace engine, with
+    /// nothing else running): a wait takes any child's news at once instead of looking
+    /// first whose it is — one system call a stop instead of two.
+    public var waitsForAnyChild = false
 
     final class ThreadRecord {
         var state: ThreadState

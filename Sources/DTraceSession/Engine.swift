@@ -70,12 +70,36 @@ final class KernelEngineRun: Engine {
     func close() { engine.detach() }
 }
 
+/// The tick-N probes' timers, fired in dtrace.
+struct ProbeTimers {
+    var timers: [(probe: Probe, period: Int64, next: Int64)] = []
+
+    init(enablings: [Enabling], start: Int64) {
+        var seen = Set<Int>()
+        for enabling in enablings where seen.insert(enabling.probe.identity.id).inserted {
+            guard let period = ProfileProvider.period(of: enabling.probe) else { continue }
+            timers.append((enabling.probe, period, start + period))
+        }
+    }
+
+    /// When the soonest timer is due (nil: no timers).
+    var nextDue: Int64? { timers.map(\.next).min() }
+
+    /// The probe of a timer due at `now`, its next firing scheduled; nil when none is due.
+    mutating func takeDue(now: Int64) -> Probe? {
+        guard let soonest = timers.indices.min(by: { timers[$0].next < timers[$1].next }), timers[soonest].next <= now else { return nil }
+        let period = timers[soonest].period
+        timers[soonest].next = max(timers[soonest].next + period, now - period)
+        return timers[soonest].probe
+    }
+}
+
 /// The user engine under the session: profile timers (tick-N) fire in dtrace until
 /// exit() or a signal.
 final class UserEngineRun: Engine {
     let engine: UserEngine
     let errors: OutputSink
-    var timers: [(probe: Probe, period: Int64, next: Int64)] = []
+    var timers = ProbeTimers(enablings: [], start: 0)
 
     init(_ engine: UserEngine, errors: OutputSink) { self.engine = engine; self.errors = errors }
 
@@ -83,33 +107,21 @@ final class UserEngineRun: Engine {
 
     func go() {
         engine.fireDTraceProbe("BEGIN")
-        let start = SystemClock.monotonicNanoseconds()
-        var seen = Set<Int>()
-        for enabling in engine.enablings where seen.insert(enabling.probe.identity.id).inserted {
-            guard let period = ProfileProvider.period(of: enabling.probe) else { continue }
-            timers.append((enabling.probe, period, start + period))
-        }
+        timers = ProbeTimers(enablings: engine.enablings, start: SystemClock.monotonicNanoseconds())
     }
 
     func work(wakingOn descriptor: Int32) {
         let now = SystemClock.monotonicNanoseconds()
-        guard let soonest = timers.indices.min(by: { timers[$0].next < timers[$1].next }) else {
-            SystemClock.sleep(nanoseconds: 50_000_000)
+        if let probe = timers.takeDue(now: now) {
+            engine.fire(probe)
             return
         }
-        if timers[soonest].next > now {
-            SystemClock.sleep(nanoseconds: min(timers[soonest].next - now, 50_000_000))
-            return
-        }
-        let period = timers[soonest].period
-        timers[soonest].next = max(timers[soonest].next + period, now - period)
-        engine.fire(timers[soonest].probe)
+        SystemClock.sleep(nanoseconds: min((timers.nextDue ?? .max) - now, 50_000_000))
     }
 
     func stop() {
         engine.fireDTraceProbe("END")
-        let drops = engine.dynamicVariableDrops
-        if drops > 0 { errors.write("dtrace: \(drops) dynamic variable drop\(drops == 1 ? "" : "s")\n"); errors.flush() }
+        engine.reportDrops()
     }
 
     func close() {}

@@ -13,7 +13,7 @@ public struct OptionError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Which engine runs the program (`-x engine=`); nil lets the probes decide.
-public enum EngineChoice: String, Sendable { case user, kernel }
+public enum EngineChoice: String, Sendable { case user, kernel, ptrace }
 
 public struct TracingOptions {
     public var quiet = false

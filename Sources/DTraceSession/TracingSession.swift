@@ -197,7 +197,7 @@ public final class TracingSession {
         if listing || program.clauses.contains(where: { $0.probes.contains { ProbeCatalog.needsKernelProviders($0, providers: providers) } }) {
             do { tracefsRoot = try Tracefs.root() } catch {
                 // dtrace -l says what it cannot show, and why.
-                let hidden = providers.filter(\.enumeratesKernel).map(\.name).joined(separator: ", ")
+                let hidden = providers.filter { $0.enumeratesKernel && !$0.listsWithoutTracefs }.map(\.name).joined(separator: ", ")
                 if listing { hiddenProviders = "the kernel providers (\(hidden)) are not listed: tracefs cannot be read or mounted: \(error.reason)\(ProcessIdentity.userID == 0 ? "" : " (needs root)")" }
             }
         }
@@ -249,13 +249,19 @@ public final class TracingSession {
     // MARK: engine choice
 
     /// The user engine runs BEGIN, END, ERROR and tick-N in dtrace; anything else (and
-    /// anything with -x engine=kernel) runs in the kernel. With `checkPlatform`, the
-    /// platform is asked for what the enabled providers need, and a provider that cannot
-    /// work here is refused in one line before any probe is enabled or -c runs.
+    /// anything with -x engine=kernel) runs in the kernel — unless the kernel engine cannot
+    /// run here and every probe can be fired by tracing the -c/-p process (or
+    /// -x engine=ptrace): then the ptrace engine. With `checkPlatform`, the platform is
+    /// asked for what the enabled providers need, and a provider that cannot work here is
+    /// refused in one line before any probe is enabled or -c runs.
     public func chooseEngine(checkPlatform: Bool) throws(SessionError) -> EngineChoice {
         let kernelProbes = enablings.filter { !$0.probe.provider.runsInUserEngine($0.probe) }
         if options.engine == .user, let first = kernelProbes.first {
             throw SessionError("probe \(first.probe.identity.fullName) needs the kernel engine (-x engine=user was given)")
+        }
+        if options.engine == .ptrace {
+            if let refusal = ptraceRefusal(kernelProbes) { throw SessionError(refusal) }
+            return .ptrace
         }
         let choice: EngineChoice = options.engine ?? (kernelProbes.isEmpty ? .user : .kernel)
         if choice == .kernel && checkPlatform {
@@ -263,10 +269,30 @@ public final class TracingSession {
             let requirements = providers.filter { names.contains($0.name) }.map(\.requirement)
             let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(EnginePlan.needs(of: requirements)))
             for requirement in requirements {
-                if let refusal = EnginePlan.refusal(requirement, results: results, suggestUserEngine: options.engine != .user) { throw SessionError(refusal) }
+                if let refusal = EnginePlan.refusal(requirement, results: results, suggestUserEngine: options.engine != .user) {
+                    if options.engine == nil && ptraceRefusal(kernelProbes) == nil { return .ptrace }
+                    throw SessionError(refusal)
+                }
             }
         }
         return choice
+    }
+
+    /// Why the ptrace engine cannot fire these probes (nil: it can): it traces only the
+    /// -c or -p process, and only probes whose provider can place them there.
+    func ptraceRefusal(_ probes: [Enabling]) -> String? {
+        guard let target else {
+            return probes.isEmpty ? nil : "the ptrace engine traces only a process named with -c or -p: none was given"
+        }
+        for enabling in probes {
+            guard let traced = enabling.probe.provider.tracedProbe(for: enabling.probe) else {
+                return "probe \(enabling.probe.identity.fullName) cannot be traced with ptrace: only pid, usdt and syscall probes of the -c or -p process can"
+            }
+            if let pid = traced.processID, pid != target.processID {
+                return "probe \(enabling.probe.identity.fullName) is not in pid \(target.processID): the ptrace engine traces only the -c or -p process"
+            }
+        }
+        return nil
     }
 
     /// Refuses a program that cannot run as given: nothing to trace, or destructive
@@ -312,6 +338,12 @@ public final class TracingSession {
                                     dynamicVariableBytes: options.dynamicVariableSize, speculations: options.speculationLimit,
                                     subroutines: library.interpreted)
             return UserEngineRun(engine, errors: errors)
+        case .ptrace:
+            guard let target else { throw SessionError("the ptrace engine traces only a process named with -c or -p: none was given") }
+            let engine = UserEngine(program: program, enablings: enablings, consumer: consumer, errors: errors,
+                                    dynamicVariableBytes: options.dynamicVariableSize, speculations: options.speculationLimit,
+                                    subroutines: library.interpreted)
+            return try PtraceEngineRun(engine, target: target, errors: errors)
         case .kernel:
             guard let root = catalog.environment.tracefsRoot ?? (try? Tracefs.root()) else {
                 throw SessionError("the kernel engine needs tracefs, which is not mounted and could not be mounted on /sys/kernel/tracing")

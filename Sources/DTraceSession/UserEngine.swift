@@ -18,6 +18,10 @@ public final class UserEngine: InterpreterEnvironment {
     public let enablings: [Enabling]
     var current: Enabling?
     var currentArguments: [Int64] = Array(repeating: 0, count: 10)
+    var providedArgumentCount = 10
+    /// Reads an argument past those `fire` was given, when a clause asks for it (a traced
+    /// function's stack arguments cost a read of the tracee's memory).
+    public var lateArgument: ((Int) -> Int64)?
     public private(set) var exitRequested = false
     /// Signals raise() asked for in the probe firing now running.
     var pendingSignals: [Int64] = []
@@ -66,12 +70,13 @@ public final class UserEngine: InterpreterEnvironment {
     }
 
     func run(_ enabling: Enabling, arguments: [Int64]) {
-        let saved = (current, currentArguments)
+        let saved = (current, currentArguments, providedArgumentCount)
+        providedArgumentCount = arguments.count
         current = enabling
         currentArguments = (arguments + Array(repeating: 0, count: 10)).prefix(10).map { $0 }
         pendingSpeculation = 0
         machine.beginFiring()
-        defer { current = saved.0; currentArguments = saved.1 }
+        defer { current = saved.0; currentArguments = saved.1; providedArgumentCount = saved.2 }
         do {
             _ = try interpreter.run(program.clauses[enabling.clause].function, epid: enabling.epid, machine: machine, environment: self)
         } catch {
@@ -114,7 +119,7 @@ public final class UserEngine: InterpreterEnvironment {
         case .errno: return firingErrorNumber
         case .arg0, .arg1, .arg2, .arg3, .arg4, .arg5, .arg6, .arg7, .arg8, .arg9:
             let index = Int(variable.rawValue.dropFirst(3))!
-            return currentArguments[index]
+            return argument(Int64(index))
         case .stackdepth, .ustackdepth, .caller, .ucaller, .ipl: return 0
         default: return 0
         }
@@ -135,7 +140,11 @@ public final class UserEngine: InterpreterEnvironment {
         }
     }
 
-    public func argument(_ index: Int64) -> Int64 { index >= 0 && index < 10 ? currentArguments[Int(index)] : 0 }
+    public func argument(_ index: Int64) -> Int64 {
+        guard index >= 0 && index < 10 else { return 0 }
+        if index >= providedArgumentCount, let lateArgument { return lateArgument(Int(index)) }
+        return currentArguments[Int(index)]
+    }
     /// The probes dtrace fires itself (BEGIN, END, tick) interrupt no user thread.
     public func userRegister(_ index: Int64) -> Int64 {
         guard let thread = firingThread, let saved = UserRegisters.savedRegister(index), saved < thread.registers.count else { return 0 }
@@ -197,4 +206,10 @@ public final class UserEngine: InterpreterEnvironment {
     }
 
     public var dynamicVariableDrops: Int { machine.dynamicVariableDrops }
+
+    /// Says how many dynamic variables were dropped, as dtrace does at the end.
+    func reportDrops() {
+        let drops = dynamicVariableDrops
+        if drops > 0 { errors.write("dtrace: \(drops) dynamic variable drop\(drops == 1 ? "" : "s")\n"); errors.flush() }
+    }
 }

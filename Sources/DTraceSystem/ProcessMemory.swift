@@ -77,6 +77,15 @@ public final class ProcessMemory {
         try writeThroughFile(bytes, at: address)
     }
 
+    /// Writes `bytes` at `address` only where the program itself could (process_vm_writev
+    /// honours page protections as the CPU does): false, with nothing written, otherwise.
+    public func writeHonouringProtection(_ bytes: [UInt8], at address: UInt64) throws(SystemError) -> Bool {
+        guard !bytes.isEmpty else { return true }
+        let put = bytes.withUnsafeBytes { clinux_process_write(processID, address, $0.baseAddress, UInt64(bytes.count)) }
+        if put < 0 && errno == ESRCH { throw SystemError("process_vm_writev(\(processID))", code: ESRCH) }
+        return put == bytes.count
+    }
+
     /// Writes `bytes` at `address` through /proc/PID/mem, whatever the pages' permissions.
     public func writeThroughFile(_ bytes: [UInt8], at address: UInt64) throws(SystemError) {
         let descriptor = try openMemoryFile()

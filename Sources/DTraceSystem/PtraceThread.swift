@@ -56,6 +56,16 @@ public enum WaitStatus: Equatable, Sendable {
 }
 
 /// The calling thread's tracees and children, waited for.
+/// A periodic signal to the calling thread that interrupts its blocking waits
+/// (`TraceeWait.takeInterruptibly`), so a loop blocked in them looks at its flags (a
+/// SIGINT's) at least once a period, at no cost to the waits themselves.
+public enum WakeTimer {
+    public static func start(periodNanoseconds: Int64) throws(SystemError) {
+        if clinux_wake_timer_start(periodNanoseconds) != 0 { throw SystemError("timer_create") }
+    }
+    public static func stop() { clinux_wake_timer_stop() }
+}
+
 public enum TraceeWait {
     /// What is waiting to be reported, not yet consumed.
     public struct News: Equatable, Sendable {
@@ -80,6 +90,15 @@ public enum TraceeWait {
         var status: Int32 = 0
         let result = clinux_wait_status(processID, deadline ?? -1, &status)
         if result < 0 { throw SystemError("waitpid(\(processID))") }
+        return result == 0 ? nil : (result, WaitStatus(rawStatus: status))
+    }
+
+    /// Consumes the next news of `processID` (-1: any child), blocking; nil when a signal
+    /// handler ran first (the wake timer's: `WakeTimer`).
+    public static func takeInterruptibly(processID: Int32) throws(SystemError) -> (processID: Int32, status: WaitStatus)? {
+        var status: Int32 = 0
+        let result = clinux_wait_status_interruptible(processID, &status)
+        if result < 0 { if errno == EINTR { return nil }; throw SystemError("waitpid(\(processID))") }
         return result == 0 ? nil : (result, WaitStatus(rawStatus: status))
     }
 

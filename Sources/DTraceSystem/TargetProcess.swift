@@ -13,7 +13,8 @@ public final class TargetProcess {
     public private(set) var executablePath: String?
     /// Whether the process is held before running its command (-c, not yet released).
     public var isHeld: Bool { gate >= 0 }
-    let isChild: Bool
+    /// Started by dtrace (-c), not found (-p).
+    public let isChild: Bool
     var gate: Int32
     public private(set) var exitStatus: Int32?
     /// Traced by dtrace (the ptrace engine): the tracer's waits see its end, so it is not

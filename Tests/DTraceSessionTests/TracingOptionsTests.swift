@@ -33,7 +33,7 @@ import Testing
     @Test func badNamesAndValuesAreRefused() {
         #expect(throws: OptionError.self) { try options([("nosuchoption", nil)]) }
         #expect(throws: OptionError.self) { try options([("bufsize", "lots")]) }
-        #expect(throws: OptionError.self) { try options([("engine", "ptrace")]) }
+        #expect(throws: OptionError.self) { try options([("engine", "gdb")]) }
         #expect(throws: OptionError.self) { try options([("switchrate", "")]) }
         #expect(throws: OptionError.self) { try options([("syscallprobes", "fast")]) }
     }

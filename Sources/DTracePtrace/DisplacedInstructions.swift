@@ -1,0 +1,169 @@
+// DTracePtrace/DisplacedInstructions: running the instruction each breakpoint displaced,
+// so a thread stopped at a breakpoint goes on as if the int3 were not there — while the
+// int3 stays in place for the process's other threads. Each site's instruction is decoded
+// once (from the original bytes) and then, at every hit, emulated in the tracer
+// (DTraceX86's `X86Emulator`, over the tracee's memory with process_vm_readv/writev) or,
+// when the emulator declines it, copied to the scratch page and single-stepped there
+// (`OutOfLineCopy`, PTRACE_SINGLESTEP). Only when no scratch copy can reach a RIP-relative
+// operand is the original byte put back for one step — with every other thread stopped
+// first, so none can run past the missing breakpoint.
+
+import DTraceSystem
+import DTraceX86
+
+/// The tracee's memory for the emulator: reads see the program's bytes (breakpoints
+/// masked), writes honour page protections as the CPU does.
+struct TraceeMemory: X86Memory {
+    let process: TracedProcess
+    func read(address: UInt64, count: Int) -> [UInt8]? {
+        guard let bytes = try? process.readMemory(at: address, count: count), bytes.count == count else { return nil }
+        return bytes
+    }
+    func write(address: UInt64, bytes: [UInt8]) -> Bool {
+        // process_vm_writev writes nothing of an iovec it cannot write whole.
+        (try? process.memory.writeHonouringProtection(bytes, at: address)) == true
+    }
+}
+
+/// How the instructions under a process's breakpoints are run.
+public final class DisplacedInstructions {
+    enum Plan {
+        /// Emulated at every hit (out of line when the emulator declines a given hit).
+        case emulate(X86Instruction)
+        /// Single-stepped from the scratch page.
+        case outOfLine(OutOfLineCopy)
+        /// Out of the scratch page's reach: stepped in place with the other threads stopped.
+        case inPlace(X86Instruction)
+    }
+
+    var plans: [UInt64: Plan] = [:]
+    /// Scratch slots: one per site, `slotSize` bytes each.
+    var slots: [UInt64: UInt64] = [:]
+    static let slotSize: UInt64 = 16
+    static let scratchSize = 64 * 1024
+    /// How many hits were emulated, stepped out of line, stepped in place.
+    public private(set) var emulated = 0, steppedOutOfLine = 0, steppedInPlace = 0
+
+    public init() {}
+
+    /// Forgets every site (the address space was replaced by an exec).
+    public func forgetAll() { plans = [:]; slots = [:] }
+
+    /// Runs the instruction displaced by the breakpoint at `address` in `thread` (stopped
+    /// there, `registers` as it trapped), leaving the thread stopped after it (or at its
+    /// branch target), ready to resume. Returns false when the thread ended meanwhile.
+    @discardableResult
+    public func execute(in process: TracedProcess, thread: Int32, at address: UInt64, registers: TraceeRegisters) throws(PtraceError) -> Bool {
+        let plan = try self.plan(at: address, in: process)
+        switch plan {
+        case .emulate(let instruction):
+            var state = registers.x86Registers
+            if case .emulated = X86Emulator.emulate(instruction, at: address, registers: &state, memory: TraceeMemory(process: process)) {
+                try process.completeBreakpoint(thread: thread, registers: TraceeRegisters(state))
+                emulated += 1
+                return true
+            }
+            // Declined (or it faults): run it for real, out of line, so the fault is the CPU's.
+            return try stepOutOfLine(instruction, in: process, thread: thread, at: address)
+        case .outOfLine(let copy):
+            steppedOutOfLine += 1
+            if case .threadEnded = try process.stepOutOfLine(thread: thread, copy: copy) { return false }
+            return true
+        case .inPlace:
+            steppedInPlace += 1
+            return try process.stepInPlace(thread: thread, at: address)
+        }
+    }
+
+    func plan(at address: UInt64, in process: TracedProcess) throws(PtraceError) -> Plan {
+        if let plan = plans[address] { return plan }
+        let bytes = try process.readMemory(at: address, count: X86Decoder.maximumInstructionLength)
+        let plan: Plan
+        switch X86Decoder.decode(bytes) {
+        case .success(let instruction):
+            // An instruction the emulator knows at all (decided on its form, not the values).
+            if Self.emulatorKnows(instruction, at: address) {
+                plan = .emulate(instruction)
+            } else if let copy = try outOfLineCopy(instruction, in: process, at: address) {
+                plan = .outOfLine(copy)
+            } else {
+                plan = .inPlace(instruction)
+            }
+        case .failure:
+            throw .unexpected("the instruction at 0x\(String(address, radix: 16)) in process \(process.processID) does not decode")
+        }
+        plans[address] = plan
+        return plan
+    }
+
+    /// Whether the emulator handles this form: tried on scratch registers over memory that
+    /// reads zeroes and accepts writes, so the answer depends on the form alone.
+    static func emulatorKnows(_ instruction: X86Instruction, at address: UInt64) -> Bool {
+        struct AnyMemory: X86Memory {
+            func read(address: UInt64, count: Int) -> [UInt8]? { [UInt8](repeating: 0, count: count) }
+            func write(address: UInt64, bytes: [UInt8]) -> Bool { true }
+        }
+        var registers = X86Registers()
+        registers.rsp = 0x7fff_0000_1000
+        return X86Emulator.emulate(instruction, at: address, registers: &registers, memory: AnyMemory()) != .notEmulated
+    }
+
+    func outOfLineCopy(_ instruction: X86Instruction, in process: TracedProcess, at address: UInt64) throws(PtraceError) -> OutOfLineCopy? {
+        let page = try process.mapScratchPage(near: address, size: Self.scratchSize)
+        let slotCount = UInt64(page.size) / Self.slotSize
+        let slot = slots[address] ?? {
+            let next = UInt64(slots.count) % slotCount
+            slots[address] = next
+            return next
+        }()
+        do {
+            return try OutOfLineCopy(instruction, originalAddress: address, scratchAddress: page.address + slot * Self.slotSize)
+        } catch {
+            return nil
+        }
+    }
+
+    func stepOutOfLine(_ instruction: X86Instruction, in process: TracedProcess, thread: Int32, at address: UInt64) throws(PtraceError) -> Bool {
+        guard instruction.branch == nil, let copy = try outOfLineCopy(instruction, in: process, at: address) else {
+            steppedInPlace += 1
+            return try process.stepInPlace(thread: thread, at: address)
+        }
+        steppedOutOfLine += 1
+        if case .threadEnded = try process.stepOutOfLine(thread: thread, copy: copy) { return false }
+        return true
+    }
+}
+
+extension TracedProcess {
+    /// The thread stopped at a breakpoint has had its instruction run by the tracer
+    /// (emulated): its registers become `registers`, and it may be resumed.
+    public func completeBreakpoint(thread: Int32, registers: TraceeRegisters) throws(PtraceError) {
+        let (record, stop) = try stoppedRecord(thread)
+        guard case .breakpoint = stop else { throw .unexpected("thread \(thread) is not stopped at a breakpoint") }
+        do { try PtraceThread(thread).setRegisters(registers) } catch {
+            if error.code == ErrorNumber.noSuchProcess { record.state = .running; return }
+            throw .system(error)
+        }
+        record.state = .stopped(.trapped)
+    }
+
+    /// Runs the original instruction at `address` in place: every other thread stopped,
+    /// the original byte put back for one PTRACE_SINGLESTEP, the int3 written again.
+    /// Returns false when the thread ended meanwhile.
+    func stepInPlace(thread: Int32, at address: UInt64) throws(PtraceError) -> Bool {
+        let (record, _) = try stoppedRecord(thread)
+        try stopAllThreads()
+        guard let original = breakpoints.originalByte(at: address) else { throw .unexpected("no breakpoint at 0x\(String(address, radix: 16))") }
+        do {
+            try memory.writeThroughFile([original], at: address)
+            try PtraceThread(thread).setProgramCounter(address)
+        } catch { throw .system(error) }
+        let end = try stepOnce(thread, record, from: address)
+        do { try memory.writeThroughFile([BreakpointTable.trapInstruction], at: address) } catch { throw .system(error) }
+        // The others go on (those with events to report stay stopped until reported).
+        for other in threads where other != thread {
+            if case .stopped(.interrupted) = threadRecords[other]?.state { try resume(thread: other) }
+        }
+        return end.completed
+    }
+}

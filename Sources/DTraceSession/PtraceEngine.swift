@@ -1,0 +1,344 @@
+// DTraceSession/PtraceEngine: the ptrace engine — probes in the -c or -p process fired
+// without the kernel's tracing machinery, so any user can trace their own processes.
+// The process is traced with DTracePtrace (a -c command seized before its exec, a -p
+// process thread by thread); each enabled probe's provider names its sites
+// (`TracedProbe`): int3 breakpoints on instructions, function returns (a breakpoint on the
+// entry that plants one on the return address the call pushed, matched by thread and
+// stack pointer), system calls (PTRACE_SYSCALL stops). At a hit the clauses run in the IR
+// interpreter (`UserEngine`, with the stopped thread as `firingThread`), then the
+// displaced instruction is emulated or stepped out of line (`DisplacedInstructions`) and
+// the thread goes on; the breakpoints never leave the code while the process runs.
+// Libraries a -c command has yet to load are probed when its entry point is reached.
+// At the end a -c command is killed (as dtrace -c ends its command), a -p process is
+// left as it was: breakpoints and semaphores restored, threads detached.
+
+import DTraceConsumer
+import DTraceELF
+import DTraceIR
+import DTraceProviders
+import DTracePtrace
+import DTraceSystem
+
+/// A traced thread stopped at a probe, as the clauses see it.
+struct TracedThreadView: FiringThread {
+    let process: TracedProcess
+    let threadID: Int32
+    let registers: [UInt64]
+    let executableName: [UInt8]
+    var processID: Int32 { process.processID }
+    func read(address: UInt64, count: Int) -> [UInt8]? {
+        guard let bytes = try? process.readMemory(at: address, count: count), bytes.count == count else { return nil }
+        return bytes
+    }
+}
+
+final class PtraceEngineRun: Engine {
+    /// One enabled probe and how it is traced.
+    struct TracedEnabling {
+        var probe: Probe
+        var traced: TracedProbe
+    }
+
+    /// What a breakpoint address is for.
+    enum SiteUse {
+        /// Probe `probe` fires here (its site `site`).
+        case instruction(probe: Int, site: Int)
+        /// The entry of a function whose return probe `probe` is enabled.
+        case returnEntry(probe: Int, site: Int)
+    }
+
+    /// A call whose return is awaited: the breakpoint on its return address, and the
+    /// stack pointer the return leaves.
+    struct PendingReturn {
+        var address: UInt64
+        var stackPointer: UInt64
+        var probes: [(probe: Int, site: Int)]
+    }
+
+    let engine: UserEngine
+    let target: TargetProcess
+    let process: TracedProcess
+    let errors: OutputSink
+    let probes: [TracedEnabling]
+    var timers = ProbeTimers(enablings: [], start: 0)
+    let displaced = DisplacedInstructions()
+
+    var uses: [UInt64: [SiteUse]] = [:]
+    var resolvedSites: Set<[Int]> = []
+    var raisedSemaphores: [UInt64: Int] = [:]
+    var resolvedSemaphores: Set<[Int]> = []
+    /// A breakpoint on the executable's entry point while libraries are still to load.
+    var loaderBreakpoint: UInt64?
+    var pendingReturns: [Int32: [PendingReturn]] = [:]
+    /// System call number -> the probes at its entry and its return.
+    var systemCallProbes: [Int: (entry: [Int], exit: [Int])] = [:]
+    /// The call each thread is in (from its entry stop), for the return probes.
+    var callInProgress: [Int32: Int] = [:]
+    var threadNames: [Int32: [UInt8]] = [:]
+    var failure: String?
+
+    init(_ engine: UserEngine, target: TargetProcess, errors: OutputSink) throws(SessionError) {
+        self.engine = engine
+        self.target = target
+        self.errors = errors
+        var probes: [TracedEnabling] = []
+        var seen = Set<Int>()
+        for enabling in engine.enablings where seen.insert(enabling.probe.identity.id).inserted {
+            guard let traced = enabling.probe.provider.tracedProbe(for: enabling.probe) else { continue }
+            probes.append(TracedEnabling(probe: enabling.probe, traced: traced))
+        }
+        self.probes = probes
+        let name = target.executablePath ?? "process \(target.processID)"
+        do {
+            if target.isHeld {
+                process = try TracedProcess.adopt(heldProcessID: target.processID, name: name, release: { target.release() })
+            } else {
+                process = try TracedProcess.attach(pid: target.processID)
+            }
+        } catch {
+            throw SessionError("failed to grab pid \(target.processID): \(Self.reason(error))")
+        }
+        target.noteTraced()
+        do {
+            try resolveSites(afterExec: target.isChild)
+        } catch {
+            throw SessionError("failed to enable probes in pid \(target.processID): \(Self.reason(error))")
+        }
+    }
+
+    static func reason(_ error: PtraceError) -> String {
+        if case .system(let system) = error { return system.reason }
+        return error.description
+    }
+
+    var exitRequested: Bool { engine.exitRequested || failure != nil }
+
+    func go() {
+        engine.fireDTraceProbe("BEGIN")
+        timers = ProbeTimers(enablings: engine.enablings, start: SystemClock.monotonicNanoseconds())
+        guard !engine.exitRequested else { return }
+        process.waitsForAnyChild = true
+        do {
+            try WakeTimer.start(periodNanoseconds: 50_000_000)
+            try process.resumeAll()
+        } catch let error as PtraceError { fail(error) } catch { fail(.unexpected("\(error)")) }
+    }
+
+    func work(wakingOn descriptor: Int32) {
+        do throws(PtraceError) { try workOnce() } catch .processEnded {} catch { fail(error) }
+    }
+
+    func workOnce() throws(PtraceError) {
+        if let probe = timers.takeDue(now: SystemClock.monotonicNanoseconds()) {
+            engine.fire(probe)
+            return
+        }
+        if process.hasEnded {
+            SystemClock.sleep(nanoseconds: 1_000_000)
+            return
+        }
+        // Without timers the wait blocks until an event or the wake timer's signal
+        // (every 50 ms: a SIGINT is seen that soon), with no timer armed per wait.
+        let event: TraceEvent
+        if let due = timers.nextDue { event = try process.waitForEvent(deadline: due) } else { event = try process.waitForEvent(interruptible: true) }
+        try handle(event)
+    }
+
+    func fail(_ error: PtraceError) {
+        guard failure == nil else { return }
+        failure = "\(error)"
+        errors.write("dtrace: tracing pid \(process.processID) failed: \(error)\n")
+        errors.flush()
+    }
+
+    func stop() {
+        engine.fireDTraceProbe("END")
+        engine.reportDrops()
+    }
+
+    func close() {
+        WakeTimer.stop()
+        guard !process.hasEnded else { return }
+        if target.isChild {
+            // dtrace -c ends its command with the session.
+            process.kill()
+            return
+        }
+        do {
+            for (address, count) in raisedSemaphores { try adjustSemaphore(at: address, by: -count) }
+            try process.detach()
+        } catch {
+            errors.write("dtrace: failed to release pid \(process.processID): \(error)\n")
+            errors.flush()
+        }
+    }
+
+    // MARK: events
+
+    func handle(_ event: TraceEvent) throws(PtraceError) {
+        let thread = event.thread
+        switch event.kind {
+        case .breakpoint(let address, let registers):
+            try hitBreakpoint(thread: thread, at: address, registers: registers)
+        case .systemCallEntry(let number, _), .seccomp(let number, _, _):
+            callInProgress[thread] = Int(number)
+            if let entry = systemCallProbes[Int(number)]?.entry, !entry.isEmpty {
+                try fire(entry.map { ($0, 0) }, in: thread, registers: process.registers(of: thread))
+            }
+        case .systemCallExit:
+            if let number = callInProgress.removeValue(forKey: thread), let exit = systemCallProbes[number]?.exit, !exit.isEmpty {
+                try fire(exit.map { ($0, 0) }, in: thread, registers: process.registers(of: thread))
+            }
+        case .forked(let child, _):
+            try process.removeBreakpoints(inChild: child)
+        case .exec:
+            // DTrace's pid and USDT probes do not follow a process into a new program.
+            uses = [:]
+            pendingReturns = [:]
+            raisedSemaphores = [:]
+            loaderBreakpoint = nil
+            displaced.forgetAll()
+            threadNames = [:]
+            callInProgress = [:]
+        case .threadExited:
+            pendingReturns[thread] = nil
+            threadNames[thread] = nil
+            callInProgress[thread] = nil
+            return
+        case .exited(let code):
+            target.noteEnded(exitCode: code)
+            return
+        case .killed(let signal):
+            target.noteEnded(signal: signal)
+            return
+        case .timedOut:
+            return
+        case .singleStep, .threadCreated, .vforkDone, .signal, .groupStop:
+            break
+        }
+        try process.resume(thread: thread)
+    }
+
+    func hitBreakpoint(thread: Int32, at address: UInt64, registers: TraceeRegisters) throws(PtraceError) {
+        var atSite = registers
+        atSite.rip = address
+        // A return awaited here by this thread (frames left by longjmp or an exception
+        // are dropped on the way).
+        var returned: PendingReturn?
+        var abandoned: [UInt64] = []
+        if var frames = pendingReturns[thread] {
+            while let top = frames.last, top.stackPointer < atSite.rsp {
+                abandoned.append(top.address)
+                frames.removeLast()
+            }
+            if let top = frames.last, top.address == address, top.stackPointer == atSite.rsp {
+                returned = frames.removeLast()
+            }
+            pendingReturns[thread] = frames.isEmpty ? nil : frames
+        }
+        if let returned { try fire(returned.probes, in: thread, registers: atSite) }
+        var entries: [(probe: Int, site: Int)] = []
+        var returnProbes: [(probe: Int, site: Int)] = []
+        for use in uses[address] ?? [] {
+            switch use {
+            case .instruction(let probe, let site): entries.append((probe, site))
+            case .returnEntry(let probe, let site): returnProbes.append((probe, site))
+            }
+        }
+        if !entries.isEmpty { try fire(entries, in: thread, registers: atSite) }
+        if !returnProbes.isEmpty, let word = try? process.readMemory(at: atSite.rsp, count: 8), word.count == 8 {
+            let returnAddress = word.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            try process.insertBreakpoint(at: returnAddress)
+            pendingReturns[thread, default: []].append(PendingReturn(address: returnAddress, stackPointer: atSite.rsp &+ 8, probes: returnProbes))
+        }
+        guard try displaced.execute(in: process, thread: thread, at: address, registers: registers) else { return }
+        if returned != nil { try process.removeBreakpoint(at: address) }
+        for frame in abandoned { try process.removeBreakpoint(at: frame) }
+        if address == loaderBreakpoint {
+            loaderBreakpoint = nil
+            try process.removeBreakpoint(at: address)
+            try resolveSites(afterExec: false)
+        }
+    }
+
+    /// Runs the clauses of `members` (probe index, site index) for `thread`, stopped with
+    /// `registers`, in enabling order.
+    func fire(_ members: [(probe: Int, site: Int)], in thread: Int32, registers: TraceeRegisters) throws(PtraceError) {
+        let view = TracedThreadView(process: process, threadID: thread, registers: registers.words, executableName: name(of: thread))
+        engine.firingThread = view
+        defer { engine.firingThread = nil; engine.firingErrorNumber = 0; engine.lateArgument = nil }
+        for member in members.sorted(by: { probes[$0.probe].probe.identity.id < probes[$1.probe].probe.identity.id }) {
+            let traced = probes[member.probe].traced
+            engine.firingErrorNumber = traced.errorNumber(view)
+            engine.lateArgument = traced.laterArgument.map { later in { index in later(view, index) } }
+            engine.fire(probes[member.probe].probe, arguments: traced.arguments(view, member.site))
+        }
+    }
+
+    func name(of thread: Int32) -> [UInt8] {
+        if let name = threadNames[thread] { return name }
+        let text = SystemFiles.readSmallTextFile("/proc/\(process.processID)/task/\(thread)/comm", limit: 64) ?? ""
+        let name = Array((text.hasSuffix("\n") ? String(text.dropLast()) : text).utf8)
+        threadNames[thread] = name
+        return name
+    }
+
+    // MARK: sites
+
+    /// Places the breakpoints of every site in an object the process has mapped, raises
+    /// semaphores, and notes the system calls to stop at. Right after exec, libraries the
+    /// dynamic linker has yet to load are waited for at the executable's entry point.
+    func resolveSites(afterExec: Bool) throws(PtraceError) {
+        let mapped: [MappedObject]
+        switch ProcessMappings.mappedObjects(pid: process.processID) {
+        case .success(let objects): mapped = objects.objects
+        case .failure(let error): throw .system(error)
+        }
+        var objects: [String: MappedObject] = [:]
+        for object in mapped { objects[SystemFiles.realPath(object.path) ?? object.path] = object }
+        func address(_ path: String, _ fileOffset: UInt64) -> UInt64? {
+            guard let object = objects[SystemFiles.realPath(path) ?? path], let linked = object.object.address(ofFileOffset: fileOffset) else { return nil }
+            return linked &+ object.loadBias
+        }
+        var unresolved = 0
+        for (index, enabling) in probes.enumerated() {
+            for (siteIndex, site) in enabling.traced.sites.enumerated() where !resolvedSites.contains([index, siteIndex]) {
+                switch site {
+                case .instruction(let path, let fileOffset), .functionReturn(let path, let fileOffset):
+                    guard let siteAddress = address(path, fileOffset) else { unresolved += 1; continue }
+                    if case .functionReturn = site {
+                        uses[siteAddress, default: []].append(.returnEntry(probe: index, site: siteIndex))
+                    } else {
+                        uses[siteAddress, default: []].append(.instruction(probe: index, site: siteIndex))
+                    }
+                    try process.insertBreakpoint(at: siteAddress)
+                case .systemCall(let number, let returns):
+                    var calls = systemCallProbes[number] ?? ([], [])
+                    if returns { calls.exit.append(index) } else { calls.entry.append(index) }
+                    systemCallProbes[number] = calls
+                    process.tracesSystemCalls = true
+                }
+                resolvedSites.insert([index, siteIndex])
+            }
+            for (semaphoreIndex, semaphore) in enabling.traced.semaphores.enumerated() where !resolvedSemaphores.contains([index, semaphoreIndex]) {
+                guard let semaphoreAddress = address(semaphore.path, semaphore.fileOffset) else { continue }
+                try adjustSemaphore(at: semaphoreAddress, by: 1)
+                raisedSemaphores[semaphoreAddress, default: 0] += 1
+                resolvedSemaphores.insert([index, semaphoreIndex])
+            }
+        }
+        if afterExec && unresolved > 0, let executable = mapped.first(where: \.isExecutable) {
+            let entry = executable.object.entryPoint &+ executable.loadBias
+            try process.insertBreakpoint(at: entry)
+            loaderBreakpoint = entry
+        }
+    }
+
+    /// Adds `delta` to the 2-byte USDT semaphore at `address`.
+    func adjustSemaphore(at address: UInt64, by delta: Int) throws(PtraceError) {
+        let bytes = try process.readMemory(at: address, count: 2)
+        guard bytes.count == 2 else { return }
+        let value = UInt16(truncatingIfNeeded: Int(UInt16(bytes[0]) | UInt16(bytes[1]) << 8) + delta)
+        try process.writeMemory([UInt8(value & 0xff), UInt8(value >> 8)], at: address)
+    }
+}
