@@ -15,16 +15,24 @@
  *                             (no endbr64 even when built with -fcf-protection) and of
  *                             libc's labs(-i); prints calls_ns=<ns the loop took> when
  *                             N > 1000000 (bench/)
+ *   workload threads T N      T threads making N calls of sum8 in all, each checking every
+ *                             result; prints threads=T bad=<wrong results> and fails if any
+ *   workload forks N          forks a child that makes N calls of sum8 and exits 3, makes
+ *                             N calls itself, then prints child=<its exit status> and
+ *                             sigtrap=<SIGTRAPs this process received>
  * Its name is what the tests expect of execname and in stacks ("workload`traced_getpid",
  * then "workload`main"). For user stacks build it with frame pointers:
  *   cc -O1 -fno-omit-frame-pointer -fcf-protection=full -o workload workload/workload.c
  *                                        (tests: functions begin with endbr64, as distributions
  *                                        build them; add -static for the Xen PV guest)
  *   cc -O2 -o workload workload/workload.c                           (bench/) */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,6 +63,18 @@ __attribute__((noipa)) long sum8(long a, long b, long c, long d, long e, long f,
 #else
 #define WITHOUT_ENDBR
 #endif
+static long calls_per_thread;
+
+static void *checked_calls(void *argument) {
+    long id = (long)argument, bad = 0;
+    for (long i = 0; i < calls_per_thread; i++)
+        if (sum8(i, id, 2, 3, 4, 5, 60, 70) != i + id + 144) bad++;
+    return (void *)bad;
+}
+
+static volatile sig_atomic_t sigtraps;
+static void count_sigtrap(int signal_number) { (void)signal_number; sigtraps++; }
+
 __attribute__((noipa)) WITHOUT_ENDBR long plain_sum(long a, long b) {
     step(); /* not a leaf: it keeps a frame */
     return a + b;
@@ -115,6 +135,30 @@ int main(int argc, char **argv) {
         if (n > 1000000) printf("calls_ns=%lld\n", now_ns() - start);
         return total == 42 ? 1 : 0;
     }
-    fprintf(stderr, "usage: workload getpid N | timed-getpid N | stack N | badclose N | sleep MS | paced RATE SECONDS | now | calls N\n");
+    if (strcmp(mode, "threads") == 0 && argc > 3) {
+        long count = atol(argv[2]), bad = 0;
+        pthread_t threads[64];
+        if (count < 1 || count > 64) return 2;
+        calls_per_thread = atol(argv[3]) / count;
+        for (long t = 0; t < count; t++) pthread_create(&threads[t], NULL, checked_calls, (void *)t);
+        for (long t = 0; t < count; t++) { void *result; pthread_join(threads[t], &result); bad += (long)result; }
+        printf("threads=%ld bad=%ld\n", count, bad);
+        return bad == 0 ? 0 : 1;
+    }
+    if (strcmp(mode, "forks") == 0) {
+        signal(SIGTRAP, count_sigtrap);
+        long total = 0;
+        pid_t child = fork();
+        if (child == 0) {
+            for (long i = 0; i < n; i++) total += sum8(i, 1, 2, 3, 4, 5, 60, 70);
+            _exit(total == n * (n - 1) / 2 + 145 * n && sigtraps == 0 ? 3 : 4);
+        }
+        for (long i = 0; i < n; i++) total += sum8(i, 1, 2, 3, 4, 5, 60, 70);
+        int status = 0;
+        waitpid(child, &status, 0);
+        printf("child=%d sigtrap=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1, (int)sigtraps);
+        return total == n * (n - 1) / 2 + 145 * n ? 0 : 1;
+    }
+    fprintf(stderr, "usage: workload getpid N | timed-getpid N | stack N | badclose N | sleep MS | paced RATE SECONDS | now | calls N | threads T N | forks N\n");
     return 2;
 }

@@ -1,0 +1,123 @@
+// DTraceCLITests/PtraceEngineTests: the ptrace engine end to end — pid entry, return and
+// offset probes, arguments, return values, syscall probes with errno, on a -c command
+// and a -p process, forced as root with -x engine=ptrace and chosen by itself for an
+// unprivileged user (setpriv to nobody); the same output as the kernel engine on the
+// same scripts (differential); eight threads hitting one probe a million times with an
+// exact count and unchanged results; fork children left without breakpoints; a -p
+// process left running with its code as the file has it; and the one-line refusals.
+// Dropping to nobody and the kernel engine's half need root; under CI=true they run.
+
+import DTraceSystem
+import Foundation
+import Testing
+
+@Suite(.enabled(if: KernelHarness.available, "needs root to compare with the kernel engine and to drop to nobody; runs always under CI=true"))
+struct PtraceEngineTests {
+    static let calls = 1000
+
+    static let entryAndReturn = """
+    pid$target:a.out:sum8:entry { @entries = count(); @sixth = sum(arg6); @seventh = max(arg7); @first = sum(arg0); }
+    pid$target:a.out:sum8:return { @returns = count(); @values = sum(arg1); @offsets = max(arg0); }
+    pid$target:a.out:plain_sum:entry, pid$target:libc.so.6:labs:return { @[probefunc, probename] = count(); }
+    syscall::exit_group:entry /pid == $target/ { @code = max(arg0); }
+    END { printa("%@d %@d %@d %@d %@d %@d %@d\\n", @entries, @returns, @sixth, @seventh, @first, @values, @offsets); printa(@code); }
+    """
+
+    /// What the entry/return script prints for `calls` calls of the workload.
+    static func expectedEntryAndReturn(_ n: Int) -> String {
+        "\(n) \(n) \(60 * n) 70 \(n * (n - 1) / 2) \(n * (n - 1) / 2 + 145 * n) 0\n\n                0\n\n"
+            + "  labs                                                return                                                         \(n)\n"
+            + "  plain_sum                                           entry                                                          \(n)\n"
+    }
+
+    @Test func entryReturnArgumentsAndValuesAsTheKernelEngineGivesThem() throws {
+        let command = "\(KernelHarness.workload) calls \(Self.calls)"
+        let traced = try Harness.run(["-x", "engine=ptrace", "-qn", Self.entryAndReturn, "-c", command], pinned: false)
+        let kernel = try Harness.run(["-qn", Self.entryAndReturn, "-c", command], pinned: false)
+        #expect(traced.stdout == Self.expectedEntryAndReturn(Self.calls), "\(traced.stderr)")
+        #expect(traced.stdout == kernel.stdout)
+        #expect(traced.status == 0 && kernel.status == 0)
+        let ending = #"^dtrace: pid [0-9]+ has exited\n$"#
+        #expect(traced.stderr.range(of: ending, options: .regularExpression) != nil && kernel.stderr.range(of: ending, options: .regularExpression) != nil)
+    }
+
+    @Test func unprivilegedUserTracesTheirOwnCommand() throws {
+        let scratch = try Unprivileged.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let result = try Unprivileged.run(["-qn", Self.entryAndReturn, "-c", "\(KernelHarness.workload) calls \(Self.calls)"], in: scratch)
+        #expect(result.stdout == Self.expectedEntryAndReturn(Self.calls), "\(result.stderr)")
+        #expect(result.stderr.range(of: #"^dtrace: pid [0-9]+ has exited\n$"#, options: .regularExpression) != nil, "\(result.stderr)")
+        #expect(result.status == 0)
+        // The platform report still says the kernel engine is out of reach.
+        let report = try Unprivileged.run(["-x", "platform"], in: scratch)
+        #expect(report.stdout.contains("\n  bpf             FAIL  "))
+    }
+
+    @Test func systemCallsWithErrnoAndOffsetsOnSteppedInstructions() throws {
+        // close(-1) fails with EBADF (9) each time; sum8's offsets 5 (mov %rsp,%rbp) and
+        // 8 (add) are instructions the kernel steps out of line.
+        let syscalls = try Harness.run(["-x", "engine=ptrace", "-qn",
+                                        "syscall::close:entry /(int)arg0 == -1/ { @entries = count(); } syscall::close:return /errno == 9/ { @failed = count(); @value = min(arg1); }",
+                                        "-c", "\(KernelHarness.workload) badclose 250"], pinned: false)
+        #expect(syscalls.stdout == "\n              250\n\n              250\n\n               -1\n", "\(syscalls.stderr)")
+        #expect(syscalls.status == 0)
+        let offsets = try Harness.run(["-x", "engine=ptrace", "-qn", "pid$target:a.out:sum8:5, pid$target:a.out:sum8:8 { @[probename] = count(); }",
+                                       "-c", "\(KernelHarness.workload) calls \(Self.calls)"], pinned: false)
+        #expect(offsets.stdout == "\n  5                                                              \(Self.calls)\n  8                                                              \(Self.calls)\n")
+        #expect(offsets.status == 0)
+    }
+
+    @Test func eightThreadsOnOneProbeCountExactly() throws {
+        let result = try Harness.run(["-x", "engine=ptrace", "-qn", "pid$target:a.out:sum8:entry { @ = count(); }",
+                                      "-c", "\(KernelHarness.workload) threads 8 1000000"], pinned: false)
+        #expect(result.stdout == "threads=8 bad=0\n\n          1000000\n", "\(result.stderr)")
+        #expect(result.status == 0)
+    }
+
+    @Test func forkedChildrenRunWithoutTheBreakpoints() throws {
+        // Only the traced process's own 500 calls count; the child, a copy of its memory,
+        // exits 3 after its calls, and neither ever sees a SIGTRAP.
+        let result = try Harness.run(["-x", "engine=ptrace", "-qn", "pid$target:a.out:sum8:entry { @ = count(); } pid$target:a.out:sum8:return { @r = sum(arg1); }",
+                                      "-c", "\(KernelHarness.workload) forks 500"], pinned: false)
+        #expect(result.stdout == "child=3 sigtrap=0\n\n              500\n\n           197250\n", "\(result.stderr)")
+        #expect(result.status == 0)
+    }
+
+    @Test func runningProcessTracedAndLeftAsItWas() throws {
+        let workload = Process()
+        workload.executableURL = URL(fileURLWithPath: KernelHarness.workload)
+        workload.arguments = ["paced", "500", "60"]  // ended below, once checked
+        try workload.run()
+        defer { kill(workload.processIdentifier, SIGKILL); workload.waitUntilExit() }
+        usleep(200_000)
+        let pid = workload.processIdentifier
+        let description = "pid\(pid):libc.so.6:syscall:entry"
+        let listing = try Harness.run(["-lv", "-n", description], pinned: false)
+        let site = try #require(listing.stdout.split(separator: "\n").first { $0.contains(" at file offset 0x") })
+        let fileOffset = try #require(UInt64(site.split(separator: " ").last!.dropFirst(2), radix: 16))
+        let result = try Harness.run(["-x", "engine=ptrace", "-qn", "\(description) { @ = count(); } syscall::getpid:return { @calls = count(); } tick-500ms { exit(0); }",
+                                      "-p", "\(pid)"], pinned: false)
+        let counts = result.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        #expect(counts.count == 2 && counts[0] > 50 && counts[0] < 2000 && counts[0] == counts[1], "\(result.stdout) \(result.stderr)")
+        #expect(result.status == 0)
+        // Detached at once: the code is the file's again, nothing traces the process, it runs on.
+        let code = try PidProviderTests.code(pid: pid, library: "libc.so.6", fileOffset: fileOffset)
+        #expect(code.memory == code.file)
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        #expect(status.contains("\nTracerPid:\t0\n"))
+        usleep(100_000)
+        #expect(workload.isRunning)
+    }
+
+    @Test(arguments: [
+        (["-x", "engine=ptrace", "-n", "BEGIN { exit(0); } syscall::getpid:entry { }"],
+         "dtrace: the ptrace engine traces only a process named with -c or -p: none was given\n"),
+        (["-x", "engine=ptrace", "-n", "sched:::on-cpu { }", "-c", "WORKLOAD getpid 1"],
+         "dtrace: probe sched:::on-cpu cannot be traced with ptrace: only pid, usdt and syscall probes of the -c or -p process can\n"),
+    ])
+    func refusalsInOneLine(_ arguments: [String], _ expected: String) throws {
+        let result = try Harness.run(arguments.map { $0.replacingOccurrences(of: "WORKLOAD", with: KernelHarness.workload) }, pinned: false)
+        #expect(result.stderr == expected)
+        #expect(result.status == 1)
+    }
+}
