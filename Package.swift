@@ -31,12 +31,16 @@ let package = Package(
         // Counts a function's breakpoint hits in a command under DTracePtrace (the ptrace
         // tests run it as an unprivileged user; it also measures the cost of a hit).
         .executableTarget(name: "count-breakpoint-hits", dependencies: ["DTracePtrace", "DTraceELF", "DTraceX86", "DTraceSystem"]),
+        // Counts a command's stops at chosen system calls under DTracePtrace, released from
+        // dtrace -c's gate with the seccomp filter or traced with PTRACE_SYSCALL (the ptrace
+        // tests run it as an unprivileged user; bench/seccomp.sh compares the costs).
+        .executableTarget(name: "count-seccomp-stops", dependencies: ["DTracePtrace", "DTraceSystem"]),
         .testTarget(name: "DTraceTextTests", dependencies: ["DTraceText"]),
         .testTarget(name: "DTraceX86Tests", dependencies: ["DTraceX86"]),
         .testTarget(name: "DTraceBPFTests", dependencies: ["DTraceBPF"]),
         .testTarget(name: "DTraceSystemTests", dependencies: ["DTraceSystem"]),
         .testTarget(name: "DTraceELFTests", dependencies: ["DTraceELF", "DTraceSystem"]),
-        .testTarget(name: "DTracePtraceTests", dependencies: ["DTracePtrace", "DTraceELF", "DTraceX86", "DTraceSystem", "count-breakpoint-hits"]),
+        .testTarget(name: "DTracePtraceTests", dependencies: ["DTracePtrace", "DTraceELF", "DTraceX86", "DTraceSystem", "count-breakpoint-hits", "count-seccomp-stops"]),
         .testTarget(name: "DTraceIRTests", dependencies: ["DTraceIR"]),
         .testTarget(name: "DTraceLanguageTests", dependencies: ["DTraceLanguage", "DTraceLibrary"], exclude: ["Golden"]),
         .testTarget(name: "DTraceCodegenTests", dependencies: ["DTraceLibrary", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage"]),

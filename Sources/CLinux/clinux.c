@@ -3,7 +3,9 @@
 #define _GNU_SOURCE
 #include "clinux.h"
 #include <linux/bpf.h>
+#include <linux/filter.h>
 #include <linux/perf_event.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -36,13 +38,97 @@ int64_t clinux_ptrace(int32_t request, int32_t pid, uint64_t addr, uint64_t data
     return (int64_t)ptrace((enum __ptrace_request)request, (pid_t)pid, (void *)addr, (void *)data);
 }
 
-int32_t clinux_spawn_gated(char *const argv[], int32_t gate, int32_t gate_writer) {
+/* Reads exactly `size` bytes from `descriptor` (retrying EINTR); 0, or -1 at EOF or error. */
+static int read_fully(int descriptor, void *buffer, size_t size) {
+    size_t done = 0;
+    while (done < size) {
+        ssize_t got = read(descriptor, (char *)buffer + done, size - done);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return -1;
+        done += (size_t)got;
+    }
+    return 0;
+}
+
+/* The held child's side of a filter release: the instruction count and the program that
+ * follow the marker on the gate, into the child's own copy of `gate_program`. Returns the
+ * count, or 0 with *error set. */
+static struct sock_filter gate_program[CLINUX_GATE_FILTER_MAXIMUM];
+
+static uint32_t read_gate_filter(int gate, int *error) {
+    uint32_t count = 0;
+    if (read_fully(gate, &count, sizeof(count)) != 0) { *error = EPROTO; return 0; }
+    if (count == 0 || count > CLINUX_GATE_FILTER_MAXIMUM) { *error = EINVAL; return 0; }
+    if (read_fully(gate, gate_program, count * sizeof(struct sock_filter)) != 0) { *error = EPROTO; return 0; }
+    return count;
+}
+
+/* Installs the program (seccomp(2), or prctl(2) PR_SET_SECCOMP on kernels without the
+ * call); only when the kernel refuses for want of CAP_SYS_ADMIN (EACCES) is no_new_privs
+ * set and the install tried again. Returns 0 or an errno. */
+static int install_gate_filter(uint32_t count) {
+    struct sock_fprog filter = { .len = (unsigned short)count, .filter = gate_program };
+    for (int attempt = 0; attempt < 2; attempt++) {
+        long result;
+#ifdef SYS_seccomp
+        result = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter);
+        if (result != 0 && errno == ENOSYS)
+#endif
+            result = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter, 0, 0);
+        if (result == 0) return 0;
+        int error = errno;
+        if (error != EACCES || attempt > 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return error;
+    }
+    return EACCES;
+}
+
+int64_t clinux_write_all_without_sigpipe(int32_t descriptor, const void *bytes, uint64_t count) {
+    sigset_t pipe_signal, saved, pending;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    sigemptyset(&pending);
+    sigpending(&pending);
+    int was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, &saved);
+    uint64_t done = 0;
+    int error = 0;
+    while (done < count) {
+        ssize_t written = write(descriptor, (const char *)bytes + done, count - done);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) { error = written < 0 ? errno : EIO; break; }
+        done += (uint64_t)written;
+    }
+    if (error == EPIPE && !was_pending) {
+        struct timespec now = { 0, 0 };
+        while (sigtimedwait(&pipe_signal, NULL, &now) < 0 && errno == EINTR) {}
+    }
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    if (error != 0) { errno = error; return -1; }
+    return (int64_t)done;
+}
+
+int32_t clinux_spawn_gated(char *const argv[], int32_t gate, int32_t gate_writer, struct clinux_gate_report *report) {
     pid_t pid = fork();
     if (pid != 0) return (int32_t)pid;
+    /* The child: only async-signal-safe calls until exec (dtrace has threads). */
     close(gate_writer);
-    char byte;
-    while (read(gate, &byte, 1) < 0) {}
-    close(gate);
+    unsigned char byte = 0;
+    ssize_t got;
+    while ((got = read(gate, &byte, 1)) < 0 && errno == EINTR) {}
+    if (got == 1 && byte == CLINUX_GATE_FILTER_MARKER) {
+        int error = 0;
+        uint32_t count = read_gate_filter(gate, &error);
+        close(gate);
+        /* Every call from here to exec may be one the filter sends to the tracer (or, with
+         * no tracer, fails with ENOSYS): the outcome goes to the parent through memory. */
+        if (count > 0) error = install_gate_filter(count);
+        if (report) {
+            report->error = error;
+            __atomic_store_n(&report->state, error == 0 ? CLINUX_GATE_FILTER_INSTALLED : CLINUX_GATE_FILTER_REFUSED, __ATOMIC_RELEASE);
+        }
+    } else {
+        close(gate);
+    }
     execvp(argv[0], argv);
     _exit(127);
 }

@@ -2,7 +2,7 @@
 // them — reads and writes through process_vm_readv/writev, falling back to
 // /proc/PID/mem (which, unlike process_vm_writev, writes pages that are not writable,
 // such as code: the kernel copies them on write); the thread ids in /proc/PID/task; a
-// thread's group, parent and pending signals from /proc/TID/status; and starting a
+// thread's group, parent, pending signals and seccomp state from /proc/TID/status; and starting a
 // command held before exec so its tracer can seize it first (`HeldCommand`).
 
 import CLinux
@@ -115,7 +115,8 @@ public enum ProcessThreads {
 
     /// From /proc/TID/status: the thread's process (Tgid), that process's parent (PPid),
     /// its tracer (TracerPid, 0 for none), the signals pending for the thread alone
-    /// (SigPnd, bit n-1 for signal n) and whether it has exited (State).
+    /// (SigPnd, bit n-1 for signal n), whether it has exited (State), its seccomp mode and
+    /// filter count (Seccomp, Seccomp_filters) and no_new_privs (NoNewPrivs).
     public struct Status: Equatable, Sendable {
         public var processID: Int32
         public var parentProcessID: Int32
@@ -124,6 +125,12 @@ public enum ProcessThreads {
         /// State Z or X: it has exited (a first thread that did so waits, a zombie, for
         /// the others).
         public var hasExited: Bool
+        /// 0 none, 1 strict, 2 filter (SECCOMP_MODE_*).
+        public var seccompMode = 0
+        /// How many seccomp filters the thread runs (0 where the kernel does not say).
+        public var seccompFilters = 0
+        /// Exec cannot raise its privileges (PR_SET_NO_NEW_PRIVS).
+        public var noNewPrivileges = false
 
         public func isPending(_ signal: Int32) -> Bool { signal > 0 && signal <= 64 && pendingSignals & (1 << UInt64(signal - 1)) != 0 }
     }
@@ -143,6 +150,9 @@ public enum ProcessThreads {
             case "TracerPid": status.tracerProcessID = Int32(value) ?? 0
             case "SigPnd": status.pendingSignals = UInt64(value, radix: 16) ?? 0
             case "State": status.hasExited = value.hasPrefix("Z") || value.hasPrefix("X")
+            case "Seccomp": status.seccompMode = Int(value) ?? 0
+            case "Seccomp_filters": status.seccompFilters = Int(value) ?? 0
+            case "NoNewPrivs": status.noNewPrivileges = value == "1"
             default: break
             }
         }

@@ -3,6 +3,12 @@
 // is still alive. The gate is a pipe the forked child reads before it execs the command,
 // so $target is the command's own pid and its output goes where dtrace's goes. How it
 // ended (an exit status, a signal) is said as dtrace says it.
+//
+// A release may carry a seccomp filter (`SeccompFilter`) that the child installs just
+// before it execs, so that a ptrace engine stops the command only at the system calls it
+// traces; whether the kernel took it the child says in a word of memory it shares with
+// dtrace (`systemCallFilterState`), since once the filter is in any system call may stop.
+// The gate protocol is described at clinux_spawn_gated in CLinux's header.
 
 import CLinux
 import Glibc
@@ -16,6 +22,9 @@ public final class TargetProcess {
     /// Started by dtrace (-c), not found (-p).
     public let isChild: Bool
     var gate: Int32
+    /// Shared with the child (MAP_SHARED): what became of the filter it was released with.
+    var report: UnsafeMutablePointer<clinux_gate_report>?
+    var filterSent = false
     public private(set) var exitStatus: Int32?
     /// Traced by dtrace (the ptrace engine): the tracer's waits see its end, so it is not
     /// waited for here; the engine says how it ended (`noteEnded`).
@@ -27,16 +36,29 @@ public final class TargetProcess {
     public static func spawn(_ command: String) throws(SystemError) -> TargetProcess {
         let words = command.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard !words.isEmpty else { throw SystemError("empty command", code: EINVAL) }
-        var pipeEnds: [Int32] = [0, 0]
-        guard pipe(&pipeEnds) == 0 else { throw SystemError("pipe") }
+        var gateEnds: [Int32] = [0, 0]
+        guard pipe(&gateEnds) == 0 else { throw SystemError("pipe") }
+        for end in gateEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        let size = MemoryLayout<clinux_gate_report>.size
+        guard let shared = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0), shared != MAP_FAILED else {
+            let error = SystemError("mmap")
+            close(gateEnds[0]); close(gateEnds[1])
+            throw error
+        }
+        let report = shared.bindMemory(to: clinux_gate_report.self, capacity: 1)
+        report.initialize(to: clinux_gate_report(state: UInt32(CLINUX_GATE_FILTER_NONE), error: 0))
         var cArguments = words.map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
-        let pid = clinux_spawn_gated(&cArguments, pipeEnds[0], pipeEnds[1])
+        let pid = clinux_spawn_gated(&cArguments, gateEnds[0], gateEnds[1], report)
         let spawnError = errno
-        close(pipeEnds[0])
-        guard pid > 0 else { close(pipeEnds[1]); throw SystemError("fork(\(words[0]))", code: spawnError) }
-        _ = fcntl(pipeEnds[1], F_SETFD, FD_CLOEXEC)
-        let target = TargetProcess(processID: pid, isChild: true, gate: pipeEnds[1])
+        close(gateEnds[0])
+        guard pid > 0 else {
+            close(gateEnds[1])
+            munmap(shared, size)
+            throw SystemError("fork(\(words[0]))", code: spawnError)
+        }
+        let target = TargetProcess(processID: pid, isChild: true, gate: gateEnds[1])
+        target.report = report
         target.executablePath = SystemProcess.executablePath(words[0])
         return target
     }
@@ -55,15 +77,77 @@ public final class TargetProcess {
 
     deinit {
         if gate >= 0 { close(gate) }
+        if let report { munmap(report, MemoryLayout<clinux_gate_report>.size) }
         if exitDescriptor >= 0 { close(exitDescriptor) }
     }
 
-    /// Lets a held child exec its command.
+    /// Lets a held child exec its command. (A child that is gone — killed while held —
+    /// just never runs it.)
     public func release() {
         guard gate >= 0 else { return }
-        _ = "go\n".withCString { write(gate, $0, 3) }
+        _ = "go\n".withCString { clinux_write_all_without_sigpipe(gate, $0, 3) }
         close(gate)
         gate = -1
+    }
+
+    /// Lets a held child exec its command after installing `filter` as a seccomp filter
+    /// (setting no_new_privs first only when it lacks CAP_SYS_ADMIN). If the kernel refuses
+    /// the filter the command runs without it; `systemCallFilterState()` says which.
+    ///
+    /// The filter is for a command seized with PTRACE_O_TRACESECCOMP before this call:
+    /// without such a tracer, the calls it traces fail with ENOSYS — in the command and in
+    /// every child it makes, since the filter is inherited and cannot be removed.
+    public func release(installing filter: SeccompFilter) {
+        guard gate >= 0 else { return }
+        let count = UInt32(filter.instructions.count)
+        var message: [UInt8] = [UInt8(CLINUX_GATE_FILTER_MARKER)]
+        message += withUnsafeBytes(of: count) { Array($0) }
+        message += filter.bytes
+        // A child that is gone (EPIPE) never runs the command: `.childEnded`.
+        _ = message.withUnsafeBytes { clinux_write_all_without_sigpipe(gate, $0.baseAddress, UInt64($0.count)) }
+        close(gate)
+        gate = -1
+        filterSent = true
+    }
+
+    /// `release(installing:)` with the filter that traces the x86-64 system calls `numbers`
+    /// (`SeccompFilter.dtraceTraceData` at each stop). Throws, leaving the child held, when
+    /// the numbers make no filter.
+    public func release(tracingSystemCalls numbers: [Int]) throws(SeccompFilter.BuildError) {
+        release(installing: try SeccompFilter(tracing: numbers))
+    }
+
+    /// Whether the filter of `release(installing:)` went in.
+    public enum SystemCallFilterState: Equatable, Sendable {
+        /// Released without a filter, or not released.
+        case notSent
+        /// Sent; the child has not dealt with it yet.
+        case pending
+        /// In place: the child went on to exec its command under it.
+        case installed
+        /// The kernel refused it (or the program arrived damaged: EPROTO, EINVAL): the
+        /// command runs without it.
+        case refused(errorNumber: Int32)
+        /// The child ended before it dealt with the filter (it was killed while held).
+        case childEnded
+    }
+
+    /// What became of the filter sent at release. Never blocks: `.pending` until the child
+    /// has dealt with it (just before its exec, so certainly once a tracer has seen the
+    /// exec) or ended.
+    public func systemCallFilterState() -> SystemCallFilterState {
+        guard filterSent, let report else { return .notSent }
+        func outcome() -> SystemCallFilterState? {
+            switch Int32(clinux_load_acquire_u32(report)) {
+            case CLINUX_GATE_FILTER_INSTALLED: return .installed
+            case CLINUX_GATE_FILTER_REFUSED: return .refused(errorNumber: report.pointee.error)
+            default: return nil
+            }
+        }
+        if let known = outcome() { return known }
+        let ended = exitStatus != nil || (ProcessThreads.status(of: processID)?.hasExited ?? true)
+        // Asked again: the child may have said it just before it ended.
+        return ended ? outcome() ?? .childEnded : .pending
     }
 
     /// The ptrace engine traces the process from now on.

@@ -1,8 +1,9 @@
 // DTracePtraceTests/PtraceTestSupport: what the ptrace tests share — the workload and a
-// small C program with threads, fork, vfork, signals and an endless loop built at test
-// time; a function's address in a traced process (DTraceELF); a breakpoint at a
-// function's entry whose displaced instruction is stepped out of line on the scratch page
-// (decoded with DTraceX86); and the event loop run until the process ends, counting hits.
+// small C program with threads, fork, vfork, signals, seccomp, counted system calls and
+// an endless loop built at test time; a function's address in a traced process
+// (DTraceELF); a breakpoint at a function's entry whose displaced instruction is stepped
+// out of line on the scratch page (decoded with DTraceX86); and the event loop run until
+// the process ends, counting hits.
 
 import DTraceELF
 import DTracePtrace
@@ -41,6 +42,10 @@ enum PtracePrograms {
     static let counter = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../.build/debug/count-breakpoint-hits").standardized.path
 
+    /// The count-seccomp-stops tool beside the test bundle.
+    static let seccompCounter = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../.build/debug/count-seccomp-stops").standardized.path
+
     private static func compile(_ arguments: [String]) {
         let compiler = Process()
         compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -61,6 +66,7 @@ enum PtracePrograms {
     /// Every call of work() goes through its entry, where the tests put the breakpoint.
     /// Its reports go to the file named by the second argument.
     static let subjectSource = #"""
+    #include <errno.h>
     #include <linux/filter.h>
     #include <linux/seccomp.h>
     #include <pthread.h>
@@ -181,6 +187,16 @@ enum PtracePrograms {
             long parent = 1;
             for (int i = 0; i < 3; i++) parent = parent && syscall(SYS_getppid) > 0;
             fprintf(out, "seccomp getppid %s\n", parent ? "ok" : "failed");
+        } else if (strcmp(mode, "system-calls") == 0) {
+            /* 100 getpid() calls, each checked against gettid() (the same in the first thread):
+             * what a seccomp filter's RET_TRACE does to them, with a tracer and without. */
+            long self = syscall(SYS_gettid), right = 0, enosys = 0;
+            for (int i = 0; i < 100; i++) {
+                long result = syscall(SYS_getpid);
+                if (result == self) right++;
+                else if (result == -1 && errno == ENOSYS) enosys++;
+            }
+            fprintf(out, "getpid right %ld enosys %ld\n", right, enosys);
         } else {
             return 2;
         }

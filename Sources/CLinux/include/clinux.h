@@ -18,9 +18,34 @@ int32_t clinux_current_cpu(void);
 /* ptrace(2) with its four arguments spelled out. */
 int64_t clinux_ptrace(int32_t request, int32_t pid, uint64_t addr, uint64_t data);
 
-/* fork(2) + execvp(3) of argv, the child first waiting until `gate` (a pipe's read end)
- * yields a byte or EOF; `gate_writer` is closed in the child. Returns the pid or -1. */
-int32_t clinux_spawn_gated(char *const argv[], int32_t gate, int32_t gate_writer);
+/* write(2) of all `count` bytes (retrying EINTR and short writes) with SIGPIPE blocked in
+ * the calling thread, and the SIGPIPE a closed reader raises taken back: a pipe whose
+ * reader is gone is EPIPE, not the end of the process. Returns count, or -1 with errno. */
+int64_t clinux_write_all_without_sigpipe(int32_t descriptor, const void *bytes, uint64_t count);
+
+/* Where a held child says what became of the seccomp filter it was released with: memory
+ * shared with the parent (MAP_SHARED), since once the filter is in, any system call may
+ * stop or fail. `state` is stored last, with release order. */
+struct clinux_gate_report {
+    uint32_t state;  /* CLINUX_GATE_FILTER_* */
+    int32_t error;   /* for REFUSED: the errno */
+};
+#define CLINUX_GATE_FILTER_NONE 0       /* no filter dealt with (yet) */
+#define CLINUX_GATE_FILTER_INSTALLED 1  /* in place; the child goes on to exec */
+#define CLINUX_GATE_FILTER_REFUSED 2    /* not installed; the child execs without it */
+
+/* fork(2) + execvp(3) of argv (dtrace -c), the child first waiting at `gate` (a pipe's
+ * read end; it closes `gate_writer`). The gate protocol:
+ *   - EOF, or any first byte but the marker: exec at once (a plain release);
+ *   - CLINUX_GATE_FILTER_MARKER, a u32 instruction count (native order, 1..MAXIMUM), then
+ *     that many struct sock_filter (8 bytes each): the child installs the program as a
+ *     seccomp filter (setting no_new_privs only if the kernel refuses without it: EACCES),
+ *     says how that went in `report` (if not NULL; a short or oversized program is
+ *     REFUSED with EPROTO or EINVAL) and execs either way.
+ * If execvp fails the child exits 127. Returns the pid or -1. */
+#define CLINUX_GATE_FILTER_MARKER 0x53  /* 'S' */
+#define CLINUX_GATE_FILTER_MAXIMUM 4096
+int32_t clinux_spawn_gated(char *const argv[], int32_t gate, int32_t gate_writer, struct clinux_gate_report *report);
 int32_t clinux_pidfd_open(int32_t pid);
 
 /* Forks a child that keeps only the given descriptors (it closes every other one it
