@@ -91,6 +91,7 @@ extension TracedProcess {
             if case .stopped = status { _ = try? PtraceThread(pid).resume() } else { departedThreads.remove(pid) }
             return nil
         }
+        if threadRecords[pid] == nil && heldChildren[pid] == nil && passedOnAsFollower(pid, status) { return nil }
         if threadRecords[pid] == nil {
             if heldChildren[pid] != nil || ProcessThreads.status(of: pid).map({ $0.processID == pid && pid != processID }) == true {
                 noteChild(pid, status)
@@ -112,6 +113,32 @@ extension TracedProcess {
         case .stopped(let signal, let event):
             return try stopped(pid, record, signal: signal, event: event)
         }
+    }
+
+    /// A stop or exit of a followed process (a child kept traced, its threads and children):
+    /// nothing is reported; each stop is resumed as it asks — a signal delivered, a
+    /// group-stop listened to, anything else (a seccomp or ptrace event) let go on.
+    private func passedOnAsFollower(_ pid: Int32, _ status: WaitStatus) -> Bool {
+        if !followedProcesses.contains(pid) {
+            guard !followedProcesses.isEmpty, case .stopped = status, let facts = ProcessThreads.status(of: pid),
+                  facts.processID != processID,
+                  followedProcesses.contains(facts.processID) || followedProcesses.contains(facts.parentProcessID) else { return false }
+        }
+        switch status {
+        case .exited, .killed:
+            followedProcesses.remove(pid)
+        case .stopped(let signal, let event):
+            followedProcesses.insert(pid)
+            let thread = PtraceThread(pid)
+            if event == PtraceEvent.stop.rawValue {
+                if SignalNumber.stopSignals.contains(signal) { _ = try? thread.listen() } else { _ = try? thread.resume() }
+            } else if event != 0 || signal == SignalNumber.trap | 0x80 {
+                _ = try? thread.resume()
+            } else {
+                _ = try? thread.resume(signal: signal)
+            }
+        }
+        return true
     }
 
     private func noteChild(_ child: Int32, _ status: WaitStatus) {

@@ -68,6 +68,8 @@ public final class TracedProcess {
     /// Threads whose vfork child runs in the memory with the breakpoints lifted; they
     /// are put back when the last of these reports vfork done.
     var vforkParentsWithBreakpointsLifted: Set<Int32> = []
+    /// Children kept traced (`removeBreakpoints(inChild:keepTracing:)`) and theirs.
+    var followedProcesses: Set<Int32> = []
     /// Threads that vanished with an exec, whose exits may still be reported.
     var departedThreads: Set<Int32> = []
     /// Events seen while doing something else (stopping all threads, stepping one).
@@ -222,7 +224,10 @@ public final class TracedProcess {
     /// signal (with its siginfo), a group-stop listens, the tracer's own traps deliver the
     /// signals that arrived during a step; a breakpoint not yet stepped over is refused. A
     /// thread that is not stopped is left alone.
-    public func resume(thread: Int32) throws(PtraceError) {
+    ///
+    /// `toSystemCallStop`: this once, resumed with PTRACE_SYSCALL (after a seccomp stop:
+    /// the call's exit stops it).
+    public func resume(thread: Int32, toSystemCallStop: Bool = false) throws(PtraceError) {
         guard let record = threadRecords[thread], case .stopped(let stop) = record.state else { return }
         let ptraceThread = PtraceThread(thread)
         do {
@@ -251,7 +256,7 @@ public final class TracedProcess {
                     delivered = signals[index].signal
                     signals.remove(at: index)
                 }
-                if tracesSystemCalls { try ptraceThread.resumeToSystemCall(signal: delivered) } else { try ptraceThread.resume(signal: delivered) }
+                if tracesSystemCalls || toSystemCallStop { try ptraceThread.resumeToSystemCall(signal: delivered) } else { try ptraceThread.resume(signal: delivered) }
                 record.state = .running
                 for later in signals { try? ptraceThread.send(signal: later.signal, processID: processID) }
             }
@@ -364,7 +369,12 @@ public final class TracedProcess {
     /// A fork child gets the original bytes in its own copy of the memory; a vfork child
     /// shares the parent's, so the breakpoints are lifted there until the parent's
     /// `vforkDone` (threads of the parent miss them meanwhile).
-    public func removeBreakpoints(inChild child: Int32, deadline: Int64? = nil) throws(PtraceError) {
+    ///
+    /// With `keepTracing` the child is not detached but followed: it runs on, and its
+    /// stops (and those of its threads and children) are resumed as they ask without being
+    /// reported — what a child carrying the tracer's seccomp filter needs, which would get
+    /// ENOSYS from the filtered calls untraced.
+    public func removeBreakpoints(inChild child: Int32, keepTracing: Bool = false, deadline: Int64? = nil) throws(PtraceError) {
         guard var held = heldChildren[child] else { throw .noSuchThread(child) }
         let limit = deadline ?? SystemClock.monotonicNanoseconds() + 10_000_000_000
         // Its first stop: nothing of it has run yet.
@@ -395,7 +405,12 @@ public final class TracedProcess {
                 let childMemory = ProcessMemory(processID: child)
                 try breakpoints.writeOriginals(in: childMemory)
             }
-            try PtraceThread(child).detach()
+            if keepTracing {
+                followedProcesses.insert(child)
+                try PtraceThread(child).resume()
+            } else {
+                try PtraceThread(child).detach()
+            }
         } catch {
             if error.code != ErrorNumber.noSuchProcess { throw .system(error) }
         }

@@ -76,6 +76,9 @@ final class PtraceEngineRun: Engine {
     var callInProgress: [Int32: Int] = [:]
     var threadNames: [Int32: [UInt8]] = [:]
     var failure: String?
+    /// The command's seccomp filter stops it at the probed system calls (else
+    /// PTRACE_SYSCALL stops every call).
+    var filtersSystemCalls = false
 
     init(_ engine: UserEngine, target: TargetProcess, errors: OutputSink) throws(SessionError) {
         self.engine = engine
@@ -89,9 +92,18 @@ final class PtraceEngineRun: Engine {
         }
         self.probes = probes
         let name = target.executablePath ?? "process \(target.processID)"
+        // A -c command's system calls stop only where probes are: a seccomp filter the
+        // command installs before its exec (-p: every call stops, PTRACE_SYSCALL).
+        let numbers = Set(probes.flatMap { $0.traced.sites.compactMap { site -> Int? in
+            if case .systemCall(let number, _) = site { return number }
+            return nil
+        } })
+        let filter = target.isHeld && !numbers.isEmpty ? try? SeccompFilter(tracing: numbers) : nil
         do {
             if target.isHeld {
-                process = try TracedProcess.adopt(heldProcessID: target.processID, name: name, release: { target.release() })
+                process = try TracedProcess.adopt(heldProcessID: target.processID, name: name, options: TraceOptions(seccompStops: filter != nil),
+                                                  release: { if let filter { target.release(installing: filter) } else { target.release() } })
+                filtersSystemCalls = filter != nil && target.systemCallFilterState() == .installed
             } else {
                 process = try TracedProcess.attach(pid: target.processID)
             }
@@ -182,15 +194,22 @@ final class PtraceEngineRun: Engine {
             try hitBreakpoint(thread: thread, at: address, registers: registers)
         case .systemCallEntry(let number, _), .seccomp(let number, _, _):
             callInProgress[thread] = Int(number)
-            if let entry = systemCallProbes[Int(number)]?.entry, !entry.isEmpty {
+            let probes = systemCallProbes[Int(number)]
+            if let entry = probes?.entry, !entry.isEmpty {
                 try fire(entry.map { ($0, 0) }, in: thread, registers: process.registers(of: thread))
+            }
+            if case .seccomp = event.kind, probes?.exit.isEmpty == false {
+                // Its return: the exit stop that PTRACE_SYSCALL asks for.
+                try process.resume(thread: thread, toSystemCallStop: true)
+                return
             }
         case .systemCallExit:
             if let number = callInProgress.removeValue(forKey: thread), let exit = systemCallProbes[number]?.exit, !exit.isEmpty {
                 try fire(exit.map { ($0, 0) }, in: thread, registers: process.registers(of: thread))
             }
         case .forked(let child, _):
-            try process.removeBreakpoints(inChild: child)
+            // A child with the seccomp filter stays traced: untraced, its filtered calls would fail.
+            try process.removeBreakpoints(inChild: child, keepTracing: filtersSystemCalls)
         case .exec:
             // DTrace's pid and USDT probes do not follow a process into a new program.
             uses = [:]
@@ -316,7 +335,7 @@ final class PtraceEngineRun: Engine {
                     var calls = systemCallProbes[number] ?? ([], [])
                     if returns { calls.exit.append(index) } else { calls.entry.append(index) }
                     systemCallProbes[number] = calls
-                    process.tracesSystemCalls = true
+                    process.tracesSystemCalls = !filtersSystemCalls
                 }
                 resolvedSites.insert([index, siteIndex])
             }

@@ -81,6 +81,13 @@ struct PtraceEngineTests {
                                       "-c", "\(KernelHarness.workload) forks 500"], pinned: false)
         #expect(result.stdout == "child=3 sigtrap=0\n\n              500\n\n           197250\n", "\(result.stderr)")
         #expect(result.status == 0)
+        // With system call probes the command runs under a seccomp filter that its child
+        // inherits: the child stays traced, so its filtered calls (exit_group, wait4) work.
+        let filtered = try Harness.run(["-x", "engine=ptrace", "-qn", "syscall::exit_group:entry, syscall::wait4:return { @[probefunc] = count(); }",
+                                        "-c", "\(KernelHarness.workload) forks 500"], pinned: false)
+        #expect(filtered.stdout == "child=3 sigtrap=0\n\n  exit_group                                                        1\n  wait4                                                             1\n",
+                "\(filtered.stderr)")
+        #expect(filtered.status == 0)
     }
 
     @Test func runningProcessTracedAndLeftAsItWas() throws {
