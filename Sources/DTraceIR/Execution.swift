@@ -161,8 +161,8 @@ public struct Interpreter {
             return environment.builtinValue(variable)
         case .readArgument: return environment.argument(a[0])
         case .readUserRegister: return environment.userRegister(a[0])
-        case .stackID: return -1   // the interpreter sees no kernel or traced user stack
-        case .noteProcess: return 0 // the consumer reads addresses of its own process as they come
+        case .stackID(let user): return environment.stackID(user: user)
+        case .noteProcess: environment.noteUserAddresses(); return 0
         case .stringLength: return Int64(try string(0).count)
         case .stringCompare:
             let lhs = try string(0), rhs = try string(1)

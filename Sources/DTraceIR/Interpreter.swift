@@ -35,6 +35,17 @@ public protocol InterpreterEnvironment: AnyObject {
     func randomValue() -> Int64
     /// Reads traced memory; nil when the address is not readable.
     func readTracee(address: Int64, size: Int) -> [UInt8]?
+    /// The id of the current kernel (`user` false) or user stack, negative when there is none.
+    func stackID(user: Bool) -> Int64
+    /// A clause is about to record user addresses of the current process: its mappings
+    /// should be read while it runs.
+    func noteUserAddresses()
+}
+
+extension InterpreterEnvironment {
+    /// The interpreter sees no stack unless its environment captures one.
+    public func stackID(user: Bool) -> Int64 { -1 }
+    public func noteUserAddresses() {}
 }
 
 /// Region numbers in the interpreter's address space: address = region << 48 | offset.

@@ -138,6 +138,7 @@ public struct PidProvider: Provider {
             FunctionArguments.atEntry(thread)
         }
         traced.laterArgument = { thread, index in FunctionArguments.onStack(thread, index: index) }
+        traced.firesAtFunctionEntry = userProbe.kind == .entry
         return traced
     }
 

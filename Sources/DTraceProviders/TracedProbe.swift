@@ -37,6 +37,36 @@ public protocol FiringThread: StoppedThread {
     var processID: Int32 { get }
     var threadID: Int32 { get }
     var executableName: [UInt8] { get }
+    /// Stopped at a function's first instruction (a pid entry probe): its caller's
+    /// return address is at the top of the stack, no frame of its own made yet.
+    var isAtFunctionEntry: Bool { get }
+}
+
+extension FiringThread {
+    /// The user stack, innermost first: the program counter, then (at a function's entry)
+    /// the return address on top of the stack, then each frame's return address along the
+    /// frame-pointer chain, read from the process's memory (code built without frame
+    /// pointers cuts it short, as with DTrace).
+    public func userStack(limit: Int = 100) -> [UInt64] {
+        var frames = [register(atSavedOffset: SavedRegisters.rip)]
+        let stackPointer = register(atSavedOffset: SavedRegisters.rsp)
+        if isAtFunctionEntry, let top = read(address: stackPointer, count: 8), top.count == 8 {
+            frames.append(top.reversed().reduce(0) { $0 << 8 | UInt64($1) })
+        }
+        var framePointer = register(atSavedOffset: SavedRegisters.rbp)
+        var previous = stackPointer
+        while frames.count < limit, framePointer >= previous, framePointer & 7 == 0,
+              let pair = read(address: framePointer, count: 16), pair.count == 16 {
+            let next = pair[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let returnAddress = pair[8..<16].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            guard returnAddress != 0 else { break }
+            frames.append(returnAddress)
+            previous = framePointer &+ 16
+            if next <= framePointer { break }
+            framePointer = next
+        }
+        return frames
+    }
 }
 
 /// A probe as the ptrace engine runs it.
@@ -62,6 +92,8 @@ public struct TracedProbe: @unchecked Sendable {
     /// The arguments past those `arguments` gives, read only when a clause asks (a
     /// function's stack arguments: `index` 6 is the first).
     public var laterArgument: ((_ thread: any StoppedThread, _ index: Int) -> Int64)?
+    /// The probe fires at a function's first instruction (pid entry probes).
+    public var firesAtFunctionEntry = false
     /// errno of a firing (system call returns), else 0.
     public var errorNumber: (_ thread: any StoppedThread) -> Int64 = { _ in 0 }
 

@@ -25,6 +25,7 @@ struct TracedThreadView: FiringThread {
     let threadID: Int32
     let registers: [UInt64]
     let executableName: [UInt8]
+    var isAtFunctionEntry = false
     var processID: Int32 { process.processID }
     func read(address: UInt64, count: Int) -> [UInt8]? {
         guard let bytes = try? process.readMemory(at: address, count: count), bytes.count == count else { return nil }
@@ -283,11 +284,12 @@ final class PtraceEngineRun: Engine {
     /// Runs the clauses of `members` (probe index, site index) for `thread`, stopped with
     /// `registers`, in enabling order.
     func fire(_ members: [(probe: Int, site: Int)], in thread: Int32, registers: TraceeRegisters) throws(PtraceError) {
-        let view = TracedThreadView(process: process, threadID: thread, registers: registers.words, executableName: name(of: thread))
-        engine.firingThread = view
+        var view = TracedThreadView(process: process, threadID: thread, registers: registers.words, executableName: name(of: thread))
         defer { engine.firingThread = nil; engine.firingErrorNumber = 0; engine.lateArgument = nil }
         for member in members.sorted(by: { probes[$0.probe].probe.identity.id < probes[$1.probe].probe.identity.id }) {
             let traced = probes[member.probe].traced
+            view.isAtFunctionEntry = traced.firesAtFunctionEntry
+            engine.firingThread = view
             engine.firingErrorNumber = traced.errorNumber(view)
             engine.lateArgument = traced.laterArgument.map { later in { index in later(view, index) } }
             engine.fire(probes[member.probe].probe, arguments: traced.arguments(view, member.site))

@@ -9,7 +9,7 @@ import DTraceIR
 import DTraceProviders
 import DTraceSystem
 
-public final class UserEngine: InterpreterEnvironment {
+public final class UserEngine: InterpreterEnvironment, StackSource {
     let program: IRProgram
     let machine: Machine
     let consumer: Consumer
@@ -49,6 +49,7 @@ public final class UserEngine: InterpreterEnvironment {
         self.errors = errors
         self.speculationLimit = max(1, speculations)
         self.randomState = UInt64(bitPattern: SystemClock.monotonicNanoseconds()) | 1
+        consumer.stackSource = self
     }
 
     /// Fires dtrace:::`name` (BEGIN, END), when a clause enables it.
@@ -206,6 +207,31 @@ public final class UserEngine: InterpreterEnvironment {
     }
 
     public var dynamicVariableDrops: Int { machine.dynamicVariableDrops }
+
+    /// User stacks of traced threads, by id (each distinct stack once, so ids key aggregations).
+    var userStacks: [[UInt64]] = []
+    var userStackIDs: [[UInt64]: Int64] = [:]
+
+    /// A traced thread's user stack; no kernel stack, and none for dtrace's own probes.
+    public func stackID(user: Bool) -> Int64 {
+        guard user, let thread = firingThread else { return -1 }
+        consumer.userSymbols.remember(thread.processID)
+        let frames = thread.userStack()
+        if let id = userStackIDs[frames] { return id }
+        let id = Int64(userStacks.count)
+        userStacks.append(frames)
+        userStackIDs[frames] = id
+        return id
+    }
+
+    /// The traced process's mappings are read while it runs (dtrace's own are read as needed).
+    public func noteUserAddresses() {
+        if let thread = firingThread { consumer.userSymbols.remember(thread.processID) }
+    }
+
+    public func frames(ofStack id: Int64) -> [UInt64] {
+        id >= 0 && id < userStacks.count ? userStacks[Int(id)] : []
+    }
 
     /// Says how many dynamic variables were dropped, as dtrace does at the end.
     func reportDrops() {

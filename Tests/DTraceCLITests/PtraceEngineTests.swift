@@ -67,6 +67,22 @@ struct PtraceEngineTests {
         #expect(offsets.status == 0)
     }
 
+    @Test func userStacksWalkTheTracedThreadsFrames() throws {
+        // At a system call the stack is the kernel engine's; at a function's entry the
+        // caller (main) comes from the top of the stack, the frame not being made yet.
+        let script = "syscall::getpid:entry /pid == $target/ { @[ustack()] = count(); }"
+        let traced = try Harness.run(["-x", "engine=ptrace", "-qn", script, "-c", "\(KernelHarness.workload) stack 3"], pinned: false)
+        let kernel = try Harness.run(["-qn", script, "-c", "\(KernelHarness.workload) stack 3"], pinned: false)
+        let frames = traced.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        #expect(frames.count >= 3 && frames[0].hasPrefix("workload`traced_getpid+") && frames[1].hasPrefix("workload`main+") && frames.last == "3", "\(traced.stdout)")
+        let normalized = { (text: String) in text.replacingOccurrences(of: #"libc\.so\.6`0x[0-9a-f]+"#, with: "libc", options: .regularExpression) }
+        #expect(normalized(traced.stdout) == normalized(kernel.stdout))
+        let entry = try Harness.run(["-x", "engine=ptrace", "-qn", "pid$target:a.out:traced_getpid:entry /arg0 == 1/ { ustack(2); }",
+                                     "-c", "\(KernelHarness.workload) stack 3"], pinned: false)
+        let entryFrames = entry.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        #expect(entryFrames.count == 2 && entryFrames[0].hasPrefix("workload`traced_getpid+") && entryFrames[1].hasPrefix("workload`main+"), "\(entry.stdout)")
+    }
+
     @Test func eightThreadsOnOneProbeCountExactly() throws {
         let result = try Harness.run(["-x", "engine=ptrace", "-qn", "pid$target:a.out:sum8:entry { @ = count(); }",
                                       "-c", "\(KernelHarness.workload) threads 8 1000000"], pinned: false)
