@@ -83,6 +83,28 @@ struct PtraceEngineTests {
         #expect(entryFrames.count == 2 && entryFrames[0].hasPrefix("workload`traced_getpid+") && entryFrames[1].hasPrefix("workload`main+"), "\(entry.stdout)")
     }
 
+    @Test func usdtProbesWithSemaphoresAsTheKernelEngineGivesThem() throws {
+        // The app's tick fires only while its semaphore is raised (written in the tracee);
+        // Python's function-entry too; the two engines count the same.
+        let app = """
+        myapp$target:::tick { @ticks = count(); @sum = sum(arg0); @names[copyinstr(arg1)] = count(); }
+        myapp$target:::counted { @counted = sum(arg0); }
+        END { printa("%@d %@d %@d\\n", @ticks, @sum, @counted); printa("%s %@d\\n", @names); }
+        """
+        let traced = try Harness.run(["-x", "engine=ptrace", "-qn", app, "-c", "\(USDTHarness.app) 100"], pinned: false)
+        #expect(traced.stdout == "100 4950 5650\n\(USDTHarness.app) 100\n\n", "\(traced.stderr)")
+        #expect(traced.status == 0)
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-ptrace-gc-\(getpid()).py")
+        try "import gc\nfor _ in range(7):\n    gc.collect()\n".write(to: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: script) }
+        let python = "python$target:::gc-start /arg0 == 2/ { @collections = count(); } python$target:::function-entry { @calls = count(); }"
+        let pythonTraced = try Harness.run(["-x", "engine=ptrace", "-qn", python, "-c", "\(USDTHarness.python) \(script.path)"], pinned: false)
+        let pythonKernel = try Harness.run(["-qn", python, "-c", "\(USDTHarness.python) \(script.path)"], pinned: false)
+        #expect(pythonTraced.stdout == pythonKernel.stdout && pythonTraced.status == 0 && pythonKernel.status == 0, "\(pythonTraced.stderr)")
+        let counts = pythonTraced.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        #expect(counts.count == 2 && counts[0] >= 7 && counts[1] > 0, "\(pythonTraced.stdout)")
+    }
+
     @Test func eightThreadsOnOneProbeCountExactly() throws {
         let result = try Harness.run(["-x", "engine=ptrace", "-qn", "pid$target:a.out:sum8:entry { @ = count(); }",
                                       "-c", "\(KernelHarness.workload) threads 8 1000000"], pinned: false)
