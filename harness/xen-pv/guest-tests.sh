@@ -2,12 +2,16 @@
 # harness/xen-pv/guest-tests.sh: the checks run inside the guest (Xen PV dom0, or the
 # plain kernel), with busybox's sh. Also runs on the host, to prove the expectations:
 #   cc -O1 -fno-omit-frame-pointer -fcf-protection=full -static -o /tmp/workload workload/workload.c
-#   DTRACE=.build/release/dtrace WORKLOAD=/tmp/workload USDT_APP=/tmp/usdt-app EXPECT_PLATFORM='KVM' sh harness/xen-pv/guest-tests.sh
+#   cc -O2 -static -o /tmp/as-nobody harness/xen-pv/as-nobody.c
+#   DTRACE=.build/release/dtrace WORKLOAD=/tmp/workload USDT_APP=/tmp/usdt-app AS_NOBODY=/tmp/as-nobody EXPECT_PLATFORM='KVM' sh harness/xen-pv/guest-tests.sh
 # Prints one line per check ("CHECK name: ok" or "CHECK name: FAILED ...") and ends with
 # "GUEST-SUMMARY: N passed, M failed".
 DTRACE=${DTRACE:-/dtrace}
 WORKLOAD=${WORKLOAD:-/workload}
 EXPECT_PLATFORM=${EXPECT_PLATFORM:-Xen PV dom0}
+AS_NOBODY=${AS_NOBODY:-/as-nobody}
+# A prefix for dtrace's command line (the ptrace engine's checks run it as nobody).
+RUN_AS=
 passed=0
 failed=0
 scratch=${TMPDIR:-/tmp}/guest-tests.$$
@@ -19,7 +23,7 @@ bad() { failed=$((failed + 1)); echo "CHECK $1: FAILED $2"; }
 # expect NAME EXPECTED-STDOUT EXPECTED-STATUS -- dtrace arguments...
 expect() {
     name=$1; want=$2; want_status=$3; shift 4
-    "$DTRACE" "$@" >"$scratch/out" 2>"$scratch/err"
+    $RUN_AS "$DTRACE" "$@" >"$scratch/out" 2>"$scratch/err"
     status=$?
     printf '%s' "$want" >"$scratch/want"
     if [ "$status" = "$want_status" ] && cmp -s "$scratch/out" "$scratch/want"; then
@@ -130,6 +134,22 @@ expect usdt-semaphore-and-arguments "100 4950 5650
 
 " 0 -- -qn 'myapp$target:::tick { @t = count(); @s = sum(arg0); } myapp$target:::counted { @c = sum(arg0); } END { printa("%@d %@d %@d\n", @t, @s, @c); }' -c "$USDT_APP 100"
 expect_clean_exit usdt-target-exits-cleanly
+
+# The ptrace engine, as nobody (no BPF, no perf events, no tracefs): dtrace traces its
+# own -c command with breakpoints — sum8's entry after endbr64 and its return, every
+# instruction of labs (cmovs is stepped out of line on the scratch page, the others
+# emulated) — and counts its system calls through a seccomp filter; exact counts, and
+# the command ends by itself without a stray SIGTRAP.
+RUN_AS=$AS_NOBODY
+expect ptrace-nobody-pid-counts "1000 60000 1000 644500 6000
+
+" 0 -- -qn 'pid$target:a.out:sum8:entry { @e = count(); @a = sum(arg6); } pid$target:a.out:sum8:return { @r = count(); @v = sum(arg1); } pid$target:a.out:labs: { @l = count(); } END { printa("%@d %@d %@d %@d %@d\n", @e, @a, @r, @v, @l); }' -c "$WORKLOAD calls 1000"
+expect_clean_exit ptrace-nobody-pid-target-exits-cleanly
+expect ptrace-nobody-syscall-count "1000 1000
+
+" 0 -- -qn 'syscall::getpid:entry { @e = count(); } syscall::getpid:return /arg1 == pid/ { @r = count(); } END { printa("%@d %@d\n", @e, @r); }' -c "$WORKLOAD getpid 1000"
+expect_clean_exit ptrace-nobody-syscall-target-exits-cleanly
+RUN_AS=
 
 # fbt (kprobes): the getpid system call's function, entry and return, with the workload
 # pinned to the second CPU while the kprobe events are opened on the first (their

@@ -41,6 +41,8 @@ cc -O1 -fno-omit-frame-pointer -fcf-protection=full -static -o "$work/root/workl
 # A program with its own USDT provider (header from this dtrace's -h), static as well.
 "$binary" -h -s "$repo/workload/usdt/provider.d" -o "$work/provider.h"
 cc -O2 -static -I "$work" -o "$work/root/usdt-app" "$repo/workload/usdt/app.c"
+# Drops to nobody for the ptrace engine's checks (busybox's setpriv cannot).
+cc -O2 -static -o "$work/root/as-nobody" "$here/as-nobody.c"
 cp /bin/busybox "$work/root/bin/busybox"
 cp "$here/init" "$work/root/init"
 cp "$here/guest-tests.sh" "$work/root/guest-tests.sh"
