@@ -46,8 +46,13 @@ public struct SharedAttachment {
     /// Attaches the program to every site of the probes in `members`, each site with its
     /// cookie (in the order of `siteData`).
     public var attach: (BPFProgram, [(probe: Probe, cookies: [UInt64])], KernelAttachments) throws -> Void
-    public init(key: String, siteData: @escaping (Probe) -> [UInt64] = { _ in [0] },
+    /// The kernel runs the programs on one site newest first (uprobes, through
+    /// uprobe_multi links or perf events: each new consumer goes to the head of the
+    /// uprobe's list), so the engine attaches the clauses in reverse to have them run in
+    /// program order.
+    public var runsNewestFirst: Bool
+    public init(key: String, runsNewestFirst: Bool = false, siteData: @escaping (Probe) -> [UInt64] = { _ in [0] },
                 attach: @escaping (BPFProgram, [(probe: Probe, cookies: [UInt64])], KernelAttachments) throws -> Void) {
-        self.key = key; self.siteData = siteData; self.attach = attach
+        self.key = key; self.runsNewestFirst = runsNewestFirst; self.siteData = siteData; self.attach = attach
     }
 }

@@ -159,7 +159,7 @@ public struct PidProvider: Provider {
         let prologue: any ProbePrologue = returns ? FunctionReturnPrologue(returnOffset: 0) : FunctionEntryPrologue(stack: .user)
         let throughMultiLinks = setup.uprobesThroughMultiLinks
         return KernelProbe(programType: .kprobe, attachType: throughMultiLinks ? .uprobeMulti : .unspecified, prologue: prologue,
-                           sharing: SharedAttachment(key: returns ? "uretprobe" : "uprobe") { program, members, attachments in
+                           sharing: SharedAttachment(key: returns ? "uretprobe" : "uprobe", runsNewestFirst: true) { program, members, attachments in
             try attachments.attachUprobes(members.compactMap { member in
                 guard let site = member.probe.detail(as: UserCodeProbe.self)?.site, let cookie = member.cookies.first else { return nil }
                 return (site, cookie)

@@ -177,7 +177,7 @@ public struct USDTProvider: Provider {
         let throughMultiLinks = setup.uprobesThroughMultiLinks
         return KernelProbe(programType: .kprobe, attachType: throughMultiLinks ? .uprobeMulti : .unspecified,
                            prologue: USDTArgumentsPrologue(arguments: userProbe.arguments, siteAddressFromHelper: throughMultiLinks),
-                           sharing: SharedAttachment(key: "usdt " + userProbe.specification, siteData: { probe in
+                           sharing: SharedAttachment(key: "usdt " + userProbe.specification, runsNewestFirst: true, siteData: { probe in
             probe.detail(as: StaticUserProbe.self)?.linkAddresses ?? [0]
         }) { program, members, attachments in
             let sites = members.flatMap { member in

@@ -17,6 +17,13 @@ public protocol Engine: AnyObject {
     func work(wakingOn descriptor: Int32)
     func stop()
     func close()
+    /// Handles what the probes have already produced (the target has ended: its last
+    /// records come before dtrace says so).
+    func catchUp()
+}
+
+extension Engine {
+    public func catchUp() {}
 }
 
 /// How often the kernel engine's consumer drains and reports (switchrate, statusrate,
@@ -59,6 +66,8 @@ final class KernelEngineRun: Engine {
         if status { nextStatus = now + rates.statusPeriod }
         if aggregation { nextAggregation = now + rates.aggregationPeriod }
     }
+
+    func catchUp() { engine.drain() }
 
     func stop() {
         engine.stopProbes()

@@ -305,7 +305,10 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 throw KernelEngineError("\(error)")
             }
         }
-        for shared in sharedPrograms {
+        // Clause order is firing order: where the kernel runs a site's programs newest
+        // first, those clauses are attached last to first.
+        let ordered = sharedPrograms.filter { !$0.sharing.runsNewestFirst } + sharedPrograms.filter(\.sharing.runsNewestFirst).reversed()
+        for shared in ordered {
             do {
                 try shared.sharing.attach(shared.program, shared.members.map { ($0.probe, siteCookies[$0.epid] ?? []) }, attachments)
             } catch let error as SystemError {

@@ -319,7 +319,7 @@ public final class TracingSession {
         SignalWatch.install()
         engine.go()
         target?.release()
-        while !engine.exitRequested && SignalWatch.interrupts == 0 && !targetHasExited() {
+        while !engine.exitRequested && SignalWatch.interrupts == 0 && !targetHasExited(engine) {
             engine.work(wakingOn: target?.exitDescriptor ?? -1)
         }
         let impatient = SignalWatch.interrupts > 1
@@ -377,8 +377,9 @@ public final class TracingSession {
 
     /// Whether the target process (if any) has exited; says so once, and how (an exit
     /// status other than 0, a signal), as dtrace does.
-    func targetHasExited() -> Bool {
+    func targetHasExited(_ engine: any Engine) -> Bool {
         guard let target, let ending = target.ending else { return false }
+        engine.catchUp()
         errors.write("dtrace: pid \(target.processID) \(ending)\n")
         errors.flush()
         return true

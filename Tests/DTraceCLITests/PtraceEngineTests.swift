@@ -105,6 +105,35 @@ struct PtraceEngineTests {
         #expect(counts.count == 2 && counts[0] >= 7 && counts[1] > 0, "\(pythonTraced.stdout)")
     }
 
+    /// Scripts on the workload's probes, each run by both engines: the same output, messages and status.
+    static let differentialScripts: [(script: String, command: String)] = [
+        (#"pid$target:a.out:traced_getpid:entry { printf("%s:%s %d %d %s %d\n", probefunc, probename, arg0 == uregs[R_RDI], tid == pid, execname, pid == $target); }"#, "stack 3"),
+        (#"pid$target:a.out:sum8:entry { @q[arg0 % 3] = lquantize(arg0, 0, 1000, 100); @a = avg(arg1 + arg6); @s = stddev(arg0); }"#, "calls 500"),
+        (#"pid$target:a.out:sum8:entry { self->first = arg0; } pid$target:a.out:sum8:return /self->first/ { @d = sum(arg1 - self->first); @n = count(); self->first = 0; }"#, "calls 300"),
+        (#"syscall::close:entry /pid == $target/ { self->fd = (int)arg0; } syscall::close:return /self->fd == -1/ { @[errno, arg0, arg1] = count(); self->fd = 0; }"#, "badclose 20"),
+        (#"syscall::openat:entry /pid == $target/ { printf("%s\n", copyinstr(arg1)); }"#, "getpid 1"),
+        (#"pid$target:a.out:sum8:entry /arg0 < 4/ { self->s = speculation(); } pid$target:a.out:sum8:entry /arg0 < 4/ { speculate(self->s); printf("spec %d\n", arg0); } "#
+            + #"pid$target:a.out:sum8:entry /arg0 < 4 && arg0 % 2 == 0/ { commit(self->s); } pid$target:a.out:sum8:entry /arg0 < 4 && arg0 % 2/ { discard(self->s); }"#, "calls 10"),
+        (#"pid$target:a.out:sum8:entry /arg0 == 2/ { printf("%d\n", *(int *)arg0); }"#, "calls 5"),
+        (#"pid$target:libc.so.6:labs:return /arg1 > 996/ { printf("%d %s\n", arg1, probemod); }"#, "calls 1000"),
+    ]
+
+    @Test(arguments: 0..<differentialScripts.count)
+    func sameOutputAsTheKernelEngine(_ index: Int) throws {
+        let (script, command) = Self.differentialScripts[index]
+        let arguments = ["-qn", script, "-c", "\(KernelHarness.workload) \(command)"]
+        let traced = try Harness.run(["-x", "engine=ptrace"] + arguments, pinned: false)
+        let kernel = try Harness.run(["-x", "engine=kernel"] + arguments, pinned: false)
+        let pids = { (text: String) in
+            text.replacingOccurrences(of: #"pid [0-9]+ "#, with: "pid N ", options: .regularExpression)
+                .replacingOccurrences(of: #"pid[0-9]+:"#, with: "pidN:", options: .regularExpression)
+        }
+        #expect(traced.status == 0 && kernel.status == 0, "\(traced.stderr) \(kernel.stderr)")
+        #expect(!traced.stdout.isEmpty || traced.stderr.contains("error on enabled probe"))
+        #expect(traced.stdout == kernel.stdout)
+        #expect(pids(traced.stderr) == pids(kernel.stderr))
+    }
+
     @Test func eightThreadsOnOneProbeCountExactly() throws {
         let result = try Harness.run(["-x", "engine=ptrace", "-qn", "pid$target:a.out:sum8:entry { @ = count(); }",
                                       "-c", "\(KernelHarness.workload) threads 8 1000000"], pinned: false)

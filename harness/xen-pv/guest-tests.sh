@@ -120,6 +120,13 @@ expect pid-first-instruction-kinds "1000 1000 1000 1000
 " 0 -- -qn 'pid$target:a.out:sum8:entry { @a = count(); } pid$target:a.out:plain_sum:entry { @b = count(); } pid$target:a.out:labs:entry { @c = count(); } pid$target:a.out:labs:return { @d = count(); } END { printa("%@d %@d %@d %@d\n", @a, @b, @c, @d); }' -c "$WORKLOAD calls 1000"
 expect_clean_exit pid-first-instruction-target-exits-cleanly
 
+# Clauses on one uprobe run in program order (the kernel runs a uprobe's programs
+# newest first, so they are attached last to first), on 6.1's perf uprobes too.
+expect pid-clauses-in-program-order "one two 5 three
+one two 6 three
+
+" 0 -- -qn 'pid$target:a.out:sum8:entry /arg0 < 2/ { self->s = arg0 + 5; printf("one "); } pid$target:a.out:sum8:entry /arg0 < 2/ { printf("two %d ", self->s); } pid$target:a.out:sum8:entry /arg0 < 2/ { printf("three\n"); }' -c "$WORKLOAD calls 5"
+
 # Offset probes on instructions the kernel single-steps out of line: sum8+5 is
 # mov %rsp,%rbp and sum8+8 add %rsi,%rdi (endbr64 at 0, push %rbp at 4; -fcf-protection=full).
 expect pid-offset-stepped-counts "1000 1000
