@@ -15,9 +15,12 @@ public struct ProviderRequirement: Sendable {
     /// What to use instead when a capability of the provider's own is missing (not BPF,
     /// which every kernel provider needs): "kernel tracepoints are available as ...".
     public var alternative: String?
+    /// How the ptrace engine runs the provider's probes in the -c/-p process (nil: it cannot).
+    public var ptraceEngine: String?
 
-    public init(provider: String, needs: [Capability], how: String, userEngine: String? = nil, alternative: String? = nil) {
+    public init(provider: String, needs: [Capability], how: String, userEngine: String? = nil, alternative: String? = nil, ptraceEngine: String? = nil) {
         self.provider = provider; self.needs = needs; self.how = how; self.userEngine = userEngine; self.alternative = alternative
+        self.ptraceEngine = ptraceEngine
     }
 }
 
@@ -97,7 +100,11 @@ public enum EnginePlan {
             } else {
                 kernel = "kernel engine (\(requirement.how))"
             }
-            text += row(requirement.provider, (requirement.userEngine ?? "") + kernel, indent: "  ")
+            var engines = (requirement.userEngine ?? "") + kernel
+            if let ptrace = requirement.ptraceEngine {
+                engines += byCapability[.ptrace]?.passed == false ? "; ptrace engine unavailable (ptrace failed)" : "; ptrace engine (\(ptrace))"
+            }
+            text += row(requirement.provider, engines, indent: "  ")
         }
         return text
     }

@@ -30,7 +30,7 @@ public struct PidProvider: Provider {
     public var probeAttributes: ProbeAttributes { ProbeAttributes("Evolving", "ISA") }
     public var argumentAttributes: ProbeAttributes { ProbeAttributes("Private", "Unknown") }
     public var requirement: ProviderRequirement {
-        ProviderRequirement(provider: name, needs: [.bpf, .uprobes], how: UserCodeAttachment.description)
+        ProviderRequirement(provider: name, needs: [.bpf, .uprobes], how: UserCodeAttachment.description, ptraceEngine: "breakpoints in the -c/-p process")
     }
     public var enumeratesKernel: Bool { false }
     public func probes(in environment: ProbeEnvironment) -> [Probe] { [] }

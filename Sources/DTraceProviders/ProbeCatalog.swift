@@ -19,8 +19,10 @@ public final class ProbeCatalog {
 
     /// `tracefsRoot`: where the kernel providers' tracepoints are listed (nil: none);
     /// `startingProcesses`: processes held before exec, and their executables.
-    public init(tracefsRoot: String? = nil, startingProcesses: [Int32: String] = [:], providers: [any Provider] = Providers.all) {
-        environment = ProbeEnvironment(tracefsRoot: tracefsRoot, startingProcesses: startingProcesses)
+    /// `tracefsUnreadable`: tracefs cannot be read, so providers that can list their probes
+    /// without it do (the ptrace engine's syscall probes).
+    public init(tracefsRoot: String? = nil, startingProcesses: [Int32: String] = [:], tracefsUnreadable: Bool = false, providers: [any Provider] = Providers.all) {
+        environment = ProbeEnvironment(tracefsRoot: tracefsRoot, startingProcesses: startingProcesses, tracefsUnreadable: tracefsUnreadable)
         self.providers = providers
         for provider in providers where !provider.enumeratesKernel { enumerate(provider) }
     }
@@ -40,7 +42,7 @@ public final class ProbeCatalog {
     /// Enumerates the kernel providers a provider pattern can match (once each).
     func loadKernelProviders(matching pattern: String) {
         for provider in providers where provider.enumeratesKernel && Glob.matches(pattern, provider.name) {
-            if environment.tracefsRoot != nil || provider.listsWithoutTracefs { enumerate(provider) }
+            if environment.tracefsRoot != nil || (environment.tracefsUnreadable && provider.listsWithoutTracefs) { enumerate(provider) }
         }
     }
 

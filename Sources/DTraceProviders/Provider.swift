@@ -26,8 +26,11 @@ public struct ProbeEnvironment: Sendable {
     /// exec), with the executable they will run: their probes come from that file and
     /// the libraries it needs, not from what is mapped now.
     public var startingProcesses: [Int32: String] = [:]
-    public init(tracefsRoot: String?, startingProcesses: [Int32: String] = [:]) {
-        self.tracefsRoot = tracefsRoot; self.startingProcesses = startingProcesses
+    /// tracefs cannot be read here (an unprivileged user): providers that can list their
+    /// probes without it (`listsWithoutTracefs`) do.
+    public var tracefsUnreadable = false
+    public init(tracefsRoot: String?, startingProcesses: [Int32: String] = [:], tracefsUnreadable: Bool = false) {
+        self.tracefsRoot = tracefsRoot; self.startingProcesses = startingProcesses; self.tracefsUnreadable = tracefsUnreadable
     }
 }
 

@@ -32,13 +32,13 @@ public struct SyscallProvider: Provider {
     public var probeAttributes: ProbeAttributes { ProbeAttributes("Evolving", "Common") }
     public var argumentAttributes: ProbeAttributes { ProbeAttributes("Private", "ISA") }
     public var requirement: ProviderRequirement {
-        ProviderRequirement(provider: name, needs: [.bpf, .tracefs, .tracepoints], how: "syscalls tracepoints")
+        ProviderRequirement(provider: name, needs: [.bpf, .tracefs, .tracepoints], how: "syscalls tracepoints", ptraceEngine: "seccomp or PTRACE_SYSCALL stops of the -c/-p process")
     }
     /// At most this many system call probes go on raw_syscalls.
     public static let rawLimit = 8
 
-    /// Without tracefs (an unprivileged user), the calls of dtrace's own table, for the
-    /// ptrace engine.
+    /// Where tracefs cannot be read (an unprivileged user), the calls of dtrace's own
+    /// table, for the ptrace engine.
     public var listsWithoutTracefs: Bool { true }
 
     public func probes(in environment: ProbeEnvironment) -> [Probe] {

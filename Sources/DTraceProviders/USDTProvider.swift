@@ -34,7 +34,7 @@ public struct USDTProvider: Provider {
     public var probeAttributes: ProbeAttributes { ProbeAttributes("Evolving", "ISA") }
     public var argumentAttributes: ProbeAttributes { ProbeAttributes("Evolving", "ISA") }
     public var requirement: ProviderRequirement {
-        ProviderRequirement(provider: name, needs: [.bpf, .uprobes], how: UserCodeAttachment.description + "; semaphores raised by the kernel")
+        ProviderRequirement(provider: name, needs: [.bpf, .uprobes], how: UserCodeAttachment.description + "; semaphores raised by the kernel", ptraceEngine: "breakpoints and semaphores in the -c/-p process")
     }
     public var enumeratesKernel: Bool { false }
     public func probes(in environment: ProbeEnvironment) -> [Probe] { [] }

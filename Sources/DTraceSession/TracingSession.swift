@@ -194,15 +194,17 @@ public final class TracingSession {
     /// refuses nothing; `zeroMatchesAllowed` (-Z) lets a description match nothing.
     public func matchProbes(listing: Bool, zeroMatchesAllowed: Bool) throws(SessionError) {
         var tracefsRoot: String?
+        var tracefsUnreadable = false
         if listing || program.clauses.contains(where: { $0.probes.contains { ProbeCatalog.needsKernelProviders($0, providers: providers) } }) {
             do { tracefsRoot = try Tracefs.root() } catch {
+                tracefsUnreadable = true
                 // dtrace -l says what it cannot show, and why.
                 let hidden = providers.filter { $0.enumeratesKernel && !$0.listsWithoutTracefs }.map(\.name).joined(separator: ", ")
                 if listing { hiddenProviders = "the kernel providers (\(hidden)) are not listed: tracefs cannot be read or mounted: \(error.reason)\(ProcessIdentity.userID == 0 ? "" : " (needs root)")" }
             }
         }
         catalog = tracefsRoot != nil ? compileCatalog ?? ProbeCatalog(tracefsRoot: tracefsRoot, startingProcesses: startingProcesses, providers: providers)
-            : ProbeCatalog(tracefsRoot: nil, startingProcesses: startingProcesses, providers: providers)
+            : ProbeCatalog(tracefsRoot: nil, startingProcesses: startingProcesses, tracefsUnreadable: tracefsUnreadable, providers: providers)
         matchesPerSource = Array(repeating: 0, count: sources.count)
         for (clauseIndex, clause) in program.clauses.enumerated() {
             for description in clause.probes {

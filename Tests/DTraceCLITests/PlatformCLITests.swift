@@ -50,7 +50,9 @@ import Testing
         let report = try Unprivileged.run(["-x", "platform"], in: scratch)
         #expect(report.status == 0)
         #expect(report.stdout.contains("\n  bpf             FAIL  "))
-        #expect(report.stdout.contains("\n  syscall         kernel engine unavailable (bpf failed)\n"))
+        #expect(report.stdout.contains("\n  syscall         kernel engine unavailable (bpf failed); ptrace engine (seccomp or PTRACE_SYSCALL stops of the -c/-p process)\n"))
+        #expect(report.stdout.contains("\n  pid             kernel engine unavailable (bpf failed); ptrace engine (breakpoints in the -c/-p process)\n"))
+        #expect(report.stdout.contains("\n  sched           kernel engine unavailable (bpf failed)\n"))
         // Without tracefs, syscall probes are listed from dtrace's own table (for the ptrace engine).
         let syscalls = try Unprivileged.run(["-l", "-n", "syscall::getpid:"], in: scratch)
         #expect(syscalls.status == 0)

@@ -172,7 +172,7 @@ struct PtraceEngineTests {
         let result = try Harness.run(["-x", "engine=ptrace", "-qn", "\(description) { @ = count(); } syscall::getpid:return { @calls = count(); } tick-500ms { exit(0); }",
                                       "-p", "\(pid)"], pinned: false)
         let counts = result.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
-        #expect(counts.count == 2 && counts[0] > 50 && counts[0] < 2000 && counts[0] == counts[1], "\(result.stdout) \(result.stderr)")
+        #expect(counts.count == 2 && counts[0] > 50 && counts[0] < 2000 && abs(counts[0] - counts[1]) <= 1, "\(result.stdout) \(result.stderr)")
         #expect(result.status == 0)
         // Detached at once: the code is the file's again, nothing traces the process, it runs on.
         let code = try PidProviderTests.code(pid: pid, library: "libc.so.6", fileOffset: fileOffset)
