@@ -17,6 +17,9 @@
  *                             N > 1000000 (bench/)
  *   workload threads T N      T threads making N calls of sum8 in all, each checking every
  *                             result; prints threads=T bad=<wrong results> and fails if any
+ *   workload signals N        N calls of sum8, each followed by a SIGUSR1 to itself; prints
+ *                             handled=<signals its handler saw> sigtrap=<SIGTRAPs received>
+ *   workload reexec N         N calls of sum8, then execs itself as `workload calls N`
  *   workload forks N          forks a child that makes N calls of sum8 and exits 3, makes
  *                             N calls itself, then prints child=<its exit status> and
  *                             sigtrap=<SIGTRAPs this process received>
@@ -72,7 +75,8 @@ static void *checked_calls(void *argument) {
     return (void *)bad;
 }
 
-static volatile sig_atomic_t sigtraps;
+static volatile sig_atomic_t sigtraps, sigusr1s;
+static void count_sigusr1(int signal_number) { (void)signal_number; sigusr1s++; }
 static void count_sigtrap(int signal_number) { (void)signal_number; sigtraps++; }
 
 __attribute__((noipa)) WITHOUT_ENDBR long plain_sum(long a, long b) {
@@ -145,6 +149,27 @@ int main(int argc, char **argv) {
         printf("threads=%ld bad=%ld\n", count, bad);
         return bad == 0 ? 0 : 1;
     }
+    if (strcmp(mode, "signals") == 0) {
+        signal(SIGTRAP, count_sigtrap);
+        signal(SIGUSR1, count_sigusr1);
+        sigset_t usr1;   /* a parent (a test runner) may have left it blocked */
+        sigemptyset(&usr1);
+        sigaddset(&usr1, SIGUSR1);
+        sigprocmask(SIG_UNBLOCK, &usr1, NULL);
+        long total = 0;
+        for (long i = 0; i < n; i++) { total += sum8(i, 1, 2, 3, 4, 5, 60, 70); kill(getpid(), SIGUSR1); }
+        printf("handled=%d sigtrap=%d\n", (int)sigusr1s, (int)sigtraps);
+        return total == n * (n - 1) / 2 + 145 * n ? 0 : 1;
+    }
+    if (strcmp(mode, "reexec") == 0) {
+        long total = 0;
+        for (long i = 0; i < n; i++) total += sum8(i, 1, 2, 3, 4, 5, 60, 70);
+        if (total != n * (n - 1) / 2 + 145 * n) return 1;
+        fflush(stdout);
+        char *again[] = { argv[0], "calls", argv[2], NULL };
+        execv("/proc/self/exe", again);
+        return 127;
+    }
     if (strcmp(mode, "forks") == 0) {
         signal(SIGTRAP, count_sigtrap);
         long total = 0;
@@ -159,6 +184,6 @@ int main(int argc, char **argv) {
         printf("child=%d sigtrap=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1, (int)sigtraps);
         return total == n * (n - 1) / 2 + 145 * n ? 0 : 1;
     }
-    fprintf(stderr, "usage: workload getpid N | timed-getpid N | stack N | badclose N | sleep MS | paced RATE SECONDS | now | calls N | threads T N | forks N\n");
+    fprintf(stderr, "usage: workload getpid N | timed-getpid N | stack N | badclose N | sleep MS | paced RATE SECONDS | now | calls N | threads T N | signals N | reexec N | forks N\n");
     return 2;
 }

@@ -211,8 +211,10 @@ final class PtraceEngineRun: Engine {
         case .forked(let child, _):
             // A child with the seccomp filter stays traced: untraced, its filtered calls would fail.
             try process.removeBreakpoints(inChild: child, keepTracing: filtersSystemCalls)
-        case .exec:
+        case .exec(let formerThread):
             // DTrace's pid and USDT probes do not follow a process into a new program.
+            // The execve itself returns in the new one, under the process's id.
+            let execve = callInProgress[formerThread]
             uses = [:]
             pendingReturns = [:]
             raisedSemaphores = [:]
@@ -220,6 +222,12 @@ final class PtraceEngineRun: Engine {
             displaced.forgetAll()
             threadNames = [:]
             callInProgress = [:]
+            callInProgress[thread] = execve
+            if let execve, systemCallProbes[execve]?.exit.isEmpty == false {
+                // Its exit stop is still to come: PTRACE_SYSCALL again from the exec stop.
+                try process.resume(thread: thread, toSystemCallStop: true)
+                return
+            }
         case .threadExited:
             pendingReturns[thread] = nil
             threadNames[thread] = nil

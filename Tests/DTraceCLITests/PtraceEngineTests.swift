@@ -157,6 +157,23 @@ struct PtraceEngineTests {
         #expect(filtered.status == 0)
     }
 
+    @Test func signalsPassThroughUnchanged() throws {
+        // 500 SIGUSR1s the workload sends itself reach its handler; no SIGTRAP ever does.
+        let result = try Harness.run(["-x", "engine=ptrace", "-qn", "pid$target:a.out:sum8:entry { @calls = count(); } syscall::kill:return /arg1 == 0/ { @kills = count(); }",
+                                      "-c", "\(KernelHarness.workload) signals 500"], pinned: false)
+        #expect(result.stdout == "handled=500 sigtrap=0\n\n              500\n\n              500\n", "\(result.stderr)")
+        #expect(result.status == 0)
+    }
+
+    @Test func execRetiresThePidProbes() throws {
+        // 500 calls, then the workload execs itself for 500 more: DTrace's pid probes do
+        // not follow a process into a new program; the execve's return is seen in it.
+        let result = try Harness.run(["-x", "engine=ptrace", "-qn", "pid$target:a.out:sum8:entry { @calls = count(); } syscall::execve:return { @execs[arg1] = count(); }",
+                                      "-c", "\(KernelHarness.workload) reexec 500"], pinned: false)
+        #expect(result.stdout == "\n              500\n\n                0                1\n", "\(result.stderr)")
+        #expect(result.status == 0)
+    }
+
     @Test func runningProcessTracedAndLeftAsItWas() throws {
         let workload = Process()
         workload.executableURL = URL(fileURLWithPath: KernelHarness.workload)
