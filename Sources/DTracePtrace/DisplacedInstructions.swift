@@ -6,7 +6,8 @@
 // when the emulator declines it, copied to the scratch page and single-stepped there
 // (`OutOfLineCopy`, PTRACE_SINGLESTEP). Only when no scratch copy can reach a RIP-relative
 // operand is the original byte put back for one step — with every other thread stopped
-// first, so none can run past the missing breakpoint.
+// first, so none can run past the missing breakpoint. Under CET shadow stacks calls and
+// returns run in place that way too (the emulator cannot update the shadow stack).
 
 import DTraceSystem
 import DTraceX86
@@ -44,7 +45,29 @@ public final class DisplacedInstructions {
     /// How many hits were emulated, stepped out of line, stepped in place.
     public private(set) var emulated = 0, steppedOutOfLine = 0, steppedInPlace = 0
 
+    /// The process runs with CET shadow stacks: calls and returns are executed for real
+    /// (in place), as the emulator would leave the shadow stack behind.
+    public var shadowStacks = false {
+        didSet { if shadowStacks != oldValue { plans = [:] } }
+    }
+
     public init() {}
+
+    /// Whether the instruction must run for real under shadow stacks (it pushes or pops
+    /// a return address).
+    public static func touchesShadowStack(_ instruction: X86Instruction) -> Bool {
+        switch instruction.branch {
+        case .relativeCall?, .indirectCall?, .ret?, .farReturn?: return true
+        default: return false
+        }
+    }
+
+    /// Whether `processID` runs with CET shadow stacks (its status lists shstk among the
+    /// thread's x86 features).
+    public static func processUsesShadowStacks(_ processID: Int32) -> Bool {
+        guard let status = SystemFiles.readSmallTextFile("/proc/\(processID)/status", limit: 64 << 10) else { return false }
+        return status.split(separator: "\n").contains { $0.hasPrefix("x86_Thread_features:") && $0.split(separator: " ").contains("shstk") }
+    }
 
     /// Forgets every site (the address space was replaced by an exec).
     public func forgetAll() { plans = [:]; slots = [:] }
@@ -82,7 +105,9 @@ public final class DisplacedInstructions {
         switch X86Decoder.decode(bytes) {
         case .success(let instruction):
             // An instruction the emulator knows at all (decided on its form, not the values).
-            if Self.emulatorKnows(instruction, at: address) {
+            if shadowStacks && Self.touchesShadowStack(instruction) {
+                plan = .inPlace(instruction)
+            } else if Self.emulatorKnows(instruction, at: address) {
                 plan = .emulate(instruction)
             } else if let copy = try outOfLineCopy(instruction, in: process, at: address) {
                 plan = .outOfLine(copy)

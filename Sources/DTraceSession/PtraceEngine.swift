@@ -318,6 +318,9 @@ final class PtraceEngineRun: Engine {
     /// semaphores, and notes the system calls to stop at. Right after exec, libraries the
     /// dynamic linker has yet to load are waited for at the executable's entry point.
     func resolveSites(afterExec: Bool) throws(PtraceError) {
+        // Shadow stacks are turned on by the dynamic linker: known once it has run (-p,
+        // or the entry point of a -c command).
+        if !afterExec { displaced.shadowStacks = DisplacedInstructions.processUsesShadowStacks(process.processID) }
         let mapped: [MappedObject]
         switch ProcessMappings.mappedObjects(pid: process.processID) {
         case .success(let objects): mapped = objects.objects
@@ -329,12 +332,11 @@ final class PtraceEngineRun: Engine {
             guard let object = objects[SystemFiles.realPath(path) ?? path], let linked = object.object.address(ofFileOffset: fileOffset) else { return nil }
             return linked &+ object.loadBias
         }
-        var unresolved = 0
         for (index, enabling) in probes.enumerated() {
             for (siteIndex, site) in enabling.traced.sites.enumerated() where !resolvedSites.contains([index, siteIndex]) {
                 switch site {
                 case .instruction(let path, let fileOffset), .functionReturn(let path, let fileOffset):
-                    guard let siteAddress = address(path, fileOffset) else { unresolved += 1; continue }
+                    guard let siteAddress = address(path, fileOffset) else { continue }
                     if case .functionReturn = site {
                         uses[siteAddress, default: []].append(.returnEntry(probe: index, site: siteIndex))
                     } else {
@@ -356,7 +358,8 @@ final class PtraceEngineRun: Engine {
                 resolvedSemaphores.insert([index, semaphoreIndex])
             }
         }
-        if afterExec && unresolved > 0, let executable = mapped.first(where: \.isExecutable) {
+        // (Also when every site is placed: shadow stacks are looked for there.)
+        if afterExec, let executable = mapped.first(where: \.isExecutable) {
             let entry = executable.object.entryPoint &+ executable.loadBias
             try process.insertBreakpoint(at: entry)
             loaderBreakpoint = entry
