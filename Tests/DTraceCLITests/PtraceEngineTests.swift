@@ -200,6 +200,44 @@ struct PtraceEngineTests {
         #expect(workload.isRunning)
     }
 
+    /// Ctrl-C and SIGTERM end tracing the ordinary way (END, the aggregations) and leave a
+    /// -p process as it was: its code the file's, untraced, running.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func interruptedDtraceLeavesTheProcessAsItWas(_ signal: Int32) throws {
+        let workload = Process()
+        workload.executableURL = URL(fileURLWithPath: KernelHarness.workload)
+        workload.arguments = ["paced", "2000", "60"]
+        try workload.run()
+        defer { kill(workload.processIdentifier, SIGKILL); workload.waitUntilExit() }
+        usleep(200_000)
+        let pid = workload.processIdentifier
+        let dtrace = Process()
+        dtrace.executableURL = URL(fileURLWithPath: Harness.binary)
+        dtrace.arguments = ["-x", "engine=ptrace", "-qn", "pid\(pid):libc.so.6:syscall:entry { @calls = count(); } pid\(pid):libc.so.6:syscall:return { @returns = count(); } END { printf(\"end\\n\"); }",
+                            "-p", "\(pid)"]
+        let out = Pipe()
+        dtrace.standardOutput = out
+        dtrace.standardError = FileHandle.nullDevice
+        try dtrace.run()
+        usleep(700_000)
+        kill(dtrace.processIdentifier, signal)
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        dtrace.waitUntilExit()
+        #expect(dtrace.terminationStatus == 0)
+        let lines = stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines.first == "end", "\(stdout)")
+        let counts = lines.compactMap { Int($0) }
+        #expect(counts.count == 2 && counts[0] > 100 && abs(counts[0] - counts[1]) <= 1, "\(stdout)")
+        let listing = try Harness.run(["-lv", "-n", "pid\(pid):libc.so.6:syscall:entry"], pinned: false)
+        let site = try #require(listing.stdout.split(separator: "\n").first { $0.contains(" at file offset 0x") })
+        let fileOffset = try #require(UInt64(site.split(separator: " ").last!.dropFirst(2), radix: 16))
+        let code = try PidProviderTests.code(pid: pid, library: "libc.so.6", fileOffset: fileOffset)
+        #expect(code.memory == code.file)
+        #expect(try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8).contains("\nTracerPid:\t0\n"))
+        usleep(100_000)
+        #expect(workload.isRunning)
+    }
+
     @Test(arguments: [
         (["-x", "engine=ptrace", "-n", "BEGIN { exit(0); } syscall::getpid:entry { }"],
          "dtrace: the ptrace engine traces only a process named with -c or -p: none was given\n"),
