@@ -60,7 +60,8 @@ if [ -z "${DTRACE:-}" ]; then
 fi
 cc -O2 -fcf-protection=full -fno-omit-frame-pointer -o "$work/workload" workload/workload.c
 W="$work/workload"
-echo "dtrace: ${BUILT:-$DTRACE (given)}; $(uname -r); $(gdb --version | head -1); $(strace -V | head -1); $(bpftrace --version); pinned to CPU ${PIN:-none}; RUNS=$RUNS"
+echo "dtrace: ${BUILT:-$DTRACE (given)}; $(uname -r); $(gdb --version | head -1); $(strace -V | head -1); $(bpftrace --version); pinned to CPU ${PIN:-none}; RUNS=$RUNS; load $(cut -d' ' -f1-3 /proc/loadavg)"
+trap 'echo "load at the end: $(cut -d" " -f1-3 /proc/loadavg)"; rm -rf "$work"' EXIT
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 field() { grep -o "$1=[0-9]*" | cut -d= -f2; }

@@ -271,8 +271,9 @@ public final class TracingSession {
             let requirements = providers.filter { names.contains($0.name) }.map(\.requirement)
             let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(EnginePlan.needs(of: requirements)))
             for requirement in requirements {
-                if let refusal = EnginePlan.refusal(requirement, results: results, suggestUserEngine: options.engine != .user) {
+                if var refusal = EnginePlan.refusal(requirement, results: results, suggestUserEngine: options.engine != .user) {
                     if options.engine == nil && ptraceRefusal(kernelProbes) == nil { return .ptrace }
+                    if requirement.ptraceEngine != nil && target == nil { refusal += "; its probes in a -c or -p process run with the ptrace engine" }
                     throw SessionError(refusal)
                 }
             }

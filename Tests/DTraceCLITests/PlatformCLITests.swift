@@ -38,6 +38,10 @@ import Testing
         #expect(result.stderr == "dtrace: the proc provider cannot work here: BPF programs cannot be loaded: Operation not permitted (needs root, or CAP_BPF and CAP_PERFMON); BEGIN, END and tick-N still run with -x engine=user\n")
         #expect(result.stderr.filter { $0 == "\n" }.count == 1)
         #expect(!FileManager.default.fileExists(atPath: marker), "the -c command must not have run")
+        // syscall probes without a process to trace: the same line says where they can run.
+        let syscalls = try Unprivileged.run(["-n", "syscall::getpid:entry { @ = count(); }"], in: scratch)
+        #expect(syscalls.status == 1)
+        #expect(syscalls.stderr == "dtrace: the syscall provider cannot work here: BPF programs cannot be loaded: Operation not permitted (needs root, or CAP_BPF and CAP_PERFMON); BEGIN, END and tick-N still run with -x engine=user; its probes in a -c or -p process run with the ptrace engine\n")
     }
 
     @Test(.enabled(if: KernelHarness.available, "needs root to drop to nobody; runs always under CI=true"))
