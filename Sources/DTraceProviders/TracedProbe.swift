@@ -40,6 +40,13 @@ public protocol FiringThread: StoppedThread {
     /// Stopped at a function's first instruction (a pid entry probe): its caller's
     /// return address is at the top of the stack, no frame of its own made yet.
     var isAtFunctionEntry: Bool { get }
+    /// ppid, uid, gid of the process; the CPU the thread last ran on; its CPU time (ns):
+    /// read when a clause asks.
+    var parentProcessID: Int32 { get }
+    var userID: Int32 { get }
+    var groupID: Int32 { get }
+    var cpu: Int32 { get }
+    var cpuTime: Int64 { get }
 }
 
 extension FiringThread {

@@ -26,11 +26,25 @@ struct TracedThreadView: FiringThread {
     let registers: [UInt64]
     let executableName: [UInt8]
     var isAtFunctionEntry = false
+    let facts: ProcessFacts
     var processID: Int32 { process.processID }
+    var parentProcessID: Int32 { facts.status?.parentProcessID ?? 0 }
+    var userID: Int32 { facts.status?.userID ?? -1 }
+    var groupID: Int32 { facts.status?.groupID ?? -1 }
+    var cpu: Int32 { ProcessThreads.lastCPU(of: threadID, inProcess: processID) ?? 0 }
+    var cpuTime: Int64 { ProcessThreads.cpuTime(of: threadID, inProcess: processID) ?? 0 }
     func read(address: UInt64, count: Int) -> [UInt8]? {
         guard let bytes = try? process.readMemory(at: address, count: count), bytes.count == count else { return nil }
         return bytes
     }
+}
+
+/// What /proc says of the traced process (ppid, uid, gid), read the first time a clause
+/// asks, again after an exec.
+final class ProcessFacts {
+    let processID: Int32
+    init(processID: Int32) { self.processID = processID }
+    lazy var status: ProcessThreads.Status? = ProcessThreads.status(of: processID)
 }
 
 final class PtraceEngineRun: Engine {
@@ -76,6 +90,7 @@ final class PtraceEngineRun: Engine {
     /// The call each thread is in (from its entry stop), for the return probes.
     var callInProgress: [Int32: Int] = [:]
     var threadNames: [Int32: [UInt8]] = [:]
+    lazy var facts = ProcessFacts(processID: process.processID)
     var failure: String?
     /// The command's seccomp filter stops it at the probed system calls (else
     /// PTRACE_SYSCALL stops every call).
@@ -221,6 +236,7 @@ final class PtraceEngineRun: Engine {
             loaderBreakpoint = nil
             displaced.forgetAll()
             threadNames = [:]
+            facts = ProcessFacts(processID: process.processID)
             callInProgress = [:]
             callInProgress[thread] = execve
             if let execve, systemCallProbes[execve]?.exit.isEmpty == false {
@@ -229,6 +245,7 @@ final class PtraceEngineRun: Engine {
                 return
             }
         case .threadExited:
+            for frame in pendingReturns[thread] ?? [] { try process.removeBreakpoint(at: frame.address) }
             pendingReturns[thread] = nil
             threadNames[thread] = nil
             callInProgress[thread] = nil
@@ -292,7 +309,7 @@ final class PtraceEngineRun: Engine {
     /// Runs the clauses of `members` (probe index, site index) for `thread`, stopped with
     /// `registers`, in enabling order.
     func fire(_ members: [(probe: Int, site: Int)], in thread: Int32, registers: TraceeRegisters) throws(PtraceError) {
-        var view = TracedThreadView(process: process, threadID: thread, registers: registers.words, executableName: name(of: thread))
+        var view = TracedThreadView(process: process, threadID: thread, registers: registers.words, executableName: name(of: thread), facts: facts)
         defer { engine.firingThread = nil; engine.firingErrorNumber = 0; engine.lateArgument = nil }
         for member in members.sorted(by: { probes[$0.probe].probe.identity.id < probes[$1.probe].probe.identity.id }) {
             let traced = probes[member.probe].traced

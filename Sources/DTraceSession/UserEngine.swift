@@ -102,6 +102,11 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
             switch variable {
             case .pid: return Int64(thread.processID)
             case .tid: return Int64(thread.threadID)
+            case .ppid: return Int64(thread.parentProcessID)
+            case .uid: return Int64(thread.userID)
+            case .gid: return Int64(thread.groupID)
+            case .cpu: return Int64(thread.cpu)
+            case .vtimestamp: return thread.cpuTime
             default: break
             }
         }
@@ -162,8 +167,15 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
             speculationBuffers[pendingSpeculation, default: []].append((current, bytes))
             return
         }
-        consumer.consume(clause: current.clause, probe: current.probe.identity, cpu: ProcessIdentity.currentCPU, bytes: bytes)
+        consumer.consume(clause: current.clause, probe: current.probe.identity, cpu: recordCPU, bytes: bytes)
         if consumer.exitStatus != nil { exitRequested = true }
+    }
+
+    /// The CPU column of a record: the traced thread's CPU (read from /proc only when
+    /// the column is shown), else dtrace's.
+    var recordCPU: Int32 {
+        if let thread = firingThread, !consumer.options.quiet { return thread.cpu }
+        return ProcessIdentity.currentCPU
     }
 
     public func newSpeculation() -> Int64 {

@@ -131,6 +131,9 @@ public enum ProcessThreads {
         public var seccompFilters = 0
         /// Exec cannot raise its privileges (PR_SET_NO_NEW_PRIVS).
         public var noNewPrivileges = false
+        /// The real user and group IDs (Uid, Gid: the first of each).
+        public var userID: Int32 = -1
+        public var groupID: Int32 = -1
 
         public func isPending(_ signal: Int32) -> Bool { signal > 0 && signal <= 64 && pendingSignals & (1 << UInt64(signal - 1)) != 0 }
     }
@@ -153,6 +156,8 @@ public enum ProcessThreads {
             case "Seccomp": status.seccompMode = Int(value) ?? 0
             case "Seccomp_filters": status.seccompFilters = Int(value) ?? 0
             case "NoNewPrivs": status.noNewPrivileges = value == "1"
+            case "Uid": status.userID = value.split(whereSeparator: { $0 == "\t" || $0 == " " }).first.flatMap { Int32($0) } ?? -1
+            case "Gid": status.groupID = value.split(whereSeparator: { $0 == "\t" || $0 == " " }).first.flatMap { Int32($0) } ?? -1
             default: break
             }
         }
@@ -161,6 +166,21 @@ public enum ProcessThreads {
 }
 
 extension ProcessThreads {
+    /// The CPU a thread last ran on (/proc/PID/task/TID/stat field 39), nil when gone.
+    public static func lastCPU(of threadID: Int32, inProcess processID: Int32) -> Int32? {
+        guard let text = SystemFiles.readSmallTextFile("/proc/\(processID)/task/\(threadID)/stat", limit: 4096),
+              let end = text.lastIndex(of: ")") else { return nil }
+        // After "pid (comm)" come the fields from the third (state) on.
+        let fields = text[text.index(after: end)...].split(separator: " ")
+        return fields.count > 36 ? Int32(fields[36]) : nil
+    }
+
+    /// The time a thread has run on a CPU, in nanoseconds (/proc/PID/task/TID/schedstat).
+    public static func cpuTime(of threadID: Int32, inProcess processID: Int32) -> Int64? {
+        guard let text = SystemFiles.readSmallTextFile("/proc/\(processID)/task/\(threadID)/schedstat", limit: 256) else { return nil }
+        return text.split(separator: " ").first.flatMap { Int64($0) }
+    }
+
     /// Whether two processes share one address space (a vfork child and its parent:
     /// kcmp(2) KCMP_VM); nil when the kernel cannot tell.
     public static func shareAddressSpace(_ processID: Int32, _ otherProcessID: Int32) -> Bool? {
