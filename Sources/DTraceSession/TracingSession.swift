@@ -263,6 +263,7 @@ public final class TracingSession {
         }
         if options.engine == .ptrace {
             if let refusal = ptraceRefusal(kernelProbes) { throw SessionError(refusal) }
+            try checkTraceable()
             return .ptrace
         }
         let choice: EngineChoice = options.engine ?? (kernelProbes.isEmpty ? .user : .kernel)
@@ -272,13 +273,23 @@ public final class TracingSession {
             let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(EnginePlan.needs(of: requirements)))
             for requirement in requirements {
                 if var refusal = EnginePlan.refusal(requirement, results: results, suggestUserEngine: options.engine != .user) {
-                    if options.engine == nil && ptraceRefusal(kernelProbes) == nil { return .ptrace }
+                    if options.engine == nil && ptraceRefusal(kernelProbes) == nil {
+                        try checkTraceable()
+                        return .ptrace
+                    }
                     if requirement.ptraceEngine != nil && target == nil { refusal += "; its probes in a -c or -p process run with the ptrace engine" }
                     throw SessionError(refusal)
                 }
             }
         }
         return choice
+    }
+
+    /// A -p process the ptrace engine cannot trace is refused before anything is said
+    /// of the probes, as DTrace refuses a process it cannot grab.
+    func checkTraceable() throws(SessionError) {
+        guard let target, !target.isChild, let error = ProcessMemory.mayTrace(target.processID) else { return }
+        throw SessionError("failed to grab pid \(target.processID): \(error.reason)")
     }
 
     /// Why the ptrace engine cannot fire these probes (nil: it can): it traces only the

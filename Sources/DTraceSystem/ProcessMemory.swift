@@ -27,6 +27,17 @@ public final class ProcessMemory {
     /// After exec: the file must name the new address space.
     public func reopen() { close() }
 
+    /// Whether this process may trace `processID` (opening its memory asks the kernel the
+    /// same question ptrace's attach does); the error says why not. (No such process:
+    /// ESRCH; not allowed: EPERM, as PTRACE_SEIZE would say.)
+    public static func mayTrace(_ processID: Int32) -> SystemError? {
+        let descriptor = open("/proc/\(processID)/mem", O_RDONLY | O_CLOEXEC)
+        if descriptor >= 0 { Glibc.close(descriptor); return nil }
+        let code = errno
+        if code == ENOENT { return SystemError("pid \(processID)", code: ESRCH) }
+        return SystemError("pid \(processID)", code: code == EACCES ? EPERM : code)
+    }
+
     private func openMemoryFile() throws(SystemError) -> Int32 {
         if memoryFile >= 0 { return memoryFile }
         let descriptor = open("/proc/\(processID)/mem", O_RDWR | O_CLOEXEC)

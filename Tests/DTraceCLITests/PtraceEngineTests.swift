@@ -239,6 +239,16 @@ struct PtraceEngineTests {
         #expect(workload.isRunning)
     }
 
+    @Test func unprivilegedUserCannotGrabAnotherUsersProcess() throws {
+        let scratch = try Unprivileged.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        // init is root's: refused before anything is said of the probes.
+        let result = try Unprivileged.run(["-n", "syscall::read:entry", "-p", "1"], in: scratch)
+        #expect(result.stderr == "dtrace: failed to grab pid 1: Operation not permitted\n")
+        #expect(result.stdout == "")
+        #expect(result.status == 1)
+    }
+
     @Test(arguments: [
         (["-x", "engine=ptrace", "-n", "BEGIN { exit(0); } syscall::getpid:entry { }"],
          "dtrace: the ptrace engine traces only a process named with -c or -p: none was given\n"),
