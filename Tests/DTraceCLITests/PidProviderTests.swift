@@ -108,19 +108,31 @@ struct PidProviderTests {
         #expect(result.status == 0)
     }
 
-    @Test func runningProcessTracedAndLeftAsItWas() throws {
+    /// The workload calling getpid through libc's syscall() `rate` times a second for a
+    /// minute (the caller kills it once checked), started 200 ms ago.
+    static func pacedWorkload(rate: Int) throws -> Process {
         let workload = Process()
         workload.executableURL = URL(fileURLWithPath: KernelHarness.workload)
-        workload.arguments = ["paced", "500", "60"]  // ended below, once checked
+        workload.arguments = ["paced", "\(rate)", "60"]
         try workload.run()
-        defer { kill(workload.processIdentifier, SIGKILL); workload.waitUntilExit() }
         usleep(200_000)
-        let pid = workload.processIdentifier
-        let description = "pid\(pid):libc.so.6:syscall:entry"
-        // Where the probe sits (dtrace -lv names the file and offset).
+        return workload
+    }
+
+    /// The file offset in libc.so.6 of the probe `description` of process `pid` (dtrace
+    /// -lv names the file and offset).
+    static func probedFileOffset(_ description: String) throws -> UInt64 {
         let listing = try Harness.run(["-lv", "-n", description], pinned: false)
         let site = try #require(listing.stdout.split(separator: "\n").first { $0.contains(" at file offset 0x") })
-        let fileOffset = try #require(UInt64(site.split(separator: " ").last!.dropFirst(2), radix: 16))
+        return try #require(UInt64(site.split(separator: " ").last!.dropFirst(2), radix: 16))
+    }
+
+    @Test func runningProcessTracedAndLeftAsItWas() throws {
+        let workload = try Self.pacedWorkload(rate: 500)
+        defer { kill(workload.processIdentifier, SIGKILL); workload.waitUntilExit() }
+        let pid = workload.processIdentifier
+        let description = "pid\(pid):libc.so.6:syscall:entry"
+        let fileOffset = try Self.probedFileOffset(description)
         let before = try Self.code(pid: pid, library: "libc.so.6", fileOffset: fileOffset)
         let result = try Harness.run(["-qn", "\(description) { @ = count(); } tick-500ms { exit(0); }", "-p", "\(pid)"], pinned: false)
         let count = Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0

@@ -176,17 +176,11 @@ struct PtraceEngineTests {
     }
 
     @Test func runningProcessTracedAndLeftAsItWas() throws {
-        let workload = Process()
-        workload.executableURL = URL(fileURLWithPath: KernelHarness.workload)
-        workload.arguments = ["paced", "500", "60"]  // ended below, once checked
-        try workload.run()
+        let workload = try PidProviderTests.pacedWorkload(rate: 500)
         defer { kill(workload.processIdentifier, SIGKILL); workload.waitUntilExit() }
-        usleep(200_000)
         let pid = workload.processIdentifier
         let description = "pid\(pid):libc.so.6:syscall:entry"
-        let listing = try Harness.run(["-lv", "-n", description], pinned: false)
-        let site = try #require(listing.stdout.split(separator: "\n").first { $0.contains(" at file offset 0x") })
-        let fileOffset = try #require(UInt64(site.split(separator: " ").last!.dropFirst(2), radix: 16))
+        let fileOffset = try PidProviderTests.probedFileOffset(description)
         let result = try Harness.run(["-x", "engine=ptrace", "-qn", "\(description) { @ = count(); } syscall::getpid:return { @calls = count(); } tick-500ms { exit(0); }",
                                       "-p", "\(pid)"], pinned: false)
         let counts = result.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
@@ -205,12 +199,8 @@ struct PtraceEngineTests {
     /// -p process as it was: its code the file's, untraced, running.
     @Test(arguments: [SIGINT, SIGTERM])
     func interruptedDtraceLeavesTheProcessAsItWas(_ signal: Int32) throws {
-        let workload = Process()
-        workload.executableURL = URL(fileURLWithPath: KernelHarness.workload)
-        workload.arguments = ["paced", "2000", "60"]
-        try workload.run()
+        let workload = try PidProviderTests.pacedWorkload(rate: 2000)
         defer { kill(workload.processIdentifier, SIGKILL); workload.waitUntilExit() }
-        usleep(200_000)
         let pid = workload.processIdentifier
         let dtrace = Process()
         dtrace.executableURL = URL(fileURLWithPath: Harness.binary)
@@ -229,9 +219,7 @@ struct PtraceEngineTests {
         #expect(lines.first == "end", "\(stdout)")
         let counts = lines.compactMap { Int($0) }
         #expect(counts.count == 2 && counts[0] > 100 && abs(counts[0] - counts[1]) <= 1, "\(stdout)")
-        let listing = try Harness.run(["-lv", "-n", "pid\(pid):libc.so.6:syscall:entry"], pinned: false)
-        let site = try #require(listing.stdout.split(separator: "\n").first { $0.contains(" at file offset 0x") })
-        let fileOffset = try #require(UInt64(site.split(separator: " ").last!.dropFirst(2), radix: 16))
+        let fileOffset = try PidProviderTests.probedFileOffset("pid\(pid):libc.so.6:syscall:entry")
         let code = try PidProviderTests.code(pid: pid, library: "libc.so.6", fileOffset: fileOffset)
         #expect(code.memory == code.file)
         #expect(try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8).contains("\nTracerPid:\t0\n"))
