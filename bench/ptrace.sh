@@ -23,7 +23,8 @@
 #            tracer, then execs the loop); `strace -c -f`; `strace -c -f --seccomp-bpf -e
 #            trace=getpid`. FREE_CALLS calls: the ptrace engine probing syscall::close:entry
 #            only (getpid passes its filter) against the untraced loop, and the kernel engine's
-#            syscall::getpid:entry for reference. Every count is checked.
+#            syscall::getpid:entry /pid == $target/ for reference (its syscall probes see every
+#            process; the ptrace engine's only the target). Every count is checked.
 #   startup  wall time (STARTUP_RUNS runs) of the untraced workload and of dtrace (ptrace and
 #            kernel engines) with one probe, a syscall probe, and every libc function's entry
 #            (pid$target:libc.so.6::entry, ~2,170 probes) on `workload calls 1`; for the
@@ -276,7 +277,7 @@ if want syscall; then
     run "$DTRACE" -x engine=ptrace -qn 'syscall::close:entry { @ = count(); }' -c "$W timed-getpid $FREE_CALLS" > "$work/out" 2> "$work/err" || fail "free: $(cat "$work/err")"
     echo "$(dcount "$work/out")" >> "$work/free_counts"
     field loop_ns < "$work/out" >> "$work/free"
-    run "$DTRACE" -x engine=kernel -qn 'syscall::getpid:entry { @ = count(); }' -c "$W timed-getpid $FREE_CALLS" > "$work/out" 2> "$work/err" || fail "kernel: $(cat "$work/err")"
+    run "$DTRACE" -x engine=kernel -qn 'syscall::getpid:entry /pid == $target/ { @ = count(); }' -c "$W timed-getpid $FREE_CALLS" > "$work/out" 2> "$work/err" || fail "kernel: $(cat "$work/err")"
     [ "$(dcount "$work/out")" = "$FREE_CALLS" ] || fail "kernel count: $(cat "$work/out")"
     field loop_ns < "$work/out" >> "$work/kernel"
   done
@@ -295,7 +296,7 @@ if want syscall; then
   line "strace -c -f --seccomp-bpf -e trace=getpid" "$work/strace_bpf" "$SYS_CALLS" "$sb"
   line "untraced ($FREE_CALLS calls)" "$work/fbase" "$FREE_CALLS" "$fb"
   line "ptrace engine -c, close probed, getpid passes the filter" "$work/free" "$FREE_CALLS" "$fb"
-  line "kernel engine, getpid probed" "$work/kernel" "$FREE_CALLS" "$fb"
+  line "kernel engine, getpid probed (/pid == \$target/)" "$work/kernel" "$FREE_CALLS" "$fb"
   echo "  counts: -c getpid $SYS_CALLS in every run; -p getpid: $(awk '{ print $1 }' "$work/attach_counts" | tr '\n' ' ')(of $SYS_CALLS); strace getpid $SYS_CALLS; close: $(sort -u "$work/free_counts" | tr '\n' ' ')"
   awk -v s="$(median < "$work/seccomp")" -v t="$(median < "$work/strace")" -v b="$sb" 'BEGIN {
     printf "  ptrace -c / strace -c -f, added cost: %.2f\n", (s - b) / (t - b) }'
@@ -315,7 +316,7 @@ cases = [
 for engine in ("ptrace", "kernel"):
     cases += [
         (f"{engine}: pid$target:a.out:sum8:entry, calls 1", engine, "calls 1", "pid$target:a.out:sum8:entry { @ = count(); }"),
-        (f"{engine}: syscall::getpid:entry, now", engine, "now", "syscall::getpid:entry { @ = count(); }"),
+        (f"{engine}: syscall::getpid:entry, now", engine, "now", "syscall::getpid:entry /pid == $target/ { @ = count(); }"),
         (f"{engine}: pid$target:libc.so.6::entry, calls 1", engine, "calls 1", libc),
         (f"{engine}: pid$target:libc.so.6::entry, now", engine, "now", libc),
     ]

@@ -131,10 +131,10 @@ extension BPFCodeGenerator {
             asm.alu64(op == .unsignedDivide ? .div : .mod, .r0, .r1)
         case .signedDivide, .signedRemainder:
             faultIf(.jeq, .r1, immediate: 0, .divideByZero)
-            // Divide magnitudes; the quotient is negative when the signs differ, the
-            // remainder takes the dividend's sign (C semantics).
+            // Divide magnitudes; the quotient and (as DTrace on Linux computes it) the
+            // remainder are negative when the signs differ.
             asm.move(.r2, .r0)
-            if op == .signedDivide { asm.alu64(.xor, .r2, .r1) }
+            asm.alu64(.xor, .r2, .r1)
             asm.skip(1, if: .jsge, .r0, immediate: 0)
             asm.negate(.r0)
             asm.skip(1, if: .jsge, .r1, immediate: 0)

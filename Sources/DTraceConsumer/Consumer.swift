@@ -172,7 +172,9 @@ public final class Consumer {
             let masked = size >= 8 ? raw : Int64(bitPattern: UInt64(bitPattern: raw) & ((1 << UInt64(size * 8)) - 1))
             let value = signed ? raw : masked
             switch c {
-            case "d", "i": return CFormat.integer(spec("ll", "d"), value)
+            // A bare %d or %i prints an unsigned argument as unsigned (DTrace's pfprint_dint);
+            // with a length modifier (%lld, %hd) it is always signed.
+            case "d", "i": return CFormat.integer(spec("ll", !signed && conversion.length.isEmpty ? "u" : "d"), value)
             case "u", "o", "x", "X": return CFormat.integer(spec("ll", String(c)), masked)
             case "c": return CFormat.render(spec("", "c"), [Int32(truncatingIfNeeded: raw)])
             case "a":

@@ -101,9 +101,11 @@ public struct Interpreter {
             if b == 0 { throw Fault(kind: .divideByZero) }
             return Int64(bitPattern: UInt64(bitPattern: a) / UInt64(bitPattern: b))
         case .signedRemainder:
+            // As DTrace on Linux computes it: the magnitudes' remainder, negative when
+            // exactly one operand is (19 % -5 is -4, -19 % -5 is 4).
             if b == 0 { throw Fault(kind: .divideByZero) }
-            if b == -1 { return 0 }
-            return a % b
+            let remainder = Int64(bitPattern: a.magnitude % b.magnitude)
+            return (a < 0) != (b < 0) ? 0 &- remainder : remainder
         case .unsignedRemainder:
             if b == 0 { throw Fault(kind: .divideByZero) }
             return Int64(bitPattern: UInt64(bitPattern: a) % UInt64(bitPattern: b))

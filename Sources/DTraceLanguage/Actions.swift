@@ -84,7 +84,9 @@ extension Compiler {
             let size = type.isPointer ? 8 : type.size
             let offset = record.reserve(8)
             let address = emitter.scratchAddress(.record, offset)
-            emitter.emit(.store(base: address, offset: 0, value: value.register, width: 8, space: .scratch))
+            // Recorded at the type's width, as DTrace records it (char + char wraps as a char).
+            let stored = type.isInteger && size < 8 ? fit(value.register, type) : value.register
+            emitter.emit(.store(base: address, offset: 0, value: stored, width: 8, space: .scratch))
             return RecordField(offset: offset, type: type.isPointer ? .pointer : .integer(size: size, signed: type.isSigned))
         }
         let size = max(type.size, 1)

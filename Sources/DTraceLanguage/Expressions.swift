@@ -351,12 +351,13 @@ extension Compiler {
             guard value.type.isInteger else {
                 throw error(.operandNotArithmetic, "operator \(op) requires an operand of arithmetic type", line: line)
             }
-            let type = value.type.promoted
+            // The operand's type, the value computed in 64 bits (DTrace cuts it where stored).
+            let type = value.type.rankedOperand
             if op == "+" { return Value(register: value.register, type: type, constant: value.constant) }
             let r = emitter.register()
             emitter.emit(.unary(op == "-" ? .negate : .bitwiseNot, r, value.register))
-            let constant = value.constant.map { op == "-" ? 0 &- $0 : ~$0 }.map { type.size < 8 ? Interpreter.extend($0, bits: type.size * 8, signed: type.isSigned) : $0 }
-            return Value(register: fit(r, type), type: type, constant: constant)
+            let constant = value.constant.map { op == "-" ? 0 &- $0 : ~$0 }
+            return Value(register: r, type: type, constant: constant)
         default:
             throw error(.syntax, "syntax error near \"\(op)\"", line: line)
         }
@@ -447,7 +448,7 @@ extension Compiler {
         guard a.type.isInteger && b.type.isInteger else {
             throw error(.operandsIncompatible, "operands have incompatible types: \"\(a.type)\" \(op) \"\(b.type)\"", line: line)
         }
-        let type = (op == "<<" || op == ">>") ? a.type.promoted : DType.arithmeticResult(a.type, b.type)
+        let type = (op == "<<" || op == ">>") ? a.type.rankedOperand : DType.arithmeticResult(a.type, b.type)
         let signed = type.isSigned
         let arithmetic: ArithmeticOperator
         switch op {
@@ -466,19 +467,15 @@ extension Compiler {
         if (op == "/" || op == "%"), b.constant == 0 {
             throw error(.divideByZero, "expression contains division by zero", line: line)
         }
-        var lhs = a.register, rhs = b.register
-        // Operands narrower than 64 bits are already sign- or zero-extended by their type;
-        // unsigned 32-bit division must see zero-extended values.
-        if !signed && type.size < 8 {
-            lhs = fit(lhs, type); rhs = fit(rhs, type)
-        }
+        // As DTrace: 64-bit registers, operands as loaded (sign- or zero-extended by their
+        // types), no cut after the operation — a narrower result is cut where it is stored
+        // (a variable, a record, a key).
+        let lhs = a.register, rhs = b.register
         if op == "/" || op == "%" { emitter.emit(.checkNonZero(rhs, .divideByZero)) }
         emitter.emit(.arithmetic(arithmetic, r, lhs, rhs))
         var constant: Int64?
-        if let x = a.constant, let y = b.constant, let folded = try? Interpreter.arithmetic(arithmetic, x, y) {
-            constant = type.size < 8 ? Interpreter.extend(folded, bits: type.size * 8, signed: type.isSigned) : folded
-        }
-        return Value(register: fit(r, type), type: type, constant: constant)
+        if let x = a.constant, let y = b.constant, let folded = try? Interpreter.arithmetic(arithmetic, x, y) { constant = folded }
+        return Value(register: r, type: type, constant: constant)
     }
 
     static func comparison(_ op: String, signed: Bool) -> ComparisonOperator {
@@ -493,14 +490,17 @@ extension Compiler {
     }
 
     func assign(_ op: String, _ target: Expression, _ valueExpression: Expression, line: Int) throws(Diagnostic) -> Value {
-        var value = try rvalue(valueExpression)
         if op != "=" {
-            let place = try lvalue(target, creating: true, valueType: value.type.isString ? nil : .int)
+            // As DTrace: the left operand's value is read before the right is evaluated
+            // (i += i++ adds the old i).
+            let place = try lvalue(target, creating: true, valueType: .int)
             let old = try load(place)
-            value = try binaryValues(String(op.dropLast()), old, value, line: line)
+            let operand = try rvalue(valueExpression)
+            let value = try binaryValues(String(op.dropLast()), old, operand, line: line)
             try store(value, to: place, line: line)
             return value
         }
+        var value = try rvalue(valueExpression)
         let place = try lvalue(target, creating: true, valueType: value.type)
         try store(value, to: place, line: line)
         return Value(register: value.register, type: place.type, space: value.space)

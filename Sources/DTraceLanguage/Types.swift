@@ -152,12 +152,20 @@ public indirect enum DType: Equatable, CustomStringConvertible {
         return self
     }
 
-    /// The usual arithmetic conversions of C for a binary operator.
+    /// The type of a binary arithmetic operator's result as DTrace gives it: of the two
+    /// operands' types (an enum counting as int), the one of higher rank — its bits, plus
+    /// one when unsigned — with no promotion to int first (char + char is a char). The
+    /// value itself is computed in 64 bits and only cut to the type where it is stored.
     public static func arithmeticResult(_ a: DType, _ b: DType) -> DType {
-        let x = a.promoted, y = b.promoted
-        if x.size != y.size { return x.size > y.size ? x : y }
-        if x.isSigned == y.isSigned { return x }
-        return x.isSigned ? y : x
+        let x = a.rankedOperand, y = b.rankedOperand
+        func rank(_ type: DType) -> Int { type.size * 8 + (type.isSigned ? 0 : 1) }
+        return rank(y) > rank(x) ? y : x
+    }
+
+    /// An operand as arithmetic types it: an enum is an int.
+    public var rankedOperand: DType {
+        if case .enumeration = resolved { return .int }
+        return self
     }
 
     /// Whether a value of type `source` may be assigned to storage of this type.
