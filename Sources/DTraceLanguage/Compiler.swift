@@ -100,6 +100,8 @@ public final class Compiler {
     /// String key slots of aggregations that every use fills with a string of known
     /// bounded length (execname: 15 bytes; a literal: its own): by name, per key position,
     /// the slot's bytes. Narrow slots make the kernel's hash keys small.
+    /// Thread-locals assigned somewhere in the program, with their types (`prescan`).
+    var forwardThreadLocalTypes: [String: DType] = [:]
     var boundedAggregationKeys: [String: [Int?]] = [:]
 
     /// Bytes a string key expression needs at most, when its text tells: execname (15
@@ -139,6 +141,69 @@ public final class Compiler {
             for item in program.items { if case .clause(let clause) = item { visit(clause.statements ?? []) } }
         }
         boundedAggregationKeys = bounds.mapValues { $0.map { $0.map { ($0 + 7) & ~7 } } }
+        // Thread-locals the program assigns anywhere: a clause may read one before the
+        // clause that assigns it (`/self->ts/` ahead of the entry probe's clause).
+        var threadLocalTypes: [String: DType] = [:]
+        func collect(_ expression: Expression) {
+            if case .assign(let op, let target, let value) = expression.kind, case .threadLocal(let name) = target.kind, threadLocalTypes[name] == nil {
+                threadLocalTypes[name] = op == "=" ? Compiler.forwardType(of: value) : Compiler.forwardType(of: target)
+            }
+            Compiler.forEachChild(of: expression, collect)
+        }
+        func collect(_ statements: [Statement]) {
+            for statement in statements {
+                switch statement {
+                case .expression(let expression): collect(expression)
+                case .ifElse(let condition, let then, let otherwise, _): collect(condition); collect(then); collect(otherwise ?? [])
+                case .block(let inner): collect(inner)
+                case .declaration, .empty: break
+                }
+            }
+        }
+        for program in programs {
+            for item in program.items { if case .clause(let clause) = item { collect(clause.statements ?? []) } }
+        }
+        forwardThreadLocalTypes = threadLocalTypes
+    }
+
+    /// The type an assignment's value will have, judged from its syntax alone (for a
+    /// thread-local read before its assignment is compiled): strings from string
+    /// literals, string built-ins and string subroutines; timestamps unsigned; otherwise
+    /// a 64-bit integer.
+    static func forwardType(of expression: Expression) -> DType {
+        let int64 = BuiltinTypes.table["int64_t"]!, uint64 = BuiltinTypes.table["uint64_t"]!
+        switch expression.kind {
+        case .string, .stringof: return .string
+        case .identifier(let name):
+            if ["execname", "probefunc", "probemod", "probename", "probeprov", "cwd", "root", "zonename"].contains(name) { return .string }
+            if ["timestamp", "vtimestamp", "walltimestamp"].contains(name) { return uint64 }
+            return int64
+        case .call(let name, _):
+            let strings: Set<String> = ["copyinstr", "strjoin", "substr", "lltostr", "ulltostr", "basename", "dirname", "cleanpath", "inet_ntoa",
+                                        "inet_ntoa6", "inet_ntop", "toupper", "tolower", "strtok", "strstr", "strchr", "strrchr", "json", "ddi_pathname"]
+            return strings.contains(name) ? .string : int64
+        case .conditional(_, let whenTrue, _): return forwardType(of: whenTrue)
+        default: return int64
+        }
+    }
+
+    /// Calls `body` on each direct subexpression.
+    static func forEachChild(of expression: Expression, _ body: (Expression) -> Void) {
+        switch expression.kind {
+        case .unary(_, let a), .postfix(_, let a), .cast(_, let a), .sizeofExpression(let a), .stringof(let a), .translate(_, let a):
+            body(a)
+        case .binary(_, let a, let b), .assign(_, let a, let b), .comma(let a, let b):
+            body(a); body(b)
+        case .conditional(let a, let b, let c):
+            body(a); body(b); body(c)
+        case .call(_, let arguments):
+            arguments.forEach(body)
+        case .index(let base, let indices):
+            body(base); indices.forEach(body)
+        case .member(let base, _, _):
+            body(base)
+        default: break
+        }
     }
 
     /// Compiles one more program text into the same program (shared variables and

@@ -546,6 +546,10 @@ extension Compiler {
             return .memory(address: emitter.scratchAddress(.clauseLocals, offset), type: variable!.type, space: .scratch)
         case .threadLocal(let name):
             var variable = threadLocals[name]
+            if variable == nil, !creating, let forward = forwardThreadLocalTypes[name] {
+                // Read before the clause that assigns it: typed from that assignment.
+                variable = defineThreadLocal(name, forward)
+            }
             if variable == nil {
                 guard creating else { throw error(.undefinedIdentifier, "failed to resolve self->\(name): Unknown variable name", line: line) }
                 variable = defineThreadLocal(name, try inferred())
