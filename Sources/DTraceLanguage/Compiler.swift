@@ -102,6 +102,8 @@ public final class Compiler {
     /// the slot's bytes. Narrow slots make the kernel's hash keys small.
     /// Thread-locals assigned somewhere in the program, with their types (`prescan`).
     var forwardThreadLocalTypes: [String: DType] = [:]
+    /// Thread-local associative arrays assigned somewhere: value and key types.
+    var forwardThreadLocalArrays: [String: (value: DType, keys: [DType])] = [:]
     var boundedAggregationKeys: [String: [Int?]] = [:]
 
     /// Bytes a string key expression needs at most, when its text tells: execname (15
@@ -144,9 +146,14 @@ public final class Compiler {
         // Thread-locals the program assigns anywhere: a clause may read one before the
         // clause that assigns it (`/self->ts/` ahead of the entry probe's clause).
         var threadLocalTypes: [String: DType] = [:]
+        var threadLocalArrays: [String: (value: DType, keys: [DType])] = [:]
         func collect(_ expression: Expression) {
             if case .assign(let op, let target, let value) = expression.kind, case .threadLocal(let name) = target.kind, threadLocalTypes[name] == nil {
                 threadLocalTypes[name] = op == "=" ? Compiler.forwardType(of: value) : Compiler.forwardType(of: target)
+            }
+            if case .assign(let op, let target, let value) = expression.kind, case .index(let base, let keys) = target.kind,
+               case .threadLocal(let name) = base.kind, threadLocalArrays[name] == nil {
+                threadLocalArrays[name] = (op == "=" ? Compiler.forwardType(of: value) : BuiltinTypes.table["int64_t"]!, keys.map { Compiler.forwardType(of: $0) })
             }
             Compiler.forEachChild(of: expression, collect)
         }
@@ -164,6 +171,7 @@ public final class Compiler {
             for item in program.items { if case .clause(let clause) = item { collect(clause.statements ?? []) } }
         }
         forwardThreadLocalTypes = threadLocalTypes
+        forwardThreadLocalArrays = threadLocalArrays
     }
 
     /// The type an assignment's value will have, judged from its syntax alone (for a

@@ -559,6 +559,32 @@ extension Compiler {
             let tid = emitter.call(.readBuiltin(.tid), [])
             emitter.emit(.store(base: key, offset: 0, value: tid, width: 8, space: .scratch))
             return .mapEntry(map: map, key: key, type: variable!.type)
+        case .index(let base, let indices) where { if case .threadLocal = base.kind { return true }; return false }():
+            // self->name[key...]: a thread-local associative array, one map keyed by the
+            // thread's id and the keys.
+            guard case .threadLocal(let name) = base.kind else { fatalError("unreachable") }
+            let storageName = "self." + name
+            var keyValues: [Value] = [Value(register: emitter.call(.readBuiltin(.tid), []), type: BuiltinTypes.table["int64_t"]!)]
+            for index in indices { keyValues.append(try rvalue(index)) }
+            var variable = globals[storageName]
+            if variable == nil, !creating, let forward = forwardThreadLocalArrays[name], forward.keys.count == indices.count {
+                // Read before the clause that assigns it: typed from that assignment.
+                variable = defineAssociative(storageName, forward.value, keys: [keyValues[0].type] + forward.keys)
+            }
+            if variable == nil {
+                guard creating, let valueType else { throw error(.undefinedIdentifier, "failed to resolve self->\(name): Unknown variable name", line: line) }
+                if threadLocals[name] != nil { throw error(.badIdentifier, "self->\(name) is not an associative array", line: line) }
+                for key in keyValues where !(key.type.isScalar || key.type.isString) {
+                    throw error(.operandNotScalar, "associative array keys must be scalars or strings", line: line)
+                }
+                variable = defineAssociative(storageName, valueType.isString ? .string : valueType, keys: keyValues.map { $0.type.isString ? .string : $0.type })
+            }
+            guard case .associative(let map, let keyTypes) = variable!.storage else { throw error(.badIdentifier, "bad self->\(name)", line: line) }
+            guard keyTypes.count == keyValues.count else {
+                throw error(.aggregationDimensions, "self->\(name)[ ] requires \(keyTypes.count - 1) subscript\(keyTypes.count == 2 ? "" : "s")", line: line)
+            }
+            let key = try buildKey(keyValues, keyTypes: keyTypes, line: line)
+            return .mapEntry(map: map, key: key, type: variable!.type)
         case .index(let base, let indices):
             if case .identifier(let name) = base.kind, globals[name] == nil || { if case .associative = globals[name]!.storage { return true }; return false }() {
                 if name == "args" && globals[name] == nil {
