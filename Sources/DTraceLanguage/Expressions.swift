@@ -611,6 +611,14 @@ extension Compiler {
             guard indices.count == 1 else { throw error(.syntax, "only one subscript is allowed here", line: line) }
             let index = try rvalue(indices[0])
             guard index.type.isInteger else { throw error(.operandNotInteger, "array subscript must be an integer", line: line) }
+            if array.type.isString {
+                // s[i]: the string's i-th character (read-only), within its storage.
+                if creating { throw error(.operandNotWritable, "operator = requires a writable left-hand operand", line: line) }
+                let address = emitter.register()
+                emitter.emit(.arithmetic(.add, address, array.register, index.register))
+                emitter.emit(.checkBounds(index.register, limit: Int64(stringStorage), address: address))
+                return .memory(address: address, type: .char, space: array.space)
+            }
             guard let element = array.type.pointee else {
                 throw error(.operandNotPointer, "operator [ ] may not be applied to operand of type \"\(array.type)\"", line: line)
             }

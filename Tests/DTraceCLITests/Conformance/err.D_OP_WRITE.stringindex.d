@@ -1,0 +1,8 @@
+/*
+ * A string's characters cannot be assigned.
+ */
+BEGIN
+{
+	s = "dtrace";
+	s[0] = 'D';
+}
