@@ -35,12 +35,15 @@ let package = Package(
         // dtrace -c's gate with the seccomp filter or traced with PTRACE_SYSCALL (the ptrace
         // tests run it as an unprivileged user; bench/seccomp.sh compares the costs).
         .executableTarget(name: "count-seccomp-stops", dependencies: ["DTracePtrace", "DTraceSystem"]),
+        // Traces a running process (-p) with a breakpoint under a guardian, so the ptrace
+        // tests can SIGKILL it mid-trace and check that the process runs on unharmed.
+        .executableTarget(name: "guardian-demo", dependencies: ["DTracePtrace", "DTraceELF", "DTraceX86", "DTraceSystem"]),
         .testTarget(name: "DTraceTextTests", dependencies: ["DTraceText"]),
         .testTarget(name: "DTraceX86Tests", dependencies: ["DTraceX86"]),
         .testTarget(name: "DTraceBPFTests", dependencies: ["DTraceBPF"]),
         .testTarget(name: "DTraceSystemTests", dependencies: ["DTraceSystem"]),
         .testTarget(name: "DTraceELFTests", dependencies: ["DTraceELF", "DTraceSystem"]),
-        .testTarget(name: "DTracePtraceTests", dependencies: ["DTracePtrace", "DTraceELF", "DTraceX86", "DTraceSystem", "count-breakpoint-hits", "count-seccomp-stops"]),
+        .testTarget(name: "DTracePtraceTests", dependencies: ["DTracePtrace", "DTraceELF", "DTraceX86", "DTraceSystem", "count-breakpoint-hits", "count-seccomp-stops", "guardian-demo"]),
         .testTarget(name: "DTraceIRTests", dependencies: ["DTraceIR"]),
         .testTarget(name: "DTraceLanguageTests", dependencies: ["DTraceLanguage", "DTraceLibrary"], exclude: ["Golden"]),
         .testTarget(name: "DTraceCodegenTests", dependencies: ["DTraceLibrary", "DTraceCodegen", "DTraceBPF", "DTraceIR", "DTraceLanguage"]),

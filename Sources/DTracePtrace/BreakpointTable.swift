@@ -3,8 +3,8 @@
 // and restored through `CodeMemory`; lifting them all while a vfork child shares the
 // memory; the addresses whose breakpoint has been taken away (a trap reported there was
 // already in flight); original bytes shown through breakpoints for readers of tracee
-// memory (copyin); and the table as text, for a guardian that restores the bytes if dtrace
-// is killed (see `serialized`).
+// memory (copyin); and the table as text (`serialized`; the guardian, Guardian.swift, is
+// told each change as it happens instead).
 
 import DTraceSystem
 
@@ -166,11 +166,11 @@ public struct BreakpointTable: Sendable {
 
     // MARK: The table as text
     //
-    // For a guardian that outlives a SIGKILLed dtrace (a later task): each traced process's
-    // table is written out whenever it changes, and if dtrace dies the guardian stops the
-    // process, puts each original byte back where the byte is still 0xCC, and lets it go.
-    // The start time (clock ticks after boot, /proc/PID/stat field 22) keeps a reused pid
-    // from being patched. The format, one item per line:
+    // A snapshot of the table with the process it belongs to. The start time (clock ticks
+    // after boot, /proc/PID/stat field 22) names the process even after its pid is reused.
+    // The guardian (Guardian.swift) does not read it: it must know each breakpoint before
+    // its int3 is written, so TracedProcess tells it each change as it happens. The format,
+    // one item per line:
     //
     //     dtrace-breakpoints 1
     //     process <pid> <start time>

@@ -165,6 +165,8 @@ extension TracedProcess {
     public func completeBreakpoint(thread: Int32, registers: TraceeRegisters) throws(PtraceError) {
         let (record, stop) = try stoppedRecord(thread)
         guard case .breakpoint = stop else { throw .unexpected("thread \(thread) is not stopped at a breakpoint") }
+        // A guardian learns the registers first: should dtrace die now, it keeps them.
+        guardian?.publish(.chosen(registers: registers.words), thread: thread, in: self)
         do { try PtraceThread(thread).setRegisters(registers) } catch {
             if error.code == ErrorNumber.noSuchProcess { record.state = .running; return }
             throw .system(error)

@@ -154,7 +154,9 @@ extension TracedProcess {
 
     private func threadEnded(_ thread: Int32, _ status: WaitStatus, kind: TraceEvent.Kind) -> TraceEvent {
         threadRecords[thread] = nil
+        guardian?.threadEnded(thread, in: self)
         guard thread == processID else { return TraceEvent(thread: thread, kind: .threadExited(status)) }
+        guardian?.release(self)
         // The first thread is reaped last: the process has ended, and its memory with it.
         exitEvent = kind
         breakpoints.forgetAll()
@@ -271,6 +273,9 @@ extension TracedProcess {
             }
             record.state = .stopped(.signal(signal))
             record.deliverOnResume = info
+            // Taken from the program: if dtrace dies before the resume delivers it, the
+            // guardian sends it again.
+            guardian?.publish(.owed(signal: signal), thread: thread, in: self)
             return TraceEvent(thread: thread, kind: .signal(info))
         } catch let error as PtraceError {
             throw error
@@ -302,6 +307,7 @@ extension TracedProcess {
         scratchImage = []
         systemCallSite = nil
         memory.reopen()
+        guardian?.imageReplaced(in: self)
         return TraceEvent(thread: thread, kind: .exec(formerThread: formerThread))
     }
 }

@@ -36,6 +36,12 @@ extension TracedProcess {
         case .breakpoint, .trapped, .signal, .interrupted: break
         }
         try writeScratch(scratchBytes, at: scratchAddress)
+        if let guardian {
+            // Where a thread found in the copy belongs, should dtrace die meanwhile.
+            var original = resumeAt &- UInt64(scratchBytes.count)
+            if case .breakpoint(let address) = stop { original = address }
+            guardian.willStepCopy(at: scratchAddress, length: scratchBytes.count, original: original, in: self)
+        }
         let ptraceThread = PtraceThread(thread)
         do { try ptraceThread.setProgramCounter(scratchAddress) } catch { throw .system(error) }
         guard try stepOnce(thread, record, from: scratchAddress).completed else { return .threadEnded }
@@ -44,10 +50,13 @@ extension TracedProcess {
             pc >= scratchAddress && pc <= copyEnd ? resumeAt &+ (pc &- copyEnd) : pc
         }
         do {
-            if let fixup {
+            if fixup != nil || guardian != nil {
                 var registers = try ptraceThread.registers()
                 registers.rip = moved(registers.rip)
-                fixup(&registers)
+                fixup?(&registers)
+                // The guardian learns where the instruction left the thread before it is put
+                // there (its trap flag, set by the step, is still on).
+                guardian?.publish(.chosen(registers: registers.words), thread: thread, in: self)
                 try ptraceThread.setRegisters(registers)
                 return .stepped(programCounter: registers.rip)
             }
@@ -96,6 +105,8 @@ extension TracedProcess {
             if error.code == ErrorNumber.noSuchProcess { record.state = .running; return end }
             throw .system(error)
         } }
+        // Should dtrace die during the step, the guardian waits for its trap.
+        guardian?.publish(.stepping, thread: thread, in: self)
         while true {
             do { try ptraceThread.singleStep(signal: signal) } catch {
                 if error.code == ErrorNumber.noSuchProcess { record.state = .running; return end }
@@ -169,6 +180,7 @@ extension TracedProcess {
         let ptraceThread = PtraceThread(thread)
         let saved: TraceeRegisters
         do { saved = try ptraceThread.registers() } catch { throw .system(error) }
+        let published = guardian?.continuation(of: thread, in: self)
         var site = try findSystemCallSite()
         if let found = site, breakpoints.contains(found) || breakpoints.contains(found &+ 1) {
             systemCallSite = nil
@@ -204,6 +216,15 @@ extension TracedProcess {
             if after.rip == call.rip &+ 2 { result = Int64(bitPattern: after.rax); break }
             // A step out of a system-call path traps before any instruction runs: again.
             if after.rip != call.rip { throw .cannotInject(thread: thread, reason: "the step went to 0x\(String(after.rip, radix: 16))") }
+        }
+        if let guardian {
+            // Its registers back, its step's trap flag still on. Stopped at a breakpoint, the
+            // displaced instruction has not run (the guardian puts it back there); owing a
+            // signal, it still does; else these registers are where it goes on from.
+            switch (stop, published) {
+            case (.breakpoint, _), (_, .owed?): guardian.republish(published, thread: thread, in: self)
+            default: guardian.publish(.chosen(registers: restored.words), thread: thread, in: self)
+            }
         }
         do { try ptraceThread.setRegisters(restored) } catch { throw .system(error) }
         record.state = .stopped(stop == .interrupted ? .trapped : stop)

@@ -104,6 +104,11 @@ extension TracedProcess {
         let page = ScratchPage(address: UInt64(bitPattern: address), size: Int(length))
         scratchPage = page
         scratchImage = [UInt8](repeating: 0, count: page.size)
+        if let guardian {
+            guardian.scratchPageChanged(in: self)
+            // After an exec: the trap handler went with the old image.
+            if guardian.wantsTrapHandler(in: self) { try? guardian.placeTrapHandler(in: self) }
+        }
         return page
     }
 
@@ -114,12 +119,19 @@ extension TracedProcess {
         let result = try injectSystemCall(thread: caller, number: MappingABI.munmap, arguments: [page.address, UInt64(page.size)])
         scratchPage = nil
         scratchImage = []
+        guardian?.scratchPageChanged(in: self)
         if result < 0 { throw .system(SystemError("munmap in process \(processID)", code: Int32(-result))) }
     }
 
     /// `thread`, or the first thread stopped where a system call can be made.
-    private func threadForInjection(_ thread: Int32?) throws(PtraceError) -> Int32 {
+    func threadForInjection(_ thread: Int32?) throws(PtraceError) -> Int32 {
         if let thread { return thread }
+        if let candidate = threadAvailableForInjection { return candidate }
+        throw .cannotInject(thread: processID, reason: "no thread is stopped where it can make a system call: stop them first")
+    }
+
+    /// The first thread stopped where a system call can be made, if any.
+    var threadAvailableForInjection: Int32? {
         for candidate in threads {
             guard case .stopped(let stop) = threadRecords[candidate]?.state else { continue }
             switch stop {
@@ -127,6 +139,6 @@ extension TracedProcess {
             default: continue
             }
         }
-        throw .cannotInject(thread: processID, reason: "no thread is stopped where it can make a system call: stop them first")
+        return nil
     }
 }

@@ -6,7 +6,8 @@
 // cleaned of breakpoints and let go; and detaching so that nothing of the tracer is left
 // (every breakpoint byte restored, traps already in flight undone, threads detached).
 // The event loop is in EventLoop.swift, out-of-line steps and injected system calls in
-// OutOfLineStep.swift, the scratch page in ScratchPage.swift.
+// OutOfLineStep.swift, the scratch page in ScratchPage.swift; with a guardian
+// (Guardian.swift), each of them tells it what it must know should dtrace die.
 //
 // Every ptrace request must come from the thread that seized the tracee: a TracedProcess
 // is used from the thread that created it, and never concurrently.
@@ -87,6 +88,9 @@ public final class TracedProcess {
     var scratchImage: [UInt8] = []
     /// A `syscall` instruction found in the tracee's code (per exec).
     var systemCallSite: UInt64?
+    /// The guardian that leaves the process healthy if dtrace dies (Guardian.swift): told of
+    /// every breakpoint before its int3 is written, and of each stop the tracer handles.
+    public internal(set) var guardian: Guardian?
 
     init(processID: Int32, isLaunched: Bool, options: TraceOptions) {
         self.processID = processID
@@ -237,6 +241,7 @@ public final class TracedProcess {
             case .groupStop:
                 try ptraceThread.listen()
                 record.state = .listening
+                guardian?.resumed(thread: thread, in: self)
                 return
             default:
                 var signals = record.queuedSignals
@@ -258,6 +263,7 @@ public final class TracedProcess {
                 }
                 if tracesSystemCalls || toSystemCallStop { try ptraceThread.resumeToSystemCall(signal: delivered) } else { try ptraceThread.resume(signal: delivered) }
                 record.state = .running
+                guardian?.resumed(thread: thread, in: self)
                 for later in signals { try? ptraceThread.send(signal: later.signal, processID: processID) }
             }
         } catch let error as PtraceError {
@@ -291,6 +297,7 @@ public final class TracedProcess {
             signal = own.signal
             record.deliverOnResume = nil
         }
+        guardian?.publish(.stepping, thread: thread, in: self)
         do { try PtraceThread(thread).singleStep(signal: signal) } catch { throw .system(error) }
         record.singleStepRequested = true
         record.state = .running
@@ -331,8 +338,12 @@ public final class TracedProcess {
         do { return try PtraceThread(thread).registers() } catch { throw .system(error) }
     }
 
+    /// Sets a stopped thread's registers (a displaced instruction emulated, say): the
+    /// guardian is told first, so a thread stopped with exactly these registers when dtrace
+    /// dies is let go as they are.
     public func setRegisters(_ registers: TraceeRegisters, of thread: Int32) throws(PtraceError) {
         _ = try stoppedRecord(thread)
+        guardian?.publish(.chosen(registers: registers.words), thread: thread, in: self)
         do { try PtraceThread(thread).setRegisters(registers) } catch { throw .system(error) }
     }
 
@@ -355,14 +366,24 @@ public final class TracedProcess {
     // MARK: Breakpoints
 
     /// An int3 at `address` (threads may run meanwhile: the byte is written at once).
+    /// With a guardian, it learns of the breakpoint and its original byte before the int3
+    /// is written.
     public func insertBreakpoint(at address: UInt64) throws(PtraceError) {
-        do { try breakpoints.insert(at: address, in: memory) } catch { throw .system(error) }
+        do {
+            if let guardian, !breakpoints.contains(address) {
+                let original = try memory.readCode(at: address, count: 1)[0]
+                guardian.willInsertBreakpoint(at: address, originalByte: original, in: self)
+            }
+            try breakpoints.insert(at: address, in: memory)
+        } catch { throw .system(error) }
     }
 
     /// The breakpoint at `address` removed (its original byte back once its last user goes).
     /// A thread that already trapped on it is put back at `address` when its trap is seen.
     public func removeBreakpoint(at address: UInt64) throws(PtraceError) {
-        do { try breakpoints.remove(at: address, in: memory) } catch { throw .system(error) }
+        do {
+            if try breakpoints.remove(at: address, in: memory) { guardian?.didRemoveBreakpoint(at: address, in: self) }
+        } catch { throw .system(error) }
     }
 
     /// Cleans a new child of the breakpoints before it runs, then lets it go (detaches it).
@@ -424,11 +445,16 @@ public final class TracedProcess {
     /// signals that arrived during steps delivered, every thread detached.
     public func detach() throws(PtraceError) {
         guard !isDetached else { return }
+        defer { guardian?.release(self) }
         if exitEvent != nil { isDetached = true; return }
         var firstError: PtraceError?
         func note(_ error: PtraceError) { if firstError == nil { firstError = error } }
         do { try stopAllThreads(deadline: SystemClock.monotonicNanoseconds() + 10_000_000_000) } catch { note(error) }
         if exitEvent != nil { isDetached = true; return }
+        // The guardian's trap handler out first, while every thread is stopped.
+        if let guardian {
+            do { try guardian.removeTrapHandler(from: self) } catch { note(error) }
+        }
         func attempt(_ body: () throws -> Void) {
             do { try body() } catch let error as SystemError {
                 if error.code != ErrorNumber.noSuchProcess { note(.system(error)) }
@@ -526,6 +552,7 @@ public final class TracedProcess {
         }
         breakpoints.forgetAll()
         isDetached = true
+        guardian?.release(self)
     }
 }
 

@@ -10,7 +10,8 @@
 // the thread goes on; the breakpoints never leave the code while the process runs.
 // Libraries a -c command has yet to load are probed when its entry point is reached.
 // At the end a -c command is killed (as dtrace -c ends its command), a -p process is
-// left as it was: breakpoints and semaphores restored, threads detached.
+// left as it was: breakpoints and semaphores restored, threads detached — and, should
+// dtrace be killed before it can do so, its guardian (DTracePtrace's Guardian) does.
 
 import DTraceConsumer
 import DTraceELF
@@ -92,6 +93,8 @@ final class PtraceEngineRun: Engine {
     var threadNames: [Int32: [UInt8]] = [:]
     lazy var facts = ProcessFacts(processID: process.processID)
     var failure: String?
+    /// Leaves a -p process healthy if dtrace is killed.
+    var guardian: Guardian?
     /// The command's seccomp filter stops it at the probed system calls (else
     /// PTRACE_SYSCALL stops every call).
     var filtersSystemCalls = false
@@ -122,6 +125,9 @@ final class PtraceEngineRun: Engine {
                 filtersSystemCalls = filter != nil && target.systemCallFilterState() == .installed
             } else {
                 process = try TracedProcess.attach(pid: target.processID)
+                // Should dtrace die without detaching (SIGKILL), the guardian restores the
+                // process; a -c command dies with dtrace instead (PTRACE_O_EXITKILL).
+                guardian = try? Guardian.start(for: process)
             }
         } catch {
             throw SessionError("failed to grab pid \(target.processID): \(Self.reason(error))")
@@ -186,6 +192,7 @@ final class PtraceEngineRun: Engine {
 
     func close() {
         WakeTimer.stop()
+        defer { guardian?.dismiss() }
         guard !process.hasEnded else { return }
         if target.isChild {
             // dtrace -c ends its command with the session.

@@ -227,6 +227,34 @@ struct PtraceEngineTests {
         #expect(workload.isRunning)
     }
 
+    /// dtrace SIGKILLed while it traces a -p process whose four threads hit the probe
+    /// non-stop: the guardian restores the process, which finishes with every result
+    /// right, never killed by a SIGTRAP (five kills at different moments).
+    @Test func killedDtraceLeavesTheProcessHealthy() throws {
+        for attempt in 0..<5 {
+            let workload = Process()
+            workload.executableURL = URL(fileURLWithPath: KernelHarness.workload)
+            workload.arguments = ["threads", "4", "200000000"]
+            let out = Pipe()
+            workload.standardOutput = out
+            try workload.run()
+            usleep(100_000)
+            let dtrace = Process()
+            dtrace.executableURL = URL(fileURLWithPath: Harness.binary)
+            dtrace.arguments = ["-x", "engine=ptrace", "-qn", "pid$target:a.out:sum8:entry { @ = count(); }", "-p", "\(workload.processIdentifier)"]
+            dtrace.standardOutput = FileHandle.nullDevice
+            dtrace.standardError = FileHandle.nullDevice
+            try dtrace.run()
+            usleep(UInt32(400_000 + 150_000 * attempt))
+            kill(dtrace.processIdentifier, SIGKILL)
+            dtrace.waitUntilExit()
+            let report = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            workload.waitUntilExit()
+            #expect(workload.terminationReason == .exit && workload.terminationStatus == 0, "attempt \(attempt): \(workload.terminationReason) \(workload.terminationStatus)")
+            #expect(report == "threads=4 bad=0\n", "attempt \(attempt)")
+        }
+    }
+
     @Test func unprivilegedUserCannotGrabAnotherUsersProcess() throws {
         let scratch = try Unprivileged.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }

@@ -1,9 +1,10 @@
 // DTracePtraceTests/PtraceTestSupport: what the ptrace tests share — the workload and a
-// small C program with threads, fork, vfork, signals, seccomp, counted system calls and
-// an endless loop built at test time; a function's address in a traced process
-// (DTraceELF); a breakpoint at a function's entry whose displaced instruction is stepped
-// out of line on the scratch page (decoded with DTraceX86); and the event loop run until
-// the process ends, counting hits.
+// small C program with threads, fork, vfork, signals, seccomp, counted system calls, an
+// endless loop, threads spinning on a function until a deadline and a program that traps
+// itself, built at test time; the count-breakpoint-hits, count-seccomp-stops and
+// guardian-demo tools; a function's address in a traced process (DTraceELF); a breakpoint
+// at a function's entry whose displaced instruction is stepped out of line on the scratch
+// page (decoded with DTraceX86); and the event loop run until the process ends, counting hits.
 
 import DTraceELF
 import DTracePtrace
@@ -46,6 +47,10 @@ enum PtracePrograms {
     static let seccompCounter = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../.build/debug/count-seccomp-stops").standardized.path
 
+    /// The guardian-demo tool beside the test bundle.
+    static let guardianDemo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../.build/debug/guardian-demo").standardized.path
+
     private static func compile(_ arguments: [String]) {
         let compiler = Process()
         compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -82,6 +87,9 @@ enum PtracePrograms {
     #include <unistd.h>
 
     __attribute__((noipa, noinline)) long work(long a) { return a * 3 + 1; }
+    /* Not a leaf: it keeps a frame, so it starts with the one-byte push %rbp. */
+    __attribute__((noinline)) void step(void) { __asm__ volatile("" ::: "memory"); }
+    __attribute__((noipa, noinline)) long framed_work(long a) { step(); return a * 3 + 1; }
 
     static long work_total(long n, long seed) { long t = 0; for (long i = 0; i < n; i++) t += work(i + seed); return t; }
     static long expected_total(long n, long seed) { long t = 0; for (long i = 0; i < n; i++) t += (i + seed) * 3 + 1; return t; }
@@ -129,6 +137,24 @@ enum PtracePrograms {
         exit(0);
     }
 
+    /* guarded OUTPUT MILLISECONDS FUNCTION: 3 threads call FUNCTION (work or framed_work) in a
+       tight loop, a fourth every 300 us, for MILLISECONDS; each checks every result. */
+    static long long guarded_until;
+    static long (*guarded_function)(long);
+    static void *guarded_calls(void *argument) {
+        long paced = (long)argument, bad = 0, calls = 0;
+        while (now_ns() < guarded_until) {
+            if (guarded_function(calls) != calls * 3 + 1) bad++;
+            calls++;
+            if (paced) usleep(300);
+        }
+        return (void *)(bad ? -1 : calls);
+    }
+
+    /* own-traps: the program's SIGTRAP handler must see each trap it raises itself. */
+    static volatile long own_traps;
+    static void on_own_trap(int s, siginfo_t *info, void *context) { (void)s; (void)info; (void)context; own_traps++; }
+
     int main(int argc, char **argv) {
         if (argc < 3) return 2;
         sigset_t none;   /* started by a test thread that blocks signals */
@@ -174,6 +200,32 @@ enum PtracePrograms {
             pthread_t late;
             pthread_create(&late, 0, late_calls, 0);
             pthread_exit(0);
+        } else if (strcmp(mode, "guarded") == 0 && argc > 4) {
+            guarded_until = now_ns() + atol(argv[3]) * 1000000LL;
+            guarded_function = strcmp(argv[4], "framed_work") == 0 ? framed_work : work;
+            pthread_t threads[4];
+            for (long i = 0; i < 4; i++) pthread_create(&threads[i], 0, guarded_calls, (void *)(i == 3));
+            long calls = 0, wrong = 0;
+            for (int i = 0; i < 4; i++) { void *c; pthread_join(threads[i], &c); if ((long)c < 0) wrong = 1; else calls += (long)c; }
+            fprintf(out, wrong ? "guarded wrong\n" : "guarded right\n");
+            fclose(out);
+            return wrong;
+        } else if (strcmp(mode, "own-traps") == 0) {
+            /* 2000 calls of work(); after every 100th a raise(SIGTRAP), after every 100th + 50
+               an int3 of its own: 40 traps, each for its handler. */
+            struct sigaction action;
+            memset(&action, 0, sizeof action);
+            action.sa_sigaction = on_own_trap;
+            action.sa_flags = SA_SIGINFO;
+            sigaction(SIGTRAP, &action, 0);
+            long bad = 0;
+            for (long i = 0; i < 2000; i++) {
+                if (work(i) != i * 3 + 1) bad++;
+                if (i % 100 == 0) raise(SIGTRAP);
+                if (i % 100 == 50) __asm__ volatile("int3");
+                usleep(100);
+            }
+            fprintf(out, "traps %ld of 40, wrong %ld\n", own_traps, bad);
         } else if (strcmp(mode, "seccomp") == 0) {
             /* getppid() goes to the tracer (SECCOMP_RET_TRACE, data 0x42), 3 times. */
             struct sock_filter filter[] = {

@@ -1,7 +1,8 @@
 /* CLinux: the few Linux calls Swift cannot make directly (variadic syscall(2),
  * ptrace(2), ioctl(2)), the kernel ABI structures Swift should not lay out by hand
- * (bpf_attr, perf_event_attr), and the acquire/release loads and stores a BPF ring
- * buffer consumer needs. Every function here is a thin wrapper; errors are returned
+ * (bpf_attr, perf_event_attr), the acquire/release loads and stores a BPF ring
+ * buffer consumer needs, and the guardian of -p targets (guardian.c), which must run
+ * without the C library after a fork. Every function here is a thin wrapper; errors are returned
  * as -1 with errno set, exactly like the call it wraps. */
 #ifndef CLINUX_H
 #define CLINUX_H
@@ -171,6 +172,92 @@ int64_t clinux_process_write(int32_t pid, uint64_t address, const void *buffer, 
 int32_t clinux_same_address_space(int32_t pid, int32_t other_pid);
 /* tgkill(2). */
 int32_t clinux_tgkill(int32_t tgid, int32_t tid, int32_t signal);
+
+/* The guardian of the processes the calling thread traces (-p): see guardian.c. */
+
+/* One record on the guardian's socket (32 bytes). */
+enum clinux_guardian_kind {
+    CLINUX_GUARDIAN_HELLO = 1,       /* the handshake (guardian: its pid, then a = seize errno; tracer: go) */
+    CLINUX_GUARDIAN_WATCH = 2,       /* pid in its care; a = its start time (/proc/PID/stat field 22) */
+    CLINUX_GUARDIAN_FORGET = 3,      /* pid's breakpoints, scratch page, copies and trap handler gone (exec) */
+    CLINUX_GUARDIAN_RELEASE = 4,     /* pid no longer in its care (detached, or ended) */
+    CLINUX_GUARDIAN_BREAKPOINT = 5,  /* a = address, b = original byte: sent before the int3 is written */
+    CLINUX_GUARDIAN_REMOVED = 6,     /* a = address: its original byte is back (a trap there may be in flight) */
+    CLINUX_GUARDIAN_SCRATCH = 7,     /* a = address, b = size of the scratch page (0: unmapped) */
+    CLINUX_GUARDIAN_SLOT = 8,        /* a = scratch address, b = length, c = original address of a copy */
+    CLINUX_GUARDIAN_HANDLER = 9,     /* a = the trap handler's page in pid (0: none) */
+    CLINUX_GUARDIAN_SYNC = 10,       /* echoed back with the same a: what came before has been read */
+    CLINUX_GUARDIAN_DISMISS = 11,    /* let the tracer go and exit; echoed back once done */
+};
+
+struct clinux_guardian_record {
+    uint32_t kind;
+    int32_t pid;
+    uint64_t a;
+    uint64_t b;
+    uint64_t c;
+};
+
+/* What the tracer publishes about a thread it has stopped, in memory shared with the
+ * guardian (no system call), before it acts and withdrawn once it resumes the thread. */
+enum clinux_guardian_state {
+    CLINUX_GUARDIAN_CHOSEN = 1,      /* registers: set by the tracer (a displaced instruction emulated or stepped) */
+    CLINUX_GUARDIAN_STEPPING = 2,    /* a single step (PTRACE_SINGLESTEP) is under way */
+    CLINUX_GUARDIAN_OWED = 3,        /* signal: taken from the program at a stop, to deliver on resume */
+};
+
+struct clinux_guardian_continuation {
+    uint32_t state;
+    int32_t pid;
+    int32_t tid;
+    int32_t signal;
+    uint64_t registers[27];          /* struct user_regs_struct */
+};
+#define CLINUX_GUARDIAN_CONTINUATIONS 4096
+
+/* The trap handler's page in a traced process: the handler's code at 0 (its restorer, for
+ * a program action without one, at the offset clinux_guardian_handler returns), the
+ * program's own SIGTRAP action (struct kernel_sigaction: handler, flags, restorer, mask),
+ * the number of fixes, the guardian's pid (u32 each) and the fixes the guardian writes
+ * when dtrace dies. */
+#define CLINUX_GUARDIAN_PAGE_SIZE 65536
+#define CLINUX_GUARDIAN_PAGE_ACTION 0x400
+#define CLINUX_GUARDIAN_PAGE_FIX_COUNT 0x420
+#define CLINUX_GUARDIAN_PAGE_GUARDIAN 0x424
+#define CLINUX_GUARDIAN_PAGE_FIXES 0x440
+
+/* For thread `tid` stopped at rip `pc`: rip = destination, unless `compare` and its
+ * registers (ucontext gregs r8 ... rsp, then eflags) are `expected`. */
+struct clinux_guardian_fix {
+    int32_t tid;
+    uint32_t compare;
+    uint64_t pc;
+    uint64_t destination;
+    uint64_t expected[17];
+};
+
+/* The trap handler's code (position-independent, x86-64): its bytes and length, and its
+ * restorer's offset. Returns 0, or -1 elsewhere. */
+int32_t clinux_guardian_handler(const uint8_t **code, uint32_t *length, uint32_t *restorer_offset);
+
+/* Starts the guardian of the calling thread: forked twice (init is its parent), in a
+ * session of its own, every signal blocked, every descriptor but its socket and `report`
+ * (-1: none; it writes one line per recovery there) closed. It traces the calling thread
+ * with PTRACE_O_TRACEEXIT (after PR_SET_PTRACER for Yama). Returns 0 with the tracer's end
+ * of the socket (close-on-exec), the guardian's pid, the errno of its PTRACE_SEIZE (0: it
+ * holds the thread at its exit) and the shared continuations; -1 with errno. */
+int32_t clinux_guardian_start(int32_t report, int32_t *channel, int32_t *guardian_pid, int32_t *seize_error,
+                              struct clinux_guardian_continuation **continuations);
+/* Sends records (no SIGPIPE): 0, or -1 with errno. */
+int32_t clinux_guardian_send(int32_t channel, const struct clinux_guardian_record *records, uint32_t count);
+/* Sends a SYNC (with `cookie`) or DISMISS record and waits for its echo: 0, or -1 with
+ * errno (ETIMEDOUT, EPIPE). */
+int32_t clinux_guardian_exchange(int32_t channel, uint32_t kind, uint64_t cookie, int32_t timeout_ms);
+/* Publishes what the tracer knows of a stopped thread (`registers` for CHOSEN, `signal`
+ * for OWED); withdraws it. */
+void clinux_guardian_publish(struct clinux_guardian_continuation *entry, int32_t pid, int32_t tid, uint32_t state,
+                             int32_t signal, const uint64_t registers[27]);
+void clinux_guardian_withdraw(struct clinux_guardian_continuation *entry);
 
 /* Ordered loads and stores for the ring buffer's producer/consumer positions. */
 uint64_t clinux_load_acquire_u64(const void *address);
