@@ -86,6 +86,8 @@ public struct TracedProbe: @unchecked Sendable {
         case functionReturn(path: String, fileOffset: UInt64)
         /// A system call's entry or return.
         case systemCall(number: Int, returns: Bool)
+
+        public var isSystemCall: Bool { if case .systemCall = self { return true }; return false }
     }
     public var sites: [Site]
     /// The process whose code the sites are in (pid and USDT probes); nil for probes of

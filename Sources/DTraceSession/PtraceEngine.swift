@@ -8,7 +8,9 @@
 // interpreter (`UserEngine`, with the stopped thread as `firingThread`), then the
 // displaced instruction is emulated or stepped out of line (`DisplacedInstructions`) and
 // the thread goes on; the breakpoints never leave the code while the process runs.
-// Libraries a -c command has yet to load are probed when its entry point is reached.
+// Libraries a -c command has yet to load are probed as the dynamic linker maps them
+// (system-call stops at its mmaps until the entry point), before their relocation and
+// initializers run.
 // At the end a -c command is killed (as dtrace -c ends its command), a -p process is
 // left as it was: breakpoints and semaphores restored, threads detached — and, should
 // dtrace be killed before it can do so, its guardian (DTracePtrace's Guardian) does.
@@ -85,6 +87,10 @@ final class PtraceEngineRun: Engine {
     var resolvedSemaphores: Set<[Int]> = []
     /// A breakpoint on the executable's entry point while libraries are still to load.
     var loaderBreakpoint: UInt64?
+    /// Until a -c command reaches its entry point, every system call stops (PTRACE_SYSCALL)
+    /// and each mmap's return places the sites in what the dynamic linker has just mapped,
+    /// so libraries are probed before their relocation and initializers run.
+    var watchingStartup = false
     var pendingReturns: [Int32: [PendingReturn]] = [:]
     /// System call number -> the probes at its entry and its return.
     var systemCallProbes: [Int: (entry: [Int], exit: [Int])] = [:]
@@ -139,6 +145,8 @@ final class PtraceEngineRun: Engine {
             throw SessionError("failed to enable probes in pid \(target.processID): \(Self.reason(error))")
         }
     }
+
+    static let mmapNumber = SyscallNumbers.x86_64["mmap"] ?? 9
 
     static func reason(_ error: PtraceError) -> String {
         if case .system(let system) = error { return system.reason }
@@ -215,6 +223,9 @@ final class PtraceEngineRun: Engine {
         switch event.kind {
         case .breakpoint(let address, let registers):
             try hitBreakpoint(thread: thread, at: address, registers: registers)
+        case .systemCallEntry(let number, _) where filtersSystemCalls:
+            // While the startup is watched: the seccomp stop that follows fires the probes.
+            callInProgress[thread] = Int(number)
         case .systemCallEntry(let number, _), .seccomp(let number, _, _):
             callInProgress[thread] = Int(number)
             let probes = systemCallProbes[Int(number)]
@@ -227,9 +238,11 @@ final class PtraceEngineRun: Engine {
                 return
             }
         case .systemCallExit:
-            if let number = callInProgress.removeValue(forKey: thread), let exit = systemCallProbes[number]?.exit, !exit.isEmpty {
+            let number = callInProgress.removeValue(forKey: thread)
+            if let number, let exit = systemCallProbes[number]?.exit, !exit.isEmpty {
                 try fire(exit.map { ($0, 0) }, in: thread, registers: process.registers(of: thread))
             }
+            if watchingStartup && number == Self.mmapNumber { try resolveSites(afterExec: false) }
         case .forked(let child, _):
             // A child with the seccomp filter stays traced: untraced, its filtered calls would fail.
             try process.removeBreakpoints(inChild: child, keepTracing: filtersSystemCalls)
@@ -310,6 +323,10 @@ final class PtraceEngineRun: Engine {
             loaderBreakpoint = nil
             try process.removeBreakpoint(at: address)
             try resolveSites(afterExec: false)
+            if watchingStartup {
+                watchingStartup = false
+                process.tracesSystemCalls = !systemCallProbes.isEmpty && !filtersSystemCalls
+            }
         }
     }
 
@@ -387,6 +404,11 @@ final class PtraceEngineRun: Engine {
             let entry = executable.object.entryPoint &+ executable.loadBias
             try process.insertBreakpoint(at: entry)
             loaderBreakpoint = entry
+            // A dynamic linker is there: it maps the libraries next.
+            if mapped.contains(where: { !$0.isExecutable }) && probes.contains(where: { $0.traced.sites.contains { !$0.isSystemCall } }) {
+                watchingStartup = true
+                process.tracesSystemCalls = true
+            }
         }
     }
 

@@ -158,6 +158,14 @@ struct PtraceEngineTests {
         #expect(filtered.status == 0)
     }
 
+    @Test func librariesAreProbedBeforeTheirInitializersRun() throws {
+        // __libc_early_init runs in the dynamic linker, before the program's entry point.
+        let script = "pid$target:libc.so.6:__libc_early_init:entry, pid$target:a.out:main:entry { @[probefunc] = count(); }"
+        let traced = try Harness.run(["-x", "engine=ptrace", "-qn", script, "-c", "\(KernelHarness.workload) calls 1"], pinned: false)
+        #expect(traced.stdout == "\n  __libc_early_init                                                 1\n  main                                                              1\n", "\(traced.stderr)")
+        #expect(traced.status == 0)
+    }
+
     @Test func signalsPassThroughUnchanged() throws {
         // 500 SIGUSR1s the workload sends itself reach its handler; no SIGTRAP ever does.
         let result = try Harness.run(["-x", "engine=ptrace", "-qn", "pid$target:a.out:sum8:entry { @calls = count(); } syscall::kill:return /arg1 == 0/ { @kills = count(); }",
