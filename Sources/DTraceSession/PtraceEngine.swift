@@ -22,14 +22,19 @@ import DTraceProviders
 import DTracePtrace
 import DTraceSystem
 
-/// A traced thread stopped at a probe, as the clauses see it.
-struct TracedThreadView: FiringThread {
+/// A traced thread stopped at a probe, as the clauses see it (a class: passed around as
+/// `any FiringThread` without a box of its own on every hit).
+final class TracedThreadView: FiringThread {
     let process: TracedProcess
     let threadID: Int32
     let registers: [UInt64]
     let executableName: [UInt8]
     var isAtFunctionEntry = false
     let facts: ProcessFacts
+
+    init(process: TracedProcess, threadID: Int32, registers: [UInt64], executableName: [UInt8], facts: ProcessFacts) {
+        self.process = process; self.threadID = threadID; self.registers = registers; self.executableName = executableName; self.facts = facts
+    }
     var processID: Int32 { process.processID }
     var parentProcessID: Int32 { facts.status?.parentProcessID ?? 0 }
     var userID: Int32 { facts.status?.userID ?? -1 }
@@ -333,9 +338,10 @@ final class PtraceEngineRun: Engine {
     /// Runs the clauses of `members` (probe index, site index) for `thread`, stopped with
     /// `registers`, in enabling order.
     func fire(_ members: [(probe: Int, site: Int)], in thread: Int32, registers: TraceeRegisters) throws(PtraceError) {
-        var view = TracedThreadView(process: process, threadID: thread, registers: registers.words, executableName: name(of: thread), facts: facts)
+        let view = TracedThreadView(process: process, threadID: thread, registers: registers.words, executableName: name(of: thread), facts: facts)
         defer { engine.firingThread = nil; engine.firingErrorNumber = 0; engine.lateArgument = nil }
-        for member in members.sorted(by: { probes[$0.probe].probe.identity.id < probes[$1.probe].probe.identity.id }) {
+        let ordered = members.count == 1 ? members : members.sorted { probes[$0.probe].probe.identity.id < probes[$1.probe].probe.identity.id }
+        for member in ordered {
             let traced = probes[member.probe].traced
             view.isAtFunctionEntry = traced.firesAtFunctionEntry
             engine.firingThread = view

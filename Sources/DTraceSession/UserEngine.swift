@@ -74,7 +74,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         let saved = (current, currentArguments, providedArgumentCount)
         providedArgumentCount = arguments.count
         current = enabling
-        currentArguments = (arguments + Array(repeating: 0, count: 10)).prefix(10).map { $0 }
+        for index in 0..<10 { currentArguments[index] = index < arguments.count ? arguments[index] : 0 }
         pendingSpeculation = 0
         machine.beginFiring()
         defer { current = saved.0; currentArguments = saved.1; providedArgumentCount = saved.2 }
