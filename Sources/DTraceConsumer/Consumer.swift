@@ -360,15 +360,17 @@ public final class Consumer {
 
     // MARK: errors
 
-    public static func errorLine(epid: Int, probe: ProbeIdentity, fault: Fault) -> String {
+    /// A fault's line as DTrace on Linux prints it: the clause (dt_clause_N, in program
+    /// order), the probe, the fault with its address where it has one, and where in the
+    /// clause's code it happened.
+    public static func errorLine(clause: Int, probe: ProbeIdentity, fault: Fault) -> String {
         var details = ""
         switch fault.kind {
-        case .badAddress, .badAlignment, .kernelPrivilege, .userPrivilege:
+        case .badAddress where fault.address != -1, .badAlignment, .badStack:
             details = " (0x" + String(UInt64(bitPattern: fault.address), radix: 16) + ")"
         default: break
         }
-        let place = fault.action == 0 ? "predicate" : "action #\(fault.action)"
-        return "dtrace: error on enabled probe ID \(epid) (ID \(probe.id): \(probe.fullName)): \(fault.kind.message)\(details) in \(place) at DIF offset \(fault.instruction * 4)\n"
+        return "dtrace: error in dt_clause_\(clause) for probe ID \(probe.id) (\(probe.fullName)): \(fault.kind.message)\(details) at BPF pc \(fault.instruction)\n"
     }
 }
 

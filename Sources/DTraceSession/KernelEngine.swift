@@ -423,7 +423,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         for (epid, fault) in faults {
             errorCount += 1
             let enabling = enablings[epid - 1]
-            errors.write(Consumer.errorLine(epid: epid, probe: enabling.probe.identity, fault: fault))
+            errors.write(Consumer.errorLine(clause: enabling.clause, probe: enabling.probe.identity, fault: fault))
             errors.flush()
             if DTraceProvider.isProbe(enabling.probe.identity, named: "ERROR") { continue }
             if let errorProbe = enablings.first(where: { DTraceProvider.isProbe($0.probe.identity, named: "ERROR") })?.probe {

@@ -83,7 +83,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         } catch {
             errorCount += 1
             consumer.flush()   // the records before the fault first, as the kernel engine prints them
-            errors.write(Consumer.errorLine(epid: enabling.epid, probe: enabling.probe.identity, fault: error))
+            errors.write(Consumer.errorLine(clause: enabling.clause, probe: enabling.probe.identity, fault: error))
             errors.flush()
             if !inErrorProbe {
                 inErrorProbe = true
