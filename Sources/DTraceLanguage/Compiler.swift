@@ -392,20 +392,27 @@ public final class Compiler {
             characters = rest[name.endIndex...]
         }
         text += characters
-        let fields = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard fields.count <= 4 else {
-            throw error(.probeDescriptionInvalid, "invalid probe description \"\(specifier.text)\": Overspecified probe description", line: specifier.line)
+        var fields = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        // As DTrace reads -P, -m, -f and -n text: the fields the kind names, counted from
+        // the right; more are allowed only when they are empty (-f ::read: is :read::).
+        let named: Int
+        switch options.probeSpecifierKind {
+        case .provider: named = 1
+        case .module: named = 2
+        case .function: named = 3
+        case .name: named = 4
+        }
+        if fields.count > named {
+            guard fields.dropLast(named).allSatisfy(\.isEmpty) else {
+                // Said before compiling, without the region the compiler names.
+                throw Diagnostic(.probeDescriptionInvalid, "invalid probe description \"\(specifier.text)\": Overspecified probe description",
+                                 line: specifier.line)
+            }
+            fields = Array(fields.suffix(named))
         }
         var padded = fields
-        switch options.probeSpecifierKind {
-        case .name: while padded.count < 4 { padded.insert("", at: 0) }
-        case .function: while padded.count < 3 { padded.insert("", at: 0) }; padded.append("")
-        case .module: while padded.count < 2 { padded.insert("", at: 0) }; padded += ["", ""]
-        case .provider: padded += Array(repeating: "", count: 4 - padded.count)
-        }
-        if padded.count > 4 {
-            throw error(.probeDescriptionInvalid, "invalid probe description \"\(specifier.text)\": Overspecified probe description", line: specifier.line)
-        }
+        while padded.count < named { padded.insert("", at: 0) }
+        padded += Array(repeating: "", count: 4 - named)
         return ProbeDescription(provider: padded[0], module: padded[1], function: padded[2], name: padded[3])
     }
 

@@ -134,12 +134,16 @@ public final class TracingSession {
                 text = probeText
                 kind = ["P": .provider, "m": .module, "f": .function][option] ?? .name
                 if option == "i" {
-                    // -i ID [[predicate] action]: the probe with that ID, by its full name.
+                    // -i ID [[predicate] action]: the probe with that ID, by its full name
+                    // (text that does not start with digits is read as a probe name, as
+                    // DTrace reads it).
                     let digits = probeText.prefix { $0.isNumber }
-                    guard let id = Int(digits), let probe = probe(withID: id) else {
-                        throw SessionError("invalid probe specifier \(probeText): probe ID \(digits.isEmpty ? probeText : String(digits)) does not exist")
+                    if !digits.isEmpty {
+                        guard let id = Int(digits), let probe = probe(withID: id) else {
+                            throw SessionError("invalid probe specifier \(probeText): invalid probe identifier \(digits): Unknown probe identifier")
+                        }
+                        text = probe.identity.fullName + probeText.dropFirst(digits.count)
                     }
-                    text = probe.identity.fullName + probeText.dropFirst(digits.count)
                 }
                 isScript = false
                 label = probeText

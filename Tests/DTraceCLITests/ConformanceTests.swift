@@ -178,7 +178,24 @@ enum Harness {
         #expect(run.stdout == "begin by id\n\n")
         let missing = try Harness.run(["-l", "-i", "99999999"], pinned: false)
         #expect(missing.status == 1)
-        #expect(missing.stderr == "dtrace: invalid probe specifier 99999999: probe ID 99999999 does not exist\n")
+        #expect(missing.stderr == "dtrace: invalid probe specifier 99999999: invalid probe identifier 99999999: Unknown probe identifier\n")
+    }
+
+    /// -P, -m and -f read their text as DTrace does: the fields they name counted from the
+    /// right, more only when empty; -i text not starting with digits is a probe name.
+    @Test(arguments: [
+        (["-P", "profile:::"], "dtrace: invalid probe specifier profile:::: invalid probe description \"profile:::\": Overspecified probe description\n"),
+        (["-m", "nosuchmod::"], "dtrace: invalid probe specifier nosuchmod::: invalid probe description \"nosuchmod::\": Overspecified probe description\n"),
+        (["-f", "dtrace:::BEGIN"], "dtrace: invalid probe specifier dtrace:::BEGIN: invalid probe description \"dtrace:::BEGIN\": Overspecified probe description\n"),
+        (["-f", "::nosuchfunc:"], "dtrace: invalid probe specifier ::nosuchfunc:: probe description :nosuchfunc:: does not match any probes\n"),
+        (["-f", ":nosuchprov::"], "dtrace: invalid probe specifier :nosuchprov::: probe description nosuchprov::: does not match any probes\n"),
+        (["-i", "0"], "dtrace: invalid probe specifier 0: invalid probe identifier 0: Unknown probe identifier\n"),
+        (["-i", "-3"], "dtrace: invalid probe specifier -3: probe description :::-3 does not match any probes\n"),
+    ])
+    func partialDescriptionsAsDTraceReadsThem(_ arguments: [String], _ expected: String) throws {
+        let result = try Harness.run(arguments, pinned: false)
+        #expect(result.stderr == expected)
+        #expect(result.status == 1)
     }
 
     @Test func listsDtraceProbes() throws {
