@@ -1,6 +1,7 @@
 // DTraceBPF/BTF: a reader of BPF Type Format blobs, such as the kernel's own
-// (/sys/kernel/btf/vmlinux) — enough to find a struct by name and its members' offsets,
-// which is how dtrace learns kernel layouts (task_struct, thread_info) without headers.
+// (/sys/kernel/btf/vmlinux): its header, strings and a struct's members by name, which
+// is how dtrace learns kernel layouts (task_struct, thread_info) without headers; the
+// whole type graph is read in BTFTypes.
 // Every read goes through the bounds-checked ByteReader; a truncated or hostile blob is
 // an error, never a trap.
 
@@ -52,6 +53,8 @@ public struct BTF {
     let typesStart: Int, typesEnd: Int
     /// The string section alone, so that a string ends at the section's end.
     let strings: ByteReader<Slice<UnsafeRawBufferPointer>>
+    /// Each type's offset by ID, filled on first use (BTFTypes).
+    let index = BTFTypeIndex()
 
     public init(_ array: [UInt8]) throws(BTFError) { try self.init(storage: BTFStorage(copying: array)) }
 

@@ -71,6 +71,11 @@ extension BPFCodeGenerator {
             if let result { load(.r0, arguments[0]); store(result, .r0) }
             return
         }
+        if variable == .curthread, site.prologue.currentTask != nil {
+            asm.load(.r0, from: .r7, offset: contextSlot(ProbeContextSlots.task), size: .double)
+            if let result { store(result, .r0) }
+            return
+        }
         if let task = site.prologue.currentTask, let path = Self.taskFieldPath(variable, task) {
             asm.load(.r3, from: .r7, offset: contextSlot(ProbeContextSlots.task), size: .double)
             readTaskField(path: path.offsets, size: path.size)
@@ -135,6 +140,9 @@ extension BPFCodeGenerator {
             asm.load(.r0, from: .r7, offset: contextSlot(ProbeContextSlots.errno), size: .double)
         case .arg0, .arg1, .arg2, .arg3, .arg4, .arg5, .arg6, .arg7, .arg8, .arg9:
             readArgument(Int(variable.rawValue.dropFirst(3))!)
+        case .curthread:
+            // A plain number (not a BTF pointer): D reads through it with probe reads.
+            asm.call(.getCurrentTask)
         case .argumentRecord:
             // The record's kernel address as a plain number (the prologue stored the
             // context pointer in scratch, so the verifier forgets it was one): address

@@ -46,7 +46,7 @@ public struct ContextDemand: Sendable, Equatable {
                     demand.arguments.insert(Int(variable.rawValue.dropFirst(3))!)
                 case .errno: demand.errno = true
                 case .argumentRecord: demand.argumentRecord = true
-                case .pid, .tid, .ppid, .uid, .gid, .vtimestamp, .execname: demand.task = true
+                case .pid, .tid, .ppid, .uid, .gid, .vtimestamp, .execname, .curthread: demand.task = true
                 default: break
                 }
             default: break

@@ -9,6 +9,8 @@ public enum BuiltinVariable: String, Sendable, CaseIterable {
     /// The address of the probe's argument record in kernel memory (a tracepoint's
     /// record, for typed `args->field`); 0 where the probe has none.
     case argumentRecord
+    /// The kernel's task_struct of the thread the clause runs as (`curthread`).
+    case curthread
     // string-valued: the helper writes the string into a destination buffer
     case execname, probeprov, probemod, probefunc, probename, zonename, cwd, root
 

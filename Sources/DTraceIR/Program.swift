@@ -117,6 +117,17 @@ public struct IRClause: Sendable {
     public init(index: Int, probes: [ProbeDescription], function: IRFunction, record: RecordLayout, line: Int) {
         self.index = index; self.probes = probes; self.function = function; self.record = record; self.line = line
     }
+
+    /// Whether the clause reads the kernel's memory (curthread, kernel structures), which
+    /// only the kernel engine can do.
+    public var readsKernelMemory: Bool {
+        function.instructions.contains {
+            switch $0 {
+            case .call(.readBuiltin(.curthread), _, _), .load(_, _, _, _, .tracee): return true
+            default: return false
+            }
+        }
+    }
 }
 
 /// A printf-like format string used by printf, printa, system or freopen.

@@ -94,10 +94,22 @@ public struct Clause {
     public var line: Int
 }
 
+/// `translator output < input name > { member = expression; ... };`
+public struct TranslatorSyntax {
+    public var output: TypeSyntax
+    public var input: TypeSyntax
+    public var inputName: String
+    public var members: [(name: String, value: Expression, line: Int)]
+    public var line: Int
+    /// The line of its closing `;`, where DTrace reports what is wrong with it.
+    public var endLine: Int
+}
+
 public enum TopLevelItem {
     case clause(Clause)
     case declaration(Declaration)
     case pragma(String, line: Int)
+    case translator(TranslatorSyntax)
 }
 
 public struct ProgramSyntax {

@@ -1,6 +1,6 @@
 // DTraceLanguage/CompileOptions: what a compilation depends on beyond the text: $0..$N,
 // the target and dtrace's own ids, strsize, defaultargs, the probes' argument records, and
-// the library's subroutines, aggregating functions and actions.
+// the library's subroutines, aggregating functions and actions, the kernel's types.
 
 import DTraceIR
 import DTraceText
@@ -25,5 +25,11 @@ public struct CompileOptions {
     public var subroutines: [String: any SubroutineDefinition] = [:]
     public var aggregatingFunctions: [String: any AggregatingFunctionDefinition] = [:]
     public var actions: [String: any ActionDefinition] = [:]
+    /// The kernel's types, for struct, union, enum and typedef names a script uses
+    /// without declaring them (nil: none are known, as without BTF).
+    public var kernelTypes: (any KernelTypeSource)?
+    /// The D library's declarations in D (types, inlines, translators: psinfo_t,
+    /// curpsinfo...), added before any script.
+    public var libraryDeclarations: [String] = []
     public init() {}
 }

@@ -58,6 +58,13 @@ public final class Compiler {
     var inlines: [String: (DType, Expression)] = [:]
     var inlineDepth = 0
     var typedefs: [String: DType] = [:]
+    /// Translators (a script's, checked; the library's once wanted) and those waiting.
+    var translators: [TranslatorDefinition] = []
+    var libraryTranslators: [TranslatorSyntax] = []
+    /// The input names of translators being compiled, bound to their input values.
+    var translatorInputs: [String: Value] = [:]
+    /// In the clause being compiled: `args[N]` that the probes' provider translates.
+    var argumentTranslations: [Int: (input: TypeSyntax, output: TypeSyntax)] = [:]
     var composites: [String: CompositeType] = [:]
     var enumerations: [String: EnumType] = [:]
     var enumerators: [String: (Int64, DType)] = [:]
@@ -86,9 +93,11 @@ public final class Compiler {
     // MARK: program
 
     public static func compile(source: String, options: CompileOptions = CompileOptions()) throws(Diagnostic) -> CompiledProgram {
-        var parser = Parser(source: source)
+        let compiler = Compiler(options: options)
+        try compiler.loadLibrary()
+        var parser = Parser(source: source, typeNames: compiler.typeNames)
         let syntax = try parser.parseProgram()
-        return try Compiler(options: options).compile(syntax)
+        return try compiler.compile(syntax)
     }
 
     public func compile(_ syntax: ProgramSyntax) throws(Diagnostic) -> CompiledProgram {
@@ -223,6 +232,32 @@ public final class Compiler {
             case .pragma(let text, let line): try pragma(text, line: line)
             case .declaration(let declaration): region = .actionList; try declare(declaration, topLevel: true)
             case .clause(let clause): try compileClause(clause)
+            case .translator(let translator): region = .actionList; try defineTranslator(translator)
+            }
+        }
+    }
+
+    /// The type names the library declared, for the parsers of the scripts that follow.
+    public private(set) var typeNames: Set<String> = []
+
+    /// Parses and adds the D library's declarations (`options.libraryDeclarations`).
+    public func loadLibrary() throws(Diagnostic) {
+        for text in options.libraryDeclarations {
+            var parser = Parser(source: text, typeNames: typeNames)
+            let syntax = try parser.parseProgram()
+            typeNames.formUnion(parser.typeNames)
+            try addLibrary(syntax)
+        }
+    }
+
+    /// The D library's declarations (types, inlines, translators) before any script: its
+    /// translators are resolved only when a script first translates to their output.
+    public func addLibrary(_ syntax: ProgramSyntax) throws(Diagnostic) {
+        for item in syntax.items {
+            switch item {
+            case .translator(let translator): libraryTranslators.append(translator)
+            case .declaration(let declaration): try declare(declaration, topLevel: true)
+            case .pragma, .clause: break
             }
         }
     }

@@ -17,6 +17,7 @@ extension Compiler {
         case .named(let name):
             if let type = typedefs[name] { return type }
             if let type = BuiltinTypes.table[name] { return type }
+            if let type = options.kernelTypes?.kernelType(named: name) { return type }
             throw error(.typeUnknown, "failed to resolve type \(name)", line: line)
         case .pointer(let target): return .pointer(try resolveType(target, line: line))
         case .array(let element, let size):
@@ -48,6 +49,10 @@ extension Compiler {
             }
             guard let name else { throw error(.typeUnknown, "anonymous \(isUnion ? "union" : "struct") has no members", line: line) }
             if let existing = composites[key] { return .composite(existing) }
+            if case .composite(let kernel)? = options.kernelTypes?.kernelType(named: key).map(\.resolved) {
+                composites[key] = kernel
+                return .composite(kernel)
+            }
             let forward = CompositeType(name: name, isUnion: isUnion)
             composites[key] = forward
             return .composite(forward)
@@ -66,6 +71,9 @@ extension Compiler {
                 }
                 if let name { enumerations[name] = enumeration }
                 return .enumeration(enumeration)
+            }
+            if let name, enumerations[name] == nil, case .enumeration(let kernel)? = options.kernelTypes?.kernelType(named: "enum " + name).map(\.resolved) {
+                enumerations[name] = kernel
             }
             guard let name, let existing = enumerations[name] else {
                 throw error(.typeUnknown, "failed to resolve type enum \(name ?? "")", line: line)

@@ -7,10 +7,15 @@ import DTraceIR
 indirect enum LValue {
     case memory(address: Register, type: DType, space: MemorySpace)
     case mapEntry(map: Int, key: Register, type: DType)
+    /// A bitfield: `bits` bits starting `shift` bits into the byte at `address` (read only).
+    case bitField(address: Register, type: DType, space: MemorySpace, shift: Int, bits: Int)
+    /// A value computed rather than stored (a translated member): read only.
+    case computed(Value)
 
     var type: DType {
         switch self {
-        case .memory(_, let type, _), .mapEntry(_, _, let type): return type
+        case .memory(_, let type, _), .mapEntry(_, _, let type), .bitField(_, let type, _, _, _): return type
+        case .computed(let value): return value.type
         }
     }
 }
@@ -21,14 +26,13 @@ enum BuiltinVariables {
         "pid": (.pid, BuiltinTypes.table["pid_t"]!), "ppid": (.ppid, BuiltinTypes.table["pid_t"]!),
         "tid": (.tid, BuiltinTypes.table["id_t"]!), "uid": (.uid, BuiltinTypes.table["uid_t"]!),
         "gid": (.gid, BuiltinTypes.table["gid_t"]!), "cpu": (.cpu, BuiltinTypes.table["processorid_t"]!),
-        "curcpu": (.cpu, BuiltinTypes.table["processorid_t"]!),
         "id": (.id, .uint), "epid": (.epid, .uint), "errno": (.errno, .int),
         "arg0": (.arg0, .int64), "arg1": (.arg1, .int64), "arg2": (.arg2, .int64), "arg3": (.arg3, .int64),
         "arg4": (.arg4, .int64), "arg5": (.arg5, .int64), "arg6": (.arg6, .int64), "arg7": (.arg7, .int64),
         "arg8": (.arg8, .int64), "arg9": (.arg9, .int64),
         "stackdepth": (.stackdepth, .uint), "ustackdepth": (.ustackdepth, .uint),
         "caller": (.caller, BuiltinTypes.table["uintptr_t"]!), "ucaller": (.ucaller, BuiltinTypes.table["uint64_t"]!),
-        "ipl": (.ipl, .uint),
+        "ipl": (.ipl, .uint), "curthread": (.curthread, .voidPointer),
         "execname": (.execname, .string), "probeprov": (.probeprov, .string), "probemod": (.probemod, .string),
         "probefunc": (.probefunc, .string), "probename": (.probename, .string), "zonename": (.zonename, .string),
         "cwd": (.cwd, .string), "root": (.root, .string),
@@ -139,6 +143,9 @@ extension Compiler {
             return try callSubroutine(name, arguments, line: line)
         case .cast(let typeSyntax, let operand):
             let type = try resolveType(typeSyntax, line: line)
+            if case .translate(let translated, _) = operand.kind, case .pointer = translated, !type.resolved.isPointer {
+                throw error(.castInvalid, "invalid cast expression: \"pointer to translated data\" to \"\(type)\"", line: line)
+            }
             let value = try rvalue(operand)
             return try cast(value, to: type, line: line)
         case .sizeofType(let typeSyntax):
@@ -172,8 +179,15 @@ extension Compiler {
         case .comma(let first, let second):
             _ = try rvalue(first)
             return try rvalue(second)
-        case .translate:
-            throw error(.typeUnknown, "translators are not supported", line: line)
+        case .translate(let typeSyntax, let operand):
+            let type = try resolveType(typeSyntax, line: line)
+            let isPointer = type.isPointer
+            guard case .composite(let output)? = (isPointer ? type.pointee : type)?.resolved else {
+                throw error(.translatorOutput, "translator output type must be a struct or union", line: line)
+            }
+            let input = try rvalue(operand)
+            let built = try materialize(Translation(translator: try translator(to: output, from: input, line: line), input: input), line: line)
+            return isPointer ? Value(register: built.register, type: .pointer(built.type)) : built
         }
     }
 
@@ -196,6 +210,7 @@ extension Compiler {
     }
 
     func identifierValue(_ name: String, line: Int) throws(Diagnostic) -> Value {
+        if let input = translatorInputs[name] { return input }
         if let (type, expression) = inlines[name] {
             inlineDepth += 1
             defer { inlineDepth -= 1 }
@@ -219,6 +234,11 @@ extension Compiler {
                 throw error(.syntax, "args requires a subscript here: these probes have no typed argument record (use args[N] or arg0..arg9)", line: line)
             }
             return Value(register: emitter.call(.readBuiltin(.argumentRecord), []), type: type, space: .tracee)
+        }
+        if name == "curthread" && globals[name] == nil {
+            // The running thread's struct task_struct, typed from the kernel's BTF.
+            let task = try resolveType(.structure(name: "task_struct", isUnion: false, members: nil), line: line)
+            return Value(register: emitter.call(.readBuiltin(.curthread), []), type: .pointer(task))
         }
         if let (builtin, type) = BuiltinVariables.table[name] {
             if builtin.isString {
@@ -288,6 +308,9 @@ extension Compiler {
             }
             return string
         }
+        if case .composite(let to) = target, case .composite(let from) = value.type.resolved, to === from {
+            return Value(register: value.register, type: type, space: value.space)
+        }
         if target.isInteger || target.isPointer {
             guard value.type.isScalar || value.type.isArray || (value.type.isString && target.isPointer) else {
                 throw error(.castInvalid, "invalid cast expression: \"\(value.type)\" to \"\(type)\"", line: line)
@@ -337,7 +360,7 @@ extension Compiler {
             guard let pointee = value.type.pointee, !pointee.isVoid else {
                 throw error(.operandNotPointer, "operator * requires an operand of pointer type", line: line)
             }
-            return try load(.memory(address: value.register, type: pointee, space: value.space))
+            return try load(.memory(address: value.register, type: pointee, space: Self.space(reachedThrough: value)))
         default: break
         }
         let value = try rvalue(operand)
@@ -626,14 +649,17 @@ extension Compiler {
             emitter.emit(.arithmetic(.multiply, scaled, index.register, emitter.constant(Int64(max(1, element.size)))))
             let address = emitter.register()
             emitter.emit(.arithmetic(.add, address, array.register, scaled))
-            if case .array(_, let count) = array.type.resolved {
+            if case .array(_, let count) = array.type.resolved, count > 0 {   // [0]: a flexible array member
                 if let constant = index.constant, constant < 0 || constant >= Int64(count) {
                     throw error(.declarationArraySubscript, "index \(constant) is out of range for \(Compiler.describe(base)) [\(count)]", line: line)
                 }
                 emitter.emit(.checkBounds(index.register, limit: Int64(count), address: address))
             }
-            return .memory(address: address, type: element, space: array.space)
+            return .memory(address: address, type: element, space: array.type.isPointer ? Self.space(reachedThrough: array) : array.space)
         case .member(let base, let name, let arrow):
+            if let translation = try translatedBase(base, arrow: arrow) {
+                return .computed(try translatedMember(translation, name, line: line))
+            }
             let value = try rvalue(base)
             var compositeType = value.type
             if arrow {
@@ -645,11 +671,18 @@ extension Compiler {
             guard case .composite(let composite) = compositeType.resolved else {
                 throw error(.operandNotStructOrUnion, "operator \(arrow ? "->" : ".") cannot be applied to operand of type \"\(value.type)\"", line: line)
             }
-            guard let member = composite.member(name) else {
-                throw error(.memberName, "\(compositeType) has no member named \(name)", line: line)
+            guard composite.isComplete else {
+                throw error(.operandIncomplete, "operator \(arrow ? "->" : ".") cannot be applied to a forward declaration: no \(compositeType.resolved) definition is available", line: line)
             }
+            guard let member = composite.member(name) else {
+                throw error(.typeMember, "\(name) is not a member of \(compositeType)", line: line)
+            }
+            let space = arrow ? Self.space(reachedThrough: value) : value.space
             let address = emitter.register()
             emitter.emit(.arithmetic(.add, address, value.register, emitter.constant(Int64(member.offset))))
+            if let field = composite.bitFields[name] {
+                return .bitField(address: address, type: member.type, space: space, shift: field.bitOffset % 8, bits: field.bits)
+            }
             if let relative = composite.dataLocationMembers[name] {
                 // The bytes a __data_loc word locates, as a char array in the record.
                 let word = emitter.register(), position = emitter.register(), located = emitter.register()
@@ -658,18 +691,25 @@ extension Compiler {
                 emitter.emit(.arithmetic(.add, located, relative ? address : value.register, position))
                 let start = relative ? emitter.register() : located
                 if relative { emitter.emit(.arithmetic(.add, start, located, emitter.constant(4))) }
-                return .memory(address: start, type: .array(.char, options.stringSize), space: value.space)
+                return .memory(address: start, type: .array(.char, options.stringSize), space: space)
             }
-            return .memory(address: address, type: member.type, space: value.space)
+            return .memory(address: address, type: member.type, space: space)
         case .unary("*", let operand):
             let value = try rvalue(operand)
             guard let pointee = value.type.pointee, !pointee.isVoid else {
                 throw error(.operandNotPointer, "operator * requires an operand of pointer type", line: line)
             }
-            return .memory(address: value.register, type: pointee, space: value.space)
+            return .memory(address: value.register, type: pointee, space: Self.space(reachedThrough: value))
         default:
             throw error(.operandNotLvalue, "operator = requires a modifiable left-hand operand", line: line)
         }
+    }
+
+    /// Where the bytes a pointer points to lie: kernel memory for a kernel structure
+    /// (whatever variable held the pointer), else where the pointer came from.
+    static func space(reachedThrough pointer: Value) -> MemorySpace {
+        if case .composite(let composite)? = pointer.type.pointee?.resolved, composite.isKernel { return .tracee }
+        return pointer.space
     }
 
     static func describe(_ expression: Expression) -> String {
@@ -732,6 +772,26 @@ extension Compiler {
             emitter.emit(.address(address, .mapValue, offset: 0)) // the all-zero default value
             emitter.emit(.label(present))
             return loadTyped(address, type: type, space: .mapValue)
+        case .bitField(let address, let type, let space, let shift, let bits):
+            // The bytes that hold the field, shifted down and masked (sign-extended when signed).
+            let bytes = (shift + bits + 7) / 8
+            let width = bytes <= 1 ? 1 : bytes <= 2 ? 2 : bytes <= 4 ? 4 : 8
+            let word = emitter.register()
+            emitter.emit(.load(word, base: address, offset: 0, width: width, space: space))
+            var field = word
+            if shift != 0 {
+                field = emitter.register()
+                emitter.emit(.arithmetic(.logicalShiftRight, field, word, emitter.constant(Int64(shift))))
+            }
+            let result = emitter.register()
+            if bits < 64 {
+                emitter.emit(.extend(result, field, bits: bits, signed: type.isSigned))
+            } else {
+                emitter.emit(.move(result, field))
+            }
+            return Value(register: result, type: type)
+        case .computed(let value):
+            return value
         }
     }
 
@@ -746,7 +806,8 @@ extension Compiler {
                 emitter.emit(.extend(extended, r, bits: size * 8, signed: true))
                 return Value(register: extended, type: type, space: space)
             }
-            return Value(register: r, type: type, space: resolved.isPointer ? .scratch : space)
+            // A pointer read from kernel memory points into kernel memory.
+            return Value(register: r, type: type, space: resolved.isPointer && space != .tracee ? .scratch : space)
         }
         return Value(register: address, type: type, space: space)
     }
@@ -762,6 +823,8 @@ extension Compiler {
                 throw error(.operandNotWritable, "operator = requires a writable left-hand operand", line: line)
             }
             storeTyped(value, at: address, type: type, space: space)
+        case .bitField, .computed:
+            throw error(.operandNotWritable, "operator = requires a writable left-hand operand", line: line)
         case .mapEntry(let map, let key, _):
             let end = emitter.label()
             if type.isScalar {

@@ -67,6 +67,7 @@ public struct Parser {
             case .endOfInput: return ProgramSyntax(items: items)
             case .pragma(let text): try advance(); items.append(.pragma(text, line: token.line))
             case .punctuation(";"): try advance()
+            case .keyword(.translator): items.append(.translator(try parseTranslator()))
             default:
                 if try startsDeclaration() {
                     let declaration = try parseDeclaration()
@@ -206,6 +207,30 @@ public struct Parser {
         if storage == .typedef { for declarator in declarators { typeNames.insert(declarator.name) } }
         if terminated { try expect(";") }
         return Declaration(storage: storage, type: type, declarators: declarators, initializer: initializer, line: line)
+    }
+
+    /// `translator output-type < input-type name > { member = expression; ... };`
+    mutating func parseTranslator() throws(Diagnostic) -> TranslatorSyntax {
+        let line = try advance().line
+        guard let output = try parseTypeName() else { throw try syntaxError() }
+        try expect("<")
+        guard let inputBase = try parseTypeSpecifier() else { throw try syntaxError() }
+        let declarator = try parseDeclarator()
+        var input = inputBase
+        for _ in 0..<declarator.pointerDepth { input = .pointer(input) }
+        try expect(">")
+        try expect("{")
+        var members: [(name: String, value: Expression, line: Int)] = []
+        while try !accept("}") {
+            let token = try advance()
+            guard case .identifier(let name) = token.kind else { lookahead.insert(token, at: 0); throw try syntaxError() }
+            try expect("=")
+            members.append((name, try parseAssignment(), token.line))
+            try expect(";")
+        }
+        let endLine = try peek().line
+        try expect(";")
+        return TranslatorSyntax(output: output, input: input, inputName: declarator.name, members: members, line: line, endLine: endLine)
     }
 
     mutating func parseDeclarator() throws(Diagnostic) -> Declarator {

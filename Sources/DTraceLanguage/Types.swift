@@ -5,25 +5,40 @@
 public final class CompositeType: Equatable {
     public let name: String
     public let isUnion: Bool
-    public var members: [(name: String, type: DType, offset: Int)] = []
+    private var storedMembers: [(name: String, type: DType, offset: Int)] = []
     public var size = 0
     public var alignment = 1
     public var isComplete = false
     /// Members that hold a kernel "__data_loc" (or "__rel_loc") word: the low 16 bits
     /// locate the bytes in the record (from its start, or from the end of the word).
     public var dataLocationMembers: [String: Bool] = [:]   // name -> relative
+    /// A kernel structure (from the kernel's BTF): wherever it is reached through a
+    /// pointer, its bytes are kernel memory, read through probe reads.
+    public var isKernel = false
+    /// Bitfield members: the bit where each starts (from the struct's start) and its bits.
+    public var bitFields: [String: (bitOffset: Int, bits: Int)] = [:]
+    /// Fills the members on first use (a kernel structure's are read only if used).
+    public var memberLoader: ((CompositeType) -> Void)?
 
     public init(name: String, isUnion: Bool) { self.name = name; self.isUnion = isUnion }
     public static func == (a: CompositeType, b: CompositeType) -> Bool { a === b }
 
+    public var members: [(name: String, type: DType, offset: Int)] {
+        get {
+            if let loader = memberLoader { memberLoader = nil; loader(self) }
+            return storedMembers
+        }
+        set { storedMembers = newValue }
+    }
+
     public func addMember(_ name: String, _ type: DType) {
         let align = type.alignment
         if isUnion {
-            members.append((name, type, 0))
+            storedMembers.append((name, type, 0))
             size = max(size, type.size)
         } else {
             let offset = (size + align - 1) / align * align
-            members.append((name, type, offset))
+            storedMembers.append((name, type, offset))
             size = offset + type.size
         }
         alignment = max(alignment, align)
@@ -31,7 +46,7 @@ public final class CompositeType: Equatable {
 
     /// A member at a fixed offset (a record laid out by someone else, such as the kernel).
     public func addMember(_ name: String, _ type: DType, at offset: Int) {
-        members.append((name, type, offset))
+        storedMembers.append((name, type, offset))
         size = max(size, offset + type.size)
         alignment = max(alignment, min(type.alignment, 8))
     }

@@ -3,7 +3,8 @@
 // prototype and typing, the IR it emits, its semantics in the interpreter, its BPF body or
 // why the kernel engine has none, for an aggregating function its value's layout, merge
 // and presentation, for an action what the consumer shows — and one line here. The compiler, the interpreter, the code generator and
-// the consumer each take their part of every entry from here.
+// the consumer each take their part of every entry from here. D declarations (types,
+// translators, inlines: psinfo_t, curpsinfo) are one file each, written in D.
 
 import DTraceCodegen
 import DTraceIR
@@ -23,6 +24,12 @@ public enum KernelSupport {
     case notInKernel(reason: String)
 }
 
+/// Declarations of the library written in D (as DTrace's own /usr/lib64/dtrace/*.d):
+/// types such as psinfo_t, their translators from kernel structures, constants, inlines.
+public protocol LibraryDeclarations: Sendable {
+    var source: String { get }
+}
+
 public protocol LibrarySubroutine: SubroutineDefinition, Sendable {
     var implementation: SubroutineImplementation { get }
 }
@@ -36,13 +43,22 @@ public struct Library: Sendable {
     public let subroutines: [any LibrarySubroutine]
     public let aggregatingFunctions: [any LibraryAggregatingFunction]
     public let actions: [any ActionDefinition]
+    public let declarations: [any LibraryDeclarations]
 
     public init(subroutines: [any LibrarySubroutine], aggregatingFunctions: [any LibraryAggregatingFunction] = Library.standardAggregatingFunctions,
-                actions: [any ActionDefinition] = Library.standardActions) {
+                actions: [any ActionDefinition] = Library.standardActions, declarations: [any LibraryDeclarations] = Library.standardDeclarations) {
         self.subroutines = subroutines
         self.aggregatingFunctions = aggregatingFunctions
         self.actions = actions
+        self.declarations = declarations
     }
+
+    /// The library's D declarations: types, constants, translators and the inlines built
+    /// on them, in dependency order.
+    public static let standardDeclarations: [any LibraryDeclarations] = [
+        CPUInformation(),
+        ProcessInformation(),
+    ]
 
     public static let standardActions: [any ActionDefinition] = [
         Trace(),
@@ -148,6 +164,7 @@ extension CompileOptions {
         options.subroutines = Library.standard.definitions
         options.aggregatingFunctions = Library.standard.aggregatingDefinitions
         options.actions = Library.standard.actionDefinitions
+        options.libraryDeclarations = Library.standard.declarations.map(\.source)
         return options
     }
 }

@@ -5,12 +5,16 @@
 
 import DTraceBPF
 import DTraceCodegen
+import DTraceLanguage
 import DTraceSystem
 
 public final class KernelTypes {
     private let load: () -> BTF?
     private var loaded = false
     private var btfStorage: BTF?
+    /// D types made from BTF types, by ID, and named lookups already answered (KernelTypeImport).
+    var importedTypes: [UInt32: DType] = [:]
+    var namedTypes: [String: DType?] = [:]
 
     /// `load` reads the kernel's BTF (tests may give another).
     public init(load: @escaping () -> BTF? = KernelTypes.kernelBTF) { self.load = load }

@@ -48,6 +48,8 @@ public final class TracingSession {
     public private(set) var unmatchedListings: [String] = []
     /// A catalogue made while compiling, for typed `args` (kept for matching).
     var compileCatalog: ProbeCatalog?
+    /// The kernel's types (BTF, read on first use), for the D types scripts name and the engine.
+    public let kernelTypes = KernelTypes()
 
     /// The providers probes come from (the registry, unless a test adds its own).
     public let providers: [any Provider]
@@ -104,7 +106,9 @@ public final class TracingSession {
         compileOptions.subroutines = library.definitions
         compileOptions.aggregatingFunctions = library.aggregatingDefinitions
         compileOptions.actions = library.actionDefinitions
+        compileOptions.libraryDeclarations = library.declarations.map(\.source)
         if let size = options.stringSize { compileOptions.stringSize = size }
+        compileOptions.kernelTypes = kernelTypes
         // Typed args: the probes' argument records, read while compiling.
         compileOptions.argumentRecord = { [self] description in
             // Only descriptions a provider with argument records can match (sdt) read them.
@@ -114,6 +118,9 @@ public final class TracingSession {
             return compileCatalog?.argumentRecord(for: description)
         }
         let compiler = Compiler(options: compileOptions)
+        do throws(Diagnostic) { try compiler.loadLibrary() } catch {
+            throw SessionError("failed to load the D library: \(error.description)")
+        }
         // Every text is read and parsed first, so the compiler sees the whole program's
         // aggregations before it lays out any; then they compile in order.
         var parsed: [(syntax: Result<ProgramSyntax, Diagnostic>, kind: ProbeSpecifierKind, isScript: Bool, label: String)] = []
@@ -154,7 +161,7 @@ public final class TracingSession {
                 guard let processed = preprocessor(text, cppArguments) else { throw SessionError("failed to preprocess \(label)") }
                 text = processed
             }
-            var parser = Parser(source: text)
+            var parser = Parser(source: text, typeNames: compiler.typeNames)
             do throws(Diagnostic) {
                 parsed.append((.success(try parser.parseProgram()), kind, isScript, label))
             } catch {
@@ -262,22 +269,26 @@ public final class TracingSession {
     /// refused in one line before any probe is enabled or -c runs.
     public func chooseEngine(checkPlatform: Bool) throws(SessionError) -> EngineChoice {
         let kernelProbes = enablings.filter { !$0.probe.provider.runsInUserEngine($0.probe) }
+        let kernelReaders = enablings.filter { program.clauses[$0.clause].readsKernelMemory }
         if options.engine == .user, let first = kernelProbes.first {
             throw SessionError("probe \(first.probe.identity.fullName) needs the kernel engine (-x engine=user was given)")
+        }
+        if options.engine == .user || options.engine == .ptrace, let first = kernelReaders.first {
+            throw SessionError("clause for probe \(first.probe.identity.fullName) reads kernel memory (curthread or a kernel structure): it needs the kernel engine (-x engine=\(options.engine == .user ? "user" : "ptrace") was given)")
         }
         if options.engine == .ptrace {
             if let refusal = ptraceRefusal(kernelProbes) { throw SessionError(refusal) }
             try checkTraceable()
             return .ptrace
         }
-        let choice: EngineChoice = options.engine ?? (kernelProbes.isEmpty ? .user : .kernel)
+        let choice: EngineChoice = options.engine ?? (kernelProbes.isEmpty && kernelReaders.isEmpty ? .user : .kernel)
         if choice == .kernel && checkPlatform {
             let names = Set(enablings.map { $0.probe.provider.name })
             let requirements = providers.filter { names.contains($0.name) }.map(\.requirement)
             let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(EnginePlan.needs(of: requirements)))
             for requirement in requirements {
                 if var refusal = EnginePlan.refusal(requirement, results: results, suggestUserEngine: options.engine != .user) {
-                    if options.engine == nil && ptraceRefusal(kernelProbes) == nil {
+                    if options.engine == nil && kernelReaders.isEmpty && ptraceRefusal(kernelProbes) == nil {
                         try checkTraceable()
                         return .ptrace
                     }

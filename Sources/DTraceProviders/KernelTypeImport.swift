@@ -1,0 +1,120 @@
+// DTraceProviders/KernelTypeImport: the kernel's BTF types as D types, for scripts that
+// name kernel structures (`curthread->real_parent->comm`, `(struct sock *)arg0`) and for
+// the translators. A struct is made when first named and its members only when first
+// used; anonymous struct and union members are flattened into their parent, as C lets a
+// script name their members directly; bitfields keep their bit position and width.
+
+import DTraceBPF
+import DTraceLanguage
+
+extension KernelTypes: KernelTypeSource {
+    public func kernelType(named name: String) -> DType? {
+        if let known = namedTypes[name] { return known }
+        var found: DType?
+        if let btf {
+            let words = name.split(separator: " ", maxSplits: 1).map(String.init)
+            let id: UInt32?
+            switch (words.count == 2 ? words[0] : "", words.last ?? "") {
+            case ("struct", let tag): id = try? btf.typeID(named: tag, kind: .structure)
+            case ("union", let tag): id = try? btf.typeID(named: tag, kind: .union)
+            case ("enum", let tag): id = try? btf.typeID(named: tag, kind: .enumeration)
+            case ("", let typedef): id = try? btf.typeID(named: typedef, kind: .typedef)
+            default: id = nil
+            }
+            if let id { found = importType(id, from: btf) }
+        }
+        namedTypes[name] = .some(found)
+        return found
+    }
+
+    /// The D type of BTF type `id` (void for what D cannot hold).
+    func importType(_ id: UInt32, from btf: BTF) -> DType {
+        if id == 0 { return .void }
+        if let known = importedTypes[id] { return known }
+        guard let described = try? btf.type(id) else { return .void }
+        importedTypes[id] = .void   // a cycle (only in a hostile blob) ends here
+        let type: DType
+        switch described {
+        case .integer(let name, let size, let signed, let isChar, let isBool, _, _):
+            if isBool { type = .integer(name: name, size: max(size, 1), signed: false) }
+            else if size == 1 && (isChar || name == "char") && signed { type = .char }
+            else if [1, 2, 4, 8].contains(size) { type = .integer(name: name, size: size, signed: signed) }
+            else { type = .array(.integer(name: "unsigned char", size: 1, signed: false), size) }
+        case .pointer(let target):
+            type = .pointer(importType(target, from: btf))
+        case .array(let element, let count):
+            type = .array(importType(element, from: btf), count)
+        case .structure(let name, let isUnion, let size, let members):
+            let composite = CompositeType(name: name.isEmpty ? "<anon>" : name, isUnion: isUnion)
+            composite.isKernel = true
+            composite.size = size
+            composite.alignment = size == 0 ? 1 : min(8, size & -size)
+            composite.isComplete = true
+            composite.memberLoader = { [unowned self] composite in
+                self.addMembers(members, at: 0, to: composite, from: btf)
+                composite.size = size
+            }
+            type = .composite(composite)
+        case .enumeration(let name, _, _, let values):
+            let enumeration = EnumType(name: name.isEmpty ? "<anon>" : name)
+            enumeration.values = values
+            type = .enumeration(enumeration)
+        case .forward(let name, let isUnion):
+            if let complete = try? btf.typeID(named: name, kind: isUnion ? .union : .structure) {
+                type = importType(complete, from: btf)
+            } else {
+                let composite = CompositeType(name: name, isUnion: isUnion)
+                composite.isKernel = true
+                type = .composite(composite)
+            }
+        case .typedef(let name, let target):
+            type = .alias(name, importType(target, from: btf))
+        case .qualifier(let target):
+            type = importType(target, from: btf)
+        case .float(_, let size):
+            type = .array(.integer(name: "unsigned char", size: 1, signed: false), size)
+        case .functionPrototype, .function, .other:
+            type = .void
+        }
+        importedTypes[id] = type
+        return type
+    }
+
+    /// Adds BTF members at `base` bits into `composite`: anonymous structs and unions
+    /// flattened, bitfields recorded with their bit position.
+    func addMembers(_ members: [BTFType.Member], at base: Int, to composite: CompositeType, from btf: BTF) {
+        for member in members {
+            let type = importType(member.type, from: btf)
+            let bitOffset = base + member.bitOffset
+            if member.name.isEmpty {
+                if case .structure(_, _, _, let inner)? = try? btf.type(resolvedID(member.type, in: btf)) {
+                    addMembers(inner, at: bitOffset, to: composite, from: btf)
+                }
+                continue
+            }
+            var bits = member.bitfieldSize
+            var start = bitOffset
+            if bits == 0, case .integer(_, let size, _, _, _, let encodedOffset, let encodedBits)? = try? btf.type(resolvedID(member.type, in: btf)),
+               encodedBits != 0, encodedBits != size * 8 || encodedOffset != 0 {
+                bits = encodedBits
+                start += encodedOffset
+            }
+            if bits != 0 || start % 8 != 0 {
+                composite.bitFields[member.name] = (start, bits == 0 ? type.size * 8 : bits)
+            }
+            composite.addMember(member.name, type, at: start / 8)
+        }
+    }
+
+    /// The ID behind typedefs and qualifiers.
+    func resolvedID(_ id: UInt32, in btf: BTF) -> UInt32 {
+        var current = id
+        for _ in 0..<32 {
+            switch try? btf.type(current) {
+            case .typedef(_, let target)?, .qualifier(let target)?: current = target
+            default: return current
+            }
+        }
+        return current
+    }
+}
