@@ -164,7 +164,10 @@ public enum DTraceOptionParser {
         \t-V  report DTrace API version and this dtrace's version
         \t-w  permit destructive actions
         \t-x  enable or modify compiler and tracing options
-        \t    (-x platform: report the platform, its self-tests and each provider's engine)
+        \t    (-x platform: report the platform, its self-tests and each provider's engine;
+        \t     -x oformat=text|json|folded: DTrace's text, JSON Lines, or aggregations as
+        \t     folded stacks; -x flamegraph=PATH.svg: an SVG flame graph of the stack
+        \t     aggregations when tracing stops)
         \t-X  specify ISO C conformance settings for preprocessor
         \t-Z  permit probe descriptions that match zero probes
 

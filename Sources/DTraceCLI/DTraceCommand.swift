@@ -40,10 +40,14 @@ final class CommandRun {
     let output: OutputSink
     let errors: OutputSink
 
+    /// Under -x oformat=json a failure is also an error object on the output.
+    var jsonErrors = false
+
     init(output: OutputSink, errors: OutputSink) { self.output = output; self.errors = errors }
 
     func fail(_ message: String) -> Int32 {
         errors.write("dtrace: " + message + "\n")
+        if jsonErrors { output.write(JSONOutput.fatalErrorLine("dtrace: " + message)) }
         return 1
     }
 
@@ -78,6 +82,7 @@ final class CommandRun {
         var options = TracingOptions()
         for (name, value) in line.settings {
             do { try options.set(name, value) } catch { return fail("failed to set -x \(name): \(error.problem)") }
+            jsonErrors = options.outputFormat == .json
         }
         // -h and -G: provider definitions to a header (or checked), no tracing.
         if line.generateHeader { return buildProviders(line, mode: .header, errorTags: options.errorTags) }
@@ -101,6 +106,7 @@ final class CommandRun {
             try session.grabTarget(command: line.command, processID: line.processIDs.first)
             try session.compile(line.sources, operands: line.operands, preprocess: line.preprocess, cppArguments: line.cppArguments,
                                 preprocessor: Preprocessor.run)
+            jsonErrors = session.options.outputFormat == .json
             if line.showIR { showIR(session.program) }
             try session.matchProbes(listing: line.list, zeroMatchesAllowed: line.zeroMatchesAllowed)
             if line.list {

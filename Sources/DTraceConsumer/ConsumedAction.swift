@@ -1,7 +1,8 @@
 // DTraceConsumer/ConsumedAction: what an action of the D library does when a record
 // holding it arrives, and the consumer's services it does it with — output, record
 // fields, printf formats, the aggregations (print, clear, trunc, normalize), options,
-// stacks and symbol names, exit(). Each action's own file (DTraceLibrary) conforms.
+// stacks and symbol names, exit(); under -x oformat=json the action's entry in its
+// firing's object. Each action's own file (DTraceLibrary) conforms.
 
 import DTraceIR
 import DTraceSystem
@@ -9,11 +10,25 @@ import DTraceSystem
 public protocol ConsumedAction: ActionOutput {
     /// Runs for a firing whose record holds this action (its presence flag set).
     func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer)
+
+    /// -x oformat=json: this action's entry in the firing's "actions" (docs/JSON-OUTPUT.md),
+    /// asked after `perform` ran. nil: the text `perform` wrote, if any, as
+    /// {"action": name, "output": text}.
+    func jsonEntry(_ fields: [RecordField], record: [UInt8], consumer: Consumer) -> JSONValue?
+}
+
+extension ConsumedAction {
+    public func jsonEntry(_ fields: [RecordField], record: [UInt8], consumer: Consumer) -> JSONValue? { nil }
 }
 
 extension Consumer {
     /// Appends to the output (flushed at the end of the record).
-    public func write(_ text: String) { output.write(text) }
+    public func write(_ text: String) {
+        if capturedText != nil { capturedText! += text } else { output.write(text) }
+    }
+
+    /// Whether the output is JSON (-x oformat=json).
+    public var isJSON: Bool { options.format == .json }
 
     /// -q (quiet) is in effect.
     public var isQuiet: Bool { options.quiet }
@@ -34,15 +49,39 @@ extension Consumer {
         formatPrintf(program.formats[format].format, fields: fields, bytes: record)
     }
 
-    /// Runs a shell command now, its output on dtrace's own standard output, in order.
+    /// Runs a shell command now, its output on dtrace's own standard output, in order
+    /// (on standard error under -x oformat=json, which keeps the output JSON).
     public func runCommand(_ command: String) {
         output.flush()
-        Shell.run(command, output: output.descriptor)
+        Shell.run(command, output: isJSON ? 2 : output.descriptor)
+    }
+
+    /// printf()'s arguments as JSON: integers as numbers, strings and symbol names as strings.
+    public func jsonArguments(_ fields: [RecordField], record: [UInt8]) -> [JSONValue] {
+        arguments(fields, record).map { argument in
+            switch argument {
+            case .integer(let value, let size, let signed): return JSONValue.recorded(value, size: size, signed: signed)
+            case .string(let bytes): return .text(bytes)
+            }
+        }
+    }
+
+    /// The text of a printf format of the program.
+    public func formatText(_ format: Int) -> String { program.formats[format].text }
+
+    /// A recorded stack's frames, leaf first, as stack() names them.
+    public func stackFrames(_ record: [UInt8], _ field: RecordField, frames: Int, user: Bool) -> [String] {
+        StackText.names(record, field, frames: frames, user: user, source: stackSource, symbols: userSymbols)
+    }
+
+    /// A recorded address's name as sym(), mod(), usym()... give it, unpadded.
+    public func symbolText(_ kind: SymbolKind, _ record: [UInt8], _ field: RecordField) -> String {
+        SymbolText.text(kind, record, field, user: userSymbols)
     }
 
     /// printa(): the aggregations `ids` together, with a format of the program or the default layout.
     public func printAggregations(_ ids: [Int], format: Int?) {
-        printAggregations(ids, format: format.map { program.formats[$0].format })
+        printAggregations(ids, format: format.map { program.formats[$0].format }, formatText: format.map { program.formats[$0].text })
     }
 
     /// exit(status): tracing stops after this firing (the first status given wins).

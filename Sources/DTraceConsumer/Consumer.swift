@@ -1,7 +1,8 @@
 // DTraceConsumer/Consumer: turns records into DTrace's output — the CPU/ID/FUNCTION:NAME
 // lines, trace() and printf() data, printa() and the aggregations printed at the end,
-// the error lines of faults — and acts on consumer-side actions (clear, trunc,
-// normalize, setopt, exit).
+// the error lines of faults and drops — and acts on consumer-side actions (clear, trunc,
+// normalize, setopt, exit). The text is DTrace's; -x oformat=json (JSONOutput) and
+// -x oformat=folded (FoldedStacks) take over where their output differs.
 
 import DTraceIR
 import DTraceSystem
@@ -31,6 +32,11 @@ public final class Consumer {
     /// Names for user addresses: the processes seen so far and their files' symbols.
     public let userSymbols: UserSymbols
 
+    /// While an action runs for a JSON firing, what it writes (instead of the output).
+    var capturedText: String?
+    /// JSON entries services add for the action that is running (printa()).
+    var pendingJSONEntries: [JSONValue] = []
+
     public init(program: IRProgram, options: OutputOptions, output: OutputSink, userSymbols: UserSymbols = UserSymbols()) {
         self.program = program
         self.userSymbols = userSymbols
@@ -45,6 +51,7 @@ public final class Consumer {
     var flowIndentation = 0
 
     public func consume(clause: Int, probe: ProbeIdentity, cpu: Int32, bytes: [UInt8]) {
+        if options.format == .json { consumeAsJSON(clause: clause, probe: probe, cpu: cpu, bytes: bytes); return }
         if !printedHeader {
             printedHeader = true
             if !options.quiet { output.write(options.flowIndent ? Consumer.flowHeader : Consumer.probeHeader) }
@@ -193,21 +200,51 @@ public final class Consumer {
 
     // MARK: aggregations
 
+    /// Tracing has stopped: text output leaves a blank line between the records and the
+    /// aggregations printed at the end.
+    public func tracingStopped() {
+        if options.format == .text { output.write("\n") }
+    }
+
     /// Prints the aggregations not yet printed, when tracing stops.
     public func printRemainingAggregations() {
         aggregationBackend?.refresh()
         var first = true
         for descriptor in aggregations.descriptors where !aggregations.printed.contains(descriptor.id) && aggregations.hasEntries(descriptor.id) {
-            if !first { output.write("\n") }
-            first = false
-            printAggregation(descriptor.id, format: nil)
+            switch options.format {
+            case .json:
+                aggregations.printed.insert(descriptor.id)
+                output.write(JSONOutput.line(JSONOutput.header("aggregation") + jsonAggregationMembers(descriptor.id)))
+            case .folded:
+                aggregations.printed.insert(descriptor.id)
+                write(foldedText(descriptor.id))
+            case .text:
+                if !first { output.write("\n") }
+                first = false
+                printAggregation(descriptor.id, format: nil)
+            }
         }
         output.flush()
     }
 
-    func printAggregations(_ ids: [Int], format: PrintfFormat?) {
+    /// The end of the output: JSON's closing object (the exit status); nothing in text.
+    public func finish(status: Int32) {
+        if options.format == .json { output.write(JSONOutput.line(JSONOutput.header("exit") + [("status", .integer(Int64(status)))])) }
+        output.flush()
+    }
+
+    func printAggregations(_ ids: [Int], format: PrintfFormat?, formatText: String? = nil) {
         aggregationBackend?.refresh()
-        if format == nil { output.write("\n") }
+        switch options.format {
+        case .json: pendingJSONEntries.append(printaEntry(ids, format: format, formatText: formatText))
+        case .folded: for id in ids { aggregations.printed.insert(id); write(foldedText(id)) }
+        case .text: printAggregationsAsText(ids, format: format)
+        }
+    }
+
+    /// printa() as DTrace prints it (the aggregations already refreshed).
+    func printAggregationsAsText(_ ids: [Int], format: PrintfFormat?) {
+        if format == nil { write("\n") }
         if ids.count > 1 { printJointly(ids, format: format); return }
         for id in ids { printAggregation(id, format: format) }
     }
@@ -221,11 +258,11 @@ public final class Consumer {
         for key in aggregations.sortedKeys(ids, options: options) {
             let values = ids.map { aggregations.entries[$0][key] ?? AggregationValue(aggregations.descriptors[$0].function) }
             if let format {
-                output.write(formatAggregationEntry(format, descriptors[0], key, values[0], jointly: Array(zip(descriptors, values))))
+                write(formatAggregationEntry(format, descriptors[0], key, values[0], jointly: Array(zip(descriptors, values))))
             } else {
-                for field in descriptors[0].keyFields { output.write(keyText(field, key)) }
-                for (descriptor, value) in zip(descriptors, values) { output.write(valueText(descriptor.function, value)) }
-                output.write("\n")
+                for field in descriptors[0].keyFields { write(keyText(field, key)) }
+                for (descriptor, value) in zip(descriptors, values) { write(valueText(descriptor.function, value)) }
+                write("\n")
             }
         }
     }
@@ -236,17 +273,17 @@ public final class Consumer {
         for key in aggregations.sortedKeys(id, options: options) {
             guard let value = aggregations.entries[id][key] else { continue }
             if let format {
-                output.write(formatAggregationEntry(format, descriptor, key, value))
+                write(formatAggregationEntry(format, descriptor, key, value))
             } else {
                 for field in descriptor.keyFields {
                     if case .stack(let frames, let user) = field.type {
-                        output.write(StackText.render(key, field, frames: frames, user: user, source: stackSource, symbols: userSymbols))
+                        write(StackText.render(key, field, frames: frames, user: user, source: stackSource, symbols: userSymbols))
                     } else {
-                        output.write(keyText(field, key))
+                        write(keyText(field, key))
                     }
                 }
-                output.write(valueText(descriptor.function, value))
-                output.write("\n")
+                write(valueText(descriptor.function, value))
+                write("\n")
             }
         }
     }
@@ -278,17 +315,7 @@ public final class Consumer {
     /// non-zero to the one after the last (`whenEmpty` when all are zero), a bar each.
     func histogram(labels: [String], counts data: [Int64], whenEmpty: ClosedRange<Int>, normal: Int64) -> String {
         guard !data.isEmpty, labels.count == data.count else { return "\n" }
-        var rows: [(String, Int64)] = []
-        var first = 0, last = data.count - 1
-        while first < data.count - 1 && data[first] == 0 { first += 1 }
-        if first == data.count - 1 && data[first] == 0 {
-            first = max(0, whenEmpty.lowerBound); last = min(data.count - 1, whenEmpty.upperBound)
-        } else {
-            if first > 0 { first -= 1 }
-            while last > 0 && data[last] == 0 { last -= 1 }
-            if last < data.count - 1 { last += 1 }
-        }
-        for index in first...last { rows.append((labels[index], data[index])) }
+        let rows = Consumer.histogramRows(data, whenEmpty: whenEmpty).map { (labels[$0], data[$0]) }
         var total: Double = 0
         var positives = false, negatives = false
         for (_, count) in rows { total += Double(count.magnitude); positives = positives || count > 0; negatives = negatives || count < 0 }
@@ -298,6 +325,21 @@ public final class Consumer {
             text += Consumer.quantizeLine(count, normal: normal, total: total, positives: positives, negatives: negatives)
         }
         return text
+    }
+
+    /// The buckets a histogram shows: from the one before the first non-zero count to the
+    /// one after the last (`whenEmpty` when all are zero). `counts` is not empty.
+    static func histogramRows(_ counts: [Int64], whenEmpty: ClosedRange<Int>) -> ClosedRange<Int> {
+        var first = 0, last = counts.count - 1
+        while first < counts.count - 1 && counts[first] == 0 { first += 1 }
+        if first == counts.count - 1 && counts[first] == 0 {
+            first = max(0, whenEmpty.lowerBound); last = min(counts.count - 1, whenEmpty.upperBound)
+        } else {
+            if first > 0 { first -= 1 }
+            while last > 0 && counts[last] == 0 { last -= 1 }
+            if last < counts.count - 1 { last += 1 }
+        }
+        return first...max(first, last)
     }
 
     static func quantizeLine(_ value: Int64, normal: Int64, total: Double, positives: Bool, negatives: Bool) -> String {
@@ -360,6 +402,38 @@ public final class Consumer {
 
     // MARK: errors
 
+    /// A fault while tracing: DTrace's error line on `errors`, or a JSON error object on
+    /// the output (after the records before it).
+    public func reportFault(clause: Int, probe: ProbeIdentity, fault: Fault, errors: OutputSink) {
+        if options.format == .json {
+            output.write(JSONOutput.line(JSONOutput.faultMembers(clause: clause, probe: probe, fault: fault)))
+            output.flush()
+        } else {
+            errors.write(Consumer.errorLine(clause: clause, probe: probe, fault: fault))
+            errors.flush()
+        }
+    }
+
+    /// Drops counted since the last report: DTrace's line on `errors`, or a JSON drop
+    /// object on the output. `cpu` for records dropped on one CPU's buffer.
+    public func reportDrops(_ count: Int64, of kind: DropKind, cpu: Int? = nil, errors: OutputSink) {
+        let plural = count == 1 ? "" : "s"
+        let message: String
+        switch kind {
+        case .records: message = "dtrace: \(count) drop\(plural)" + (cpu.map { " on CPU \($0)" } ?? "")
+        case .dynamicVariables: message = "dtrace: \(count) dynamic variable drop\(plural)"
+        case .aggregations: message = "dtrace: \(count) aggregation drop\(plural)"
+        }
+        if options.format == .json {
+            var members = JSONOutput.header("drop") + [("kind", .string(kind.rawValue)), ("count", .integer(count))]
+            if let cpu { members.append(("cpu", .integer(Int64(cpu)))) }
+            output.write(JSONOutput.line(members + [("message", .string(message))]))
+            output.flush()
+        } else {
+            errors.write(message + "\n")
+        }
+    }
+
     /// A fault's line as DTrace on Linux prints it: the clause (dt_clause_N, in program
     /// order), the probe, the fault with its address where it has one, and where in the
     /// clause's code it happened.
@@ -373,6 +447,9 @@ public final class Consumer {
         return "dtrace: error in dt_clause_\(clause) for probe ID \(probe.id) (\(probe.fullName)): \(fault.kind.message)\(details) at BPF pc \(fault.instruction)\n"
     }
 }
+
+/// What dtrace reports dropping.
+public enum DropKind: String, Sendable { case records, dynamicVariables = "dynamic-variables", aggregations }
 
 enum CFormatText {
     static func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }

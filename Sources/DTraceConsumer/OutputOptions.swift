@@ -1,11 +1,18 @@
-// DTraceConsumer/OutputOptions: how the consumer prints: quiet, flowindent, and the
-// aggregation sort options.
+// DTraceConsumer/OutputOptions: how the consumer prints: the output format (oformat),
+// quiet, flowindent, and the aggregation sort options.
 
 import DTraceIR
 import DTraceSystem
 
+/// `-x oformat=`: DTrace's text, JSON Lines (docs/JSON-OUTPUT.md), or text with every
+/// aggregation written as folded stacks.
+public enum OutputFormat: String, Sendable, CaseIterable {
+    case text, json, folded
+}
+
 /// Output settings the consumer honours (from -q, -x and #pragma D option).
 public struct OutputOptions {
+    public var format = OutputFormat.text
     public var quiet = false
     public var sortByKey = false
     public var sortReverse = false

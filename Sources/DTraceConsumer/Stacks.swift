@@ -18,12 +18,18 @@ enum StackText {
     /// A kernel stack (`processID` nil) or a user stack of that process, a frame a line.
     static func render(_ frames: [UInt64], limit: Int, processID: Int32?, user: UserSymbols) -> String {
         var text = "\n"
-        let traced = processID == nil ? Array(frames.drop { KernelSymbols.shared.isMachinery($0) }) : frames
-        for frame in traced.prefix(limit) {
-            let name = processID.map { user.addressText($0, frame) } ?? KernelSymbols.shared.name(of: frame) ?? "0x" + String(frame, radix: 16)
+        for name in names(frames, limit: limit, processID: processID, user: user) {
             text += String(repeating: " ", count: indent) + name + "\n"
         }
         return text
+    }
+
+    /// The frames' names, leaf first, as render() prints them (kernel machinery dropped).
+    static func names(_ frames: [UInt64], limit: Int, processID: Int32?, user: UserSymbols) -> [String] {
+        let traced = processID == nil ? Array(frames.drop { KernelSymbols.shared.isMachinery($0) }) : frames
+        return traced.prefix(limit).map { frame in
+            processID.map { user.addressText($0, frame) } ?? KernelSymbols.shared.name(of: frame) ?? "0x" + String(frame, radix: 16)
+        }
     }
 
     /// The stack recorded in `field` of `bytes` (a record or an aggregation key).
@@ -31,6 +37,13 @@ enum StackText {
         let id = RecordReader.integer(bytes, at: field.offset, size: 8)
         let processID = user ? SymbolText.processID(bytes, field) : nil
         return render(id >= 0 ? source?.frames(ofStack: id) ?? [] : [], limit: frames, processID: processID, user: symbols)
+    }
+
+    /// The names of the stack recorded in `field` of `bytes`, leaf first.
+    static func names(_ bytes: [UInt8], _ field: RecordField, frames: Int, user: Bool, source: StackSource?, symbols: UserSymbols) -> [String] {
+        let id = RecordReader.integer(bytes, at: field.offset, size: 8)
+        let processID = user ? SymbolText.processID(bytes, field) : nil
+        return names(id >= 0 ? source?.frames(ofStack: id) ?? [] : [], limit: frames, processID: processID, user: symbols)
     }
 }
 

@@ -23,4 +23,8 @@ struct Exit: ActionDefinition, ConsumedAction {
     func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer) {
         consumer.requestExit(Int32(truncatingIfNeeded: consumer.integer(record, fields[0])))
     }
+
+    func jsonEntry(_ fields: [RecordField], record: [UInt8], consumer: Consumer) -> JSONValue? {
+        .object([("action", .string("exit")), ("status", .integer(Int64(Int32(truncatingIfNeeded: consumer.integer(record, fields[0])))))])
+    }
 }

@@ -34,4 +34,17 @@ struct FormattedOutputUse: ConsumedAction {
         let text = consumer.formatted(format, fields: fields, record: record)
         if action == "system" { consumer.runCommand(text) } else { consumer.write(text) }
     }
+
+    /// printf: the format, the text and the arguments; system: the command (its output
+    /// goes to standard error under -x oformat=json).
+    func jsonEntry(_ fields: [RecordField], record: [UInt8], consumer: Consumer) -> JSONValue? {
+        let text = consumer.formatted(format, fields: fields, record: record)
+        switch action {
+        case "printf":
+            return .object([("action", .string("printf")), ("format", .string(consumer.formatText(format))), ("output", .string(text)),
+                            ("args", .array(consumer.jsonArguments(fields, record: record)))])
+        case "system": return .object([("action", .string("system")), ("command", .string(text))])
+        default: return nil
+        }
+    }
 }

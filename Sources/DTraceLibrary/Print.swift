@@ -34,4 +34,18 @@ struct PrintOutput: ConsumedAction {
         }
         consumer.write((consumer.isQuiet ? "" : " ") + consumer.printed(type, data))
     }
+
+    /// {"action": "print", "type": its name, "output": print()'s text without the final newline}.
+    func jsonEntry(_ fields: [RecordField], record: [UInt8], consumer: Consumer) -> JSONValue? {
+        let field = fields[0]
+        let data: [UInt8]
+        switch field.type {
+        case .integer, .pointer, .stack, .symbol: data = consumer.bytes(record, field, size: 8)
+        case .string(let size): data = consumer.string(record, field, size: size)
+        case .bytes(let size): data = consumer.bytes(record, field, size: size)
+        }
+        var text = consumer.printed(type, data)
+        if text.hasSuffix("\n") { text.removeLast() }
+        return .object([("action", .string("print")), ("type", .string(type.name)), ("output", .string(text))])
+    }
 }

@@ -29,4 +29,9 @@ struct StackOutput: ConsumedAction {
     func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer) {
         consumer.write(consumer.stackText(record, fields[0], frames: frames, user: user))
     }
+
+    func jsonEntry(_ fields: [RecordField], record: [UInt8], consumer: Consumer) -> JSONValue? {
+        .object([("action", .string(user ? "ustack" : "stack")),
+                 ("frames", .array(consumer.stackFrames(record, fields[0], frames: frames, user: user).map { .string($0) }))])
+    }
 }

@@ -26,4 +26,8 @@ struct SymbolOutput: ConsumedAction {
     func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer) {
         consumer.write(consumer.symbolField(kind, record, fields[0]))
     }
+
+    func jsonEntry(_ fields: [RecordField], record: [UInt8], consumer: Consumer) -> JSONValue? {
+        .object([("action", .string(kind.rawValue)), ("value", .string(consumer.symbolText(kind, record, fields[0])))])
+    }
 }

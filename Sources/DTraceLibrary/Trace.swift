@@ -39,4 +39,17 @@ struct Trace: ActionDefinition, ConsumedAction {
             consumer.write(Consumer.byteDump(consumer.bytes(record, field, size: size), quiet: quiet))
         }
     }
+
+    /// {"action": "trace", "value": number or string}, or "bytes" in hexadecimal.
+    func jsonEntry(_ fields: [RecordField], record: [UInt8], consumer: Consumer) -> JSONValue? {
+        let field = fields[0]
+        let value: (String, JSONValue)
+        switch field.type {
+        case .integer(let size, let signed): value = ("value", JSONValue.recorded(consumer.integer(record, field), size: size, signed: signed))
+        case .pointer, .stack, .symbol: value = ("value", .unsigned(UInt64(bitPattern: consumer.integer(record, field))))
+        case .string(let size): value = ("value", .text(consumer.string(record, field, size: size)))
+        case .bytes(let size): value = ("bytes", .hex(consumer.bytes(record, field, size: size)))
+        }
+        return .object([("action", .string("trace")), value])
+    }
 }

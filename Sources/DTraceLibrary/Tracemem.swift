@@ -29,4 +29,8 @@ struct TracememUse: ConsumedAction {
     func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer) {
         consumer.write(Consumer.byteDump(consumer.bytes(record, fields[0], size: size), quiet: consumer.isQuiet, forceRaw: true))
     }
+
+    func jsonEntry(_ fields: [RecordField], record: [UInt8], consumer: Consumer) -> JSONValue? {
+        .object([("action", .string("tracemem")), ("bytes", .hex(consumer.bytes(record, fields[0], size: size)))])
+    }
 }

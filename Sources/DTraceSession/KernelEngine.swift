@@ -423,8 +423,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         for (epid, fault) in faults {
             errorCount += 1
             let enabling = enablings[epid - 1]
-            errors.write(Consumer.errorLine(clause: enabling.clause, probe: enabling.probe.identity, fault: fault))
-            errors.flush()
+            consumer.reportFault(clause: enabling.clause, probe: enabling.probe.identity, fault: fault, errors: errors)
             if DTraceProvider.isProbe(enabling.probe.identity, named: "ERROR") { continue }
             if let errorProbe = enablings.first(where: { DTraceProvider.isProbe($0.probe.identity, named: "ERROR") })?.probe {
                 fire(errorProbe, arguments: [0, UInt64(epid), UInt64(fault.action), UInt64(fault.instruction * 4), UInt64(fault.kind.rawValue), UInt64(bitPattern: fault.address)])
@@ -444,7 +443,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             let drops = counter(layout.recordDropsOffset)
             if records, drops > reportedDrops[cpu, default: 0] {
                 let fresh = drops - reportedDrops[cpu, default: 0]
-                errors.write("dtrace: \(fresh) drop\(fresh == 1 ? "" : "s") on CPU \(cpu)\n")
+                consumer.reportDrops(fresh, of: .records, cpu: cpu, errors: errors)
                 reportedDrops[cpu] = drops
             }
             dynamic += counter(layout.dynamicDropsOffset)
@@ -452,12 +451,12 @@ public final class KernelEngine: AggregationBackend, StackSource {
         }
         if records, dynamic > reportedDynamicDrops {
             let fresh = dynamic - reportedDynamicDrops
-            errors.write("dtrace: \(fresh) dynamic variable drop\(fresh == 1 ? "" : "s")\n")
+            consumer.reportDrops(fresh, of: .dynamicVariables, errors: errors)
             reportedDynamicDrops = dynamic
         }
         if aggregations, aggregation > reportedAggregationDrops {
             let fresh = aggregation - reportedAggregationDrops
-            errors.write("dtrace: \(fresh) aggregation drop\(fresh == 1 ? "" : "s")\n")
+            consumer.reportDrops(fresh, of: .aggregations, errors: errors)
             reportedAggregationDrops = aggregation
         }
         errors.flush()

@@ -44,6 +44,11 @@ public struct TracingOptions {
     public var verifierLog = false
     /// `-x platform`: print the platform report and nothing else.
     public var platformReport = false
+    /// `-x oformat=text|json|folded`: how the consumer writes (docs/JSON-OUTPUT.md).
+    public var outputFormat = OutputFormat.text
+    /// `-x flamegraph=PATH`: where the SVG flame graph of the stack aggregations goes
+    /// when tracing stops.
+    public var flameGraphPath: String?
 
     public init() {}
 
@@ -64,7 +69,7 @@ public struct TracingOptions {
         "aggpercpu": .flag, "aggzoom": .flag, "aggpack": .flag, "agghist": .flag, "cpu": .count, "linkmode": .text,
         "evaltime": .text, "encoding": .text, "quietresize": .flag, "grabanon": .flag, "cpp": .flag, "incdir": .text,
         "define": .text, "undef": .text, "platform": .flag, "syscallprobes": .text, "uprobes": .text, "verbose": .flag, "nolibs": .flag, "iregs": .count,
-        "dtypes": .count, "maxframes": .count,
+        "dtypes": .count, "maxframes": .count, "oformat": .text, "flamegraph": .text,
     ]
 
     /// Parses "4m", "512k", "1g" as bytes.
@@ -121,6 +126,12 @@ public struct TracingOptions {
         case "uprobes":
             guard value == "multi" || value == "perf" else { throw .invalidValue }
             uprobeLinks = value == "multi"
+        case "oformat":
+            guard let format = value.flatMap(OutputFormat.init(rawValue:)) else { throw .invalidValue }
+            outputFormat = format
+        case "flamegraph":
+            guard let value, !value.isEmpty else { throw .invalidValue }
+            flameGraphPath = value
         case "bpflog": verifierLog = on
         case "platform": platformReport = on
         default: break
@@ -130,6 +141,7 @@ public struct TracingOptions {
     /// How the consumer prints.
     public var outputOptions: OutputOptions {
         var options = OutputOptions()
+        options.format = outputFormat
         options.quiet = quiet
         options.sortByKey = sortByKey
         options.sortReverse = sortReverse

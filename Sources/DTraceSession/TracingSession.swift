@@ -353,11 +353,25 @@ public final class TracingSession {
         }
         let impatient = SignalWatch.interrupts > 1
         engine.stop()
-        sink.write("\n")
-        if !impatient { consumer.printRemainingAggregations() }
-        sink.flush()
+        consumer.tracingStopped()
+        if !impatient {
+            consumer.printRemainingAggregations()
+            if let path = options.flameGraphPath { writeFlameGraph(consumer, to: path) }
+        }
+        let status = consumer.exitStatus ?? 0
+        consumer.finish(status: status)
         engine.close()
-        return consumer.exitStatus ?? 0
+        return status
+    }
+
+    /// -x flamegraph: the stack aggregations drawn as an SVG flame graph at `path`; a file
+    /// that cannot be written is said on one line and tracing ends as it would have.
+    func writeFlameGraph(_ consumer: Consumer, to path: String) {
+        let svg = FlameGraph.svg(consumer.flameGraphStacks())
+        do { try SystemFiles.writeFile(path, bytes: Array(svg.utf8)) } catch {
+            errors.write("dtrace: failed to write flame graph '\(path)': \(error.reason)\n")
+            errors.flush()
+        }
     }
 
     func makeEngine(_ choice: EngineChoice, consumer: Consumer, showProgram: Bool) throws(SessionError) -> any Engine {

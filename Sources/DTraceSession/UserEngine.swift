@@ -83,8 +83,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         } catch {
             errorCount += 1
             consumer.flush()   // the records before the fault first, as the kernel engine prints them
-            errors.write(Consumer.errorLine(clause: enabling.clause, probe: enabling.probe.identity, fault: error))
-            errors.flush()
+            consumer.reportFault(clause: enabling.clause, probe: enabling.probe.identity, fault: error, errors: errors)
             if !inErrorProbe {
                 inErrorProbe = true
                 for errorEnabling in enablings where DTraceProvider.isProbe(errorEnabling.probe.identity, named: "ERROR") {
@@ -248,6 +247,6 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
     /// Says how many dynamic variables were dropped, as dtrace does at the end.
     func reportDrops() {
         let drops = dynamicVariableDrops
-        if drops > 0 { errors.write("dtrace: \(drops) dynamic variable drop\(drops == 1 ? "" : "s")\n"); errors.flush() }
+        if drops > 0 { consumer.reportDrops(Int64(drops), of: .dynamicVariables, errors: errors); errors.flush() }
     }
 }

@@ -23,7 +23,7 @@ import Testing
     @Test func usageDocumentsThePlatformReport() throws {
         let result = try Harness.run([], pinned: false)
         #expect(result.status == 2)
-        #expect(result.stderr.contains("\t    (-x platform: report the platform, its self-tests and each provider's engine)\n"))
+        #expect(result.stderr.contains("\t    (-x platform: report the platform, its self-tests and each provider's engine;\n"))
     }
 
     @Test(.enabled(if: KernelHarness.available, "needs root to drop to nobody; runs always under CI=true"))

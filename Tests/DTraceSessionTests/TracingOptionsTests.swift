@@ -1,7 +1,9 @@
 // DTraceSessionTests/TracingOptionsTests: options validated and typed once, as
 // dtrace_setopt() takes them — flags set by any value but the negatives, sizes with
-// suffixes, rates as periods, unknown names and bad values refused.
+// suffixes, rates as periods, the output format and flame graph path, unknown names and bad
+// values refused.
 
+import DTraceConsumer
 import DTraceSession
 import Testing
 
@@ -28,6 +30,16 @@ import Testing
         #expect(typed.speculationLimit == 4)
         #expect(typed.engine == .user)
         #expect(try options([("bufsize", "1")]).bufferSize == 4096)   // at least a page
+    }
+
+    @Test func outputFormatAndFlameGraph() throws {
+        #expect(TracingOptions().outputFormat == .text)
+        #expect(try options([("oformat", "json")]).outputOptions.format == .json)
+        #expect(try options([("oformat", "folded")]).outputFormat == .folded)
+        #expect(try options([("flamegraph", "/tmp/x.svg")]).flameGraphPath == "/tmp/x.svg")
+        for bad in ["xml", "JSON", "", "html"] { #expect(throws: OptionError.self, "\(bad)") { try options([("oformat", bad)]) } }
+        #expect(throws: OptionError.self) { try options([("oformat", nil)]) }
+        #expect(throws: OptionError.self) { try options([("flamegraph", "")]) }
     }
 
     @Test func badNamesAndValuesAreRefused() {
