@@ -21,6 +21,10 @@ public struct CompileOptions {
     /// The argument record of the probes a description matches (a tracepoint's fields),
     /// which types `args` as a pointer to it; nil when they have none or it differs.
     public var argumentRecord: ((ProbeDescription) -> ArgumentRecord?)?
+    /// What args[0], args[1]... are in D for the probes a description matches, when their
+    /// provider translates its arguments (`xlate<psinfo_t *>((struct task_struct *)arg1)`);
+    /// nil when they have none or the probes differ.
+    public var argumentExpressions: ((ProbeDescription) -> [String]?)?
     /// The library's subroutines and aggregating functions by name (DTraceLibrary's registry).
     public var subroutines: [String: any SubroutineDefinition] = [:]
     public var aggregatingFunctions: [String: any AggregatingFunctionDefinition] = [:]

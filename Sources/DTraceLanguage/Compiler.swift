@@ -63,8 +63,10 @@ public final class Compiler {
     var libraryTranslators: [TranslatorSyntax] = []
     /// The input names of translators being compiled, bound to their input values.
     var translatorInputs: [String: Value] = [:]
-    /// In the clause being compiled: `args[N]` that the probes' provider translates.
-    var argumentTranslations: [Int: (input: TypeSyntax, output: TypeSyntax)] = [:]
+    /// In the clause being compiled: what `args[N]` is, when the probes' provider says
+    /// (`xlate<psinfo_t *>((struct task_struct *)arg1)`), parsed once per text.
+    var argumentExpressions: [Expression] = []
+    var parsedArgumentExpressions: [String: Expression] = [:]
     var composites: [String: CompositeType] = [:]
     var enumerations: [String: EnumType] = [:]
     var enumerators: [String: (Int64, DType)] = [:]
@@ -237,11 +239,28 @@ public final class Compiler {
         }
     }
 
+    /// A provider's D expression for an argument, parsed with the library's type names.
+    func parsedArgumentExpression(_ text: String) throws(Diagnostic) -> Expression {
+        if let parsed = parsedArgumentExpressions[text] { return parsed }
+        var parser = Parser(source: text, typeNames: typeNames)
+        do throws(Diagnostic) {
+            let expression = try parser.parseExpression()
+            parsedArgumentExpressions[text] = expression
+            return expression
+        } catch {
+            throw Diagnostic(error.tag, "provider argument \(text): \(error.message)", line: 0)
+        }
+    }
+
     /// The type names the library declared, for the parsers of the scripts that follow.
     public private(set) var typeNames: Set<String> = []
+    /// While the library loads, kernel structures it names are looked up only when used.
+    var loadingLibrary = false
 
     /// Parses and adds the D library's declarations (`options.libraryDeclarations`).
     public func loadLibrary() throws(Diagnostic) {
+        loadingLibrary = true
+        defer { loadingLibrary = false }
         for text in options.libraryDeclarations {
             var parser = Parser(source: text, typeNames: typeNames)
             let syntax = try parser.parseProgram()
@@ -311,6 +330,13 @@ public final class Compiler {
             let records = descriptions.map(resolve)
             if let first = records.first ?? nil, records.allSatisfy({ $0?.fields == first.fields }) {
                 argumentRecordType = first.compositeType()
+            }
+        }
+        argumentExpressions = []
+        if let resolve = options.argumentExpressions {
+            let texts = descriptions.map(resolve)
+            if let first = texts.first ?? nil, texts.allSatisfy({ $0 == first }) {
+                argumentExpressions = try first.map { text throws(Diagnostic) in try parsedArgumentExpression(text) }
             }
         }
         emitter = Emitter()

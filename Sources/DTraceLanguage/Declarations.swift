@@ -49,6 +49,11 @@ extension Compiler {
             }
             guard let name else { throw error(.typeUnknown, "anonymous \(isUnion ? "union" : "struct") has no members", line: line) }
             if let existing = composites[key] { return .composite(existing) }
+            if loadingLibrary, let kernelTypes = options.kernelTypes {
+                let deferred = kernelTypes.deferredType(named: key)
+                composites[key] = deferred
+                return .composite(deferred)
+            }
             if case .composite(let kernel)? = options.kernelTypes?.kernelType(named: key).map(\.resolved) {
                 composites[key] = kernel
                 return .composite(kernel)

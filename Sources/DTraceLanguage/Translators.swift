@@ -126,19 +126,18 @@ extension Compiler {
             return try translatedBase(operand, arrow: true)
         case .index(let array, let indices):
             guard case .identifier("args") = array.kind, globals["args"] == nil, indices.count == 1,
-                  let translate = translatedArgument(indices[0], line: base.line) else { return nil }
-            return try translatedBase(translate, arrow: arrow)
+                  let argument = providerArgument(indices[0]) else { return nil }
+            return try translatedBase(argument, arrow: arrow)
         default:
             return nil
         }
     }
 
-    /// `args[N]` of a probe whose argument N is translated (a provider's `bufinfo_t *`
-    /// from the kernel's `struct request *`): the xlate expression of it.
-    func translatedArgument(_ index: Expression, line: Int) -> Expression? {
-        guard case .integer(let value, _) = index.kind, let translation = argumentTranslations[Int(value)] else { return nil }
-        let raw = Expression(.cast(translation.input, Expression(.identifier("arg\(value)"), line: line)), line: line)
-        return Expression(.translate(translation.output, raw), line: line)
+    /// `args[N]` (N a constant) of probes whose provider says what their arguments are in
+    /// D (a `bufinfo_t *` translated from the kernel's `struct request *`): that expression.
+    func providerArgument(_ index: Expression) -> Expression? {
+        guard case .integer(let value, _) = index.kind, value < UInt64(argumentExpressions.count) else { return nil }
+        return argumentExpressions[Int(value)]
     }
 
     /// One member of a translated value: its definition compiled with the input bound.

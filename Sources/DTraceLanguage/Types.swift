@@ -6,29 +6,42 @@ public final class CompositeType: Equatable {
     public let name: String
     public let isUnion: Bool
     private var storedMembers: [(name: String, type: DType, offset: Int)] = []
-    public var size = 0
-    public var alignment = 1
-    public var isComplete = false
+    private var storedSize = 0, storedAlignment = 1, storedIsComplete = false, storedIsKernel = false
+    private var storedBitFields: [String: (bitOffset: Int, bits: Int)] = [:]
     /// Members that hold a kernel "__data_loc" (or "__rel_loc") word: the low 16 bits
     /// locate the bytes in the record (from its start, or from the end of the word).
     public var dataLocationMembers: [String: Bool] = [:]   // name -> relative
-    /// A kernel structure (from the kernel's BTF): wherever it is reached through a
-    /// pointer, its bytes are kernel memory, read through probe reads.
-    public var isKernel = false
-    /// Bitfield members: the bit where each starts (from the struct's start) and its bits.
-    public var bitFields: [String: (bitOffset: Int, bits: Int)] = [:]
     /// Fills the members on first use (a kernel structure's are read only if used).
     public var memberLoader: ((CompositeType) -> Void)?
+    /// Makes the type what it names on first use (a kernel structure a declaration
+    /// names, looked up only if a script touches it).
+    public var resolver: ((CompositeType) -> Void)?
 
     public init(name: String, isUnion: Bool) { self.name = name; self.isUnion = isUnion }
     public static func == (a: CompositeType, b: CompositeType) -> Bool { a === b }
 
+    private func resolve() {
+        if let resolver { self.resolver = nil; resolver(self) }
+    }
+
     public var members: [(name: String, type: DType, offset: Int)] {
         get {
+            resolve()
             if let loader = memberLoader { memberLoader = nil; loader(self) }
             return storedMembers
         }
         set { storedMembers = newValue }
+    }
+    public var size: Int { get { resolve(); return storedSize } set { storedSize = newValue } }
+    public var alignment: Int { get { resolve(); return storedAlignment } set { storedAlignment = newValue } }
+    public var isComplete: Bool { get { resolve(); return storedIsComplete } set { storedIsComplete = newValue } }
+    /// A kernel structure (from the kernel's BTF): wherever it is reached through a
+    /// pointer, its bytes are kernel memory, read through probe reads.
+    public var isKernel: Bool { get { resolve(); return storedIsKernel } set { storedIsKernel = newValue } }
+    /// Bitfield members: the bit where each starts (from the struct's start) and its bits.
+    public var bitFields: [String: (bitOffset: Int, bits: Int)] {
+        get { resolve(); return storedBitFields }
+        set { storedBitFields = newValue }
     }
 
     public func addMember(_ name: String, _ type: DType) {

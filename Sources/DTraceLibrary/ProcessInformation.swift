@@ -82,6 +82,15 @@ public struct ProcessInformation: LibraryDeclarations {
         	lwpsinfo_t pr_lwp;
         } psinfo_t;
 
+        typedef struct kernel_siginfo siginfo_t;
+
+        inline int CLD_EXITED = 1;
+        inline int CLD_KILLED = 2;
+        inline int CLD_DUMPED = 3;
+        inline int CLD_TRAPPED = 4;
+        inline int CLD_STOPPED = 5;
+        inline int CLD_CONTINUED = 6;
+
         inline char PR_MODEL_ILP32 = 1;
         inline char PR_MODEL_LP64 = 2;
 

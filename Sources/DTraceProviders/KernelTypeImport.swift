@@ -8,6 +8,16 @@ import DTraceBPF
 import DTraceLanguage
 
 extension KernelTypes: KernelTypeSource {
+    public func deferredType(named name: String) -> CompositeType {
+        if case .composite(let known)?? = namedTypes[name] { return known }
+        if let placeholder = placeholders[name] { return placeholder }
+        let words = name.split(separator: " ")
+        let placeholder = CompositeType(name: words.count == 2 ? String(words[1]) : name, isUnion: words.first == "union")
+        placeholders[name] = placeholder
+        placeholder.resolver = { [unowned self] _ in _ = self.kernelType(named: name) }
+        return placeholder
+    }
+
     public func kernelType(named name: String) -> DType? {
         if let known = namedTypes[name] { return known }
         var found: DType?
@@ -22,6 +32,10 @@ extension KernelTypes: KernelTypeSource {
             default: id = nil
             }
             if let id { found = importType(id, from: btf) }
+        }
+        if found == nil, let placeholder = placeholders[name] {
+            placeholder.isKernel = true   // no such kernel structure: stays incomplete
+            found = .composite(placeholder)
         }
         namedTypes[name] = .some(found)
         return found
@@ -45,7 +59,9 @@ extension KernelTypes: KernelTypeSource {
         case .array(let element, let count):
             type = .array(importType(element, from: btf), count)
         case .structure(let name, let isUnion, let size, let members):
-            let composite = CompositeType(name: name.isEmpty ? "<anon>" : name, isUnion: isUnion)
+            // A named structure a declaration deferred becomes that very type.
+            let composite = placeholders.removeValue(forKey: (isUnion ? "union " : "struct ") + name).flatMap { name.isEmpty ? nil : $0 }
+                ?? CompositeType(name: name.isEmpty ? "<anon>" : name, isUnion: isUnion)
             composite.isKernel = true
             composite.size = size
             composite.alignment = size == 0 ? 1 : min(8, size & -size)

@@ -15,6 +15,8 @@ public final class KernelTypes {
     /// D types made from BTF types, by ID, and named lookups already answered (KernelTypeImport).
     var importedTypes: [UInt32: DType] = [:]
     var namedTypes: [String: DType?] = [:]
+    /// Structures declarations named before the kernel was asked (`deferredType`).
+    var placeholders: [String: CompositeType] = [:]
 
     /// `load` reads the kernel's BTF (tests may give another).
     public init(load: @escaping () -> BTF? = KernelTypes.kernelBTF) { self.load = load }

@@ -97,6 +97,17 @@ public final class ProbeCatalog {
 
     /// The shared argument record of the probes a description matches, for typed
     /// `args->field`; nil when a matched probe has none or the records differ.
+    /// What args[N] are in D for every probe a description matches, when they agree.
+    public func argumentExpressions(for description: ProbeDescription) -> [String]? {
+        var shared: [String]?
+        for probe in match(description) {
+            guard let expressions = probe.provider.argumentExpressions(of: probe) else { return nil }
+            if let shared, shared != expressions { return nil }
+            if shared == nil { shared = expressions }
+        }
+        return shared
+    }
+
     public func argumentRecord(for description: ProbeDescription) -> ArgumentRecord? {
         guard environment.tracefsRoot != nil else { return nil }
         var shared: ArgumentRecord?

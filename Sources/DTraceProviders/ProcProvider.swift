@@ -1,6 +1,11 @@
-// DTraceProviders/ProcProvider: DTrace's proc probes on the scheduler's and the signal
-// tracepoints (IDs 100 +): exec-success (arg0 pid), exit (arg0 pid), create (arg0 the
-// child's pid, arg1 the parent's), signal-send (arg0 pid, arg1 signal).
+// DTraceProviders/ProcProvider: DTrace's proc probes (IDs 100 +) on the kernel's raw
+// scheduler and signal tracepoints, with DTrace's arguments translated from the kernel's
+// (psinfo_t and lwpsinfo_t from struct task_struct): create and lwp-create (a new process
+// or a new thread, told apart by the child's pid and tgid), exec (the path, before the
+// point of no return), exec-success, exit (the reason: CLD_EXITED, CLD_KILLED or
+// CLD_DUMPED from the exit code) and lwp-exit, signal-send, signal-discard (a signal the
+// target ignores) and signal-handle. arg0..argN are the tracepoint's own arguments.
+// start, lwp-start, exec-failure and signal-clear have no tracepoint to stand on here.
 
 import DTraceCodegen
 import DTraceIR
@@ -13,21 +18,49 @@ public struct ProcProvider: Provider {
     public var probeAttributes: ProbeAttributes { ProbeAttributes("Evolving", "ISA") }
     public var argumentAttributes: ProbeAttributes { ProbeAttributes("Evolving", "ISA") }
     public var requirement: ProviderRequirement {
-        ProviderRequirement(provider: name, needs: [.bpf, .tracefs, .tracepoints], how: "sched and signal tracepoints")
+        ProviderRequirement(provider: name, needs: [.bpf, .tracefs, .tracepoints], how: "raw sched and signal tracepoints")
     }
 
-    static let table: [(name: String, tracepoint: TracepointProbe)] = [
-        ("exec-success", TracepointProbe(group: "sched", event: "sched_process_exec", arguments: ["pid"])),
-        ("exit", TracepointProbe(group: "sched", event: "sched_process_exit", arguments: ["pid"])),
-        ("create", TracepointProbe(group: "sched", event: "sched_process_fork", arguments: ["child_pid", "parent_pid"])),
-        ("signal-send", TracepointProbe(group: "signal", event: "signal_generate", arguments: ["pid", "sig"])),
+    static let task = "struct task_struct *"
+    static let signalNumber = ProbeArgument.plain("int", argument: 0)
+
+    static let table: [(name: String, probe: RawTracepointProbe)] = [
+        // sched_process_fork(parent, child)
+        ("create", RawTracepointProbe(group: "sched", event: "sched_process_fork", argumentCount: 2,
+                                      arguments: [.translated("psinfo_t *", from: task, argument: 1)],
+                                      filters: [.membersEqual(1, structure: "task_struct", first: "pid", second: "tgid", equal: true)])),
+        // sched_prepare_exec(task, bprm)
+        ("exec", RawTracepointProbe(group: "sched", event: "sched_prepare_exec", argumentCount: 2,
+                                    arguments: [ProbeArgument("string", "stringof(((struct linux_binprm *)arg1)->filename)")])),
+        // sched_process_exec(task, old_pid, bprm)
+        ("exec-success", RawTracepointProbe(group: "sched", event: "sched_process_exec", argumentCount: 3)),
+        // sched_process_exit(task[, group_dead]): the process's exit is its main thread's.
+        ("exit", RawTracepointProbe(group: "sched", event: "sched_process_exit", argumentCount: 1,
+                                    arguments: [ProbeArgument("int", "(((struct task_struct *)arg0)->exit_code & 0x7f) == 0 ? CLD_EXITED : (((struct task_struct *)arg0)->exit_code & 0x80) ? CLD_DUMPED : CLD_KILLED")],
+                                    filters: [.membersEqual(0, structure: "task_struct", first: "pid", second: "tgid", equal: true)])),
+        ("lwp-create", RawTracepointProbe(group: "sched", event: "sched_process_fork", argumentCount: 2,
+                                          arguments: [.translated("lwpsinfo_t *", from: task, argument: 1), .translated("psinfo_t *", from: task, argument: 1)],
+                                          filters: [.membersEqual(1, structure: "task_struct", first: "pid", second: "tgid", equal: false)])),
+        ("lwp-exit", RawTracepointProbe(group: "sched", event: "sched_process_exit", argumentCount: 1,
+                                        filters: [.membersEqual(0, structure: "task_struct", first: "pid", second: "tgid", equal: false)])),
+        // signal_generate(sig, info, task, group, result); result 1 is TRACE_SIGNAL_IGNORED.
+        ("signal-send", RawTracepointProbe(group: "signal", event: "signal_generate", argumentCount: 5,
+                                           arguments: [.translated("lwpsinfo_t *", from: task, argument: 2), .translated("psinfo_t *", from: task, argument: 2), signalNumber])),
+        ("signal-discard", RawTracepointProbe(group: "signal", event: "signal_generate", argumentCount: 5,
+                                              arguments: [.translated("lwpsinfo_t *", from: task, argument: 2), .translated("psinfo_t *", from: task, argument: 2), signalNumber],
+                                              filters: [.argumentEquals(4, value: 1, equal: true)])),
+        // signal_deliver(sig, info, ka)
+        ("signal-handle", RawTracepointProbe(group: "signal", event: "signal_deliver", argumentCount: 3,
+                                             arguments: [signalNumber, ProbeArgument("siginfo_t *", "(siginfo_t *)arg1"),
+                                                         ProbeArgument("void (*)(void)", "(uintptr_t)((struct k_sigaction *)arg2)->sa.sa_handler")])),
     ]
 
     public func probes(in environment: ProbeEnvironment) -> [Probe] { probes(from: Self.table, firstID: 100, in: environment) }
-
-    public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { tracepointArgumentTypes(of: probe, in: environment) }
+    public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { rawTracepointArgumentTypes(of: probe) }
+    public var translatesArguments: Bool { true }
+    public func argumentExpressions(of probe: Probe) -> [String]? { rawTracepointArgumentExpressions(of: probe) }
 
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
-        try tracepointKernelProbe(for: probe, in: setup)
+        try rawTracepointKernelProbe(for: probe, in: setup)
     }
 }

@@ -74,6 +74,11 @@ public protocol Provider: Sendable {
     /// Whether any of the provider's probes has an argument record (the compiler then
     /// reads the records of the probes a description of it matches).
     var providesArgumentRecords: Bool { get }
+    /// What args[0], args[1]... are in D, when the provider says: DTrace's stable types
+    /// translated from the kernel's (`xlate<psinfo_t *>((struct task_struct *)arg1)`).
+    func argumentExpressions(of probe: Probe) -> [String]?
+    /// Whether any of the provider's probes has such expressions.
+    var translatesArguments: Bool { get }
     /// Whether the user engine (the interpreter in dtrace) can fire this probe.
     func runsInUserEngine(_ probe: Probe) -> Bool
     /// How the ptrace engine runs the probe (nil: it cannot, it needs the kernel).
@@ -97,6 +102,8 @@ extension Provider {
     public func tracedProbe(for probe: Probe) -> TracedProbe? { nil }
     public func argumentRecord(of probe: Probe, in environment: ProbeEnvironment) -> ArgumentRecord? { nil }
     public var providesArgumentRecords: Bool { false }
+    public func argumentExpressions(of probe: Probe) -> [String]? { nil }
+    public var translatesArguments: Bool { false }
     public func runsInUserEngine(_ probe: Probe) -> Bool { false }
 
     func makeProbe(id: Int = 0, module: String = "", function: String = "", name: String, detail: (any Sendable)? = nil) -> Probe {

@@ -117,6 +117,12 @@ public final class TracingSession {
             if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: root, startingProcesses: startingProcesses, providers: providers) }
             return compileCatalog?.argumentRecord(for: description)
         }
+        compileOptions.argumentExpressions = { [self] description in
+            guard providers.contains(where: { $0.translatesArguments && Glob.matches(description.provider, $0.name) }),
+                  let root = try? Tracefs.root() else { return nil }
+            if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: root, startingProcesses: startingProcesses, providers: providers) }
+            return compileCatalog?.argumentExpressions(for: description)
+        }
         let compiler = Compiler(options: compileOptions)
         do throws(Diagnostic) { try compiler.loadLibrary() } catch {
             throw SessionError("failed to load the D library: \(error.description)")
