@@ -213,7 +213,10 @@ extension Compiler {
                 if kind.isUser { processKeys[position] = currentProcessID() }
                 continue
             }
-            let keyValue = try rvalue(key)
+            var keyValue = try rvalue(key)
+            // A char array (a kernel structure's name field) is a string key, as in DTrace.
+            if case .array(let element, _) = keyValue.type.resolved, element.size == 1, element.isInteger,
+               let string = asString(keyValue, pointers: false, charactersOnly: true) { keyValue = string }
             guard keyValue.type.isScalar || keyValue.type.isString else {
                 throw error(.operandNotScalar, "aggregation keys must be scalars or strings", line: line)
             }

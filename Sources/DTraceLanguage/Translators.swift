@@ -155,6 +155,11 @@ extension Compiler {
         if field.type.isInteger || field.type.isPointer, value.type.isScalar {
             return try cast(value, to: field.type, line: line)
         }
+        // A char array member (pr_fname) is the string it holds.
+        if case .array(let element, _) = field.type.resolved, element.size == 1,
+           let string = asString(value, pointers: false, charactersOnly: true) {
+            return string
+        }
         return value
     }
 

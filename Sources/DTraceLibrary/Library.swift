@@ -56,6 +56,8 @@ public struct Library: Sendable {
     /// The library's D declarations: types, constants, translators and the inlines built
     /// on them, in dependency order.
     public static let standardDeclarations: [any LibraryDeclarations] = [
+        SignalNames(),
+        ErrorNames(),
         CPUInformation(),
         ProcessInformation(),
     ]

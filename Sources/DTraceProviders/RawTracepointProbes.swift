@@ -51,8 +51,12 @@ public struct RawTracepointProbe: Sendable, Equatable {
     public var argumentCount: Int
     public var arguments: [ProbeArgument]
     public var filters: [RawTracepointFilter]
-    public init(group: String, event: String, argumentCount: Int, arguments: [ProbeArgument] = [], filters: [RawTracepointFilter] = []) {
+    /// More tracepoints of the same group with the same arguments the probe also fires on
+    /// (sched_wakeup_new beside sched_wakeup).
+    public var alsoOn: [String]
+    public init(group: String, event: String, argumentCount: Int, arguments: [ProbeArgument] = [], filters: [RawTracepointFilter] = [], alsoOn: [String] = []) {
         self.group = group; self.event = event; self.argumentCount = argumentCount; self.arguments = arguments; self.filters = filters
+        self.alsoOn = alsoOn
     }
 
     func kernelProbe(in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
@@ -68,9 +72,9 @@ public struct RawTracepointProbe: Sendable, Equatable {
                 resolved.append(.membersEqual(index, first: a, second: b, equal: equal))
             }
         }
-        let event = event
+        let events = [event] + alsoOn.filter { Tracefs.eventID(root: setup.tracefsRoot, group: group, event: $0) != nil }
         return KernelProbe(programType: .rawTracepoint, prologue: RawArgumentsPrologue(argumentCount: argumentCount, filters: resolved)) { program, attachments in
-            try attachments.attachRawTracepoint(event, program: program)
+            for event in events { try attachments.attachRawTracepoint(event, program: program) }
         }
     }
 }

@@ -1,0 +1,93 @@
+// DTraceCLITests/StableProviderTests: the proc and sched providers on the kernel's raw
+// tracepoints, with DTrace's translated arguments (psinfo_t, lwpsinfo_t, cpuinfo_t),
+// on processes the tests start: a fork and its exit status, threads, signals sent and
+// handled, exec, a process killed by a signal, a sleeping process's trip off the CPU
+// and back; -lv types; and the sched probes this kernel has nothing for.
+
+import Foundation
+import Testing
+
+@Suite(.enabled(if: KernelHarness.available, "needs root for BPF; runs always under CI=true"))
+struct StableProviderTests {
+    static func trace(_ script: String, _ command: String, extra: [String] = []) throws -> Harness.Result {
+        try Harness.run(extra + ["-qn", script, "-c", "\(KernelHarness.workload) \(command)"], pinned: false)
+    }
+
+    @Test func processCreationExecAndExit() throws {
+        let result = try Self.trace("""
+            proc:::create /pid == $target/ { @["create", args[0]->pr_ppid == $target, args[0]->pr_pid != $target] = count(); }
+            proc:::exec /pid == $target/ { @[strjoin("exec ", basename(args[0])), 1, 1] = count(); }
+            proc:::exec-success /pid == $target/ { @[curpsinfo->pr_fname, curpsinfo->pr_pid == pid, curpsinfo->pr_ppid == ppid] = count(); }
+            proc:::exit /ppid == $target/ { @["child exit", args[0], curpsinfo->pr_ppid == $target] = count(); }
+            proc:::exit /pid == $target/ { @["exit", args[0], curlwpsinfo->pr_lwpid == tid] = count(); }
+            proc:::lwp-create /pid == $target/ { @["lwp-create", 0, 0] = count(); }
+            END { printa("%s %d %d %@d\\n", @); }
+            """, "forks 10")
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = Set(result.stdout.split(separator: "\n").map(String.init))
+        #expect(lines == ["create 1 1 1", "exec workload 1 1 1", "workload 1 1 1", "child exit 1 1 1", "exit 1 1 1", "child=3 sigtrap=0"], "\(result.stdout)")
+    }
+
+    @Test func threadsAreLightweightProcesses() throws {
+        let result = try Self.trace("""
+            proc:::lwp-create /pid == $target/ { @["lwp-create", args[1]->pr_pid == $target, args[0]->pr_lwpid != $target] = count(); }
+            proc:::lwp-exit /pid == $target/ { @["lwp-exit", tid != $target, 1] = count(); }
+            proc:::create /pid == $target/ { @["create", 0, 0] = count(); }
+            END { printa("%s %d %d %@d\\n", @); }
+            """, "threads 4 4000")
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = Set(result.stdout.split(separator: "\n").map(String.init))
+        #expect(lines == ["lwp-create 1 1 4", "lwp-exit 1 1 4", "threads=4 bad=0"], "\(result.stdout)")
+    }
+
+    @Test func signalsSentAndHandled() throws {
+        let result = try Self.trace("""
+            proc:::signal-send /args[1]->pr_pid == $target && args[2] == 10/ { @["send", args[0]->pr_lwpid == $target, pid == $target] = count(); }
+            proc:::signal-handle /pid == $target && args[0] == 10/ { @["handle", args[2] != 0, args[1] != 0] = count(); }
+            END { printa("%s %d %d %@d\\n", @); }
+            """, "signals 5")
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = Set(result.stdout.split(separator: "\n").map(String.init))
+        #expect(lines == ["send 1 1 5", "handle 1 1 5", "handled=5 sigtrap=0"], "\(result.stdout)")
+    }
+
+    @Test func exitReasonOfAKilledProcess() throws {
+        let result = try Self.trace("""
+            proc:::exec-success /pid == $target/ { raise(SIGKILL); }
+            proc:::exit /pid == $target/ { printf("exit %d %d\\n", args[0], args[0] == CLD_KILLED); }
+            """, "sleep 5000", extra: ["-w"])
+        #expect(result.stdout == "exit 2 1\n\n", "\(result.stderr)")
+        #expect(result.stderr.contains("terminated by SIGKILL"), "\(result.stderr)")
+    }
+
+    @Test func aSleeperLeavesTheCPUAndComesBack() throws {
+        // One aggregation per probe: the probes on sched_switch fire together, and a
+        // second new key in the same firing of one map could be dropped (the kernel
+        // cannot allocate with interrupts off).
+        let result = try Self.trace("""
+            sched:::sleep /pid == $target/ { @sleep["sleep", curlwpsinfo->pr_lwpid == tid] = max(curlwpsinfo->pr_sname == 'S'); }
+            sched:::dequeue /args[1]->pr_pid == $target/ { @dequeue["dequeue", args[0]->pr_lwpid == $target] = min(args[2]->cpu_id == cpu); }
+            sched:::wakeup /args[1]->pr_pid == $target/ { @wakeup["wakeup", args[0]->pr_lwpid == $target] = min(args[1]->pr_ppid == $pid); }
+            sched:::enqueue /args[1]->pr_pid == $target/ { @enqueue["enqueue", args[3]] = min(args[2]->cpu_id == args[0]->pr_onpro); }
+            sched:::off-cpu /pid == $target/ { @off["off-cpu", args[0]->pr_lwpid == arg0] = min(args[1]->pr_pid == ((struct task_struct *)arg2)->tgid); }
+            sched:::on-cpu /pid == $target/ { @on["on-cpu", curpsinfo->pr_pid == pid] = min(arg0 == tid); }
+            END { printa("%s %d %@d\\n", @sleep); printa("%s %d %@d\\n", @dequeue); printa("%s %d %@d\\n", @wakeup); printa("%s %d %@d\\n", @enqueue); printa("%s %d %@d\\n", @off); printa("%s %d %@d\\n", @on); }
+            """, "sleep 50")
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = Set(result.stdout.split(separator: "\n").map(String.init))
+        #expect(lines == ["sleep 1 1", "dequeue 1 1", "wakeup 1 1", "enqueue 0 1", "off-cpu 1 1", "on-cpu 1 1"], "\(result.stdout)")
+    }
+
+    @Test func translatedArgumentTypesAreListed() throws {
+        let result = try Harness.run(["-lv", "-n", "proc:::lwp-create", "-n", "sched:::enqueue"], pinned: false)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("\t\targs[0]: lwpsinfo_t *\n\t\targs[1]: psinfo_t *\n\n"), "\(result.stdout)")
+        #expect(result.stdout.contains("\t\targs[0]: lwpsinfo_t *\n\t\targs[1]: psinfo_t *\n\t\targs[2]: cpuinfo_t *\n\t\targs[3]: int\n"), "\(result.stdout)")
+    }
+
+    @Test func schedProbesWithNothingToStandOnSaySo() throws {
+        let result = try Harness.run(["-n", "sched:::tick"], pinned: false)
+        #expect(result.status == 1)
+        #expect(result.stderr == "dtrace: invalid probe specifier sched:::tick: probe description sched:::tick does not match any probes: sched:::tick cannot work here: the kernel has no scheduler-tick tracepoint (profile-N and tick-N probes fire on timers)\n")
+    }
+}
