@@ -177,6 +177,24 @@ fi
 
 # Stack arguments of a kernel function come from the kernel stack: none of the
 # system call's, so only that the clause runs with arg6..arg9 read (probe_read_kernel).
+# The stable providers on raw tracepoints, with DTrace's translated arguments.
+expect proc-lwp-create "threads=4 bad=0
+4
+
+" 0 -- -qn 'proc:::lwp-create /pid == $target && args[1]->pr_pid == $target/ { @n = count(); } END { printa("%@d\n", @n); }' -c "$WORKLOAD threads 4 4000"
+
+expect proc-exit-reason "1 1
+
+" 0 -- -qn 'proc:::exit /pid == $target/ { printf("%d %d\n", args[0], args[0] == CLD_EXITED); }' -c "$WORKLOAD getpid 1"
+
+expect sched-enqueue "1 1
+
+" 0 -- -qn 'sched:::enqueue /args[1]->pr_pid == $target/ { @n[args[0]->pr_lwpid == $target] = max(args[2]->cpu_id == args[0]->pr_onpro); } END { printa("%d %@d\n", @n); }' -c "$WORKLOAD sleep 50"
+
+expect curpsinfo "1 1 dtrace
+
+" 0 -- -qn 'BEGIN { printf("%d %d %s\n", curpsinfo->pr_pid == pid, curthread->real_parent->tgid == ppid, curpsinfo->pr_fname); exit(0); }'
+
 expect fbt-stack-arguments-load "1000
 
 " 0 -- -qn 'fbt::__do_sys_getpid:entry /pid == $target/ { @n = count(); this->x = arg6 + arg7 + arg8 + arg9; } END { printa("%@d\n", @n); }' -c "$WORKLOAD getpid 1000"
