@@ -32,6 +32,7 @@ if [ "$uninstall" = 1 ]; then
     for file in "$target" "$page"; do
         if [ -e "$file" ]; then rm -f "$file" && echo "removed $file"; fi
     done
+    if [ -z "$destdir" ] && command -v mandb >/dev/null; then mandb -q 2>/dev/null || true; fi
     exit 0
 fi
 
