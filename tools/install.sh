@@ -32,7 +32,11 @@ if [ "$uninstall" = 1 ]; then
     for file in "$target" "$page"; do
         if [ -e "$file" ]; then rm -f "$file" && echo "removed $file"; fi
     done
-    if [ -z "$destdir" ] && command -v mandb >/dev/null; then mandb -q 2>/dev/null || true; fi
+    if [ -z "$destdir" ]; then
+        # The page as man formatted it (a "cat" page), and man's index.
+        rm -f /var/cache/man/cat8/dtrace.8.gz /var/cache/man/local/cat8/dtrace.8.gz
+        if command -v mandb >/dev/null; then mandb -q 2>/dev/null || true; fi
+    fi
     exit 0
 fi
 
