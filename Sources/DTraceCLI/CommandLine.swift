@@ -39,8 +39,10 @@ public enum CommandLineError: Error, Equatable {
 
 public enum DTraceOptionParser {
     /// Options taking an argument, as in dtrace's getopt string.
-    static let withArgument: Set<Character> = ["b", "c", "D", "f", "i", "I", "L", "m", "n", "o", "p", "P", "s", "U", "x", "X"]
-    static let flags: Set<Character> = ["a", "A", "B", "C", "e", "F", "G", "h", "H", "l", "q", "S", "v", "V", "w", "Z"]
+    public static let withArgument: Set<Character> = ["b", "c", "D", "f", "i", "I", "L", "m", "n", "o", "p", "P", "s", "U", "x", "X"]
+    public static let flags: Set<Character> = ["a", "A", "B", "C", "e", "F", "G", "h", "H", "l", "q", "S", "v", "V", "w", "Z"]
+    /// Every single-letter option the parser accepts (docs/dtrace.8 describes each).
+    public static var optionLetters: [Character] { withArgument.union(flags).sorted() }
 
     public static func parse(_ arguments: [String]) throws(CommandLineError) -> ParsedCommandLine {
         var result = ParsedCommandLine()

@@ -72,6 +72,9 @@ public struct TracingOptions {
         "dtypes": .count, "maxframes": .count, "oformat": .text, "flamegraph": .text,
     ]
 
+    /// Every option name -x, #pragma D option and setopt() accept (docs/dtrace.8 describes each).
+    public static var names: [String] { kinds.keys.sorted() }
+
     /// Parses "4m", "512k", "1g" as bytes.
     public static func size(_ text: String) -> Int64? {
         guard let last = text.last else { return nil }

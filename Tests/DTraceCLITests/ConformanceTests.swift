@@ -106,6 +106,7 @@ enum Harness {
         let result = try Harness.run(["-K"], pinned: false)
         #expect(result.status == 2)
         #expect(result.stderr.hasPrefix("dtrace: illegal option -- K\nUsage: dtrace"))
+        #expect(result.stdout == "")
     }
 
     @Test func clusteredQuietAndProbeFlags() throws {

@@ -20,6 +20,8 @@ enum KernelHarness {
     static let workload: String = {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-tests-\(getpid())")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // Removed when the test process exits (a forked child has another PID: removes nothing).
+        atexit { try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-tests-\(getpid())")) }
         let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../workload").standardized
         let binary = directory.appendingPathComponent("workload").path
         let assembler = Process()

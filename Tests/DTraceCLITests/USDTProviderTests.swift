@@ -13,6 +13,8 @@ enum USDTHarness {
     static let app: String = {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-usdt-tests-\(getpid())")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // Removed when the test process exits (a forked child has another PID: removes nothing).
+        atexit { try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-usdt-tests-\(getpid())")) }
         let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../workload/usdt").standardized
         let header = directory.appendingPathComponent("provider.h").path
         _ = try? Harness.run(["-h", "-s", sources.appendingPathComponent("provider.d").path, "-o", header], pinned: false)

@@ -17,6 +17,8 @@ enum PtracePrograms {
     static let directory: URL = {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-ptrace-tests-\(getpid())")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // Removed when the test process exits (a forked child has another PID: removes nothing).
+        atexit { try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-ptrace-tests-\(getpid())")) }
         // Readable by the unprivileged user of the setpriv test.
         chmod(directory.path, 0o755)
         return directory

@@ -106,6 +106,8 @@ enum ExecutionOracle {
             .appendingPathComponent("../../workload/x86-oracle.c").standardized.path
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-x86-oracle-\(getpid())")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // Removed when the test process exits (a forked child has another PID: removes nothing).
+        atexit { try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-x86-oracle-\(getpid())")) }
         let binary = directory.appendingPathComponent("x86-oracle").path
         let compiler = Process()
         compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
