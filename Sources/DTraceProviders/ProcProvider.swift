@@ -5,7 +5,8 @@
 // point of no return), exec-success, exit (the reason: CLD_EXITED, CLD_KILLED or
 // CLD_DUMPED from the exit code) and lwp-exit, signal-send, signal-discard (a signal the
 // target ignores) and signal-handle. arg0..argN are the tracepoint's own arguments.
-// start, lwp-start, exec-failure and signal-clear have no tracepoint to stand on here.
+// start, lwp-start, exec-failure and signal-clear have no tracepoint to stand on here: a
+// description naming one says so, as it does for a probe whose tracepoint this kernel lacks.
 
 import DTraceCodegen
 import DTraceIR
@@ -55,7 +56,19 @@ public struct ProcProvider: Provider {
                                                          ProbeArgument("void (*)(void)", "(uintptr_t)((struct k_sigaction *)arg2)->sa.sa_handler")])),
     ]
 
+    /// DTrace's proc probes with nothing to stand on here, and why.
+    static let missing: [String: String] = [
+        "start": "the kernel has no tracepoint where a new process first runs",
+        "lwp-start": "the kernel has no tracepoint where a new thread first runs",
+        "exec-failure": "the kernel has no tracepoint for a failed exec",
+        "signal-clear": "the kernel has no tracepoint for a pending signal taken by sigwait",
+    ]
+
     public func probes(in environment: ProbeEnvironment) -> [Probe] { probes(from: Self.table, firstID: 100, in: environment) }
+
+    public func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)? {
+        rawTracepointMatchFailure(for: description, table: Self.table, missing: Self.missing, in: environment)
+    }
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { rawTracepointArgumentTypes(of: probe) }
     public var translatesArguments: Bool { true }
     public func argumentExpressions(of probe: Probe) -> [String]? { rawTracepointArgumentExpressions(of: probe) }

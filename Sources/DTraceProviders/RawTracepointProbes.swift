@@ -8,6 +8,7 @@
 // only the members a clause uses.
 
 import DTraceBPF
+import DTraceIR
 import DTraceCodegen
 import DTraceLanguage
 import DTraceSystem
@@ -88,6 +89,24 @@ extension Provider {
             Tracefs.eventID(root: root, group: entry.probe.group, event: entry.probe.event) == nil ? nil
                 : makeProbe(id: firstID + index, name: entry.name, detail: entry.probe)
         }
+    }
+
+    /// Why a description naming one of the provider's probes matched nothing: the probe
+    /// has nothing to stand on here (`missing`: name -> reason), or its tracepoint is not
+    /// in this kernel.
+    func rawTracepointMatchFailure(for description: ProbeDescription, table: [(name: String, probe: RawTracepointProbe)],
+                                   missing: [String: String], in environment: ProbeEnvironment) -> (tag: String, message: String)? {
+        guard Glob.matches(description.provider, name), !description.name.isEmpty, !Glob.hasMeta(description.name) else { return nil }
+        let reason: String
+        if let known = missing[description.name] {
+            reason = known
+        } else if let entry = table.first(where: { $0.name == description.name }), let root = environment.tracefsRoot,
+                  Tracefs.eventID(root: root, group: entry.probe.group, event: entry.probe.event) == nil {
+            reason = "this kernel has no \(entry.probe.group):\(entry.probe.event) tracepoint, which it stands on"
+        } else {
+            return nil
+        }
+        return ("D_PDESC_ZERO", "probe description \(description) does not match any probes: \(name):::\(description.name) cannot work here: \(reason)")
     }
 
     func rawTracepointArgumentTypes(of probe: Probe) -> [String] {

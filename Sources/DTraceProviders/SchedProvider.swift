@@ -68,8 +68,7 @@ public struct SchedProvider: Provider {
     public func argumentExpressions(of probe: Probe) -> [String]? { rawTracepointArgumentExpressions(of: probe) }
 
     public func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)? {
-        guard Glob.matches(description.provider, name), let reason = Self.missing[description.name] else { return nil }
-        return ("D_PDESC_ZERO", "probe description \(description) does not match any probes: sched:::\(description.name) cannot work here: \(reason)")
+        rawTracepointMatchFailure(for: description, table: Self.table, missing: Self.missing, in: environment)
     }
 
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {

@@ -89,5 +89,8 @@ struct StableProviderTests {
         let result = try Harness.run(["-n", "sched:::tick"], pinned: false)
         #expect(result.status == 1)
         #expect(result.stderr == "dtrace: invalid probe specifier sched:::tick: probe description sched:::tick does not match any probes: sched:::tick cannot work here: the kernel has no scheduler-tick tracepoint (profile-N and tick-N probes fire on timers)\n")
+        let start = try Harness.run(["-n", "proc:::start"], pinned: false)
+        #expect(start.status == 1)
+        #expect(start.stderr == "dtrace: invalid probe specifier proc:::start: probe description proc:::start does not match any probes: proc:::start cannot work here: the kernel has no tracepoint where a new process first runs\n")
     }
 }
