@@ -155,10 +155,14 @@ extension Compiler {
         if field.type.isInteger || field.type.isPointer, value.type.isScalar {
             return try cast(value, to: field.type, line: line)
         }
-        // A char array member (pr_fname) is the string it holds.
-        if case .array(let element, _) = field.type.resolved, element.size == 1,
+        // A char array member (pr_fname, pr_psargs) is the string it holds, cut to the array.
+        if case .array(let element, let count) = field.type.resolved, element.size == 1,
            let string = asString(value, pointers: false, charactersOnly: true) {
-            return string
+            guard count > 0, count <= options.stringSize else { return string }
+            let buffer = emitter.temporary(stringStorage)
+            emitter.emit(.call(.zeroBytes, result: nil, arguments: [buffer, emitter.constant(Int64(stringStorage))]))
+            emitter.emit(.call(.stringCopyBounded(size: count), result: nil, arguments: [buffer, string.register]))
+            return Value(register: buffer, type: .string)
         }
         return value
     }

@@ -114,6 +114,7 @@ public struct Library: Sendable {
         Alloca(),
         CopyIn(),
         Progenyof(),
+        ProcessArguments(),
     ])
 
     /// The compiler's view: each name's definition.

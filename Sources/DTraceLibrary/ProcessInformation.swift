@@ -112,6 +112,8 @@ public struct ProcessInformation: LibraryDeclarations {
         	pr_addr = (uintptr_t)T;
         	pr_ttydev = T->signal->tty ? T->signal->tty : (struct tty_struct *)-1;
         	pr_fname = T->comm;
+        	pr_psargs = T->mm == NULL || T != curthread ? stringof(T->comm) :
+        	    __psargs(T->mm->arg_start, T->mm->arg_end - T->mm->arg_start);
         	pr_wstat = 0;
         	pr_argc = 0;
         	pr_dmodel = PR_MODEL_LP64;

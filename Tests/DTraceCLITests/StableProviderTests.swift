@@ -28,6 +28,16 @@ struct StableProviderTests {
         #expect(lines == ["create 1 1 1", "exec workload 1 1 1", "workload 1 1 1", "child exit 1 1 1", "exit 1 1 1", "child=3 sigtrap=0"], "\(result.stdout)")
     }
 
+    @Test func processArgumentsAsDTraceShowsThem() throws {
+        let result = try Self.trace("""
+            proc:::exec-success /pid == $target/ { printf("[%s] [%s] %d\\n", curpsinfo->pr_psargs, curpsinfo->pr_fname, strlen(xlate<psinfo_t *>(curthread)->pr_psargs)); }
+            """, "getpid 1 0123456789 0123456789 0123456789 0123456789 0123456789 0123456789 0123456789")
+        #expect(result.status == 0, "\(result.stderr)")
+        // Cut to 79 characters: pr_psargs is a char[80].
+        let expected = String("\(KernelHarness.workload) getpid 1 0123456789 0123456789 0123456789 0123456789 0123456789 0123456789 0123456789".prefix(79))
+        #expect(result.stdout == "[\(expected)] [workload] 79\n\n", "\(result.stdout)")
+    }
+
     @Test func threadsAreLightweightProcesses() throws {
         let result = try Self.trace("""
             proc:::lwp-create /pid == $target/ { @["lwp-create", args[1]->pr_pid == $target, args[0]->pr_lwpid != $target] = count(); }
