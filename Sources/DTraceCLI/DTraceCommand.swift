@@ -146,7 +146,7 @@ final class CommandRun {
         for clause in program.clauses {
             errors.write("DIFO clause \(clause.index + 1) (\(clause.probes.map(\.description).joined(separator: ", "))):\n")
             for (offset, instruction) in clause.function.instructions.enumerated() {
-                errors.write(ListingText.pad(String(offset * 4), 6) + ": \(instruction)\n")
+                errors.write(ListingText.pad(String(offset), 5) + "  " + instruction.listing + "\n")
             }
         }
     }

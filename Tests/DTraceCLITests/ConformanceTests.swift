@@ -102,6 +102,17 @@ enum Harness {
         #expect(version.stdout == "dtrace: Sun D 1.13\ndtrace: DTrace for Linux in Swift 0.6\n")
     }
 
+    /// -S lists each clause's intermediate code readably, as DTrace lists DIF: a mnemonic,
+    /// then operands; helpers by their D names.
+    @Test func intermediateCodeListing() throws {
+        let result = try Harness.run(["-S", "-qn", "BEGIN { x = 1; trace(x + 2); exit(0); }"], pinned: false)
+        #expect(result.status == 0)
+        #expect(result.stderr.hasPrefix("DIFO clause 1 (:::BEGIN):\n    0  setx    1, %r0\n    1  lea     globals+0, %r1\n    2  stw     %r0, globals[%r1]\n"), "\(result.stderr)")
+        #expect(result.stderr.contains("  add     %r4, %r5, %r6\n"))
+        #expect(result.stderr.contains("  call    exit(%r11)\n"))
+        #expect(!result.stderr.contains("DTraceIR."))
+    }
+
     @Test func unknownOptionExitsTwo() throws {
         let result = try Harness.run(["-K"], pinned: false)
         #expect(result.status == 2)
