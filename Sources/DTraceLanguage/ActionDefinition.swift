@@ -42,7 +42,8 @@ public struct ActionArguments {
     /// Argument `index` when it is a string literal (setopt's), else D_PROTO_ARG.
     public func stringLiteral(_ index: Int) throws(Diagnostic) -> String {
         guard case .string(let bytes) = expressions[index].kind else {
-            throw compiler.argumentMismatch(name, index + 1, prototype: "string constant", argument: (try? compiler.rvalue(expressions[index]).type) ?? .void, line: line)
+            let type = (try? compiler.rvalue(expressions[index]).type) ?? .void
+            throw compiler.argumentMismatch(name, index + 1, prototype: type.isString ? "string constant" : "char *", argument: type, line: line)
         }
         return String(decoding: bytes, as: UTF8.self)
     }

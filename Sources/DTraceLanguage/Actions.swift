@@ -21,7 +21,9 @@ enum Actions {
 extension Compiler {
     func checkCount(_ name: String, _ arguments: [Expression], _ range: ClosedRange<Int>, line: Int) throws(Diagnostic) {
         guard range.contains(arguments.count) else {
-            let expected = range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
+            // As DTrace says it: "N expected", or "at least N" / "at most N" for a range.
+            let expected = range.lowerBound == range.upperBound ? "\(range.lowerBound)"
+                : arguments.count < range.lowerBound ? "at least \(range.lowerBound)" : "at most \(range.upperBound)"
             throw error(.prototypeLength, "\(name)( ) prototype mismatch: \(arguments.count) arg\(arguments.count == 1 ? "" : "s") passed, \(expected) expected", line: line)
         }
     }
@@ -33,7 +35,7 @@ extension Compiler {
     func stringArgument(_ name: String, _ arguments: [Expression], _ index: Int, line: Int) throws(Diagnostic) -> Value {
         let value = try rvalue(arguments[index])
         if let string = asString(value, pointers: false, charactersOnly: true) { return string }
-        throw argumentMismatch(name, index + 1, prototype: "string", argument: value.type, line: line)
+        throw argumentMismatch(name, index + 1, prototype: "char *", argument: value.type, line: line)
     }
 
     func integerArgument(_ name: String, _ arguments: [Expression], _ index: Int, line: Int, prototype: String = "int") throws(Diagnostic) -> Value {
@@ -110,7 +112,13 @@ extension Compiler {
 
     func formatIndex(_ expression: Expression, name: String, line: Int) throws(Diagnostic) -> (Int, PrintfFormat) {
         guard case .string(let bytes) = expression.kind else {
-            throw error(.printfFormat, "\(name)( ) argument #1 is incompatible with prototype:\n\tprototype: string constant\n\t argument: \(try describeType(expression))", line: line)
+            // Not a string at all: the prototype's string; a string computed at run time:
+            // the constant a format must be.
+            let described = try describeType(expression)
+            if described == "string" || described.hasPrefix("char [") || described.hasPrefix("char *") {
+                throw error(.printfArgumentFormat, "\(name)( ) argument #1 is incompatible with prototype:\n\tprototype: string constant\n\t argument: \(described)", line: line)
+            }
+            throw error(.prototypeArgument, "\(name)( ) argument #1 is incompatible with prototype:\n\tprototype: string\n\t argument: \(described)", line: line)
         }
         let text = String(decoding: bytes, as: UTF8.self)
         let format: PrintfFormat
@@ -329,6 +337,7 @@ extension Compiler {
         let saved = emitter
         let count = try rvalue(first)
         emitter = saved
+        guard count.type.isScalar else { throw argumentMismatch(name, 1, prototype: "uint32_t", argument: count.type, line: line) }
         guard let constant = count.constant, count.type.isInteger, constant > 0 else {
             throw error(.prototypeArgument, "\(name)( ) argument #1 must be a non-zero positive integer constant", line: line).tagged("D_STACK_SIZE")
         }

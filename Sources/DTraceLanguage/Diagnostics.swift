@@ -60,6 +60,7 @@ public enum DiagnosticTag: String, Sendable {
     case printfArgumentExtra = "D_PRINTF_ARG_EXTRA"
     case printfArgumentMissing = "D_PRINTF_ARG_PROTO"
     case printfFormat = "D_PRINTF_FMT"
+    case printfArgumentFormat = "D_PRINTF_ARG_FMT"
     case printfAggregationConversion = "D_PRINTF_AGG_CONV"
     case printaAggregationArgument = "D_PRINTA_AGGARG"
     case printaProto = "D_PRINTA_PROTO"

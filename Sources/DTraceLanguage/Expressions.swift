@@ -626,9 +626,9 @@ extension Compiler {
                 }
                 guard case .associative(let map, let keyTypes) = variable!.storage else { throw error(.badIdentifier, "bad \(name)", line: line) }
                 guard keyTypes.count == keyValues.count else {
-                    throw error(.aggregationDimensions, "\(name)[ ] requires \(keyTypes.count) subscript\(keyTypes.count == 1 ? "" : "s")", line: line)
+                    throw error(.prototypeLength, "\(name)[ ] prototype mismatch: \(keyValues.count) key\(keyValues.count == 1 ? "" : "s") passed, \(keyTypes.count) expected", line: line)
                 }
-                let key = try buildKey(keyValues, keyTypes: keyTypes, line: line)
+                let key = try buildKey(keyValues, keyTypes: keyTypes, array: name, line: line)
                 return .mapEntry(map: map, key: key, type: variable!.type)
             }
             let array = try rvalue(base)
@@ -728,7 +728,13 @@ extension Compiler {
     /// string storage for strings.
     /// `companions`: a second 8-byte value stored after a key's first 8 bytes, where its slot
     /// is 16 bytes wide (the process id of a user stack or address).
-    func buildKey(_ values: [Value], keyTypes: [DType], widths: [Int]? = nil, companions: [Int: Register] = [:], line: Int) throws(Diagnostic) -> Register {
+    /// `array`: the associative array's name, for DTrace's message when a key's type
+    /// differs from its first use.
+    func buildKey(_ values: [Value], keyTypes: [DType], widths: [Int]? = nil, companions: [Int: Register] = [:], array: String? = nil, line: Int) throws(Diagnostic) -> Register {
+        func mismatch(_ position: Int, _ type: DType, _ value: Value) -> Diagnostic {
+            guard let array else { return error(.operandsIncompatible, "key types are incompatible: \"\(type)\" and \"\(value.type)\"", line: line) }
+            return error(.prototypeArgument, "\(array)[ ] key #\(position + 1) is incompatible with prototype:\n\tprototype: \(type)\n\t      key: \(value.type)", line: line)
+        }
         let slotWidths = widths ?? keyTypes.map(keySlotSize)
         let size = max(8, slotWidths.reduce(0, +))
         let key = emitter.temporary(size)
@@ -736,17 +742,13 @@ extension Compiler {
         var offset = 0
         for (position, (value, type)) in zip(values, keyTypes).enumerated() {
             if type.isString {
-                guard value.type.isString else {
-                    throw error(.operandsIncompatible, "key types are incompatible: \"\(type)\" and \"\(value.type)\"", line: line)
-                }
+                guard value.type.isString else { throw mismatch(position, type, value) }
                 let slot = emitter.register()
                 emitter.emit(.arithmetic(.add, slot, key, emitter.constant(Int64(offset))))
                 let width = slotWidths[position]
                 emitter.emit(.call(width < stringStorage ? .stringCopyBounded(size: width) : .stringCopy, result: nil, arguments: [slot, value.register]))
             } else {
-                guard value.type.isScalar else {
-                    throw error(.operandsIncompatible, "key types are incompatible: \"\(type)\" and \"\(value.type)\"", line: line)
-                }
+                guard value.type.isScalar else { throw mismatch(position, type, value) }
                 let converted = type.isInteger && type.size < 8 ? fit(value.register, type) : value.register
                 emitter.emit(.store(base: key, offset: offset, value: converted, width: 8, space: .scratch))
                 if let companion = companions[position], slotWidths[position] >= 16 {

@@ -12,7 +12,11 @@ struct Tracemem: ActionDefinition {
     func compile(_ call: ActionArguments) throws(Diagnostic) {
         try call.expect(2...3)
         let address = try call.integer(0, prototype: "void *")
-        guard let size = try call.value(1).constant, size > 0, size <= 1 << 16 else {
+        let sizeValue = try call.value(1)
+        guard sizeValue.type.isScalar else {
+            throw call.error(.prototypeArgument, "tracemem( ) argument #2 is incompatible with prototype:\n\tprototype: size_t\n\t argument: \(sizeValue.type)")
+        }
+        guard let size = sizeValue.constant, size > 0, size <= 1 << 16 else {
             throw call.error(.prototypeArgument, "tracemem( ) argument #2 must be a non-zero positive integer constant")
         }
         let presence = call.beginAction()

@@ -1,0 +1,8 @@
+/*
+ * printf's format must be a string constant.
+ */
+BEGIN
+{
+	fmt = "%d\n";
+	printf(fmt, 1);
+}

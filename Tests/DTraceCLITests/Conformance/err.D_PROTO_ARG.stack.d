@@ -1,0 +1,7 @@
+/*
+ * stack()'s frame count is a number.
+ */
+BEGIN
+{
+	stack("deep");
+}

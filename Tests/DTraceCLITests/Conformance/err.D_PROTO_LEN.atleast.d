@@ -1,0 +1,7 @@
+/*
+ * A subroutine given fewer arguments than its prototype needs.
+ */
+BEGIN
+{
+	trace(substr("dtrace"));
+}
