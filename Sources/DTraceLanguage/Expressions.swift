@@ -706,6 +706,12 @@ extension Compiler {
         }
     }
 
+    /// The bytes read and written to reach a bitfield `bits` wide, `shift` bits into its byte.
+    static func bitFieldWidth(shift: Int, bits: Int) -> Int {
+        let bytes = (shift + bits + 7) / 8
+        return bytes <= 1 ? 1 : bytes <= 2 ? 2 : bytes <= 4 ? 4 : 8
+    }
+
     /// Where the bytes a pointer points to lie: kernel memory for a kernel structure
     /// (whatever variable held the pointer), else where the pointer came from.
     static func space(reachedThrough pointer: Value) -> MemorySpace {
@@ -777,8 +783,7 @@ extension Compiler {
             return loadTyped(address, type: type, space: .mapValue)
         case .bitField(let address, let type, let space, let shift, let bits):
             // The bytes that hold the field, shifted down and masked (sign-extended when signed).
-            let bytes = (shift + bits + 7) / 8
-            let width = bytes <= 1 ? 1 : bytes <= 2 ? 2 : bytes <= 4 ? 4 : 8
+            let width = Self.bitFieldWidth(shift: shift, bits: bits)
             let word = emitter.register()
             emitter.emit(.load(word, base: address, offset: 0, width: width, space: space))
             var field = word
@@ -826,7 +831,26 @@ extension Compiler {
                 throw error(.operandNotWritable, "operator = requires a writable left-hand operand", line: line)
             }
             storeTyped(value, at: address, type: type, space: space)
-        case .bitField, .computed:
+        case .bitField(let address, _, let space, let shift, let bits):
+            guard space != .constant && space != .tracee else {
+                throw error(.operandNotWritable, "operator = requires a writable left-hand operand", line: line)
+            }
+            // Read, clear the field's bits, or in the value's low bits, write back.
+            let width = Self.bitFieldWidth(shift: shift, bits: bits)
+            let word = emitter.register()
+            emitter.emit(.load(word, base: address, offset: 0, width: width, space: space))
+            let mask: UInt64 = bits >= 64 ? ~0 : (1 << UInt64(bits)) - 1
+            let placedMask = emitter.constant(Int64(bitPattern: ~(mask << UInt64(shift))))
+            let cleared = emitter.register()
+            emitter.emit(.arithmetic(.and, cleared, word, placedMask))
+            let field = emitter.register()
+            emitter.emit(.arithmetic(.and, field, value.register, emitter.constant(Int64(bitPattern: mask))))
+            let placed = emitter.register()
+            emitter.emit(.arithmetic(.shiftLeft, placed, field, emitter.constant(Int64(shift))))
+            let combined = emitter.register()
+            emitter.emit(.arithmetic(.or, combined, cleared, placed))
+            emitter.emit(.store(base: address, offset: 0, value: combined, width: width, space: space))
+        case .computed:
             throw error(.operandNotWritable, "operator = requires a writable left-hand operand", line: line)
         case .mapEntry(let map, let key, _):
             let end = emitter.label()
