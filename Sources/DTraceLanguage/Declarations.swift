@@ -37,6 +37,10 @@ extension Compiler {
                     for declarator in declarators {
                         let type = try applyDeclarator(base, declarator)
                         if type.isVoid { throw error(.declarationVoidObject, "cannot have void object: \(declarator.name)", line: line) }
+                        if case .composite(let member) = type.resolved, !member.isComplete {
+                            // A forward declaration reads as a struct, union or not (as DTrace prints it).
+                            throw error(.structIncomplete, "incomplete struct/union/enum struct \(member.name): \(declarator.name)", line: declarator.line)
+                        }
                         if composite.member(declarator.name) != nil {
                             throw error(.declarationRedefined, "failed to define member \(declarator.name): duplicate name", line: line)
                         }

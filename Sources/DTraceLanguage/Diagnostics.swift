@@ -78,7 +78,7 @@ public enum DiagnosticTag: String, Sendable {
     case translatorIncompatible = "D_XLATE_INCOMPAT"
     case translatorNone = "D_XLATE_NONE"
     case translatorRedeclared = "D_XLATE_REDECL"
-    case structIncomplete = "D_SOU_INCOMPLETE"
+    case structIncomplete = "D_DECL_INCOMPLETE"
     case castInvalid = "D_CAST_INVAL"
     case sizeofType = "D_SIZEOF_TYPE"
     case offsetofMember = "D_OFFSETOF_TYPE"
