@@ -152,10 +152,15 @@ public struct BPFCodeGenerator {
         withPrologueCode { prologue.emitFilter(&$0) }
         lookupSingleValue(map: maps.scratch, into: .r7)
         if let table = site.sharedProbes {
-            // Which site fired: the cookie its attachment carries; its probe's EPID is in
-            // the shared probe table.
-            asm.move(.r1, .r6)
-            asm.call(.getAttachCookie)
+            // Which site fired: the cookie its attachment carries, or the key the prologue
+            // works out (a system call's number); its probe's EPID is in the shared table.
+            if prologue.computesSiteKey {
+                withPrologueCode { prologue.emitSiteKey(&$0) }
+                asm.alu64(.add, .r0, immediate: Int32(site.sharedKeyBase))
+            } else {
+                asm.move(.r1, .r6)
+                asm.call(.getAttachCookie)
+            }
             asm.store(.r0, to: .r7, offset: contextSlot(ProbeContextSlots.site), size: .double)
             asm.load(.r1, mapDescriptor: table.descriptor)
             asm.move(.r2, .r7)
@@ -163,6 +168,7 @@ public struct BPFCodeGenerator {
             asm.call(.mapLookupElement)
             asm.jump(.jeq, .r0, immediate: 0, exitLabel)
             asm.load(.r1, from: .r0, offset: Int16(SharedProbeTable.epidOffset), size: .double)
+            asm.jump(.jeq, .r1, immediate: 0, exitLabel)   // a key of no site: an empty entry
             asm.store(.r1, to: .r7, offset: contextSlot(ProbeContextSlots.enabling), size: .double)
         }
         // The globals and constants are array maps of one value: their addresses are

@@ -84,12 +84,20 @@ public protocol ProbePrologue: Sendable {
     /// Fills the context slots `demand` names (r6 = context, r7 = scratch). The
     /// generator has zeroed every slot the clause reads beforehand.
     func emitContext(_ code: inout PrologueCode, demand: ContextDemand)
+    /// In a program serving many probes: whether the prologue finds the firing's site
+    /// itself (`emitSiteKey`) rather than by the attachment's cookie.
+    var computesSiteKey: Bool { get }
+    /// r0 = the firing's site key relative to its group's first key (r6 = context, r7 =
+    /// scratch); it may leave through `code.exit` for a firing of no site.
+    func emitSiteKey(_ code: inout PrologueCode)
 }
 
 extension ProbePrologue {
     public var currentTask: TaskFieldOffsets? { nil }
     public var stopsAfterExit: Bool { true }
     public func emitFilter(_ code: inout PrologueCode) {}
+    public var computesSiteKey: Bool { false }
+    public func emitSiteKey(_ code: inout PrologueCode) {}
 }
 
 /// What a prologue emits with: the assembler, the exit, and the context's slots.

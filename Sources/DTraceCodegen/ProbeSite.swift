@@ -26,6 +26,9 @@ public struct ProbeSite: Sendable {
     /// Set when one program serves many enablings of a clause: each firing's attach
     /// cookie names its site in this table, where its EPID, probe ID and names are.
     public var sharedProbes: SharedProbeTable?
+    /// The group's first key in that table, for prologues that compute their site's key
+    /// (`ProbePrologue.computesSiteKey`).
+    public var sharedKeyBase: Int = 0
 
     public init(identity: ProbeIdentity, epid: Int, prologue: any ProbePrologue) {
         self.identity = identity; self.epid = epid; self.prologue = prologue

@@ -51,8 +51,14 @@ public struct SharedAttachment {
     /// uprobe's list), so the engine attaches the clauses in reverse to have them run in
     /// program order.
     public var runsNewestFirst: Bool
+    /// For a prologue that computes its site's key (a system call's number): each probe's
+    /// key, below `keySpan`; the engine gives the group keys base..<base + keySpan.
+    public var keyOfProbe: ((Probe) -> UInt32)?
+    public var keySpan: UInt32 = 0
     public init(key: String, runsNewestFirst: Bool = false, siteData: @escaping (Probe) -> [UInt64] = { _ in [0] },
+                keyOfProbe: ((Probe) -> UInt32)? = nil, keySpan: UInt32 = 0,
                 attach: @escaping (BPFProgram, [(probe: Probe, cookies: [UInt64])], KernelAttachments) throws -> Void) {
         self.key = key; self.runsNewestFirst = runsNewestFirst; self.siteData = siteData; self.attach = attach
+        self.keyOfProbe = keyOfProbe; self.keySpan = keySpan
     }
 }

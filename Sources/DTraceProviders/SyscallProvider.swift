@@ -8,6 +8,10 @@
 //   compares the call's number and the caller's code segment (32-bit callers number
 //   their calls differently) and returns, so it skips building the tracepoint record —
 //   about half the cost of an event; arguments come from the saved registers;
+// - with more than `sharedLimit` (every system call, `syscall:::entry`), on raw_syscalls
+//   too, but one program per clause and end serves them all: it finds the probe of the
+//   call's number in the shared probe table (a call with no probe leaves at once), so
+//   hundreds of probes are one link, attached and closed in milliseconds;
 // - otherwise (or with `-x syscallprobes=tracepoint`) each probe on its own
 //   syscalls:sys_enter_NAME / sys_exit_NAME tracepoint, so other calls pay nothing.
 // Return probes: arg0 = arg1 = the return value, or -1 with errno set on failure.
@@ -34,8 +38,12 @@ public struct SyscallProvider: Provider {
     public var requirement: ProviderRequirement {
         ProviderRequirement(provider: name, needs: [.bpf, .tracefs, .tracepoints], how: "syscalls tracepoints", ptraceEngine: "seccomp or PTRACE_SYSCALL stops of the -c/-p process")
     }
-    /// At most this many system call probes go on raw_syscalls.
+    /// At most this many system call probes go on raw_syscalls one program each; more
+    /// than `sharedLimit` share one program per clause there.
     public static let rawLimit = 8
+    public static let sharedLimit = 32
+    /// System call numbers are below this (the shared table's range per clause).
+    static let numberSpan: UInt32 = 1024
 
     /// Where tracefs cannot be read (an unprivileged user), the calls of dtrace's own
     /// table, for the ptrace engine.
@@ -94,6 +102,16 @@ public struct SyscallProvider: Provider {
 
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
         guard let syscall = probe.detail(as: SyscallProbe.self) else { throw KernelSetupError("\(probe.identity.fullName) is not a system call probe") }
+        if Self.sharesRawProgram(in: setup), let number = SyscallNumbers.x86_64[syscall.call], number >= 0, UInt32(number) < Self.numberSpan {
+            let tracepoint = syscall.isReturn ? "sys_exit" : "sys_enter"
+            let prologue = RawSyscallPrologue(number: nil, isReturn: syscall.isReturn, compatStatusOffset: setup.types.compatStatusOffset)
+            return KernelProbe(programType: .rawTracepoint, attachType: .unspecified, prologue: prologue,
+                               sharing: SharedAttachment(key: "raw_syscalls " + tracepoint, keyOfProbe: { probe in
+                                   UInt32(SyscallNumbers.x86_64[probe.detail(as: SyscallProbe.self)?.call ?? ""] ?? 0)
+                               }, keySpan: Self.numberSpan) { program, _, attachments in
+                                   try attachments.attachRawTracepoint(tracepoint, program: program)
+                               })
+        }
         if let number = Self.rawNumber(of: syscall, in: setup) {
             let prologue = RawSyscallPrologue(number: number, isReturn: syscall.isReturn, compatStatusOffset: setup.types.compatStatusOffset)
             let tracepoint = syscall.isReturn ? "sys_exit" : "sys_enter"
@@ -118,6 +136,14 @@ public struct SyscallProvider: Provider {
 
     /// The call's number when the probe goes on raw_syscalls: few enough system call
     /// probes enabled, every one's number known, and the raw path allowed.
+    /// Whether the enabled system call probes share one raw_syscalls program per clause:
+    /// many of them and the raw path allowed (a call whose number dtrace does not know
+    /// keeps its own tracepoint).
+    static func sharesRawProgram(in setup: KernelSetup) -> Bool {
+        guard setup.allowsRawSyscalls, PlatformArchitecture.isX86_64 else { return false }
+        return setup.enabledProbes.lazy.filter { $0.detail(as: SyscallProbe.self) != nil }.count > sharedLimit
+    }
+
     static func rawNumber(of syscall: SyscallProbe, in setup: KernelSetup) -> Int? {
         guard setup.allowsRawSyscalls, PlatformArchitecture.isX86_64 else { return nil }
         let enabled = setup.enabledProbes.compactMap { $0.detail(as: SyscallProbe.self) }
@@ -164,9 +190,10 @@ struct SyscallReturnPrologue: ProbePrologue {
 }
 
 /// raw_syscalls sys_enter (context: the pt_regs pointer, the call's number) or sys_exit
-/// (the pt_regs pointer, the return value), for one call.
+/// (the pt_regs pointer, the return value), for one call — or, with no `number`, for the
+/// probes of a shared program, whose site key is the call's number.
 struct RawSyscallPrologue: ProbePrologue {
-    let number: Int
+    let number: Int?
     let isReturn: Bool
     /// task_struct.thread_info.status (from the kernel's BTF): the compat test is then
     /// one load through bpf_get_current_task_btf() instead of a probe read of the saved
@@ -191,12 +218,9 @@ struct RawSyscallPrologue: ProbePrologue {
 
     /// Every system call runs this: leave as early as possible.
     func emitFilter(_ code: inout PrologueCode) {
-        if isReturn {
-            readSavedRegister(&code, at: Self.originalAX)
+        if let number {
+            emitNumber(&code)
             code.asm.jump(.jne, .r0, immediate: Int32(number), code.exit)
-        } else {
-            code.asm.load(.r1, from: .r6, offset: 8, size: .double)
-            code.asm.jump(.jne, .r1, immediate: Int32(number), code.exit)
         }
         // A 32-bit caller's calls are numbered differently (the syscalls tracepoints
         // leave them out): TS_COMPAT in thread_info.status, or else the saved code
@@ -209,6 +233,24 @@ struct RawSyscallPrologue: ProbePrologue {
             readSavedRegister(&code, at: Self.codeSegment)
             code.asm.jump(.jne, .r0, immediate: Self.userCodeSegment64, code.exit)
         }
+    }
+
+    /// r0 = the call's number: sys_enter passes it, sys_exit leaves it in orig_ax.
+    func emitNumber(_ code: inout PrologueCode) {
+        if isReturn {
+            readSavedRegister(&code, at: Self.originalAX)
+        } else {
+            code.asm.load(.r0, from: .r6, offset: 8, size: .double)
+        }
+    }
+
+    var computesSiteKey: Bool { number == nil }
+
+    /// The call's number is the site's key; a number beyond the table's range (-1 for a
+    /// call that does not exist) has no site.
+    func emitSiteKey(_ code: inout PrologueCode) {
+        emitNumber(&code)
+        code.asm.jump(.jge, .r0, immediate: Int32(SyscallProvider.numberSpan), code.exit)
     }
 
     func emitContext(_ code: inout PrologueCode, demand: ContextDemand) {

@@ -103,6 +103,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         // Enablings whose provider shares programs: one program per clause and key.
         var groups: [String: [Enabling]] = [:]
         var groupOrder: [String] = []
+        var keyBases: [String: UInt32] = [:]
         for enabling in enablings {
             guard let sharing = kernelProbes[enabling.epid]?.sharing else {
                 try load(enabling, maps: maps, settings: settings)
@@ -116,12 +117,26 @@ public final class KernelEngine: AggregationBackend, StackSource {
             // One table entry per site of every shared probe; its key is the site's cookie.
             let table = SharedProbeTable(descriptor: -1, nameWidth: min(128, layout.stringSize + 1))
             var entries: [(key: UInt32, value: [UInt8])] = []
+            var nextKey: UInt32 = 1
             for key in groupOrder {
+                let first = groups[key]![0]
+                if let keyOfProbe = kernelProbes[first.epid]!.sharing!.keyOfProbe {
+                    // Keys the prologue works out: the group's range, one entry per probe.
+                    keyBases[key] = nextKey
+                    for enabling in groups[key]! {
+                        let siteKey = nextKey + keyOfProbe(enabling.probe)
+                        entries.append((siteKey, table.value(for: enabling.probe.identity, epid: enabling.epid, siteData: 0)))
+                        siteCookies[enabling.epid] = [UInt64(siteKey)]
+                    }
+                    nextKey += kernelProbes[first.epid]!.sharing!.keySpan
+                    continue
+                }
                 for enabling in groups[key]! {
                     let sharing = kernelProbes[enabling.epid]!.sharing!
                     var cookies: [UInt64] = []
                     for data in sharing.siteData(enabling.probe) {
-                        let cookie = UInt32(entries.count + 1)
+                        let cookie = nextKey
+                        nextKey += 1
                         entries.append((cookie, table.value(for: enabling.probe.identity, epid: enabling.epid, siteData: data)))
                         cookies.append(UInt64(cookie))
                     }
@@ -130,12 +145,13 @@ public final class KernelEngine: AggregationBackend, StackSource {
             }
             let map: BPFMap
             do {
-                map = try BPFMap(type: .array, keySize: 4, valueSize: table.valueSize, capacity: entries.count + 1, name: "dt_probes")
+                map = try BPFMap(type: .array, keySize: 4, valueSize: table.valueSize, capacity: Int(nextKey), name: "dt_probes")
                 for entry in entries { try map.update(withUnsafeBytes(of: entry.key.littleEndian) { Array($0) }, entry.value) }
             } catch { throw KernelEngineError(Self.explain(error)) }
             sharedProbeTable = map
             for key in groupOrder {
-                try loadShared(groups[key]!, table: SharedProbeTable(descriptor: map.descriptor, nameWidth: table.nameWidth), maps: maps, settings: settings)
+                try loadShared(groups[key]!, table: SharedProbeTable(descriptor: map.descriptor, nameWidth: table.nameWidth), keyBase: keyBases[key] ?? 0,
+                               maps: maps, settings: settings)
             }
         }
         consumer.aggregationBackend = self
@@ -241,11 +257,12 @@ public final class KernelEngine: AggregationBackend, StackSource {
     }
 
     /// One program for every enabling of a group (one clause, one sharing key).
-    func loadShared(_ members: [Enabling], table: SharedProbeTable, maps: KernelMaps, settings: KernelSettings) throws {
+    func loadShared(_ members: [Enabling], table: SharedProbeTable, keyBase: UInt32, maps: KernelMaps, settings: KernelSettings) throws {
         let first = members[0]
         let kernelProbe = kernelProbes[first.epid]!
         var site = ProbeSite(identity: first.probe.identity, epid: first.epid, prologue: kernelProbe.prologue)
         site.sharedProbes = table
+        site.sharedKeyBase = Int(keyBase)
         site.parentOffsets = builtinFacts.parentOffsets
         site.executionTimeOffset = builtinFacts.executionTimeOffset
         site.commandNameOffset = builtinFacts.commandNameOffset

@@ -70,7 +70,7 @@ struct KernelEngineTests {
         #expect(result.status == 0)
         #expect(result.stdout.contains("\n  getpid                                                          777\n"))
         let few = try Harness.run(["-S", "-qn", "syscall::getpid:entry /pid == $target/ { @ = count(); }", "-c", "\(KernelHarness.workload) getpid 1"], pinned: false)
-        #expect(few.stderr.contains("r1 = *(u64 *)(r6 +8)\n   2: if r1 != 0x27 goto"))
+        #expect(few.stderr.contains("r0 = *(u64 *)(r6 +8)\n   2: if r0 != 0x27 goto"))
     }
 
     @Test func compatSystemCallsAreNotCountedAsNativeOnes() throws {
@@ -420,6 +420,28 @@ struct KernelEngineTests {
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix("\n "))
         #expect(elapsed < 6, "dtrace with every syscall entry probe took \(elapsed) s to exit")
+    }
+
+    /// Many system call probes share one raw_syscalls program per clause and end: each
+    /// call finds its probe by its number, so counts, arguments, return values and errno
+    /// are the probe's own; the few calls dtrace has no number for keep their tracepoints.
+    @Test func everySyscallProbeSharesOneProgram() throws {
+        let script = """
+            syscall:::entry /pid == $target/ { @entries[probefunc] = count(); }
+            syscall:::return /pid == $target && probefunc == "getpid"/ { @getpid[arg1 == pid] = count(); }
+            syscall:::return /pid == $target && probefunc == "close"/ { @close[arg1, errno] = count(); }
+            syscall::close:entry /pid == $target/ { @fd[(int)arg0] = count(); }
+            END { printa("getpid entries %@d\\n", @entries); printa("getpid returns %d %@d\\n", @getpid); printa("close %d %d %@d\\n", @close); printa("fd %d %@d\\n", @fd); }
+            """
+        let result = try Harness.run(["-S", "-qn", script, "-c", "\(KernelHarness.workload) badclose 37"], pinned: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        let programs = result.stderr.components(separatedBy: "BPF program for ").count - 1
+        #expect(programs < 20, "\(programs) BPF programs for every system call probe")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("close -1 9 37") && lines.contains("fd -1 37"), "\(result.stdout)")
+        let pidResult = try Harness.run(["-qn", "syscall:::entry /pid == $target && probefunc == \"getpid\"/ { @n = count(); } syscall:::return /pid == $target && probefunc == \"getpid\"/ { @r = sum(arg1 == pid); } END { printa(\"%@d \", @n); printa(\"%@d\\n\", @r); }",
+                                         "-c", "\(KernelHarness.workload) getpid 4321"], pinned: false)
+        #expect(pidResult.stdout == "4321 4321\n\n", "\(pidResult.stderr)")
     }
 
     /// A record holding exit() wakes the consumer at once.

@@ -69,8 +69,8 @@ import Testing
 
     @Test func rawSyscallProgramsFilterFirst() throws {
         let text = try generate("syscall::getpid:entry { @ = count(); }", prologue: RawSyscallPrologue(number: 39, isReturn: false, compatStatusOffset: 16))
-        #expect(text[1].hasSuffix("r1 = *(u64 *)(r6 +8)"))
-        #expect(text[2].contains("if r1 != 0x27 goto"))
+        #expect(text[1].hasSuffix("r0 = *(u64 *)(r6 +8)"))
+        #expect(text[2].contains("if r0 != 0x27 goto"))
         #expect(text[3].hasSuffix("call get_current_task_btf"))
         let fallback = try generate("syscall::getpid:entry { @ = count(); }", prologue: RawSyscallPrologue(number: 39, isReturn: false, compatStatusOffset: nil))
         #expect(fallback.contains { $0.hasSuffix("call probe_read_kernel") })
