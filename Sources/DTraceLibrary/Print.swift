@@ -24,26 +24,23 @@ struct PrintOutput: ConsumedAction {
     let type: PrintType
     var description: String { "print(\(type.name))" }
 
-    func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer) {
+    /// The recorded value's bytes.
+    func recordedData(_ fields: [RecordField], record: [UInt8], consumer: Consumer) -> [UInt8] {
         let field = fields[0]
-        let data: [UInt8]
         switch field.type {
-        case .integer, .pointer, .stack, .symbol: data = consumer.bytes(record, field, size: 8)
-        case .string(let size): data = consumer.string(record, field, size: size)
-        case .bytes(let size): data = consumer.bytes(record, field, size: size)
+        case .integer, .pointer, .stack, .symbol: return consumer.bytes(record, field, size: 8)
+        case .string(let size): return consumer.string(record, field, size: size)
+        case .bytes(let size): return consumer.bytes(record, field, size: size)
         }
-        consumer.write((consumer.isQuiet ? "" : " ") + consumer.printed(type, data))
+    }
+
+    func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer) {
+        consumer.write((consumer.isQuiet ? "" : " ") + consumer.printed(type, recordedData(fields, record: record, consumer: consumer)))
     }
 
     /// {"action": "print", "type": its name, "output": print()'s text without the final newline}.
     func jsonEntry(_ fields: [RecordField], record: [UInt8], consumer: Consumer) -> JSONValue? {
-        let field = fields[0]
-        let data: [UInt8]
-        switch field.type {
-        case .integer, .pointer, .stack, .symbol: data = consumer.bytes(record, field, size: 8)
-        case .string(let size): data = consumer.string(record, field, size: size)
-        case .bytes(let size): data = consumer.bytes(record, field, size: size)
-        }
+        let data = recordedData(fields, record: record, consumer: consumer)
         var text = consumer.printed(type, data)
         if text.hasSuffix("\n") { text.removeLast() }
         return .object([("action", .string("print")), ("type", .string(type.name)), ("output", .string(text))])

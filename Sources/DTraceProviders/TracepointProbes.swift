@@ -1,5 +1,5 @@
 // DTraceProviders/TracepointProbes: what the providers built on kernel tracepoints share
-// (sdt, proc, sched, and syscall off the raw path): a probe's tracepoint and the record
+// (sdt, and syscall off the raw path): a probe's tracepoint and the record
 // fields that become its arguments, their D types, and the prologue that copies the
 // fields a clause reads into the probe context.
 
@@ -21,12 +21,6 @@ public struct TracepointProbe: Sendable, Equatable {
         arguments.map { names in names.compactMap { name in fields.first { $0.name == name } } } ?? fields.filter { !$0.isCommon }
     }
 
-    /// The D types of the probe's arguments.
-    func argumentTypes(in environment: ProbeEnvironment) -> [String] {
-        guard let root = environment.tracefsRoot, let fields = Tracefs.format(root: root, group: group, event: event) else { return [] }
-        return argumentFields(of: fields).map { ArgumentRecord.type(of: ArgumentRecord.Field($0)).description }
-    }
-
     /// The prologue copying the argument fields; the program attaches to the tracepoint.
     func kernelProbe(in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
         let fields = argumentFields(of: try setup.format(group: group, event: event)).map { field in
@@ -42,21 +36,6 @@ public struct TracepointProbe: Sendable, Equatable {
 }
 
 extension Provider {
-    /// Probes DTrace names on kernel tracepoints: a table of (name, tracepoint) numbered
-    /// from `firstID` in order, those whose tracepoint this kernel lacks left out.
-    func probes(from table: [(name: String, tracepoint: TracepointProbe)], firstID: Int, in environment: ProbeEnvironment) -> [Probe] {
-        guard let root = environment.tracefsRoot else { return [] }
-        return table.enumerated().compactMap { index, entry in
-            Tracefs.eventID(root: root, group: entry.tracepoint.group, event: entry.tracepoint.event) == nil ? nil
-                : makeProbe(id: firstID + index, name: entry.name, detail: entry.tracepoint)
-        }
-    }
-
-    /// The argument types of a probe on a tracepoint.
-    func tracepointArgumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] {
-        probe.detail(as: TracepointProbe.self)?.argumentTypes(in: environment) ?? []
-    }
-
     /// A probe on a tracepoint as the kernel engine runs it.
     func tracepointKernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
         guard let tracepoint = probe.detail(as: TracepointProbe.self) else { throw KernelSetupError("\(probe.identity.fullName) has no tracepoint") }
