@@ -21,6 +21,12 @@ public struct TracepointProbe: Sendable, Equatable {
         arguments.map { names in names.compactMap { name in fields.first { $0.name == name } } } ?? fields.filter { !$0.isCommon }
     }
 
+    /// The D types of the probe's arguments.
+    func argumentTypes(in environment: ProbeEnvironment) -> [String] {
+        guard let root = environment.tracefsRoot, let fields = Tracefs.format(root: root, group: group, event: event) else { return [] }
+        return argumentFields(of: fields).map { ArgumentRecord.type(of: ArgumentRecord.Field($0)).description }
+    }
+
     /// The prologue copying the argument fields; the program attaches to the tracepoint.
     func kernelProbe(in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
         let fields = argumentFields(of: try setup.format(group: group, event: event)).map { field in
@@ -36,6 +42,11 @@ public struct TracepointProbe: Sendable, Equatable {
 }
 
 extension Provider {
+    /// The argument types of a probe on a tracepoint.
+    func tracepointArgumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] {
+        probe.detail(as: TracepointProbe.self)?.argumentTypes(in: environment) ?? []
+    }
+
     /// A probe on a tracepoint as the kernel engine runs it.
     func tracepointKernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
         guard let tracepoint = probe.detail(as: TracepointProbe.self) else { throw KernelSetupError("\(probe.identity.fullName) has no tracepoint") }
