@@ -49,6 +49,62 @@ public struct PrintfFormat: Sendable, Equatable {
         "T", "u", "x", "X", "Y", "@",
     ]
 
+    /// What DTrace says of a format string its printf parser refuses (dt_printf_create's
+    /// checks, in its order, conversions numbered from 1), or nil when it accepts it.
+    public static func syntaxError(in text: String) -> String? {
+        let characters = Array(text)
+        var position = 0, number = 0
+        while let percent = characters[position...].firstIndex(of: "%") {
+            number += 1
+            var index = percent, dot = 0, digits = 0
+            var dynamicWidth = false, dynamicPrecision = false
+            var name = ""
+            scan: while true {
+                index += 1
+                guard index < characters.count else { return "format conversion #\(number) name expected before end of format string" }
+                let character = characters[index]
+                switch character {
+                case "0"..."9":
+                    if dot == 0 && digits == 0 && character == "0" { continue }
+                    while index < characters.count, characters[index].isASCII, characters[index].isNumber { index += 1 }
+                    index -= 1
+                    digits += 1
+                case "#", "+", "-", "?", "@", "'", " ":
+                    continue
+                case "*":
+                    if dot > 0 {
+                        if dynamicPrecision { return "format conversion #\(number) has more than one '*' specified for the output precision" }
+                        dynamicPrecision = true
+                    } else {
+                        if dynamicWidth { return "format conversion #\(number) has more than one '*' specified for the output width" }
+                        dynamicWidth = true
+                    }
+                case ".":
+                    if dot != 0 { return "format conversion #\(number) has more than one '.' specified" }
+                    dot += 1
+                    digits = 0
+                case "$":
+                    return "format conversion #\(number) uses unsupported positional format (%n$)"
+                case "%":
+                    guard characters[index - 1] == "%" else { return "format conversion #\(number) cannot be combined with other format flags: %%" }
+                    name = "%"
+                    break scan
+                case "h", "l", "L", "w":
+                    name.append(character)
+                default:
+                    name.append(character)
+                    break scan
+                }
+            }
+            if name != "%", let last = name.last, !knownConversions.contains(last) && last != "i" || name.dropLast().contains(where: { !"hlLw".contains($0) }) {
+                return "format conversion #\(number) is undefined: %\(name)"
+            }
+            position = index + 1
+            if position >= characters.count { break }
+        }
+        return nil
+    }
+
     /// Parses a format string (escapes already decoded).
     public static func parse(_ text: String) throws(ParseError) -> PrintfFormat {
         var segments: [PrintfSegment] = []

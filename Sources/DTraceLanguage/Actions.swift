@@ -122,6 +122,7 @@ extension Compiler {
         }
         let text = String(decoding: bytes, as: UTF8.self)
         let format: PrintfFormat
+        if let message = PrintfFormat.syntaxError(in: text) { throw self.error(.syntax, message, line: line) }
         do { format = try PrintfFormat.parse(text) } catch {
             switch error {
             case .incomplete(let conversion), .unknownConversion(let conversion):

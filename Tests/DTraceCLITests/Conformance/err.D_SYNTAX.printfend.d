@@ -1,0 +1,7 @@
+/*
+ * A format string ending inside a conversion.
+ */
+BEGIN
+{
+	printf("%d %-8");
+}
