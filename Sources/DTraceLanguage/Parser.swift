@@ -7,6 +7,9 @@ public struct Parser {
     var lexer: Lexer
     var lookahead: [Token] = []
     var typeNames: Set<String>
+    /// In a script (not -n text), a probe description must be followed by a predicate or
+    /// actions, as DTrace requires.
+    public var clausesNeedBodies = false
     var predicateDepth: Int? = nil   // paren depth inside a predicate, nil outside one
     var nesting = 0
     public static let maximumNesting = 200
@@ -131,6 +134,8 @@ public struct Parser {
         var statements: [Statement]?
         if try isPunctuation("{") {
             statements = try parseBlock()
+        } else if predicate == nil && clausesNeedBodies {
+            throw Diagnostic(.syntax, "expected predicate and/or actions following probe description", line: probes.last?.line ?? first.line)
         }
         return Clause(probes: probes, predicate: predicate, statements: statements, line: first.line)
     }

@@ -168,6 +168,7 @@ public final class TracingSession {
                 text = processed
             }
             var parser = Parser(source: text, typeNames: compiler.typeNames)
+            parser.clausesNeedBodies = isScript
             do throws(Diagnostic) {
                 parsed.append((.success(try parser.parseProgram()), kind, isScript, label))
             } catch {
