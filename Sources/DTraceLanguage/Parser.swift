@@ -10,6 +10,8 @@ public struct Parser {
     /// In a script (not -n text), a probe description must be followed by a predicate or
     /// actions, as DTrace requires.
     public var clausesNeedBodies = false
+    /// The closing brackets of the ( and [ read and not yet closed, innermost last.
+    var openBrackets: [String] = []
     var predicateDepth: Int? = nil   // paren depth inside a predicate, nil outside one
     var nesting = 0
     public static let maximumNesting = 200
@@ -30,6 +32,14 @@ public struct Parser {
     mutating func advance() throws(Diagnostic) -> Token {
         let token = try peek()
         lookahead.removeFirst()
+        if case .punctuation(let text) = token.kind {
+            switch text {
+            case "(": openBrackets.append(")")
+            case "[": openBrackets.append("]")
+            case ")", "]": if openBrackets.last == text { openBrackets.removeLast() }
+            default: break
+            }
+        }
         return token
     }
 
@@ -54,6 +64,12 @@ public struct Parser {
 
     mutating func syntaxError() throws(Diagnostic) -> Diagnostic {
         let token = try peek()
+        // DTrace's lexer keeps count of brackets: a closing one with none open is said so.
+        if case .punctuation(let text) = token.kind, text == ")" || text == "]", !openBrackets.contains(text) {
+            return Diagnostic(.syntax, "extra \(text) in input stream", line: token.line)
+        }
+        // A predicate's closing "/" met where an operand was expected.
+        do { _ = try closesPredicate() } catch { return error }
         if case .endOfInput = token.kind {
             return Diagnostic(.syntax, "syntax error near end of input", line: token.line)
         }
@@ -109,6 +125,7 @@ public struct Parser {
         let first = try peek()
         lexer.rewind(to: first)
         lookahead.removeAll()
+        openBrackets.removeAll()
         var probes: [ProbeSpecifier] = []
         while true {
             let token = try lexer.nextProbeDescription()
@@ -411,11 +428,19 @@ public struct Parser {
         "<": 8, "<=": 8, ">": 8, ">=": 8, "<<": 9, ">>": 9, "+": 10, "-": 10, "*": 11, "/": 11, "%": 11,
     ]
 
+    /// Whether the "/" ahead ends the predicate: as DTrace's lexer decides, when what
+    /// follows it is "{", ";", "/" or the end — and then no bracket may be open.
     mutating func closesPredicate() throws(Diagnostic) -> Bool {
-        guard predicateDepth == 0, try isPunctuation("/") else { return false }
-        switch try peek(1).kind {
-        case .punctuation("{"), .punctuation(";"), .endOfInput: return true
-        default: return false
+        guard predicateDepth != nil, try isPunctuation("/") else { return false }
+        let next = try peek(1)
+        switch next.kind {
+        case .punctuation("{"), .punctuation(";"), .punctuation("/"), .endOfInput:
+            for closing in [")", "]"] where openBrackets.contains(closing) {
+                throw Diagnostic(.syntax, "closing \(closing) expected in predicate before /", line: next.line)
+            }
+            return predicateDepth == 0
+        default:
+            return false
         }
     }
 

@@ -1,0 +1,7 @@
+/*
+ * A closing parenthesis with none open.
+ */
+BEGIN
+{
+	trace(1));
+}
