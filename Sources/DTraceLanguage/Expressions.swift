@@ -261,7 +261,7 @@ extension Compiler {
                 if asString { return stringConstant([]) }
                 return Value(register: emitter.constant(0), type: .int, constant: 0)
             }
-            throw error(.undefinedIdentifier, "macro argument $\(asString ? "$" : "")\(index) is not defined", line: line)
+            throw error(.macroUndefined, "macro argument $\(asString ? "$" : "")\(index) is not defined", line: line)
         }
         let text = options.macroArguments[index]
         if asString { return stringConstant(Array(text.utf8)) }
