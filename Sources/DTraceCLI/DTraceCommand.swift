@@ -186,6 +186,15 @@ enum ListingText {
         let types = catalog.argumentTypes(probe)
         if types.isEmpty { text += "\t\tNone\n" }
         for (index, type) in types.enumerated() { text += "\t\targs[\(index)]: \(type)\n" }
+        // A tracepoint's record: each field by the name `args->` reads it with.
+        if let record = probe.provider.argumentRecord(of: probe, in: catalog.environment), !record.fields.isEmpty {
+            text += "\n\tArgument Record\n"
+            for field in record.fields {
+                // A __data_loc field reads as the characters it locates: named as the kernel names it.
+                let type = field.typeName.hasPrefix("__data_loc") || field.typeName.hasPrefix("__rel_loc") ? field.typeName : ArgumentRecord.type(of: field).description
+                text += "\t\targs->\(field.name): \(type)\n"
+            }
+        }
         let notes = probe.provider.siteNotes(of: probe)
         if !notes.isEmpty { text += "\n\tProbe Site\n" + notes.map { "\t\t\($0)\n" }.joined() }
         return text + "\n"

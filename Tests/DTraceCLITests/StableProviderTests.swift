@@ -93,6 +93,9 @@ struct StableProviderTests {
         #expect(result.status == 0)
         #expect(result.stdout.contains("\t\targs[0]: lwpsinfo_t *\n\t\targs[1]: psinfo_t *\n\n"), "\(result.stdout)")
         #expect(result.stdout.contains("\t\targs[0]: lwpsinfo_t *\n\t\targs[1]: psinfo_t *\n\t\targs[2]: cpuinfo_t *\n\t\targs[3]: int\n"), "\(result.stdout)")
+        // A tracepoint's record: the names args-> reads its fields by.
+        let record = try Harness.run(["-lv", "-n", "sdt:sched::sched_process_exec"], pinned: false)
+        #expect(record.stdout.contains("\tArgument Record\n\t\targs->filename: __data_loc char[]\n\t\targs->pid: pid_t\n\t\targs->old_pid: pid_t\n"), "\(record.stdout)")
     }
 
     @Test func schedProbesWithNothingToStandOnSaySo() throws {
