@@ -385,7 +385,7 @@ struct KernelEngineTests {
         #expect(read.stdout.contains("\tProbe Description Attributes\n\t\tIdentifier Names: Evolving\n"))
         let exec = try Harness.run(["-lv", "-n", "sdt:sched::sched_process_exec"], pinned: false)
         #expect(exec.status == 0)
-        #expect(exec.stdout.hasSuffix("\tArgument Types\n\t\targs[0]: uint32_t\n\t\targs[1]: pid_t\n\t\targs[2]: pid_t\n\n"))
+        #expect(exec.stdout.hasSuffix("\tArgument Types\n\t\targs[0]: uint32_t\n\t\targs[1]: pid_t\n\t\targs[2]: pid_t\n\n\tArgument Record\n\t\targs->filename: __data_loc char[]\n\t\targs->pid: pid_t\n\t\targs->old_pid: pid_t\n\n"))
     }
 
     @Test func missingProbeIsReported() throws {
