@@ -58,6 +58,9 @@ public struct Library: Sendable {
     public static let standardDeclarations: [any LibraryDeclarations] = [
         CPUInformation(),
         ProcessInformation(),
+        NetworkInformation(),
+        TCPInformation(),
+        UDPInformation(),
     ]
 
     public static let standardActions: [any ActionDefinition] = [
