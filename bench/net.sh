@@ -13,8 +13,11 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-7}
 ROUNDS=${ROUNDS:-200000}
 command -v bpftrace >/dev/null || { echo "bpftrace is not installed (apt-get install bpftrace)"; exit 1; }
-swift build -c release --product dtrace >/dev/null
-DTRACE=$(swift build -c release --show-bin-path)/dtrace
+# DTRACE=path uses that binary (the release build harness/xen-pv/run.sh made) instead.
+if [ -z "${DTRACE:-}" ]; then
+  swift build -c release --product dtrace >/dev/null
+  DTRACE=$(swift build -c release --show-bin-path)/dtrace
+fi
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cc -O2 -o "$work/pingpong" workload/tcp-pingpong.c
 W="$work/pingpong"
