@@ -69,6 +69,7 @@ public enum DiagnosticTag: String, Sendable {
     case declarationCombination = "D_DECL_COMBO"
     case declarationVoidObject = "D_DECL_VOIDOBJ"
     case declarationArraySubscript = "D_DECL_ARRSUB"
+    case argumentIndex = "D_ARGS_IDX"
     case declarationIncompatible = "D_DECL_INCOMPAT"
     case typeUnknown = "D_TYPE_ERR"
     case memberName = "D_MEMBER_NAME"

@@ -45,6 +45,31 @@ public struct SubroutineArguments {
         try compiler.integerArgument(name, expressions, index, line: line, prototype: prototype).register
     }
 
+    /// Argument `index` as a pointer to `count` bytes (a multiple of 4) the subroutine reads
+    /// itself: bytes in kernel memory (`&((struct iphdr *)p)->saddr`) are copied into
+    /// scratch first, with probe reads, and the copy is passed.
+    public func pointer(_ index: Int, prototype: String, bytes count: Int) throws(Diagnostic) -> Register {
+        let value = try compiler.integerArgument(name, expressions, index, line: line, prototype: prototype)
+        guard value.space == .tracee else { return value.register }
+        let copy = compiler.emitter.temporary((count + 7) & ~7)
+        var offset = 0
+        while offset < count {
+            let width = count - offset >= 8 ? 8 : 4
+            let word = compiler.emitter.register()
+            compiler.emitter.emit(.load(word, base: value.register, offset: offset, width: width, space: .tracee))
+            compiler.emitter.emit(.store(base: copy, offset: offset, value: word, width: width, space: .scratch))
+            offset += width
+        }
+        return copy
+    }
+
+    /// Argument `index`'s value when it is an integer constant (an inline such as AF_INET).
+    public func constantValue(_ index: Int) -> Int64? {
+        let saved = compiler.emitter
+        defer { compiler.emitter = saved }
+        return (try? compiler.rvalue(expressions[index]))?.constant
+    }
+
     /// Whether argument `index` is the constant 0 or NULL (strtok's "go on").
     public func isNull(_ index: Int) -> Bool {
         switch expressions[index].kind {

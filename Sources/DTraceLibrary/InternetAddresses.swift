@@ -16,11 +16,12 @@ struct InternetAddresses: LibrarySubroutine {
         if call.name == "inet_ntop" {
             try call.expect(2...2)
             let family = try call.integer(0)
-            let address = try call.integer(1, prototype: "void *")
+            let address = try call.pointer(1, prototype: "void *", bytes: call.constantValue(0) == 2 ? 4 : 16)
             return call.stringSubroutine(SubroutineCall(call.name), [family, address])
         }
         try call.expect(1...1)
-        let address = try call.integer(0, prototype: call.name == "inet_ntoa" ? "ipaddr_t *" : "in6_addr_t *")
+        // Addresses in kernel structures (a packet's header, a socket) are copied first.
+        let address = try call.pointer(0, prototype: call.name == "inet_ntoa" ? "ipaddr_t *" : "in6_addr_t *", bytes: call.name == "inet_ntoa" ? 4 : 16)
         return call.stringSubroutine(SubroutineCall(call.name), [address])
     }
 }

@@ -60,6 +60,9 @@ public struct Library: Sendable {
         ErrorNames(),
         CPUInformation(),
         ProcessInformation(),
+        NetworkInformation(),
+        TCPInformation(),
+        UDPInformation(),
     ]
 
     public static let standardActions: [any ActionDefinition] = [

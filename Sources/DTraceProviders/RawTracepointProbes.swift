@@ -41,6 +41,32 @@ public enum RawTracepointFilter: Sendable, Equatable {
     /// Two 32-bit members of the struct argN points to (in `structure`) are equal, or
     /// differ when `equal` is false: a task's pid and tgid (a thread or a process).
     case membersEqual(Int, structure: String, first: String, second: String, equal: Bool)
+    /// A member (a dotted path: `__sk_common.skc_state`) of the struct argN points to is
+    /// one of `values` (read at its BTF size, zero-extended).
+    case memberIn(Int, structure: String, member: String, values: [Int64])
+    /// The `size` bytes at a place the kernel's structures lead to, masked with `mask`
+    /// (as a little-endian word), are one of `values`: a packet's TCP flags.
+    case bytesIn(KernelAddress, size: Int, mask: UInt64, values: [UInt64])
+    /// The IP header at a place carries `protocol` (IPv4's protocol byte, IPv6's next
+    /// header): TCP 6, UDP 17. Other IP versions never match.
+    case ipProtocol(KernelAddress, protocol: UInt8)
+}
+
+/// An address the kernel's structures lead to from argN (a pointer to `structure`): the
+/// sum of its members `members` — a pointer and offsets from it (`skb->head +
+/// skb->network_header`), or a pointer alone (`skb->data`) — plus `offset`.
+public struct KernelAddress: Sendable, Equatable {
+    public var argument: Int
+    public var structure: String
+    public var members: [String]
+    public var offset: Int
+    public init(argument: Int, structure: String, members: [String], offset: Int = 0) {
+        self.argument = argument; self.structure = structure; self.members = members; self.offset = offset
+    }
+    /// The same address `bytes` further on.
+    public func advanced(by bytes: Int) -> KernelAddress {
+        KernelAddress(argument: argument, structure: structure, members: members, offset: offset + bytes)
+    }
 }
 
 /// A probe on a raw tracepoint (attached by name: it need not be listed in tracefs's
@@ -71,12 +97,43 @@ public struct RawTracepointProbe: Sendable, Equatable {
                     throw KernelSetupError("the kernel's BTF has no \(structure).\(first) and \(structure).\(second) (the probe needs them)")
                 }
                 resolved.append(.membersEqual(index, first: a, second: b, equal: equal))
+            case .memberIn(let index, let structure, let member, let values):
+                let place = try Self.member(member, of: structure, in: setup)
+                resolved.append(.memberIn(index, offset: place.offset, size: place.size, values: values))
+            case .bytesIn(let address, let size, let mask, let values):
+                resolved.append(.bytesIn(try Self.resolve(address, in: setup), size: size, mask: mask, values: values))
+            case .ipProtocol(let address, let proto):
+                resolved.append(.ipProtocol(try Self.resolve(address, in: setup), protocol: proto))
             }
         }
         let events = [event] + alsoOn.filter { Tracefs.eventID(root: setup.tracefsRoot, group: group, event: $0) != nil }
         return KernelProbe(programType: .rawTracepoint, prologue: RawArgumentsPrologue(argumentCount: argumentCount, filters: resolved)) { program, attachments in
             for event in events { try attachments.attachRawTracepoint(event, program: program) }
         }
+    }
+}
+
+extension RawTracepointProbe {
+    /// Where a member (a dotted path) lies in a kernel structure, and its size, from BTF.
+    static func member(_ path: String, of structure: String, in setup: KernelSetup) throws(KernelSetupError) -> (offset: Int, size: Int) {
+        var type = setup.types.kernelType(named: "struct " + structure)
+        var offset = 0, size = 0
+        for name in path.split(separator: ".").map(String.init) {
+            guard case .composite(let composite)? = type?.resolved, let member = composite.member(name) else {
+                throw KernelSetupError("the kernel's BTF has no \(structure).\(path) (the probe needs it)")
+            }
+            offset += member.offset
+            size = member.type.resolved.isPointer ? 8 : member.type.size
+            type = member.type
+        }
+        guard [1, 2, 4, 8].contains(size) else { throw KernelSetupError("\(structure).\(path) is not a scalar member (the probe reads it)") }
+        return (offset, size)
+    }
+
+    static func resolve(_ address: KernelAddress, in setup: KernelSetup) throws(KernelSetupError) -> RawArgumentsPrologue.Address {
+        var members: [(offset: Int, size: Int)] = []
+        for name in address.members { members.append(try member(name, of: address.structure, in: setup)) }
+        return RawArgumentsPrologue.Address(argument: address.argument, members: members, offset: address.offset)
     }
 }
 
@@ -131,6 +188,18 @@ struct RawArgumentsPrologue: ProbePrologue {
         case bits(Int, mask: UInt64, set: Bool)
         case equals(Int, value: Int64, equal: Bool)
         case membersEqual(Int, first: Int, second: Int, equal: Bool)
+        case memberIn(Int, offset: Int, size: Int, values: [Int64])
+        case bytesIn(Address, size: Int, mask: UInt64, values: [UInt64])
+        case ipProtocol(Address, protocol: UInt8)
+    }
+    /// argN's members (offset and size) summed, plus `offset`.
+    struct Address: Sendable, Equatable {
+        var argument: Int
+        var members: [(offset: Int, size: Int)]
+        var offset: Int
+        static func == (a: Address, b: Address) -> Bool {
+            a.argument == b.argument && a.offset == b.offset && a.members.map(\.offset) == b.members.map(\.offset) && a.members.map(\.size) == b.members.map(\.size)
+        }
     }
     let argumentCount: Int
     let filters: [Filter]
@@ -160,8 +229,77 @@ struct RawArgumentsPrologue: ProbePrologue {
                     code.asm.load(position == 0 ? .r8 : .r9, from: .frame, offset: PrologueCode.frameTemporary, size: .word)
                 }
                 code.asm.jump(equal ? .jne : .jeq, .r8, .r9, code.exit)
+            case .memberIn(let index, let offset, let size, let values):
+                code.asm.load(.r9, from: .r6, offset: Int16(8 * index), size: .double)
+                Self.read(size, at: .r9, offset: offset, &code)
+                Self.requireOneOf(values.map { UInt64(bitPattern: $0) }, &code)
+            case .bytesIn(let address, let size, let mask, let values):
+                Self.computeAddress(address, &code)
+                Self.read(size, at: .r8, offset: address.offset, &code)
+                if mask != UInt64.max >> (64 - 8 * size) {
+                    code.asm.load(.r1, constant: Int64(bitPattern: mask))
+                    code.asm.alu64(.and, .r0, .r1)
+                }
+                Self.requireOneOf(values, &code)
+            case .ipProtocol(let address, let proto):
+                // The version nibble says where the protocol lies: byte 9 of IPv4's
+                // header, byte 6 (next header) of IPv6's.
+                Self.computeAddress(address, &code)
+                Self.read(1, at: .r8, offset: address.offset, &code)
+                code.asm.alu64(.rsh, .r0, immediate: 4)
+                let version6 = code.asm.newLabel(), check = code.asm.newLabel()
+                code.asm.jump(.jne, .r0, immediate: 4, version6)
+                Self.read(1, at: .r8, offset: address.offset + 9, &code)
+                code.asm.jump(check)
+                code.asm.bind(version6)
+                code.asm.jump(.jne, .r0, immediate: 6, code.exit)
+                Self.read(1, at: .r8, offset: address.offset + 6, &code)
+                code.asm.bind(check)
+                code.asm.jump(.jne, .r0, immediate: Int32(proto), code.exit)
             }
         }
+    }
+
+    /// r0 = the `size` bytes at `base` + `offset` (kernel memory; zero when unreadable).
+    /// Clobbers r1-r5.
+    static func read(_ size: Int, at base: BPFRegister, offset: Int, _ code: inout PrologueCode) {
+        code.asm.store(immediate: 0, to: .frame, offset: PrologueCode.frameTemporary, size: .double)
+        code.asm.move(.r1, .frame)
+        code.asm.alu64(.add, .r1, immediate: Int32(PrologueCode.frameTemporary))
+        code.asm.load(.r2, constant: Int64(size))
+        code.asm.move(.r3, base)
+        if offset != 0 { code.asm.alu64(.add, .r3, immediate: Int32(offset)) }
+        code.asm.call(.probeReadKernel)
+        code.asm.load(.r0, from: .frame, offset: PrologueCode.frameTemporary, size: size == 8 ? .double : size == 4 ? .word : size == 2 ? .half : .byte)
+    }
+
+    /// r8 = the address (without its constant offset): argN's members summed; r9 = argN.
+    static func computeAddress(_ address: Address, _ code: inout PrologueCode) {
+        code.asm.load(.r9, from: .r6, offset: Int16(8 * address.argument), size: .double)
+        code.asm.load(.r8, constant: 0)
+        for member in address.members {
+            read(member.size, at: .r9, offset: member.offset, &code)
+            code.asm.alu64(.add, .r8, .r0)
+        }
+    }
+
+    /// Leaves unless r0 is one of `values`.
+    static func requireOneOf(_ values: [UInt64], _ code: inout PrologueCode) {
+        if values.count == 1, let value = values.first, value <= UInt64(Int32.max) {
+            code.asm.jump(.jne, .r0, immediate: Int32(value), code.exit)
+            return
+        }
+        let matched = code.asm.newLabel()
+        for value in values {
+            if value <= UInt64(Int32.max) {
+                code.asm.jump(.jeq, .r0, immediate: Int32(value), matched)
+            } else {
+                code.asm.load(.r1, constant: Int64(bitPattern: value))
+                code.asm.jump(.jeq, .r0, .r1, matched)
+            }
+        }
+        code.asm.jump(code.exit)
+        code.asm.bind(matched)
     }
 
     func emitContext(_ code: inout PrologueCode, demand: ContextDemand) {

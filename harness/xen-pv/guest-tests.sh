@@ -211,6 +211,23 @@ start=$(date +%s)
 count=$("$DTRACE" -l -n 'fbt:::entry' 2>/dev/null | wc -l)
 echo "INFO fbt: $((count - 1)) entry probes listed in $(( $(date +%s) - start )) s"
 
+# The tcp provider on a loopback connection of busybox's nc (sock:inet_sock_set_state,
+# tcp:tcp_receive_reset): the client's SYN_SENT -> ESTABLISHED, the server's
+# SYN_RECEIVED -> ESTABLISHED, and both ends CLOSED (with FINs or a reset: either nc
+# may close first), with the listener's port and address; then
+# a connection to a port nothing listens on, refused.
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up 2>/dev/null
+cat >"$scratch/tcp.sh" <<'EOF'
+nc -l -p 5555 >/dev/null &
+sleep 1
+echo hello | nc -w 1 127.0.0.1 5555
+echo hello | nc -w 1 127.0.0.1 5556
+sleep 1
+EOF
+expect tcp-state-change-loopback "syn-sent->established 1, syn-received->established 1, closed 2, refused 1
+
+" 0 -- -qn 'tcp:::state-change /args[3]->tcps_rport == 5555 && args[5]->tcps_state == TCP_STATE_SYN_SENT && args[3]->tcps_state == TCP_STATE_ESTABLISHED/ { @c = count(); } tcp:::state-change /args[3]->tcps_lport == 5555 && args[5]->tcps_state == TCP_STATE_SYN_RECEIVED && args[3]->tcps_state == TCP_STATE_ESTABLISHED/ { @a = count(); } tcp:::state-change /(args[3]->tcps_lport == 5555 || args[3]->tcps_rport == 5555) && args[3]->tcps_rport != 0 && args[3]->tcps_raddr == "127.0.0.1" && args[3]->tcps_state == TCP_STATE_CLOSED/ { @w = count(); } tcp:::connect-refused /args[4]->tcp_sport == 5556/ { @r = count(); } END { printa("syn-sent->established %@d, syn-received->established %@d, closed %@d, refused %@d\n", @c, @a, @w, @r); }' -c "sh $scratch/tcp.sh"
+
 echo "GUEST-SUMMARY: $passed passed, $failed failed"
 rm -rf "$scratch"
 [ "$failed" = 0 ]

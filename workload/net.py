@@ -1,0 +1,45 @@
+# workload/net.py: loopback traffic for the network provider tests, on a port the test
+# chose. Modes:
+#   tcp PORT BYTES   a listener on 127.0.0.1:PORT, a client that connects, sends BYTES
+#                    bytes, reads a 10-byte reply, and both ends closing (client first)
+#   refused PORT     a connection to 127.0.0.1:PORT, where nothing listens
+#   udp PORT BYTES   a datagram of BYTES bytes from a client socket to 127.0.0.1:PORT
+# Prints "client PORT" (the client's port) and waits a moment so the tracer drains.
+import socket, sys, time
+
+mode, port = sys.argv[1], int(sys.argv[2])
+size = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+if mode == "tcp":
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(1)
+    client = socket.create_connection(("127.0.0.1", port))
+    server, _ = listener.accept()
+    print("client", client.getsockname()[1], flush=True)
+    client.sendall(b"x" * size)
+    received = 0
+    while received < size:
+        received += len(server.recv(65536))
+    server.sendall(b"y" * 10)
+    client.recv(10)
+    client.close()
+    time.sleep(0.1)
+    server.close()
+    listener.close()
+elif mode == "refused":
+    client = socket.socket()
+    try:
+        client.connect(("127.0.0.1", port))
+    except ConnectionRefusedError:
+        pass
+    print("client", client.getsockname()[1], flush=True)
+elif mode == "udp":
+    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server.bind(("127.0.0.1", port))
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.bind(("127.0.0.1", 0))
+    client.sendto(b"z" * size, ("127.0.0.1", port))
+    server.recvfrom(65536)
+    print("client", client.getsockname()[1], flush=True)
+time.sleep(0.5)
