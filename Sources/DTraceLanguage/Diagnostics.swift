@@ -92,4 +92,5 @@ public enum DiagnosticTag: String, Sendable {
     case prototypeVoid = "D_DECL_PROTO_VOID"
     case prototypeName = "D_DECL_PROTO_NAME"
     case prototypeForm = "D_DECL_PROTO_FORM"
+    case argumentsIndex = "D_ARGS_IDX"
 }

@@ -95,6 +95,10 @@ extension Compiler {
             if case .index(let base, let indices) = expression.kind, case .identifier("args") = base.kind, globals["args"] == nil {
                 guard indices.count == 1 else { throw error(.syntax, "args[ ] requires one subscript", line: line) }
                 if let argument = providerArgument(indices[0]) { return try rvalue(argument) }
+                if !argumentExpressions.isEmpty, case .integer(let value, _) = indices[0].kind {
+                    // A probe whose provider types its arguments has that many (DTrace's D_ARGS_IDX).
+                    throw error(.argumentsIndex, "index \(value) is out of range for \(argumentExpressionsProbe) args[ ]", line: line)
+                }
                 let index = try rvalue(indices[0])
                 guard index.type.isInteger else { throw error(.operandNotInteger, "args[ ] subscript must be an integer", line: line) }
                 return Value(register: emitter.call(.readArgument, [index.register]), type: .int64)

@@ -60,6 +60,8 @@ public struct Library: Sendable {
         ErrorNames(),
         CPUInformation(),
         ProcessInformation(),
+        BlockIOInformation(),
+        LockInformation(),
     ]
 
     public static let standardActions: [any ActionDefinition] = [
