@@ -9,6 +9,8 @@ public enum Providers {
         SDTProvider(),
         ProcProvider(),
         SchedProvider(),
+        IOProvider(),
+        LockstatProvider(),
         PidProvider(),
         USDTProvider(),
         FBTProvider(),
@@ -17,11 +19,9 @@ public enum Providers {
     /// DTrace's providers not built here yet, and names people bring from other tracers:
     /// why a description naming one matches nothing, and what to use meanwhile.
     static let planned: [(pattern: String, reason: String)] = [
-        ("io", "the io provider is not implemented yet; block-layer tracepoints are available as sdt:block::"),
         ("ip", "the ip provider is not implemented yet; network tracepoints are available as sdt:net::, sdt:sock::"),
         ("tcp", "the tcp provider is not implemented yet; network tracepoints are available as sdt:tcp::, sdt:sock::"),
         ("udp", "the udp provider is not implemented yet; network tracepoints are available as sdt:net::, sdt:sock::"),
-        ("lockstat", "the lockstat provider is not implemented yet; lock tracepoints are available as sdt:lock::"),
         ("kprobe", "kprobe is bpftrace's name: kernel functions are DTrace's fbt provider (fbt::FUNCTION:entry)"),
         ("kretprobe", "kretprobe is bpftrace's name: kernel function returns are fbt's return probes (fbt::FUNCTION:return)"),
         ("uprobe", "uprobe is bpftrace's name: user functions are DTrace's pid provider (pid$target:MODULE:FUNCTION:entry)"),
