@@ -26,7 +26,8 @@
  *   workload directio PATH SIZE N
  *                             creates PATH and writes N blocks of SIZE bytes with O_DIRECT
  *                             (SIZE a multiple of 4096), fdatasync()s, reads them back with
- *                             O_DIRECT and removes PATH; prints wrote=<bytes> read=<bytes>
+ *                             O_DIRECT and removes PATH (unless it is a device); prints
+ *                             wrote=<bytes> read=<bytes>
  *   workload contend T SECS [DIR]
  *                             T threads for SECS seconds, each in turn writing one byte to
  *                             a shared pipe and reading one back (the pipe's mutex) and
@@ -48,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -231,7 +233,8 @@ int main(int argc, char **argv) {
         if (fd < 0) { perror(argv[2]); return 1; }
         for (long i = 0; i < count; i++) got += pread(fd, buffer, size, i * size);
         close(fd);
-        unlink(argv[2]);
+        struct stat status;
+        if (stat(argv[2], &status) == 0 && S_ISREG(status.st_mode)) unlink(argv[2]);
         printf("wrote=%ld read=%ld\n", wrote, got);
         return wrote == size * count && got == size * count ? 0 : 1;
     }

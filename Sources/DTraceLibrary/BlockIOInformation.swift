@@ -5,8 +5,9 @@
 // B_* flags follow Oracle's DTrace for Linux:
 //
 // - b_flags: B_WRITE when the request's operation writes (REQ_OP_* odd: write, discard,
-//   write-zeroes...), else B_READ (flushes are B_READ, as Oracle's are); B_ASYNC unless
-//   the request is REQ_SYNC; B_ERROR at io:::done when the kernel failed it.
+//   write-zeroes...) or flushes the device's cache (REQ_OP_FLUSH: 0 bytes, as Oracle's
+//   flush bios are 0-byte writes), else B_READ; B_ASYNC unless the request is REQ_SYNC
+//   (Oracle's rule); B_ERROR at io:::done when the kernel failed it.
 // - b_bcount and b_bufsize: the request's bytes; b_blkno and b_lblkno its first
 //   512-byte sector on the whole disk; b_resid at io:::done the bytes the completion
 //   left undone; b_error at io:::done EIO when the request failed (the kernel's
@@ -59,7 +60,7 @@ public struct BlockIOInformation: LibraryDeclarations {
         inline int B_ASYNC = 0x000400;
 
         translator bufinfo_t < struct request *R > {
-        	b_flags = ((R->cmd_flags & 0x1) ? B_WRITE : B_READ) |
+        	b_flags = ((R->cmd_flags & 0x1) || (R->cmd_flags & 0xff) == 2 ? B_WRITE : B_READ) |
         		  ((R->cmd_flags & 0x800) ? 0 : B_ASYNC) |
         		  (\(Self.done) && arg1 != 0 ? B_ERROR : 0);
         	b_bcount = R->__data_len;
