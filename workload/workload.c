@@ -27,7 +27,8 @@
  *                             creates PATH and writes N blocks of SIZE bytes with O_DIRECT
  *                             (SIZE a multiple of 4096), fdatasync()s, reads them back with
  *                             O_DIRECT and removes PATH (unless it is a device); prints
- *                             wrote=<bytes> read=<bytes>
+ *                             wrote=<bytes> read=<bytes>, and io_ns=<ns the writes and
+ *                             reads took> when N > 1000 (bench/io.sh)
  *   workload contend T SECS [DIR]
  *                             T threads for SECS seconds, each in turn writing one byte to
  *                             a shared pipe and reading one back (the pipe's mutex) and
@@ -226,16 +227,19 @@ int main(int argc, char **argv) {
         memset(buffer, 0x5a, size);
         int fd = open(argv[2], O_CREAT | O_TRUNC | O_WRONLY | O_DIRECT, 0600);
         if (fd < 0) { perror(argv[2]); return 1; }
+        long long start = now_ns();
         for (long i = 0; i < count; i++) wrote += pwrite(fd, buffer, size, i * size);
         fdatasync(fd);
         close(fd);
         fd = open(argv[2], O_RDONLY | O_DIRECT);
         if (fd < 0) { perror(argv[2]); return 1; }
         for (long i = 0; i < count; i++) got += pread(fd, buffer, size, i * size);
+        long long elapsed = now_ns() - start;
         close(fd);
         struct stat status;
         if (stat(argv[2], &status) == 0 && S_ISREG(status.st_mode)) unlink(argv[2]);
         printf("wrote=%ld read=%ld\n", wrote, got);
+        if (count > 1000) printf("io_ns=%lld\n", elapsed);
         return wrote == size * count && got == size * count ? 0 : 1;
     }
     if (strcmp(mode, "contend") == 0 && argc > 3) {

@@ -17,7 +17,6 @@
 
 import DTraceCodegen
 import DTraceIR
-import DTraceLanguage
 import DTracePlatform
 import DTraceSystem
 
@@ -42,10 +41,10 @@ public struct IOProvider: Provider {
         ("done", RawTracepointProbe(group: "block", event: "block_rq_complete", argumentCount: 3, arguments: arguments)),
     ]
 
-    /// DTrace's io probes that have nothing to stand on here, and why.
-    static let unavailable: [(name: String, reason: String)] = [
-        ("wait-start", "io:::wait-start is DTrace's probe on submit_bio_wait(), which has no tracepoint (only a kprobe or fentry could instrument it); io:::start and io:::done are on the block tracepoints"),
-        ("wait-done", "io:::wait-done is DTrace's probe on submit_bio_wait()'s return, which has no tracepoint (only a kretprobe or fexit could instrument it); io:::start and io:::done are on the block tracepoints"),
+    /// DTrace's io probes with nothing to stand on here, and why.
+    static let missing: [String: String] = [
+        "wait-start": "DTrace puts it on submit_bio_wait(), which has no tracepoint (only a kprobe or fentry reaches it); io:::start and io:::done are on the block tracepoints",
+        "wait-done": "DTrace puts it on submit_bio_wait()'s return, which has no tracepoint (only a kretprobe or fexit reaches it); io:::start and io:::done are on the block tracepoints",
     ]
 
     public func probes(in environment: ProbeEnvironment) -> [Probe] { probes(from: Self.table, firstID: 140, in: environment) }
@@ -54,20 +53,10 @@ public struct IOProvider: Provider {
     public func argumentExpressions(of probe: Probe) -> [String]? { rawTracepointArgumentExpressions(of: probe) }
 
     public func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)? {
-        unavailableProbeFailure(for: description, among: Self.unavailable)
+        rawTracepointMatchFailure(for: description, table: Self.table, missing: Self.missing, in: environment)
     }
 
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
         try rawTracepointKernelProbe(for: probe, in: setup)
-    }
-}
-
-extension Provider {
-    /// DTrace's message for a description of this provider that matched nothing, with the
-    /// reason when its name is one of DTrace's probes that cannot stand on anything here.
-    func unavailableProbeFailure(for description: ProbeDescription, among unavailable: [(name: String, reason: String)]) -> (tag: String, message: String)? {
-        guard description.provider == name, !description.name.isEmpty, !Glob.hasMeta(description.name),
-              let entry = unavailable.first(where: { $0.name == description.name }) else { return nil }
-        return (DiagnosticTag.probeDescriptionNoMatch.rawValue, "probe description \(description) does not match any probes: \(entry.reason)")
     }
 }

@@ -82,12 +82,13 @@ public struct LockstatProvider: Provider {
                                  arguments: [.plain("spinlock_t *", argument: 0), time])),
     ]
 
-    static let unavailable: [(name: String, reason: String)] = [
+    /// DTrace's lockstat probes with nothing to stand on here, and why.
+    static let missing: [String: String] = Dictionary(uniqueKeysWithValues: [
         "adaptive-acquire", "adaptive-release", "rw-acquire", "rw-release", "rw-upgrade", "rw-downgrade",
         "spin-acquire", "spin-release", "thread-spin",
     ].map { name in
-        (name, "lockstat:::\(name) needs every lock \(name.hasSuffix("release") ? "release" : "acquisition"), which only kprobes on the kernel's lock functions can see; the lock tracepoints (lock:contention_begin, lock:contention_end) give the contended ones: lockstat:::adaptive-spin, adaptive-block, adaptive-acquire-error, spin-spin, rw-spin, rw-block")
-    }
+        (name, "the kernel's lock tracepoints (lock:contention_begin, lock:contention_end) see only contended locks, and every \(name.hasSuffix("release") ? "release" : "acquisition") is seen only by kprobes on the lock functions; lockstat:::adaptive-spin, adaptive-block, adaptive-acquire-error, spin-spin, rw-spin and rw-block are here")
+    })
 
     public func probes(in environment: ProbeEnvironment) -> [Probe] {
         guard let root = environment.tracefsRoot,
@@ -103,7 +104,17 @@ public struct LockstatProvider: Provider {
     public func argumentExpressions(of probe: Probe) -> [String]? { probe.detail(as: Contention.self)?.arguments.map(\.expression) }
 
     public func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)? {
-        unavailableProbeFailure(for: description, among: Self.unavailable)
+        guard Glob.matches(description.provider, name), !description.name.isEmpty, !Glob.hasMeta(description.name) else { return nil }
+        let reason: String
+        if let known = Self.missing[description.name] {
+            reason = known
+        } else if Self.table.contains(where: { $0.name == description.name }), let root = environment.tracefsRoot,
+                  let absent = ["contention_begin", "contention_end"].first(where: { Tracefs.eventID(root: root, group: "lock", event: $0) == nil }) {
+            reason = "this kernel has no lock:\(absent) tracepoint, which it stands on (Linux 5.19 and later have it)"
+        } else {
+            return nil
+        }
+        return (DiagnosticTag.probeDescriptionNoMatch.rawValue, "probe description \(description) does not match any probes: \(name):::\(description.name) cannot work here: \(reason)")
     }
 
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
