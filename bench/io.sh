@@ -54,12 +54,12 @@ run() { if [ -n "${PIN:-}" ]; then taskset -c "$PIN" "$@"; else "$@"; fi; }
 # the run time and count its BPF programs' fdinfo last showed in STATS ("ns count").
 traced() {
   local out=$1 stats=$2; shift 2
-  run "$@" > "$out" 2>/dev/null &
-  local pid=$! last="0 0"
+  # taskset execs the tool: $! is the tool's pid either way.
+  if [ -n "${PIN:-}" ]; then taskset -c "$PIN" "$@" > "$out" 2>/dev/null & else "$@" > "$out" 2>/dev/null & fi
+  local pid=$! last="0 0" now
   while kill -0 "$pid" 2>/dev/null; do
-    local now
-    now=$(cat /proc/"$pid"/fdinfo/* 2>/dev/null | awk '/^run_time_ns:/ { t += $2 } /^run_cnt:/ { c += $2 } END { print t + 0, c + 0 }')
-    [ "${now% *}" != 0 ] && last=$now
+    now=$( (cat /proc/"$pid"/fdinfo/* 2>/dev/null || true) | awk '/^run_time_ns:/ { t += $2 } /^run_cnt:/ { c += $2 } END { print t + 0, c + 0 }')
+    if [ "${now% *}" != 0 ]; then last=$now; fi
     sleep 0.1
   done
   wait "$pid" || true
