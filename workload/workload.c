@@ -23,17 +23,34 @@
  *   workload forks N          forks a child that makes N calls of sum8 and exits 3, makes
  *                             N calls itself, then prints child=<its exit status> and
  *                             sigtrap=<SIGTRAPs this process received>
+ *   workload directio PATH SIZE N
+ *                             creates PATH and writes N blocks of SIZE bytes with O_DIRECT
+ *                             (SIZE a multiple of 4096), fdatasync()s, reads them back with
+ *                             O_DIRECT and removes PATH (unless it is a device); prints
+ *                             wrote=<bytes> read=<bytes>, and io_ns=<ns the writes and
+ *                             reads took> when N > 1000 (bench/io.sh)
+ *   workload contend T SECS [DIR]
+ *                             T threads for SECS seconds, each in turn writing one byte to
+ *                             a shared pipe and reading one back (the pipe's mutex) and
+ *                             appending to a shared file (the inode's rw_semaphore): a byte
+ *                             to one in /dev/shm, or with DIR 4096 bytes with O_DIRECT to
+ *                             one in DIR (on a disk: the appends hold the semaphore while
+ *                             the device writes, so the others sleep on it); kernel lock
+ *                             contention for lockstat
  * Its name is what the tests expect of execname and in stacks ("workload`traced_getpid",
  * then "workload`main"). For user stacks build it with frame pointers:
  *   cc -O1 -fno-omit-frame-pointer -fcf-protection=full -o workload workload/workload.c
  *                                        (tests: functions begin with endbr64, as distributions
  *                                        build them; add -static for the Xen PV guest)
  *   cc -O2 -o workload workload/workload.c                           (bench/) */
+#define _GNU_SOURCE 1 /* O_DIRECT */
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -82,6 +99,25 @@ static void count_sigtrap(int signal_number) { (void)signal_number; sigtraps++; 
 __attribute__((noipa)) WITHOUT_ENDBR long plain_sum(long a, long b) {
     step(); /* not a leaf: it keeps a frame */
     return a + b;
+}
+
+static int contend_pipe[2], contend_file;
+static long contend_size = 1;
+static char *contend_buffer;
+static volatile long long contend_until;
+
+static void *contend(void *argument) {
+    (void)argument;
+    char byte = 'x';
+    long rounds = 0;
+    while (now_ns() < contend_until) {
+        for (int i = 0; i < 16; i++) {
+            if (write(contend_pipe[1], &byte, 1) != 1 || read(contend_pipe[0], &byte, 1) != 1) return (void *)1;
+            if (write(contend_file, contend_buffer, contend_size) != contend_size) return (void *)1;
+        }
+        if (++rounds % 16 == 0 && ftruncate(contend_file, 0) != 0) return (void *)1;
+    }
+    return (void *)0;
 }
 
 static void sleep_ms(long ms) {
@@ -184,6 +220,47 @@ int main(int argc, char **argv) {
         printf("child=%d sigtrap=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1, (int)sigtraps);
         return total == n * (n - 1) / 2 + 145 * n ? 0 : 1;
     }
-    fprintf(stderr, "usage: workload getpid N | timed-getpid N | stack N | badclose N | sleep MS | paced RATE SECONDS | now | calls N | threads T N | signals N | reexec N | forks N\n");
+    if (strcmp(mode, "directio") == 0 && argc > 4) {
+        long size = atol(argv[3]), count = atol(argv[4]), wrote = 0, got = 0;
+        void *buffer;
+        if (size <= 0 || size % 4096 != 0 || posix_memalign(&buffer, 4096, size) != 0) return 2;
+        memset(buffer, 0x5a, size);
+        int fd = open(argv[2], O_CREAT | O_TRUNC | O_WRONLY | O_DIRECT, 0600);
+        if (fd < 0) { perror(argv[2]); return 1; }
+        long long start = now_ns();
+        for (long i = 0; i < count; i++) wrote += pwrite(fd, buffer, size, i * size);
+        fdatasync(fd);
+        close(fd);
+        fd = open(argv[2], O_RDONLY | O_DIRECT);
+        if (fd < 0) { perror(argv[2]); return 1; }
+        for (long i = 0; i < count; i++) got += pread(fd, buffer, size, i * size);
+        long long elapsed = now_ns() - start;
+        close(fd);
+        struct stat status;
+        if (stat(argv[2], &status) == 0 && S_ISREG(status.st_mode)) unlink(argv[2]);
+        printf("wrote=%ld read=%ld\n", wrote, got);
+        if (count > 1000) printf("io_ns=%lld\n", elapsed);
+        return wrote == size * count && got == size * count ? 0 : 1;
+    }
+    if (strcmp(mode, "contend") == 0 && argc > 3) {
+        long count = atol(argv[2]), bad = 0;
+        pthread_t threads[64];
+        if (count < 1 || count > 64) return 2;
+        char path[4096];
+        int direct = argc > 4 ? O_DIRECT : 0;
+        snprintf(path, sizeof path, "%s/workload-contend-%d", argc > 4 ? argv[4] : "/dev/shm", (int)getpid());
+        if (direct) contend_size = 4096;
+        if (posix_memalign((void **)&contend_buffer, 4096, contend_size) != 0) return 2;
+        memset(contend_buffer, 'x', contend_size);
+        contend_file = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND | direct, 0600);
+        if (contend_file < 0 || pipe(contend_pipe) != 0) { perror("contend"); return 1; }
+        unlink(path);
+        contend_until = now_ns() + atol(argv[3]) * 1000000000LL;
+        for (long t = 0; t < count; t++) pthread_create(&threads[t], NULL, contend, (void *)t);
+        for (long t = 0; t < count; t++) { void *result; pthread_join(threads[t], &result); bad += (long)result; }
+        printf("threads=%ld bad=%ld\n", count, bad);
+        return bad == 0 ? 0 : 1;
+    }
+    fprintf(stderr, "usage: workload getpid N | timed-getpid N | stack N | badclose N | sleep MS | paced RATE SECONDS | now | calls N | threads T N | signals N | reexec N | forks N | directio PATH SIZE N | contend T SECS [DIR]\n");
     return 2;
 }

@@ -79,7 +79,7 @@ public protocol ProbePrologue: Sendable {
     /// false for END and ERROR, which run after it.
     var stopsAfterExit: Bool { get }
     /// Code run first, before the clause's state is looked up: r6 holds the program's
-    /// context; it may leave through `code.exit` and use the frame temporary.
+    /// context; it may leave through `code.exit` and use the frame temporary (or `filterKey`).
     func emitFilter(_ code: inout PrologueCode)
     /// Fills the context slots `demand` names (r6 = context, r7 = scratch). The
     /// generator has zeroed every slot the clause reads beforehand.
@@ -108,6 +108,9 @@ public struct PrologueCode {
     let contextOffset: Int
     /// The frame slot the prologue may use as a temporary.
     public static let frameTemporary: Int16 = BPFCodeGenerator.temporary
+    /// 16 bytes of the frame a filter may use for a map key (fp-16..fp-1, the temporary
+    /// and the slot below it): the clause's own frame slots are set after the filter.
+    public static let filterKey: Int16 = BPFCodeGenerator.temporary - 8
 
     init(asm: BPFAssembler, exit: BPFLabel, contextOffset: Int) {
         self.asm = asm; self.exit = exit; self.contextOffset = contextOffset

@@ -66,6 +66,8 @@ public final class Compiler {
     /// In the clause being compiled: what `args[N]` is, when the probes' provider says
     /// (`xlate<psinfo_t *>((struct task_struct *)arg1)`), parsed once per text.
     var argumentExpressions: [Expression] = []
+    /// The description those expressions are of (for D_ARGS_IDX).
+    var argumentExpressionsProbe = ""
     var parsedArgumentExpressions: [String: Expression] = [:]
     var composites: [String: CompositeType] = [:]
     var enumerations: [String: EnumType] = [:]
@@ -337,6 +339,7 @@ public final class Compiler {
             let texts = descriptions.map(resolve)
             if let first = texts.first ?? nil, texts.allSatisfy({ $0 == first }) {
                 argumentExpressions = try first.map { text throws(Diagnostic) in try parsedArgumentExpression(text) }
+                argumentExpressionsProbe = descriptions[0].description
             }
         }
         emitter = Emitter()

@@ -96,7 +96,8 @@ extension Compiler {
                 guard indices.count == 1 else { throw error(.syntax, "args[ ] requires one subscript", line: line) }
                 if let argument = providerArgument(indices[0]) { return try rvalue(argument) }
                 if !argumentExpressions.isEmpty, case .integer(let value, _) = indices[0].kind {
-                    throw error(.argumentIndex, "index \(value) is out of range for \(probeTexts.last?.first ?? "the probe's") args[ ]", line: line)
+                    // A probe whose provider types its arguments has that many (DTrace's D_ARGS_IDX).
+                    throw error(.argumentIndex, "index \(value) is out of range for \(argumentExpressionsProbe) args[ ]", line: line)
                 }
                 let index = try rvalue(indices[0])
                 guard index.type.isInteger else { throw error(.operandNotInteger, "args[ ] subscript must be an integer", line: line) }

@@ -63,6 +63,8 @@ public struct Library: Sendable {
         NetworkInformation(),
         TCPInformation(),
         UDPInformation(),
+        BlockIOInformation(),
+        LockInformation(),
     ]
 
     public static let standardActions: [any ActionDefinition] = [

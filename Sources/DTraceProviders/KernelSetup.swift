@@ -19,6 +19,9 @@ public final class KernelSetup {
     public let types: KernelTypes
     /// Uprobes through uprobe_multi links (Linux 6.6 and later), else one perf event each.
     public let uprobesThroughMultiLinks: Bool
+    /// What a provider keeps for the whole session, by its name: maps and programs its
+    /// probes share (lockstat's record of contentions begun).
+    public var providerState: [String: AnyObject] = [:]
 
     public init(tracefsRoot: String, enabledProbes: [Probe], allowsRawSyscalls: Bool, types: KernelTypes, uprobesThroughMultiLinks: Bool = true) {
         self.tracefsRoot = tracefsRoot; self.enabledProbes = enabledProbes; self.allowsRawSyscalls = allowsRawSyscalls; self.types = types

@@ -9,6 +9,8 @@ public enum Providers {
         SDTProvider(),
         ProcProvider(),
         SchedProvider(),
+        IOProvider(),
+        LockstatProvider(),
         PidProvider(),
         USDTProvider(),
         FBTProvider(),
@@ -20,8 +22,6 @@ public enum Providers {
     /// DTrace's providers not built here yet, and names people bring from other tracers:
     /// why a description naming one matches nothing, and what to use meanwhile.
     static let planned: [(pattern: String, reason: String)] = [
-        ("io", "the io provider is not implemented yet; block-layer tracepoints are available as sdt:block::"),
-        ("lockstat", "the lockstat provider is not implemented yet; lock tracepoints are available as sdt:lock::"),
         ("kprobe", "kprobe is bpftrace's name: kernel functions are DTrace's fbt provider (fbt::FUNCTION:entry)"),
         ("kretprobe", "kretprobe is bpftrace's name: kernel function returns are fbt's return probes (fbt::FUNCTION:return)"),
         ("uprobe", "uprobe is bpftrace's name: user functions are DTrace's pid provider (pid$target:MODULE:FUNCTION:entry)"),

@@ -94,7 +94,7 @@ if [ -z "$kernel_package" ]; then
 fi
 [ -n "$kernel_package" ] || { echo "xen-pv: linux-image-amd64 names no kernel package"; exit 1; }
 echo "xen-pv: unpacking $kernel_package, xen-hypervisor-4.17-amd64, busybox-static, cpio"
-unpack "$unpacked/kernel" "$kernel_package" './boot/vmlinuz-*' '*/xen-privcmd.ko*' '*/xenfs.ko*'
+unpack "$unpacked/kernel" "$kernel_package" './boot/vmlinuz-*' '*/xen-privcmd.ko*' '*/xenfs.ko*' '*/block/loop.ko*'
 unpack "$unpacked/xen" xen-hypervisor-4.17-amd64 './boot/xen-*.gz'
 unpack "$unpacked/tools" busybox-static
 unpack "$unpacked/tools" cpio
@@ -148,7 +148,7 @@ for library in $(ldd "$binary" | awk '/=>/ { print $3 } /^\t\// { print $1 }'); 
     mkdir -p "$work/root$(dirname "$library")"
     cp -L "$library" "$work/root$library"
 done
-for module in xen-privcmd xenfs; do
+for module in xen-privcmd xenfs loop; do
     file="$(find "$unpacked/kernel" -name "$module.ko*" | head -1)"
     [ -n "$file" ] || { echo "xen-pv: $kernel_package has no $module module"; exit 1; }
     case "$file" in
