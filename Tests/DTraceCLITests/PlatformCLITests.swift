@@ -65,7 +65,7 @@ import Testing
         let listing = try Unprivileged.run(["-l"], in: scratch)
         #expect(listing.status == 0)
         #expect(listing.stdout.contains(" profile ") || listing.stdout.contains("profile"))
-        #expect(listing.stderr == "dtrace: the kernel providers (sdt, proc, sched, fbt, tcp, udp, ip) are not listed: tracefs cannot be read or mounted: Operation not permitted (needs root)\n")
+        #expect(listing.stderr == "dtrace: the kernel providers (sdt, proc, sched, io, lockstat, fbt, tcp, udp, ip) are not listed: tracefs cannot be read or mounted: Operation not permitted (needs root)\n")
     }
 }
 

@@ -17,7 +17,7 @@ import Testing
 @Suite struct ProvidersTests {
     @Test func registryNamesEachProviderOnceWithItsRequirement() {
         let names = Providers.all.map(\.name)
-        #expect(names == ["dtrace", "profile", "syscall", "sdt", "proc", "sched", "pid", "usdt", "fbt", "tcp", "udp", "ip"])
+        #expect(names == ["dtrace", "profile", "syscall", "sdt", "proc", "sched", "io", "lockstat", "pid", "usdt", "fbt", "tcp", "udp", "ip"])
         for provider in Providers.all {
             #expect(provider.requirement.provider == provider.name)
             #expect(provider.requirement.needs.first == .bpf)
