@@ -244,6 +244,7 @@ public final class Compiler {
     /// A provider's D expression for an argument, parsed with the library's type names.
     func parsedArgumentExpression(_ text: String) throws(Diagnostic) -> Expression {
         if let parsed = parsedArgumentExpressions[text] { return parsed }
+        _ = try loadRestOfLibrary()
         var parser = Parser(source: text, typeNames: typeNames)
         do throws(Diagnostic) {
             let expression = try parser.parseExpression()
@@ -259,16 +260,40 @@ public final class Compiler {
     /// While the library loads, kernel structures it names are looked up only when used.
     var loadingLibrary = false
 
-    /// Parses and adds the D library's declarations (`options.libraryDeclarations`).
-    public func loadLibrary() throws(Diagnostic) {
+    /// How many of the library's declaration files (in order) are loaded.
+    var libraryFilesLoaded = 0
+
+    /// Parses and adds the D library's declarations (`options.libraryDeclarations`): with
+    /// `texts`, only as many files as the last one declaring a name the texts use (files
+    /// come in dependency order), the rest when the compiler meets a name it cannot
+    /// resolve; without, every file.
+    public func loadLibrary(namesUsedIn texts: [String]? = nil) throws(Diagnostic) {
+        guard let texts else { return try loadLibraryFiles(through: options.libraryDeclarations.count - 1) }
+        var used = Set<String>()
+        for text in texts { used.formUnion(LibraryNames.identifiers(in: text)) }
+        let needed = options.libraryDeclarations.lastIndex { !LibraryNames.declared(in: $0).isDisjoint(with: used) } ?? -1
+        try loadLibraryFiles(through: needed)
+    }
+
+    /// Loads the library's files up to `last`, those not loaded yet.
+    func loadLibraryFiles(through last: Int) throws(Diagnostic) {
+        guard libraryFilesLoaded <= last else { return }
         loadingLibrary = true
         defer { loadingLibrary = false }
-        for text in options.libraryDeclarations {
-            var parser = Parser(source: text, typeNames: typeNames)
+        while libraryFilesLoaded <= last {
+            var parser = Parser(source: options.libraryDeclarations[libraryFilesLoaded], typeNames: typeNames)
             let syntax = try parser.parseProgram()
             typeNames.formUnion(parser.typeNames)
+            libraryFilesLoaded += 1
             try addLibrary(syntax)
         }
+    }
+
+    /// Loads the rest of the library; whether anything was left to load.
+    func loadRestOfLibrary() throws(Diagnostic) -> Bool {
+        guard libraryFilesLoaded < options.libraryDeclarations.count else { return false }
+        try loadLibraryFiles(through: options.libraryDeclarations.count - 1)
+        return true
     }
 
     /// The D library's declarations (types, inlines, translators) before any script: its
@@ -277,7 +302,14 @@ public final class Compiler {
         for item in syntax.items {
             switch item {
             case .translator(let translator): libraryTranslators.append(translator)
-            case .declaration(let declaration): try declare(declaration, topLevel: true)
+            case .declaration(let declaration):
+                // Loaded late (a name the script's text did not show), the library does not
+                // replace what the script declared itself.
+                let names = declaration.declarators.map(\.name)
+                if names.contains(where: { inlines[$0] != nil || typedefs[$0] != nil || globals[$0] != nil }) { continue }
+                if case .structure(let name?, let isUnion, _?) = declaration.type,
+                   composites[(isUnion ? "union " : "struct ") + name]?.isComplete == true { continue }
+                try declare(declaration, topLevel: true)
             case .pragma, .clause: break
             }
         }

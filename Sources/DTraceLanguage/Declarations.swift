@@ -18,6 +18,7 @@ extension Compiler {
             if let type = typedefs[name] { return type }
             if let type = BuiltinTypes.table[name] { return type }
             if let type = options.kernelTypes?.kernelType(named: name) { return type }
+            if try loadRestOfLibrary() { return try resolveType(syntax, line: line) }
             throw error(.typeUnknown, "failed to resolve type \(name)", line: line)
         case .pointer(let target): return .pointer(try resolveType(target, line: line))
         case .array(let element, let size):

@@ -256,6 +256,8 @@ extension Compiler {
         if let register = UserRegisters.names[name] {
             return Value(register: emitter.constant(register), type: .int, constant: register)
         }
+        // A name of the D library a script's text did not show it needed: load the rest.
+        if try loadRestOfLibrary() { return try identifierValue(name, line: line) }
         throw error(.undefinedIdentifier, "failed to resolve \(name): Unknown variable name", line: line)
     }
 

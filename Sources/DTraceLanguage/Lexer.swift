@@ -52,6 +52,9 @@ public struct Lexer {
     /// Restarts scanning at a token previously returned (for a parser that looked ahead).
     public mutating func rewind(to token: Token) { position = token.offset; line = token.line }
 
+    /// Each punctuator with its bytes, longest first (compared without allocating).
+    static let punctuatorBytes: [(String, [UInt8])] = punctuators.map { ($0, Array($0.utf8)) }
+
     static let punctuators: [String] = [
         "<<=", ">>=", "...", "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "^^",
         "+=", "-=", "*=", "/=", "%=", "&=", "^=", "|=",
@@ -173,9 +176,8 @@ public struct Lexer {
             while let next = peekByte(), Lexer.isIdentifierPart(next) { position += 1 }
             return token(.aggregation(String(decoding: bytes[nameStart..<position], as: UTF8.self)))
         }
-        for punctuator in Lexer.punctuators {
-            let utf8 = Array(punctuator.utf8)
-            if position + utf8.count <= bytes.count && Array(bytes[position..<(position + utf8.count)]) == utf8 {
+        for (punctuator, utf8) in Lexer.punctuatorBytes {
+            if position + utf8.count <= bytes.count && bytes[position..<(position + utf8.count)].elementsEqual(utf8) {
                 position += utf8.count
                 return token(.punctuation(punctuator))
             }

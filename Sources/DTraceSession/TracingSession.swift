@@ -124,12 +124,9 @@ public final class TracingSession {
             return compileCatalog?.argumentExpressions(for: description)
         }
         let compiler = Compiler(options: compileOptions)
-        do throws(Diagnostic) { try compiler.loadLibrary() } catch {
-            throw SessionError("failed to load the D library: \(error.description)")
-        }
         // Every text is read and parsed first, so the compiler sees the whole program's
         // aggregations before it lays out any; then they compile in order.
-        var parsed: [(syntax: Result<ProgramSyntax, Diagnostic>, kind: ProbeSpecifierKind, isScript: Bool, label: String)] = []
+        var read: [(text: String, kind: ProbeSpecifierKind, isScript: Bool, label: String)] = []
         for source in sources {
             var text: String
             var kind = ProbeSpecifierKind.name
@@ -167,6 +164,14 @@ public final class TracingSession {
                 guard let processed = preprocessor(text, cppArguments) else { throw SessionError("failed to preprocess \(label)") }
                 text = processed
             }
+            read.append((text, kind, isScript, label))
+        }
+        // The D library's declarations the texts name (psinfo_t, SIGKILL...), before they are parsed.
+        do throws(Diagnostic) { try compiler.loadLibrary(namesUsedIn: read.map(\.text)) } catch {
+            throw SessionError("failed to load the D library: \(error.description)")
+        }
+        var parsed: [(syntax: Result<ProgramSyntax, Diagnostic>, kind: ProbeSpecifierKind, isScript: Bool, label: String)] = []
+        for (text, kind, isScript, label) in read {
             var parser = Parser(source: text, typeNames: compiler.typeNames)
             parser.clausesNeedBodies = isScript
             do throws(Diagnostic) {
