@@ -468,7 +468,7 @@ struct KernelEngineTests {
     }
 
     @Test(arguments: [
-        ("tcp:::send", "the tcp provider is not implemented yet; network tracepoints are available as sdt:tcp::, sdt:sock::"),
+        ("tracepoint:sched::sched_switch", "tracepoint is bpftrace's name: kernel tracepoints are DTrace's sdt:GROUP::EVENT"),
         ("uprobe::main:entry", "uprobe is bpftrace's name: user functions are DTrace's pid provider (pid$target:MODULE:FUNCTION:entry)"),
         ("kprobe::vfs_read:entry", "kprobe is bpftrace's name: kernel functions are DTrace's fbt provider (fbt::FUNCTION:entry)"),
     ])
