@@ -30,6 +30,8 @@ public struct KernelSettings {
     public var showProgram: ((String) -> Void)?
     /// The library's subroutines' BPF bodies.
     public var subroutines: [String: any KernelSubroutine] = [:]
+    /// The kernel's types, shared with the compiler so BTF is read once a session.
+    public var types = KernelTypes()
     public init() {}
 }
 
@@ -79,7 +81,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         self.tracefsRoot = tracefsRoot
         attachments = KernelAttachments(tracefsRoot: tracefsRoot)
         let setup = KernelSetup(tracefsRoot: tracefsRoot, enabledProbes: enablings.map(\.probe), allowsRawSyscalls: settings.rawSyscalls,
-                                types: KernelTypes(), uprobesThroughMultiLinks: settings.uprobesThroughMultiLinks)
+                                types: settings.types, uprobesThroughMultiLinks: settings.uprobesThroughMultiLinks)
         for enabling in enablings {
             do { kernelProbes[enabling.epid] = try enabling.probe.provider.kernelProbe(for: enabling.probe, in: setup) } catch {
                 throw KernelEngineError(error.description)

@@ -404,6 +404,7 @@ public final class TracingSession {
                 throw SessionError("the kernel engine needs tracefs, which is not mounted and could not be mounted on /sys/kernel/tracing")
             }
             var settings = KernelSettings()
+            settings.types = kernelTypes
             settings.bufferSize = options.bufferSize
             settings.aggregationSize = options.aggregationSize
             settings.dynamicVariableSize = options.dynamicVariableSize
