@@ -5,9 +5,13 @@
 public indirect enum TypeSyntax: Equatable {
     case keywords(signedness: Bool?, shorts: Int, longs: Int, char: Bool, int: Bool, line: Int)
     case void, string
+    /// float, double, long double: declarable (sizeof, extern), not computed with.
+    case floating(String)
     case named(String)
     case structure(name: String?, isUnion: Bool, members: [(TypeSyntax, [Declarator])]?)
-    case enumeration(name: String?, values: [(String, Expression?)]?)
+    /// Each enumerator with its value, if given, and the line DTrace reports it on (the
+    /// line of the token after it).
+    case enumeration(name: String?, values: [(String, Expression?, Int)]?)
     case pointer(TypeSyntax)
     case array(TypeSyntax, Expression?)
 
@@ -21,6 +25,10 @@ public struct Declarator: Equatable {
     /// Each `[...]`: either a size expression, or a list of key types (associative arrays).
     public var suffixes: [ArraySuffix]
     public var line: Int
+    /// A struct or union member's bit-field width (`int a : 3`); nil for other members.
+    public var bitWidth: Expression? = nil
+    /// A function (`int f(int)`, `int (*fp)(void)`): declared, never stored.
+    public var isFunction = false
 
     public enum ArraySuffix: Equatable {
         case size(Expression?)
@@ -92,6 +100,8 @@ public struct Clause {
     public var predicate: Expression?
     public var statements: [Statement]?
     public var line: Int
+    /// The line DTrace names in the predicate's type errors (the line after its `/`).
+    public var predicateCheckLine: Int? = nil
 }
 
 /// `translator output < input name > { member = expression; ... };`

@@ -379,7 +379,12 @@ public final class Compiler {
         if let predicate = clause.predicate {
             region = .predicate
             emitter.currentAction = 0
-            let value = try rvalue(predicate)
+            let value: Value
+            do { value = try rvalue(predicate) } catch {
+                var moved = error
+                if let checkLine = clause.predicateCheckLine, moved.line > 0, moved.tag != DiagnosticTag.syntax.rawValue { moved.line = checkLine }
+                throw moved
+            }
             guard value.type.isScalar || value.type.isString else {
                 throw error(.operandNotScalar, "predicate result must be of scalar type", line: predicate.line)
             }

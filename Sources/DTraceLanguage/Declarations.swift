@@ -11,9 +11,24 @@ extension Compiler {
         case .string: return .string
         case .keywords(let signedness, let shorts, let longs, let char, let int, _):
             guard let type = BuiltinTypes.fromKeywords(signedness: signedness, shorts: shorts, longs: longs, char: char, int: int) else {
+                if shorts > 0 && longs > 0 {
+                    // DTrace names the type from its words and finds no such type.
+                    var words = signedness.map { $0 ? "signed " : "unsigned " } ?? ""
+                    words += String(repeating: "short ", count: shorts) + (longs > 1 ? "long long " : "long ") + (int ? "int" : "")
+                    throw error(.unknown, "failed to resolve type \(words): Unknown type name", line: line)
+                }
                 throw error(.declarationCombination, "invalid type combination", line: line)
             }
             return type
+        case .floating(let name):
+            if let existing = composites[name] { return .composite(existing) }
+            // No arithmetic on it (D has none for floating point): an opaque type of its size.
+            let opaque = CompositeType(name: name, isUnion: false)
+            opaque.size = name == "float" ? 4 : name == "double" ? 8 : 16
+            opaque.alignment = min(opaque.size, 16)
+            opaque.isComplete = true
+            composites[name] = opaque
+            return .composite(opaque)
         case .named(let name):
             if let type = typedefs[name] { return type }
             if let type = BuiltinTypes.table[name] { return type }
@@ -36,6 +51,10 @@ extension Compiler {
                 for (memberType, declarators) in members {
                     let base = try resolveType(memberType, line: line)
                     for declarator in declarators {
+                        if let width = declarator.bitWidth {
+                            try addBitField(declarator, width: width, base: base, to: composite)
+                            continue
+                        }
                         let type = try applyDeclarator(base, declarator)
                         if type.isVoid { throw error(.declarationVoidObject, "cannot have void object: \(declarator.name)", line: line) }
                         if case .composite(let member) = type.resolved, !member.isComplete {
@@ -43,7 +62,7 @@ extension Compiler {
                             throw error(.structIncomplete, "incomplete struct/union/enum struct \(member.name): \(declarator.name)", line: declarator.line)
                         }
                         if composite.member(declarator.name) != nil {
-                            throw error(.declarationRedefined, "failed to define member \(declarator.name): duplicate name", line: line)
+                            throw error(.unknown, "failed to define member '\(declarator.name)': Duplicate member or variable name", line: declarator.line)
                         }
                         composite.addMember(declarator.name, type)
                     }
@@ -70,10 +89,24 @@ extension Compiler {
             if let values {
                 let enumeration = EnumType(name: name ?? "<anon>")
                 var next: Int64 = 0
-                for (enumerator, valueExpression) in values {
-                    if let valueExpression { next = try constantInteger(valueExpression) }
+                for (enumerator, valueExpression, enumeratorLine) in values {
+                    if let valueExpression {
+                        let saved = emitter
+                        let value = try rvalue(valueExpression)
+                        emitter = saved
+                        guard let constant = value.constant, value.type.isInteger else {
+                            throw error(.enumeratorConstant, "enumerator '\(enumerator)' must be assigned to an integral constant expression", line: enumeratorLine)
+                        }
+                        next = constant
+                    }
+                    guard next >= Int64(Int32.min) && next <= Int64(Int32.max) else {
+                        throw error(.enumeratorOverflow, "enumerator '\(enumerator)' value overflows INT_MAX (2147483647)", line: enumeratorLine)
+                    }
+                    if enumeration.values.contains(where: { $0.0 == enumerator }) {
+                        throw error(.unknown, "failed to define enumerator '\(enumerator)': Duplicate member or variable name", line: enumeratorLine)
+                    }
                     if enumerators[enumerator] != nil || globals[enumerator] != nil {
-                        throw error(.declarationRedefined, "identifier redeclared: \(enumerator)", line: line)
+                        throw error(.declarationRedefined, "identifier redeclared: \(enumerator)", line: enumeratorLine)
                     }
                     enumeration.values.append((enumerator, next))
                     enumerators[enumerator] = (next, .enumeration(enumeration))
@@ -90,6 +123,30 @@ extension Compiler {
             }
             return .enumeration(existing)
         }
+    }
+
+    /// A bit-field member (`int a : 3`), checked as DTrace checks one: an integer or enum
+    /// type, a positive constant width no wider than the type.
+    func addBitField(_ declarator: Declarator, width: Expression, base: DType, to composite: CompositeType) throws(Diagnostic) {
+        let name = declarator.name.isEmpty ? "(anon)" : declarator.name
+        let type = try applyDeclarator(base, declarator)
+        let bitsOfType: Int
+        switch type.resolved {
+        case .integer(_, let size, _): bitsOfType = size * 8
+        case .enumeration: bitsOfType = 32
+        default: throw error(.bitFieldType, "invalid type for bit-field: \(name)", line: declarator.line)
+        }
+        let saved = emitter
+        let value = try rvalue(width)
+        emitter = saved
+        guard let bits = value.constant, value.type.isInteger, bits > 0 else {
+            throw error(.bitFieldConstant, "positive integral constant expression expected as bit-field size", line: declarator.line)
+        }
+        guard bits <= Int64(bitsOfType) else { throw error(.bitFieldSize, "bit-field too big for type: \(name)", line: declarator.line) }
+        if !declarator.name.isEmpty, composite.member(declarator.name) != nil {
+            throw error(.unknown, "failed to define member '\(declarator.name)': Duplicate member or variable name", line: declarator.line)
+        }
+        composite.addBitField(declarator.name, type, bits: Int(bits))
     }
 
     func arraySize(_ expression: Expression, line: Int) throws(Diagnostic) -> Int {
@@ -128,6 +185,16 @@ extension Compiler {
         for declarator in declaration.declarators {
             let name = declarator.name
             let line = declarator.line
+            // A function, or an object defined elsewhere (`extern`): declared, not stored.
+            if declarator.isFunction && declaration.storage != .typedef { continue }
+            if declaration.storage == .extern {
+                _ = try applyDeclarator(base, Declarator(name: name, pointerDepth: declarator.pointerDepth,
+                                                         suffixes: declarator.suffixes.filter { if case .size(_?) = $0 { return true }; return false }, line: line))
+                continue
+            }
+            if declaration.storage == .this, declarator.suffixes.contains(where: { if case .keys = $0 { return true }; return false }) {
+                throw error(.declarationLocalAssociative, "associative arrays may not be declared as local variables: \(name)", line: line)
+            }
             if declaration.storage == .typedef {
                 typedefs[name] = .alias(name, try applyDeclarator(base, declarator))
                 continue

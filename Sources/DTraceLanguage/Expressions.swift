@@ -112,7 +112,7 @@ extension Compiler {
         case .postfix(let op, let operand):
             let target = try lvalue(operand, creating: true, valueType: .int)
             let old = try load(target)
-            guard old.type.isScalar else { throw error(.operandNotScalar, "operator \(op) requires a scalar operand", line: line) }
+            guard old.type.isScalar else { throw error(.operandNotScalar, "operator \(op) requires operand of scalar type", line: line) }
             let one = emitter.constant(old.type.isPointer ? Int64(max(1, old.type.pointee?.size ?? 1)) : 1)
             let new = emitter.register()
             emitter.emit(.arithmetic(op == "++" ? .add : .subtract, new, old.register, one))
@@ -127,6 +127,10 @@ extension Compiler {
             return try assign(op, target, value, line: line)
         case .conditional(let condition, let then, let otherwise):
             let test = try rvalue(condition)
+            if !test.type.isScalar { throw error(.operandNotScalar, "operator ?: expression must be of scalar type", line: line) }
+            if isActionCall(then) || isActionCall(otherwise) {
+                throw error(.operandAction, "action cannot be used in a conditional context", line: line)
+            }
             let truth = try truthValue(test, line: line)
             if let constant = test.constant { return try rvalue(constant != 0 ? then : otherwise) }
             let result = emitter.register()
@@ -160,6 +164,9 @@ extension Compiler {
             return Value(register: emitter.constant(size), type: BuiltinTypes.table["size_t"]!, constant: size)
         case .sizeofExpression(let operand):
             let saved = emitter
+            if case .member = operand.kind, case .bitField = try lvalue(operand, creating: false) {
+                throw error(.sizeofBitField, "cannot apply sizeof to a bit-field", line: line)
+            }
             let value = try rvalue(operand)
             emitter = saved
             let size = Int64(value.type.isString ? options.stringSize : value.type.size)
@@ -171,6 +178,9 @@ extension Compiler {
             }
             guard let field = composite.member(member) else {
                 throw error(.memberName, "\(type) has no member named \(member)", line: line)
+            }
+            if composite.bitFields[member] != nil {
+                throw error(.offsetofBitField, "cannot take offset of a bit-field: \(member)", line: line)
             }
             return Value(register: emitter.constant(Int64(field.offset)), type: BuiltinTypes.table["size_t"]!, constant: Int64(field.offset))
         case .stringof(let operand):
@@ -349,7 +359,7 @@ extension Compiler {
             // As in DTrace, ++ and -- on a variable not yet assigned declare it an int.
             let target = try lvalue(operand, creating: true, valueType: .int)
             let old = try load(target)
-            guard old.type.isScalar else { throw error(.operandNotScalar, "operator \(op) requires a scalar operand", line: line) }
+            guard old.type.isScalar else { throw error(.operandNotScalar, "operator \(op) requires operand of scalar type", line: line) }
             let one = emitter.constant(old.type.isPointer ? Int64(max(1, old.type.pointee?.size ?? 1)) : 1)
             let new = emitter.register()
             emitter.emit(.arithmetic(op == "++" ? .add : .subtract, new, old.register, one))
@@ -358,6 +368,7 @@ extension Compiler {
             return result
         case "&":
             let target = try lvalue(operand, creating: false)
+            if case .bitField = target { throw error(.addressOfBitField, "cannot take address of bit-field", line: line) }
             guard case .memory(let address, let type, let space) = target else {
                 throw error(.operandNotLvalue, "unacceptable operand for unary & operator", line: line)
             }
@@ -369,6 +380,10 @@ extension Compiler {
             }
             return try load(.memory(address: value.register, type: pointee, space: Self.space(reachedThrough: value)))
         default: break
+        }
+        if isActionCall(operand), op == "-" || op == "+" || op == "~" {
+            // An action has no value (void): no arithmetic on it.
+            throw error(.operandNotArithmetic, "operator \(op) requires an operand of arithmetic type", line: line)
         }
         let value = try rvalue(operand)
         switch op {
@@ -393,9 +408,18 @@ extension Compiler {
         }
     }
 
+    /// Whether an expression calls an action (trace(), printf()...), which has no value.
+    func isActionCall(_ expression: Expression) -> Bool {
+        guard case .call(let name, _) = expression.kind, options.subroutines[name] == nil else { return false }
+        return Actions.isAction(name) || options.actions[name] != nil
+    }
+
     func binary(_ op: String, _ left: Expression, _ right: Expression, line: Int) throws(Diagnostic) -> Value {
         if op == "&&" || op == "||" {
             let a = try rvalue(left)
+            if !a.type.isScalar {
+                throw error(.operandNotScalar, "operator \(op) requires operands of scalar type", line: line)
+            }
             let result = emitter.register()
             let truthA = try truthValue(a, line: line)
             let normalizedA = emitter.register()
@@ -404,6 +428,9 @@ extension Compiler {
             let end = emitter.label()
             emitter.emit(op == "&&" ? .branchIfZero(result, end) : .branchIfNotZero(result, end))
             let b = try rvalue(right)
+            if !b.type.isScalar {
+                throw error(.operandNotScalar, "operator \(op) requires operands of scalar type", line: line)
+            }
             let truthB = try truthValue(b, line: line)
             emitter.emit(.compare(.notEqual, result, truthB, emitter.constant(0)))
             emitter.emit(.label(end))
@@ -416,9 +443,13 @@ extension Compiler {
         return try binaryValues(op, a, b, line: line)
     }
 
-    func binaryValues(_ op: String, _ a: Value, _ b: Value, line: Int) throws(Diagnostic) -> Value {
+    /// `displayedOperator`: the operator as written when it differs (`+=` computing `+`).
+    func binaryValues(_ op: String, _ a: Value, _ b: Value, line: Int, displayedOperator: String? = nil) throws(Diagnostic) -> Value {
         let r = emitter.register()
         if op == "^^" {
+            guard a.type.isScalar && b.type.isScalar else {
+                throw error(.operandNotScalar, "operator ^^ requires operands of scalar type", line: line)
+            }
             let x = try truthValue(a, line: line), y = try truthValue(b, line: line)
             let nx = emitter.register(), ny = emitter.register()
             let zero = emitter.constant(0)
@@ -476,7 +507,14 @@ extension Compiler {
             return Value(register: q, type: .long)
         }
         guard a.type.isInteger && b.type.isInteger else {
-            throw error(.operandsIncompatible, "operands have incompatible types: \"\(a.type)\" \(op) \"\(b.type)\"", line: line)
+            let shown = displayedOperator ?? op
+            if ["&", "|", "^", "<<", ">>", "%"].contains(op) {
+                throw error(.operandNotInteger, "operator \(shown) requires operands of integral type", line: line)
+            }
+            if op == "*" || op == "/" {
+                throw error(.operandNotArithmetic, "operator \(shown) requires operands of arithmetic type", line: line)
+            }
+            throw error(.operandsIncompatible, "operands have incompatible types: \"\(a.type)\" \(shown) \"\(b.type)\"", line: line)
         }
         let type = (op == "<<" || op == ">>") ? a.type.rankedOperand : DType.arithmeticResult(a.type, b.type)
         let signed = type.isSigned
@@ -526,7 +564,7 @@ extension Compiler {
             let place = try lvalue(target, creating: true, valueType: .int)
             let old = try load(place)
             let operand = try rvalue(valueExpression)
-            let value = try binaryValues(String(op.dropLast()), old, operand, line: line)
+            let value = try binaryValues(String(op.dropLast()), old, operand, line: line, displayedOperator: op)
             try store(value, to: place, line: line)
             return value
         }

@@ -311,7 +311,7 @@ public struct Lexer {
             count += 1
         }
         if count == 0 { throw Diagnostic(.syntax, "empty character constant", line: startLine) }
-        if count > 8 { throw Diagnostic(.syntax, "character constant is too long", line: startLine) }
+        if count > 8 { throw Diagnostic("D_CHR_OFLOW", "character constant is too long", line: startLine) }
         return Token(kind: .character(value), line: startLine, offset: start, text: String(decoding: bytes[start..<position], as: UTF8.self))
     }
 }

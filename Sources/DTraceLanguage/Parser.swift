@@ -148,13 +148,15 @@ public struct Parser {
             predicateDepth = nil
             try expect("/")
         }
+        // DTrace checks a predicate once the token after it is read: its errors name that line.
+        let predicateCheckLine = predicate == nil ? nil : try peek().line
         var statements: [Statement]?
         if try isPunctuation("{") {
             statements = try parseBlock()
         } else if predicate == nil && clausesNeedBodies {
             throw Diagnostic(.syntax, "expected predicate and/or actions following probe description", line: probes.last?.line ?? first.line)
         }
-        return Clause(probes: probes, predicate: predicate, statements: statements, line: first.line)
+        return Clause(probes: probes, predicate: predicate, statements: statements, line: first.line, predicateCheckLine: predicateCheckLine)
     }
 
     mutating func parseBlock() throws(Diagnostic) -> [Statement] {
@@ -217,10 +219,21 @@ public struct Parser {
         case .keyword(.inline): storage = .inline; try advance()
         default: break
         }
-        guard let type = try parseTypeSpecifier() else { throw try syntaxError() }
+        if try peek().kind == .keyword(.register) {
+            throw Diagnostic(.declarationBadClass, "specified storage class not appropriate in D", line: line)
+        }
+        // A storage class alone declares an int (`extern e;`).
+        guard let type = try parseTypeSpecifier() ?? (storage == .none ? nil : .keywords(signedness: nil, shorts: 0, longs: 0, char: false, int: true, line: line))
+        else { throw try syntaxError() }
         var declarators: [Declarator] = []
         var initializer: Expression?
-        if try !isPunctuation(";") {
+        if try isPunctuation(";") {
+            // Nothing declared: only a struct, union or enum definition says something.
+            switch type {
+            case .structure, .enumeration: break
+            default: throw Diagnostic(.declarationUseless, "useless declaration", line: line)
+            }
+        } else {
             repeat {
                 declarators.append(try parseDeclarator())
                 if storage == .inline, try accept("=") { initializer = try parseAssignment() }
@@ -255,14 +268,38 @@ public struct Parser {
         return TranslatorSyntax(output: output, input: input, inputName: declarator.name, members: members, line: line, endLine: endLine)
     }
 
-    mutating func parseDeclarator() throws(Diagnostic) -> Declarator {
+    /// A declarator: stars, a name (or, for a parameter, none), array dimensions or
+    /// associative keys, function parameters; `(*name)(...)` declares a function pointer.
+    mutating func parseDeclarator(abstract: Bool = false) throws(Diagnostic) -> Declarator {
         var depth = 0
         while try accept("*") { depth += 1 }
-        let token = try advance()
-        guard case .identifier(let name) = token.kind else { lookahead.insert(token, at: 0); throw try syntaxError() }
+        var name = ""
+        var isFunction = false
+        let token = try peek()
+        if case .identifier(let identifier) = token.kind {
+            try advance()
+            name = identifier
+        } else if token.kind == .punctuation("("), case .punctuation("*") = try peek(1).kind {
+            try advance()
+            let inner = try parseDeclarator(abstract: abstract)
+            try expect(")")
+            name = inner.name
+            isFunction = inner.isFunction
+        } else if !abstract || (token.kind != .punctuation("(") && token.kind != .punctuation("[")
+                                && token.kind != .punctuation(",") && token.kind != .punctuation(")")) {
+            throw try syntaxError()
+        }
+        if try isPunctuation("(") {
+            try advance()
+            try parseParameters()
+            isFunction = true
+        }
         var suffixes: [Declarator.ArraySuffix] = []
         while try accept("[") {
             if try accept("]") { suffixes.append(.size(nil)); continue }
+            if try isPunctuation("...") {
+                throw Diagnostic(.prototypeVarargs, "array prototype may not use a variable-length argument list", line: try peek().line)
+            }
             if try startsTypeName() {
                 var keys: [TypeSyntax] = []
                 repeat {
@@ -277,7 +314,35 @@ public struct Parser {
                 suffixes.append(.size(size))
             }
         }
-        return Declarator(name: name, pointerDepth: depth, suffixes: suffixes, line: token.line)
+        return Declarator(name: name, pointerDepth: depth, suffixes: suffixes, line: token.line, isFunction: isFunction)
+    }
+
+    /// A function's parameters after its `(`, through the `)`, checked as DTrace checks a
+    /// prototype: `void` alone and unnamed, no storage class, no associative array.
+    mutating func parseParameters() throws(Diagnostic) {
+        if try accept(")") { return }
+        var count = 0, sawVoid = false
+        repeat {
+            count += 1
+            let line = try peek().line
+            if try accept("...") { continue }
+            switch try peek().kind {
+            case .keyword(.static), .keyword(.extern), .keyword(.typedef), .keyword(.inline), .keyword(.self), .keyword(.this):
+                throw Diagnostic(.declarationParameterClass, "inappropriate storage class for function or associative array parameter", line: line)
+            default: break
+            }
+            guard let type = try parseTypeSpecifier() else { throw try syntaxError() }
+            let declarator = try parseDeclarator(abstract: true)
+            if declarator.suffixes.contains(where: { if case .keys = $0 { return true } else { return false } }) {
+                throw Diagnostic(.prototypeType, "function prototype may not use parameter of type dynamic variable: \(declarator.name), parameter #\(count)", line: line)
+            }
+            if type == .void && declarator.pointerDepth == 0 && declarator.suffixes.isEmpty && !declarator.isFunction {
+                if !declarator.name.isEmpty { throw Diagnostic(.prototypeName, "void parameter may not have a name: \(declarator.name)", line: line) }
+                sawVoid = true
+            }
+        } while try accept(",")
+        try expect(")")
+        if sawVoid && count > 1 { throw Diagnostic(.prototypeVoid, "void must be sole parameter", line: try peek().line) }
     }
 
     mutating func startsTypeName(ahead: Int = 0) throws(Diagnostic) -> Bool {
@@ -294,38 +359,78 @@ public struct Parser {
         }
     }
 
-    /// A type specifier (no declarator): keywords, typedef names, struct/union/enum.
+    /// A type specifier (no declarator): keywords, typedef names, struct/union/enum. As in
+    /// DTrace, one type name (int, char, void, float, a struct...) and the attributes
+    /// (signed, unsigned, short, long) checked against it as each word is read.
     mutating func parseTypeSpecifier() throws(Diagnostic) -> TypeSyntax? {
         var signedness: Bool?
         var shorts = 0, longs = 0
         var char = false, int = false, sawKeyword = false
+        var named: String?   // the type name given: int, char, void, string, float, double
         let line = try peek().line
+        func check(_ name: String?, line: Int) throws(Diagnostic) {
+            guard let name else { return }
+            if name == "char" && (shorts > 0 || longs > 0) {
+                throw Diagnostic(.declarationCharAttributes, "invalid type declaration: short and long may not be used with char type", line: line)
+            }
+            if name == "void" && (shorts > 0 || longs > 0 || signedness != nil) {
+                throw Diagnostic(.declarationVoidAttributes, "invalid type declaration: attributes may not be used with void type", line: line)
+            }
+            if name != "int" && name != "char" && signedness != nil {
+                throw Diagnostic(.declarationSignedness, "invalid type declaration: signed and unsigned may only be used with integer type", line: line)
+            }
+            if name != "int" && name != "char" && name != "float" && name != "double" && longs > 0 {
+                throw Diagnostic(.declarationLong, "invalid type declaration: long and long long may only be used with integer or floating-point type", line: line)
+            }
+        }
+        func name(_ given: String, line: Int) throws(Diagnostic) {
+            if named != nil { throw Diagnostic(.declarationCombination, "invalid type combination", line: line) }
+            named = given
+            try check(given, line: line)
+        }
         loop: while true {
-            switch try peek().kind {
+            let token = try peek()
+            switch token.kind {
             case .keyword(.const), .keyword(.volatile), .keyword(.register), .keyword(.restrict): try advance()
-            case .keyword(.signed): signedness = true; sawKeyword = true; try advance()
-            case .keyword(.unsigned): signedness = false; sawKeyword = true; try advance()
-            case .keyword(.short): shorts += 1; sawKeyword = true; try advance()
-            case .keyword(.long): longs += 1; sawKeyword = true; try advance()
-            case .keyword(.char): char = true; sawKeyword = true; try advance()
-            case .keyword(.int): int = true; sawKeyword = true; try advance()
+            case .keyword(.signed): signedness = true; sawKeyword = true; try advance(); try check(named, line: token.line)
+            case .keyword(.unsigned): signedness = false; sawKeyword = true; try advance(); try check(named, line: token.line)
+            case .keyword(.short): shorts += 1; sawKeyword = true; try advance(); try check(named, line: token.line)
+            case .keyword(.long): longs += 1; sawKeyword = true; try advance(); try check(named, line: token.line)
+            case .keyword(.char): char = true; sawKeyword = true; try advance(); try name("char", line: token.line)
+            case .keyword(.int): int = true; sawKeyword = true; try advance(); try name("int", line: token.line)
             case .keyword(.float), .keyword(.double):
-                throw Diagnostic(.typeUnknown, "floating-point types are not supported", line: line)
-            case .keyword(.void) where !sawKeyword: try advance(); return .void
-            case .keyword(.string) where !sawKeyword: try advance(); return .string
-            case .keyword(.struct) where !sawKeyword, .keyword(.union) where !sawKeyword:
-                let isUnion = try advance().kind == .keyword(.union)
-                return try parseComposite(isUnion: isUnion)
-            case .keyword(.enum) where !sawKeyword:
+                sawKeyword = true
                 try advance()
-                return try parseEnumeration()
-            case .identifier(let name) where !sawKeyword && typeNames.contains(name):
+                try name(token.kind == .keyword(.float) ? "float" : "double", line: token.line)
+            case .keyword(.void), .keyword(.string):
+                sawKeyword = true
                 try advance()
-                return .named(name)
+                try name(token.kind == .keyword(.void) ? "void" : "string", line: token.line)
+            case .keyword(.struct), .keyword(.union), .keyword(.enum):
+                if named != nil { throw Diagnostic(.declarationCombination, "invalid type combination", line: token.line) }
+                try advance()
+                if signedness != nil || longs > 0 {
+                    // DTrace checks the attributes once the struct's name is read.
+                    if case .identifier = try peek().kind { try advance() }
+                    try check(token.kind == .keyword(.enum) ? "enum" : "struct", line: try peek().line)
+                }
+                if shorts > 0 { throw Diagnostic(.declarationCombination, "invalid type combination", line: try peek().line) }
+                if token.kind == .keyword(.enum) { return try parseEnumeration() }
+                return try parseComposite(isUnion: token.kind == .keyword(.union))
+            case .identifier(let typeName) where !sawKeyword && typeNames.contains(typeName):
+                try advance()
+                return .named(typeName)
             default: break loop
             }
         }
         if !sawKeyword { return nil }
+        switch named {
+        case "void": return .void
+        case "string": return .string
+        case "float": return .floating(longs > 0 ? "long double" : "float")
+        case "double": return .floating(longs > 0 ? "long double" : "double")
+        default: break
+        }
         return .keywords(signedness: signedness, shorts: shorts, longs: longs, char: char, int: int, line: line)
     }
 
@@ -340,7 +445,17 @@ public struct Parser {
         while try !accept("}") {
             guard let type = try parseTypeSpecifier() else { throw try syntaxError() }
             var declarators: [Declarator] = []
-            repeat { declarators.append(try parseDeclarator()) } while try accept(",")
+            repeat {
+                // A bit-field, named or not (`int a : 3`, `int : 5`).
+                let line = try peek().line
+                if try accept(":") {
+                    declarators.append(Declarator(name: "", pointerDepth: 0, suffixes: [], line: line, bitWidth: try parseConditional()))
+                    continue
+                }
+                var declarator = try parseDeclarator()
+                if try accept(":") { declarator.bitWidth = try parseConditional() }
+                declarators.append(declarator)
+            } while try accept(",")
             try expect(";")
             members.append((type, declarators))
         }
@@ -354,13 +469,13 @@ public struct Parser {
             if name == nil { throw try syntaxError() }
             return .enumeration(name: name, values: nil)
         }
-        var values: [(String, Expression?)] = []
+        var values: [(String, Expression?, Int)] = []
         while try !accept("}") {
             let token = try advance()
             guard case .identifier(let enumerator) = token.kind else { lookahead.insert(token, at: 0); throw try syntaxError() }
             var value: Expression?
             if try accept("=") { value = try parseConditional() }
-            values.append((enumerator, value))
+            values.append((enumerator, value, try peek().line))
             if try !accept(",") { try expect("}"); break }
         }
         return .enumeration(name: name, values: values)

@@ -44,17 +44,46 @@ public final class CompositeType: Equatable {
         set { storedBitFields = newValue }
     }
 
+    /// Where the last member's bits end (bit-fields end before their storage does).
+    private var endBit = 0
+    /// Whether the script declared bit-fields here: laid out as DTrace's type library
+    /// lays them out, the struct's size is not rounded up to its alignment.
+    private var hasDeclaredBitFields = false
+
     public func addMember(_ name: String, _ type: DType) {
         let align = type.alignment
         if isUnion {
             storedMembers.append((name, type, 0))
             size = max(size, type.size)
         } else {
-            let offset = (size + align - 1) / align * align
+            let offset = ((endBit + 7) / 8 + align - 1) / align * align
             storedMembers.append((name, type, offset))
-            size = offset + type.size
+            // Never less than a bit-field's storage that ends beyond this member.
+            size = max(size, offset + type.size)
+            endBit = (offset + type.size) * 8
         }
         alignment = max(alignment, align)
+    }
+
+    /// A bit-field `bits` wide of integer `type`, as DTrace declares one: its storage is
+    /// the smallest power-of-two bytes that hold the bits, aligned to its size, at the
+    /// first byte after the previous member's last bit; the value is in its low bits.
+    public func addBitField(_ name: String, _ type: DType, bits: Int) {
+        let storage = Self.bitFieldStorage(bits: bits)
+        let offset = isUnion ? 0 : ((endBit + 7) / 8 + storage - 1) / storage * storage
+        storedMembers.append((name, type, offset))
+        storedBitFields[name] = (offset * 8, bits)
+        size = max(size, offset + storage)
+        if !isUnion { endBit = offset * 8 + bits }
+        alignment = max(alignment, storage)
+        hasDeclaredBitFields = true
+    }
+
+    /// The bytes that hold a declared bit-field of `bits` bits.
+    public static func bitFieldStorage(bits: Int) -> Int {
+        var bytes = 1
+        while bytes * 8 < bits { bytes *= 2 }
+        return bytes
     }
 
     /// A member at a fixed offset (a record laid out by someone else, such as the kernel).
@@ -65,7 +94,7 @@ public final class CompositeType: Equatable {
     }
 
     public func finish() {
-        size = (size + alignment - 1) / alignment * alignment
+        if !hasDeclaredBitFields { size = (size + alignment - 1) / alignment * alignment }
         isComplete = true
     }
 

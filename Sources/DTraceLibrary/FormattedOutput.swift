@@ -14,9 +14,10 @@ struct FormattedOutput: ActionDefinition {
     func compile(_ call: ActionArguments) throws(Diagnostic) {
         if call.name != "printf" { call.markDestructive() }
         guard call.count > 0 else { throw call.error(.prototypeLength, "\(call.name)( ) prototype mismatch: 0 args passed, at least 1 expected") }
-        let (index, format) = try call.format(0)
+        // As in DTrace, the arguments are checked before the format is.
         var values: [ActionValue] = []
         for position in 1..<max(1, call.count) { values.append(try call.value(position)) }
+        let (index, format) = try call.format(0)
         try call.checkFormatArguments(format, values)
         let presence = call.beginAction()
         let fields = values.map(call.recordField)

@@ -1,0 +1,7 @@
+/*
+ * A character constant holds at most eight characters.
+ */
+BEGIN
+{
+	trace('abcdefghi');
+}

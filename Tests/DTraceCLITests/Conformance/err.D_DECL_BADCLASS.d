@@ -1,0 +1,9 @@
+/*
+ * register is C's, not D's.
+ */
+register int r;
+
+BEGIN
+{
+	exit(0);
+}

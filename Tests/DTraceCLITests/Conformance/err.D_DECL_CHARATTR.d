@@ -1,0 +1,7 @@
+/*
+ * char is neither short nor long.
+ */
+BEGIN
+{
+	trace((short char)65);
+}

@@ -1,0 +1,7 @@
+/*
+ * Two type names in one declaration.
+ */
+BEGIN
+{
+	trace((int char)1);
+}

@@ -1,0 +1,9 @@
+/*
+ * Clause-local variables cannot be associative arrays.
+ */
+this string names[int];
+
+BEGIN
+{
+	exit(0);
+}

@@ -1,0 +1,9 @@
+/*
+ * A declaration that declares nothing.
+ */
+static long;
+
+BEGIN
+{
+	exit(0);
+}

@@ -1,0 +1,9 @@
+/*
+ * void takes no attributes.
+ */
+unsigned void *p;
+
+BEGIN
+{
+	exit(0);
+}

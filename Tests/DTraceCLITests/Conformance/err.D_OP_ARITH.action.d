@@ -1,0 +1,7 @@
+/*
+ * An action has no value to negate.
+ */
+BEGIN
+{
+	x = ~trace(1);
+}

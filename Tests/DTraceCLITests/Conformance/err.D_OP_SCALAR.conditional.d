@@ -1,0 +1,7 @@
+/*
+ * The condition of ?: must be a scalar.
+ */
+BEGIN
+{
+	trace(execname ? 1 : 2);
+}

@@ -1,0 +1,7 @@
+/*
+ * && takes scalars: a string is not one.
+ */
+BEGIN
+{
+	trace(1 && execname);
+}

@@ -1,0 +1,13 @@
+/*
+ * An enumerator named twice in one enum.
+ */
+enum state {
+	IDLE,
+	BUSY,
+	IDLE
+};
+
+BEGIN
+{
+	exit(0);
+}

@@ -1,0 +1,13 @@
+/*
+ * A member named twice in one struct.
+ */
+struct point {
+	int x;
+	int y;
+	long x;
+};
+
+BEGIN
+{
+	exit(0);
+}
