@@ -110,7 +110,7 @@ extension Compiler {
         case .unary(let op, let operand):
             return try unary(op, operand, line: line)
         case .postfix(let op, let operand):
-            let target = try lvalue(operand, creating: true, valueType: .int)
+            let target = try lvalue(operand, creating: true, valueType: Self.typeDeclaredByIncrement(operand))
             let old = try load(target)
             guard old.type.isScalar else { throw error(.operandNotScalar, "operator \(op) requires operand of scalar type", line: line) }
             let one = emitter.constant(old.type.isPointer ? Int64(max(1, old.type.pointee?.size ?? 1)) : 1)
@@ -356,8 +356,9 @@ extension Compiler {
     func unary(_ op: String, _ operand: Expression, line: Int) throws(Diagnostic) -> Value {
         switch op {
         case "++", "--":
-            // As in DTrace, ++ and -- on a variable not yet assigned declare it an int.
-            let target = try lvalue(operand, creating: true, valueType: .int)
+            // As in DTrace, ++ and -- on a variable not yet assigned declare it: an int
+            // global, a 64-bit self-> or this-> variable.
+            let target = try lvalue(operand, creating: true, valueType: Self.typeDeclaredByIncrement(operand))
             let old = try load(target)
             guard old.type.isScalar else { throw error(.operandNotScalar, "operator \(op) requires operand of scalar type", line: line) }
             let one = emitter.constant(old.type.isPointer ? Int64(max(1, old.type.pointee?.size ?? 1)) : 1)
@@ -405,6 +406,14 @@ extension Compiler {
             return Value(register: r, type: type, constant: constant)
         default:
             throw error(.syntax, "syntax error near \"\(op)\"", line: line)
+        }
+    }
+
+    /// The type ++ or -- gives a variable it declares.
+    static func typeDeclaredByIncrement(_ operand: Expression) -> DType {
+        switch operand.kind {
+        case .threadLocal, .clauseLocal: return .int64
+        default: return .int
         }
     }
 
