@@ -35,5 +35,7 @@ public struct CompileOptions {
     /// The D library's declarations in D (types, inlines, translators: psinfo_t,
     /// curpsinfo...), added before any script.
     public var libraryDeclarations: [String] = []
+    /// Checks a `#pragma D option` value as the session would set it: the problem, or nil.
+    public var optionProblem: ((_ name: String, _ value: String) -> String?)?
     public init() {}
 }

@@ -74,6 +74,9 @@ public final class Compiler {
     var enumerators: [String: (Int64, DType)] = [:]
     var emitter = Emitter()
     var record = RecordBuilder()
+    /// What the clause being compiled has done so far, for DTrace's ordering rules of
+    /// speculate(), commit() and the actions around them.
+    var clauseOrder = ClauseActionOrder()
     var region: Diagnostic.Region = .actionList
     /// `args`'s type in the clause being compiled, when all its probes share one record.
     var argumentRecordType: DType?
@@ -336,8 +339,12 @@ public final class Compiler {
             guard words.count >= 2 else { throw Diagnostic(.pragmaMalformed, "malformed #pragma D", line: line) }
             switch words[1] {
             case "option":
+                if words.count > 3 { throw Diagnostic(.pragmaMalformed, "superfluous arguments specified for #pragma option", line: line) }
                 guard words.count == 3 else { throw Diagnostic(.pragmaMalformed, "malformed #pragma D option", line: line) }
                 let parts = words[2].split(separator: "=", maxSplits: 1).map(String.init)
+                if parts.count > 1, let problem = options.optionProblem?(parts[0], parts[1]) {
+                    throw Diagnostic("D_PRAGMA_OPTSET", "failed to set option '\(parts[0])' to '\(parts[1])': \(problem)", line: line)
+                }
                 program.options.append((parts[0], parts.count > 1 ? parts[1] : nil))
             case "attributes", "binding", "depends_on", "error", "ext", "line", "pragma", "strict":
                 break
@@ -376,6 +383,7 @@ public final class Compiler {
         }
         emitter = Emitter()
         record = RecordBuilder()
+        clauseOrder = ClauseActionOrder()
         if let predicate = clause.predicate {
             region = .predicate
             emitter.currentAction = 0
@@ -457,11 +465,13 @@ public final class Compiler {
     func compileExpressionStatement(_ expression: Expression) throws(Diagnostic) {
         switch expression.kind {
         case .call(let name, let arguments) where Actions.isAction(name) || options.actions[name] != nil:
+            try clauseOrder.admit(action: name, line: expression.line)
             try compileAction(name, arguments, line: expression.line)
         case .assign(let op, let target, let value) where target.isAggregationReference:
             guard op == "=" else {
                 throw error(.aggregationFunction, "operator \(op) cannot be applied to an aggregation", line: expression.line)
             }
+            try clauseOrder.admitAggregation(line: expression.line)
             try compileAggregation(target, value, line: expression.line)
         default:
             _ = try rvalue(expression)

@@ -109,6 +109,11 @@ public final class TracingSession {
         compileOptions.libraryDeclarations = library.declarations.map(\.source)
         if let size = options.stringSize { compileOptions.stringSize = size }
         compileOptions.kernelTypes = kernelTypes
+        let optionsNow = options
+        compileOptions.optionProblem = { name, value in
+            var trial = optionsNow
+            do throws(OptionError) { try trial.set(name, value); return nil } catch { return error.problem }
+        }
         // Typed args: the probes' argument records, read while compiling.
         compileOptions.argumentRecord = { [self] description in
             // Only descriptions a provider with argument records can match (sdt) read them.

@@ -1,0 +1,8 @@
+/*
+ * No aggregation after commit().
+ */
+BEGIN
+{
+	commit(1);
+	@n = sum(2);
+}

@@ -1,0 +1,8 @@
+/*
+ * Aggregations are not speculative.
+ */
+BEGIN
+{
+	speculate(1);
+	@n = count();
+}

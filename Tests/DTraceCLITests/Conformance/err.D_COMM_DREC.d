@@ -1,0 +1,8 @@
+/*
+ * commit() comes before anything is recorded.
+ */
+BEGIN
+{
+	printf("x");
+	commit(1);
+}

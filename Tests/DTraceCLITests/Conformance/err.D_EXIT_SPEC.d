@@ -1,0 +1,8 @@
+/*
+ * exit() is not speculative.
+ */
+BEGIN
+{
+	speculate(1);
+	exit(0);
+}

@@ -1,0 +1,8 @@
+/*
+ * speculate() cannot follow commit().
+ */
+BEGIN
+{
+	commit(1);
+	speculate(2);
+}

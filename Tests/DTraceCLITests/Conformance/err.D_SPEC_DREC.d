@@ -1,0 +1,8 @@
+/*
+ * speculate() comes before anything is recorded.
+ */
+BEGIN
+{
+	trace(timestamp);
+	speculate(1);
+}

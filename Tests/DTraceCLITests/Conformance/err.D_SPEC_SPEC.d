@@ -1,0 +1,9 @@
+/*
+ * One speculate() per clause.
+ */
+BEGIN
+{
+	speculate(1);
+	printf("first\n");
+	speculate(2);
+}
