@@ -46,7 +46,10 @@ extension Compiler {
 
     func aggregationArgument(_ name: String, _ expression: Expression, index: Int, line: Int) throws(Diagnostic) -> AggregationInfo {
         guard case .aggregation(let aggregation) = expression.kind else {
-            throw error(.printaAggregationArgument, "\(name)( ) argument #\(index) is incompatible with prototype:\n\tprototype: aggregation\n\t argument: \(try describeType(expression))", line: line)
+            // Each action's own tag, as DTrace's.
+            let tag = ["clear": "D_CLEAR_AGGARG", "trunc": "D_TRUNC_AGGARG", "normalize": "D_NORMALIZE_AGGARG",
+                       "denormalize": "D_NORMALIZE_AGGARG"][name] ?? DiagnosticTag.printaAggregationArgument.rawValue
+            throw Diagnostic(tag, "\(name)( ) argument #\(index) is incompatible with prototype:\n\tprototype: aggregation\n\t argument: \(try describeType(expression))", line: line)
         }
         guard let info = aggregations[aggregation] else {
             throw error(.undefinedIdentifier, "failed to resolve @\(aggregation): Unknown aggregation", line: line)
@@ -238,6 +241,10 @@ extension Compiler {
         let keyTypes = keys.map { $0.type.isString ? DType.string : $0.type }
         let info: AggregationInfo
         if let existing = aggregations[name] {
+            if existing.function.name == aggregating.name, existing.function != aggregating,
+               let (tag, message) = definition.parameterMismatch(previous: existing.function.parameters, current: aggregating.parameters) {
+                throw Diagnostic(tag, message, line: line)
+            }
             guard existing.function == aggregating else {
                 throw error(.aggregationRedefined, "aggregation redefined: @\(name)\n\t current: \(function)( )\n\tprevious: \(existing.function.name)( )", line: line)
             }

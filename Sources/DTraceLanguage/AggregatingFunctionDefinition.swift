@@ -10,6 +10,13 @@ import DTraceIR
 public protocol AggregatingFunctionDefinition: Sendable {
     var names: [String] { get }
     func compile(_ call: AggregationArguments) throws(Diagnostic) -> AggregationCall
+    /// What DTrace says when an aggregation is used again with other parameters (nil:
+    /// the generic "aggregation redefined").
+    func parameterMismatch(previous: [Int64], current: [Int64]) -> (tag: String, message: String)?
+}
+
+extension AggregatingFunctionDefinition {
+    public func parameterMismatch(previous: [Int64], current: [Int64]) -> (tag: String, message: String)? { nil }
 }
 
 /// What an aggregation's update passes: the function with its parameters, the value and
@@ -31,6 +38,26 @@ public struct AggregationArguments {
     public var count: Int { arguments.count }
     public func expect(_ range: ClosedRange<Int>) throws(Diagnostic) { try arguments.expect(range) }
     public func integer(_ index: Int, prototype: String = "int") throws(Diagnostic) -> Register { try arguments.integer(index, prototype: prototype) }
+
+    /// The value aggregated (argument #1): a scalar (D_AGG_SCALAR otherwise).
+    public func value() throws(Diagnostic) -> Register {
+        let compiler = arguments.compiler
+        let value = try compiler.rvalue(arguments.expressions[0])
+        guard value.type.isScalar else {
+            throw compiler.error(.aggregationScalar, "\(name)( ) argument #1 must be of scalar type", line: arguments.line)
+        }
+        return value.register
+    }
+
+    /// Argument `index` as an integer constant, or nil when it is not one.
+    public func constantIfAny(_ index: Int) throws(Diagnostic) -> Int64? {
+        let compiler = arguments.compiler
+        let saved = compiler.emitter
+        defer { compiler.emitter = saved }
+        let parameter = try compiler.rvalue(arguments.expressions[index])
+        guard let constant = parameter.constant, parameter.type.isInteger else { return nil }
+        return constant
+    }
     public func constant(_ value: Int64) -> Register { arguments.constant(value) }
 
     /// Argument `index` as an integer constant (D_<NAME>_ARG otherwise).

@@ -11,7 +11,7 @@ struct Average: LibraryAggregatingFunction, AdditiveAggregation, KernelAggregati
 
     func compile(_ call: AggregationArguments) throws(Diagnostic) -> AggregationCall {
         try call.expect(1...1)
-        return AggregationCall(function: AggregatingFunction(name: "avg", behavior: self), value: try call.integer(0, prototype: "uint64_t"), increment: call.constant(1))
+        return AggregationCall(function: AggregatingFunction(name: "avg", behavior: self), value: try call.value(), increment: call.constant(1))
     }
 
     func wordCount(_ parameters: [Int64]) -> Int { 2 }

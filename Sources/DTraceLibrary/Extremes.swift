@@ -12,7 +12,7 @@ struct Extremes: LibraryAggregatingFunction {
     func compile(_ call: AggregationArguments) throws(Diagnostic) -> AggregationCall {
         try call.expect(1...1)
         let behavior: any AggregationBehavior = call.name == "min" ? Extreme(isMinimum: true) : Extreme(isMinimum: false)
-        return AggregationCall(function: AggregatingFunction(name: call.name, behavior: behavior), value: try call.integer(0, prototype: "uint64_t"), increment: call.constant(1))
+        return AggregationCall(function: AggregatingFunction(name: call.name, behavior: behavior), value: try call.value(), increment: call.constant(1))
     }
 }
 

@@ -11,15 +11,44 @@ struct LinearQuantize: LibraryAggregatingFunction, AdditiveAggregation, KernelAg
 
     func compile(_ call: AggregationArguments) throws(Diagnostic) -> AggregationCall {
         try call.expect(3...5)
-        let value = try call.integer(0, prototype: "uint64_t")
-        let base = try call.constantParameter(1), limit = try call.constantParameter(2)
-        let step = call.count >= 4 ? try call.constantParameter(3) : 1
-        guard step > 0 else { throw call.error("lquantize( ) step must be greater than zero", tag: "D_LQUANT_STEP") }
-        guard limit > base else { throw call.error("lquantize( ) upper bound must be greater than lower bound", tag: "D_LQUANT_MISMATCH") }
-        let (range, overflow) = limit.subtractingReportingOverflow(base)
-        guard !overflow, range / step <= 65535 else { throw call.error("lquantize( ) range must be no more than 65535 steps", tag: "D_LQUANT_STEPS") }
+        let value = try call.value()
+        // DTrace's checks, in its order, numbering the arguments after the value.
+        guard let base = try call.constantIfAny(1) else { throw call.error("lquantize( ) argument #1 must be an integer constant", tag: "D_LQUANT_BASETYPE") }
+        guard Int32(exactly: base) != nil else { throw call.error("lquantize( ) argument #1 must be a 32-bit quantity", tag: "D_LQUANT_BASEVAL") }
+        guard let limit = try call.constantIfAny(2) else { throw call.error("lquantize( ) argument #2 must be an integer constant", tag: "D_LQUANT_LIMTYPE") }
+        guard Int32(exactly: limit) != nil else { throw call.error("lquantize( ) argument #2 must be a 32-bit quantity", tag: "D_LQUANT_LIMVAL") }
+        guard limit > base else { throw call.error("lquantize( ) base (argument #1) must be less than limit (argument #2)", tag: "D_LQUANT_MISMATCH") }
+        var step: Int64 = 1
+        if call.count >= 4 {
+            guard let given = try call.constantIfAny(3), given > 0 else {
+                throw call.error("lquantize( ) argument #3 must be a non-zero positive integer constant", tag: "D_LQUANT_STEPTYPE")
+            }
+            guard given <= 65535 else { throw call.error("lquantize( ) argument #3 must be a 16-bit quantity", tag: "D_LQUANT_STEPVAL") }
+            step = given
+        }
+        let levels = (limit - base) / step
+        guard levels > 0 else {
+            throw call.error("lquantize( ) step (argument #3) too large: must have at least one quantization level", tag: "D_LQUANT_STEPLARGE")
+        }
+        guard levels <= 65535 else {
+            throw call.error("lquantize( ) step (argument #3) too small: number of quantization levels must be a 16-bit quantity", tag: "D_LQUANT_STEPSMALL")
+        }
         let increment = call.count == 5 ? try call.integer(4) : call.constant(1)
         return AggregationCall(function: AggregatingFunction(name: "lquantize", parameters: [base, limit, step], behavior: self), value: value, increment: increment)
+    }
+
+    func parameterMismatch(previous: [Int64], current: [Int64]) -> (tag: String, message: String)? {
+        let old = Self.shape(previous), now = Self.shape(current)
+        if old.base != now.base {
+            return ("D_LQUANT_MATCHBASE", "lquantize( ) base (argument #1) doesn't match previous declaration: expected \(old.base), found \(now.base)")
+        }
+        if old.levels * old.step != now.levels * now.step {
+            return ("D_LQUANT_MATCHLIM", "lquantize( ) limit (argument #2) doesn't match previous declaration: expected \(old.base + old.levels * old.step), found \(now.base + now.levels * now.step)")
+        }
+        if old.step != now.step {
+            return ("D_LQUANT_MATCHSTEP", "lquantize( ) step (argument #3) doesn't match previous declaration: expected \(old.step), found \(now.step)")
+        }
+        return nil
     }
 
     /// base, limit, step and the number of steps between them.

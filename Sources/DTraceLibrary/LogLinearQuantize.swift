@@ -12,25 +12,62 @@ struct LogLinearQuantize: LibraryAggregatingFunction, AdditiveAggregation, Kerne
 
     func compile(_ call: AggregationArguments) throws(Diagnostic) -> AggregationCall {
         try call.expect(5...6)
-        let value = try call.integer(0, prototype: "uint64_t")
-        let factor = try call.constantParameter(1), low = try call.constantParameter(2), high = try call.constantParameter(3), steps = try call.constantParameter(4)
-        guard factor >= 2 else { throw call.error("llquantize( ) factor must be greater than or equal to 2", tag: "D_LLQUANT_FACTORSMALL") }
-        guard low >= 0, high > low, high <= 60 else { throw call.error("llquantize( ) high magnitude must be greater than low magnitude", tag: "D_LLQUANT_MAGRANGE") }
-        guard steps >= factor, steps % factor == 0 || factor % steps == 0 else {
-            throw call.error("llquantize( ) factor (\(factor)) must evenly divide the number of steps per magnitude (\(steps))", tag: "D_LLQUANT_FACTOREVEN")
+        let value = try call.value()
+        // DTrace's checks, in its order, numbering the arguments after the value.
+        guard let factor = try call.constantIfAny(1) else { throw call.error("llquantize( ) argument #1 must be an integer constant", tag: "D_LLQUANT_FACTORTYPE") }
+        guard factor >= 2 && factor <= 65535 else {
+            throw call.error("llquantize( ) argument #1 must be an unsigned 16-bit quantity greater than or equal to 2", tag: "D_LLQUANT_FACTORVAL")
         }
-        guard steps <= 65535 else { throw call.error("llquantize( ) argument #4 (steps) must be no more than 65535", tag: "D_LLQUANT_NSTEPVAL") }
-        // factor^(high + 1) must fit in 64 bits, as in DTrace.
+        guard let low = try call.constantIfAny(2) else { throw call.error("llquantize( ) argument #2 must be an integer constant", tag: "D_LLQUANT_LMAGTYPE") }
+        guard low >= 0 && low <= 65535 else { throw call.error("llquantize( ) argument #2 must be an unsigned 16-bit quantity", tag: "D_LLQUANT_LMAGVAL") }
+        guard let high = try call.constantIfAny(3) else { throw call.error("llquantize( ) argument #3 must be an integer constant", tag: "D_LLQUANT_HMAGTYPE") }
+        guard high >= 0 && high <= 65535 else { throw call.error("llquantize( ) argument #3 must be an unsigned 16-bit quantity", tag: "D_LLQUANT_HMAGVAL") }
+        guard high >= low else {
+            throw call.error("llquantize( ) argument #3 (high magnitude) must be at least argument #2 (low magnitude)", tag: "D_LLQUANT_HMAGVAL")
+        }
+        // factor^(high + 1) must fit in 64 bits.
         var order: UInt64 = 1
         for _ in 0...(high + 1) {
             let (next, overflow) = order.multipliedReportingOverflow(by: UInt64(factor))
             guard !overflow else {
-                throw call.error("llquantize( ) factor (\(factor)) raised to power of high magnitude (\(high)) plus 1 overflows 64-bits", tag: "D_LLQUANT_MAGTOOBIG")
+                throw call.error("llquantize( ) argument #3 (high magnitude) will cause overflow of 64 bits", tag: "D_LLQUANT_HMAGVAL")
             }
             order = next
         }
+        guard let steps = try call.constantIfAny(4), steps > 0 else {
+            throw call.error("llquantize( ) argument #4 must be a non-zero positive integer constant", tag: "D_LLQUANT_STEPTYPE")
+        }
+        guard steps <= 65535 else { throw call.error("llquantize( ) argument #4 must be an unsigned 16-bit quantity", tag: "D_LLQUANT_STEPVAL") }
+        if steps < factor, factor % steps != 0 {
+            throw call.error("llquantize() argument #4 (steps) must evenly divide argument #1 (factor) when steps<factor", tag: "D_LLQUANT_STEPVAL")
+        }
+        if steps > factor {
+            guard steps % factor == 0 else {
+                throw call.error("llquantize() argument #4 (steps) must be a multiple of argument #1 (factor) when steps>factor", tag: "D_LLQUANT_STEPVAL")
+            }
+            if low == 0 {
+                guard (factor * factor) % steps == 0 else {
+                    throw call.error("llquantize() argument #4 (steps) must evenly divide the square of argument #1 (factor) when steps>factor and lmag==0", tag: "D_LLQUANT_STEPVAL")
+                }
+            } else {
+                var power: UInt64 = 1
+                for _ in 0...low { power = power &* UInt64(factor) }
+                guard power % UInt64(steps) == 0 else {
+                    throw call.error("llquantize() argument #4 (steps) must evenly divide pow(argument #1 (factor), lmag (argument #2) + 1) when steps>factor and lmag>0", tag: "D_LLQUANT_STEPVAL")
+                }
+            }
+        }
         let increment = call.count == 6 ? try call.integer(5) : call.constant(1)
         return AggregationCall(function: AggregatingFunction(name: "llquantize", parameters: [factor, low, high, steps], behavior: self), value: value, increment: increment)
+    }
+
+    func parameterMismatch(previous: [Int64], current: [Int64]) -> (tag: String, message: String)? {
+        let names = [("D_LLQUANT_MATCHFACTOR", "factor (argument #1)"), ("D_LLQUANT_MATCHLMAG", "lmag (argument #2)"),
+                     ("D_LLQUANT_MATCHHMAG", "hmag (argument #3)"), ("D_LLQUANT_MATCHSTEPS", "steps (argument #4)")]
+        for (index, (tag, what)) in names.enumerated() where previous[index] != current[index] {
+            return (tag, "llquantize() \(what) doesn't match previous declaration: expected \(previous[index]), found \(current[index])")
+        }
+        return nil
     }
 
     /// The lower bounds of the buckets between the underflow and overflow ones, and the

@@ -14,7 +14,7 @@ struct Quantize: LibraryAggregatingFunction, AdditiveAggregation, KernelAggregat
 
     func compile(_ call: AggregationArguments) throws(Diagnostic) -> AggregationCall {
         try call.expect(1...2)
-        let value = try call.integer(0, prototype: "uint64_t")
+        let value = try call.value()
         let increment = call.count == 2 ? try call.integer(1) : call.constant(1)
         return AggregationCall(function: AggregatingFunction(name: "quantize", behavior: self), value: value, increment: increment)
     }

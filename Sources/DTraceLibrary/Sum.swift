@@ -10,7 +10,7 @@ struct Sum: LibraryAggregatingFunction, AdditiveAggregation, KernelAggregation {
 
     func compile(_ call: AggregationArguments) throws(Diagnostic) -> AggregationCall {
         try call.expect(1...1)
-        return AggregationCall(function: AggregatingFunction(name: "sum", behavior: self), value: try call.integer(0, prototype: "uint64_t"), increment: call.constant(1))
+        return AggregationCall(function: AggregatingFunction(name: "sum", behavior: self), value: try call.value(), increment: call.constant(1))
     }
 
     func wordCount(_ parameters: [Int64]) -> Int { 1 }

@@ -1,0 +1,7 @@
+/*
+ * The value aggregated is a scalar.
+ */
+BEGIN
+{
+	@ = sum(execname);
+}

@@ -1,0 +1,7 @@
+/*
+ * trunc() takes an aggregation.
+ */
+BEGIN
+{
+	trunc(timestamp, 2);
+}
