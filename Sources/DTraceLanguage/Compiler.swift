@@ -390,7 +390,8 @@ public final class Compiler {
             let value: Value
             do { value = try rvalue(predicate) } catch {
                 var moved = error
-                if let checkLine = clause.predicateCheckLine, moved.line > 0, moved.tag != DiagnosticTag.syntax.rawValue { moved.line = checkLine }
+                // Operator checks name the line DTrace has reached; others the expression's.
+                if let checkLine = clause.predicateCheckLine, moved.line > 0, moved.tag.hasPrefix("D_OP_") { moved.line = checkLine }
                 throw moved
             }
             guard value.type.isScalar || value.type.isString else {

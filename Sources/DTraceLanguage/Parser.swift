@@ -148,7 +148,8 @@ public struct Parser {
             predicateDepth = nil
             try expect("/")
         }
-        // DTrace checks a predicate once the token after it is read: its errors name that line.
+        // DTrace checks a predicate's operators once the token after it is read: their
+        // errors name that line.
         let predicateCheckLine = predicate == nil ? nil : try peek().line
         var statements: [Statement]?
         if try isPunctuation("{") {
