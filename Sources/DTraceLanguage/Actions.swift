@@ -201,8 +201,25 @@ extension Compiler {
             keyExpressions = keys
         default: break
         }
+        if case .index(let base, _) = target.kind, case .index(let inner, _) = base.kind, case .aggregation(let aggregation) = inner.kind {
+            throw error(.aggregationDimensions, "improper attempt to reference @\(aggregation) as a multi-dimensional array", line: line)
+        }
         guard case .call(let function, let arguments) = value.kind, options.aggregatingFunctions[function] != nil else {
-            throw error(.aggregationNotFunction, "expression cannot be assigned to an aggregation: @\(name) requires an aggregating function", line: line)
+            if case .call(let function, _) = value.kind, !Actions.isAction(function), options.actions[function] == nil,
+               options.subroutines[function] == nil, function != "speculation" {
+                throw error(.functionUndefined, "undefined function name: \(function)", line: line)
+            }
+            throw error(.aggregationFunction, "@\(name) must be assigned the result of an aggregating function", line: line)
+        }
+        for (position, key) in keyExpressions.enumerated() {
+            // stack(), sym() and their like are keys; other actions have no value.
+            if isActionCall(key), case .call(let keyFunction, _) = key.kind,
+               !["stack", "ustack", "jstack", "sym", "mod", "usym", "umod", "uaddr", "func", "ufunc"].contains(keyFunction) {
+                throw error(.keyType, "void expression may not be used as aggregation index: key #\(position + 1)", line: line)
+            }
+            if key.isAggregationReference {
+                throw error(.keyType, "aggregation expression may not be used as aggregation index: key #\(position + 1)", line: line)
+            }
         }
         var keys: [Value] = []
         var stackKeys: [Int: (frames: Int, user: Bool)] = [:]

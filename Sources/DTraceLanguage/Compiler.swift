@@ -474,6 +474,17 @@ public final class Compiler {
             }
             try clauseOrder.admitAggregation(line: expression.line)
             try compileAggregation(target, value, line: expression.line)
+        case .aggregation(let name):
+            // An aggregation alone does nothing (and one never defined is unknown).
+            if aggregations[name] == nil { throw error(.undefinedIdentifier, "failed to resolve @\(name): Unknown aggregation", line: expression.line) }
+            throw error(.aggregationNotFunction, "expression has null effect: @\(name)", line: expression.line)
+        case .index(let base, _) where base.isAggregationReference:
+            if case .aggregation(let name) = base.kind {
+                throw error(.aggregationNotFunction, "expression has null effect: @\(name)", line: expression.line)
+            }
+            _ = try rvalue(expression)
+        case .call(let name, _) where options.aggregatingFunctions[name] != nil:
+            throw error(.codeGenerationExpression, "aggregating function \(name)( ) may not be called from a D expression (D program context required)", line: expression.line)
         default:
             _ = try rvalue(expression)
         }

@@ -45,7 +45,7 @@ extension Expression {
     var isAggregationReference: Bool {
         switch kind {
         case .aggregation: return true
-        case .index(let base, _): if case .aggregation = base.kind { return true }; return false
+        case .index(let base, _): return base.isAggregationReference   // @a[k] (and @a[k][j], refused later)
         default: return false
         }
     }

@@ -1,0 +1,7 @@
+/*
+ * An aggregation is assigned an aggregating function, not an action.
+ */
+BEGIN
+{
+	@seen = printf("x");
+}

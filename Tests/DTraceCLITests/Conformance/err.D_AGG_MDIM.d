@@ -1,0 +1,7 @@
+/*
+ * An aggregation has one list of keys.
+ */
+BEGIN
+{
+	@calls[execname][pid] = count();
+}

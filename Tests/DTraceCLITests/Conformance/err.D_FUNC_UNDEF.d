@@ -1,0 +1,7 @@
+/*
+ * An unknown function assigned to an aggregation is named as unknown first.
+ */
+BEGIN
+{
+	@seen = tally(1);
+}

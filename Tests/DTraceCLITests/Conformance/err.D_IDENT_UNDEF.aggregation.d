@@ -1,0 +1,7 @@
+/*
+ * An aggregation named alone before any use is unknown.
+ */
+BEGIN
+{
+	@never;
+}
