@@ -160,7 +160,7 @@ extension Compiler {
         case .sizeofType(let typeSyntax):
             let type = try resolveType(typeSyntax, line: line)
             let size = Int64(type.isString ? options.stringSize : type.size)
-            if type.isVoid { throw error(.sizeofType, "cannot apply sizeof to an expression of type void", line: line) }
+            if type.isVoid { throw error(.sizeofType, "cannot apply sizeof to an operand of unknown size", line: line) }
             return Value(register: emitter.constant(size), type: BuiltinTypes.table["size_t"]!, constant: size)
         case .sizeofExpression(let operand):
             let saved = emitter
@@ -173,11 +173,11 @@ extension Compiler {
             return Value(register: emitter.constant(size), type: BuiltinTypes.table["size_t"]!, constant: size)
         case .offsetof(let typeSyntax, let member):
             let type = try resolveType(typeSyntax, line: line)
-            guard case .composite(let composite) = type.resolved else {
-                throw error(.offsetofMember, "offsetof( ) first argument must be a struct or union type", line: line)
+            guard case .composite(let composite) = type.resolved, composite.isComplete else {
+                throw error(.offsetofMember, "offsetof operand must be a struct or union type", line: line)
             }
             guard let field = composite.member(member) else {
-                throw error(.memberName, "\(type) has no member named \(member)", line: line)
+                throw error(.unknown, "failed to determine offset of \(member): Member name not found", line: line)
             }
             if composite.bitFields[member] != nil {
                 throw error(.offsetofBitField, "cannot take offset of a bit-field: \(member)", line: line)
@@ -237,7 +237,7 @@ extension Compiler {
         }
         if let variable = globals[name] {
             if case .associative = variable.storage {
-                throw error(.badIdentifier, "\(name) is an associative array and requires a subscript", line: line)
+                throw error(.badIdentifier, "associative array '\(name)' may not be referenced as scalar", line: line)
             }
             return try load(try lvalue(Expression(.identifier(name), line: line), creating: false))
         }
@@ -368,17 +368,24 @@ extension Compiler {
             try store(result, to: target, line: line)
             return result
         case "&":
+            switch operand.kind {
+            case .identifier, .threadLocal, .clauseLocal, .aggregation:
+                // D variables live in the engine's maps and buffers: no address to take.
+                throw error(.addressOfVariable, "cannot take address of dynamic variable", line: line)
+            default: break
+            }
             let target = try lvalue(operand, creating: false)
             if case .bitField = target { throw error(.addressOfBitField, "cannot take address of bit-field", line: line) }
             guard case .memory(let address, let type, let space) = target else {
-                throw error(.operandNotLvalue, "unacceptable operand for unary & operator", line: line)
+                throw error(.addressOfLvalue, "unacceptable operand for unary & operator", line: line)
             }
             return Value(register: address, type: .pointer(type), space: space)
         case "*":
             let value = try rvalue(operand)
-            guard let pointee = value.type.pointee, !pointee.isVoid else {
-                throw error(.operandNotPointer, "operator * requires an operand of pointer type", line: line)
+            guard let pointee = value.type.pointee else {
+                throw error(.dereferenceNonPointer, "cannot dereference non-pointer type", line: line)
             }
+            guard !pointee.isVoid else { throw error(.dereferenceVoid, "cannot dereference pointer to void", line: line) }
             return try load(.memory(address: value.register, type: pointee, space: Self.space(reachedThrough: value)))
         default: break
         }
@@ -608,7 +615,7 @@ extension Compiler {
                 variable = defineGlobal(name, try inferred())
             }
             guard case .global(let offset) = variable!.storage else {
-                throw error(.badIdentifier, "\(name) is an associative array and requires a subscript", line: line)
+                throw error(.badIdentifier, "associative array '\(name)' may not be referenced as scalar", line: line)
             }
             let address = emitter.register()
             emitter.emit(.address(address, .global, offset: offset))
@@ -723,7 +730,10 @@ extension Compiler {
                 compositeType = pointee
             }
             guard case .composite(let composite) = compositeType.resolved else {
-                throw error(.operandNotStructOrUnion, "operator \(arrow ? "->" : ".") cannot be applied to operand of type \"\(value.type)\"", line: line)
+                if arrow {
+                    throw error(.operandNotStructOrUnion, "operator -> cannot be applied to pointer to type \"\(compositeType)\"; must be applied to a struct or union pointer", line: line)
+                }
+                throw error(.operandNotStructOrUnion, "operator . cannot be applied to type \"\(value.type)\"; must be applied to a struct or union", line: line)
             }
             guard composite.isComplete else {
                 throw error(.operandIncomplete, "operator \(arrow ? "->" : ".") cannot be applied to a forward declaration: no \(compositeType.resolved) definition is available", line: line)
@@ -750,9 +760,10 @@ extension Compiler {
             return .memory(address: address, type: member.type, space: space)
         case .unary("*", let operand):
             let value = try rvalue(operand)
-            guard let pointee = value.type.pointee, !pointee.isVoid else {
-                throw error(.operandNotPointer, "operator * requires an operand of pointer type", line: line)
+            guard let pointee = value.type.pointee else {
+                throw error(.dereferenceNonPointer, "cannot dereference non-pointer type", line: line)
             }
+            guard !pointee.isVoid else { throw error(.dereferenceVoid, "cannot dereference pointer to void", line: line) }
             return .memory(address: value.register, type: pointee, space: Self.space(reachedThrough: value))
         default:
             throw error(.operandNotLvalue, "operator = requires a modifiable left-hand operand", line: line)

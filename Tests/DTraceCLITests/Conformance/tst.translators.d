@@ -56,6 +56,9 @@ BEGIN
 	printf("whole: %d %c %d %s %d\n", result.oi, result.oc, result.twice, result.label, result.untouched);
 	printf("back: %d %c\n", xlate<struct in>(result).ii, xlate<struct in>(result).ic);
 	printf("integer: %d %d\n", xlate<struct out>(7).oi, xlate<struct out *>(8)->twice);
-	printf("pointer: %d %c\n", xlate<struct out *>(&input)->oi, xlate<struct out>(&input).oc);
+	this->copy = (struct in *)alloca(sizeof (struct in));
+	this->copy->ii = 21;
+	this->copy->ic = 'z';
+	printf("pointer: %d %c\n", xlate<struct out *>(this->copy)->oi, xlate<struct out>(this->copy).oc);
 	exit(0);
 }

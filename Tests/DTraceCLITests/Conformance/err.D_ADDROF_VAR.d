@@ -1,0 +1,9 @@
+/*
+ * D variables have no address.
+ */
+int total;
+
+BEGIN
+{
+	trace(&total);
+}

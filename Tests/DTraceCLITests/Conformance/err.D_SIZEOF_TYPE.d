@@ -1,0 +1,7 @@
+/*
+ * sizeof() of void.
+ */
+BEGIN
+{
+	trace(sizeof (void));
+}
