@@ -77,6 +77,8 @@ public final class Compiler {
     /// What the clause being compiled has done so far, for DTrace's ordering rules of
     /// speculate(), commit() and the actions around them.
     var clauseOrder = ClauseActionOrder()
+    /// Structs and unions whose members are being read.
+    var compositesBeingDefined: Set<ObjectIdentifier> = []
     var region: Diagnostic.Region = .actionList
     /// `args`'s type in the clause being compiled, when all its probes share one record.
     var argumentRecordType: DType?

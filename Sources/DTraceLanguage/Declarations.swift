@@ -48,6 +48,10 @@ extension Compiler {
                     throw error(.declarationRedefined, "failed to define \(key): type redeclared", line: line)
                 }
                 let composite = composites[key] ?? CompositeType(name: name ?? "<anon>", isUnion: isUnion)
+                // Known by its name while its members are read (a member may refer to it).
+                if name != nil { composites[key] = composite }
+                compositesBeingDefined.insert(ObjectIdentifier(composite))
+                defer { compositesBeingDefined.remove(ObjectIdentifier(composite)) }
                 for (memberType, declarators) in members {
                     let base = try resolveType(memberType, line: line)
                     for declarator in declarators {
@@ -56,10 +60,14 @@ extension Compiler {
                             continue
                         }
                         let type = try applyDeclarator(base, declarator)
-                        if type.isVoid { throw error(.declarationVoidObject, "cannot have void object: \(declarator.name)", line: line) }
+                        if type.isVoid || declarator.isFunction {
+                            throw error(.declarationVoidObject, "cannot have void member: \(declarator.name)", line: declarator.line)
+                        }
                         if case .composite(let member) = type.resolved, !member.isComplete {
-                            // A forward declaration reads as a struct, union or not (as DTrace prints it).
-                            throw error(.structIncomplete, "incomplete struct/union/enum struct \(member.name): \(declarator.name)", line: declarator.line)
+                            // One being defined reads as what it is; a forward declaration as a
+                            // struct, union or not (as DTrace prints them).
+                            let kind = member.isUnion && compositesBeingDefined.contains(ObjectIdentifier(member)) ? "union" : "struct"
+                            throw error(.structIncomplete, "incomplete struct/union/enum \(kind) \(member.name): \(declarator.name)", line: declarator.line)
                         }
                         if composite.member(declarator.name) != nil {
                             throw error(.unknown, "failed to define member '\(declarator.name)': Duplicate member or variable name", line: declarator.line)

@@ -223,6 +223,13 @@ public struct Parser {
         if try peek().kind == .keyword(.register) {
             throw Diagnostic(.declarationBadClass, "specified storage class not appropriate in D", line: line)
         }
+        if storage != .none {
+            switch try peek().kind {
+            case .keyword(.static), .keyword(.extern), .keyword(.self), .keyword(.this), .keyword(.typedef), .keyword(.inline):
+                throw Diagnostic(.declarationClass, "only one storage class allowed in a declaration", line: try peek().line)
+            default: break
+            }
+        }
         // A storage class alone declares an int (`extern e;`).
         guard let type = try parseTypeSpecifier() ?? (storage == .none ? nil : .keywords(signedness: nil, shorts: 0, longs: 0, char: false, int: true, line: line))
         else { throw try syntaxError() }
@@ -416,8 +423,14 @@ public struct Parser {
                     try check(token.kind == .keyword(.enum) ? "enum" : "struct", line: try peek().line)
                 }
                 if shorts > 0 { throw Diagnostic(.declarationCombination, "invalid type combination", line: try peek().line) }
-                if token.kind == .keyword(.enum) { return try parseEnumeration() }
-                return try parseComposite(isUnion: token.kind == .keyword(.union))
+                let specified = token.kind == .keyword(.enum) ? try parseEnumeration() : try parseComposite(isUnion: token.kind == .keyword(.union))
+                // A second type name after it (a definition missing its `;`): as DTrace says.
+                switch try peek().kind {
+                case .keyword(.struct), .keyword(.union), .keyword(.enum), .keyword(.int), .keyword(.char), .keyword(.void),
+                     .keyword(.short), .keyword(.long), .keyword(.signed), .keyword(.unsigned), .keyword(.string):
+                    throw Diagnostic(.declarationCombination, "invalid type combination", line: try peek().line)
+                default: return specified
+                }
             case .identifier(let typeName) where !sawKeyword && typeNames.contains(typeName):
                 try advance()
                 return .named(typeName)
