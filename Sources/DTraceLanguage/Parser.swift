@@ -279,6 +279,8 @@ public struct Parser {
     /// A declarator: stars, a name (or, for a parameter, none), array dimensions or
     /// associative keys, function parameters; `(*name)(...)` declares a function pointer.
     mutating func parseDeclarator(abstract: Bool = false) throws(Diagnostic) -> Declarator {
+        try enterNesting()   // declarators nest through parentheses and parameters
+        defer { nesting -= 1 }
         var depth = 0
         while try accept("*") { depth += 1 }
         var name = ""
@@ -449,6 +451,8 @@ public struct Parser {
     }
 
     mutating func parseComposite(isUnion: Bool) throws(Diagnostic) -> TypeSyntax {
+        try enterNesting()   // struct definitions nest in members
+        defer { nesting -= 1 }
         var name: String?
         if case .identifier(let identifier) = try peek().kind { name = identifier; try advance() }
         guard try accept("{") else {

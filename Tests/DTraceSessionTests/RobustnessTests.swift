@@ -112,5 +112,10 @@ import Testing
         #expect(Self.exercise(long) == "diagnostic")
         let unary = "BEGIN { x = " + String(repeating: "-", count: 10000) + "1; }"
         #expect(Self.exercise(unary) == "diagnostic")
+        // Declarations nest too: structs in members, prototypes in parameters.
+        let structs = String(repeating: "struct a { ", count: 20000) + "int x;" + String(repeating: "} y;", count: 20000) + " BEGIN { }"
+        #expect(Self.exercise(structs) == "diagnostic")
+        let prototypes = String(repeating: "int f(", count: 20000) + "int" + String(repeating: ")", count: 20000) + "; BEGIN { }"
+        #expect(Self.exercise(prototypes) == "diagnostic")
     }
 }
