@@ -85,6 +85,7 @@ public enum DiagnosticTag: String, Sendable {
     case sizeofType = "D_SIZEOF_TYPE"
     case sizeofBitField = "D_SIZEOF_BITFIELD"
     case declarationParameterClass = "D_DECL_PARMCLASS"
+    case localArray = "D_ARR_LOCAL"
     case declarationClass = "D_DECL_CLASS"
     case addressOfVariable = "D_ADDROF_VAR"
     case addressOfLvalue = "D_ADDROF_LVAL"

@@ -643,6 +643,10 @@ extension Compiler {
             let tid = emitter.call(.readBuiltin(.tid), [])
             emitter.emit(.store(base: key, offset: 0, value: tid, width: 8, space: .scratch))
             return .mapEntry(map: map, key: key, type: variable!.type)
+        case .index(let base, _) where { if case .clauseLocal(let name) = base.kind { return clauseLocals[name] == nil }; return false }():
+            // this->name[key] with no this->name declared: DTrace keeps no clause-local arrays.
+            guard case .clauseLocal(let name) = base.kind else { fatalError("unreachable") }
+            throw error(.localArray, "local variables may not be used as associative arrays: \(name)", line: line)
         case .index(let base, let indices) where { if case .threadLocal = base.kind { return true }; return false }():
             // self->name[key...]: a thread-local associative array, one map keyed by the
             // thread's id and the keys.
