@@ -890,7 +890,11 @@ extension Compiler {
 
     func store(_ value: Value, to place: LValue, line: Int) throws(Diagnostic) {
         let type = place.type
-        guard type.acceptsAssignment(from: value.type) else {
+        // As DTrace: a pointer takes no integer but a constant 0, an integer no pointer
+        // (a cast says what is meant).
+        let pointerFromInteger = type.resolved.isPointer && value.type.resolved.isInteger && value.constant != 0
+        let integerFromPointer = type.resolved.isInteger && value.type.resolved.isPointer
+        guard type.acceptsAssignment(from: value.type), !pointerFromInteger, !integerFromPointer else {
             throw error(.operandsIncompatible, "operands have incompatible types: \"\(type)\" = \"\(value.type)\"", line: line)
         }
         switch place {
