@@ -211,16 +211,6 @@ extension Compiler {
             }
             throw error(.aggregationFunction, "@\(name) must be assigned the result of an aggregating function", line: line)
         }
-        for (position, key) in keyExpressions.enumerated() {
-            // stack(), sym() and their like are keys; other actions have no value.
-            if isActionCall(key), case .call(let keyFunction, _) = key.kind,
-               !["stack", "ustack", "jstack", "sym", "mod", "usym", "umod", "uaddr", "func", "ufunc"].contains(keyFunction) {
-                throw error(.keyType, "void expression may not be used as aggregation index: key #\(position + 1)", line: line)
-            }
-            if key.isAggregationReference {
-                throw error(.keyType, "aggregation expression may not be used as aggregation index: key #\(position + 1)", line: line)
-            }
-        }
         var keys: [Value] = []
         var stackKeys: [Int: (frames: Int, user: Bool)] = [:]
         var symbolKeys: [Int: SymbolKind] = [:]
@@ -241,6 +231,13 @@ extension Compiler {
                 keys.append(Value(register: try integerArgument(symbolFunction, symbolArguments, 0, line: line, prototype: "uintptr_t").register, type: .uint64))
                 if kind.isUser { processKeys[position] = currentProcessID() }
                 continue
+            }
+            // stack(), sym() and their like were keys above; other actions have no value.
+            if isActionCall(key) {
+                throw error(.keyType, "void expression may not be used as aggregation index: key #\(position + 1)", line: line)
+            }
+            if key.isAggregationReference {
+                throw error(.keyType, "aggregation expression may not be used as aggregation index: key #\(position + 1)", line: line)
             }
             var keyValue = try rvalue(key)
             // A char array (a kernel structure's name field) is a string key, as in DTrace.

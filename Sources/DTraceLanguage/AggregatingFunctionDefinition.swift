@@ -51,27 +51,9 @@ public struct AggregationArguments {
 
     /// Argument `index` as an integer constant, or nil when it is not one.
     public func constantIfAny(_ index: Int) throws(Diagnostic) -> Int64? {
-        let compiler = arguments.compiler
-        let saved = compiler.emitter
-        defer { compiler.emitter = saved }
-        let parameter = try compiler.rvalue(arguments.expressions[index])
-        guard let constant = parameter.constant, parameter.type.isInteger else { return nil }
-        return constant
+        try arguments.compiler.integerConstant(arguments.expressions[index])
     }
     public func constant(_ value: Int64) -> Register { arguments.constant(value) }
-
-    /// Argument `index` as an integer constant (D_<NAME>_ARG otherwise).
-    public func constantParameter(_ index: Int) throws(Diagnostic) -> Int64 {
-        let compiler = arguments.compiler
-        let saved = compiler.emitter
-        defer { compiler.emitter = saved }
-        let parameter = try compiler.rvalue(arguments.expressions[index])
-        guard let constant = parameter.constant, parameter.type.isInteger else {
-            throw compiler.error(.prototypeArgument, "\(name)( ) argument #\(index + 1) must be an integer constant", line: arguments.line)
-                .tagged("D_" + name.uppercased() + "_ARG")
-        }
-        return constant
-    }
 
     /// A prototype error with DTrace's tag (D_LQUANT_STEP...).
     public func error(_ message: String, tag: String) -> Diagnostic {

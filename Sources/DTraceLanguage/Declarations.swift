@@ -99,10 +99,7 @@ extension Compiler {
                 var next: Int64 = 0
                 for (enumerator, valueExpression, enumeratorLine) in values {
                     if let valueExpression {
-                        let saved = emitter
-                        let value = try rvalue(valueExpression)
-                        emitter = saved
-                        guard let constant = value.constant, value.type.isInteger else {
+                        guard let constant = try integerConstant(valueExpression) else {
                             throw error(.enumeratorConstant, "enumerator '\(enumerator)' must be assigned to an integral constant expression", line: enumeratorLine)
                         }
                         next = constant
@@ -144,10 +141,7 @@ extension Compiler {
         case .enumeration: bitsOfType = 32
         default: throw error(.bitFieldType, "invalid type for bit-field: \(name)", line: declarator.line)
         }
-        let saved = emitter
-        let value = try rvalue(width)
-        emitter = saved
-        guard let bits = value.constant, value.type.isInteger, bits > 0 else {
+        guard let bits = try integerConstant(width), bits > 0 else {
             throw error(.bitFieldConstant, "positive integral constant expression expected as bit-field size", line: declarator.line)
         }
         guard bits <= Int64(bitsOfType) else { throw error(.bitFieldSize, "bit-field too big for type: \(name)", line: declarator.line) }
@@ -167,13 +161,19 @@ extension Compiler {
 
     /// Evaluates an integer constant expression at compile time.
     func constantInteger(_ expression: Expression) throws(Diagnostic) -> Int64 {
-        let saved = emitter
-        defer { emitter = saved }
-        let value = try rvalue(expression)
-        guard let constant = value.constant, value.type.isInteger else {
+        guard let constant = try integerConstant(expression) else {
             throw error(.operandNotInteger, "expression must be an integer constant", line: expression.line)
         }
         return constant
+    }
+
+    /// The expression's value when it is an integer constant (nil otherwise), emitting no
+    /// code; errors in the expression itself are thrown.
+    func integerConstant(_ expression: Expression) throws(Diagnostic) -> Int64? {
+        let saved = emitter
+        defer { emitter = saved }
+        let value = try rvalue(expression)
+        return value.type.isInteger ? value.constant : nil
     }
 
     func applyDeclarator(_ base: DType, _ declarator: Declarator) throws(Diagnostic) -> DType {

@@ -775,10 +775,7 @@ extension Compiler {
     }
 
     /// The bytes read and written to reach a bitfield `bits` wide, `shift` bits into its byte.
-    static func bitFieldWidth(shift: Int, bits: Int) -> Int {
-        let bytes = (shift + bits + 7) / 8
-        return bytes <= 1 ? 1 : bytes <= 2 ? 2 : bytes <= 4 ? 4 : 8
-    }
+    static func bitFieldWidth(shift: Int, bits: Int) -> Int { min(CompositeType.bitFieldStorage(bits: shift + bits), 8) }
 
     /// Where the bytes a pointer points to lie: kernel memory for a kernel structure
     /// (whatever variable held the pointer), else where the pointer came from.
