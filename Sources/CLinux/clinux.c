@@ -352,7 +352,21 @@ static void forced_cpuid_sigill(int signal_number) {
     if (forced_cpuid_escape) siglongjmp(*forced_cpuid_escape, 1);
 }
 
+/* The SIGILL action is process-wide: two threads swapping it at once could each put back
+ * the other's handler, leaving ours installed for good or the original one in place while
+ * a ud2 is about to run. One probe at a time. */
+static pthread_mutex_t forced_cpuid_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int32_t forced_cpuid_locked(uint32_t leaf, uint32_t subleaf, uint32_t registers[4]);
+
 int32_t clinux_cpuid_xen_forced(uint32_t leaf, uint32_t subleaf, uint32_t registers[4]) {
+    pthread_mutex_lock(&forced_cpuid_lock);
+    int32_t status = forced_cpuid_locked(leaf, subleaf, registers);
+    pthread_mutex_unlock(&forced_cpuid_lock);
+    return status;
+}
+
+static int32_t forced_cpuid_locked(uint32_t leaf, uint32_t subleaf, uint32_t registers[4]) {
     struct sigaction action, previous;
     memset(&action, 0, sizeof(action));
     action.sa_handler = forced_cpuid_sigill;

@@ -67,7 +67,7 @@ extension KernelTypes: KernelTypeSource {
             composite.alignment = size == 0 ? 1 : min(8, size & -size)
             composite.isComplete = true
             composite.memberLoader = { [unowned self] composite in
-                self.addMembers(members, at: 0, to: composite, from: btf)
+                self.addMembers(members, of: id, to: composite, from: btf)
                 composite.size = size
             }
             type = .composite(composite)
@@ -96,15 +96,27 @@ extension KernelTypes: KernelTypeSource {
         return type
     }
 
-    /// Adds BTF members at `base` bits into `composite`: anonymous structs and unions
-    /// flattened, bitfields recorded with their bit position.
-    func addMembers(_ members: [BTFType.Member], at base: Int, to composite: CompositeType, from btf: BTF) {
+    /// Adds the members of BTF structure `id` into `composite`: anonymous structs and unions
+    /// flattened, bitfields recorded with their bit position. A type being flattened that
+    /// contains itself (only in a hostile blob) is not entered again, nesting deeper than any kernel's stops, and so does
+    /// a structure with more members than any kernel's.
+    func addMembers(_ members: [BTFType.Member], of id: UInt32, to composite: CompositeType, from btf: BTF) {
+        var budget = Self.flattenedMemberLimit
+        addMembers(members, at: 0, to: composite, from: btf, flattening: [id], budget: &budget)
+    }
+
+    private func addMembers(_ members: [BTFType.Member], at base: Int, to composite: CompositeType, from btf: BTF,
+                            flattening: Set<UInt32>, budget: inout Int) {
         for member in members {
+            guard budget > 0 else { return }
+            budget -= 1
             let type = importType(member.type, from: btf)
             let bitOffset = base + member.bitOffset
             if member.name.isEmpty {
-                if case .structure(_, _, _, let inner)? = try? btf.type(resolvedID(member.type, in: btf)) {
-                    addMembers(inner, at: bitOffset, to: composite, from: btf)
+                let inner = resolvedID(member.type, in: btf)
+                if !flattening.contains(inner), flattening.count < Self.anonymousNestingLimit,
+                   case .structure(_, _, _, let innerMembers)? = try? btf.type(inner) {
+                    addMembers(innerMembers, at: bitOffset, to: composite, from: btf, flattening: flattening.union([inner]), budget: &budget)
                 }
                 continue
             }
@@ -121,6 +133,13 @@ extension KernelTypes: KernelTypeSource {
             composite.addMember(member.name, type, at: start / 8)
         }
     }
+
+    /// Anonymous structs and unions nested in one another deeper than this are not
+    /// flattened (the kernel's own nest a few levels).
+    static let anonymousNestingLimit = 32
+    /// The most members one structure takes in, its anonymous members' included (the
+    /// kernel's largest has a few hundred): a hostile blob cannot make the import endless.
+    static let flattenedMemberLimit = 1 << 16
 
     /// The ID behind typedefs and qualifiers.
     func resolvedID(_ id: UInt32, in btf: BTF) -> UInt32 {

@@ -3,6 +3,7 @@
 // trap), and on this kernel's own BTF where it has one.
 
 import DTraceBPF
+import DTraceSystem
 import Glibc
 import Testing
 
@@ -43,8 +44,9 @@ enum BTFBlob {
         #expect(throws: BTFError.unknownKind(30, offset: 24)) { try BTF(unknown).members(ofStruct: "pair") }
     }
 
+    /// Mutated and truncated copies of the blob, from a fixed seed so that a failure is found again.
     @Test func randomBlobsNeverTrap() {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededRandom(seed: 0xB7F_B10B)
         let original = BTFBlob.pair
         for round in 0..<5000 {
             var bytes = original

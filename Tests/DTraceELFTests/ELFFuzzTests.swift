@@ -12,19 +12,6 @@
 import DTraceSystem
 import Testing
 
-/// SplitMix64: small, fast, and the same sequence for the same seed everywhere.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A file's bytes with mutations laid over them, read without copying the whole file.
 final class MutatedBytes {
     let original: [UInt8]
@@ -74,7 +61,7 @@ final class MutatedBytes {
     static let interesting: [UInt64] = [0, 1, 2, 3, 7, 8, 0x10, 0x18, 0x38, 0x40, 0x7f, 0x80, 0xff, 0xfff, 0x1000, 0xffff,
                                         0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 1 << 32, 1 << 47, 1 << 48, .max >> 1, .max, .max - 7]
 
-    static func mutate(_ file: MutatedBytes, regions: [Range<Int>], using random: inout SeededGenerator) {
+    static func mutate(_ file: MutatedBytes, regions: [Range<Int>], using random: inout SeededRandom) {
         let region = regions.randomElement(using: &random) ?? 0..<file.original.count
         switch Int.random(in: 0..<10, using: &random) {
         case 0...2:   // flip a bit
@@ -98,7 +85,7 @@ final class MutatedBytes {
 
     /// Every API on one (probably broken) object. Returns a count so nothing is optimized away.
     @discardableResult
-    static func exercise(_ object: ELFObject, using random: inout SeededGenerator) -> Int {
+    static func exercise(_ object: ELFObject, using random: inout SeededRandom) -> Int {
         var touched = object.sections.count + object.loadSegments.count + (object.interpreter?.count ?? 0)
         _ = object.isPositionIndependent
         let functions = object.functions
@@ -127,7 +114,7 @@ final class MutatedBytes {
 
     /// `rounds` mutated copies of `bytes`, 1 to 4 mutations each, parsed and exercised.
     static func fuzz(_ bytes: [UInt8], rounds: Int, seed: UInt64) throws -> (parsed: Int, refused: Int) {
-        var random = SeededGenerator(seed: seed)
+        var random = SeededRandom(seed: seed)
         let regions = try regions(of: bytes)
         var parsed = 0, refused = 0
         for _ in 0..<rounds * scale {
@@ -151,7 +138,7 @@ final class MutatedBytes {
         #expect(result.parsed > 1000 * Self.scale)   // most mutations leave a parseable header
         // Every truncation too.
         let bytes = SyntheticELF.bytes()
-        var random = SeededGenerator(seed: Self.seed)
+        var random = SeededRandom(seed: Self.seed)
         for length in 0...bytes.count {
             if case .success(let object) = ELFObject.parse(bytes: Array(bytes.prefix(length))) { Self.exercise(object, using: &random) }
         }
@@ -176,7 +163,7 @@ final class MutatedBytes {
     }
 
     @Test func argumentSpecifications() {
-        var random = SeededGenerator(seed: Self.seed &+ 4)
+        var random = SeededRandom(seed: Self.seed &+ 4)
         let corpus = ["-4@%edi", "8@-8(%rbp)", "4@(%rax,%rdx,8)", "-4@40+CheckpointStats(%rip)", "4@sym-8(%rip)", "8@0x10(%rip)",
                       "-4@$-1", "1@%al", "4@-24(%rbx,%rcx,4)", "8@%r12", "2@12(%r12)", "4@8(,%rdx,2)", "%edi", "$5"]
         let alphabet = Array("%$@()+-,:0123456789abcdefxrsipl. \t".utf8)

@@ -4,6 +4,7 @@
 // truncated and empty fixtures must give "unknown" items, never a trap.
 
 import DTracePlatform
+import DTraceSystem
 import Testing
 
 enum Fixtures {
@@ -91,7 +92,7 @@ struct ExpectedPlatform: Sendable, CustomTestStringConvertible {
     /// Every prefix of every fixture file, and random bytes in its place, must still
     /// detect without trapping.
     @Test func truncatedAndRandomFilesNeverTrap() throws {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededRandom(seed: 0x91A7_F0E5)
         for name in ["xen-pv-dom0", "xen-hvm-viridian", "docker"] {
             let source = Fixtures.directory + "/" + name
             let scratch = "/tmp/dtrace-platform-fixture-\(name)-\(getpid())"

@@ -70,7 +70,7 @@ enum ClassicSeccompMachine {
 
     /// Sets of numbers by the shape of program they make.
     static let sets: [(name: String, numbers: [Int])] = {
-        var generator = SeededGenerator(seed: 0x5ecc0)
+        var generator = SeededRandom(seed: 0x5ecc0)
         return [
             ("none", []),
             ("getpid", [39]),
@@ -188,15 +188,3 @@ enum ClassicSeccompMachine {
     }
 }
 
-/// A small deterministic generator (SplitMix64), so the random sets are the same each run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}

@@ -1,0 +1,18 @@
+// DTraceSystem/SeededRandom: random numbers that are the same for the same seed on every
+// machine and every run (SplitMix64), for whatever must be reproducible: the fuzzers of the
+// test suite draw their mutations from it, so that a failure seen once is seen again.
+
+/// SplitMix64: small, fast, and the same sequence for the same seed everywhere.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    public private(set) var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
