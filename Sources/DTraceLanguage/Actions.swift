@@ -16,6 +16,13 @@ enum Actions {
         "breakpoint", "panic", "chill",
     ]
     static func isAction(_ name: String) -> Bool { names.contains(name) }
+
+    /// The prototypes of D's actions this dtrace does not run (DTrace for Linux does not
+    /// either): a call is checked against them (D_PROTO_LEN, D_PROTO_ARG) before it is
+    /// refused, as DTrace checks a call before it finds it has no code for it.
+    static let unrunPrototypes: [String: (count: ClosedRange<Int>, integers: Int)] = [
+        "breakpoint": (0...0, 0), "panic": (0...0, 0), "stop": (0...0, 0), "chill": (1...1, 1), "jstack": (0...2, 2),
+    ]
 }
 
 extension Compiler {
@@ -157,6 +164,12 @@ extension Compiler {
 
     func compileAction(_ name: String, _ arguments: [Expression], line: Int) throws(Diagnostic) {
         guard let definition = options.actions[name] else {
+            if let prototype = Actions.unrunPrototypes[name] {
+                try checkCount(name, arguments, prototype.count, line: line)
+                for index in arguments.indices.prefix(prototype.integers) {
+                    _ = try integerArgument(name, arguments, index, line: line, prototype: name == "jstack" ? "uint32_t" : "int")
+                }
+            }
             throw error(.undefinedIdentifier, "\(name)( ) is not supported by this version of dtrace", line: line).tagged("D_ACT_UNSUP")
         }
         try definition.compile(ActionArguments(compiler: self, name: name, expressions: arguments, line: line))
@@ -169,10 +182,15 @@ extension Compiler {
             if conversion.isAggregationValue {
                 throw error(.printfAggregationConversion, "\(name)( ) argument #\(number + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: %@\n\t prototype: aggregation\n\t  argument: \(position < values.count ? values[position].type.description : "none")", line: line)
             }
-            for _ in 0..<(conversion.argumentCount - 1) {
-                guard position < values.count else { break }
+            // A `*` width, then a `.*` precision, each an integer argument of its own.
+            let stars = (conversion.width == .fromArgument ? ["*"] : []) + (conversion.precision == .fromArgument ? [".*"] : [])
+            let conversionName = conversion.length + String(conversion.conversion)
+            for star in stars {
+                guard position < values.count else {
+                    throw error(.printfDynamicArgumentMissing, "\(name)( ) prototype mismatch: conversion #\(number + 1) (%\(conversionName)) is missing a corresponding \"\(star)\" argument", line: line)
+                }
                 guard values[position].type.isInteger else {
-                    throw error(.printfArgumentType, "\(name)( ) argument #\(position + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: *\n\t prototype: int\n\t  argument: \(values[position].type)", line: line)
+                    throw error(.printfDynamicArgumentType, "\(name)( ) argument #\(position + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: % \(star) \(conversionName)\n\t prototype: int\n\t  argument: \(values[position].type)", line: line)
                 }
                 position += 1
             }

@@ -54,6 +54,9 @@ public struct ProfileProvider: Provider {
         }
     }
 
+    /// The shortest period a tick or profile probe may have.
+    public static let minimumPeriodNanoseconds: Int64 = 200_000
+
     /// Parses "tick-10ms", "profile-97hz", "tick-1" (hz): the period in nanoseconds.
     public static func period(_ name: String) -> Int64? {
         let prefix: String
@@ -75,9 +78,9 @@ public struct ProfileProvider: Provider {
         case "d", "day": nanoseconds = scaled(86_400_000_000_000)
         default: nanoseconds = nil
         }
-        guard let nanoseconds, nanoseconds >= 200_000 || prefix == "profile-" && nanoseconds > 0 else {
-            return nanoseconds.flatMap { $0 > 0 ? max($0, 200_000) : nil }
-        }
+        // DTrace provides no probe with a period under 200 µs: such a
+        // name matches nothing (D_PDESC_ZERO), as in DTrace for Linux.
+        guard let nanoseconds, nanoseconds >= minimumPeriodNanoseconds else { return nil }
         return nanoseconds
     }
 }

@@ -1,0 +1,5 @@
+/* A * width must be an integer. */
+BEGIN
+{
+	printf("%*lld\n", "wide", 1);
+}

@@ -1,0 +1,5 @@
+/* chill() takes an integer, checked before the action is refused. */
+BEGIN
+{
+	chill("long");
+}
