@@ -204,7 +204,11 @@ public struct Lexer {
             }
             if digit == 99 { break }
             if digit >= radix {
-                throw Diagnostic(.syntax, "invalid digit '\(UnicodeScalar(byte))' in octal constant", line: startLine)
+                // As DTrace names it: the constant as written, digits and suffix.
+                var end = position
+                while end < bytes.count, (0x30...0x39).contains(bytes[end]) || "uUlL".utf8.contains(bytes[end]) { end += 1 }
+                let written = String(decoding: bytes[start..<end], as: UTF8.self)
+                throw Diagnostic("D_INT_DIGIT", "constant \(written) contains invalid digit \(UnicodeScalar(byte))", line: startLine)
             }
             let (multiplied, o1) = value.multipliedReportingOverflow(by: radix)
             let (added, o2) = multiplied.addingReportingOverflow(digit)
@@ -291,7 +295,8 @@ public struct Lexer {
         while true {
             guard let byte = peekByte() else { throw Diagnostic(.syntax, "unterminated string literal", line: startLine) }
             if byte == 0x22 { position += 1; break }
-            if byte == 0x0a { throw Diagnostic(.syntax, "newline encountered in string literal", line: startLine) }
+            // DTrace counts the newline before it says so: the line after the literal's.
+            if byte == 0x0a { throw Diagnostic("D_STR_NL", "newline encountered in string literal", line: startLine + 1) }
             if byte == 0x5c { value.append(try scanEscape(line: startLine)); continue }
             value.append(byte)
             position += 1
@@ -304,13 +309,14 @@ public struct Lexer {
         var value: Int64 = 0
         var count = 0
         while true {
-            guard let byte = peekByte(), byte != 0x0a else { throw Diagnostic(.syntax, "unterminated character constant", line: startLine) }
+            guard let byte = peekByte() else { throw Diagnostic(.syntax, "unterminated character constant", line: startLine) }
+            if byte == 0x0a { throw Diagnostic("D_CHR_NL", "newline encountered in character constant", line: startLine + 1) }
             if byte == 0x27 { position += 1; break }
             let character = byte == 0x5c ? try scanEscape(line: startLine) : { position += 1; return byte }()
             value = value << 8 | Int64(Int8(bitPattern: character))
             count += 1
         }
-        if count == 0 { throw Diagnostic(.syntax, "empty character constant", line: startLine) }
+        if count == 0 { throw Diagnostic("D_CHR_NULL", "empty character constant", line: startLine) }
         if count > 8 { throw Diagnostic("D_CHR_OFLOW", "character constant is too long", line: startLine) }
         return Token(kind: .character(value), line: startLine, offset: start, text: String(decoding: bytes[start..<position], as: UTF8.self))
     }

@@ -1,0 +1,6 @@
+/* A newline inside a character constant is named on the line after it. */
+BEGIN
+{
+	c = '
+';
+}

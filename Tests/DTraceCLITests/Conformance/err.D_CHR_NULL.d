@@ -1,0 +1,5 @@
+/* A character constant holds at least one character. */
+BEGIN
+{
+	c = '';
+}

@@ -1,0 +1,6 @@
+/* A newline inside a string literal is named on the line after it. */
+BEGIN
+{
+	s = "one
+	two";
+}
