@@ -100,7 +100,9 @@ extension Compiler {
                     throw error(.argumentIndex, "index \(value) is out of range for \(argumentExpressionsProbe) args[ ]", line: line)
                 }
                 let index = try rvalue(indices[0])
-                guard index.type.isInteger else { throw error(.operandNotInteger, "args[ ] subscript must be an integer", line: line) }
+                guard index.type.isInteger else {
+                    throw error(.prototypeArgument, "args[ ] argument #1 is incompatible with prototype:\n\tprototype: integer constant\n\t argument: \(try describeType(indices[0]))", line: line)
+                }
                 return Value(register: emitter.call(.readArgument, [index.register]), type: .int64)
             }
             if case .index(let base, _) = expression.kind, case .aggregation(let name) = base.kind {
@@ -246,7 +248,8 @@ extension Compiler {
         }
         if name == "args" {
             guard let type = argumentRecordType else {
-                throw error(.syntax, "args requires a subscript here: these probes have no typed argument record (use args[N] or arg0..arg9)", line: line)
+                // As DTrace refuses it: args is an array (some providers here give it a record).
+                throw error(.badIdentifier, "array 'args' may not be referenced as scalar", line: line)
             }
             return Value(register: emitter.call(.readBuiltin(.argumentRecord), []), type: type, space: .tracee)
         }

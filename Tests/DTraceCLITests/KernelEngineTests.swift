@@ -346,10 +346,10 @@ struct KernelEngineTests {
         #expect(member.stderr == "dtrace: invalid probe specifier sdt:sched::sched_switch { trace(args->no_such_field); }: in action list: no_such_field is not a member of struct sched_sched_switch_args\n")
         let untyped = try Harness.run(["-n", "BEGIN { trace(args->x); }"], pinned: false)
         #expect(untyped.status == 1)
-        #expect(untyped.stderr.hasSuffix("args requires a subscript here: these probes have no typed argument record (use args[N] or arg0..arg9)\n"))
+        #expect(untyped.stderr.hasSuffix("array 'args' may not be referenced as scalar\n"))
         let mixed = try Harness.run(["-n", "sdt:sched::sched_switch, sdt:sched::sched_process_exec { trace(args->pid); }"], pinned: false)
         #expect(mixed.status == 1)
-        #expect(mixed.stderr.hasSuffix("args requires a subscript here: these probes have no typed argument record (use args[N] or arg0..arg9)\n"))
+        #expect(mixed.stderr.hasSuffix("array 'args' may not be referenced as scalar\n"))
     }
 
     @Test func profileProbesFire() throws {

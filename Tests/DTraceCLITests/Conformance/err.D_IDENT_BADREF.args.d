@@ -1,0 +1,5 @@
+/* args is an array: named alone it is refused. */
+BEGIN
+{
+	trace(args);
+}

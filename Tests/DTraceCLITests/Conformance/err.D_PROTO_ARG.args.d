@@ -1,0 +1,5 @@
+/* args[] takes an integer subscript. */
+BEGIN
+{
+	trace(args["first"]);
+}
