@@ -25,6 +25,10 @@ public struct CompileOptions {
     /// provider translates its arguments (`xlate<psinfo_t *>((struct task_struct *)arg1)`);
     /// nil when they have none or the probes differ.
     public var argumentExpressions: ((ProbeDescription) -> [String]?)?
+    /// How many arguments the probes a description matches have, where their provider
+    /// says (args[N] past them is D_ARGS_IDX); nil when unknown or the probes differ.
+    /// Asked only when a clause indexes args with a constant.
+    public var argumentCount: ((ProbeDescription) -> Int?)?
     /// The library's subroutines and aggregating functions by name (DTraceLibrary's registry).
     public var subroutines: [String: any SubroutineDefinition] = [:]
     public var aggregatingFunctions: [String: any AggregatingFunctionDefinition] = [:]

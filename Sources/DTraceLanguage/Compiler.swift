@@ -68,6 +68,8 @@ public final class Compiler {
     var argumentExpressions: [Expression] = []
     /// The description those expressions are of (for D_ARGS_IDX).
     var argumentExpressionsProbe = ""
+    /// The probe descriptions of the clause being compiled.
+    var clauseDescriptions: [ProbeDescription] = []
     var parsedArgumentExpressions: [String: Expression] = [:]
     var composites: [String: CompositeType] = [:]
     var enumerations: [String: EnumType] = [:]
@@ -368,6 +370,7 @@ public final class Compiler {
             descriptions.append(try probeDescription(specifier))
         }
         probeTexts.append(clause.probes.map(\.text))
+        clauseDescriptions = descriptions
         argumentRecordType = nil
         if let resolve = options.argumentRecord {
             let records = descriptions.map(resolve)

@@ -99,6 +99,9 @@ extension Compiler {
                     // A probe whose provider types its arguments has that many (DTrace's D_ARGS_IDX).
                     throw error(.argumentIndex, "index \(value) is out of range for \(argumentExpressionsProbe) args[ ]", line: line)
                 }
+                if argumentExpressions.isEmpty, let count = clauseArgumentCount(), let value = try integerConstant(indices[0]), value < 0 || value >= count {
+                    throw error(.argumentIndex, "index \(value) is out of range for \(clauseDescriptions[0].description) args[ ]", line: line)
+                }
                 let index = try rvalue(indices[0])
                 guard index.type.isInteger else {
                     throw error(.prototypeArgument, "args[ ] argument #1 is incompatible with prototype:\n\tprototype: integer constant\n\t argument: \(try describeType(indices[0]))", line: line)

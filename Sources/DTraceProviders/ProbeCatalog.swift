@@ -108,6 +108,20 @@ public final class ProbeCatalog {
         return shared
     }
 
+    /// How many arguments the probes a description matches have: as many as their types
+    /// where the provider types them, none for BEGIN and END; nil when unknown or differing.
+    public func argumentCount(for description: ProbeDescription) -> Int? {
+        var shared: Int?
+        for probe in match(description) {
+            let types = argumentTypes(probe)
+            let isBeginOrEnd = probe.provider.name == "dtrace" && ["BEGIN", "END"].contains(probe.identity.name)
+            guard !types.isEmpty || isBeginOrEnd else { return nil }
+            if let shared, shared != types.count { return nil }
+            shared = types.count
+        }
+        return shared
+    }
+
     public func argumentRecord(for description: ProbeDescription) -> ArgumentRecord? {
         guard environment.tracefsRoot != nil else { return nil }
         var shared: ArgumentRecord?

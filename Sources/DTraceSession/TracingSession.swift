@@ -128,6 +128,11 @@ public final class TracingSession {
             if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: root, startingProcesses: startingProcesses, providers: providers) }
             return compileCatalog?.argumentExpressions(for: description)
         }
+        compileOptions.argumentCount = { [self] description in
+            // Without tracefs (unprivileged) the providers that need it list nothing.
+            if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: try? Tracefs.root(), startingProcesses: startingProcesses, providers: providers) }
+            return compileCatalog?.argumentCount(for: description)
+        }
         let compiler = Compiler(options: compileOptions)
         // Every text is read and parsed first, so the compiler sees the whole program's
         // aggregations before it lays out any; then they compile in order.
