@@ -379,7 +379,17 @@ extension Compiler {
         emitter = saved
         guard count.type.isScalar else { throw argumentMismatch(name, 1, prototype: "uint32_t", argument: count.type, line: line) }
         guard let constant = count.constant, count.type.isInteger, constant > 0 else {
-            throw error(.prototypeArgument, "\(name)( ) argument #1 must be a non-zero positive integer constant", line: line).tagged("D_STACK_SIZE")
+            throw error(.prototypeArgument, "\(name)( ) argument #1 must be a non-zero positive integer constant", line: line)
+                .tagged(name == "ustack" ? "D_USTACK_FRAMES" : "D_STACK_SIZE")
+        }
+        if name == "ustack", arguments.count == 2 {
+            // The string space for frames a helper names: a constant, not negative.
+            let size = try rvalue(arguments[1])
+            emitter = saved
+            guard size.type.isScalar else { throw argumentMismatch(name, 2, prototype: "uint32_t", argument: size.type, line: line) }
+            guard let bytes = size.constant, size.type.isInteger, bytes >= 0 else {
+                throw error(.prototypeArgument, "ustack( ) argument #2 must be a positive integer constant", line: line).tagged("D_USTACK_STRSIZE")
+            }
         }
         return Int(min(constant, 127))
     }

@@ -176,6 +176,19 @@ extension Compiler {
         return value.type.isInteger ? value.constant : nil
     }
 
+    /// What a global name already is, as DTrace describes it when an inline would take it
+    /// ("scalar inline", "function ", "array "...); nil when it is free.
+    func previousDefinitionKind(_ name: String) -> String? {
+        if inlines[name] != nil { return "scalar inline" }
+        if options.subroutines[name] != nil || options.aggregatingFunctions[name] != nil || Actions.isAction(name) { return "function " }
+        if let global = globals[name] {
+            if case .associative = global.storage { return "array " }
+            return "scalar "
+        }
+        if BuiltinVariables.type(of: name) != nil { return "scalar " }
+        return nil
+    }
+
     func applyDeclarator(_ base: DType, _ declarator: Declarator) throws(Diagnostic) -> DType {
         var type = base
         for _ in 0..<declarator.pointerDepth { type = .pointer(type) }
@@ -204,12 +217,16 @@ extension Compiler {
                 throw error(.declarationLocalAssociative, "associative arrays may not be declared as local variables: \(name)", line: line)
             }
             if declaration.storage == .typedef {
+                if typedefs[name] != nil && !loadingLibrary { throw error(.declarationRedefined, "typedef redeclared: \(name)", line: line) }
                 typedefs[name] = .alias(name, try applyDeclarator(base, declarator))
                 continue
             }
             if declaration.storage == .inline {
                 guard let initializer = declaration.initializer else {
                     throw error(.syntax, "inline \(name) requires a value", line: line)
+                }
+                if !loadingLibrary, let previous = previousDefinitionKind(name) {
+                    throw error(.declarationRedefined, "identifier redefined: \(name)\n\t current: inline definition\n\tprevious: \(previous)", line: line)
                 }
                 let type = try applyDeclarator(base, declarator)
                 inlines[name] = (type, initializer)

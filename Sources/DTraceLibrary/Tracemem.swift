@@ -11,13 +11,13 @@ struct Tracemem: ActionDefinition {
 
     func compile(_ call: ActionArguments) throws(Diagnostic) {
         try call.expect(2...3)
-        let address = try call.integer(0, prototype: "void *")
-        let sizeValue = try call.value(1)
-        guard sizeValue.type.isScalar else {
-            throw call.error(.prototypeArgument, "tracemem( ) argument #2 is incompatible with prototype:\n\tprototype: size_t\n\t argument: \(sizeValue.type)")
+        let address = try call.value(0)
+        guard address.type.isScalar else {
+            throw call.error(.prototypeArgument, "tracemem( ) argument #1 is incompatible with prototype:\n\tprototype: pointer or integer\n\t argument: \(address.type)", tag: "D_TRACEMEM_ADDR")
         }
-        guard let size = sizeValue.constant, size > 0, size <= 1 << 16 else {
-            throw call.error(.prototypeArgument, "tracemem( ) argument #2 must be a non-zero positive integer constant")
+        let sizeValue = try call.value(1)
+        guard let size = sizeValue.constant, sizeValue.type.isInteger, size > 0, size <= 1 << 16 else {
+            throw call.error(.prototypeArgument, "tracemem( ) argument #2 must be a non-zero positive integral constant expression", tag: "D_TRACEMEM_SIZE")
         }
         let presence = call.beginAction()
         let (offset, destination) = call.reserve(Int(size))

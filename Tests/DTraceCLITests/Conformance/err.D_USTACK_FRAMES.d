@@ -1,0 +1,5 @@
+/* ustack() shows at least one frame. */
+BEGIN
+{
+	ustack(0);
+}
