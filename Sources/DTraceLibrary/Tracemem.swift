@@ -16,6 +16,9 @@ struct Tracemem: ActionDefinition {
             throw call.error(.prototypeArgument, "tracemem( ) argument #1 is incompatible with prototype:\n\tprototype: pointer or integer\n\t argument: \(address.type)", tag: "D_TRACEMEM_ADDR")
         }
         let sizeValue = try call.value(1)
+        guard sizeValue.type.isScalar else {
+            throw call.error(.prototypeArgument, "tracemem( ) argument #2 is incompatible with prototype:\n\tprototype: size_t\n\t argument: \(sizeValue.type)")
+        }
         guard let size = sizeValue.constant, sizeValue.type.isInteger, size > 0, size <= 1 << 16 else {
             throw call.error(.prototypeArgument, "tracemem( ) argument #2 must be a non-zero positive integral constant expression", tag: "D_TRACEMEM_SIZE")
         }
