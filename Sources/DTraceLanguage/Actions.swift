@@ -146,7 +146,7 @@ extension Compiler {
     static func conversionAccepts(_ conversion: Character, _ type: DType) -> String? {
         switch conversion {
         case "d", "i", "o", "u", "x", "X", "c":
-            return type.isScalar ? nil : "char, short, int, long, long long"
+            return type.isScalar ? nil : "char, short, int, long, or long long"
         case "s", "S":
             return (type.isString || (type.isArray && type.pointee?.size == 1)) ? nil : "char [] or string"
         case "p", "a", "A", "k":
@@ -332,7 +332,8 @@ extension Compiler {
             return Value(register: emitter.call(.speculation, []), type: .int)
         default:
             if Actions.isAction(name) || options.actions[name] != nil {
-                throw error(.syntax, "\(name)( ) may not be used in an expression: it is an action", line: line).tagged("D_ACT_EXPR")
+                // As in DTrace, an action is a void expression: what uses it says why it cannot.
+                return Value(register: emitter.constant(0), type: .void)
             }
             if options.aggregatingFunctions[name] != nil {
                 throw error(.aggregationFunction, "\(name)( ) may only be used as the value of an aggregation", line: line)

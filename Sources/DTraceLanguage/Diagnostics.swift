@@ -60,6 +60,8 @@ public enum DiagnosticTag: String, Sendable {
     case printfArgumentType = "D_PRINTF_ARG_TYPE"
     case printfArgumentExtra = "D_PRINTF_ARG_EXTRA"
     case printfArgumentMissing = "D_PRINTF_ARG_PROTO"
+    case variableUndefined = "D_VAR_UNDEF"
+    case stringofType = "D_STRINGOF_TYPE"
     case printfDynamicArgumentMissing = "D_PRINTF_DYN_PROTO"
     case printfDynamicArgumentType = "D_PRINTF_DYN_TYPE"
     case printfFormat = "D_PRINTF_FMT"

@@ -195,7 +195,7 @@ extension Compiler {
                 let buffer = emitter.temporary(stringStorage)
                 return Value(register: emitter.call(.integerToString(hasBase: false), [buffer, value.register]), type: .string)
             }
-            throw error(.operandNotScalar, "stringof( ) operand must be a scalar, pointer or string", line: line)
+            throw error(.stringofType, "cannot apply stringof to a value of type \(value.type)", line: line)
         case .comma(let first, let second):
             _ = try rvalue(first)
             return try rvalue(second)
@@ -581,6 +581,16 @@ extension Compiler {
 
     func assign(_ op: String, _ target: Expression, _ valueExpression: Expression, line: Int) throws(Diagnostic) -> Value {
         if op != "=" {
+            // A compound assignment reads its variable first: it must have been declared or
+            // assigned before (DTrace's D_VAR_UNDEF).
+            let undefined: String?
+            switch target.kind {
+            case .identifier(let name) where globals[name] == nil && inlines[name] == nil && BuiltinVariables.type(of: name) == nil: undefined = name
+            case .threadLocal(let name) where threadLocals[name] == nil: undefined = "self->" + name
+            case .clauseLocal(let name) where clauseLocals[name] == nil: undefined = "this->" + name
+            default: undefined = nil
+            }
+            if let undefined { throw error(.variableUndefined, "\(undefined) has not yet been declared or assigned", line: line) }
             // As DTrace: the left operand's value is read before the right is evaluated
             // (i += i++ adds the old i).
             let place = try lvalue(target, creating: true, valueType: .int)

@@ -14,7 +14,7 @@ struct Trace: ActionDefinition, ConsumedAction {
     func compile(_ call: ActionArguments) throws(Diagnostic) {
         try call.expect(1...1)
         let value = try call.value(0)
-        if value.type.isVoid { throw call.error(.prototypeArgument, "trace( ) argument #1 is incompatible with prototype:\n\tprototype: non-void\n\t argument: void") }
+        if value.type.isVoid { throw call.error(.prototypeArgument, "trace( ) may not be applied to a void expression", tag: "D_TRACE_VOID") }
         let presence = call.beginAction()
         call.addAction(self, fields: [call.recordField(value)], presence: presence)
     }

@@ -1,0 +1,5 @@
+/* An action is a void expression: trace() cannot show it. */
+BEGIN
+{
+	trace(exit(0));
+}

@@ -1,0 +1,5 @@
+/* A compound assignment reads its variable: it must exist before. */
+BEGIN
+{
+	self->total += 5;
+}
