@@ -133,8 +133,6 @@ extension Compiler {
         }
     }
 
-    /// `args[N]` (N a constant) of probes whose provider says what their arguments are in
-    /// D (a `bufinfo_t *` translated from the kernel's `struct request *`): that expression.
     /// How many arguments every probe of the clause has, where their providers say.
     func clauseArgumentCount() -> Int? {
         guard let resolve = options.argumentCount, !clauseDescriptions.isEmpty else { return nil }
@@ -143,6 +141,8 @@ extension Compiler {
         return first
     }
 
+    /// `args[N]` (N a constant) of probes whose provider says what their arguments are in
+    /// D (a `bufinfo_t *` translated from the kernel's `struct request *`): that expression.
     func providerArgument(_ index: Expression) -> Expression? {
         guard case .integer(let value, _) = index.kind, value < UInt64(argumentExpressions.count) else { return nil }
         return argumentExpressions[Int(value)]
