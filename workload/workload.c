@@ -7,6 +7,9 @@
  *                             with arg0 = traced_getpid + 1, 2 or 3 in turn (a user address
  *                             to name), then lives 100 ms more (dtrace reads its mappings)
  *   workload badclose N       N close(-1) calls (each fails with EBADF)
+ *   workload overwrite N      N write()s to /dev/null of a 64-byte buffer of '-' (a tracer
+ *                             may overwrite it: copyout), then prints the buffer with each
+ *                             NUL before its last byte shown as '|'
  *   workload sleep MS         sleeps MS milliseconds
  *   workload paced RATE SECS  getpid() at RATE calls per second for SECS seconds
  *   workload now              prints start_ns=<CLOCK_MONOTONIC at start>, then one getpid()
@@ -147,6 +150,19 @@ int main(int argc, char **argv) {
         for (long i = 0; i < n; i++) close(-1);
         return 0;
     }
+    if (strcmp(mode, "overwrite") == 0) {
+        char buffer[64];
+        memset(buffer, '-', sizeof(buffer));
+        buffer[sizeof(buffer) - 1] = '\0';
+        int null = open("/dev/null", O_WRONLY);
+        for (long i = 0; i < n; i++) {
+            if (write(null, buffer, strlen(buffer)) < 0) return 1;
+        }
+        close(null);
+        for (size_t i = 0; i < sizeof(buffer) - 1; i++) if (buffer[i] == '\0') buffer[i] = '|';
+        printf("%s\n", buffer);
+        return 0;
+    }
     if (strcmp(mode, "sleep") == 0) {
         sleep_ms(n);
         return 0;
@@ -261,6 +277,6 @@ int main(int argc, char **argv) {
         printf("threads=%ld bad=%ld\n", count, bad);
         return bad == 0 ? 0 : 1;
     }
-    fprintf(stderr, "usage: workload getpid N | timed-getpid N | stack N | badclose N | sleep MS | paced RATE SECONDS | now | calls N | threads T N | signals N | reexec N | forks N | directio PATH SIZE N | contend T SECS [DIR]\n");
+    fprintf(stderr, "usage: workload getpid N | timed-getpid N | stack N | badclose N | overwrite N | sleep MS | paced RATE SECONDS | now | calls N | threads T N | signals N | reexec N | forks N | directio PATH SIZE N | contend T SECS [DIR]\n");
     return 2;
 }

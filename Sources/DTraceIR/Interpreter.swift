@@ -35,6 +35,8 @@ public protocol InterpreterEnvironment: AnyObject {
     func randomValue() -> Int64
     /// Reads traced memory; nil when the address is not readable.
     func readTracee(address: Int64, size: Int) -> [UInt8]?
+    /// Writes traced memory where the program itself could; false when it cannot.
+    func writeTracee(address: Int64, bytes: [UInt8]) -> Bool
     /// The id of the current kernel (`user` false) or user stack, negative when there is none.
     func stackID(user: Bool) -> Int64
     /// A clause is about to record user addresses of the current process: its mappings
@@ -46,6 +48,8 @@ extension InterpreterEnvironment {
     /// The interpreter sees no stack unless its environment captures one.
     public func stackID(user: Bool) -> Int64 { -1 }
     public func noteUserAddresses() {}
+    /// Without a traced process there is nothing to write.
+    public func writeTracee(address: Int64, bytes: [UInt8]) -> Bool { false }
 }
 
 /// Region numbers in the interpreter's address space: address = region << 48 | offset.

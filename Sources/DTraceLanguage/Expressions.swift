@@ -64,7 +64,9 @@ extension Compiler {
             let constant = Int64(bitPattern: value)
             return Value(register: emitter.constant(constant), type: type, constant: constant)
         case .character(let value):
-            return Value(register: emitter.constant(value), type: .char, constant: value)
+            // A character constant is an integer token in D (as in C): int when it fits.
+            let type: DType = value >= Int64(Int32.min) && value <= Int64(Int32.max) ? .int : .long
+            return Value(register: emitter.constant(value), type: type, constant: value)
         case .string(let bytes):
             return stringConstant(bytes)
         case .identifier(let name):

@@ -25,7 +25,7 @@ public struct SubroutineArguments {
     let compiler: Compiler
     public let name: String
     let expressions: [Expression]
-    let line: Int
+    public let line: Int
 
     /// How many arguments the call has.
     public var count: Int { expressions.count }
@@ -43,6 +43,17 @@ public struct SubroutineArguments {
     /// Argument `index` as an integer (or pointer) of the prototype's type.
     public func integer(_ index: Int, prototype: String = "int") throws(Diagnostic) -> Register {
         try compiler.integerArgument(name, expressions, index, line: line, prototype: prototype).register
+    }
+
+    /// Argument `index` as an address of D's memory for a `void *` parameter: a string or
+    /// array stands for its bytes, a scalar for itself (D_PROTO_ARG otherwise).
+    public func address(_ index: Int, prototype: String = "void *") throws(Diagnostic) -> Register {
+        let value = try compiler.rvalue(expressions[index])
+        if value.type.isScalar { return value.register }
+        if value.type.isString || value.type.isArray, let bytes = compiler.asString(value, pointers: false, charactersOnly: false) {
+            return bytes.register
+        }
+        throw compiler.argumentMismatch(name, index + 1, prototype: prototype, argument: value.type, line: line)
     }
 
     /// Argument `index` as a pointer to `count` bytes (a multiple of 4) the subroutine reads
@@ -63,6 +74,26 @@ public struct SubroutineArguments {
         return copy
     }
 
+    /// Argument `index` as a pointer to the composite type `pointee` names ("mutex" for
+    /// struct mutex), a void pointer or the constant 0 (D_PROTO_ARG otherwise, naming
+    /// `prototype`): the register holding the address.
+    public func compositePointer(_ index: Int, pointee: String, prototype: String) throws(Diagnostic) -> Register {
+        let value = try compiler.rvalue(expressions[index])
+        var compatible = value.constant == 0 && value.type.isScalar
+        if case .pointer(let target) = value.type.resolved {
+            switch target.resolved {
+            case .void: compatible = true
+            case .composite(let composite): compatible = composite.name == pointee
+            default: break
+            }
+        }
+        guard compatible else { throw compiler.argumentMismatch(name, index + 1, prototype: prototype, argument: value.type, line: line) }
+        return value.register
+    }
+
+    /// The kernel's type by its C name ("struct mutex"), from its BTF; nil without one.
+    public func kernelType(named typeName: String) -> DType? { compiler.options.kernelTypes?.kernelType(named: typeName) }
+
     /// Argument `index`'s value when it is an integer constant (an inline such as AF_INET).
     public func constantValue(_ index: Int) -> Int64? {
         let saved = compiler.emitter
@@ -77,6 +108,9 @@ public struct SubroutineArguments {
         default: return false
         }
     }
+
+    /// The subroutine is destructive (copyout): dtrace refuses it without -w.
+    public func markDestructive() { compiler.record.destructive = true }
 
     public func constant(_ value: Int64) -> Register { compiler.emitter.constant(value) }
     public func register() -> Register { compiler.emitter.register() }

@@ -118,7 +118,9 @@ public struct Library: Sendable {
         RandomNumber(),
         Alloca(),
         CopyIn(),
+        CopyOut(),
         Progenyof(),
+        LockSubroutines(),
         ProcessArguments(),
     ])
 

@@ -299,6 +299,10 @@ public final class KernelEngine: AggregationBackend, StackSource {
             if error.error.isTooLarge {
                 reason = "the clause is too complex for the verifier (it stops at 1,000,000 processed instructions; split the clause or lower strsize)"
             }
+            if reason.contains("cannot use helper bpf_probe_write_user") {
+                // Kernel lockdown (integrity or confidentiality) withholds the helper.
+                throw KernelEngineError("copyout() and copyoutstr() cannot work in the kernel engine here: the kernel refuses BPF writes to user memory (kernel lockdown); with -c or -p, -x engine=ptrace writes the process's memory")
+            }
             throw KernelEngineError("failed to enable probe \(identity.fullName) (clause at line \(clause.line)): BPF verifier rejected the program: \(reason.isEmpty ? error.error.description : reason)\(settings.verifierLog ? "" : " (use -x bpflog for the verifier's log)")")
         }
         if site.sharedProbes == nil { programs[enabling.epid] = loaded }

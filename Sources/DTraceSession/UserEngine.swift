@@ -217,6 +217,12 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         return try? machine.readBytes(at: address, count: size)
     }
 
+    /// copyout: a traced thread's memory, written only where the program could write it.
+    public func writeTracee(address: Int64, bytes: [UInt8]) -> Bool {
+        guard let thread = firingThread else { return false }
+        return (try? ProcessMemory(processID: thread.processID).writeHonouringProtection(bytes, at: UInt64(bitPattern: address))) ?? false
+    }
+
     public var dynamicVariableDrops: Int { machine.dynamicVariableDrops }
 
     /// User stacks of traced threads, by id (each distinct stack once, so ids key aggregations).

@@ -273,6 +273,30 @@ struct PtraceEngineTests {
         #expect(result.status == 1)
     }
 
+    /// copyout/copyoutstr write the process's buffer before write(2) reads it: the
+    /// string with its NUL, or only `size` bytes of it. The kernel engine writes with
+    /// bpf_probe_write_user, which a locked-down kernel withholds: then it says so.
+    @Test(arguments: [("copyoutstr(s, arg1, 64)", "HELLO WORLD|-----"), ("copyoutstr(s, arg1, 8)", "HELLO WO---------"),
+                      ("copyout(s, arg1, 5)", "HELLO------------"), ("copyout(s, arg1, 12)", "HELLO WORLD|-----")])
+    func copyoutWritesTheProcessMemory(_ call: String, _ expected: String) throws {
+        let script = "syscall::write:entry /pid == $target && arg0 != 1/ { s = \"HELLO WORLD\"; \(call); }"
+        let command = "\(KernelHarness.workload) overwrite 1"
+        // The process's line, then dtrace's blank line at its end.
+        let expectedLine = expected + String(repeating: "-", count: 63 - expected.count) + "\n\n"
+        let traced = try Harness.run(["-x", "engine=ptrace", "-qw", "-n", script, "-c", command], pinned: false)
+        #expect(traced.stdout == expectedLine, "\(traced.stderr)")
+        #expect(traced.status == 0)
+        let kernel = try Harness.run(["-qw", "-n", script, "-c", command], pinned: false)
+        if kernel.status == 0 {
+            #expect(kernel.stdout == expectedLine)
+        } else {
+            #expect(kernel.stderr == "dtrace: copyout() and copyoutstr() cannot work in the kernel engine here: the kernel refuses BPF writes to user memory (kernel lockdown); with -c or -p, -x engine=ptrace writes the process's memory\n")
+        }
+        let refused = try Harness.run(["-x", "engine=ptrace", "-q", "-n", script, "-c", command], pinned: false)
+        #expect(refused.stderr == "dtrace: could not enable tracing: Destructive actions not allowed\n")
+        #expect(refused.status == 1)
+    }
+
     @Test(arguments: [
         (["-x", "engine=ptrace", "-n", "BEGIN { exit(0); } syscall::getpid:entry { }"],
          "dtrace: the ptrace engine traces only a process named with -c or -p: none was given\n"),

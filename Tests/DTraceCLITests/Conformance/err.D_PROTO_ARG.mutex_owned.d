@@ -1,0 +1,5 @@
+/* mutex_owned takes a struct mutex *. */
+BEGIN
+{
+	mutex_owned("lock");
+}

@@ -1,0 +1,5 @@
+/* mutex_type_spin takes a struct mutex *, not an integer. */
+BEGIN
+{
+	mutex_type_spin(arg0);
+}

@@ -1,0 +1,5 @@
+/* copyoutstr takes a string, an address and a size. */
+BEGIN
+{
+	copyoutstr("bytes", 0);
+}
