@@ -313,7 +313,7 @@ public struct Lexer {
             if byte == 0x0a { throw Diagnostic("D_CHR_NL", "newline encountered in character constant", line: startLine + 1) }
             if byte == 0x27 { position += 1; break }
             let character = byte == 0x5c ? try scanEscape(line: startLine) : { position += 1; return byte }()
-            value = value << 8 | Int64(Int8(bitPattern: character))
+            value = value << 8 | Int64(character)
             count += 1
         }
         if count == 0 { throw Diagnostic("D_CHR_NULL", "empty character constant", line: startLine) }
