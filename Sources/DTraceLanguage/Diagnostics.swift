@@ -81,6 +81,7 @@ public enum DiagnosticTag: String, Sendable {
     case operandIncomplete = "D_OP_INCOMPLETE"
     case translatorOutput = "D_XLATE_SOU"
     case translatorMember = "D_XLATE_MEMB"
+    case translatorNoConversion = "D_XLATE_NOCONV"
     case translatorIncompatible = "D_XLATE_INCOMPAT"
     case translatorNone = "D_XLATE_NONE"
     case translatorRedeclared = "D_XLATE_REDECL"

@@ -151,11 +151,12 @@ extension Compiler {
     /// One member of a translated value: its definition compiled with the input bound.
     func translatedMember(_ translation: Translation, _ name: String, line: Int) throws(Diagnostic) -> Value {
         let output = translation.translator.output
+        // What the translator does not convert (a member of the output type or not).
+        guard let definition = translation.translator.members.last(where: { $0.name == name }) else {
+            throw error(.translatorNoConversion, "translator does not define conversion for member: \(name)", line: line)
+        }
         guard let field = output.member(name) else {
             throw error(.typeMember, "\(name) is not a member of \(DType.composite(output))", line: line)
-        }
-        guard let definition = translation.translator.members.last(where: { $0.name == name }) else {
-            throw error(.translatorMember, "translator member \(name) is not defined by the translator from \(translation.translator.input) to \(DType.composite(output))", line: line)
         }
         let value = try withTranslatorInput(translation.translator, translation.input) { () throws(Diagnostic) in
             try rvalue(definition.value)

@@ -21,6 +21,8 @@ public struct TracingOptions {
     public var destructive = false
     public var errorTags = false
     public var defaultArguments = false
+    /// `empty`: a script with no clause or declaration is not an error (D_EMPTY).
+    public var permitEmpty = false
     public var sortByKey = false
     public var sortReverse = false
     public var sortKeyPosition = 0
@@ -60,7 +62,7 @@ public struct TracingOptions {
     /// Every option accepted, and how its value is checked. Options DTrace has that
     /// change nothing here are accepted and checked all the same.
     static let kinds: [String: Kind] = [
-        "quiet": .flag, "flowindent": .flag, "destructive": .flag, "errtags": .flag, "defaultargs": .flag,
+        "quiet": .flag, "flowindent": .flag, "destructive": .flag, "errtags": .flag, "defaultargs": .flag, "empty": .flag,
         "aggsortkey": .flag, "aggsortrev": .flag, "aggsortpos": .count, "aggsortkeypos": .count, "rawbytes": .flag,
         "bufsize": .size, "aggsize": .size, "specsize": .size, "dynvarsize": .size, "strsize": .size, "scratchsize": .size,
         "nspec": .count, "stackframes": .count, "ustackframes": .count, "jstackframes": .count, "jstackstrsize": .size,
@@ -108,6 +110,7 @@ public struct TracingOptions {
         case "destructive": destructive = on
         case "errtags": errorTags = on
         case "defaultargs": defaultArguments = on
+        case "empty": permitEmpty = on
         case "aggsortkey": sortByKey = on
         case "aggsortrev": sortReverse = on
         case "aggsortpos": sortAggregationPosition = Int(clamping: count)

@@ -194,6 +194,11 @@ public final class TracingSession {
         for (index, text) in parsed.enumerated() {
             do throws(Diagnostic) {
                 let syntax = try text.syntax.get()
+                if !options.permitEmpty && syntax.items.allSatisfy({ if case .pragma = $0 { true } else { false } }) {
+                    // DTrace's line: the one after the text's last newline.
+                    let lines = read[index].text.utf8.reduce(1) { $1 == 0x0a ? $0 + 1 : $0 }
+                    throw Diagnostic("D_EMPTY", "empty D program translation unit", line: lines)
+                }
                 let before = compiler.clauseCount
                 try compiler.add(syntax, kind: text.kind)
                 sourceOfClause += Array(repeating: index, count: compiler.clauseCount - before)

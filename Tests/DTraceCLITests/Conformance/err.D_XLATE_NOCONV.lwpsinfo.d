@@ -1,0 +1,5 @@
+/* lwpsinfo_t has pr_oldpri, but its translator does not convert it. */
+BEGIN
+{
+	trace(curlwpsinfo->pr_oldpri);
+}

@@ -1,0 +1,1 @@
+/* With -x empty, an empty script is accepted and matches no probes. */
