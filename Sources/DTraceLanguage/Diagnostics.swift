@@ -73,6 +73,7 @@ public enum DiagnosticTag: String, Sendable {
     case declarationCombination = "D_DECL_COMBO"
     case declarationVoidObject = "D_DECL_VOIDOBJ"
     case declarationArraySubscript = "D_DECL_ARRSUB"
+    case arrayBounds = "D_ARR_BOUNDS"
     case argumentIndex = "D_ARGS_IDX"
     case declarationIncompatible = "D_DECL_INCOMPAT"
     case typeUnknown = "D_TYPE_ERR"

@@ -733,8 +733,9 @@ extension Compiler {
             let address = emitter.register()
             emitter.emit(.arithmetic(.add, address, array.register, scaled))
             if case .array(_, let count) = array.type.resolved, count > 0 {   // [0]: a flexible array member
-                if let constant = index.constant, constant < 0 || constant >= Int64(count) {
-                    throw error(.declarationArraySubscript, "index \(constant) is out of range for \(Compiler.describe(base)) [\(count)]", line: line)
+                // DTrace checks a constant index (unsigned) where the array has 2 or more elements.
+                if let constant = index.constant, count > 1, UInt64(bitPattern: constant) >= UInt64(count) {
+                    throw error(.arrayBounds, "index outside array bounds: \(UInt64(bitPattern: constant)), max is \(count)", line: line)
                 }
                 emitter.emit(.checkBounds(index.register, limit: Int64(count), address: address))
             }

@@ -171,7 +171,7 @@ extension Compiler {
             let buffer = emitter.temporary(stringStorage)
             emitter.emit(.call(.zeroBytes, result: nil, arguments: [buffer, emitter.constant(Int64(stringStorage))]))
             emitter.emit(.call(.stringCopyBounded(size: count), result: nil, arguments: [buffer, string.register]))
-            return Value(register: buffer, type: .string)
+            return Value(register: buffer, type: field.type)
         }
         return value
     }
