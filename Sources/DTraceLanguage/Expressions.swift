@@ -663,9 +663,10 @@ extension Compiler {
             // this->name[key] with no this->name declared: DTrace keeps no clause-local arrays.
             guard case .clauseLocal(let name) = base.kind else { fatalError("unreachable") }
             throw error(.localArray, "local variables may not be used as associative arrays: \(name)", line: line)
-        case .index(let base, let indices) where { if case .threadLocal = base.kind { return true }; return false }():
+        case .index(let base, let indices) where { if case .threadLocal(let name) = base.kind { return threadLocals[name] == nil }; return false }():
             // self->name[key...]: a thread-local associative array, one map keyed by the
-            // thread's id and the keys.
+            // thread's id and the keys (a self-> variable of array or pointer type is
+            // indexed as any array is, below).
             guard case .threadLocal(let name) = base.kind else { fatalError("unreachable") }
             let storageName = "self." + name
             var keyValues: [Value] = [Value(register: emitter.call(.readBuiltin(.tid), []), type: BuiltinTypes.table["int64_t"]!)]
