@@ -46,6 +46,8 @@ public final class CompositeType: Equatable {
 
     /// Where the last member's bits end (bit-fields end before their storage does).
     private var endBit = 0
+    /// A floating-point type (float, double, long double): opaque, of its size.
+    public var isFloatingPoint = false
 
     public func addMember(_ name: String, _ type: DType) {
         let align = type.alignment
