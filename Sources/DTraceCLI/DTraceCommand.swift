@@ -141,13 +141,14 @@ final class CommandRun {
         }
     }
 
-    /// -S: the IR of every clause.
+    /// -S: the IR of every clause, each followed by the table of the variables it uses.
     func showIR(_ program: IRProgram) {
         for clause in program.clauses {
             errors.write("DIFO clause \(clause.index + 1) (\(clause.probes.map(\.description).joined(separator: ", "))):\n")
             for (offset, instruction) in clause.function.instructions.enumerated() {
                 errors.write(ListingText.pad(String(offset), 5) + "  " + instruction.listing + "\n")
             }
+            errors.write(VariableTable.listing(clause.variables, instructionCount: clause.function.instructions.count))
         }
     }
 

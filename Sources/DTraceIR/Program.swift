@@ -1,6 +1,7 @@
 // DTraceIR/Program: a compiled D program as the engines and the consumer see it —
-// clauses with their probe descriptions and IR, the layout of every record a clause
-// emits, aggregations, maps (associative arrays, thread-locals), memory sizes, options.
+// clauses with their probe descriptions, IR and variable tables, the layout of every record
+// a clause emits, aggregations, maps (associative arrays, thread-locals), memory sizes,
+// options.
 
 /// How a traced value is to be read back and shown by the consumer.
 public enum ValueType: Sendable, Equatable, CustomStringConvertible {
@@ -114,8 +115,12 @@ public struct IRClause: Sendable {
     public var function: IRFunction
     public var record: RecordLayout
     public var line: Int
-    public init(index: Int, probes: [ProbeDescription], function: IRFunction, record: RecordLayout, line: Int) {
+    /// The variables the clause's code uses, in DTrace's order (thread-locals,
+    /// aggregations, globals, clause-locals; by id within each): what `-S` lists after it.
+    public var variables: [VariableTableEntry]
+    public init(index: Int, probes: [ProbeDescription], function: IRFunction, record: RecordLayout, line: Int, variables: [VariableTableEntry] = []) {
         self.index = index; self.probes = probes; self.function = function; self.record = record; self.line = line
+        self.variables = variables
     }
 
     /// Whether the clause reads the kernel's memory (curthread, kernel structures), which

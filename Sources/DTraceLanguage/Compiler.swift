@@ -33,6 +33,8 @@ struct Variable {
     var name: String
     var type: DType
     var storage: VariableStorage
+    /// What `-S`'s variable table says of it.
+    var listed: ListedVariable
 }
 
 struct AggregationInfo {
@@ -54,6 +56,8 @@ public final class Compiler {
     var threadLocals: [String: Variable] = [:]
     var clauseLocals: [String: Variable] = [:]
     var clauseLocalBytes = 0
+    /// DTrace's ids and storage offsets of the variables, for `-S`'s variable tables.
+    var dtraceLayout = DTraceVariableLayout()
     var aggregations: [String: AggregationInfo] = [:]
     var inlines: [String: (DType, Expression)] = [:]
     var inlineDepth = 0
@@ -421,7 +425,8 @@ public final class Compiler {
         maximumRecord = max(maximumRecord, record.size)
         if record.destructive { program.usesDestructiveActions = true }
         program.clauses.append(IRClause(index: index, probes: descriptions, function: emitter.function(),
-                                        record: RecordLayout(actions: record.actions, size: record.size), line: clause.line))
+                                        record: RecordLayout(actions: record.actions, size: record.size), line: clause.line,
+                                        variables: clauseVariableTable()))
         clauseEmitters.append((emitter, index))
     }
 

@@ -27,6 +27,7 @@ extension Compiler {
             opaque.size = name == "float" ? 4 : name == "double" ? 8 : 16
             opaque.alignment = min(opaque.size, 16)
             opaque.isComplete = true
+            opaque.isFloatingPoint = true
             composites[name] = opaque
             return .composite(opaque)
         case .named(let name):
@@ -246,10 +247,10 @@ extension Compiler {
             switch declaration.storage {
             case .self:
                 if threadLocals[name] != nil { throw error(.declarationRedefined, "identifier redeclared: self->\(name)", line: line) }
-                _ = defineThreadLocal(name, type)
+                _ = defineThreadLocal(name, type, declared: true)
             case .this:
                 if clauseLocals[name] != nil { throw error(.declarationRedefined, "identifier redeclared: this->\(name)", line: line) }
-                _ = defineClauseLocal(name, type)
+                _ = defineClauseLocal(name, type, declared: true)
             default:
                 if globals[name] != nil || BuiltinVariables.type(of: name) != nil {
                     throw error(.declarationRedefined, "identifier redeclared: \(name)", line: line)
@@ -257,10 +258,10 @@ extension Compiler {
                 if let keys {
                     var keyTypes: [DType] = []
                     for key in keys { keyTypes.append(try resolveType(key, line: line)) }
-                    _ = defineAssociative(name, type, keys: keyTypes)
+                    _ = defineAssociative(name, type, keys: keyTypes, declared: true)
                 } else {
                     if type.isString { type = .string }
-                    _ = defineGlobal(name, type)
+                    _ = defineGlobal(name, type, declared: true)
                 }
             }
         }
@@ -271,37 +272,45 @@ extension Compiler {
         return max(type.size, 1)
     }
 
-    func defineGlobal(_ name: String, _ type: DType) -> Variable {
+    /// The define functions make a variable a declaration names (`declared`) or its first
+    /// assignment (or ++) makes, with its storage here and its place in `-S`'s tables.
+    func defineGlobal(_ name: String, _ type: DType, declared: Bool) -> Variable {
         let alignment = max(type.alignment, type.isString ? 8 : 1)
         let offset = (program.globalSize + alignment - 1) / alignment * alignment
         program.globalSize = offset + storageSize(type)
-        let variable = Variable(name: name, type: type, storage: .global(offset: offset))
+        let variable = Variable(name: name, type: type, storage: .global(offset: offset),
+                                listed: listedVariable(name, kind: .scalar, scope: .global, type: type, declared: declared))
         globals[name] = variable
         return variable
     }
 
-    func defineClauseLocal(_ name: String, _ type: DType) -> Variable {
+    func defineClauseLocal(_ name: String, _ type: DType, declared: Bool) -> Variable {
         let alignment = max(type.alignment, 8)
         let offset = (clauseLocalBytes + alignment - 1) / alignment * alignment
         clauseLocalBytes = offset + storageSize(type)
-        let variable = Variable(name: name, type: type, storage: .clauseLocal(offset: offset))
+        let variable = Variable(name: name, type: type, storage: .clauseLocal(offset: offset),
+                                listed: listedVariable(name, kind: .scalar, scope: .clauseLocal, type: type, declared: declared))
         clauseLocals[name] = variable
         return variable
     }
 
-    func defineThreadLocal(_ name: String, _ type: DType) -> Variable {
+    func defineThreadLocal(_ name: String, _ type: DType, declared: Bool) -> Variable {
         let map = program.maps.count
         program.maps.append(MapDescriptor(id: map, name: "self->" + name, kind: .threadLocal, keySize: 8, valueSize: storageSize(type)))
-        let variable = Variable(name: name, type: type, storage: .threadLocal(map: map))
+        let variable = Variable(name: name, type: type, storage: .threadLocal(map: map),
+                                listed: listedVariable(name, kind: .scalar, scope: .threadLocal, type: type, declared: declared))
         threadLocals[name] = variable
         return variable
     }
 
-    func defineAssociative(_ name: String, _ type: DType, keys: [DType]) -> Variable {
+    /// `threadLocal`: the `self->` name of a thread-local associative array (kept in
+    /// `globals` as `name`, "self.NAME", its keys led by the thread's id).
+    func defineAssociative(_ name: String, _ type: DType, keys: [DType], declared: Bool, threadLocal: String? = nil) -> Variable {
         let map = program.maps.count
         let keySize = keys.reduce(0) { $0 + keySlotSize($1) }
         program.maps.append(MapDescriptor(id: map, name: name, kind: .associativeArray, keySize: max(keySize, 8), valueSize: storageSize(type)))
-        let variable = Variable(name: name, type: type, storage: .associative(map: map, keys: keys))
+        let listed = listedVariable(threadLocal ?? name, kind: .associativeArray, scope: threadLocal == nil ? .global : .threadLocal, type: type, declared: declared)
+        let variable = Variable(name: name, type: type, storage: .associative(map: map, keys: keys), listed: listed)
         globals[name] = variable
         return variable
     }

@@ -1,6 +1,7 @@
 // DTraceLanguage/Emitter: builds one clause's IR function — fresh registers, forward
 // labels, and symbolic scratch addresses (clause-local variables, temporaries and the
-// record buffer) that the compiler places once every clause is known.
+// record buffer) that the compiler places once every clause is known — and notes the
+// variables the code uses.
 
 import DTraceIR
 
@@ -14,6 +15,10 @@ struct Emitter {
     var labelCount = 0
     var currentAction = 0
     var temporaryBytes = 0
+    /// The variables the code emitted so far reads or writes (for `-S`'s variable table):
+    /// kept with the code, so code emitted and then discarded (sizeof's operand, constant
+    /// expressions) leaves none.
+    var variableUses: [VariableReference: VariableUse] = [:]
     static let areaShift = 40
 
     mutating func register() -> Register { defer { registerCount += 1 }; return Register(registerCount) }

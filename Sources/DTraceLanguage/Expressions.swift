@@ -92,10 +92,12 @@ extension Compiler {
                 guard constant >= 0 && constant <= UserRegisters.highestIndex else {
                     throw error(.unknown, "uregs[]: index out of bounds (\(constant))", line: line)
                 }
+                noteBuiltinUse("uregs")
                 return Value(register: emitter.call(.readUserRegister, [index.register]), type: .uint64)
             }
             if case .index(let base, let indices) = expression.kind, case .identifier("args") = base.kind, globals["args"] == nil {
                 guard indices.count == 1 else { throw error(.syntax, "args[ ] requires one subscript", line: line) }
+                noteBuiltinUse("args")
                 if let argument = providerArgument(indices[0]) { return try rvalue(argument) }
                 if !argumentExpressions.isEmpty, case .integer(let value, _) = indices[0].kind {
                     // A probe whose provider types its arguments has that many (DTrace's D_ARGS_IDX).
@@ -113,11 +115,14 @@ extension Compiler {
             if case .index(let base, _) = expression.kind, case .aggregation(let name) = base.kind {
                 throw error(.aggregationScalar, "aggregation @\(name) may not be used as a scalar value", line: line)
             }
-            return try load(try lvalue(expression, creating: false))
+            let place = try lvalue(expression, creating: false)
+            noteVariableUse(expression, read: true)
+            return try load(place)
         case .unary(let op, let operand):
             return try unary(op, operand, line: line)
         case .postfix(let op, let operand):
             let target = try lvalue(operand, creating: true, valueType: Self.typeDeclaredByIncrement(operand))
+            noteVariableUse(operand, read: true, written: true)
             let old = try load(target)
             guard old.type.isScalar else { throw error(.operandNotScalar, "operator \(op) requires operand of scalar type", line: line) }
             let one = emitter.constant(old.type.isPointer ? Int64(max(1, old.type.pointee?.size ?? 1)) : 1)
@@ -246,7 +251,10 @@ extension Compiler {
             if case .associative = variable.storage {
                 throw error(.badIdentifier, "associative array '\(name)' may not be referenced as scalar", line: line)
             }
-            return try load(try lvalue(Expression(.identifier(name), line: line), creating: false))
+            let variable = Expression(.identifier(name), line: line)
+            let place = try lvalue(variable, creating: false)
+            noteVariableUse(variable, read: true)
+            return try load(place)
         }
         if name == "NULL" {
             return Value(register: emitter.constant(0), type: .voidPointer, constant: 0)
@@ -256,14 +264,17 @@ extension Compiler {
                 // As DTrace refuses it: args is an array (some providers here give it a record).
                 throw error(.badIdentifier, "array 'args' may not be referenced as scalar", line: line)
             }
+            noteBuiltinUse("args")
             return Value(register: emitter.call(.readBuiltin(.argumentRecord), []), type: type, space: .tracee)
         }
         if name == "curthread" && globals[name] == nil {
             // The running thread's struct task_struct, typed from the kernel's BTF.
             let task = try resolveType(.structure(name: "task_struct", isUnion: false, members: nil), line: line)
+            noteBuiltinUse(name)
             return Value(register: emitter.call(.readBuiltin(.curthread), []), type: .pointer(task))
         }
         if let (builtin, type) = BuiltinVariables.table[name] {
+            noteBuiltinUse(name)
             if builtin.isString {
                 let buffer = emitter.temporary(stringStorage)
                 return Value(register: emitter.call(.readBuiltin(builtin), [buffer]), type: .string)
@@ -367,6 +378,7 @@ extension Compiler {
             // As in DTrace, ++ and -- on a variable not yet assigned declare it: an int
             // global, a 64-bit self-> or this-> variable.
             let target = try lvalue(operand, creating: true, valueType: Self.typeDeclaredByIncrement(operand))
+            noteVariableUse(operand, read: true, written: true)
             let old = try load(target)
             guard old.type.isScalar else { throw error(.operandNotScalar, "operator \(op) requires operand of scalar type", line: line) }
             let one = emitter.constant(old.type.isPointer ? Int64(max(1, old.type.pointee?.size ?? 1)) : 1)
@@ -383,6 +395,7 @@ extension Compiler {
             default: break
             }
             let target = try lvalue(operand, creating: false)
+            noteVariableUse(operand, read: true)
             if case .bitField = target { throw error(.addressOfBitField, "cannot take address of bit-field", line: line) }
             guard case .memory(let address, let type, let space) = target else {
                 throw error(.addressOfLvalue, "unacceptable operand for unary & operator", line: line)
@@ -596,6 +609,7 @@ extension Compiler {
             // As DTrace: the left operand's value is read before the right is evaluated
             // (i += i++ adds the old i).
             let place = try lvalue(target, creating: true, valueType: .int)
+            noteVariableUse(target, read: true, written: true)
             let old = try load(place)
             let operand = try rvalue(valueExpression)
             let value = try binaryValues(String(op.dropLast()), old, operand, line: line, displayedOperator: op)
@@ -604,6 +618,7 @@ extension Compiler {
         }
         var value = try rvalue(valueExpression)
         let place = try lvalue(target, creating: true, valueType: value.type)
+        noteVariableUse(target, written: true)
         try store(value, to: place, line: line)
         return Value(register: value.register, type: place.type, space: value.space)
     }
@@ -630,7 +645,7 @@ extension Compiler {
             var variable = globals[name]
             if variable == nil {
                 guard creating else { throw error(.undefinedIdentifier, "failed to resolve \(name): Unknown variable name", line: line) }
-                variable = defineGlobal(name, try inferred())
+                variable = defineGlobal(name, try inferred(), declared: false)
             }
             guard case .global(let offset) = variable!.storage else {
                 throw error(.badIdentifier, "associative array '\(name)' may not be referenced as scalar", line: line)
@@ -642,7 +657,7 @@ extension Compiler {
             var variable = clauseLocals[name]
             if variable == nil {
                 guard creating else { throw error(.undefinedIdentifier, "failed to resolve this->\(name): Unknown variable name", line: line) }
-                variable = defineClauseLocal(name, try inferred())
+                variable = defineClauseLocal(name, try inferred(), declared: false)
             }
             guard case .clauseLocal(let offset) = variable!.storage else { throw error(.badIdentifier, "bad this->\(name)", line: line) }
             return .memory(address: emitter.scratchAddress(.clauseLocals, offset), type: variable!.type, space: .scratch)
@@ -650,11 +665,11 @@ extension Compiler {
             var variable = threadLocals[name]
             if variable == nil, !creating, let forward = forwardThreadLocalTypes[name] {
                 // Read before the clause that assigns it: typed from that assignment.
-                variable = defineThreadLocal(name, forward)
+                variable = defineThreadLocal(name, forward, declared: false)
             }
             if variable == nil {
                 guard creating else { throw error(.undefinedIdentifier, "failed to resolve self->\(name): Unknown variable name", line: line) }
-                variable = defineThreadLocal(name, try inferred())
+                variable = defineThreadLocal(name, try inferred(), declared: false)
             }
             guard case .threadLocal(let map) = variable!.storage else { throw error(.badIdentifier, "bad self->\(name)", line: line) }
             let key = emitter.temporary(8)
@@ -665,9 +680,10 @@ extension Compiler {
             // this->name[key] with no this->name declared: DTrace keeps no clause-local arrays.
             guard case .clauseLocal(let name) = base.kind else { fatalError("unreachable") }
             throw error(.localArray, "local variables may not be used as associative arrays: \(name)", line: line)
-        case .index(let base, let indices) where { if case .threadLocal = base.kind { return true }; return false }():
+        case .index(let base, let indices) where { if case .threadLocal(let name) = base.kind { return threadLocals[name] == nil }; return false }():
             // self->name[key...]: a thread-local associative array, one map keyed by the
-            // thread's id and the keys.
+            // thread's id and the keys (a self-> variable of array or pointer type is
+            // indexed as any array is, below).
             guard case .threadLocal(let name) = base.kind else { fatalError("unreachable") }
             let storageName = "self." + name
             var keyValues: [Value] = [Value(register: emitter.call(.readBuiltin(.tid), []), type: BuiltinTypes.table["int64_t"]!)]
@@ -675,7 +691,7 @@ extension Compiler {
             var variable = globals[storageName]
             if variable == nil, !creating, let forward = forwardThreadLocalArrays[name], forward.keys.count == indices.count {
                 // Read before the clause that assigns it: typed from that assignment.
-                variable = defineAssociative(storageName, forward.value, keys: [keyValues[0].type] + forward.keys)
+                variable = defineAssociative(storageName, forward.value, keys: [keyValues[0].type] + forward.keys, declared: false, threadLocal: name)
             }
             if variable == nil {
                 guard creating, let valueType else { throw error(.undefinedIdentifier, "failed to resolve self->\(name): Unknown variable name", line: line) }
@@ -683,7 +699,8 @@ extension Compiler {
                 for key in keyValues where !(key.type.isScalar || key.type.isString) {
                     throw error(.operandNotScalar, "associative array keys must be scalars or strings", line: line)
                 }
-                variable = defineAssociative(storageName, valueType.isString ? .string : valueType, keys: keyValues.map { $0.type.isString ? .string : $0.type })
+                variable = defineAssociative(storageName, valueType.isString ? .string : valueType, keys: keyValues.map { $0.type.isString ? .string : $0.type },
+                                              declared: false, threadLocal: name)
             }
             guard case .associative(let map, let keyTypes) = variable!.storage else { throw error(.badIdentifier, "bad self->\(name)", line: line) }
             guard keyTypes.count == keyValues.count else {
@@ -704,7 +721,8 @@ extension Compiler {
                     for key in keyValues where !(key.type.isScalar || key.type.isString) {
                         throw error(.operandNotScalar, "associative array keys must be scalars or strings", line: line)
                     }
-                    variable = defineAssociative(name, valueType.isString ? .string : valueType, keys: keyValues.map { $0.type.isString ? .string : $0.type })
+                    variable = defineAssociative(name, valueType.isString ? .string : valueType, keys: keyValues.map { $0.type.isString ? .string : $0.type },
+                                                  declared: false)
                 }
                 guard case .associative(let map, let keyTypes) = variable!.storage else { throw error(.badIdentifier, "bad \(name)", line: line) }
                 guard keyTypes.count == keyValues.count else {

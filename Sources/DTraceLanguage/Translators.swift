@@ -127,6 +127,7 @@ extension Compiler {
         case .index(let array, let indices):
             guard case .identifier("args") = array.kind, globals["args"] == nil, indices.count == 1,
                   let argument = providerArgument(indices[0]) else { return nil }
+            noteBuiltinUse("args")
             return try translatedBase(argument, arrow: arrow)
         default:
             return nil

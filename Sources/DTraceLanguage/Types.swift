@@ -46,9 +46,8 @@ public final class CompositeType: Equatable {
 
     /// Where the last member's bits end (bit-fields end before their storage does).
     private var endBit = 0
-    /// Whether the script declared bit-fields here: laid out as DTrace's type library
-    /// lays them out, the struct's size is not rounded up to its alignment.
-    private var hasDeclaredBitFields = false
+    /// A floating-point type (float, double, long double): opaque, of its size.
+    public var isFloatingPoint = false
 
     public func addMember(_ name: String, _ type: DType) {
         let align = type.alignment
@@ -76,7 +75,6 @@ public final class CompositeType: Equatable {
         size = max(size, offset + storage)
         if !isUnion { endBit = offset * 8 + bits }
         alignment = max(alignment, storage)
-        hasDeclaredBitFields = true
     }
 
     /// The bytes that hold a declared bit-field of `bits` bits.
@@ -93,8 +91,10 @@ public final class CompositeType: Equatable {
         alignment = max(alignment, min(type.alignment, 8))
     }
 
+    /// Completes the type. Its size is where its last member ends, with no padding after
+    /// it, as DTrace's type library (CTF) sizes a struct or union the D program declares:
+    /// `struct { int u; long v; short w; }` is 18 bytes.
     public func finish() {
-        if !hasDeclaredBitFields { size = (size + alignment - 1) / alignment * alignment }
         isComplete = true
     }
 

@@ -113,6 +113,37 @@ enum Harness {
         #expect(!result.stderr.contains("DTraceIR."))
     }
 
+    /// -S follows a clause's listing with the table of the variables its code uses, as
+    /// DTrace's disassembler does (checked as Oracle's tests check it, `dtrace -Sen` with ID
+    /// and RANGE left out): a blank line, the heads, a row per variable, a blank line.
+    @Test(arguments: [
+        ("char dummy; char var; BEGIN { var = 0x12; exit(0); }",
+         ["var              1      scl glb w    D type (integer) (size 1)"]),
+        ("this char dummy; this struct { int u; long v; short w; } var; BEGIN { this->var.w = 0x1234; exit(0); }",
+         ["var              8      scl loc r    D type (struct) by ref (size 18)"]),
+        ("self char dummy; self short var[5]; BEGIN { self->var[3] = 0x1234; exit(0); }",
+         ["var              0      scl tls r    D type (array) by ref (size 10)"]),
+        ("BEGIN { a = \"\"; b = a; exit(0); }",
+         ["a                0      scl glb r/w  string (unknown) by ref (size 256)",
+          "b                256    scl glb w    string (unknown) by ref (size 256)"]),
+    ])
+    func variableTableAfterEachClause(_ program: String, _ rows: [String]) throws {
+        let result = try Harness.run(["-Sen", program], pinned: false)
+        #expect(result.status == 0)
+        let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let header = try #require(lines.firstIndex(of: "NAME             ID   OFFSET KND SCP RANGE       FLAG TYPE"), "\(result.stderr)")
+        #expect(lines[header - 1] == "" && lines[header - 2].hasPrefix("   "), "a blank line between the listing and the table")
+        let table = lines[(header + 1)...].prefix { !$0.isEmpty }
+        #expect(lines.count > header + table.count + 2 && lines[header + table.count + 1] == "", "a blank line ends the table")
+        // NAME, OFFSET, KND, SCP, FLAG and TYPE: without ID (17-21) and RANGE (37-48).
+        let shown = table.map { line -> String in
+            let characters = Array(line)
+            return String(characters[0..<17]) + String(characters[22..<37]) + String(characters[49...])
+        }
+        #expect(shown == rows)
+        #expect(result.stderr.hasSuffix(" matched 1 probe\n"))
+    }
+
     @Test func unknownOptionExitsTwo() throws {
         let result = try Harness.run(["-K"], pinned: false)
         #expect(result.status == 2)
