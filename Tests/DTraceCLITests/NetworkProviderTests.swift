@@ -177,7 +177,7 @@ struct NetworkProviderTests {
     @Test func badMembersAndArgumentsAreRefused() throws {
         let member = try Harness.run(["-n", "tcp:::send { trace(args[3]->tcps_nosuch); }"], pinned: false)
         #expect(member.status == 1)
-        #expect(member.stderr == "dtrace: invalid probe specifier tcp:::send { trace(args[3]->tcps_nosuch); }: in action list: tcps_nosuch is not a member of struct tcpsinfo\n")
+        #expect(member.stderr == "dtrace: invalid probe specifier tcp:::send { trace(args[3]->tcps_nosuch); }: in action list: translator does not define conversion for member: tcps_nosuch\n")
         let index = try Harness.run(["-n", "udp:::send { trace(args[9]); }"], pinned: false)
         #expect(index.status == 1)
         #expect(index.stderr == "dtrace: invalid probe specifier udp:::send { trace(args[9]); }: in action list: index 9 is out of range for udp:::send args[ ]\n")
