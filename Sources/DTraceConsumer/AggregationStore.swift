@@ -88,10 +88,12 @@ public final class AggregationStore {
             let x = RecordReader.value(a, field), y = RecordReader.value(b, field)
             switch (x, y) {
             case (.integer(let p), .integer(let q)):
-                if p != q {
-                    if case .integer(_, let signed) = field.type, !signed { return UInt64(bitPattern: p) < UInt64(bitPattern: q) ? -1 : 1 }
-                    return p < q ? -1 : 1
-                }
+                // Unsigned at the key's width, as dt_aggregate_keycmp() compares them:
+                // (char)-1 sorts after 2.
+                var mask = UInt64.max
+                if case .integer(let size, _) = field.type, size < 8 { mask = (1 << UInt64(size * 8)) - 1 }
+                let (u, v) = (UInt64(bitPattern: p) & mask, UInt64(bitPattern: q) & mask)
+                if u != v { return u < v ? -1 : 1 }
             case (.bytes(let p), .bytes(let q)):
                 if p != q { return p.lexicographicallyPrecedes(q) ? -1 : 1 }
             default: break

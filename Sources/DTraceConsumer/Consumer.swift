@@ -54,13 +54,20 @@ public final class Consumer {
         if options.format == .json { consumeAsJSON(clause: clause, probe: probe, cpu: cpu, bytes: bytes); return }
         if !printedHeader {
             printedHeader = true
-            if !options.quiet { output.write(options.flowIndent ? Consumer.flowHeader : Consumer.probeHeader) }
+            if !options.quiet {
+                switch (options.flowIndent, options.testing) {
+                case (true, false): output.write(Consumer.flowHeader)
+                case (true, true): output.write(CFormatText.padRight("FUNCTION", 41) + "\n")
+                case (false, false): output.write(Consumer.probeHeader)
+                case (false, true): output.write(CFormatText.pad("FUNCTION:NAME", 32) + "\n")
+                }
+            }
         }
         if !options.quiet && options.flowIndent {
-            output.write(CFormat.render("%3d ", [cpu]) + CFormatText.padRight(flowName(probe), 41) + " ")
+            output.write((options.testing ? "" : CFormat.render("%3d ", [cpu])) + CFormatText.padRight(flowName(probe), 41) + " ")
         } else if !options.quiet {
             let name = "\(probe.function):\(probe.name)"
-            output.write(CFormat.render("%3d %6d ", [cpu, Int32(probe.id)]) + CFormat.string("%32s ", Array(name.utf8)))
+            output.write((options.testing ? "" : CFormat.render("%3d %6d ", [cpu, Int32(probe.id)])) + CFormat.string("%32s ", Array(name.utf8)))
         }
         for action in program.clauses[clause].record.actions {
             guard RecordReader.integer(bytes, at: action.presenceOffset, size: 8) != 0 else { continue }
@@ -209,7 +216,6 @@ public final class Consumer {
     /// Prints the aggregations not yet printed, when tracing stops.
     public func printRemainingAggregations() {
         aggregationBackend?.refresh()
-        var first = true
         for descriptor in aggregations.descriptors where !aggregations.printed.contains(descriptor.id) && aggregations.hasEntries(descriptor.id) {
             switch options.format {
             case .json:
@@ -219,8 +225,8 @@ public final class Consumer {
                 aggregations.printed.insert(descriptor.id)
                 write(foldedText(descriptor.id))
             case .text:
-                if !first { output.write("\n") }
-                first = false
+                // One after another, as dtrace_aggregate_print() prints them: the blank
+                // line before them is tracingStopped()'s.
                 printAggregation(descriptor.id, format: nil)
             }
         }

@@ -1,5 +1,5 @@
 // DTraceConsumer/OutputOptions: how the consumer prints: the output format (oformat),
-// quiet, flowindent, and the aggregation sort options.
+// quiet, flowindent, the aggregation sort options, and DTrace's test mode.
 
 import DTraceIR
 import DTraceSystem
@@ -21,5 +21,8 @@ public struct OutputOptions {
     /// aggsortpos: which of printa's aggregations sorts the keys.
     public var sortAggregationPosition = 0
     public var flowIndent = false
+    /// Without the CPU and ID columns: DTrace's test mode (the _DTRACE_TESTING environment
+    /// variable), whose output does not depend on where the probes fired.
+    public var testing = false
     public init() {}
 }

@@ -375,8 +375,7 @@ extension Compiler {
     func unary(_ op: String, _ operand: Expression, line: Int) throws(Diagnostic) -> Value {
         switch op {
         case "++", "--":
-            // As in DTrace, ++ and -- on a variable not yet assigned declare it: an int
-            // global, a 64-bit self-> or this-> variable.
+            // As in DTrace, ++ and -- on a variable not yet assigned declare it an int64_t.
             let target = try lvalue(operand, creating: true, valueType: Self.typeDeclaredByIncrement(operand))
             noteVariableUse(operand, read: true, written: true)
             let old = try load(target)
@@ -438,12 +437,7 @@ extension Compiler {
     }
 
     /// The type ++ or -- gives a variable it declares.
-    static func typeDeclaredByIncrement(_ operand: Expression) -> DType {
-        switch operand.kind {
-        case .threadLocal, .clauseLocal: return .int64
-        default: return .int
-        }
-    }
+    static func typeDeclaredByIncrement(_ operand: Expression) -> DType { .int64 }
 
     /// Whether an expression calls an action (trace(), printf()...), which has no value.
     func isActionCall(_ expression: Expression) -> Bool {

@@ -22,22 +22,32 @@ struct Trace: ActionDefinition, ConsumedAction {
     func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer) {
         let field = fields[0], quiet = consumer.isQuiet
         switch field.type {
-        case .integer(let size, _):
-            let value = consumer.integer(record, field)
-            if quiet { consumer.write(size == 8 ? String(value) : String(Int32(truncatingIfNeeded: value))) }
-            else {
-                let width = size >= 8 ? 16 : (size == 4 ? 8 : (size == 2 ? 5 : 3))
-                consumer.write(" " + CFormat.integer("%\(width)lld", size == 8 ? value : Int64(Int32(truncatingIfNeeded: value))))
-            }
+        case .integer(let size, let signed):
+            consumer.write(Self.integerText(consumer.integer(record, field), size: size, signed: signed, quiet: quiet))
         case .pointer, .stack, .symbol:
-            let value = consumer.integer(record, field)
-            consumer.write(quiet ? String(value) : " " + CFormat.integer("%16lld", value))
+            consumer.write(Self.integerText(consumer.integer(record, field), size: 8, signed: false, quiet: quiet))
         case .string(let size):
             let text = consumer.string(record, field, size: size)
             consumer.write(quiet ? String(decoding: text, as: UTF8.self) : CFormat.string("  %-33s", text))
         case .bytes(let size):
             consumer.write(Consumer.byteDump(consumer.bytes(record, field, size: size), quiet: quiet))
         }
+    }
+
+    /// dt_print_trace: the value at its recorded width and signedness, right-aligned in
+    /// a column as wide as the width's longest number (19 or 20 digits for 64 bits, 10
+    /// for 32, 5 for 16, 3 for 8), or bare when quiet.
+    static func integerText(_ value: Int64, size: Int, signed: Bool, quiet: Bool) -> String {
+        let bits = min(max(size, 1), 8) * 8
+        let text: String
+        if signed {
+            text = String(bits == 64 ? value : (value << (64 - bits)) >> (64 - bits))
+        } else {
+            text = String(bits == 64 ? UInt64(bitPattern: value) : UInt64(bitPattern: value) & ((1 << UInt64(bits)) - 1))
+        }
+        if quiet { return text }
+        let width = switch bits { case 64: signed ? 19 : 20; case 32: 10; case 16: 5; default: 3 }
+        return " " + String(repeating: " ", count: max(0, width - text.count)) + text
     }
 
     /// {"action": "trace", "value": number or string}, or "bytes" in hexadecimal.

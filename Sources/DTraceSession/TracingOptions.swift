@@ -4,6 +4,7 @@
 
 import DTraceConsumer
 import DTraceProviders
+import DTraceSystem
 
 public struct OptionError: Error, Equatable, CustomStringConvertible {
     public var problem: String
@@ -154,6 +155,7 @@ public struct TracingOptions {
         options.flowIndent = flowIndent
         options.sortKeyPosition = sortKeyPosition
         options.sortAggregationPosition = sortAggregationPosition
+        options.testing = ProcessEnvironment.value("_DTRACE_TESTING") != nil
         return options
     }
 }

@@ -148,6 +148,18 @@ enum StructuredOutput {
         #expect(text.stdout == plain.stdout)
     }
 
+    /// DTrace's test mode (_DTRACE_TESTING in the environment): no CPU or ID column, in
+    /// the heading or on the probe lines, with -F too.
+    @Test func testingModeLeavesOutTheCPUAndIDColumns() throws {
+        let script = "BEGIN { trace(1); } BEGIN { exit(0); }"
+        let plain = try Harness.runProgram("/usr/bin/env", ["_DTRACE_TESTING=t", Harness.binary, "-x", "engine=user", "-n", script])
+        #expect(plain.stdout == "                   FUNCTION:NAME\n                          :BEGIN           1\n                          :BEGIN \n\n")
+        let flow = try Harness.runProgram("/usr/bin/env", ["_DTRACE_TESTING=t", Harness.binary, "-x", "engine=user", "-F", "-n", script])
+        #expect(flow.stdout.hasPrefix("FUNCTION                                 \n| :BEGIN "))
+        let columns = try Harness.run(["-x", "engine=user", "-n", script])
+        #expect(columns.stdout.hasPrefix("CPU     ID                    FUNCTION:NAME\n  0      1                           :BEGIN "))
+    }
+
     @Test func foldedAggregationsWithoutStacks() throws {
         let script = """
         BEGIN { @bytes["sh", 4] = sum(10); @bytes["sh", 4] = sum(5); @bytes["cc;x", 1] = sum(40); @total = count(); printf("record\\n"); exit(0); }

@@ -1,6 +1,6 @@
 /*
- * ++ and -- declare a variable not yet assigned: a global as an int, a self-> or
- * this-> variable as a 64-bit integer.
+ * ++ and -- declare a variable not yet assigned as an int64_t: a global, a self-> or
+ * this-> variable alike.
  */
 #pragma D option quiet
 
