@@ -777,6 +777,12 @@ extension Compiler {
                 throw error(.typeMember, "\(name) is not a member of \(compositeType)", line: line)
             }
             let space = arrow ? Self.space(reachedThrough: value) : value.space
+            if arrow && space == .tracee && member.offset != 0 {
+                // A member of a NULL pointer faults on the pointer (0), as in DTrace.
+                let isNull = emitter.register()
+                emitter.emit(.compare(.equal, isNull, value.register, emitter.constant(0)))
+                emitter.emit(.checkBounds(isNull, limit: 1, address: value.register))
+            }
             let address = emitter.register()
             emitter.emit(.arithmetic(.add, address, value.register, emitter.constant(Int64(member.offset))))
             if let field = composite.bitFields[name] {

@@ -58,6 +58,7 @@ public struct Library: Sendable {
     public static let standardDeclarations: [any LibraryDeclarations] = [
         SignalNames(),
         ErrorNames(),
+        FaultNames(),
         CPUInformation(),
         ProcessInformation(),
         NetworkInformation(),

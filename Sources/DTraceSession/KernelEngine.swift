@@ -449,7 +449,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             consumer.reportFault(clause: enabling.clause, probe: enabling.probe.identity, fault: fault, errors: errors)
             if DTraceProvider.isProbe(enabling.probe.identity, named: "ERROR") { continue }
             if let errorProbe = enablings.first(where: { DTraceProvider.isProbe($0.probe.identity, named: "ERROR") })?.probe {
-                fire(errorProbe, arguments: [0, UInt64(epid), UInt64(fault.action), UInt64(fault.instruction * 4), UInt64(fault.kind.rawValue), UInt64(bitPattern: fault.address)])
+                fire(errorProbe, arguments: enabling.errorProbeArguments(fault).map { UInt64(bitPattern: $0) })
             }
         }
     }

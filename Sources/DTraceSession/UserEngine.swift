@@ -87,7 +87,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
             if !inErrorProbe {
                 inErrorProbe = true
                 for errorEnabling in enablings where DTraceProvider.isProbe(errorEnabling.probe.identity, named: "ERROR") {
-                    run(errorEnabling, arguments: [0, Int64(enabling.epid), Int64(error.action), Int64(error.instruction * 4), Int64(error.kind.rawValue), error.address])
+                    run(errorEnabling, arguments: enabling.errorProbeArguments(error))
                 }
                 inErrorProbe = false
             }
