@@ -24,6 +24,8 @@ public struct ParsedCommandLine {
     /// -G: check the scripts' provider definitions (with -o, write an empty object).
     public var generateObject = false
     public var cppArguments: [String] = []
+    /// -x cpppath: the preprocessor to run instead of cpp.
+    public var cppPath = "cpp"
     public var settings: [(String, String?)] = []
     public var outputPath: String?
     public var command: String?
@@ -35,6 +37,8 @@ public enum CommandLineError: Error, Equatable {
     case missingArgument(Character)
     case noArguments
     case unsupported(String)
+    /// An option value dtrace cannot take: "-X q".
+    case invalidValue(String)
 }
 
 public enum DTraceOptionParser {
@@ -103,17 +107,49 @@ public enum DTraceOptionParser {
         case "I": result.cppArguments.append("-I" + value!)
         case "x":
             let parts = value!.split(separator: "=", maxSplits: 1).map(String.init)
-            result.settings.append((parts.first ?? "", parts.count > 1 ? parts[1] : nil))
+            let (name, setting) = (parts.first ?? "", parts.count > 1 ? parts[1] : nil)
+            if try !preprocessorOption(name, setting, &result) { result.settings.append((name, setting)) }
+        case "X": _ = try preprocessorOption("stdc", value, &result)
+        case "H": result.cppArguments.append("-H")
         case "b": result.settings.append(("bufsize", value))
         case "o": result.outputPath = value
         case "c": result.command = value
         case "p": result.processIDs.append(value!)
-        case "X", "L", "H": break
+        case "L": break
         case "h": result.generateHeader = true
         case "G": result.generateObject = true
         case "a", "A", "B": throw .unsupported(String(option))
         default: throw .illegalOption(option)
         }
+    }
+
+    /// The -x options that set up the C preprocessor, which runs before any option a
+    /// script sets could apply: cpp (-C), define (-D), undef (-U), incdir (-I), cpphdrs
+    /// (-H), cppargs (more arguments), cpppath (another preprocessor) and stdc (-X: a is
+    /// ISO C99, s traditional, c and t as cpp's default). False for any other option.
+    static func preprocessorOption(_ name: String, _ value: String?, _ result: inout ParsedCommandLine) throws(CommandLineError) -> Bool {
+        func required() throws(CommandLineError) -> String {
+            guard let value, !value.isEmpty else { throw .invalidValue("-x \(name)") }
+            return value
+        }
+        switch name {
+        case "cpp": result.preprocess = true
+        case "define": result.cppArguments.append("-D" + (try required()))
+        case "undef": result.cppArguments.append("-U" + (try required()))
+        case "incdir": result.cppArguments.append("-I" + (try required()))
+        case "cpphdrs": result.cppArguments.append("-H")
+        case "cppargs": result.cppArguments += (try required()).split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        case "cpppath": result.cppPath = try required()
+        case "stdc":
+            switch value {
+            case "a": result.cppArguments.append("-std=c99")
+            case "s": result.cppArguments.append("-traditional-cpp")
+            case "c", "t": break
+            default: throw .invalidValue(name == "stdc" && value != nil ? "-X \(value!)" : "-x stdc")
+            }
+        default: return false
+        }
+        return true
     }
 
     public static func usage(programName: String) -> String {

@@ -61,6 +61,8 @@ final class CommandRun {
             case .missingArgument(let option): errors.write("dtrace: option requires an argument -- \(option)\n")
             case .unsupported(let option):
                 return fail("option -\(option) is not supported on Linux")
+            case .invalidValue(let option):
+                return fail("failed to set \(option): Invalid value for specified option")
             case .noArguments: break
             }
             errors.write(DTraceOptionParser.usage(programName: "dtrace"))
@@ -105,7 +107,7 @@ final class CommandRun {
         do throws(SessionError) {
             try session.grabTarget(command: line.command, processID: line.processIDs.first)
             try session.compile(line.sources, operands: line.operands, preprocess: line.preprocess, cppArguments: line.cppArguments,
-                                preprocessor: Preprocessor.run)
+                                preprocessor: { Preprocessor.run($0, arguments: $1, program: line.cppPath) })
             jsonErrors = session.options.outputFormat == .json
             if line.showIR { showIR(session.program) }
             try session.matchProbes(listing: line.list, zeroMatchesAllowed: line.zeroMatchesAllowed)

@@ -36,7 +36,7 @@ extension CommandRun {
                 return fail("failed to open \(path): \(error.reason)")
             }
             if line.preprocess {
-                guard let processed = Preprocessor.run(text, arguments: line.cppArguments) else { return fail("failed to preprocess \(path)") }
+                guard let processed = Preprocessor.run(text, arguments: line.cppArguments, program: line.cppPath) else { return fail("failed to compile script \(path): Preprocessor failed to process input program") }
                 text = processed
             }
             do throws(Diagnostic) {

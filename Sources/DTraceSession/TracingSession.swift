@@ -171,7 +171,7 @@ public final class TracingSession {
                 descriptions.append(("description", String(probeText[..<cut])))
             }
             if preprocess && isScript {
-                guard let processed = preprocessor(text, cppArguments) else { throw SessionError("failed to preprocess \(label)") }
+                guard let processed = preprocessor(text, cppArguments) else { throw SessionError("failed to compile script \(label): Preprocessor failed to process input program") }
                 text = processed
             }
             read.append((text, kind, isScript, label))

@@ -5,10 +5,10 @@
 import Glibc
 
 public enum Subprocess {
-    /// Runs `arguments[0]` (found on PATH) with `input` on its standard input; its
+    /// Runs `executable` (or `arguments[0]`; found on PATH) with `input` on its standard input; its
     /// standard output and exit status, or nil when it could not be started.
-    public static func filter(_ arguments: [String], input: [UInt8]) -> (output: [UInt8], status: Int32)? {
-        guard let program = arguments.first else { return nil }
+    public static func filter(_ arguments: [String], input: [UInt8], executable: String? = nil) -> (output: [UInt8], status: Int32)? {
+        guard let program = executable ?? arguments.first else { return nil }
         var inputPipe: [Int32] = [0, 0], outputPipe: [Int32] = [0, 0]
         guard pipe(&inputPipe) == 0 else { return nil }
         guard pipe(&outputPipe) == 0 else { close(inputPipe[0]); close(inputPipe[1]); return nil }
@@ -26,6 +26,10 @@ public enum Subprocess {
             return nil
         }
         close(inputPipe[0]); close(outputPipe[1])
+        // A program that stops reading early (exits on a bad option) must not kill us
+        // with SIGPIPE: the write fails instead, and its exit status says what happened.
+        let previousPipeHandler = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, previousPipeHandler) }
         var offset = 0
         var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)

@@ -1,8 +1,8 @@
 // DTraceSystemTests/SystemTests: the thin system layer — kernel CPU lists, files mapped
 // or read, whether a path exists, uname's names, mounting a tracefs (root only; runs
 // always under CI=true), the named errno and signal values, the shell for system(),
-// CPUID signatures, the syscall number table — on files this test writes and on this
-// machine.
+// CPUID signatures, the syscall number table, a filter that stops reading early — on
+// files this test writes and on this machine.
 
 import DTraceSystem
 import Glibc
@@ -17,6 +17,16 @@ func temporaryFile(_ contents: String) -> String {
 }
 
 @Suite struct SystemTests {
+    /// A filter program that exits without reading its input (cpp refusing an option)
+    /// leaves a failed write, not a SIGPIPE that would kill dtrace: its status comes back.
+    @Test func filterThatStopsReadingEarly() throws {
+        let input = [UInt8](repeating: 0x61, count: 1 << 20)
+        let result = try #require(Subprocess.filter(["false"], input: input))
+        #expect(result.status != 0 && result.output.isEmpty)
+        let echoed = try #require(Subprocess.filter(["cat"], input: input))
+        #expect(echoed.status == 0 && echoed.output == input)
+    }
+
     @Test func cpuLists() {
         for (text, expected) in [("0-3\n", [0, 1, 2, 3]), ("0,2,4-5", [0, 2, 4, 5]), ("7", [7])] {
             let path = temporaryFile(text)
