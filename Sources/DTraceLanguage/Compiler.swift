@@ -51,6 +51,9 @@ public final class Compiler {
     var program = IRProgram()
     /// How many clauses have been compiled so far.
     public var clauseCount: Int { program.clauses.count }
+    /// The macro arguments ($N, $$N) the texts compiled so far name: DTrace refuses a text
+    /// that leaves the last one unnamed (D_MACRO_UNUSED), unless -x argref.
+    public var referencedMacroArguments = Set<Int>()
     var constantOffsets: [[UInt8]: Int] = [:]
     var globals: [String: Variable] = [:]
     var threadLocals: [String: Variable] = [:]
@@ -513,6 +516,7 @@ public final class Compiler {
             let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
             guard !name.isEmpty else { text.append("$"); characters = rest; continue }
             if let index = Int(name) {
+                referencedMacroArguments.insert(index)
                 guard index < options.macroArguments.count else {
                     throw error(.probeDescriptionInvalid, "macro argument $\(index) is not defined", line: specifier.line)
                 }

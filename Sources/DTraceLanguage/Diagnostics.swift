@@ -38,6 +38,7 @@ public enum DiagnosticTag: String, Sendable {
     case divideByZero = "D_DIV_ZERO"
     case undefinedIdentifier = "D_IDENT_UNDEF"
     case macroUndefined = "D_MACRO_UNDEF"
+    case macroUnused = "D_MACRO_UNUSED"
     case badIdentifier = "D_IDENT_BADREF"
     case probeDescriptionNoMatch = "D_PDESC_ZERO"
     case probeDescriptionInvalid = "D_PDESC_INVAL"

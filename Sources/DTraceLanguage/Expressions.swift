@@ -121,7 +121,7 @@ extension Compiler {
         case .unary(let op, let operand):
             return try unary(op, operand, line: line)
         case .postfix(let op, let operand):
-            let target = try lvalue(operand, creating: true, valueType: Self.typeDeclaredByIncrement(operand))
+            let target = try lvalue(operand, creating: true, valueType: Self.typeDeclaredByIncrement(operand), operator: op)
             noteVariableUse(operand, read: true, written: true)
             let old = try load(target)
             guard old.type.isScalar else { throw error(.operandNotScalar, "operator \(op) requires operand of scalar type", line: line) }
@@ -291,6 +291,7 @@ extension Compiler {
     }
 
     func macroArgument(_ index: Int, asString: Bool, line: Int) throws(Diagnostic) -> Value {
+        referencedMacroArguments.insert(index)
         guard index < options.macroArguments.count else {
             if options.defaultArguments {
                 if asString { return stringConstant([]) }
@@ -376,7 +377,7 @@ extension Compiler {
         switch op {
         case "++", "--":
             // As in DTrace, ++ and -- on a variable not yet assigned declare it an int64_t.
-            let target = try lvalue(operand, creating: true, valueType: Self.typeDeclaredByIncrement(operand))
+            let target = try lvalue(operand, creating: true, valueType: Self.typeDeclaredByIncrement(operand), operator: op)
             noteVariableUse(operand, read: true, written: true)
             let old = try load(target)
             guard old.type.isScalar else { throw error(.operandNotScalar, "operator \(op) requires operand of scalar type", line: line) }
@@ -602,7 +603,7 @@ extension Compiler {
             if let undefined { throw error(.variableUndefined, "\(undefined) has not yet been declared or assigned", line: line) }
             // As DTrace: the left operand's value is read before the right is evaluated
             // (i += i++ adds the old i).
-            let place = try lvalue(target, creating: true, valueType: .int)
+            let place = try lvalue(target, creating: true, valueType: .int, operator: op)
             noteVariableUse(target, read: true, written: true)
             let old = try load(place)
             let operand = try rvalue(valueExpression)
@@ -611,7 +612,7 @@ extension Compiler {
             return value
         }
         var value = try rvalue(valueExpression)
-        let place = try lvalue(target, creating: true, valueType: value.type)
+        let place = try lvalue(target, creating: true, valueType: value.type, operator: op)
         noteVariableUse(target, written: true)
         try store(value, to: place, line: line)
         return Value(register: value.register, type: place.type, space: value.space)
@@ -619,7 +620,8 @@ extension Compiler {
 
     // MARK: places
 
-    func lvalue(_ expression: Expression, creating: Bool, valueType: DType? = nil) throws(Diagnostic) -> LValue {
+    /// `op`: the operator writing it (=, +=, ++), as the diagnostics name it.
+    func lvalue(_ expression: Expression, creating: Bool, valueType: DType? = nil, operator op: String = "=") throws(Diagnostic) -> LValue {
         let line = expression.line
         func inferred() throws(Diagnostic) -> DType {
             guard let valueType else { throw error(.undefinedIdentifier, "failed to resolve \(Compiler.describe(expression)): Unknown variable name", line: line) }
@@ -631,10 +633,10 @@ extension Compiler {
         switch expression.kind {
         case .identifier(let name):
             if BuiltinVariables.table[name] != nil && globals[name] == nil {
-                throw error(.operandNotWritable, "operator = requires a writable left-hand operand: \(name) is read-only", line: line)
+                throw error(.operandNotWritable, "operator \(op) can only be applied to a writable variable", line: line)
             }
             if inlines[name] != nil || enumerators[name] != nil {
-                throw error(.operandNotLvalue, "operator = requires a modifiable left-hand operand", line: line)
+                throw error(.operandNotLvalue, "operator \(op) requires modifiable lvalue as an operand", line: line)
             }
             var variable = globals[name]
             if variable == nil {
@@ -807,7 +809,7 @@ extension Compiler {
             guard !pointee.isVoid else { throw error(.dereferenceVoid, "cannot dereference pointer to void", line: line) }
             return .memory(address: value.register, type: pointee, space: Self.space(reachedThrough: value))
         default:
-            throw error(.operandNotLvalue, "operator = requires a modifiable left-hand operand", line: line)
+            throw error(.operandNotLvalue, "operator \(op) requires modifiable lvalue as an operand", line: line)
         }
     }
 

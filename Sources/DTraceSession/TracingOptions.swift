@@ -24,6 +24,8 @@ public struct TracingOptions {
     public var defaultArguments = false
     /// `empty`: a script with no clause or declaration is not an error (D_EMPTY).
     public var permitEmpty = false
+    /// `argref`: macro arguments a program text never names are not an error (D_MACRO_UNUSED).
+    public var permitUnreferencedArguments = false
     public var sortByKey = false
     public var sortReverse = false
     public var sortKeyPosition = 0
@@ -63,7 +65,7 @@ public struct TracingOptions {
     /// Every option accepted, and how its value is checked. Options DTrace has that
     /// change nothing here are accepted and checked all the same.
     static let kinds: [String: Kind] = [
-        "quiet": .flag, "flowindent": .flag, "destructive": .flag, "errtags": .flag, "defaultargs": .flag, "empty": .flag,
+        "quiet": .flag, "flowindent": .flag, "destructive": .flag, "errtags": .flag, "defaultargs": .flag, "empty": .flag, "argref": .flag,
         "aggsortkey": .flag, "aggsortrev": .flag, "aggsortpos": .count, "aggsortkeypos": .count, "rawbytes": .flag,
         "bufsize": .size, "aggsize": .size, "specsize": .size, "dynvarsize": .size, "strsize": .size, "scratchsize": .size,
         "nspec": .count, "stackframes": .count, "ustackframes": .count, "jstackframes": .count, "jstackstrsize": .size,
@@ -112,6 +114,7 @@ public struct TracingOptions {
         case "errtags": errorTags = on
         case "defaultargs": defaultArguments = on
         case "empty": permitEmpty = on
+        case "argref": permitUnreferencedArguments = on
         case "aggsortkey": sortByKey = on
         case "aggsortrev": sortReverse = on
         case "aggsortpos": sortAggregationPosition = Int(clamping: count)

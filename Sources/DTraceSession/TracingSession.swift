@@ -137,6 +137,8 @@ public final class TracingSession {
         // Every text is read and parsed first, so the compiler sees the whole program's
         // aggregations before it lays out any; then they compile in order.
         var read: [(text: String, kind: ProbeSpecifierKind, isScript: Bool, label: String)] = []
+        // A text's own failure, said when its turn to compile comes (texts compile in order).
+        var failureOfText: [Int: SessionError] = [:]
         for source in sources {
             var text: String
             var kind = ProbeSpecifierKind.name
@@ -159,10 +161,11 @@ public final class TracingSession {
                     // DTrace reads it).
                     let digits = probeText.prefix { $0.isNumber }
                     if !digits.isEmpty {
-                        guard let id = Int(digits), let probe = probe(withID: id) else {
-                            throw SessionError("invalid probe specifier \(probeText): invalid probe identifier \(digits): Unknown probe identifier")
+                        if let id = Int(digits), let probe = probe(withID: id) {
+                            text = probe.identity.fullName + probeText.dropFirst(digits.count)
+                        } else {
+                            failureOfText[read.count] = SessionError("invalid probe specifier \(probeText): invalid probe identifier \(digits): Unknown probe identifier")
                         }
-                        text = probe.identity.fullName + probeText.dropFirst(digits.count)
                     }
                 }
                 isScript = false
@@ -192,6 +195,7 @@ public final class TracingSession {
         }
         compiler.prescan(parsed.compactMap { try? $0.syntax.get() })
         for (index, text) in parsed.enumerated() {
+            if let failure = failureOfText[index] { throw failure }
             do throws(Diagnostic) {
                 let syntax = try text.syntax.get()
                 if !options.permitEmpty && syntax.items.allSatisfy({ if case .pragma = $0 { true } else { false } }) {
@@ -200,7 +204,14 @@ public final class TracingSession {
                     throw Diagnostic("D_EMPTY", "empty D program translation unit", line: lines)
                 }
                 let before = compiler.clauseCount
+                compiler.referencedMacroArguments = []
                 try compiler.add(syntax, kind: text.kind)
+                // DTrace checks only the last argument, in each text it compiles.
+                let last = compileOptions.macroArguments.count - 1
+                if last > 0 && !options.permitUnreferencedArguments && !compiler.referencedMacroArguments.contains(last) {
+                    let lines = read[index].text.utf8.reduce(1) { $1 == 0x0a ? $0 + 1 : $0 }
+                    throw Diagnostic(.macroUnused, "extraneous argument '\(compileOptions.macroArguments[last])' ($\(last) is not referenced)", line: lines)
+                }
                 sourceOfClause += Array(repeating: index, count: compiler.clauseCount - before)
             } catch {
                 throw compileFailure(error, isScript: text.isScript, label: text.label)

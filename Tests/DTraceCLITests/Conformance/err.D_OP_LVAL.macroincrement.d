@@ -1,0 +1,5 @@
+/* A macro variable is a value, not an lvalue: ++ cannot change it. */
+BEGIN
+{
+	$pid++;
+}

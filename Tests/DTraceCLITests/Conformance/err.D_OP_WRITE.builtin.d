@@ -1,0 +1,5 @@
+/* A built-in variable cannot be assigned. */
+BEGIN
+{
+	pid = 1;
+}

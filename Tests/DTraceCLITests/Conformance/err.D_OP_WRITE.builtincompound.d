@@ -1,0 +1,5 @@
+/* Nor changed by a compound assignment. */
+BEGIN
+{
+	timestamp += 1;
+}
