@@ -181,7 +181,9 @@ extension Compiler {
             }
             let value = try rvalue(operand)
             emitter = saved
-            let size = Int64(value.type.isString ? options.stringSize : value.type.size)
+            var size = Int64(value.type.isString ? options.stringSize : value.type.size)
+            // A string constant is as long as its text and NUL ("hi": 3), as in DTrace.
+            if case .string(let bytes) = operand.kind { size = Int64(bytes.count + 1) }
             return Value(register: emitter.constant(size), type: BuiltinTypes.table["size_t"]!, constant: size)
         case .offsetof(let typeSyntax, let member):
             let type = try resolveType(typeSyntax, line: line)
