@@ -324,7 +324,9 @@ extension Compiler {
     func callSubroutine(_ name: String, _ arguments: [Expression], line: Int) throws(Diagnostic) -> Value {
         if let definition = options.subroutines[name] {
             let result = try definition.compile(SubroutineArguments(compiler: self, name: name, expressions: arguments, line: line))
-            return Value(register: result.register, type: result.type)
+            var value = Value(register: result.register, type: result.type)
+            value.pointsIntoAlloca = result.pointsIntoAlloca
+            return value
         }
         switch name {
         case "speculation":

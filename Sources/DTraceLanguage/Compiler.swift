@@ -20,6 +20,9 @@ struct Value {
     var constant: Int64?
     /// Memory space of the bytes a string/composite register points to.
     var space: MemorySpace = .scratch
+    /// A pointer into alloca() space: what it points to is D's memory, whatever type a
+    /// cast gives it (a kernel struct's included), as DTrace's alloca taint.
+    var pointsIntoAlloca = false
 }
 
 enum VariableStorage {
@@ -58,6 +61,9 @@ public final class Compiler {
     var globals: [String: Variable] = [:]
     var threadLocals: [String: Variable] = [:]
     var clauseLocals: [String: Variable] = [:]
+    /// Variables ("p", "self->p", "this->p") assigned an alloca() pointer: reading them
+    /// gives one back.
+    var allocaPointerVariables = Set<String>()
     var clauseLocalBytes = 0
     /// DTrace's ids and storage offsets of the variables, for `-S`'s variable tables.
     var dtraceLayout = DTraceVariableLayout()

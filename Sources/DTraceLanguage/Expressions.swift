@@ -117,7 +117,9 @@ extension Compiler {
             }
             let place = try lvalue(expression, creating: false)
             noteVariableUse(expression, read: true)
-            return try load(place)
+            var value = try load(place)
+            if let name = Self.variableName(expression) { value.pointsIntoAlloca = allocaPointerVariables.contains(name) }
+            return value
         case .unary(let op, let operand):
             return try unary(op, operand, line: line)
         case .postfix(let op, let operand):
@@ -256,7 +258,9 @@ extension Compiler {
             let variable = Expression(.identifier(name), line: line)
             let place = try lvalue(variable, creating: false)
             noteVariableUse(variable, read: true)
-            return try load(place)
+            var value = try load(place)
+            value.pointsIntoAlloca = allocaPointerVariables.contains(name)
+            return value
         }
         if name == "NULL" {
             return Value(register: emitter.constant(0), type: .voidPointer, constant: 0)
@@ -360,7 +364,9 @@ extension Compiler {
                 let constant = value.constant.map { Interpreter.extend($0, bits: target.size * 8, signed: target.isSigned) }
                 return Value(register: r, type: type, constant: constant)
             }
-            return Value(register: value.register, type: type, constant: value.constant, space: value.space)
+            var cast = Value(register: value.register, type: type, constant: value.constant, space: value.space)
+            cast.pointsIntoAlloca = value.pointsIntoAlloca && target.isPointer
+            return cast
         }
         throw error(.castInvalid, "invalid cast expression: \"\(value.type)\" to \"\(type)\"", line: line)
     }
@@ -616,6 +622,7 @@ extension Compiler {
         var value = try rvalue(valueExpression)
         let place = try lvalue(target, creating: true, valueType: value.type, operator: op)
         noteVariableUse(target, written: true)
+        if value.pointsIntoAlloca, let name = Self.variableName(target) { allocaPointerVariables.insert(name) }
         try store(value, to: place, line: line)
         return Value(register: value.register, type: place.type, space: value.space)
     }
@@ -821,8 +828,17 @@ extension Compiler {
     /// Where the bytes a pointer points to lie: kernel memory for a kernel structure
     /// (whatever variable held the pointer), else where the pointer came from.
     static func space(reachedThrough pointer: Value) -> MemorySpace {
+        if pointer.pointsIntoAlloca { return .scratch }
         if case .composite(let composite)? = pointer.type.pointee?.resolved, composite.isKernel { return .tracee }
         return pointer.space
+    }
+
+    /// A scalar variable's name as D writes it ("p", "self->p", "this->p"); nil otherwise.
+    static func variableName(_ expression: Expression) -> String? {
+        switch expression.kind {
+        case .identifier, .threadLocal, .clauseLocal: return describe(expression)
+        default: return nil
+        }
     }
 
     static func describe(_ expression: Expression) -> String {

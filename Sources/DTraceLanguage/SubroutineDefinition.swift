@@ -17,6 +17,8 @@ public protocol SubroutineDefinition: Sendable {
 public struct SubroutineResult {
     public var register: Register
     public var type: DType
+    /// The value points into alloca() space (alloca's own).
+    public var pointsIntoAlloca = false
     public init(register: Register, type: DType) { self.register = register; self.type = type }
 }
 
@@ -59,8 +61,13 @@ public struct SubroutineArguments {
     /// Argument `index` as a pointer to `count` bytes (a multiple of 4) the subroutine reads
     /// itself: bytes in kernel memory (`&((struct iphdr *)p)->saddr`) are copied into
     /// scratch first, with probe reads, and the copy is passed.
-    public func pointer(_ index: Int, prototype: String, bytes count: Int) throws(Diagnostic) -> Register {
+    /// With `pointee`, the argument must point to the composite type of that name (or be
+    /// a void pointer or the constant 0), as the prototype says.
+    public func pointer(_ index: Int, prototype: String, bytes count: Int, pointee: String? = nil) throws(Diagnostic) -> Register {
         let value = try compiler.integerArgument(name, expressions, index, line: line, prototype: prototype)
+        if let pointee, !Self.pointsTo(value, pointee) {
+            throw compiler.argumentMismatch(name, index + 1, prototype: prototype, argument: value.type, line: line)
+        }
         guard value.space == .tracee else { return value.register }
         let copy = compiler.emitter.temporary((count + 7) & ~7)
         var offset = 0
@@ -79,16 +86,29 @@ public struct SubroutineArguments {
     /// `prototype`): the register holding the address.
     public func compositePointer(_ index: Int, pointee: String, prototype: String) throws(Diagnostic) -> Register {
         let value = try compiler.rvalue(expressions[index])
-        var compatible = value.constant == 0 && value.type.isScalar
-        if case .pointer(let target) = value.type.resolved {
-            switch target.resolved {
-            case .void: compatible = true
-            case .composite(let composite): compatible = composite.name == pointee
-            default: break
-            }
-        }
-        guard compatible else { throw compiler.argumentMismatch(name, index + 1, prototype: prototype, argument: value.type, line: line) }
+        guard Self.pointsTo(value, pointee) else { throw compiler.argumentMismatch(name, index + 1, prototype: prototype, argument: value.type, line: line) }
         return value.register
+    }
+
+    /// A pointer to the composite type named `pointee`, a void pointer, or the constant 0.
+    static func pointsTo(_ value: Value, _ pointee: String) -> Bool {
+        if value.constant == 0 && value.type.isScalar { return true }
+        guard case .pointer(let target) = value.type.resolved else { return false }
+        switch target.resolved {
+        case .void: return true
+        case .composite(let composite): return composite.name == pointee
+        default: return false
+        }
+    }
+
+    /// Argument `index` as an integer constant (D_PROTO_ARG otherwise, naming the
+    /// prototype "integer constant").
+    public func integerConstant(_ index: Int) throws(Diagnostic) -> Int64 {
+        let value = try compiler.rvalue(expressions[index])
+        guard let constant = value.constant, value.type.isInteger else {
+            throw compiler.argumentMismatch(name, index + 1, prototype: "integer constant", argument: value.type, line: line)
+        }
+        return constant
     }
 
     /// The kernel's type by its C name ("struct mutex"), from its BTF; nil without one.

@@ -62,7 +62,9 @@ struct Alloca: LibrarySubroutine {
 
     func compile(_ call: SubroutineArguments) throws(Diagnostic) -> SubroutineResult {
         try call.expect(1...1)
-        return call.call(.allocate, [try call.integer(0, prototype: "size_t")], type: .voidPointer)
+        var result = call.call(.allocate, [try call.integer(0, prototype: "size_t")], type: .voidPointer)
+        result.pointsIntoAlloca = true
+        return result
     }
 }
 

@@ -1,4 +1,4 @@
-// DTraceLibrary/InternetAddresses: inet_ntoa(&ipaddr), inet_ntoa6(&in6addr) and
+// DTraceLibrary/InternetAddresses: inet_ntoa(&ipaddr), inet_ntoa6(&in6addr[, strict]) and
 // inet_ntop(family, &address) — dotted quads, and IPv6 text with DTrace's rules for the
 // longest zero run and embedded IPv4 addresses. In BPF, inet_ntop needs its family as a
 // constant (AF_INET or AF_INET6).
@@ -19,10 +19,17 @@ struct InternetAddresses: LibrarySubroutine {
             let address = try call.pointer(1, prototype: "void *", bytes: call.constantValue(0) == 2 ? 4 : 16)
             return call.stringSubroutine(SubroutineCall(call.name), [family, address])
         }
-        try call.expect(1...1)
         // Addresses in kernel structures (a packet's header, a socket) are copied first.
-        let address = try call.pointer(0, prototype: call.name == "inet_ntoa" ? "ipaddr_t *" : "in6_addr_t *", bytes: call.name == "inet_ntoa" ? 4 : 16)
-        return call.stringSubroutine(SubroutineCall(call.name), [address])
+        if call.name == "inet_ntoa" {
+            try call.expect(1...1)
+            return call.stringSubroutine(SubroutineCall(call.name), [try call.pointer(0, prototype: "ipaddr_t *", bytes: 4)])
+        }
+        // inet_ntoa6(address[, strict]): strict (a constant, not 0) keeps an embedded
+        // IPv4 address's "::" or "::ffff:" prefix.
+        try call.expect(1...2)
+        let address = try call.pointer(0, prototype: "struct in6_addr *", bytes: 16, pointee: "in6_addr")
+        let strict = call.count == 2 ? try call.integerConstant(1) != 0 : false
+        return call.stringSubroutine(SubroutineCall(call.name, form: strict ? 1 : 0), [address])
     }
 }
 
@@ -33,7 +40,7 @@ extension InternetAddresses: InterpretedSubroutine, KernelSubroutine {
         case "inet_ntoa":
             return try context.result(Array(try machine.readBytes(at: a[1], count: 4).map { String($0) }.joined(separator: ".").utf8))
         case "inet_ntoa6":
-            return try context.result(Array(InternetText.ipv6(try machine.readBytes(at: a[1], count: 16), embeddedIPv4Alone: true).utf8))
+            return try context.result(Array(InternetText.ipv6(try machine.readBytes(at: a[1], count: 16), embeddedIPv4Alone: call.form == 0).utf8))
         default:
             switch a[1] {
             case 2: return try context.result(Array(try machine.readBytes(at: a[2], count: 4).map { String($0) }.joined(separator: ".").utf8))
@@ -46,7 +53,7 @@ extension InternetAddresses: InterpretedSubroutine, KernelSubroutine {
     func emit(_ call: SubroutineCall, arguments a: [Register], result: Register?, generator: inout BPFCodeGenerator) throws(CodegenError) {
         switch call.name {
         case "inet_ntoa": try generator.internetAddress4(arguments: a, result: result)
-        case "inet_ntoa6": try generator.internetAddress6(embeddedIPv4Alone: true, address: a[1], destination: a[0], result: result)
+        case "inet_ntoa6": try generator.internetAddress6(embeddedIPv4Alone: call.form == 0, address: a[1], destination: a[0], result: result)
         default:
             // inet_ntop(family, &address) with the family a constant (AF_INET or AF_INET6).
             switch generator.constantValue(of: a[1]) {
