@@ -84,8 +84,9 @@ extension Consumer {
         printAggregations(ids, format: format.map { program.formats[$0].format }, formatText: format.map { program.formats[$0].text })
     }
 
-    /// exit(status): tracing stops after this firing (the first status given wins).
-    public func requestExit(_ status: Int32) { if exitStatus == nil { exitStatus = status } }
+    /// exit(status): tracing stops after this firing; dtrace exits with the last status
+    /// given (an END clause's exit() overrides the one that stopped tracing), as DTrace.
+    public func requestExit(_ status: Int32) { exitStatus = status }
 
     /// clear(@a): every value back to its initial words, keys kept.
     public func clearAggregation(_ id: Int) {

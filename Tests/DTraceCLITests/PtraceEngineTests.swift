@@ -59,7 +59,7 @@ struct PtraceEngineTests {
         let syscalls = try Harness.run(["-x", "engine=ptrace", "-qn",
                                         "syscall::close:entry /(int)arg0 == -1/ { @entries = count(); } syscall::close:return /errno == 9/ { @failed = count(); @value = min(arg1); }",
                                         "-c", "\(KernelHarness.workload) badclose 250"], pinned: false)
-        #expect(syscalls.stdout == "\n              250\n\n              250\n\n               -1\n", "\(syscalls.stderr)")
+        #expect(syscalls.stdout == "\n              250\n              250\n               -1\n", "\(syscalls.stderr)")
         #expect(syscalls.status == 0)
         let offsets = try Harness.run(["-x", "engine=ptrace", "-qn", "pid$target:a.out:sum8:5, pid$target:a.out:sum8:8 { @[probename] = count(); }",
                                        "-c", "\(KernelHarness.workload) calls \(Self.calls)"], pinned: false)
@@ -147,7 +147,7 @@ struct PtraceEngineTests {
         // exits 3 after its calls, and neither ever sees a SIGTRAP.
         let result = try Harness.run(["-x", "engine=ptrace", "-qn", "pid$target:a.out:sum8:entry { @ = count(); } pid$target:a.out:sum8:return { @r = sum(arg1); }",
                                       "-c", "\(KernelHarness.workload) forks 500"], pinned: false)
-        #expect(result.stdout == "child=3 sigtrap=0\n\n              500\n\n           197250\n", "\(result.stderr)")
+        #expect(result.stdout == "child=3 sigtrap=0\n\n              500\n           197250\n", "\(result.stderr)")
         #expect(result.status == 0)
         // With system call probes the command runs under a seccomp filter that its child
         // inherits: the child stays traced, so its filtered calls (exit_group, wait4) work.
@@ -170,7 +170,7 @@ struct PtraceEngineTests {
         // 500 SIGUSR1s the workload sends itself reach its handler; no SIGTRAP ever does.
         let result = try Harness.run(["-x", "engine=ptrace", "-qn", "pid$target:a.out:sum8:entry { @calls = count(); } syscall::kill:return /arg1 == 0/ { @kills = count(); }",
                                       "-c", "\(KernelHarness.workload) signals 500"], pinned: false)
-        #expect(result.stdout == "handled=500 sigtrap=0\n\n              500\n\n              500\n", "\(result.stderr)")
+        #expect(result.stdout == "handled=500 sigtrap=0\n\n              500\n              500\n", "\(result.stderr)")
         #expect(result.status == 0)
     }
 
@@ -179,7 +179,7 @@ struct PtraceEngineTests {
         // not follow a process into a new program; the execve's return is seen in it.
         let result = try Harness.run(["-x", "engine=ptrace", "-qn", "pid$target:a.out:sum8:entry { @calls = count(); } syscall::execve:return { @execs[arg1] = count(); }",
                                       "-c", "\(KernelHarness.workload) reexec 500"], pinned: false)
-        #expect(result.stdout == "\n              500\n\n                0                1\n", "\(result.stderr)")
+        #expect(result.stdout == "\n              500\n                0                1\n", "\(result.stderr)")
         #expect(result.status == 0)
     }
 

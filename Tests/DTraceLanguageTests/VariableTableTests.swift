@@ -142,7 +142,7 @@ import Testing
              Self.row("c", "0", "agg", "glb", "", "any (unknown) by ref (size 0)"),
              Self.row("a", "0", "arr", "glb", "w", "D type (integer) (size 4)"),
              Self.row("x", "4", "scl", "glb", "r/w", "D type (integer) (size 4)"),
-             Self.row("y", "8", "scl", "glb", "r/w", "D type (integer) (size 4)")],
+             Self.row("y", "8", "scl", "glb", "r/w", "D type (integer) (size 8)")],
             [Self.row("c", "0", "agg", "glb", "", "any (unknown) by ref (size 0)"),
              Self.row("a", "0", "arr", "glb", "r", "D type (integer) (size 4)")],
         ])
