@@ -406,7 +406,7 @@ public final class Compiler {
             region = .predicate
             emitter.currentAction = 0
             let value: Value
-            do { value = try rvalue(predicate) } catch {
+            do { value = try predicateValue(predicate, of: clause) } catch {
                 var moved = error
                 // Operator checks name the line DTrace has reached; others the expression's.
                 if let checkLine = clause.predicateCheckLine, moved.line > 0, moved.tag.hasPrefix("D_OP_") { moved.line = checkLine }
@@ -437,6 +437,33 @@ public final class Compiler {
                                         record: RecordLayout(actions: record.actions, size: record.size), line: clause.line,
                                         variables: clauseVariableTable()))
         clauseEmitters.append((emitter, index))
+    }
+
+    /// The predicate's value. DTrace cooks a clause's actions before its predicate, so a
+    /// variable the actions assign is known to the predicate: when the predicate names a
+    /// variable not yet declared, the actions are compiled first for what they declare.
+    func predicateValue(_ predicate: Expression, of clause: Clause) throws(Diagnostic) -> Value {
+        do { return try rvalue(predicate) } catch {
+            guard error.tag == DiagnosticTag.undefinedIdentifier.rawValue, !(clause.statements ?? []).isEmpty else { throw error }
+            try declareFromActions(clause)
+            emitter.currentAction = 0
+            return try rvalue(predicate)
+        }
+    }
+
+    /// The clause's actions compiled for the variables they declare; their code and
+    /// record are thrown away (the clause is compiled again, predicate first).
+    func declareFromActions(_ clause: Clause) throws(Diagnostic) {
+        let savedRegion = region
+        emitter = Emitter()
+        record = RecordBuilder()
+        clauseOrder = ClauseActionOrder()
+        region = .actionList
+        try compileBody(clause)
+        emitter = Emitter()
+        record = RecordBuilder()
+        clauseOrder = ClauseActionOrder()
+        region = savedRegion
     }
 
     func compileBody(_ clause: Clause) throws(Diagnostic) {
