@@ -185,8 +185,8 @@ extension BPFCodeGenerator {
         case .copyInString:
             try withPointer(a[0], span: stringSpan, write: true, into: .r1) { generator in
                 if a.count > 2 {
+                    // copyinstr(address, size): size counts the NUL, as in DTrace.
                     generator.load(.r2, a[2])
-                    generator.asm.alu64(.add, .r2, immediate: 1)
                     generator.asm.skip(1, if: .jsge, .r2, immediate: 1)
                     generator.asm.load(.r2, constant: 1)
                     generator.asm.skip(1, if: .jle, .r2, immediate: Int32(stringSpan))

@@ -195,7 +195,8 @@ public struct Interpreter {
             // The interpreter runs in dtrace itself: there is no kernel memory to read.
             throw Fault(kind: .kernelPrivilege, address: a[1])
         case .copyInString:
-            let limit = a.count > 2 ? min(Int(clamping: max(0, a[2])), machine.stringSize) : machine.stringSize
+            // copyinstr(address, size): size counts the NUL, as in DTrace.
+            let limit = a.count > 2 ? min(Int(clamping: max(0, a[2] &- 1)), machine.stringSize) : machine.stringSize
             var bytes: [UInt8] = []
             while bytes.count < limit {
                 guard let chunk = environment.readTracee(address: a[1] &+ Int64(bytes.count), size: 1) else {

@@ -273,6 +273,16 @@ struct PtraceEngineTests {
         #expect(result.status == 1)
     }
 
+    /// copyinstr(address, size): size counts the NUL, as in DTrace — at most size - 1
+    /// characters — in both engines.
+    @Test func copyinstrSizeCountsTheNul() throws {
+        let script = "syscall::openat:entry /pid == $target && copyinstr(arg1) == \"/etc/hostname\"/ { printf(\"%s|%s|%s|\\n\", copyinstr(arg1, 5), copyinstr(arg1, 1), copyinstr(arg1, 64)); }"
+        for engine in ["ptrace", "kernel"] {
+            let result = try Harness.run(["-x", "engine=\(engine)", "-qn", script, "-c", "/bin/cat /etc/hostname"], pinned: false)
+            #expect(result.stdout.contains("/etc||/etc/hostname|\n"), "\(engine): \(result.stdout) \(result.stderr)")
+        }
+    }
+
     /// copyout/copyoutstr write the process's buffer before write(2) reads it: the
     /// string with its NUL, or only `size` bytes of it. The kernel engine writes with
     /// bpf_probe_write_user, which a locked-down kernel withholds: then it says so.
