@@ -108,8 +108,8 @@ public enum DTraceOptionParser {
         case "x":
             let parts = value!.split(separator: "=", maxSplits: 1).map(String.init)
             let (name, setting) = (parts.first ?? "", parts.count > 1 ? parts[1] : nil)
-            if try !preprocessorOption(name, setting, &result) { result.settings.append((name, setting)) }
-        case "X": _ = try preprocessorOption("stdc", value, &result)
+            if try !commandLineOption(name, setting, &result) { result.settings.append((name, setting)) }
+        case "X": _ = try commandLineOption("stdc", value, &result)
         case "H": result.cppArguments.append("-H")
         case "b": result.settings.append(("bufsize", value))
         case "o": result.outputPath = value
@@ -123,17 +123,19 @@ public enum DTraceOptionParser {
         }
     }
 
-    /// The -x options that set up the C preprocessor, which runs before any option a
-    /// script sets could apply: cpp (-C), define (-D), undef (-U), incdir (-I), cpphdrs
-    /// (-H), cppargs (more arguments), cpppath (another preprocessor) and stdc (-X: a is
-    /// ISO C99, s traditional, c and t as cpp's default). False for any other option.
-    static func preprocessorOption(_ name: String, _ value: String?, _ result: inout ParsedCommandLine) throws(CommandLineError) -> Bool {
+    /// The -x options that stand for command-line flags, which act before any option a
+    /// script sets could apply: the C preprocessor's — cpp (-C), define (-D), undef (-U),
+    /// incdir (-I), cpphdrs (-H), cppargs (more arguments), cpppath (another
+    /// preprocessor) and stdc (-X: a is ISO C99, s traditional, c and t as cpp's
+    /// default) — and zdefs (-Z). False for any other option.
+    static func commandLineOption(_ name: String, _ value: String?, _ result: inout ParsedCommandLine) throws(CommandLineError) -> Bool {
         func required() throws(CommandLineError) -> String {
             guard let value, !value.isEmpty else { throw .invalidValue("-x \(name)") }
             return value
         }
         switch name {
         case "cpp": result.preprocess = true
+        case "zdefs": result.zeroMatchesAllowed = true
         case "define": result.cppArguments.append("-D" + (try required()))
         case "undef": result.cppArguments.append("-U" + (try required()))
         case "incdir": result.cppArguments.append("-I" + (try required()))
