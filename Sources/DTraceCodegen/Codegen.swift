@@ -116,6 +116,9 @@ public struct BPFCodeGenerator {
 
     // MARK: registers
 
+    /// Where a task's parent pointer and process id lie in task_struct (BTF), when known.
+    public var taskParentOffsets: (realParent: Int, processID: Int)? { site.parentOffsets }
+
     /// The value of a register holding one known constant (nil when it may vary).
     public func constantValue(of register: Register) -> Int64? {
         if case .constant(let value)? = known[register.index] { return value }

@@ -1,7 +1,7 @@
 // DTraceLibrary/CoreSubroutines: the subroutines whose work is IR both engines already
 // run — strlen (the string length helper), lltostr (the integer-to-string helper casts
 // use too), htons/ntohs/htonl/ntohl/htonll/ntohll (byte swaps), rand, alloca, copyin,
-// copyinstr and progenyof — so a definition is their prototype and the IR they emit.
+// copyinstr — so a definition is their prototype and the IR they emit.
 
 import DTraceIR
 import DTraceLanguage
@@ -85,20 +85,5 @@ struct CopyIn: LibrarySubroutine {
         var values = [try call.integer(0, prototype: "uintptr_t")]
         if call.count == 2 { values.append(try call.integer(1)) }
         return call.stringResult(.copyInString, values)
-    }
-}
-
-/// progenyof(pid): whether the current process is pid (its descendants are not followed yet).
-struct Progenyof: LibrarySubroutine {
-    var names: [String] { ["progenyof"] }
-    var implementation: SubroutineImplementation { .coreIR }
-
-    func compile(_ call: SubroutineArguments) throws(Diagnostic) -> SubroutineResult {
-        try call.expect(1...1)
-        let target = try call.integer(0, prototype: "pid_t")
-        let pid = call.call(.readBuiltin(.pid), [], type: .int).register
-        let equal = call.register()
-        call.emit(.compare(.equal, equal, pid, target))
-        return SubroutineResult(register: equal, type: .int)
     }
 }

@@ -120,7 +120,7 @@ public struct Library: Sendable {
         Alloca(),
         CopyIn(),
         CopyOut(),
-        Progenyof(),
+        ProcessRelations(),
         LockSubroutines(),
         ProcessArguments(),
     ])

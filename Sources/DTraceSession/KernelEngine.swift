@@ -236,8 +236,17 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 }
             }
         }
+        /// progenyof() walks the same parent links ppid reads.
+        func walksParents() -> Bool {
+            program.clauses.contains { clause in
+                clause.function.instructions.contains { instruction in
+                    if case .call(.subroutine(let call), _, _) = instruction, call.name == "progenyof" { return true }
+                    return false
+                }
+            }
+        }
         var facts = BuiltinFacts()
-        if uses(.ppid) { facts.parentOffsets = types.parentOffsets }
+        if uses(.ppid) || walksParents() { facts.parentOffsets = types.parentOffsets }
         if uses(.vtimestamp) { facts.executionTimeOffset = types.executionTimeOffset }
         if uses(.execname) { facts.commandNameOffset = types.commandNameOffset }
         return facts

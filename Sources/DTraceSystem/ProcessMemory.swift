@@ -199,6 +199,14 @@ extension ProcessThreads {
         return result < 0 ? nil : result == 1
     }
 
+    /// The process's parent (/proc/PID/stat field 4), nil when it is gone.
+    public static func parentProcessID(of processID: Int32) -> Int32? {
+        guard let text = SystemFiles.readSmallTextFile("/proc/\(processID)/stat", limit: 4096),
+              let end = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: end)...].split(separator: " ")
+        return fields.count > 1 ? Int32(fields[1]) : nil
+    }
+
     /// When the process started, in clock ticks after boot (/proc/PID/stat field 22): with
     /// the pid, it names one process even after the pid is reused.
     public static func startTime(of processID: Int32) -> UInt64? {

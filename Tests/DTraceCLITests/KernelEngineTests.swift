@@ -63,6 +63,15 @@ struct KernelEngineTests {
         #expect(closes.stdout == "\n                5\n               -1               -1        9                5\n")
     }
 
+    /// progenyof($target) holds in the target and in the child it forks (the kernel
+    /// engine walks real_parent), not in other processes.
+    @Test func progenyofFollowsTheParents() throws {
+        let result = try Harness.run(["-qn", "syscall::exit_group:entry /progenyof($target)/ { @[pid == $target ? \"parent\" : \"child\"] = count(); }",
+                                      "-c", "\(KernelHarness.workload) forks 10"], pinned: false)
+        #expect(result.status == 0)
+        #expect(result.stdout.hasSuffix("\n  child                                                             1\n  parent                                                            1\n"), "\(result.stdout)")
+    }
+
     @Test func manySyscallProbesStayOnTracepoints() throws {
         // More than eight probes: each on its own syscalls tracepoint.
         let result = try Harness.run(["-qn", "syscall::get*:entry /pid == $target/ { @calls[probefunc] = count(); }",
