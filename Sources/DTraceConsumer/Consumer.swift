@@ -169,7 +169,8 @@ public final class Consumer {
     static func specification(_ conversion: PrintfConversion, width: PrintfConversion.Amount, precision: PrintfConversion.Amount, length: String, character: String) -> String {
         var spec = "%" + conversion.flags.filter { $0 != "'" }
         if case .fixed(let value) = width { spec += String(value) }
-        if case .fixed(let value) = precision { spec += "." + String(value) }
+        // A precision of 0 is no precision, as DTrace's printf reads it ("%.0s" prints all).
+        if case .fixed(let value) = precision, value != 0 { spec += "." + String(value) }
         return spec + length + character
     }
 
@@ -197,13 +198,17 @@ public final class Consumer {
                 return CFormat.integer("%#" + spec("ll", "x").dropFirst(), raw)
             case "p", "A", "k": return CFormat.integer("%#" + spec("ll", "x").dropFirst(), raw)
             case "e", "E", "f", "F", "g", "G": return CFormat.render(spec("", String(c)), [Double(value)])
-            case "Y", "T": return CFormat.string(spec("", "s"), Array(Consumer.wallTime(raw).utf8))
+            case "Y": return CFormat.string(spec("", "s"), Array(Consumer.wallTime(raw).utf8))
+            case "T": return CFormat.string(spec("", "s"), Array(Consumer.wallTimeRFC822(raw).utf8))
             default: return CFormat.integer(spec("ll", "d"), value)
             }
         }
     }
 
     static func wallTime(_ nanoseconds: Int64) -> String { SystemClock.localTimeText(nanoseconds, format: "%Y %b %e %T") }
+    /// %T: the time as RFC 822 writes it, with DTrace's strftime format (its %G is the
+    /// ISO week-numbering year, as DTrace prints it).
+    static func wallTimeRFC822(_ nanoseconds: Int64) -> String { SystemClock.localTimeText(nanoseconds, format: "%a, %d %b %G %T %Z") }
 
     // MARK: aggregations
 
