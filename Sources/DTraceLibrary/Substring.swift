@@ -23,14 +23,26 @@ struct Substring: LibrarySubroutine {
 extension Substring: InterpretedSubroutine, KernelSubroutine {
     func interpret(_ call: SubroutineCall, _ context: SubroutineContext) throws(Fault) -> Int64 {
         let s = try context.string(1)
-        var start = context.arguments[2]
         let count = Int64(s.count)
-        if start < 0 { start += count; if start < 0 { start = 0 } }
-        if start > count { return try context.result([]) }
-        var length = call.form == Self.withLength ? context.arguments[3] : count - start
-        if length < 0 { length = max(0, count - start + length) }
-        let end = length >= count - start ? count : start + length
-        return try context.result(Array(s[Int(start)..<Int(max(start, end))]))
+        var start = context.arguments[2]
+        var length = call.form == Self.withLength ? context.arguments[3] : Int64(context.stringSize)
+        // DTrace's rules: a negative index counts from the end; one before the start
+        // shortens the length by as much; a negative length leaves bytes off the end.
+        if start < 0 {
+            start += count
+            if start < 0 {
+                if length <= -start { return try context.result([]) }
+                length += start
+                start = 0
+            }
+        }
+        if start >= count { return try context.result([]) }
+        if length < 0 {
+            length += count - start
+            if length <= 0 { return try context.result([]) }
+        }
+        let end = min(count, start + length)
+        return try context.result(Array(s[Int(start)..<Int(end)]))
     }
 
     func emit(_ call: SubroutineCall, arguments: [Register], result: Register?, generator: inout BPFCodeGenerator) throws(CodegenError) {
@@ -46,27 +58,24 @@ extension BPFCodeGenerator {
         try materializeLength(a[1], into: layout.stringTemporaryA)
         asm.move(.r5, .r0)                          // r5 = count
         load(.r0, a[2])                              // r0 = start (signed)
-        let startKnown = asm.newLabel(), empty = asm.newLabel(), copy = asm.newLabel()
+        if hasLength { load(.r1, a[3]) } else { asm.load(.r1, constant: Int64(stringLimit)) }   // r1 = length
+        let startKnown = asm.newLabel(), lengthKnown = asm.newLabel(), empty = asm.newLabel(), copy = asm.newLabel()
         asm.jump(.jsge, .r0, immediate: 0, startKnown)
         asm.alu64(.add, .r0, .r5)
         asm.jump(.jsge, .r0, immediate: 0, startKnown)
+        // Before the start: the length shrinks by as much (nothing left: empty).
+        asm.load(.r2, constant: 0)
+        asm.alu64(.sub, .r2, .r0)
+        asm.jump(.jsle, .r1, .r2, empty)
+        asm.alu64(.add, .r1, .r0)
         asm.load(.r0, constant: 0)
         asm.bind(startKnown)
-        asm.jump(.jsgt, .r0, .r5, empty)
-        // r1 = length
-        if hasLength {
-            load(.r1, a[3])
-            let lengthKnown = asm.newLabel()
-            asm.jump(.jsge, .r1, immediate: 0, lengthKnown)
-            asm.alu64(.add, .r1, .r5)
-            asm.alu64(.sub, .r1, .r0)                // count - start + length
-            asm.jump(.jsge, .r1, immediate: 0, lengthKnown)
-            asm.load(.r1, constant: 0)
-            asm.bind(lengthKnown)
-        } else {
-            asm.move(.r1, .r5)
-            asm.alu64(.sub, .r1, .r0)
-        }
+        asm.jump(.jsge, .r0, .r5, empty)
+        asm.jump(.jsge, .r1, immediate: 0, lengthKnown)
+        asm.alu64(.add, .r1, .r5)
+        asm.alu64(.sub, .r1, .r0)                    // count - start + length
+        asm.jump(.jsle, .r1, immediate: 0, empty)
+        asm.bind(lengthKnown)
         // end = min(count, start + length); count of bytes = max(0, end - start).
         asm.move(.r4, .r0)
         asm.alu64(.add, .r4, .r1)
