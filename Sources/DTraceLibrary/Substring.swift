@@ -29,19 +29,19 @@ extension Substring: InterpretedSubroutine, KernelSubroutine {
         // DTrace's rules: a negative index counts from the end; one before the start
         // shortens the length by as much; a negative length leaves bytes off the end.
         if start < 0 {
-            start += count
+            start &+= count
             if start < 0 {
-                if length <= -start { return try context.result([]) }
-                length += start
+                if length <= 0 &- start { return try context.result([]) }
+                length &+= start
                 start = 0
             }
         }
         if start >= count { return try context.result([]) }
         if length < 0 {
-            length += count - start
+            length &+= count - start
             if length <= 0 { return try context.result([]) }
         }
-        let end = min(count, start + length)
+        let end = length >= count - start ? count : start + length
         return try context.result(Array(s[Int(start)..<Int(end)]))
     }
 
