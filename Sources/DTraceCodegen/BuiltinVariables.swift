@@ -84,9 +84,9 @@ extension BPFCodeGenerator {
         }
         switch variable {
         case .timestamp:
-            asm.call(.ktimeGetNanoseconds)
+            firingTimestamp()
         case .walltimestamp:
-            asm.call(.ktimeGetNanoseconds)
+            firingTimestamp()
             asm.load(.r1, constant: site.wallClockOffset)
             asm.alu64(.add, .r0, .r1)
         case .vtimestamp:
@@ -152,6 +152,18 @@ extension BPFCodeGenerator {
             throw .unsupported(variable.rawValue)
         }
         if let result { store(result, .r0) }
+    }
+
+    /// r0 = this firing's timestamp: the one already read, or ktime_get_ns() kept for the
+    /// clause's later reads.
+    mutating func firingTimestamp() {
+        let slot = contextSlot(ProbeContextSlots.timestamp)
+        let known = asm.newLabel()
+        asm.load(.r0, from: .r7, offset: slot, size: .double)
+        asm.jump(.jne, .r0, immediate: 0, known)
+        asm.call(.ktimeGetNanoseconds)
+        asm.store(.r0, to: .r7, offset: slot, size: .double)
+        asm.bind(known)
     }
 
     /// The chain of task_struct offsets a builtin reads for a task other than the running

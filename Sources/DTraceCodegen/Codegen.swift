@@ -154,6 +154,7 @@ public struct BPFCodeGenerator {
         let prologue = site.prologue
         withPrologueCode { prologue.emitFilter(&$0) }
         lookupSingleValue(map: maps.scratch, into: .r7)
+        asm.store(immediate: 0, to: .r7, offset: contextSlot(ProbeContextSlots.timestamp), size: .double)
         if let table = site.sharedProbes {
             // Which site fired: the cookie its attachment carries, or the key the prologue
             // works out (a system call's number); its probe's EPID is in the shared table.

@@ -165,5 +165,8 @@ public enum ProbeContextSlots {
     /// probe table), and the site that fired (the attach cookie: the table's key).
     public static let enabling = 13
     public static let site = 14
-    public static let count = 15
+    /// This firing's timestamp, read at its first use (0 until then): every read of
+    /// timestamp and walltimestamp in a clause sees one time, as in DTrace.
+    public static let timestamp = 15
+    public static let count = 16
 }

@@ -76,6 +76,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         current = enabling
         for index in 0..<10 { currentArguments[index] = index < arguments.count ? arguments[index] : 0 }
         pendingSpeculation = 0
+        firingTimestamp = nil
         machine.beginFiring()
         defer { current = saved.0; currentArguments = saved.1; providedArgumentCount = saved.2 }
         do {
@@ -110,8 +111,9 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
             }
         }
         switch variable {
-        case .timestamp: return SystemClock.monotonicNanoseconds()
-        case .walltimestamp: return SystemClock.wallNanoseconds()
+        // One time for the whole firing, as DTrace reads it once per probe firing.
+        case .timestamp: return firingTime().monotonic
+        case .walltimestamp: return firingTime().wall
         case .vtimestamp: return SystemClock.threadCPUNanoseconds()
         case .pid: return Int64(ProcessIdentity.processID)
         case .ppid: return Int64(ProcessIdentity.parentProcessID)
@@ -203,6 +205,16 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
     }
 
     public func exit(status: Int64) { exitRequested = true }
+
+    /// timestamp and walltimestamp of the clause running now, read at its first use.
+    var firingTimestamp: (monotonic: Int64, wall: Int64)?
+
+    func firingTime() -> (monotonic: Int64, wall: Int64) {
+        if let firingTimestamp { return firingTimestamp }
+        let time = (monotonic: SystemClock.monotonicNanoseconds(), wall: SystemClock.wallNanoseconds())
+        firingTimestamp = time
+        return time
+    }
     public func raise(signal: Int64) { pendingSignals.append(signal) }
 
     public func randomValue() -> Int64 {
