@@ -103,7 +103,8 @@ public final class AggregationStore {
     }
 
     /// The keys of several aggregations printed together (printa with a list), each once,
-    /// sorted by the value of the aggregation at aggsortpos (missing entries count 0).
+    /// sorted by the value of the aggregation at aggsortpos (a missing entry counts as words
+    /// of zeroes, as DTrace's zero-filled data).
     func sortedKeys(_ ids: [Int], options: OutputOptions) -> [[UInt8]] {
         guard let first = ids.first else { return [] }
         var seen = Set<[UInt8]>()
@@ -111,11 +112,11 @@ public final class AggregationStore {
         for id in ids { for key in order[id] where entries[id][key] != nil && seen.insert(key).inserted { keys.append(key) } }
         let sortID = ids[min(max(options.sortAggregationPosition, 0), ids.count - 1)]
         let function = descriptors[sortID].function
+        let zeroes = [Int64](repeating: 0, count: function.wordCount)
         let fields = descriptors[first].keyFields
         return keys.sorted { a, b in
             let byKey = AggregationStore.compareKeys(a, b, fields: fields, start: options.sortKeyPosition)
-            let va = entries[sortID][a]?.scalar(function) ?? 0, vb = entries[sortID][b]?.scalar(function) ?? 0
-            let byValue = va == vb ? 0 : (va < vb ? -1 : 1)
+            let byValue = function.compare(entries[sortID][a]?.words ?? zeroes, entries[sortID][b]?.words ?? zeroes)
             let primary = options.sortByKey ? byKey : byValue
             let secondary = options.sortByKey ? byValue : byKey
             let result = primary != 0 ? primary : secondary
@@ -128,8 +129,7 @@ public final class AggregationStore {
         let fields = descriptor.keyFields
         let sorted = order[id].sorted { a, b in
             let byKey = AggregationStore.compareKeys(a, b, fields: fields, start: options.sortKeyPosition)
-            let va = entries[id][a]!.scalar(descriptor.function), vb = entries[id][b]!.scalar(descriptor.function)
-            let byValue = va == vb ? 0 : (va < vb ? -1 : 1)
+            let byValue = descriptor.function.compare(entries[id][a]!.words, entries[id][b]!.words)
             let primary = options.sortByKey ? byKey : byValue
             let secondary = options.sortByKey ? byValue : byKey
             let result = primary != 0 ? primary : secondary
