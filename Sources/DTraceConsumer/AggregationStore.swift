@@ -1,6 +1,7 @@
 // DTraceConsumer/AggregationStore: the consumer's aggregations: entries per key in first-
 // seen order, updated by the user engine and refreshed from the kernel's maps, keys naming
-// one symbol merged, clear() and trunc().
+// one symbol merged, clear(), trunc() and normalize() (one divisor per aggregation, keys
+// that come later included, as DTrace keeps it).
 
 import DTraceIR
 import DTraceSystem
@@ -11,6 +12,8 @@ public final class AggregationStore {
     var entries: [[[UInt8]: AggregationValue]]
     var order: [[[UInt8]]]
     var printed: Set<Int> = []
+    /// Per aggregation: normalize()'s divisor, which every entry carries.
+    var normals: [Int64]
 
     /// Per aggregation: whether a key holds sym(), mod(), usym() or umod() addresses, which
     /// are normalized (SymbolText.normalizedKey) so keys naming one symbol merge.
@@ -24,6 +27,7 @@ public final class AggregationStore {
         self.userSymbols = userSymbols
         self.entries = Array(repeating: [:], count: descriptors.count)
         self.order = Array(repeating: [], count: descriptors.count)
+        self.normals = Array(repeating: 1, count: descriptors.count)
         self.normalizesKeys = descriptors.map { descriptor in
             descriptor.keyFields.contains { if case .symbol(let kind) = $0.type { return kind != .uaddr }; return false }
         }
@@ -40,7 +44,9 @@ public final class AggregationStore {
         let key = storedKey(id, rawKey)
         var entry = entries[id][key] ?? {
             order[id].append(key)
-            return AggregationValue(function)
+            var fresh = AggregationValue(function)
+            fresh.normal = normals[id]
+            return fresh
         }()
         function.update(&entry.words, value: value, increment: increment)
         entries[id][key] = entry
@@ -49,7 +55,7 @@ public final class AggregationStore {
     public func clear(_ id: Int) {
         for key in order[id] {
             var entry = AggregationValue(descriptors[id].function)
-            entry.normal = entries[id][key]?.normal ?? 1
+            entry.normal = normals[id]
             entries[id][key] = entry
         }
     }
@@ -64,18 +70,20 @@ public final class AggregationStore {
     }
 
     public func normalize(_ id: Int, _ normal: Int64) {
-        for key in order[id] { entries[id][key]?.normal = normal == 0 ? 1 : normal }
+        normals[id] = normal == 0 ? 1 : normal
+        for key in order[id] { entries[id][key]?.normal = normals[id] }
     }
 
     public func hasEntries(_ id: Int) -> Bool { !order[id].isEmpty }
 
     public func keys(_ id: Int) -> [[UInt8]] { order[id] }
 
-    /// Sets a key's accumulated value (read back from an engine's own storage), keeping
-    /// its normalization.
+    /// Sets a key's accumulated value (read back from an engine's own storage), normalized
+    /// as its aggregation is.
     public func replace(_ id: Int, key: [UInt8], with value: AggregationValue) {
         var fresh = value
-        if let existing = entries[id][key] { fresh.normal = existing.normal } else { order[id].append(key) }
+        fresh.normal = normals[id]
+        if entries[id][key] == nil { order[id].append(key) }
         entries[id][key] = fresh
     }
 
@@ -103,7 +111,8 @@ public final class AggregationStore {
     }
 
     /// The keys of several aggregations printed together (printa with a list), each once,
-    /// sorted by the value of the aggregation at aggsortpos (missing entries count 0).
+    /// sorted by the value of the aggregation at aggsortpos (a missing entry counts as words
+    /// of zeroes, as DTrace's zero-filled data).
     func sortedKeys(_ ids: [Int], options: OutputOptions) -> [[UInt8]] {
         guard let first = ids.first else { return [] }
         var seen = Set<[UInt8]>()
@@ -111,11 +120,11 @@ public final class AggregationStore {
         for id in ids { for key in order[id] where entries[id][key] != nil && seen.insert(key).inserted { keys.append(key) } }
         let sortID = ids[min(max(options.sortAggregationPosition, 0), ids.count - 1)]
         let function = descriptors[sortID].function
+        let zeroes = [Int64](repeating: 0, count: function.wordCount)
         let fields = descriptors[first].keyFields
         return keys.sorted { a, b in
             let byKey = AggregationStore.compareKeys(a, b, fields: fields, start: options.sortKeyPosition)
-            let va = entries[sortID][a]?.scalar(function) ?? 0, vb = entries[sortID][b]?.scalar(function) ?? 0
-            let byValue = va == vb ? 0 : (va < vb ? -1 : 1)
+            let byValue = function.compare(entries[sortID][a]?.words ?? zeroes, entries[sortID][b]?.words ?? zeroes)
             let primary = options.sortByKey ? byKey : byValue
             let secondary = options.sortByKey ? byValue : byKey
             let result = primary != 0 ? primary : secondary
@@ -128,8 +137,7 @@ public final class AggregationStore {
         let fields = descriptor.keyFields
         let sorted = order[id].sorted { a, b in
             let byKey = AggregationStore.compareKeys(a, b, fields: fields, start: options.sortKeyPosition)
-            let va = entries[id][a]!.scalar(descriptor.function), vb = entries[id][b]!.scalar(descriptor.function)
-            let byValue = va == vb ? 0 : (va < vb ? -1 : 1)
+            let byValue = descriptor.function.compare(entries[id][a]!.words, entries[id][b]!.words)
             let primary = options.sortByKey ? byKey : byValue
             let secondary = options.sortByKey ? byValue : byKey
             let result = primary != 0 ? primary : secondary

@@ -14,9 +14,6 @@ public struct AggregationValue {
     /// A value read back from an engine's storage.
     public init(words: [Int64]) { self.words = words }
 
-    /// The scalar DTrace sorts by.
-    func scalar(_ function: AggregatingFunction) -> Int64 { function.scalar(words) }
-
     /// Adds another partial value of the same key (another CPU's, or a key that names
     /// the same symbol).
     public mutating func absorb(_ other: AggregationValue, _ function: AggregatingFunction) { function.merge(&words, other.words) }

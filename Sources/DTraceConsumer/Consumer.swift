@@ -319,6 +319,7 @@ public final class Consumer {
         switch function.presentation(value.words, normal: value.normal) {
         case .integer(let number, let unsigned): return CFormat.integer(unsigned ? " %16llu" : " %16lld", number)
         case .histogram(let labels, let counts, let whenEmpty, let normal): return histogram(labels: labels, counts: counts, whenEmpty: whenEmpty, normal: normal)
+        case .histogramRows(let labels, let counts, let normal): return histogram(rows: Array(zip(labels, counts)), normal: normal)
         }
     }
 
@@ -326,13 +327,19 @@ public final class Consumer {
     /// non-zero to the one after the last (`whenEmpty` when all are zero), a bar each.
     func histogram(labels: [String], counts data: [Int64], whenEmpty: ClosedRange<Int>, normal: Int64) -> String {
         guard !data.isEmpty, labels.count == data.count else { return "\n" }
-        let rows = Consumer.histogramRows(data, whenEmpty: whenEmpty).map { (labels[$0], data[$0]) }
+        return histogram(rows: Consumer.histogramRows(data, whenEmpty: whenEmpty).map { (labels[$0], data[$0]) }, normal: normal)
+    }
+
+    /// The header and a labelled bar per row, the bars scaled to the rows' total.
+    func histogram(rows: [(String, Int64)], normal: Int64) -> String {
+        guard !rows.isEmpty else { return "\n" }
         var total: Double = 0
         var positives = false, negatives = false
         for (_, count) in rows { total += Double(count.magnitude); positives = positives || count > 0; negatives = negatives || count < 0 }
         var text = Consumer.histogramHeader
         for (label, count) in rows {
-            text += CFormat.string("%16s ", Array(label.utf8))
+            // "%16s " (labels are ASCII); a histogram can have hundreds of thousands of rows.
+            text += CFormatText.pad(label, 16) + " "
             text += Consumer.quantizeLine(count, normal: normal, total: total, positives: positives, negatives: negatives)
         }
         return text
@@ -354,22 +361,27 @@ public final class Consumer {
     }
 
     static func quantizeLine(_ value: Int64, normal: Int64, total: Double, positives: Bool, negatives: Bool) -> String {
-        let ats = String(repeating: "@", count: 40), spaces = String(repeating: " ", count: 40)
         func depth(_ length: Int) -> Int { total == 0 ? 0 : Int(Double(value.magnitude) * Double(length) / total + 0.5) }
+        func bar(_ count: Int) -> Substring { bars.prefix(count) }
+        func blank(_ count: Int) -> Substring { blanks.prefix(count) }
+        // " %-9lld" and "| %-9lld".
+        let number = CFormatText.padRight(String(value / normal), 9) + "\n"
         if !negatives {
             let d = positives ? depth(40) : 0
-            return "|" + String(ats.prefix(d)) + String(spaces.prefix(40 - d)) + CFormat.integer(" %-9lld", value / normal) + "\n"
+            return "|" + bar(d) + blank(40 - d) + " " + number
         }
         if !positives {
             let d = depth(40)
-            return String(spaces.prefix(40 - d)) + String(ats.prefix(d)) + CFormat.integer("| %-9lld", value / normal) + "\n"
+            return blank(40 - d) + bar(d) + "| " + number
         }
         let d = depth(20)
         if value <= 0 {
-            return String(spaces.prefix(20 - d)) + String(ats.prefix(d)) + "|" + String(repeating: " ", count: 20) + CFormat.integer(" %-9lld", value / normal) + "\n"
+            return blank(20 - d) + bar(d) + "|" + blank(20) + " " + number
         }
-        return String(repeating: " ", count: 20) + "|" + String(ats.prefix(d)) + String(spaces.prefix(20 - d)) + CFormat.integer(" %-9lld", value / normal) + "\n"
+        return blank(20) + "|" + bar(d) + blank(20 - d) + " " + number
     }
+    private static let bars = String(repeating: "@", count: 40)
+    private static let blanks = String(repeating: " ", count: 40)
 
     func formatAggregationEntry(_ format: PrintfFormat, _ descriptor: AggregationDescriptor, _ key: [UInt8], _ value: AggregationValue,
                                 jointly: [(AggregationDescriptor, AggregationValue)]? = nil) -> String {
@@ -395,6 +407,8 @@ public final class Consumer {
                     switch descriptor.function.presentation(value.words, normal: value.normal) {
                     case .histogram(let labels, let counts, let whenEmpty, let normal):
                         text += histogram(labels: labels, counts: counts, whenEmpty: whenEmpty, normal: normal)
+                    case .histogramRows(let labels, let counts, let normal):
+                        text += histogram(rows: Array(zip(labels, counts)), normal: normal)
                     case .integer(let number, let unsigned):
                         // printa divides an unsigned (stddev) value by normalize()'s divisor too.
                         let scalar = unsigned ? number / max(1, value.normal) : number

@@ -82,7 +82,7 @@ extension Consumer {
             let number: Int64
             switch descriptor.function.presentation(value.words, normal: value.normal) {
             case .integer(let scalar, _): number = scalar
-            case .histogram(_, let counts, _, let normal): number = counts.reduce(0, &+) / max(1, normal)
+            case .histogram(_, let counts, _, let normal), .histogramRows(_, let counts, let normal): number = counts.reduce(0, &+) / max(1, normal)
             }
             stacks.append(FoldedStack(frames: all, value: number))
         }

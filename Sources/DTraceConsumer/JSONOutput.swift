@@ -51,15 +51,22 @@ public enum JSONOutput {
     /// the bucket below the first bound also has "underflow": true (its values are < value).
     static func buckets(labels: [String], counts: [Int64], whenEmpty: ClosedRange<Int>, normal: Int64) -> JSONValue {
         guard !counts.isEmpty, labels.count == counts.count else { return .array([]) }
-        return .array(Consumer.histogramRows(counts, whenEmpty: whenEmpty).map { index in
-            let label = labels[index]
-            var members: [(String, JSONValue)] = []
-            if label.hasPrefix("< ") {
-                members = [("value", .integer(Int64(label.dropFirst(2)) ?? 0)), ("count", .integer(counts[index] / normal)), ("underflow", .bool(true))]
-            } else {
-                let bound = label.hasPrefix(">= ") ? label.dropFirst(3) : Substring(label)
-                members = [("value", .integer(Int64(bound) ?? 0)), ("count", .integer(counts[index] / normal))]
+        return buckets(rows: Consumer.histogramRows(counts, whenEmpty: whenEmpty).map { (labels[$0], counts[$0]) }, normal: normal)
+    }
+
+    /// Rows shown, as buckets: "value" is the label's number ("< V" and llquantize's
+    /// "abs() < V" also say "underflow": true; ">= V" and "<= V" are V).
+    static func buckets(rows: [(String, Int64)], normal: Int64) -> JSONValue {
+        .array(rows.map { label, count in
+            var number = Substring(label), underflow = false
+            if let prefix = ["abs() < ", "< "].first(where: { number.hasPrefix($0) }) {
+                number = number.dropFirst(prefix.count)
+                underflow = true
+            } else if let prefix = [">= ", "<= "].first(where: { number.hasPrefix($0) }) {
+                number = number.dropFirst(prefix.count)
             }
+            var members: [(String, JSONValue)] = [("value", .integer(Int64(number) ?? 0)), ("count", .integer(count / normal))]
+            if underflow { members.append(("underflow", .bool(true))) }
             return .object(members)
         })
     }
@@ -116,6 +123,8 @@ extension Consumer {
                 return .object([("keys", keys), ("value", unsigned ? .unsigned(UInt64(bitPattern: number)) : .integer(number))])
             case .histogram(let labels, let counts, let whenEmpty, let normal):
                 return .object([("keys", keys), ("buckets", JSONOutput.buckets(labels: labels, counts: counts, whenEmpty: whenEmpty, normal: normal))])
+            case .histogramRows(let labels, let counts, let normal):
+                return .object([("keys", keys), ("buckets", JSONOutput.buckets(rows: Array(zip(labels, counts)), normal: normal))])
             }
         }
         return [("name", .string("@" + descriptor.name)), ("function", .string(descriptor.function.name)), ("entries", .array(entries))]

@@ -3,8 +3,9 @@
 // the D library defines (one file per function). The behaviour fixes the one value
 // layout every part shares: u64 words, laid out the same in a BPF map value (per CPU),
 // the interpreter's store and the consumer; how an update changes them; how partial
-// values (per CPU, or keys naming one symbol) merge; the scalar DTrace sorts by; and
-// what is shown, which the consumer renders in DTrace's format.
+// values (per CPU, or keys naming one symbol) merge; the scalar DTrace sorts by (or the
+// function's own order of values); and what is shown, which the consumer renders in
+// DTrace's format.
 
 /// What an aggregating function does with its value's words.
 public protocol AggregationBehavior: Sendable {
@@ -18,6 +19,9 @@ public protocol AggregationBehavior: Sendable {
     func merge(_ words: inout [Int64], _ other: [Int64], parameters: [Int64])
     /// The value DTrace sorts by.
     func scalar(_ words: [Int64], parameters: [Int64]) -> Int64
+    /// How DTrace orders two values when sorting by value: negative, zero or positive as
+    /// `a` sorts before, with or after `b` (by default, by their scalars).
+    func compare(_ a: [Int64], _ b: [Int64], parameters: [Int64]) -> Int
     /// What is shown for the value, after normalize() by `normal` (at least 1).
     func presentation(_ words: [Int64], normal: Int64, parameters: [Int64]) -> AggregationPresentation
 }
@@ -29,6 +33,17 @@ public enum AggregationPresentation: Equatable, Sendable {
     /// A histogram: a label and a count per bucket, and the buckets shown when every
     /// count is zero. Counts are shown divided by `normal`.
     case histogram(labels: [String], counts: [Int64], whenEmpty: ClosedRange<Int>, normal: Int64)
+    /// A histogram whose rows the function chose itself (llquantize: which buckets are
+    /// shown, and how they are labelled, depends on where the counts are): exactly these
+    /// rows are shown, in order. Counts are shown divided by `normal`.
+    case histogramRows(labels: [String], counts: [Int64], normal: Int64)
+}
+
+extension AggregationBehavior {
+    public func compare(_ a: [Int64], _ b: [Int64], parameters: [Int64]) -> Int {
+        let (x, y) = (scalar(a, parameters: parameters), scalar(b, parameters: parameters))
+        return x == y ? 0 : (x < y ? -1 : 1)
+    }
 }
 
 public struct AggregatingFunction: Sendable, Equatable, CustomStringConvertible {
@@ -48,6 +63,7 @@ public struct AggregatingFunction: Sendable, Equatable, CustomStringConvertible 
     public func update(_ words: inout [Int64], value: Int64, increment: Int64) { behavior.update(&words, value: value, increment: increment, parameters: parameters) }
     public func merge(_ words: inout [Int64], _ other: [Int64]) { behavior.merge(&words, other, parameters: parameters) }
     public func scalar(_ words: [Int64]) -> Int64 { behavior.scalar(words, parameters: parameters) }
+    public func compare(_ a: [Int64], _ b: [Int64]) -> Int { behavior.compare(a, b, parameters: parameters) }
     public func presentation(_ words: [Int64], normal: Int64) -> AggregationPresentation { behavior.presentation(words, normal: max(1, normal), parameters: parameters) }
 }
 

@@ -53,6 +53,14 @@ public struct AggregationArguments {
     public func constantIfAny(_ index: Int) throws(Diagnostic) -> Int64? {
         try arguments.compiler.integerConstant(arguments.expressions[index])
     }
+    /// Argument `index` when it is a positive integer constant as DTrace judges one
+    /// (dt_node_is_posconst): not zero, and above zero when its type is signed — so an
+    /// unsigned constant of 2^63 or more is positive (and comes back negative here).
+    public func positiveConstantIfAny(_ index: Int) throws(Diagnostic) -> Int64? {
+        guard let (value, signed) = try arguments.compiler.typedIntegerConstant(arguments.expressions[index]),
+              value != 0, !signed || value > 0 else { return nil }
+        return value
+    }
     public func constant(_ value: Int64) -> Register { arguments.constant(value) }
 
     /// A prototype error with DTrace's tag (D_LQUANT_STEP...).

@@ -171,10 +171,17 @@ extension Compiler {
     /// The expression's value when it is an integer constant (nil otherwise), emitting no
     /// code; errors in the expression itself are thrown.
     func integerConstant(_ expression: Expression) throws(Diagnostic) -> Int64? {
+        try typedIntegerConstant(expression)?.value
+    }
+
+    /// The expression's value and whether its type is signed, when it is an integer
+    /// constant (nil otherwise), emitting no code.
+    func typedIntegerConstant(_ expression: Expression) throws(Diagnostic) -> (value: Int64, signed: Bool)? {
         let saved = emitter
         defer { emitter = saved }
         let value = try rvalue(expression)
-        return value.type.isInteger ? value.constant : nil
+        guard value.type.isInteger, let constant = value.constant else { return nil }
+        return (constant, value.type.isSigned)
     }
 
     /// What a global name already is, as DTrace describes it when an inline would take it

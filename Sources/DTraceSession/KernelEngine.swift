@@ -194,8 +194,13 @@ public final class KernelEngine: AggregationBackend, StackSource {
             for descriptor in program.aggregations {
                 let valueSize = KernelLayout.aggregationValueSize(descriptor.function)
                 let capacity = max(64, settings.aggregationSize / max(1, KernelLayout.aggregationKeySize(descriptor) + valueSize))
-                aggregations.append(try BPFMap(type: .perCPUHash, keySize: KernelLayout.aggregationKeySize(descriptor), valueSize: valueSize,
-                                               capacity: capacity, flags: BPFMap.noPreallocation, name: "dt_agg\(descriptor.id)"))
+                do {
+                    aggregations.append(try BPFMap(type: .perCPUHash, keySize: KernelLayout.aggregationKeySize(descriptor), valueSize: valueSize,
+                                                   capacity: capacity, flags: BPFMap.noPreallocation, name: "dt_agg\(descriptor.id)"))
+                } catch {
+                    // Most often a value larger than the kernel keeps per CPU (32 KB): say whose.
+                    throw SystemError("\(error.operation) for @\(descriptor.name) (\(valueSize) bytes a key)", code: error.code)
+                }
             }
             aggregationMaps = aggregations
             ring = try RingBufferReader(map: records)

@@ -72,8 +72,11 @@ func generate(_ source: String, site: ProbeSite? = nil) throws -> [BPFInstructio
         #expect(try valueSize("stddev(1)") == 32)
         #expect(try valueSize("quantize(1)") == 127 * 8)
         #expect(try valueSize("lquantize(1, 0, 10, 1)") == 12 * 8)
-        // 10^0..10^2 in 10 steps a magnitude: 1..9, 10..90, 100..900, then two more.
-        #expect(try valueSize("llquantize(1, 10, 0, 2, 10)") == (27 + 2) * 8)
+        // 10^0..10^2 in 10 steps a magnitude, 9 buckets each (1..9, 10..90, 100..900), for
+        // either sign, then the middle bucket and one at each end.
+        #expect(try valueSize("llquantize(1, 10, 0, 2, 10)") == (2 * 27 + 3) * 8)
+        // Fewer steps than the factor: 2 buckets a magnitude (1, 2..3; 4, 8..12).
+        #expect(try valueSize("llquantize(1, 4, 0, 1, 2)") == (2 * 4 + 3) * 8)
     }
 
     @Test(arguments: [

@@ -124,9 +124,50 @@ import Testing
         #expect(labels == ["< 0", "0", "5", ">= 10"])
         #expect(whenEmpty == 0...2)
         let logLinear = try function("llquantize(1, 10, 0, 2, 10)")
-        guard case .histogram(let bounds, _, _, _) = logLinear.presentation(logLinear.initialWords, normal: 1) else { Issue.record("not a histogram"); return }
-        #expect(Array(bounds.prefix(13)) == ["< 1", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "20", "30"])
-        #expect(bounds.suffix(2) == ["900", ">= 1000"])
+        guard case .histogramRows(let empty, let zeroes, _) = logLinear.presentation(logLinear.initialWords, normal: 1) else { Issue.record("not a histogram"); return }
+        #expect(empty == ["0", "1", "2"])
+        #expect(zeroes == [0, 0, 0])
+        var filled = logLinear.initialWords
+        for value in [-5, 55, 55, 5000] as [Int64] { logLinear.update(&filled, value: value, increment: 1) }
+        guard case .histogramRows(let labels, let counts, _) = logLinear.presentation(filled, normal: 1) else { Issue.record("not a histogram"); return }
+        #expect(Array(labels.prefix(7)) == ["-6", "-5", "-4", "-3", "-2", "-1", "0"])
+        #expect(Array(labels.suffix(4)) == ["700", "800", "900", ">= 1000"])
+        #expect(counts.first == 0 && counts[1] == 1 && counts.last == 1)
+    }
+
+    /// llquantize's buckets as DTrace's code computes them, for each way steps can relate
+    /// to the factor; parameters that once sent the old bucket walk round forever.
+    static let logLinearCases: [(String, [(Int64, Int)])] = [
+        ("llquantize(1, 4, 0, 1, 2)", [(-16, 0), (-15, 1), (-4, 2), (-1, 4), (0, 5), (1, 6), (2, 7), (3, 7), (4, 8), (15, 9), (16, 10), (.max, 10), (.min, 0)]),
+        ("llquantize(1, 10, 0, 3, 1)", [(-10000, 0), (-9, 4), (0, 5), (9, 6), (10, 7), (9999, 9), (10000, 10)]),
+        // Steps above the factor: from 1 to 9 only every other bucket holds an integer.
+        ("llquantize(1, 10, 0, 1, 20)", [(1, 38), (2, 40), (9, 54), (10, 56), (14, 56), (15, 57), (99, 73), (100, 74)]),
+        ("llquantize(1, 10, 2, 2, 5)", [(99, 6), (100, 7), (199, 7), (200, 8), (999, 11), (1000, 12), (-100, 5)]),
+    ]
+
+    @Test(arguments: logLinearCases)
+    func logLinearBuckets(_ call: String, _ expected: [(Int64, Int)]) throws {
+        let made = try function(call)
+        for (value, bucket) in expected {
+            var words = made.initialWords
+            made.update(&words, value: value, increment: 1)
+            #expect(words.firstIndex(of: 1) == bucket, "\(call): \(value)")
+        }
+    }
+
+    /// llquantize values sort as DTrace sorts them: by their buckets' counts weighed by
+    /// the buckets' labels, then by the middle bucket.
+    @Test func logLinearOrder() throws {
+        let made = try function("llquantize(1, 10, 0, 2, 20)")
+        func value(_ updates: [(Int64, Int64)]) -> [Int64] {
+            var words = made.initialWords
+            for (value, increment) in updates { made.update(&words, value: value, increment: increment) }
+            return words
+        }
+        #expect(made.compare(value([(40, 50)]), value([(150, 2)])) > 0)        // 2000 > 300
+        #expect(made.compare(value([(-5, 10)]), value([(1, 1)])) < 0)
+        #expect(made.compare(value([(0, 3)]), value([(0, 5)])) < 0)
+        #expect(made.compare(value([(0, 5)]), value([(0, 5)])) == 0)
     }
 }
 

@@ -21,6 +21,7 @@ import Testing
         "BEGIN { s = substr(\"hello\", 1, 3); printf(\"%s %c %x\\n\", s, 'a', 255 >> 2); exit(1 << 2); }",
         "tick-1s { printa(\"%s %@d\\n\", @x); } BEGIN { @x[execname] = sum(3); trunc(@x, 1); clear(@x); }",
         "BEGIN { i = 0; i += 2; i--; ++i; trace(i ^^ 0 || !i && ~i); trace(-i % 7); trace(i / (i - i)); }",
+        "BEGIN { @l = llquantize(5, 4, 0, 1, 2); @m[1] = llquantize(-7, 10, 0, 18, 10, 3); @n = llquantize(1, 10, 0, 1, 20); }",
     ]
 
     static let fragments = ["(", ")", "{", "}", "/", "*", "+", "-", ";", ",", "[", "]", "\"", "'", "@", "$1", "->", "self", "this",
@@ -94,6 +95,44 @@ import Testing
         }
         #expect((outcomes["compiled"] ?? 0) > 100)
         #expect((outcomes["diagnostic"] ?? 0) > 100)
+    }
+
+    /// llquantize() over its parameters' space: each call compiles, to DTrace's number of
+    /// buckets (bounded whatever the parameters), and runs, or is refused with a
+    /// D_LLQUANT_* diagnostic. Steps below the factor and wide magnitude ranges once made
+    /// dtrace allocate tens of gigabytes or hang.
+    @Test func llquantizeParametersNeverCrashOrHang() throws {
+        let crashed: [(Int64, Int64, Int64, Int64)] = [(4, 0, 1, 2), (10, 0, 3, 1), (10, 2, 5, 5), (2, 0, 62, 2), (10, 0, 18, 10),
+                                                      (255, 0, 7, 65025), (2, 14, 62, 32768), (65535, 0, 3, 65535)]
+        var generator = Generator(state: 0x11a)
+        let factors: [Int64] = [-1, 0, 1, 2, 3, 4, 5, 10, 16, 100, 255, 1000, 65535, 65536]
+        let magnitudes: [Int64] = [-1, 0, 1, 2, 3, 5, 9, 18, 19, 31, 62, 63, 64, 65535, 65536]
+        let steps: [Int64] = [-1, 0, 1, 2, 3, 4, 5, 8, 10, 16, 20, 25, 30, 32, 64, 100, 1000, 4096, 65025, 65535, 65536]
+        var random: [(Int64, Int64, Int64, Int64)] = []
+        for _ in 0..<150 {
+            let low = magnitudes[generator.next(magnitudes.count)]
+            random.append((factors[generator.next(factors.count)], low, low + magnitudes[generator.next(6)], steps[generator.next(steps.count)]))
+        }
+        var compiled = 0
+        for (factor, low, high, step) in crashed + random {
+            let call = "llquantize(VALUE, \(factor), \(low), \(high), \(step))"
+            // Each key's values near one another: the rows printed between them stay few.
+            let source = "BEGIN { " + [("0", "-12345"), ("0", "12345"), ("1", "9223372036854775807"), ("2", "-9223372036854775807 - 1")].map { key, value in
+                "@a[\(key)] = \(call.replacingOccurrences(of: "VALUE", with: value)); "
+            }.joined() + "}"
+            let outcome = Self.exercise(source)
+            #expect(outcome == "compiled" || outcome == "diagnostic", "\(outcome) on: \(source)")
+            do {
+                let function = try Compiler.compile(source: source, options: .standard).program.aggregations[0].function
+                compiled += 1
+                #expect(function.wordCount == Int((high - low + 1) * (step - step / factor) * 2 + 3), "bucket count of \(call)")
+                #expect(function.wordCount < 2_000_000, "\(call)")
+            } catch {
+                #expect(error.message.hasPrefix("llquantize"), "\(call): \(error.message)")
+                #expect(error.tag.hasPrefix("D_LLQUANT_"), "\(call): \(error.tag)")
+            }
+        }
+        #expect(compiled >= crashed.count)
     }
 
     @Test func randomBytesNeverCrash() {
