@@ -45,4 +45,14 @@ public enum Helper: Sendable, Equatable {
     case discard                    // (id): as commit
     case exit                       // (status): stop tracing after this firing
     case raise                      // (signal) destructive
+
+    /// Whether the helper's result is always its first argument (the destination buffer):
+    /// never a NULL pointer.
+    public var returnsDestination: Bool {
+        switch self {
+        case .readBuiltin(let variable): return variable.isString
+        case .stringCopy, .stringCopyBounded, .integerToString, .copyIn, .copyInString, .copyInKernelString: return true
+        default: return false
+        }
+    }
 }
