@@ -102,8 +102,25 @@ extension BPFCodeGenerator {
         for instruction in function.instructions {
             if let written = instruction.writtenRegister { definitions[written.index, default: 0] += 1 }
         }
+        // A register defined twice, once as a known address (moved from a register that
+        // holds one) and once as 0, holds that address or NULL: a string variable that
+        // may hold a NULL string.
+        var nullDefined: Set<Int> = [], addressDefined: [Int: KnownValue] = [:]
         for (index, instruction) in function.instructions.enumerated() {
-            guard let written = instruction.writtenRegister, definitions[written.index] == 1 else { continue }
+            guard let written = instruction.writtenRegister else { continue }
+            if definitions[written.index] == 2 {
+                switch instruction {
+                case .constant(_, 0): nullDefined.insert(written.index)
+                case .move(_, let source):
+                    if case .address(let region, let offset)? = known[source.index] {
+                        addressDefined[written.index] = .addressOrNull(region: region, offset: offset)
+                    }
+                default: break
+                }
+                if nullDefined.contains(written.index), let value = addressDefined[written.index] { known[written.index] = value }
+                continue
+            }
+            guard definitions[written.index] == 1 else { continue }
             switch instruction {
             case .constant(_, let value): known[written.index] = .constant(value)
             case .address(_, let space, let offset): known[written.index] = .address(region: Self.region(of: space), offset: Int64(offset))
@@ -113,20 +130,11 @@ extension BPFCodeGenerator {
                 else if case .constant(let c)? = known[lhs.index] { known[written.index] = Self.offsetBy(known[rhs.index], c) }
             case .call(.mapLookup, _, _), .call(.mapLookupOrCreate, _, _):
                 known[written.index] = .site(siteOfInstruction[index]!, offset: 0)
-            case .call(let helper, _, let arguments) where Self.returnsDestination(helper) && !arguments.isEmpty:
+            case .call(let helper, _, let arguments) where helper.returnsDestination && !arguments.isEmpty:
                 if let value = known[arguments[0].index] { known[written.index] = value }
                 if helper == .readBuiltin(.execname) { commBuffers.insert(written.index) }
             default: break
             }
-        }
-    }
-
-    /// Helpers whose result is always their first argument (the destination buffer).
-    static func returnsDestination(_ helper: Helper) -> Bool {
-        switch helper {
-        case .readBuiltin(let variable): return variable.isString
-        case .stringCopy, .stringCopyBounded, .copyIn, .copyInString, .copyInKernelString: return true
-        default: return false
         }
     }
 

@@ -67,6 +67,8 @@ public struct BPFCodeGenerator {
         case constant(Int64)
         case address(region: Int64, offset: Int64)
         case site(Int, offset: Int64)
+        /// That address or NULL (a string variable holding a NULL string).
+        case addressOrNull(region: Int64, offset: Int64)
     }
 
     /// Generates the program for one clause at one probe site.
@@ -412,6 +414,18 @@ public struct BPFCodeGenerator {
                     fault(.badAddress, address: .r4)
                 }
                 return
+            case .addressOrNull(let region, let offset):
+                // NULL faults at the address it names; anything else is the known address.
+                let total = offset &+ extra
+                if let size = regionSize(region), total >= 0, total + Int64(span) <= Int64(size), !(write && (region == KernelRegion.constant || region == KernelRegion.zero)) {
+                    load(into, register)
+                    asm.load(.r4, constant: extra)
+                    faultIf(.jeq, into, immediate: 0, .badAddress, address: .r4)
+                    regionBase(region, into: into)
+                    if total != 0 { asm.alu64(.add, into, immediate: Int32(total)) }
+                    try body(&self)
+                    return
+                }
             case .site(let number, let offset):
                 let total = offset &+ extra
                 let size = regionSize(KernelRegion.firstSite + Int64(number)) ?? 0
@@ -472,19 +486,6 @@ extension BPFJumpOperation {
         case .jsge: return .jslt
         case .jslt: return .jsge
         default: return self
-        }
-    }
-}
-
-extension Instruction {
-    /// The register an instruction writes, if any.
-    var writtenRegister: Register? {
-        switch self {
-        case .constant(let r, _), .move(let r, _), .arithmetic(_, let r, _, _), .compare(_, let r, _, _),
-             .unary(_, let r, _), .extend(let r, _, _, _), .address(let r, _, _), .load(let r, _, _, _, _):
-            return r
-        case .call(_, let result, _): return result
-        default: return nil
         }
     }
 }

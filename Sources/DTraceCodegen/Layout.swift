@@ -26,10 +26,11 @@ public struct KernelLayout: Sendable {
     public let allocaUsedOffset: Int
     public let faultAreaOffset: Int
     /// Per-CPU counters the consumer reads: records dropped, dynamic variables dropped,
-    /// aggregation entries dropped.
+    /// aggregation entries dropped, speculation() calls that found no free speculation.
     public let recordDropsOffset: Int
     public let dynamicDropsOffset: Int
     public let aggregationDropsOffset: Int
+    public let failedSpeculationsOffset: Int
     /// Six u64 slots the string routines keep lengths and positions in across helper calls.
     public let routineStateOffset: Int
     public let scratchSize: Int
@@ -71,7 +72,8 @@ public struct KernelLayout: Sendable {
         recordDropsOffset = faultAreaOffset + 48
         dynamicDropsOffset = recordDropsOffset + 8
         aggregationDropsOffset = dynamicDropsOffset + 8
-        routineStateOffset = aggregationDropsOffset + 8
+        failedSpeculationsOffset = aggregationDropsOffset + 8
+        routineStateOffset = failedSpeculationsOffset + 8
         pendingSpeculationOffset = routineStateOffset + 48
         processNoteOffset = pendingSpeculationOffset + 8
         probeContextOffset = processNoteOffset + 8 + stringSpan

@@ -285,28 +285,38 @@ extension BPFCodeGenerator {
                 asm.jump(done)
                 asm.bind(next)
             }
+            countDrop(layout.failedSpeculationsOffset)
             asm.load(.r0, constant: 0)
             asm.bind(done)
             setResult(&self, .r0)
         case .speculate:
-            // Records of this firing go to speculation id (1...nspec, active), else fault.
+            // Records of this firing go to speculation id (its low 32 bits: 1...nspec,
+            // active): 1; else 0 (the clause ends).
+            let done = asm.newLabel()
             load(.r1, a[0])
+            asm.alu32(.mov, .r1, .r1)
             asm.move(.r4, .r1)
-            faultIf(.jeq, .r1, immediate: 0, .illegalOperation)
-            faultIf(.jgt, .r1, immediate: Int32(layout.speculationLimit), .illegalOperation)
+            asm.load(.r0, constant: 0)
+            asm.jump(.jeq, .r1, immediate: 0, done)
+            asm.jump(.jgt, .r1, immediate: Int32(layout.speculationLimit), done)
             asm.alu64(.sub, .r1, immediate: 1)
             asm.alu64(.lsh, .r1, immediate: 3)
             asm.move(.r2, .r8)
             asm.alu64(.add, .r2, .r1)
             asm.load(.r3, from: .r2, offset: Int16(layout.speculationSlotsOffset), size: .double)
-            faultIf(.jeq, .r3, immediate: 0, .illegalOperation)
+            asm.jump(.jeq, .r3, immediate: 0, done)
             asm.store(.r4, to: .r7, offset: Int16(layout.pendingSpeculationOffset), size: .double)
+            asm.load(.r0, constant: 1)
+            asm.bind(done)
+            setResult(&self, .r0)
         case .commit, .discard:
-            // Frees the slot and tells the consumer, in order with the records.
+            // Frees the slot and tells the consumer, in order with the records. An id (its
+            // low 32 bits) above nspec is an illegal operation; 0 does nothing.
             let done = asm.newLabel()
             load(.r1, a[0])
+            asm.alu32(.mov, .r1, .r1)
+            faultIf(.jgt, .r1, immediate: Int32(layout.speculationLimit), .illegalOperation)
             asm.jump(.jeq, .r1, immediate: 0, done)
-            asm.jump(.jgt, .r1, immediate: Int32(layout.speculationLimit), done)
             asm.store(.r1, to: .frame, offset: Self.temporary, size: .double)
             asm.alu64(.sub, .r1, immediate: 1)
             asm.alu64(.lsh, .r1, immediate: 3)

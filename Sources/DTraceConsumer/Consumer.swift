@@ -448,6 +448,7 @@ public final class Consumer {
         case .records: message = "dtrace: \(count) drop\(plural)" + (cpu.map { " on CPU \($0)" } ?? "")
         case .dynamicVariables: message = "dtrace: \(count) dynamic variable drop\(plural)"
         case .aggregations: message = "dtrace: \(count) aggregation drop\(plural)"
+        case .failedSpeculations: message = "dtrace: \(count) failed speculation\(plural) (no speculative buffer available)"
         }
         if options.format == .json {
             var members = JSONOutput.header("drop") + [("kind", .string(kind.rawValue)), ("count", .integer(count))]
@@ -474,7 +475,11 @@ public final class Consumer {
 }
 
 /// What dtrace reports dropping.
-public enum DropKind: String, Sendable { case records, dynamicVariables = "dynamic-variables", aggregations }
+public enum DropKind: String, Sendable {
+    case records, dynamicVariables = "dynamic-variables", aggregations
+    /// speculation() calls that found every speculation busy.
+    case failedSpeculations = "failed-speculations"
+}
 
 enum CFormatText {
     static func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }

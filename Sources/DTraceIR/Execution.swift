@@ -234,9 +234,10 @@ public struct Interpreter {
             environment.submitRecord(epid: recordEpid, bytes: try machine.readBytes(at: a[0], count: Int(a[1])))
             return 0
         case .speculation: return environment.newSpeculation()
-        case .speculate: try environment.speculate(a[0]); return 0
-        case .commit: environment.commit(a[0]); return 0
-        case .discard: environment.discard(a[0]); return 0
+        // DTrace takes a speculation's id as 32 bits.
+        case .speculate: return environment.speculate(Int64(UInt32(truncatingIfNeeded: a[0]))) ? 1 : 0
+        case .commit: try environment.commit(Int64(UInt32(truncatingIfNeeded: a[0]))); return 0
+        case .discard: try environment.discard(Int64(UInt32(truncatingIfNeeded: a[0]))); return 0
         case .exit: environment.exit(status: a[0]); return 0
         case .raise:
             guard Helper.raiseSignals.contains(a[0]) else { throw Fault(kind: .illegalOperation) }

@@ -35,10 +35,24 @@ public enum Helper: Sendable, Equatable {
     // Aggregations, records and engine control.
     case aggregate(aggregation: Int) // (key, value, increment)
     case submitRecord(epid: Int)    // (buffer, size): hand the clause's record to the consumer
-    case speculation                // () -> speculation id or 0
-    case speculate                  // (id): this firing's record goes to speculation id
-    case commit                     // (id)
-    case discard                    // (id)
+    case speculation                // () -> speculation id, or 0 (a failed speculation) when none is free
+    /// (id) -> 1 when this firing's record now goes to speculation id; 0 when id (its low
+    /// 32 bits, as DTrace takes it) names no active speculation: the clause ends there.
+    case speculate
+    /// (id): an id above nspec (low 32 bits) is an illegal operation; one that names no
+    /// active speculation does nothing.
+    case commit
+    case discard                    // (id): as commit
     case exit                       // (status): stop tracing after this firing
     case raise                      // (signal) destructive
+
+    /// Whether the helper's result is always its first argument (the destination buffer):
+    /// never a NULL pointer.
+    public var returnsDestination: Bool {
+        switch self {
+        case .readBuiltin(let variable): return variable.isString
+        case .stringCopy, .stringCopyBounded, .integerToString, .copyIn, .copyInString, .copyInKernelString: return true
+        default: return false
+        }
+    }
 }

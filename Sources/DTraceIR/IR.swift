@@ -131,6 +131,17 @@ extension Instruction {
         return false
     }
 
+    /// The register an instruction writes, if any.
+    public var writtenRegister: Register? {
+        switch self {
+        case .constant(let r, _), .move(let r, _), .arithmetic(_, let r, _, _), .compare(_, let r, _, _),
+             .unary(_, let r, _), .extend(let r, _, _, _), .address(let r, _, _), .load(let r, _, _, _, _):
+            return r
+        case .call(_, let result, _): return result
+        default: return nil
+        }
+    }
+
     /// Every register the instruction reads or writes.
     public var registers: [Register] {
         switch self {

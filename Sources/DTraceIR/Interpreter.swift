@@ -26,10 +26,14 @@ public protocol InterpreterEnvironment: AnyObject {
     func userRegister(_ index: Int64) -> Int64
     func aggregate(_ aggregation: Int, key: [UInt8], value: Int64, increment: Int64)
     func submitRecord(epid: Int, bytes: [UInt8])
+    /// A free speculation's id, or 0 (counted as a failed speculation).
     func newSpeculation() -> Int64
-    func speculate(_ id: Int64) throws(Fault)
-    func commit(_ id: Int64)
-    func discard(_ id: Int64)
+    /// Whether speculation `id` (already cut to 32 bits) is active: this firing's record then goes to it.
+    func speculate(_ id: Int64) -> Bool
+    /// Commits (discards) speculation `id` (already cut to 32 bits), if active; an id above
+    /// nspec faults with an illegal operation.
+    func commit(_ id: Int64) throws(Fault)
+    func discard(_ id: Int64) throws(Fault)
     func exit(status: Int64)
     func raise(signal: Int64)
     func randomValue() -> Int64

@@ -92,6 +92,8 @@ public struct ActionArguments {
 
     public func constant(_ value: Int64) -> Register { compiler.emitter.constant(value) }
     public func emit(_ instruction: Instruction) { compiler.emitter.emit(instruction) }
+    /// A fresh label for a forward branch of the action's code.
+    public func label() -> Label { compiler.emitter.label() }
     public func call(_ helper: Helper, _ registers: [Register]) -> Register { compiler.emitter.call(helper, registers) }
     public func printType(of type: DType) -> PrintType { Compiler.printType(type) }
 

@@ -5,7 +5,7 @@
 // broken rule refused with DTrace's tag and message.
 
 struct ClauseActionOrder {
-    private var speculated = false
+    private(set) var speculated = false
     private var committed = false
     private var recorded = false
 

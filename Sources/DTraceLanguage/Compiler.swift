@@ -471,9 +471,10 @@ public final class Compiler {
         for statement in clause.statements ?? [] {
             try compileStatement(statement, actionNumber: &actionNumber)
         }
-        // A clause records its firing when it has no statements (the default action)
-        // or when any action stores data; aggregation-only clauses store nothing.
-        if record.storesData || (clause.statements ?? []).isEmpty {
+        // A clause records its firing when it has no statements (the default action), when
+        // any action stores data, or when it speculates (a committed speculation shows the
+        // firing even with no data, as DTrace's does); aggregation-only clauses store nothing.
+        if record.storesData || clauseOrder.speculated || (clause.statements ?? []).isEmpty {
             let buffer = emitter.scratchAddress(.record, 0)
             let size = emitter.constant(Int64(record.size))
             emitter.emit(.call(.submitRecord(epid: program.clauses.count + 1), result: nil, arguments: [buffer, size]))

@@ -1,11 +1,15 @@
 // DTraceLanguage/Expressions: type checking and lowering of D expressions — literals,
-// variables of every scope, operators with C's conversions, strings, pointers, members,
-// subscripts and assignments (which define variables on first use).
+// variables of every scope, operators with C's conversions, strings (NULL ones kept and
+// compared as DTrace does), pointers, members, subscripts and assignments (which define
+// variables on first use).
 
 import DTraceIR
 
 indirect enum LValue {
     case memory(address: Register, type: DType, space: MemorySpace)
+    /// A global or clause-local string variable's storage, where a NULL string is kept as
+    /// DTrace keeps it: the bytes 0x7f 0 (DT_NULL_STRING), read back as a NULL pointer.
+    case stringVariable(address: Register, type: DType, space: MemorySpace)
     case mapEntry(map: Int, key: Register, type: DType)
     /// A bitfield: `bits` bits starting `shift` bits into the byte at `address` (read only).
     case bitField(address: Register, type: DType, space: MemorySpace, shift: Int, bits: Int)
@@ -14,7 +18,7 @@ indirect enum LValue {
 
     var type: DType {
         switch self {
-        case .memory(_, let type, _), .mapEntry(_, _, let type), .bitField(_, let type, _, _, _): return type
+        case .memory(_, let type, _), .stringVariable(_, let type, _), .mapEntry(_, _, let type), .bitField(_, let type, _, _, _): return type
         case .computed(let value): return value.type
         }
     }
@@ -334,9 +338,14 @@ extension Compiler {
 
     func truthValue(_ value: Value, line: Int) throws(Diagnostic) -> Register {
         if value.type.isString {
-            // A string is true when it is not empty.
-            let length = emitter.call(.stringLength, [value.register])
-            return length
+            // A string is true when it is not empty; a NULL string is false.
+            guard mayBeNull(value) else { return emitter.call(.stringLength, [value.register]) }
+            let truth = emitter.constant(0)
+            let done = emitter.label()
+            emitter.emit(.branchIfZero(value.register, done))
+            emitter.emit(.call(.stringLength, result: truth, arguments: [value.register]))
+            emitter.emit(.label(done))
+            return truth
         }
         guard value.type.isScalar else { throw error(.operandNotScalar, "operand must be of scalar type", line: line) }
         return value.register
@@ -510,16 +519,12 @@ extension Compiler {
                 // D compares a string with anything string-compatible: char arrays and
                 // char pointers (dt_node_is_strcompat).
                 if let x = asString(a, pointers: true, charactersOnly: true), let y = asString(b, pointers: true, charactersOnly: true) {
-                    let order = emitter.call(.stringCompare, [x.register, y.register])
-                    emitter.emit(.compare(Compiler.comparison(op, signed: true), r, order, emitter.constant(0)))
-                    return Value(register: r, type: .int)
+                    return compareStrings(op, x, y)
                 }
                 guard a.type.isString && b.type.isString else {
                     throw error(.operandsIncompatible, "operands have incompatible types: \"\(a.type)\" \(op) \"\(b.type)\"", line: line)
                 }
-                let order = emitter.call(.stringCompare, [a.register, b.register])
-                emitter.emit(.compare(Compiler.comparison(op, signed: true), r, order, emitter.constant(0)))
-                return Value(register: r, type: .int)
+                return compareStrings(op, a, b)
             }
             guard a.type.isScalar && b.type.isScalar else {
                 throw error(.operandsIncompatible, "operands have incompatible types: \"\(a.type)\" \(op) \"\(b.type)\"", line: line)
@@ -584,6 +589,24 @@ extension Compiler {
         var constant: Int64?
         if let x = a.constant, let y = b.constant, let folded = try? Interpreter.arithmetic(arithmetic, x, y) { constant = folded }
         return Value(register: r, type: type, constant: constant)
+    }
+
+    /// Two strings compared as DTrace compares them: byte by byte, unless either is a NULL
+    /// pointer — then the pointers are (NULL equals NULL only, and is less than any string).
+    func compareStrings(_ op: String, _ x: Value, _ y: Value) -> Value {
+        let r = emitter.register()
+        let pointers = emitter.label(), done = emitter.label()
+        let checked = [x, y].filter(mayBeNull)
+        for value in checked { emitter.emit(.branchIfZero(value.register, pointers)) }
+        let order = emitter.call(.stringCompare, [x.register, y.register])
+        emitter.emit(.compare(Compiler.comparison(op, signed: true), r, order, emitter.constant(0)))
+        if !checked.isEmpty {
+            emitter.emit(.jump(done))
+            emitter.emit(.label(pointers))
+            emitter.emit(.compare(Compiler.comparison(op, signed: false), r, x.register, y.register))
+            emitter.emit(.label(done))
+        }
+        return Value(register: r, type: .int)
     }
 
     static func comparison(_ op: String, signed: Bool) -> ComparisonOperator {
@@ -657,6 +680,7 @@ extension Compiler {
             }
             let address = emitter.register()
             emitter.emit(.address(address, .global, offset: offset))
+            if variable!.type.resolved.isString { return .stringVariable(address: address, type: variable!.type, space: .global) }
             return .memory(address: address, type: variable!.type, space: .global)
         case .clauseLocal(let name):
             var variable = clauseLocals[name]
@@ -665,7 +689,9 @@ extension Compiler {
                 variable = defineClauseLocal(name, try inferred(), declared: false)
             }
             guard case .clauseLocal(let offset) = variable!.storage else { throw error(.badIdentifier, "bad this->\(name)", line: line) }
-            return .memory(address: emitter.scratchAddress(.clauseLocals, offset), type: variable!.type, space: .scratch)
+            let address = emitter.scratchAddress(.clauseLocals, offset)
+            if variable!.type.resolved.isString { return .stringVariable(address: address, type: variable!.type, space: .scratch) }
+            return .memory(address: address, type: variable!.type, space: .scratch)
         case .threadLocal(let name):
             var variable = threadLocals[name]
             if variable == nil, !creating, let forward = forwardThreadLocalTypes[name] {
@@ -894,6 +920,24 @@ extension Compiler {
         switch place {
         case .memory(let address, let type, let space):
             return loadTyped(address, type: type, space: space)
+        case .stringVariable(let address, let type, let space):
+            // DT_NULL_STRING's bytes read as a NULL pointer, anything else as the storage.
+            let mark = emitter.register()
+            emitter.emit(.load(mark, base: address, offset: 0, width: 2, space: space))
+            let isNull = emitter.register()
+            emitter.emit(.compare(.equal, isNull, mark, emitter.constant(Self.nullStringMark)))
+            let string = emitter.register()
+            emitter.emit(.move(string, address))
+            let done = emitter.label()
+            emitter.emit(.branchIfZero(isNull, done))
+            emitter.emit(.constant(string, 0))
+            emitter.emit(.label(done))
+            return Value(register: string, type: type, space: space)
+        case .mapEntry(let map, let key, let type) where type.resolved.isString:
+            // A string element that does not exist reads as a NULL pointer, as in DTrace
+            // (tracing it faults; comparing it compares pointers).
+            let found = emitter.call(.mapLookup(map: map), [key])
+            return Value(register: found, type: type, space: .mapValue)
         case .mapEntry(let map, let key, let type):
             let found = emitter.call(.mapLookup(map: map), [key])
             let address = emitter.register()
@@ -948,7 +992,9 @@ extension Compiler {
         // (a cast says what is meant).
         let pointerFromInteger = type.resolved.isPointer && value.type.resolved.isInteger && value.constant != 0
         let integerFromPointer = type.resolved.isInteger && value.type.resolved.isPointer
-        guard type.acceptsAssignment(from: value.type), !pointerFromInteger, !integerFromPointer else {
+        // A string takes a NULL pointer too (NULL or 0, as DTrace's dt_node_is_ptrcompat).
+        let nullString = type.resolved.isString && value.constant == 0 && (value.type.resolved.isPointer || value.type.resolved.isInteger)
+        guard nullString || type.acceptsAssignment(from: value.type), !pointerFromInteger, !integerFromPointer else {
             throw error(.operandsIncompatible, "operands have incompatible types: \"\(type)\" = \"\(value.type)\"", line: line)
         }
         switch place {
@@ -976,12 +1022,34 @@ extension Compiler {
             let combined = emitter.register()
             emitter.emit(.arithmetic(.or, combined, cleared, placed))
             emitter.emit(.store(base: address, offset: 0, value: combined, width: width, space: space))
+        case .stringVariable(let address, _, let space):
+            guard mayBeNull(value) else {
+                storeTyped(value, at: address, type: type, space: space)
+                return
+            }
+            // A NULL string is kept as DTrace keeps it: DT_NULL_STRING's bytes.
+            if nullString {
+                emitter.emit(.store(base: address, offset: 0, value: emitter.constant(Self.nullStringMark), width: 2, space: space))
+                return
+            }
+            let isNull = emitter.label(), done = emitter.label()
+            emitter.emit(.branchIfZero(value.register, isNull))
+            storeTyped(value, at: address, type: type, space: space)
+            emitter.emit(.jump(done))
+            emitter.emit(.label(isNull))
+            emitter.emit(.store(base: address, offset: 0, value: emitter.constant(Self.nullStringMark), width: 2, space: space))
+            emitter.emit(.label(done))
         case .computed:
             throw error(.operandNotWritable, "operator = requires a writable left-hand operand", line: line)
         case .mapEntry(let map, let key, _):
             let end = emitter.label()
-            if type.isScalar {
-                // Assigning zero deletes the element, as in DTrace.
+            if nullString {
+                // Assigning NULL deletes the element, as in DTrace.
+                emitter.emit(.call(.mapDelete(map: map), result: nil, arguments: [key]))
+                return
+            }
+            if type.isScalar || (type.resolved.isString && mayBeNull(value)) {
+                // Assigning zero (a NULL string) deletes the element, as in DTrace.
                 let nonZero = emitter.label()
                 emitter.emit(.branchIfNotZero(value.register, nonZero))
                 emitter.emit(.call(.mapDelete(map: map), result: nil, arguments: [key]))
@@ -993,6 +1061,27 @@ extension Compiler {
             storeTyped(value, at: slot, type: type, space: .mapValue)
             emitter.emit(.label(end))
         }
+    }
+
+    /// The first two bytes of a string variable holding a NULL string (DTrace's
+    /// DT_NULL_STRING: 0x7f, then 0), read as a little-endian 16-bit word.
+    static let nullStringMark: Int64 = 0x007f
+
+    /// Whether a string (or char pointer) may be a NULL pointer — strchr() finding
+    /// nothing, a variable holding one, an element that does not exist — rather than a
+    /// buffer's address: a literal, a variable's storage, a helper's destination.
+    func mayBeNull(_ value: Value) -> Bool {
+        if let constant = value.constant { return constant == 0 }
+        var defined = false
+        for instruction in emitter.instructions {
+            switch instruction {
+            case .address(let r, _, _) where r == value.register: defined = true
+            case .call(let helper, let r?, _) where r == value.register && helper.returnsDestination: defined = true
+            default:
+                if instruction.writtenRegister == value.register { return true }
+            }
+        }
+        return !defined
     }
 
     func storeTyped(_ value: Value, at address: Register, type: DType, space: MemorySpace) {

@@ -70,6 +70,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
     var reportedDrops: [Int: Int64] = [:]
     var reportedDynamicDrops: Int64 = 0
     var reportedAggregationDrops: Int64 = 0
+    var reportedFailedSpeculations: Int64 = 0
     public private(set) var errorCount = 0
 
     public init(program: IRProgram, enablings: [Enabling], consumer: Consumer, errors: OutputSink, tracefsRoot: String, settings: KernelSettings) throws {
@@ -409,10 +410,13 @@ public final class KernelEngine: AggregationBackend, StackSource {
         enablings.first { DTraceProvider.isProbe($0.probe.identity, named: name) }?.probe
     }
 
-    /// Runs the clauses of a dtrace-provider probe (BEGIN, END, ERROR) on this CPU.
+    /// Runs the clauses of a dtrace-provider probe (BEGIN, END, ERROR) on this CPU. As in
+    /// DTrace (and the user engine), once exit() is asked for (by a clause or the ERROR
+    /// probe a fault fired) BEGIN's remaining clauses do not run; END's and ERROR's do.
     public func fire(_ probe: Probe, arguments: [UInt64] = []) {
         let padded = (arguments + Array(repeating: 0, count: 6)).prefix(6).map { $0 }
         for enabling in enablings where enabling.probe.identity.id == probe.identity.id {
+            if exitRequested && probe.identity.name != "END" && probe.identity.name != "ERROR" { break }
             guard let loaded = programs[enabling.epid] else { continue }
             do { _ = try loaded.testRun(arguments: padded) } catch {
                 errors.write("dtrace: failed to run \(probe.identity.fullName): \(error)\n")
@@ -474,7 +478,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
     public func reportDrops(records: Bool = true, aggregations: Bool = true) {
         guard let values = scratch.lookup([0, 0, 0, 0]) else { return }
         let stride = (layout.scratchSize + 7) & ~7
-        var dynamic: Int64 = 0, aggregation: Int64 = 0
+        var dynamic: Int64 = 0, aggregation: Int64 = 0, failedSpeculations: Int64 = 0
         for cpu in 0..<SystemCPUs.possible where (cpu + 1) * stride <= values.count {
             func counter(_ offset: Int) -> Int64 { RecordReader.integer(values, at: cpu * stride + offset, size: 8) }
             let drops = counter(layout.recordDropsOffset)
@@ -485,11 +489,17 @@ public final class KernelEngine: AggregationBackend, StackSource {
             }
             dynamic += counter(layout.dynamicDropsOffset)
             aggregation += counter(layout.aggregationDropsOffset)
+            failedSpeculations += counter(layout.failedSpeculationsOffset)
         }
         if records, dynamic > reportedDynamicDrops {
             let fresh = dynamic - reportedDynamicDrops
             consumer.reportDrops(fresh, of: .dynamicVariables, errors: errors)
             reportedDynamicDrops = dynamic
+        }
+        if records, failedSpeculations > reportedFailedSpeculations {
+            let fresh = failedSpeculations - reportedFailedSpeculations
+            consumer.reportDrops(fresh, of: .failedSpeculations, errors: errors)
+            reportedFailedSpeculations = failedSpeculations
         }
         if aggregations, aggregation > reportedAggregationDrops {
             let fresh = aggregation - reportedAggregationDrops

@@ -28,6 +28,8 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
     var speculationBuffers: [Int64: [(Enabling, [UInt8])]] = [:]
     var activeSpeculations: Set<Int64> = []
     var pendingSpeculation: Int64 = 0
+    /// speculation() calls that found no free speculation.
+    var failedSpeculations = 0
     let speculationLimit: Int
     var randomState: UInt64
     var inErrorProbe = false
@@ -184,22 +186,26 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
             activeSpeculations.insert(id)
             return id
         }
+        failedSpeculations += 1
         return 0
     }
 
-    public func speculate(_ id: Int64) throws(Fault) {
-        guard activeSpeculations.contains(id) else { throw Fault(kind: .illegalOperation) }
+    public func speculate(_ id: Int64) -> Bool {
+        guard activeSpeculations.contains(id) else { return false }
         pendingSpeculation = id
+        return true
     }
 
-    public func commit(_ id: Int64) {
+    public func commit(_ id: Int64) throws(Fault) {
+        guard id <= Int64(speculationLimit) else { throw Fault(kind: .illegalOperation) }
         guard activeSpeculations.remove(id) != nil else { return }
         for (enabling, bytes) in speculationBuffers.removeValue(forKey: id) ?? [] {
             consumer.consume(clause: enabling.clause, probe: enabling.probe.identity, cpu: ProcessIdentity.currentCPU, bytes: bytes)
         }
     }
 
-    public func discard(_ id: Int64) {
+    public func discard(_ id: Int64) throws(Fault) {
+        guard id <= Int64(speculationLimit) else { throw Fault(kind: .illegalOperation) }
         activeSpeculations.remove(id)
         speculationBuffers[id] = nil
     }
@@ -262,9 +268,12 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         id >= 0 && id < userStacks.count ? userStacks[Int(id)] : []
     }
 
-    /// Says how many dynamic variables were dropped, as dtrace does at the end.
+    /// Says how many dynamic variables were dropped and how many speculations failed, as
+    /// dtrace does at the end.
     func reportDrops() {
         let drops = dynamicVariableDrops
-        if drops > 0 { consumer.reportDrops(Int64(drops), of: .dynamicVariables, errors: errors); errors.flush() }
+        if drops > 0 { consumer.reportDrops(Int64(drops), of: .dynamicVariables, errors: errors) }
+        if failedSpeculations > 0 { consumer.reportDrops(Int64(failedSpeculations), of: .failedSpeculations, errors: errors) }
+        errors.flush()
     }
 }

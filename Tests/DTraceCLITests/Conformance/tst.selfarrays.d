@@ -1,8 +1,8 @@
 /*
  * Thread-local associative arrays (self->name[key...]), as the DTraceToolkit's scripts
  * use them (self->exclude[self->depth]): per thread, keyed by any scalars and strings,
- * 0 or "" where unset, deleted by assigning 0; readable in a clause before the one that
- * assigns them.
+ * 0 (a string NULL) where unset, deleted by assigning 0; readable in a clause before the
+ * one that assigns them.
  */
 #pragma D option quiet
 
@@ -26,6 +26,6 @@ BEGIN
 	self->exclude[1] = 0;
 	self->seen[probename, 1] = 1;
 	self->label[self->depth] = "two";
-	printf("%d %d %s [%s]\n", self->exclude[2], self->exclude[1], self->label[2], self->label[3]);
+	printf("%d %d %s %d\n", self->exclude[2], self->exclude[1], self->label[2], self->label[3] == NULL);
 	exit(0);
 }

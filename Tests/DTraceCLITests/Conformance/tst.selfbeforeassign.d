@@ -1,7 +1,7 @@
 /*
  * A thread-local read in a clause that comes before the clause assigning it (a predicate
  * like /self->ts/ ahead of the entry probe's clause, as many scripts are written) takes
- * its type from that assignment and reads 0 (or "") until it is set.
+ * its type from that assignment and reads 0 (a string NULL) until it is set.
  */
 #pragma D option quiet
 
@@ -14,7 +14,7 @@ END
 BEGIN
 /self->n == 0/
 {
-	printf("[%s] %d\n", self->who, self->n);
+	printf("%d %d\n", self->who == NULL, self->n);
 }
 
 BEGIN

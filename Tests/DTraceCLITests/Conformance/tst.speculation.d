@@ -1,13 +1,16 @@
 /* Speculations: records of a speculating clause wait until commit() prints them or
- * discard() drops them; with nspec=1 a second speculation() gets 0 until the first
- * is committed; speculate() on an id that is not active is an illegal operation. */
+ * discard() drops them; with nspec=2 a third speculation() gets 0, which dtrace counts
+ * as a failed speculation and reports at exit; speculate() on an id that is not active
+ * ends its clause quietly. */
 #pragma D option quiet
+#pragma D option nspec=2
 
 BEGIN
 {
 	s1 = speculation();
 	s2 = speculation();
-	printf("ids %d %d\n", s1, s2);
+	s3 = speculation();
+	printf("ids %d %d %d\n", s1, s2, s3);
 }
 
 BEGIN
@@ -28,21 +31,26 @@ BEGIN
 
 BEGIN
 {
-	s3 = speculation();
-	speculate(s3);
+	speculate(s2);
 	printf("speculative two\n");
 }
 
 BEGIN
 {
-	discard(s3);
-	printf("after discard %d\n", s3);
+	discard(s2);
+	printf("after discard %d\n", s2);
 }
 
 BEGIN
 {
 	speculate(7);
 	printf("never\n");
+}
+
+BEGIN
+{
+	speculate(s3);
+	printf("never either\n");
 }
 
 BEGIN
