@@ -86,25 +86,21 @@ extension BPFCodeGenerator {
         asm.jump(.jsle, .r2, immediate: 0, no)
         asm.alu64(.sub, .r2, immediate: 1)
         store(remaining, .r2)
-        // The task's tgid.
-        asm.alu64(.add, .r3, immediate: processID)
-        asm.move(.r1, .r7)
-        asm.alu64(.add, .r1, immediate: Int32(buffer))
-        asm.load(.r2, constant: 4)
-        asm.call(.probeReadKernel)
-        asm.jump(.jne, .r0, immediate: 0, no)
-        asm.load(.r0, from: .r7, offset: buffer, size: .word)
+        // r0 = the task's field at `offset` (r3 = the task), through the buffer.
+        func readField(_ offset: Int32, _ size: BPFSize, bytes: Int64) {
+            asm.alu64(.add, .r3, immediate: offset)
+            asm.move(.r1, .r7)
+            asm.alu64(.add, .r1, immediate: Int32(buffer))
+            asm.load(.r2, constant: bytes)
+            asm.call(.probeReadKernel)
+            asm.jump(.jne, .r0, immediate: 0, no)
+            asm.load(.r0, from: .r7, offset: buffer, size: size)
+        }
+        readField(processID, .word, bytes: 4)           // its tgid
         load(.r1, target)
         asm.jump(.jeq, .r0, .r1, yes)
-        // Its parent.
         load(.r3, task)
-        asm.alu64(.add, .r3, immediate: parent)
-        asm.move(.r1, .r7)
-        asm.alu64(.add, .r1, immediate: Int32(buffer))
-        asm.load(.r2, constant: 8)
-        asm.call(.probeReadKernel)
-        asm.jump(.jne, .r0, immediate: 0, no)
-        asm.load(.r0, from: .r7, offset: buffer, size: .double)
+        readField(parent, .double, bytes: 8)            // its parent
         load(.r1, task)
         asm.jump(.jeq, .r0, .r1, no)
         store(task, .r0)
