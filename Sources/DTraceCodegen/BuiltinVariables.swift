@@ -86,7 +86,7 @@ extension BPFCodeGenerator {
         case .timestamp:
             firingTimestamp()
         case .walltimestamp:
-            firingTimestamp()
+            asm.call(.ktimeGetNanoseconds)
             asm.load(.r1, constant: site.wallClockOffset)
             asm.alu64(.add, .r0, .r1)
         case .vtimestamp:

@@ -166,7 +166,7 @@ public enum ProbeContextSlots {
     public static let enabling = 13
     public static let site = 14
     /// This firing's timestamp, read at its first use (0 until then): every read of
-    /// timestamp and walltimestamp in a clause sees one time, as in DTrace.
+    /// timestamp in a clause sees one time, as in DTrace.
     public static let timestamp = 15
     public static let count = 16
 }

@@ -445,7 +445,9 @@ public final class Compiler {
     func predicateValue(_ predicate: Expression, of clause: Clause) throws(Diagnostic) -> Value {
         do { return try rvalue(predicate) } catch {
             guard error.tag == DiagnosticTag.undefinedIdentifier.rawValue, !(clause.statements ?? []).isEmpty else { throw error }
-            try declareFromActions(clause)
+            // Actions that fail too: the predicate's error is the one DTrace names.
+            let predicateError = error
+            do { try declareFromActions(clause) } catch { throw predicateError }
             emitter.currentAction = 0
             return try rvalue(predicate)
         }

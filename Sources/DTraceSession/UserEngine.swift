@@ -78,7 +78,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         current = enabling
         for index in 0..<10 { currentArguments[index] = index < arguments.count ? arguments[index] : 0 }
         pendingSpeculation = 0
-        firingTimestamp = nil
+        cachedTimestamp = nil
         machine.beginFiring()
         defer { current = saved.0; currentArguments = saved.1; providedArgumentCount = saved.2 }
         do {
@@ -113,9 +113,10 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
             }
         }
         switch variable {
-        // One time for the whole firing, as DTrace reads it once per probe firing.
-        case .timestamp: return firingTime().monotonic
-        case .walltimestamp: return firingTime().wall
+        // timestamp is read once for the whole firing, as DTrace reads it once per probe
+        // firing; walltimestamp advances at every read, as DTrace's does.
+        case .timestamp: return firingTimestamp()
+        case .walltimestamp: return SystemClock.wallNanoseconds()
         case .vtimestamp: return SystemClock.threadCPUNanoseconds()
         case .pid: return Int64(ProcessIdentity.processID)
         case .ppid: return Int64(ProcessIdentity.parentProcessID)
@@ -212,13 +213,13 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
 
     public func exit(status: Int64) { exitRequested = true }
 
-    /// timestamp and walltimestamp of the clause running now, read at its first use.
-    var firingTimestamp: (monotonic: Int64, wall: Int64)?
+    /// timestamp of the clause running now, read at its first use.
+    var cachedTimestamp: Int64?
 
-    func firingTime() -> (monotonic: Int64, wall: Int64) {
-        if let firingTimestamp { return firingTimestamp }
-        let time = (monotonic: SystemClock.monotonicNanoseconds(), wall: SystemClock.wallNanoseconds())
-        firingTimestamp = time
+    func firingTimestamp() -> Int64 {
+        if let cachedTimestamp { return cachedTimestamp }
+        let time = SystemClock.monotonicNanoseconds()
+        cachedTimestamp = time
         return time
     }
     public func raise(signal: Int64) { pendingSignals.append(signal) }

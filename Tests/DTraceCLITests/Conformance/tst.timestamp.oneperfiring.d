@@ -1,6 +1,6 @@
 /*
- * timestamp and walltimestamp are read once per firing, as in DTrace: every read in a
- * clause sees the same time; another firing sees a later one.
+ * timestamp is read once per firing, as in DTrace: every read in a clause sees the
+ * same time; another firing sees a later one. walltimestamp advances at every read.
  */
 #pragma D option quiet
 
@@ -11,7 +11,7 @@ tick-1ms
 {
 	this->a = timestamp;
 	this->w = walltimestamp;
-	printf("%d %d %d\n", timestamp - this->a, walltimestamp - this->w, this->a > last);
+	printf("%d %d %d\n", timestamp - this->a, walltimestamp > this->w, this->a > last);
 	last = this->a;
 }
 
