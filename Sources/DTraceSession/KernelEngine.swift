@@ -234,23 +234,17 @@ public final class KernelEngine: AggregationBackend, StackSource {
     }
 
     static func builtinFacts(of program: IRProgram, types: KernelTypes) -> BuiltinFacts {
-        func uses(_ variable: BuiltinVariable) -> Bool {
+        func calls(_ helper: (Helper) -> Bool) -> Bool {
             program.clauses.contains { clause in
                 clause.function.instructions.contains { instruction in
-                    if case .call(.readBuiltin(variable), _, _) = instruction { return true }
+                    if case .call(let called, _, _) = instruction { return helper(called) }
                     return false
                 }
             }
         }
+        func uses(_ variable: BuiltinVariable) -> Bool { calls { $0 == .readBuiltin(variable) } }
         /// progenyof() walks the same parent links ppid reads.
-        func walksParents() -> Bool {
-            program.clauses.contains { clause in
-                clause.function.instructions.contains { instruction in
-                    if case .call(.subroutine(let call), _, _) = instruction, call.name == "progenyof" { return true }
-                    return false
-                }
-            }
-        }
+        func walksParents() -> Bool { calls { if case .subroutine(let call) = $0 { call.name == "progenyof" } else { false } } }
         var facts = BuiltinFacts()
         if uses(.ppid) || walksParents() { facts.parentOffsets = types.parentOffsets }
         if uses(.vtimestamp) { facts.executionTimeOffset = types.executionTimeOffset }

@@ -199,9 +199,7 @@ public final class TracingSession {
             do throws(Diagnostic) {
                 let syntax = try text.syntax.get()
                 if !options.permitEmpty && syntax.items.allSatisfy({ if case .pragma = $0 { true } else { false } }) {
-                    // DTrace's line: the one after the text's last newline.
-                    let lines = read[index].text.utf8.reduce(1) { $1 == 0x0a ? $0 + 1 : $0 }
-                    throw Diagnostic("D_EMPTY", "empty D program translation unit", line: lines)
+                    throw Diagnostic("D_EMPTY", "empty D program translation unit", line: Self.lineAfterEnd(of: read[index].text))
                 }
                 let before = compiler.clauseCount
                 compiler.referencedMacroArguments = []
@@ -209,8 +207,7 @@ public final class TracingSession {
                 // DTrace checks only the last argument, in each text it compiles.
                 let last = compileOptions.macroArguments.count - 1
                 if last > 0 && !options.permitUnreferencedArguments && !compiler.referencedMacroArguments.contains(last) {
-                    let lines = read[index].text.utf8.reduce(1) { $1 == 0x0a ? $0 + 1 : $0 }
-                    throw Diagnostic(.macroUnused, "extraneous argument '\(compileOptions.macroArguments[last])' ($\(last) is not referenced)", line: lines)
+                    throw Diagnostic(.macroUnused, "extraneous argument '\(compileOptions.macroArguments[last])' ($\(last) is not referenced)", line: Self.lineAfterEnd(of: read[index].text))
                 }
                 sourceOfClause += Array(repeating: index, count: compiler.clauseCount - before)
             } catch {
@@ -224,6 +221,9 @@ public final class TracingSession {
         }
         if let size = options.stringSize { program.stringSize = size }
     }
+
+    /// The line DTrace names for a whole text: the one after its last newline.
+    static func lineAfterEnd(of text: String) -> Int { text.utf8.reduce(1) { $1 == 0x0a ? $0 + 1 : $0 } }
 
     func compileFailure(_ diagnostic: Diagnostic, isScript: Bool, label: String) -> SessionError {
         let rendered = diagnostic.rendered(withTags: options.errorTags, showLine: isScript)
