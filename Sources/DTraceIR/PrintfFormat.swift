@@ -122,8 +122,9 @@ public struct PrintfFormat: Sendable, Equatable {
             var aggregation = false
             var width = PrintfConversion.Amount.none
             var precision = PrintfConversion.Amount.none
-            while index < characters.count, "-+ #0'@".contains(characters[index]) {
-                if characters[index] == "@" { aggregation = true } else { flags.append(characters[index]) }
+            while index < characters.count, "-+ #0'@?".contains(characters[index]) {
+                // `?`: the width of an address (16 digits), as DTrace's.
+                if characters[index] == "@" { aggregation = true } else if characters[index] == "?" { width = .fixed(16) } else { flags.append(characters[index]) }
                 index += 1
             }
             if index < characters.count, characters[index] == "*" {

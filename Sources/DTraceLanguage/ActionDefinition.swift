@@ -55,6 +55,25 @@ public struct ActionArguments {
     public func aggregation(_ index: Int, position: Int) throws(Diagnostic) -> Int {
         try compiler.aggregationArgument(name, expressions[index], index: position, line: line).id
     }
+    /// Argument `index`, an aggregation: its name and its keys' types (a stack key as
+    /// `stack`).
+    public func aggregationSignature(_ index: Int) throws(Diagnostic) -> (name: String, keys: [DType]) {
+        let info = try compiler.aggregationArgument(name, expressions[index], index: index + 1, line: line)
+        let fields = compiler.program.aggregations[info.id].keyFields
+        let keys = info.keyTypes.enumerated().map { position, type -> DType in
+            if case .stack = fields[position].type { return .stack }
+            return type
+        }
+        return (compiler.program.aggregations[info.id].name, keys)
+    }
+    /// Argument `index` evaluated for a format's conversion: an aggregation stands as
+    /// DTrace's dynamic type, which the format's check names.
+    public func formatValue(_ index: Int) throws(Diagnostic) -> ActionValue {
+        if expressions[index].isAggregationReference {
+            return ActionValue(register: compiler.emitter.constant(0), type: .aggregation, constant: nil, value: Value(register: compiler.emitter.constant(0), type: .aggregation))
+        }
+        return try value(index)
+    }
     /// stack(n) / ustack(n): the frames to show.
     public func stackFrames() throws(Diagnostic) -> Int { try compiler.stackFrames(name, expressions, line: line) }
 
@@ -105,7 +124,11 @@ public struct ActionArguments {
 
     /// printf()'s check of the arguments against the format's conversions.
     public func checkFormatArguments(_ format: PrintfFormat, _ values: [ActionValue]) throws(Diagnostic) {
-        try compiler.checkFormatArguments(name, format, values.map(\.value), line: line)
+        try compiler.checkFormatArguments(name, format, values.map(\.type), line: line)
+    }
+    /// printa()'s check of an aggregation's keys against the format's conversions.
+    public func checkFormatKeys(_ format: PrintfFormat, _ keys: [DType]) throws(Diagnostic) {
+        try compiler.checkFormatArguments(name, format, keys, forAggregation: true, line: line)
     }
 
     func wrap(_ value: Value) -> ActionValue { ActionValue(register: value.register, type: value.type, constant: value.constant, value: value) }

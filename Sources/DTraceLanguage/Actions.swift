@@ -46,6 +46,7 @@ extension Compiler {
     }
 
     func integerArgument(_ name: String, _ arguments: [Expression], _ index: Int, line: Int, prototype: String = "int") throws(Diagnostic) -> Value {
+        if arguments[index].isAggregationReference { throw argumentMismatch(name, index + 1, prototype: prototype, argument: .aggregation, line: line) }
         let value = try rvalue(arguments[index])
         guard value.type.isScalar else { throw argumentMismatch(name, index + 1, prototype: prototype, argument: value.type, line: line) }
         return value
@@ -65,6 +66,7 @@ extension Compiler {
     }
 
     func describeType(_ expression: Expression) throws(Diagnostic) -> String {
+        if expression.isAggregationReference { return DType.aggregation.description }
         let saved = emitter
         defer { emitter = saved }
         return (try? rvalue(expression).type.description) ?? "unknown"
@@ -148,13 +150,15 @@ extension Compiler {
         case "d", "i", "o", "u", "x", "X", "c":
             return type.isScalar ? nil : "char, short, int, long, or long long"
         case "s", "S":
-            return (type.isString || (type.isArray && type.pointee?.size == 1)) ? nil : "char [] or string"
-        case "p", "a", "A", "k":
+            return (type.isString || (type.isArray && type.pointee?.size == 1)) ? nil : "char [] or string (or use stringof)"
+        case "k":
+            return type.isScalar || type == .stack ? nil : "stack"
+        case "p", "a", "A":
             return type.isScalar ? nil : "pointer or integer"
         case "Y", "T":
             return type.isInteger ? nil : "int64_t"
         case "e", "E", "f", "F", "g", "G":
-            return type.isScalar ? nil : "double"
+            return type.isScalar ? nil : "float, double, or long double"
         default:
             return nil
         }
@@ -176,34 +180,38 @@ extension Compiler {
     }
 
     /// Checks a format's conversions against the values given for them (printf(), system()...).
-    func checkFormatArguments(_ name: String, _ format: PrintfFormat, _ values: [Value], line: Int) throws(Diagnostic) {
+    /// `types` are the values' (printf) or the aggregation's keys' (printa, where %@ takes
+    /// the aggregation's value and the keys may outnumber the conversions).
+    func checkFormatArguments(_ name: String, _ format: PrintfFormat, _ types: [DType], forAggregation: Bool = false, line: Int) throws(Diagnostic) {
+        if format.segments.isEmpty { throw error(.printfFormatEmpty, "\(name)( ) format string is empty", line: line) }
         var position = 0
         for (number, conversion) in format.conversions.enumerated() {
-            if conversion.isAggregationValue {
-                throw error(.printfAggregationConversion, "\(name)( ) argument #\(number + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: %@\n\t prototype: aggregation\n\t  argument: \(position < values.count ? values[position].type.description : "none")", line: line)
+            if conversion.isAggregationValue && !forAggregation {
+                throw error(.printfAggregationConversion, "%@ conversion requires an aggregation and is not for use with \(name)( )", line: line)
             }
             // A `*` width, then a `.*` precision, each an integer argument of its own.
             let stars = (conversion.width == .fromArgument ? ["*"] : []) + (conversion.precision == .fromArgument ? [".*"] : [])
             let conversionName = conversion.length + String(conversion.conversion)
             for star in stars {
-                guard position < values.count else {
+                guard position < types.count else {
                     throw error(.printfDynamicArgumentMissing, "\(name)( ) prototype mismatch: conversion #\(number + 1) (%\(conversionName)) is missing a corresponding \"\(star)\" argument", line: line)
                 }
-                guard values[position].type.isInteger else {
-                    throw error(.printfDynamicArgumentType, "\(name)( ) argument #\(position + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: % \(star) \(conversionName)\n\t prototype: int\n\t  argument: \(values[position].type)", line: line)
+                guard types[position].isInteger else {
+                    throw error(.printfDynamicArgumentType, "\(name)( ) argument #\(position + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: % \(star) \(conversionName)\n\t prototype: int\n\t  argument: \(types[position])", line: line)
                 }
                 position += 1
             }
-            guard position < values.count else {
-                throw error(.printfArgumentMissing, "\(name)( ) prototype mismatch: conversion #\(number + 1) (\(conversion.text)) is missing a corresponding value argument", line: line)
+            if conversion.isAggregationValue { continue }
+            guard position < types.count else {
+                throw error(.printfArgumentMissing, "\(name)( ) prototype mismatch: conversion #\(number + 1) (%\(conversionName)) is missing a corresponding value argument", line: line)
             }
-            if let prototype = Compiler.conversionAccepts(conversion.conversion, values[position].type) {
-                throw error(.printfArgumentType, "\(name)( ) argument #\(position + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: \(conversion.text)\n\t prototype: \(prototype)\n\t  argument: \(values[position].type)", line: line)
+            if let prototype = Compiler.conversionAccepts(conversion.conversion, types[position]) {
+                throw error(.printfArgumentType, "\(name)( ) argument #\(position + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: %\(conversionName)\n\t prototype: \(prototype)\n\t  argument: \(types[position])", line: line)
             }
             position += 1
         }
-        if position < values.count {
-            throw error(.printfArgumentExtra, "\(name)( ) prototype mismatch: only \(position + 1) arguments required by this format string", line: line)
+        if !forAggregation && position < types.count {
+            throw error(.printfArgumentExtra, "\(name)( ) prototype mismatch: only \(position) arguments required by this format string", line: line)
         }
     }
 

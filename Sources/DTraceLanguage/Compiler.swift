@@ -69,6 +69,8 @@ public final class Compiler {
     var dtraceLayout = DTraceVariableLayout()
     var aggregations: [String: AggregationInfo] = [:]
     var inlines: [String: (DType, Expression)] = [:]
+    /// `#pragma D attributes/binding` naming what the program has not declared yet.
+    var pendingPragmas: [(directive: String, name: String, line: Int)] = []
     var inlineDepth = 0
     var typedefs: [String: DType] = [:]
     /// Translators (a script's, checked; the library's once wanted) and those waiting.
@@ -251,14 +253,16 @@ public final class Compiler {
     /// aggregations), reading partial probe descriptions as `kind`.
     public func add(_ syntax: ProgramSyntax, kind: ProbeSpecifierKind = .name) throws(Diagnostic) {
         options.probeSpecifierKind = kind
+        pendingPragmas = []
         for item in syntax.items {
             switch item {
             case .pragma(let text, let line): try pragma(text, line: line)
-            case .declaration(let declaration): region = .actionList; try declare(declaration, topLevel: true)
+            case .declaration(let declaration): region = .actionList; notePragmaTargets(declaration); try declare(declaration, topLevel: true)
             case .clause(let clause): try compileClause(clause)
             case .translator(let translator): region = .actionList; try defineTranslator(translator)
             }
         }
+        try checkUnusedPragmas()
     }
 
     /// A provider's D expression for an argument, parsed with the library's type names.
@@ -348,31 +352,6 @@ public final class Compiler {
         return CompiledProgram(program: program, probeSpecifierTexts: probeTexts)
     }
 
-    func pragma(_ text: String, line: Int) throws(Diagnostic) {
-        let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        guard let first = words.first else { throw Diagnostic(.pragmaMalformed, "malformed #pragma", line: line) }
-        switch first {
-        case "D":
-            guard words.count >= 2 else { throw Diagnostic(.pragmaMalformed, "malformed #pragma D", line: line) }
-            switch words[1] {
-            case "option":
-                if words.count > 3 { throw Diagnostic(.pragmaMalformed, "superfluous arguments specified for #pragma option", line: line) }
-                guard words.count == 3 else { throw Diagnostic(.pragmaMalformed, "malformed #pragma D option", line: line) }
-                let parts = words[2].split(separator: "=", maxSplits: 1).map(String.init)
-                if parts.count > 1, let problem = options.optionProblem?(parts[0], parts[1]) {
-                    throw Diagnostic("D_PRAGMA_OPTSET", "failed to set option '\(parts[0])' to '\(parts[1])': \(problem)", line: line)
-                }
-                program.options.append((parts[0], parts.count > 1 ? parts[1] : nil))
-            case "attributes", "binding", "depends_on", "error", "ext", "line", "pragma", "strict":
-                break
-            default:
-                throw Diagnostic(.pragmaInvalid, "invalid control directive: #pragma D \(words[1])", line: line)
-            }
-        case "ident", "weak", "once": break
-        default:
-            throw Diagnostic(.pragmaInvalid, "invalid control directive: #pragma \(first)", line: line)
-        }
-    }
 
     // MARK: clauses
 

@@ -464,6 +464,9 @@ extension Compiler {
     }
 
     func binary(_ op: String, _ left: Expression, _ right: Expression, line: Int) throws(Diagnostic) -> Value {
+        if left.isAggregationReference || right.isAggregationReference {
+            throw error(.operandsIncompatible, "operands have incompatible types: \"\(try describeType(left))\" \(op) \"\(try describeType(right))\"", line: line)
+        }
         if op == "&&" || op == "||" {
             let a = try rvalue(left)
             if !a.type.isScalar {

@@ -91,17 +91,16 @@ public struct Lexer {
                 while let next = peekByte(), next != 0x0a { position += 1 }
                 let text = String(decoding: bytes[(start + 1)..<position], as: UTF8.self)
                 let trimmed = text.drop { $0 == " " || $0 == "\t" }
-                if trimmed.hasPrefix("pragma") {
-                    return Token(kind: .pragma(String(trimmed.dropFirst(6))), line: startLine, offset: start, text: "#" + text)
-                }
                 // cpp line marker: "# 12 "file"" or "#line 12": the next line is line 12.
                 let words = trimmed.split(separator: " ")
                 if let first = words.first {
                     let number = first == "line" ? (words.count > 1 ? Int(words[1]) : nil) : Int(first)
                     if let number { line = number - 1; continue }
                 }
-                if trimmed.isEmpty || trimmed.hasPrefix("ident") { continue }
-                throw Diagnostic(.syntax, "invalid control directive: #\(text.split(separator: " ").first ?? "")", line: startLine)
+                try ControlLine(String(trimmed), line: startLine).checkForm()
+                if trimmed.hasPrefix("pragma") {
+                    return Token(kind: .pragma(String(trimmed.dropFirst(6))), line: startLine, offset: start, text: "#" + text)
+                }
             }
             break
         }

@@ -127,6 +127,11 @@ public indirect enum DType: Equatable, CustomStringConvertible {
     public static let uint64 = DType.integer(name: "uint64_t", size: 8, signed: false)
     public static let char = DType.integer(name: "char", size: 1, signed: true)
     public static let voidPointer = DType.pointer(.void)
+    /// An aggregation named where a value is expected: DTrace's dynamic type, which only
+    /// the checks that refuse it see (a format's conversion, an action's argument).
+    public static let aggregation = DType.alias("aggregation", .void)
+    /// A stack()/ustack() key of an aggregation, as a format's check names it.
+    public static let stack = DType.alias("stack", .void)
 
     /// The type with typedef names removed.
     public var resolved: DType {

@@ -16,7 +16,7 @@ struct FormattedOutput: ActionDefinition {
         guard call.count > 0 else { throw call.error(.prototypeLength, "\(call.name)( ) prototype mismatch: 0 args passed, at least 1 expected") }
         // As in DTrace, the arguments are checked before the format is.
         var values: [ActionValue] = []
-        for position in 1..<max(1, call.count) { values.append(try call.value(position)) }
+        for position in 1..<max(1, call.count) { values.append(try call.formatValue(position)) }
         let (index, format) = try call.format(0)
         try call.checkFormatArguments(format, values)
         let presence = call.beginAction()

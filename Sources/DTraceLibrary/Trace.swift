@@ -13,7 +13,8 @@ struct Trace: ActionDefinition, ConsumedAction {
 
     func compile(_ call: ActionArguments) throws(Diagnostic) {
         try call.expect(1...1)
-        let value = try call.value(0)
+        let value = try call.formatValue(0)
+        if value.type == .aggregation { throw call.error(.prototypeArgument, "trace( ) may not be applied to a dynamic expression", tag: "D_TRACE_DYN") }
         if value.type.isVoid { throw call.error(.prototypeArgument, "trace( ) may not be applied to a void expression", tag: "D_TRACE_VOID") }
         let presence = call.beginAction()
         call.addAction(self, fields: [call.recordField(value)], presence: presence)

@@ -11,6 +11,7 @@ public struct OptionError: Error, Equatable, CustomStringConvertible {
     public var description: String { problem }
     static let invalidName = OptionError(problem: "Invalid option name")
     static let invalidValue = OptionError(problem: "Invalid value for specified option")
+    static let invalidContext = OptionError(problem: "Option cannot be used from within a D program")
 }
 
 /// Which engine runs the program (`-x engine=`); nil lets the probes decide.
@@ -59,8 +60,12 @@ public struct TracingOptions {
 
     enum Kind { case flag, size, count, rate, text }
 
-    /// The values that unset a flag.
+    /// The values that unset a flag, and the words that set one (any other value must be
+    /// a number, as dtrace_setopt() reads a run-time flag).
     static let negatives: Set<String> = ["", "no", "disable", "disabled", "false", "off", "unset"]
+    static let positives: Set<String> = ["yes", "enable", "enabled", "true", "on", "set"]
+    /// Options only the command line may set (paths dtrace reads before any program).
+    static let commandLineOnly: Set<String> = ["ldpath", "modpath", "libdir", "syslibdir", "procfspath"]
 
     /// Every option accepted, and how its value is checked. Options DTrace has that
     /// change nothing here are accepted and checked all the same.
@@ -75,10 +80,18 @@ public struct TracingOptions {
         "evaltime": .text, "encoding": .text, "quietresize": .flag, "grabanon": .flag, "cpp": .flag, "incdir": .text, "cpphdrs": .flag, "cppargs": .text, "cpppath": .text, "stdc": .text,
         "define": .text, "undef": .text, "platform": .flag, "syscallprobes": .text, "uprobes": .text, "verbose": .flag, "nolibs": .flag, "iregs": .count,
         "dtypes": .count, "maxframes": .count, "oformat": .text, "flamegraph": .text,
+        "ldpath": .text, "modpath": .text, "libdir": .text, "syslibdir": .text, "procfspath": .text,
     ]
 
     /// Every option name -x, #pragma D option and setopt() accept (docs/dtrace.8 describes each).
     public static var names: [String] { kinds.keys.sorted() }
+
+    /// A non-negative number as strtoull(3) reads one with base 0 (decimal, 0x hex, 0 octal).
+    static func unsignedNumber(_ text: String) -> UInt64? {
+        if text.hasPrefix("0x") || text.hasPrefix("0X") { return UInt64(text.dropFirst(2), radix: 16) }
+        if text.hasPrefix("0") && text.count > 1 { return UInt64(text.dropFirst(), radix: 8) }
+        return UInt64(text)
+    }
 
     /// Parses "4m", "512k", "1g" as bytes.
     public static func size(_ text: String) -> Int64? {
@@ -92,14 +105,18 @@ public struct TracingOptions {
     }
 
     /// Sets one option (dtrace_setopt()): the value checked by the option's kind, then kept.
-    public mutating func set(_ name: String, _ value: String?) throws(OptionError) {
+    /// `fromProgram`: set by `#pragma D option` or setopt(), where some options cannot be.
+    public mutating func set(_ name: String, _ value: String?, fromProgram: Bool = false) throws(OptionError) {
         guard let kind = Self.kinds[name] else { throw .invalidName }
+        if fromProgram && Self.commandLineOnly.contains(name) { throw .invalidContext }
         var count: Int64 = 0, bytes: Int64 = 0, period: Int64 = 0
         // A flag is set by any value but the negatives, as dtrace_setopt() takes them
         // ("-x quiet=0" is quiet; "quiet=no", "off", "false", "" are not).
         let on = value.map { !Self.negatives.contains($0.lowercased()) } ?? true
         switch kind {
-        case .flag: break
+        case .flag:
+            if let value, !Self.negatives.contains(value.lowercased()), !Self.positives.contains(value.lowercased()),
+               Self.unsignedNumber(value) == nil { throw .invalidValue }
         case .size: guard let parsed = value.flatMap(Self.size) else { throw .invalidValue }; bytes = parsed
         case .count: guard let parsed = value.flatMap({ Int64($0) }) else { throw .invalidValue }; count = parsed
         case .rate:

@@ -112,7 +112,7 @@ public final class TracingSession {
         let optionsNow = options
         compileOptions.optionProblem = { name, value in
             var trial = optionsNow
-            do throws(OptionError) { try trial.set(name, value); return nil } catch { return error.problem }
+            do throws(OptionError) { try trial.set(name, value, fromProgram: true); return nil } catch { return error.problem }
         }
         // Typed args: the probes' argument records, read while compiling.
         compileOptions.argumentRecord = { [self] description in
