@@ -398,7 +398,9 @@ public struct BPFCodeGenerator {
 
     /// Emits `body` with `into` pointing at the bytes the tagged address in `register`
     /// (+ `extra`) names, with at least `span` bytes available; faults otherwise.
-    public mutating func withPointer(_ register: Register, extra: Int64 = 0, span: Int, write: Bool, into: BPFRegister,
+    /// `kernelFallback`: an address in none of DTrace's regions is a kernel address the
+    /// body reads with probe_read_kernel (which faults on its own), not a bad address.
+    public mutating func withPointer(_ register: Register, extra: Int64 = 0, span: Int, write: Bool, into: BPFRegister, kernelFallback: Bool = false,
                               _ body: (inout BPFCodeGenerator) throws(CodegenError) -> Void) throws(CodegenError) {
         precondition(into != .r4 && into != .r5)
         if let value = known[register.index] {
@@ -467,7 +469,13 @@ public struct BPFCodeGenerator {
             asm.jump(done)
             asm.bind(next)
         }
-        fault(.badAddress, from: .alreadyStored)
+        if kernelFallback {
+            load(into, register)
+            if extra != 0 { asm.alu64(.add, into, immediate: Int32(extra)) }
+            try body(&self)
+        } else {
+            fault(.badAddress, from: .alreadyStored)
+        }
         asm.bind(done)
     }
 }

@@ -226,7 +226,7 @@ extension BPFCodeGenerator {
             guard case .constant(let size)? = known[a[2].index], size >= 0, size <= 1 << 16 else {
                 throw .unsupported("bcopy() with a size that is not a constant")
             }
-            try withPointer(a[0], span: Int(size), write: false, into: .r3) { (generator: inout BPFCodeGenerator) throws(CodegenError) in
+            try withPointer(a[0], span: Int(size), write: false, into: .r3, kernelFallback: true) { (generator: inout BPFCodeGenerator) throws(CodegenError) in
                 try generator.withPointer(a[1], span: Int(size), write: true, into: .r1) { inner in
                     inner.asm.load(.r2, constant: size)
                     inner.asm.call(.probeReadKernel)

@@ -102,6 +102,9 @@ public struct Clause {
     public var line: Int
     /// The line DTrace names in the predicate's type errors (the line after its `/`).
     public var predicateCheckLine: Int? = nil
+    /// The line of the clause's last token, where DTrace checks the clause as a whole
+    /// (a predicate's type).
+    public var endLine: Int? = nil
 }
 
 /// `translator output < input name > { member = expression; ... };`

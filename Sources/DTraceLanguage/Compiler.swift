@@ -392,7 +392,7 @@ public final class Compiler {
                 throw moved
             }
             guard value.type.isScalar || value.type.isString else {
-                throw error(.operandNotScalar, "predicate result must be of scalar type", line: predicate.line)
+                throw error(.predicateNotScalar, "predicate result must be of scalar type", line: clause.endLine ?? predicate.line)
             }
             let truth = try truthValue(value, line: predicate.line)
             let skip = emitter.label()

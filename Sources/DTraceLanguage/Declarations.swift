@@ -237,6 +237,7 @@ extension Compiler {
                     throw error(.declarationRedefined, "identifier redefined: \(name)\n\t current: inline definition\n\tprevious: \(previous)", line: line)
                 }
                 let type = try applyDeclarator(base, declarator)
+                if !loadingLibrary { try checkInlineDefinition(name, type, initializer, line: line) }
                 inlines[name] = (type, initializer)
                 continue
             }
@@ -327,5 +328,24 @@ extension Compiler {
         if type.isString { return stringStorage }
         if type.isScalar { return 8 }
         return (max(type.size, 1) + 7) & ~7
+    }
+}
+
+extension Compiler {
+    /// An inline's value is typed where it is defined, as DTrace cooks it there: a name it
+    /// uses must already be known (itself included), and a string is not a number's value.
+    /// Other problems are named where the inline is used.
+    func checkInlineDefinition(_ name: String, _ type: DType, _ initializer: Expression, line: Int) throws(Diagnostic) {
+        let saved = emitter
+        defer { emitter = saved }
+        let value: Value
+        do { value = try rvalue(initializer) } catch {
+            if error.tag == DiagnosticTag.undefinedIdentifier.rawValue { throw error }
+            return
+        }
+        let wantsString = type.isString || (type.isArray && type.pointee?.size == 1) || (type.isPointer && type.pointee?.size == 1)
+        if value.type.isString && !wantsString || type.isString && !value.type.isString {
+            throw error(.operandsIncompatible, "inline \(name) definition uses incompatible types: \"\(type)\" = \"\(value.type)\"", line: line)
+        }
     }
 }

@@ -244,7 +244,15 @@ extension Compiler {
         return Value(register: emitter.call(.copyInKernelString, [buffer, value.register]), type: .string)
     }
 
+    /// A kernel or user symbol named with its module's backquote (`max_pfn): dtrace does
+    /// not resolve data symbols (kallsyms lists them only with CONFIG_KALLSYMS_ALL, and BTF
+    /// types only per-CPU variables), so it is unknown, in DTrace's words.
+    func unresolvedSymbol(_ name: String, line: Int) -> Diagnostic {
+        error(.undefinedIdentifier, "failed to resolve \(name): Unknown symbol name", line: line)
+    }
+
     func identifierValue(_ name: String, line: Int) throws(Diagnostic) -> Value {
+        if name.contains("`") { throw unresolvedSymbol(name, line: line) }
         if let input = translatorInputs[name] { return input }
         if let (type, expression) = inlines[name] {
             inlineDepth += 1
@@ -411,7 +419,12 @@ extension Compiler {
                 throw error(.addressOfVariable, "cannot take address of dynamic variable", line: line)
             default: break
             }
-            let target = try lvalue(operand, creating: false)
+            let target: LValue
+            do { target = try lvalue(operand, creating: false) } catch {
+                // Not an lvalue at all (a constant, a call's result): DTrace's K&R check.
+                if error.tag == DiagnosticTag.operandNotLvalue.rawValue { throw self.error(.addressOfLvalue, "unacceptable operand for unary & operator", line: line) }
+                throw error
+            }
             noteVariableUse(operand, read: true)
             if case .bitField = target { throw error(.addressOfBitField, "cannot take address of bit-field", line: line) }
             guard case .memory(let address, let type, let space) = target else {
@@ -496,6 +509,11 @@ extension Compiler {
     }
 
     /// `displayedOperator`: the operator as written when it differs (`+=` computing `+`).
+    static func isVoidPointer(_ type: DType) -> Bool {
+        if case .pointer(let pointee) = type.resolved { return pointee.isVoid }
+        return false
+    }
+
     func binaryValues(_ op: String, _ a: Value, _ b: Value, line: Int, displayedOperator: String? = nil) throws(Diagnostic) -> Value {
         let r = emitter.register()
         if op == "^^" {
@@ -537,6 +555,10 @@ extension Compiler {
             var constant: Int64?
             if let x = a.constant, let y = b.constant { constant = Interpreter.compare(Compiler.comparison(op, signed: common.isSigned), x, y) ? 1 : 0 }
             return Value(register: r, type: .int, constant: constant)
+        }
+        // A void pointer has no size to step by: not a pointer to add to (dt_node_is_vfptr).
+        if op == "+" || op == "-", Self.isVoidPointer(a.type) || Self.isVoidPointer(b.type), !(a.type.isString || b.type.isString) {
+            throw error(.operandsIncompatible, "operands have incompatible types: \"\(a.type)\" \(displayedOperator ?? op) \"\(b.type)\"", line: line)
         }
         // Pointer arithmetic: pointer ± integer scales by the pointee size.
         if (op == "+" || op == "-"), a.type.isPointer || a.type.isArray, b.type.isInteger {
@@ -641,12 +663,29 @@ extension Compiler {
             noteVariableUse(target, read: true, written: true)
             let old = try load(place)
             let operand = try rvalue(valueExpression)
+            // += and -= step a pointer only by an integer, and a void pointer not at all.
+            if op == "+=" || op == "-=", !(old.type.isInteger && operand.type.isInteger), !old.type.isString, !operand.type.isString,
+               !old.type.isPointer || Self.isVoidPointer(old.type) {
+                throw error(.operandVoidPointer, "operator \(op) requires left-hand scalar operand of known size", line: line)
+            }
             let value = try binaryValues(String(op.dropLast()), old, operand, line: line, displayedOperator: op)
             try store(value, to: place, line: line)
             return value
         }
         var value = try rvalue(valueExpression)
+        // An array (a declared one, a member) is not assigned whole, as in C; a variable
+        // created by this assignment takes a char array's value as a string.
+        var declaredArray: DType?
+        switch target.kind {
+        case .identifier(let name): if let type = globals[name]?.type, case .array = type.resolved { declaredArray = type }
+        case .member, .index: break
+        default: break
+        }
         let place = try lvalue(target, creating: true, valueType: value.type, operator: op)
+        if case .member = target.kind, case .array = place.type.resolved { declaredArray = place.type }
+        if let declaredArray {
+            throw error(.operandArrayOrFunction, "operator \(op) may not be applied to operand of type \"\(declaredArray)\"", line: line)
+        }
         noteVariableUse(target, written: true)
         if value.pointsIntoAlloca, let name = Self.variableName(target) { allocaPointerVariables.insert(name) }
         try store(value, to: place, line: line)
@@ -667,6 +706,7 @@ extension Compiler {
         }
         switch expression.kind {
         case .identifier(let name):
+            if name.contains("`") { throw unresolvedSymbol(name, line: line) }
             if BuiltinVariables.table[name] != nil && globals[name] == nil {
                 throw error(.operandNotWritable, "operator \(op) can only be applied to a writable variable", line: line)
             }

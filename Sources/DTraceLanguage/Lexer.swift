@@ -144,8 +144,10 @@ public struct Lexer {
         func token(_ kind: TokenKind) -> Token {
             Token(kind: kind, line: startLine, offset: start, text: String(decoding: bytes[start..<position], as: UTF8.self))
         }
-        if Lexer.isIdentifierStart(byte) {
-            while let next = peekByte(), Lexer.isIdentifierPart(next) { position += 1 }
+        // An identifier may hold backquotes: a symbol scoped by its module (`max_pfn,
+        // vmlinux`jiffies, ``a_user_symbol), as DTrace's lexer reads one.
+        if Lexer.isIdentifierStart(byte) || byte == 0x60 {
+            while let next = peekByte(), Lexer.isIdentifierPart(next) || next == 0x60 { position += 1 }
             let word = String(decoding: bytes[start..<position], as: UTF8.self)
             if let keyword = Keyword(rawValue: word) { return token(.keyword(keyword)) }
             return token(.identifier(word))
@@ -235,7 +237,7 @@ public struct Lexer {
             throw Diagnostic(.syntax, "syntax error near \"\(text)\"", line: startLine)
         }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
-        if overflow { throw Diagnostic("D_INT_OFLOW", "integer constant \(text) cannot be represented", line: startLine) }
+        if overflow { throw Diagnostic("D_INT_OFLOW", "constant \(text) results in integer overflow", line: startLine) }
         // C's rule: the first of these types that can hold the value.
         let decimal = radix == 10
         var candidates: [(String, UInt64)] = []

@@ -6,6 +6,8 @@
 public struct Parser {
     var lexer: Lexer
     var lookahead: [Token] = []
+    /// The line of the token consumed last.
+    var previousLine = 1
     var typeNames: Set<String>
     /// In a script (not -n text), a probe description must be followed by a predicate or
     /// actions, as DTrace requires.
@@ -32,6 +34,7 @@ public struct Parser {
     mutating func advance() throws(Diagnostic) -> Token {
         let token = try peek()
         lookahead.removeFirst()
+        previousLine = token.line
         if case .punctuation(let text) = token.kind {
             switch text {
             case "(": openBrackets.append(")")
@@ -157,7 +160,7 @@ public struct Parser {
         } else if predicate == nil && clausesNeedBodies {
             throw Diagnostic(.syntax, "expected predicate and/or actions following probe description", line: probes.last?.line ?? first.line)
         }
-        return Clause(probes: probes, predicate: predicate, statements: statements, line: first.line, predicateCheckLine: predicateCheckLine)
+        return Clause(probes: probes, predicate: predicate, statements: statements, line: first.line, predicateCheckLine: predicateCheckLine, endLine: previousLine)
     }
 
     mutating func parseBlock() throws(Diagnostic) -> [Statement] {

@@ -1,0 +1,5 @@
+/* Only an object has an address. */
+BEGIN
+{
+	trace(&(1 + 2));
+}

@@ -1,0 +1,5 @@
+/* A backquoted symbol dtrace cannot resolve is named as written. */
+BEGIN
+{
+	trace(vmlinux`no_such_symbol_here);
+}
