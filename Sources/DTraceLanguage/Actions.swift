@@ -383,7 +383,7 @@ extension Compiler {
 extension Compiler {
     /// stack(n) / ustack(n): the number of frames to show (20 by default, 127 at most).
     func stackFrames(_ name: String, _ arguments: [Expression], line: Int) throws(Diagnostic) -> Int {
-        try checkCount(name, arguments, 0...2, line: line)
+        try checkCount(name, arguments, name == "ustack" ? 0...2 : 0...1, line: line)
         guard let first = arguments.first else { return 20 }
         let saved = emitter
         let count = try rvalue(first)

@@ -487,11 +487,30 @@ public final class Compiler {
         case .expression(let expression):
             actionNumber += 1
             emitter.currentAction = actionNumber
+            try checkMacroArguments(expression)
             try compileExpressionStatement(expression)
         }
     }
 
+    /// DTrace substitutes $N as it reads the text: one that is not defined is the
+    /// statement's first error, before any check of what it stands in.
+    func checkMacroArguments(_ expression: Expression) throws(Diagnostic) {
+        if case .macroArgument(let index, let asString) = expression.kind, index >= options.macroArguments.count, !options.defaultArguments {
+            throw error(.macroUndefined, "macro argument $\(asString ? "$" : "")\(index) is not defined", line: expression.line)
+        }
+        var failure: Diagnostic?
+        Compiler.forEachChild(of: expression) { child in
+            guard failure == nil else { return }
+            do throws(Diagnostic) { try checkMacroArguments(child) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
     func compileExpressionStatement(_ expression: Expression) throws(Diagnostic) {
+        // A destructive subroutine (copyout()) is ordered around speculate() as an action is.
+        if case .call(let name, _) = expression.kind, ClauseActionOrder.destructive.contains(name), options.subroutines[name] != nil {
+            try clauseOrder.admit(action: name, line: expression.line)
+        }
         switch expression.kind {
         case .call(let name, let arguments) where Actions.isAction(name) || options.actions[name] != nil:
             try clauseOrder.admit(action: name, line: expression.line)

@@ -194,7 +194,8 @@ public struct Parser {
             return .ifElse(condition, then, otherwise, line: line)
         }
         if try isPunctuation("{") { return .block(try parseBlock()) }
-        if try startsDeclaration() { return .declaration(try parseDeclaration(terminated: false)) }
+        // D's statements are expressions: a declaration belongs outside the clauses.
+        if try startsDeclaration() { throw try syntaxError() }
         return .expression(try parseExpression())
     }
 

@@ -1,0 +1,5 @@
+/* stack() takes at most the number of frames. */
+BEGIN
+{
+	stack(4, 8);
+}

@@ -1,0 +1,6 @@
+/* Declarations belong outside the clauses. */
+BEGIN
+{
+	int count;
+	exit(0);
+}
