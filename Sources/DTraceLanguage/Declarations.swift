@@ -154,9 +154,11 @@ extension Compiler {
 
     func arraySize(_ expression: Expression, line: Int) throws(Diagnostic) -> Int {
         let size = try constantInteger(expression)
-        guard size > 0 && size <= 1 << 20 else {
-            throw error(.declarationArraySubscript, "array dimension must be a positive integer constant", line: line)
+        guard size > 0 else {
+            throw error(.declarationArraySubscript, "positive integral constant expression or tuple signature expected as array declaration subscript", line: line)
         }
+        // DTrace's bound is UINT_MAX elements; the engines' maps hold far fewer.
+        guard size <= 1 << 20 else { throw error(.declarationArrayTooBig, "array dimension too big", line: line) }
         return Int(size)
     }
 
@@ -202,7 +204,7 @@ extension Compiler {
         for _ in 0..<declarator.pointerDepth { type = .pointer(type) }
         for suffix in declarator.suffixes.reversed() {
             if case .size(let size) = suffix {
-                guard let size else { throw error(.declarationArraySubscript, "array declaration requires a size", line: declarator.line) }
+                guard let size else { throw error(.declarationArrayNull, "array declaration requires array dimension or tuple signature: \(declarator.name)", line: declarator.line) }
                 type = .array(type, try arraySize(size, line: declarator.line))
             }
         }
@@ -214,6 +216,9 @@ extension Compiler {
         for declarator in declaration.declarators {
             let name = declarator.name
             let line = declarator.line
+            if name.contains("`") {
+                throw error(.declarationScope, "D scoping operator may not be used in a declaration name (\(name))", line: line)
+            }
             // A function, or an object defined elsewhere (`extern`): declared, not stored.
             if declarator.isFunction && declaration.storage != .typedef { continue }
             if declaration.storage == .extern {
@@ -265,7 +270,13 @@ extension Compiler {
                 }
                 if let keys {
                     var keyTypes: [DType] = []
-                    for key in keys { keyTypes.append(try resolveType(key, line: line)) }
+                    for (position, key) in keys.enumerated() {
+                        let keyType = try resolveType(key, line: line)
+                        if keyType.isVoid {
+                            throw error(.prototypeType, "array prototype may not use parameter of type \(keyType): (anonymous), parameter #\(position + 1)", line: line)
+                        }
+                        keyTypes.append(keyType)
+                    }
                     _ = defineAssociative(name, type, keys: keyTypes, declared: true)
                 } else {
                     if type.isString { type = .string }

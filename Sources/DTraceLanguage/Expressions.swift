@@ -806,7 +806,10 @@ extension Compiler {
                 return .mapEntry(map: map, key: key, type: variable!.type)
             }
             let array = try rvalue(base)
-            guard indices.count == 1 else { throw error(.syntax, "only one subscript is allowed here", line: line) }
+            guard indices.count == 1 else {
+                let name = Self.variableName(base).map { "scalar " + $0 } ?? Compiler.describe(base)
+                throw error(.arrayBadReference, "cannot access \(name) as an associative array", line: line)
+            }
             let index = try rvalue(indices[0])
             guard index.type.isInteger else { throw error(.operandNotInteger, "array subscript must be an integer", line: line) }
             if array.type.isString {

@@ -231,11 +231,8 @@ public struct Lexer {
             if byte == 0x6c || byte == 0x4c, longs < 2 { longs += 1; position += 1; continue }
             break
         }
-        if let byte = peekByte(), Lexer.isIdentifierPart(byte) {
-            while let next = peekByte(), Lexer.isIdentifierPart(next) { position += 1 }
-            let text = String(decoding: bytes[start..<position], as: UTF8.self)
-            throw Diagnostic(.syntax, "syntax error near \"\(text)\"", line: startLine)
-        }
+        // Letters right after the digits begin the next token (DTrace's lexer reads "0abc"
+        // as 0 and abc), which the parser then refuses.
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         if overflow { throw Diagnostic("D_INT_OFLOW", "constant \(text) results in integer overflow", line: startLine) }
         // C's rule: the first of these types that can hold the value.

@@ -463,6 +463,7 @@ public struct Parser {
             if name == nil { throw try syntaxError() }
             return .structure(name: name, isUnion: isUnion, members: nil)
         }
+        if try isPunctuation("}") { throw try syntaxError() } // at least one member
         var members: [(TypeSyntax, [Declarator])] = []
         while try !accept("}") {
             guard let type = try parseTypeSpecifier() else { throw try syntaxError() }
@@ -491,6 +492,7 @@ public struct Parser {
             if name == nil { throw try syntaxError() }
             return .enumeration(name: name, values: nil)
         }
+        if try isPunctuation("}") { throw try syntaxError() } // at least one enumerator
         var values: [(String, Expression?, Int)] = []
         while try !accept("}") {
             let token = try advance()

@@ -1,0 +1,6 @@
+/* An array needs a dimension or a tuple of key types. */
+long counts[];
+BEGIN
+{
+	exit(0);
+}

@@ -1,0 +1,6 @@
+/* A declared name has no module scope. */
+long vmlinux`mine;
+BEGIN
+{
+	exit(0);
+}
