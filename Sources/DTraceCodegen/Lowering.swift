@@ -215,6 +215,17 @@ extension BPFCodeGenerator {
                 generator.faultIf(.jne, .r0, immediate: 0, .badAddress, from: .alreadyStored)
             }
             if let result { load(.r0, a[0]); store(result, .r0) }
+        case .copyInKernel:
+            guard case .constant(let size)? = known[a[2].index], size >= 0, size <= 1 << 16 else {
+                throw .unsupported("copying kernel memory of a size that is not a constant of at most 64k")
+            }
+            try withPointer(a[0], span: Int(size), write: true, into: .r1) { generator in
+                generator.asm.load(.r2, constant: size)
+                generator.load(.r3, a[1])
+                generator.asm.store(.r3, to: .r7, offset: Int16(generator.layout.faultAreaOffset + 24), size: .double)
+                generator.asm.call(.probeReadKernel)
+                generator.faultIf(.jne, .r0, immediate: 0, .badAddress, from: .alreadyStored)
+            }
         case .zeroBytes:
             guard case .constant(let size)? = known[a[1].index], size >= 0, size <= 1 << 16 else {
                 throw .unsupported("zeroing a variable number of bytes")

@@ -122,6 +122,9 @@ extension Consumer {
         SymbolText.field(kind, record, field, user: userSymbols)
     }
 
-    /// print()'s rendering of a value by its type.
-    public func printed(_ type: PrintType, _ data: [UInt8]) -> String { PrintLayout.render(type, data) }
+    /// print()'s text for the bytes `address` points to, laid out by their type (as many
+    /// bytes as the printsize option lets it show).
+    public func printed(address: UInt64, _ type: PrintType, _ data: [UInt8]) -> String {
+        PrintWalk.render(address: address, type: type, bytes: data, printSize: options.printSize)
+    }
 }

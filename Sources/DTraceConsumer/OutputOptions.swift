@@ -1,5 +1,6 @@
 // DTraceConsumer/OutputOptions: how the consumer prints: the output format (oformat),
-// quiet, flowindent, the aggregation sort options, and DTrace's test mode.
+// quiet, flowindent, the aggregation sort options, print()'s printsize, and DTrace's test
+// mode.
 
 import DTraceIR
 import DTraceSystem
@@ -21,6 +22,8 @@ public struct OutputOptions {
     /// aggsortpos: which of printa's aggregations sorts the keys.
     public var sortAggregationPosition = 0
     public var flowIndent = false
+    /// printsize: the most bytes print() shows of what a pointer points to (nil: all).
+    public var printSize: Int?
     /// Without the CPU and ID columns: DTrace's test mode (the _DTRACE_TESTING environment
     /// variable), whose output does not depend on where the probes fired.
     public var testing = false

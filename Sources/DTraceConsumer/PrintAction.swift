@@ -1,92 +1,156 @@
-// DTraceConsumer/PrintAction: print()'s output — a value laid out by its type the way
-// dtrace(1M) does it (MDB's ::print -tn style): "int 0x5", `string "text"`, structs as
-// "struct foo {" with one "type name = value" line per member, four spaces a level,
-// char arrays that hold a string as "text", other arrays as "[ a, b ]", characters as
-// 'c', integers and pointers in hex, enums by name. Reads are bounds-checked: bytes
-// missing from the record read as zero.
+// DTraceConsumer/PrintAction: print()'s output as Oracle's DTrace writes it — the pointer,
+// " = *", then the bytes it points to laid out by type, 44 spaces in and one more a level:
+// "(type)value," a line, members as ".name = ", structs and unions in braces, arrays in
+// brackets. Its walk is Oracle's, quirks included: members and elements that are all
+// zero are left out (below the top level), char arrays end at their first NUL, the walk
+// stops with "..." past the printsize bytes or ten levels down, and an array whose
+// elements have no CTF encoding (typedefs, structs, pointers, arrays) ends it. Reads are
+// bounds-checked: bytes missing from the record read as zero.
 
 import DTraceIR
 import DTraceSystem
 
-enum PrintLayout {
-    /// The text for a top-level value (no trailing newline after a struct's "}", as
-    /// dtrace(1M) leaves it).
-    static func render(_ type: PrintType, _ bytes: [UInt8]) -> String {
+struct PrintWalk {
+    /// Where the walk's lines start.
+    static let startIndent = 44
+    static let depthLimit = PrintType.depthLimit
+    /// Types this big or bigger are shown even when they are all zero.
+    static let zeroComparisonLimit = 65536
+
+    let bytes: [UInt8]
+    /// The bytes shown: the type's size, at most printsize.
+    let shownSize: Int
+    var text = ""
+    /// For each depth, whether the last value shown there was a struct or union (whose
+    /// brace a shallower value closes).
+    var opensBraces = [Bool](repeating: false, count: PrintWalk.depthLimit)
+    /// The depth of the last value shown.
+    var lastDepth = 0
+
+    enum Step { case goOn, stop }
+
+    /// The whole text: the pointer's line, the walk, the braces still open.
+    static func render(address: UInt64, type: PrintType, bytes: [UInt8], printSize: Int?) -> String {
+        var walk = PrintWalk(bytes: bytes, shownSize: min(type.size, printSize ?? Int.max))
+        walk.text = "0x" + String(address, radix: 16) + " = *\n"
+        _ = walk.visitTree(type, name: "", bitOffset: 0, depth: 0)
+        walk.closeBraces(depth: 0)
+        return walk.text
+    }
+
+    /// A value and, for a struct or union, its members in turn, until a step stops.
+    mutating func visitTree(_ type: PrintType, name: String, bitOffset: Int, depth: Int) -> Step {
+        if show(type, name: name, bitOffset: bitOffset, depth: depth) == .stop { return .stop }
+        guard case .composite(_, _, let members) = type else { return .goOn }
+        for member in members {
+            if visitTree(member.type, name: member.name, bitOffset: bitOffset + member.bitOffset, depth: depth + 1) == .stop { return .stop }
+        }
+        return .goOn
+    }
+
+    /// One value's line (an array's elements too).
+    mutating func show(_ type: PrintType, name: String, bitOffset: Int, depth: Int) -> Step {
+        let offset = bitOffset / 8
+        if offset >= shownSize || depth >= Self.depthLimit {
+            line(depth, "...")
+            return .stop
+        }
+        if lastDepth > depth { closeBraces(depth: depth) }
+        if depth > 0, type.size < Self.zeroComparisonLimit, isZero(offset, type.size) { return .goOn }
+        opensBraces[depth] = { if case .composite = type { return true }; return false }()
+        lastDepth = depth
+        var typeName = type.name
+        if typeName.hasSuffix(" ") { typeName.removeLast() }   // an anonymous "struct "
+        let label = depth > 0 && !name.isEmpty ? "." + name + " = " : ""
         switch type {
-        case .composite(let name, let members):
-            return name + " {\n" + members.map { member($0, bytes, base: 0, depth: 1) }.joined() + "}"
-        case .string:
-            return "string \"" + String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self) + "\"\n"
+        case .composite:
+            line(depth, label + "(" + typeName + ") {")
+        case .array(_, let element, let count, let elementSize, let encoding):
+            line(depth, label + "(" + typeName + ") [" + (count == 0 ? "]," : ""))
+            return showElements(element, count: count, elementSize: elementSize, encoding: encoding, bitOffset: bitOffset, depth: depth)
+        case .integer(_, let size, let bits, let signed, let isCharacter):
+            guard let value = integerText(size: size, bits: bits, signed: signed, isCharacter: isCharacter, bitOffset: bitOffset) else { return .goOn }
+            line(depth, label + "(" + typeName + ")" + value + ",")
+        case .enumeration(_, _, let enumerators):
+            let value = Int64(Int32(truncatingIfNeeded: unsigned(offset, 4)))
+            line(depth, label + "(" + typeName + ")" + (enumerators.first { $0.value == value }?.name ?? String(value)) + ",")
+        case .pointer:
+            line(depth, label + "(" + typeName + ")0x" + String(unsigned(offset, 8), radix: 16) + ",")
+        case .unshown, .beyondDepth:
+            break
+        }
+        return .goOn
+    }
+
+    /// An array's elements after its opening line: the walk stops at elements it cannot
+    /// read; all-zero arrays get no closing line, characters end at a NUL.
+    mutating func showElements(_ element: PrintType, count: Int, elementSize: Int, encoding: PrintElementEncoding,
+                               bitOffset: Int, depth: Int) -> Step {
+        if encoding == .none { return .stop }
+        let offset = bitOffset / 8
+        if isZero(offset, count * elementSize) { return .goOn }
+        // The elements are shown with a copy of the walk's state.
+        let saved = (opensBraces, lastDepth)
+        defer { (opensBraces, lastDepth) = saved }
+        for index in 0..<count {
+            if encoding == .characters && unsigned(offset + index, 1) == 0 { break }
+            if show(element, name: "", bitOffset: bitOffset + index * elementSize * 8, depth: depth + 1) == .stop { return .stop }
+        }
+        if count > 0 { line(depth, "],") }
+        return .goOn
+    }
+
+    /// An integer's value as text: 'c' for a char, the number otherwise; nil for a
+    /// bit-field that is zero (not shown).
+    func integerText(size: Int, bits: Int, signed: Bool, isCharacter: Bool, bitOffset: Int) -> String? {
+        let offset = bitOffset / 8
+        let value: Int64
+        switch bits {
+        case 8, 16, 32:
+            let raw = unsigned(offset, bits / 8)
+            let shift = UInt64(64 - bits)
+            value = signed ? Int64(bitPattern: raw << shift) >> Int64(shift) : Int64(raw)
+        case 64:
+            if !signed { return String(unsigned(offset, 8)) }
+            value = Int64(bitPattern: unsigned(offset, 8))
+        case 1...63:
+            // Oracle's reading of a bit-field: the 64 bits from the byte it starts in,
+            // shifted left by 63 less its bit offset modulo 64, then right by 64 less its width.
+            let word = unsigned(offset, 8)
+            let field = (word << UInt64(63 - bitOffset % 64)) >> UInt64(64 - bits)
+            if field == 0 { return nil }
+            value = Int64(bitPattern: field)
         default:
-            return type.name + " " + value(type, bytes, offset: 0, depth: 0, topLevel: true) + "\n"
+            return "?(\(bits) bit value)"
+        }
+        if isCharacter { return "'" + String(decoding: [UInt8(truncatingIfNeeded: value)], as: UTF8.self) + "'" }
+        return String(value)
+    }
+
+    /// Closes the braces of the structs and unions shown deeper than `depth`, when the
+    /// value last shown at `depth` opened one (the top level's always closes).
+    mutating func closeBraces(depth: Int) {
+        guard opensBraces[depth] else { return }
+        if depth == 0 && lastDepth == 0 { lastDepth = 1 }
+        var level = lastDepth - depth
+        while level > 0 {
+            text += String(repeating: " ", count: Self.startIndent + depth + level - 1) + "}" + (depth > 0 || level > 1 ? "," : "") + "\n"
+            lastDepth = depth
+            level -= 1
         }
     }
 
-    static func indent(_ depth: Int) -> String { String(repeating: " ", count: depth * 4) }
-
-    /// One member line (and, for a struct, its members and closing brace).
-    static func member(_ member: PrintMember, _ bytes: [UInt8], base: Int, depth: Int) -> String {
-        let typeName = member.type.name
-        let separator = typeName.hasSuffix("*") || typeName.hasSuffix(" ") ? "" : " "
-        let head = indent(depth) + typeName + separator + member.name + " = "
-        let offset = base + member.offset
-        if case .composite(_, let members) = member.type {
-            return head + "{\n" + members.map { self.member($0, bytes, base: offset, depth: depth + 1) }.joined() + indent(depth) + "}\n"
-        }
-        return head + value(member.type, bytes, offset: offset, depth: depth, topLevel: false) + "\n"
+    mutating func line(_ depth: Int, _ content: String) {
+        text += String(repeating: " ", count: Self.startIndent + depth) + content + "\n"
     }
 
-    /// The little-endian integer of `size` bytes at `offset` (its low 8 bytes when it is
-    /// wider), each byte missing from the record read as zero.
-    static func unsigned(_ bytes: [UInt8], at offset: Int, size: Int) -> UInt64 {
+    /// The little-endian integer of `size` bytes (at most 8) at `offset`.
+    func unsigned(_ offset: Int, _ size: Int) -> UInt64 {
         ByteReader(bytes, .littleEndian).unsignedZeroFilled(at: offset, size: min(size, 8))
     }
 
-    /// C's "%#x": 0 stays "0", anything else is "0x" and lower-case digits.
-    static func hex(_ value: UInt64) -> String { value == 0 ? "0" : "0x" + String(value, radix: 16) }
-
-    static func character(_ byte: UInt8) -> String {
-        if byte == 0 { return "'\\0'" }
-        if byte >= 0x20 && byte < 0x7f { return "'" + String(UnicodeScalar(byte)) + "'" }
-        // %03o of the (signed) char promoted to int.
-        let octal = String(UInt32(bitPattern: Int32(Int8(bitPattern: byte))), radix: 8)
-        return "'\\" + String(repeating: "0", count: max(0, 3 - octal.count)) + octal + "'"
-    }
-
-    static func value(_ type: PrintType, _ bytes: [UInt8], offset: Int, depth: Int, topLevel: Bool) -> String {
-        switch type {
-        case .integer(_, let size, _, let isCharacter):
-            let raw = unsigned(bytes, at: offset, size: size)
-            return isCharacter ? character(UInt8(truncatingIfNeeded: raw)) : hex(raw)
-        case .pointer:
-            return hex(unsigned(bytes, at: offset, size: 8))
-        case .string:
-            return "\"" + (ByteReader(bytes, .littleEndian).string(at: offset) ?? "") + "\""
-        case .enumeration(_, let size, let enumerators):
-            let raw = Int64(Int32(truncatingIfNeeded: Int64(bitPattern: unsigned(bytes, at: offset, size: min(size, 4)))))
-            return enumerators.first { $0.value == raw }?.name ?? String(raw)
-        case .array(_, let element, let count, let elementSize):
-            if case .integer(_, 1, _, true) = element {
-                // All printable characters up to a NUL: shown as a string.
-                var text: [UInt8] = []
-                var isString = false
-                for index in 0..<count {
-                    let byte = UInt8(unsigned(bytes, at: offset + index, size: 1))
-                    if byte == 0 { isString = index < count; break }
-                    if byte < 0x20 || byte >= 0x7f { break }
-                    text.append(byte)
-                }
-                if isString {
-                    let quoted = "\"" + String(decoding: text, as: UTF8.self) + "\""
-                    return topLevel ? quoted : "[ " + quoted + " ]"
-                }
-            }
-            let elements = (0..<count).map { value(element, bytes, offset: offset + $0 * elementSize, depth: depth, topLevel: false) }
-            return "[ " + elements.joined(separator: ", ") + " ]"
-        case .composite(_, let members):
-            return "{\n" + members.map { member($0, bytes, base: offset, depth: depth + 1) }.joined() + indent(depth) + "}"
-        case .other(_, let size):
-            return hex(unsigned(bytes, at: offset, size: min(max(size, 1), 8)))
-        }
+    func isZero(_ offset: Int, _ count: Int) -> Bool {
+        guard count > 0, offset < bytes.count else { return true }
+        return bytes[offset..<min(bytes.count, offset + count)].allSatisfy { $0 == 0 }
     }
 }

@@ -194,6 +194,12 @@ public struct Interpreter {
         case .copyInKernelString:
             // The interpreter runs in dtrace itself: there is no kernel memory to read.
             throw Fault(kind: .kernelPrivilege, address: a[1])
+        case .copyInKernel:
+            // Read as the kernel's memory is read in a load (which only the kernel engine runs).
+            guard a[2] >= 0, a[2] <= 1 << 16 else { throw Fault(kind: .badAddress, address: a[1]) }
+            guard let bytes = environment.readTracee(address: a[1], size: Int(a[2])) else { throw Fault(kind: .badAddress, address: a[1]) }
+            try machine.writeBytes(bytes, at: a[0])
+            return 0
         case .copyInString:
             // copyinstr(address, size): size counts the NUL, as in DTrace.
             let limit = a.count > 2 ? min(Int(clamping: max(0, a[2] &- 1)), machine.stringSize) : machine.stringSize

@@ -27,6 +27,7 @@ public enum Helper: Sendable, Equatable {
     case copyIn                     // (dst, tracee address, size) -> dst
     case copyInString               // (dst, tracee address[, max]) -> dst
     case copyInKernelString         // (dst, kernel address) -> dst: e.g. a char array of a tracepoint record
+    case copyInKernel               // (dst, kernel address, size): e.g. the kernel structure print() shows
     case zeroBytes                  // (dst, size)
     // State: associative arrays and thread-local variables live in maps.
     case mapLookup(map: Int)        // (key) -> value address or 0

@@ -141,6 +141,7 @@ extension Helper {
         case .copyIn: return "copyin"
         case .copyInString: return "copyinstr"
         case .copyInKernelString: return "copyinstr/kernel"
+        case .copyInKernel: return "copyin/kernel"
         case .zeroBytes: return "bzero"
         case .mapLookup(let map): return "map\(map).lookup"
         case .mapLookupOrCreate(let map): return "map\(map).insert"

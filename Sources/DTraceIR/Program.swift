@@ -59,19 +59,6 @@ extension ActionOutput {
     public var isUrgent: Bool { false }
 }
 
-public struct PrintMember: Sendable, Equatable {
-    public var name: String
-    public var type: PrintType
-    public var offset: Int
-    public init(name: String, type: PrintType, offset: Int) { self.name = name; self.type = type; self.offset = offset }
-}
-
-public struct PrintEnumerator: Sendable, Equatable {
-    public var name: String
-    public var value: Int64
-    public init(name: String, value: Int64) { self.name = name; self.value = value }
-}
-
 public enum SymbolKind: String, Sendable { case sym, mod, usym, umod, uaddr
 
     /// A user address, recorded with the process it belongs to.
@@ -128,7 +115,7 @@ public struct IRClause: Sendable {
     public var readsKernelMemory: Bool {
         function.instructions.contains {
             switch $0 {
-            case .call(.readBuiltin(.curthread), _, _), .load(_, _, _, _, .tracee): return true
+            case .call(.readBuiltin(.curthread), _, _), .call(.copyInKernel, _, _), .load(_, _, _, _, .tracee): return true
             default: return false
             }
         }

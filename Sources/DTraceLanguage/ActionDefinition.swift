@@ -91,6 +91,20 @@ public struct ActionArguments {
     public func recordInt64(_ register: Register) -> RecordField { compiler.recordField(Value(register: register, type: .int64), line: line) }
     /// A user stack's id or a user address, stored with the current process id.
     public func recordWithProcess(_ register: Register, as type: ValueType) -> RecordField { compiler.recordWithProcess(register, as: type) }
+    /// Copies the `size` bytes `pointer` points to into the record: D's own memory as
+    /// bcopy() copies it, the kernel's (a kernel structure's bytes, wherever its pointer
+    /// was kept) through probe reads. A bad address faults.
+    public func recordPointee(_ pointer: ActionValue, size: Int) -> RecordField {
+        let (offset, destination) = reserve(size)
+        let count = compiler.emitter.constant(Int64(size))
+        if Compiler.space(reachedThrough: pointer.value) == .tracee {
+            compiler.emitter.emit(.call(.copyInKernel, result: nil, arguments: [destination, pointer.register, count]))
+        } else {
+            compiler.emitter.emit(.call(.copyBytes, result: nil, arguments: [pointer.register, destination, count]))
+        }
+        return RecordField(offset: offset, type: .bytes(size: size))
+    }
+
     /// Reserves `size` bytes of the record: their offset and an address register.
     public func reserve(_ size: Int) -> (offset: Int, address: Register) {
         let offset = compiler.record.reserve(size)
@@ -114,7 +128,11 @@ public struct ActionArguments {
     /// A fresh label for a forward branch of the action's code.
     public func label() -> Label { compiler.emitter.label() }
     public func call(_ helper: Helper, _ registers: [Register]) -> Register { compiler.emitter.call(helper, registers) }
-    public func printType(of type: DType) -> PrintType { Compiler.printType(type) }
+
+    /// D_PROTO_ARG: argument `position` (from 1) does not fit the prototype's type.
+    public func argumentMismatch(_ position: Int, prototype: String, argument: DType) -> Diagnostic {
+        compiler.argumentMismatch(name, position, prototype: prototype, argument: argument, line: line)
+    }
 
     /// An error at this call, with a tag when DTrace gives one (D_ACT_SPEC...).
     public func error(_ kind: DiagnosticTag, _ message: String, tag: String? = nil) -> Diagnostic {

@@ -358,29 +358,6 @@ extension Diagnostic {
 }
 
 extension Compiler {
-    /// A D type as print() describes it (nested composites up to a depth, so a type that
-    /// refers to itself through pointers stays finite: pointers are not followed).
-    static func printType(_ type: DType, depth: Int = 0) -> PrintType {
-        let name = type.description
-        switch type.resolved {
-        case .integer(_, let size, let signed):
-            let isCharacter = size == 1 && signed && (name == "char" || name == "signed char")
-            return .integer(name: name, size: size, signed: signed, isCharacter: isCharacter)
-        case .pointer: return .pointer(name: name)
-        case .string: return .string
-        case .array(let element, let count):
-            return .array(name: name, element: printType(element, depth: depth + 1), count: count, elementSize: element.size)
-        case .composite(let composite):
-            guard depth < 16 else { return .other(name: name, size: composite.size) }
-            return .composite(name: name, members: composite.members.map { PrintMember(name: $0.name, type: printType($0.type, depth: depth + 1), offset: $0.offset) })
-        case .enumeration(let enumeration):
-            return .enumeration(name: name, size: 4, enumerators: enumeration.values.map { PrintEnumerator(name: $0.0, value: $0.1) })
-        case .void, .alias: return .other(name: name, size: type.size)
-        }
-    }
-}
-
-extension Compiler {
     /// stack(n) / ustack(n): the number of frames to show (20 by default, 127 at most).
     func stackFrames(_ name: String, _ arguments: [Expression], line: Int) throws(Diagnostic) -> Int {
         try checkCount(name, arguments, name == "ustack" ? 0...2 : 0...1, line: line)

@@ -8,6 +8,7 @@ public final class CompositeType: Equatable {
     private var storedMembers: [(name: String, type: DType, offset: Int)] = []
     private var storedSize = 0, storedAlignment = 1, storedIsComplete = false, storedIsKernel = false
     private var storedBitFields: [String: (bitOffset: Int, bits: Int)] = [:]
+    private var storedDeclaredMembers: [(name: String, type: DType, offset: Int)]?
     /// Members that hold a kernel "__data_loc" (or "__rel_loc") word: the low 16 bits
     /// locate the bytes in the record (from its start, or from the end of the word).
     public var dataLocationMembers: [String: Bool] = [:]   // name -> relative
@@ -31,6 +32,16 @@ public final class CompositeType: Equatable {
             return storedMembers
         }
         set { storedMembers = newValue }
+    }
+    /// The members as declared, for print(): anonymous structs and unions (a kernel
+    /// structure's) stay members of their own, named "", where `members` has their
+    /// members flattened into this type.
+    public var declaredMembers: [(name: String, type: DType, offset: Int)] {
+        get {
+            let flattened = members   // read first: a kernel structure's members load on first use
+            return storedDeclaredMembers ?? flattened
+        }
+        set { storedDeclaredMembers = newValue }
     }
     public var size: Int { get { resolve(); return storedSize } set { storedSize = newValue } }
     public var alignment: Int { get { resolve(); return storedAlignment } set { storedAlignment = newValue } }

@@ -1,5 +1,5 @@
-// DTraceLibrary/Setopt: setopt(name[, value]) — an option changed while tracing (quiet and
-// the aggregation sort options; the others are accepted and change nothing here).
+// DTraceLibrary/Setopt: setopt(name[, value]) — an option changed while tracing (quiet, the
+// aggregation sort options and printsize; the others are accepted and change nothing here).
 
 import DTraceConsumer
 import DTraceIR

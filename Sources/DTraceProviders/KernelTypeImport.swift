@@ -2,7 +2,8 @@
 // name kernel structures (`curthread->real_parent->comm`, `(struct sock *)arg0`) and for
 // the translators. A struct is made when first named and its members only when first
 // used; anonymous struct and union members are flattened into their parent, as C lets a
-// script name their members directly; bitfields keep their bit position and width.
+// script name their members directly (print() still sees them as declared); bitfields keep
+// their bit position and width.
 
 import DTraceBPF
 import DTraceLanguage
@@ -103,6 +104,15 @@ extension KernelTypes: KernelTypeSource {
     func addMembers(_ members: [BTFType.Member], of id: UInt32, to composite: CompositeType, from btf: BTF) {
         var budget = Self.flattenedMemberLimit
         addMembers(members, at: 0, to: composite, from: btf, flattening: [id], budget: &budget)
+        // print() shows the anonymous structs and unions as the kernel declares them.
+        if members.contains(where: { $0.name.isEmpty }) {
+            composite.declaredMembers = members.prefix(Self.flattenedMemberLimit).compactMap { member in
+                let type = importType(member.type, from: btf)
+                // An unnamed bit-field is padding; an unnamed struct or union is a member of its own.
+                guard !member.name.isEmpty || type.isComposite else { return nil }
+                return (member.name, type, member.bitOffset / 8)
+            }
+        }
     }
 
     private func addMembers(_ members: [BTFType.Member], at base: Int, to composite: CompositeType, from btf: BTF,

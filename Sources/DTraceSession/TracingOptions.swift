@@ -55,10 +55,13 @@ public struct TracingOptions {
     /// `-x flamegraph=PATH`: where the SVG flame graph of the stack aggregations goes
     /// when tracing stops.
     public var flameGraphPath: String?
+    /// `printsize`: the most bytes print() shows (nil: all of them).
+    public var printSize: Int?
 
     public init() {}
 
-    enum Kind { case flag, size, count, rate, text }
+    /// `optionalSize`: a size, or no value for the option's default.
+    enum Kind { case flag, size, optionalSize, count, rate, text }
 
     /// The values that unset a flag, and the words that set one (any other value must be
     /// a number, as dtrace_setopt() reads a run-time flag).
@@ -79,7 +82,7 @@ public struct TracingOptions {
         "aggpercpu": .flag, "aggzoom": .flag, "aggpack": .flag, "agghist": .flag, "cpu": .count, "linkmode": .text,
         "evaltime": .text, "encoding": .text, "quietresize": .flag, "grabanon": .flag, "cpp": .flag, "incdir": .text, "cpphdrs": .flag, "cppargs": .text, "cpppath": .text, "stdc": .text,
         "define": .text, "undef": .text, "platform": .flag, "syscallprobes": .text, "uprobes": .text, "verbose": .flag, "nolibs": .flag, "iregs": .count,
-        "dtypes": .count, "maxframes": .count, "oformat": .text, "flamegraph": .text,
+        "dtypes": .count, "maxframes": .count, "oformat": .text, "flamegraph": .text, "printsize": .optionalSize,
         "ldpath": .text, "modpath": .text, "libdir": .text, "syslibdir": .text, "procfspath": .text,
     ]
 
@@ -118,6 +121,8 @@ public struct TracingOptions {
             if let value, !Self.negatives.contains(value.lowercased()), !Self.positives.contains(value.lowercased()),
                Self.unsignedNumber(value) == nil { throw .invalidValue }
         case .size: guard let parsed = value.flatMap(Self.size) else { throw .invalidValue }; bytes = parsed
+        case .optionalSize:
+            if let value { guard let parsed = Self.size(value) else { throw .invalidValue }; bytes = parsed }
         case .count: guard let parsed = value.flatMap({ Int64($0) }) else { throw .invalidValue }; count = parsed
         case .rate:
             guard let value, !value.isEmpty, let parsed = ProfileProvider.period("tick-" + value) else { throw .invalidValue }
@@ -140,6 +145,7 @@ public struct TracingOptions {
         case "aggsize": aggregationSize = Int(clamping: bytes)
         case "dynvarsize": dynamicVariableSize = Int(clamping: bytes)
         case "strsize": stringSize = Int(max(1, min(bytes, 1 << 16)))
+        case "printsize": printSize = Self.printSize(bytes)
         case "nspec": speculationLimit = Int(clamping: count)
         case "switchrate": switchPeriod = period
         case "statusrate": statusPeriod = period
@@ -165,6 +171,13 @@ public struct TracingOptions {
         }
     }
 
+    /// printsize as Oracle's DTrace takes it: 8192 when not given, 0 or more than 64k;
+    /// rounded up to a multiple of 8.
+    static func printSize(_ bytes: Int64) -> Int {
+        let size = bytes <= 0 || bytes > 1 << 16 ? 8192 : Int(bytes)
+        return (size + 7) & ~7
+    }
+
     /// How the consumer prints.
     public var outputOptions: OutputOptions {
         var options = OutputOptions()
@@ -175,6 +188,7 @@ public struct TracingOptions {
         options.flowIndent = flowIndent
         options.sortKeyPosition = sortKeyPosition
         options.sortAggregationPosition = sortAggregationPosition
+        options.printSize = printSize
         options.testing = ProcessEnvironment.value("_DTRACE_TESTING") != nil
         return options
     }

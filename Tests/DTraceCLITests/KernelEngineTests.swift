@@ -196,6 +196,21 @@ struct KernelEngineTests {
         #expect(kernel.stdout == "\(getpid())\n\n")
     }
 
+    /// print() of a kernel pointer copies the structure with probe reads (the clause needs
+    /// the kernel engine) and lays it out by its BTF type, anonymous unions as declared.
+    @Test func printShowsAKernelStructure() throws {
+        let result = try Harness.run(["-qn", "BEGIN { print(curthread); printf(\"pid %d\\n\", pid); exit(0); }"], pinned: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let indent = String(repeating: " ", count: 44)
+        #expect(lines.first?.hasPrefix("0xffff") == true && lines.first?.hasSuffix(" = *") == true)
+        #expect(lines.dropFirst().first == indent + "(struct task_struct) {")
+        let pid = try #require(lines.last.flatMap { $0.hasPrefix("pid ") ? String($0.dropFirst(4)) : nil })
+        #expect(lines.contains(indent + " .pid = (pid_t)\(pid),"))
+        #expect(lines.contains { $0.hasPrefix(indent + "  (union) {") }, "an anonymous union of a member")
+        #expect(lines.dropLast().last == indent + "}")
+    }
+
     @Test func virtualAndWallClockTimestamps() throws {
         // The target spends its CPU time in the loop of getpid calls: the CPU time
         // between the first and the last call is positive and no more than the elapsed

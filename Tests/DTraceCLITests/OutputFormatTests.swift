@@ -140,6 +140,20 @@ enum StructuredOutput {
         #expect(result.stderr.contains("Unknown aggregation"))
     }
 
+    /// print()'s entry: the type pointed to, the pointer, and the text mode's text.
+    @Test func printEntryHoldsTheTextAndThePointer() throws {
+        let script = "BEGIN { this->p = (int *)alloca(4); *this->p = 7; print(this->p); exit(0); }"
+        let json = try Harness.run(["-x", "oformat=json", "-x", "engine=user", "-n", script], pinned: false)
+        let text = try Harness.run(["-q", "-x", "engine=user", "-n", script], pinned: false)
+        #expect(json.status == 0 && text.status == 0)
+        let entry = (StructuredOutput.objects(json.stdout).first?["actions"] as? [[String: Any]])?.first
+        #expect(entry?["action"] as? String == "print" && entry?["type"] as? String == "int")
+        let address = try #require(entry?["address"] as? Int)
+        let output = try #require(entry?["output"] as? String)
+        #expect(output == "0x" + String(address, radix: 16) + " = *\n" + String(repeating: " ", count: 44) + "(int)7,")
+        #expect(text.stdout == output + "\n\n")
+    }
+
     @Test func textOutputIsUnchangedByTheOption() throws {
         let script = "BEGIN { @[\"k\"] = count(); printf(\"x\\n\"); exit(0); }"
         let plain = try Harness.run(["-q", "-x", "engine=user", "-n", script], pinned: false)

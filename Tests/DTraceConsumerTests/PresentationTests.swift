@@ -32,23 +32,45 @@ import Testing
         #expect(!symbols.isMachinery(0xffffffff81001008))
     }
 
-    @Test func printLayouts() {
-        let integer = PrintType.integer(name: "int", size: 4, signed: true, isCharacter: false)
-        #expect(PrintLayout.render(integer, [5, 0, 0, 0]) == "int 0x5\n")
-        #expect(PrintLayout.render(integer, [0, 0, 0, 0]) == "int 0\n")
-        #expect(PrintLayout.render(integer, [0xff, 0xff, 0xff, 0xff]) == "int 0xffffffff\n")
-        let character = PrintType.integer(name: "char", size: 1, signed: true, isCharacter: true)
-        #expect(PrintLayout.render(character, [65]) == "char 'A'\n")
-        #expect(PrintLayout.render(character, [0]) == "char '\\0'\n")
-        #expect(PrintLayout.render(character, [0xff]) == "char '\\37777777777'\n")
-        #expect(PrintLayout.render(.string, Array("hi".utf8)) == "string \"hi\"\n")
-        let pair = PrintType.composite(name: "struct pair", members: [
-            PrintMember(name: "a", type: integer, offset: 0),
-            PrintMember(name: "name", type: .array(name: "char [4]", element: character, count: 4, elementSize: 1), offset: 4),
+    /// print()'s walk as Oracle's DTrace's: 44 spaces in, one more a level; zero members
+    /// and elements left out below the top level; characters up to a NUL.
+    @Test func printWalks() {
+        let pad = { (depth: Int) in String(repeating: " ", count: 44 + depth) }
+        let integer = PrintType.integer(name: "int", size: 4, bits: 32, signed: true, isCharacter: false)
+        #expect(PrintWalk.render(address: 0x1000, type: integer, bytes: [0xfb, 0xff, 0xff, 0xff], printSize: nil)
+                == "0x1000 = *\n" + pad(0) + "(int)-5,\n")
+        // The top level is shown even when it is zero.
+        #expect(PrintWalk.render(address: 0x1000, type: integer, bytes: [0, 0, 0, 0], printSize: nil) == "0x1000 = *\n" + pad(0) + "(int)0,\n")
+        let character = PrintType.integer(name: "char", size: 1, bits: 8, signed: true, isCharacter: true)
+        let name = PrintType.array(name: "char [4]", element: character, count: 4, elementSize: 1, elements: .characters)
+        let number = PrintType.integer(name: "unsigned long", size: 8, bits: 64, signed: false, isCharacter: false)
+        let inner = PrintType.composite(name: "union ", size: 8, members: [PrintMember(name: "n", type: number, bitOffset: 0)])
+        let pair = PrintType.composite(name: "struct pair", size: 16, members: [
+            PrintMember(name: "a", type: integer, bitOffset: 0),
+            PrintMember(name: "name", type: name, bitOffset: 32),
+            PrintMember(name: "u", type: inner, bitOffset: 64),
         ])
-        #expect(PrintLayout.render(pair, [1, 0, 0, 0, 0x6f, 0x6b, 0, 0]) == "struct pair {\n    int a = 0x1\n    char [4] name = [ \"ok\" ]\n}")
-        // Short records read missing bytes as zero rather than trapping.
-        #expect(PrintLayout.render(pair, [7]) == "struct pair {\n    int a = 0x7\n    char [4] name = [ \"\" ]\n}")
+        let bytes: [UInt8] = [0, 0, 0, 0, 0x6f, 0, 0x6b, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
+        #expect(PrintWalk.render(address: 0xfeed, type: pair, bytes: bytes, printSize: nil) == "0xfeed = *\n"
+                + pad(0) + "(struct pair) {\n"
+                + pad(1) + ".name = (char [4]) [\n" + pad(2) + "(char)'o',\n" + pad(1) + "],\n"
+                + pad(1) + ".u = (union) {\n" + pad(2) + ".n = (unsigned long)18446744073709551615,\n" + pad(1) + "},\n"
+                + pad(0) + "}\n")
+        // Past printsize bytes: "..." where the next value would be, and the braces closed.
+        #expect(PrintWalk.render(address: 0xfeed, type: pair, bytes: bytes, printSize: 8) == "0xfeed = *\n"
+                + pad(0) + "(struct pair) {\n"
+                + pad(1) + ".name = (char [4]) [\n" + pad(2) + "(char)'o',\n" + pad(1) + "],\n"
+                + pad(1) + "...\n" + pad(0) + "}\n")
+        // A struct all zero (a short record reads as zero) still has its braces.
+        #expect(PrintWalk.render(address: 1, type: pair, bytes: [], printSize: nil) == "0x1 = *\n" + pad(0) + "(struct pair) {\n" + pad(0) + "}\n")
+        // Elements CTF has no encoding for (a typedef's) end the walk after the array's line.
+        let raw = PrintType.array(name: "uint8_t [2]", element: .integer(name: "uint8_t", size: 1, bits: 8, signed: false, isCharacter: false),
+                                  count: 2, elementSize: 1, elements: .none)
+        let packet = PrintType.composite(name: "struct packet", size: 6, members: [
+            PrintMember(name: "raw", type: raw, bitOffset: 0), PrintMember(name: "len", type: integer, bitOffset: 16),
+        ])
+        #expect(PrintWalk.render(address: 2, type: packet, bytes: [1, 0, 9, 0, 0, 0], printSize: nil) == "0x2 = *\n"
+                + pad(0) + "(struct packet) {\n" + pad(1) + ".raw = (uint8_t [2]) [\n" + pad(0) + "}\n")
     }
 
     @Test func stackTextDropsMachineryAndLimits() {

@@ -32,6 +32,17 @@ import Testing
         #expect(try options([("bufsize", "1")]).bufferSize == 4096)   // at least a page
     }
 
+    /// printsize as Oracle's DTrace takes it: rounded up to a multiple of 8; no value, 0 or
+    /// more than 64k mean 8k; unset, print() shows everything.
+    @Test func printSizeAsOracleTakesIt() throws {
+        #expect(TracingOptions().outputOptions.printSize == nil)
+        #expect(try options([("printsize", "8")]).outputOptions.printSize == 8)
+        #expect(try options([("printsize", "5")]).printSize == 8)
+        #expect(try options([("printsize", "1k")]).printSize == 1024)
+        for fallback: String? in [nil, "0", "65537", "1m"] { #expect(try options([("printsize", fallback)]).printSize == 8192, "\(fallback ?? "nil")") }
+        for bad in ["", "eight", "-8"] { #expect(throws: OptionError.self, "\(bad)") { try options([("printsize", bad)]) } }
+    }
+
     @Test func outputFormatAndFlameGraph() throws {
         #expect(TracingOptions().outputFormat == .text)
         #expect(try options([("oformat", "json")]).outputOptions.format == .json)

@@ -1,43 +1,47 @@
-/* print() lays values out by type, as dtrace(1M) does: integers in hex, characters
- * quoted, strings and char arrays holding strings quoted, other arrays in brackets,
- * structs member by member (no newline after the closing brace), enums by name. */
+/*
+ * print() of a pointer to a struct in alloca() memory, as Oracle's DTrace prints it: the
+ * pointer, then the struct 44 spaces in, a member a line (one more space a level), nested
+ * structs and unions in braces, arrays in brackets, enums by name, bools and integers as
+ * numbers, chars quoted; members that are zero are left out, and so are a char array's
+ * characters from its first NUL on.
+ */
 #pragma D option quiet
 
-struct bar {
-	short s;
-	char name[8];
-};
+enum shade { PALE, MEDIUM = 4, DEEP };
 
-struct foo {
-	int a;
-	char b;
-	struct bar inner;
-	long *p;
-	unsigned char c[3];
+struct sample {
+	short delta;
+	char label[6];
+	long unused;
+	struct {
+		unsigned int count;
+		int *where;
+	} stats;
+	union {
+		uint32_t word;
+		unsigned char bytes[4];
+	} raw;
+	bool seen;
+	enum shade tone;
+	long long total;
 };
-
-enum color { RED, GREEN = 5 };
 
 BEGIN
 {
-	x = 5;
-	print(x);
-	print(0);
-	print("str");
-	c = (char)65;
-	print(c);
-	c = (char)7;
-	print(c);
-	this->f = (struct foo *)alloca(sizeof (struct foo));
-	this->f->a = 3;
-	this->f->inner.s = -2;
-	this->f->inner.name[0] = 'h';
-	this->f->inner.name[1] = 'i';
-	this->f->c[1] = 7;
-	print(*this->f);
-	printf("|\n");
-	e = GREEN;
-	print(e);
-	print((enum color)3);
+	this->s = (struct sample *)alloca(sizeof (struct sample));
+	this->s->delta = -300;
+	this->s->label[0] = 'c';
+	this->s->label[1] = 'u';
+	this->s->label[2] = 'p';
+	this->s->label[4] = 'x';
+	this->s->stats.count = 3000000000;
+	this->s->stats.where = (int *)0xdead0;
+	this->s->raw.word = 0x41424300;
+	this->s->seen = 1;
+	this->s->tone = DEEP;
+	this->s->total = -1234567890123;
+	print(this->s);
+	printf("--\n");
+	print(&this->s->stats);
 	exit(0);
 }
