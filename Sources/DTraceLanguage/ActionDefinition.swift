@@ -20,6 +20,8 @@ public struct ActionValue {
     /// Its value when the compiler knows it.
     public var constant: Int64?
     let value: Value
+    /// Whether it points into alloca() memory (DTrace's DT_NF_ALLOCA).
+    public var pointsIntoAlloca: Bool { value.pointsIntoAlloca }
 }
 
 /// One call of an action, as its definition sees it: the arguments checked and typed as

@@ -165,7 +165,9 @@ extension Compiler {
                 throw error(.operandsIncompatible, "operands have incompatible types: \"\(a.type)\" : \"\(b.type)\"", line: line)
             }
             let type = a.type.isString ? DType.string : (a.type.isPointer ? a.type : DType.arithmeticResult(a.type, b.type))
-            return Value(register: result, type: type)
+            var value = Value(register: result, type: type)
+            value.pointsIntoAlloca = a.pointsIntoAlloca && b.pointsIntoAlloca
+            return value
         case .call(let name, let arguments):
             return try callSubroutine(name, arguments, line: line)
         case .cast(let typeSyntax, let operand):
@@ -414,6 +416,8 @@ extension Compiler {
             return result
         case "&":
             switch operand.kind {
+            case .identifier(let name) where name.contains("`"):
+                throw unresolvedSymbol(name, line: line)
             case .identifier, .threadLocal, .clauseLocal, .aggregation:
                 // D variables live in the engine's maps and buffers: no address to take.
                 throw error(.addressOfVariable, "cannot take address of dynamic variable", line: line)
@@ -567,7 +571,9 @@ extension Compiler {
             emitter.emit(.arithmetic(.multiply, scaled, b.register, emitter.constant(scale)))
             emitter.emit(.arithmetic(op == "+" ? .add : .subtract, r, a.register, scaled))
             let type: DType = a.type.isArray ? .pointer(a.type.pointee!) : a.type
-            return Value(register: r, type: type, space: a.space)
+            var result = Value(register: r, type: type, space: a.space)
+            result.pointsIntoAlloca = a.pointsIntoAlloca
+            return result
         }
         if op == "+", b.type.isPointer, a.type.isInteger { return try binaryValues(op, b, a, line: line) }
         if op == "-", a.type.isPointer, b.type.isPointer {

@@ -12,6 +12,8 @@ public final class ProbeCatalog {
     public let environment: ProbeEnvironment
     let providers: [any Provider]
     var enumerated: Set<String> = []
+    /// Providers a description named by their own name (not through a glob).
+    var namedExactly: Set<String> = []
     /// The full names of the probes providers make on demand, and of the others of
     /// providers that make them (a made probe is added once); not of the kernel's,
     /// which no provider makes on demand.
@@ -42,14 +44,16 @@ public final class ProbeCatalog {
     /// Enumerates the kernel providers a provider pattern can match (once each).
     func loadKernelProviders(matching pattern: String) {
         for provider in providers where provider.enumeratesKernel && Glob.matches(pattern, provider.name) {
+            if pattern == provider.name { namedExactly.insert(provider.name) }
             if environment.tracefsRoot != nil || (environment.tracefsUnreadable && provider.listsWithoutTracefs) { enumerate(provider) }
         }
     }
 
-    /// Why providers enumerated so far list no probes here, when they can say (a kernel
-    /// list they read cannot be read).
+    /// Why providers a description named list no probes here, when they can say (a kernel
+    /// list they read cannot be read). A provider matched only through a glob or an empty
+    /// field is left out silently, as DTrace lists what it has.
     public func unlistedReasons() -> [String] {
-        providers.filter { enumerated.contains($0.name) }.compactMap { $0.unlistedReason(in: environment) }
+        providers.filter { namedExactly.contains($0.name) }.compactMap { $0.unlistedReason(in: environment) }
     }
 
     /// Every probe, every kernel provider enumerated (for `dtrace -l`).

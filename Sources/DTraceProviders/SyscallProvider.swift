@@ -61,9 +61,9 @@ public struct SyscallProvider: Provider {
         }
         var probes: [Probe] = []
         for (index, call) in names.enumerated() {
-            probes.append(makeProbe(id: 1000 + 2 * index, function: call, name: "entry", detail: SyscallProbe(call: call, isReturn: false)))
+            probes.append(makeProbe(id: 1000 + 2 * index, module: "vmlinux", function: call, name: "entry", detail: SyscallProbe(call: call, isReturn: false)))
             if exits.contains(call) {
-                probes.append(makeProbe(id: 1001 + 2 * index, function: call, name: "return", detail: SyscallProbe(call: call, isReturn: true)))
+                probes.append(makeProbe(id: 1001 + 2 * index, module: "vmlinux", function: call, name: "return", detail: SyscallProbe(call: call, isReturn: true)))
             }
         }
         return probes
