@@ -43,6 +43,17 @@ extension Compiler {
             return .array(elementType, try arraySize(size, line: line))
         case .structure(let name, let isUnion, let members):
             let key = (isUnion ? "union " : "struct ") + (name ?? "")
+            // Scoped by its module, as DTrace names types: D`s (the program's own) or a
+            // kernel module's (vmlinux`task_struct).
+            if members == nil, let name, let mark = name.lastIndex(of: "`") {
+                let module = name[..<mark]
+                let bareKey = (isUnion ? "union " : "struct ") + name[name.index(after: mark)...]
+                if module == "D", let existing = composites[bareKey], existing.isComplete { return .composite(existing) }
+                if module != "D", case .composite(let kernel)? = options.kernelTypes?.kernelType(named: bareKey).map(\.resolved) {
+                    return .composite(kernel)
+                }
+                throw error(.typeUnknown, "failed to resolve type \(key)", line: line)
+            }
             if let members {
                 if let name, let existing = composites[key], existing.isComplete {
                     _ = name

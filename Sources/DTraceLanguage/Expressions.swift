@@ -789,7 +789,9 @@ extension Compiler {
             let key = try buildKey(keyValues, keyTypes: keyTypes, line: line)
             return .mapEntry(map: map, key: key, type: variable!.type)
         case .index(let base, let indices):
-            if case .identifier(let name) = base.kind, globals[name] == nil || { if case .associative = globals[name]!.storage { return true }; return false }() {
+            // A built-in string (execname[0]) is indexed as a string is, not as an array.
+            let builtin: Bool = { if case .identifier(let name) = base.kind { return globals[name] == nil && name != "args" && BuiltinVariables.table[name] != nil }; return false }()
+            if !builtin, case .identifier(let name) = base.kind, globals[name] == nil || { if case .associative = globals[name]!.storage { return true }; return false }() {
                 if name == "args" && globals[name] == nil {
                     throw error(.operandNotWritable, "args[ ] is read-only", line: line)
                 }

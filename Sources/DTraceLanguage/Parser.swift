@@ -656,7 +656,13 @@ public struct Parser {
             case .punctuation("."), .punctuation("->"):
                 try advance()
                 let name = try advance()
-                guard case .identifier(let member) = name.kind else { lookahead.insert(name, at: 0); throw try syntaxError() }
+                // A member may be named like a D keyword (a kernel struct's `self`, `string`).
+                let member: String
+                switch name.kind {
+                case .identifier(let identifier): member = identifier
+                case .keyword(let keyword): member = keyword.rawValue
+                default: lookahead.insert(name, at: 0); throw try syntaxError()
+                }
                 expression = Expression(.member(expression, member, arrow: token.kind == .punctuation("->")), line: token.line)
             case .punctuation("++"), .punctuation("--"):
                 try advance()
