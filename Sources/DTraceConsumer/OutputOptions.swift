@@ -1,6 +1,6 @@
 // DTraceConsumer/OutputOptions: how the consumer prints: the output format (oformat),
-// quiet, flowindent, the aggregation sort options, print()'s printsize, and DTrace's test
-// mode.
+// quiet, flowindent, the aggregation sort options, print()'s printsize, trace()'s rawbytes,
+// and DTrace's test mode.
 
 import DTraceIR
 import DTraceSystem
@@ -24,6 +24,10 @@ public struct OutputOptions {
     public var flowIndent = false
     /// printsize: the most bytes print() shows of what a pointer points to (nil: all).
     public var printSize: Int?
+    /// rawbytes: trace() shows every value as a dump of its bytes.
+    public var rawBytes = false
+    /// strsize: the bytes of a traced string, with its terminator, that rawbytes shows.
+    public var stringSize = 256
     /// Without the CPU and ID columns: DTrace's test mode (the _DTRACE_TESTING environment
     /// variable), whose output does not depend on where the probes fired.
     public var testing = false

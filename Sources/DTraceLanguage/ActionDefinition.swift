@@ -83,6 +83,11 @@ public struct ActionArguments {
     public func beginAction() -> Int { compiler.beginAction() }
     /// Stores a value into the record; the field describing it.
     public func recordField(_ value: ActionValue) -> RecordField { compiler.recordField(value.value, line: line) }
+    /// As recordField, but a char array in kernel or process memory is recorded as its
+    /// bytes, not as a string (trace() shows it so).
+    public func recordData(_ value: ActionValue) -> RecordField {
+        compiler.recordField(value.value, line: line, charactersAsString: false)
+    }
     /// A value narrowed to int, as exit() records its status.
     public func recordInt(_ value: ActionValue) -> RecordField {
         compiler.recordField(Value(register: compiler.fit(value.register, .int), type: .int), line: line)

@@ -85,9 +85,9 @@ extension Compiler {
     }
 
     /// Stores a value into the record and describes the field.
-    func recordField(_ value: Value, line: Int) -> RecordField {
+    func recordField(_ value: Value, line: Int, charactersAsString: Bool = true) -> RecordField {
         let type = value.type.resolved
-        let kernelCharacters = value.space == .tracee && (type.isString || (type.isArray && type.pointee?.size == 1))
+        let kernelCharacters = value.space == .tracee && (type.isString || (charactersAsString && type.isArray && type.pointee?.size == 1))
         if type.isString || kernelCharacters {
             let offset = record.reserve(stringStorage)
             let address = emitter.scratchAddress(.record, offset)

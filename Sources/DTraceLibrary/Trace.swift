@@ -17,11 +17,24 @@ struct Trace: ActionDefinition, ConsumedAction {
         if value.type == .aggregation { throw call.error(.prototypeArgument, "trace( ) may not be applied to a dynamic expression", tag: "D_TRACE_DYN") }
         if value.type.isVoid { throw call.error(.prototypeArgument, "trace( ) may not be applied to a void expression", tag: "D_TRACE_VOID") }
         let presence = call.beginAction()
-        call.addAction(self, fields: [call.recordField(value)], presence: presence)
+        call.addAction(self, fields: [call.recordData(value)], presence: presence)
     }
 
     func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer) {
         let field = fields[0], quiet = consumer.isQuiet
+        if consumer.options.rawBytes {
+            // dt_print_trace under rawbytes: every value as its bytes (a string as strsize
+            // bytes and its terminator).
+            let bytes: [UInt8]
+            switch field.type {
+            case .integer(let size, _): bytes = Array(consumer.bytes(record, field, size: 8).prefix(max(1, min(size, 8))))
+            case .pointer, .stack, .symbol: bytes = consumer.bytes(record, field, size: 8)
+            case .string(let size): bytes = Array(consumer.bytes(record, field, size: size).prefix(consumer.options.stringSize + 1))
+            case .bytes(let size): bytes = consumer.bytes(record, field, size: size)
+            }
+            consumer.write(Consumer.byteDump(bytes, quiet: quiet, forceRaw: true))
+            return
+        }
         switch field.type {
         case .integer(let size, let signed):
             consumer.write(Self.integerText(consumer.integer(record, field), size: size, signed: signed, quiet: quiet))
@@ -31,7 +44,9 @@ struct Trace: ActionDefinition, ConsumedAction {
             let text = consumer.string(record, field, size: size)
             consumer.write(quiet ? String(decoding: text, as: UTF8.self) : CFormat.string("  %-33s", text))
         case .bytes(let size):
-            consumer.write(Consumer.byteDump(consumer.bytes(record, field, size: size), quiet: quiet))
+            // Data that is not a D string (a struct, an array, a kernel char array): its
+            // bytes, as dt_print_trace shows them.
+            consumer.write(Consumer.byteDump(consumer.bytes(record, field, size: size), quiet: quiet, forceRaw: true))
         }
     }
 

@@ -57,6 +57,7 @@ public struct TracingOptions {
     public var flameGraphPath: String?
     /// `printsize`: the most bytes print() shows (nil: all of them).
     public var printSize: Int?
+    public var rawBytes = false
 
     public init() {}
 
@@ -146,6 +147,7 @@ public struct TracingOptions {
         case "dynvarsize": dynamicVariableSize = Int(clamping: bytes)
         case "strsize": stringSize = Int(max(1, min(bytes, 1 << 16)))
         case "printsize": printSize = Self.printSize(bytes)
+        case "rawbytes": rawBytes = on
         case "nspec": speculationLimit = Int(clamping: count)
         case "switchrate": switchPeriod = period
         case "statusrate": statusPeriod = period
@@ -189,6 +191,8 @@ public struct TracingOptions {
         options.sortKeyPosition = sortKeyPosition
         options.sortAggregationPosition = sortAggregationPosition
         options.printSize = printSize
+        options.rawBytes = rawBytes
+        if let stringSize { options.stringSize = stringSize }
         options.testing = ProcessEnvironment.value("_DTRACE_TESTING") != nil
         return options
     }
