@@ -42,6 +42,11 @@ extension Compiler {
     func stringArgument(_ name: String, _ arguments: [Expression], _ index: Int, line: Int) throws(Diagnostic) -> Value {
         let value = try rvalue(arguments[index])
         if let string = asString(value, pointers: false, charactersOnly: true) { return string }
+        // NULL (0, or a void pointer 0) is a char * as C has it: reading it faults at run
+        // time, as in DTrace.
+        if value.constant == 0, value.type.isInteger || Self.isVoidPointer(value.type) {
+            return Value(register: value.register, type: .string)
+        }
         throw argumentMismatch(name, index + 1, prototype: "char *", argument: value.type, line: line)
     }
 
