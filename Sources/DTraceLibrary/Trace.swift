@@ -30,7 +30,7 @@ struct Trace: ActionDefinition, ConsumedAction {
         case .string(let size):
             let text = consumer.string(record, field, size: size)
             consumer.write(quiet ? String(decoding: text, as: UTF8.self) : CFormat.string("  %-33s", text))
-        case .bytes(let size):
+        case .bytes(let size), .floating(let size):
             consumer.write(Consumer.byteDump(consumer.bytes(record, field, size: size), quiet: quiet))
         }
     }
@@ -59,7 +59,7 @@ struct Trace: ActionDefinition, ConsumedAction {
         case .integer(let size, let signed): value = ("value", JSONValue.recorded(consumer.integer(record, field), size: size, signed: signed))
         case .pointer, .stack, .symbol: value = ("value", .unsigned(UInt64(bitPattern: consumer.integer(record, field))))
         case .string(let size): value = ("value", .text(consumer.string(record, field, size: size)))
-        case .bytes(let size): value = ("bytes", .hex(consumer.bytes(record, field, size: size)))
+        case .bytes(let size), .floating(let size): value = ("bytes", .hex(consumer.bytes(record, field, size: size)))
         }
         return .object([("action", .string("trace")), value])
     }
