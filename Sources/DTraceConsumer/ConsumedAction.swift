@@ -56,12 +56,16 @@ extension Consumer {
         Shell.run(command, output: isJSON ? 2 : output.descriptor)
     }
 
-    /// printf()'s arguments as JSON: integers as numbers, strings and symbol names as strings.
+    /// printf()'s arguments as JSON: integers and floating-point values as numbers (a long
+    /// double as the nearest double), strings and symbol names as strings.
     public func jsonArguments(_ fields: [RecordField], record: [UInt8]) -> [JSONValue] {
         arguments(fields, record).map { argument in
             switch argument {
             case .integer(let value, let size, let signed): return JSONValue.recorded(value, size: size, signed: signed)
             case .string(let bytes): return .text(bytes)
+            case .floating(.double(let number)): return .number(number)
+            case .floating(.extended(let sign, let exponent, let significand)):
+                return .number(CFormat.longDoubleValue(sign: sign, exponent: exponent, significand: significand))
             }
         }
     }

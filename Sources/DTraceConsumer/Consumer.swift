@@ -37,6 +37,14 @@ public final class Consumer {
     /// JSON entries services add for the action that is running (printa()).
     var pendingJSONEntries: [JSONValue] = []
 
+    /// Where dtrace's error lines go (a freopen() that fails); the session sets it.
+    public var errors = OutputSink(descriptor: 2)
+    /// The firing whose record is being consumed: its clause and probe.
+    var firing: (clause: Int, probe: ProbeIdentity)?
+    /// -x oformat=json: the freopen()s of the firing being consumed, done in order once its
+    /// object is written ("" restores).
+    var pendingReopens: [String] = []
+
     public init(program: IRProgram, options: OutputOptions, output: OutputSink, userSymbols: UserSymbols = UserSymbols()) {
         self.program = program
         self.userSymbols = userSymbols
@@ -51,6 +59,7 @@ public final class Consumer {
     var flowIndentation = 0
 
     public func consume(clause: Int, probe: ProbeIdentity, cpu: Int32, bytes: [UInt8]) {
+        firing = (clause, probe)
         if options.format == .json { consumeAsJSON(clause: clause, probe: probe, cpu: cpu, bytes: bytes); return }
         if !printedHeader {
             printedHeader = true
@@ -135,7 +144,7 @@ public final class Consumer {
 
     // MARK: printf
 
-    enum Argument { case integer(Int64, size: Int, signed: Bool), string([UInt8]) }
+    enum Argument { case integer(Int64, size: Int, signed: Bool), string([UInt8]), floating(FloatingValue) }
 
     func arguments(_ fields: [RecordField], _ bytes: [UInt8]) -> [Argument] {
         fields.map { field in
@@ -145,6 +154,7 @@ public final class Consumer {
             case .symbol(let kind): return .string(Array(SymbolText.text(kind, bytes, field, user: userSymbols).utf8))
             case .string(let size): return .string(RecordReader.string(bytes, at: field.offset, size: size))
             case .bytes(let size): return .string(RecordReader.string(bytes, at: field.offset, size: size))
+            case .floating(let size): return .floating(RecordReader.floating(bytes, at: field.offset, size: size))
             }
         }
     }
@@ -183,6 +193,15 @@ public final class Consumer {
             return CFormat.string(spec("", "s"), bytes)
         case (_, .string(let bytes)):
             return CFormat.string(spec("", "s"), bytes)
+        case (let c, .floating(let value)):
+            // %e %E %f %g %G (the only conversions a floating-point value is given to), as
+            // DTrace's pfprint_fp: a double (a float widened), or with L a long double.
+            let character = "eEfgG".contains(c) ? String(c) : "g"
+            switch value {
+            case .double(let number): return CFormat.render(spec("", character), [number])
+            case .extended(let sign, let exponent, let significand):
+                return CFormat.longDouble(spec("L", character), sign: sign, exponent: exponent, significand: significand)
+            }
         case (let c, .integer(let raw, let size, let signed)):
             let masked = size >= 8 ? raw : Int64(bitPattern: UInt64(bitPattern: raw) & ((1 << UInt64(size * 8)) - 1))
             let value = signed ? raw : masked
@@ -302,7 +321,7 @@ public final class Consumer {
     func keyText(_ field: RecordField, _ key: [UInt8]) -> String {
         switch field.type {
         case .string(let size): return CFormat.string("  %-50s", RecordReader.string(key, at: field.offset, size: size))
-        case .integer(let size, _), .bytes(let size):
+        case .integer(let size, _), .bytes(let size), .floating(let size):
             let value = RecordReader.integer(key, at: field.offset, size: 8)
             switch size {
             case 1: return CFormat.render(" %3d", [Int32(UInt8(truncatingIfNeeded: value))])

@@ -68,7 +68,7 @@ extension Consumer {
                     frames += StackText.names(key, field, frames: count, user: user, source: stackSource, symbols: userSymbols).reversed()
                 case .string(let size): roots.append(String(decoding: RecordReader.string(key, at: field.offset, size: size), as: UTF8.self))
                 case .symbol(let kind): roots.append(SymbolText.text(kind, key, field, user: userSymbols))
-                case .integer, .pointer, .bytes:
+                case .integer, .pointer, .bytes, .floating:
                     switch jsonKey(field, key) {
                     case .integer(let number): roots.append(String(number))
                     case .unsigned(let number): roots.append(String(number))

@@ -93,6 +93,10 @@ extension Consumer {
             }
         }
         output.write(JSONOutput.line(JSONOutput.header("probe") + JSONOutput.probeMembers(probe) + [("cpu", .integer(Int64(cpu))), ("actions", .array(entries))]))
+        // freopen() moves the output from the next object on.
+        let reopens = pendingReopens
+        pendingReopens = []
+        for path in reopens { reopenOutput(path) }
     }
 
     /// printa()'s entry: its format and the text it gives (when it has a format), and each
@@ -137,7 +141,7 @@ extension Consumer {
         case .string(let size): return .text(RecordReader.string(key, at: field.offset, size: size))
         case .integer(let size, let signed): return JSONValue.recorded(RecordReader.integer(key, at: field.offset, size: 8), size: size, signed: signed)
         case .pointer: return .unsigned(UInt64(bitPattern: RecordReader.integer(key, at: field.offset, size: 8)))
-        case .bytes(let size): return .hex(ByteReader(key, .littleEndian).bytes(at: field.offset, count: size).map(Array.init) ?? [])
+        case .bytes(let size), .floating(let size): return .hex(ByteReader(key, .littleEndian).bytes(at: field.offset, count: size).map(Array.init) ?? [])
         case .symbol(let kind): return .string(SymbolText.text(kind, key, field, user: userSymbols))
         case .stack(let frames, let user):
             return .array(StackText.names(key, field, frames: frames, user: user, source: stackSource, symbols: userSymbols).map { .string($0) })

@@ -8,6 +8,9 @@ public enum JSONValue: Equatable, Sendable {
     case bool(Bool)
     case integer(Int64)
     case unsigned(UInt64)
+    /// A floating-point number (shortest form that reads back the same; null when it is
+    /// infinite or not a number, which JSON cannot write).
+    case number(Double)
     case string(String)
     case array([JSONValue])
     case object([(String, JSONValue)])
@@ -51,6 +54,7 @@ public enum JSONValue: Equatable, Sendable {
         case .bool(let value): text += value ? "true" : "false"
         case .integer(let value): text += String(value)
         case .unsigned(let value): text += String(value)
+        case .number(let value): text += value.isFinite ? String(value) : "null"
         case .string(let value): JSONValue.quote(value, into: &text)
         case .array(let elements):
             text += "["

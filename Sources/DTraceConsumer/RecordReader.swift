@@ -1,5 +1,5 @@
-// DTraceConsumer/RecordReader: typed values (integers, strings, byte spans) read out of
-// records and aggregation keys, through ByteReader.
+// DTraceConsumer/RecordReader: typed values (integers, strings, byte spans, floating-point
+// numbers) read out of records and aggregation keys, through ByteReader.
 
 import DTraceIR
 import DTraceSystem
@@ -17,7 +17,23 @@ public enum RecordReader {
         switch field.type {
         case .integer, .pointer, .stack, .symbol: return .integer(integer(bytes, at: field.offset, size: 8))
         case .string(let size): return .bytes(string(bytes, at: field.offset, size: size))
-        case .bytes(let size): return .bytes(ByteReader(bytes, .littleEndian).bytes(at: field.offset, count: size).map(Array.init) ?? [])
+        case .bytes(let size), .floating(let size): return .bytes(ByteReader(bytes, .littleEndian).bytes(at: field.offset, count: size).map(Array.init) ?? [])
+        }
+    }
+
+    /// The float, double or long double in the `size` bytes at `offset` (0 when they are
+    /// not all there): a float widened to double, as C passes it to printf.
+    static func floating(_ bytes: [UInt8], at offset: Int, size: Int) -> FloatingValue {
+        let reader = ByteReader(bytes, .littleEndian)
+        switch size {
+        case 4: return .double(Double(Float(bitPattern: UInt32(truncatingIfNeeded: reader.unsignedOrZero(at: offset, size: 4)))))
+        case 16:
+            // x87's extended format: a 64-bit significand (its integer bit explicit), then
+            // the sign and 15-bit exponent.
+            let significand = reader.unsignedOrZero(at: offset, size: 8)
+            let signAndExponent = UInt16(truncatingIfNeeded: reader.unsignedOrZero(at: offset + 8, size: 2))
+            return .extended(sign: signAndExponent >> 15 != 0, exponent: signAndExponent & 0x7fff, significand: significand)
+        default: return .double(Double(bitPattern: reader.unsignedOrZero(at: offset, size: 8)))
         }
     }
 
@@ -26,4 +42,11 @@ public enum RecordReader {
     static func string(_ bytes: [UInt8], at offset: Int, size: Int) -> [UInt8] {
         ByteReader(bytes, .littleEndian).cString(at: offset, limit: size).map(Array.init) ?? []
     }
+}
+
+/// A recorded floating-point number: a double (or a float widened to one), or an x87
+/// long double's fields (which printf's %L conversions format).
+public enum FloatingValue: Equatable, Sendable {
+    case double(Double)
+    case extended(sign: Bool, exponent: UInt16, significand: UInt64)
 }

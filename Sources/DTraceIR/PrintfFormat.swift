@@ -45,9 +45,13 @@ public struct PrintfFormat: Sendable, Equatable {
     }
 
     static let knownConversions: Set<Character> = [
-        "a", "A", "c", "d", "i", "e", "E", "f", "F", "g", "G", "k", "o", "p", "P", "s", "S",
+        "a", "A", "c", "d", "i", "e", "E", "f", "g", "G", "k", "o", "p", "P", "s", "S",
         "T", "u", "x", "X", "Y", "@",
     ]
+
+    /// The floating-point conversions: bare or with L (long double), as DTrace's
+    /// dictionary has them (no %F, no %lf).
+    static let floatingConversions: Set<Character> = ["e", "E", "f", "g", "G"]
 
     /// What DTrace says of a format string its printf parser refuses (dt_printf_create's
     /// checks, in its order, conversions numbered from 1), or nil when it accepts it.
@@ -96,7 +100,8 @@ public struct PrintfFormat: Sendable, Equatable {
                     break scan
                 }
             }
-            if name != "%", let last = name.last, !knownConversions.contains(last) && last != "i" || name.dropLast().contains(where: { !"hlLw".contains($0) }) {
+            if name != "%", let last = name.last, !knownConversions.contains(last) && last != "i" || name.dropLast().contains(where: { !"hlLw".contains($0) })
+                || floatingConversions.contains(last) && name.count > 1 && name != "L" + String(last) {
                 return "format conversion #\(number) is undefined: %\(name)"
             }
             position = index + 1

@@ -9,6 +9,9 @@ public enum ValueType: Sendable, Equatable, CustomStringConvertible {
     case pointer
     case string(size: Int)
     case bytes(size: Int)
+    /// A float (4 bytes), double (8) or long double (16, x87's 80 bits and padding), as
+    /// printf()'s %e, %f and %g print it.
+    case floating(size: Int)
     /// A recorded stack's id (stack() or ustack() as an aggregation key): 8 bytes; a user
     /// stack's id is followed by the process id its addresses belong to (16 bytes).
     case stack(frames: Int, user: Bool)
@@ -22,7 +25,7 @@ public enum ValueType: Sendable, Equatable, CustomStringConvertible {
         case .pointer: return 8
         case .stack(_, let user): return user ? 16 : 8
         case .symbol(let kind): return kind.isUser ? 16 : 8
-        case .string(let size), .bytes(let size): return size
+        case .string(let size), .bytes(let size), .floating(let size): return size
         }
     }
 
@@ -32,6 +35,7 @@ public enum ValueType: Sendable, Equatable, CustomStringConvertible {
         case .pointer: return "pointer"
         case .string(let size): return "string[\(size)]"
         case .bytes(let size): return "bytes[\(size)]"
+        case .floating(let size): return "float\(size * 8)"
         case .stack(let frames, let user): return "\(user ? "ustack" : "stack")[\(frames)]"
         case .symbol(let kind): return kind.rawValue
         }

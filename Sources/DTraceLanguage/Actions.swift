@@ -112,7 +112,7 @@ extension Compiler {
         let offset = record.reserve(size)
         let address = emitter.scratchAddress(.record, offset)
         emitter.emit(.call(.copyBytes, result: nil, arguments: [value.register, address, emitter.constant(Int64(size))]))
-        return RecordField(offset: offset, type: .bytes(size: size))
+        return RecordField(offset: offset, type: type.isFloatingPoint ? .floating(size: size) : .bytes(size: size))
     }
 
     /// A user stack's id or a user address, followed by the current process id, which the
@@ -150,8 +150,10 @@ extension Compiler {
         return (program.formats.count - 1, format)
     }
 
-    static func conversionAccepts(_ conversion: Character, _ type: DType) -> String? {
-        switch conversion {
+    /// nil when a value of `type` may be given to the conversion; else the prototype the
+    /// conversion wants, as DTrace's dictionary of conversions words it.
+    static func conversionAccepts(_ conversion: PrintfConversion, _ type: DType) -> String? {
+        switch conversion.conversion {
         case "d", "i", "o", "u", "x", "X", "c":
             return type.isScalar ? nil : "char, short, int, long, or long long"
         case "s", "S":
@@ -162,8 +164,10 @@ extension Compiler {
             return type.isScalar ? nil : "pointer or integer"
         case "Y", "T":
             return type.isInteger ? nil : "int64_t"
-        case "e", "E", "f", "F", "g", "G":
-            return type.isScalar ? nil : "float, double, or long double"
+        case "e", "E", "f", "g", "G":
+            // Only floating-point values (D has no conversion to them); %Le... a long double.
+            if conversion.length == "L" { return type.isFloatingPoint && type.size == 16 ? nil : "long double" }
+            return type.isFloatingPoint ? nil : "float, double, or long double"
         default:
             return nil
         }
@@ -210,7 +214,7 @@ extension Compiler {
             guard position < types.count else {
                 throw error(.printfArgumentMissing, "\(name)( ) prototype mismatch: conversion #\(number + 1) (%\(conversionName)) is missing a corresponding value argument", line: line)
             }
-            if let prototype = Compiler.conversionAccepts(conversion.conversion, types[position]) {
+            if let prototype = Compiler.conversionAccepts(conversion, types[position]) {
                 throw error(.printfArgumentType, "\(name)( ) argument #\(position + 2) is incompatible with conversion #\(number + 1) prototype:\n\tconversion: %\(conversionName)\n\t prototype: \(prototype)\n\t  argument: \(types[position])", line: line)
             }
             position += 1

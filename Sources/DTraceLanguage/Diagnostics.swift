@@ -69,6 +69,7 @@ public enum DiagnosticTag: String, Sendable {
     case printfArgumentFormat = "D_PRINTF_ARG_FMT"
     case printfAggregationConversion = "D_PRINTF_AGG_CONV"
     case printfFormatEmpty = "D_PRINTF_FMT_EMPTY"
+    case freopenInvalid = "D_FREOPEN_INVALID"
     case printaKeyCount = "D_PRINTA_AGGKEY"
     case printaKeyType = "D_PRINTA_AGGPROTO"
     case printaAggregationArgument = "D_PRINTA_AGGARG"

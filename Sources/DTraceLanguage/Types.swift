@@ -1,6 +1,7 @@
 // DTraceLanguage/Types: D's type system on LP64 Linux — integers of every width and
 // signedness with their C names, strings (bounded by strsize), pointers, arrays,
-// structs/unions/enums and typedefs. Sizes and C's promotion rules live here.
+// structs/unions/enums, typedefs and the floating-point types (float, double and long
+// double: stored and printed, never computed with). Sizes and C's promotion rules live here.
 
 public final class CompositeType: Equatable {
     public let name: String
@@ -182,6 +183,8 @@ public indirect enum DType: Equatable, CustomStringConvertible {
     public var isArray: Bool { if case .array = resolved { return true }; return false }
     public var isVoid: Bool { if case .void = resolved { return true }; return false }
     public var isComposite: Bool { if case .composite = resolved { return true }; return false }
+    /// float, double or long double (4, 8 or 16 bytes, as on x86-64).
+    public var isFloatingPoint: Bool { if case .composite(let composite) = resolved { return composite.isFloatingPoint }; return false }
     /// Integers and pointers: what can be tested for truth and compared.
     public var isScalar: Bool { isInteger || isPointer }
     public var isArithmetic: Bool { isInteger }
@@ -211,6 +214,7 @@ public indirect enum DType: Equatable, CustomStringConvertible {
             if case .array = target.resolved { return "\(target) *" }
             return target.description.hasSuffix("*") ? "\(target)*" : "\(target) *"
         case .array(let element, let count): return "\(element) [\(count)]"
+        case .composite(let composite) where composite.isFloatingPoint: return composite.name
         case .composite(let composite): return "\(composite.isUnion ? "union" : "struct") \(composite.name)"
         case .enumeration(let enumeration): return "enum \(enumeration.name)"
         case .alias(let name, _): return name

@@ -377,6 +377,7 @@ public final class TracingSession {
     public func run(_ choice: EngineChoice, output sink: OutputSink, showProgram: Bool) throws(SessionError) -> Int32 {
         program.speculationLimit = options.speculationLimit
         let consumer = Consumer(program: program, options: options.outputOptions, output: sink, userSymbols: userSymbols)
+        consumer.errors = errors
         // setopt() goes through the same table as -x and #pragma D option.
         consumer.optionSetter = { [self] name, value in
             do { try options.set(name, value) } catch { return nil }

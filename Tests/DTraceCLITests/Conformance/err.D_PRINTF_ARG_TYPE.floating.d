@@ -1,0 +1,5 @@
+/* %f takes a float, double or long double only: D converts no integer to them. */
+BEGIN
+{
+	printf("%f\n", 1);
+}
