@@ -30,7 +30,9 @@ public final class Machine {
         let largestValue = program.maps.map(\.valueSize).max() ?? 0
         self.zeroes = [UInt8](repeating: 0, count: max(largestValue, program.stringSize + 1, 64))
         self.maps = program.maps.map { descriptor in
-            let perEntry = max(1, descriptor.keySize + descriptor.valueSize + 32)
+            // As DTrace sizes its dynamic variables: the key tuple (with its 8-byte variable id)
+            // and the value.
+            let perEntry = max(1, descriptor.keySize + 8 + descriptor.valueSize)
             return MapStorage(descriptor: descriptor, capacity: max(1, dynamicVariableBytes / perEntry))
         }
     }

@@ -106,6 +106,8 @@ public struct IRClause: Sendable {
     public var function: IRFunction
     public var record: RecordLayout
     public var line: Int
+    /// The line of each probe description (a clause's descriptions may span lines).
+    public var probeLines: [Int] = []
     /// The variables the clause's code uses, in DTrace's order (thread-locals,
     /// aggregations, globals, clause-locals; by id within each): what `-S` lists after it.
     public var variables: [VariableTableEntry]

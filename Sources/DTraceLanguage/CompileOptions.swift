@@ -10,6 +10,8 @@ public struct CompileOptions {
     public var macroArguments: [String] = ["dtrace"]
     public var targetProcessID: Int64?
     public var stringSize = 256
+    /// scratchsize, when -x gives it (a program's own #pragma wins).
+    public var scratchSize: Int64?
     /// With `defaultargs`, an unset $N is 0 (or "" as $$N) instead of an error.
     public var defaultArguments = false
     /// The probe description kind for -P/-m/-f/-n text (how a partial description is read).

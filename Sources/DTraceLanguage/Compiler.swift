@@ -69,6 +69,18 @@ public final class Compiler {
     var dtraceLayout = DTraceVariableLayout()
     var aggregations: [String: AggregationInfo] = [:]
     var inlines: [String: (DType, Expression)] = [:]
+    /// The scratchsize the program or -x set, if any: the last `#pragma D option
+    /// scratchsize=` read so far, else the command line's.
+    var scratchSizeOption: Int64? {
+        if let (_, value) = program.options.last(where: { $0.0 == "scratchsize" }), let value {
+            let multipliers: [Character: Int64] = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30]
+            if let last = value.last, let multiplier = multipliers[last], let number = Int64(value.dropLast()) { return number * multiplier }
+            return Int64(value)
+        }
+        return options.scratchSize
+    }
+    /// Globals declared with an array type (`int a[4];`), which are never assigned whole.
+    var declaredArrays = Set<String>()
     /// `#pragma D attributes/binding` naming what the program has not declared yet.
     var pendingPragmas: [(directive: String, name: String, line: Int)] = []
     var inlineDepth = 0
@@ -415,6 +427,7 @@ public final class Compiler {
         program.clauses.append(IRClause(index: index, probes: descriptions, function: emitter.function(),
                                         record: RecordLayout(actions: record.actions, size: record.size), line: clause.line,
                                         variables: clauseVariableTable()))
+        program.clauses[index].probeLines = clause.probes.map(\.line)
         clauseEmitters.append((emitter, index))
     }
 
@@ -496,7 +509,7 @@ public final class Compiler {
     /// statement's first error, before any check of what it stands in.
     func checkMacroArguments(_ expression: Expression) throws(Diagnostic) {
         if case .macroArgument(let index, let asString) = expression.kind, index >= options.macroArguments.count, !options.defaultArguments {
-            throw error(.macroUndefined, "macro argument $\(asString ? "$" : "")\(index) is not defined", line: expression.line)
+            throw undefinedMacroArgument(index, asString: asString, line: expression.line)
         }
         var failure: Diagnostic?
         Compiler.forEachChild(of: expression) { child in

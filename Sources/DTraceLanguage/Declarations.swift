@@ -291,6 +291,7 @@ extension Compiler {
                     _ = defineAssociative(name, type, keys: keyTypes, declared: true)
                 } else {
                     if type.isString { type = .string }
+                    if case .array = type.resolved { declaredArrays.insert(name) }
                     _ = defineGlobal(name, type, declared: true)
                 }
             }

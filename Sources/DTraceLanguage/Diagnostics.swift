@@ -127,6 +127,7 @@ public enum DiagnosticTag: String, Sendable {
     case predicateNotScalar = "D_PRED_SCALAR"
     case operandVoidPointer = "D_OP_VFPTR"
     case declarationScope = "D_DECL_SCOPE"
+    case allocaSize = "D_ALLOCA_SIZE"
     case declarationArrayTooBig = "D_DECL_ARRBIG"
     case declarationArrayNull = "D_DECL_ARRNULL"
     case arrayBadReference = "D_ARR_BADREF"

@@ -310,6 +310,10 @@ extension Compiler {
         throw error(.undefinedIdentifier, "failed to resolve \(name): Unknown variable name", line: line)
     }
 
+    func undefinedMacroArgument(_ index: Int, asString: Bool, line: Int) -> Diagnostic {
+        error(.macroUndefined, "macro argument $\(asString ? "$" : "")\(index) is not defined", line: line)
+    }
+
     func macroArgument(_ index: Int, asString: Bool, line: Int) throws(Diagnostic) -> Value {
         referencedMacroArguments.insert(index)
         guard index < options.macroArguments.count else {
@@ -317,7 +321,7 @@ extension Compiler {
                 if asString { return stringConstant([]) }
                 return Value(register: emitter.constant(0), type: .int, constant: 0)
             }
-            throw error(.macroUndefined, "macro argument $\(asString ? "$" : "")\(index) is not defined", line: line)
+            throw undefinedMacroArgument(index, asString: asString, line: line)
         }
         let text = options.macroArguments[index]
         if asString { return stringConstant(Array(text.utf8)) }
@@ -682,11 +686,7 @@ extension Compiler {
         // An array (a declared one, a member) is not assigned whole, as in C; a variable
         // created by this assignment takes a char array's value as a string.
         var declaredArray: DType?
-        switch target.kind {
-        case .identifier(let name): if let type = globals[name]?.type, case .array = type.resolved { declaredArray = type }
-        case .member, .index: break
-        default: break
-        }
+        if case .identifier(let name) = target.kind, declaredArrays.contains(name), let type = globals[name]?.type { declaredArray = type }
         let place = try lvalue(target, creating: true, valueType: value.type, operator: op)
         if case .member = target.kind, case .array = place.type.resolved { declaredArray = place.type }
         if let declaredArray {

@@ -123,6 +123,7 @@ extension Compiler {
         case "attributes", "binding":
             // They apply to a name declared before or after; one never declared is an error
             // at the end of the program (attributes of a provider's part apply at once).
+            guard arguments.count >= 2 else { return try control.checkForm() }
             let target = arguments[1]
             if name == "attributes" && target == "provider" { return }
             if globals[target] == nil && inlines[target] == nil {

@@ -133,6 +133,13 @@ public struct SubroutineArguments {
     public func markDestructive() { compiler.record.destructive = true }
 
     public func constant(_ value: Int64) -> Register { compiler.emitter.constant(value) }
+
+    /// An allocation of a constant size (argument `index`) must fit the scratch space the
+    /// scratchsize option gives, when one is given (DTrace's D_ALLOCA_SIZE).
+    public func checkScratchSize(_ index: Int) throws(Diagnostic) {
+        guard let size = constantValue(index), let limit = compiler.scratchSizeOption, size > limit else { return }
+        throw compiler.error(.allocaSize, "alloca(\(size)) size larger than scratchsize \(limit)", line: line)
+    }
     public func register() -> Register { compiler.emitter.register() }
     public func emit(_ instruction: Instruction) { compiler.emitter.emit(instruction) }
 

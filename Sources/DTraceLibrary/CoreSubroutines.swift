@@ -62,7 +62,9 @@ struct Alloca: LibrarySubroutine {
 
     func compile(_ call: SubroutineArguments) throws(Diagnostic) -> SubroutineResult {
         try call.expect(1...1)
-        var result = call.call(.allocate, [try call.integer(0, prototype: "size_t")], type: .voidPointer)
+        let size = try call.integer(0, prototype: "size_t")
+        try call.checkScratchSize(0)
+        var result = call.call(.allocate, [size], type: .voidPointer)
         result.pointsIntoAlloca = true
         return result
     }
@@ -78,6 +80,7 @@ struct CopyIn: LibrarySubroutine {
             try call.expect(2...2)
             let address = try call.integer(0, prototype: "uintptr_t")
             let size = try call.integer(1, prototype: "size_t")
+            try call.checkScratchSize(1)
             let buffer = call.call(.allocate, [size], type: .voidPointer).register
             return call.call(.copyIn, [buffer, address, size], type: .voidPointer)
         }

@@ -58,6 +58,8 @@ public struct TracingOptions {
     /// `printsize`: the most bytes print() shows (nil: all of them).
     public var printSize: Int?
     public var rawBytes = false
+    /// scratchsize, when given: alloca()'s bound at compile time.
+    public var scratchSize: Int64?
 
     public init() {}
 
@@ -148,6 +150,7 @@ public struct TracingOptions {
         case "strsize": stringSize = Int(max(1, min(bytes, 1 << 16)))
         case "printsize": printSize = Self.printSize(bytes)
         case "rawbytes": rawBytes = on
+        case "scratchsize": scratchSize = bytes
         case "nspec": speculationLimit = Int(clamping: count)
         case "switchrate": switchPeriod = period
         case "statusrate": statusPeriod = period

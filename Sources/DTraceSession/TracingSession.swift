@@ -108,6 +108,7 @@ public final class TracingSession {
         compileOptions.actions = library.actionDefinitions
         compileOptions.libraryDeclarations = library.declarations.map(\.source)
         if let size = options.stringSize { compileOptions.stringSize = size }
+        compileOptions.scratchSize = options.scratchSize
         compileOptions.kernelTypes = kernelTypes
         let optionsNow = options
         compileOptions.optionProblem = { name, value in
@@ -256,8 +257,9 @@ public final class TracingSession {
             : ProbeCatalog(tracefsRoot: nil, startingProcesses: startingProcesses, tracefsUnreadable: tracefsUnreadable, providers: providers)
         matchesPerSource = Array(repeating: 0, count: sources.count)
         for (clauseIndex, clause) in program.clauses.enumerated() {
-            for description in clause.probes {
+            for (position, description) in clause.probes.enumerated() {
                 let matched = catalog.match(description)
+                let descriptionLine = position < clause.probeLines.count ? clause.probeLines[position] : clause.line
                 if matched.isEmpty && !listing, let refusal = kernelProviderRefusal(description) {
                     throw SessionError(refusal)
                 }
@@ -273,10 +275,10 @@ public final class TracingSession {
                     }
                     var message = "probe description \(description) does not match any probes"
                     if let reason = Providers.plannedReason(for: description.provider) { message += ": " + reason }
-                    var diagnostic = Diagnostic(.probeDescriptionNoMatch, message, line: isScript ? clause.line : 0)
+                    var diagnostic = Diagnostic(.probeDescriptionNoMatch, message, line: isScript ? descriptionLine : 0)
                     for provider in providers {
                         guard let failure = provider.matchFailure(for: description, in: catalog.environment) else { continue }
-                        diagnostic = Diagnostic(failure.tag, failure.message, line: isScript ? clause.line : 0)
+                        diagnostic = Diagnostic(failure.tag, failure.message, line: isScript ? descriptionLine : 0)
                         break
                     }
                     throw compileFailure(diagnostic, isScript: isScript, label: label)
