@@ -147,6 +147,18 @@ extension BPFCodeGenerator {
 
     // MARK: helpers
 
+    /// Reads `size` bytes at `source` (user or kernel memory, as `reader` reads it) into D
+    /// memory at `destination`; a failed read faults at the source address.
+    mutating func read(_ size: Int64, from source: Register, into destination: Register, with reader: BPFHelper) throws(CodegenError) {
+        try withPointer(destination, span: Int(size), write: true, into: .r1) { generator in
+            generator.asm.load(.r2, constant: size)
+            generator.load(.r3, source)
+            generator.asm.store(.r3, to: .r7, offset: Int16(generator.layout.faultAreaOffset + 24), size: .double)
+            generator.asm.call(reader)
+            generator.faultIf(.jne, .r0, immediate: 0, .badAddress, from: .alreadyStored)
+        }
+    }
+
     mutating func call(_ helper: Helper, result: Register?, arguments a: [Register]) throws(CodegenError) {
         let stringSpan = layout.stringSize + 1
         func setResult(_ generator: inout BPFCodeGenerator, _ register: BPFRegister) {
@@ -207,25 +219,13 @@ extension BPFCodeGenerator {
             guard case .constant(let size)? = known[a[2].index], size >= 0, size <= Int64(KernelLayout.allocaSize) else {
                 throw .unsupported("copyin() with a size that is not a constant")
             }
-            try withPointer(a[0], span: Int(size), write: true, into: .r1) { generator in
-                generator.asm.load(.r2, constant: size)
-                generator.load(.r3, a[1])
-                generator.asm.store(.r3, to: .r7, offset: Int16(generator.layout.faultAreaOffset + 24), size: .double)
-                generator.asm.call(.probeReadUser)
-                generator.faultIf(.jne, .r0, immediate: 0, .badAddress, from: .alreadyStored)
-            }
+            try read(size, from: a[1], into: a[0], with: .probeReadUser)
             if let result { load(.r0, a[0]); store(result, .r0) }
         case .copyInKernel:
             guard case .constant(let size)? = known[a[2].index], size >= 0, size <= 1 << 16 else {
                 throw .unsupported("copying kernel memory of a size that is not a constant of at most 64k")
             }
-            try withPointer(a[0], span: Int(size), write: true, into: .r1) { generator in
-                generator.asm.load(.r2, constant: size)
-                generator.load(.r3, a[1])
-                generator.asm.store(.r3, to: .r7, offset: Int16(generator.layout.faultAreaOffset + 24), size: .double)
-                generator.asm.call(.probeReadKernel)
-                generator.faultIf(.jne, .r0, immediate: 0, .badAddress, from: .alreadyStored)
-            }
+            try read(size, from: a[1], into: a[0], with: .probeReadKernel)
         case .zeroBytes:
             guard case .constant(let size)? = known[a[1].index], size >= 0, size <= 1 << 16 else {
                 throw .unsupported("zeroing a variable number of bytes")
