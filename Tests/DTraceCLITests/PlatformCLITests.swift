@@ -60,7 +60,7 @@ import Testing
         // Without tracefs, syscall probes are listed from dtrace's own table (for the ptrace engine).
         let syscalls = try Unprivileged.run(["-l", "-n", "syscall::getpid:"], in: scratch)
         #expect(syscalls.status == 0)
-        #expect(syscalls.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ").suffix(3).joined(separator: " ") } == ["syscall getpid entry", "syscall getpid return"])
+        #expect(syscalls.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ").suffix(3).joined(separator: " ") } == ["vmlinux getpid entry", "vmlinux getpid return"])
         // -l says which providers it cannot show and why.
         let listing = try Unprivileged.run(["-l"], in: scratch)
         #expect(listing.status == 0)

@@ -498,7 +498,13 @@ struct DifferentialRun {
             for number in 0..<16 where real.registers[number] != oracleCase.registers[number] {
                 problems.append("real fault changed register \(number)")
             }
-            if !real.memoryChanges.isEmpty { problems.append("real fault changed memory") }
+            // A call whose target faults may leave its return address written below rsp
+            // while reporting the fault at the call (seen on this project's CI machine, a
+            // virtual CPU): only that slot may change.
+            let pushSlot = oracleCase.registers.rsp &- 8
+            if !real.memoryChanges.keys.allSatisfy({ $0 >= pushSlot && $0 < oracleCase.registers.rsp }) {
+                problems.append("real fault changed memory")
+            }
         case .emulated:
             let completed = real.signal == OracleLayout.signalTrap && real.registers.rip == emulated.rip
             // A branch onto memory that is not executable faults there, with the branch done.
