@@ -248,9 +248,13 @@ int32_t clinux_bpf_map_next_key(int32_t fd, const void *key, void *next_key) {
     return bpf_call(BPF_MAP_GET_NEXT_KEY, &attr);
 }
 
-int32_t clinux_bpf_prog_test_run_raw(int32_t fd, const uint64_t *arguments, uint32_t count, uint32_t *result) {
+int32_t clinux_bpf_prog_test_run_raw(int32_t fd, const uint64_t *arguments, uint32_t count, int32_t cpu, uint32_t *result) {
     union bpf_attr attr;
     memset(&attr, 0, sizeof(attr));
+    if (cpu >= 0) {
+        attr.test.flags = BPF_F_TEST_RUN_ON_CPU;
+        attr.test.cpu = (uint32_t)cpu;
+    }
     attr.test.prog_fd = (uint32_t)fd;
     attr.test.ctx_in = (uint64_t)(uintptr_t)arguments;
     attr.test.ctx_size_in = count * sizeof(uint64_t);

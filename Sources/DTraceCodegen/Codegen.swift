@@ -187,6 +187,9 @@ public struct BPFCodeGenerator {
         }
         for slot in Set(slotOfSite.values).sorted() { asm.store(immediate: 0, to: .frame, offset: slot, size: .double) }
         for range in program.zeroedScratch where !range.isEmpty { zero(base: .r7, offset: range.lowerBound, size: range.count) }
+        if site.startsFiring && !program.clauseLocalScratch.isEmpty {
+            zero(base: .r7, offset: program.clauseLocalScratch.lowerBound, size: program.clauseLocalScratch.count)
+        }
         asm.store(immediate: 0, to: .r7, offset: Int16(layout.allocaUsedOffset), size: .double)
         asm.store(immediate: 0, to: .r7, offset: Int16(layout.pendingSpeculationOffset), size: .double)
         // The probe context: the slots this clause reads, filled by the provider.

@@ -22,6 +22,9 @@ public struct ProbeSite: Sendable {
     /// CLOCK_REALTIME - CLOCK_MONOTONIC when the program is loaded: walltimestamp is
     /// then bpf_ktime_get_ns() (monotonic) plus this.
     public var wallClockOffset: Int64 = 0
+    /// Whether this clause is the first its probes' firings run: it zeroes the this->
+    /// variables, which the firing's later clauses share.
+    public var startsFiring = true
 
     /// Set when one program serves many enablings of a clause: each firing's attach
     /// cookie names its site in this table, where its EPID, probe ID and names are.

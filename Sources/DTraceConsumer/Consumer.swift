@@ -14,7 +14,7 @@ public protocol AggregationBackend: AnyObject {
 }
 
 public final class Consumer {
-    let program: IRProgram
+    public let program: IRProgram
     public let aggregations: AggregationStore
     public var options: OutputOptions
     let output: OutputSink

@@ -37,9 +37,16 @@ public final class Machine {
         }
     }
 
-    /// Prepares the per-firing state: scratch is zeroed (this-> variables start at zero).
+    /// Prepares a probe firing: all of scratch is zeroed (this-> variables start at zero).
     public func beginFiring() {
         for index in scratch.indices { scratch[index] = 0 }
+        allocaUsed = 0
+    }
+
+    /// Prepares a clause of the firing: scratch is zeroed but for the this-> variables,
+    /// which the firing's clauses share.
+    public func beginClause() {
+        for index in program.clauseLocalScratch.upperBound..<scratch.count { scratch[index] = 0 }
         allocaUsed = 0
     }
 

@@ -57,10 +57,15 @@ public protocol ActionOutput: Sendable {
     /// Whether the consumer must see the record at once (exit()), rather than at its next
     /// switchrate wakeup or when the buffer fills.
     var isUrgent: Bool { get }
+    /// Whether the consumer, meeting it in BEGIN's records, waits until the other probes
+    /// are enabled before it acts (system(): what the command does is traced, as in DTrace,
+    /// where BEGIN's records are consumed after every probe is enabled).
+    var waitsForProbes: Bool { get }
 }
 
 extension ActionOutput {
     public var isUrgent: Bool { false }
+    public var waitsForProbes: Bool { false }
 }
 
 public enum SymbolKind: String, Sendable { case sym, mod, usym, umod, uaddr
@@ -147,9 +152,13 @@ public struct IRProgram: Sendable {
     public var globalSize: Int = 0
     /// Bytes of per-firing scratch each clause needs at most (`.scratch` space).
     public var scratchSize: Int = 0
-    /// The parts of scratch that must read as zero when a clause starts (clause-local
-    /// variables and the record); temporaries are always written before being read.
+    /// The parts of scratch that must read as zero when a clause starts (the record);
+    /// temporaries are always written before being read.
     public var zeroedScratch: [Range<Int>] = []
+    /// Where the clause-local (this->) variables lie in scratch: as in DTrace, the clauses
+    /// of one probe firing share them; they read as zero when the firing's first clause
+    /// starts.
+    public var clauseLocalScratch: Range<Int> = 0..<0
     /// Options set by `#pragma D option` in the program text, in order.
     public var options: [(name: String, value: String?)] = []
     public var stringSize: Int = 256

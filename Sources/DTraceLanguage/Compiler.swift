@@ -360,7 +360,8 @@ public final class Compiler {
             program.clauses[index].function = clauseEmitter.function()
         }
         program.scratchSize = localBytes + maximumTemporaries + maximumRecord
-        program.zeroedScratch = [0..<localBytes, (localBytes + maximumTemporaries)..<program.scratchSize]
+        program.zeroedScratch = [(localBytes + maximumTemporaries)..<program.scratchSize]
+        program.clauseLocalScratch = 0..<localBytes
         return CompiledProgram(program: program, probeSpecifierTexts: probeTexts)
     }
 

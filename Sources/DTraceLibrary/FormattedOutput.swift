@@ -38,6 +38,7 @@ struct FormattedOutputUse: ConsumedAction {
     let action: String
     let format: Int
     var description: String { "\(action)(#\(format))" }
+    var waitsForProbes: Bool { action == "system" }
 
     func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer) {
         let text = consumer.formatted(format, fields: fields, record: record)

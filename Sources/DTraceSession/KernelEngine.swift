@@ -62,6 +62,8 @@ public final class KernelEngine: AggregationBackend, StackSource {
     let attachments: KernelAttachments
     /// Records of speculations not yet committed or discarded, by speculation.
     var speculationBuffers: [UInt32: [(enabling: Enabling, cpu: Int32, bytes: [UInt8])]] = [:]
+    /// During BEGIN: records of clauses whose actions wait for the probes stay in the ring.
+    var holdingForProbes = false
     let stackMap: BPFMap?
     let processMap: BPFMap?
     static let stackFrames = 127
@@ -259,12 +261,19 @@ public final class KernelEngine: AggregationBackend, StackSource {
         site.executionTimeOffset = builtinFacts.executionTimeOffset
         site.commandNameOffset = builtinFacts.commandNameOffset
         site.wallClockOffset = SystemClock.wallNanoseconds() &- SystemClock.monotonicNanoseconds()
+        site.startsFiring = startsFiring(enabling)
         do {
             try load(enabling, site: site, programType: kernelProbe.programType, maps: maps, settings: settings)
         } catch where kernelProbe.fallbackPrologue != nil {
             site.prologue = kernelProbe.fallbackPrologue!
             try load(enabling, site: site, programType: kernelProbe.programType, maps: maps, settings: settings)
         }
+    }
+
+    /// Whether no earlier clause is enabled on the enabling's probe: its program starts
+    /// the firing (and zeroes the this-> variables the firing's clauses share).
+    func startsFiring(_ enabling: Enabling) -> Bool {
+        !enablings.contains { $0.epid < enabling.epid && $0.probe.identity.id == enabling.probe.identity.id }
     }
 
     /// One program for every enabling of a group (one clause, one sharing key).
@@ -278,6 +287,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         site.executionTimeOffset = builtinFacts.executionTimeOffset
         site.commandNameOffset = builtinFacts.commandNameOffset
         site.wallClockOffset = SystemClock.wallNanoseconds() &- SystemClock.monotonicNanoseconds()
+        site.startsFiring = members.allSatisfy(startsFiring)
         let loaded = try load(first, site: site, programType: kernelProbe.programType, attachType: kernelProbe.attachType, maps: maps, settings: settings,
                               label: members.count == 1 ? first.probe.identity.fullName : "\(members.count) probes (\(first.probe.identity.fullName), ...)")
         sharedPrograms.append((loaded, members, kernelProbe.sharing!))
@@ -372,11 +382,21 @@ public final class KernelEngine: AggregationBackend, StackSource {
     /// Runs BEGIN's clauses (if any), then lets the other probes' clauses run: until then
     /// the exit flag holds them back, so no clause sees state BEGIN has yet to set. An
     /// exit() in BEGIN leaves them stopped.
+    /// BEGIN's records are consumed as they come, but a system() command waits, with every
+    /// record after it, until the probes run (as in DTrace, what the command does is traced).
     public func begin() {
+        holdingForProbes = true
         if let probe = dtraceProbe("BEGIN") { fire(probe) }
-        guard let value = globals.lookup([0, 0, 0, 0]),
-              RecordReader.integer(value, at: layout.exitFlagOffset, size: 8) == KernelLayout.exitFlagNotStarted else { return }
-        setExitFlag(0)
+        if exitFlag == KernelLayout.exitFlagNotStarted { setExitFlag(0) }
+        holdingForProbes = false
+        drain()
+    }
+
+    /// The globals' exit flag: exitFlagNotStarted until BEGIN has run, exitFlagStopped once
+    /// a clause called exit() or the probes were stopped, 0 while they run.
+    var exitFlag: UInt8? {
+        guard let value = globals.lookup([0, 0, 0, 0]) else { return nil }
+        return UInt8(truncatingIfNeeded: RecordReader.integer(value, at: layout.exitFlagOffset, size: 8))
     }
 
     func setExitFlag(_ flag: UInt8) {
@@ -409,10 +429,12 @@ public final class KernelEngine: AggregationBackend, StackSource {
     /// probe a fault fired) BEGIN's remaining clauses do not run; END's and ERROR's do.
     public func fire(_ probe: Probe, arguments: [UInt64] = []) {
         let padded = (arguments + Array(repeating: 0, count: 6)).prefix(6).map { $0 }
+        // One CPU for every clause: they share its this-> variables.
+        let cpu = ProcessIdentity.currentCPU
         for enabling in enablings where enabling.probe.identity.id == probe.identity.id {
-            if exitRequested && probe.identity.name != "END" && probe.identity.name != "ERROR" { break }
+            if probe.identity.name != "END" && probe.identity.name != "ERROR" && (exitRequested || exitFlag == KernelLayout.exitFlagStopped) { break }
             guard let loaded = programs[enabling.epid] else { continue }
-            do { _ = try loaded.testRun(arguments: padded) } catch {
+            do { _ = try loaded.testRun(arguments: padded, cpu: cpu) } catch {
                 errors.write("dtrace: failed to run \(probe.identity.fullName): \(error)\n")
             }
             drain()
@@ -429,7 +451,10 @@ public final class KernelEngine: AggregationBackend, StackSource {
     /// fire ERROR.
     public func drain() {
         var faults: [(epid: Int, fault: Fault)] = []
-        ring.drain { buffer in
+        ring.drain(holdingBack: { buffer in
+            guard holdingForProbes, let header = RecordHeader(buffer), header.kind == .data, header.epid >= 1, header.epid <= enablings.count else { return false }
+            return consumer.program.clauses[enablings[header.epid - 1].clause].record.actions.contains { $0.output.waitsForProbes }
+        }) { buffer in
             guard let header = RecordHeader(buffer), header.epid >= 1, header.epid <= enablings.count else { return }
             let enabling = enablings[header.epid - 1]
             switch header.kind {

@@ -61,6 +61,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
 
     /// Fires every clause enabled on a probe, in program order.
     public func fire(_ probe: Probe, arguments: [Int64] = []) {
+        machine.beginFiring()
         for enabling in enablings where enabling.probe.identity.id == probe.identity.id {
             if exitRequested && probe.identity.name != "END" && probe.identity.name != "ERROR" { break }
             run(enabling, arguments: arguments)
@@ -79,7 +80,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         for index in 0..<10 { currentArguments[index] = index < arguments.count ? arguments[index] : 0 }
         pendingSpeculation = 0
         cachedTimestamp = nil
-        machine.beginFiring()
+        machine.beginClause()
         defer { current = saved.0; currentArguments = saved.1; providedArgumentCount = saved.2 }
         do {
             _ = try interpreter.run(program.clauses[enabling.clause].function, epid: enabling.epid, machine: machine, environment: self)

@@ -57,9 +57,10 @@ public final class BPFProgram {
     deinit { close(descriptor) }
 
     /// Runs a raw-tracepoint program once on the calling CPU with the given arguments.
-    public func testRun(arguments: [UInt64]) throws(SystemError) -> UInt32 {
+    /// Runs the program once on `cpu` (nil: the calling CPU).
+    public func testRun(arguments: [UInt64], cpu: Int32? = nil) throws(SystemError) -> UInt32 {
         var result: UInt32 = 0
-        let status = arguments.withUnsafeBufferPointer { clinux_bpf_prog_test_run_raw(descriptor, $0.baseAddress, UInt32($0.count), &result) }
+        let status = arguments.withUnsafeBufferPointer { clinux_bpf_prog_test_run_raw(descriptor, $0.baseAddress, UInt32($0.count), cpu ?? -1, &result) }
         if status != 0 { throw SystemError("bpf(BPF_PROG_TEST_RUN)") }
         return result
     }

@@ -45,9 +45,10 @@ public final class RingBufferReader {
         clinux_load_acquire_u64(consumerPage) < clinux_load_acquire_u64(producerArea)
     }
 
-    /// Hands every committed record to `body`, in order, and releases them.
+    /// Hands every committed record to `body`, in order, and releases them; a record
+    /// `holdsBack` refuses stays, with every record after it, for a later drain.
     @discardableResult
-    public func drain(_ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+    public func drain(holdingBack holdsBack: (UnsafeRawBufferPointer) -> Bool = { _ in false }, _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
         var consumed = clinux_load_acquire_u64(consumerPage)
         let data = producerArea + pageSize
         var records = 0
@@ -59,6 +60,7 @@ public final class RingBufferReader {
             if length & (1 << 31) != 0 { break } // still being written
             let size = Int(length & ~(UInt32(3) << 30))
             if length & (1 << 30) == 0 {
+                if holdsBack(UnsafeRawBufferPointer(start: header + 8, count: size)) { break }
                 body(UnsafeRawBufferPointer(start: header + 8, count: size))
                 records += 1
             }

@@ -85,7 +85,8 @@ int32_t clinux_bpf_map_update(int32_t fd, const void *key, const void *value, ui
 int32_t clinux_bpf_map_delete(int32_t fd, const void *key);
 int32_t clinux_bpf_map_next_key(int32_t fd, const void *key, void *next_key);
 /* bpf(2) BPF_PROG_TEST_RUN of a raw tracepoint program with `count` u64 arguments. */
-int32_t clinux_bpf_prog_test_run_raw(int32_t fd, const uint64_t *arguments, uint32_t count, uint32_t *result);
+/* cpu < 0: the calling CPU; otherwise that CPU (BPF_F_TEST_RUN_ON_CPU). */
+int32_t clinux_bpf_prog_test_run_raw(int32_t fd, const uint64_t *arguments, uint32_t count, int32_t cpu, uint32_t *result);
 
 /* perf_event_open(2) of a tracepoint (by its tracefs id) on one CPU, all processes. */
 int32_t clinux_perf_open_tracepoint(uint64_t id, int32_t cpu);
