@@ -235,7 +235,7 @@ public final class Compiler {
             return int64
         case .call(let name, _):
             let strings: Set<String> = ["copyinstr", "strjoin", "substr", "lltostr", "ulltostr", "basename", "dirname", "cleanpath", "inet_ntoa",
-                                        "inet_ntoa6", "inet_ntop", "toupper", "tolower", "strtok", "strstr", "strchr", "strrchr", "json", "ddi_pathname"]
+                                        "inet_ntoa6", "inet_ntop", "link_ntop", "toupper", "tolower", "strtok", "strstr", "strchr", "strrchr", "json", "ddi_pathname"]
             return strings.contains(name) ? .string : int64
         case .conditional(_, let whenTrue, _): return forwardType(of: whenTrue)
         default: return int64

@@ -62,9 +62,18 @@ public struct SubroutineArguments {
     /// itself: bytes in kernel memory (`&((struct iphdr *)p)->saddr`) are copied into
     /// scratch first, with probe reads, and the copy is passed.
     /// With `pointee`, the argument must point to the composite type of that name (or be
-    /// a void pointer or the constant 0), as the prototype says.
+    /// a void pointer or the constant 0), as the prototype says. An array passes its
+    /// address, as in C.
     public func pointer(_ index: Int, prototype: String, bytes count: Int, pointee: String? = nil) throws(Diagnostic) -> Register {
-        let value = try compiler.integerArgument(name, expressions, index, line: line, prototype: prototype)
+        let value: Value
+        if expressions[index].isAggregationReference {
+            value = try compiler.integerArgument(name, expressions, index, line: line, prototype: prototype)
+        } else {
+            value = try compiler.rvalue(expressions[index])
+            guard value.type.isScalar || value.type.isArray else {
+                throw compiler.argumentMismatch(name, index + 1, prototype: prototype, argument: value.type, line: line)
+            }
+        }
         if let pointee, !Self.pointsTo(value, pointee) {
             throw compiler.argumentMismatch(name, index + 1, prototype: prototype, argument: value.type, line: line)
         }

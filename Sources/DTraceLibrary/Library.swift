@@ -116,6 +116,7 @@ public struct Library: Sendable {
         IntegerToString(),
         ByteOrder(),
         InternetAddresses(),
+        LinkAddresses(),
         RandomNumber(),
         Alloca(),
         CopyIn(),

@@ -29,6 +29,10 @@ public struct NetworkInformation: LibraryDeclarations {
         inline int AF_INET = 2;
         inline int AF_INET6 = 10;
 
+        /* Hardware types link_ntop() knows. */
+        inline int ARPHRD_ETHER = 1;
+        inline int ARPHRD_INFINIBAND = 32;
+
         inline int NET_PROBE_OUTBOUND = 0x00;
         inline int NET_PROBE_INBOUND = 0x01;
 
