@@ -84,7 +84,9 @@ public struct KernelLayout: Sendable {
             next += (area.size + 7) & ~7
         }
         areaOffsets = offsets
-        scratchSize = next
+        // Room for a read of run-time size at any offset of the alloca area, as the
+        // verifier sees it (`BPFCodeGenerator.readIntoAlloca`).
+        scratchSize = max(next, allocaOffset + 2 * Self.allocaSize)
         let irGlobals = (program.globalSize + 7) & ~7
         exitFlagOffset = irGlobals + stringSpan
         speculationLimit = max(1, min(program.speculationLimit, 64))

@@ -159,6 +159,39 @@ extension BPFCodeGenerator {
         }
     }
 
+    /// Reads a number of bytes known only at run time into alloca() memory (copyin(),
+    /// copyinto()): a size above the alloca area faults at the source address, a
+    /// destination outside the area (or bytes past its end) at the destination. For the
+    /// verifier the offset is masked to the area and the size bounded by it; scratch has
+    /// an area's length of room after it (`KernelLayout.scratchSize`).
+    mutating func readIntoAlloca(size: Register, from source: Register, into destination: Register, with reader: BPFHelper) {
+        let area = Int32(KernelLayout.allocaSize)
+        precondition(area & (area - 1) == 0, "the alloca area's size is a power of two")
+        load(.r3, source)
+        load(.r2, size)
+        faultIf(.jgt, .r2, immediate: area, .badAddress, address: .r3)
+        // r4 = the destination's offset in the alloca area (its region must be scratch).
+        load(.r4, destination)
+        asm.move(.r5, .r4)
+        asm.alu64(.rsh, .r5, immediate: 48)
+        faultIf(.jne, .r5, immediate: Int32(KernelRegion.scratch), .badAddress, address: .r4)
+        asm.alu64(.lsh, .r4, immediate: 16)
+        asm.alu64(.rsh, .r4, immediate: 16)
+        asm.alu64(.sub, .r4, immediate: Int32(layout.allocaOffset))
+        load(.r5, destination)
+        faultIf(.jgt, .r4, immediate: area, .badAddress, address: .r5)
+        asm.move(.r0, .r4)
+        asm.alu64(.add, .r0, .r2)
+        faultIf(.jgt, .r0, immediate: area, .badAddress, address: .r5)
+        asm.alu64(.and, .r4, immediate: area - 1)
+        asm.move(.r1, .r7)
+        asm.alu64(.add, .r1, immediate: Int32(layout.allocaOffset))
+        asm.alu64(.add, .r1, .r4)
+        asm.store(.r3, to: .r7, offset: Int16(layout.faultAreaOffset + 24), size: .double)
+        asm.call(reader)
+        faultIf(.jne, .r0, immediate: 0, .badAddress, from: .alreadyStored)
+    }
+
     mutating func call(_ helper: Helper, result: Register?, arguments a: [Register]) throws(CodegenError) {
         let stringSpan = layout.stringSize + 1
         func setResult(_ generator: inout BPFCodeGenerator, _ register: BPFRegister) {
@@ -216,10 +249,11 @@ extension BPFCodeGenerator {
             }
             if let result { load(.r0, a[0]); store(result, .r0) }
         case .copyIn:
-            guard case .constant(let size)? = known[a[2].index], size >= 0, size <= Int64(KernelLayout.allocaSize) else {
-                throw .unsupported("copyin() with a size that is not a constant")
+            if case .constant(let size)? = known[a[2].index], size >= 0, size <= Int64(KernelLayout.allocaSize) {
+                try read(size, from: a[1], into: a[0], with: .probeReadUser)
+            } else {
+                readIntoAlloca(size: a[2], from: a[1], into: a[0], with: .probeReadUser)
             }
-            try read(size, from: a[1], into: a[0], with: .probeReadUser)
             if let result { load(.r0, a[0]); store(result, .r0) }
         case .copyInKernel:
             guard case .constant(let size)? = known[a[2].index], size >= 0, size <= 1 << 16 else {
