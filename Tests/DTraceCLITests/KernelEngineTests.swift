@@ -217,6 +217,32 @@ struct KernelEngineTests {
         #expect(!swift.stdout.contains("`$s"))
     }
 
+    /// -F with -c: the command's flow starts cleanly, nothing of the launcher before it —
+    /// no return from the read() that held the child at its gate (whose entry was never
+    /// seen), no close() of the gate. In the kernel engine the first lines are the
+    /// command's own exec; the ptrace engine seizes the child at its gate and sees it
+    /// from its first instruction. Every return follows its entry, so the indentation never
+    /// goes below the first column.
+    @Test(arguments: [("kernel", "syscall:::entry /pid == $target/ {} syscall:::return /pid == $target/ {}"),
+                      ("ptrace", "syscall::read:entry,syscall::read:return,syscall::close:entry,syscall::close:return,syscall::brk:entry,syscall::brk:return {}")])
+    func flowOfCommandStartsCleanly(_ engine: String, _ script: String) throws {
+        let result = try Harness.runProgram("/usr/bin/env", ["_DTRACE_TESTING=t", Harness.binary, "-x", "engine=\(engine)", "-F", "-n", script,
+                                                             "-c", "\(KernelHarness.workload) getpid 3"])
+        #expect(result.status == 0)
+        let flow = result.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("-> ") || $0.hasPrefix("<- ") }
+        try #require(flow.count >= 4, "no flow in \(result.stdout)")
+        #expect(flow[0].hasPrefix("-> "), "starts with \(flow[0])")
+        if engine == "kernel" {
+            #expect(flow[0].hasPrefix("-> execve") && flow[1].hasPrefix("<- execve"), "starts with \(flow[0]), \(flow[1])")
+        }
+        var depth = 0
+        for line in flow {
+            depth += line.hasPrefix("->") ? 1 : -1
+            #expect(depth >= 0, "a return without its entry: \(line)")
+            if depth < 0 { break }
+        }
+    }
+
     @Test func kernelAddressesAsSymbols() throws {
         let result = try Harness.run(["-qn", "profile-997 /arg0/ { @m[mod(arg0)] = count(); @s[sym(arg0)] = count(); printf(\"[%a]\\n\", arg0); sym(arg0); printf(\"\\n\"); exit(0); }"], pinned: false)
         #expect(result.status == 0)
