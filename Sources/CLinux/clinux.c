@@ -126,6 +126,12 @@ int32_t clinux_spawn_gated(char *const argv[], int32_t gate, int32_t gate_writer
             report->error = error;
             __atomic_store_n(&report->state, error == 0 ? CLINUX_GATE_FILTER_INSTALLED : CLINUX_GATE_FILTER_REFUSED, __ATOMIC_RELEASE);
         }
+    } else if (got == 1 && byte == CLINUX_GATE_STOP_MARKER) {
+        close(gate);
+        /* Stopped by kill(2) itself, not raise(3), whose signal-mask calls would run once
+         * continued: the stop comes as kill returns, after its system-call exit, so from
+         * SIGCONT on the next system call is the exec. */
+        kill(getpid(), SIGSTOP);
     } else {
         close(gate);
     }

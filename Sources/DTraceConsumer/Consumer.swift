@@ -16,7 +16,9 @@ public protocol AggregationBackend: AnyObject {
 public final class Consumer {
     public let program: IRProgram
     public let aggregations: AggregationStore
-    public var options: OutputOptions
+    public var options: OutputOptions {
+        didSet { userSymbols.demangles = options.demangles }
+    }
     let output: OutputSink
     var printedHeader = false
     public internal(set) var exitStatus: Int32?
@@ -51,6 +53,7 @@ public final class Consumer {
         self.aggregations = AggregationStore(descriptors: program.aggregations, userSymbols: userSymbols)
         self.options = options
         self.output = output
+        userSymbols.demangles = options.demangles
     }
 
     // MARK: records

@@ -1,6 +1,6 @@
 // DTraceConsumer/OutputOptions: how the consumer prints: the output format (oformat),
 // quiet, flowindent, the aggregation sort options, print()'s printsize, trace()'s rawbytes,
-// and DTrace's test mode.
+// whether user symbols are demangled (mangled), and DTrace's test mode.
 
 import DTraceIR
 import DTraceSystem
@@ -26,6 +26,8 @@ public struct OutputOptions {
     public var printSize: Int?
     /// rawbytes: trace() shows every value as a dump of its bytes.
     public var rawBytes = false
+    /// Swift and C++ names in user stacks and symbols shown demangled (-x mangled: as written).
+    public var demangles = true
     /// strsize: the bytes of a traced string, with its terminator, that rawbytes shows.
     public var stringSize = 256
     /// Without the CPU and ID columns: DTrace's test mode (the _DTRACE_TESTING environment

@@ -38,6 +38,10 @@ public final class UserSymbols {
     var rereadFor: Set<Int32> = []
     /// Where /proc is (tests point it elsewhere).
     let procRoot: String
+    /// Whether Swift and C++ symbols are shown demangled (false with -x mangled).
+    public var demangles = true
+    /// The demangled form of each mangled name met (nil: not mangled, shown as it is).
+    var demangledNames: [String: String?] = [:]
 
     public init(procRoot: String = "/proc") { self.procRoot = procRoot }
 
@@ -85,8 +89,18 @@ public final class UserSymbols {
         guard let file = filesByKey[mapping.fileKey] ?? nil,
               let fileAddress = file.address(ofFileOffset: (address - mapping.start) &+ mapping.fileOffset),
               let symbol = file.symbol(covering: fileAddress) else { return resolution }
-        resolution.symbol = (symbol.name, address &- (fileAddress &- symbol.address))
+        resolution.symbol = (displayName(symbol.name), address &- (fileAddress &- symbol.address))
         return resolution
+    }
+
+    /// A symbol's name as printed: demangled when it is a Swift or C++ name (and
+    /// demangling is on), else as the file writes it.
+    func displayName(_ name: String) -> String {
+        guard demangles else { return name }
+        if let known = demangledNames[name] { return known ?? name }
+        let demangled = SymbolDemangler.demangle(name)
+        demangledNames[name] = demangled
+        return demangled ?? name
     }
 
     /// uaddr() and ustack() frames: "module`symbol+0xoffset", "module`symbol",

@@ -58,6 +58,8 @@ public struct TracingOptions {
     /// `printsize`: the most bytes print() shows (nil: all of them).
     public var printSize: Int?
     public var rawBytes = false
+    /// mangled: user symbols shown as their files write them (Swift and C++ names mangled).
+    public var mangled = false
     /// scratchsize, when given: alloca()'s bound at compile time.
     public var scratchSize: Int64?
 
@@ -76,7 +78,7 @@ public struct TracingOptions {
     /// Every option accepted, and how its value is checked. Options DTrace has that
     /// change nothing here are accepted and checked all the same.
     static let kinds: [String: Kind] = [
-        "quiet": .flag, "flowindent": .flag, "destructive": .flag, "errtags": .flag, "defaultargs": .flag, "empty": .flag, "argref": .flag,
+        "quiet": .flag, "flowindent": .flag, "mangled": .flag, "destructive": .flag, "errtags": .flag, "defaultargs": .flag, "empty": .flag, "argref": .flag,
         "aggsortkey": .flag, "aggsortrev": .flag, "aggsortpos": .count, "aggsortkeypos": .count, "rawbytes": .flag,
         "bufsize": .size, "aggsize": .size, "specsize": .size, "dynvarsize": .size, "strsize": .size, "scratchsize": .size,
         "nspec": .count, "stackframes": .count, "ustackframes": .count, "jstackframes": .count, "jstackstrsize": .size,
@@ -150,6 +152,7 @@ public struct TracingOptions {
         case "strsize": stringSize = Int(max(1, min(bytes, 1 << 16)))
         case "printsize": printSize = Self.printSize(bytes)
         case "rawbytes": rawBytes = on
+        case "mangled": mangled = on
         case "scratchsize": scratchSize = bytes
         case "nspec": speculationLimit = Int(clamping: count)
         case "switchrate": switchPeriod = period
@@ -195,6 +198,7 @@ public struct TracingOptions {
         options.sortAggregationPosition = sortAggregationPosition
         options.printSize = printSize
         options.rawBytes = rawBytes
+        options.demangles = !mangled
         if let stringSize { options.stringSize = stringSize }
         options.testing = ProcessEnvironment.value("_DTRACE_TESTING") != nil
         return options

@@ -385,6 +385,9 @@ public final class TracingSession {
             do { try options.set(name, value) } catch { return nil }
             return options.outputOptions
         }
+        // A -c command waits past its gate while the probes are enabled, so that they see
+        // nothing of the launcher (the ptrace engine seizes it at the gate instead).
+        if choice != .ptrace { target?.stopAtGate() }
         let engine = try makeEngine(choice, consumer: consumer, showProgram: showProgram)
         SignalWatch.install()
         engine.go()

@@ -8,6 +8,9 @@
 // before it execs, so that a ptrace engine stops the command only at the system calls it
 // traces; whether the kernel took it the child says in a word of memory it shares with
 // dtrace (`systemCallFilterState`), since once the filter is in any system call may stop.
+// For the engines that enable probes in the kernel, the child first passes its gate and
+// stops itself (`stopAtGate`), so that nothing of the launcher — the gate's read, its
+// close — is seen by probes enabled afterwards; released, it goes straight to its exec.
 // The gate protocol is described at clinux_spawn_gated in CLinux's header.
 
 import CLinux
@@ -17,8 +20,11 @@ public final class TargetProcess {
     public let processID: Int32
     /// For a process started here: the file its command runs (found on PATH).
     public private(set) var executablePath: String?
-    /// Whether the process is held before running its command (-c, not yet released).
-    public var isHeld: Bool { gate >= 0 }
+    /// Whether the process is held before running its command (-c, not yet released):
+    /// at its gate, or stopped past it (`stopAtGate`).
+    public var isHeld: Bool { gate >= 0 || isStoppedAtGate }
+    /// Past its gate, stopped (SIGSTOP) just before its exec until `release()`.
+    public private(set) var isStoppedAtGate = false
     /// Started by dtrace (-c), not found (-p).
     public let isChild: Bool
     var gate: Int32
@@ -81,9 +87,31 @@ public final class TargetProcess {
         if exitDescriptor >= 0 { close(exitDescriptor) }
     }
 
+    /// Takes a held child past its gate and waits until it has stopped itself there, just
+    /// before its exec: probes enabled from now on see none of the gate's system calls,
+    /// and `release()` continues it straight into the exec. (The ptrace engine seizes the
+    /// child at its gate instead, and releases it through the gate.)
+    public func stopAtGate() {
+        guard gate >= 0 else { return }
+        let message = [UInt8(CLINUX_GATE_STOP_MARKER)]
+        let sent = message.withUnsafeBytes { clinux_write_all_without_sigpipe(gate, $0.baseAddress, 1) } == 1
+        close(gate)
+        gate = -1
+        guard sent else { return }   // the child is gone
+        // Stopped, or ended; left to be waited for (WNOWAIT) by hasExited.
+        var information = siginfo_t()
+        while waitid(P_PID, id_t(processID), &information, WSTOPPED | WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+        isStoppedAtGate = true
+    }
+
     /// Lets a held child exec its command. (A child that is gone — killed while held —
     /// just never runs it.)
     public func release() {
+        if isStoppedAtGate {
+            kill(processID, SIGCONT)
+            isStoppedAtGate = false
+            return
+        }
         guard gate >= 0 else { return }
         _ = "go\n".withCString { clinux_write_all_without_sigpipe(gate, $0, 3) }
         close(gate)

@@ -160,6 +160,89 @@ struct KernelEngineTests {
         #expect(formatted.stdout.contains("\n count=5\nsymbol=[workload`traced_getpid] 5\n"))
     }
 
+    /// C++ and Swift frames are named demangled in ustack(), usym(), ufunc() and uaddr()
+    /// (-x mangled: as the files write them). The C++ program is built with g++ here (under
+    /// CI=true a missing g++ fails the test); the Swift frames are dtrace's own, traced
+    /// while it writes.
+    @Test func userFramesAreDemangled() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-demangle-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appendingPathComponent("boxes.cpp").path, program = directory.appendingPathComponent("boxes").path
+        try """
+            #include <unistd.h>
+            #include <string>
+            #include <vector>
+            namespace boxes {
+            template <typename T> struct Box {
+                T value;
+                __attribute__((noinline)) long open(int n) { return getpid() + n + (long)value.size(); }
+            };
+            __attribute__((noinline)) long unpack(const std::string &s, std::vector<int> &v) {
+                Box<std::string> box{s};
+                return box.open((int)v.size());
+            }
+            }
+            int main() {
+                std::vector<int> v{1, 2, 3};
+                long total = 0;
+                for (int i = 0; i < 20; i++) { total += boxes::unpack("x", v); usleep(50000); }
+                return total == 0;
+            }
+            """.write(toFile: source, atomically: true, encoding: .utf8)
+        let built = try Harness.runProgram("/usr/bin/env", ["g++", "-O1", "-fno-omit-frame-pointer", "-o", program, source])
+        if built.status != 0 && ProcessInfo.processInfo.environment["CI"] != "true" && built.stderr.contains("No such file") { return }
+        try #require(built.status == 0, "g++ failed: \(built.stderr)")
+        let box = "boxes::Box<std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > >::open(int)"
+        let unpack = "boxes::unpack(std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > const&, std::vector<int, std::allocator<int> >&)"
+        let script = "pid$target:a.out:*Box*open*:entry { ustack(3); usym(uregs[R_RIP]); ufunc(uregs[R_RIP]); uaddr(uregs[R_RIP] + 1); printf(\"\\n\"); exit(0); }"
+        let demangled = try Harness.run(["-qn", script, "-c", program], pinned: false)
+        #expect(demangled.status == 0)
+        let indent = String(repeating: " ", count: 14)
+        func field(_ text: String) -> String { "  " + text + String(repeating: " ", count: max(0, 50 - text.count)) }
+        #expect(demangled.stdout.hasPrefix("\n" + indent + "boxes`" + box + "\n" + indent + "boxes`" + unpack + "+0x"))
+        #expect(demangled.stdout.hasSuffix(field("boxes`" + box) + field("boxes`" + box) + field("boxes`" + box + "+0x1") + "\n\n"))
+        #expect(!demangled.stdout.contains("_Z"))
+        let mangled = try Harness.run(["-x", "mangled", "-qn", script, "-c", program], pinned: false)
+        #expect(mangled.stdout.hasPrefix("\n" + indent + "boxes`_ZN5boxes3BoxINSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEEE4openEi\n"))
+        #expect(mangled.stdout.contains("boxes`_ZN5boxes6unpackERKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEERSt6vectorIiSaIiEE+0x"))
+        // An aggregation keyed by usym() keeps one key per function, printed demangled.
+        let keyed = try Harness.run(["-qn", "pid$target:a.out:*unpack*:entry { @[usym(uregs[R_RIP])] = count(); }", "-c", program], pinned: false)
+        #expect(keyed.stdout == "\n" + field("boxes`" + unpack) + "               20\n")
+        // dtrace's own Swift frames, while it writes its output.
+        let swift = try Harness.run(["-qn", "syscall::write:entry /pid == $target/ { ustack(); exit(0); }",
+                                     "-c", "\(Harness.binary) -o /dev/null -qn tick-50ms{trace(1)}tick-3s{exit(0)}"], pinned: false)
+        #expect(swift.status == 0)
+        #expect(swift.stdout.contains(indent + "dtrace`DTraceSystem.OutputSink.flush() -> ()+0x"))
+        #expect(!swift.stdout.contains("`$s"))
+    }
+
+    /// -F with -c: the command's flow starts cleanly, nothing of the launcher before it —
+    /// no return from the read() that held the child at its gate (whose entry was never
+    /// seen), no close() of the gate. In the kernel engine the first lines are the
+    /// command's own exec; the ptrace engine seizes the child at its gate and sees it
+    /// from its first instruction. Every return follows its entry, so the indentation never
+    /// goes below the first column.
+    @Test(arguments: [("kernel", "syscall:::entry /pid == $target/ {} syscall:::return /pid == $target/ {}"),
+                      ("ptrace", "syscall::read:entry,syscall::read:return,syscall::close:entry,syscall::close:return,syscall::brk:entry,syscall::brk:return {}")])
+    func flowOfCommandStartsCleanly(_ engine: String, _ script: String) throws {
+        let result = try Harness.runProgram("/usr/bin/env", ["_DTRACE_TESTING=t", Harness.binary, "-x", "engine=\(engine)", "-F", "-n", script,
+                                                             "-c", "\(KernelHarness.workload) getpid 3"])
+        #expect(result.status == 0)
+        let flow = result.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("-> ") || $0.hasPrefix("<- ") }
+        try #require(flow.count >= 4, "no flow in \(result.stdout)")
+        #expect(flow[0].hasPrefix("-> "), "starts with \(flow[0])")
+        if engine == "kernel" {
+            #expect(flow[0].hasPrefix("-> execve") && flow[1].hasPrefix("<- execve"), "starts with \(flow[0]), \(flow[1])")
+        }
+        var depth = 0
+        for line in flow {
+            depth += line.hasPrefix("->") ? 1 : -1
+            #expect(depth >= 0, "a return without its entry: \(line)")
+            if depth < 0 { break }
+        }
+    }
+
     @Test func kernelAddressesAsSymbols() throws {
         let result = try Harness.run(["-qn", "profile-997 /arg0/ { @m[mod(arg0)] = count(); @s[sym(arg0)] = count(); printf(\"[%a]\\n\", arg0); sym(arg0); printf(\"\\n\"); exit(0); }"], pinned: false)
         #expect(result.status == 0)

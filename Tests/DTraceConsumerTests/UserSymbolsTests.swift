@@ -37,3 +37,43 @@ import Testing
         #expect(symbols.addressText(Int32.max, address) == "0x" + String(address, radix: 16))
     }
 }
+
+/// Swift and C++ names are shown demangled — checked on this test process's own runtime
+/// libraries (libswiftCore for Swift, libstdc++, which the Swift runtime loads, for C++) —
+/// unless -x mangled turned demangling off.
+@Suite struct UserSymbolDemanglingTests {
+    func address(of name: String) throws -> UInt64 {
+        let handle = try #require(dlopen(nil, RTLD_NOW))
+        defer { dlclose(handle) }
+        return UInt64(UInt(bitPattern: try #require(dlsym(handle, name) as UnsafeMutableRawPointer?, "\(name) is not loaded")))
+    }
+
+    @Test func swiftFramesAreDemangled() throws {
+        let address = try address(of: "$sSS5countSivg")
+        let symbols = UserSymbols()
+        let pid = getpid()
+        #expect(symbols.symbolText(pid, address) == "libswiftCore.so`Swift.String.count.getter : Swift.Int")
+        #expect(symbols.addressText(pid, address + 2) == "libswiftCore.so`Swift.String.count.getter : Swift.Int+0x2")
+        symbols.demangles = false
+        #expect(symbols.symbolText(pid, address) == "libswiftCore.so`$sSS5countSivg")
+    }
+
+    @Test func cPlusPlusFramesAreDemangled() throws {
+        let address = try address(of: "_ZNKSt9exception4whatEv")
+        let symbols = UserSymbols()
+        let pid = getpid()
+        // The module is the library's real name (libstdc++.so.6.0.N).
+        let module = symbols.moduleText(pid, address)
+        #expect(module.hasPrefix("libstdc++.so.6"))
+        #expect(symbols.symbolText(pid, address) == module + "`std::exception::what() const")
+        #expect(symbols.addressText(pid, address + 1) == module + "`std::exception::what() const+0x1")
+        symbols.demangles = false
+        #expect(symbols.addressText(pid, address + 1) == module + "`_ZNKSt9exception4whatEv+0x1")
+    }
+
+    /// A C function keeps its name, demangling on or off.
+    @Test func cNamesAreUnchanged() throws {
+        let address = try address(of: "getpid")
+        #expect(UserSymbols().symbolText(getpid(), address) == "libc.so.6`getpid")
+    }
+}

@@ -37,7 +37,11 @@ struct clinux_gate_report {
 
 /* fork(2) + execvp(3) of argv (dtrace -c), the child first waiting at `gate` (a pipe's
  * read end; it closes `gate_writer`). The gate protocol:
- *   - EOF, or any first byte but the marker: exec at once (a plain release);
+ *   - EOF, or any first byte but the markers: exec at once (a plain release);
+ *   - CLINUX_GATE_STOP_MARKER: close the gate and stop (SIGSTOP, sent by kill(2) itself),
+ *     then exec when continued (SIGCONT): the system calls of the gate are done before
+ *     the stop, so probes enabled while it is stopped see nothing of them — the first
+ *     system call after SIGCONT is the command's exec;
  *   - CLINUX_GATE_FILTER_MARKER, a u32 instruction count (native order, 1..MAXIMUM), then
  *     that many struct sock_filter (8 bytes each): the child installs the program as a
  *     seccomp filter (setting no_new_privs only if the kernel refuses without it: EACCES),
@@ -45,6 +49,7 @@ struct clinux_gate_report {
  *     REFUSED with EPROTO or EINVAL) and execs either way.
  * If execvp fails the child exits 127. Returns the pid or -1. */
 #define CLINUX_GATE_FILTER_MARKER 0x53  /* 'S' */
+#define CLINUX_GATE_STOP_MARKER 0x54    /* 'T' */
 #define CLINUX_GATE_FILTER_MAXIMUM 4096
 int32_t clinux_spawn_gated(char *const argv[], int32_t gate, int32_t gate_writer, struct clinux_gate_report *report);
 int32_t clinux_pidfd_open(int32_t pid);
