@@ -101,13 +101,13 @@ extension BPFCodeGenerator {
         case .checkNonZero(let register, let kind):
             load(.r0, register)
             faultIf(.jeq, .r0, immediate: 0, kind)
-        case .checkBounds(let index, let limit, let address):
+        case .checkBounds(let index, let limit, let address, let kind):
             load(.r0, index)
-            load(.r1, address)
+            load(.r1, kind == .badIndex ? index : address)
             asm.load(.r2, constant: limit)
             let fine = asm.newLabel()
             asm.jump(.jlt, .r0, .r2, fine)
-            fault(.badAddress, address: .r1)
+            fault(kind, address: .r1)
             asm.bind(fine)
         case .returnFromClause:
             asm.jump(exitLabel)
@@ -228,16 +228,18 @@ extension BPFCodeGenerator {
             try copyString(from: a[1], to: a[0], span: size)
             if let result { load(.r0, a[0]); store(result, .r0) }
         case .copyInString:
+            // As Oracle's DTrace reads it: at most strsize bytes with the NUL (a size given
+            // counts the NUL too, and is capped at strsize).
+            let stringSize = layout.stringSize
             try withPointer(a[0], span: stringSpan, write: true, into: .r1) { generator in
                 if a.count > 2 {
-                    // copyinstr(address, size): size counts the NUL, as in DTrace.
                     generator.load(.r2, a[2])
                     generator.asm.skip(1, if: .jsge, .r2, immediate: 1)
                     generator.asm.load(.r2, constant: 1)
-                    generator.asm.skip(1, if: .jle, .r2, immediate: Int32(stringSpan))
-                    generator.asm.load(.r2, constant: Int64(stringSpan))
+                    generator.asm.skip(1, if: .jle, .r2, immediate: Int32(stringSize))
+                    generator.asm.load(.r2, constant: Int64(stringSize))
                 } else {
-                    generator.asm.load(.r2, constant: Int64(stringSpan))
+                    generator.asm.load(.r2, constant: Int64(stringSize))
                 }
                 generator.readStringWithFault(from: a[1], helper: .probeReadUserString)
             }

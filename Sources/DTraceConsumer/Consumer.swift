@@ -488,8 +488,9 @@ public final class Consumer {
     public static func errorLine(clause: Int, probe: ProbeIdentity, fault: Fault) -> String {
         var details = ""
         switch fault.kind {
-        case .badAddress where fault.address != -1, .badAlignment, .badStack:
+        case .badAddress where fault.address != -1, .badAlignment, .badStack, .badSize:
             details = " (0x" + String(UInt64(bitPattern: fault.address), radix: 16) + ")"
+        case .badIndex: details = " (\(fault.address))"
         default: break
         }
         return "dtrace: error in dt_clause_\(clause) for probe ID \(probe.id) (\(probe.fullName)): \(fault.kind.message)\(details) at BPF pc \(fault.instruction)\n"

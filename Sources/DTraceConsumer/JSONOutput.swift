@@ -36,8 +36,9 @@ public enum JSONOutput {
         var members = header("error") + [("kind", .string("fault")), ("clause", .integer(Int64(clause)))] + probeMembers(probe)
         members.append(("fault", .string(fault.kind.message)))
         switch fault.kind {
-        case .badAddress where fault.address != -1, .badAlignment, .badStack:
+        case .badAddress where fault.address != -1, .badAlignment, .badStack, .badSize:
             members.append(("address", .unsigned(UInt64(bitPattern: fault.address))))
+        case .badIndex: members.append(("index", .integer(fault.address)))
         default: break
         }
         members.append(("pc", .integer(Int64(fault.instruction))))

@@ -69,9 +69,9 @@ public struct Interpreter {
                     if let result { registers[result.index] = value }
                 case .checkNonZero(let register, let kind):
                     if registers[register.index] == 0 { throw Fault(kind: kind) }
-                case .checkBounds(let index, let limit, let address):
+                case .checkBounds(let index, let limit, let address, let kind):
                     if UInt64(bitPattern: registers[index.index]) >= UInt64(limit) {
-                        throw Fault(kind: .badAddress, address: registers[address.index])
+                        throw Fault(kind: kind, address: registers[(kind == .badIndex ? index : address).index])
                     }
                 case .returnFromClause:
                     return .predicateFalse
@@ -201,8 +201,9 @@ public struct Interpreter {
             try machine.writeBytes(bytes, at: a[0])
             return 0
         case .copyInString:
-            // copyinstr(address, size): size counts the NUL, as in DTrace.
-            let limit = a.count > 2 ? min(Int(clamping: max(0, a[2] &- 1)), machine.stringSize) : machine.stringSize
+            // At most strsize bytes with the NUL, as Oracle's DTrace reads them (a size given
+            // counts the NUL too, and is capped at strsize).
+            let limit = max(0, (a.count > 2 ? min(Int(clamping: max(1, a[2])), machine.stringSize) : machine.stringSize) - 1)
             var bytes: [UInt8] = []
             while bytes.count < limit {
                 guard let chunk = environment.readTracee(address: a[1] &+ Int64(bytes.count), size: 1) else {
@@ -270,4 +271,3 @@ public struct Interpreter {
     }
 }
 
-/// Path manipulations of basename(), dirname() and cleanpath(), byte for byte as DTrace.

@@ -56,7 +56,7 @@ public enum UnaryOperator: String, Sendable {
 /// The kinds of runtime fault, with DTrace's names for them.
 public enum FaultKind: Int, Sendable {
     case badAddress = 1, badAlignment, illegalOperation, divideByZero, outOfScratch
-    case kernelPrivilege, userPrivilege, tupleOverflow, badStack
+    case kernelPrivilege, userPrivilege, tupleOverflow, badStack, badSize, badIndex
 
     public var message: String {
         switch self {
@@ -69,6 +69,8 @@ public enum FaultKind: Int, Sendable {
         case .userPrivilege: return "invalid user access"
         case .tupleOverflow: return "tuple stack overflow"
         case .badStack: return "bad stack"
+        case .badSize: return "invalid size"
+        case .badIndex: return "index out of bounds"
         }
     }
 }
@@ -152,7 +154,7 @@ extension Instruction {
         case .store(let a, _, let b, _, _): return [a, b]
         case .branchIfZero(let r, _), .branchIfNotZero(let r, _): return [r]
         case .call(_, let result, let arguments): return (result.map { [$0] } ?? []) + arguments
-        case .checkBounds(let a, _, let b): return [a, b]
+        case .checkBounds(let a, _, let b, _): return [a, b]
         case .jump, .label, .returnFromClause: return []
         }
     }

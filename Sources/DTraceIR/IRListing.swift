@@ -41,8 +41,8 @@ extension Instruction {
             return column("call", result.map { "\(call), \($0)" } ?? call)
         case .checkNonZero(let r, let kind):
             return column("chknz", "\(r) (\(kind.message))")
-        case .checkBounds(let index, let limit, let address):
-            return column("chkbnd", "\(index) < \(limit) (address \(address))")
+        case .checkBounds(let index, let limit, let address, let kind):
+            return column("chkbnd", kind == .badIndex ? "\(index) < \(limit) (\(kind.message))" : "\(index) < \(limit) (address \(address))")
         case .returnFromClause:
             return "ret"
         }

@@ -21,7 +21,8 @@ public enum Instruction: Sendable, Equatable {
     case call(Helper, result: Register?, arguments: [Register])
     /// Faults with divide-by-zero when the register is zero.
     case checkNonZero(Register, FaultKind)
-    /// Faults with an invalid address when `index` is not below `limit` (unsigned).
-    case checkBounds(Register, limit: Int64, address: Register)
+    /// Faults when `index` is not below `limit` (unsigned): an invalid address (at
+    /// `address`), or with `.badIndex` an index out of bounds (naming the index).
+    case checkBounds(Register, limit: Int64, address: Register, kind: FaultKind)
     case returnFromClause
 }

@@ -328,10 +328,13 @@ extension Compiler {
         if let number = Compiler.parseInteger(text) {
             return Value(register: emitter.constant(number), type: number > Int64(Int32.max) || number < Int64(Int32.min) ? .long : .int, constant: number)
         }
-        // A non-numeric argument is substituted as an identifier, as in DTrace.
+        // A non-numeric argument is substituted as an identifier; anything else (a path,
+        // $0's script name) is a string, its enclosing quotes dropped, as Oracle's DTrace.
         let isIdentifier = !text.isEmpty && text.utf8.allSatisfy { Lexer.isIdentifierPart($0) } && !(text.first!.isNumber)
         if isIdentifier { return try identifierValue(text, line: line) }
-        throw error(.syntax, "macro argument $\(index) is not a valid identifier or integer: \(text)", line: line)
+        var bytes = Array(text.utf8)
+        if bytes.count > 1, bytes.first == 0x22, bytes.last == 0x22 { bytes = Array(bytes.dropFirst().dropLast()) }
+        return stringConstant(bytes)
     }
 
     static func parseInteger(_ text: String) -> Int64? {
@@ -776,7 +779,7 @@ extension Compiler {
             if variable == nil {
                 guard creating, let valueType else { throw error(.undefinedIdentifier, "failed to resolve self->\(name): Unknown variable name", line: line) }
                 if threadLocals[name] != nil { throw error(.badIdentifier, "self->\(name) is not an associative array", line: line) }
-                for key in keyValues where !(key.type.isScalar || key.type.isString) {
+                for key in keyValues where !Self.isKeyType(key.type) {
                     throw error(.operandNotScalar, "associative array keys must be scalars or strings", line: line)
                 }
                 variable = defineAssociative(storageName, valueType.isString ? .string : valueType, keys: keyValues.map { $0.type.isString ? .string : $0.type },
@@ -800,7 +803,7 @@ extension Compiler {
                 var variable = globals[name]
                 if variable == nil {
                     guard creating, let valueType else { throw error(.undefinedIdentifier, "failed to resolve \(name): Unknown variable name", line: line) }
-                    for key in keyValues where !(key.type.isScalar || key.type.isString) {
+                    for key in keyValues where !Self.isKeyType(key.type) {
                         throw error(.operandNotScalar, "associative array keys must be scalars or strings", line: line)
                     }
                     variable = defineAssociative(name, valueType.isString ? .string : valueType, keys: keyValues.map { $0.type.isString ? .string : $0.type },
@@ -825,7 +828,7 @@ extension Compiler {
                 if creating { throw error(.operandNotWritable, "operator = requires a writable left-hand operand", line: line) }
                 let address = emitter.register()
                 emitter.emit(.arithmetic(.add, address, array.register, index.register))
-                emitter.emit(.checkBounds(index.register, limit: Int64(stringStorage), address: address))
+                emitter.emit(.checkBounds(index.register, limit: Int64(stringStorage), address: address, kind: .badAddress))
                 return .memory(address: address, type: .char, space: array.space)
             }
             guard let element = array.type.pointee else {
@@ -840,7 +843,7 @@ extension Compiler {
                 if let constant = index.constant, count > 1, UInt64(bitPattern: constant) >= UInt64(count) {
                     throw error(.arrayBounds, "index outside array bounds: \(UInt64(bitPattern: constant)), max is \(count)", line: line)
                 }
-                emitter.emit(.checkBounds(index.register, limit: Int64(count), address: address))
+                emitter.emit(.checkBounds(index.register, limit: Int64(count), address: address, kind: .badIndex))
             }
             return .memory(address: address, type: element, space: array.type.isPointer ? Self.space(reachedThrough: array) : array.space)
         case .member(let base, let name, let arrow):
@@ -872,7 +875,7 @@ extension Compiler {
                 // A member of a NULL pointer faults on the pointer (0), as in DTrace.
                 let isNull = emitter.register()
                 emitter.emit(.compare(.equal, isNull, value.register, emitter.constant(0)))
-                emitter.emit(.checkBounds(isNull, limit: 1, address: value.register))
+                emitter.emit(.checkBounds(isNull, limit: 1, address: value.register, kind: .badAddress))
             }
             let address = emitter.register()
             emitter.emit(.arithmetic(.add, address, value.register, emitter.constant(Int64(member.offset))))
@@ -938,6 +941,12 @@ extension Compiler {
     /// is 16 bytes wide (the process id of a user stack or address).
     /// `array`: the associative array's name, for DTrace's message when a key's type
     /// differs from its first use.
+    /// What an associative array (or thread-local array) is keyed by: scalars, strings,
+    /// and structs and unions by value.
+    static func isKeyType(_ type: DType) -> Bool {
+        type.isScalar || type.isString || (type.isComposite && !type.isFloatingPoint)
+    }
+
     func buildKey(_ values: [Value], keyTypes: [DType], widths: [Int]? = nil, companions: [Int: Register] = [:], array: String? = nil, line: Int) throws(Diagnostic) -> Register {
         func mismatch(_ position: Int, _ type: DType, _ value: Value) -> Diagnostic {
             guard let array else { return error(.operandsIncompatible, "key types are incompatible: \"\(type)\" and \"\(value.type)\"", line: line) }
@@ -955,6 +964,14 @@ extension Compiler {
                 emitter.emit(.arithmetic(.add, slot, key, emitter.constant(Int64(offset))))
                 let width = slotWidths[position]
                 emitter.emit(.call(width < stringStorage ? .stringCopyBounded(size: width) : .stringCopy, result: nil, arguments: [slot, value.register]))
+            } else if type.isComposite {
+                // A struct or union: its bytes, as DTrace keys by value.
+                guard value.type.isComposite, type.acceptsAssignment(from: value.type) else { throw mismatch(position, type, value) }
+                let slot = emitter.register()
+                emitter.emit(.arithmetic(.add, slot, key, emitter.constant(Int64(offset))))
+                emitter.emit(.call(value.space == .tracee ? .copyInKernel : .copyBytes, result: nil,
+                                   arguments: value.space == .tracee ? [slot, value.register, emitter.constant(Int64(type.size))]
+                                                                     : [value.register, slot, emitter.constant(Int64(type.size))]))
             } else {
                 guard value.type.isScalar else { throw mismatch(position, type, value) }
                 let converted = type.isInteger && type.size < 8 ? fit(value.register, type) : value.register
@@ -1048,7 +1065,11 @@ extension Compiler {
         let integerFromPointer = type.resolved.isInteger && value.type.resolved.isPointer
         // A string takes a NULL pointer too (NULL or 0, as DTrace's dt_node_is_ptrcompat).
         let nullString = type.resolved.isString && value.constant == 0 && (value.type.resolved.isPointer || value.type.resolved.isInteger)
-        guard nullString || type.acceptsAssignment(from: value.type), !pointerFromInteger, !integerFromPointer else {
+        // A struct or union in a dynamic variable (an associative array's element, a
+        // thread-local) takes 0, which deletes it, as in DTrace.
+        var deletesComposite = false
+        if case .mapEntry = place, type.isComposite, !type.isFloatingPoint, value.constant == 0, value.type.resolved.isInteger { deletesComposite = true }
+        guard nullString || deletesComposite || type.acceptsAssignment(from: value.type), !pointerFromInteger, !integerFromPointer else {
             throw error(.operandsIncompatible, "operands have incompatible types: \"\(type)\" = \"\(value.type)\"", line: line)
         }
         switch place {
@@ -1097,8 +1118,8 @@ extension Compiler {
             throw error(.operandNotWritable, "operator = requires a writable left-hand operand", line: line)
         case .mapEntry(let map, let key, _):
             let end = emitter.label()
-            if nullString {
-                // Assigning NULL deletes the element, as in DTrace.
+            if nullString || deletesComposite {
+                // Assigning NULL (0 to a struct) deletes the element, as in DTrace.
                 emitter.emit(.call(.mapDelete(map: map), result: nil, arguments: [key]))
                 return
             }

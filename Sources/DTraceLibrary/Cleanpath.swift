@@ -1,6 +1,7 @@
-// DTraceLibrary/Cleanpath: cleanpath(s) character by character as DTrace does it: "//"
-// and "/./" collapse, "/../" backs up to the previous "/", a trailing "/" or "/." is
-// kept, the output stops 5 bytes short of strsize.
+// DTraceLibrary/Cleanpath: cleanpath(s) as Oracle's DTrace for Linux computes it: "//"
+// and "/." components dropped, each ".." removing the component before it ("/.." is "/";
+// a relative path keeps the ".." it cannot resolve), no trailing "/"; "" stays "" and a
+// relative path that cleans to nothing is ".".
 
 import DTraceBPF
 import DTraceCodegen
@@ -19,11 +20,11 @@ struct Cleanpath: LibrarySubroutine {
 
 extension Cleanpath: InterpretedSubroutine, KernelSubroutine {
     func interpret(_ call: SubroutineCall, _ context: SubroutineContext) throws(Fault) -> Int64 {
-        try context.result(PathText.cleanpath(try context.string(1), limit: context.stringSize))
+        try context.result(CleanpathText.clean(try context.string(1)))
     }
 
-    /// The stack of the output positions of its "/"s, u16 each (a "/" is always followed
-    /// by a character, so at most strsize / 2 + 1 of them).
+    /// The stack of output lengths before each kept component, u16 each (a component
+    /// and the "/" before it take two bytes at least, so at most strsize / 2 + 1).
     func scratchAreas(stringSize: Int) -> [ScratchArea] { [ScratchArea(name: Self.pathStack, size: 2 * Self.pathStackEntries(stringSize))] }
     static let pathStack = "cleanpath.stack"
     static func pathStackEntries(_ stringSize: Int) -> Int { stringSize / 2 + 2 }
@@ -33,28 +34,83 @@ extension Cleanpath: InterpretedSubroutine, KernelSubroutine {
     }
 }
 
+/// The reference algorithm, which the BPF follows step for step: one pass over the
+/// characters and the NUL after them. A component's state — empty, ".", "..", or a name
+/// — decides at its end ("/" or the NUL) what it does; a name is written as soon as it
+/// is one, the output length before it pushed, so that a ".." pops back to it.
+enum CleanpathText {
+    enum Component: Int { case empty = 0, dot = 1, dotDot = 2, name = 3 }
+
+    static func clean(_ path: [UInt8]) -> [UInt8] {
+        let slash: UInt8 = 0x2f, dot: UInt8 = 0x2e
+        if path.isEmpty { return [] }
+        let rooted = path[0] == slash
+        var output: [UInt8] = rooted ? [slash] : []
+        var kept: [Int] = []
+        var component = Component.empty
+        for character in path + [0] {
+            if character == slash || character == 0 {
+                if component == .dotDot {
+                    if let length = kept.popLast() {
+                        output.removeSubrange(length...)
+                    } else if !rooted {
+                        if !output.isEmpty { output.append(slash) }
+                        output += [dot, dot]
+                    }
+                }
+                component = .empty
+                continue
+            }
+            if component == .name { output.append(character); continue }
+            if character == dot && component != .dotDot { component = Component(rawValue: component.rawValue + 1)!; continue }
+            kept.append(output.count)
+            if output.count > (rooted ? 1 : 0) { output.append(slash) }
+            output += [UInt8](repeating: dot, count: component.rawValue)
+            output.append(character)
+            component = .name
+        }
+        return output.isEmpty ? [dot] : output
+    }
+}
+
 // MARK: BPF
 
 extension BPFCodeGenerator {
-    /// Routine slots of cleanpath(): the output length, the state (0 plain, 1 after "/",
-    /// 2 after "/.", 3 after "/.."), the depth of the stack of "/" positions.
-    static let pathLength = 0, pathState = 1, pathDepth = 2
+    /// Routine slots of cleanpath(): the output length, the component's state
+    /// (`CleanpathText.Component`), the depth of the stack, whether the path is rooted.
+    static let pathLength = 0, pathState = 1, pathDepth = 2, pathRooted = 3
 
-    /// cleanpath(s) as PathText.cleanpath: the path is copied into B, and bpf_loop calls
-    /// one callback per character (NUL included), which keeps its state in the routine
-    /// slots and builds the result in A; "/.." backs up to the "/" on top of the stack.
+    /// cleanpath(s) as CleanpathText.clean: the path is copied into B, and bpf_loop calls
+    /// one callback per character (the NUL included), which keeps its state in the
+    /// routine slots and builds the result in A.
     mutating func cleanPath(arguments a: [Register], result: Register?) throws(CodegenError) {
         try materialize(a[1], into: layout.stringTemporaryB)
         clampTo(.r0, stringLimit + 1)
-        for slot in [Self.pathLength, Self.pathState, Self.pathDepth] {
+        asm.move(.r6, .r0)                                   // the characters and the NUL
+        for slot in [Self.pathLength, Self.pathState, Self.pathDepth, Self.pathRooted] {
             asm.store(immediate: 0, to: .r7, offset: routineSlot(slot), size: .double)
         }
-        asm.move(.r1, .r0)
+        let empty = asm.newLabel(), relative = asm.newLabel(), finished = asm.newLabel()
+        asm.load(.r1, from: .r7, offset: temporaryB, size: .byte)
+        asm.jump(.jeq, .r1, immediate: 0, empty)
+        asm.jump(.jne, .r1, immediate: 0x2f, relative)
+        asm.store(immediate: 1, to: .r7, offset: routineSlot(Self.pathRooted), size: .double)
+        asm.store(immediate: 1, to: .r7, offset: routineSlot(Self.pathLength), size: .double)
+        asm.store(immediate: 0x2f, to: .r7, offset: temporaryA, size: .byte)
+        asm.bind(relative)
+        asm.move(.r1, .r6)
         asm.load(.r2, function: cleanPathCallback())
         asm.load(.r3, constant: 0)
         asm.load(.r4, constant: 0)
         asm.call(.loop)
         asm.load(.r3, from: .r7, offset: routineSlot(Self.pathLength), size: .double)
+        asm.jump(.jne, .r3, immediate: 0, finished)
+        asm.store(immediate: 0x2e, to: .r7, offset: temporaryA, size: .byte)   // "."
+        asm.load(.r3, constant: 1)
+        asm.jump(finished)
+        asm.bind(empty)
+        asm.load(.r3, constant: 0)
+        asm.bind(finished)
         clampToStringSize(.r3)
         terminateA(at: .r3)
         try emitTemporaryA(to: a[0], result: result)
@@ -71,11 +127,13 @@ extension BPFCodeGenerator {
         return label
     }
 
-    /// One character: r3 = the character, r4 = the output length (kept 5 below strsize,
-    /// where DTrace stops), r5 = the state. Returns 1 to stop the loop, 0 to go on.
+    /// One character: r3 = the character, r4 = the output length, r5 = the component's
+    /// state. Returns 1 to stop the loop (at the NUL, or should the output reach strsize),
+    /// 0 to go on.
     mutating func cleanPathStep(scratch: Int32) {
-        let limit = stringLimit
-        let stop = asm.newLabel(), goOn = asm.newLabel(), save = asm.newLabel()
+        typealias Component = CleanpathText.Component
+        let stop = asm.newLabel(), save = asm.newLabel()
+        let stackOffset = Int16(layout.offset(of: Cleanpath.pathStack)), entries = Int32(Cleanpath.pathStackEntries(layout.stringSize))
         asm.move(.r6, .r1)
         asm.store(immediate: 0, to: .frame, offset: -8, size: .double)
         asm.load(.r1, mapDescriptor: scratch)
@@ -84,81 +142,78 @@ extension BPFCodeGenerator {
         asm.call(.mapLookupElement)
         asm.jump(.jeq, .r0, immediate: 0, stop)
         asm.move(.r7, .r0)
-        asm.jump(.jge, .r6, immediate: limit, stop)
+        asm.jump(.jgt, .r6, immediate: stringLimit, stop)
         byteAddress(.r6)
         asm.load(.r3, from: .r2, offset: temporaryB, size: .byte)
         asm.load(.r4, from: .r7, offset: routineSlot(Self.pathLength), size: .double)
-        asm.jump(.jge, .r4, immediate: limit - 5, stop)
         asm.load(.r5, from: .r7, offset: routineSlot(Self.pathState), size: .double)
-        let slash = asm.newLabel(), slashDot = asm.newLabel(), slashDotDot = asm.newLabel()
-        asm.jump(.jeq, .r5, immediate: 1, slash)
-        asm.jump(.jeq, .r5, immediate: 2, slashDot)
-        asm.jump(.jeq, .r5, immediate: 3, slashDotDot)
-        // Plain: "/" starts a component; anything else is copied.
-        let toSlash = asm.newLabel()
-        asm.jump(.jeq, .r3, immediate: 0x2f, toSlash)
-        asm.jump(.jeq, .r3, immediate: 0, stop)
-        emitPathByte(.r3)
+        /// A[r4++] = `byte` (a register or, when nil, `immediate`), stopping at strsize.
+        func emit(_ byte: BPFRegister?, immediate: Int32 = 0) {
+            asm.jump(.jge, .r4, immediate: stringLimit, stop)
+            byteAddress(.r4)
+            if let byte { asm.store(byte, to: .r2, offset: temporaryA, size: .byte) } else { asm.store(immediate: immediate, to: .r2, offset: temporaryA, size: .byte) }
+            asm.alu64(.add, .r4, immediate: 1)
+        }
+        let endOfComponent = asm.newLabel(), append = asm.newLabel(), becomesName = asm.newLabel()
+        asm.jump(.jeq, .r3, immediate: 0x2f, endOfComponent)
+        asm.jump(.jeq, .r3, immediate: 0, endOfComponent)
+        // Another character: a name goes on; "." and ".." grow; anything else makes a name.
+        asm.jump(.jeq, .r5, immediate: Int32(Component.name.rawValue), append)
+        asm.jump(.jne, .r3, immediate: 0x2e, becomesName)
+        asm.jump(.jeq, .r5, immediate: Int32(Component.dotDot.rawValue), becomesName)
+        asm.alu64(.add, .r5, immediate: 1)
         asm.jump(save)
-        // After "/": "//" stays, "/." goes on, anything else is "/c".
-        asm.bind(slash)
-        asm.jump(.jeq, .r3, immediate: 0x2f, goOn)
-        let toSlashDot = asm.newLabel()
-        asm.jump(.jeq, .r3, immediate: 0x2e, toSlashDot)
-        emitComponent(prefix: [0x2f], stop: stop)
-        asm.jump(save)
-        // After "/.": "/./" is dropped, "/.." goes on, anything else is "/.c".
-        asm.bind(slashDot)
-        asm.jump(.jeq, .r3, immediate: 0x2f, toSlash)
-        let toSlashDotDot = asm.newLabel()
-        asm.jump(.jeq, .r3, immediate: 0x2e, toSlashDotDot)
-        emitComponent(prefix: [0x2f, 0x2e], stop: stop)
-        asm.jump(save)
-        // After "/..": "/../" and a final "/.." back up; "/..c" is kept.
-        asm.bind(slashDotDot)
-        let backUp = asm.newLabel()
-        asm.jump(.jeq, .r3, immediate: 0x2f, backUp)
-        asm.jump(.jeq, .r3, immediate: 0, backUp)
-        emitComponent(prefix: [0x2f, 0x2e, 0x2e], stop: stop)
-        asm.jump(save)
-        asm.bind(backUp)
-        // r1 = the position of the last "/" (popped), or 0 when there is none.
-        let none = asm.newLabel()
-        asm.load(.r1, constant: 0)
+        asm.bind(becomesName)
+        // Push the length, then "/" (unless first) and the dots seen so far.
         asm.load(.r2, from: .r7, offset: routineSlot(Self.pathDepth), size: .double)
-        asm.jump(.jeq, .r2, immediate: 0, none)
+        asm.jump(.jge, .r2, immediate: entries, stop)
+        asm.move(.r1, .r2)
+        asm.alu64(.add, .r1, immediate: 1)
+        asm.store(.r1, to: .r7, offset: routineSlot(Self.pathDepth), size: .double)
+        asm.store(.r4, to: pathStackEntry(.r2), offset: stackOffset, size: .half)
+        let noSeparator = asm.newLabel(), dotsDone = asm.newLabel()
+        asm.load(.r1, from: .r7, offset: routineSlot(Self.pathRooted), size: .double)
+        asm.jump(.jle, .r4, .r1, noSeparator)
+        emit(nil, immediate: 0x2f)
+        asm.bind(noSeparator)
+        asm.jump(.jeq, .r5, immediate: Int32(Component.empty.rawValue), dotsDone)
+        emit(nil, immediate: 0x2e)
+        asm.jump(.jeq, .r5, immediate: Int32(Component.dot.rawValue), dotsDone)
+        emit(nil, immediate: 0x2e)
+        asm.bind(dotsDone)
+        asm.bind(append)
+        emit(.r3)
+        asm.load(.r5, constant: Int64(Component.name.rawValue))
+        asm.jump(save)
+        // "/" or the NUL ends the component: ".." pops back to the length before the last
+        // name kept; with none, a relative path keeps "..".
+        asm.bind(endOfComponent)
+        let reset = asm.newLabel(), noPop = asm.newLabel()
+        asm.jump(.jne, .r5, immediate: Int32(Component.dotDot.rawValue), reset)
+        asm.load(.r2, from: .r7, offset: routineSlot(Self.pathDepth), size: .double)
+        asm.jump(.jeq, .r2, immediate: 0, noPop)
         asm.alu64(.sub, .r2, immediate: 1)
-        asm.jump(.jge, .r2, immediate: Int32(Cleanpath.pathStackEntries(layout.stringSize)), stop)
+        asm.jump(.jge, .r2, immediate: entries, stop)
         asm.store(.r2, to: .r7, offset: routineSlot(Self.pathDepth), size: .double)
-        asm.load(.r1, from: pathStackEntry(.r2), offset: Int16(layout.offset(of: Cleanpath.pathStack)), size: .half)
-        asm.bind(none)
-        let atEnd = asm.newLabel()
-        asm.jump(.jeq, .r3, immediate: 0, atEnd)
-        asm.move(.r4, .r1)
-        asm.jump(toSlash)
-        // At the end the byte the back-up stopped on stays ("/" for an empty result).
-        asm.bind(atEnd)
-        let nonEmpty = asm.newLabel()
-        asm.jump(.jne, .r4, immediate: 0, nonEmpty)
-        asm.store(immediate: 0x2f, to: .r7, offset: temporaryA, size: .byte)
-        asm.bind(nonEmpty)
-        asm.move(.r4, .r1)
-        asm.alu64(.add, .r4, immediate: 1)
+        asm.load(.r4, from: pathStackEntry(.r2), offset: stackOffset, size: .half)
+        asm.jump(reset)
+        asm.bind(noPop)
+        asm.load(.r1, from: .r7, offset: routineSlot(Self.pathRooted), size: .double)
+        asm.jump(.jne, .r1, immediate: 0, reset)
+        let dots = asm.newLabel()
+        asm.jump(.jeq, .r4, immediate: 0, dots)
+        emit(nil, immediate: 0x2f)
+        asm.bind(dots)
+        emit(nil, immediate: 0x2e)
+        emit(nil, immediate: 0x2e)
+        asm.bind(reset)
+        asm.load(.r5, constant: Int64(Component.empty.rawValue))
+        asm.jump(.jne, .r3, immediate: 0, save)
         asm.store(.r4, to: .r7, offset: routineSlot(Self.pathLength), size: .double)
         asm.jump(stop)
-        // State changes without output.
-        asm.bind(toSlash)
-        asm.load(.r5, constant: 1)
-        asm.jump(save)
-        asm.bind(toSlashDot)
-        asm.load(.r5, constant: 2)
-        asm.jump(save)
-        asm.bind(toSlashDotDot)
-        asm.load(.r5, constant: 3)
         asm.bind(save)
         asm.store(.r4, to: .r7, offset: routineSlot(Self.pathLength), size: .double)
         asm.store(.r5, to: .r7, offset: routineSlot(Self.pathState), size: .double)
-        asm.bind(goOn)
         asm.load(.r0, constant: 0)
         asm.exit()
         asm.bind(stop)
@@ -172,37 +227,5 @@ extension BPFCodeGenerator {
         asm.alu64(.lsh, register, immediate: 1)
         asm.alu64(.add, register, .r7)
         return register
-    }
-
-    /// A[r4++] = the byte in `register` (r4 is below strsize - 5, so in range).
-    mutating func emitPathByte(_ register: BPFRegister) {
-        byteAddress(.r4)
-        asm.store(register, to: .r2, offset: temporaryA, size: .byte)
-        asm.alu64(.add, .r4, immediate: 1)
-    }
-
-    /// Pushes r4 (where the "/" goes), writes the prefix, then the character r3 unless
-    /// it is the NUL (then the callback stops after saving the length); state plain.
-    mutating func emitComponent(prefix: [Int32], stop: BPFLabel) {
-        let full = asm.newLabel()
-        asm.load(.r2, from: .r7, offset: routineSlot(Self.pathDepth), size: .double)
-        asm.jump(.jge, .r2, immediate: Int32(Cleanpath.pathStackEntries(layout.stringSize)), full)
-        asm.move(.r1, .r2)
-        asm.alu64(.add, .r1, immediate: 1)
-        asm.store(.r1, to: .r7, offset: routineSlot(Self.pathDepth), size: .double)
-        asm.store(.r4, to: pathStackEntry(.r2), offset: Int16(layout.offset(of: Cleanpath.pathStack)), size: .half)
-        asm.bind(full)
-        for byte in prefix {
-            byteAddress(.r4)
-            asm.store(immediate: byte, to: .r2, offset: temporaryA, size: .byte)
-            asm.alu64(.add, .r4, immediate: 1)
-        }
-        let character = asm.newLabel()
-        asm.jump(.jne, .r3, immediate: 0, character)
-        asm.store(.r4, to: .r7, offset: routineSlot(Self.pathLength), size: .double)
-        asm.jump(stop)
-        asm.bind(character)
-        emitPathByte(.r3)
-        asm.load(.r5, constant: 0)
     }
 }

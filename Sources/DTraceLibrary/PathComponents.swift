@@ -46,54 +46,7 @@ enum PathText {
         while end > 1, path[end - 1] == 0x2f { end -= 1 }
         return Array(path[0..<end])
     }
-
-    /// DTrace's cleanpath(): one pass over the characters, as the reference kernel does
-    /// it — "//" and "/./" collapse, "/../" backs up over the previous component, and
-    /// everything else (a trailing "/" or "/.", "..x", relative prefixes) is kept as it
-    /// is. `limit` is strsize: like DTrace, output stops 5 bytes short of it.
-    static func cleanpath(_ path: [UInt8], limit: Int = Int.max) -> [UInt8] {
-        let slash: UInt8 = 0x2f, dot: UInt8 = 0x2e
-        var output: [UInt8] = []
-        var state = CleanpathState.plain
-        for character in path + [0] {
-            if output.count + 5 >= limit { break }
-            switch state {
-            case .plain:
-                if character == slash { state = .slash } else { output.append(character) }
-            case .slash:
-                if character == slash { break }
-                if character == dot { state = .slashDot; break }
-                output += [slash, character]
-                state = .plain
-            case .slashDot:
-                if character == slash { state = .slash; break }
-                if character == dot { state = .slashDotDot; break }
-                output += [slash, dot, character]
-                state = .plain
-            case .slashDotDot:
-                if character != slash && character != 0 {
-                    output += [slash, dot, dot, character]
-                    state = .plain
-                    break
-                }
-                // Back up to the previous "/" (the start when there is none).
-                let kept = output.lastIndex(of: slash) ?? 0
-                if character == slash {
-                    output.removeSubrange(kept...)
-                    state = .slash
-                } else {
-                    // At the end the character the back-up stopped on stays.
-                    if output.isEmpty { output = [slash] } else { output.removeSubrange((kept + 1)...) }
-                    output.append(0)
-                }
-            }
-            if character == 0 && state == .plain { break }
-        }
-        if let end = output.firstIndex(of: 0) { output.removeSubrange(end...) }
-        return output
-    }
 }
-enum CleanpathState { case plain, slash, slashDot, slashDotDot }
 
 // MARK: BPF
 

@@ -1,5 +1,7 @@
 // DTraceLibrary/StringTokenize: strtok(s, delimiters) — the next token of s (or, with
 // NULL, of the string the last call began), kept per CPU across firings as DTrace does.
+// As in DTrace, a token ends at a delimiter that stays in the string: the next call, with
+// its own delimiters, skips it or begins its token with it.
 
 import DTraceBPF
 import DTraceCodegen
@@ -29,7 +31,7 @@ extension StringTokenize: InterpretedSubroutine, KernelSubroutine {
         if position >= bytes.count { machine.tokenizerPosition = position; return 0 }
         var end = position
         while end < bytes.count, !delimiters.contains(bytes[end]) { end += 1 }
-        machine.tokenizerPosition = min(bytes.count, end + 1)
+        machine.tokenizerPosition = end
         return try context.result(Array(bytes[position..<end]))
     }
 
@@ -157,10 +159,8 @@ extension BPFCodeGenerator {
         clampToStringSize(.r4)
         clampToStringSize(.r3)
         terminateA(at: .r4)
-        // The next call starts after the delimiter that ended this token (if any).
-        tokenizerByte(at: .r3)
-        asm.skip(1, if: .jeq, .r1, immediate: 0)
-        asm.alu64(.add, .r3, immediate: 1)
+        // The next call starts at the delimiter that ended this token, as in DTrace: the
+        // next delimiters decide whether it is skipped.
         asm.store(.r3, to: .r7, offset: Int16(tokenizerPositionOffset), size: .double)
         try emitTemporaryA(to: a[0], result: result)
         asm.bind(end)

@@ -1,4 +1,8 @@
-/* cleanpath() character by character as DTrace: "//" and "/./" collapse, "/../" backs up, trailing "/" and "/." stay. */
+/*
+ * cleanpath() as Oracle's DTrace: "//" and "/." dropped, ".." removes the component
+ * before it ("/.." is "/"; a relative path keeps the ".." it cannot resolve), no
+ * trailing "/"; "" stays "", a relative path cleaned to nothing is ".".
+ */
 #pragma D option quiet
 BEGIN
 {
@@ -25,6 +29,13 @@ BEGIN
 	path[i++] = "a/..";
 	path[i++] = "/a/..";
 	path[i++] = "/a/..b/.c";
+	path[i++] = "../..";
+	path[i++] = "a/../..";
+	path[i++] = "../a/../b/./c/..";
+	path[i++] = "./a";
+	path[i++] = "a/./.";
+	path[i++] = "x/.../y/";
+	path[i++] = "/x/y/z/../../..";
 	end = i;
 	i = 0;
 }
