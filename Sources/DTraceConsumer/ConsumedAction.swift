@@ -112,8 +112,21 @@ extension Consumer {
     /// setopt(name[, value]): the option set through the session's table of options
     /// (`optionSetter`: the same checks as -x and #pragma D option); the consumer takes
     /// the output options that result. An option the table refuses changes nothing.
-    public func setOption(_ name: String, _ value: String?) {
-        if let options = optionSetter?(name, value) { self.options = options }
+    /// setopt(): sets an option while tracing; nil, or why it cannot be set.
+    public func setOption(_ name: String, _ value: String?) -> String? {
+        guard let optionSetter else { return nil }
+        switch optionSetter(name, value) {
+        case .success(let options): self.options = options; return nil
+        case .failure(let problem): return problem.description
+        }
+    }
+
+    /// An error of the firing being consumed that is not a fault (DTrace's library
+    /// errors): "dtrace: error in dt_clause_N for probe ID ... : " and the message.
+    public func reportLibraryError(_ message: String) {
+        flush()
+        guard let (clause, probe) = firing else { errors.write("dtrace: \(message)\n"); return }
+        errors.write("dtrace: error in dt_clause_\(clause) for probe ID \(probe.id) (\(probe.fullName)): \(message)\n")
     }
 
     /// A recorded stack, a frame a line.

@@ -13,6 +13,12 @@ public protocol AggregationBackend: AnyObject {
     func truncated(_ aggregation: Int, keeping keys: [[UInt8]])
 }
 
+/// Why setopt() could not set an option (DTrace's message for it).
+public struct OptionProblem: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
 public final class Consumer {
     public let program: IRProgram
     public let aggregations: AggregationStore
@@ -26,8 +32,8 @@ public final class Consumer {
     /// refreshed before aggregations print, told when clear() or trunc() changes them.
     public var aggregationBackend: AggregationBackend?
     /// Sets an option by name at run time (setopt()) and gives the output options that
-    /// result, or nil when the option is refused; the session provides it.
-    public var optionSetter: ((String, String?) -> OutputOptions?)?
+    /// result, or why the option is refused; the session provides it.
+    public var optionSetter: ((String, String?) -> Result<OutputOptions, OptionProblem>)?
     /// Where stack() and ustack() records' stacks are (nil: the user engine, which has none).
     public weak var stackSource: StackSource?
 

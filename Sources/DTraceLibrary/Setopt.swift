@@ -1,5 +1,8 @@
 // DTraceLibrary/Setopt: setopt(name[, value]) — an option changed while tracing (quiet, the
 // aggregation sort options and printsize; the others are accepted and change nothing here).
+// Name and value are strings, constant or computed when the clause runs. As in Oracle's
+// DTrace, an option that cannot change is reported as an error of the firing and tracing
+// goes on: an unknown name, a bad value, or an option fixed once tracing has started.
 
 import DTraceConsumer
 import DTraceIR
@@ -11,17 +14,39 @@ struct Setopt: ActionDefinition {
 
     func compile(_ call: ActionArguments) throws(Diagnostic) {
         try call.expect(1...2)
-        let name = try call.stringLiteral(0)
-        let value = call.count > 1 ? try call.stringLiteral(1) : nil
+        var texts: [SetoptUse.Text] = []
+        var values: [ActionValue] = []
+        for position in 0..<call.count {
+            if call.isStringLiteral(position) { texts.append(.constant(try call.stringLiteral(position))); continue }
+            let value = try call.value(position)
+            guard value.type.isString else { throw call.argumentMismatch(position + 1, prototype: "const char *", argument: value.type) }
+            texts.append(.recorded(values.count))
+            values.append(value)
+        }
         let presence = call.beginAction()
-        call.addAction(SetoptUse(name: name, value: value), fields: [], presence: presence)
+        call.addAction(SetoptUse(name: texts[0], value: texts.count > 1 ? texts[1] : nil), fields: values.map(call.recordField), presence: presence)
     }
 }
 
 struct SetoptUse: ConsumedAction {
-    let name: String
-    let value: String?
-    var description: String { "setopt(\(name), \(value ?? "-"))" }
+    /// A string of the call: written in the program, or the record's field N.
+    enum Text: Sendable, Equatable { case constant(String), recorded(Int) }
+    let name: Text
+    let value: Text?
+    var description: String { "setopt(\(name), \(value.map { "\($0)" } ?? "-"))" }
 
-    func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer) { consumer.setOption(name, value) }
+    func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer) {
+        func text(_ text: Text) -> String {
+            switch text {
+            case .constant(let string): return string
+            case .recorded(let index):
+                guard case .string(let size) = fields[index].type else { return "" }
+                return String(decoding: consumer.string(record, fields[index], size: size), as: UTF8.self)
+            }
+        }
+        let name = text(self.name), value = self.value.map(text)
+        if let problem = consumer.setOption(name, value) {
+            consumer.reportLibraryError("couldn't set option \"\(name)\" to \"\(value ?? "1")\": \(problem)\n")
+        }
+    }
 }

@@ -18,6 +18,15 @@ public struct OptionError: Error, Equatable, CustomStringConvertible {
 public enum EngineChoice: String, Sendable { case user, kernel, ptrace }
 
 public struct TracingOptions {
+    /// Options DTrace takes before tracing starts but not while it runs (its run-time
+    /// options that are not dynamic): setopt() is refused them.
+    public static let fixedWhileTracing: Set<String> = [
+        "aggsize", "bpflog", "bpflogsize", "bufsize", "bufpolicy", "bufresize", "cleanrate", "cpu", "destructive", "dynvarsize",
+        "grabanon", "jstackframes", "jstackstrsize", "lockmem", "maxframes", "nspec", "pcapsize", "scratchsize", "specsize",
+        "stackframes", "statusrate", "strsize", "ustackframes", "noresolve",
+    ]
+    public static let tracingActive = "Operation illegal when tracing is active"
+
     public var quiet = false
     public var flowIndent = false
     public var destructive = false

@@ -382,8 +382,9 @@ public final class TracingSession {
         consumer.errors = errors
         // setopt() goes through the same table as -x and #pragma D option.
         consumer.optionSetter = { [self] name, value in
-            do { try options.set(name, value) } catch { return nil }
-            return options.outputOptions
+            if TracingOptions.fixedWhileTracing.contains(name) { return .failure(OptionProblem(TracingOptions.tracingActive)) }
+            do { try options.set(name, value) } catch { return .failure(OptionProblem(String(describing: error))) }
+            return .success(options.outputOptions)
         }
         // A -c command waits past its gate while the probes are enabled, so that they see
         // nothing of the launcher (the ptrace engine seizes it at the gate instead).

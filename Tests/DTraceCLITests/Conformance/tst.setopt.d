@@ -1,6 +1,7 @@
 /*
  * setopt() changes the aggregation sort options while tracing, through the same checks
- * as -x and #pragma D option; an option that does not exist changes nothing.
+ * as -x and #pragma D option; an option that does not exist, or a bad value, changes
+ * nothing and is an error of the firing (tracing goes on).
  */
 #pragma D option quiet
 
