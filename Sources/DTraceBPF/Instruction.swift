@@ -76,6 +76,7 @@ public enum BPFJumpOperation: UInt8, Sendable, CaseIterable {
 public enum BPFHelper: Int32, Sendable, CaseIterable {
     case mapLookupElement = 1, mapUpdateElement = 2, mapDeleteElement = 3
     case ktimeGetNanoseconds = 5, getPrandomU32 = 7, getSMPProcessorID = 8
+    case tailCall = 12
     case getCurrentPIDTGID = 14, getCurrentUIDGID = 15, getCurrentComm = 16
     case getCurrentTask = 35, getStackID = 27, probeWriteUser = 36
     case probeReadUser = 112, probeReadKernel = 113, probeReadUserString = 114, probeReadKernelString = 115
@@ -93,6 +94,7 @@ public enum BPFHelper: Int32, Sendable, CaseIterable {
         case .ktimeGetNanoseconds: return "ktime_get_ns"
         case .getPrandomU32: return "get_prandom_u32"
         case .getSMPProcessorID: return "get_smp_processor_id"
+        case .tailCall: return "tail_call"
         case .getCurrentPIDTGID: return "get_current_pid_tgid"
         case .getCurrentUIDGID: return "get_current_uid_gid"
         case .getCurrentComm: return "get_current_comm"

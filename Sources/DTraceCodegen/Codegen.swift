@@ -106,6 +106,13 @@ public struct BPFCodeGenerator {
             try emit(instruction)
         }
         asm.bind(exitLabel)
+        if let next = site.nextClause {
+            // The firing's next clause (when its program is in place).
+            asm.move(.r1, .r6)
+            asm.load(.r2, mapDescriptor: next.programs)
+            asm.load(.r3, constant: Int64(next.index))
+            asm.call(.tailCall)
+        }
         asm.load(.r0, constant: 0)
         asm.exit()
         if faultUsed { emitFaultTail() }

@@ -25,6 +25,10 @@ public struct ProbeSite: Sendable {
     /// Whether this clause is the first its probes' firings run: it zeroes the this->
     /// variables, which the firing's later clauses share.
     public var startsFiring = true
+    /// The program of the firing's next clause, where the clauses of a probe run as a
+    /// chain (`KernelProbe.chainsClauses`): a program array and its index, tail-called
+    /// when this clause is done, whatever way it ends.
+    public var nextClause: (programs: Int32, index: Int32)?
 
     /// Set when one program serves many enablings of a clause: each firing's attach
     /// cookie names its site in this table, where its EPID, probe ID and names are.

@@ -77,8 +77,9 @@ enum CleanpathText {
 
 extension BPFCodeGenerator {
     /// Routine slots of cleanpath(): the output length, the component's state
-    /// (`CleanpathText.Component`), the depth of the stack, whether the path is rooted.
-    static let pathLength = 0, pathState = 1, pathDepth = 2, pathRooted = 3
+    /// (`CleanpathText.Component`), the depth of the stack, whether the path is rooted,
+    /// the characters to step through (the NUL included).
+    static let pathLength = 0, pathState = 1, pathDepth = 2, pathRooted = 3, pathSteps = 4
 
     /// cleanpath(s) as CleanpathText.clean: the path is copied into B, and bpf_loop calls
     /// one callback per character (the NUL included), which keeps its state in the
@@ -86,7 +87,7 @@ extension BPFCodeGenerator {
     mutating func cleanPath(arguments a: [Register], result: Register?) throws(CodegenError) {
         try materialize(a[1], into: layout.stringTemporaryB)
         clampTo(.r0, stringLimit + 1)
-        asm.move(.r6, .r0)                                   // the characters and the NUL
+        asm.store(.r0, to: .r7, offset: routineSlot(Self.pathSteps), size: .double)
         for slot in [Self.pathLength, Self.pathState, Self.pathDepth, Self.pathRooted] {
             asm.store(immediate: 0, to: .r7, offset: routineSlot(slot), size: .double)
         }
@@ -98,7 +99,7 @@ extension BPFCodeGenerator {
         asm.store(immediate: 1, to: .r7, offset: routineSlot(Self.pathLength), size: .double)
         asm.store(immediate: 0x2f, to: .r7, offset: temporaryA, size: .byte)
         asm.bind(relative)
-        asm.move(.r1, .r6)
+        asm.load(.r1, from: .r7, offset: routineSlot(Self.pathSteps), size: .double)
         asm.load(.r2, function: cleanPathCallback())
         asm.load(.r3, constant: 0)
         asm.load(.r4, constant: 0)

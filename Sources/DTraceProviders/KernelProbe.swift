@@ -21,6 +21,10 @@ public struct KernelProbe {
     /// Set for probes one program serves together (see `SharedAttachment`); `attach` is
     /// then unused.
     public var sharing: SharedAttachment?
+    /// Set where each attachment is an event source of its own (a timer): the clauses
+    /// enabled on the probe then run as one firing — only the first is attached, and
+    /// each calls the next — so that they share its this-> variables and its order.
+    public var chainsClauses = false
 
     public init(programType: BPFProgramType, prologue: any ProbePrologue, fallbackPrologue: (any ProbePrologue)? = nil,
                 attach: ((BPFProgram, KernelAttachments) throws -> Void)?) {

@@ -48,10 +48,12 @@ public struct ProfileProvider: Provider {
 
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
         let profile = probe.detail(as: ProfileProbe.self) ?? ProfileProbe(periodNanoseconds: 1_000_000_000, everyCPU: false)
-        return KernelProbe(programType: .perfEvent, prologue: PerfEventPrologue()) { program, attachments in
+        var probe = KernelProbe(programType: .perfEvent, prologue: PerfEventPrologue()) { program, attachments in
             let cpus = profile.everyCPU ? SystemCPUs.online : [SystemCPUs.online.first ?? 0]
             try attachments.attachCPUClock(periodNanoseconds: UInt64(max(profile.periodNanoseconds, 10_000)), cpus: cpus, program: program)
         }
+        probe.chainsClauses = true   // one timer per probe, not one per clause
+        return probe
     }
 
     /// The shortest period a tick or profile probe may have.

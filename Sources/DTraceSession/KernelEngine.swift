@@ -64,6 +64,9 @@ public final class KernelEngine: AggregationBackend, StackSource {
     var speculationBuffers: [UInt32: [(enabling: Enabling, cpu: Int32, bytes: [UInt8])]] = [:]
     /// During BEGIN: records of clauses whose actions wait for the probes stay in the ring.
     var holdingForProbes = false
+    /// Probes whose clauses run as a chain (`KernelProbe.chainsClauses`): by EPID, the
+    /// program array and the enabling's place in it (0: the one attached).
+    var clauseChains: [Int: (programs: BPFMap, index: Int)] = [:]
     let stackMap: BPFMap?
     let processMap: BPFMap?
     static let stackFrames = 127
@@ -109,6 +112,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         var groups: [String: [Enabling]] = [:]
         var groupOrder: [String] = []
         var keyBases: [String: UInt32] = [:]
+        clauseChains = try Self.clauseChains(enablings, kernelProbes)
         for enabling in enablings {
             guard let sharing = kernelProbes[enabling.epid]?.sharing else {
                 try load(enabling, maps: maps, settings: settings)
@@ -262,12 +266,40 @@ public final class KernelEngine: AggregationBackend, StackSource {
         site.commandNameOffset = builtinFacts.commandNameOffset
         site.wallClockOffset = SystemClock.wallNanoseconds() &- SystemClock.monotonicNanoseconds()
         site.startsFiring = startsFiring(enabling)
+        let chain = clauseChains[enabling.epid]
+        if let chain, chain.index + 1 < chain.programs.capacity { site.nextClause = (chain.programs.descriptor, Int32(chain.index + 1)) }
+        let loaded: BPFProgram
         do {
-            try load(enabling, site: site, programType: kernelProbe.programType, maps: maps, settings: settings)
+            loaded = try load(enabling, site: site, programType: kernelProbe.programType, maps: maps, settings: settings)
         } catch where kernelProbe.fallbackPrologue != nil {
             site.prologue = kernelProbe.fallbackPrologue!
-            try load(enabling, site: site, programType: kernelProbe.programType, maps: maps, settings: settings)
+            loaded = try load(enabling, site: site, programType: kernelProbe.programType, maps: maps, settings: settings)
         }
+        if let chain, chain.index > 0 {
+            do {
+                try chain.programs.update(withUnsafeBytes(of: UInt32(chain.index).littleEndian, Array.init), withUnsafeBytes(of: UInt32(bitPattern: loaded.descriptor).littleEndian, Array.init))
+            } catch {
+                throw KernelEngineError("failed to enable probe \(enabling.probe.identity.fullName): \(Self.explain(error))")
+            }
+        }
+    }
+
+    /// The chains of clauses for probes whose attachments are event sources of their own:
+    /// one program array per probe enabled by two clauses or more.
+    static func clauseChains(_ enablings: [Enabling], _ kernelProbes: [Int: KernelProbe]) throws -> [Int: (programs: BPFMap, index: Int)] {
+        var byProbe: [Int: [Enabling]] = [:]
+        for enabling in enablings where kernelProbes[enabling.epid]?.chainsClauses == true && kernelProbes[enabling.epid]?.sharing == nil {
+            byProbe[enabling.probe.identity.id, default: []].append(enabling)
+        }
+        var chains: [Int: (programs: BPFMap, index: Int)] = [:]
+        for (_, members) in byProbe where members.count > 1 {
+            let programs: BPFMap
+            do { programs = try BPFMap(type: .programArray, keySize: 4, valueSize: 4, capacity: members.count, name: "dt_clauses") } catch {
+                throw KernelEngineError("failed to create a map for probe \(members[0].probe.identity.fullName): \(explain(error))")
+            }
+            for (index, member) in members.sorted(by: { $0.epid < $1.epid }).enumerated() { chains[member.epid] = (programs, index) }
+        }
+        return chains
     }
 
     /// Whether no earlier clause is enabled on the enabling's probe: its program starts
@@ -337,7 +369,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
     /// Attaches every enabling whose provider attaches it (not BEGIN, END and ERROR,
     /// which dtrace test-runs).
     public func attach() throws {
-        for enabling in enablings {
+        for enabling in enablings where (clauseChains[enabling.epid]?.index ?? 0) == 0 {
             guard let loaded = programs[enabling.epid], let attach = kernelProbes[enabling.epid]?.attach else { continue }
             do {
                 try attach(loaded, attachments)
@@ -410,6 +442,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         attachments.detachAll()
         programs.removeAll()
         sharedPrograms.removeAll()
+        clauseChains.removeAll()
     }
 
     // MARK: dtrace provider

@@ -6,7 +6,7 @@ import CLinux
 import Glibc
 
 public enum BPFMapType: UInt32, Sendable {
-    case hash = 1, array = 2, perCPUHash = 5, perCPUArray = 6, stackTrace = 7, lruHash = 9, ringBuffer = 27
+    case hash = 1, array = 2, programArray = 3, perCPUHash = 5, perCPUArray = 6, stackTrace = 7, lruHash = 9, ringBuffer = 27
 }
 
 public enum BPFProgramType: UInt32, Sendable {

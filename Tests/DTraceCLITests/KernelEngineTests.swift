@@ -604,6 +604,20 @@ struct KernelEngineTests {
         #expect(result.stderr.contains("exit\n"))
     }
 
+    /// The clauses of one tick probe run as one firing: a timer for the first clause,
+    /// whose program tail-calls the next clause's, and so on (one timer per clause would
+    /// make each clause a firing of its own). A probe with one clause calls nothing.
+    @Test func tickClausesAreChained() throws {
+        let chained = try Harness.run(["-x", "engine=kernel", "-S", "-qn", "tick-1ms { n++; } tick-1ms { m++; } tick-1ms /n == 3/ { exit(0); }"], pinned: false)
+        #expect(chained.status == 0, "\(chained.stderr)")
+        let programs = chained.stderr.components(separatedBy: "BPF program for enabled probe ID ").dropFirst()
+        #expect(programs.count == 3)
+        #expect(programs.map { $0.contains("call tail_call") } == [true, true, false], "\(chained.stderr)")
+        let single = try Harness.run(["-x", "engine=kernel", "-S", "-qn", "tick-1ms { exit(0); }"], pinned: false)
+        #expect(single.status == 0)
+        #expect(!single.stderr.contains("tail_call"))
+    }
+
     /// Generated inputs the BPF routines must render exactly as the interpreter does:
     /// IPv6 addresses with zero groups in every pattern (runs, ties, IPv4 forms), and
     /// paths made of "/", ".", ".." and names in random order.
