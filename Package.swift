@@ -20,8 +20,8 @@ let package = Package(
         .target(name: "DTraceLanguage", dependencies: ["DTraceIR", "DTraceText"]),
         .target(name: "DTracePlatform", dependencies: ["DTraceSystem", "DTraceText"]),
         .target(name: "DTraceProviders", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen", "DTracePlatform", "DTraceELF", "DTraceX86"]),
-        .target(name: "DTraceLibrary", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceCodegen", "DTraceBPF", "DTraceConsumer", "DTraceSystem"]),
-        .target(name: "DTraceConsumer", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceELF"]),
+        .target(name: "DTraceLibrary", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceCodegen", "DTraceBPF", "DTraceConsumer", "DTraceSystem", "DTraceText"]),
+        .target(name: "DTraceConsumer", dependencies: ["DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceELF", "DTraceText"]),
         .target(name: "DTraceSession", dependencies: ["DTraceLibrary", "DTraceProviders", "DTraceConsumer", "DTraceIR", "DTraceLanguage", "DTraceSystem", "DTraceBPF", "DTraceCodegen", "DTracePlatform", "DTracePtrace", "DTraceELF"]),
         .target(name: "DTraceCLI", dependencies: ["DTraceSession", "DTraceProviders", "DTraceConsumer", "DTraceLanguage", "DTraceIR", "DTraceSystem", "DTracePlatform"]),
         // Release builds carry the Swift runtime inside: no shared Swift libraries to

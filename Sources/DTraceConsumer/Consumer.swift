@@ -4,6 +4,7 @@
 // normalize, setopt, exit). The text is DTrace's; -x oformat=json (JSONOutput) and
 // -x oformat=folded (FoldedStacks) take over where their output differs.
 
+import DTraceText
 import DTraceIR
 import DTraceSystem
 
@@ -131,7 +132,7 @@ public final class Consumer {
                 if (c >= 0x20 && c < 0x7f) || (c >= 0x09 && c <= 0x0d) || c == 0x08 || c == 0x07 { index += 1; continue }
                 if c == 0 && index > 0 && data[index...].allSatisfy({ $0 == 0 }) {
                     let text = Array(data[..<index])
-                    return quiet ? String(decoding: text, as: UTF8.self) : CFormat.string("  %-33s", text)
+                    return quiet ? RawText.string(text) : CFormat.string("  %-33s", text)
                 }
                 break
             }

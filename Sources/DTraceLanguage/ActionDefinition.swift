@@ -3,6 +3,7 @@
 // aggregations) and builds the clause's record — presence flag, fields, the output the
 // consumer runs — or emits the helper call it makes when the probe fires.
 
+import DTraceText
 import DTraceIR
 
 /// An action of the D library (trace, printf, printa, exit, clear...): checks the call and
@@ -47,7 +48,7 @@ public struct ActionArguments {
             let type = (try? compiler.rvalue(expressions[index]).type) ?? .void
             throw compiler.argumentMismatch(name, index + 1, prototype: type.isString ? "string constant" : "char *", argument: type, line: line)
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return RawText.string(bytes)
     }
     /// Whether argument `index` is a string literal.
     public func isStringLiteral(_ index: Int) -> Bool { if case .string = expressions[index].kind { return true }; return false }

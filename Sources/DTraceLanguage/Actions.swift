@@ -4,6 +4,7 @@
 // and the dispatch of actions, aggregating functions and subroutines to the library's
 // definitions (DTraceLibrary), refusing D's names it does not define.
 
+import DTraceText
 import DTraceIR
 
 enum Actions {
@@ -137,7 +138,7 @@ extension Compiler {
             }
             throw error(.prototypeArgument, "\(name)( ) argument #1 is incompatible with prototype:\n\tprototype: string\n\t argument: \(described)", line: line)
         }
-        let text = String(decoding: bytes, as: UTF8.self)
+        let text = RawText.string(bytes)
         let format: PrintfFormat
         if let message = PrintfFormat.syntaxError(in: text) { throw self.error(.syntax, message, line: line) }
         do { format = try PrintfFormat.parse(text) } catch {

@@ -4,6 +4,7 @@
 // DTrace, an option that cannot change is reported as an error of the firing and tracing
 // goes on: an unknown name, a bad value, or an option fixed once tracing has started.
 
+import DTraceText
 import DTraceConsumer
 import DTraceIR
 import DTraceLanguage
@@ -41,7 +42,7 @@ struct SetoptUse: ConsumedAction {
             case .constant(let string): return string
             case .recorded(let index):
                 guard case .string(let size) = fields[index].type else { return "" }
-                return String(decoding: consumer.string(record, fields[index], size: size), as: UTF8.self)
+                return RawText.string(consumer.string(record, fields[index], size: size))
             }
         }
         let name = text(self.name), value = self.value.map(text)

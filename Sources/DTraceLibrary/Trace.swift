@@ -2,6 +2,7 @@
 // prints it: integers right-aligned by size, strings left-aligned, other data as a
 // string when printable or a hex dump.
 
+import DTraceText
 import DTraceConsumer
 import DTraceIR
 import DTraceLanguage
@@ -42,7 +43,7 @@ struct Trace: ActionDefinition, ConsumedAction {
             consumer.write(Self.integerText(consumer.integer(record, field), size: 8, signed: false, quiet: quiet))
         case .string(let size):
             let text = consumer.string(record, field, size: size)
-            consumer.write(quiet ? String(decoding: text, as: UTF8.self) : CFormat.string("  %-33s", text))
+            consumer.write(quiet ? RawText.string(text) : CFormat.string("  %-33s", text))
         case .bytes(let size), .floating(let size):
             // Data that is not a D string (a struct, an array, a kernel char array, a
             // floating-point value): its bytes, as dt_print_trace shows them.

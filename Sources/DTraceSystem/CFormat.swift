@@ -2,6 +2,7 @@
 // (vsnprintf), so widths, flags and precisions behave exactly as in DTrace's consumer —
 // long doubles (x87's 80-bit format, %Le %Lf %Lg) included.
 
+import DTraceText
 import Glibc
 
 public enum CFormat {
@@ -13,7 +14,7 @@ public enum CFormat {
                 spec.withCString { vsnprintf(&buffer, capacity, $0, list) }
             }
             if written < 0 { return "" }
-            if Int(written) < capacity { return String(decoding: buffer.prefix(Int(written)).map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+            if Int(written) < capacity { return RawText.string(buffer.prefix(Int(written)).map { UInt8(bitPattern: $0) }) }
             capacity = Int(written) + 1
         }
     }

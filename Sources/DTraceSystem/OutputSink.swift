@@ -2,6 +2,7 @@
 // whole buffers (flushed after each batch of records, or at 64 KB; retried on EINTR), or
 // a capture for tests — and freopen()'s redirection of it to a file and back.
 
+import DTraceText
 import Glibc
 
 /// Where output goes: a file descriptor, with buffering flushed at each record.
@@ -23,7 +24,7 @@ public final class OutputSink {
     static let flushThreshold = 1 << 16
 
     public func write(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
+        RawText.append(text, to: &buffer)
         if buffer.count >= Self.flushThreshold { flush() }
     }
 

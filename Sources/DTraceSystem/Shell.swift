@@ -2,6 +2,7 @@
 // output (or the -o file) as its own, waited for before tracing output continues, as
 // dtrace(1M) does. The child gets no other descriptors of dtrace's (close-on-exec).
 
+import DTraceText
 import Glibc
 
 public enum Shell {
@@ -12,8 +13,9 @@ public enum Shell {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         if output != 1 { posix_spawn_file_actions_adddup2(&actions, output, 1) }
-        let words: [String] = ["sh", "-c", command]
-        let arguments = words.map { strdup($0) } + [nil]
+        // The command's bytes as traced (RawText's stand-ins turned back into bytes).
+        let words: [[UInt8]] = [Array("sh".utf8), Array("-c".utf8), RawText.bytes(command)]
+        let arguments = words.map { word in (word + [0]).withUnsafeBufferPointer { strdup(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self)) } } + [nil]
         defer { for argument in arguments { free(argument) } }
         var pid: pid_t = 0
         let status = posix_spawn(&pid, "/bin/sh", &actions, nil, arguments, environ)

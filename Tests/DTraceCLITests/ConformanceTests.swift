@@ -19,7 +19,11 @@ enum Harness {
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/dtrace").standardized.path
     }()
 
-    struct Result { var stdout: String; var stderr: String; var status: Int32 }
+    struct Result {
+        var stdout: String; var stderr: String; var status: Int32
+        /// Standard output byte for byte (`stdout` has invalid UTF-8 replaced).
+        var stdoutBytes: [UInt8] = []
+    }
 
     static func run(_ arguments: [String], directory: URL? = nil, pinned: Bool = true, input: String? = nil) throws -> Result {
         try runProgram(pinned ? "/usr/bin/taskset" : binary, pinned ? ["-c", "0", binary] + arguments : arguments, directory: directory)
@@ -42,7 +46,8 @@ enum Harness {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = errorReader.wait()
         process.waitUntilExit()
-        return Result(stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self), status: process.terminationStatus)
+        return Result(stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self), status: process.terminationStatus,
+                      stdoutBytes: [UInt8](stdout))
     }
 
     /// Reads a pipe to its end on another thread.
@@ -66,6 +71,11 @@ enum Harness {
     static func expected(_ name: String, _ suffix: String) -> String? {
         try? String(contentsOf: conformanceDirectory.appendingPathComponent(name + suffix), encoding: .utf8)
     }
+
+    /// An expected file's bytes, whatever they are (traced data need not be UTF-8).
+    static func expectedBytes(_ name: String, _ suffix: String) -> [UInt8]? {
+        (try? Data(contentsOf: conformanceDirectory.appendingPathComponent(name + suffix))).map { [UInt8]($0) }
+    }
 }
 
 @Suite struct ConformanceTests {
@@ -79,7 +89,7 @@ enum Harness {
         let result = try Harness.run(extra + ["-s", name], directory: Harness.conformanceDirectory)
         let status = Int32(Harness.expected(name, ".status")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "0") ?? 0
         #expect(result.status == status, "exit status of \(name)")
-        if let out = Harness.expected(name, ".out") { #expect(result.stdout == out, "stdout of \(name)") }
+        if let out = Harness.expectedBytes(name, ".out") { #expect(result.stdoutBytes == out, "stdout of \(name): \(result.stdout)") }
         #expect(result.stderr == (Harness.expected(name, ".err") ?? ""), "stderr of \(name)")
     }
 }
