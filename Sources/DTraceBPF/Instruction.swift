@@ -78,7 +78,7 @@ public enum BPFHelper: Int32, Sendable, CaseIterable {
     case ktimeGetNanoseconds = 5, getPrandomU32 = 7, getSMPProcessorID = 8
     case tailCall = 12
     case getCurrentPIDTGID = 14, getCurrentUIDGID = 15, getCurrentComm = 16
-    case getCurrentTask = 35, getStackID = 27, probeWriteUser = 36
+    case getCurrentTask = 35, getStackID = 27, probeWriteUser = 36, getStack = 67
     case probeReadUser = 112, probeReadKernel = 113, probeReadUserString = 114, probeReadKernelString = 115
     case ringbufOutput = 130, ringbufReserve = 131, ringbufSubmit = 132, ringbufDiscard = 133, ringbufQuery = 134
     case sendSignal = 109
@@ -100,6 +100,7 @@ public enum BPFHelper: Int32, Sendable, CaseIterable {
         case .getCurrentComm: return "get_current_comm"
         case .getCurrentTask: return "get_current_task"
         case .getStackID: return "get_stackid"
+        case .getStack: return "get_stack"
         case .probeWriteUser: return "probe_write_user"
         case .probeReadUser: return "probe_read_user"
         case .probeReadKernel: return "probe_read_kernel"

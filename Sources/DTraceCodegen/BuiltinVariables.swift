@@ -140,6 +140,10 @@ extension BPFCodeGenerator {
             asm.load(.r0, from: .r7, offset: contextSlot(ProbeContextSlots.errno), size: .double)
         case .arg0, .arg1, .arg2, .arg3, .arg4, .arg5, .arg6, .arg7, .arg8, .arg9:
             readArgument(Int(variable.rawValue.dropFirst(3))!)
+        case .ucaller:
+            readUserCaller()
+        case .ustackdepth:
+            readUserStackDepth()
         case .curthread:
             // A plain number (not a BTF pointer): D reads through it with probe reads.
             asm.call(.getCurrentTask)
@@ -276,6 +280,105 @@ extension BPFCodeGenerator {
         asm.load(.r2, constant: 8)
         asm.call(.probeReadKernel)
         asm.load(.r0, from: .frame, offset: Self.temporary, size: .double)
+        asm.bind(done)
+    }
+}
+
+// The user stack at a function's entry, where the function has not made its frame yet:
+// the kernel's frame-pointer walk (bpf_get_stackid, bpf_get_stack) gives the probed pc,
+// then the return addresses along the frames from rbp — the caller's frame, so the
+// caller's own return site is missing unless the kernel adds the top of the stack itself
+// (Linux 6.12 does when the probed instruction is push %rbp or endbr64). The prologue
+// read that return address into the `entryCaller` slot; a stack id (below 2^31: the map
+// holds 4096) carries it in bits 31-62 as a key of the entry-callers map (the address's
+// low 32 bits; 0: none), so the id stays positive, and the engine puts it second unless
+// the kernel's frames have it there already.
+extension BPFCodeGenerator {
+    /// r0 = the stack id in r0 with this firing's entry caller named in bits 31-62
+    /// (unchanged when the id is an error, there is no caller, or the map holds another
+    /// address under its key). Clobbers r1-r5; uses the routine slots.
+    mutating func nameEntryCaller() {
+        let state = layout.routineStateOffset
+        let done = asm.newLabel(), plain = asm.newLabel()
+        asm.jump(.jslt, .r0, immediate: 0, done)
+        asm.store(.r0, to: .r7, offset: Int16(state), size: .double)
+        asm.load(.r1, from: .r7, offset: contextSlot(ProbeContextSlots.entryCaller), size: .double)
+        asm.store(.r1, to: .r7, offset: Int16(state + 16), size: .double)
+        asm.alu32(.mov, .r1, .r1)
+        asm.jump(.jeq, .r1, immediate: 0, plain)
+        asm.store(.r1, to: .r7, offset: Int16(state + 8), size: .double)
+        asm.load(.r1, mapDescriptor: maps.entryCallers)
+        asm.move(.r2, .r7)
+        asm.alu64(.add, .r2, immediate: Int32(state + 8))
+        asm.move(.r3, .r7)
+        asm.alu64(.add, .r3, immediate: Int32(state + 16))
+        asm.load(.r4, constant: 1)      // BPF_NOEXIST: an address once under its key stays
+        asm.call(.mapUpdateElement)
+        asm.load(.r1, mapDescriptor: maps.entryCallers)
+        asm.move(.r2, .r7)
+        asm.alu64(.add, .r2, immediate: Int32(state + 8))
+        asm.call(.mapLookupElement)
+        asm.jump(.jeq, .r0, immediate: 0, plain)
+        asm.load(.r1, from: .r0, offset: 0, size: .double)
+        asm.load(.r2, from: .r7, offset: Int16(state + 16), size: .double)
+        asm.jump(.jne, .r1, .r2, plain)
+        asm.load(.r0, from: .r7, offset: Int16(state), size: .double)
+        asm.load(.r1, from: .r7, offset: Int16(state + 8), size: .double)
+        asm.alu64(.lsh, .r1, immediate: 31)
+        asm.alu64(.or, .r0, .r1)
+        asm.jump(done)
+        asm.bind(plain)
+        asm.load(.r0, from: .r7, offset: Int16(state), size: .double)
+        asm.bind(done)
+    }
+
+    /// r0 = ucaller: the entry caller the prologue read, or the second frame of the
+    /// kernel's walk (0 when there is none). Clobbers r1-r5; uses the routine slots.
+    mutating func readUserCaller() {
+        if site.prologue.providesEntryCaller {
+            asm.load(.r0, from: .r7, offset: contextSlot(ProbeContextSlots.entryCaller), size: .double)
+            return
+        }
+        let state = layout.routineStateOffset
+        let done = asm.newLabel()
+        asm.move(.r1, .r6)
+        asm.move(.r2, .r7)
+        asm.alu64(.add, .r2, immediate: Int32(state))
+        asm.load(.r3, constant: 16)
+        asm.load(.r4, constant: 1 << 8)     // BPF_F_USER_STACK
+        asm.call(.getStack)
+        asm.move(.r1, .r0)
+        asm.load(.r0, constant: 0)
+        asm.jump(.jslt, .r1, immediate: 16, done)
+        asm.load(.r0, from: .r7, offset: Int16(state + 8), size: .double)
+        asm.bind(done)
+    }
+
+    /// r0 = ustackdepth: the frames of the kernel's walk (into the user-frames area), one
+    /// more at a function's entry when the kernel did not put the caller second.
+    mutating func readUserStackDepth() {
+        let frames = layout.userFramesOffset
+        let done = asm.newLabel(), added = asm.newLabel()
+        asm.move(.r1, .r6)
+        asm.move(.r2, .r7)
+        asm.alu64(.add, .r2, immediate: Int32(frames))
+        asm.load(.r3, constant: Int64(8 * KernelLayout.userStackFrames))
+        asm.load(.r4, constant: 1 << 8)     // BPF_F_USER_STACK
+        asm.call(.getStack)
+        asm.jump(.jsgt, .r0, immediate: 0, added)
+        asm.load(.r0, constant: 0)
+        asm.bind(added)
+        asm.alu64(.rsh, .r0, immediate: 3)
+        guard site.prologue.providesEntryCaller else { return }
+        asm.load(.r1, from: .r7, offset: contextSlot(ProbeContextSlots.entryCaller), size: .double)
+        asm.jump(.jeq, .r1, immediate: 0, done)
+        asm.jump(.jeq, .r0, immediate: 0, done)
+        let insert = asm.newLabel()
+        asm.jump(.jlt, .r0, immediate: 2, insert)
+        asm.load(.r2, from: .r7, offset: Int16(frames + 8), size: .double)
+        asm.jump(.jeq, .r2, .r1, done)
+        asm.bind(insert)
+        asm.alu64(.add, .r0, immediate: 1)
         asm.bind(done)
     }
 }

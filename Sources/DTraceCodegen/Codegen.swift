@@ -209,6 +209,7 @@ public struct BPFCodeGenerator {
             }
             if demand.errno { code.asm.store(immediate: 0, to: .r7, offset: code.errnoSlot, size: .double) }
             if demand.argumentRecord { code.asm.store(immediate: 0, to: .r7, offset: code.argumentRecordSlot, size: .double) }
+            if demand.userStack && prologue.providesEntryCaller { code.asm.store(immediate: 0, to: .r7, offset: code.entryCallerSlot, size: .double) }
             prologue.emitContext(&code, demand: demand)
         }
     }

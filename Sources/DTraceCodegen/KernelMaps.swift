@@ -13,6 +13,9 @@ public struct KernelMaps: Sendable {
     public var aggregations: [Int32]
     /// The stack-trace map (stack(), ustack()), or -1.
     public var stacks: Int32
+    /// The callers at function entries that user stacks name beside their stack ids (a
+    /// hash from the address's low 32 bits to the address), or -1.
+    public var entryCallers: Int32 = -1
     /// The processes already reported by noteProcess (an LRU hash of pids), or -1.
     public var processes: Int32
     /// The ring buffer's size in bytes (0: unknown, every record wakes the consumer).

@@ -54,6 +54,11 @@ public struct KernelLayout: Sendable {
     /// Scratch: the standard probe context (ProbeContextSlots: arg0..arg9, errno, the
     /// argument record's address, the current task), filled by the probe's prologue.
     public let probeContextOffset: Int
+    /// Scratch: room for a user stack's frames (`userStackFrames` words), which
+    /// ustackdepth counts with bpf_get_stack.
+    public let userFramesOffset: Int
+    /// The most frames a stack holds (the kernel's perf_event_max_stack default).
+    public static let userStackFrames = 127
     /// Constants: [IR constants | zeroes].
     public let zeroOffset: Int
     public let zeroSize: Int
@@ -84,6 +89,8 @@ public struct KernelLayout: Sendable {
             next += (area.size + 7) & ~7
         }
         areaOffsets = offsets
+        userFramesOffset = next
+        next += 8 * Self.userStackFrames
         // Room for a read of run-time size at any offset of the alloca area, as the
         // verifier sees it (`BPFCodeGenerator.readIntoAlloca`).
         scratchSize = max(next, allocaOffset + 2 * Self.allocaSize)

@@ -297,6 +297,7 @@ extension BPFCodeGenerator {
             asm.load(.r2, mapDescriptor: maps.stacks)
             asm.load(.r3, constant: user ? 1 << 8 : 0)     // BPF_F_USER_STACK
             asm.call(.getStackID)
+            if user && site.prologue.providesEntryCaller && maps.entryCallers >= 0 { nameEntryCaller() }
             setResult(&self, .r0)
         case .noteProcess:
             guard maps.processes >= 0 else { throw .unsupported("user addresses in aggregation keys") }

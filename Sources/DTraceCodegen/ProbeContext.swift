@@ -27,6 +27,9 @@ public struct ContextDemand: Sendable, Equatable {
     /// Built-ins that describe a thread (pid, tid, execname...): a prologue whose
     /// clauses run as another task stores that task's pointer.
     public var task = false
+    /// The user stack (ustack(), ucaller, ustackdepth): a prologue at a function's first
+    /// instruction stores its caller's return address (`ProbePrologue.providesEntryCaller`).
+    public var userStack = false
 
     public init() {}
 
@@ -40,6 +43,7 @@ public struct ContextDemand: Sendable, Equatable {
             guard case .call(let helper, _, _) = instruction else { continue }
             switch helper {
             case .readArgument: demand.everyArgument = true
+            case .stackID(user: true): demand.userStack = true
             case .readBuiltin(let variable):
                 switch variable {
                 case .arg0, .arg1, .arg2, .arg3, .arg4, .arg5, .arg6, .arg7, .arg8, .arg9:
@@ -47,6 +51,7 @@ public struct ContextDemand: Sendable, Equatable {
                 case .errno: demand.errno = true
                 case .argumentRecord: demand.argumentRecord = true
                 case .pid, .tid, .ppid, .uid, .gid, .vtimestamp, .execname, .curthread: demand.task = true
+                case .ucaller, .ustackdepth: demand.userStack = true
                 default: break
                 }
             default: break
@@ -90,6 +95,13 @@ public protocol ProbePrologue: Sendable {
     /// r0 = the firing's site key relative to its group's first key (r6 = context, r7 =
     /// scratch); it may leave through `code.exit` for a firing of no site.
     func emitSiteKey(_ code: inout PrologueCode)
+    /// Whether the probe fires at a function's first instruction in user code, before the
+    /// function has pushed its frame (a pid entry probe): the kernel's frame-pointer walk
+    /// then starts at the caller's frame and misses the caller itself (unless the kernel
+    /// notices, as Linux 6.12 does when the instruction is push %rbp or endbr64). Such a
+    /// prologue stores the return address on top of the stack in the `entryCaller` slot
+    /// when `demand.userStack`; ustack(), ucaller and ustackdepth put it second.
+    var providesEntryCaller: Bool { get }
 }
 
 extension ProbePrologue {
@@ -98,6 +110,7 @@ extension ProbePrologue {
     public func emitFilter(_ code: inout PrologueCode) {}
     public var computesSiteKey: Bool { false }
     public func emitSiteKey(_ code: inout PrologueCode) {}
+    public var providesEntryCaller: Bool { false }
 }
 
 /// What a prologue emits with: the assembler, the exit, and the context's slots.
@@ -121,6 +134,7 @@ public struct PrologueCode {
     public var errnoSlot: Int16 { Int16(contextOffset + 8 * ProbeContextSlots.errno) }
     public var argumentRecordSlot: Int16 { Int16(contextOffset + 8 * ProbeContextSlots.argumentRecord) }
     public var taskSlot: Int16 { Int16(contextOffset + 8 * ProbeContextSlots.task) }
+    public var entryCallerSlot: Int16 { Int16(contextOffset + 8 * ProbeContextSlots.entryCaller) }
     /// The slot holding the firing site's key in the shared probe table.
     public var siteSlot: Int16 { Int16(contextOffset + 8 * ProbeContextSlots.site) }
     /// The shared probe table, in programs that serve many probes.
@@ -168,5 +182,8 @@ public enum ProbeContextSlots {
     /// This firing's timestamp, read at its first use (0 until then): every read of
     /// timestamp in a clause sees one time, as in DTrace.
     public static let timestamp = 15
-    public static let count = 16
+    /// At a function's entry in user code: the caller's return address, read from the top
+    /// of the stack (0: not read, or unreadable).
+    public static let entryCaller = 16
+    public static let count = 17
 }

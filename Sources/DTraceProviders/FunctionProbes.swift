@@ -32,10 +32,22 @@ public enum FunctionStack: Sendable, Equatable {
 /// caller's stack (above the return address), as the System V ABI passes them.
 public struct FunctionEntryPrologue: ProbePrologue {
     public let stack: FunctionStack
-    public init(stack: FunctionStack) { self.stack = stack }
+    /// The probe is on a user function's first instruction (after an endbr64): its
+    /// caller's return address is on top of the stack, no frame of its own made yet.
+    public let callerOnStack: Bool
+    public init(stack: FunctionStack, callerOnStack: Bool = false) { self.stack = stack; self.callerOnStack = callerOnStack && stack == .user }
     public var argumentCount: Int { 10 }
+    public var providesEntryCaller: Bool { callerOnStack }
 
     public func emitContext(_ code: inout PrologueCode, demand: ContextDemand) {
+        if callerOnStack && demand.userStack {
+            // The slot is zeroed already; a failed read leaves it zero.
+            code.asm.load(.r3, from: .r6, offset: Int16(SavedRegisters.rsp), size: .double)
+            code.asm.move(.r1, .r7)
+            code.asm.alu64(.add, .r1, immediate: Int32(code.entryCallerSlot))
+            code.asm.load(.r2, constant: 8)
+            code.asm.call(.probeReadUser)
+        }
         for index in 0..<10 where demand.needsArgument(index) {
             if index < SavedRegisters.arguments.count {
                 code.asm.load(.r0, from: .r6, offset: Int16(SavedRegisters.arguments[index]), size: .double)

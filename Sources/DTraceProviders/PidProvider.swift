@@ -156,10 +156,13 @@ public struct PidProvider: Provider {
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
         guard let userProbe = probe.detail(as: UserCodeProbe.self) else { throw KernelSetupError("\(probe.identity.fullName) has no place in user code") }
         let returns = userProbe.kind == .return
-        let prologue: any ProbePrologue = returns ? FunctionReturnPrologue(returnOffset: 0) : FunctionEntryPrologue(stack: .user)
+        // Entry probes share their own program: its prologue knows the caller's return
+        // address is on top of the stack (user stacks name it second).
+        let entry = userProbe.kind == .entry
+        let prologue: any ProbePrologue = returns ? FunctionReturnPrologue(returnOffset: 0) : FunctionEntryPrologue(stack: .user, callerOnStack: entry)
         let throughMultiLinks = setup.uprobesThroughMultiLinks
         return KernelProbe(programType: .kprobe, attachType: throughMultiLinks ? .uprobeMulti : .unspecified, prologue: prologue,
-                           sharing: SharedAttachment(key: returns ? "uretprobe" : "uprobe", runsNewestFirst: true) { program, members, attachments in
+                           sharing: SharedAttachment(key: returns ? "uretprobe" : entry ? "uprobe entry" : "uprobe", runsNewestFirst: true) { program, members, attachments in
             try attachments.attachUprobes(members.compactMap { member in
                 guard let site = member.probe.detail(as: UserCodeProbe.self)?.site, let cookie = member.cookies.first else { return nil }
                 return (site, cookie)

@@ -68,6 +68,10 @@ public final class KernelEngine: AggregationBackend, StackSource {
     /// program array and the enabling's place in it (0: the one attached).
     var clauseChains: [Int: (programs: BPFMap, index: Int)] = [:]
     let stackMap: BPFMap?
+    /// The callers at pid entry probes that user stack ids name (see `frames(ofStack:)`).
+    let entryCallerMap: BPFMap?
+    /// Entry callers already read from that map, by key.
+    var entryCallers: [UInt32: UInt64] = [:]
     let processMap: BPFMap?
     static let stackFrames = 127
     /// Where the built-ins the clauses read find their kernel structures.
@@ -103,11 +107,13 @@ public final class KernelEngine: AggregationBackend, StackSource {
         aggregationMaps = state.aggregationMaps
         ring = state.ring
         stackMap = state.stacks
+        entryCallerMap = state.entryCallers
         processMap = state.processes
         var maps = KernelMaps(scratch: scratch.descriptor, globals: globals.descriptor, constants: constants.descriptor, records: records.descriptor,
                               associativeArrays: associativeArrays.map(\.descriptor), aggregations: aggregationMaps.map(\.descriptor),
                               stacks: state.stacks?.descriptor ?? -1, processes: state.processes?.descriptor ?? -1)
         maps.recordsSize = records.capacity
+        maps.entryCallers = state.entryCallers?.descriptor ?? -1
         // Enablings whose provider shares programs: one program per clause and key.
         var groups: [String: [Enabling]] = [:]
         var groupOrder: [String] = []
@@ -174,6 +180,8 @@ public final class KernelEngine: AggregationBackend, StackSource {
         let ring: RingBufferReader
         /// Stack traces by id: up to 127 program counters each.
         let stacks: BPFMap?
+        /// Callers at function entries (key: the address's low 32 bits, value: the address).
+        let entryCallers: BPFMap?
         /// The processes already reported to the consumer (noteProcess), least recently
         /// seen forgotten first.
         let processes: BPFMap?
@@ -212,6 +220,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             aggregationMaps = aggregations
             ring = try RingBufferReader(map: records)
             stacks = program.usesStacks ? try BPFMap(type: .stackTrace, keySize: 4, valueSize: 8 * KernelEngine.stackFrames, capacity: 4096, name: "dt_stacks") : nil
+            entryCallers = program.usesStacks ? try BPFMap(type: .hash, keySize: 4, valueSize: 8, capacity: 4096, name: "dt_ucallers") : nil
             processes = program.notesProcesses ? try BPFMap(type: .lruHash, keySize: 4, valueSize: 4, capacity: 4096, name: "dt_processes") : nil
         }
     }
@@ -593,10 +602,13 @@ public final class KernelEngine: AggregationBackend, StackSource {
         }
     }
 
-    /// The program counters of a recorded stack (StackSource).
+    /// The program counters of a recorded stack (StackSource). The id's low 31 bits are
+    /// the stack map's; bits 31-62, when not 0, key the caller a pid entry probe read from
+    /// the top of the stack (`nameEntryCaller`), which goes second unless the kernel's
+    /// walk put it there already.
     public func frames(ofStack id: Int64) -> [UInt64] {
-        guard let map = stackMap, id >= 0, id <= Int64(UInt32.max) else { return [] }
-        let key = withUnsafeBytes(of: UInt32(id).littleEndian) { Array($0) }
+        guard let map = stackMap, id >= 0 else { return [] }
+        let key = withUnsafeBytes(of: UInt32(truncatingIfNeeded: id & 0x7fff_ffff).littleEndian) { Array($0) }
         guard let value = map.lookup(key) else { return [] }
         var frames: [UInt64] = []
         for index in 0..<(value.count / 8) {
@@ -604,7 +616,21 @@ public final class KernelEngine: AggregationBackend, StackSource {
             if frame == 0 { break }
             frames.append(frame)
         }
+        let callerKey = UInt32(truncatingIfNeeded: id >> 31)
+        if callerKey != 0, !frames.isEmpty, let caller = entryCaller(callerKey), frames.count < 2 || frames[1] != caller {
+            frames.insert(caller, at: 1)
+        }
         return frames
+    }
+
+    /// The entry caller under `key` in the entry-callers map (kept once read: an address,
+    /// once under its key, stays).
+    func entryCaller(_ key: UInt32) -> UInt64? {
+        if let known = entryCallers[key] { return known }
+        guard let map = entryCallerMap, let value = map.lookup(withUnsafeBytes(of: key.littleEndian) { Array($0) }), value.count == 8 else { return nil }
+        let caller = UInt64(bitPattern: RecordReader.integer(value, at: 0, size: 8))
+        entryCallers[key] = caller
+        return caller
     }
 
     public func cleared(_ aggregation: Int) {

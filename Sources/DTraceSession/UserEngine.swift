@@ -131,7 +131,12 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         case .arg0, .arg1, .arg2, .arg3, .arg4, .arg5, .arg6, .arg7, .arg8, .arg9:
             let index = Int(variable.rawValue.dropFirst(3))!
             return argument(Int64(index))
-        case .stackdepth, .ustackdepth, .caller, .ucaller, .ipl: return 0
+        case .ucaller:
+            // A traced thread's caller (at a function's entry: the return address on top of the stack).
+            guard let frames = firingThread?.userStack(), frames.count > 1 else { return 0 }
+            return Int64(bitPattern: frames[1])
+        case .ustackdepth: return Int64(firingThread?.userStack().count ?? 0)
+        case .stackdepth, .caller, .ipl: return 0
         default: return 0
         }
     }

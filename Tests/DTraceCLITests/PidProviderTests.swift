@@ -169,6 +169,64 @@ struct PidProviderTests {
         return (Data(), Data([1]))
     }
 
+    /// A C program built here with frame pointers: main -> outer -> middle -> leaf, twice
+    /// per iteration, where leaf (written in assembly, so every compiler makes it the same)
+    /// makes no frame and begins with lea, not push %rbp or endbr64.
+    static func framesProgram(in directory: URL) throws -> String {
+        let source = directory.appendingPathComponent("frames.c").path, program = directory.appendingPathComponent("frames").path
+        try """
+            #include <unistd.h>
+            __asm__(".text\\n.globl leaf\\n.type leaf, @function\\nleaf:\\n\\tlea 7(%rdi,%rdi,2), %rax\\n\\tret\\n.size leaf, .-leaf\\n");
+            long leaf(long x);
+            __attribute__((noinline)) long middle(long x) { long r = leaf(x); return leaf(r) + 1; }
+            __attribute__((noinline)) long outer(long x) { return middle(x) + 2; }
+            int main(void) { long t = 0; for (int i = 0; i < 20; i++) { t += outer(i); usleep(20000); } return t == 1; }
+            """.write(toFile: source, atomically: true, encoding: .utf8)
+        let built = try Harness.runProgram("/usr/bin/env", ["cc", "-O1", "-fno-omit-frame-pointer", "-fcf-protection=full", "-o", program, source])
+        try #require(built.status == 0, "cc failed: \(built.stderr)")
+        return program
+    }
+
+    /// At a function's entry the function has made no frame yet: ustack() names it, then
+    /// its caller (the return address on top of the stack), then the caller's callers;
+    /// ucaller is that caller and ustackdepth counts it — whether or not the kernel's own
+    /// walk notices the entry (Linux 6.12 does for push %rbp and endbr64, not for leaf's
+    /// lea). Return and offset probes keep the kernel's walk. Both engines agree.
+    @Test func userStacksAtEntryNameTheCaller() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-frames-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let program = try Self.framesProgram(in: directory)
+        func frames(_ engine: String, _ probe: String) throws -> [String] {
+            let script = "pid$target:a.out:\(probe) /probename != \"entry\" || arg0 == 1/ { ustack(4); usym(ucaller); printf(\"\\n%d\\n\", ustackdepth); exit(0); }"
+            let result = try Harness.run(["-x", "engine=\(engine)", "-qn", script, "-c", program], pinned: false)
+            #expect(result.status == 0, "\(result.stderr)")
+            return result.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                .map { $0.replacingOccurrences(of: #"\+0x[0-9a-f]+$"#, with: "+", options: .regularExpression)
+                         .replacingOccurrences(of: #"`0x[0-9a-f]+$"#, with: "`0x", options: .regularExpression) }
+        }
+        var outputs: [String: [String]] = [:]
+        for engine in ["kernel", "ptrace"] {
+            // leaf begins with lea: no kernel adds its caller by itself. Lines: four frames,
+            // usym(ucaller), ustackdepth.
+            let leaf = try frames(engine, "leaf:entry")
+            #expect(Array(leaf.prefix(5)) == ["frames`leaf", "frames`middle+", "frames`outer+", "frames`main+", "frames`middle"], "\(engine): \(leaf)")
+            // middle begins with endbr64, push %rbp: its caller once, not twice.
+            let middle = try frames(engine, "middle:entry")
+            #expect(Array(middle.prefix(3)) == ["frames`middle+", "frames`outer+", "frames`main+"] && middle.count == 6 && middle[4] == "frames`outer",
+                    "\(engine): \(middle)")
+            #expect(leaf.count == 6 && middle.count == 6 && Int(leaf[5]) == Int(middle[5]).map { $0 + 1 }, "\(engine): \(leaf) \(middle)")
+            // A return fires at the return address, in the caller; an offset probe past the
+            // frame's making walks it.
+            let returned = try frames(engine, "middle:return")
+            #expect(Array(returned.prefix(2)) == ["frames`outer+", "frames`main+"] && returned.count >= 4 && returned[returned.count - 2] == "frames`main", "\(engine): \(returned)")
+            let offset = try frames(engine, "middle:8")
+            #expect(Array(offset.prefix(3)) == ["frames`middle+", "frames`outer+", "frames`main+"] && offset[4] == "frames`outer", "\(engine): \(offset)")
+            outputs[engine] = leaf + middle + returned + offset
+        }
+        #expect(outputs["kernel"] == outputs["ptrace"])
+    }
+
     @Test(arguments: [
         ("pid999999:::entry", [String](), "dtrace: invalid probe specifier pid999999:::entry: failed to grab process 999999\n"),
         ("pid$target:a.out:nosuch:entry", ["-c", "WORKLOAD"], "dtrace: invalid probe specifier pid$target:a.out:nosuch:entry: failed to lookup 'nosuch' in module 'a.out'\n"),
