@@ -293,6 +293,11 @@ extension BPFCodeGenerator {
             setResult(&self, .r0)
         case .stackID(let user):
             guard maps.stacks >= 0 else { throw .unsupported(user ? "ustack()" : "stack()") }
+            if !user && !site.prologue.hasKernelStack {
+                asm.load(.r0, constant: -1)                   // no kernel frames: an empty stack
+                setResult(&self, .r0)
+                return
+            }
             asm.move(.r1, .r6)
             asm.load(.r2, mapDescriptor: maps.stacks)
             asm.load(.r3, constant: user ? 1 << 8 : 0)     // BPF_F_USER_STACK

@@ -102,6 +102,9 @@ public protocol ProbePrologue: Sendable {
     /// prologue stores the return address on top of the stack in the `entryCaller` slot
     /// when `demand.userStack`; ustack(), ucaller and ustackdepth put it second.
     var providesEntryCaller: Bool { get }
+    /// Whether the probe fires in the kernel: false for the dtrace provider's probes, which
+    /// dtrace runs itself (test runs from its bpf() calls), so their stack() is empty.
+    var hasKernelStack: Bool { get }
 }
 
 extension ProbePrologue {
@@ -111,6 +114,7 @@ extension ProbePrologue {
     public var computesSiteKey: Bool { false }
     public func emitSiteKey(_ code: inout PrologueCode) {}
     public var providesEntryCaller: Bool { false }
+    public var hasKernelStack: Bool { true }
 }
 
 /// What a prologue emits with: the assembler, the exit, and the context's slots.

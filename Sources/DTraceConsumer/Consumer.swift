@@ -425,6 +425,12 @@ public final class Consumer {
             default: return .integer(RecordReader.integer(key, at: field.offset, size: 8), size: 8, signed: false)
             }
         }[...]
+        // A stack key prints as DTrace's dt_print_stack: a newline, then each frame on a
+        // line of its own, indented, through the conversion (its width applies per frame).
+        let stacks: [[String]?] = descriptor.keyFields.map { field in
+            guard case .stack(let frames, let user) = field.type else { return nil }
+            return StackText.names(key, field, frames: frames, user: user, source: stackSource, symbols: userSymbols)
+        }
         var text = ""
         for segment in format.segments {
             switch segment {
@@ -446,8 +452,20 @@ public final class Consumer {
                                                        length: "", conversion: Character(character), isAggregationValue: true, text: conversion.text)
                         text += Consumer.render(patched, width: conversion.width, precision: conversion.precision, .integer(scalar, size: 8, signed: !unsigned))
                     }
-                } else if let argument = keys.popFirst() {
-                    text += Consumer.render(conversion, width: conversion.width, precision: conversion.precision, argument)
+                } else {
+                    // A "*" width or precision takes the next key, as printf takes its
+                    // next argument.
+                    var width = conversion.width, precision = conversion.precision
+                    if width == .fromArgument, case .integer(let value, _, _)? = keys.popFirst() { width = .fixed(Int(truncatingIfNeeded: value)) }
+                    if precision == .fromArgument, case .integer(let value, _, _)? = keys.popFirst() { precision = .fixed(Int(truncatingIfNeeded: value)) }
+                    let index = keys.startIndex
+                    guard let argument = keys.popFirst() else { continue }
+                    if let frames = stacks[index] {
+                        let spec = Consumer.specification(conversion, width: width, precision: precision, length: "", character: "s")
+                        text += "\n" + frames.map { String(repeating: " ", count: StackText.indent) + CFormat.string(spec, Array($0.utf8)) + "\n" }.joined()
+                    } else {
+                        text += Consumer.render(conversion, width: width, precision: precision, argument)
+                    }
                 }
             }
         }

@@ -252,29 +252,32 @@ public struct Lexer {
         return Token(kind: .integer(value, typeName: typeName), line: startLine, offset: start, text: text)
     }
 
-    mutating func scanEscape(line startLine: Int) throws(Diagnostic) -> UInt8 {
+    /// An escape sequence's bytes, as DTrace's stresc2chr() converts them: octal (up to
+    /// three digits), \a \b \f \n \r \t \v, \x with every hex digit that follows (as a
+    /// char), \" and \\; any other escape keeps its backslash ("\?" and "\'" included).
+    mutating func scanEscape(line startLine: Int) throws(Diagnostic) -> [UInt8] {
         position += 1 // backslash
         guard let byte = peekByte() else { throw Diagnostic(.syntax, "syntax error near end of input", line: startLine) }
         position += 1
         switch byte {
-        case 0x6e: return 0x0a
-        case 0x74: return 0x09
-        case 0x72: return 0x0d
-        case 0x61: return 0x07
-        case 0x62: return 0x08
-        case 0x66: return 0x0c
-        case 0x76: return 0x0b
+        case 0x6e: return [0x0a]
+        case 0x74: return [0x09]
+        case 0x72: return [0x0d]
+        case 0x61: return [0x07]
+        case 0x62: return [0x08]
+        case 0x66: return [0x0c]
+        case 0x76: return [0x0b]
         case 0x30...0x37:
             var value = Int(byte - 0x30)
             var count = 1
             while count < 3, let next = peekByte(), next >= 0x30 && next <= 0x37 { value = value * 8 + Int(next - 0x30); position += 1; count += 1 }
-            return UInt8(truncatingIfNeeded: value)
+            return [UInt8(truncatingIfNeeded: value)]
         case 0x78:
-            var value = 0, count = 0
-            while count < 2, let next = peekByte(), let digit = Lexer.hexDigit(next) { value = value * 16 + digit; position += 1; count += 1 }
-            if count == 0 { throw Diagnostic(.syntax, "\\x used with no following hex digits", line: startLine) }
-            return UInt8(value)
-        default: return byte // \\ \" \' and unknown escapes stand for themselves
+            var value = 0
+            while let next = peekByte(), let digit = Lexer.hexDigit(next) { value = (value &* 16 &+ digit) & 0xff; position += 1 }
+            return [UInt8(value)]
+        case 0x22, 0x5c: return [byte]
+        default: return [0x5c, byte]
         }
     }
 
@@ -295,7 +298,7 @@ public struct Lexer {
             if byte == 0x22 { position += 1; break }
             // DTrace counts the newline before it says so: the line after the literal's.
             if byte == 0x0a { throw Diagnostic("D_STR_NL", "newline encountered in string literal", line: startLine + 1) }
-            if byte == 0x5c { value.append(try scanEscape(line: startLine)); continue }
+            if byte == 0x5c { value += try scanEscape(line: startLine); continue }
             value.append(byte)
             position += 1
         }
@@ -310,9 +313,9 @@ public struct Lexer {
             guard let byte = peekByte() else { throw Diagnostic(.syntax, "unterminated character constant", line: startLine) }
             if byte == 0x0a { throw Diagnostic("D_CHR_NL", "newline encountered in character constant", line: startLine + 1) }
             if byte == 0x27 { position += 1; break }
-            let character = byte == 0x5c ? try scanEscape(line: startLine) : { position += 1; return byte }()
-            value = value << 8 | Int64(character)
-            count += 1
+            let characters = byte == 0x5c ? try scanEscape(line: startLine) : { position += 1; return [byte] }()
+            for character in characters { value = value << 8 | Int64(character) }
+            count += characters.count
         }
         if count == 0 { throw Diagnostic("D_CHR_NULL", "empty character constant", line: startLine) }
         if count > 8 { throw Diagnostic("D_CHR_OFLOW", "character constant is too long", line: startLine) }

@@ -16,6 +16,9 @@ public struct Parser {
     var openBrackets: [String] = []
     var predicateDepth: Int? = nil   // paren depth inside a predicate, nil outside one
     var nesting = 0
+    /// Pragmas met inside a clause's body: DTrace acts on a pragma where the lexer meets
+    /// it, so they are items of the program, placed before the clause.
+    var pragmasInClause: [TopLevelItem] = []
     public static let maximumNesting = 200
 
     public init(source: String, typeNames: Set<String> = []) {
@@ -95,7 +98,10 @@ public struct Parser {
                     let declaration = try parseDeclaration()
                     items.append(.declaration(declaration))
                 } else {
-                    items.append(.clause(try parseClause()))
+                    let clause = try parseClause()
+                    items += pragmasInClause
+                    pragmasInClause = []
+                    items.append(.clause(clause))
                 }
             }
         }
@@ -172,6 +178,11 @@ public struct Parser {
         while true {
             if try accept("}") { return statements }
             if try accept(";") { continue }
+            if case .pragma(let text) = try peek().kind {
+                let line = try advance().line
+                pragmasInClause.append(.pragma(text, line: line))
+                continue
+            }
             let statement = try parseStatement()
             statements.append(statement)
             if case .ifElse = statement { continue }

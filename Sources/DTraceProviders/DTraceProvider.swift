@@ -36,6 +36,7 @@ public struct DTraceProvider: Provider {
 struct TestRunPrologue: ProbePrologue {
     var argumentCount: Int { 6 }
     var stopsAfterExit: Bool { false }
+    var hasKernelStack: Bool { false }
 
     func emitContext(_ code: inout PrologueCode, demand: ContextDemand) {
         for index in 0..<argumentCount where demand.needsArgument(index) {
