@@ -1069,7 +1069,9 @@ extension Compiler {
         // thread-local) takes 0, which deletes it, as in DTrace.
         var deletesComposite = false
         if case .mapEntry = place, type.isComposite, !type.isFloatingPoint, value.constant == 0, value.type.resolved.isInteger { deletesComposite = true }
-        guard nullString || deletesComposite || type.acceptsAssignment(from: value.type), !pointerFromInteger, !integerFromPointer else {
+        // A char * takes a string: its bytes' address, as DTrace's dt_node_is_ptrcompat().
+        let charPointerFromString = value.type.resolved.isString && type.pointee.map { $0.resolved.isInteger && $0.resolved.size == 1 } == true
+        guard nullString || deletesComposite || charPointerFromString || type.acceptsAssignment(from: value.type), !pointerFromInteger, !integerFromPointer else {
             throw error(.operandsIncompatible, "operands have incompatible types: \"\(type)\" = \"\(value.type)\"", line: line)
         }
         switch place {

@@ -14,7 +14,15 @@ struct StringTokenize: LibrarySubroutine {
 
     func compile(_ call: SubroutineArguments) throws(Diagnostic) -> SubroutineResult {
         try call.expect(2...2)
-        let first = call.isNull(0) ? call.constant(0) : try call.string(0)
+        // NULL written in the program continues the last string; a string that is NULL
+        // when the clause runs (strstr() finding nothing) is an invalid address.
+        let first: Register
+        if call.isNull(0) {
+            first = call.constant(0)
+        } else {
+            first = try call.string(0)
+            call.emit(.checkNonZero(first, .badAddress))
+        }
         let delimiters = try call.string(1)
         return call.stringSubroutine(SubroutineCall(call.name), [first, delimiters])
     }
