@@ -29,6 +29,9 @@ public struct Declarator: Equatable {
     public var bitWidth: Expression? = nil
     /// A function (`int f(int)`, `int (*fp)(void)`): declared, never stored.
     public var isFunction = false
+    /// The names given to the last associative keys (`inline int f[int x] = x + 1`), nil
+    /// for a key without one.
+    public var keyNames: [String?] = []
 
     public enum ArraySuffix: Equatable {
         case size(Expression?)

@@ -69,6 +69,9 @@ public final class Compiler {
     var dtraceLayout = DTraceVariableLayout()
     var aggregations: [String: AggregationInfo] = [:]
     var inlines: [String: (DType, Expression)] = [:]
+    /// Inlines with parameters, used as associative arrays (`inline int f[int x, int y] =
+    /// x + y;` then `f[1, 2]`): the value's type, its expression, the parameters.
+    var inlineArrays: [String: (type: DType, value: Expression, parameters: [(name: String, type: DType)])] = [:]
     /// The scratchsize the program or -x set, if any: the last `#pragma D option
     /// scratchsize=` read so far, else the command line's.
     var scratchSizeOption: Int64? {
@@ -88,7 +91,8 @@ public final class Compiler {
     /// Translators (a script's, checked; the library's once wanted) and those waiting.
     var translators: [TranslatorDefinition] = []
     var libraryTranslators: [TranslatorSyntax] = []
-    /// The input names of translators being compiled, bound to their input values.
+    /// Names bound to values while an expression is compiled: the input names of
+    /// translators being compiled, the parameters of an inline array being expanded.
     var translatorInputs: [String: Value] = [:]
     /// In the clause being compiled: what `args[N]` is, when the probes' provider says
     /// (`xlate<psinfo_t *>((struct task_struct *)arg1)`), parsed once per text.

@@ -201,6 +201,7 @@ extension Compiler {
     /// ("scalar inline", "function ", "array "...); nil when it is free.
     func previousDefinitionKind(_ name: String) -> String? {
         if inlines[name] != nil { return "scalar inline" }
+        if inlineArrays[name] != nil { return "array inline" }
         if options.subroutines[name] != nil || options.aggregatingFunctions[name] != nil || Actions.isAction(name) { return "function " }
         if let global = globals[name] {
             if case .associative = global.storage { return "array " }
@@ -251,6 +252,18 @@ extension Compiler {
                 }
                 if !loadingLibrary, let previous = previousDefinitionKind(name) {
                     throw error(.declarationRedefined, "identifier redefined: \(name)\n\t current: inline definition\n\tprevious: \(previous)", line: line)
+                }
+                if let keys = declarator.suffixes.compactMap({ suffix -> [TypeSyntax]? in if case .keys(let keys) = suffix { return keys }; return nil }).first {
+                    // An inline with parameters, used as an associative array.
+                    guard declarator.keyNames.count == keys.count, declarator.keyNames.allSatisfy({ $0 != nil }) else {
+                        throw error(.syntax, "inline \(name) parameters require names", line: line)
+                    }
+                    var parameters: [(name: String, type: DType)] = []
+                    for (key, parameter) in zip(keys, declarator.keyNames) { parameters.append((parameter!, try resolveType(key, line: line))) }
+                    let type = try applyDeclarator(base, Declarator(name: name, pointerDepth: declarator.pointerDepth,
+                                                                      suffixes: declarator.suffixes.filter { if case .size = $0 { return true }; return false }, line: line))
+                    inlineArrays[name] = (type, initializer, parameters)
+                    continue
                 }
                 let type = try applyDeclarator(base, declarator)
                 if !loadingLibrary { try checkInlineDefinition(name, type, initializer, line: line) }

@@ -791,6 +791,22 @@ extension Compiler {
             }
             let key = try buildKey(keyValues, keyTypes: keyTypes, line: line)
             return .mapEntry(map: map, key: key, type: variable!.type)
+        case .index(let base, let indices) where { if case .identifier(let name) = base.kind { return globals[name] == nil && inlineArrays[name] != nil }; return false }():
+            // An inline with parameters: its value with the parameters bound to the keys.
+            guard case .identifier(let name) = base.kind, let inline = inlineArrays[name] else { fatalError("unreachable") }
+            if creating { throw error(.operandNotWritable, "operator = requires a writable left-hand operand", line: line) }
+            guard indices.count == inline.parameters.count else {
+                throw error(.prototypeLength, "\(name)[ ] prototype mismatch: \(indices.count) key\(indices.count == 1 ? "" : "s") passed, \(inline.parameters.count) expected", line: line)
+            }
+            var bound: [(String, Value)] = []
+            for (parameter, index) in zip(inline.parameters, indices) { bound.append((parameter.name, try cast(try rvalue(index), to: parameter.type, line: line))) }
+            let saved = translatorInputs
+            defer { translatorInputs = saved }
+            for (parameter, value) in bound { translatorInputs[parameter] = value }
+            inlineDepth += 1
+            defer { inlineDepth -= 1 }
+            if inlineDepth > 64 { throw error(.syntax, "inline \(name) is defined recursively", line: line) }
+            return .computed(try cast(try rvalue(inline.value), to: inline.type, line: line))
         case .index(let base, let indices):
             // A built-in string (execname[0]) is indexed as a string is, not as an array.
             let builtin: Bool = { if case .identifier(let name) = base.kind { return globals[name] == nil && name != "args" && BuiltinVariables.table[name] != nil }; return false }()

@@ -320,6 +320,7 @@ public struct Parser {
             isFunction = true
         }
         var suffixes: [Declarator.ArraySuffix] = []
+        var keyNames: [String?] = []
         while try accept("[") {
             if try accept("]") { suffixes.append(.size(nil)); continue }
             if try isPunctuation("...") {
@@ -327,9 +328,12 @@ public struct Parser {
             }
             if try startsTypeName() {
                 var keys: [TypeSyntax] = []
+                keyNames = []
                 repeat {
                     guard let key = try parseTypeName() else { throw try syntaxError() }
                     keys.append(key)
+                    // An inline's parameters are named (`inline int f[int x] = ...`).
+                    if case .identifier(let parameter) = try peek().kind { try advance(); keyNames.append(parameter) } else { keyNames.append(nil) }
                 } while try accept(",")
                 try expect("]")
                 suffixes.append(.keys(keys))
@@ -339,7 +343,7 @@ public struct Parser {
                 suffixes.append(.size(size))
             }
         }
-        return Declarator(name: name, pointerDepth: depth, suffixes: suffixes, line: token.line, isFunction: isFunction)
+        return Declarator(name: name, pointerDepth: depth, suffixes: suffixes, line: token.line, isFunction: isFunction, keyNames: keyNames)
     }
 
     /// A function's parameters after its `(`, through the `)`, checked as DTrace checks a
