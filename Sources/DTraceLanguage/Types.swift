@@ -279,6 +279,10 @@ public enum BuiltinTypes {
         integer("__s8", 1, true); integer("__s16", 2, true); integer("__s32", 4, true); integer("__s64", 8, true)
         integer("__be16", 2, false); integer("__be32", 4, false); integer("__le16", 2, false); integer("__le32", 4, false)
         integer("ipaddr_t", 4, false); integer("in_port_t", 2, false); integer("sa_family_t", 2, false)
+        // The kernel's own short names (linux/types.h), which its BTF lists only when
+        // something uses them.
+        integer("unchar", 1, false); integer("ushort", 2, false); integer("uint", 4, false); integer("ulong", 8, false)
+        integer("u_char", 1, false); integer("u_short", 2, false); integer("u_int", 4, false); integer("u_long", 8, false)
         table["uintptr_t"] = .integer(name: "uintptr_t", size: 8, signed: false)
         return table
     }()
