@@ -43,5 +43,7 @@ public struct CompileOptions {
     public var libraryDeclarations: [String] = []
     /// Checks a `#pragma D option` value as the session would set it: the problem, or nil.
     public var optionProblem: ((_ name: String, _ value: String) -> String?)?
+    /// The D language version asked for with -x version (nil: this compiler's).
+    public var languageVersion: LanguageVersion?
     public init() {}
 }

@@ -123,7 +123,11 @@ public final class Compiler {
     public init(options: CompileOptions) {
         self.options = options
         program.stringSize = options.stringSize
+        languageVersion = options.languageVersion ?? LanguageVersion.defined.last!
     }
+
+    /// The D language version the program is written for (-x version, or its pragma).
+    var languageVersion: LanguageVersion
 
     /// String storage: strsize bytes plus the terminator, rounded up to 8.
     var stringStorage: Int { (options.stringSize + 1 + 7) & ~7 }

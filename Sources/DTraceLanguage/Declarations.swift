@@ -289,7 +289,10 @@ extension Compiler {
                 if clauseLocals[name] != nil { throw error(.declarationRedefined, "identifier redeclared: this->\(name)", line: line) }
                 _ = defineClauseLocal(name, type, declared: true)
             default:
-                if globals[name] != nil || BuiltinVariables.type(of: name) != nil {
+                // The language's own names (of the version asked for) are taken.
+                let languageName = BuiltinVariables.type(of: name) != nil || options.subroutines[name] != nil
+                    || options.aggregatingFunctions[name] != nil || Actions.isAction(name)
+                if globals[name] != nil || (languageName && languageVersion.has(name)) {
                     throw error(.declarationRedefined, "identifier redeclared: \(name)", line: line)
                 }
                 if let keys {

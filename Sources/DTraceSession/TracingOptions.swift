@@ -3,6 +3,7 @@
 // dtrace_setopt() does and kept typed. Nothing else reads options by name.
 
 import DTraceConsumer
+import DTraceLanguage
 import DTraceProviders
 import DTraceSystem
 
@@ -67,6 +68,8 @@ public struct TracingOptions {
     /// `printsize`: the most bytes print() shows (nil: all of them).
     public var printSize: Int?
     public var rawBytes = false
+    /// version: the D language version the program is written for (nil: this compiler's).
+    public var languageVersion: LanguageVersion?
     /// mangled: user symbols shown as their files write them (Swift and C++ names mangled).
     public var mangled = false
     /// scratchsize, when given: alloca()'s bound at compile time.
@@ -97,7 +100,7 @@ public struct TracingOptions {
         "evaltime": .text, "encoding": .text, "quietresize": .flag, "grabanon": .flag, "cpp": .flag, "incdir": .text, "cpphdrs": .flag, "cppargs": .text, "cpppath": .text, "stdc": .text,
         "define": .text, "undef": .text, "platform": .flag, "syscallprobes": .text, "uprobes": .text, "verbose": .flag, "nolibs": .flag, "iregs": .count,
         "dtypes": .count, "maxframes": .count, "oformat": .text, "flamegraph": .text, "printsize": .optionalSize,
-        "ldpath": .text, "modpath": .text, "libdir": .text, "syslibdir": .text, "procfspath": .text,
+        "ldpath": .text, "modpath": .text, "libdir": .text, "syslibdir": .text, "procfspath": .text, "version": .text,
     ]
 
     /// Every option name -x, #pragma D option and setopt() accept (docs/dtrace.8 describes each).
@@ -161,6 +164,11 @@ public struct TracingOptions {
         case "strsize": stringSize = Int(max(1, min(bytes, 1 << 16)))
         case "printsize": printSize = Self.printSize(bytes)
         case "rawbytes": rawBytes = on
+        case "version":
+            switch LanguageVersion.parse(value ?? "") {
+            case .success(let version): languageVersion = version
+            case .failure(let problem): throw OptionError(problem: problem.description)
+            }
         case "mangled": mangled = on
         case "scratchsize": scratchSize = bytes
         case "nspec": speculationLimit = Int(clamping: count)

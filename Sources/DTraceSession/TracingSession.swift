@@ -107,6 +107,7 @@ public final class TracingSession {
         compileOptions.aggregatingFunctions = library.aggregatingDefinitions
         compileOptions.actions = library.actionDefinitions
         compileOptions.libraryDeclarations = library.declarations.map(\.source)
+        compileOptions.languageVersion = options.languageVersion
         if let size = options.stringSize { compileOptions.stringSize = size }
         compileOptions.scratchSize = options.scratchSize
         compileOptions.kernelTypes = kernelTypes
