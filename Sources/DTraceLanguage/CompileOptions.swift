@@ -18,6 +18,9 @@ public struct CompileOptions {
     public var probeSpecifierKind: ProbeSpecifierKind = .name
     public var processID: Int64 = 0
     public var parentProcessID: Int64 = 0
+    /// dtrace's process group and session ($pgid, $sid).
+    public var processGroupID: Int64 = 0
+    public var sessionID: Int64 = 0
     public var userID: Int64 = 0
     public var groupID: Int64 = 0
     /// The argument record of the probes a description matches (a tracepoint's fields),

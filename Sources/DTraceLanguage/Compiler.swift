@@ -616,7 +616,8 @@ public final class Compiler {
         case "ppid": return options.parentProcessID
         case "uid", "euid": return options.userID
         case "gid", "egid": return options.groupID
-        case "pgid", "sid": return options.processID
+        case "pgid": return options.processGroupID
+        case "sid": return options.sessionID
         case "projid", "taskid": return 0
         default: return nil
         }

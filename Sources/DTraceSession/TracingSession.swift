@@ -100,6 +100,8 @@ public final class TracingSession {
         compileOptions.targetProcessID = target.map { Int64($0.processID) }
         compileOptions.processID = Int64(ProcessIdentity.processID)
         compileOptions.parentProcessID = Int64(ProcessIdentity.parentProcessID)
+        compileOptions.processGroupID = Int64(ProcessIdentity.processGroupID)
+        compileOptions.sessionID = Int64(ProcessIdentity.sessionID)
         compileOptions.userID = Int64(ProcessIdentity.userID)
         compileOptions.groupID = Int64(ProcessIdentity.groupID)
         compileOptions.defaultArguments = options.defaultArguments

@@ -6,6 +6,9 @@ import Glibc
 public enum ProcessIdentity {
     public static var processID: Int32 { getpid() }
     public static var parentProcessID: Int32 { getppid() }
+    /// The process group and the session the calling process belongs to.
+    public static var processGroupID: Int32 { getpgid(0) }
+    public static var sessionID: Int32 { getsid(0) }
     public static var threadID: Int64 { clinux_gettid() }
     /// The current working directory's path bytes (empty when it cannot be read).
     public static var workingDirectory: [UInt8] {

@@ -161,6 +161,17 @@ enum Harness {
         #expect(result.stdout == "")
     }
 
+    /// $sid and $pgid are dtrace's session and process group: its session is the one of
+    /// the process that started it (this test); its group, the one ps(1) reports for it.
+    @Test func sessionAndProcessGroupMacroVariables() throws {
+        let script = "BEGIN { printf(\"%d %d|\", $sid, $pgid); system(\"ps -o pgid= -p %d\", $pid); exit(0); }"
+        let result = try Harness.run(["-wqn", script], pinned: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        let parts = result.stdout.split(separator: "|")
+        #expect(parts.count == 2)
+        #expect(parts.first.map(String.init) == "\(getsid(0)) \(parts.last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? "")", "\(result.stdout)")
+    }
+
     @Test func clusteredQuietAndProbeFlags() throws {
         let result = try Harness.run(["-qn", "BEGIN { printf(\"%s %d\\n\", $$1, $2); exit(0); }", "word", "41"], pinned: false)
         #expect(result.status == 0)
