@@ -20,7 +20,7 @@ struct Setopt: ActionDefinition {
         for position in 0..<call.count {
             if call.isStringLiteral(position) { texts.append(.constant(try call.stringLiteral(position))); continue }
             let value = try call.value(position)
-            guard value.type.isString else { throw call.argumentMismatch(position + 1, prototype: "const char *", argument: value.type) }
+            guard value.type.isString else { throw call.argumentMismatch(position + 1, prototype: "char *", argument: value.type) }
             texts.append(.recorded(values.count))
             values.append(value)
         }

@@ -467,13 +467,17 @@ public final class TracingSession {
         return max(period, 1_000_000)
     }
 
-    /// Whether the target process (if any) has exited; says so once, and how (an exit
-    /// status other than 0, a signal), as dtrace does.
+    /// Whether the target process (if any) has exited. As Oracle's dtrace, a normal end
+    /// goes unremarked; an exit status other than 0 or a signal is said once — unless a
+    /// clause already called exit() (its records, caught up first, say so), which is then
+    /// why tracing stops.
     func targetHasExited(_ engine: any Engine) -> Bool {
         guard let target, let ending = target.ending else { return false }
         engine.catchUp()
-        errors.write("dtrace: pid \(target.processID) \(ending)\n")
-        errors.flush()
+        if ending != TargetProcess.normalEnding && !engine.exitRequested {
+            errors.write("dtrace: pid \(target.processID) \(ending)\n")
+            errors.flush()
+        }
         return true
     }
 }

@@ -209,8 +209,11 @@ public final class TargetProcess {
         let signal = status & 0x7f
         if signal != 0 && signal != 0x7f { return "terminated by \(SignalNumber.name(signal))" }
         let code = (status >> 8) & 0xff
-        return code == 0 ? "has exited" : "exited with status \(code)"
+        return code == 0 ? Self.normalEnding : "exited with status \(code)"
     }
+
+    /// `ending` of a process that exited with status 0.
+    public static let normalEnding = "has exited"
 
     /// Ends a child that never got to run (dtrace failed before enabling probes).
     public func abandon() {
