@@ -9,7 +9,7 @@
 #
 #     mkdir -p /tmp/oracle-suite
 #     git --git-dir=<dtrace-utils>.git archive devel test/unittest test/triggers \
-#         test/utils | tar -x -C /tmp/oracle-suite
+#         test/utils uts/common | tar -x -C /tmp/oracle-suite
 #
 # and run
 #
@@ -510,6 +510,8 @@ build_triggers()
             proc-tst-pthread-exec) flags=-pthread;;
             readwholedir) flags="-fno-inline -fno-optimize-sibling-calls -Wl,--export-dynamic";;
         esac
+        # Oracle's own headers (sys/dtrace_types.h) when the copy has uts/ beside test/.
+        [[ -d uts/common ]] && flags="$flags -Iuts/common"
         gcc -std=gnu99 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O2 -g \
             -o test/triggers/$t test/triggers/$t.c $flags 2>/dev/null ||
             echo "trigger $t: not built" >&2

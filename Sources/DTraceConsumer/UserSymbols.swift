@@ -61,7 +61,8 @@ public final class UserSymbols {
         guard !parsed.isEmpty else { return false }
         mappings[pid] = parsed
         for mapping in parsed where filesByKey[mapping.fileKey] == nil {
-            filesByKey[mapping.fileKey] = ELFSymbols.load(path: "\(procRoot)/\(pid)/root\(mapping.path)") ?? ELFSymbols.load(path: mapping.path)
+            let symbols = ELFSymbols.load(path: "\(procRoot)/\(pid)/root\(mapping.path)") ?? ELFSymbols.load(path: mapping.path)
+            filesByKey[mapping.fileKey] = symbols
         }
         return true
     }

@@ -385,14 +385,18 @@ public final class Compiler {
         probeTexts.append(clause.probes.map(\.text))
         clauseDescriptions = descriptions
         argumentRecordType = nil
+        // Descriptions whose probes' records differ share no args->, nor args[] that read it.
+        var recordsDiffer = false
         if let resolve = options.argumentRecord {
             let records = descriptions.map(resolve)
             if let first = records.first ?? nil, records.allSatisfy({ $0?.fields == first.fields }) {
                 argumentRecordType = first.compositeType()
+            } else {
+                recordsDiffer = records.contains { $0 != nil }
             }
         }
         argumentExpressions = []
-        if let resolve = options.argumentExpressions {
+        if let resolve = options.argumentExpressions, !recordsDiffer {
             let texts = descriptions.map(resolve)
             if let first = texts.first ?? nil, texts.allSatisfy({ $0 == first }) {
                 argumentExpressions = try first.map { text throws(Diagnostic) in try parsedArgumentExpression(text) }

@@ -50,7 +50,7 @@ public struct IOProvider: Provider {
     public func probes(in environment: ProbeEnvironment) -> [Probe] { probes(from: Self.table, firstID: 140, in: environment) }
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { rawTracepointArgumentTypes(of: probe) }
     public var translatesArguments: Bool { true }
-    public func argumentExpressions(of probe: Probe) -> [String]? { rawTracepointArgumentExpressions(of: probe) }
+    public func argumentExpressions(of probe: Probe, in environment: ProbeEnvironment) -> [String]? { rawTracepointArgumentExpressions(of: probe) }
 
     public func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)? {
         rawTracepointMatchFailure(for: description, table: Self.table, missing: Self.missing, in: environment)

@@ -94,14 +94,14 @@ public struct LockstatProvider: Provider {
         guard let root = environment.tracefsRoot,
               Tracefs.eventID(root: root, group: "lock", event: "contention_begin") != nil,
               Tracefs.eventID(root: root, group: "lock", event: "contention_end") != nil else { return [] }
-        return Self.table.enumerated().map { index, entry in makeProbe(id: 200 + index, name: entry.name, detail: entry.contention) }
+        return Self.table.enumerated().map { index, entry in makeProbe(id: 200 + index, module: "vmlinux", name: entry.name, detail: entry.contention) }
     }
 
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] {
         probe.detail(as: Contention.self)?.arguments.map(\.type) ?? []
     }
     public var translatesArguments: Bool { true }
-    public func argumentExpressions(of probe: Probe) -> [String]? { probe.detail(as: Contention.self)?.arguments.map(\.expression) }
+    public func argumentExpressions(of probe: Probe, in environment: ProbeEnvironment) -> [String]? { probe.detail(as: Contention.self)?.arguments.map(\.expression) }
 
     public func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)? {
         guard Glob.matches(description.provider, name), !description.name.isEmpty, !Glob.hasMeta(description.name) else { return nil }

@@ -103,13 +103,16 @@ public final class ProbeCatalog {
     /// `args->field`; nil when a matched probe has none or the records differ.
     /// What args[N] are in D for every probe a description matches, when they agree.
     public func argumentExpressions(for description: ProbeDescription) -> [String]? {
-        var shared: [String]?
+        // The argument records must agree too: expressions naming the same members of
+        // records that differ mean different things (and `args->` has no record then).
+        var shared: (expressions: [String], record: [ArgumentRecord.Field]?)?
         for probe in match(description) {
-            guard let expressions = probe.provider.argumentExpressions(of: probe) else { return nil }
-            if let shared, shared != expressions { return nil }
-            if shared == nil { shared = expressions }
+            guard let expressions = probe.provider.argumentExpressions(of: probe, in: environment) else { return nil }
+            let record = probe.provider.providesArgumentRecords ? probe.provider.argumentRecord(of: probe, in: environment)?.fields : nil
+            if let shared, shared.expressions != expressions || shared.record != record { return nil }
+            if shared == nil { shared = (expressions, record) }
         }
-        return shared
+        return shared?.expressions
     }
 
     /// How many arguments the probes a description matches have: as many as their types

@@ -1,12 +1,17 @@
 // DTraceProviders/ProcProvider: DTrace's proc probes (IDs 100 +) on the kernel's raw
 // scheduler and signal tracepoints, with DTrace's arguments translated from the kernel's
 // (psinfo_t and lwpsinfo_t from struct task_struct): create and lwp-create (a new process
-// or a new thread, told apart by the child's pid and tgid), exec (the path, before the
-// point of no return), exec-success, exit (the reason: CLD_EXITED, CLD_KILLED or
+// or a new thread, told apart by the child's pid and tgid), exec (raw_syscalls' sys_enter
+// of execve or execveat: every attempt, args[0] the path), exec-success, exit (the reason: CLD_EXITED, CLD_KILLED or
 // CLD_DUMPED from the exit code) and lwp-exit, signal-send, signal-discard (a signal the
-// target ignores) and signal-handle. arg0..argN are the tracepoint's own arguments.
-// start, lwp-start, exec-failure and signal-clear have no tracepoint to stand on here: a
-// description naming one says so, as it does for a probe whose tracepoint this kernel lacks.
+// target ignores) and signal-handle (a signal that kills reports the signal that did,
+// not the SIGKILL the kernel turns it into, as Oracle's does); on raw_syscalls' sys_exit:
+// exec-failure (execve or execveat returning an error: args[0] is it, negative), start
+// and lwp-start (a new process's or thread's fork, vfork or clone returning 0 in it, the
+// first thing it does before user code; lwp-start fires for a process's first thread
+// too) and signal-clear (rt_sigtimedwait taking a pending signal: args[0] is it).
+// arg0..argN are the tracepoint's own arguments. A description naming a probe whose
+// tracepoint this kernel lacks says so.
 
 import DTraceCodegen
 import DTraceIR
@@ -16,7 +21,7 @@ import DTraceSystem
 public struct ProcProvider: Provider {
     public init() {}
     public var name: String { "proc" }
-    public var probeAttributes: ProbeAttributes { ProbeAttributes("Evolving", "ISA") }
+    public var probeAttributes: ProbeAttributes { ProbeAttributes(names: "Private", data: "Private", dependency: "Unknown") }
     public var argumentAttributes: ProbeAttributes { ProbeAttributes("Evolving", "ISA") }
     public var requirement: ProviderRequirement {
         ProviderRequirement(provider: name, needs: [.bpf, .tracefs, .tracepoints], how: "raw sched and signal tracepoints")
@@ -30,9 +35,10 @@ public struct ProcProvider: Provider {
         ("create", RawTracepointProbe(group: "sched", event: "sched_process_fork", argumentCount: 2,
                                       arguments: [.translated("psinfo_t *", from: task, argument: 1)],
                                       filters: [.membersEqual(1, structure: "task_struct", first: "pid", second: "tgid", equal: true)])),
-        // sched_prepare_exec(task, bprm)
-        ("exec", RawTracepointProbe(group: "sched", event: "sched_prepare_exec", argumentCount: 2,
-                                    arguments: [ProbeArgument("string", "stringof(((struct linux_binprm *)arg1)->filename)")])),
+        // sys_enter(regs, id) of execve(path...) or execveat(fd, path...): every attempt.
+        ("exec", RawTracepointProbe(group: "raw_syscalls", event: "sys_enter", argumentCount: 2,
+                                    arguments: [ProbeArgument("string", "copyinstr(arg1 == \(SyscallNumbers.x86_64["execveat"] ?? -1) ? ((struct pt_regs *)arg0)->si : ((struct pt_regs *)arg0)->di)")],
+                                    filters: [.argumentIn(1, values: numbers(["execve", "execveat"]))])),
         // sched_process_exec(task, old_pid, bprm)
         ("exec-success", RawTracepointProbe(group: "sched", event: "sched_process_exec", argumentCount: 3)),
         // sched_process_exit(task[, group_dead]): the process's exit is its main thread's.
@@ -42,8 +48,8 @@ public struct ProcProvider: Provider {
         ("lwp-create", RawTracepointProbe(group: "sched", event: "sched_process_fork", argumentCount: 2,
                                           arguments: [.translated("lwpsinfo_t *", from: task, argument: 1), .translated("psinfo_t *", from: task, argument: 1)],
                                           filters: [.membersEqual(1, structure: "task_struct", first: "pid", second: "tgid", equal: false)])),
-        ("lwp-exit", RawTracepointProbe(group: "sched", event: "sched_process_exit", argumentCount: 1,
-                                        filters: [.membersEqual(0, structure: "task_struct", first: "pid", second: "tgid", equal: false)])),
+        // Every thread's exit, its process's main thread's too (then before exit), as DTrace's.
+        ("lwp-exit", RawTracepointProbe(group: "sched", event: "sched_process_exit", argumentCount: 1)),
         // signal_generate(sig, info, task, group, result); result 1 is TRACE_SIGNAL_IGNORED.
         ("signal-send", RawTracepointProbe(group: "signal", event: "signal_generate", argumentCount: 5,
                                            arguments: [.translated("lwpsinfo_t *", from: task, argument: 2), .translated("psinfo_t *", from: task, argument: 2), signalNumber])),
@@ -52,26 +58,41 @@ public struct ProcProvider: Provider {
                                               filters: [.argumentEquals(4, value: 1, equal: true)])),
         // signal_deliver(sig, info, ka)
         ("signal-handle", RawTracepointProbe(group: "signal", event: "signal_deliver", argumentCount: 3,
-                                             arguments: [signalNumber, ProbeArgument("siginfo_t *", "(siginfo_t *)arg1"),
+                                             arguments: [ProbeArgument("int", "arg0 == SIGKILL && curthread->signal->group_exit_code > 0 ? curthread->signal->group_exit_code : (int)arg0"),
+                                                         ProbeArgument("siginfo_t *", "(siginfo_t *)arg1"),
                                                          ProbeArgument("void (*)(void)", "(uintptr_t)((struct k_sigaction *)arg2)->sa.sa_handler")])),
+        // sys_exit(regs, ret) of execve or execveat returning an error.
+        ("exec-failure", RawTracepointProbe(group: "raw_syscalls", event: "sys_exit", argumentCount: 2,
+                                            arguments: [ProbeArgument("int", "(int)arg1")],
+                                            filters: [systemCalls(["execve", "execveat"]), .argumentBits(1, mask: 1 << 63, set: true)])),
+        // sys_exit(regs, 0) of fork, vfork or clone in the new task.
+        ("start", RawTracepointProbe(group: "raw_syscalls", event: "sys_exit", argumentCount: 2,
+                                     filters: [systemCalls(newTaskCalls), .argumentEquals(1, value: 0, equal: true), .currentThreadIsLeader(true)])),
+        ("lwp-start", RawTracepointProbe(group: "raw_syscalls", event: "sys_exit", argumentCount: 2,
+                                         filters: [systemCalls(newTaskCalls), .argumentEquals(1, value: 0, equal: true)])),
+        // sys_exit(regs, signal) of rt_sigtimedwait taking a signal.
+        ("signal-clear", RawTracepointProbe(group: "raw_syscalls", event: "sys_exit", argumentCount: 2,
+                                            arguments: [ProbeArgument("int", "(int)arg1")],
+                                            filters: [systemCalls(["rt_sigtimedwait"]), .argumentBits(1, mask: 1 << 63, set: false),
+                                                      .argumentEquals(1, value: 0, equal: false)])),
     ]
 
-    /// DTrace's proc probes with nothing to stand on here, and why.
-    static let missing: [String: String] = [
-        "start": "the kernel has no tracepoint where a new process first runs",
-        "lwp-start": "the kernel has no tracepoint where a new thread first runs",
-        "exec-failure": "the kernel has no tracepoint for a failed exec",
-        "signal-clear": "the kernel has no tracepoint for a pending signal taken by sigwait",
-    ]
+    static let newTaskCalls = ["fork", "vfork", "clone", "clone3"]
+    /// sys_exit's regs->orig_ax is one of these system calls.
+    static func systemCalls(_ names: [String]) -> RawTracepointFilter {
+        .memberIn(0, structure: "pt_regs", member: "orig_ax", values: numbers(names))
+    }
+    static func numbers(_ names: [String]) -> [Int64] { names.compactMap { SyscallNumbers.x86_64[$0].map(Int64.init) } }
+
 
     public func probes(in environment: ProbeEnvironment) -> [Probe] { probes(from: Self.table, firstID: 100, in: environment) }
 
     public func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)? {
-        rawTracepointMatchFailure(for: description, table: Self.table, missing: Self.missing, in: environment)
+        rawTracepointMatchFailure(for: description, table: Self.table, missing: [:], in: environment)
     }
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { rawTracepointArgumentTypes(of: probe) }
     public var translatesArguments: Bool { true }
-    public func argumentExpressions(of probe: Probe) -> [String]? { rawTracepointArgumentExpressions(of: probe) }
+    public func argumentExpressions(of probe: Probe, in environment: ProbeEnvironment) -> [String]? { rawTracepointArgumentExpressions(of: probe) }
 
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
         try rawTracepointKernelProbe(for: probe, in: setup)

@@ -36,7 +36,8 @@ public struct ProbeEnvironment: Sendable {
 
 public protocol Provider: Sendable {
     var name: String { get }
-    /// Attributes of the probe descriptions and of the arguments.
+    /// Attributes of the probe descriptions (as -lv shows a listed probe: the least of
+    /// its provider's, module's and name's, as DTrace computes them) and of the arguments.
     var probeAttributes: ProbeAttributes { get }
     var argumentAttributes: ProbeAttributes { get }
     /// What the kernel engine needs from the platform for this provider, and how it
@@ -76,7 +77,7 @@ public protocol Provider: Sendable {
     var providesArgumentRecords: Bool { get }
     /// What args[0], args[1]... are in D, when the provider says: DTrace's stable types
     /// translated from the kernel's (`xlate<psinfo_t *>((struct task_struct *)arg1)`).
-    func argumentExpressions(of probe: Probe) -> [String]?
+    func argumentExpressions(of probe: Probe, in environment: ProbeEnvironment) -> [String]?
     /// Whether any of the provider's probes has such expressions.
     var translatesArguments: Bool { get }
     /// Whether the user engine (the interpreter in dtrace) can fire this probe.
@@ -102,7 +103,7 @@ extension Provider {
     public func tracedProbe(for probe: Probe) -> TracedProbe? { nil }
     public func argumentRecord(of probe: Probe, in environment: ProbeEnvironment) -> ArgumentRecord? { nil }
     public var providesArgumentRecords: Bool { false }
-    public func argumentExpressions(of probe: Probe) -> [String]? { nil }
+    public func argumentExpressions(of probe: Probe, in environment: ProbeEnvironment) -> [String]? { nil }
     public var translatesArguments: Bool { false }
     public func runsInUserEngine(_ probe: Probe) -> Bool { false }
 

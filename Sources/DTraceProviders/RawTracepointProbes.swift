@@ -38,12 +38,20 @@ public enum RawTracepointFilter: Sendable, Equatable {
     case argumentBits(Int, mask: UInt64, set: Bool)
     /// argN == value, or != when `equal` is false (compared as 64-bit words).
     case argumentEquals(Int, value: Int64, equal: Bool)
+    /// argN is one of `values`.
+    case argumentIn(Int, values: [Int64])
     /// Two 32-bit members of the struct argN points to (in `structure`) are equal, or
     /// differ when `equal` is false: a task's pid and tgid (a thread or a process).
     case membersEqual(Int, structure: String, first: String, second: String, equal: Bool)
     /// A member (a dotted path: `__sk_common.skc_state`) of the struct argN points to is
     /// one of `values` (read at its BTF size, zero-extended).
     case memberIn(Int, structure: String, member: String, values: [Int64])
+    /// A code-pointer member of the struct argN points to is the address of one of the
+    /// kernel functions `functions` (from kallsyms): a timer's handler.
+    case memberIsFunction(Int, structure: String, member: String, functions: [String])
+    /// The thread the probe fires in is its process's main thread (pid == tgid), or is
+    /// not when `leader` is false.
+    case currentThreadIsLeader(Bool)
     /// The `size` bytes at a place the kernel's structures lead to, masked with `mask`
     /// (as a little-endian word), are one of `values`: a packet's TCP flags.
     case bytesIn(KernelAddress, size: Int, mask: UInt64, values: [UInt64])
@@ -92,6 +100,7 @@ public struct RawTracepointProbe: Sendable, Equatable {
             switch filter {
             case .argumentBits(let index, let mask, let set): resolved.append(.bits(index, mask: mask, set: set))
             case .argumentEquals(let index, let value, let equal): resolved.append(.equals(index, value: value, equal: equal))
+            case .argumentIn(let index, let values): resolved.append(.argumentIn(index, values: values))
             case .membersEqual(let index, let structure, let first, let second, let equal):
                 guard let a = setup.types.offset(of: first, in: structure), let b = setup.types.offset(of: second, in: structure) else {
                     throw KernelSetupError("the kernel's BTF has no \(structure).\(first) and \(structure).\(second) (the probe needs them)")
@@ -100,8 +109,17 @@ public struct RawTracepointProbe: Sendable, Equatable {
             case .memberIn(let index, let structure, let member, let values):
                 let place = try Self.member(member, of: structure, in: setup)
                 resolved.append(.memberIn(index, offset: place.offset, size: place.size, values: values))
+            case .memberIsFunction(let index, let structure, let member, let functions):
+                let place = try Self.member(member, of: structure, in: setup)
+                let addresses = KernelFunctionAddresses.addresses(of: Set(functions)).values.joined().map { Int64(bitPattern: $0) }
+                guard !addresses.isEmpty else {
+                    throw KernelSetupError("/proc/kallsyms names none of \(functions.joined(separator: ", ")) (the probe fires on their \(structure).\(member))")
+                }
+                resolved.append(.memberIn(index, offset: place.offset, size: place.size, values: addresses))
             case .bytesIn(let address, let size, let mask, let values):
                 resolved.append(.bytesIn(try Self.resolve(address, in: setup), size: size, mask: mask, values: values))
+            case .currentThreadIsLeader(let leader):
+                resolved.append(.currentThreadIsLeader(leader))
             case .ipProtocol(let address, let proto):
                 resolved.append(.ipProtocol(try Self.resolve(address, in: setup), protocol: proto))
             }
@@ -138,13 +156,14 @@ extension RawTracepointProbe {
 }
 
 extension Provider {
-    /// Probes on raw tracepoints from a table of (name, probe) numbered from `firstID`;
-    /// those whose tracepoint this kernel does not list are left out.
+    /// Probes on raw tracepoints from a table of (name, probe) numbered from `firstID`,
+    /// in module vmlinux as DTrace names the kernel's own providers' probes; those whose
+    /// tracepoint this kernel does not list are left out.
     func probes(from table: [(name: String, probe: RawTracepointProbe)], firstID: Int, in environment: ProbeEnvironment) -> [Probe] {
         guard let root = environment.tracefsRoot else { return [] }
         return table.enumerated().compactMap { index, entry in
             Tracefs.eventID(root: root, group: entry.probe.group, event: entry.probe.event) == nil ? nil
-                : makeProbe(id: firstID + index, name: entry.name, detail: entry.probe)
+                : makeProbe(id: firstID + index, module: "vmlinux", name: entry.name, detail: entry.probe)
         }
     }
 
@@ -191,6 +210,8 @@ struct RawArgumentsPrologue: ProbePrologue {
         case memberIn(Int, offset: Int, size: Int, values: [Int64])
         case bytesIn(Address, size: Int, mask: UInt64, values: [UInt64])
         case ipProtocol(Address, protocol: UInt8)
+        case currentThreadIsLeader(Bool)
+        case argumentIn(Int, values: [Int64])
     }
     /// argN's members (offset and size) summed, plus `offset`.
     struct Address: Sendable, Equatable {
@@ -229,6 +250,15 @@ struct RawArgumentsPrologue: ProbePrologue {
                     code.asm.load(position == 0 ? .r8 : .r9, from: .frame, offset: PrologueCode.frameTemporary, size: .word)
                 }
                 code.asm.jump(equal ? .jne : .jeq, .r8, .r9, code.exit)
+            case .argumentIn(let index, let values):
+                code.asm.load(.r0, from: .r6, offset: Int16(8 * index), size: .double)
+                Self.requireOneOf(values.map { UInt64(bitPattern: $0) }, &code)
+            case .currentThreadIsLeader(let leader):
+                code.asm.call(.getCurrentPIDTGID)
+                code.asm.move(.r1, .r0)
+                code.asm.alu64(.rsh, .r1, immediate: 32)
+                code.asm.alu32(.mov, .r0, .r0)
+                code.asm.jump(leader ? .jne : .jeq, .r0, .r1, code.exit)
             case .memberIn(let index, let offset, let size, let values):
                 code.asm.load(.r9, from: .r6, offset: Int16(8 * index), size: .double)
                 Self.read(size, at: .r9, offset: offset, &code)

@@ -1,7 +1,8 @@
 // DTraceProviders/SDTProvider: sdt:GROUP::EVENT for every kernel tracepoint tracefs lists
 // (IDs 10000 + index: stable for a given kernel). The arguments are the record's fields
-// in order (common_* left out); `args->field` reads the record itself, typed from the
-// tracepoint's format.
+// in order (common_* left out), typed by their size and signedness (an array or a
+// __data_loc string as a pointer to its data in the record); `args->field` reads the
+// record itself, typed from the tracepoint's format.
 
 import DTraceCodegen
 import DTraceIR
@@ -28,6 +29,11 @@ public struct SDTProvider: Provider {
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { tracepointArgumentTypes(of: probe, in: environment) }
 
     public var providesArgumentRecords: Bool { true }
+
+    public var translatesArguments: Bool { true }
+    public func argumentExpressions(of probe: Probe, in environment: ProbeEnvironment) -> [String]? {
+        probe.detail(as: TracepointProbe.self)?.argumentExpressions(in: environment)
+    }
 
     /// The tracepoint's fields, common_* left out, at the kernel's offsets.
     public func argumentRecord(of probe: Probe, in environment: ProbeEnvironment) -> ArgumentRecord? {

@@ -6,12 +6,17 @@
 //     preempt when it is preempted; off-cpu's args[0]/args[1] describe next;
 //   enqueue — sched_wakeup and sched_wakeup_new (a woken or new task placed on a run queue);
 //   wakeup — sched_waking (in the waker's context, args[] describe the wakee);
-//   change-pri — sched_pi_setprio (priority inheritance: args[2] the new priority).
+//   change-pri — sched_pi_setprio (priority inheritance: args[2] the new priority);
+//   surrender — raw_syscalls' sys_enter for sched_yield (a thread giving up its CPU);
+//   tick — timer's hrtimer_expire_entry for the scheduler tick's own timer (the hrtimer
+//     whose function is tick_nohz_handler, tick_sched_timer before Linux 6.10), in the
+//     context of the thread the tick interrupted, as the kernel's sched_tick() runs.
+// Probes are in module vmlinux, as DTrace on Linux lists them; dequeue's args[3] is the
+// dequeue flags, always DEQUEUE_SLEEP (1) as the probe fires for a thread going to sleep.
 // arg0 and arg1 of on-cpu and off-cpu are next's and prev's thread IDs, arg2 and arg3
 // their tasks. on-cpu runs as the task arriving on the CPU: pid, tid, execname, self->,
 // curthread, curpsinfo... are next's (the prologue puts its task in the probe context).
-// tick, remain-cpu and surrender have no tracepoint to stand on: a description naming
-// them says so.
+// remain-cpu has no tracepoint to stand on: a description naming it says so.
 
 import DTraceBPF
 import DTraceCodegen
@@ -22,7 +27,7 @@ import DTraceSystem
 public struct SchedProvider: Provider {
     public init() {}
     public var name: String { "sched" }
-    public var probeAttributes: ProbeAttributes { ProbeAttributes("Evolving", "ISA") }
+    public var probeAttributes: ProbeAttributes { ProbeAttributes(names: "Private", data: "Private", dependency: "Unknown") }
     public var argumentAttributes: ProbeAttributes { ProbeAttributes("Evolving", "ISA") }
     public var requirement: ProviderRequirement {
         ProviderRequirement(provider: name, needs: [.bpf, .tracefs, .tracepoints], how: "raw sched tracepoints")
@@ -44,28 +49,33 @@ public struct SchedProvider: Provider {
         ("on-cpu", RawTracepointProbe(group: "sched", event: "sched_switch", argumentCount: 4)),
         ("wakeup", RawTracepointProbe(group: "sched", event: "sched_waking", argumentCount: 1, arguments: describing(0))),
         ("enqueue", RawTracepointProbe(group: "sched", event: "sched_wakeup", argumentCount: 1,
-                                       arguments: describing(0, cpu: true) + [ProbeArgument("int", "0")], alsoOn: ["sched_wakeup_new"])),
+                                       arguments: describing(0, cpu: true), alsoOn: ["sched_wakeup_new"])),
         ("dequeue", RawTracepointProbe(group: "sched", event: "sched_switch", argumentCount: 4,
-                                       arguments: describing(1, cpu: true), filters: leavesRunQueue)),
+                                       arguments: describing(1, cpu: true) + [ProbeArgument("int", "1")], filters: leavesRunQueue)),
         ("sleep", RawTracepointProbe(group: "sched", event: "sched_switch", argumentCount: 4, filters: leavesRunQueue)),
         ("preempt", RawTracepointProbe(group: "sched", event: "sched_switch", argumentCount: 4,
                                        filters: [.argumentEquals(0, value: 0, equal: false)])),
         // sched_pi_setprio(task, pi_task): the new priority is pi_task's, or the task's own.
         ("change-pri", RawTracepointProbe(group: "sched", event: "sched_pi_setprio", argumentCount: 2,
                                           arguments: describing(0) + [ProbeArgument("int", "arg1 ? ((\(task))arg1)->prio : ((\(task))arg0)->normal_prio")])),
+        ("surrender", RawTracepointProbe(group: "raw_syscalls", event: "sys_enter", argumentCount: 2, arguments: describingCurrent,
+                                         filters: [.argumentEquals(1, value: Int64(SyscallNumbers.x86_64["sched_yield"] ?? -1), equal: true)])),
+        ("tick", RawTracepointProbe(group: "timer", event: "hrtimer_expire_entry", argumentCount: 2, arguments: describingCurrent,
+                                    filters: [.memberIsFunction(0, structure: "hrtimer", member: "function", functions: ["tick_nohz_handler", "tick_sched_timer"])])),
     ]
+
+    /// args[] describing the thread the probe fires in.
+    static let describingCurrent = [ProbeArgument("lwpsinfo_t *", "xlate<lwpsinfo_t *>(curthread)"), ProbeArgument("psinfo_t *", "xlate<psinfo_t *>(curthread)")]
 
     /// DTrace's sched probes with nothing to stand on here, and why.
     static let missing: [String: String] = [
-        "tick": "the kernel has no scheduler-tick tracepoint (profile-N and tick-N probes fire on timers)",
         "remain-cpu": "the kernel has no tracepoint for a scheduling decision that keeps the running thread",
-        "surrender": "the kernel has no tracepoint for a CPU told by another to reschedule",
     ]
 
     public func probes(in environment: ProbeEnvironment) -> [Probe] { probes(from: Self.table, firstID: 120, in: environment) }
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { rawTracepointArgumentTypes(of: probe) }
     public var translatesArguments: Bool { true }
-    public func argumentExpressions(of probe: Probe) -> [String]? { rawTracepointArgumentExpressions(of: probe) }
+    public func argumentExpressions(of probe: Probe, in environment: ProbeEnvironment) -> [String]? { rawTracepointArgumentExpressions(of: probe) }
 
     public func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)? {
         rawTracepointMatchFailure(for: description, table: Self.table, missing: Self.missing, in: environment)

@@ -27,6 +27,23 @@ public struct TracepointProbe: Sendable, Equatable {
         return argumentFields(of: fields).map { ArgumentRecord.type(of: ArgumentRecord.Field($0)).description }
     }
 
+    /// What args[N] are in D: the record's fields as `args->` reads them, typed from the
+    /// format (an array or a __data_loc string in the record, so `stringof(args[N])`
+    /// reads its characters); a field whose name D cannot spell stays a 64-bit argN.
+    func argumentExpressions(in environment: ProbeEnvironment) -> [String]? {
+        guard let root = environment.tracefsRoot, let fields = Tracefs.format(root: root, group: group, event: event) else { return nil }
+        return argumentFields(of: fields).enumerated().map { index, field in
+            Self.isSpellable(field.name) ? "args->\(field.name)" : "(int64_t)arg\(index)"
+        }
+    }
+
+    /// A field name D reads as a member name: an identifier, not a keyword.
+    static func isSpellable(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
+        return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+            && Keyword(rawValue: name) == nil
+    }
+
     /// The prologue copying the argument fields; the program attaches to the tracepoint.
     func kernelProbe(in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
         let fields = argumentFields(of: try setup.format(group: group, event: event)).map { field in

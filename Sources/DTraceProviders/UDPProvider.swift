@@ -14,7 +14,7 @@ import DTraceSystem
 public struct UDPProvider: Provider {
     public init() {}
     public var name: String { "udp" }
-    public var probeAttributes: ProbeAttributes { ProbeAttributes("Evolving", "ISA") }
+    public var probeAttributes: ProbeAttributes { ProbeAttributes(names: "Private", data: "Private", dependency: "Unknown") }
     public var argumentAttributes: ProbeAttributes { ProbeAttributes("Evolving", "ISA") }
     public var requirement: ProviderRequirement {
         ProviderRequirement(provider: name, needs: [.bpf, .tracefs, .tracepoints, .btf], how: "raw net tracepoints (net_dev_queue, netif_receive_skb)")
@@ -38,7 +38,7 @@ public struct UDPProvider: Provider {
     public func probes(in environment: ProbeEnvironment) -> [Probe] { probes(from: Self.table, firstID: 180, in: environment) }
     public func argumentTypes(of probe: Probe, in environment: ProbeEnvironment) -> [String] { rawTracepointArgumentTypes(of: probe) }
     public var translatesArguments: Bool { true }
-    public func argumentExpressions(of probe: Probe) -> [String]? { rawTracepointArgumentExpressions(of: probe) }
+    public func argumentExpressions(of probe: Probe, in environment: ProbeEnvironment) -> [String]? { rawTracepointArgumentExpressions(of: probe) }
 
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
         try rawTracepointKernelProbe(for: probe, in: setup)

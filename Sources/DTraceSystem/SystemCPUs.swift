@@ -1,12 +1,23 @@
 // DTraceSystem/SystemCPUs: the CPUs the kernel can have (possible) and has running
-// (online), from sysfs.
+// (online), and the physical package (chip) of each online CPU, from sysfs.
 
+import DTraceText
 import Glibc
 
 /// CPUs the kernel knows of (per-CPU map values are sized by the possible count).
 public enum SystemCPUs {
     public static let possible: Int = parse("/sys/devices/system/cpu/possible") ?? Int(sysconf(Int32(_SC_NPROCESSORS_CONF)))
     public static let online: [Int] = parseList("/sys/devices/system/cpu/online") ?? Array(0..<Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+    /// The physical package (socket) of each online CPU that names one.
+    public static let packages: [Int: Int] = {
+        var packages: [Int: Int] = [:]
+        for cpu in online {
+            let path = "/sys/devices/system/cpu/cpu\(cpu)/topology/physical_package_id"
+            if let text = SystemFiles.readSmallTextFile(path, limit: 64), let package = Int(text.trimming(anyOf: " \n")) { packages[cpu] = package }
+        }
+        return packages
+    }()
 
     static func parse(_ path: String) -> Int? { parseList(path).map { ($0.max() ?? 0) + 1 } }
 

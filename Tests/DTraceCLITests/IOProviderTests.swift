@@ -66,7 +66,7 @@ struct IOProviderTests {
         let listed = try Harness.run(["-l", "-P", "io"], pinned: false)
         #expect(listed.status == 0)
         #expect(listed.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ").map(String.init) }
-                == [["140", "io", "start"], ["141", "io", "done"]])
+                == [["140", "io", "vmlinux", "start"], ["141", "io", "vmlinux", "done"]])
         for probe in ["start", "done"] {
             let verbose = try Harness.run(["-lv", "-n", "io:::\(probe)"], pinned: false)
             #expect(verbose.status == 0)

@@ -47,7 +47,8 @@ struct StableProviderTests {
             """, "threads 4 4000")
         #expect(result.status == 0, "\(result.stderr)")
         let lines = Set(result.stdout.split(separator: "\n").map(String.init))
-        #expect(lines == ["lwp-create 1 1 4", "lwp-exit 1 1 4", "threads=4 bad=0"], "\(result.stdout)")
+        // lwp-exit fires for the main thread too (tid == $target), as DTrace's.
+        #expect(lines == ["lwp-create 1 1 4", "lwp-exit 1 1 4", "lwp-exit 0 1 1", "threads=4 bad=0"], "\(result.stdout)")
     }
 
     @Test func signalsSentAndHandled() throws {
@@ -78,7 +79,7 @@ struct StableProviderTests {
             sched:::sleep /pid == $target/ { @sleep["sleep", curlwpsinfo->pr_lwpid == tid] = max(curlwpsinfo->pr_sname == 'S'); }
             sched:::dequeue /args[1]->pr_pid == $target/ { @dequeue["dequeue", args[0]->pr_lwpid == $target] = min(args[2]->cpu_id == cpu); }
             sched:::wakeup /args[1]->pr_pid == $target/ { @wakeup["wakeup", args[0]->pr_lwpid == $target] = min(args[1]->pr_ppid == $pid); }
-            sched:::enqueue /args[1]->pr_pid == $target/ { @enqueue["enqueue", args[3]] = min(args[2]->cpu_id == args[0]->pr_onpro); }
+            sched:::enqueue /args[1]->pr_pid == $target/ { @enqueue["enqueue", 0] = min(args[2]->cpu_id == args[0]->pr_onpro); }
             sched:::off-cpu /pid == $target/ { @off["off-cpu", args[0]->pr_lwpid == arg0] = min(args[1]->pr_pid == ((struct task_struct *)arg2)->tgid); }
             sched:::on-cpu /pid == $target/ { @on["on-cpu", curpsinfo->pr_pid == pid] = min(arg0 == tid); }
             END { printa("%s %d %@d\\n", @sleep); printa("%s %d %@d\\n", @dequeue); printa("%s %d %@d\\n", @wakeup); printa("%s %d %@d\\n", @enqueue); printa("%s %d %@d\\n", @off); printa("%s %d %@d\\n", @on); }
@@ -92,18 +93,34 @@ struct StableProviderTests {
         let result = try Harness.run(["-lv", "-n", "proc:::lwp-create", "-n", "sched:::enqueue"], pinned: false)
         #expect(result.status == 0)
         #expect(result.stdout.contains("\t\targs[0]: lwpsinfo_t *\n\t\targs[1]: psinfo_t *\n\n"), "\(result.stdout)")
-        #expect(result.stdout.contains("\t\targs[0]: lwpsinfo_t *\n\t\targs[1]: psinfo_t *\n\t\targs[2]: cpuinfo_t *\n\t\targs[3]: int\n"), "\(result.stdout)")
+        #expect(result.stdout.contains("\t\targs[0]: lwpsinfo_t *\n\t\targs[1]: psinfo_t *\n\t\targs[2]: cpuinfo_t *\n\n"), "\(result.stdout)")
         // A tracepoint's record: the names args-> reads its fields by.
         let record = try Harness.run(["-lv", "-n", "sdt:sched::sched_process_exec"], pinned: false)
         #expect(record.stdout.contains("\tArgument Record\n\t\targs->filename: __data_loc char[]\n\t\targs->pid: pid_t\n\t\targs->old_pid: pid_t\n"), "\(record.stdout)")
     }
 
     @Test func schedProbesWithNothingToStandOnSaySo() throws {
-        let result = try Harness.run(["-n", "sched:::tick"], pinned: false)
+        let result = try Harness.run(["-n", "sched:::remain-cpu"], pinned: false)
         #expect(result.status == 1)
-        #expect(result.stderr == "dtrace: invalid probe specifier sched:::tick: probe description sched:::tick does not match any probes: sched:::tick cannot work here: the kernel has no scheduler-tick tracepoint (profile-N and tick-N probes fire on timers)\n")
-        let start = try Harness.run(["-n", "proc:::start"], pinned: false)
-        #expect(start.status == 1)
-        #expect(start.stderr == "dtrace: invalid probe specifier proc:::start: probe description proc:::start does not match any probes: proc:::start cannot work here: the kernel has no tracepoint where a new process first runs\n")
+        #expect(result.stderr == "dtrace: invalid probe specifier sched:::remain-cpu: probe description sched:::remain-cpu does not match any probes: sched:::remain-cpu cannot work here: the kernel has no tracepoint for a scheduling decision that keeps the running thread\n")
+    }
+
+    /// proc:::start and lwp-start fire in a new process before its code runs (start
+    /// first), exec for every attempt and exec-failure with the error, lwp-exit for the
+    /// main thread too, before exit.
+    @Test func processLifeProbesFireInOrder() throws {
+        let script = """
+        proc:::start /progenyof($pid)/ { self->started = 1; printf("start\\n"); }
+        proc:::lwp-start /self->started/ { printf("lwp-start\\n"); }
+        proc:::exec /progenyof($pid)/ { printf("exec %s\\n", args[0]); }
+        proc:::exec-failure /progenyof($pid)/ { printf("exec-failure %d\\n", args[0]); }
+        proc:::lwp-exit /progenyof($pid) && execname == "true"/ { self->lwpexit = 1; printf("lwp-exit\\n"); }
+        proc:::exit /self->lwpexit/ { printf("exit %d\\n", args[0]); exit(0); }
+        BEGIN { system("/nonexistent-dtrace-test 2>/dev/null; exec /bin/true"); } /* sh forks for the first */
+        tick-5s { exit(1); }
+        """
+        let result = try Harness.run(["-q", "-w", "-n", script], pinned: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "start\nlwp-start\nexec /bin/sh\nstart\nlwp-start\nexec /nonexistent-dtrace-test\nexec-failure -2\nexec /bin/true\nlwp-exit\nexit 1\n\n", "\(result.stdout)")
     }
 }

@@ -7,13 +7,20 @@ import DTraceCodegen
 import DTraceConsumer
 import DTraceIR
 import DTraceLanguage
-import DTraceLibrary
+@testable import DTraceLibrary
 import DTraceSession
 import Foundation
 import DTraceSystem
 import Testing
 
 @Suite struct LibraryTests {
+    /// cpu_chip: CPUs on package 0 need no test; others as runs of consecutive CPUs.
+    @Test func chipOfEachCPUFromItsPackage() {
+        #expect(CPUInformation.chipExpression([0: 0, 1: 0]) == "0")
+        #expect(CPUInformation.chipExpression([0: 0, 1: 0, 2: 1, 3: 1, 5: 1, 4: 2])
+                == "(C >= 2 && C <= 3) || C == 5 ? 1 : C == 4 ? 2 : 0")
+    }
+
     @Test func everySubroutineHasBothEnginesOrAReason() {
         var seen = Set<String>()
         for subroutine in Library.standard.subroutines {
