@@ -510,6 +510,11 @@ build_triggers()
             proc-tst-pthread-exec) flags=-pthread;;
             readwholedir) flags="-fno-inline -fno-optimize-sibling-calls -Wl,--export-dynamic";;
         esac
+        # The trigger's own flags from test/triggers/Build (-O0 where inlining would
+        # hide the functions a test probes), those that need no Oracle build objects.
+        [[ -f test/triggers/Build ]] && flags="$flags $(gawk -v t="$t" '
+            ($1 == t "_CFLAGS" || $1 == t "_LDFLAGS" || $1 == t "_LIBS") && !/\$\(/ { $1 = ""; $2 = ""; printf "%s ", $0 }
+            ' test/triggers/Build)"
         # Oracle's own headers (sys/dtrace_types.h) when the copy has uts/ beside test/.
         [[ -d uts/common ]] && flags="$flags -Iuts/common"
         gcc -std=gnu99 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O2 -g \

@@ -304,7 +304,8 @@ public final class TracingSession {
 
     // MARK: engine choice
 
-    /// The user engine runs BEGIN, END, ERROR and tick-N in dtrace; anything else (and
+    /// The user engine runs BEGIN, END, ERROR and tick-N in dtrace (tick-N reading arg0 or
+    /// arg1 in the kernel where it can); anything else (and
     /// anything with -x engine=kernel) runs in the kernel — unless the kernel engine cannot
     /// run here and every probe can be fired by tracing the -c/-p process (or
     /// -x engine=ptrace): then the ptrace engine. With `checkPlatform`, the platform is
@@ -324,7 +325,15 @@ public final class TracingSession {
             try checkTraceable()
             return .ptrace
         }
-        let choice: EngineChoice = options.engine ?? (kernelProbes.isEmpty && kernelReaders.isEmpty ? .user : .kernel)
+        var choice: EngineChoice = options.engine ?? (kernelProbes.isEmpty && kernelReaders.isEmpty ? .user : .kernel)
+        // tick-N clauses reading arg0/arg1 (the PCs the timer interrupted) run in the kernel
+        // engine where the platform allows it; in dtrace those read 0.
+        if options.engine == nil && choice == .user && checkPlatform,
+           let reader = enablings.first(where: { ProfileProvider.period(of: $0.probe) != nil && program.clauses[$0.clause].readsFiringContext }) {
+            let requirement = reader.probe.provider.requirement
+            let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(requirement.needs))
+            if EnginePlan.refusal(requirement, results: results, suggestUserEngine: false) == nil { choice = .kernel }
+        }
         if choice == .kernel && checkPlatform {
             let names = Set(enablings.map { $0.probe.provider.name })
             let requirements = providers.filter { names.contains($0.name) }.map(\.requirement)

@@ -665,6 +665,15 @@ struct KernelEngineTests {
         #expect(kernel.stderr == user.stderr)
     }
 
+    /// A tick-N clause reading arg0/arg1 runs in the kernel engine (unasked), where one
+    /// of them is the PC the timer interrupted, as in DTrace.
+    @Test func tickReadingItsPCsRunsInTheKernel() throws {
+        let script = "tick-1 { printf(\"%d\\n\", (arg0 != 0) != (arg1 != 0)); exit(0); }"
+        let result = try Harness.run(["-qn", script], pinned: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "1\n\n")
+    }
+
     /// Conformance cases the kernel engine cannot run yet; every other case must give
     /// identical output under both engines, except those named tst.kernel.*, which read
     /// kernel memory and only the kernel engine runs.
