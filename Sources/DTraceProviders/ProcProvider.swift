@@ -1,15 +1,17 @@
 // DTraceProviders/ProcProvider: DTrace's proc probes (IDs 100 +) on the kernel's raw
-// scheduler and signal tracepoints, with DTrace's arguments translated from the kernel's
-// (psinfo_t and lwpsinfo_t from struct task_struct): create and lwp-create (a new process
-// or a new thread, told apart by the child's pid and tgid), exec (raw_syscalls' sys_enter
-// of execve or execveat: every attempt, args[0] the path), exec-success, exit (the reason: CLD_EXITED, CLD_KILLED or
-// CLD_DUMPED from the exit code) and lwp-exit, signal-send, signal-discard (a signal the
-// target ignores) and signal-handle (a signal that kills reports the signal that did,
-// not the SIGKILL the kernel turns it into, as Oracle's does); on raw_syscalls' sys_exit:
-// exec-failure (execve or execveat returning an error: args[0] is it, negative), start
-// and lwp-start (a new process's or thread's fork, vfork or clone returning 0 in it, the
-// first thing it does before user code; lwp-start fires for a process's first thread
-// too) and signal-clear (rt_sigtimedwait taking a pending signal: args[0] is it).
+// scheduler, signal and system call tracepoints, with DTrace's arguments translated from
+// the kernel's (psinfo_t and lwpsinfo_t from struct task_struct):
+// - sched and signal: create and lwp-create (a new process or a new thread, told apart
+//   by the child's pid and tgid), exec-success, exit (the reason: CLD_EXITED, CLD_KILLED
+//   or CLD_DUMPED from the exit code) and lwp-exit (every thread, a process's main thread
+//   too), signal-send, signal-discard (a signal the target ignores) and signal-handle (a
+//   signal that kills reports the signal that did, not the SIGKILL the kernel turns it
+//   into, as Oracle's does);
+// - raw_syscalls' sys_enter: exec (every execve or execveat attempt, args[0] the path);
+// - raw_syscalls' sys_exit: exec-failure (execve or execveat returning an error: args[0]
+//   is it, negative), start and lwp-start (fork, vfork or clone returning 0 in the new
+//   process or thread, before its own code; lwp-start fires for a process's first thread
+//   too) and signal-clear (rt_sigtimedwait taking a pending signal: args[0] is it).
 // arg0..argN are the tracepoint's own arguments. A description naming a probe whose
 // tracepoint this kernel lacks says so.
 
@@ -83,7 +85,6 @@ public struct ProcProvider: Provider {
         .memberIn(0, structure: "pt_regs", member: "orig_ax", values: numbers(names))
     }
     static func numbers(_ names: [String]) -> [Int64] { names.compactMap { SyscallNumbers.x86_64[$0].map(Int64.init) } }
-
 
     public func probes(in environment: ProbeEnvironment) -> [Probe] { probes(from: Self.table, firstID: 100, in: environment) }
 
