@@ -162,6 +162,10 @@ public struct BPFCodeGenerator {
         // The provider's filter: firings that are not this probe's leave first.
         let prologue = site.prologue
         withPrologueCode { prologue.emitFilter(&$0) }
+        if let cpu = site.onlyCPU {
+            asm.call(.getSMPProcessorID)
+            asm.jump(.jne, .r0, immediate: Int32(clamping: cpu), exitLabel)
+        }
         lookupSingleValue(map: maps.scratch, into: .r7)
         asm.store(immediate: 0, to: .r7, offset: contextSlot(ProbeContextSlots.timestamp), size: .double)
         if let table = site.sharedProbes {

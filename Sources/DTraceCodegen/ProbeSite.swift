@@ -22,6 +22,8 @@ public struct ProbeSite: Sendable {
     /// CLOCK_REALTIME - CLOCK_MONOTONIC when the program is loaded: walltimestamp is
     /// then bpf_ktime_get_ns() (monotonic) plus this.
     public var wallClockOffset: Int64 = 0
+    /// `-x cpu=N`: the program does nothing on other CPUs.
+    public var onlyCPU: Int?
     /// Whether this clause is the first its probes' firings run: it zeroes the this->
     /// variables, which the firing's later clauses share.
     public var startsFiring = true

@@ -19,6 +19,8 @@ public final class KernelSetup {
     public let types: KernelTypes
     /// Uprobes through uprobe_multi links (Linux 6.6 and later), else one perf event each.
     public let uprobesThroughMultiLinks: Bool
+    /// `-x cpu=N`: probes record only on CPU N (timers of one CPU go there).
+    public var onlyCPU: Int?
     /// What a provider keeps for the whole session, by its name: maps and programs its
     /// probes share (lockstat's record of contentions begun).
     public var providerState: [String: AnyObject] = [:]

@@ -48,8 +48,9 @@ public struct ProfileProvider: Provider {
 
     public func kernelProbe(for probe: Probe, in setup: KernelSetup) throws(KernelSetupError) -> KernelProbe {
         let profile = probe.detail(as: ProfileProbe.self) ?? ProfileProbe(periodNanoseconds: 1_000_000_000, everyCPU: false)
+        let onlyCPU = setup.onlyCPU
         var probe = KernelProbe(programType: .perfEvent, prologue: PerfEventPrologue()) { program, attachments in
-            let cpus = profile.everyCPU ? SystemCPUs.online : [SystemCPUs.online.first ?? 0]
+            let cpus = profile.everyCPU ? SystemCPUs.online : [onlyCPU ?? SystemCPUs.online.first ?? 0]
             try attachments.attachCPUClock(periodNanoseconds: UInt64(max(profile.periodNanoseconds, 10_000)), cpus: cpus, program: program)
         }
         probe.chainsClauses = true   // one timer per probe, not one per clause

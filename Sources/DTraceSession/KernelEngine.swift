@@ -22,6 +22,8 @@ public struct KernelSettings {
     public var aggregationSize = 4 << 20
     public var dynamicVariableSize = 1 << 20
     public var verifierLog = false
+    /// `-x cpu=N`: probes (other than BEGIN, END and ERROR) fire only on CPU N.
+    public var onlyCPU: Int?
     /// Few system call probes on raw_syscalls (`-x syscallprobes=raw`, the default) or
     /// always on their syscalls tracepoints (`-x syscallprobes=tracepoint`).
     public var rawSyscalls = true
@@ -92,6 +94,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         attachments = KernelAttachments(tracefsRoot: tracefsRoot)
         let setup = KernelSetup(tracefsRoot: tracefsRoot, enabledProbes: enablings.map(\.probe), allowsRawSyscalls: settings.rawSyscalls,
                                 types: settings.types, uprobesThroughMultiLinks: settings.uprobesThroughMultiLinks)
+        setup.onlyCPU = settings.onlyCPU
         for enabling in enablings {
             do { kernelProbes[enabling.epid] = try enabling.probe.provider.kernelProbe(for: enabling.probe, in: setup) } catch {
                 throw KernelEngineError(error.description)
@@ -274,6 +277,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         site.executionTimeOffset = builtinFacts.executionTimeOffset
         site.commandNameOffset = builtinFacts.commandNameOffset
         site.wallClockOffset = SystemClock.wallNanoseconds() &- SystemClock.monotonicNanoseconds()
+        if enabling.probe.identity.provider != "dtrace" { site.onlyCPU = settings.onlyCPU }
         site.startsFiring = startsFiring(enabling)
         let chain = clauseChains[enabling.epid]
         if let chain, chain.index + 1 < chain.programs.capacity { site.nextClause = (chain.programs.descriptor, Int32(chain.index + 1)) }
@@ -328,6 +332,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         site.executionTimeOffset = builtinFacts.executionTimeOffset
         site.commandNameOffset = builtinFacts.commandNameOffset
         site.wallClockOffset = SystemClock.wallNanoseconds() &- SystemClock.monotonicNanoseconds()
+        if first.probe.identity.provider != "dtrace" { site.onlyCPU = settings.onlyCPU }
         site.startsFiring = members.allSatisfy(startsFiring)
         let loaded = try load(first, site: site, programType: kernelProbe.programType, attachType: kernelProbe.attachType, maps: maps, settings: settings,
                               label: members.count == 1 ? first.probe.identity.fullName : "\(members.count) probes (\(first.probe.identity.fullName), ...)")

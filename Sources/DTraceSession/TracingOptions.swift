@@ -58,6 +58,8 @@ public struct TracingOptions {
     /// where the kernel has them, Linux 6.6 and later; else one perf event per probe).
     public var uprobeLinks: Bool?
     public var verifierLog = false
+    /// `-x cpu=N`: kernel probes record only what fires on CPU N.
+    public var onlyCPU: Int?
     /// `-x platform`: print the platform report and nothing else.
     public var platformReport = false
     /// `-x oformat=text|json|folded`: how the consumer writes (docs/JSON-OUTPUT.md).
@@ -158,6 +160,10 @@ public struct TracingOptions {
         case "aggsortrev": sortReverse = on
         case "aggsortpos": sortAggregationPosition = Int(clamping: count)
         case "aggsortkeypos": sortKeyPosition = Int(clamping: count)
+        case "cpu":
+            // A CPU that is online, as Oracle's DTrace requires one it knows.
+            guard SystemCPUs.online.contains(Int(clamping: count)) else { throw .invalidValue }
+            onlyCPU = Int(clamping: count)
         case "bufsize": bufferSize = max(Int(clamping: bytes), 4096)
         case "aggsize": aggregationSize = Int(clamping: bytes)
         case "dynvarsize": dynamicVariableSize = Int(clamping: bytes)

@@ -454,6 +454,7 @@ public final class TracingSession {
             settings.aggregationSize = options.aggregationSize
             settings.dynamicVariableSize = options.dynamicVariableSize
             settings.verifierLog = options.verifierLog
+            settings.onlyCPU = options.onlyCPU
             settings.rawSyscalls = options.rawSyscalls
             settings.uprobesThroughMultiLinks = options.uprobeLinks ?? KernelFeatures.hasUprobeMultiLinks
             settings.subroutines = library.kernel
