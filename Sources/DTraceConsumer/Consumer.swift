@@ -250,7 +250,9 @@ public final class Consumer {
     /// Prints the aggregations not yet printed, when tracing stops.
     public func printRemainingAggregations() {
         aggregationBackend?.refresh()
-        for descriptor in aggregations.descriptors where !aggregations.printed.contains(descriptor.id) && aggregations.hasEntries(descriptor.id) {
+        // In one sorted walk, as Oracle's: aggsortrev reverses the aggregations' order too.
+        let descriptors = options.sortReverse ? Array(aggregations.descriptors.reversed()) : aggregations.descriptors
+        for descriptor in descriptors where !aggregations.printed.contains(descriptor.id) && aggregations.hasEntries(descriptor.id) {
             switch options.format {
             case .json:
                 aggregations.printed.insert(descriptor.id)
