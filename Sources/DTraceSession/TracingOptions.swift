@@ -142,7 +142,12 @@ public struct TracingOptions {
         case .size: guard let parsed = value.flatMap(Self.size) else { throw .invalidValue }; bytes = parsed
         case .optionalSize:
             if let value { guard let parsed = Self.size(value) else { throw .invalidValue }; bytes = parsed }
-        case .count: guard let parsed = value.flatMap({ Int64($0) }) else { throw .invalidValue }; count = parsed
+        case .count:
+            // Counts are read as dtrace_setopt() reads run-time options: not negative, with
+            // an optional k/m/g/t suffix; iregs and dtypes take any number (atoi).
+            let parsed = name == "iregs" || name == "dtypes" ? value.flatMap { Int64($0) } : value.flatMap(Self.size)
+            guard let parsed else { throw .invalidValue }
+            count = parsed
         case .rate:
             guard let value, !value.isEmpty, let parsed = ProfileProvider.period("tick-" + value) else { throw .invalidValue }
             period = parsed
@@ -167,7 +172,10 @@ public struct TracingOptions {
         case "bufsize": bufferSize = max(Int(clamping: bytes), 4096)
         case "aggsize": aggregationSize = Int(clamping: bytes)
         case "dynvarsize": dynamicVariableSize = Int(clamping: bytes)
-        case "strsize": stringSize = Int(max(1, min(bytes, 1 << 16)))
+        case "strsize":
+            // Room for at least the two bytes of DTrace's null string, as Oracle's requires.
+            guard bytes >= 2 else { throw .invalidValue }
+            stringSize = Int(min(bytes, 1 << 16))
         case "printsize": printSize = Self.printSize(bytes)
         case "rawbytes": rawBytes = on
         case "version":
@@ -177,6 +185,10 @@ public struct TracingOptions {
             }
         case "mangled": mangled = on
         case "scratchsize": scratchSize = bytes
+        case "iregs":
+            // DTrace's eight DIF integer registers: fewer cannot generate code.
+            guard count > 0 && count <= 8 else { throw .invalidValue }
+            guard count == 8 else { throw OptionError(problem: "Insufficient registers to generate code") }
         case "nspec": speculationLimit = Int(clamping: count)
         case "switchrate": switchPeriod = period
         case "statusrate": statusPeriod = period
