@@ -111,20 +111,25 @@ public final class AggregationStore {
     }
 
     /// The keys of several aggregations printed together (printa with a list), each once,
-    /// sorted by the value of the aggregation at aggsortpos (a missing entry counts as words
-    /// of zeroes, as DTrace's zero-filled data).
+    /// sorted as Oracle's bundles: by the values of the aggregations in turn from the one
+    /// at aggsortpos (a missing entry counts as words of zeroes, as DTrace's zero-filled
+    /// data), then by key; with aggsortkey, by key first.
     func sortedKeys(_ ids: [Int], options: OutputOptions) -> [[UInt8]] {
         guard let first = ids.first else { return [] }
         var seen = Set<[UInt8]>()
         var keys: [[UInt8]] = []
         for id in ids { for key in order[id] where entries[id][key] != nil && seen.insert(key).inserted { keys.append(key) } }
-        let sortID = ids[min(max(options.sortAggregationPosition, 0), ids.count - 1)]
-        let function = descriptors[sortID].function
-        let zeroes = [Int64](repeating: 0, count: function.wordCount)
+        let start = options.sortAggregationPosition >= 0 && options.sortAggregationPosition < ids.count ? options.sortAggregationPosition : 0
+        let rotated = Array(ids[start...] + ids[..<start])
         let fields = descriptors[first].keyFields
         return keys.sorted { a, b in
             let byKey = AggregationStore.compareKeys(a, b, fields: fields, start: options.sortKeyPosition)
-            let byValue = function.compare(entries[sortID][a]?.words ?? zeroes, entries[sortID][b]?.words ?? zeroes)
+            var byValue = 0
+            for id in rotated where byValue == 0 {
+                let function = descriptors[id].function
+                let zeroes = [Int64](repeating: 0, count: function.wordCount)
+                byValue = function.compare(entries[id][a]?.words ?? zeroes, entries[id][b]?.words ?? zeroes)
+            }
             let primary = options.sortByKey ? byKey : byValue
             let secondary = options.sortByKey ? byValue : byKey
             let result = primary != 0 ? primary : secondary

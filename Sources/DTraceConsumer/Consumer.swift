@@ -298,7 +298,8 @@ public final class Consumer {
         for id in ids { aggregations.printed.insert(id) }
         let descriptors = ids.map { aggregations.descriptors[$0] }
         for key in aggregations.sortedKeys(ids, options: options) {
-            let values = ids.map { aggregations.entries[$0][key] ?? AggregationValue(aggregations.descriptors[$0].function) }
+            // A missing entry is zero-filled data, as Oracle's (a min() with none prints 0).
+            let values = ids.map { aggregations.entries[$0][key] ?? AggregationValue(words: [Int64](repeating: 0, count: aggregations.descriptors[$0].function.wordCount)) }
             if let format {
                 write(formatAggregationEntry(format, descriptors[0], key, values[0], jointly: Array(zip(descriptors, values))))
             } else {
