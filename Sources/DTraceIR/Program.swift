@@ -121,13 +121,12 @@ public struct IRClause: Sendable {
         self.variables = variables
     }
 
-    /// Whether the clause reads what only the firing itself knows: its arguments (a
-    /// timer probe's arg0 and arg1 are the interrupted kernel and user PCs) or callers.
+    /// Whether the clause reads the firing's arguments (a timer probe's arg0 and arg1 are
+    /// the kernel and user PCs it interrupted).
     public var readsFiringContext: Bool {
         function.instructions.contains {
             switch $0 {
-            case .call(.readArgument, _, _), .call(.readBuiltin(.arg0), _, _), .call(.readBuiltin(.arg1), _, _),
-                 .call(.readBuiltin(.caller), _, _), .call(.readBuiltin(.ucaller), _, _): return true
+            case .call(.readArgument, _, _), .call(.readBuiltin(.arg0), _, _), .call(.readBuiltin(.arg1), _, _): return true
             default: return false
             }
         }
