@@ -115,8 +115,10 @@ final class CommandRun {
                 list(session, all: line.sources.isEmpty, verbose: line.verbose)
                 if let hidden = session.hiddenProviders { errors.write("dtrace: " + hidden + "\n") }
                 for message in session.catalog.unlistedReasons() { errors.write("dtrace: " + message + "\n") }
+                // Each description that matched nothing is said, and the listing still
+                // succeeds, as Oracle's dtrace -l.
                 for message in session.unmatchedListings { errors.write("dtrace: " + message + "\n") }
-                return session.unmatchedListings.isEmpty ? 0 : 1
+                return 0
             }
             let engine = try session.chooseEngine(checkPlatform: !line.exitAfterCompile)
             let quiet = session.options.quiet
