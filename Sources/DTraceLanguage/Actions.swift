@@ -276,6 +276,9 @@ extension Compiler {
                 throw error(.keyType, "aggregation expression may not be used as aggregation index: key #\(position + 1)", line: line)
             }
             var keyValue = try rvalue(key)
+            if keyValue.isTranslatedPointer {
+                throw error(.keyType, "\(keyValue.type) expression may not be used as aggregation index: key #\(position + 1)", line: line)
+            }
             // A char array (a kernel structure's name field) is a string key, as in DTrace.
             if case .array(let element, _) = keyValue.type.resolved, element.size == 1, element.isInteger,
                let string = asString(keyValue, pointers: false, charactersOnly: true) { keyValue = string }

@@ -23,6 +23,9 @@ struct Value {
     /// A pointer into alloca() space: what it points to is D's memory, whatever type a
     /// cast gives it (a kernel struct's included), as DTrace's alloca taint.
     var pointsIntoAlloca = false
+    /// A pointer to a translated struct (xlate<T *>, curpsinfo): DTrace's dynamic
+    /// expression, which has no address to keep (not an aggregation or array key).
+    var isTranslatedPointer = false
 }
 
 enum VariableStorage {

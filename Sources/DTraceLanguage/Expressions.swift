@@ -224,7 +224,12 @@ extension Compiler {
             }
             let input = try rvalue(operand)
             let built = try materialize(Translation(translator: try translator(to: output, from: input, line: line), input: input), line: line)
-            return isPointer ? Value(register: built.register, type: .pointer(built.type)) : built
+            if isPointer {
+                var pointer = Value(register: built.register, type: .pointer(built.type))
+                pointer.isTranslatedPointer = true
+                return pointer
+            }
+            return built
         }
     }
 
@@ -260,7 +265,10 @@ extension Compiler {
             inlineDepth += 1
             defer { inlineDepth -= 1 }
             if inlineDepth > 64 { throw error(.syntax, "inline \(name) is defined recursively", line: line) }
-            return try cast(try rvalue(expression), to: type, line: line)
+            let value = try rvalue(expression)
+            var typed = try cast(value, to: type, line: line)
+            typed.isTranslatedPointer = value.isTranslatedPointer && type.isPointer
+            return typed
         }
         if let (value, type) = enumerators[name] {
             return Value(register: emitter.constant(value), type: type, constant: value)
@@ -771,6 +779,7 @@ extension Compiler {
             let storageName = "self." + name
             var keyValues: [Value] = [Value(register: emitter.call(.readBuiltin(.tid), []), type: BuiltinTypes.table["int64_t"]!)]
             for index in indices { keyValues.append(try rvalue(index)) }
+            try refuseTranslatedKeys(keyValues, from: 1, line: line)
             var variable = globals[storageName]
             if variable == nil, !creating, let forward = forwardThreadLocalArrays[name], forward.keys.count == indices.count {
                 // Read before the clause that assigns it: typed from that assignment.
@@ -816,6 +825,7 @@ extension Compiler {
                 }
                 var keyValues: [Value] = []
                 for index in indices { keyValues.append(try rvalue(index)) }
+                try refuseTranslatedKeys(keyValues, line: line)
                 var variable = globals[name]
                 if variable == nil {
                     guard creating, let valueType else { throw error(.undefinedIdentifier, "failed to resolve \(name): Unknown variable name", line: line) }
@@ -961,6 +971,13 @@ extension Compiler {
     /// and structs and unions by value.
     static func isKeyType(_ type: DType) -> Bool {
         type.isScalar || type.isString || (type.isComposite && !type.isFloatingPoint)
+    }
+
+    /// A translated pointer (DTrace's dynamic expression) is no associative array key;
+    /// the keys are counted from `first` (after a thread-local's hidden thread ID).
+    func refuseTranslatedKeys(_ values: [Value], from first: Int = 0, line: Int) throws(Diagnostic) {
+        guard let position = values.indices.dropFirst(first).first(where: { values[$0].isTranslatedPointer }) else { return }
+        throw error(.keyType, "\(values[position].type) expression may not be used as associative array index: key #\(position - first + 1)", line: line)
     }
 
     func buildKey(_ values: [Value], keyTypes: [DType], widths: [Int]? = nil, companions: [Int: Register] = [:], array: String? = nil, line: Int) throws(Diagnostic) -> Register {
