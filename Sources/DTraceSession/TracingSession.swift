@@ -69,7 +69,7 @@ public final class TracingSession {
     /// The target process: started held (-c) or found (-p), before compiling, for $target.
     public func grabTarget(command: String?, processID: String?) throws(SessionError) {
         if let command {
-            let name = String(command.split(separator: " ").first ?? "")
+            let name = TargetProcess.words(of: command).first ?? ""
             guard SystemProcess.isExecutable(name) else { throw SessionError("failed to execute \(name): No such file or directory") }
             do { target = try TargetProcess.spawn(command) } catch { throw SessionError("failed to execute \(name): \(error.reason)") }
         } else if let text = processID {

@@ -38,9 +38,15 @@ public final class TargetProcess {
     /// A pidfd for the process (readable once it has exited), -1 where the kernel has none.
     public let exitDescriptor: Int32
 
-    /// Starts `command` (split on white space, as dtrace -c does), held until `release()`.
+    /// The words of a -c command: split on ASCII white space (space, tab, newline, return,
+    /// vertical tab, form feed), as dtrace's make_argv() splits it.
+    public static func words(of command: String) -> [String] {
+        command.split(whereSeparator: { $0.isASCII && $0.isWhitespace }).map(String.init)
+    }
+
+    /// Starts `command` (split into words, as dtrace -c does), held until `release()`.
     public static func spawn(_ command: String) throws(SystemError) -> TargetProcess {
-        let words = command.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        let words = Self.words(of: command)
         guard !words.isEmpty else { throw SystemError("empty command", code: EINVAL) }
         var gateEnds: [Int32] = [0, 0]
         guard pipe(&gateEnds) == 0 else { throw SystemError("pipe") }

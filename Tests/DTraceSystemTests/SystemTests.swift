@@ -142,6 +142,12 @@ func temporaryFile(_ contents: String) -> String {
 
 /// How a -c command ended, as dtrace says it.
 @Suite struct TargetProcessEndingTests {
+    /// A -c command splits on any ASCII white space, newlines included, as make_argv().
+    @Test func commandWordsSplitOnAnyWhiteSpace() {
+        #expect(TargetProcess.words(of: "./a.out 0\n1\t2  3\r\n4") == ["./a.out", "0", "1", "2", "3", "4"])
+        #expect(TargetProcess.words(of: " \n ").isEmpty)
+    }
+
     static func ending(of command: String, signal: Int32? = nil) throws -> String? {
         let target = try TargetProcess.spawn(command)
         target.release()
