@@ -1,8 +1,8 @@
 // DTraceProviders/SDTProvider: sdt:GROUP::EVENT for every kernel tracepoint tracefs lists
 // (IDs 10000 + index: stable for a given kernel). The arguments are the record's fields
-// in order (common_* left out), typed by their size and signedness (an array or a
-// __data_loc string as a pointer to its data in the record); `args->field` reads the
-// record itself, typed from the tracepoint's format.
+// in order (common_* left out): args[N] reads its field as `args->field` does, from the
+// record itself, typed from the tracepoint's format (an array or a __data_loc string
+// reads as its characters).
 
 import DTraceCodegen
 import DTraceIR

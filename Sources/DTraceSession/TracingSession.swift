@@ -305,8 +305,8 @@ public final class TracingSession {
     // MARK: engine choice
 
     /// The user engine runs BEGIN, END, ERROR and tick-N in dtrace (tick-N reading arg0 or
-    /// arg1 in the kernel where it can); anything else (and
-    /// anything with -x engine=kernel) runs in the kernel — unless the kernel engine cannot
+    /// arg1 goes to the kernel where it can); anything else (and anything with
+    /// -x engine=kernel) runs in the kernel — unless the kernel engine cannot
     /// run here and every probe can be fired by tracing the -c/-p process (or
     /// -x engine=ptrace): then the ptrace engine. With `checkPlatform`, the platform is
     /// asked for what the enabled providers need, and a provider that cannot work here is

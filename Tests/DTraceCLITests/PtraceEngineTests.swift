@@ -310,7 +310,7 @@ struct PtraceEngineTests {
         (["-x", "engine=ptrace", "-n", "BEGIN { exit(0); } syscall::getpid:entry { }"],
          "dtrace: the ptrace engine traces only a process named with -c or -p: none was given\n"),
         (["-x", "engine=ptrace", "-n", "sched:::on-cpu { }", "-c", "WORKLOAD getpid 1"],
-         "dtrace: probe sched:::on-cpu cannot be traced with ptrace: only pid, usdt and syscall probes of the -c or -p process can\n"),
+         "dtrace: probe sched:vmlinux::on-cpu cannot be traced with ptrace: only pid, usdt and syscall probes of the -c or -p process can\n"),
     ])
     func refusalsInOneLine(_ arguments: [String], _ expected: String) throws {
         let result = try Harness.run(arguments.map { $0.replacingOccurrences(of: "WORKLOAD", with: KernelHarness.workload) }, pinned: false)
