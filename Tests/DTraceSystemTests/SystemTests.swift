@@ -141,6 +141,27 @@ func temporaryFile(_ contents: String) -> String {
 }
 
 /// How a -c command ended, as dtrace says it.
+@Suite struct KernelFunctionAddressesTests {
+    /// Text symbols by exact name (a longer name sharing the prefix is another symbol),
+    /// in the kernel or a module, every address of a name listed twice; data symbols not.
+    @Test func namedTextSymbolsFromKallsyms() {
+        let kallsyms = """
+        ffffffff81000010 T _stext
+        ffffffff814428a0 t tick_nohz_handler
+        ffffffff814428f0 t tick_nohz_handler_extra
+        ffffffff81500000 t p4d_offset
+        ffffffff81600000 t p4d_offset
+        ffffffff82000000 D tick_nohz_data
+        ffffffffc0001000 t mod_handler\t[somemod]
+        """
+        let found = KernelFunctionAddresses.addresses(of: ["tick_nohz_handler", "p4d_offset", "mod_handler", "tick_nohz_data", "absent"], kallsyms: kallsyms)
+        #expect(found["tick_nohz_handler"] == [0xffffffff814428a0])
+        #expect(found["p4d_offset"] == [0xffffffff81500000, 0xffffffff81600000])
+        #expect(found["mod_handler"] == [0xffffffffc0001000])
+        #expect(found["tick_nohz_data"] == nil && found["absent"] == nil)
+    }
+}
+
 @Suite struct TargetProcessEndingTests {
     /// A -c command splits on any ASCII white space, newlines included, as make_argv().
     @Test func commandWordsSplitOnAnyWhiteSpace() {
