@@ -233,8 +233,8 @@ expect tcp-state-change-loopback "syn-sent->established 1, syn-received->establi
 # block_device, gendisk...), loaded and attached (the predicate keeps them from firing).
 "$DTRACE" -l -P io >"$scratch/out" 2>"$scratch/err"
 status=$?
-awk 'NR > 1 { print $2, $3 }' "$scratch/out" >"$scratch/got"
-printf 'io start\nio done\n' >"$scratch/want"
+awk 'NR > 1 { print $2, $3, $4 }' "$scratch/out" >"$scratch/got"
+printf 'io vmlinux start\nio vmlinux done\n' >"$scratch/want"
 if [ "$status" = 0 ] && cmp -s "$scratch/got" "$scratch/want"; then ok io-listing; else
     bad io-listing "(status $status)"; echo "--- got stdout"; cat "$scratch/out"; echo "--- stderr"; cat "$scratch/err"; echo "---"
 fi
