@@ -77,7 +77,8 @@ final class CommandRun {
             return 0
         }
         if line.version {
-            output.write("dtrace: Sun D 1.13\n" + "dtrace: \(DTraceCommand.projectName) \(DTraceCommand.projectVersion)\n")
+            // One line that ends with the D version, as DTrace's (scripts read its last word).
+            output.write("dtrace: \(DTraceCommand.projectName) \(DTraceCommand.projectVersion), D \(LanguageVersion.current)\n")
             return 0
         }
         // Options from the command line, validated as dtrace_setopt() would.
@@ -87,8 +88,8 @@ final class CommandRun {
             jsonErrors = options.outputFormat == .json
         }
         // -h and -G: provider definitions to a header (or checked), no tracing.
-        if line.generateHeader { return buildProviders(line, mode: .header, errorTags: options.errorTags) }
-        if line.generateObject { return buildProviders(line, mode: .object, errorTags: options.errorTags) }
+        if line.generateHeader { return buildProviders(line, mode: .header, options: options) }
+        if line.generateObject { return buildProviders(line, mode: .object, options: options) }
         // -x platform: the platform report, and nothing else.
         if options.platformReport {
             let platform = PlatformDetector.detect()

@@ -1,8 +1,10 @@
-// DTraceCLI/EmptyObjectFile: the object `dtrace -G -o FILE` writes. The header from
+// DTraceCLI/EmptyObjectFile: the object `dtrace -G` writes. The header from
 // `dtrace -h` defines everything its probes need, so -G has nothing to contribute; for
 // build systems that link the object it names, this is a valid ELF64 relocatable object
 // for this machine holding nothing: the null section, an empty .note.GNU-stack (so the
-// linker keeps the stack non-executable) and the section-name table.
+// linker keeps the stack non-executable) and the section-name table. With -x linktype=dof,
+// a DOF image with no sections: DTrace's 64-byte header (LP64, little-endian, DOF and DIF
+// version 2, eight integer and eight tuple registers) alone.
 
 enum EmptyObjectFile {
     /// This machine's ELF e_machine, or nil where dtrace does not know it.
@@ -14,6 +16,22 @@ enum EmptyObjectFile {
         #else
         return nil
         #endif
+    }
+
+    /// dof_hdr_t with no sections: ident, flags, header and section-header sizes, no
+    /// sections at offset 64, load and file size 64.
+    static var emptyDOF: [UInt8] {
+        var bytes: [UInt8] = [0x7f, 0x44, 0x4f, 0x46, 2 /* LP64 */, 1 /* LSB */, 2 /* DOF version */, 2 /* DIF version */, 8, 8]
+        bytes += [UInt8](repeating: 0, count: 16 - bytes.count)
+        append32(0, to: &bytes)             // dofh_flags
+        append32(64, to: &bytes)            // dofh_hdrsize
+        append32(32, to: &bytes)            // dofh_secsize
+        append32(0, to: &bytes)             // dofh_secnum
+        append64(64, to: &bytes)            // dofh_secoff
+        append64(64, to: &bytes)            // dofh_loadsz
+        append64(64, to: &bytes)            // dofh_filesz
+        append64(0, to: &bytes)             // dofh_pad
+        return bytes
     }
 
     static let sectionNames: [UInt8] = Array("\0.shstrtab\0.note.GNU-stack\0".utf8)

@@ -126,7 +126,7 @@ public final class Compiler {
     public init(options: CompileOptions) {
         self.options = options
         program.stringSize = options.stringSize
-        languageVersion = options.languageVersion ?? LanguageVersion.defined.last!
+        languageVersion = options.languageVersion ?? LanguageVersion.current
     }
 
     /// The D language version the program is written for (-x version, or its pragma).

@@ -20,6 +20,9 @@ public struct LanguageVersion: Comparable, Sendable, CustomStringConvertible {
         .init(1, 5), .init(1, 6), .init(1, 6, 1), .init(1, 6, 2), .init(1, 6, 3), .init(1, 6, 4), .init(2, 0),
     ]
 
+    /// This compiler's version, the one a program gets unless it asks for another.
+    public static var current: LanguageVersion { defined[defined.count - 1] }
+
     /// The version a text names ("1.0", "1.6.4"), or DTrace's reason why it names none.
     public static func parse(_ text: String) -> Result<LanguageVersion, VersionProblem> {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)

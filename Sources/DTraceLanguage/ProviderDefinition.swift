@@ -91,6 +91,17 @@ public enum ProviderDefinitionParser {
         }
     }
 
+    /// Whether a text names `provider` anywhere (so it means to define providers); false
+    /// for a text that does not even lex.
+    public static func mentionsProvider(_ source: String) -> Bool {
+        var stream = ProviderTokenStream(source)
+        while let token = try? stream.advance() {
+            if case .endOfInput = token.kind { return false }
+            if case .keyword(.provider) = token.kind { return true }
+        }
+        return false
+    }
+
     /// Adds providers to those already defined (by another file, or earlier in this one).
     /// As in DTrace, a provider defined again must repeat its interface: each probe it
     /// names must have been defined before, with the same parameter types.

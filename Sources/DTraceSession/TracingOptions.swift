@@ -15,6 +15,9 @@ public struct OptionError: Error, Equatable, CustomStringConvertible {
     static let invalidContext = OptionError(problem: "Option cannot be used from within a D program")
 }
 
+/// What `dtrace -G` writes (`-x linktype=`): an ELF object, or bare DOF.
+public enum LinkType: String, Sendable { case elf, dof }
+
 /// Which engine runs the program (`-x engine=`); nil lets the probes decide.
 public enum EngineChoice: String, Sendable { case user, kernel, ptrace }
 
@@ -57,6 +60,7 @@ public struct TracingOptions {
     /// `-x uprobes=multi|perf`: how pid and USDT probes attach (nil: uprobe_multi links
     /// where the kernel has them, Linux 6.6 and later; else one perf event per probe).
     public var uprobeLinks: Bool?
+    public var linkType = LinkType.elf
     public var verifierLog = false
     /// `-x cpu=N`: kernel probes record only what fires on CPU N.
     public var onlyCPU: Int?
@@ -98,7 +102,7 @@ public struct TracingOptions {
         "nspec": .count, "stackframes": .count, "ustackframes": .count, "jstackframes": .count, "jstackstrsize": .size,
         "switchrate": .rate, "aggrate": .rate, "cleanrate": .rate, "statusrate": .rate,
         "bufpolicy": .text, "bufresize": .text, "bpflog": .flag, "engine": .text, "zdefs": .flag, "stackindent": .count,
-        "aggpercpu": .flag, "aggzoom": .flag, "aggpack": .flag, "agghist": .flag, "cpu": .count, "linkmode": .text,
+        "aggpercpu": .flag, "aggzoom": .flag, "aggpack": .flag, "agghist": .flag, "cpu": .count, "linkmode": .text, "linktype": .text,
         "evaltime": .text, "encoding": .text, "quietresize": .flag, "grabanon": .flag, "cpp": .flag, "incdir": .text, "cpphdrs": .flag, "cppargs": .text, "cpppath": .text, "stdc": .text,
         "define": .text, "undef": .text, "platform": .flag, "syscallprobes": .text, "uprobes": .text, "verbose": .flag, "nolibs": .flag, "iregs": .count,
         "dtypes": .count, "maxframes": .count, "oformat": .text, "flamegraph": .text, "printsize": .optionalSize,
@@ -202,6 +206,9 @@ public struct TracingOptions {
         case "uprobes":
             guard value == "multi" || value == "perf" else { throw .invalidValue }
             uprobeLinks = value == "multi"
+        case "linktype":
+            guard let type = value.flatMap(LinkType.init(rawValue:)) else { throw .invalidValue }
+            linkType = type
         case "oformat":
             guard let format = value.flatMap(OutputFormat.init(rawValue:)) else { throw .invalidValue }
             outputFormat = format

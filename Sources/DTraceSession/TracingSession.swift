@@ -17,7 +17,9 @@ import DTraceSystem
 public struct ProgramSource {
     public enum Kind { case script(path: String), probes(text: String, kind: Character) }
     public var kind: Kind
-    public init(kind: Kind) { self.kind = kind }
+    /// A script's text when already read (before cpp): /dev/stdin cannot be read twice.
+    public var scriptText: String?
+    public init(kind: Kind, scriptText: String? = nil) { self.kind = kind; self.scriptText = scriptText }
 }
 
 /// DTrace's message for why a session cannot go on (printed after "dtrace: ").
@@ -150,8 +152,12 @@ public final class TracingSession {
             let label: String
             switch source.kind {
             case .script(let path):
-                do { text = try SystemFiles.readTextFile(path, limit: 16 << 20) } catch {
-                    throw SessionError("failed to open \(path): \(error.reason)")
+                if let scriptText = source.scriptText {
+                    text = scriptText
+                } else {
+                    do { text = try SystemFiles.readTextFile(path, limit: 16 << 20) } catch {
+                        throw SessionError("failed to open \(path): \(error.reason)")
+                    }
                 }
                 isScript = true
                 label = path

@@ -109,7 +109,7 @@ enum Harness {
         #expect(help.stderr == "")
         let version = try Harness.run(["-V"], pinned: false)
         #expect(version.status == 0)
-        #expect(version.stdout == "dtrace: Sun D 1.13\ndtrace: DTrace for Linux in Swift 0.6\n")
+        #expect(version.stdout == "dtrace: DTrace for Linux in Swift 0.6, D 2.0\n")
     }
 
     /// -S lists each clause's intermediate code readably, as DTrace lists DIF: a mnemonic,

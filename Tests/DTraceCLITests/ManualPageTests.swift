@@ -83,7 +83,7 @@ enum ManualPage {
         let page = stage.appendingPathComponent("usr/share/man/man8/dtrace.8.gz").path
         #expect(FileManager.default.isExecutableFile(atPath: binary))
         let version = try Harness.runProgram(binary, ["-V"])
-        #expect(version.stdout.hasPrefix("dtrace: Sun D 1.13\n"))
+        #expect(version.stdout.hasSuffix(", D 2.0\n"))
         let unpacked = try Harness.runProgram("/bin/sh", ["-c", "gzip -dc '\(page)'"])
         #expect(unpacked.status == 0)
         #expect(unpacked.stdout == (try String(contentsOfFile: ManualPage.path, encoding: .utf8)))

@@ -121,12 +121,13 @@ import Testing
         for file in ["main", "helper"] {
             #expect(try Tool.run("cc", ["-O2", "-c", file + ".c"], in: directory).status == 0)
         }
-        // Without -o nothing is written; with -o an empty object, named objects left alone.
+        // Without -o the object is named after the script (provider.o), in the current
+        // directory, as DTrace names it; the named objects are left alone.
         let before = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
         let checked = try Harness.run(["-G", "-s", "provider.d", "main.o", "helper.o"], directory: directory, pinned: false)
         #expect(checked.status == 0)
         #expect(checked.stdout == "" && checked.stderr == "")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == (before + ["provider.o"]).sorted())
         let mainObject = try Data(contentsOf: directory.appendingPathComponent("main.o"))
         let object = try Harness.run(["-G", "-s", "provider.d", "-o", "generated.o", "main.o", "helper.o"], directory: directory, pinned: false)
         #expect(object.status == 0)
@@ -148,6 +149,34 @@ import Testing
         #expect(refused.status == 1)
         #expect(refused.stderr == "dtrace: failed to compile script bad.d: line 3: syntax error near \"}\"\n")
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("bad.o").path))
+    }
+
+    /// -G on a D program (not a provider file) compiles it and writes its object: d.out
+    /// for -n or a script read from stdin, d.out.N for each of several commands; -x
+    /// linktype=dof writes bare DOF instead, any other link type is refused.
+    @Test func objectOptionCompilesProgramsAndNamesTheirObjects() throws {
+        let directory = try Scratch.directory()
+        defer { Scratch.remove(directory) }
+        let single = try Harness.run(["-G", "-n", "BEGIN { exit(0); }"], directory: directory, pinned: false)
+        #expect(single.status == 0 && single.stderr == "" && single.stdout == "")
+        let header = try Tool.run("readelf", ["-hW", "d.out"], in: directory)
+        #expect(header.stdout.contains("REL (Relocatable file)"))
+        let several = try Harness.run(["-G", "-n", "BEGIN { exit(0); }", "-n", "END { trace(1); }", "-o", "ignored.o"], directory: directory, pinned: false)
+        #expect(several.status == 0)
+        for name in ["d.out.0", "d.out.1"] { #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path)) }
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("ignored.o").path))
+        let dof = try Harness.run(["-G", "-xlinktype=dof", "-n", "BEGIN { exit(0); }", "-o", "prog.dof"], directory: directory, pinned: false)
+        #expect(dof.status == 0)
+        let bytes = try Data(contentsOf: directory.appendingPathComponent("prog.dof"))
+        #expect(Array(bytes.prefix(4)) == [0x7f, 0x44, 0x4f, 0x46] && bytes.count == 64)
+        let refused = try Harness.run(["-G", "-xlinktype=foo", "-n", "BEGIN { exit(0); }"], directory: directory, pinned: false)
+        #expect(refused.status == 1)
+        #expect(refused.stderr == "dtrace: failed to set -x linktype: Invalid value for specified option\n")
+        // A program that does not compile is refused with the compiler's message.
+        let broken = try Harness.run(["-G", "-n", "BEGIN { x = ; }", "-o", "broken.o"], directory: directory, pinned: false)
+        #expect(broken.status == 1)
+        #expect(broken.stderr == "dtrace: invalid probe specifier BEGIN { x = ; }: syntax error near \";\"\n")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("broken.o").path))
     }
 
     @Test func headerIsNamedAfterTheScriptInTheCurrentDirectory() throws {
