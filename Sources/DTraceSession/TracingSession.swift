@@ -165,17 +165,19 @@ public final class TracingSession {
             case .probes(let probeText, let option):
                 text = probeText
                 kind = ["P": .provider, "m": .module, "f": .function][option] ?? .name
-                if option == "i" {
-                    // -i ID [[predicate] action]: the probe with that ID, by its full name
-                    // (text that does not start with digits is read as a probe name, as
-                    // DTrace reads it).
-                    let digits = probeText.prefix { $0.isNumber }
-                    if !digits.isEmpty {
-                        if let id = Int(digits), let probe = probe(withID: id) {
-                            text = probe.identity.fullName + probeText.dropFirst(digits.count)
-                        } else {
-                            failureOfText[read.count] = SessionError("invalid probe specifier \(probeText): invalid probe identifier \(digits): Unknown probe identifier")
-                        }
+                // A text that starts with an integer names a probe by its ID, as DTrace
+                // lexes one: the probe's full name stands for it, and what follows the
+                // digits is read on its own ("2-2" is probe 2, then the description -2).
+                // Only -i and -n may; -P, -m and -f are refused one.
+                let digits = probeText.prefix { $0.isASCII && $0.isNumber }
+                if !digits.isEmpty {
+                    if option != "i" && option != "n" {
+                        let kinds: [Character: String] = ["P": "providers", "m": "modules", "f": "functions"]
+                        failureOfText[read.count] = SessionError("invalid probe specifier \(probeText): probe identifier \(digits) not permitted when specifying \(kinds[option] ?? "probes")")
+                    } else if let id = Int(digits), let probe = probe(withID: id) {
+                        text = probe.identity.fullName + " " + probeText.dropFirst(digits.count)
+                    } else {
+                        failureOfText[read.count] = SessionError("invalid probe specifier \(probeText): invalid probe identifier \(digits): Unknown probe identifier")
                     }
                 }
                 isScript = false

@@ -243,6 +243,13 @@ enum Harness {
         let missing = try Harness.run(["-l", "-i", "99999999"], pinned: false)
         #expect(missing.status == 1)
         #expect(missing.stderr == "dtrace: invalid probe specifier 99999999: invalid probe identifier 99999999: Unknown probe identifier\n")
+        // -n takes an ID too; listing "2-2" lists probe 2 and names the description -2 that matched nothing.
+        let byName = try Harness.run(["-qn", "1 { printf(\"begin by id\\n\"); exit(0); }"], pinned: false)
+        #expect(byName.stdout == "begin by id\n\n")
+        let pair = try Harness.run(["-l", "-i", "2-2"], pinned: false)
+        #expect(pair.status == 0)
+        #expect(pair.stdout == "   ID   PROVIDER            MODULE                          FUNCTION NAME\n    2     dtrace                                                     END\n")
+        #expect(pair.stderr == "dtrace: failed to match :::-2: No probe matches description\n")
     }
 
     /// -P, -m and -f read their text as DTrace does: the fields they name counted from the
@@ -255,6 +262,11 @@ enum Harness {
         (["-f", ":nosuchprov::"], "dtrace: invalid probe specifier :nosuchprov::: probe description nosuchprov::: does not match any probes\n"),
         (["-i", "0"], "dtrace: invalid probe specifier 0: invalid probe identifier 0: Unknown probe identifier\n"),
         (["-i", "-3"], "dtrace: invalid probe specifier -3: probe description :::-3 does not match any probes\n"),
+        // An ID is an integer token: what follows it is another description ("2-2" is probe 2, then -2).
+        (["-i", "2-2"], "dtrace: invalid probe specifier 2-2: probe description :::-2 does not match any probes\n"),
+        (["-f", "4.56"], "dtrace: invalid probe specifier 4.56: probe identifier 4 not permitted when specifying functions\n"),
+        (["-m", "7"], "dtrace: invalid probe specifier 7: probe identifier 7 not permitted when specifying modules\n"),
+        (["-P", "1:"], "dtrace: invalid probe specifier 1:: probe identifier 1 not permitted when specifying providers\n"),
     ])
     func partialDescriptionsAsDTraceReadsThem(_ arguments: [String], _ expected: String) throws {
         let result = try Harness.run(arguments, pinned: false)
