@@ -144,6 +144,7 @@ extension BPFCodeGenerator {
             readUserCaller()
         case .ustackdepth:
             readUserStackDepth()
+
         case .curthread:
             // A plain number (not a BTF pointer): D reads through it with probe reads.
             asm.call(.getCurrentTask)
@@ -354,21 +355,28 @@ extension BPFCodeGenerator {
         asm.bind(done)
     }
 
-    /// r0 = ustackdepth: the frames of the kernel's walk (into the user-frames area), one
-    /// more at a function's entry when the kernel did not put the caller second.
-    mutating func readUserStackDepth() {
-        let frames = layout.userFramesOffset
-        let done = asm.newLabel(), added = asm.newLabel()
+    /// r0 = the frames bpf_get_stack() walks (into the user-frames area), at most
+    /// maxframes; 0 when the walk fails.
+    mutating func countStackFrames(user: Bool) {
+        let added = asm.newLabel()
         asm.move(.r1, .r6)
         asm.move(.r2, .r7)
-        asm.alu64(.add, .r2, immediate: Int32(frames))
-        asm.load(.r3, constant: Int64(8 * KernelLayout.userStackFrames))
-        asm.load(.r4, constant: 1 << 8)     // BPF_F_USER_STACK
+        asm.alu64(.add, .r2, immediate: Int32(layout.userFramesOffset))
+        asm.load(.r3, constant: Int64(8 * max(1, min(layout.maxFrames, KernelLayout.userStackFrames))))
+        asm.load(.r4, constant: user ? 1 << 8 : 0)     // BPF_F_USER_STACK
         asm.call(.getStack)
         asm.jump(.jsgt, .r0, immediate: 0, added)
         asm.load(.r0, constant: 0)
         asm.bind(added)
         asm.alu64(.rsh, .r0, immediate: 3)
+    }
+
+    /// r0 = ustackdepth: the frames of the kernel's walk (into the user-frames area), one
+    /// more at a function's entry when the kernel did not put the caller second.
+    mutating func readUserStackDepth() {
+        let frames = layout.userFramesOffset
+        let done = asm.newLabel()
+        countStackFrames(user: true)
         guard site.prologue.providesEntryCaller else { return }
         asm.load(.r1, from: .r7, offset: contextSlot(ProbeContextSlots.entryCaller), size: .double)
         asm.jump(.jeq, .r1, immediate: 0, done)
@@ -378,6 +386,7 @@ extension BPFCodeGenerator {
         asm.load(.r2, from: .r7, offset: Int16(frames + 8), size: .double)
         asm.jump(.jeq, .r2, .r1, done)
         asm.bind(insert)
+        asm.jump(.jge, .r0, immediate: Int32(layout.maxFrames), done)
         asm.alu64(.add, .r0, immediate: 1)
         asm.bind(done)
     }

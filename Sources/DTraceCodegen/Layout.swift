@@ -59,6 +59,8 @@ public struct KernelLayout: Sendable {
     public let userFramesOffset: Int
     /// The most frames a stack holds (the kernel's perf_event_max_stack default).
     public static let userStackFrames = 127
+    /// The most frames stackdepth and ustackdepth count (the maxframes option).
+    public let maxFrames: Int
     /// Constants: [IR constants | zeroes].
     public let zeroOffset: Int
     public let zeroSize: Int
@@ -67,6 +69,7 @@ public struct KernelLayout: Sendable {
     /// `areas`: what the program's library subroutines declared (`KernelLayout.areas`).
     public init(program: IRProgram, areas: [ScratchArea] = []) {
         stringSize = max(1, program.stringSize)
+        maxFrames = max(1, min(program.maxFrames, Self.userStackFrames))
         let stringSpan = (stringSize + 1 + 7) & ~7
         irScratchSize = (program.scratchSize + 7) & ~7
         allocaOffset = irScratchSize

@@ -61,7 +61,9 @@ public final class UserSymbols {
         guard !parsed.isEmpty else { return false }
         mappings[pid] = parsed
         for mapping in parsed where filesByKey[mapping.fileKey] == nil {
-            let symbols = ELFSymbols.load(path: "\(procRoot)/\(pid)/root\(mapping.path)") ?? ELFSymbols.load(path: mapping.path)
+            // The file and its debug file as the process sees them, else as dtrace does.
+            let root = "\(procRoot)/\(pid)/root"
+            let symbols = ELFSymbols.load(path: root + mapping.path, debugDirectory: root + "/usr/lib/debug") ?? ELFSymbols.load(path: mapping.path)
             filesByKey[mapping.fileKey] = symbols
         }
         return true

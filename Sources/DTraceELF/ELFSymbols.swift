@@ -2,6 +2,7 @@
 // (an executable or a shared library, of any machine), with its loadable segments, so
 // that a file offset can be turned into the address its symbols are written in and an
 // address into the symbol over it — how the consumer names user addresses (UserSymbols).
+// A stripped file is named from its separate debug file when one is installed (DebugFile).
 // The headers and tables are read by ELFObject and ELFSymbolTable: a truncated, hostile
 // or foreign file gives nil or fewer symbols, never a trap.
 
@@ -22,8 +23,13 @@ public struct ELFSymbols: Sendable {
     public let segments: [Segment]
 
     /// The symbols of the file at `path`; nil when it cannot be read or is not ELF64 LE.
-    public static func load(path: String) -> ELFSymbols? {
+    /// A stripped file's names come from its debug file under `debugDirectory` when one
+    /// is installed (DebugFile), else from its .dynsym.
+    public static func load(path: String, debugDirectory: String? = "/usr/lib/debug") -> ELFSymbols? {
         guard case .success(let object) = ELFObject.load(path: path, requireX86_64: false) else { return nil }
+        if object.section(named: ".symtab") == nil, let debugDirectory, let debug = object.debugFile(debugDirectory: debugDirectory) {
+            return ELFSymbols(object, symbolsFrom: debug)
+        }
         return ELFSymbols(object)
     }
 
@@ -34,10 +40,12 @@ public struct ELFSymbols: Sendable {
     }
 
     /// The symbols of a loaded object: .symtab when it has one (it names everything),
-    /// else .dynsym (all a stripped file keeps).
-    public init(_ object: ELFObject) {
+    /// else .dynsym (all a stripped file keeps); `symbolsFrom`, its debug file, names
+    /// them instead when given.
+    public init(_ object: ELFObject, symbolsFrom debug: ELFObject? = nil) {
         segments = object.loadSegments
-        let entries = object.symbolEntries(.symtab) ?? object.symbolEntries(.dynsym) ?? []
+        let source = debug ?? object
+        let entries = source.symbolEntries(.symtab) ?? source.symbolEntries(.dynsym) ?? []
         var found: [Candidate] = []
         for entry in entries {
             // Functions, objects and GNU indirect functions, defined, at a nonzero address.

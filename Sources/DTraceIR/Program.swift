@@ -122,11 +122,15 @@ public struct IRClause: Sendable {
     }
 
     /// Whether the clause reads the firing's arguments (a timer probe's arg0 and arg1 are
-    /// the kernel and user PCs it interrupted).
+    /// the kernel and user PCs it interrupted) or the thread it interrupted (pid, tid,
+    /// execname, its user stack).
     public var readsFiringContext: Bool {
         function.instructions.contains {
             switch $0 {
             case .call(.readArgument, _, _), .call(.readBuiltin(.arg0), _, _), .call(.readBuiltin(.arg1), _, _): return true
+            case .call(.readBuiltin(let variable), _, _):
+                return [.pid, .tid, .ppid, .uid, .gid, .execname, .ucaller, .ustackdepth].contains(variable)
+            case .call(.stackID(user: true), _, _): return true
             default: return false
             }
         }
@@ -183,6 +187,9 @@ public struct IRProgram: Sendable {
     public var notesProcesses = false
     /// How many speculations may be active at once (the nspec option).
     public var speculationLimit = 1
+    /// The most frames stackdepth and ustackdepth count (the maxframes option; the
+    /// kernel's perf_event_max_stack by default).
+    public var maxFrames = 127
 
     public init() {}
 }

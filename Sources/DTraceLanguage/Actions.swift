@@ -371,10 +371,14 @@ extension Diagnostic {
 }
 
 extension Compiler {
-    /// stack(n) / ustack(n): the number of frames to show (20 by default, 127 at most).
+    /// stack(n) / ustack(n): the number of frames to show (by default the stackframes
+    /// option, 20, or ustackframes, 100), at most maxframes and the 127 a stack holds.
     func stackFrames(_ name: String, _ arguments: [Expression], line: Int) throws(Diagnostic) -> Int {
         try checkCount(name, arguments, name == "ustack" ? 0...2 : 0...1, line: line)
-        guard let first = arguments.first else { return 20 }
+        let most = min(127, frameOption("maxframes", default: 127))
+        guard let first = arguments.first else {
+            return min(most, name == "ustack" ? frameOption("ustackframes", default: 100) : frameOption("stackframes", default: 20))
+        }
         let saved = emitter
         let count = try rvalue(first)
         emitter = saved
@@ -392,6 +396,6 @@ extension Compiler {
                 throw error(.prototypeArgument, "ustack( ) argument #2 must be a positive integer constant", line: line).tagged("D_USTACK_STRSIZE")
             }
         }
-        return Int(min(constant, 127))
+        return Int(min(constant, Int64(most)))
     }
 }

@@ -12,6 +12,9 @@ public struct CompileOptions {
     public var stringSize = 256
     /// scratchsize, when -x gives it (a program's own #pragma wins).
     public var scratchSize: Int64?
+    /// stackframes, ustackframes and maxframes, when -x gives them (a program's own
+    /// #pragma wins): the frames stack() and ustack() show by default, and at most.
+    public var frameOptions: [String: Int64] = [:]
     /// With `defaultargs`, an unset $N is 0 (or "" as $$N) instead of an error.
     public var defaultArguments = false
     /// The probe description kind for -P/-m/-f/-n text (how a partial description is read).

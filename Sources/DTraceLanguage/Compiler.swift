@@ -85,6 +85,12 @@ public final class Compiler {
         }
         return options.scratchSize
     }
+    /// A frame count option (stackframes, ustackframes, maxframes): the last `#pragma D
+    /// option` read so far, else the command line's, else `defaultValue`.
+    func frameOption(_ name: String, default defaultValue: Int) -> Int {
+        if let (_, value) = program.options.last(where: { $0.0 == name }), let value, let count = Int(value), count > 0 { return count }
+        return options.frameOptions[name].map { Int(clamping: $0) } ?? defaultValue
+    }
     /// Globals declared with an array type (`int a[4];`), which are never assigned whole.
     var declaredArrays = Set<String>()
     /// `#pragma D attributes/binding` naming what the program has not declared yet.
@@ -618,7 +624,7 @@ public final class Compiler {
 
     func macroVariableValue(_ name: String) -> Int64? {
         switch name {
-        case "target": return options.targetProcessID
+        case "target": return options.targetProcessID ?? 0     // 0 without -c or -p, as DTrace
         case "pid": return options.processID
         case "ppid": return options.parentProcessID
         case "uid", "euid": return options.userID

@@ -50,6 +50,10 @@ public struct TracingOptions {
     /// strsize, when given.
     public var stringSize: Int?
     public var speculationLimit = 1
+    /// The maxframes option: how many frames a stack depth counts at most.
+    public var maxFrames = 127
+    /// stackframes, ustackframes and maxframes as given (the compiler's defaults for stack()).
+    public var frameOptions: [String: Int64] = [:]
     /// switchrate, statusrate and aggrate as periods; DTrace's default is 1hz.
     public var switchPeriod: Int64 = 1_000_000_000
     public var statusPeriod: Int64 = 1_000_000_000
@@ -194,6 +198,12 @@ public struct TracingOptions {
             guard count > 0 && count <= 8 else { throw .invalidValue }
             guard count == 8 else { throw OptionError(problem: "Insufficient registers to generate code") }
         case "nspec": speculationLimit = Int(clamping: count)
+        case "stackframes", "ustackframes":
+            if count > 0 { frameOptions[name] = count }
+        case "maxframes":
+            guard count > 0 else { break }
+            frameOptions[name] = count
+            maxFrames = Int(min(count, 127))   // the deepest stack the kernel walks
         case "switchrate": switchPeriod = period
         case "statusrate": statusPeriod = period
         case "aggrate": aggregationPeriod = period

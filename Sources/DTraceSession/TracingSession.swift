@@ -114,6 +114,7 @@ public final class TracingSession {
         compileOptions.languageVersion = options.languageVersion
         if let size = options.stringSize { compileOptions.stringSize = size }
         compileOptions.scratchSize = options.scratchSize
+        compileOptions.frameOptions = options.frameOptions
         compileOptions.kernelTypes = kernelTypes
         let optionsNow = options
         compileOptions.optionProblem = { name, value in
@@ -398,6 +399,7 @@ public final class TracingSession {
     /// the remaining aggregations). Returns the exit status exit() gave, or 0.
     public func run(_ choice: EngineChoice, output sink: OutputSink, showProgram: Bool) throws(SessionError) -> Int32 {
         program.speculationLimit = options.speculationLimit
+        program.maxFrames = options.maxFrames
         let consumer = Consumer(program: program, options: options.outputOptions, output: sink, userSymbols: userSymbols)
         consumer.errors = errors
         // setopt() goes through the same table as -x and #pragma D option.

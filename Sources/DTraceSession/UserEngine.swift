@@ -135,7 +135,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
             // A traced thread's caller (at a function's entry: the return address on top of the stack).
             guard let frames = firingThread?.userStack(), frames.count > 1 else { return 0 }
             return Int64(bitPattern: frames[1])
-        case .ustackdepth: return Int64(firingThread?.userStack().count ?? 0)
+        case .ustackdepth: return Int64(min(firingThread?.userStack().count ?? 0, program.maxFrames))
         case .stackdepth, .caller, .ipl: return 0
         default: return 0
         }
