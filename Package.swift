@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "DTracePlatformTests", dependencies: ["DTracePlatform", "DTraceSystem"], exclude: ["Fixtures"]),
         .testTarget(
             name: "DTraceCLITests",
-            dependencies: ["DTraceCLI", "DTraceLibrary", "DTraceSession", "DTraceProviders", "DTraceConsumer", "DTraceCodegen", "DTraceBPF", "DTracePlatform", "DTraceLanguage", "DTraceIR", "DTraceSystem", "dtrace"],
+            dependencies: ["DTraceCLI", "DTraceLibrary", "DTraceSession", "DTraceProviders", "DTraceConsumer", "DTraceCodegen", "DTraceBPF", "DTracePlatform", "DTraceLanguage", "DTraceIR", "DTraceSystem", "DTraceELF", "dtrace"],
             exclude: ["Conformance"]
         ),
     ],

@@ -7,6 +7,7 @@
 // always runs under CI=true.
 
 import DTraceSystem
+import DTraceELF
 import Foundation
 import Testing
 
@@ -225,6 +226,20 @@ struct PidProviderTests {
             outputs[engine] = leaf + middle + returned + offset
         }
         #expect(outputs["kernel"] == outputs["ptrace"])
+        // maxframes caps ustackdepth and ustack(); a stripped libc is named from its
+        // build-id debug file (Debian's libc6-dbg, which CI installs).
+        let debugInstalled = (try? ELFObject.load(path: "/lib/x86_64-linux-gnu/libc.so.6").get())?.debugFile() != nil
+        #expect(debugInstalled || ProcessInfo.processInfo.environment["CI"] != "true", "libc6-dbg is not installed")
+        for engine in ["kernel", "ptrace"] {
+            let capped = try Harness.run(["-x", "engine=\(engine)", "-x", "maxframes=2", "-qn",
+                                          "pid$target:a.out:leaf:entry /arg0 == 1/ { printf(\"%d\\n\", ustackdepth); ustack(); exit(0); }", "-c", program], pinned: false)
+            let lines = capped.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            #expect(lines.count == 3 && lines.first == "2" && lines[1] == "frames`leaf", "\(engine): \(capped.stdout) \(capped.stderr)")
+            let whole = try Harness.run(["-x", "engine=\(engine)", "-qn", "pid$target:a.out:leaf:entry /arg0 == 1/ { ustack(); exit(0); }", "-c", program], pinned: false)
+            if debugInstalled {
+                #expect(whole.stdout.contains("libc.so.6`__libc_start_call_main+0x"), "\(engine): \(whole.stdout)")
+            }
+        }
     }
 
     @Test(arguments: [

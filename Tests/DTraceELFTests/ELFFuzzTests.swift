@@ -88,6 +88,7 @@ final class MutatedBytes {
     static func exercise(_ object: ELFObject, using random: inout SeededRandom) -> Int {
         var touched = object.sections.count + object.loadSegments.count + (object.interpreter?.count ?? 0)
         _ = object.isPositionIndependent
+        touched += object.buildID?.count ?? 0
         let functions = object.functions
         touched += functions.count
         for _ in 0..<min(4, functions.count) {

@@ -3,6 +3,7 @@
 // truncation and corruption of it (never a trap).
 
 @testable import DTraceELF
+import Foundation
 import Testing
 
 /// A minimal ELF64 little-endian shared object: one PT_LOAD segment (file offset 0x0 at
@@ -111,6 +112,29 @@ enum ELFImage {
         #expect(ELFSymbols.parse(bytes: Array("not an ELF file at all, just text padding out sixty-four bytes....".utf8)) == nil)
         #expect(ELFSymbols.load(path: "/nonexistent/file") == nil)
         #expect(ELFSymbols.load(path: "/proc/self/status") == nil)
+    }
+
+    /// A stripped library's static functions are named from its build-id debug file:
+    /// libc's own build ID (as readelf -n shows it) names the file, whose .symtab has
+    /// __libc_start_call_main, which libc's .dynsym lacks. A directory without the file,
+    /// or with another object's, leaves the .dynsym names.
+    @Test func strippedLibraryNamedFromItsDebugFile() throws {
+        guard Fixture.shouldRun(Fixture.libc) else { return }
+        let libc = try ELFObject.load(path: Fixture.libc).get()
+        let identifier = try #require(libc.buildID)
+        #expect(identifier.count == 20)
+        let path = try #require(ELFObject.debugFilePath(buildID: identifier))
+        let hex = identifier.map { String(format: "%02x", $0) }.joined()
+        #expect(path == "/usr/lib/debug/.build-id/\(hex.prefix(2))/\(hex.dropFirst(2)).debug")
+        #expect(ELFObject.debugFilePath(buildID: [1]) == nil)
+        let plain = try #require(ELFSymbols.load(path: Fixture.libc, debugDirectory: nil))
+        #expect(!plain.symbols.contains { $0.name == "__libc_start_call_main" })
+        #expect(ELFSymbols.load(path: Fixture.libc, debugDirectory: "/nonexistent")?.symbols.count == plain.symbols.count)
+        guard libc.debugFile() != nil || Fixture.isCI else { return }
+        let named = try #require(ELFSymbols.load(path: Fixture.libc))
+        let start = try #require(named.symbols.first { $0.name == "__libc_start_call_main" })
+        #expect(named.symbol(covering: start.address + 1)?.name == "__libc_start_call_main")
+        #expect(named.segments == plain.segments)
     }
 
 }
