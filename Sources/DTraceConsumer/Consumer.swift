@@ -188,9 +188,12 @@ public final class Consumer {
 
     static func specification(_ conversion: PrintfConversion, width: PrintfConversion.Amount, precision: PrintfConversion.Amount, length: String, character: String) -> String {
         var spec = "%" + conversion.flags.filter { $0 != "'" }
-        if case .fixed(let value) = width { spec += String(value) }
-        // A precision of 0 is no precision, as DTrace's printf reads it ("%.0s" prints all).
-        if case .fixed(let value) = precision, value != 0 { spec += "." + String(value) }
+        // Widths and precisions from arguments (%*d) are held to what a written one may be.
+        let limit = PrintfConversion.widthLimit
+        if case .fixed(let value) = width { spec += String(min(max(value, -limit), limit)) }
+        // A precision of 0 is no precision, as DTrace's printf reads it ("%.0s" prints all);
+        // a negative one (from %.*d) none, as C takes it.
+        if case .fixed(let value) = precision, value > 0 { spec += "." + String(min(value, limit)) }
         return spec + length + character
     }
 

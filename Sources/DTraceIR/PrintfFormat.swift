@@ -4,6 +4,9 @@
 
 public struct PrintfConversion: Sendable, Equatable {
     public enum Amount: Sendable, Equatable { case none, fixed(Int), fromArgument }
+    /// Written widths and precisions count up to this (16M: a line of ten million
+    /// blanks prints, as in DTrace; a width of billions does not exhaust memory).
+    public static let widthLimit = 1 << 24
     public var flags: String          // any of "-+ #0'" in the order written
     public var width: Amount
     public var precision: Amount
@@ -137,7 +140,7 @@ public struct PrintfFormat: Sendable, Equatable {
             } else {
                 var digits = 0, any = false
                 while index < characters.count, let value = characters[index].wholeNumberValue, characters[index].isASCII {
-                    digits = min(digits * 10 + value, 1 << 20); any = true; index += 1
+                    digits = min(digits * 10 + value, PrintfConversion.widthLimit); any = true; index += 1
                 }
                 if any { width = .fixed(digits) }
             }
@@ -149,7 +152,7 @@ public struct PrintfFormat: Sendable, Equatable {
                 } else {
                     var digits = 0
                     while index < characters.count, let value = characters[index].wholeNumberValue, characters[index].isASCII {
-                        digits = min(digits * 10 + value, 1 << 20); index += 1
+                        digits = min(digits * 10 + value, PrintfConversion.widthLimit); index += 1
                     }
                     precision = .fixed(digits)
                 }

@@ -233,6 +233,19 @@ enum Harness {
         #expect(result.stdout == "19999\n\n")
     }
 
+    /// printf widths and precisions of ten million print in full, as in DTrace; one from
+    /// an argument (%*d) is held to 16M, and a negative one left-justifies (a width) or is
+    /// no precision, as C takes them.
+    @Test func printfWidthsAsLargeAsDTraces() throws {
+        let script = #"BEGIN { printf("%10000000d\n", 1); printf("%.10000000d\n", 1); printf("%10000000.10000000d\n", 1); "#
+            + #"printf("%*d|%.*d|\n", -3, 7, -2, 5); printf("%*d\n", 2000000000000, 1); exit(0); }"#
+        let result = try Harness.run(["-qn", script], pinned: false)
+        #expect(result.status == 0 && result.stderr == "")
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.map(\.count) == [10_000_000, 10_000_000, 10_000_000, 6, 1 << 24, 0, 0])
+        #expect(lines.count > 3 && lines[0].hasSuffix(" 1") && lines[1].hasSuffix("01") && lines[3] == "7  |5|")
+    }
+
     @Test func probeByID() throws {
         let listed = try Harness.run(["-l", "-i", "2"], pinned: false)
         #expect(listed.status == 0)
