@@ -27,8 +27,12 @@ public struct Declarator: Equatable {
     public var line: Int
     /// A struct or union member's bit-field width (`int a : 3`); nil for other members.
     public var bitWidth: Expression? = nil
-    /// A function (`int f(int)`, `int (*fp)(void)`): declared, never stored.
+    /// A function (`int f(int)`): declared, never stored.
     public var isFunction = false
+    /// The stars of a pointer to a function (`int (*fp)(void)`: 1); such a declarator
+    /// declares a pointer (D keeps no function types: a pointer to void), its array
+    /// dimensions those inside the parentheses (`int (*table[4])()`).
+    public var functionPointerDepth = 0
     /// The names given to the last associative keys (`inline int f[int x] = x + 1`), nil
     /// for a key without one.
     public var keyNames: [String?] = []

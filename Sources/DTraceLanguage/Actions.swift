@@ -42,7 +42,10 @@ extension Compiler {
 
     func stringArgument(_ name: String, _ arguments: [Expression], _ index: Int, line: Int) throws(Diagnostic) -> Value {
         let value = try rvalue(arguments[index])
-        if let string = asString(value, pointers: false, charactersOnly: true) { return string }
+        // A char * into alloca() memory is D's own string, as DTrace takes a DPTR.
+        if let string = asString(value, pointers: value.pointsIntoAlloca, charactersOnly: true) {
+            return value.pointsIntoAlloca ? Value(register: string.register, type: .string, space: .scratch) : string
+        }
         // NULL (0, or a void pointer 0) is a char * as C has it: reading it faults at run
         // time, as in DTrace.
         if value.constant == 0, value.type.isInteger || Self.isVoidPointer(value.type) {

@@ -211,9 +211,20 @@ extension Compiler {
         return nil
     }
 
+    /// The declarator with only the dimensions `keep` accepts (its name, stars, line kept).
+    static func trimmed(_ declarator: Declarator, keeping keep: (Declarator.ArraySuffix) -> Bool) -> Declarator {
+        var copy = Declarator(name: declarator.name, pointerDepth: declarator.pointerDepth, suffixes: declarator.suffixes.filter(keep), line: declarator.line)
+        copy.functionPointerDepth = declarator.functionPointerDepth
+        return copy
+    }
+
     func applyDeclarator(_ base: DType, _ declarator: Declarator) throws(Diagnostic) -> DType {
         var type = base
         for _ in 0..<declarator.pointerDepth { type = .pointer(type) }
+        if declarator.functionPointerDepth > 0 {
+            type = .voidPointer
+            for _ in 1..<declarator.functionPointerDepth { type = .pointer(type) }
+        }
         for suffix in declarator.suffixes.reversed() {
             if case .size(let size) = suffix {
                 guard let size else { throw error(.declarationArrayNull, "array declaration requires array dimension or tuple signature: \(declarator.name)", line: declarator.line) }
@@ -234,8 +245,7 @@ extension Compiler {
             // A function, or an object defined elsewhere (`extern`): declared, not stored.
             if declarator.isFunction && declaration.storage != .typedef { continue }
             if declaration.storage == .extern {
-                _ = try applyDeclarator(base, Declarator(name: name, pointerDepth: declarator.pointerDepth,
-                                                         suffixes: declarator.suffixes.filter { if case .size(_?) = $0 { return true }; return false }, line: line))
+                _ = try applyDeclarator(base, Self.trimmed(declarator) { if case .size(_?) = $0 { return true }; return false })
                 continue
             }
             if declaration.storage == .this, declarator.suffixes.contains(where: { if case .keys = $0 { return true }; return false }) {
@@ -260,8 +270,7 @@ extension Compiler {
                     }
                     var parameters: [(name: String, type: DType)] = []
                     for (key, parameter) in zip(keys, declarator.keyNames) { parameters.append((parameter!, try resolveType(key, line: line))) }
-                    let type = try applyDeclarator(base, Declarator(name: name, pointerDepth: declarator.pointerDepth,
-                                                                      suffixes: declarator.suffixes.filter { if case .size = $0 { return true }; return false }, line: line))
+                    let type = try applyDeclarator(base, Self.trimmed(declarator) { if case .size = $0 { return true }; return false })
                     inlineArrays[name] = (type, initializer, parameters)
                     continue
                 }
@@ -274,9 +283,7 @@ extension Compiler {
                 if case .keys(let keys) = suffix { return keys }
                 return nil
             }.first
-            var type = try applyDeclarator(base, Declarator(name: name, pointerDepth: declarator.pointerDepth,
-                                                              suffixes: declarator.suffixes.filter { if case .size = $0 { return true }; return false },
-                                                              line: line))
+            var type = try applyDeclarator(base, Self.trimmed(declarator) { if case .size = $0 { return true }; return false })
             if type.isVoid { throw error(.declarationVoidObject, "cannot have void object: \(name)", line: line) }
             if case .composite(let composite) = type.resolved, !composite.isComplete {
                 throw error(.structIncomplete, "incomplete struct/union/enum \(type): \(name)", line: line)

@@ -449,7 +449,10 @@ extension Compiler {
             guard case .memory(let address, let type, let space) = target else {
                 throw error(.addressOfLvalue, "unacceptable operand for unary & operator", line: line)
             }
-            return Value(register: address, type: .pointer(type), space: space)
+            var pointer = Value(register: address, type: .pointer(type), space: space)
+            // &p[i], &p->m of an alloca() pointer point into alloca() memory too.
+            pointer.pointsIntoAlloca = space == .scratch && Self.reachesAlloca(operand, allocaVariables: allocaPointerVariables)
+            return pointer
         case "*":
             let value = try rvalue(operand)
             guard let pointee = value.type.pointee else {
@@ -940,6 +943,19 @@ extension Compiler {
         if pointer.pointsIntoAlloca { return .scratch }
         if case .composite(let composite)? = pointer.type.pointee?.resolved, composite.isKernel { return .tracee }
         return pointer.space
+    }
+
+    /// Whether an lvalue expression (p[i], *p, p->m, s.m of those) is reached through a
+    /// variable holding an alloca() pointer, or alloca() itself.
+    static func reachesAlloca(_ expression: Expression, allocaVariables: Set<String>) -> Bool {
+        switch expression.kind {
+        case .index(let base, _): return reachesAlloca(base, allocaVariables: allocaVariables)
+        case .unary("*", let operand): return reachesAlloca(operand, allocaVariables: allocaVariables)
+        case .member(let base, _, arrow: _): return reachesAlloca(base, allocaVariables: allocaVariables)
+        case .cast(_, let operand): return reachesAlloca(operand, allocaVariables: allocaVariables)
+        case .call("alloca", _): return true
+        default: return variableName(expression).map(allocaVariables.contains) ?? false
+        }
     }
 
     /// A scalar variable's name as D writes it ("p", "self->p", "this->p"); nil otherwise.

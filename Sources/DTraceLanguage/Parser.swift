@@ -300,16 +300,18 @@ public struct Parser {
         while try accept("*") { depth += 1 }
         var name = ""
         var isFunction = false
+        var inner: Declarator?
         let token = try peek()
         if case .identifier(let identifier) = token.kind {
             try advance()
             name = identifier
         } else if token.kind == .punctuation("("), case .punctuation("*") = try peek(1).kind {
             try advance()
-            let inner = try parseDeclarator(abstract: abstract)
+            let parenthesized = try parseDeclarator(abstract: abstract)
             try expect(")")
-            name = inner.name
-            isFunction = inner.isFunction
+            name = parenthesized.name
+            isFunction = parenthesized.isFunction
+            inner = parenthesized
         } else if !abstract || (token.kind != .punctuation("(") && token.kind != .punctuation("[")
                                 && token.kind != .punctuation(",") && token.kind != .punctuation(")")) {
             throw try syntaxError()
@@ -342,6 +344,12 @@ public struct Parser {
                 try expect("]")
                 suffixes.append(.size(size))
             }
+        }
+        if let inner, inner.pointerDepth > 0, isFunction, !inner.isFunction {
+            // (*name)(...): a pointer to a function, with the dimensions written inside.
+            var pointer = Declarator(name: name, pointerDepth: 0, suffixes: inner.suffixes + suffixes, line: token.line, keyNames: keyNames)
+            pointer.functionPointerDepth = inner.pointerDepth
+            return pointer
         }
         return Declarator(name: name, pointerDepth: depth, suffixes: suffixes, line: token.line, isFunction: isFunction, keyNames: keyNames)
     }
