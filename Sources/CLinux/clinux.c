@@ -34,6 +34,14 @@ int32_t clinux_pidfd_open(int32_t pid) {
 
 int32_t clinux_current_cpu(void) { return (int32_t)sched_getcpu(); }
 
+int32_t clinux_run_on_cpu(int32_t cpu) {
+    if (cpu < 0 || cpu >= CPU_SETSIZE) return -1;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof(set), &set);
+}
+
 int64_t clinux_ptrace(int32_t request, int32_t pid, uint64_t addr, uint64_t data) {
     return (int64_t)ptrace((enum __ptrace_request)request, (pid_t)pid, (void *)addr, (void *)data);
 }

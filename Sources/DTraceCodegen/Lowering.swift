@@ -279,6 +279,23 @@ extension BPFCodeGenerator {
                     inner.asm.call(.probeReadKernel)
                 }
             }
+        case .checkAlloca:
+            // r1 = address - start of the alloca area, r2 = what has been allocated.
+            load(.r1, a[0])
+            asm.load(.r3, constant: (KernelRegion.scratch << 48) + Int64(layout.allocaOffset))
+            asm.alu64(.sub, .r1, .r3)
+            asm.load(.r2, from: .r7, offset: Int16(layout.allocaUsedOffset), size: .double)
+            let badAddress = asm.newLabel(), sizeFits = asm.newLabel()
+            asm.jump(.jslt, .r1, immediate: 0, badAddress)
+            asm.jump(.jge, .r1, .r2, badAddress)
+            asm.alu64(.sub, .r2, .r1)                   // room left from the address
+            load(.r3, a[1])
+            asm.jump(.jle, .r3, .r2, sizeFits)
+            fault(.badSize, address: .r3)
+            asm.bind(badAddress)
+            load(.r1, a[0])
+            fault(.badAddress, address: .r1)
+            asm.bind(sizeFits)
         case .allocate:
             load(.r1, a[0])
             asm.alu64(.add, .r1, immediate: 7)

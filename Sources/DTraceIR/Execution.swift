@@ -181,6 +181,9 @@ public struct Interpreter {
             guard let body = subroutines[call.name] else { throw Fault(kind: .illegalOperation) }
             return try body.interpret(call, SubroutineContext(arguments: a, machine: machine, environment: environment))
         case .allocate: return try machine.allocate(a[0])
+        case .checkAlloca:
+            try machine.checkAllocaAccess(address: a[0], size: a[1])
+            return 0
         case .copyBytes:
             guard a[2] >= 0, a[2] <= Int64(Machine.allocaSize) else { throw Fault(kind: .badAddress, address: a[1]) }
             let bytes = try machine.readBytes(at: a[0], count: Int(a[2]))

@@ -23,6 +23,10 @@ public enum Helper: Sendable, Equatable {
     case stackID(user: Bool)        // () -> id of the current kernel (user) stack, or negative
     case noteProcess                // (): the current process's user addresses are kept; tell the consumer the first time it is seen
     case allocate                   // (size) -> address in scratch
+    /// (address, size): an access through an alloca() pointer, checked as DTrace checks
+    /// it: an address below the clause's alloca() memory or at or past what it has
+    /// allocated is an invalid address; one whose `size` bytes pass that top, an invalid size.
+    case checkAlloca
     case copyBytes                  // (src, dst, size)
     case copyIn                     // (dst, tracee address, size) -> dst
     case copyInString               // (dst, tracee address[, max]) -> dst

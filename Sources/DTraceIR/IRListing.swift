@@ -137,6 +137,7 @@ extension Helper {
         case .stackID(let user): return user ? "ustack" : "stack"
         case .noteProcess: return "noteproc"
         case .allocate: return "alloca"
+        case .checkAlloca: return "chkalloca"
         case .copyBytes: return "bcopy"
         case .copyIn: return "copyin"
         case .copyInString: return "copyinstr"

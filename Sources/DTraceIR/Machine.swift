@@ -138,6 +138,15 @@ public final class Machine {
         try writeBytes(value, at: address)
     }
 
+    /// An access of `size` bytes at `address` through an alloca() pointer: within what
+    /// this clause has allocated (Helper.checkAlloca).
+    func checkAllocaAccess(address: Int64, size: Int64) throws(Fault) {
+        let start = MemoryRegion.base(MemoryRegion.scratch) + Int64(allocaStart)
+        let top = start + Int64(allocaUsed)
+        guard address >= start, address < top else { throw Fault(kind: .badAddress, address: address) }
+        guard size <= top - address else { throw Fault(kind: .badSize, address: size) }
+    }
+
     func allocate(_ size: Int64) throws(Fault) -> Int64 {
         guard size >= 0, size <= Int64(Machine.allocaSize) else { throw Fault(kind: .outOfScratch) }
         let rounded = (Int(size) + 7) & ~7

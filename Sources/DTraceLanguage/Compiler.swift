@@ -23,6 +23,9 @@ struct Value {
     /// A pointer into alloca() space: what it points to is D's memory, whatever type a
     /// cast gives it (a kernel struct's included), as DTrace's alloca taint.
     var pointsIntoAlloca = false
+    /// A ?: with one alloca() branch and one other (DTrace's DT_NF_NONASSIGN): no
+    /// variable may hold it.
+    var mixesAlloca = false
     /// A pointer to a translated struct (xlate<T *>, curpsinfo): DTrace's dynamic
     /// expression, which has no address to keep (not an aggregation or array key).
     var isTranslatedPointer = false
@@ -67,6 +70,11 @@ public final class Compiler {
     /// Variables ("p", "self->p", "this->p") assigned an alloca() pointer: reading them
     /// gives one back.
     var allocaPointerVariables = Set<String>()
+    /// Variables assigned anything else but a literal 0: as in DTrace, one variable may not
+    /// hold both (reading it would not know whether it names alloca() memory).
+    var nonAllocaVariables = Set<String>()
+    /// The line of the clause being compiled (its first probe description's).
+    var clauseLine = 0
     var clauseLocalBytes = 0
     /// DTrace's ids and storage offsets of the variables, for `-S`'s variable tables.
     var dtraceLayout = DTraceVariableLayout()
@@ -387,6 +395,7 @@ public final class Compiler {
 
     func compileClause(_ clause: Clause) throws(Diagnostic) {
         region = .probeDescription
+        clauseLine = clause.line
         var descriptions: [ProbeDescription] = []
         for specifier in clause.probes {
             descriptions.append(try probeDescription(specifier))

@@ -128,6 +128,7 @@ public enum DiagnosticTag: String, Sendable {
     case operandVoidPointer = "D_OP_VFPTR"
     case declarationScope = "D_DECL_SCOPE"
     case allocaSize = "D_ALLOCA_SIZE"
+    case allocaIncompatible = "D_ALLOCA_INCOMPAT"
     case declarationArrayTooBig = "D_DECL_ARRBIG"
     case declarationArrayNull = "D_DECL_ARRNULL"
     case arrayBadReference = "D_ARR_BADREF"

@@ -166,7 +166,8 @@ extension Compiler {
             }
             let type = a.type.isString ? DType.string : (a.type.isPointer ? a.type : DType.arithmeticResult(a.type, b.type))
             var value = Value(register: result, type: type)
-            value.pointsIntoAlloca = a.pointsIntoAlloca && b.pointsIntoAlloca
+            value.pointsIntoAlloca = a.pointsIntoAlloca
+            value.mixesAlloca = a.pointsIntoAlloca != b.pointsIntoAlloca || a.mixesAlloca || b.mixesAlloca
             return value
         case .call(let name, let arguments):
             return try callSubroutine(name, arguments, line: line)
@@ -459,6 +460,7 @@ extension Compiler {
                 throw error(.dereferenceNonPointer, "cannot dereference non-pointer type", line: line)
             }
             guard !pointee.isVoid else { throw error(.dereferenceVoid, "cannot dereference pointer to void", line: line) }
+            checkAllocaAccess(through: value, address: value.register, size: pointee.size)
             return try load(.memory(address: value.register, type: pointee, space: Self.space(reachedThrough: value)))
         default: break
         }
@@ -707,7 +709,7 @@ extension Compiler {
             throw error(.operandArrayOrFunction, "operator \(op) may not be applied to operand of type \"\(declaredArray)\"", line: line)
         }
         noteVariableUse(target, written: true)
-        if value.pointsIntoAlloca, let name = Self.variableName(target) { allocaPointerVariables.insert(name) }
+        if let name = Self.variableName(target) { try noteAllocaUse(of: name, value, literal: valueExpression, line: line) }
         try store(value, to: place, line: line)
         return Value(register: value.register, type: place.type, space: value.space)
     }
@@ -874,6 +876,7 @@ extension Compiler {
                 }
                 emitter.emit(.checkBounds(index.register, limit: Int64(count), address: address, kind: .badIndex))
             }
+            if array.type.isPointer { checkAllocaAccess(through: array, address: address, size: element.size) }
             return .memory(address: address, type: element, space: array.type.isPointer ? Self.space(reachedThrough: array) : array.space)
         case .member(let base, let name, let arrow):
             if let translation = try translatedBase(base, arrow: arrow) {
@@ -908,6 +911,7 @@ extension Compiler {
             }
             let address = emitter.register()
             emitter.emit(.arithmetic(.add, address, value.register, emitter.constant(Int64(member.offset))))
+            if arrow { checkAllocaAccess(through: value, address: address, size: max(1, member.type.size)) }
             if let field = composite.bitFields[name] {
                 return .bitField(address: address, type: member.type, space: space, shift: field.bitOffset % 8, bits: field.bits)
             }
@@ -928,6 +932,7 @@ extension Compiler {
                 throw error(.dereferenceNonPointer, "cannot dereference non-pointer type", line: line)
             }
             guard !pointee.isVoid else { throw error(.dereferenceVoid, "cannot dereference pointer to void", line: line) }
+            checkAllocaAccess(through: value, address: value.register, size: pointee.size)
             return .memory(address: value.register, type: pointee, space: Self.space(reachedThrough: value))
         default:
             throw error(.operandNotLvalue, "operator \(op) requires modifiable lvalue as an operand", line: line)
@@ -937,12 +942,41 @@ extension Compiler {
     /// The bytes read and written to reach a bitfield `bits` wide, `shift` bits into its byte.
     static func bitFieldWidth(shift: Int, bits: Int) -> Int { min(CompositeType.bitFieldStorage(bits: shift + bits), 8) }
 
+    /// An access of `size` bytes at `address` through `pointer`, when it points into
+    /// alloca() memory: checked at run time against what the clause has allocated.
+    func checkAllocaAccess(through pointer: Value, address: Register, size: Int) {
+        guard pointer.pointsIntoAlloca else { return }
+        emitter.emit(.call(.checkAlloca, result: nil, arguments: [address, emitter.constant(Int64(max(1, size)))]))
+    }
+
     /// Where the bytes a pointer points to lie: kernel memory for a kernel structure
     /// (whatever variable held the pointer), else where the pointer came from.
     static func space(reachedThrough pointer: Value) -> MemorySpace {
         if pointer.pointsIntoAlloca { return .scratch }
         if case .composite(let composite)? = pointer.type.pointee?.resolved, composite.isKernel { return .tracee }
         return pointer.space
+    }
+
+    /// A variable assigned `value` (written as `literal`): alloca() pointers and other values
+    /// may not share it, nor may a ?: that mixes them be stored, as DTrace checks; a
+    /// literal 0 (or NULL) goes with either, and strings are copied, not pointed to.
+    func noteAllocaUse(of name: String, _ value: Value, literal: Expression, line: Int) throws(Diagnostic) {
+        if value.mixesAlloca {
+            throw error(.allocaIncompatible, "ternary conditional with alloca and non-alloca branches cannot be assigned to a variable", line: line)
+        }
+        if value.type.isString { return }
+        let clash = error(.allocaIncompatible, "\(name): cannot reuse the same identifier for both alloca and non-alloca allocations", line: clauseLine)
+        if value.pointsIntoAlloca {
+            if nonAllocaVariables.contains(name) { throw clash }
+            allocaPointerVariables.insert(name)
+            return
+        }
+        switch literal.kind {
+        case .integer(0, _), .identifier("NULL"): return
+        default: break
+        }
+        if allocaPointerVariables.contains(name) { throw clash }
+        nonAllocaVariables.insert(name)
     }
 
     /// Whether an lvalue expression (p[i], *p, p->m, s.m of those) is reached through a

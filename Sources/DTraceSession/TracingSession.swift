@@ -400,6 +400,9 @@ public final class TracingSession {
     public func run(_ choice: EngineChoice, output sink: OutputSink, showProgram: Bool) throws(SessionError) -> Int32 {
         program.speculationLimit = options.speculationLimit
         program.maxFrames = options.maxFrames
+        // -x cpu: dtrace's own probes (BEGIN, END, tick-N in dtrace) fire on that CPU, as in
+        // DTrace; a -c command, started already, keeps its own.
+        if let cpu = options.onlyCPU { ProcessIdentity.runOnlyOn(cpu: cpu) }
         let consumer = Consumer(program: program, options: options.outputOptions, output: sink, userSymbols: userSymbols)
         consumer.errors = errors
         // setopt() goes through the same table as -x and #pragma D option.

@@ -22,6 +22,11 @@ public enum ProcessIdentity {
     /// The CPU the calling thread is running on now (0 when the kernel will not say).
     public static var currentCPU: Int32 { max(0, clinux_current_cpu()) }
 
+    /// Binds the calling thread to one CPU (what it then runs, and what it starts,
+    /// runs there); false when the CPU cannot be used.
+    @discardableResult
+    public static func runOnlyOn(cpu: Int) -> Bool { clinux_run_on_cpu(Int32(clamping: cpu)) == 0 }
+
     /// The number of CPUs configured on this machine.
     public static var onlineCPUCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 

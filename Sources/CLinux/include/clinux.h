@@ -15,6 +15,8 @@ int64_t clinux_gettid(void);
 
 /* The CPU the calling thread runs on, or -1. */
 int32_t clinux_current_cpu(void);
+/* Binds the calling thread to one CPU: 0, or -1 with errno. */
+int32_t clinux_run_on_cpu(int32_t cpu);
 
 /* ptrace(2) with its four arguments spelled out. */
 int64_t clinux_ptrace(int32_t request, int32_t pid, uint64_t addr, uint64_t data);
