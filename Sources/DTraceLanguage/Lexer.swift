@@ -70,11 +70,11 @@ public struct Lexer {
             if byte == 0x0a { line += 1; position += 1; continue }
             if byte == 0x20 || byte == 0x09 || byte == 0x0d || byte == 0x0b || byte == 0x0c { position += 1; continue }
             if byte == 0x2f, peekByte(1) == 0x2a {
-                let startLine = line
                 position += 2
                 while true {
+                    // Named at the line the end of the file is on, as DTrace's lexer names it.
                     guard let next = peekByte() else {
-                        throw Diagnostic(.syntax, "end-of-file encountered before matching */", line: startLine)
+                        throw Diagnostic(.syntax, "end-of-file encountered before matching */", line: line)
                     }
                     if next == 0x2a, peekByte(1) == 0x2f { position += 2; break }
                     if next == 0x0a { line += 1 }
@@ -89,6 +89,9 @@ public struct Lexer {
             if byte == 0x23, atLineStart() {
                 let start = position, startLine = line
                 while let next = peekByte(), next != 0x0a { position += 1 }
+                if peekByte() == nil {
+                    throw Diagnostic(.syntax, "end-of-file encountered before end of control line", line: startLine)
+                }
                 let text = String(decoding: bytes[(start + 1)..<position], as: UTF8.self)
                 let trimmed = text.drop { $0 == " " || $0 == "\t" }
                 // cpp line marker: "# 12 "file"" or "#line 12": the next line is line 12.

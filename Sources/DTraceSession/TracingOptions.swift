@@ -57,6 +57,9 @@ public struct TracingOptions {
     /// switchrate, statusrate and aggrate as periods; DTrace's default is 1hz.
     public var switchPeriod: Int64 = 1_000_000_000
     public var statusPeriod: Int64 = 1_000_000_000
+    /// switchrate and statusrate as the program or -x set them (nil: not set). dtrace
+    /// notices exit() at once unless they were set; then as DTrace does (`exitNoticed`).
+    public var givenSwitchPeriod: Int64?, givenStatusPeriod: Int64?
     public var aggregationPeriod: Int64 = 1_000_000_000
     public var engine: EngineChoice?
     /// `-x syscallprobes=tracepoint`: never put system call probes on raw_syscalls.
@@ -204,8 +207,8 @@ public struct TracingOptions {
             guard count > 0 else { break }
             frameOptions[name] = count
             maxFrames = Int(min(count, 127))   // the deepest stack the kernel walks
-        case "switchrate": switchPeriod = period
-        case "statusrate": statusPeriod = period
+        case "switchrate": switchPeriod = period; givenSwitchPeriod = period
+        case "statusrate": statusPeriod = period; givenStatusPeriod = period
         case "aggrate": aggregationPeriod = period
         case "engine":
             guard let choice = value.flatMap(EngineChoice.init(rawValue:)) else { throw .invalidValue }

@@ -416,11 +416,13 @@ public final class TracingSession {
         if choice != .ptrace { target?.stopAtGate() }
         let engine = try makeEngine(choice, consumer: consumer, showProgram: showProgram)
         SignalWatch.install()
+        let started = SystemClock.monotonicNanoseconds()
         engine.go()
         target?.release()
         while !engine.exitRequested && SignalWatch.interrupts == 0 && !targetHasExited(engine) {
             engine.work(wakingOn: target?.exitDescriptor ?? -1)
         }
+        if engine.exitRequested { waitUntilExitIsNoticed(startedAt: started) }
         let impatient = SignalWatch.interrupts > 1
         engine.stop()
         consumer.tracingStopped()
@@ -432,6 +434,25 @@ public final class TracingSession {
         consumer.finish(status: status)
         engine.close()
         return status
+    }
+
+    /// With switchrate or statusrate set, exit() is noticed as DTrace notices it: its record
+    /// is read at the next buffer switch, and the exit seen at the first status check after
+    /// that (each counted in periods from the start); a signal ends the wait.
+    func waitUntilExitIsNoticed(startedAt start: Int64) {
+        guard options.givenSwitchPeriod != nil || options.givenStatusPeriod != nil else { return }
+        func nextBoundary(after time: Int64, period: Int64?) -> Int64 {
+            guard let period, period > 0 else { return time }
+            let elapsed = time - start
+            return start + (elapsed + period - 1) / period * period
+        }
+        let read = nextBoundary(after: SystemClock.monotonicNanoseconds(), period: options.givenSwitchPeriod)
+        let noticed = nextBoundary(after: read, period: options.givenStatusPeriod)
+        while SignalWatch.interrupts == 0 {
+            let left = noticed - SystemClock.monotonicNanoseconds()
+            if left <= 0 { break }
+            SystemClock.sleep(nanoseconds: min(left, 50_000_000))
+        }
     }
 
     /// -x flamegraph: the stack aggregations drawn as an SVG flame graph at `path`; a file

@@ -233,6 +233,18 @@ enum Harness {
         #expect(result.stdout == "19999\n\n")
     }
 
+    /// With switchrate set, exit() is noticed at the next buffer switch (its record is read
+    /// then), and with statusrate at the status check after that, as DTrace notices it: a
+    /// BEGIN that exits at once ends after the period, not before.
+    @Test func exitIsNoticedAtTheRatesTheProgramSets() throws {
+        for option in ["switchrate=2sec", "statusrate=2sec"] {
+            let started = Date()
+            let result = try Harness.run(["-x", option, "-qn", "BEGIN { printf(\"begun\\n\"); exit(0); } END { printf(\"ended\\n\"); }"], pinned: false)
+            #expect(Date().timeIntervalSince(started) >= 1.9, "\(option)")
+            #expect(result.status == 0 && result.stdout == "begun\nended\n\n", "\(option): \(result.stdout) \(result.stderr)")
+        }
+    }
+
     /// printf widths and precisions of ten million print in full, as in DTrace; one from
     /// an argument (%*d) is held to 16M, and a negative one left-justifies (a width) or is
     /// no precision, as C takes them.

@@ -87,7 +87,7 @@ import Testing
         ("provider p { probe a(int); };\nprovider p {\n  probe b();\n};", "line 3: provider interface mismatch: p: probe p:::b is defined now but was not before"),
         ("BEGIN { exit(0); }", "line 1: syntax error near \"BEGIN\""),
         ("#include <stdio.h>\nprovider p { };", "line 1: invalid control directive: #include"),
-        ("/* never closed\nprovider p { };", "line 1: end-of-file encountered before matching */"),
+        ("/* never closed\nprovider p { };", "line 2: end-of-file encountered before matching */"),
         ("typedef struct foo { int a;\nprovider p { };", "line 2: syntax error near end of input"),
     ]
 
