@@ -106,8 +106,7 @@ extension CommandRun {
     func objectPath(for source: ProgramSource, index: Int, of count: Int, outputPath: String?) -> String {
         if count == 1, let outputPath { return outputPath }
         if case .script(let path) = source.kind, path.hasSuffix(".d") {
-            let base = path.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? path
-            return String(base.dropLast(2)) + ".o"
+            return Self.fileName(path, suffix: ".o")
         }
         return count > 1 ? "d.out.\(index)" : "d.out"
     }
@@ -119,8 +118,7 @@ extension CommandRun {
         } else if scripts.count > 1 {
             return usageFailure("-h requires an output file if multiple scripts are specified")
         } else if let script = scripts.first, script.hasSuffix(".d") {
-            let base = script.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? script
-            path = String(base.dropLast(2)) + ".h"
+            path = Self.fileName(script, suffix: ".h")
         } else {
             return usageFailure("-h requires an output file if no scripts are specified")
         }
@@ -130,6 +128,12 @@ extension CommandRun {
             return fail("failed to create header file \(path): \(error.reason)")
         }
         return 0
+    }
+
+    /// A script's file name (in the current directory) with its .d replaced by `suffix`.
+    static func fileName(_ script: String, suffix: String) -> String {
+        let base = script.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? script
+        return String(base.dropLast(2)) + suffix
     }
 
     /// Writes one object; nil when written, else the failure's status.

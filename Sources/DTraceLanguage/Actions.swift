@@ -240,6 +240,7 @@ extension Compiler {
             keyExpressions = keys
         default: break
         }
+        try checkTupleRegisters(keyExpressions.count)
         if case .index(let base, _) = target.kind, case .index(let inner, _) = base.kind, case .aggregation(let aggregation) = inner.kind {
             throw error(.aggregationDimensions, "improper attempt to reference @\(aggregation) as a multi-dimensional array", line: line)
         }

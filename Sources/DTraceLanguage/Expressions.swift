@@ -782,6 +782,7 @@ extension Compiler {
             // indexed as any array is, below).
             guard case .threadLocal(let name) = base.kind else { fatalError("unreachable") }
             let storageName = "self." + name
+            try checkTupleRegisters(indices.count)
             var keyValues: [Value] = [Value(register: emitter.call(.readBuiltin(.tid), []), type: BuiltinTypes.table["int64_t"]!)]
             for index in indices { keyValues.append(try rvalue(index)) }
             try refuseTranslatedKeys(keyValues, from: 1, line: line)
@@ -828,6 +829,7 @@ extension Compiler {
                 if name == "args" && globals[name] == nil {
                     throw error(.operandNotWritable, "args[ ] is read-only", line: line)
                 }
+                try checkTupleRegisters(indices.count)
                 var keyValues: [Value] = []
                 for index in indices { keyValues.append(try rvalue(index)) }
                 try refuseTranslatedKeys(keyValues, line: line)
@@ -1022,6 +1024,14 @@ extension Compiler {
     static func isKeyType(_ type: DType) -> Bool {
         type.isScalar || type.isString || (type.isComposite && !type.isFloatingPoint)
     }
+
+    /// DTrace assembles a tuple (an array's or aggregation's keys) with its eight tuple
+    /// registers, a tenth element finding none: the program is refused, on no line.
+    func checkTupleRegisters(_ count: Int) throws(Diagnostic) {
+        guard count > Self.tupleRegisters + 1 else { return }
+        throw Diagnostic(.unknown, "Insufficient tuple registers to generate code", line: 0)
+    }
+    static let tupleRegisters = 8
 
     /// A translated pointer (DTrace's dynamic expression) is no associative array key;
     /// the keys are counted from `first` (after a thread-local's hidden thread ID).

@@ -75,8 +75,10 @@ public final class TracingSession {
             guard SystemProcess.isExecutable(name) else { throw SessionError("failed to execute \(name): No such file or directory") }
             do { target = try TargetProcess.spawn(command) } catch { throw SessionError("failed to execute \(name): \(error.reason)") }
         } else if let text = processID {
-            guard let pid = Int32(text), pid > 0 else { throw SessionError("invalid process ID: \(text)") }
-            do { target = try TargetProcess.attach(pid) } catch { throw SessionError("failed to grab pid \(pid): No such process") }
+            // Oracle's words: the grab's error alone.
+            guard let number = Int64(text) else { throw SessionError("invalid pid: \(text)") }
+            guard let pid = Int32(exactly: number), pid > 0 else { throw SessionError("No such process") }
+            do { target = try TargetProcess.attach(pid) } catch { throw SessionError("No such process") }
         }
     }
 

@@ -258,6 +258,15 @@ enum Harness {
         #expect(lines.count > 3 && lines[0].hasSuffix(" 1") && lines[1].hasSuffix("01") && lines[3] == "7  |5|")
     }
 
+    /// -p with a process that does not exist says only the grab's error, as Oracle's dtrace;
+    /// one that is not a number is an invalid pid.
+    @Test func grabFailuresAsOraclesDTraceSaysThem() throws {
+        for (pid, message) in [("484837947", "dtrace: No such process\n"), ("99999999999", "dtrace: No such process\n"), ("12x", "dtrace: invalid pid: 12x\n")] {
+            let result = try Harness.run(["-p", pid, "-n", "BEGIN { exit(0); }"], pinned: false)
+            #expect(result.status == 1 && result.stderr == message, "\(pid): \(result.stderr)")
+        }
+    }
+
     @Test func probeByID() throws {
         let listed = try Harness.run(["-l", "-i", "2"], pinned: false)
         #expect(listed.status == 0)
