@@ -1,7 +1,8 @@
 // DTraceConsumer/AggregationStore: the consumer's aggregations: entries per key in first-
 // seen order, updated by the user engine and refreshed from the kernel's maps, keys naming
 // one symbol merged, clear(), trunc() and normalize() (one divisor per aggregation, keys
-// that come later included, as DTrace keeps it).
+// that come later included, as DTrace keeps it). With aggpercpu, each CPU's part of every
+// entry too (`perCPU`), for printa() to show after the whole.
 
 import DTraceIR
 import DTraceSystem
@@ -14,6 +15,9 @@ public final class AggregationStore {
     var printed: Set<Int> = []
     /// Per aggregation: normalize()'s divisor, which every entry carries.
     var normals: [Int64]
+    /// With aggpercpu: per aggregation and key, each CPU's part (CPUs that added nothing absent).
+    var perCPU: [[[UInt8]: [Int: AggregationValue]]]
+    public var keepsPerCPU = false
 
     /// Per aggregation: whether a key holds sym(), mod(), usym() or umod() addresses, which
     /// are normalized (SymbolText.normalizedKey) so keys naming one symbol merge.
@@ -28,6 +32,7 @@ public final class AggregationStore {
         self.entries = Array(repeating: [:], count: descriptors.count)
         self.order = Array(repeating: [], count: descriptors.count)
         self.normals = Array(repeating: 1, count: descriptors.count)
+        self.perCPU = Array(repeating: [:], count: descriptors.count)
         self.normalizesKeys = descriptors.map { descriptor in
             descriptor.keyFields.contains { if case .symbol(let kind) = $0.type { return kind != .uaddr }; return false }
         }
@@ -38,10 +43,15 @@ public final class AggregationStore {
         normalizesKeys[id] ? SymbolText.normalizedKey(key, fields: descriptors[id].keyFields, user: userSymbols) : key
     }
 
-    /// One update from the user engine.
-    public func add(_ id: Int, key rawKey: [UInt8], value: Int64, increment: Int64) {
+    /// One update from the user engine, on `cpu`.
+    public func add(_ id: Int, key rawKey: [UInt8], value: Int64, increment: Int64, cpu: Int = 0) {
         let function = descriptors[id].function
         let key = storedKey(id, rawKey)
+        if keepsPerCPU {
+            var part = perCPU[id][key]?[cpu] ?? AggregationValue(function)
+            function.update(&part.words, value: value, increment: increment)
+            perCPU[id][key, default: [:]][cpu] = part
+        }
         var entry = entries[id][key] ?? {
             order[id].append(key)
             var fresh = AggregationValue(function)
@@ -53,6 +63,7 @@ public final class AggregationStore {
     }
 
     public func clear(_ id: Int) {
+        perCPU[id] = [:]
         for key in order[id] {
             var entry = AggregationValue(descriptors[id].function)
             entry.normal = normals[id]
@@ -61,11 +72,11 @@ public final class AggregationStore {
     }
 
     public func truncate(_ id: Int, keep: Int64?, options: OutputOptions) {
-        guard let keep else { entries[id] = [:]; order[id] = []; return }
+        guard let keep else { entries[id] = [:]; order[id] = []; perCPU[id] = [:]; return }
         var sorted = sortedKeys(id, options: OutputOptions())
         if keep >= 0 { sorted.reverse() }
         let kept = Set(sorted.prefix(Int(clamping: keep.magnitude)))
-        for key in order[id] where !kept.contains(key) { entries[id][key] = nil }
+        for key in order[id] where !kept.contains(key) { entries[id][key] = nil; perCPU[id][key] = nil }
         order[id] = order[id].filter { kept.contains($0) }
     }
 
@@ -85,6 +96,19 @@ public final class AggregationStore {
         fresh.normal = normals[id]
         if entries[id][key] == nil { order[id].append(key) }
         entries[id][key] = fresh
+    }
+
+    /// Sets a key's parts per CPU (read back from an engine's per-CPU storage).
+    public func replaceParts(_ id: Int, key: [UInt8], with parts: [Int: AggregationValue]) {
+        perCPU[id][key] = parts
+    }
+
+    /// A key's part on `cpu`, normalized as its aggregation is; the function's empty value
+    /// where that CPU added nothing.
+    func part(_ id: Int, key: [UInt8], cpu: Int) -> AggregationValue {
+        var value = perCPU[id][key]?[cpu] ?? AggregationValue(descriptors[id].function)
+        value.normal = normals[id]
+        return value
     }
 
     // MARK: sorting

@@ -58,6 +58,7 @@ public final class Consumer {
         self.program = program
         self.userSymbols = userSymbols
         self.aggregations = AggregationStore(descriptors: program.aggregations, userSymbols: userSymbols)
+        aggregations.keepsPerCPU = options.aggregationPerCPU
         self.options = options
         self.output = output
         userSymbols.demangles = options.demangles
@@ -329,6 +330,12 @@ public final class Consumer {
                     }
                 }
                 write(valueText(descriptor.function, value))
+                if options.aggregationPerCPU {
+                    // aggpercpu: each CPU's part after the whole, as Oracle's DTrace prints them.
+                    for cpu in SystemCPUs.online {
+                        write("\n    [CPU \(cpu)]" + valueText(descriptor.function, aggregations.part(id, key: key, cpu: cpu)))
+                    }
+                }
                 write("\n")
             }
         }

@@ -26,6 +26,8 @@ public struct OutputOptions {
     public var printSize: Int?
     /// rawbytes: trace() shows every value as a dump of its bytes.
     public var rawBytes = false
+    /// aggpercpu: printa() shows each CPU's value after an aggregation's.
+    public var aggregationPerCPU = false
     /// Swift and C++ names in user stacks and symbols shown demangled (-x mangled: as written).
     public var demangles = true
     /// strsize: the bytes of a traced string, with its terminator, that rawbytes shows.

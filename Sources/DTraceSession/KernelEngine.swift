@@ -592,11 +592,15 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 // Each CPU's partial value, merged as the function merges its words.
                 let function = descriptor.function, words = function.wordCount
                 var merged = AggregationValue(function)
+                var parts: [Int: AggregationValue] = [:]
                 for cpu in 0..<SystemCPUs.possible where (cpu + 1) * stride <= values.count {
-                    let partial = (0..<words).map { RecordReader.integer(values, at: cpu * stride + 8 * $0, size: 8) }
-                    merged.absorb(AggregationValue(words: partial), function)
+                    let partial = AggregationValue(words: (0..<words).map { RecordReader.integer(values, at: cpu * stride + 8 * $0, size: 8) })
+                    merged.absorb(partial, function)
+                    // A CPU that never updated the key has an all-zero slot.
+                    if consumer.aggregations.keepsPerCPU && partial.words.contains(where: { $0 != 0 }) { parts[cpu] = partial }
                 }
                 let stored = Array(key.prefix(descriptor.keySize))
+                if consumer.aggregations.keepsPerCPU { consumer.aggregations.replaceParts(id, key: consumer.aggregations.storedKey(id, stored), with: parts) }
                 if consumer.aggregations.normalizesKeys[id] {
                     let normal = consumer.aggregations.storedKey(id, stored)
                     if normalized[normal] == nil { normalizedOrder.append(normal); normalized[normal] = merged } else { normalized[normal]!.absorb(merged, descriptor.function) }

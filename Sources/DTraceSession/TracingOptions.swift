@@ -50,6 +50,8 @@ public struct TracingOptions {
     /// strsize, when given.
     public var stringSize: Int?
     public var speculationLimit = 1
+    /// aggpercpu: each CPU's value printed after an aggregation's.
+    public var aggregationPerCPU = false
     /// The maxframes option: how many frames a stack depth counts at most.
     public var maxFrames = 127
     /// stackframes, ustackframes and maxframes as given (the compiler's defaults for stack()).
@@ -189,6 +191,7 @@ public struct TracingOptions {
             stringSize = Int(min(bytes, 1 << 16))
         case "printsize": printSize = Self.printSize(bytes)
         case "rawbytes": rawBytes = on
+        case "aggpercpu": aggregationPerCPU = on
         case "version":
             switch LanguageVersion.parse(value ?? "") {
             case .success(let version): languageVersion = version
@@ -253,6 +256,7 @@ public struct TracingOptions {
         options.sortAggregationPosition = sortAggregationPosition
         options.printSize = printSize
         options.rawBytes = rawBytes
+        options.aggregationPerCPU = aggregationPerCPU
         options.demangles = !mangled
         if let stringSize { options.stringSize = stringSize }
         options.testing = ProcessEnvironment.value("_DTRACE_TESTING") != nil

@@ -168,7 +168,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
     }
 
     public func aggregate(_ aggregation: Int, key: [UInt8], value: Int64, increment: Int64) {
-        consumer.aggregations.add(aggregation, key: key, value: value, increment: increment)
+        consumer.aggregations.add(aggregation, key: key, value: value, increment: increment, cpu: Int(ProcessIdentity.currentCPU))
     }
 
     public func submitRecord(epid: Int, bytes: [UInt8]) {
