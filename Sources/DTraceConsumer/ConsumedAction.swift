@@ -27,6 +27,12 @@ extension Consumer {
         if capturedText != nil { capturedText! += text } else { output.write(text) }
     }
 
+    /// ftruncate(): the output so far flushed and its file emptied.
+    public func truncateOutput() {
+        if capturedText != nil { capturedText = "" }
+        output.truncate()
+    }
+
     /// Whether the output is JSON (-x oformat=json).
     public var isJSON: Bool { options.format == .json }
 

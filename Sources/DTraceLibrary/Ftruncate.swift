@@ -1,5 +1,6 @@
-// DTraceLibrary/Ftruncate: ftruncate() — truncates the output file freopen() opened;
-// accepted and, with no file reopened here, changes nothing.
+// DTraceLibrary/Ftruncate: ftruncate() — empties the output file (-o's, or the one
+// freopen() opened), output going on from its start, as DTrace's consumer does it when the
+// record is consumed; standard output that is not a file is left as it is.
 
 import DTraceConsumer
 import DTraceIR
@@ -16,5 +17,5 @@ struct Ftruncate: ActionDefinition, ConsumedAction {
         call.addAction(self, fields: [], presence: presence)
     }
 
-    func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer) {}
+    func perform(_ fields: [RecordField], record: [UInt8], consumer: Consumer) { consumer.truncateOutput() }
 }

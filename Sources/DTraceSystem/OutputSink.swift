@@ -67,6 +67,15 @@ extension OutputSink {
         self.redirection = nil
     }
 
+    /// ftruncate(): what was written so far is flushed and the file emptied, writing going
+    /// on from its start (nothing changes for a pipe or terminal, as fflush and ftruncate
+    /// of one do nothing in DTrace).
+    public func truncate() {
+        flush()
+        guard descriptor >= 0 else { captured?.removeAll(); return }
+        if Glibc.ftruncate(descriptor, 0) == 0 { _ = lseek(descriptor, 0, SEEK_SET) }
+    }
+
     /// A sink appending to the file at `path` (created with mode 0666 less the umask).
     public static func appending(to path: String) throws(SystemError) -> OutputSink {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o666)
