@@ -337,6 +337,10 @@ extension Compiler {
         if let number = Compiler.parseInteger(text) {
             return Value(register: emitter.constant(number), type: number > Int64(Int32.max) || number < Int64(Int32.min) ? .long : .int, constant: number)
         }
+        if let digits = Compiler.integerShapedDigits(text) {
+            // A number too big for 64 bits, as DTrace's lexer refuses it.
+            throw Diagnostic("D_MACRO_OFLOW", "macro argument $\(index) constant \(digits) results in integer overflow", line: line)
+        }
         // A non-numeric argument is substituted as an identifier; anything else (a path,
         // $0's script name) is a string, its enclosing quotes dropped, as Oracle's DTrace.
         let isIdentifier = !text.isEmpty && text.utf8.allSatisfy { Lexer.isIdentifierPart($0) } && !(text.first!.isNumber)
@@ -346,10 +350,22 @@ extension Compiler {
         return stringConstant(bytes)
     }
 
+    /// The digits of a text written as an integer (a sign, then decimal, octal or 0x hex
+    /// digits) whatever its size; nil for any other text.
+    static func integerShapedDigits(_ text: String) -> Substring? {
+        var body = Substring(text)
+        if body.first == "-" || body.first == "+" { body = body.dropFirst() }
+        guard let first = body.first, first.isASCII, first.isNumber else { return nil }
+        let hex = body.hasPrefix("0x") || body.hasPrefix("0X")
+        let digits = hex ? body.dropFirst(2) : body
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && (hex ? $0.isHexDigit : $0.isNumber) }) else { return nil }
+        return body
+    }
+
     static func parseInteger(_ text: String) -> Int64? {
         var body = Substring(text)
         var negative = false
-        if body.first == "-" { negative = true; body = body.dropFirst() }
+        if body.first == "-" { negative = true; body = body.dropFirst() } else if body.first == "+" { body = body.dropFirst() }
         guard !body.isEmpty else { return nil }
         var value: UInt64?
         if body.hasPrefix("0x") || body.hasPrefix("0X") { value = UInt64(body.dropFirst(2), radix: 16) }
