@@ -132,7 +132,7 @@ extension Consumer {
     public func reportLibraryError(_ message: String) {
         flush()
         guard let (clause, probe) = firing else { errors.write("dtrace: \(message)\n"); return }
-        errors.write("dtrace: error in dt_clause_\(clause) for probe ID \(probe.id) (\(probe.fullName)): \(message)\n")
+        errors.write("dtrace: error in dt_clause_\(clauseNumber(clause)) for probe ID \(probe.id) (\(probe.fullName)): \(message)\n")
     }
 
     /// A recorded stack, a frame a line.

@@ -489,7 +489,8 @@ public final class Consumer {
 
     /// A fault while tracing: DTrace's error line on `errors`, or a JSON error object on
     /// the output (after the records before it).
-    public func reportFault(clause: Int, probe: ProbeIdentity, fault: Fault, errors: OutputSink) {
+    public func reportFault(clause index: Int, probe: ProbeIdentity, fault: Fault, errors: OutputSink) {
+        let clause = clauseNumber(index)
         if options.format == .json {
             output.write(JSONOutput.line(JSONOutput.faultMembers(clause: clause, probe: probe, fault: fault)))
             output.flush()
@@ -518,6 +519,12 @@ public final class Consumer {
         } else {
             errors.write(message + "\n")
         }
+    }
+
+    /// The N of dt_clause_N for the clause at `index`: Oracle's DTrace makes a clause of each
+    /// probe description in a comma list, so each earlier clause counts its descriptions.
+    public func clauseNumber(_ index: Int) -> Int {
+        program.clauses.prefix(index).reduce(0) { $0 + max(1, $1.probes.count) }
     }
 
     /// A fault's line as DTrace on Linux prints it: the clause (dt_clause_N, in program

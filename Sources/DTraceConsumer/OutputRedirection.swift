@@ -25,7 +25,7 @@ extension Consumer {
     /// A fault of the consumer's part of an action (DTrace's DTRACEFLT_LIBRARY): the
     /// firing's clause and probe, then `message`; tracing goes on.
     func reportLibraryFault(_ message: String) {
-        let clause = firing?.clause ?? 0
+        let clause = clauseNumber(firing?.clause ?? 0)
         let probe = firing?.probe ?? ProbeIdentity(id: 0, provider: "", module: "", function: "", name: "")
         let line = "dtrace: error in dt_clause_\(clause) for probe ID \(probe.id) (\(probe.fullName)): \(message)"
         if isJSON {
