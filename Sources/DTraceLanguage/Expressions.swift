@@ -188,7 +188,15 @@ extension Compiler {
             if case .member = operand.kind, case .bitField = try lvalue(operand, creating: false) {
                 throw error(.sizeofBitField, "cannot apply sizeof to a bit-field", line: line)
             }
-            let value = try rvalue(operand)
+            // An inline's size is its value's, before the declared type converts it, as
+            // Oracle's DTrace substitutes the expression (NULL, `inline long NULL = 0`
+            // there: an int, 4).
+            var sized = operand
+            if case .identifier(let name) = operand.kind {
+                if name == "NULL" && inlines[name] == nil { sized = Expression(.integer(0, typeName: "int"), line: line) }
+                else if let (_, expression) = inlines[name] { sized = expression }
+            }
+            let value = try rvalue(sized)
             emitter = saved
             var size = Int64(value.type.isString ? options.stringSize : value.type.size)
             // A string constant is as long as its text and NUL ("hi": 3), as in DTrace.
