@@ -240,7 +240,7 @@ if [ "$status" = 0 ] && cmp -s "$scratch/got" "$scratch/want"; then ok io-listin
 fi
 expect io-translators-load "attached
 
-" 0 -- -qn 'io:::start,io:::done /pid == -1/ { @[args[1]->dev_statname, args[1]->dev_pathname, args[1]->dev_name, args[1]->dev_major, args[1]->dev_minor, args[1]->dev_instance, args[2]->fi_name, args[2]->fi_fs, args[2]->fi_offset] = count(); @b[args[0]->b_flags, args[0]->b_bcount, args[0]->b_bufsize, args[0]->b_blkno, args[0]->b_lblkno, args[0]->b_resid, args[0]->b_error, args[0]->b_edev, args[0]->b_iodone, args[0]->b_addr] = count(); } tick-200ms { printf("attached\n"); exit(0); }'
+" 0 -- -qn 'io:::start,io:::done /pid == -1/ { @[args[1]->dev_statname, args[1]->dev_pathname, args[1]->dev_name, args[1]->dev_major, args[1]->dev_minor, args[1]->dev_instance, args[2]->fi_name, args[2]->fi_fs, args[2]->fi_offset] = count(); @b[args[0]->b_flags, args[0]->b_bcount, args[0]->b_bufsize, args[0]->b_blkno, args[0]->b_lblkno] = count(); @c[args[0]->b_resid, args[0]->b_error, args[0]->b_edev, args[0]->b_iodone, args[0]->b_addr] = count(); } tick-200ms { printf("attached\n"); exit(0); }'
 
 # Real block I/O needs a block device: the guest has no disk, so a loop device on a file
 # in /tmp, when the kernel has loop (built in, or a loop.ko the initramfs carries).
