@@ -362,7 +362,7 @@ extension BPFCodeGenerator {
         asm.move(.r1, .r6)
         asm.move(.r2, .r7)
         asm.alu64(.add, .r2, immediate: Int32(layout.userFramesOffset))
-        asm.load(.r3, constant: Int64(8 * max(1, min(layout.maxFrames, KernelLayout.userStackFrames))))
+        asm.load(.r3, constant: Int64(8 * layout.maxFrames))
         asm.load(.r4, constant: user ? 1 << 8 : 0)     // BPF_F_USER_STACK
         asm.call(.getStack)
         asm.jump(.jsgt, .r0, immediate: 0, added)

@@ -52,15 +52,17 @@ public struct TracingOptions {
     public var speculationLimit = 1
     /// aggpercpu: each CPU's value printed after an aggregation's.
     public var aggregationPerCPU = false
-    /// The maxframes option: how many frames a stack depth counts at most.
-    public var maxFrames = 127
     /// stackframes, ustackframes and maxframes as given (the compiler's defaults for stack()).
     public var frameOptions: [String: Int64] = [:]
+    /// The maxframes option: how many frames a stack depth counts at most (127, the
+    /// deepest stack the kernel walks, by default and at most).
+    public var maxFrames: Int { Int(min(frameOptions["maxframes"] ?? 127, 127)) }
     /// switchrate, statusrate and aggrate as periods; DTrace's default is 1hz.
     public var switchPeriod: Int64 = 1_000_000_000
     public var statusPeriod: Int64 = 1_000_000_000
     /// switchrate and statusrate as the program or -x set them (nil: not set). dtrace
-    /// notices exit() at once unless they were set; then as DTrace does (`exitNoticed`).
+    /// notices exit() at once unless they were set; then as DTrace does
+    /// (TracingSession.waitUntilExitIsNoticed).
     public var givenSwitchPeriod: Int64?, givenStatusPeriod: Int64?
     public var aggregationPeriod: Int64 = 1_000_000_000
     public var engine: EngineChoice?
@@ -207,9 +209,7 @@ public struct TracingOptions {
         case "stackframes", "ustackframes":
             if count > 0 { frameOptions[name] = count }
         case "maxframes":
-            guard count > 0 else { break }
-            frameOptions[name] = count
-            maxFrames = Int(min(count, 127))   // the deepest stack the kernel walks
+            if count > 0 { frameOptions[name] = count }
         case "switchrate": switchPeriod = period; givenSwitchPeriod = period
         case "statusrate": statusPeriod = period; givenStatusPeriod = period
         case "aggrate": aggregationPeriod = period
