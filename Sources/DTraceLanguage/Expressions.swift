@@ -562,6 +562,19 @@ extension Compiler {
         return false
     }
 
+    /// `s + n` (or `n + s`): as in DTrace, a string is a pointer to its first byte, so this is
+    /// the string from its byte n on — empty once n passes its end. DTrace would read before
+    /// the string for a negative n; here the step stops at its start.
+    func stringStep(_ string: Value, by step: Value) -> Value {
+        let isNegative = emitter.register(), backOff = emitter.register(), clamped = emitter.register()
+        emitter.emit(.compare(.signedLess, isNegative, step.register, emitter.constant(0)))
+        emitter.emit(.arithmetic(.multiply, backOff, step.register, isNegative))
+        emitter.emit(.arithmetic(.subtract, clamped, step.register, backOff))
+        let buffer = emitter.temporary(stringStorage)
+        let suffix = emitter.call(.subroutine(SubroutineCall("substr")), [buffer, string.register, clamped])
+        return Value(register: suffix, type: .string)
+    }
+
     func binaryValues(_ op: String, _ a: Value, _ b: Value, line: Int, displayedOperator: String? = nil) throws(Diagnostic) -> Value {
         let r = emitter.register()
         if op == "^^" {
@@ -607,6 +620,9 @@ extension Compiler {
         // A void pointer has no size to step by: not a pointer to add to (dt_node_is_vfptr).
         if op == "+" || op == "-", Self.isVoidPointer(a.type) || Self.isVoidPointer(b.type), !(a.type.isString || b.type.isString) {
             throw error(.operandsIncompatible, "operands have incompatible types: \"\(a.type)\" \(displayedOperator ?? op) \"\(b.type)\"", line: line)
+        }
+        if op == "+", a.type.isString && b.type.isInteger || b.type.isString && a.type.isInteger {
+            return stringStep(a.type.isString ? a : b, by: a.type.isString ? b : a)
         }
         // Pointer arithmetic: pointer ± integer scales by the pointee size.
         if (op == "+" || op == "-"), a.type.isPointer || a.type.isArray, b.type.isInteger {
