@@ -258,9 +258,16 @@ extension BPFCodeGenerator {
     }
 
     /// r0 = uregs[index]: a field of the current thread's saved user registers
-    /// (bpf_task_pt_regs); 0 for the names no register backs (segments, trap number).
+    /// (bpf_task_pt_regs), or past them (R_DS to R_TRAPNO) of its thread_struct; 0 where
+    /// the kernel's BTF does not say where that lies.
     mutating func readUserRegister(index: Register) {
         asm.call(.getCurrentTaskBTF)
+        if let constant = constantValue(of: index), UserRegisters.savedRegister(constant) == nil {
+            guard let field = site.threadRegisterFields[constant], let offset = Int16(exactly: field.offset),
+                  let size = BPFSize(bytes: field.size) else { asm.load(.r0, constant: 0); return }
+            asm.load(.r0, from: .r0, offset: offset, size: size)
+            return
+        }
         asm.move(.r1, .r0)
         asm.call(.taskPtRegs)
         if let constant = constantValue(of: index) {

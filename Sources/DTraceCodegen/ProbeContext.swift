@@ -73,6 +73,12 @@ public struct TaskFieldOffsets: Sendable, Equatable {
     }
 }
 
+/// A field of the running task that uregs[] reads past the saved registers.
+public struct ThreadRegisterField: Sendable, Equatable {
+    public var offset: Int, size: Int
+    public init(offset: Int, size: Int) { self.offset = offset; self.size = size }
+}
+
 /// A provider's code at the start of a probe's program.
 public protocol ProbePrologue: Sendable {
     /// How many arguments the probe has: args[i] and argN beyond read 0.

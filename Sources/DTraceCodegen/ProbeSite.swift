@@ -16,6 +16,8 @@ public struct ProbeSite: Sendable {
     public var parentOffsets: (realParent: Int, processID: Int)?
     /// task_struct.se.sum_exec_runtime (from the kernel's BTF), for vtimestamp.
     public var executionTimeOffset: Int?
+    /// uregs[R_DS] to uregs[R_TRAPNO]: fields of the task's thread_struct (BTF), by index.
+    public var threadRegisterFields: [Int64: ThreadRegisterField] = [:]
     /// task_struct.comm (from the kernel's BTF): execname is then two loads through
     /// bpf_get_current_task_btf() instead of bpf_get_current_comm()'s copy.
     public var commandNameOffset: Int?

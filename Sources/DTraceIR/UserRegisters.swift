@@ -23,9 +23,19 @@ public enum UserRegisters {
         return names
     }()
 
+    /// The members of the kernel's thread_struct that the indexes past the saved
+    /// registers read, as in Oracle's DTrace (R_DS to R_TRAPNO).
+    public static let threadMembers: [Int64: String] = [21: "ds", 22: "es", 23: "fsbase", 24: "gsbase", 25: "trap_nr"]
+
+    /// The word of ptrace's struct user_regs_struct (pt_regs' 21, then fs_base, gs_base,
+    /// ds, es, fs, gs) an index reads; nil for R_TRAPNO, which it does not hold.
+    public static func userRegsWord(_ index: Int64) -> Int? {
+        if let saved = savedRegister(index) { return saved }
+        return [21: 23, 22: 24, 23: 21, 24: 22][index]
+    }
+
     /// The saved register (struct pt_regs field number) an index reads, or nil for the
-    /// segment registers and the trap number, which read as 0 here (Oracle's DTrace
-    /// reads them from the thread's structure).
+    /// segment registers and the trap number (`threadMembers`).
     public static func savedRegister(_ index: Int64) -> Int? {
         index >= 0 && index < Int64(savedCount) ? Int(index) : nil
     }

@@ -5,6 +5,7 @@
 
 import DTraceBPF
 import DTraceCodegen
+import DTraceIR
 import DTraceLanguage
 import DTraceSystem
 
@@ -33,6 +34,32 @@ public final class KernelTypes {
 
     /// The offset of `member` in `structure`.
     public func offset(of member: String, in structure: String) -> Int? { try? btf?.offset(of: member, in: structure) }
+
+    /// The size of an integer member (through typedefs and qualifiers), or nil.
+    func integerSize(of member: String, in structure: String) -> Int? {
+        guard let btf, let members = try? btf.members(ofStruct: structure), var id = members.first(where: { $0.name == member })?.type else { return nil }
+        while let type = try? btf.type(id) {
+            switch type {
+            case .integer(_, let size, _, _, _, _, _), .enumeration(_, let size, _, _): return size
+            case .typedef(_, let target), .qualifier(let target): id = target
+            default: return nil
+            }
+        }
+        return nil
+    }
+
+    /// Where uregs[R_DS], [R_ES], [R_FS], [R_GS] and [R_TRAPNO] lie in the task (its
+    /// thread_struct's ds, es, fsbase, gsbase and trap_nr), as Oracle's DTrace reads them.
+    public lazy var threadRegisterFields: [Int64: ThreadRegisterField] = {
+        guard let thread = offset(of: "thread", in: "task_struct") else { return [:] }
+        var fields: [Int64: ThreadRegisterField] = [:]
+        for (index, member) in UserRegisters.threadMembers {
+            if let offset = offset(of: member, in: "thread_struct"), let size = integerSize(of: member, in: "thread_struct") {
+                fields[index] = ThreadRegisterField(offset: thread + offset, size: size)
+            }
+        }
+        return fields
+    }()
 
     /// task_struct.thread_info.status, for the 32-bit (compat) caller test.
     public lazy var compatStatusOffset: Int? = {

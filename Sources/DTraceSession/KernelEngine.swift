@@ -249,6 +249,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         var parentOffsets: (realParent: Int, processID: Int)?
         var executionTimeOffset: Int?
         var commandNameOffset: Int?
+        var threadRegisterFields: [Int64: ThreadRegisterField] = [:]
     }
 
     static func builtinFacts(of program: IRProgram, types: KernelTypes) -> BuiltinFacts {
@@ -267,6 +268,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         if uses(.ppid) || walksParents() { facts.parentOffsets = types.parentOffsets }
         if uses(.vtimestamp) { facts.executionTimeOffset = types.executionTimeOffset }
         if uses(.execname) { facts.commandNameOffset = types.commandNameOffset }
+        if calls({ $0 == .readUserRegister }) { facts.threadRegisterFields = types.threadRegisterFields }
         return facts
     }
 
@@ -276,6 +278,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         site.parentOffsets = builtinFacts.parentOffsets
         site.executionTimeOffset = builtinFacts.executionTimeOffset
         site.commandNameOffset = builtinFacts.commandNameOffset
+        site.threadRegisterFields = builtinFacts.threadRegisterFields
         site.wallClockOffset = SystemClock.wallNanoseconds() &- SystemClock.monotonicNanoseconds()
         if enabling.probe.identity.provider != "dtrace" { site.onlyCPU = settings.onlyCPU }
         site.startsFiring = startsFiring(enabling)
@@ -331,6 +334,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         site.parentOffsets = builtinFacts.parentOffsets
         site.executionTimeOffset = builtinFacts.executionTimeOffset
         site.commandNameOffset = builtinFacts.commandNameOffset
+        site.threadRegisterFields = builtinFacts.threadRegisterFields
         site.wallClockOffset = SystemClock.wallNanoseconds() &- SystemClock.monotonicNanoseconds()
         if first.probe.identity.provider != "dtrace" { site.onlyCPU = settings.onlyCPU }
         site.startsFiring = members.allSatisfy(startsFiring)

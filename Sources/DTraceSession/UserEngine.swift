@@ -163,8 +163,8 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
     }
     /// The probes dtrace fires itself (BEGIN, END, tick) interrupt no user thread.
     public func userRegister(_ index: Int64) -> Int64 {
-        guard let thread = firingThread, let saved = UserRegisters.savedRegister(index), saved < thread.registers.count else { return 0 }
-        return Int64(bitPattern: thread.registers[saved])
+        guard let thread = firingThread, let word = UserRegisters.userRegsWord(index), word < thread.registers.count else { return 0 }
+        return Int64(bitPattern: thread.registers[word])
     }
 
     public func aggregate(_ aggregation: Int, key: [UInt8], value: Int64, increment: Int64) {

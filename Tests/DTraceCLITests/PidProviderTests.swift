@@ -62,11 +62,12 @@ struct PidProviderTests {
 
     @Test func userRegistersByOracleNames() throws {
         // At sum8's entry (i = 5): rdi = 5, rsi = 1, r9 = 5 (the sixth argument); R_PC is
-        // R_RIP and R_EDI R_RDI (Oracle's aliases); R_GS, which no saved register backs, reads 0.
+        // R_RIP and R_EDI R_RDI (Oracle's aliases); R_FS and R_GS are the thread's fsbase (glibc's
+        // thread pointer) and gsbase (unused by x86-64 programs: 0).
         let script = "pid$target:a.out:sum8:entry /arg0 == 5/ { "
-            + "printf(\"%d %d %d %d %d %d\\n\", uregs[R_RDI], uregs[R_RSI], uregs[R_R9], uregs[R_PC] == uregs[R_RIP], uregs[R_EDI], uregs[R_GS]); }"
+            + "printf(\"%d %d %d %d %d %d %d\\n\", uregs[R_RDI], uregs[R_RSI], uregs[R_R9], uregs[R_PC] == uregs[R_RIP], uregs[R_EDI], uregs[R_GS], uregs[R_FS] != 0); }"
         let result = try Harness.run(["-qn", script, "-c", "\(KernelHarness.workload) calls 10"], pinned: false)
-        #expect(result.stdout == "5 1 5 1 5 0\n\n")
+        #expect(result.stdout == "5 1 5 1 5 0 1\n\n")
         #expect(result.status == 0)
     }
 

@@ -116,6 +116,7 @@ struct PtraceEngineTests {
         (#"pid$target:a.out:sum8:entry /arg0 == 2/ { printf("%d\n", *(int *)arg0); }"#, "calls 5"),
         (#"pid$target:libc.so.6:labs:return /arg1 > 996/ { printf("%d %s\n", arg1, probemod); }"#, "calls 1000"),
         (#"pid$target:a.out:sum8:entry /arg0 == 1/ { printf("%d %d %d %d %d\n", ppid == $pid, uid, gid, vtimestamp > 0, cpu >= 0); }"#, "calls 3"),
+        (#"pid$target:a.out:sum8:entry /arg0 == 1/ { printf("%d %x %x %x\n", uregs[R_FS] != 0, uregs[R_GS], uregs[R_DS], uregs[R_ES]); }"#, "calls 3"),
     ]
 
     @Test(arguments: 0..<differentialScripts.count)
