@@ -115,7 +115,7 @@ public enum DTraceOptionParser {
         case "o": result.outputPath = value
         case "c": result.command = value
         case "p": result.processIDs.append(value!)
-        case "L": break
+        case "L": result.settings.append(("libdir", value))
         case "h": result.generateHeader = true
         case "G": result.generateObject = true
         case "a", "A", "B": throw .unsupported(String(option))

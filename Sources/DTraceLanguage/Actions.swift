@@ -365,7 +365,7 @@ extension Compiler {
             if options.aggregatingFunctions[name] != nil {
                 throw error(.aggregationFunction, "\(name)( ) may only be used as the value of an aggregation", line: line)
             }
-            throw error(.undefinedIdentifier, "failed to resolve \(name): Unknown function name", line: line)
+            throw error(.functionUndefined, "undefined function name: \(name)", line: line)
         }
     }
 }

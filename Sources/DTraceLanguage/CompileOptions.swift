@@ -47,6 +47,12 @@ public struct CompileOptions {
     /// The D library's declarations in D (types, inlines, translators: psinfo_t,
     /// curpsinfo...), added before any script.
     public var libraryDeclarations: [String] = []
+    /// Whether a provider or module a `#pragma D depends_on` names is there (nil: assume
+    /// it is); a program depending on one that is not fails with D_PRAGMA_DEPEND.
+    public var dependencyPresent: ((_ kind: String, _ name: String) -> Bool)?
+    /// Compiling a library of -L (nil: a program): the libraries loaded before it, by the
+    /// name `#pragma D depends_on library` gives (the file's name in its directory).
+    public var librariesLoaded: Set<String>?
     /// Checks a `#pragma D option` value as the session would set it: the problem, or nil.
     public var optionProblem: ((_ name: String, _ value: String) -> String?)?
     /// The D language version asked for with -x version (nil: this compiler's).

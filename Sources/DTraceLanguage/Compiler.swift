@@ -343,6 +343,7 @@ public final class Compiler {
         defer { loadingLibrary = false }
         while libraryFilesLoaded <= last {
             var parser = Parser(source: options.libraryDeclarations[libraryFilesLoaded], typeNames: typeNames)
+            parser.readsLibrary = true
             let syntax = try parser.parseProgram()
             typeNames.formUnion(parser.typeNames)
             libraryFilesLoaded += 1

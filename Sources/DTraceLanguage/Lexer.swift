@@ -36,6 +36,8 @@ public struct Token: Equatable, Sendable {
 
 public struct Lexer {
     let bytes: [UInt8]
+    /// Reading a library of -L, which may depend on other libraries.
+    var readsLibrary = false
     public private(set) var position = 0
     public private(set) var line = 1
 
@@ -100,7 +102,7 @@ public struct Lexer {
                     let number = first == "line" ? (words.count > 1 ? Int(words[1]) : nil) : Int(first)
                     if let number { line = number - 1; continue }
                 }
-                try ControlLine(String(trimmed), line: startLine).checkForm()
+                try ControlLine(String(trimmed), line: startLine).checkForm(inLibrary: readsLibrary)
                 if trimmed.hasPrefix("pragma") {
                     return Token(kind: .pragma(String(trimmed.dropFirst(6))), line: startLine, offset: start, text: "#" + text)
                 }

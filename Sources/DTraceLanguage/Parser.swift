@@ -12,6 +12,11 @@ public struct Parser {
     /// In a script (not -n text), a probe description must be followed by a predicate or
     /// actions, as DTrace requires.
     public var clausesNeedBodies = false
+    /// Reading a library of -L: `#pragma D depends_on library` is allowed.
+    public var readsLibrary: Bool {
+        get { lexer.readsLibrary }
+        set { lexer.readsLibrary = newValue }
+    }
     /// The closing brackets of the ( and [ read and not yet closed, innermost last.
     var openBrackets: [String] = []
     var predicateDepth: Int? = nil   // paren depth inside a predicate, nil outside one

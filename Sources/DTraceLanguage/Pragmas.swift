@@ -58,8 +58,9 @@ struct ControlLine {
         "error": .directive, "ident": .directive, "line": .directive,
     ]
 
-    /// The checks of a directive's form that need nothing but the line.
-    func checkForm() throws(Diagnostic) {
+    /// The checks of a directive's form that need nothing but the line (and whether it
+    /// is a library's, which may depend on a library).
+    func checkForm(inLibrary: Bool = false) throws(Diagnostic) {
         guard let (name, arguments) = try directive() else { return }
         switch name {
         case "error":
@@ -85,6 +86,7 @@ struct ControlLine {
             }
             switch arguments[0] {
             case "provider", "module": break
+            case "library" where inLibrary: break
             case "library": throw Diagnostic(.pragmaDepend, "main program may not explicitly depend on a library", line: line)
             default: throw Diagnostic(.pragmaInvalid, "invalid class \(arguments[0]) specified by #pragma depends_on", line: line)
             }
@@ -130,8 +132,29 @@ extension Compiler {
             if globals[target] == nil && inlines[target] == nil {
                 pendingPragmas.append((name, target, line))
             }
+        case "depends_on" where arguments.count >= 2:
+            let (kind, dependency) = (arguments[0], arguments[1])
+            if kind == "library", let loaded = options.librariesLoaded {
+                guard loaded.contains(dependency) else {
+                    throw Diagnostic(.pragmaDepend, "program requires library \"\(dependency)\" which failed to load", line: line)
+                }
+                return
+            }
+            try control.checkForm(inLibrary: options.librariesLoaded != nil)
+            if let present = options.dependencyPresent, !present(kind, dependency) {
+                throw Diagnostic(.pragmaDepend, "program requires \(kind) \(dependency)", line: line)
+            }
         default:
             try control.checkForm()
+        }
+    }
+
+    /// The libraries a library's text depends on (`#pragma D depends_on library NAME`).
+    public static func libraryDependencies(of syntax: ProgramSyntax) -> [String] {
+        syntax.items.compactMap { item in
+            guard case .pragma(let text, let line) = item, let (name, arguments) = try? ControlLine("pragma" + text, line: line).directive(),
+                  name == "depends_on", arguments.count >= 2, arguments[0] == "library" else { return nil }
+            return arguments[1]
         }
     }
 

@@ -49,6 +49,8 @@ public struct TracingOptions {
     public var dynamicVariableSize = 1 << 20
     /// strsize, when given.
     public var stringSize: Int?
+    /// -L and -x libdir: directories of D libraries loaded before the program.
+    public var libraryDirectories: [String] = []
     public var speculationLimit = 1
     /// aggpercpu: each CPU's value printed after an aggregation's.
     public var aggregationPerCPU = false
@@ -212,6 +214,7 @@ public struct TracingOptions {
             if count > 0 { frameOptions[name] = count }
         case "switchrate": switchPeriod = period; givenSwitchPeriod = period
         case "statusrate": statusPeriod = period; givenStatusPeriod = period
+        case "libdir": libraryDirectories.append(value ?? "")
         case "aggrate": aggregationPeriod = period
         case "engine":
             guard let choice = value.flatMap(EngineChoice.init(rawValue:)) else { throw .invalidValue }

@@ -142,6 +142,33 @@ public final class TracingSession {
             if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: try? Tracefs.root(), startingProcesses: startingProcesses, providers: providers) }
             return compileCatalog?.argumentCount(for: description)
         }
+        compileOptions.dependencyPresent = { [providers] kind, name in
+            switch kind {
+            case "provider":
+                // A provider by name, or one per process by its name and a process ID (pid123).
+                let base = name.prefix { !$0.isNumber }
+                return providers.contains { $0.name == name || ($0.name == base && name.dropFirst(base.count).allSatisfy(\.isNumber)) }
+            case "module": return name == "vmlinux" || SystemFiles.size("/sys/module/" + name) != nil
+            default: return true
+            }
+        }
+        if !options.libraryDirectories.isEmpty {
+            do throws(LibraryDirectories.Failure) {
+                compileOptions.libraryDeclarations += try LibraryDirectories(directories: options.libraryDirectories).load(options: compileOptions)
+            } catch {
+                var message = error.message
+                if let diagnostic = error.diagnostic, let path = error.path {
+                    message = (options.errorTags ? "[\(diagnostic.tag)] " : "") + "\"\(path)\", line \(diagnostic.line): " + diagnostic.message
+                }
+                let first = sources.first.map { source -> String in
+                    switch source.kind {
+                    case .script(let path): return "failed to compile script \(path)"
+                    case .probes(let text, _): return "invalid probe specifier \(text)"
+                    }
+                }
+                throw SessionError((first.map { $0 + ": " } ?? "") + message)
+            }
+        }
         let compiler = Compiler(options: compileOptions)
         // Every text is read and parsed first, so the compiler sees the whole program's
         // aggregations before it lays out any; then they compile in order.

@@ -1,0 +1,4 @@
+BEGIN
+{
+	nonexistent_action();
+}

@@ -1,0 +1,5 @@
+/* A library left out for its missing dependency declares nothing. */
+BEGIN
+{
+	trace(left_out);
+}

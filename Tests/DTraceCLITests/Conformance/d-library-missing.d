@@ -1,0 +1,5 @@
+/* A library depending on one its directory does not have is refused. */
+BEGIN
+{
+	exit(0);
+}
