@@ -31,6 +31,8 @@ public struct KernelLayout: Sendable {
     public let dynamicDropsOffset: Int
     public let aggregationDropsOffset: Int
     public let failedSpeculationsOffset: Int
+    /// Speculating clauses ended because their data passed specsize.
+    public let speculativeDropsOffset: Int
     /// Six u64 slots the string routines keep lengths and positions in across helper calls.
     public let routineStateOffset: Int
     public let scratchSize: Int
@@ -81,7 +83,8 @@ public struct KernelLayout: Sendable {
         dynamicDropsOffset = recordDropsOffset + 8
         aggregationDropsOffset = dynamicDropsOffset + 8
         failedSpeculationsOffset = aggregationDropsOffset + 8
-        routineStateOffset = failedSpeculationsOffset + 8
+        speculativeDropsOffset = failedSpeculationsOffset + 8
+        routineStateOffset = speculativeDropsOffset + 8
         pendingSpeculationOffset = routineStateOffset + 48
         processNoteOffset = pendingSpeculationOffset + 8
         probeContextOffset = processNoteOffset + 8 + stringSpan

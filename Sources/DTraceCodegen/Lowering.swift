@@ -359,6 +359,10 @@ extension BPFCodeGenerator {
             asm.load(.r0, constant: 0)
             asm.bind(done)
             setResult(&self, .r0)
+        case .speculationDrop:
+            countDrop(layout.speculativeDropsOffset)
+            asm.load(.r0, constant: 1)
+            setResult(&self, .r0)
         case .speculate:
             // Records of this firing go to speculation id (its low 32 bits: 1...nspec,
             // active): 1; else 0 (the clause ends).

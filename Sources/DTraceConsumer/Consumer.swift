@@ -510,6 +510,7 @@ public final class Consumer {
         case .dynamicVariables: message = "dtrace: \(count) dynamic variable drop\(plural)"
         case .aggregations: message = "dtrace: \(count) aggregation drop\(plural)"
         case .failedSpeculations: message = "dtrace: \(count) failed speculation\(plural) (no speculative buffer available)"
+        case .speculativeDrops: message = "dtrace: \(count) speculative drop\(plural)"
         }
         if options.format == .json {
             var members = JSONOutput.header("drop") + [("kind", .string(kind.rawValue)), ("count", .integer(count))]
@@ -547,6 +548,8 @@ public enum DropKind: String, Sendable {
     case records, dynamicVariables = "dynamic-variables", aggregations
     /// speculation() calls that found every speculation busy.
     case failedSpeculations = "failed-speculations"
+    /// Speculated data past specsize: a clause ended, or a record its speculation had no room for.
+    case speculativeDrops = "speculative-drops"
 }
 
 enum CFormatText {

@@ -246,6 +246,7 @@ public struct Interpreter {
         case .speculation: return environment.newSpeculation()
         // DTrace takes a speculation's id as 32 bits.
         case .speculate: return environment.speculate(Int64(UInt32(truncatingIfNeeded: a[0]))) ? 1 : 0
+        case .speculationDrop: environment.countSpeculativeDrop(); return 1
         case .commit: try environment.commit(Int64(UInt32(truncatingIfNeeded: a[0]))); return 0
         case .discard: try environment.discard(Int64(UInt32(truncatingIfNeeded: a[0]))); return 0
         case .exit: environment.exit(status: a[0]); return 0

@@ -44,6 +44,9 @@ public enum Helper: Sendable, Equatable {
     /// (id) -> 1 when this firing's record now goes to speculation id; 0 when id (its low
     /// 32 bits, as DTrace takes it) names no active speculation: the clause ends there.
     case speculate
+    /// () -> 1: the speculating clause's data has passed specsize; a speculative drop is
+    /// counted and the clause ends, as Oracle's DTrace ends it.
+    case speculationDrop
     /// (id): an id above nspec (low 32 bits) is an illegal operation; one that names no
     /// active speculation does nothing.
     case commit

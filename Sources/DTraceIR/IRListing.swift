@@ -151,6 +151,7 @@ extension Helper {
         case .submitRecord(let epid): return "submit/epid\(epid)"
         case .speculation: return "speculation"
         case .speculate: return "speculate"
+        case .speculationDrop: return "specdrop"
         case .commit: return "commit"
         case .discard: return "discard"
         case .exit: return "exit"

@@ -30,6 +30,8 @@ public protocol InterpreterEnvironment: AnyObject {
     func newSpeculation() -> Int64
     /// Whether speculation `id` (already cut to 32 bits) is active: this firing's record then goes to it.
     func speculate(_ id: Int64) -> Bool
+    /// Counts a speculative drop (a speculating clause whose data passed specsize).
+    func countSpeculativeDrop()
     /// Commits (discards) speculation `id` (already cut to 32 bits), if active; an id above
     /// nspec faults with an illegal operation.
     func commit(_ id: Int64) throws(Fault)

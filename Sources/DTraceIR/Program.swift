@@ -101,7 +101,12 @@ public struct RecordAction: Sendable, Equatable {
 public struct RecordLayout: Sendable, Equatable {
     public var actions: [RecordAction]
     public var size: Int
-    public init(actions: [RecordAction] = [], size: Int = 0) { self.actions = actions; self.size = size }
+    /// The record's size as Oracle's DTrace counts it against specsize: its 16-byte header
+    /// and the actions' data (without the words saying which actions ran).
+    public var speculatedSize: Int
+    public init(actions: [RecordAction] = [], size: Int = 0, speculatedSize: Int = 16) {
+        self.actions = actions; self.size = size; self.speculatedSize = speculatedSize
+    }
 }
 
 /// One clause of the program.
@@ -187,6 +192,9 @@ public struct IRProgram: Sendable {
     public var notesProcesses = false
     /// How many speculations may be active at once (the nspec option).
     public var speculationLimit = 1
+    /// The bytes a speculation holds (the specsize option), as Oracle's DTrace counts them
+    /// (`RecordLayout.speculatedSize`): a record with no room left is a speculative drop.
+    public var speculationSize = 4 << 20
     /// The most frames stackdepth and ustackdepth count (the maxframes option; the
     /// kernel's perf_event_max_stack by default).
     public var maxFrames = 127

@@ -122,8 +122,13 @@ public struct ActionArguments {
     /// must come before any that does).
     public func addAction(_ output: any ActionOutput, fields: [RecordField], presence: Int, storesData: Bool = true) {
         compiler.record.actions.append(RecordAction(output: output, fields: fields, presenceOffset: presence))
-        if storesData { compiler.record.storesData = true }
+        if storesData {
+            compiler.record.storesData = true
+            compiler.checkSpeculationRoom()
+        }
     }
+    /// The clause speculates from here on (its data is checked against specsize).
+    public func markSpeculates() { compiler.record.speculates = true }
     /// Whether an earlier action of the clause recorded data.
     public var clauseStoresData: Bool { compiler.record.storesData }
     /// The action is destructive: dtrace refuses it without -w.

@@ -87,10 +87,23 @@ extension Compiler {
 
     /// Starts a record action: reserves and sets its presence flag.
     func beginAction() -> Int {
-        let presence = record.reserve(8)
+        let presence = record.reserve(8, isData: false)
         let address = emitter.scratchAddress(.record, presence)
         emitter.emit(.store(base: address, offset: 0, value: emitter.constant(1), width: 8, space: .scratch))
         return presence
+    }
+
+    /// After a data-recording action of a speculating clause: once the clause's data (with
+    /// the record's 16-byte header) passes specsize, a speculative drop is counted and the
+    /// clause ends there, as in Oracle's DTrace.
+    func checkSpeculationRoom() {
+        guard record.speculates, !record.speculationChecked, 16 + record.dataSize > options.speculationSize else { return }
+        record.speculationChecked = true
+        let dropped = emitter.call(.speculationDrop, [])
+        let proceed = emitter.label()
+        emitter.emit(.branchIfZero(dropped, proceed))
+        emitter.emit(.returnFromClause)
+        emitter.emit(.label(proceed))
     }
 
     /// Stores a value into the record and describes the field.

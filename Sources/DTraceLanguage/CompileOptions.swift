@@ -53,9 +53,23 @@ public struct CompileOptions {
     /// Compiling a library of -L (nil: a program): the libraries loaded before it, by the
     /// name `#pragma D depends_on library` gives (the file's name in its directory).
     public var librariesLoaded: Set<String>?
+    /// specsize: the bytes a speculating clause may record (Oracle's default, 4 MiB).
+    public var speculationSize = 4 << 20
     /// Checks a `#pragma D option` value as the session would set it: the problem, or nil.
     public var optionProblem: ((_ name: String, _ value: String) -> String?)?
     /// The D language version asked for with -x version (nil: this compiler's).
     public var languageVersion: LanguageVersion?
     public init() {}
+
+    /// A size as dtrace_setopt() reads one: a non-negative number with an optional k, m, g
+    /// or t suffix (either case).
+    public static func byteSize(_ text: String) -> Int64? {
+        guard let last = text.last else { return nil }
+        let multipliers: [Character: Int64] = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30, "t": 1 << 40, "T": 1 << 40]
+        if let multiplier = multipliers[last], let number = Int64(text.dropLast()), number >= 0 {
+            let (product, overflow) = number.multipliedReportingOverflow(by: multiplier)
+            return overflow ? nil : product
+        }
+        return Int64(text).flatMap { $0 >= 0 ? $0 : nil }
+    }
 }

@@ -457,7 +457,7 @@ public final class Compiler {
         maximumRecord = max(maximumRecord, record.size)
         if record.destructive { program.usesDestructiveActions = true }
         program.clauses.append(IRClause(index: index, probes: descriptions, function: emitter.function(),
-                                        record: RecordLayout(actions: record.actions, size: record.size), line: clause.line,
+                                        record: RecordLayout(actions: record.actions, size: record.size, speculatedSize: 16 + record.dataSize), line: clause.line,
                                         variables: clauseVariableTable()))
         program.clauses[index].probeLines = clause.probes.map(\.line)
         clauseEmitters.append((emitter, index))

@@ -122,6 +122,7 @@ extension Compiler {
                 throw Diagnostic(.pragmaOptionSet, "failed to set option '\(parts[0])' to '\(parts[1])': \(problem)", line: line)
             }
             program.options.append((parts[0], parts.count > 1 ? parts[1] : nil))
+            if parts[0] == "specsize", parts.count > 1, let size = CompileOptions.byteSize(parts[1]) { options.speculationSize = Int(clamping: size) }
             if parts[0] == "version", parts.count > 1, case .success(let version) = LanguageVersion.parse(parts[1]) { languageVersion = version }
         case "attributes", "binding":
             // They apply to a name declared before or after; one never declared is an error

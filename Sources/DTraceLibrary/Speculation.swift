@@ -24,6 +24,7 @@ struct Speculation: ActionDefinition {
             call.emit(.branchIfNotZero(accepted, proceed))
             call.emit(.returnFromClause)
             call.emit(.label(proceed))
+            call.markSpeculates()
         case "commit": call.emit(.call(.commit, result: nil, arguments: [id.register]))
         default: call.emit(.call(.discard, result: nil, arguments: [id.register]))
         }

@@ -64,6 +64,10 @@ public final class KernelEngine: AggregationBackend, StackSource {
     let attachments: KernelAttachments
     /// Records of speculations not yet committed or discarded, by speculation.
     var speculationBuffers: [UInt32: [(enabling: Enabling, cpu: Int32, bytes: [UInt8])]] = [:]
+    /// Each speculation's bytes as specsize counts them, and the records dropped for want of room.
+    var speculatedBytes: [UInt32: Int] = [:]
+    var heldSpeculativeDrops: Int64 = 0
+    var reportedSpeculativeDrops: Int64 = 0
     /// During BEGIN: records of clauses whose actions wait for the probes stay in the ring.
     var holdingForProbes = false
     /// Probes whose clauses run as a chain (`KernelProbe.chainsClauses`): by EPID, the
@@ -511,6 +515,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             switch header.kind {
             case .commit, .discard:
                 let held = speculationBuffers.removeValue(forKey: header.speculation) ?? []
+                speculatedBytes[header.speculation] = nil
                 guard header.kind == .commit else { return }
                 for record in held {
                     consumer.consume(clause: record.enabling.clause, probe: record.enabling.probe.identity, cpu: record.cpu, bytes: record.bytes)
@@ -524,6 +529,12 @@ public final class KernelEngine: AggregationBackend, StackSource {
             case .data:
                 if consumer.exitStatus != nil && !(enabling.probe.provider is DTraceProvider) { return }
                 if header.speculation != 0 {
+                    let size = consumer.program.clauses[enabling.clause].record.speculatedSize
+                    guard speculatedBytes[header.speculation, default: 0] + size <= consumer.program.speculationSize else {
+                        heldSpeculativeDrops += 1
+                        return
+                    }
+                    speculatedBytes[header.speculation, default: 0] += size
                     speculationBuffers[header.speculation, default: []].append((enabling, header.cpu, RecordHeader.payload(of: buffer)))
                     return
                 }
@@ -548,7 +559,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
     public func reportDrops(records: Bool = true, aggregations: Bool = true) {
         guard let values = scratch.lookup([0, 0, 0, 0]) else { return }
         let stride = (layout.scratchSize + 7) & ~7
-        var dynamic: Int64 = 0, aggregation: Int64 = 0, failedSpeculations: Int64 = 0
+        var dynamic: Int64 = 0, aggregation: Int64 = 0, failedSpeculations: Int64 = 0, speculativeDrops = heldSpeculativeDrops
         for cpu in 0..<SystemCPUs.possible where (cpu + 1) * stride <= values.count {
             func counter(_ offset: Int) -> Int64 { RecordReader.integer(values, at: cpu * stride + offset, size: 8) }
             let drops = counter(layout.recordDropsOffset)
@@ -560,6 +571,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             dynamic += counter(layout.dynamicDropsOffset)
             aggregation += counter(layout.aggregationDropsOffset)
             failedSpeculations += counter(layout.failedSpeculationsOffset)
+            speculativeDrops += counter(layout.speculativeDropsOffset)
         }
         if records, dynamic > reportedDynamicDrops {
             let fresh = dynamic - reportedDynamicDrops
@@ -570,6 +582,10 @@ public final class KernelEngine: AggregationBackend, StackSource {
             let fresh = failedSpeculations - reportedFailedSpeculations
             consumer.reportDrops(fresh, of: .failedSpeculations, errors: errors)
             reportedFailedSpeculations = failedSpeculations
+        }
+        if records, speculativeDrops > reportedSpeculativeDrops {
+            consumer.reportDrops(speculativeDrops - reportedSpeculativeDrops, of: .speculativeDrops, errors: errors)
+            reportedSpeculativeDrops = speculativeDrops
         }
         if aggregations, aggregation > reportedAggregationDrops {
             let fresh = aggregation - reportedAggregationDrops

@@ -49,6 +49,8 @@ public struct TracingOptions {
     public var dynamicVariableSize = 1 << 20
     /// strsize, when given.
     public var stringSize: Int?
+    /// specsize: the bytes a speculation holds (Oracle's default, 4 MiB).
+    public var speculationSize = 4 << 20
     /// -L and -x libdir: directories of D libraries loaded before the program.
     public var libraryDirectories: [String] = []
     public var speculationLimit = 1
@@ -133,15 +135,7 @@ public struct TracingOptions {
     }
 
     /// Parses "4m", "512k", "1g" as bytes.
-    public static func size(_ text: String) -> Int64? {
-        guard let last = text.last else { return nil }
-        let multipliers: [Character: Int64] = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30, "t": 1 << 40, "T": 1 << 40]
-        if let multiplier = multipliers[last], let number = Int64(text.dropLast()), number >= 0 {
-            let (product, overflow) = number.multipliedReportingOverflow(by: multiplier)
-            return overflow ? nil : product
-        }
-        return Int64(text).flatMap { $0 >= 0 ? $0 : nil }
-    }
+    public static func size(_ text: String) -> Int64? { CompileOptions.byteSize(text) }
 
     /// Sets one option (dtrace_setopt()): the value checked by the option's kind, then kept.
     /// `fromProgram`: set by `#pragma D option` or setopt(), where some options cannot be.
@@ -215,6 +209,7 @@ public struct TracingOptions {
         case "switchrate": switchPeriod = period; givenSwitchPeriod = period
         case "statusrate": statusPeriod = period; givenStatusPeriod = period
         case "libdir": libraryDirectories.append(value ?? "")
+        case "specsize": speculationSize = Int(clamping: bytes)
         case "aggrate": aggregationPeriod = period
         case "engine":
             guard let choice = value.flatMap(EngineChoice.init(rawValue:)) else { throw .invalidValue }

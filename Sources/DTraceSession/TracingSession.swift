@@ -116,6 +116,7 @@ public final class TracingSession {
         compileOptions.languageVersion = options.languageVersion
         if let size = options.stringSize { compileOptions.stringSize = size }
         compileOptions.scratchSize = options.scratchSize
+        compileOptions.speculationSize = options.speculationSize
         compileOptions.frameOptions = options.frameOptions
         compileOptions.kernelTypes = kernelTypes
         let optionsNow = options
@@ -428,6 +429,7 @@ public final class TracingSession {
     /// the remaining aggregations). Returns the exit status exit() gave, or 0.
     public func run(_ choice: EngineChoice, output sink: OutputSink, showProgram: Bool) throws(SessionError) -> Int32 {
         program.speculationLimit = options.speculationLimit
+        program.speculationSize = options.speculationSize
         program.maxFrames = options.maxFrames
         // -x cpu: dtrace's own probes (BEGIN, END, tick-N in dtrace) fire on that CPU, as in
         // DTrace; a -c command, started already, keeps its own.

@@ -30,6 +30,9 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
     var pendingSpeculation: Int64 = 0
     /// speculation() calls that found no free speculation.
     var failedSpeculations = 0
+    /// Speculated data dropped for want of room (specsize), and each speculation's bytes.
+    var speculativeDrops = 0
+    var speculatedBytes: [Int64: Int] = [:]
     let speculationLimit: Int
     var randomState: UInt64
     var inErrorProbe = false
@@ -174,6 +177,12 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
     public func submitRecord(epid: Int, bytes: [UInt8]) {
         guard let current else { return }
         if pendingSpeculation != 0 {
+            let size = consumer.program.clauses[current.clause].record.speculatedSize
+            guard speculatedBytes[pendingSpeculation, default: 0] + size <= consumer.program.speculationSize else {
+                speculativeDrops += 1
+                return
+            }
+            speculatedBytes[pendingSpeculation, default: 0] += size
             speculationBuffers[pendingSpeculation, default: []].append((current, bytes))
             return
         }
@@ -203,9 +212,12 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         return true
     }
 
+    public func countSpeculativeDrop() { speculativeDrops += 1 }
+
     public func commit(_ id: Int64) throws(Fault) {
         guard id <= Int64(speculationLimit) else { throw Fault(kind: .illegalOperation) }
         guard activeSpeculations.remove(id) != nil else { return }
+        speculatedBytes[id] = nil
         for (enabling, bytes) in speculationBuffers.removeValue(forKey: id) ?? [] {
             consumer.consume(clause: enabling.clause, probe: enabling.probe.identity, cpu: ProcessIdentity.currentCPU, bytes: bytes)
         }
@@ -215,6 +227,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         guard id <= Int64(speculationLimit) else { throw Fault(kind: .illegalOperation) }
         activeSpeculations.remove(id)
         speculationBuffers[id] = nil
+        speculatedBytes[id] = nil
     }
 
     public func exit(status: Int64) { exitRequested = true }
@@ -281,6 +294,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         let drops = dynamicVariableDrops
         if drops > 0 { consumer.reportDrops(Int64(drops), of: .dynamicVariables, errors: errors) }
         if failedSpeculations > 0 { consumer.reportDrops(Int64(failedSpeculations), of: .failedSpeculations, errors: errors) }
+        if speculativeDrops > 0 { consumer.reportDrops(Int64(speculativeDrops), of: .speculativeDrops, errors: errors) }
         errors.flush()
     }
 }
