@@ -130,6 +130,7 @@ final class CommandRun {
                 }
                 errors.flush()
             }
+            if line.verbose { output.write(stabilityReport(session, executing: !line.exitAfterCompile)); output.flush() }
             if line.exitAfterCompile { return 0 }
             try session.checkEnablings(zeroMatchesAllowed: line.zeroMatchesAllowed)
             if session.options.destructive && !quiet { errors.write("dtrace: allowing destructive actions\n") }
@@ -144,6 +145,22 @@ final class CommandRun {
         } catch {
             return fail(error.message)
         }
+    }
+
+    /// -v: each program text's least stability, as dtrace(1) reports it.
+    func stabilityReport(_ session: TracingSession, executing: Bool) -> String {
+        var text = ""
+        for (index, (kind, name)) in session.descriptions.enumerated() {
+            let (descriptions, statements) = session.stability(ofSource: index)
+            func block(_ title: String, _ attributes: StabilityAttributes) -> String {
+                "\n\t\(title)\n\t\tIdentifier Names: \(attributes.names.name)\n\t\tData Semantics:   \(attributes.data.name)\n"
+                    + "\t\tDependency Class: \(attributes.dependency.name)\n"
+            }
+            text += "\nStability attributes for \(kind) \(name):\n"
+            text += block("Minimum Probe Description Attributes", descriptions) + block("Minimum Statement Attributes", statements)
+            if executing { text += "\n" }
+        }
+        return text
     }
 
     /// -S: the IR of every clause, each followed by the table of the variables it uses.

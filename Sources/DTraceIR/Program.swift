@@ -118,6 +118,9 @@ public struct IRClause: Sendable {
     public var line: Int
     /// The line of each probe description (a clause's descriptions may span lines).
     public var probeLines: [Int] = []
+    /// The stability of its probe descriptions and of its statements (dtrace -v).
+    public var descriptionAttributes = StabilityAttributes.standardDefault
+    public var statementAttributes = StabilityAttributes.standardDefault
     /// The variables the clause's code uses, in DTrace's order (thread-locals,
     /// aggregations, globals, clause-locals; by id within each): what `-S` lists after it.
     public var variables: [VariableTableEntry]

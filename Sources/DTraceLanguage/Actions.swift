@@ -361,6 +361,7 @@ extension Compiler {
 
     func callSubroutine(_ name: String, _ arguments: [Expression], line: Int) throws(Diagnostic) -> Value {
         if let definition = options.subroutines[name] {
+            try noteAttributes(.ofBuiltin(name), of: "function \(name)( )", line: line)
             let result = try definition.compile(SubroutineArguments(compiler: self, name: name, expressions: arguments, line: line))
             var value = Value(register: result.register, type: result.type)
             value.pointsIntoAlloca = result.pointsIntoAlloca

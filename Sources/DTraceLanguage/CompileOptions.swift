@@ -53,6 +53,11 @@ public struct CompileOptions {
     /// Compiling a library of -L (nil: a program): the libraries loaded before it, by the
     /// name `#pragma D depends_on library` gives (the file's name in its directory).
     public var librariesLoaded: Set<String>?
+    /// amin: the least stability a program may use (nil: any); less is D_ATTR_MIN.
+    public var minimumAttributes: StabilityAttributes?
+    /// The stability of a probe description's probes and of their arguments (nil: a
+    /// provider named outright is taken as Stable, a pattern as Unstable).
+    public var descriptionAttributes: ((ProbeDescription) -> (probes: StabilityAttributes, arguments: StabilityAttributes))?
     /// specsize: the bytes a speculating clause may record (Oracle's default, 4 MiB).
     public var speculationSize = 4 << 20
     /// Checks a `#pragma D option` value as the session would set it: the problem, or nil.

@@ -75,6 +75,9 @@ public final class Compiler {
     var nonAllocaVariables = Set<String>()
     /// The line of the clause being compiled (its first probe description's).
     var clauseLine = 0
+    /// While a clause compiles: the least stability of what it uses, and of its probes' arguments.
+    var statementAttributes: StabilityAttributes?
+    var argumentAttributes = StabilityAttributes.standardDefault
     var clauseLocalBytes = 0
     /// DTrace's ids and storage offsets of the variables, for `-S`'s variable tables.
     var dtraceLayout = DTraceVariableLayout()
@@ -394,6 +397,36 @@ public final class Compiler {
 
     // MARK: clauses
 
+    /// The least stability of a clause's probe descriptions, checked against amin as
+    /// Oracle's DTrace checks a clause's (D_ATTR_MIN).
+    func checkDescriptionAttributes(_ descriptions: [ProbeDescription], line: Int) throws(Diagnostic) -> StabilityAttributes {
+        var least = StabilityAttributes.highest
+        argumentAttributes = .highest
+        for description in descriptions {
+            if let given = options.descriptionAttributes?(description) {
+                least = least.minimum(given.probes)
+                argumentAttributes = argumentAttributes.minimum(given.arguments)
+            } else {
+                let isPattern = description.provider.isEmpty || description.provider.contains { "*?[".contains($0) }
+                least = least.minimum(isPattern ? .anyProvider : .standardDefault)
+            }
+        }
+        if let minimum = options.minimumAttributes, least.isBelow(minimum) {
+            throw error(.attributesBelowMinimum, "attributes for clause (\(least)) are less than predefined minimum", line: line)
+        }
+        return least
+    }
+
+    /// What a statement uses lowers the clause's stability to its own; below amin, D_ATTR_MIN
+    /// names it (`what`: "scalar curthread", "function htons( )", "type struct task_struct").
+    func noteAttributes(_ attributes: StabilityAttributes, of what: @autoclosure () -> String, line: Int) throws(Diagnostic) {
+        guard let current = statementAttributes else { return }
+        if let minimum = options.minimumAttributes, attributes.isBelow(minimum) {
+            throw error(.attributesBelowMinimum, "attributes for \(what()) (\(attributes)) are less than predefined minimum", line: line)
+        }
+        statementAttributes = current.minimum(attributes)
+    }
+
     func compileClause(_ clause: Clause) throws(Diagnostic) {
         region = .probeDescription
         clauseLine = clause.line
@@ -403,6 +436,9 @@ public final class Compiler {
         }
         probeTexts.append(clause.probes.map(\.text))
         clauseDescriptions = descriptions
+        let descriptionAttributes = try checkDescriptionAttributes(descriptions, line: clause.endLine ?? clause.line)
+        statementAttributes = .standardDefault
+        defer { statementAttributes = nil }
         argumentRecordType = nil
         // Descriptions whose probes' records differ share no args->, nor args[] that read it.
         var recordsDiffer = false
@@ -460,6 +496,8 @@ public final class Compiler {
                                         record: RecordLayout(actions: record.actions, size: record.size, speculatedSize: 16 + record.dataSize), line: clause.line,
                                         variables: clauseVariableTable()))
         program.clauses[index].probeLines = clause.probes.map(\.line)
+        program.clauses[index].descriptionAttributes = descriptionAttributes
+        program.clauses[index].statementAttributes = statementAttributes ?? .standardDefault
         clauseEmitters.append((emitter, index))
     }
 

@@ -133,6 +133,7 @@ public enum DiagnosticTag: String, Sendable {
     case declarationArrayNull = "D_DECL_ARRNULL"
     case arrayBadReference = "D_ARR_BADREF"
     case operandArrayOrFunction = "D_OP_ARRFUN"
+    case attributesBelowMinimum = "D_ATTR_MIN"
     case pragmaDepend = "D_PRAGMA_DEPEND"
     case pragmaUnused = "D_PRAGMA_UNUSED"
     case pragmaOptionSet = "D_PRAGMA_OPTSET"

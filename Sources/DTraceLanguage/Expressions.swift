@@ -101,6 +101,7 @@ extension Compiler {
             }
             if case .index(let base, let indices) = expression.kind, case .identifier("args") = base.kind, globals["args"] == nil {
                 guard indices.count == 1 else { throw error(.syntax, "args[ ] requires one subscript", line: line) }
+                try noteAttributes(argumentAttributes, of: "associative array args", line: line)
                 noteBuiltinUse("args")
                 if let argument = providerArgument(indices[0]) { return try rvalue(argument) }
                 if !argumentExpressions.isEmpty, case .integer(let value, _) = indices[0].kind {
@@ -306,11 +307,13 @@ extension Compiler {
         }
         if name == "curthread" && globals[name] == nil {
             // The running thread's struct task_struct, typed from the kernel's BTF.
+            try noteAttributes(.ofBuiltin(name), of: "scalar \(name)", line: line)
             let task = try resolveType(.structure(name: "task_struct", isUnion: false, members: nil), line: line)
             noteBuiltinUse(name)
             return Value(register: emitter.call(.readBuiltin(.curthread), []), type: .pointer(task))
         }
         if let (builtin, type) = BuiltinVariables.table[name] {
+            try noteAttributes(.ofBuiltin(name), of: "scalar \(name)", line: line)
             noteBuiltinUse(name)
             if builtin.isString {
                 let buffer = emitter.temporary(stringStorage)

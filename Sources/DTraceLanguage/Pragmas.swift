@@ -4,6 +4,8 @@
 // middle of a declaration is named before the declaration is, as in DTrace); their effects
 // (options, the names attributes and bindings apply to) are the compiler's, in order.
 
+import DTraceIR
+
 /// One control line (the text after `#`), read into DTrace's tokens.
 struct ControlLine {
     enum Level: Int { case directive, pragma, dPragma }
@@ -122,6 +124,7 @@ extension Compiler {
                 throw Diagnostic(.pragmaOptionSet, "failed to set option '\(parts[0])' to '\(parts[1])': \(problem)", line: line)
             }
             program.options.append((parts[0], parts.count > 1 ? parts[1] : nil))
+            if parts[0] == "amin", parts.count > 1, let minimum = StabilityAttributes.parse(parts[1]) { options.minimumAttributes = minimum }
             if parts[0] == "specsize", parts.count > 1, let size = CompileOptions.byteSize(parts[1]) { options.speculationSize = Int(clamping: size) }
             if parts[0] == "version", parts.count > 1, case .success(let version) = LanguageVersion.parse(parts[1]) { languageVersion = version }
         case "attributes", "binding":

@@ -3,6 +3,7 @@
 // dtrace_setopt() does and kept typed. Nothing else reads options by name.
 
 import DTraceConsumer
+import DTraceIR
 import DTraceLanguage
 import DTraceProviders
 import DTraceSystem
@@ -51,6 +52,8 @@ public struct TracingOptions {
     public var stringSize: Int?
     /// specsize: the bytes a speculation holds (Oracle's default, 4 MiB).
     public var speculationSize = 4 << 20
+    /// amin: the least stability a program may use (nil: any).
+    public var minimumAttributes: StabilityAttributes?
     /// -L and -x libdir: directories of D libraries loaded before the program.
     public var libraryDirectories: [String] = []
     public var speculationLimit = 1
@@ -121,7 +124,7 @@ public struct TracingOptions {
         "evaltime": .text, "encoding": .text, "quietresize": .flag, "grabanon": .flag, "cpp": .flag, "incdir": .text, "cpphdrs": .flag, "cppargs": .text, "cpppath": .text, "stdc": .text,
         "define": .text, "undef": .text, "platform": .flag, "syscallprobes": .text, "uprobes": .text, "verbose": .flag, "nolibs": .flag, "iregs": .count,
         "dtypes": .count, "maxframes": .count, "oformat": .text, "flamegraph": .text, "printsize": .optionalSize,
-        "ldpath": .text, "modpath": .text, "libdir": .text, "syslibdir": .text, "procfspath": .text, "version": .text,
+        "amin": .text, "ldpath": .text, "modpath": .text, "libdir": .text, "syslibdir": .text, "procfspath": .text, "version": .text,
     ]
 
     /// Every option name -x, #pragma D option and setopt() accept (docs/dtrace.8 describes each).
@@ -209,6 +212,9 @@ public struct TracingOptions {
         case "switchrate": switchPeriod = period; givenSwitchPeriod = period
         case "statusrate": statusPeriod = period; givenStatusPeriod = period
         case "libdir": libraryDirectories.append(value ?? "")
+        case "amin":
+            guard let minimum = StabilityAttributes.parse(value ?? "") else { throw .invalidValue }
+            minimumAttributes = minimum
         case "specsize": speculationSize = Int(clamping: bytes)
         case "aggrate": aggregationPeriod = period
         case "engine":

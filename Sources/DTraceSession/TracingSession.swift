@@ -117,6 +117,19 @@ public final class TracingSession {
         if let size = options.stringSize { compileOptions.stringSize = size }
         compileOptions.scratchSize = options.scratchSize
         compileOptions.speculationSize = options.speculationSize
+        compileOptions.minimumAttributes = options.minimumAttributes
+        compileOptions.descriptionAttributes = { [providers] description in
+            // A provider named outright gives its probes' attributes; a pattern, Unstable.
+            let isPattern = description.provider.isEmpty || description.provider.contains { "*?[".contains($0) }
+            let base = description.provider.prefix { !$0.isNumber }
+            guard !isPattern, let provider = providers.first(where: { $0.name == description.provider || $0.name == base }) else {
+                return (.anyProvider, .anyProvider)
+            }
+            func converted(_ attributes: ProbeAttributes) -> StabilityAttributes {
+                StabilityAttributes.parse("\(attributes.names)/\(attributes.data)/\(attributes.dependency)") ?? .anyProvider
+            }
+            return (converted(provider.probeAttributes), converted(provider.argumentAttributes))
+        }
         compileOptions.frameOptions = options.frameOptions
         compileOptions.kernelTypes = kernelTypes
         let optionsNow = options
@@ -331,6 +344,15 @@ public final class TracingSession {
                 }
             }
         }
+    }
+
+    /// The least stability of the probe descriptions and of the statements of the program
+    /// text at `source` (dtrace -v): Stable/Stable/Common for a text with no clause.
+    public func stability(ofSource source: Int) -> (descriptions: StabilityAttributes, statements: StabilityAttributes) {
+        let clauses = program.clauses.indices.filter { $0 < sourceOfClause.count && sourceOfClause[$0] == source }.map { program.clauses[$0] }
+        guard !clauses.isEmpty else { return (.standardDefault, .standardDefault) }
+        return (clauses.map(\.descriptionAttributes).reduce(.highest) { $0.minimum($1) },
+                clauses.map(\.statementAttributes).reduce(.highest) { $0.minimum($1) })
     }
 
     /// Why a description naming a kernel provider outright matched nothing, when the

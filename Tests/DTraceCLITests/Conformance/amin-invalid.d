@@ -1,0 +1,5 @@
+/* amin takes name[/data[/class]] stability words only. */
+BEGIN
+{
+	exit(0);
+}
