@@ -24,6 +24,9 @@ public struct ParsedCommandLine {
     /// -G: check the scripts' provider definitions (with -o, write an empty object).
     public var generateObject = false
     public var cppArguments: [String] = []
+    /// The preprocessor's C standard (-X, -x stdc): ISO C99 unless traditional (s) is
+    /// asked for, as Oracle's DTrace runs cpp in every mode but s.
+    public var preprocessorStandard = "-std=c99"
     /// -x cpppath: the preprocessor to run instead of cpp.
     public var cppPath = "cpp"
     public var settings: [(String, String?)] = []
@@ -109,7 +112,7 @@ public enum DTraceOptionParser {
             let parts = value!.split(separator: "=", maxSplits: 1).map(String.init)
             let (name, setting) = (parts.first ?? "", parts.count > 1 ? parts[1] : nil)
             if try !commandLineOption(name, setting, &result) { result.settings.append((name, setting)) }
-        case "X": _ = try commandLineOption("stdc", value, &result)
+        case "X": _ = try commandLineOption("stdc", value, &result, givenAs: "-X \(value ?? "")")
         case "H": result.cppArguments.append("-H")
         case "b": result.settings.append(("bufsize", value))
         case "o": result.outputPath = value
@@ -126,9 +129,10 @@ public enum DTraceOptionParser {
     /// The -x options that stand for command-line flags, which act before any option a
     /// script sets could apply: the C preprocessor's — cpp (-C), define (-D), undef (-U),
     /// incdir (-I), cpphdrs (-H), cppargs (more arguments), cpppath (another
-    /// preprocessor) and stdc (-X: a is ISO C99, s traditional, c and t as cpp's
-    /// default) — and zdefs (-Z). False for any other option.
-    static func commandLineOption(_ name: String, _ value: String?, _ result: inout ParsedCommandLine) throws(CommandLineError) -> Bool {
+    /// preprocessor) and stdc (-X: s is traditional cpp, a, c and t ISO C99, as in
+    /// Oracle's DTrace) — and zdefs (-Z). False for any other option.
+    /// `givenAs`: how a failure names the option (-X's own words).
+    static func commandLineOption(_ name: String, _ value: String?, _ result: inout ParsedCommandLine, givenAs: String? = nil) throws(CommandLineError) -> Bool {
         func required() throws(CommandLineError) -> String {
             guard let value, !value.isEmpty else { throw .invalidValue("-x \(name)") }
             return value
@@ -144,10 +148,9 @@ public enum DTraceOptionParser {
         case "cpppath": result.cppPath = try required()
         case "stdc":
             switch value {
-            case "a": result.cppArguments.append("-std=c99")
-            case "s": result.cppArguments.append("-traditional-cpp")
-            case "c", "t": break
-            default: throw .invalidValue(name == "stdc" && value != nil ? "-X \(value!)" : "-x stdc")
+            case "a", "c", "t": result.preprocessorStandard = "-std=c99"
+            case "s": result.preprocessorStandard = "-traditional-cpp"
+            default: throw .invalidValue(givenAs ?? "-x stdc")
             }
         default: return false
         }

@@ -107,7 +107,7 @@ final class CommandRun {
         defer { session.releaseTargetOnExit() }
         do throws(SessionError) {
             try session.grabTarget(command: line.command, processID: line.processIDs.first)
-            try session.compile(line.sources, operands: line.operands, preprocess: line.preprocess, cppArguments: line.cppArguments,
+            try session.compile(line.sources, operands: line.operands, preprocess: line.preprocess, cppArguments: line.cppArguments + [line.preprocessorStandard],
                                 preprocessor: { Preprocessor.run($0, arguments: $1, program: line.cppPath) })
             jsonErrors = session.options.outputFormat == .json
             if line.showIR { showIR(session.program) }
