@@ -135,6 +135,8 @@ public final class Compiler {
     var region: Diagnostic.Region = .actionList
     /// `args`'s type in the clause being compiled, when all its probes share one record.
     var argumentRecordType: DType?
+    /// Compiling a provider's argument definition, where argN is the tracepoint's own.
+    var readingProviderArguments = false
     var clauseEmitters: [(Emitter, Int)] = []
     var maximumTemporaries = 0
     var maximumRecord = 0

@@ -103,7 +103,7 @@ extension Compiler {
                 guard indices.count == 1 else { throw error(.syntax, "args[ ] requires one subscript", line: line) }
                 try noteAttributes(argumentAttributes, of: "associative array args", line: line)
                 noteBuiltinUse("args")
-                if let argument = providerArgument(indices[0]) { return try rvalue(argument) }
+                if let argument = providerArgument(indices[0]) { return try asProviderArgument { () throws(Diagnostic) in try rvalue(argument) } }
                 if !argumentExpressions.isEmpty, case .integer(let value, _) = indices[0].kind {
                     // A probe whose provider types its arguments has that many (DTrace's D_ARGS_IDX).
                     throw error(.argumentIndex, "index \(value) is out of range for \(argumentExpressionsProbe) args[ ]", line: line)
@@ -312,6 +312,7 @@ extension Compiler {
             noteBuiltinUse(name)
             return Value(register: emitter.call(.readBuiltin(.curthread), []), type: .pointer(task))
         }
+        if let native = try nativeArgument(name) { return native }
         if let (builtin, type) = BuiltinVariables.table[name] {
             try noteAttributes(.ofBuiltin(name), of: "scalar \(name)", line: line)
             noteBuiltinUse(name)

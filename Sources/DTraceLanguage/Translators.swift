@@ -128,7 +128,7 @@ extension Compiler {
             guard case .identifier("args") = array.kind, globals["args"] == nil, indices.count == 1,
                   let argument = providerArgument(indices[0]) else { return nil }
             noteBuiltinUse("args")
-            return try translatedBase(argument, arrow: arrow)
+            return try asProviderArgument { () throws(Diagnostic) in try translatedBase(argument, arrow: arrow) }
         default:
             return nil
         }
@@ -144,6 +144,28 @@ extension Compiler {
 
     /// `args[N]` (N a constant) of probes whose provider says what their arguments are in
     /// D (a `bufinfo_t *` translated from the kernel's `struct request *`): that expression.
+    /// argN of a probe whose provider defines its arguments (proc, sched, io...): the
+    /// argument as DTrace's provider passes it — the value args[N] is (proc:::exit's reason),
+    /// or for a translated one, what it is translated from — rather than the tracepoint's
+    /// own N-th argument. Inside the provider's definitions, argN is the tracepoint's.
+    func nativeArgument(_ name: String) throws(Diagnostic) -> Value? {
+        guard !readingProviderArguments, name.hasPrefix("arg"), let index = Int(name.dropFirst(3)), index >= 0, index < 10,
+              index < argumentExpressions.count, globals[name] == nil else { return nil }
+        var expression = argumentExpressions[index]
+        if case .translate(_, let input) = expression.kind { expression = input }
+        let value = try asProviderArgument { () throws(Diagnostic) in try rvalue(expression) }
+        guard value.type.isScalar else { return nil }
+        return try cast(value, to: .int64, line: expression.line)
+    }
+
+    /// Compiles a provider's argument definition (argN in it is the tracepoint's).
+    func asProviderArgument<T>(_ body: () throws(Diagnostic) -> T) throws(Diagnostic) -> T {
+        let outer = readingProviderArguments
+        readingProviderArguments = true
+        defer { readingProviderArguments = outer }
+        return try body()
+    }
+
     func providerArgument(_ index: Expression) -> Expression? {
         guard case .integer(let value, _) = index.kind, value < UInt64(argumentExpressions.count) else { return nil }
         return argumentExpressions[Int(value)]
@@ -159,8 +181,9 @@ extension Compiler {
         guard let field = output.member(name) else {
             throw error(.typeMember, "\(name) is not a member of \(DType.composite(output))", line: line)
         }
+        // A translator's definitions are the library's: argN in them is the tracepoint's.
         let value = try withTranslatorInput(translation.translator, translation.input) { () throws(Diagnostic) in
-            try rvalue(definition.value)
+            try asProviderArgument { () throws(Diagnostic) in try rvalue(definition.value) }
         }
         if field.type.isInteger || field.type.isPointer, value.type.isScalar {
             return try cast(value, to: field.type, line: line)

@@ -65,9 +65,9 @@ struct StableProviderTests {
     @Test func exitReasonOfAKilledProcess() throws {
         let result = try Self.trace("""
             proc:::exec-success /pid == $target/ { raise(SIGKILL); }
-            proc:::exit /pid == $target/ { printf("exit %d %d\\n", args[0], args[0] == CLD_KILLED); }
+            proc:::exit /pid == $target/ { printf("exit %d %d %d\\n", args[0], args[0] == CLD_KILLED, arg0); }
             """, "sleep 5000", extra: ["-w"])
-        #expect(result.stdout == "exit 2 1\n\n", "\(result.stderr)")
+        #expect(result.stdout == "exit 2 1 2\n\n", "\(result.stderr)")
         #expect(result.stderr.contains("terminated by SIGKILL"), "\(result.stderr)")
     }
 
@@ -80,7 +80,7 @@ struct StableProviderTests {
             sched:::dequeue /args[1]->pr_pid == $target/ { @dequeue["dequeue", args[0]->pr_lwpid == $target] = min(args[2]->cpu_id == cpu); }
             sched:::wakeup /args[1]->pr_pid == $target/ { @wakeup["wakeup", args[0]->pr_lwpid == $target] = min(args[1]->pr_ppid == $pid); }
             sched:::enqueue /args[1]->pr_pid == $target/ { @enqueue["enqueue", 0] = min(args[2]->cpu_id == args[0]->pr_onpro); }
-            sched:::off-cpu /pid == $target/ { @off["off-cpu", args[0]->pr_lwpid == arg0] = min(args[1]->pr_pid == ((struct task_struct *)arg2)->tgid); }
+            sched:::off-cpu /pid == $target/ { @off["off-cpu", args[0]->pr_lwpid == ((struct task_struct *)arg0)->pid] = min(args[1]->pr_pid == ((struct task_struct *)arg0)->tgid); }
             sched:::on-cpu /pid == $target/ { @on["on-cpu", curpsinfo->pr_pid == pid] = min(arg0 == tid); }
             END { printa("%s %d %@d\\n", @sleep); printa("%s %d %@d\\n", @dequeue); printa("%s %d %@d\\n", @wakeup); printa("%s %d %@d\\n", @enqueue); printa("%s %d %@d\\n", @off); printa("%s %d %@d\\n", @on); }
             """, "sleep 50")
