@@ -134,6 +134,7 @@ public enum DiagnosticTag: String, Sendable {
     case arrayBadReference = "D_ARR_BADREF"
     case operandArrayOrFunction = "D_OP_ARRFUN"
     case attributesBelowMinimum = "D_ATTR_MIN"
+    case functionDesignator = "D_FUNC_IDENT"
     case pragmaDepend = "D_PRAGMA_DEPEND"
     case pragmaUnused = "D_PRAGMA_UNUSED"
     case pragmaOptionSet = "D_PRAGMA_OPTSET"

@@ -696,6 +696,10 @@ public struct Parser {
                 try advance()
                 guard case .punctuation(let op) = token.kind else { return expression }
                 expression = Expression(.postfix(op, expression), line: token.line)
+            case .punctuation("("):
+                // Called as a function, what is not a function's name (`tick-1()`), as
+                // DTrace's grammar refuses it.
+                throw Diagnostic(.functionDesignator, "function designator is not of function type", line: token.line)
             default:
                 return expression
             }

@@ -29,6 +29,8 @@ extension Compiler {
     /// A script's translator: checked now, as DTrace checks it where it is defined.
     func defineTranslator(_ syntax: TranslatorSyntax) throws(Diagnostic) {
         let definition = try resolveTranslator(syntax)
+        // The library's translators to the same type count (DTrace's exact lookup finds them).
+        try loadLibraryTranslators(for: definition.output, line: syntax.endLine)
         if translators.contains(where: { $0.output === definition.output && $0.input == definition.input }) {
             throw error(.translatorRedeclared, "translator from \(definition.input) to \(DType.composite(definition.output)) has already been declared", line: syntax.endLine)
         }
