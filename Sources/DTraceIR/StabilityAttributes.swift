@@ -35,6 +35,12 @@ public struct StabilityAttributes: Sendable, Equatable, CustomStringConvertible 
 
     public var description: String { "\(names.name)/\(data.name)/\(dependency.name)" }
 
+    /// Whether a probe description's provider is a pattern (or left out): its probes are then
+    /// `anyProvider`'s, whatever they are.
+    public static func isPatternProvider(_ provider: String) -> Bool {
+        provider.isEmpty || provider.contains { "*?[".contains($0) }
+    }
+
     /// The least of each part.
     public func minimum(_ other: StabilityAttributes) -> StabilityAttributes {
         StabilityAttributes(Stability(rawValue: min(names.rawValue, other.names.rawValue))!,

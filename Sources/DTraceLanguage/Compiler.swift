@@ -409,8 +409,7 @@ public final class Compiler {
                 least = least.minimum(given.probes)
                 argumentAttributes = argumentAttributes.minimum(given.arguments)
             } else {
-                let isPattern = description.provider.isEmpty || description.provider.contains { "*?[".contains($0) }
-                least = least.minimum(isPattern ? .anyProvider : .standardDefault)
+                least = least.minimum(StabilityAttributes.isPatternProvider(description.provider) ? .anyProvider : .standardDefault)
             }
         }
         if let minimum = options.minimumAttributes, least.isBelow(minimum) {

@@ -625,7 +625,8 @@ extension Compiler {
         if op == "+" || op == "-", Self.isVoidPointer(a.type) || Self.isVoidPointer(b.type), !(a.type.isString || b.type.isString) {
             throw error(.operandsIncompatible, "operands have incompatible types: \"\(a.type)\" \(displayedOperator ?? op) \"\(b.type)\"", line: line)
         }
-        if op == "+", a.type.isString && b.type.isInteger || b.type.isString && a.type.isInteger {
+        // (Not `+=`: a string does not step a variable, nor a variable a string.)
+        if op == "+", displayedOperator == nil, a.type.isString && b.type.isInteger || b.type.isString && a.type.isInteger {
             return stringStep(a.type.isString ? a : b, by: a.type.isString ? b : a)
         }
         // Pointer arithmetic: pointer ± integer scales by the pointee size.

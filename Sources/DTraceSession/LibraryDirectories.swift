@@ -34,7 +34,7 @@ struct LibraryDirectories {
     func load(options: CompileOptions) throws(Failure) -> [String] {
         var loadedTexts: [String] = []
         for directory in directories {
-            let libraries = try ordered(try read(directory))
+            let libraries = try ordered(read(directory))
             var loadedNames = Set<String>()
             for library in libraries {
                 var libraryOptions = options
@@ -58,9 +58,9 @@ struct LibraryDirectories {
     }
 
     /// The .d files of a directory (a missing directory has none), in name order.
-    func read(_ directory: String) throws(Failure) -> [Library] {
+    func read(_ directory: String) -> [Library] {
         var libraries: [Library] = []
-        for name in Tracefs.listDirectory(directory) where name.hasSuffix(".d") {
+        for name in SystemFiles.directoryEntries(directory) where name.hasSuffix(".d") {
             let path = directory + "/" + name
             guard let text = SystemFiles.readSmallTextFile(path, limit: 16 << 20) else { continue }
             var parser = Parser(source: text)

@@ -46,6 +46,9 @@ public struct TracingOptions {
     public var sortKeyPosition = 0
     public var sortAggregationPosition = 0
     public var bufferSize = 4 << 20
+    /// bufsize as given (the ring is never smaller than a page): too small for a record,
+    /// tracing cannot be enabled.
+    public var requestedBufferSize = 4 << 20
     public var aggregationSize = 4 << 20
     public var dynamicVariableSize = 1 << 20
     /// strsize, when given.
@@ -183,7 +186,9 @@ public struct TracingOptions {
             // A CPU that is online, as Oracle's DTrace requires one it knows.
             guard SystemCPUs.online.contains(Int(clamping: count)) else { throw .invalidValue }
             onlyCPU = Int(clamping: count)
-        case "bufsize": bufferSize = max(Int(clamping: bytes), 4096)
+        case "bufsize":
+            requestedBufferSize = Int(clamping: bytes)
+            bufferSize = max(requestedBufferSize, 4096)
         case "aggsize": aggregationSize = Int(clamping: bytes)
         case "dynvarsize": dynamicVariableSize = Int(clamping: bytes)
         case "strsize":

@@ -120,9 +120,7 @@ public final class TracingSession {
         compileOptions.minimumAttributes = options.minimumAttributes
         compileOptions.descriptionAttributes = { [providers] description in
             // A provider named outright gives its probes' attributes; a pattern, Unstable.
-            let isPattern = description.provider.isEmpty || description.provider.contains { "*?[".contains($0) }
-            let base = description.provider.prefix { !$0.isNumber }
-            guard !isPattern, let provider = providers.first(where: { $0.name == description.provider || $0.name == base }) else {
+            guard !StabilityAttributes.isPatternProvider(description.provider), let provider = Self.provider(named: description.provider, in: providers) else {
                 return (.anyProvider, .anyProvider)
             }
             func converted(_ attributes: ProbeAttributes) -> StabilityAttributes {
@@ -158,10 +156,7 @@ public final class TracingSession {
         }
         compileOptions.dependencyPresent = { [providers] kind, name in
             switch kind {
-            case "provider":
-                // A provider by name, or one per process by its name and a process ID (pid123).
-                let base = name.prefix { !$0.isNumber }
-                return providers.contains { $0.name == name || ($0.name == base && name.dropFirst(base.count).allSatisfy(\.isNumber)) }
+            case "provider": return Self.provider(named: name, in: providers) != nil
             case "module": return name == "vmlinux" || SystemFiles.size("/sys/module/" + name) != nil
             default: return true
             }
@@ -346,6 +341,13 @@ public final class TracingSession {
         }
     }
 
+    /// The provider a name gives: by its name, or one per process by its name and a process
+    /// ID (pid123, python4567).
+    static func provider(named name: String, in providers: [any Provider]) -> (any Provider)? {
+        let base = name.prefix { !$0.isNumber }
+        return providers.first { $0.name == name || ($0.name == base && !base.isEmpty && name.dropFirst(base.count).allSatisfy(\.isNumber)) }
+    }
+
     /// The least stability of the probe descriptions and of the statements of the program
     /// text at `source` (dtrace -v): Stable/Stable/Common for a text with no clause.
     public func stability(ofSource source: Int) -> (descriptions: StabilityAttributes, statements: StabilityAttributes) {
@@ -442,6 +444,20 @@ public final class TracingSession {
     public func checkEnablings(zeroMatchesAllowed: Bool) throws(SessionError) {
         if enablings.isEmpty && !zeroMatchesAllowed { throw SessionError(sources.isEmpty ? "no probes specified" : "no probes matched") }
         if program.usesDestructiveActions && !options.destructive { throw SessionError("could not enable tracing: Destructive actions not allowed") }
+        if buffersTooSmall { throw SessionError("could not enable tracing: Enabling exceeds size of buffer") }
+    }
+
+    /// Whether a size option leaves no room for one of what the program records, as
+    /// Oracle's DTrace finds when it makes its buffers: bufsize one record (with perf's
+    /// 8-byte header, the record counted as Oracle counts it), aggsize one entry of the
+    /// largest aggregation, dynvarsize one of the largest associative array or thread-local.
+    var buffersTooSmall: Bool {
+        let largestRecord = program.clauses.map(\.record.speculatedSize).max() ?? 0
+        if options.requestedBufferSize < 8 + largestRecord { return true }
+        if let entry = program.aggregations.map({ 8 + $0.keySize + 8 * $0.function.wordCount }).max(), options.aggregationSize < entry { return true }
+        // A dynamic variable's entry: its variable's id, its key, its value (a word at least).
+        if let entry = program.maps.map({ 8 + $0.keySize + max(8, $0.valueSize) }).max(), options.dynamicVariableSize < entry { return true }
+        return false
     }
 
     // MARK: go, work, stop

@@ -1,10 +1,23 @@
 // DTraceSystem/Files: reading the small files the kernel publishes (/proc, /sys,
-// tracefs) — whole, as a prefix of bytes, by size — and mapping a large one (the
-// kernel's BTF) read-only. A file that cannot be read is nil, never a trap.
+// tracefs) and D libraries — whole, as a prefix of bytes, by size — listing a directory,
+// and mapping a large file (the kernel's BTF) read-only. A file that cannot be read is
+// nil, never a trap.
 
 import Glibc
 
 public enum SystemFiles {
+    /// The names in a directory (no "." or ".."), sorted; none when it cannot be read.
+    public static func directoryEntries(_ path: String) -> [String] {
+        guard let directory = opendir(path) else { return [] }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
     /// Reads a small text file completely (up to `limit` bytes); nil when it cannot be read.
     public static func readSmallTextFile(_ path: String, limit: Int = 1 << 20) -> String? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)

@@ -25,17 +25,8 @@ public enum Tracefs {
     @discardableResult
     public static func unmount(_ path: String) -> Bool { umount(path) == 0 }
 
-    /// Directory names under a path (no "." or "..").
-    public static func listDirectory(_ path: String) -> [String] {
-        guard let directory = opendir(path) else { return [] }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
-    }
+    /// Directory names under a path (no "." or ".."), sorted.
+    public static func listDirectory(_ path: String) -> [String] { SystemFiles.directoryEntries(path) }
 
     /// (group, event) pairs of every tracepoint.
     public static func events(root: String) -> [(group: String, event: String)] {
