@@ -1,5 +1,5 @@
-/* dynvarsize with room for one element: tracing runs. */
-#pragma D option dynvarsize=24
+/* dynvarsize with room for one element (its array id and key, 16 bytes, and its int): tracing runs. */
+#pragma D option dynvarsize=20
 #pragma D option quiet
 
 BEGIN
