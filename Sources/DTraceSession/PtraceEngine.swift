@@ -92,6 +92,12 @@ final class PtraceEngineRun: Engine {
     var resolvedSemaphores: Set<[Int]> = []
     /// A breakpoint on the executable's entry point while libraries are still to load.
     var loaderBreakpoint: UInt64?
+    /// A -c command's evaltime still to come (postinit: its entry point; main: main()):
+    /// until then none of its probes fires, as DTrace enables them only there.
+    var evaluationPending: EvaluationTime?
+    /// main() of the executable (from its symbols), and the breakpoint put there for evaltime=main.
+    var mainAddress: UInt64?
+    var evaluationBreakpoint: UInt64?
     /// Until a -c command reaches its entry point, every system call stops (PTRACE_SYSCALL)
     /// and each mmap's return places the sites in what the dynamic linker has just mapped,
     /// so libraries are probed before their relocation and initializers run.
@@ -110,7 +116,7 @@ final class PtraceEngineRun: Engine {
     /// PTRACE_SYSCALL stops every call).
     var filtersSystemCalls = false
 
-    init(_ engine: UserEngine, target: TargetProcess, errors: OutputSink) throws(SessionError) {
+    init(_ engine: UserEngine, target: TargetProcess, evaluationTime: EvaluationTime, errors: OutputSink) throws(SessionError) {
         self.engine = engine
         self.target = target
         self.errors = errors
@@ -148,6 +154,10 @@ final class PtraceEngineRun: Engine {
             try resolveSites(afterExec: target.isChild)
         } catch {
             throw SessionError("failed to enable probes in pid \(target.processID): \(Self.reason(error))")
+        }
+        // Adopted past its exec: preinit is here; postinit and main are still to come.
+        if target.isChild && loaderBreakpoint != nil && (evaluationTime == .postinit || evaluationTime == .main) {
+            evaluationPending = evaluationTime
         }
     }
 
@@ -290,6 +300,7 @@ final class PtraceEngineRun: Engine {
     }
 
     func hitBreakpoint(thread: Int32, at address: UInt64, registers: TraceeRegisters) throws(PtraceError) {
+        if address == evaluationBreakpoint { evaluationPending = nil }
         var atSite = registers
         atSite.rip = address
         // A return awaited here by this thread (frames left by longjmp or an exception
@@ -324,7 +335,17 @@ final class PtraceEngineRun: Engine {
         guard try displaced.execute(in: process, thread: thread, at: address, registers: registers) else { return }
         if returned != nil { try process.removeBreakpoint(at: address) }
         for frame in abandoned { try process.removeBreakpoint(at: frame) }
+        if address == evaluationBreakpoint {
+            evaluationBreakpoint = nil
+            try process.removeBreakpoint(at: address)
+        }
         if address == loaderBreakpoint {
+            if evaluationPending == .main, let mainAddress {
+                try process.insertBreakpoint(at: mainAddress)
+                evaluationBreakpoint = mainAddress
+            } else {
+                evaluationPending = nil
+            }
             loaderBreakpoint = nil
             try process.removeBreakpoint(at: address)
             try resolveSites(afterExec: false)
@@ -338,6 +359,7 @@ final class PtraceEngineRun: Engine {
     /// Runs the clauses of `members` (probe index, site index) for `thread`, stopped with
     /// `registers`, in enabling order.
     func fire(_ members: [(probe: Int, site: Int)], in thread: Int32, registers: TraceeRegisters) throws(PtraceError) {
+        guard evaluationPending == nil else { return }
         let view = TracedThreadView(process: process, threadID: thread, registers: registers.words, executableName: name(of: thread), facts: facts)
         defer { engine.firingThread = nil; engine.firingErrorNumber = 0; engine.lateArgument = nil }
         let ordered = members.count == 1 ? members : members.sorted { probes[$0.probe].probe.identity.id < probes[$1.probe].probe.identity.id }
@@ -410,6 +432,7 @@ final class PtraceEngineRun: Engine {
             let entry = executable.object.entryPoint &+ executable.loadBias
             try process.insertBreakpoint(at: entry)
             loaderBreakpoint = entry
+            mainAddress = executable.object.functions.first { $0.name == "main" }.map { $0.address &+ executable.loadBias }
             // A dynamic linker is there: it maps the libraries next.
             if mapped.contains(where: { !$0.isExecutable }) && probes.contains(where: { $0.traced.sites.contains { !$0.isSystemCall } }) {
                 watchingStartup = true

@@ -22,6 +22,13 @@ public enum LinkType: String, Sendable { case elf, dof }
 /// Which engine runs the program (`-x engine=`); nil lets the probes decide.
 public enum EngineChoice: String, Sendable { case user, kernel, ptrace }
 
+/// When a -c command's probes start, as DTrace's evaltime says: at its exec (they see the
+/// exec), right after it (preinit), once the dynamic linker has loaded and initialized the
+/// libraries — at the program's entry point (postinit) — or at main().
+public enum EvaluationTime: String, Sendable {
+    case exec, preinit, postinit, main
+}
+
 public struct TracingOptions {
     /// Options DTrace takes before tracing starts but not while it runs (its run-time
     /// options that are not dynamic): setopt() is refused them.
@@ -55,6 +62,8 @@ public struct TracingOptions {
     public var stringSize: Int?
     /// specsize: the bytes a speculation holds (Oracle's default, 4 MiB).
     public var speculationSize = 4 << 20
+    /// evaltime: where a -c command is when its probes start (Oracle's default: postinit).
+    public var evaluationTime = EvaluationTime.postinit
     /// amin: the least stability a program may use (nil: any).
     public var minimumAttributes: StabilityAttributes?
     /// -L and -x libdir: directories of D libraries loaded before the program.
@@ -217,6 +226,9 @@ public struct TracingOptions {
         case "switchrate": switchPeriod = period; givenSwitchPeriod = period
         case "statusrate": statusPeriod = period; givenStatusPeriod = period
         case "libdir": libraryDirectories.append(value ?? "")
+        case "evaltime":
+            guard let time = EvaluationTime(rawValue: value ?? "") else { throw .invalidValue }
+            evaluationTime = time
         case "amin":
             guard let minimum = StabilityAttributes.parse(value ?? "") else { throw .invalidValue }
             minimumAttributes = minimum

@@ -6,6 +6,7 @@
 // message; the command line prints it and owns argv and exit statuses.
 
 import DTraceConsumer
+import DTraceELF
 import DTraceIR
 import DTraceLanguage
 import DTraceLibrary
@@ -341,6 +342,19 @@ public final class TracingSession {
         }
     }
 
+    /// Where a -c command is stopped for evaltime postinit (its entry point, from its
+    /// auxiliary vector) or main (main(), from the executable's symbols; without one, the
+    /// entry point); nil for preinit (right after its exec).
+    static func evaluationBreakpoint(_ time: EvaluationTime, executable: String?) -> ((Int32) -> UInt64?)? {
+        guard time == .postinit || time == .main else { return nil }
+        return { processID in
+            guard let entry = ProcessAuxiliaryVector.entryPoint(of: processID) else { return nil }
+            guard time == .main, let executable, case .success(let object) = ELFObject.load(path: executable),
+                  let main = object.functions.first(where: { $0.name == "main" }) else { return entry }
+            return entry &- object.entryPoint &+ main.address
+        }
+    }
+
     /// The provider a name gives: by its name, or one per process by its name and a process
     /// ID (pid123, python4567).
     static func provider(named name: String, in providers: [any Provider]) -> (any Provider)? {
@@ -484,9 +498,17 @@ public final class TracingSession {
             do { try options.set(name, value) } catch { return .failure(OptionProblem(String(describing: error))) }
             return .success(options.outputOptions)
         }
-        // A -c command waits past its gate while the probes are enabled, so that they see
-        // nothing of the launcher (the ptrace engine seizes it at the gate instead).
-        if choice != .ptrace { target?.stopAtGate() }
+        // A -c command waits where its probes start (evaltime): past its gate, so that they
+        // see nothing of the launcher but its exec, or past its exec, at its entry point or
+        // main() (the ptrace engine seizes it at the gate instead, and fires nothing of it
+        // before that point).
+        if choice != .ptrace, let target {
+            if options.evaluationTime == .exec {
+                target.stopAtGate()
+            } else {
+                target.runToEvaluationPoint(breakpoint: Self.evaluationBreakpoint(options.evaluationTime, executable: target.executablePath))
+            }
+        }
         let engine = try makeEngine(choice, consumer: consumer, showProgram: showProgram)
         SignalWatch.install()
         let started = SystemClock.monotonicNanoseconds()
@@ -550,7 +572,7 @@ public final class TracingSession {
             let engine = UserEngine(program: program, enablings: enablings, consumer: consumer, errors: errors,
                                     dynamicVariableBytes: options.dynamicVariableSize, speculations: options.speculationLimit,
                                     subroutines: library.interpreted)
-            return try PtraceEngineRun(engine, target: target, errors: errors)
+            return try PtraceEngineRun(engine, target: target, evaluationTime: options.evaluationTime, errors: errors)
         case .kernel:
             guard let root = catalog.environment.tracefsRoot ?? (try? Tracefs.root()) else {
                 throw SessionError("the kernel engine needs tracefs, which is not mounted and could not be mounted on /sys/kernel/tracing")

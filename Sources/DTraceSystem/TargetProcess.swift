@@ -22,9 +22,12 @@ public final class TargetProcess {
     public private(set) var executablePath: String?
     /// Whether the process is held before running its command (-c, not yet released):
     /// at its gate, or stopped past it (`stopAtGate`).
-    public var isHeld: Bool { gate >= 0 || isStoppedAtGate }
+    public var isHeld: Bool { gate >= 0 || isStoppedAtGate || isStoppedAtEvaluationPoint }
     /// Past its gate, stopped (SIGSTOP) just before its exec until `release()`.
     public private(set) var isStoppedAtGate = false
+    /// Past its exec, stopped and traced at its evaluation point until `release()`
+    /// (`runToEvaluationPoint`).
+    public private(set) var isStoppedAtEvaluationPoint = false
     /// Started by dtrace (-c), not found (-p).
     public let isChild: Bool
     var gate: Int32
@@ -110,9 +113,60 @@ public final class TargetProcess {
         isStoppedAtGate = true
     }
 
+    /// Runs a held child into its command and keeps it stopped there, traced (PTRACE_SEIZE),
+    /// where DTrace's evaltime says probes start: right after its exec (`breakpoint` nil),
+    /// or at the address `breakpoint` gives once the exec is done — the program's entry
+    /// point, when the dynamic linker has loaded and initialized its libraries, or main() —
+    /// where a one-shot breakpoint is put and taken out again. `release()` lets it go on
+    /// (PTRACE_DETACH). Signals it gets on the way are passed on; an end on the way is its
+    /// end. Where it cannot be traced, it is held before its exec instead (`stopAtGate`).
+    public func runToEvaluationPoint(breakpoint: ((_ processID: Int32) -> UInt64?)?) {
+        guard gate >= 0 else { return }
+        let thread = PtraceThread(processID)
+        do { try thread.seize(options: [.traceExec, .exitKill]) } catch { return stopAtGate() }
+        release()
+        guard waitForStop(of: thread, where: { _, event in event == Self.execEvent }) else { return }
+        if let breakpoint, let address = breakpoint(processID) {
+            let memory = ProcessMemory(processID: processID)
+            defer { memory.close() }
+            if let original = try? memory.read(address: address, count: 1), original.count == 1, (try? memory.write([0xcc], at: address)) != nil {
+                try? thread.resume()
+                guard waitForStop(of: thread, where: { signal, event in
+                    event == 0 && signal == SIGTRAP && (try? thread.programCounter()) == address &+ 1
+                }) else { return }
+                try? memory.write(original, at: address)
+                try? thread.setProgramCounter(address)
+            }
+        }
+        isStoppedAtEvaluationPoint = true
+    }
+
+    static let execEvent: Int32 = 4   // PTRACE_EVENT_EXEC
+
+    /// Waits for the traced child's stop that `wanted` (signal, PTRACE_EVENT_*) accepts,
+    /// continuing it from any other (with the signal, when it is one for the child);
+    /// false when it ends first.
+    func waitForStop(of thread: PtraceThread, where wanted: (Int32, Int32) -> Bool) -> Bool {
+        while true {
+            guard let (_, status) = try? TraceeWait.take(processID: processID, deadline: nil) else { return false }
+            switch status {
+            case .exited(let code): noteEnded(exitCode: code); return false
+            case .killed(let signal, _): noteEnded(signal: signal); return false
+            case .stopped(let signal, let event):
+                if wanted(signal, event) { return true }
+                do { try thread.resume(signal: event == 0 ? signal : 0) } catch { return false }
+            }
+        }
+    }
+
     /// Lets a held child exec its command. (A child that is gone — killed while held —
     /// just never runs it.)
     public func release() {
+        if isStoppedAtEvaluationPoint {
+            isStoppedAtEvaluationPoint = false
+            try? PtraceThread(processID).detach()
+            return
+        }
         if isStoppedAtGate {
             kill(processID, SIGCONT)
             isStoppedAtGate = false

@@ -225,7 +225,7 @@ struct KernelEngineTests {
     @Test(arguments: [("kernel", "syscall:::entry /pid == $target/ {} syscall:::return /pid == $target/ {}"),
                       ("ptrace", "syscall::read:entry,syscall::read:return,syscall::close:entry,syscall::close:return,syscall::brk:entry,syscall::brk:return {}")])
     func flowOfCommandStartsCleanly(_ engine: String, _ script: String) throws {
-        let result = try Harness.runProgram("/usr/bin/env", ["_DTRACE_TESTING=t", Harness.binary, "-x", "engine=\(engine)", "-F", "-n", script,
+        let result = try Harness.runProgram("/usr/bin/env", ["_DTRACE_TESTING=t", Harness.binary, "-x", "engine=\(engine)", "-x", "evaltime=exec", "-F", "-n", script,
                                                              "-c", "\(KernelHarness.workload) getpid 3"])
         #expect(result.status == 0)
         let flow = result.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("-> ") || $0.hasPrefix("<- ") }
@@ -383,8 +383,9 @@ struct KernelEngineTests {
 
     @Test func onCPUClausesRunAsTheNextThread() throws {
         // sched_switch fires in the thread leaving the CPU; on-cpu's clauses must see the
-        // thread arriving (arg0 is its pid), off-cpu's the one leaving (arg1).
-        let result = try Harness.run(["-qn", "sched:::on-cpu { @on[arg0 == tid] = count(); } sched:::off-cpu { @off[arg1 == tid] = count(); } tick-300ms { exit(0); }"], pinned: false)
+        // thread arriving (arg0 is its pid), off-cpu's the one leaving (its arg0 is the
+        // arriving task, as DTrace's off-cpu passes it).
+        let result = try Harness.run(["-qn", "sched:::on-cpu { @on[arg0 == tid] = count(); } sched:::off-cpu { @off[((struct task_struct *)arg0)->pid != tid] = count(); } tick-300ms { exit(0); }"], pinned: false)
         #expect(result.status == 0, "\(result.stderr)")
         let keys = result.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first }
         #expect(keys.count == 2)
@@ -423,7 +424,7 @@ struct KernelEngineTests {
     @Test func sdtTracepointFiresWithArguments() throws {
         // sched_process_exec fires once when the held target execs; its fields are
         // filename, pid and old_pid, so arg1 is the pid.
-        let result = try Harness.run(["-qn", "sdt:sched::sched_process_exec /pid == $target/ { @[execname, arg1 == $target] = count(); }",
+        let result = try Harness.run(["-x", "evaltime=exec", "-qn", "sdt:sched::sched_process_exec /pid == $target/ { @[execname, arg1 == $target] = count(); }",
                                       "-c", "\(KernelHarness.workload) sleep 1"], pinned: false)
         #expect(result.status == 0)
         #expect(result.stdout == "\n  workload                                                  1                1\n")
@@ -431,7 +432,7 @@ struct KernelEngineTests {
 
     @Test func typedTracepointArgumentsWithDataLocation() throws {
         // sched_process_exec: filename is a __data_loc string, pid and old_pid integers.
-        let result = try Harness.run(["-qn", "sdt:sched::sched_process_exec /pid == $target/ { printf(\"%s %d %d\\n\", stringof(args->filename), args->pid == $target, args->old_pid == $target); }",
+        let result = try Harness.run(["-x", "evaltime=exec", "-qn", "sdt:sched::sched_process_exec /pid == $target/ { printf(\"%s %d %d\\n\", stringof(args->filename), args->pid == $target, args->old_pid == $target); }",
                                       "-c", "\(KernelHarness.workload) getpid 1"], pinned: false)
         #expect(result.status == 0)
         #expect(result.stdout == "\(KernelHarness.workload) 1 1\n\n")

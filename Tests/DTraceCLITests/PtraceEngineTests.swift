@@ -159,9 +159,10 @@ struct PtraceEngineTests {
     }
 
     @Test func librariesAreProbedBeforeTheirInitializersRun() throws {
-        // __libc_early_init runs in the dynamic linker, before the program's entry point.
+        // __libc_early_init runs in the dynamic linker, before the program's entry point:
+        // seen from the exec on (evaltime=exec or preinit; postinit, the default, starts after it).
         let script = "pid$target:libc.so.6:__libc_early_init:entry, pid$target:a.out:main:entry { @[probefunc] = count(); }"
-        let traced = try Harness.run(["-x", "engine=ptrace", "-qn", script, "-c", "\(KernelHarness.workload) calls 1"], pinned: false)
+        let traced = try Harness.run(["-x", "engine=ptrace", "-x", "evaltime=preinit", "-qn", script, "-c", "\(KernelHarness.workload) calls 1"], pinned: false)
         #expect(traced.stdout == "\n  __libc_early_init                                                 1\n  main                                                              1\n", "\(traced.stderr)")
         #expect(traced.status == 0)
     }

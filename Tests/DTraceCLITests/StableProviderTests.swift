@@ -22,7 +22,7 @@ struct StableProviderTests {
             proc:::exit /pid == $target/ { @["exit", args[0], curlwpsinfo->pr_lwpid == tid] = count(); }
             proc:::lwp-create /pid == $target/ { @["lwp-create", 0, 0] = count(); }
             END { printa("%s %d %d %@d\\n", @); }
-            """, "forks 10")
+            """, "forks 10", extra: ["-x", "evaltime=exec"])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = Set(result.stdout.split(separator: "\n").map(String.init))
         #expect(lines == ["create 1 1 1", "exec workload 1 1 1", "workload 1 1 1", "child exit 1 1 1", "exit 1 1 1", "child=3 sigtrap=0"], "\(result.stdout)")
@@ -31,7 +31,7 @@ struct StableProviderTests {
     @Test func processArgumentsAsDTraceShowsThem() throws {
         let result = try Self.trace("""
             proc:::exec-success /pid == $target/ { printf("[%s] [%s] %d\\n", curpsinfo->pr_psargs, curpsinfo->pr_fname, strlen(xlate<psinfo_t *>(curthread)->pr_psargs)); }
-            """, "getpid 1 0123456789 0123456789 0123456789 0123456789 0123456789 0123456789 0123456789")
+            """, "getpid 1 0123456789 0123456789 0123456789 0123456789 0123456789 0123456789 0123456789", extra: ["-x", "evaltime=exec"])
         #expect(result.status == 0, "\(result.stderr)")
         // Cut to 79 characters: pr_psargs is a char[80].
         let expected = String("\(KernelHarness.workload) getpid 1 0123456789 0123456789 0123456789 0123456789 0123456789 0123456789 0123456789".prefix(79))
@@ -66,7 +66,7 @@ struct StableProviderTests {
         let result = try Self.trace("""
             proc:::exec-success /pid == $target/ { raise(SIGKILL); }
             proc:::exit /pid == $target/ { printf("exit %d %d %d\\n", args[0], args[0] == CLD_KILLED, arg0); }
-            """, "sleep 5000", extra: ["-w"])
+            """, "sleep 5000", extra: ["-w", "-x", "evaltime=exec"])
         #expect(result.stdout == "exit 2 1 2\n\n", "\(result.stderr)")
         #expect(result.stderr.contains("terminated by SIGKILL"), "\(result.stderr)")
     }

@@ -58,11 +58,11 @@ expect syscall-getpid-count-tracepoint "
 
 expect sdt-sched-process-exec "
                 1
-" 0 -- -qn 'sdt:sched::sched_process_exec /pid == $target/ { @execs = count(); }' -c "$WORKLOAD getpid 1"
+" 0 -- -x evaltime=exec -qn 'sdt:sched::sched_process_exec /pid == $target/ { @execs = count(); }' -c "$WORKLOAD getpid 1"
 
 expect sdt-typed-args "$WORKLOAD 1
 
-" 0 -- -qn 'sdt:sched::sched_process_exec /pid == $target/ { printf("%s %d\n", stringof(args->filename), args->pid == $target); }' -c "$WORKLOAD getpid 1"
+" 0 -- -x evaltime=exec -qn 'sdt:sched::sched_process_exec /pid == $target/ { printf("%s %d\n", stringof(args->filename), args->pid == $target); }' -c "$WORKLOAD getpid 1"
 
 # stack(): symbolized kernel frames of the probed call.
 "$DTRACE" -qn 'syscall::getpid:entry /pid == $target/ { stack(); exit(0); }' -c "$WORKLOAD getpid 1" >"$scratch/stack" 2>/dev/null
