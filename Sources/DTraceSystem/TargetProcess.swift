@@ -250,7 +250,8 @@ public final class TargetProcess {
     /// Whether the process has exited (reaping it when it is our child).
     public var hasExited: Bool {
         if exitStatus != nil { return true }
-        if isTraced { return false }
+        // Traced, its stops would be reported here too: its end is noted where it is waited for.
+        if isTraced || isStoppedAtEvaluationPoint { return false }
         if isChild {
             var status: Int32 = 0
             let result = waitpid(processID, &status, WNOHANG)
