@@ -117,6 +117,8 @@ struct PtraceEngineTests {
         (#"pid$target:libc.so.6:labs:return /arg1 > 996/ { printf("%d %s\n", arg1, probemod); }"#, "calls 1000"),
         (#"pid$target:a.out:sum8:entry /arg0 == 1/ { printf("%d %d %d %d %d\n", ppid == $pid, uid, gid, vtimestamp > 0, cpu >= 0); }"#, "calls 3"),
         (#"pid$target:a.out:sum8:entry /arg0 == 1/ { printf("%d %x %x %x\n", uregs[R_FS] != 0, uregs[R_GS], uregs[R_DS], uregs[R_ES]); }"#, "calls 3"),
+        // evaltime=postinit (the default): neither engine sees the dynamic linker's opens.
+        (#"syscall::openat:entry /pid == $target/ { n++; } pid$target:a.out:sum8:entry /arg0 == 1/ { printf("%d opens before sum8\n", n); }"#, "calls 3"),
     ]
 
     @Test(arguments: 0..<differentialScripts.count)
