@@ -65,8 +65,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
     /// Records of speculations not yet committed or discarded, by speculation.
     var speculationBuffers: [UInt32: [(enabling: Enabling, cpu: Int32, bytes: [UInt8])]] = [:]
     /// Each speculation's bytes as specsize counts them, and the records dropped for want of room.
-    var speculatedBytes: [UInt32: Int] = [:]
-    var heldSpeculativeDrops: Int64 = 0
+    var speculationRoom = SpeculationRoom<UInt32>()
     var reportedSpeculativeDrops: Int64 = 0
     /// During BEGIN: records of clauses whose actions wait for the probes stay in the ring.
     var holdingForProbes = false
@@ -515,7 +514,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             switch header.kind {
             case .commit, .discard:
                 let held = speculationBuffers.removeValue(forKey: header.speculation) ?? []
-                speculatedBytes[header.speculation] = nil
+                speculationRoom.free(header.speculation)
                 guard header.kind == .commit else { return }
                 for record in held {
                     consumer.consume(clause: record.enabling.clause, probe: record.enabling.probe.identity, cpu: record.cpu, bytes: record.bytes)
@@ -530,11 +529,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 if consumer.exitStatus != nil && !(enabling.probe.provider is DTraceProvider) { return }
                 if header.speculation != 0 {
                     let size = consumer.program.clauses[enabling.clause].record.speculatedSize
-                    guard speculatedBytes[header.speculation, default: 0] + size <= consumer.program.speculationSize else {
-                        heldSpeculativeDrops += 1
-                        return
-                    }
-                    speculatedBytes[header.speculation, default: 0] += size
+                    guard speculationRoom.admit(size, to: header.speculation, limit: consumer.program.speculationSize) else { return }
                     speculationBuffers[header.speculation, default: []].append((enabling, header.cpu, RecordHeader.payload(of: buffer)))
                     return
                 }
@@ -559,7 +554,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
     public func reportDrops(records: Bool = true, aggregations: Bool = true) {
         guard let values = scratch.lookup([0, 0, 0, 0]) else { return }
         let stride = (layout.scratchSize + 7) & ~7
-        var dynamic: Int64 = 0, aggregation: Int64 = 0, failedSpeculations: Int64 = 0, speculativeDrops = heldSpeculativeDrops
+        var dynamic: Int64 = 0, aggregation: Int64 = 0, failedSpeculations: Int64 = 0, speculativeDrops = speculationRoom.drops
         for cpu in 0..<SystemCPUs.possible where (cpu + 1) * stride <= values.count {
             func counter(_ offset: Int) -> Int64 { RecordReader.integer(values, at: cpu * stride + offset, size: 8) }
             let drops = counter(layout.recordDropsOffset)

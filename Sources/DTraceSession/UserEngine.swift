@@ -30,9 +30,10 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
     var pendingSpeculation: Int64 = 0
     /// speculation() calls that found no free speculation.
     var failedSpeculations = 0
-    /// Speculated data dropped for want of room (specsize), and each speculation's bytes.
-    var speculativeDrops = 0
-    var speculatedBytes: [Int64: Int] = [:]
+    /// Each speculation's bytes as specsize counts them (records without room are drops),
+    /// and the speculating clauses ended at specsize.
+    var speculationRoom = SpeculationRoom<Int64>()
+    var clausesEndedAtSpecsize: Int64 = 0
     let speculationLimit: Int
     var randomState: UInt64
     var inErrorProbe = false
@@ -178,11 +179,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         guard let current else { return }
         if pendingSpeculation != 0 {
             let size = consumer.program.clauses[current.clause].record.speculatedSize
-            guard speculatedBytes[pendingSpeculation, default: 0] + size <= consumer.program.speculationSize else {
-                speculativeDrops += 1
-                return
-            }
-            speculatedBytes[pendingSpeculation, default: 0] += size
+            guard speculationRoom.admit(size, to: pendingSpeculation, limit: consumer.program.speculationSize) else { return }
             speculationBuffers[pendingSpeculation, default: []].append((current, bytes))
             return
         }
@@ -212,12 +209,12 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         return true
     }
 
-    public func countSpeculativeDrop() { speculativeDrops += 1 }
+    public func countSpeculativeDrop() { clausesEndedAtSpecsize += 1 }
 
     public func commit(_ id: Int64) throws(Fault) {
         guard id <= Int64(speculationLimit) else { throw Fault(kind: .illegalOperation) }
         guard activeSpeculations.remove(id) != nil else { return }
-        speculatedBytes[id] = nil
+        speculationRoom.free(id)
         for (enabling, bytes) in speculationBuffers.removeValue(forKey: id) ?? [] {
             consumer.consume(clause: enabling.clause, probe: enabling.probe.identity, cpu: ProcessIdentity.currentCPU, bytes: bytes)
         }
@@ -227,7 +224,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         guard id <= Int64(speculationLimit) else { throw Fault(kind: .illegalOperation) }
         activeSpeculations.remove(id)
         speculationBuffers[id] = nil
-        speculatedBytes[id] = nil
+        speculationRoom.free(id)
     }
 
     public func exit(status: Int64) { exitRequested = true }
@@ -294,7 +291,8 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         let drops = dynamicVariableDrops
         if drops > 0 { consumer.reportDrops(Int64(drops), of: .dynamicVariables, errors: errors) }
         if failedSpeculations > 0 { consumer.reportDrops(Int64(failedSpeculations), of: .failedSpeculations, errors: errors) }
-        if speculativeDrops > 0 { consumer.reportDrops(Int64(speculativeDrops), of: .speculativeDrops, errors: errors) }
+        let speculativeDrops = clausesEndedAtSpecsize + speculationRoom.drops
+        if speculativeDrops > 0 { consumer.reportDrops(speculativeDrops, of: .speculativeDrops, errors: errors) }
         errors.flush()
     }
 }
