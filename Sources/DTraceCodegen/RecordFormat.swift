@@ -15,6 +15,9 @@ public struct RecordHeader: Equatable, Sendable {
         case discard = 3
         /// A process seen for the first time by a clause keeping its user addresses (ProcessReport).
         case process = 4
+        /// The dynamic linker of a watched process is changing its list of objects
+        /// (dlopen, dlclose): a ProcessReport of the process.
+        case linkerActivity = 5
     }
 
     public static let size = 16

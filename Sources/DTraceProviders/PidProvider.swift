@@ -44,6 +44,8 @@ public struct PidProvider: Provider {
         return Int32(provider.dropFirst(3))
     }
 
+    public func processNamed(byProvider provider: String) -> Int32? { Self.processID(in: provider) }
+
     public func probes(describedBy description: ProbeDescription, in environment: ProbeEnvironment) -> [Probe] {
         guard let pid = Self.processID(in: description.provider), pid > 0 else { return [] }
         var probes: [Probe] = []

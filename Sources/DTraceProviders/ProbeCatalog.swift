@@ -9,7 +9,7 @@ import DTraceLanguage
 
 public final class ProbeCatalog {
     public private(set) var probes: [Probe] = []
-    public let environment: ProbeEnvironment
+    public private(set) var environment: ProbeEnvironment
     let providers: [any Provider]
     var enumerated: Set<String> = []
     /// Providers a description named by their own name (not through a glob).
@@ -92,6 +92,10 @@ public final class ProbeCatalog {
         if description.provider.isEmpty && providers.contains(where: { !$0.enumeratesKernel && $0.ownsName(description.name) }) { return false }
         return providers.contains { $0.enumeratesKernel && Glob.matches(description.provider, $0.name) }
     }
+
+    /// A process that was held before exec (-c) now runs its command: its probes come
+    /// from what it maps from now on (the libraries it loads with dlopen()).
+    public func processStarted(_ pid: Int32) { environment.startingProcesses[pid] = nil }
 
     /// dtrace:::`name` (BEGIN, END, ERROR).
     public func probe(named name: String) -> Probe? { probes.first { DTraceProvider.isProbe($0.identity, named: name) } }

@@ -56,6 +56,10 @@ public protocol Provider: Sendable {
     /// The probes made on demand from a description (pid1234:libc.so.6:mem*:entry);
     /// by default the one `probe(describedBy:)` makes.
     func probes(describedBy description: ProbeDescription, in environment: ProbeEnvironment) -> [Probe]
+    /// For a provider on a process's code (pid1234, python1234): the process a
+    /// description's provider field names, whose libraries loaded later (dlopen) are
+    /// searched for the description's probes again; nil for the others.
+    func processNamed(byProvider provider: String) -> Int32?
     /// Why a description naming this provider matched nothing, when the provider can say
     /// more than "does not match any probes" (no such process): a D_* tag and message.
     func matchFailure(for description: ProbeDescription, in environment: ProbeEnvironment) -> (tag: String, message: String)?
@@ -92,6 +96,7 @@ extension Provider {
     public var enumeratesKernel: Bool { true }
     public var listsWithoutTracefs: Bool { false }
     public func probe(describedBy description: ProbeDescription) -> Probe? { nil }
+    public func processNamed(byProvider provider: String) -> Int32? { nil }
     public func probes(describedBy description: ProbeDescription, in environment: ProbeEnvironment) -> [Probe] {
         probe(describedBy: description).map { [$0] } ?? []
     }

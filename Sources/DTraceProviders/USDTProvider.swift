@@ -64,6 +64,8 @@ public struct USDTProvider: Provider {
         return result
     }
 
+    public func processNamed(byProvider provider: String) -> Int32? { Self.split(provider)?.pid }
+
     public func probes(describedBy description: ProbeDescription, in environment: ProbeEnvironment) -> [Probe] {
         if let (providerName, pid) = Self.split(description.provider) {
             return probes(describedBy: description, pid: pid, in: environment) { $0 == providerName }

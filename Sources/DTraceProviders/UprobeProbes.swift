@@ -24,7 +24,7 @@ extension KernelAttachments {
     /// Attaches one program to many uprobe sites: one uprobe_multi link per file,
     /// process and kind, each site with its cookie (or, without uprobe_multi, one perf
     /// event per site).
-    func attachUprobes(_ members: [(site: UprobeSite, cookie: UInt64)], program: BPFProgram, throughMultiLinks: Bool) throws(SystemError) {
+    public func attachUprobes(_ members: [(site: UprobeSite, cookie: UInt64)], program: BPFProgram, throughMultiLinks: Bool) throws(SystemError) {
         struct LinkKey: Hashable { var path: String; var processID: Int32; var returns: Bool }
         var order: [LinkKey] = []
         var sites: [LinkKey: [(site: UprobeSite, cookie: UInt64)]] = [:]

@@ -6,6 +6,7 @@
 
 import DTraceELF
 import DTraceSystem
+import DTraceX86
 
 /// One object of a process: its file, its module name and its ELF contents.
 struct UserObject: Sendable {
@@ -21,7 +22,7 @@ struct UserObject: Sendable {
     }
 }
 
-enum UserObjects {
+public enum UserObjects {
     /// The objects of process `pid`, the executable first; empty when it has none we can read.
     static func of(_ pid: Int32, in environment: ProbeEnvironment) -> [UserObject] {
         if let command = environment.startingProcesses[pid] {
@@ -74,5 +75,34 @@ enum UserObjects {
             return "process \(pid) cannot be traced: \(executable): \(error)"
         }
         return nil
+    }
+}
+
+/// What the providers on user code need to follow a process's libraries as it loads and
+/// unloads them (dlopen(), dlclose()).
+extension UserObjects {
+    /// Where the dynamic linker of process `pid` says its list of objects changes: the
+    /// function r_debug's r_brk names (`_dl_debug_state`, which glibc's linker calls
+    /// before and after dlopen() and dlclose() map or unmap objects), as a uprobe site
+    /// limited to the process; nil for a static executable or a linker without it.
+    public static func linkerSite(of pid: Int32, in environment: ProbeEnvironment) -> UprobeSite? {
+        let executable = environment.startingProcesses[pid].map(programFile(of:)) ?? ProcessMappings.executablePath(pid: pid)
+        guard let executable, case .success(let program) = ELFObject.load(path: executable), let interpreter = program.interpreter else { return nil }
+        let path = SystemFiles.realPath(interpreter) ?? interpreter
+        guard case .success(let linker) = ELFObject.load(path: path),
+              let function = linker.functions.first(where: { $0.name == "_dl_debug_state" }) else { return nil }
+        // After an endbr64, which the kernel would step out of line.
+        let code = linker.bytes(ofFunction: function) ?? []
+        let skip: UInt64 = (try? X86Decoder.decode(code, at: 0).get())?.isEndbr64 == true ? 4 : 0
+        return UprobeSite(path: path, fileOffset: function.fileOffset + skip, returns: false, processID: pid)
+    }
+
+    /// The files process `pid` maps executable now: their paths by device and inode
+    /// ("device:inode"); nil when its mappings cannot be read (it has ended).
+    public static func mappedFiles(of pid: Int32) -> [String: String]? {
+        guard case .success(let mappings) = ProcessMappings.read(pid: pid) else { return nil }
+        var files: [String: String] = [:]
+        for mapping in mappings where mapping.isFile && mapping.isExecutable && !mapping.isDeleted { files[mapping.fileKey] = mapping.pathname }
+        return files
     }
 }

@@ -29,6 +29,9 @@ public struct KernelSettings {
     public var rawSyscalls = true
     /// Uprobes through uprobe_multi links, else one perf event each.
     public var uprobesThroughMultiLinks = true
+    /// Rows the shared probe table keeps free for probes added while tracing (the
+    /// libraries a traced process loads later, `add(_:)`).
+    public var spareProbeRows = 0
     public var showProgram: ((String) -> Void)?
     /// The library's subroutines' BPF bodies.
     public var subroutines: [String: any KernelSubroutine] = [:]
@@ -40,7 +43,8 @@ public struct KernelSettings {
 public final class KernelEngine: AggregationBackend, StackSource {
     let program: IRProgram
     let layout: KernelLayout
-    let enablings: [Enabling]
+    /// Every enabling, the EPID its place + 1; probes added while tracing go last.
+    private(set) var enablings: [Enabling]
     let consumer: Consumer
     let errors: OutputSink
     let tracefsRoot: String
@@ -57,11 +61,23 @@ public final class KernelEngine: AggregationBackend, StackSource {
     /// Site cookie -> probe ID, EPID and names, for the shared programs (nil when there
     /// are none).
     var sharedProbeTable: BPFMap?
+    /// The table's next free row, and its rows' name width.
+    var nextProbeRow: UInt32 = 1
+    var probeTableNameWidth = 0
     /// The cookies of each shared enabling's sites, by EPID.
     var siteCookies: [Int: [UInt64]] = [:]
     /// How each enabling's probe runs in the kernel (its provider's answer), by epid.
     var kernelProbes: [Int: KernelProbe] = [:]
     let attachments: KernelAttachments
+    /// What enabling and loading more probes while tracing needs again.
+    let setup: KernelSetup
+    let maps: KernelMaps
+    let settings: KernelSettings
+    /// The program that tells of a watched process's dynamic linker changing its list of
+    /// objects (`watchLinker`), and what to do then: the processes it told of.
+    var linkerWatch: BPFProgram?
+    public var linkerActivity: ((Set<Int32>) -> Void)?
+    var continueWatchedProcess: (() -> Void)?
     /// Records of speculations not yet committed or discarded, by speculation.
     var speculationBuffers: [UInt32: [(enabling: Enabling, cpu: Int32, bytes: [UInt8])]] = [:]
     /// Each speculation's bytes as specsize counts them, and the records dropped for want of room.
@@ -98,6 +114,8 @@ public final class KernelEngine: AggregationBackend, StackSource {
         let setup = KernelSetup(tracefsRoot: tracefsRoot, enabledProbes: enablings.map(\.probe), allowsRawSyscalls: settings.rawSyscalls,
                                 types: settings.types, uprobesThroughMultiLinks: settings.uprobesThroughMultiLinks)
         setup.onlyCPU = settings.onlyCPU
+        self.setup = setup
+        self.settings = settings
         for enabling in enablings {
             do { kernelProbes[enabling.epid] = try enabling.probe.provider.kernelProbe(for: enabling.probe, in: setup) } catch {
                 throw KernelEngineError(error.description)
@@ -120,6 +138,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
                               stacks: state.stacks?.descriptor ?? -1, processes: state.processes?.descriptor ?? -1)
         maps.recordsSize = records.capacity
         maps.entryCallers = state.entryCallers?.descriptor ?? -1
+        self.maps = maps
         // Enablings whose provider shares programs: one program per clause and key.
         var groups: [String: [Enabling]] = [:]
         var groupOrder: [String] = []
@@ -134,7 +153,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             if groups[key] == nil { groupOrder.append(key) }
             groups[key, default: []].append(enabling)
         }
-        if !groups.isEmpty {
+        if !groups.isEmpty || settings.spareProbeRows > 0 {
             // One table entry per site of every shared probe; its key is the site's cookie.
             let table = SharedProbeTable(descriptor: -1, nameWidth: min(128, layout.stringSize + 1))
             var entries: [(key: UInt32, value: [UInt8])] = []
@@ -166,10 +185,12 @@ public final class KernelEngine: AggregationBackend, StackSource {
             }
             let map: BPFMap
             do {
-                map = try BPFMap(type: .array, keySize: 4, valueSize: table.valueSize, capacity: Int(nextKey), name: "dt_probes")
+                map = try BPFMap(type: .array, keySize: 4, valueSize: table.valueSize, capacity: Int(nextKey) + settings.spareProbeRows, name: "dt_probes")
                 for entry in entries { try map.update(withUnsafeBytes(of: entry.key.littleEndian) { Array($0) }, entry.value) }
             } catch { throw KernelEngineError(Self.explain(error)) }
             sharedProbeTable = map
+            nextProbeRow = nextKey
+            probeTableNameWidth = table.nameWidth
             for key in groupOrder {
                 try loadShared(groups[key]!, table: SharedProbeTable(descriptor: map.descriptor, nameWidth: table.nameWidth), keyBase: keyBases[key] ?? 0,
                                maps: maps, settings: settings)
@@ -414,6 +435,118 @@ public final class KernelEngine: AggregationBackend, StackSource {
         }
     }
 
+    // MARK: probes added while tracing
+
+    /// Enables more probes while tracing (those of a library a traced process has just
+    /// loaded), each for its clause: probes of providers that share programs only (pid,
+    /// USDT), each given rows of the shared probe table kept free for them and attached
+    /// to its clause's program for its kind, loaded now if the clause has none. Returns
+    /// the enablings, numbered after the others.
+    public func add(_ probes: [(clause: Int, probe: Probe)]) throws -> [Enabling] {
+        guard let table = sharedProbeTable else { throw KernelEngineError("no probes can be added: the probe table was made without room") }
+        var added: [Enabling] = []
+        var groupOrder: [String] = []
+        var groups: [String: [Enabling]] = [:]
+        for (clause, probe) in probes {
+            let enabling = Enabling(epid: enablings.count + added.count + 1, clause: clause, probe: probe)
+            let kernelProbe: KernelProbe
+            do { kernelProbe = try probe.provider.kernelProbe(for: probe, in: setup) } catch { throw KernelEngineError(error.description) }
+            guard let sharing = kernelProbe.sharing, sharing.keyOfProbe == nil else {
+                throw KernelEngineError("probe \(probe.identity.fullName) cannot be added while tracing")
+            }
+            kernelProbes[enabling.epid] = kernelProbe
+            added.append(enabling)
+            let key = "\(clause)/\(sharing.key)"
+            if groups[key] == nil { groupOrder.append(key) }
+            groups[key, default: []].append(enabling)
+        }
+        let rowsNeeded = added.reduce(0) { $0 + kernelProbes[$1.epid]!.sharing!.siteData($1.probe).count }
+        guard Int(nextProbeRow) + rowsNeeded <= table.capacity else {
+            throw KernelEngineError("\(added.count) probes cannot be added: the probe table has \(table.capacity - Int(nextProbeRow)) rows left")
+        }
+        enablings += added
+        let rows = SharedProbeTable(descriptor: table.descriptor, nameWidth: probeTableNameWidth)
+        var toAttach: [(program: BPFProgram, members: [Enabling], sharing: SharedAttachment)] = []
+        for key in groupOrder {
+            let members = groups[key]!
+            let sharing = kernelProbes[members[0].epid]!.sharing!
+            for enabling in members {
+                var cookies: [UInt64] = []
+                for data in sharing.siteData(enabling.probe) {
+                    do {
+                        try table.update(withUnsafeBytes(of: nextProbeRow.littleEndian) { Array($0) }, rows.value(for: enabling.probe.identity, epid: enabling.epid, siteData: data))
+                    } catch { throw KernelEngineError("failed to enable probe \(enabling.probe.identity.fullName): \(Self.explain(error))") }
+                    cookies.append(UInt64(nextProbeRow))
+                    nextProbeRow += 1
+                }
+                siteCookies[enabling.epid] = cookies
+            }
+            // The clause's program for this kind serves them when it starts the firing as
+            // they do (this-> variables are zeroed by the first clause of a probe).
+            let starts = members.allSatisfy(startsFiring)
+            if let index = sharedPrograms.firstIndex(where: { shared in
+                shared.members[0].clause == members[0].clause && shared.sharing.key == sharing.key && shared.members.allSatisfy(startsFiring) == starts
+            }) {
+                sharedPrograms[index].members += members
+                toAttach.append((sharedPrograms[index].program, members, sharing))
+            } else {
+                try loadShared(members, table: rows, keyBase: 0, maps: maps, settings: settings)
+                toAttach.append(sharedPrograms[sharedPrograms.count - 1])
+            }
+        }
+        let ordered = toAttach.filter { !$0.sharing.runsNewestFirst } + toAttach.filter(\.sharing.runsNewestFirst).reversed()
+        for shared in ordered {
+            do {
+                try shared.sharing.attach(shared.program, shared.members.map { ($0.probe, siteCookies[$0.epid] ?? []) }, attachments)
+            } catch let error as SystemError {
+                throw KernelEngineError("failed to enable probe \(shared.members[0].probe.identity.fullName): \(Self.explain(error))")
+            }
+        }
+        return added
+    }
+
+    /// Watches process `site.processID`'s dynamic linker at `site` (where it says its list
+    /// of objects changes): each time, a record tells the consumer (`linkerActivity`,
+    /// from `drain()`), and with `stopping` the process stops itself (SIGSTOP) until the
+    /// consumer has enabled the probes of what it loaded and continues it. Once the probes
+    /// are stopped the watch does nothing, and `continueProcess` runs when it is detached
+    /// (a stop not yet handled must not outlive dtrace).
+    public func watchLinker(at site: UprobeSite, stopping: Bool, continueProcess: @escaping () -> Void) throws {
+        var asm = BPFAssembler()
+        let done = asm.newLabel()
+        asm.load(.r1, mapValue: globals.descriptor)
+        asm.load(.r2, from: .r1, offset: Int16(layout.exitFlagOffset), size: .double)
+        asm.jump(.jeq, .r2, immediate: Int32(KernelLayout.exitFlagStopped), done)
+        if stopping {
+            asm.load(.r1, constant: Int64(SignalNumber.stop))
+            asm.call(.sendSignal)
+        }
+        // The record: a header of kind linkerActivity, then the process's ID.
+        asm.call(.getCurrentPIDTGID)
+        asm.alu64(.rsh, .r0, immediate: 32)
+        asm.store(.r0, to: .r10, offset: -8, size: .double)
+        asm.store(immediate: RecordHeader.Kind.linkerActivity.rawValue, to: .r10, offset: -24, size: .double)
+        asm.store(immediate: 0, to: .r10, offset: -16, size: .double)
+        asm.load(.r1, mapDescriptor: records.descriptor)
+        asm.move(.r2, .r10)
+        asm.alu64(.add, .r2, immediate: -24)
+        asm.load(.r3, constant: Int64(ProcessReport.recordSize))
+        asm.load(.r4, constant: 2)   // BPF_RB_FORCE_WAKEUP
+        asm.call(.ringbufOutput)
+        asm.bind(done)
+        asm.load(.r0, constant: 0)
+        asm.exit()
+        if stopping { continueWatchedProcess = continueProcess }
+        do {
+            let multi = settings.uprobesThroughMultiLinks
+            let watch = try BPFProgram(type: .kprobe, attachType: multi ? .uprobeMulti : .unspecified, instructions: try asm.assemble().flatMap(\.bytes), name: "dt_linker")
+            try attachments.attachUprobes([(site: site, cookie: 0)], program: watch, throughMultiLinks: multi)
+            linkerWatch = watch
+        } catch let error as SystemError {
+            throw KernelEngineError("failed to watch the dynamic linker of process \(site.processID): \(Self.explain(error))")
+        }
+    }
+
     /// Makes every kernel clause but the dtrace provider's return at once (the exit flag),
     /// so nothing more is traced while END runs and the output is printed. Clauses may be
     /// writing globals meanwhile, so the flag is set by a program storing that one word
@@ -460,7 +593,10 @@ public final class KernelEngine: AggregationBackend, StackSource {
 
     /// Detaches every probe (closing the perf events) and releases the programs.
     public func detach() {
+        linkerWatch = nil
         attachments.detachAll()
+        continueWatchedProcess?()
+        continueWatchedProcess = nil
         programs.removeAll()
         sharedPrograms.removeAll()
         clauseChains.removeAll()
@@ -505,10 +641,15 @@ public final class KernelEngine: AggregationBackend, StackSource {
     /// fire ERROR.
     public func drain() {
         var faults: [(epid: Int, fault: Fault)] = []
+        var linkerProcesses: Set<Int32> = []
         ring.drain(holdingBack: { buffer in
             guard holdingForProbes, let header = RecordHeader(buffer), header.kind == .data, header.epid >= 1, header.epid <= enablings.count else { return false }
             return consumer.program.clauses[enablings[header.epid - 1].clause].record.actions.contains { $0.output.waitsForProbes }
         }) { buffer in
+            if let header = RecordHeader(buffer), header.kind == .linkerActivity {
+                if let report = ProcessReport(buffer) { linkerProcesses.insert(report.processID) }
+                return
+            }
             guard let header = RecordHeader(buffer), header.epid >= 1, header.epid <= enablings.count else { return }
             let enabling = enablings[header.epid - 1]
             switch header.kind {
@@ -521,6 +662,8 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 }
             case .process:
                 if let report = ProcessReport(buffer) { consumer.userSymbols.remember(report.processID) }
+            case .linkerActivity:
+                break
             case .fault:
                 guard let report = FaultReport(buffer) else { return }
                 let kind = FaultKind(rawValue: Int(report.kind)) ?? .illegalOperation
@@ -537,6 +680,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             }
         }
         consumer.flush()
+        if !linkerProcesses.isEmpty { linkerActivity?(linkerProcesses) }
         for (epid, fault) in faults {
             errorCount += 1
             let enabling = enablings[epid - 1]

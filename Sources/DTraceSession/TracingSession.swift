@@ -402,7 +402,10 @@ public final class TracingSession {
             try checkTraceable()
             return .ptrace
         }
-        var choice: EngineChoice = options.engine ?? (kernelProbes.isEmpty && kernelReaders.isEmpty ? .user : .kernel)
+        // Descriptions of the target's code that matched nothing yet (-Z) may match in
+        // the libraries it loads later: the kernel engine watches for them.
+        let laterProviders = target.map { target in Set(LibraryWatch.descriptions(in: program, naming: target.processID, providers: providers).map(\.provider)) } ?? []
+        var choice: EngineChoice = options.engine ?? (kernelProbes.isEmpty && kernelReaders.isEmpty && laterProviders.isEmpty ? .user : .kernel)
         // tick-N clauses reading arg0/arg1 (the PCs the timer interrupted) run in the kernel
         // engine where the platform allows it; in dtrace those read 0.
         if options.engine == nil && choice == .user && checkPlatform,
@@ -412,7 +415,7 @@ public final class TracingSession {
             if EnginePlan.refusal(requirement, results: results, suggestUserEngine: false) == nil { choice = .kernel }
         }
         if choice == .kernel && checkPlatform {
-            let names = Set(enablings.map { $0.probe.provider.name })
+            let names = Set(enablings.map { $0.probe.provider.name }).union(laterProviders)
             let requirements = providers.filter { names.contains($0.name) }.map(\.requirement)
             let results = Dictionary(uniqueKeysWithValues: SelfTests.live.run(EnginePlan.needs(of: requirements)))
             for requirement in requirements {
@@ -588,9 +591,13 @@ public final class TracingSession {
             settings.uprobesThroughMultiLinks = options.uprobeLinks ?? KernelFeatures.hasUprobeMultiLinks
             settings.subroutines = library.kernel
             if showProgram { settings.showProgram = { [errors] text in errors.write(text) } }
+            // Probes in the libraries the target loads later are added as it loads them.
+            let libraryWatch = target.flatMap { LibraryWatch(target: $0, program: program, providers: providers) }
+            if libraryWatch != nil { settings.spareProbeRows = LibraryWatch.probeRows }
             do {
                 let engine = try KernelEngine(program: program, enablings: enablings, consumer: consumer, errors: errors, tracefsRoot: root, settings: settings)
                 try engine.attach()
+                try libraryWatch?.start(in: engine, catalog: catalog, added: { [unowned self] added in enablings += added }, errors: errors)
                 return KernelEngineRun(engine, rates: ConsumerRates(switchPeriod: ratePeriod(options.switchPeriod), statusPeriod: ratePeriod(options.statusPeriod),
                                                                     aggregationPeriod: ratePeriod(options.aggregationPeriod)))
             } catch {

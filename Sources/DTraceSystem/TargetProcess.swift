@@ -242,6 +242,10 @@ public final class TargetProcess {
     public func noteTraced() { isTraced = true }
 
     /// How a traced process ended: its exit code, or the signal that killed it.
+    /// Continues the process where it stopped itself (SIGSTOP) for dtrace; a stop it has
+    /// yet to take is cancelled.
+    public func continueFromStop() { _ = kill(processID, SIGCONT) }
+
     public func noteEnded(exitCode: Int32? = nil, signal: Int32? = nil) {
         guard exitStatus == nil else { return }
         if let signal { exitStatus = signal & 0x7f } else { exitStatus = ((exitCode ?? 0) & 0xff) << 8 }

@@ -1,0 +1,148 @@
+// DTraceCLITests/LoadedLibraryTests: probes in libraries a traced process loads while it
+// is traced (dlopen), in the kernel engine — pid and USDT descriptions matched again at
+// the dynamic linker's events, exact counts for a -c process (which stops there until
+// its new probes are enabled), libraries loaded and unloaded again and again, both
+// uprobe attachments, a -p process, and DTrace's refusal without -Z. A library built here
+// (and one with its own provider, through dtrace -h) is opened by a program built here.
+// Needs root (BPF, uprobes); always runs under CI=true.
+
+import Foundation
+import Testing
+
+@Suite(.enabled(if: KernelHarness.available, "needs root for BPF; runs always under CI=true"))
+struct LoadedLibraryTests {
+    /// The programs and libraries, built once.
+    struct Built {
+        let directory: URL
+        /// `opener LIBRARY ROUNDS BEFORE_MS AFTER_MS`: waits BEFORE_MS, then ROUNDS times
+        /// opens LIBRARY, waits AFTER_MS, calls its dyn_twice(i) for i in 0..<100 and closes
+        /// it; prints the sum of what dyn_twice returned.
+        let opener: String
+        /// dyn_twice(a) calls dyn_add(a, a) (through the PLT: both are probed).
+        let plainLibrary: String
+        /// dyn_twice(a) fires dynprov:::tick(a) and returns a + a.
+        let providerLibrary: String
+    }
+
+    static let built: Result<Built, BuildFailure> = {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-dlopen-\(getpid())")
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+            try """
+                #include <dlfcn.h>
+                #include <stdio.h>
+                #include <stdlib.h>
+                #include <unistd.h>
+                int main(int argc, char **argv) {
+                    if (argc != 5) return 2;
+                    int rounds = atoi(argv[2]);
+                    long total = 0;
+                    usleep(atoi(argv[3]) * 1000);
+                    for (int round = 0; round < rounds; round++) {
+                        void *library = dlopen(argv[1], RTLD_NOW);
+                        if (!library) { fprintf(stderr, "%s\\n", dlerror()); return 1; }
+                        usleep(atoi(argv[4]) * 1000);
+                        int (*twice)(int) = (int (*)(int))dlsym(library, "dyn_twice");
+                        for (int i = 0; i < 100; i++) total += twice(i);
+                        dlclose(library);
+                    }
+                    printf("%ld\\n", total);
+                    return 0;
+                }
+                """.write(toFile: path("opener.c"), atomically: true, encoding: .utf8)
+            try """
+                int dyn_add(int a, int b) { return a + b; }
+                int dyn_twice(int a) { return dyn_add(a, a); }
+                """.write(toFile: path("plain.c"), atomically: true, encoding: .utf8)
+            try "provider dynprov { probe tick(int); };\n".write(toFile: path("dynprov.d"), atomically: true, encoding: .utf8)
+            try """
+                #include "dynprov.h"
+                int dyn_twice(int a) { DYNPROV_TICK(a); return a + a; }
+                """.write(toFile: path("provider.c"), atomically: true, encoding: .utf8)
+            let header = try Harness.run(["-h", "-s", path("dynprov.d"), "-o", path("dynprov.h")], pinned: false)
+            guard header.status == 0 else { return .failure(BuildFailure(reason: "dtrace -h: \(header.stderr)")) }
+            for (output, arguments) in [("opener", ["-O1", "-o", path("opener"), path("opener.c")]),
+                                        ("libplain.so", ["-O1", "-fPIC", "-shared", "-o", path("libplain.so"), path("plain.c")]),
+                                        ("libprovider.so", ["-O1", "-fPIC", "-shared", "-I", directory.path, "-o", path("libprovider.so"), path("provider.c")])] {
+                let compiled = try Harness.runProgram("/usr/bin/env", ["cc"] + arguments)
+                guard compiled.status == 0 else { return .failure(BuildFailure(reason: "cc \(output): \(compiled.stderr)")) }
+            }
+            return .success(Built(directory: directory, opener: path("opener"), plainLibrary: path("libplain.so"), providerLibrary: path("libprovider.so")))
+        } catch {
+            return .failure(BuildFailure(reason: "\(error)"))
+        }
+    }()
+
+    struct BuildFailure: Error { var reason: String }
+
+    /// The sum of dyn_twice(i) over i in 0..<100, `rounds` times.
+    static func total(rounds: Int) -> Int { rounds * 9900 }
+
+    /// A library opened after tracing began: its functions' entry and return probes fire
+    /// for every call, none missed (the process waits at the linker's event until they
+    /// are enabled), through uprobe_multi links and perf uprobes alike.
+    @Test(arguments: ["multi", "perf"])
+    func libraryOpenedLaterIsProbed(_ attachment: String) throws {
+        let built = try Self.built.get()
+        let script = """
+            pid$target:libplain.so::entry { @calls[probefunc] = count(); }
+            pid$target:libplain.so:dyn_add:return { @returned = sum(arg1); }
+            END { printa("%s %@d\\n", @calls); printa("returned %@d\\n", @returned); }
+            """
+        let result = try Harness.run(["-Z", "-x", "uprobes=\(attachment)", "-qn", script, "-c", "\(built.opener) \(built.plainLibrary) 1 0 0"], pinned: false)
+        #expect(result.stdout == "\(Self.total(rounds: 1))\ndyn_add 100\ndyn_twice 100\nreturned \(Self.total(rounds: 1))\n\n", "\(result.stderr)")
+        #expect(result.stderr == "")
+        #expect(result.status == 0)
+    }
+
+    /// Opened and closed again and again: the probes found at the first opening stay
+    /// with the file, and every call of every round counts. A description of every
+    /// object (`pid$target:::entry`) takes in the library too.
+    @Test func libraryOpenedAndClosedAgainAndAgain() throws {
+        let built = try Self.built.get()
+        let rounds = 40
+        let script = """
+            pid$target:::entry /probemod == "libplain.so"/ { @calls[probefunc] = count(); }
+            END { printa("%s %@d\\n", @calls); }
+            """
+        let result = try Harness.run(["-qn", script, "-c", "\(built.opener) \(built.plainLibrary) \(rounds) 0 0"], pinned: false)
+        #expect(result.stdout == "\(Self.total(rounds: rounds))\ndyn_add \(100 * rounds)\ndyn_twice \(100 * rounds)\n\n", "\(result.stderr)")
+        #expect(result.status == 0)
+    }
+
+    /// A USDT provider in a library opened later: its probe fires with its argument.
+    @Test func providerInALibraryOpenedLater() throws {
+        let built = try Self.built.get()
+        let script = "dynprov$target:::tick { @fired = count(); @arguments = sum(arg0); } END { printa(\"%@d %@d\\n\", @fired, @arguments); }"
+        let result = try Harness.run(["-Z", "-qn", script, "-c", "\(built.opener) \(built.providerLibrary) 1 0 0"], pinned: false)
+        #expect(result.stdout == "\(Self.total(rounds: 1))\n100 4950\n\n", "\(result.stderr)")
+        #expect(result.status == 0)
+    }
+
+    /// A running process (-p) opening a library: its probes are enabled within moments
+    /// (the process is not stopped for them), so calls made a while later all count.
+    @Test func runningProcessOpeningALibrary() throws {
+        let built = try Self.built.get()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: built.opener)
+        process.arguments = [built.plainLibrary, "1", "2500", "500"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let script = "pid$target:libplain.so:dyn_twice:entry { @calls = count(); @arguments = sum(arg0); } END { printa(\"%@d %@d\\n\", @calls, @arguments); }"
+        let result = try Harness.run(["-Z", "-qn", script, "-p", "\(process.processIdentifier)"], pinned: false)
+        process.waitUntilExit()
+        #expect(result.stdout == "100 4950\n\n", "\(result.stderr)")
+        #expect(result.status == 0)
+        #expect(process.terminationStatus == 0)
+    }
+
+    /// Without -Z a description of a library not loaded yet matches nothing, as in DTrace.
+    @Test func libraryNotLoadedYetNeedsZ() throws {
+        let built = try Self.built.get()
+        let result = try Harness.run(["-qn", "pid$target:libplain.so::entry { @ = count(); }", "-c", "\(built.opener) \(built.plainLibrary) 1 0 0"], pinned: false)
+        #expect(result.stderr.hasSuffix(":libplain.so::entry does not match any probes\n"), "\(result.stderr)")
+        #expect(result.status == 1)
+    }
+}
