@@ -9,6 +9,9 @@ import DTraceSystem
 /// Where a probe on user code lies: a file (by its real path) and a file offset, and
 /// the process it is limited to (0: every process).
 public struct UprobeSite: Sendable, Equatable, Hashable {
+    /// What a failure to place a probe in process `pid` says once the process has ended.
+    public static func processEnded(_ pid: Int32) -> String { "process \(pid) has exited" }
+
     public var path: String
     public var fileOffset: UInt64
     public var returns: Bool
@@ -35,12 +38,17 @@ extension KernelAttachments {
         }
         for key in order {
             let group = sites[key]!
-            if throughMultiLinks {
-                try attachUprobes(path: key.path, offsets: group.map(\.site.fileOffset), cookies: group.map(\.cookie),
-                                  referenceCounterOffsets: group.map(\.site.semaphoreOffset), processID: key.processID, returns: key.returns, program: program)
-            } else {
-                try attachPerfUprobes(path: key.path, offsets: group.map(\.site.fileOffset), cookies: group.map(\.cookie),
+            do throws(SystemError) {
+                if throughMultiLinks {
+                    try attachUprobes(path: key.path, offsets: group.map(\.site.fileOffset), cookies: group.map(\.cookie),
                                       referenceCounterOffsets: group.map(\.site.semaphoreOffset), processID: key.processID, returns: key.returns, program: program)
+                } else {
+                    try attachPerfUprobes(path: key.path, offsets: group.map(\.site.fileOffset), cookies: group.map(\.cookie),
+                                          referenceCounterOffsets: group.map(\.site.semaphoreOffset), processID: key.processID, returns: key.returns, program: program)
+                }
+            } catch where error.code == ErrorNumber.noSuchProcess && key.processID > 0 {
+                // The process ended while its probes were being placed: say that, not the call.
+                throw SystemError(UprobeSite.processEnded(key.processID), code: error.code)
             }
         }
     }

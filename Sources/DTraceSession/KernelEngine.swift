@@ -257,6 +257,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
     }
 
     static func explain(_ error: SystemError) -> String {
+        if error.code == ErrorNumber.noSuchProcess && error.operation.hasSuffix(" has exited") { return error.operation }
         // For root the kernel refused this one thing (some tracepoints refuse perf events
         // outright), so privileges are not the reason to give.
         if error.isPermissionDenied && ProcessIdentity.userID != 0 {

@@ -259,4 +259,28 @@ struct PidProviderTests {
             .replacingOccurrences(of: #"process [0-9]+ "#, with: "process PID ", options: .regularExpression)
         #expect(normalized == expected.replacingOccurrences(of: "pid999999:", with: "pidPID:"))
     }
+
+    /// A -p process that ends while dtrace matches or places its probes: dtrace says so in
+    /// one line and exits 1 (or, ended after its probes were placed, traces it to its end
+    /// and exits 0) — never a crash, a hang, or the system call that failed.
+    @Test func processEndingWhileProbesArePlaced() throws {
+        for delay in ["0.01", "0.05", "0.1", "0.2", "0.4", "0.8", "1.5"] {
+            let sleeper = Process()
+            sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+            sleeper.arguments = [delay]
+            try sleeper.run()
+            let pid = sleeper.processIdentifier
+            let result = try Harness.run(["-qn", "pid$target:libc.so.6::entry { @ = count(); }", "-p", "\(pid)"], pinned: false)
+            sleeper.waitUntilExit()
+            let accepted = ["dtrace: invalid probe specifier pid$target:libc.so.6::entry { @ = count(); }: failed to grab process \(pid)\n",
+                            "dtrace: No such process\n"]
+            if result.status == 1 {
+                #expect(accepted.contains(result.stderr) || (result.stderr.hasPrefix("dtrace: failed to enable probe pid\(pid):libc.so.6:")
+                            && result.stderr.hasSuffix(": process \(pid) has exited\n") && result.stderr.filter { $0 == "\n" }.count == 1),
+                        "sleep \(delay): \(result.stderr)")
+            } else {
+                #expect(result.status == 0, "sleep \(delay): status \(result.status): \(result.stderr)")
+            }
+        }
+    }
 }
