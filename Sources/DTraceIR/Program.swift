@@ -193,6 +193,9 @@ public struct IRProgram: Sendable {
     /// Whether aggregation keys hold user stacks or addresses (the kernel engine then tells
     /// the consumer of each process the first time one is seen, to read its mappings).
     public var notesProcesses = false
+    /// Whether records or aggregation keys hold user addresses (stacks, usym()...), named
+    /// from the process's mappings.
+    public var recordsUserAddresses = false
     /// How many speculations may be active at once (the nspec option).
     public var speculationLimit = 1
     /// The bytes a speculation holds (the specsize option), as Oracle's DTrace counts them

@@ -136,6 +136,7 @@ extension Compiler {
     /// consumer needs to name the address (16 bytes, as DTrace records them).
     func recordWithProcess(_ value: Register, as type: ValueType) -> RecordField {
         let offset = record.reserve(16)
+        program.recordsUserAddresses = true
         let address = emitter.scratchAddress(.record, offset)
         emitter.emit(.store(base: address, offset: 0, value: value, width: 8, space: .scratch))
         emitter.emit(.store(base: address, offset: 8, value: currentProcessID(), width: 8, space: .scratch))

@@ -50,24 +50,27 @@ final class LibraryWatch {
     }
 
     /// Starts the watch in `engine`: its linker's events call `linkerChanged`.
-    func start(in engine: KernelEngine, catalog: ProbeCatalog, added: @escaping ([Enabling]) -> Void, errors: OutputSink) throws {
+    /// `objectsChanged` is told each time the process maps files it did not before.
+    func start(in engine: KernelEngine, catalog: ProbeCatalog, added: @escaping ([Enabling]) -> Void, errors: OutputSink,
+               objectsChanged: @escaping (Int32) -> Void) throws {
         guard let site = UserObjects.linkerSite(of: target.processID, in: catalog.environment) else { return }
         try engine.watchLinker(at: site, stopping: stopsProcess) { [target] in target.continueFromStop() }
         catalog.processStarted(target.processID)
         engine.linkerActivity = { [self, unowned engine] processes in
             guard processes.contains(target.processID) else { return }
-            linkerChanged(engine: engine, catalog: catalog, added: added, errors: errors)
+            linkerChanged(engine: engine, catalog: catalog, added: added, errors: errors, objectsChanged: objectsChanged)
         }
     }
 
     /// The linker has changed the process's list of objects: the probes of files it maps
     /// now and did not before are enabled, then a process stopped for it goes on.
-    func linkerChanged(engine: KernelEngine, catalog: ProbeCatalog, added: ([Enabling]) -> Void, errors: OutputSink) {
+    func linkerChanged(engine: KernelEngine, catalog: ProbeCatalog, added: ([Enabling]) -> Void, errors: OutputSink, objectsChanged: (Int32) -> Void) {
         defer { if stopsProcess { target.continueFromStop() } }
         guard !engine.exitRequested, let files = UserObjects.mappedFiles(of: target.processID) else { return }
         let fresh = files.filter { !knownFiles.contains($0.key) }
         knownFiles.formUnion(files.keys)
         guard !fresh.isEmpty else { return }
+        objectsChanged(target.processID)
         var enabled: Set<[Int]> = Set(engine.enablings.map { [$0.clause, $0.probe.identity.id] })
         var probes: [(clause: Int, probe: Probe)] = []
         for (clause, description) in descriptions {

@@ -513,6 +513,9 @@ public final class TracingSession {
             }
         }
         let engine = try makeEngine(choice, consumer: consumer, showProgram: showProgram)
+        // A target's objects are read while it waits, so that the user addresses its
+        // probes keep are named even if it ends before they are printed.
+        if let target, program.recordsUserAddresses || program.notesProcesses { userSymbols.load(target.processID) }
         SignalWatch.install()
         let started = SystemClock.monotonicNanoseconds()
         engine.go()
@@ -597,7 +600,9 @@ public final class TracingSession {
             do {
                 let engine = try KernelEngine(program: program, enablings: enablings, consumer: consumer, errors: errors, tracefsRoot: root, settings: settings)
                 try engine.attach()
-                try libraryWatch?.start(in: engine, catalog: catalog, added: { [unowned self] added in enablings += added }, errors: errors)
+                try libraryWatch?.start(in: engine, catalog: catalog, added: { [unowned self] added in enablings += added }, errors: errors) { [userSymbols, program] pid in
+                    if program.recordsUserAddresses || program.notesProcesses { userSymbols.load(pid) }
+                }
                 return KernelEngineRun(engine, rates: ConsumerRates(switchPeriod: ratePeriod(options.switchPeriod), statusPeriod: ratePeriod(options.statusPeriod),
                                                                     aggregationPeriod: ratePeriod(options.aggregationPeriod)))
             } catch {

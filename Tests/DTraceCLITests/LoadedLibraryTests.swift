@@ -96,6 +96,21 @@ struct LoadedLibraryTests {
         #expect(result.status == 0)
     }
 
+    /// User addresses in a library opened later are named from it, even once the process
+    /// has closed it and ended (its mappings are read at the linker's event); so are a
+    /// short-lived command's (read while it waits to start).
+    @Test func addressesAreNamedAfterTheProcessEnds() throws {
+        let built = try Self.built.get()
+        let opened = try Harness.run(["-Z", "-qn", "pid$target:libplain.so:dyn_add:entry /arg0 == 7/ { ustack(2); usym(uregs[R_PC]); }",
+                                      "-c", "\(built.opener) \(built.plainLibrary) 1 0 0"], pinned: false)
+        #expect(opened.stdout.contains("libplain.so`dyn_add\n              libplain.so`dyn_twice+0x"), "\(opened.stdout)")
+        #expect(opened.stdout.contains("  libplain.so`dyn_add "), "\(opened.stdout)")
+        #expect(opened.status == 0)
+        let short = try Harness.run(["-qn", "pid$target:libc.so.6:exit:entry { ustack(1); }", "-c", "/bin/true"], pinned: false)
+        #expect(short.stdout == "\n              libc.so.6`exit\n\n", "\(short.stdout)")
+        #expect(short.status == 0)
+    }
+
     /// Opened and closed again and again: the probes found at the first opening stay
     /// with the file, and every call of every round counts. A description of every
     /// object (`pid$target:::entry`) takes in the library too.
