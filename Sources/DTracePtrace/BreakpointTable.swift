@@ -139,6 +139,18 @@ public struct BreakpointTable: Sendable {
         if let firstError { throw firstError }
     }
 
+    /// The code in `range` is gone (its file unmapped): its breakpoints are dropped with
+    /// nothing written. Returns their addresses.
+    public mutating func forget(in range: Range<UInt64>) -> [UInt64] {
+        let dropped = originals.keys.filter { range.contains($0) }
+        for address in dropped {
+            originals[address] = nil
+            users[address] = nil
+            removedAddresses.remove(address)
+        }
+        return dropped
+    }
+
     /// The address space is gone (exec, exit): nothing to restore.
     public mutating func forgetAll() {
         originals = [:]

@@ -72,6 +72,12 @@ public final class DisplacedInstructions {
     /// Forgets every site (the address space was replaced by an exec).
     public func forgetAll() { plans = [:]; slots = [:] }
 
+    /// Forgets the sites in `range` (their library was unmapped; what is mapped there next
+    /// is decoded afresh). Their scratch slots stay theirs.
+    public func forget(in range: Range<UInt64>) {
+        plans = plans.filter { !range.contains($0.key) }
+    }
+
     /// Runs the instruction displaced by the breakpoint at `address` in `thread` (stopped
     /// there, `registers` as it trapped), leaving the thread stopped after it (or at its
     /// branch target), ready to resume. Returns false when the thread ended meanwhile.

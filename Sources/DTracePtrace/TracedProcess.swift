@@ -386,6 +386,12 @@ public final class TracedProcess {
         } catch { throw .system(error) }
     }
 
+    /// The code in `range` is gone (a library unmapped): its breakpoints are forgotten —
+    /// nothing is written there, now or at detach, by dtrace or its guardian.
+    public func forgetBreakpoints(in range: Range<UInt64>) {
+        for address in breakpoints.forget(in: range) { guardian?.didRemoveBreakpoint(at: address, in: self) }
+    }
+
     /// Cleans a new child of the breakpoints before it runs, then lets it go (detaches it).
     /// A fork child gets the original bytes in its own copy of the memory; a vfork child
     /// shares the parent's, so the breakpoints are lifted there until the parent's

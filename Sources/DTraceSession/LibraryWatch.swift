@@ -3,9 +3,11 @@
 // providers on the process's code (pid$target, USDT provider$target) are matched again
 // whenever the linker says its list of objects has changed (`_dl_debug_state`, watched by
 // the kernel engine), and the probes found in files it did not map before are enabled.
-// A -c process, dtrace's own child, stops itself there until they are; a -p process is
-// not stopped (a stop would be seen by its parent, a shell's job control among them), so
-// calls it makes in the first milliseconds after a dlopen() may go untraced.
+// In the kernel engine a -c process, dtrace's own child, stops itself there until they
+// are; a -p process is not stopped (a stop would be seen by its parent, a shell's job
+// control among them), so calls it makes in the first milliseconds after a dlopen() may
+// go untraced, and a library it opens and closes again within them may be missed. The
+// ptrace engine holds the thread at its breakpoint there, -c and -p alike.
 
 import DTraceIR
 import DTraceProviders
@@ -66,22 +68,30 @@ final class LibraryWatch {
     /// now and did not before are enabled, then a process stopped for it goes on.
     func linkerChanged(engine: KernelEngine, catalog: ProbeCatalog, added: ([Enabling]) -> Void, errors: OutputSink, objectsChanged: (Int32) -> Void) {
         defer { if stopsProcess { target.continueFromStop() } }
-        guard !engine.exitRequested, let files = UserObjects.mappedFiles(of: target.processID) else { return }
+        guard !engine.exitRequested, let found = probesInNewFiles(catalog: catalog, enabled: engine.enablings) else { return }
+        objectsChanged(target.processID)
+        guard !found.probes.isEmpty else { return }
+        do { added(try engine.add(found.probes)) } catch {
+            errors.write("dtrace: failed to enable the probes of \(found.files.joined(separator: ", ")) in pid \(target.processID): \(error)\n")
+            errors.flush()
+        }
+    }
+
+    /// When the process maps files it did not before: the probes the descriptions match
+    /// now that no enabling of their clause has yet (each with its clause), and the
+    /// files' paths; nil when it maps nothing new (or has ended).
+    func probesInNewFiles(catalog: ProbeCatalog, enabled: [Enabling]) -> (probes: [(clause: Int, probe: Probe)], files: [String])? {
+        guard let files = UserObjects.mappedFiles(of: target.processID) else { return nil }
         let fresh = files.filter { !knownFiles.contains($0.key) }
         knownFiles.formUnion(files.keys)
-        guard !fresh.isEmpty else { return }
-        objectsChanged(target.processID)
-        var enabled: Set<[Int]> = Set(engine.enablings.map { [$0.clause, $0.probe.identity.id] })
+        guard !fresh.isEmpty else { return nil }
+        var enabledPairs: Set<[Int]> = Set(enabled.map { [$0.clause, $0.probe.identity.id] })
         var probes: [(clause: Int, probe: Probe)] = []
         for (clause, description) in descriptions {
-            for probe in catalog.match(description) where enabled.insert([clause, probe.identity.id]).inserted {
+            for probe in catalog.match(description) where enabledPairs.insert([clause, probe.identity.id]).inserted {
                 probes.append((clause, probe))
             }
         }
-        guard !probes.isEmpty else { return }
-        do { added(try engine.add(probes)) } catch {
-            errors.write("dtrace: failed to enable the probes of \(fresh.values.sorted().joined(separator: ", ")) in pid \(target.processID): \(error)\n")
-            errors.flush()
-        }
+        return (probes, fresh.values.sorted())
     }
 }

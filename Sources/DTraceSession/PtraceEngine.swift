@@ -10,7 +10,8 @@
 // the thread goes on; the breakpoints never leave the code while the process runs.
 // Libraries a -c command has yet to load are probed as the dynamic linker maps them
 // (system-call stops at its mmaps until the entry point), before their relocation and
-// initializers run.
+// initializers run; those it loads later (dlopen), at a breakpoint where the linker says
+// its list of objects changed (`LibraryWatch`), before dlopen() returns.
 // At the end a -c command is killed (as dtrace -c ends its command), a -p process is
 // left as it was: breakpoints and semaphores restored, threads detached — and, should
 // dtrace be killed before it can do so, its guardian (DTracePtrace's Guardian) does.
@@ -82,7 +83,17 @@ final class PtraceEngineRun: Engine {
     let target: TargetProcess
     let process: TracedProcess
     let errors: OutputSink
-    let probes: [TracedEnabling]
+    var probes: [TracedEnabling]
+    /// Descriptions of the process's code matched again when the dynamic linker changes
+    /// its list of objects (at `linkerBreakpoint`), the catalogue they are matched in, and
+    /// who is told of the enablings added.
+    let libraryWatch: LibraryWatch?
+    let catalog: ProbeCatalog
+    let enablingsAdded: ([Enabling]) -> Void
+    var linkerBreakpoint: UInt64?
+    /// The objects whose sites are placed, by file ("device:inode"): their path and
+    /// address ranges, to forget their breakpoints when they are unmapped.
+    var placedObjects: [String: (path: String, ranges: [Range<UInt64>])] = [:]
     var timers = ProbeTimers(enablings: [], start: 0)
     let displaced = DisplacedInstructions()
 
@@ -116,10 +127,14 @@ final class PtraceEngineRun: Engine {
     /// PTRACE_SYSCALL stops every call).
     var filtersSystemCalls = false
 
-    init(_ engine: UserEngine, target: TargetProcess, evaluationTime: EvaluationTime, errors: OutputSink) throws(SessionError) {
+    init(_ engine: UserEngine, target: TargetProcess, evaluationTime: EvaluationTime, errors: OutputSink,
+         libraryWatch: LibraryWatch?, catalog: ProbeCatalog, enablingsAdded: @escaping ([Enabling]) -> Void) throws(SessionError) {
         self.engine = engine
         self.target = target
         self.errors = errors
+        self.libraryWatch = libraryWatch
+        self.catalog = catalog
+        self.enablingsAdded = enablingsAdded
         var probes: [TracedEnabling] = []
         var seen = Set<Int>()
         for enabling in engine.enablings where seen.insert(enabling.probe.identity.id).inserted {
@@ -150,6 +165,7 @@ final class PtraceEngineRun: Engine {
             throw SessionError("failed to grab pid \(target.processID): \(Self.reason(error))")
         }
         target.noteTraced()
+        if libraryWatch != nil { catalog.processStarted(target.processID) }
         do {
             try resolveSites(afterExec: target.isChild)
         } catch {
@@ -269,6 +285,8 @@ final class PtraceEngineRun: Engine {
             pendingReturns = [:]
             raisedSemaphores = [:]
             loaderBreakpoint = nil
+            linkerBreakpoint = nil
+            placedObjects = [:]
             displaced.forgetAll()
             threadNames = [:]
             facts = ProcessFacts(processID: process.processID)
@@ -332,6 +350,12 @@ final class PtraceEngineRun: Engine {
             try process.insertBreakpoint(at: returnAddress)
             pendingReturns[thread, default: []].append(PendingReturn(address: returnAddress, stackPointer: atSite.rsp &+ 8, probes: returnProbes))
         }
+        if address == linkerBreakpoint {
+            forgetUnmappedObjects()
+            enableProbesOfNewFiles()
+            // Sites not placed yet: in what was mapped again, or just loaded.
+            if probes.reduce(0, { $0 + $1.traced.sites.count }) > resolvedSites.count { try resolveSites(afterExec: false) }
+        }
         guard try displaced.execute(in: process, thread: thread, at: address, registers: registers) else { return }
         if returned != nil { try process.removeBreakpoint(at: address) }
         for frame in abandoned { try process.removeBreakpoint(at: frame) }
@@ -383,6 +407,48 @@ final class PtraceEngineRun: Engine {
 
     // MARK: sites
 
+    /// Objects the process has unmapped (dlclose): their breakpoints are forgotten (the
+    /// code is gone: nothing is to be restored there), and their sites are placed again
+    /// should they be mapped again.
+    func forgetUnmappedObjects() {
+        guard case .success(let mappings) = ProcessMappings.read(pid: process.processID) else { return }
+        let present = Set(mappings.filter(\.isFile).map(\.fileKey))
+        for (key, object) in placedObjects where !present.contains(key) {
+            for range in object.ranges {
+                process.forgetBreakpoints(in: range)
+                displaced.forget(in: range)
+                uses = uses.filter { !range.contains($0.key) }
+                for (address, _) in raisedSemaphores where range.contains(address) { raisedSemaphores[address] = nil }
+            }
+            let path = SystemFiles.realPath(object.path) ?? object.path
+            func inObject(_ sitePath: String) -> Bool { (SystemFiles.realPath(sitePath) ?? sitePath) == path }
+            resolvedSites = resolvedSites.filter { pair in
+                switch probes[pair[0]].traced.sites[pair[1]] {
+                case .instruction(let sitePath, _), .functionReturn(let sitePath, _): return !inObject(sitePath)
+                case .systemCall: return true
+                }
+            }
+            resolvedSemaphores = resolvedSemaphores.filter { !inObject(probes[$0[0]].traced.semaphores[$0[1]].path) }
+            placedObjects[key] = nil
+        }
+    }
+
+    /// The dynamic linker is changing the process's list of objects: the probes the
+    /// descriptions match in files it maps now and did not before are enabled, their
+    /// sites placed next (the thread that called dlopen() waits here, holding the
+    /// linker's lock, until they are).
+    func enableProbesOfNewFiles() {
+        guard let libraryWatch, !engine.exitRequested, let found = libraryWatch.probesInNewFiles(catalog: catalog, enabled: engine.enablings),
+              !found.probes.isEmpty else { return }
+        let added = engine.add(found.probes)
+        enablingsAdded(added)
+        var known = Set(probes.map(\.probe.identity.id))
+        for enabling in added where known.insert(enabling.probe.identity.id).inserted {
+            guard let traced = enabling.probe.provider.tracedProbe(for: enabling.probe) else { continue }
+            probes.append(TracedEnabling(probe: enabling.probe, traced: traced))
+        }
+    }
+
     /// Places the breakpoints of every site in an object the process has mapped, raises
     /// semaphores, and notes the system calls to stop at. Right after exec, libraries the
     /// dynamic linker has yet to load are waited for at the executable's entry point.
@@ -396,10 +462,18 @@ final class PtraceEngineRun: Engine {
         case .failure(let error): throw .system(error)
         }
         var objects: [String: MappedObject] = [:]
-        for object in mapped { objects[SystemFiles.realPath(object.path) ?? object.path] = object }
+        for object in mapped {
+            objects[SystemFiles.realPath(object.path) ?? object.path] = object
+            placedObjects[object.fileKey] = (object.path, object.mappings.map { $0.start..<$0.end })
+        }
         func address(_ path: String, _ fileOffset: UInt64) -> UInt64? {
             guard let object = objects[SystemFiles.realPath(path) ?? path], let linked = object.object.address(ofFileOffset: fileOffset) else { return nil }
             return linked &+ object.loadBias
+        }
+        if libraryWatch != nil, linkerBreakpoint == nil, let site = UserObjects.linkerSite(of: process.processID, in: catalog.environment),
+           let siteAddress = address(site.path, site.fileOffset) {
+            try process.insertBreakpoint(at: siteAddress)
+            linkerBreakpoint = siteAddress
         }
         for (index, enabling) in probes.enumerated() {
             for (siteIndex, site) in enabling.traced.sites.enumerated() where !resolvedSites.contains([index, siteIndex]) {

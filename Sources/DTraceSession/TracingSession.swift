@@ -513,9 +513,12 @@ public final class TracingSession {
             }
         }
         let engine = try makeEngine(choice, consumer: consumer, showProgram: showProgram)
-        // A target's objects are read while it waits, so that the user addresses its
-        // probes keep are named even if it ends before they are printed.
-        if let target, program.recordsUserAddresses || program.notesProcesses { userSymbols.load(target.processID) }
+        // A target's objects are read while it waits past its exec, so that the user
+        // addresses its probes keep are named even if it ends before they are printed.
+        // (The ptrace engine reads them as its probes fire.)
+        if let target, choice == .kernel, !target.isChild || options.evaluationTime != .exec, program.recordsUserAddresses || program.notesProcesses {
+            userSymbols.load(target.processID)
+        }
         SignalWatch.install()
         let started = SystemClock.monotonicNanoseconds()
         engine.go()
@@ -578,7 +581,9 @@ public final class TracingSession {
             let engine = UserEngine(program: program, enablings: enablings, consumer: consumer, errors: errors,
                                     dynamicVariableBytes: options.dynamicVariableSize, speculations: options.speculationLimit,
                                     subroutines: library.interpreted)
-            return try PtraceEngineRun(engine, target: target, evaluationTime: options.evaluationTime, errors: errors)
+            return try PtraceEngineRun(engine, target: target, evaluationTime: options.evaluationTime, errors: errors,
+                                       libraryWatch: LibraryWatch(target: target, program: program, providers: providers), catalog: catalog,
+                                       enablingsAdded: { [unowned self] added in enablings += added })
         case .kernel:
             guard let root = catalog.environment.tracefsRoot ?? (try? Tracefs.root()) else {
                 throw SessionError("the kernel engine needs tracefs, which is not mounted and could not be mounted on /sys/kernel/tracing")

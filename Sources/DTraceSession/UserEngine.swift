@@ -15,7 +15,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
     let consumer: Consumer
     let interpreter: Interpreter
     let errors: OutputSink
-    public let enablings: [Enabling]
+    public private(set) var enablings: [Enabling]
     var current: Enabling?
     var currentArguments: [Int64] = Array(repeating: 0, count: 10)
     var providedArgumentCount = 10
@@ -56,6 +56,14 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         self.speculationLimit = max(1, speculations)
         self.randomState = UInt64(bitPattern: SystemClock.monotonicNanoseconds()) | 1
         consumer.stackSource = self
+    }
+
+    /// Enables more probes while tracing (those of a library the traced process has just
+    /// loaded), each for its clause, numbered after the others.
+    public func add(_ probes: [(clause: Int, probe: Probe)]) -> [Enabling] {
+        let added = probes.enumerated().map { Enabling(epid: enablings.count + $0.offset + 1, clause: $0.element.clause, probe: $0.element.probe) }
+        enablings += added
+        return added
     }
 
     /// Fires dtrace:::`name` (BEGIN, END), when a clause enables it.

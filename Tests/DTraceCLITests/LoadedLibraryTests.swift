@@ -1,8 +1,9 @@
 // DTraceCLITests/LoadedLibraryTests: probes in libraries a traced process loads while it
-// is traced (dlopen), in the kernel engine — pid and USDT descriptions matched again at
-// the dynamic linker's events, exact counts for a -c process (which stops there until
-// its new probes are enabled), libraries loaded and unloaded again and again, both
-// uprobe attachments, a -p process, and DTrace's refusal without -Z. A library built here
+// is traced (dlopen) — pid and USDT descriptions matched again at the dynamic linker's
+// events, exact counts for a -c process (which waits there until its new probes are
+// enabled) in the kernel engine (both uprobe attachments) and the ptrace engine,
+// libraries loaded and unloaded again and again, -p processes, and DTrace's refusal
+// without -Z. A library built here
 // (and one with its own provider, through dtrace -h) is opened by a program built here.
 // Needs root (BPF, uprobes); always runs under CI=true.
 
@@ -81,16 +82,17 @@ struct LoadedLibraryTests {
 
     /// A library opened after tracing began: its functions' entry and return probes fire
     /// for every call, none missed (the process waits at the linker's event until they
-    /// are enabled), through uprobe_multi links and perf uprobes alike.
-    @Test(arguments: ["multi", "perf"])
-    func libraryOpenedLaterIsProbed(_ attachment: String) throws {
+    /// are enabled), through uprobe_multi links and perf uprobes alike, and in the ptrace
+    /// engine.
+    @Test(arguments: ["uprobes=multi", "uprobes=perf", "engine=ptrace"])
+    func libraryOpenedLaterIsProbed(_ option: String) throws {
         let built = try Self.built.get()
         let script = """
             pid$target:libplain.so::entry { @calls[probefunc] = count(); }
             pid$target:libplain.so:dyn_add:return { @returned = sum(arg1); }
             END { printa("%s %@d\\n", @calls); printa("returned %@d\\n", @returned); }
             """
-        let result = try Harness.run(["-Z", "-x", "uprobes=\(attachment)", "-qn", script, "-c", "\(built.opener) \(built.plainLibrary) 1 0 0"], pinned: false)
+        let result = try Harness.run(["-Z", "-x", option, "-qn", script, "-c", "\(built.opener) \(built.plainLibrary) 1 0 0"], pinned: false)
         #expect(result.stdout == "\(Self.total(rounds: 1))\ndyn_add 100\ndyn_twice 100\nreturned \(Self.total(rounds: 1))\n\n", "\(result.stderr)")
         #expect(result.stderr == "")
         #expect(result.status == 0)
@@ -113,24 +115,27 @@ struct LoadedLibraryTests {
 
     /// Opened and closed again and again: the probes found at the first opening stay
     /// with the file, and every call of every round counts. A description of every
-    /// object (`pid$target:::entry`) takes in the library too.
-    @Test func libraryOpenedAndClosedAgainAndAgain() throws {
+    /// object (`pid$target:::entry`) takes in the library too. (The ptrace engine forgets
+    /// the breakpoints of the code unmapped and places them again.)
+    @Test(arguments: ["kernel", "ptrace"])
+    func libraryOpenedAndClosedAgainAndAgain(_ engine: String) throws {
         let built = try Self.built.get()
         let rounds = 40
         let script = """
             pid$target:::entry /probemod == "libplain.so"/ { @calls[probefunc] = count(); }
             END { printa("%s %@d\\n", @calls); }
             """
-        let result = try Harness.run(["-qn", script, "-c", "\(built.opener) \(built.plainLibrary) \(rounds) 0 0"], pinned: false)
+        let result = try Harness.run(["-x", "engine=\(engine)", "-qn", script, "-c", "\(built.opener) \(built.plainLibrary) \(rounds) 0 0"], pinned: false)
         #expect(result.stdout == "\(Self.total(rounds: rounds))\ndyn_add \(100 * rounds)\ndyn_twice \(100 * rounds)\n\n", "\(result.stderr)")
         #expect(result.status == 0)
     }
 
     /// A USDT provider in a library opened later: its probe fires with its argument.
-    @Test func providerInALibraryOpenedLater() throws {
+    @Test(arguments: ["kernel", "ptrace"])
+    func providerInALibraryOpenedLater(_ engine: String) throws {
         let built = try Self.built.get()
         let script = "dynprov$target:::tick { @fired = count(); @arguments = sum(arg0); } END { printa(\"%@d %@d\\n\", @fired, @arguments); }"
-        let result = try Harness.run(["-Z", "-qn", script, "-c", "\(built.opener) \(built.providerLibrary) 1 0 0"], pinned: false)
+        let result = try Harness.run(["-Z", "-x", "engine=\(engine)", "-qn", script, "-c", "\(built.opener) \(built.providerLibrary) 1 0 0"], pinned: false)
         #expect(result.stdout == "\(Self.total(rounds: 1))\n100 4950\n\n", "\(result.stderr)")
         #expect(result.status == 0)
     }
@@ -151,6 +156,27 @@ struct LoadedLibraryTests {
         #expect(result.stdout == "100 4950\n\n", "\(result.stderr)")
         #expect(result.status == 0)
         #expect(process.terminationStatus == 0)
+    }
+
+    /// The ptrace engine holds a -p process's thread at the linker's event too: a library
+    /// opened and closed again at once, round after round, counts every call.
+    @Test func runningProcessOpeningAndClosingAtOnceUnderPtrace() throws {
+        let built = try Self.built.get()
+        let rounds = 20
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: built.opener)
+        process.arguments = [built.plainLibrary, "\(rounds)", "2500", "0"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let script = "pid$target:libplain.so::entry { @calls[probefunc] = count(); } END { printa(\"%s %@d\\n\", @calls); }"
+        let result = try Harness.run(["-Z", "-x", "engine=ptrace", "-qn", script, "-p", "\(process.processIdentifier)"], pinned: false)
+        process.waitUntilExit()
+        #expect(result.stdout == "dyn_add \(100 * rounds)\ndyn_twice \(100 * rounds)\n\n", "\(result.stderr)")
+        #expect(result.status == 0)
+        #expect(process.terminationStatus == 0)
+        #expect(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "\(Self.total(rounds: rounds))\n")
     }
 
     /// Without -Z a description of a library not loaded yet matches nothing, as in DTrace.
