@@ -97,6 +97,15 @@ public final class ProbeCatalog {
     /// from what it maps from now on (the libraries it loads with dlopen()).
     public func processStarted(_ pid: Int32) { environment.startingProcesses[pid] = nil }
 
+    /// The probes a description matches, the providers on process code looking only at
+    /// the mapped files `files` ("device:inode") — those a process has just loaded — for
+    /// the probes they make (the others as `match` finds them).
+    public func match(_ description: ProbeDescription, onlyFiles files: Set<String>) -> [Probe] {
+        environment.onlyFiles = files
+        defer { environment.onlyFiles = nil }
+        return match(description)
+    }
+
     /// dtrace:::`name` (BEGIN, END, ERROR).
     public func probe(named name: String) -> Probe? { probes.first { DTraceProvider.isProbe($0.identity, named: name) } }
 

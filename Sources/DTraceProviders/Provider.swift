@@ -29,6 +29,9 @@ public struct ProbeEnvironment: Sendable {
     /// tracefs cannot be read here (an unprivileged user): providers that can list their
     /// probes without it (`listsWithoutTracefs`) do.
     public var tracefsUnreadable = false
+    /// When set, the providers on process code look only at these of a process's mapped
+    /// files ("device:inode"): those it has just loaded.
+    public var onlyFiles: Set<String>?
     public init(tracefsRoot: String?, startingProcesses: [Int32: String] = [:], tracefsUnreadable: Bool = false) {
         self.tracefsRoot = tracefsRoot; self.startingProcesses = startingProcesses; self.tracefsUnreadable = tracefsUnreadable
     }

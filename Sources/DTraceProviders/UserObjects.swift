@@ -37,7 +37,16 @@ public enum UserObjects {
             }
             return objects
         }
-        guard case .success(let mapped) = ProcessMappings.mappedObjects(pid: pid) else { return [] }
+        let mapped: ProcessObjects
+        if let only = environment.onlyFiles {
+            guard case .success(let mappings) = ProcessMappings.read(pid: pid) else { return [] }
+            mapped = ProcessMappings.mappedObjects(in: mappings.filter { only.contains($0.fileKey) }, executablePath: ProcessMappings.executablePath(pid: pid)) { path in
+                ELFObject.load(path: path)
+            }
+        } else {
+            guard case .success(let all) = ProcessMappings.mappedObjects(pid: pid) else { return [] }
+            mapped = all
+        }
         let objects = mapped.objects.map { object in
             UserObject(path: object.path, moduleName: ELFModuleName.library(path: object.path), isExecutable: object.isExecutable, file: object.object)
         }
@@ -95,6 +104,12 @@ extension UserObjects {
         let code = linker.bytes(ofFunction: function) ?? []
         let skip: UInt64 = (try? X86Decoder.decode(code, at: 0).get())?.isEndbr64 == true ? 4 : 0
         return UprobeSite(path: path, fileOffset: function.fileOffset + skip, returns: false, processID: pid)
+    }
+
+    /// Whether a description's module field may name the file at `path` (not the
+    /// executable): by its module name or its path.
+    public static func moduleField(_ pattern: String, mayName path: String) -> Bool {
+        pattern.isEmpty || Glob.matches(pattern, ELFModuleName.library(path: path)) || (pattern.hasPrefix("/") && Glob.matches(pattern, path))
     }
 
     /// The files process `pid` maps executable now: their paths by device and inode

@@ -87,8 +87,9 @@ final class LibraryWatch {
         guard !fresh.isEmpty else { return nil }
         var enabledPairs: Set<[Int]> = Set(enabled.map { [$0.clause, $0.probe.identity.id] })
         var probes: [(clause: Int, probe: Probe)] = []
-        for (clause, description) in descriptions {
-            for probe in catalog.match(description) where enabledPairs.insert([clause, probe.identity.id]).inserted {
+        let freshKeys = Set(fresh.keys)
+        for (clause, description) in descriptions where fresh.values.contains(where: { UserObjects.moduleField(description.module, mayName: $0) }) {
+            for probe in catalog.match(description, onlyFiles: freshKeys) where enabledPairs.insert([clause, probe.identity.id]).inserted {
                 probes.append((clause, probe))
             }
         }
