@@ -2,7 +2,9 @@
 // on user code name them: for a process dtrace holds before exec (-c), the executable it
 // will run and the libraries the dynamic linker will load for it; for a running one, the
 // files it maps executable. Module names are the files' basenames, as Oracle's DTrace
-// lists them; `a.out` also names the executable, and a full path names its file.
+// lists them; `a.out` also names the executable, and a full path names its file. For
+// libraries loaded later: where the dynamic linker says its list of objects changes, and
+// the files a process maps now.
 
 import DTraceELF
 import DTraceSystem
