@@ -132,6 +132,20 @@ public enum ProcessMappings {
         }
     }
 
+    /// One file's mappings (by address) split into the copies of it that are mapped: a
+    /// copy begins with the mapping of file offset 0.
+    static func instances(of mappings: [MemoryMapping]) -> [[MemoryMapping]] {
+        var copies: [[MemoryMapping]] = []
+        for mapping in mappings {
+            if copies.isEmpty || (mapping.fileOffset == 0 && copies[copies.count - 1].contains { $0.fileOffset == 0 }) {
+                copies.append([mapping])
+            } else {
+                copies[copies.count - 1].append(mapping)
+            }
+        }
+        return copies
+    }
+
     /// The objects among `mappings` (see `mappedObjects(pid:)`), each file opened by `open`.
     public static func mappedObjects(in mappings: [MemoryMapping], executablePath: String?,
                                open: (String) -> Result<ELFObject, ELFLoadError>) -> ProcessObjects {
@@ -142,29 +156,33 @@ public enum ProcessMappings {
             byFile[mapping.fileKey, default: []].append(mapping)
         }
         var result = ProcessObjects(objects: [], ignored: [])
+        var opened: [String: Result<ELFObject, ELFLoadError>] = [:]
         for key in order {
-            guard let fileMappings = byFile[key]?.sorted(by: { $0.start < $1.start }), let first = fileMappings.first,
-                  let executableMapping = fileMappings.first(where: \.isExecutable) else { continue }
-            let path = first.pathname
-            if fileMappings.contains(where: \.isDeleted) {
-                result.ignored.append(IgnoredMapping(path: path, reason: "deleted since it was mapped"))
-                continue
+            // A file mapped twice (dlmopen) is two objects: each begins at file offset 0.
+            for fileMappings in instances(of: byFile[key]!.sorted(by: { $0.start < $1.start })) {
+                guard let first = fileMappings.first, let executableMapping = fileMappings.first(where: \.isExecutable) else { continue }
+                let path = first.pathname
+                if fileMappings.contains(where: \.isDeleted) {
+                    result.ignored.append(IgnoredMapping(path: path, reason: "deleted since it was mapped"))
+                    continue
+                }
+                let object: ELFObject
+                if opened[key] == nil { opened[key] = open(path) }
+                switch opened[key]! {
+                case .failure(let error):
+                    result.ignored.append(IgnoredMapping(path: path, reason: error.description))
+                    continue
+                case .success(let file): object = file
+                }
+                guard let bias = object.loadBias(mappingStart: executableMapping.start, fileOffset: executableMapping.fileOffset) else {
+                    result.ignored.append(IgnoredMapping(path: path, reason: "no loadable segment holds file offset 0x\(String(executableMapping.fileOffset, radix: 16))"))
+                    continue
+                }
+                let isExecutable = path == executablePath
+                result.objects.append(MappedObject(path: path, fileKey: key, isExecutable: isExecutable,
+                                                   moduleName: ELFModuleName.name(path: path, isExecutable: isExecutable),
+                                                   base: first.start, loadBias: bias, mappings: fileMappings, object: object))
             }
-            let object: ELFObject
-            switch open(path) {
-            case .failure(let error):
-                result.ignored.append(IgnoredMapping(path: path, reason: error.description))
-                continue
-            case .success(let opened): object = opened
-            }
-            guard let bias = object.loadBias(mappingStart: executableMapping.start, fileOffset: executableMapping.fileOffset) else {
-                result.ignored.append(IgnoredMapping(path: path, reason: "no loadable segment holds file offset 0x\(String(executableMapping.fileOffset, radix: 16))"))
-                continue
-            }
-            let isExecutable = path == executablePath
-            result.objects.append(MappedObject(path: path, fileKey: key, isExecutable: isExecutable,
-                                               moduleName: ELFModuleName.name(path: path, isExecutable: isExecutable),
-                                               base: first.start, loadBias: bias, mappings: fileMappings, object: object))
         }
         result.objects.sort { $0.base < $1.base }
         return result

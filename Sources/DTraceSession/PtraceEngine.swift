@@ -91,16 +91,19 @@ final class PtraceEngineRun: Engine {
     let catalog: ProbeCatalog
     let enablingsAdded: ([Enabling]) -> Void
     var linkerBreakpoint: UInt64?
-    /// The objects whose sites are placed, by file ("device:inode"): their path and
-    /// address ranges, to forget their breakpoints when they are unmapped.
-    var placedObjects: [String: (path: String, ranges: [Range<UInt64>])] = [:]
+    /// The mapped objects sites were placed in, by copy ("device:inode@base": a file may be
+    /// mapped twice): their address ranges, to forget their breakpoints when unmapped.
+    var placedObjects: [String: [Range<UInt64>]] = [:]
     var timers = ProbeTimers(enablings: [], start: 0)
     let displaced = DisplacedInstructions()
 
     var uses: [UInt64: [SiteUse]] = [:]
+    /// System-call sites noted, by [probe, site].
     var resolvedSites: Set<[Int]> = []
+    /// Breakpoints placed for sites and semaphores raised, by [probe, site, address].
+    var placedSites: Set<[UInt64]> = []
     var raisedSemaphores: [UInt64: Int] = [:]
-    var resolvedSemaphores: Set<[Int]> = []
+    var raisedSemaphoreSites: Set<[UInt64]> = []
     /// A breakpoint on the executable's entry point while libraries are still to load.
     var loaderBreakpoint: UInt64?
     /// A -c command's evaltime still to come (postinit: its entry point; main: main()):
@@ -350,11 +353,11 @@ final class PtraceEngineRun: Engine {
             try process.insertBreakpoint(at: returnAddress)
             pendingReturns[thread, default: []].append(PendingReturn(address: returnAddress, stackPointer: atSite.rsp &+ 8, probes: returnProbes))
         }
-        if address == linkerBreakpoint {
-            forgetUnmappedObjects()
-            enableProbesOfNewFiles()
-            // Sites not placed yet: in what was mapped again, or just loaded.
-            if probes.reduce(0, { $0 + $1.traced.sites.count }) > resolvedSites.count { try resolveSites(afterExec: false) }
+        if address == linkerBreakpoint, let mapped = mappedCopies() {
+            forgetUnmappedObjects(mapped: mapped)
+            let added = enableProbesOfNewFiles()
+            // Sites to place: in what was just mapped (again), or of the probes just added.
+            if added || mapped.contains(where: { placedObjects[$0] == nil }) { try resolveSites(afterExec: false) }
         }
         guard try displaced.execute(in: process, thread: thread, at: address, registers: registers) else { return }
         if returned != nil { try process.removeBreakpoint(at: address) }
@@ -407,29 +410,27 @@ final class PtraceEngineRun: Engine {
 
     // MARK: sites
 
+    /// The copies of files the process maps now ("device:inode@base", the base being
+    /// where file offset 0 is mapped); nil when its mappings cannot be read.
+    func mappedCopies() -> Set<String>? {
+        guard case .success(let mappings) = ProcessMappings.read(pid: process.processID) else { return nil }
+        return Set(mappings.filter { $0.isFile && $0.fileOffset == 0 }.map { "\($0.fileKey)@\($0.start)" })
+    }
+
     /// Objects the process has unmapped (dlclose): their breakpoints are forgotten (the
     /// code is gone: nothing is to be restored there), and their sites are placed again
     /// should they be mapped again.
-    func forgetUnmappedObjects() {
-        guard case .success(let mappings) = ProcessMappings.read(pid: process.processID) else { return }
-        let present = Set(mappings.filter(\.isFile).map(\.fileKey))
-        for (key, object) in placedObjects where !present.contains(key) {
-            for range in object.ranges {
+    func forgetUnmappedObjects(mapped: Set<String>) {
+        for (copy, ranges) in placedObjects where !mapped.contains(copy) {
+            for range in ranges {
                 process.forgetBreakpoints(in: range)
                 displaced.forget(in: range)
                 uses = uses.filter { !range.contains($0.key) }
                 for (address, _) in raisedSemaphores where range.contains(address) { raisedSemaphores[address] = nil }
+                placedSites = placedSites.filter { !range.contains($0[2]) }
+                raisedSemaphoreSites = raisedSemaphoreSites.filter { !range.contains($0[2]) }
             }
-            let path = SystemFiles.realPath(object.path) ?? object.path
-            func inObject(_ sitePath: String) -> Bool { (SystemFiles.realPath(sitePath) ?? sitePath) == path }
-            resolvedSites = resolvedSites.filter { pair in
-                switch probes[pair[0]].traced.sites[pair[1]] {
-                case .instruction(let sitePath, _), .functionReturn(let sitePath, _): return !inObject(sitePath)
-                case .systemCall: return true
-                }
-            }
-            resolvedSemaphores = resolvedSemaphores.filter { !inObject(probes[$0[0]].traced.semaphores[$0[1]].path) }
-            placedObjects[key] = nil
+            placedObjects[copy] = nil
         }
     }
 
@@ -437,9 +438,9 @@ final class PtraceEngineRun: Engine {
     /// descriptions match in files it maps now and did not before are enabled, their
     /// sites placed next (the thread that called dlopen() waits here, holding the
     /// linker's lock, until they are).
-    func enableProbesOfNewFiles() {
+    func enableProbesOfNewFiles() -> Bool {
         guard let libraryWatch, !engine.exitRequested, let found = libraryWatch.probesInNewFiles(catalog: catalog, enabled: engine.enablings),
-              !found.probes.isEmpty else { return }
+              !found.probes.isEmpty else { return false }
         let added = engine.add(found.probes)
         enablingsAdded(added)
         var known = Set(probes.map(\.probe.identity.id))
@@ -447,6 +448,7 @@ final class PtraceEngineRun: Engine {
             guard let traced = enabling.probe.provider.tracedProbe(for: enabling.probe) else { continue }
             probes.append(TracedEnabling(probe: enabling.probe, traced: traced))
         }
+        return true
     }
 
     /// Places the breakpoints of every site in an object the process has mapped, raises
@@ -461,17 +463,19 @@ final class PtraceEngineRun: Engine {
         case .success(let objects): mapped = objects.objects
         case .failure(let error): throw .system(error)
         }
-        var objects: [String: MappedObject] = [:]
+        // A file may be mapped more than once (dlmopen): a site is in each copy.
+        var objects: [String: [MappedObject]] = [:]
         for object in mapped {
-            objects[SystemFiles.realPath(object.path) ?? object.path] = object
-            placedObjects[object.fileKey] = (object.path, object.mappings.map { $0.start..<$0.end })
+            objects[SystemFiles.realPath(object.path) ?? object.path, default: []].append(object)
+            placedObjects["\(object.fileKey)@\(object.base)"] = object.mappings.map { $0.start..<$0.end }
         }
-        func address(_ path: String, _ fileOffset: UInt64) -> UInt64? {
-            guard let object = objects[SystemFiles.realPath(path) ?? path], let linked = object.object.address(ofFileOffset: fileOffset) else { return nil }
-            return linked &+ object.loadBias
+        func addresses(_ path: String, _ fileOffset: UInt64) -> [UInt64] {
+            (objects[SystemFiles.realPath(path) ?? path] ?? []).compactMap { object in
+                object.object.address(ofFileOffset: fileOffset).map { $0 &+ object.loadBias }
+            }
         }
         if libraryWatch != nil, linkerBreakpoint == nil, let site = UserObjects.linkerSite(of: process.processID, in: catalog.environment),
-           let siteAddress = address(site.path, site.fileOffset) {
+           let siteAddress = addresses(site.path, site.fileOffset).first {
             try process.insertBreakpoint(at: siteAddress)
             linkerBreakpoint = siteAddress
         }
@@ -479,26 +483,28 @@ final class PtraceEngineRun: Engine {
             for (siteIndex, site) in enabling.traced.sites.enumerated() where !resolvedSites.contains([index, siteIndex]) {
                 switch site {
                 case .instruction(let path, let fileOffset), .functionReturn(let path, let fileOffset):
-                    guard let siteAddress = address(path, fileOffset) else { continue }
-                    if case .functionReturn = site {
-                        uses[siteAddress, default: []].append(.returnEntry(probe: index, site: siteIndex))
-                    } else {
-                        uses[siteAddress, default: []].append(.instruction(probe: index, site: siteIndex))
+                    for siteAddress in addresses(path, fileOffset) where placedSites.insert([UInt64(index), UInt64(siteIndex), siteAddress]).inserted {
+                        if case .functionReturn = site {
+                            uses[siteAddress, default: []].append(.returnEntry(probe: index, site: siteIndex))
+                        } else {
+                            uses[siteAddress, default: []].append(.instruction(probe: index, site: siteIndex))
+                        }
+                        try process.insertBreakpoint(at: siteAddress)
                     }
-                    try process.insertBreakpoint(at: siteAddress)
                 case .systemCall(let number, let returns):
                     var calls = systemCallProbes[number] ?? ([], [])
                     if returns { calls.exit.append(index) } else { calls.entry.append(index) }
                     systemCallProbes[number] = calls
                     process.tracesSystemCalls = !filtersSystemCalls
+                    resolvedSites.insert([index, siteIndex])
                 }
-                resolvedSites.insert([index, siteIndex])
             }
-            for (semaphoreIndex, semaphore) in enabling.traced.semaphores.enumerated() where !resolvedSemaphores.contains([index, semaphoreIndex]) {
-                guard let semaphoreAddress = address(semaphore.path, semaphore.fileOffset) else { continue }
-                try adjustSemaphore(at: semaphoreAddress, by: 1)
-                raisedSemaphores[semaphoreAddress, default: 0] += 1
-                resolvedSemaphores.insert([index, semaphoreIndex])
+            for (semaphoreIndex, semaphore) in enabling.traced.semaphores.enumerated() {
+                for semaphoreAddress in addresses(semaphore.path, semaphore.fileOffset)
+                where raisedSemaphoreSites.insert([UInt64(index), UInt64(semaphoreIndex), semaphoreAddress]).inserted {
+                    try adjustSemaphore(at: semaphoreAddress, by: 1)
+                    raisedSemaphores[semaphoreAddress, default: 0] += 1
+                }
             }
         }
         // (Also when every site is placed: shadow stacks are looked for there.)

@@ -19,6 +19,9 @@ struct LoadedLibraryTests {
         /// opens LIBRARY, waits AFTER_MS, calls its dyn_twice(i) for i in 0..<100 and closes
         /// it; prints the sum of what dyn_twice returned.
         let opener: String
+        /// `twice LIBRARY`: opens LIBRARY twice, the second time in a namespace of its own
+        /// (dlmopen: a second copy mapped), and calls each copy's dyn_twice(i) for i in 0..<100.
+        let twice: String
         /// dyn_twice(a) calls dyn_add(a, a) (through the PLT: both are probed).
         let plainLibrary: String
         /// dyn_twice(a) fires dynprov:::tick(a) and returns a + a.
@@ -53,6 +56,20 @@ struct LoadedLibraryTests {
                 }
                 """.write(toFile: path("opener.c"), atomically: true, encoding: .utf8)
             try """
+                #define _GNU_SOURCE
+                #include <dlfcn.h>
+                #include <stdio.h>
+                int main(int argc, char **argv) {
+                    void *first = dlopen(argv[1], RTLD_NOW), *second = dlmopen(LM_ID_NEWLM, argv[1], RTLD_NOW);
+                    if (!first || !second) { fprintf(stderr, "%s\\n", dlerror()); return 1; }
+                    int (*one)(int) = (int (*)(int))dlsym(first, "dyn_twice"), (*two)(int) = (int (*)(int))dlsym(second, "dyn_twice");
+                    long total = 0;
+                    for (int i = 0; i < 100; i++) total += one(i) + two(i);
+                    printf("%ld %d\\n", total, one != two);
+                    return 0;
+                }
+                """.write(toFile: path("twice.c"), atomically: true, encoding: .utf8)
+            try """
                 int dyn_add(int a, int b) { return a + b; }
                 int dyn_twice(int a) { return dyn_add(a, a); }
                 """.write(toFile: path("plain.c"), atomically: true, encoding: .utf8)
@@ -64,12 +81,13 @@ struct LoadedLibraryTests {
             let header = try Harness.run(["-h", "-s", path("dynprov.d"), "-o", path("dynprov.h")], pinned: false)
             guard header.status == 0 else { return .failure(BuildFailure(reason: "dtrace -h: \(header.stderr)")) }
             for (output, arguments) in [("opener", ["-O1", "-o", path("opener"), path("opener.c")]),
+                                        ("twice", ["-O1", "-o", path("twice"), path("twice.c")]),
                                         ("libplain.so", ["-O1", "-fPIC", "-shared", "-o", path("libplain.so"), path("plain.c")]),
                                         ("libprovider.so", ["-O1", "-fPIC", "-shared", "-I", directory.path, "-o", path("libprovider.so"), path("provider.c")])] {
                 let compiled = try Harness.runProgram("/usr/bin/env", ["cc"] + arguments)
                 guard compiled.status == 0 else { return .failure(BuildFailure(reason: "cc \(output): \(compiled.stderr)")) }
             }
-            return .success(Built(directory: directory, opener: path("opener"), plainLibrary: path("libplain.so"), providerLibrary: path("libprovider.so")))
+            return .success(Built(directory: directory, opener: path("opener"), twice: path("twice"), plainLibrary: path("libplain.so"), providerLibrary: path("libprovider.so")))
         } catch {
             return .failure(BuildFailure(reason: "\(error)"))
         }
@@ -177,6 +195,16 @@ struct LoadedLibraryTests {
         #expect(result.status == 0)
         #expect(process.terminationStatus == 0)
         #expect(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "\(Self.total(rounds: rounds))\n")
+    }
+
+    /// A library mapped twice (dlmopen): both copies' calls count, in both engines.
+    @Test(arguments: ["kernel", "ptrace"])
+    func libraryMappedTwice(_ engine: String) throws {
+        let built = try Self.built.get()
+        let script = "pid$target:libplain.so:dyn_twice:entry { @calls = count(); @arguments = sum(arg0); } END { printa(\"%@d %@d\\n\", @calls, @arguments); }"
+        let result = try Harness.run(["-Z", "-x", "engine=\(engine)", "-qn", script, "-c", "\(built.twice) \(built.plainLibrary)"], pinned: false)
+        #expect(result.stdout == "\(2 * Self.total(rounds: 1)) 1\n200 9900\n\n", "\(result.stderr)")
+        #expect(result.status == 0)
     }
 
     /// Without -Z a description of a library not loaded yet matches nothing, as in DTrace.
