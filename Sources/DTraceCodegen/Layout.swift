@@ -136,6 +136,12 @@ public struct KernelLayout: Sendable {
     /// Bytes of one aggregation entry in its per-CPU hash map: the function's words.
     public static func aggregationValueSize(_ function: AggregatingFunction) -> Int { 8 * max(1, function.wordCount) }
 
+    /// How many keys an aggregation holds in `aggregationSize` bytes (aggsize), each its
+    /// key and value: the next new key is an aggregation drop, as in DTrace.
+    public static func aggregationCapacity(_ descriptor: AggregationDescriptor, aggregationSize: Int) -> Int {
+        max(1, aggregationSize / max(1, max(descriptor.nominalKeySize ?? 0, aggregationKeySize(descriptor)) + aggregationValueSize(descriptor.function)))
+    }
+
     /// Hash maps need a non-empty key: keyless aggregations use 8 zero bytes.
     public static func aggregationKeySize(_ descriptor: AggregationDescriptor) -> Int { max(descriptor.keySize, 8) }
 }

@@ -43,10 +43,19 @@ public final class AggregationStore {
         normalizesKeys[id] ? SymbolText.normalizedKey(key, fields: descriptors[id].keyFields, user: userSymbols) : key
     }
 
+    /// How many keys each aggregation holds (aggsize), when the user engine limits them;
+    /// a new key past it is dropped and counted on its CPU (`drops`).
+    public var keyLimits: [Int]?
+    public private(set) var drops: [Int: Int64] = [:]
+
     /// One update from the user engine, on `cpu`.
     public func add(_ id: Int, key rawKey: [UInt8], value: Int64, increment: Int64, cpu: Int = 0) {
         let function = descriptors[id].function
         let key = storedKey(id, rawKey)
+        if let keyLimits, entries[id][key] == nil, entries[id].count >= keyLimits[id] {
+            drops[cpu, default: 0] += 1
+            return
+        }
         if keepsPerCPU {
             var part = perCPU[id][key]?[cpu] ?? AggregationValue(function)
             function.update(&part.words, value: value, increment: increment)

@@ -504,13 +504,13 @@ public final class Consumer {
     /// object on the output. `cpu` for records dropped on one CPU's buffer.
     public func reportDrops(_ count: Int64, of kind: DropKind, cpu: Int? = nil, errors: OutputSink) {
         let plural = count == 1 ? "" : "s"
-        let message: String
+        var message = options.dropTags ? "dtrace: [\(kind.tag)] " : "dtrace: "
         switch kind {
-        case .records: message = "dtrace: \(count) drop\(plural)" + (cpu.map { " on CPU \($0)" } ?? "")
-        case .dynamicVariables: message = "dtrace: \(count) dynamic variable drop\(plural)"
-        case .aggregations: message = "dtrace: \(count) aggregation drop\(plural)"
-        case .failedSpeculations: message = "dtrace: \(count) failed speculation\(plural) (no speculative buffer available)"
-        case .speculativeDrops: message = "dtrace: \(count) speculative drop\(plural)"
+        case .records: message += "\(count) drop\(plural)" + (cpu.map { " on CPU \($0)" } ?? "")
+        case .dynamicVariables: message += "\(count) dynamic variable drop\(plural)"
+        case .aggregations: message += "\(count) aggregation drop\(plural)" + (cpu.map { " on CPU \($0)" } ?? "")
+        case .failedSpeculations: message += "\(count) failed speculation\(plural) (no speculative buffer available)"
+        case .speculativeDrops: message += "\(count) speculative drop\(plural)"
         }
         if options.format == .json {
             var members = JSONOutput.header("drop") + [("kind", .string(kind.rawValue)), ("count", .integer(count))]
@@ -550,6 +550,17 @@ public enum DropKind: String, Sendable {
     case failedSpeculations = "failed-speculations"
     /// Speculated data past specsize: a clause ended, or a record its speculation had no room for.
     case speculativeDrops = "speculative-drops"
+
+    /// DTrace's name for the kind (dtrace_dropkind_t), as droptags prints it.
+    public var tag: String {
+        switch self {
+        case .records: "DTRACEDROP_PRINCIPAL"
+        case .dynamicVariables: "DTRACEDROP_DYNAMIC"
+        case .aggregations: "DTRACEDROP_AGGREGATION"
+        case .failedSpeculations: "DTRACEDROP_SPECUNAVAIL"
+        case .speculativeDrops: "DTRACEDROP_SPEC"
+        }
+    }
 }
 
 enum CFormatText {

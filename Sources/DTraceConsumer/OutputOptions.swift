@@ -26,6 +26,8 @@ public struct OutputOptions {
     public var printSize: Int?
     /// rawbytes: trace() shows every value as a dump of its bytes.
     public var rawBytes = false
+    /// Drop reports begin with the drop's tag, as DTrace's droptags option has them.
+    public var dropTags = false
     /// aggpercpu: printa() shows each CPU's value after an aggregation's.
     public var aggregationPerCPU = false
     /// Swift and C++ names in user stacks and symbols shown demangled (-x mangled: as written).

@@ -1,5 +1,5 @@
 // DTraceIR/AggregationDescriptor: one aggregation of a program: its id, name, aggregating
-// function, key fields and key size.
+// function, key fields and key size (and the size DTrace's layout would give it).
 
 public struct AggregationDescriptor: Sendable, Equatable {
     public var id: Int
@@ -7,6 +7,9 @@ public struct AggregationDescriptor: Sendable, Equatable {
     public var function: AggregatingFunction
     public var keyFields: [RecordField]
     public var keySize: Int
+    /// The key's size as DTrace lays it out (every string key strsize bytes), where
+    /// `keySize` is narrowed to what the keys can hold: what aggsize is counted in.
+    public var nominalKeySize: Int?
     public init(id: Int, name: String, function: AggregatingFunction, keyFields: [RecordField], keySize: Int) {
         self.id = id; self.name = name; self.function = function; self.keyFields = keyFields; self.keySize = keySize
     }

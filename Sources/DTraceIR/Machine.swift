@@ -31,12 +31,18 @@ public final class Machine {
         self.constants = program.constants
         let largestValue = program.maps.map(\.valueSize).max() ?? 0
         self.zeroes = [UInt8](repeating: 0, count: max(largestValue, program.stringSize + 1, 64))
+        // As DTrace sizes its dynamic variables, all in one map: the largest key tuple (with
+        // its 8-byte variable id) and the largest value, so many entries in all.
+        let budget = DynamicVariableBudget(capacity: dynamicVariableBytes / Self.dynamicVariableEntrySize(program))
         self.maps = program.maps.map { descriptor in
-            // As DTrace sizes its dynamic variables: the key tuple (with its 8-byte variable id)
-            // and the value.
-            let perEntry = max(1, descriptor.keySize + 8 + descriptor.valueSize)
-            return MapStorage(descriptor: descriptor, capacity: max(1, dynamicVariableBytes / perEntry))
+            MapStorage(descriptor: descriptor, capacity: budget.capacity, budget: budget)
         }
+    }
+
+    /// The bytes DTrace counts for each dynamic variable of `program` against dynvarsize:
+    /// the largest key tuple (with its 8-byte variable id) plus the largest value.
+    public static func dynamicVariableEntrySize(_ program: IRProgram) -> Int {
+        max(1, (program.maps.map(\.keySize).max() ?? 0) + 8 + (program.maps.map(\.valueSize).max() ?? 0))
     }
 
     /// Prepares a probe firing: all of scratch is zeroed (this-> variables start at zero).

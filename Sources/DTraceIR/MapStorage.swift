@@ -2,20 +2,31 @@
 // be, for the interpreter; values live in one arena so their addresses stay valid while
 // the entry exists.
 
+/// How many dynamic variables the maps of a program hold together (dynvarsize), as
+/// DTrace's one map of them does.
+public final class DynamicVariableBudget {
+    public let capacity: Int
+    var used = 0
+    public init(capacity: Int) { self.capacity = max(1, capacity) }
+}
+
 /// A hash map with fixed-size keys and values, as a BPF hash map would be. Values live
 /// in one arena so that their addresses stay valid while the entry exists.
 public final class MapStorage {
     public let descriptor: MapDescriptor
     public let capacity: Int
+    /// Shared with the program's other maps (nil: this map's capacity only).
+    let budget: DynamicVariableBudget?
     private(set) var slots: [[UInt8]: Int] = [:]
     var arena: [UInt8]
     private var freeSlots: [Int] = []
     private var nextSlot = 0
     public private(set) var drops = 0
 
-    public init(descriptor: MapDescriptor, capacity: Int) {
+    public init(descriptor: MapDescriptor, capacity: Int, budget: DynamicVariableBudget? = nil) {
         self.descriptor = descriptor
         self.capacity = max(1, capacity)
+        self.budget = budget
         self.arena = []
     }
 
@@ -25,6 +36,10 @@ public final class MapStorage {
 
     func lookupOrCreate(_ key: [UInt8]) -> Int? {
         if let slot = slots[key] { return slot }
+        if let budget {
+            guard budget.used < budget.capacity else { drops += 1; return nil }
+            budget.used += 1
+        }
         let slot: Int
         if let reused = freeSlots.popLast() {
             slot = reused
@@ -41,7 +56,10 @@ public final class MapStorage {
     }
 
     func delete(_ key: [UInt8]) {
-        if let slot = slots.removeValue(forKey: key) { freeSlots.append(slot) }
+        if let slot = slots.removeValue(forKey: key) {
+            freeSlots.append(slot)
+            budget?.used -= 1
+        }
     }
 
     /// The entries as (key, value) byte arrays, for tests and listing.

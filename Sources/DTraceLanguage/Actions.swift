@@ -324,12 +324,13 @@ extension Compiler {
             }
             info = existing
         } else {
-            var offset = 0
+            var offset = 0, nominalSize = 0
             var fields: [RecordField] = []
             var widths: [Int] = []
             let bounded = boundedAggregationKeys[name]
             for (position, type) in keyTypes.enumerated() {
                 var width = keySlotSize(type)
+                nominalSize += processKeys[position] != nil ? 16 : width
                 if type.isString, let bounded, position < bounded.count, let narrow = bounded[position] { width = min(width, narrow) }
                 if processKeys[position] != nil { width = 16 }
                 if let stack = stackKeys[position] { fields.append(RecordField(offset: offset, type: .stack(frames: stack.frames, user: stack.user))) }
@@ -341,7 +342,9 @@ extension Compiler {
                 offset += width
             }
             let id = program.aggregations.count
-            program.aggregations.append(AggregationDescriptor(id: id, name: name, function: aggregating, keyFields: fields, keySize: offset))
+            var descriptor = AggregationDescriptor(id: id, name: name, function: aggregating, keyFields: fields, keySize: offset)
+            descriptor.nominalKeySize = nominalSize
+            program.aggregations.append(descriptor)
             info = AggregationInfo(id: id, function: aggregating, keyTypes: keyTypes, callText: function, keyWidths: widths)
             aggregations[name] = info
         }

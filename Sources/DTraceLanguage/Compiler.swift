@@ -196,6 +196,18 @@ public final class Compiler {
     /// Looks at every aggregation assignment of the whole program (all its texts) before
     /// any is compiled, so that a key slot is narrowed only when no use needs more.
     public func prescan(_ programs: [ProgramSyntax]) {
+        // strsize from a pragma sizes every string of the program, as the option does
+        // (string storage is laid out once; the last pragma wins, as it would at run time).
+        for syntax in programs {
+            for item in syntax.items {
+                guard case .pragma(let text, _) = item else { continue }
+                let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                guard words.count == 3, words[0] == "D", words[1] == "option", words[2].hasPrefix("strsize="),
+                      let size = CompileOptions.byteSize(String(words[2].dropFirst("strsize=".count))), size >= 2 else { continue }
+                options.stringSize = Int(min(size, 1 << 16))
+                program.stringSize = options.stringSize
+            }
+        }
         var bounds: [String: [Int?]] = [:]
         let bound = Compiler.stringKeyBound
         func visit(_ expression: Expression) {

@@ -1272,7 +1272,11 @@ extension Compiler {
                 emitter.emit(.label(nonZero))
             }
             let slot = emitter.call(.mapLookupOrCreate(map: map), [key])
-            emitter.emit(.branchIfZero(slot, end)) // map full: a dynamic-variable drop
+            // Map full: a dynamic-variable drop, which ends the clause as in DTrace.
+            let created = emitter.label()
+            emitter.emit(.branchIfNotZero(slot, created))
+            emitter.emit(.returnFromClause)
+            emitter.emit(.label(created))
             storeTyped(value, at: slot, type: type, space: .mapValue)
             emitter.emit(.label(end))
         }

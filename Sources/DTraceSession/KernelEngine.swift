@@ -99,7 +99,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
     let builtinFacts: BuiltinFacts
     var reportedDrops: [Int: Int64] = [:]
     var reportedDynamicDrops: Int64 = 0
-    var reportedAggregationDrops: Int64 = 0
+    var reportedAggregationDrops: [Int: Int64] = [:]
     var reportedFailedSpeculations: Int64 = 0
     public private(set) var errorCount = 0
 
@@ -227,7 +227,8 @@ public final class KernelEngine: AggregationBackend, StackSource {
             records = try BPFMap(type: .ringBuffer, keySize: 0, valueSize: 0, capacity: ringSize, name: "dt_records")
             var arrays: [BPFMap] = []
             for descriptor in program.maps {
-                let capacity = max(64, settings.dynamicVariableSize / max(1, descriptor.keySize + descriptor.valueSize + 64))
+                // As many entries as DTrace's one map of them holds (each map may take them all).
+                let capacity = max(1, settings.dynamicVariableSize / Machine.dynamicVariableEntrySize(program))
                 arrays.append(try BPFMap(type: .hash, keySize: descriptor.keySize, valueSize: max(descriptor.valueSize, 1), capacity: capacity,
                                          flags: BPFMap.noPreallocation, name: "dt_var\(descriptor.id)"))
             }
@@ -235,7 +236,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             var aggregations: [BPFMap] = []
             for descriptor in program.aggregations {
                 let valueSize = KernelLayout.aggregationValueSize(descriptor.function)
-                let capacity = max(64, settings.aggregationSize / max(1, KernelLayout.aggregationKeySize(descriptor) + valueSize))
+                let capacity = KernelLayout.aggregationCapacity(descriptor, aggregationSize: settings.aggregationSize)
                 do {
                     aggregations.append(try BPFMap(type: .perCPUHash, keySize: KernelLayout.aggregationKeySize(descriptor), valueSize: valueSize,
                                                    capacity: capacity, flags: BPFMap.noPreallocation, name: "dt_agg\(descriptor.id)"))
@@ -628,8 +629,12 @@ public final class KernelEngine: AggregationBackend, StackSource {
             do { _ = try loaded.testRun(arguments: padded, cpu: cpu) } catch {
                 errors.write("dtrace: failed to run \(probe.identity.fullName): \(error)\n")
             }
-            drain()
+            // A fault fires ERROR before the next clause runs (its exit() stops BEGIN's).
+            if ring.contains(where: { RecordHeader($0)?.kind == .fault }) { drain() }
         }
+        // The firing's records are read when its clauses are done, as DTrace's consumer
+        // reads the buffer after (those the ring has no room for are drops).
+        drain()
     }
 
     // MARK: consuming
@@ -699,7 +704,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
     public func reportDrops(records: Bool = true, aggregations: Bool = true) {
         guard let values = scratch.lookup([0, 0, 0, 0]) else { return }
         let stride = (layout.scratchSize + 7) & ~7
-        var dynamic: Int64 = 0, aggregation: Int64 = 0, failedSpeculations: Int64 = 0, speculativeDrops = speculationRoom.drops
+        var dynamic: Int64 = 0, failedSpeculations: Int64 = 0, speculativeDrops = speculationRoom.drops
         for cpu in 0..<SystemCPUs.possible where (cpu + 1) * stride <= values.count {
             func counter(_ offset: Int) -> Int64 { RecordReader.integer(values, at: cpu * stride + offset, size: 8) }
             let drops = counter(layout.recordDropsOffset)
@@ -709,7 +714,12 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 reportedDrops[cpu] = drops
             }
             dynamic += counter(layout.dynamicDropsOffset)
-            aggregation += counter(layout.aggregationDropsOffset)
+            // Aggregation drops are the CPU's, as DTrace reports them.
+            let aggregation = counter(layout.aggregationDropsOffset)
+            if aggregations, aggregation > reportedAggregationDrops[cpu, default: 0] {
+                consumer.reportDrops(aggregation - reportedAggregationDrops[cpu, default: 0], of: .aggregations, cpu: cpu, errors: errors)
+                reportedAggregationDrops[cpu] = aggregation
+            }
             failedSpeculations += counter(layout.failedSpeculationsOffset)
             speculativeDrops += counter(layout.speculativeDropsOffset)
         }
@@ -726,11 +736,6 @@ public final class KernelEngine: AggregationBackend, StackSource {
         if records, speculativeDrops > reportedSpeculativeDrops {
             consumer.reportDrops(speculativeDrops - reportedSpeculativeDrops, of: .speculativeDrops, errors: errors)
             reportedSpeculativeDrops = speculativeDrops
-        }
-        if aggregations, aggregation > reportedAggregationDrops {
-            let fresh = aggregation - reportedAggregationDrops
-            consumer.reportDrops(fresh, of: .aggregations, errors: errors)
-            reportedAggregationDrops = aggregation
         }
         errors.flush()
     }

@@ -104,6 +104,8 @@ public struct TracingOptions {
     /// `printsize`: the most bytes print() shows (nil: all of them).
     public var printSize: Int?
     public var rawBytes = false
+    /// droptags: drop reports name the kind of drop ([DTRACEDROP_PRINCIPAL]...).
+    public var dropTags = false
     /// version: the D language version the program is written for (nil: this compiler's).
     public var languageVersion: LanguageVersion?
     /// mangled: user symbols shown as their files write them (Swift and C++ names mangled).
@@ -127,7 +129,7 @@ public struct TracingOptions {
     /// change nothing here are accepted and checked all the same.
     static let kinds: [String: Kind] = [
         "quiet": .flag, "flowindent": .flag, "mangled": .flag, "destructive": .flag, "errtags": .flag, "defaultargs": .flag, "empty": .flag, "argref": .flag,
-        "aggsortkey": .flag, "aggsortrev": .flag, "aggsortpos": .count, "aggsortkeypos": .count, "rawbytes": .flag,
+        "aggsortkey": .flag, "aggsortrev": .flag, "aggsortpos": .count, "aggsortkeypos": .count, "rawbytes": .flag, "droptags": .flag,
         "bufsize": .size, "aggsize": .size, "specsize": .size, "dynvarsize": .size, "strsize": .size, "scratchsize": .size,
         "nspec": .count, "stackframes": .count, "ustackframes": .count, "jstackframes": .count, "jstackstrsize": .size,
         "switchrate": .rate, "aggrate": .rate, "cleanrate": .rate, "statusrate": .rate,
@@ -206,6 +208,7 @@ public struct TracingOptions {
             stringSize = Int(min(bytes, 1 << 16))
         case "printsize": printSize = Self.printSize(bytes)
         case "rawbytes": rawBytes = on
+        case "droptags": dropTags = on
         case "aggpercpu": aggregationPerCPU = on
         case "version":
             switch LanguageVersion.parse(value ?? "") {
@@ -277,6 +280,7 @@ public struct TracingOptions {
         options.sortAggregationPosition = sortAggregationPosition
         options.printSize = printSize
         options.rawBytes = rawBytes
+        options.dropTags = dropTags
         options.aggregationPerCPU = aggregationPerCPU
         options.demangles = !mangled
         if let stringSize { options.stringSize = stringSize }

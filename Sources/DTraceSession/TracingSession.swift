@@ -574,13 +574,13 @@ public final class TracingSession {
         case .user:
             let engine = UserEngine(program: program, enablings: enablings, consumer: consumer, errors: errors,
                                     dynamicVariableBytes: options.dynamicVariableSize, speculations: options.speculationLimit,
-                                    subroutines: library.interpreted)
+                                    aggregationBytes: options.aggregationSize, bufferBytes: options.bufferSize, subroutines: library.interpreted)
             return UserEngineRun(engine, errors: errors)
         case .ptrace:
             guard let target else { throw SessionError("the ptrace engine traces only a process named with -c or -p: none was given") }
             let engine = UserEngine(program: program, enablings: enablings, consumer: consumer, errors: errors,
                                     dynamicVariableBytes: options.dynamicVariableSize, speculations: options.speculationLimit,
-                                    subroutines: library.interpreted)
+                                    aggregationBytes: options.aggregationSize, bufferBytes: options.bufferSize, subroutines: library.interpreted)
             return try PtraceEngineRun(engine, target: target, evaluationTime: options.evaluationTime, errors: errors,
                                        libraryWatch: LibraryWatch(target: target, program: program, providers: providers), catalog: catalog,
                                        enablingsAdded: { [unowned self] added in enablings += added })

@@ -4,6 +4,7 @@
 // the traced thread's), routes records to the consumer (directly or through speculation
 // buffers), and turns faults into ERROR probe firings and DTrace's error lines.
 
+import DTraceCodegen
 import DTraceConsumer
 import DTraceIR
 import DTraceProviders
@@ -45,8 +46,20 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
     /// errno of the probe now firing (a traced system call's failure), else 0.
     public var firingErrorNumber: Int64 = 0
 
+    /// Aggregation drops already reported, by CPU.
+    var reportedAggregationDrops: [Int: Int64] = [:]
+    /// The principal buffer (bufsize): a firing's records wait in it until its clauses are
+    /// done, as DTrace's consumer reads them after; those that do not fit are dropped and
+    /// counted on their CPU.
+    let bufferSize: Int
+    var bufferedRecords: [(enabling: Enabling, cpu: Int32, bytes: [UInt8])] = []
+    var bufferedBytes = 0
+    var recordDrops: [Int: Int64] = [:]
+    var reportedRecordDrops: [Int: Int64] = [:]
+
     public init(program: IRProgram, enablings: [Enabling], consumer: Consumer, errors: OutputSink, dynamicVariableBytes: Int, speculations: Int,
-                subroutines: [String: any InterpretedSubroutine]) {
+                aggregationBytes: Int, bufferBytes: Int = 4 << 20, subroutines: [String: any InterpretedSubroutine]) {
+        self.bufferSize = bufferBytes
         self.program = program
         self.interpreter = Interpreter(subroutines: subroutines)
         self.enablings = enablings
@@ -56,6 +69,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         self.speculationLimit = max(1, speculations)
         self.randomState = UInt64(bitPattern: SystemClock.monotonicNanoseconds()) | 1
         consumer.stackSource = self
+        consumer.aggregations.keyLimits = program.aggregations.map { KernelLayout.aggregationCapacity($0, aggregationSize: aggregationBytes) }
     }
 
     /// Enables more probes while tracing (those of a library the traced process has just
@@ -71,13 +85,15 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         if let probe = enablings.first(where: { DTraceProvider.isProbe($0.probe.identity, named: name) })?.probe { fire(probe) }
     }
 
-    /// Fires every clause enabled on a probe, in program order.
+    /// Fires every clause enabled on a probe, in program order; their records are read
+    /// when the clauses are done.
     public func fire(_ probe: Probe, arguments: [Int64] = []) {
         machine.beginFiring()
         for enabling in enablings where enabling.probe.identity.id == probe.identity.id {
             if exitRequested && probe.identity.name != "END" && probe.identity.name != "ERROR" { break }
             run(enabling, arguments: arguments)
         }
+        consumeBufferedRecords()
         consumer.flush()
         // As in DTrace, raise() takes effect when the probe's clauses are done.
         let signals = pendingSignals
@@ -98,6 +114,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
             _ = try interpreter.run(program.clauses[enabling.clause].function, epid: enabling.epid, machine: machine, environment: self)
         } catch {
             errorCount += 1
+            consumeBufferedRecords()
             consumer.flush()   // the records before the fault first, as the kernel engine prints them
             consumer.reportFault(clause: enabling.clause, probe: enabling.probe.identity, fault: error, errors: errors)
             if !inErrorProbe {
@@ -191,7 +208,29 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
             speculationBuffers[pendingSpeculation, default: []].append((current, bytes))
             return
         }
-        consumer.consume(clause: current.clause, probe: current.probe.identity, cpu: recordCPU, bytes: bytes)
+        buffer(current, cpu: recordCPU, bytes: bytes)
+    }
+
+    /// A record into the principal buffer, or a drop on its CPU when it does not fit.
+    func buffer(_ enabling: Enabling, cpu: Int32, bytes: [UInt8]) {
+        // The record as the kernel's ring holds it: its 8-byte header, dtrace's 16, the data.
+        let size = (8 + RecordHeader.size + bytes.count + 7) & ~7
+        guard bufferedBytes + size <= bufferSize else {
+            recordDrops[Int(cpu), default: 0] += 1
+            return
+        }
+        bufferedBytes += size
+        bufferedRecords.append((enabling, cpu, bytes))
+    }
+
+    /// Hands the buffered records to the consumer, in order.
+    func consumeBufferedRecords() {
+        let records = bufferedRecords
+        bufferedRecords = []
+        bufferedBytes = 0
+        for record in records {
+            consumer.consume(clause: record.enabling.clause, probe: record.enabling.probe.identity, cpu: record.cpu, bytes: record.bytes)
+        }
         if consumer.exitStatus != nil { exitRequested = true }
     }
 
@@ -224,7 +263,7 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
         guard activeSpeculations.remove(id) != nil else { return }
         speculationRoom.free(id)
         for (enabling, bytes) in speculationBuffers.removeValue(forKey: id) ?? [] {
-            consumer.consume(clause: enabling.clause, probe: enabling.probe.identity, cpu: ProcessIdentity.currentCPU, bytes: bytes)
+            buffer(enabling, cpu: ProcessIdentity.currentCPU, bytes: bytes)
         }
     }
 
@@ -296,6 +335,14 @@ public final class UserEngine: InterpreterEnvironment, StackSource {
     /// Says how many dynamic variables were dropped and how many speculations failed, as
     /// dtrace does at the end.
     func reportDrops() {
+        for (cpu, count) in recordDrops.sorted(by: { $0.key < $1.key }) where count > reportedRecordDrops[cpu, default: 0] {
+            consumer.reportDrops(count - reportedRecordDrops[cpu, default: 0], of: .records, cpu: cpu, errors: errors)
+            reportedRecordDrops[cpu] = count
+        }
+        for (cpu, count) in consumer.aggregations.drops.sorted(by: { $0.key < $1.key }) where count > reportedAggregationDrops[cpu, default: 0] {
+            consumer.reportDrops(count - reportedAggregationDrops[cpu, default: 0], of: .aggregations, cpu: cpu, errors: errors)
+            reportedAggregationDrops[cpu] = count
+        }
         let drops = dynamicVariableDrops
         if drops > 0 { consumer.reportDrops(Int64(drops), of: .dynamicVariables, errors: errors) }
         if failedSpeculations > 0 { consumer.reportDrops(Int64(failedSpeculations), of: .failedSpeculations, errors: errors) }

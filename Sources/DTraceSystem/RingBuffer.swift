@@ -45,6 +45,22 @@ public final class RingBufferReader {
         clinux_load_acquire_u64(consumerPage) < clinux_load_acquire_u64(producerArea)
     }
 
+    /// Whether a committed record not yet drained satisfies `predicate` (none is released).
+    public func contains(where predicate: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        var position = clinux_load_acquire_u64(consumerPage)
+        let data = producerArea + pageSize
+        while true {
+            let produced = clinux_load_acquire_u64(producerArea)
+            if position >= produced { return false }
+            let header = data + Int(position & UInt64(dataSize - 1))
+            let length = clinux_load_acquire_u32(header)
+            if length & (1 << 31) != 0 { return false } // still being written
+            let size = Int(length & ~(UInt32(3) << 30))
+            if length & (1 << 30) == 0, predicate(UnsafeRawBufferPointer(start: header + 8, count: size)) { return true }
+            position += UInt64((size + 8 + 7) & ~7)
+        }
+    }
+
     /// Hands every committed record to `body`, in order, and releases them; a record
     /// `holdsBack` refuses stays, with every record after it, for a later drain.
     @discardableResult

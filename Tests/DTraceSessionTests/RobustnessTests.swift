@@ -68,7 +68,7 @@ import Testing
                 let sink = OutputSink(capturing: ())
                 let consumer = Consumer(program: compiled.program, options: OutputOptions(), output: sink)
                 let engine = UserEngine(program: compiled.program, enablings: enablings, consumer: consumer, errors: OutputSink(capturing: ()),
-                                        dynamicVariableBytes: 1 << 16, speculations: 1, subroutines: Library.standard.interpreted)
+                                        dynamicVariableBytes: 1 << 16, speculations: 1, aggregationBytes: 4 << 20, subroutines: Library.standard.interpreted)
                 if let begin = catalog.probe(named: "BEGIN") { engine.fire(begin) }
                 consumer.printRemainingAggregations()
             } catch {
