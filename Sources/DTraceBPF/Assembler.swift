@@ -104,6 +104,12 @@ public struct BPFAssembler {
         append(BPFInstruction(opcode: BPFClass.stx.rawValue | 0xc0 | BPFSize.double.rawValue, destination: base.rawValue, source: new.rawValue, offset: offset, immediate: 0xf1))
     }
 
+    /// Atomically adds `value` to the u64 at base + offset; `value` is left holding the
+    /// old one (BPF_ATOMIC | BPF_ADD | BPF_FETCH).
+    public mutating func atomicFetchAdd(base: BPFRegister, offset: Int16, value: BPFRegister) {
+        append(BPFInstruction(opcode: BPFClass.stx.rawValue | 0xc0 | BPFSize.double.rawValue, destination: base.rawValue, source: value.rawValue, offset: offset, immediate: 0x01))
+    }
+
     // MARK: control flow
 
     public mutating func jump(_ label: BPFLabel) {

@@ -20,6 +20,9 @@ public struct KernelMaps: Sendable {
     public var processes: Int32
     /// The ring buffer's size in bytes (0: unknown, every record wakes the consumer).
     public var recordsSize: Int = 0
+    /// How many dynamic variables the program's maps hold together (dynvarsize, as
+    /// DTrace's one map of them): a store creating one more is a drop.
+    public var dynamicVariableCapacity: Int = .max
     public init(scratch: Int32, globals: Int32, constants: Int32, records: Int32, associativeArrays: [Int32], aggregations: [Int32], stacks: Int32 = -1, processes: Int32 = -1) {
         self.scratch = scratch; self.globals = globals; self.constants = constants; self.records = records
         self.associativeArrays = associativeArrays; self.aggregations = aggregations; self.stacks = stacks; self.processes = processes

@@ -39,6 +39,8 @@ public struct KernelLayout: Sendable {
     /// Globals: [IR globals | padding for a string | exit flag].
     public let globalSize: Int
     public let exitFlagOffset: Int
+    /// In globals: how many dynamic variables exist (against `KernelMaps.dynamicVariableCapacity`).
+    public let dynamicVariableCountOffset: Int
     /// The exit flag's values besides 0 (running): exit() or the end of tracing, and
     /// before BEGIN has run (the value the globals start with).
     public static let exitFlagStopped: UInt8 = 1
@@ -104,7 +106,8 @@ public struct KernelLayout: Sendable {
         exitFlagOffset = irGlobals + stringSpan
         speculationLimit = max(1, min(program.speculationLimit, 64))
         speculationSlotsOffset = exitFlagOffset + 8
-        globalSize = speculationSlotsOffset + 8 * speculationLimit
+        dynamicVariableCountOffset = speculationSlotsOffset + 8 * speculationLimit
+        globalSize = dynamicVariableCountOffset + 8
         zeroOffset = (program.constants.count + 7) & ~7
         let largestValue = (program.maps.map(\.valueSize) + program.maps.map(\.keySize) + program.aggregations.map { Self.aggregationValueSize($0.function) }).max() ?? 0
         zeroSize = max(largestValue, stringSpan, 64)

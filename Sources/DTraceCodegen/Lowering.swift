@@ -336,6 +336,12 @@ extension BPFCodeGenerator {
                 generator.asm.load(.r1, mapDescriptor: generator.maps.associativeArrays[map])
                 generator.asm.call(.mapDeleteElement)
             }
+            // One dynamic variable fewer, when there was one.
+            let absent = asm.newLabel()
+            asm.jump(.jne, .r0, immediate: 0, absent)
+            asm.load(.r2, constant: -1)
+            asm.atomicFetchAdd(base: .r8, offset: Int16(layout.dynamicVariableCountOffset), value: .r2)
+            asm.bind(absent)
         case .aggregate(let aggregation):
             try aggregate(aggregation, key: a[0], value: a[1], increment: a[2])
         case .submitRecord:

@@ -28,6 +28,20 @@ extension BPFCodeGenerator {
                 generator.asm.load(.r4, constant: 1) // BPF_NOEXIST
                 generator.asm.call(.mapUpdateElement)
             }
+            // Created: counted against what the maps hold together; one too many goes again
+            // (and is a drop, below).
+            let counted = asm.newLabel()
+            asm.jump(.jne, .r0, immediate: 0, counted)
+            asm.load(.r2, constant: 1)
+            asm.atomicFetchAdd(base: .r8, offset: Int16(layout.dynamicVariableCountOffset), value: .r2)
+            asm.jump(.jlt, .r2, immediate: Int32(clamping: maps.dynamicVariableCapacity), counted)
+            asm.load(.r2, constant: -1)
+            asm.atomicFetchAdd(base: .r8, offset: Int16(layout.dynamicVariableCountOffset), value: .r2)
+            try withPointer(key, span: descriptor.keySize, write: false, into: .r2) { generator in
+                generator.asm.load(.r1, mapDescriptor: fd)
+                generator.asm.call(.mapDeleteElement)
+            }
+            asm.bind(counted)
             try withPointer(key, span: descriptor.keySize, write: false, into: .r2) { generator in
                 generator.asm.load(.r1, mapDescriptor: fd)
                 generator.asm.call(.mapLookupElement)

@@ -39,10 +39,12 @@ public final class Machine {
         }
     }
 
-    /// The bytes DTrace counts for each dynamic variable of `program` against dynvarsize:
-    /// the largest key tuple (with its 8-byte variable id) plus the largest value.
+    /// The bytes DTrace counts for each dynamic variable of `program` against dynvarsize
+    /// (Oracle's dvars map): the largest key tuple — an associative array's keys with its
+    /// variable id, 8 bytes; a thread-local scalar has none — plus the largest value.
     public static func dynamicVariableEntrySize(_ program: IRProgram) -> Int {
-        max(1, (program.maps.map(\.keySize).max() ?? 0) + 8 + (program.maps.map(\.valueSize).max() ?? 0))
+        let tuple = program.maps.filter { $0.kind == .associativeArray }.map { 8 + $0.keySize }.max() ?? 0
+        return max(1, tuple + (program.maps.map(\.valueSize).max() ?? 0))
     }
 
     /// Prepares a probe firing: all of scratch is zeroed (this-> variables start at zero).

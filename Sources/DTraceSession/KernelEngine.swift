@@ -138,6 +138,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
                               stacks: state.stacks?.descriptor ?? -1, processes: state.processes?.descriptor ?? -1)
         maps.recordsSize = records.capacity
         maps.entryCallers = state.entryCallers?.descriptor ?? -1
+        maps.dynamicVariableCapacity = max(1, settings.dynamicVariableSize / Machine.dynamicVariableEntrySize(program))
         self.maps = maps
         // Enablings whose provider shares programs: one program per clause and key.
         var groups: [String: [Enabling]] = [:]

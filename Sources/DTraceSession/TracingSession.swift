@@ -472,12 +472,8 @@ public final class TracingSession {
         let largestRecord = program.clauses.map(\.record.speculatedSize).max() ?? 0
         if options.requestedBufferSize < 8 + largestRecord { return true }
         if let entry = program.aggregations.map({ 8 + $0.keySize + 8 * $0.function.wordCount }).max(), options.aggregationSize < entry { return true }
-        // A dynamic variable's entry, as Oracle's sizes its map: the largest key of an
-        // associative array (with the array's id) and the largest value of any.
-        if let value = program.maps.map(\.valueSize).max() {
-            let tuple = program.maps.filter { $0.kind == .associativeArray }.map { 8 + $0.keySize }.max() ?? 0
-            if options.dynamicVariableSize < tuple + value { return true }
-        }
+        // A dynamic variable's entry, as Oracle's sizes its map (`Machine.dynamicVariableEntrySize`).
+        if !program.maps.isEmpty && options.dynamicVariableSize < Machine.dynamicVariableEntrySize(program) { return true }
         return false
     }
 

@@ -52,7 +52,8 @@ func generate(_ source: String, site: ProbeSite? = nil) throws -> [BPFInstructio
         #expect(scratchAreas.last!.0 + scratchAreas.last!.1 <= layout.scratchSize)
         #expect(layout.scratchSize < Int(Int16.max))
         #expect(layout.exitFlagOffset + 8 <= layout.speculationSlotsOffset)
-        #expect(layout.speculationSlotsOffset + 8 * layout.speculationLimit == layout.globalSize)
+        #expect(layout.speculationSlotsOffset + 8 * layout.speculationLimit == layout.dynamicVariableCountOffset)
+        #expect(layout.dynamicVariableCountOffset + 8 == layout.globalSize)
         // A layout made without the areas is refused by the generator, not written past.
         let maps = KernelMaps(scratch: 3, globals: 4, constants: 5, records: 6, associativeArrays: [], aggregations: [8])
         let site = ProbeSite(identity: ProbeIdentity(id: 1, provider: "dtrace", module: "", function: "", name: "BEGIN"), epid: 1, prologue: ContextArguments(count: 6))
