@@ -424,9 +424,14 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 throw KernelEngineError("\(error)")
             }
         }
-        // Clause order is firing order: where the kernel runs a site's programs newest
-        // first, those clauses are attached last to first.
-        let ordered = sharedPrograms.filter { !$0.sharing.runsNewestFirst } + sharedPrograms.filter(\.sharing.runsNewestFirst).reversed()
+        try attachShared(sharedPrograms)
+    }
+
+    /// Attaches shared programs to their members' sites. Clause order is firing order:
+    /// where the kernel runs a site's programs newest first, those clauses are attached
+    /// last to first.
+    func attachShared(_ shared: [(program: BPFProgram, members: [Enabling], sharing: SharedAttachment)]) throws {
+        let ordered = shared.filter { !$0.sharing.runsNewestFirst } + shared.filter(\.sharing.runsNewestFirst).reversed()
         for shared in ordered {
             do {
                 try shared.sharing.attach(shared.program, shared.members.map { ($0.probe, siteCookies[$0.epid] ?? []) }, attachments)
@@ -497,14 +502,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 toAttach.append(sharedPrograms[sharedPrograms.count - 1])
             }
         }
-        let ordered = toAttach.filter { !$0.sharing.runsNewestFirst } + toAttach.filter(\.sharing.runsNewestFirst).reversed()
-        for shared in ordered {
-            do {
-                try shared.sharing.attach(shared.program, shared.members.map { ($0.probe, siteCookies[$0.epid] ?? []) }, attachments)
-            } catch let error as SystemError {
-                throw KernelEngineError("failed to enable probe \(shared.members[0].probe.identity.fullName): \(Self.explain(error))")
-            }
-        }
+        try attachShared(toAttach)
         return added
     }
 

@@ -95,6 +95,16 @@ struct LoadedLibraryTests {
 
     struct BuildFailure: Error { var reason: String }
 
+    /// The opener running on its own (for -p), its output to `output`.
+    static func startOpener(_ built: Built, _ arguments: [String], output: Any) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: built.opener)
+        process.arguments = arguments
+        process.standardOutput = output
+        try process.run()
+        return process
+    }
+
     /// The sum of dyn_twice(i) over i in 0..<100, `rounds` times.
     static func total(rounds: Int) -> Int { rounds * 9900 }
 
@@ -162,11 +172,7 @@ struct LoadedLibraryTests {
     /// (the process is not stopped for them), so calls made a while later all count.
     @Test func runningProcessOpeningALibrary() throws {
         let built = try Self.built.get()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: built.opener)
-        process.arguments = [built.plainLibrary, "1", "2500", "500"]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try Self.startOpener(built, [built.plainLibrary, "1", "2500", "500"], output: FileHandle.nullDevice)
         defer { if process.isRunning { process.terminate() } }
         let script = "pid$target:libplain.so:dyn_twice:entry { @calls = count(); @arguments = sum(arg0); } END { printa(\"%@d %@d\\n\", @calls, @arguments); }"
         let result = try Harness.run(["-Z", "-qn", script, "-p", "\(process.processIdentifier)"], pinned: false)
@@ -181,12 +187,8 @@ struct LoadedLibraryTests {
     @Test func runningProcessOpeningAndClosingAtOnceUnderPtrace() throws {
         let built = try Self.built.get()
         let rounds = 20
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: built.opener)
-        process.arguments = [built.plainLibrary, "\(rounds)", "2500", "0"]
         let output = Pipe()
-        process.standardOutput = output
-        try process.run()
+        let process = try Self.startOpener(built, [built.plainLibrary, "\(rounds)", "2500", "0"], output: output)
         defer { if process.isRunning { process.terminate() } }
         let script = "pid$target:libplain.so::entry { @calls[probefunc] = count(); } END { printa(\"%s %@d\\n\", @calls); }"
         let result = try Harness.run(["-Z", "-x", "engine=ptrace", "-qn", script, "-p", "\(process.processIdentifier)"], pinned: false)
