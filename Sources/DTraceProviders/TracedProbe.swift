@@ -13,6 +13,9 @@ public protocol StoppedThread {
     /// as struct pt_regs (`SavedRegisters` offsets / 8). At a breakpoint, rip is the
     /// probed instruction's address (the engine has moved it back over the int3).
     var registers: [UInt64] { get }
+    /// The saved register at pt_regs byte offset `offset` (0 past the end): a thread that
+    /// knows some registers without reading them all answers those itself.
+    func register(atSavedOffset offset: Int) -> UInt64
     /// `count` bytes of the process's memory at `address` (as the program sees them,
     /// breakpoints hidden); nil where nothing is mapped.
     func read(address: UInt64, count: Int) -> [UInt8]?

@@ -173,6 +173,8 @@ extension TracedProcess {
 
     private func stopped(_ thread: Int32, _ record: ThreadRecord, signal: Int32, event: Int32) throws(PtraceError) -> TraceEvent? {
         let ptraceThread = PtraceThread(thread)
+        let entered = record.systemCallEntered
+        record.systemCallEntered = false
         do {
             if event == PtraceEvent.stop.rawValue {
                 if SignalNumber.stopSignals.contains(signal) {
@@ -217,6 +219,7 @@ extension TracedProcess {
                     return execed(thread: thread, formerThread: former)
                 case .seccomp:
                     record.state = .stopped(.systemCall)
+                    record.systemCallEntered = true
                     if case .seccomp(let number, let arguments, let data) = try ptraceThread.systemCallStop() {
                         return TraceEvent(thread: thread, kind: .seccomp(number: number, arguments: arguments, data: data))
                     }
@@ -229,8 +232,12 @@ extension TracedProcess {
             }
             if signal == SignalNumber.trap | 0x80 {
                 record.state = .stopped(.systemCall)
+                // Straight from its entry stop, a system-call stop is the call's exit.
+                if entered && !readsSystemCallExits { return TraceEvent(thread: thread, kind: .systemCallExitUnread) }
                 switch try ptraceThread.systemCallStop() {
-                case .entry(let number, let arguments): return TraceEvent(thread: thread, kind: .systemCallEntry(number: number, arguments: arguments))
+                case .entry(let number, let arguments):
+                    record.systemCallEntered = true
+                    return TraceEvent(thread: thread, kind: .systemCallEntry(number: number, arguments: arguments))
                 case .exit(let value, let isError): return TraceEvent(thread: thread, kind: .systemCallExit(returnValue: value, isError: isError))
                 case .seccomp(let number, let arguments, let data): return TraceEvent(thread: thread, kind: .seccomp(number: number, arguments: arguments, data: data))
                 case .none:

@@ -46,6 +46,9 @@ public struct TraceEvent: Equatable, Sendable {
         /// System-call stops (with `tracesSystemCalls`).
         case systemCallEntry(number: UInt64, arguments: [UInt64])
         case systemCallExit(returnValue: Int64, isError: Bool)
+        /// The exit stop of the call the thread entered last, not read (with
+        /// `readsSystemCallExits` off): the registers hold its return value.
+        case systemCallExitUnread
         /// A seccomp filter returned SECCOMP_RET_TRACE (with `TraceOptions.seccompStops`).
         case seccomp(number: UInt64, arguments: [UInt64], data: UInt32)
         /// The deadline passed first.

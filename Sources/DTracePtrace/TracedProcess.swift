@@ -44,6 +44,11 @@ public final class TracedProcess {
     /// nothing else running): a wait takes any child's news at once instead of looking
     /// first whose it is — one system call a stop instead of two.
     public var waitsForAnyChild = false
+    /// Whether a system call's exit stop is read (PTRACE_GET_SYSCALL_INFO: its return
+    /// value). Off, an exit stop that follows the thread's entry stop directly is reported
+    /// as `.systemCallExitUnread`, one system call a stop fewer: the tracer that wants the
+    /// value reads it from the registers.
+    public var readsSystemCallExits = true
 
     final class ThreadRecord {
         var state: ThreadState
@@ -53,6 +58,9 @@ public final class TracedProcess {
         var queuedSignals: [StopSignalInfo] = []
         var interruptRequested = false
         var singleStepRequested = false
+        /// Resumed with PTRACE_SYSCALL from a call's entry (or seccomp) stop: its next stop,
+        /// if a system-call stop, is that call's exit.
+        var systemCallEntered = false
         init(state: ThreadState) { self.state = state }
     }
 
@@ -261,7 +269,9 @@ public final class TracedProcess {
                     delivered = signals[index].signal
                     signals.remove(at: index)
                 }
-                if tracesSystemCalls || toSystemCallStop { try ptraceThread.resumeToSystemCall(signal: delivered) } else { try ptraceThread.resume(signal: delivered) }
+                let toSystemCall = tracesSystemCalls || toSystemCallStop
+                if toSystemCall { try ptraceThread.resumeToSystemCall(signal: delivered) } else { try ptraceThread.resume(signal: delivered) }
+                if !(toSystemCall && stop == .systemCall) { record.systemCallEntered = false }
                 record.state = .running
                 guardian?.resumed(thread: thread, in: self)
                 for later in signals { try? ptraceThread.send(signal: later.signal, processID: processID) }
@@ -455,7 +465,14 @@ public final class TracedProcess {
         if exitEvent != nil { isDetached = true; return }
         var firstError: PtraceError?
         func note(_ error: PtraceError) { if firstError == nil { firstError = error } }
-        do { try stopAllThreads(deadline: SystemClock.monotonicNanoseconds() + 10_000_000_000) } catch { note(error) }
+        let deadline = SystemClock.monotonicNanoseconds() + 10_000_000_000
+        do { try stopAllThreads(deadline: deadline) } catch { note(error) }
+        if exitEvent != nil { isDetached = true; return }
+        // A thread caught at a system-call stop cannot make the calls below (the trap
+        // handler's rt_sigaction, the scratch page's munmap): it finishes its call untraced
+        // and stops again.
+        tracesSystemCalls = false
+        do { try leaveSystemCallStops(deadline: deadline) } catch { note(error) }
         if exitEvent != nil { isDetached = true; return }
         // The guardian's trap handler out first, while every thread is stopped.
         if let guardian {
@@ -511,6 +528,16 @@ public final class TracedProcess {
         memory.close()
         isDetached = true
         if let firstError { throw firstError }
+    }
+
+    /// Threads stopped at a system call's entry or exit are let go on (without system-call
+    /// stops) and stopped again where they can be made to call (PTRACE_INTERRUPT).
+    private func leaveSystemCallStops(deadline: Int64) throws(PtraceError) {
+        let caught = threads.filter { threadRecords[$0]?.state == .stopped(.systemCall) }
+        guard !caught.isEmpty else { return }
+        pendingEvents.removeAll { caught.contains($0.thread) }
+        for thread in caught { try resume(thread: thread) }
+        try stopAllThreads(deadline: deadline)
     }
 
     /// A thread stopped before the SIGTRAP of an int3 it executed was reported (the trap

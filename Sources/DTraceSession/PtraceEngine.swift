@@ -24,17 +24,50 @@ import DTracePtrace
 import DTraceSystem
 
 /// A traced thread stopped at a probe, as the clauses see it (a class: passed around as
-/// `any FiringThread` without a box of its own on every hit).
+/// `any FiringThread` without a box of its own on every hit). At a system call's stop the
+/// registers are read only when a clause asks for one the stop did not tell (its number
+/// and arguments come with an entry stop).
 final class TracedThreadView: FiringThread {
     let process: TracedProcess
     let threadID: Int32
-    let registers: [UInt64]
     let executableName: [UInt8]
     var isAtFunctionEntry = false
     let facts: ProcessFacts
+    private var fetched: [UInt64]?
+    /// A system call's number and its six arguments, from its entry stop.
+    private let systemCall: (number: UInt64, arguments: [UInt64])?
 
-    init(process: TracedProcess, threadID: Int32, registers: [UInt64], executableName: [UInt8], facts: ProcessFacts) {
-        self.process = process; self.threadID = threadID; self.registers = registers; self.executableName = executableName; self.facts = facts
+    init(process: TracedProcess, threadID: Int32, registers: [UInt64]?, systemCall: (number: UInt64, arguments: [UInt64])? = nil,
+         executableName: [UInt8], facts: ProcessFacts) {
+        self.process = process; self.threadID = threadID; self.fetched = registers; self.executableName = executableName; self.facts = facts
+        self.systemCall = systemCall.flatMap { $0.arguments.count == 6 ? $0 : nil }
+    }
+
+    /// Every register (read from the thread the first time one the stop did not tell is
+    /// wanted; zeros if the thread has vanished meanwhile).
+    var registers: [UInt64] {
+        if let fetched { return fetched }
+        let words = (try? process.registers(of: threadID).words) ?? [UInt64](repeating: 0, count: TraceeRegisters.wordCount)
+        fetched = words
+        return words
+    }
+
+    func register(atSavedOffset offset: Int) -> UInt64 {
+        if fetched == nil, let systemCall {
+            switch offset {
+            case SavedRegisters.rdi: return systemCall.arguments[0]
+            case SavedRegisters.rsi: return systemCall.arguments[1]
+            case SavedRegisters.rdx: return systemCall.arguments[2]
+            case SavedRegisters.r10: return systemCall.arguments[3]
+            case SavedRegisters.r8: return systemCall.arguments[4]
+            case SavedRegisters.r9: return systemCall.arguments[5]
+            case SavedRegisters.originalRAX: return systemCall.number
+            default: break
+            }
+        }
+        let index = offset / 8
+        let words = registers
+        return index >= 0 && index < words.count ? words[index] : 0
     }
     var processID: Int32 { process.processID }
     var parentProcessID: Int32 { facts.status?.parentProcessID ?? 0 }
@@ -194,6 +227,8 @@ final class PtraceEngineRun: Engine {
         timers = ProbeTimers(enablings: engine.enablings, start: SystemClock.monotonicNanoseconds())
         guard !engine.exitRequested else { return }
         process.waitsForAnyChild = true
+        // A return probe reads the value from the registers, only when one fires.
+        process.readsSystemCallExits = false
         do {
             try WakeTimer.start(periodNanoseconds: 50_000_000)
             try process.resumeAll()
@@ -260,21 +295,21 @@ final class PtraceEngineRun: Engine {
         case .systemCallEntry(let number, _) where filtersSystemCalls:
             // While the startup is watched: the seccomp stop that follows fires the probes.
             callInProgress[thread] = Int(number)
-        case .systemCallEntry(let number, _), .seccomp(let number, _, _):
+        case .systemCallEntry(let number, let arguments), .seccomp(let number, let arguments, _):
             callInProgress[thread] = Int(number)
             let probes = systemCallProbes[Int(number)]
             if let entry = probes?.entry, !entry.isEmpty {
-                try fire(entry.map { ($0, 0) }, in: thread, registers: process.registers(of: thread))
+                try fire(entry.map { ($0, 0) }, in: thread, registers: nil, systemCall: (number, arguments))
             }
             if case .seccomp = event.kind, probes?.exit.isEmpty == false {
                 // Its return: the exit stop that PTRACE_SYSCALL asks for.
                 try process.resume(thread: thread, toSystemCallStop: true)
                 return
             }
-        case .systemCallExit:
+        case .systemCallExit, .systemCallExitUnread:
             let number = callInProgress.removeValue(forKey: thread)
             if let number, let exit = systemCallProbes[number]?.exit, !exit.isEmpty {
-                try fire(exit.map { ($0, 0) }, in: thread, registers: process.registers(of: thread))
+                try fire(exit.map { ($0, 0) }, in: thread, registers: nil)
             }
             if watchingStartup && number == Self.mmapNumber { try resolveSites(afterExec: false) }
         case .forked(let child, _):
@@ -384,10 +419,13 @@ final class PtraceEngineRun: Engine {
     }
 
     /// Runs the clauses of `members` (probe index, site index) for `thread`, stopped with
-    /// `registers`, in enabling order.
-    func fire(_ members: [(probe: Int, site: Int)], in thread: Int32, registers: TraceeRegisters) throws(PtraceError) {
+    /// `registers` (nil: read if a clause asks; at a call's entry its number and arguments
+    /// are known), in enabling order.
+    func fire(_ members: [(probe: Int, site: Int)], in thread: Int32, registers: TraceeRegisters?,
+              systemCall: (number: UInt64, arguments: [UInt64])? = nil) throws(PtraceError) {
         guard evaluationPending == nil else { return }
-        let view = TracedThreadView(process: process, threadID: thread, registers: registers.words, executableName: name(of: thread), facts: facts)
+        let view = TracedThreadView(process: process, threadID: thread, registers: registers?.words, systemCall: systemCall,
+                                    executableName: name(of: thread), facts: facts)
         defer { engine.firingThread = nil; engine.firingErrorNumber = 0; engine.lateArgument = nil }
         let ordered = members.count == 1 ? members : members.sorted { probes[$0.probe].probe.identity.id < probes[$1.probe].probe.identity.id }
         for member in ordered {

@@ -206,6 +206,38 @@ struct PtraceEngineTests {
         #expect(workload.isRunning)
     }
 
+    /// -p's system calls stop twice (PTRACE_SYSCALL): the entry's arguments come with its
+    /// stop and agree with the registers read when a clause asks for them; the exit stop is
+    /// read only for a return probe, whose value and errno come from the registers.
+    @Test func attachedProcessSystemCallsKeepArgumentsAndValues() throws {
+        let workload = try PidProviderTests.pacedWorkload(rate: 1000)
+        defer { kill(workload.processIdentifier, SIGKILL); workload.waitUntilExit() }
+        let script = #"""
+            syscall::getpid:entry { @agree = min(arg0 == uregs[R_RDI] && arg1 == uregs[R_RSI] && arg3 == uregs[R_R10] && uregs[R_RIP] != 0); @entries = count(); }
+            syscall::getpid:return { @value = min(arg1 == $target && arg0 == $target && errno == 0); @returns = count(); }
+            tick-400ms { exit(0); }
+            END { printa("agree %@d value %@d\n", @agree, @value); printa("%@d %@d\n", @entries, @returns); }
+            """#
+        let result = try Harness.run(["-x", "engine=ptrace", "-qn", script, "-p", "\(workload.processIdentifier)"], pinned: false)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.first == "agree 1 value 1", "\(result.stdout) \(result.stderr)")
+        let counts = lines.dropFirst().first?.split(separator: " ").compactMap { Int($0) } ?? []
+        #expect(counts.count == 2 && counts[0] > 100 && abs(counts[0] - counts[1]) <= 1, "\(result.stdout)")
+        #expect(result.status == 0)
+        // Left as it was, though the thread was caught at a system-call stop when dtrace let
+        // go: no SIGTRAP handler of the guardian's, no page of dtrace's, nobody tracing it.
+        #expect(result.stderr.isEmpty, "\(result.stderr)")
+        let pid = workload.processIdentifier
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        #expect(status.contains("\nTracerPid:\t0\n"))
+        #expect(status.contains("\nSigCgt:\t0000000000000000\n"), "\(status)")
+        let maps = try String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)
+        let anonymousCode = maps.split(separator: "\n").filter { $0.contains(" r-xp ") && $0.split(separator: " ").count == 5 }
+        #expect(anonymousCode.isEmpty, "\(maps)")
+        usleep(50_000)
+        #expect(workload.isRunning)
+    }
+
     /// Ctrl-C and SIGTERM end tracing the ordinary way (END, the aggregations) and leave a
     /// -p process as it was: its code the file's, untraced, running.
     @Test(arguments: [SIGINT, SIGTERM])
@@ -236,6 +268,47 @@ struct PtraceEngineTests {
         #expect(try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8).contains("\nTracerPid:\t0\n"))
         usleep(100_000)
         #expect(workload.isRunning)
+    }
+
+    /// The guardian traces dtrace's tracing thread, so a signal sent to dtrace stops it for
+    /// the guardian: the stops of dtrace's tracee must not each send dtrace a SIGCHLD (the
+    /// guardian would wake twice for each of them). It sleeps through a busy trace.
+    @Test func guardianSleepsThroughTheTracesStops() throws {
+        let workload = try PidProviderTests.pacedWorkload(rate: 2000)
+        defer { kill(workload.processIdentifier, SIGKILL); workload.waitUntilExit() }
+        // Started with no signal blocked, as from a shell (the test runner's threads block
+        // SIGCHLD, and a child inherits the mask).
+        let dtrace = Process()
+        dtrace.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
+        dtrace.arguments = ["-e", "use POSIX; sigprocmask(SIG_SETMASK, POSIX::SigSet->new) or die; exec @ARGV", Harness.binary,
+                            "-x", "engine=ptrace", "-qn", "syscall::getpid:entry { @calls = count(); } tick-1500ms { exit(0); }",
+                            "-p", "\(workload.processIdentifier)"]
+        let out = Pipe()
+        dtrace.standardOutput = out
+        dtrace.standardError = FileHandle.nullDevice
+        try dtrace.run()
+        defer { if dtrace.isRunning { kill(dtrace.processIdentifier, SIGKILL) }; dtrace.waitUntilExit() }
+        func field(_ name: String, of pid: Int32) -> Int? {
+            guard let text = SystemFiles.readSmallTextFile("/proc/\(pid)/status"),
+                  let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return nil }
+            return Int(line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces))
+        }
+        var guardian: Int32 = 0
+        for _ in 0..<200 where guardian == 0 {
+            usleep(5_000)
+            guardian = Int32(field("TracerPid", of: dtrace.processIdentifier) ?? 0)
+        }
+        try #require(guardian != 0, "no guardian traces dtrace")
+        let before = (field("voluntary_ctxt_switches", of: guardian) ?? 0) + (field("nonvoluntary_ctxt_switches", of: guardian) ?? 0)
+        usleep(700_000)
+        let after = (field("voluntary_ctxt_switches", of: guardian) ?? 0) + (field("nonvoluntary_ctxt_switches", of: guardian) ?? 0)
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        dtrace.waitUntilExit()
+        let calls = Int(stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        // ~1,400 calls (2,800 stops) in those 0.7 s; the guardian wakes for a few signals.
+        #expect(calls > 1000, "\(stdout)")
+        #expect(after - before < 100, "the guardian was switched to \(after - before) times")
+        #expect(dtrace.terminationStatus == 0)
     }
 
     /// dtrace SIGKILLed while it traces a -p process whose four threads hit the probe

@@ -149,6 +149,51 @@ import Testing
         }
     }
 
+    /// With `readsSystemCallExits` off, an exit stop straight after its entry is reported
+    /// unread, and its registers hold the call's return value.
+    @Test func unreadSystemCallExits() throws {
+        let process = try TracedProcess.launch(arguments: [PtracePrograms.workload, "getpid", "100"])
+        defer { process.kill() }
+        process.tracesSystemCalls = true
+        process.readsSystemCallExits = false
+        try process.resumeAll()
+        var entries = 0, exits = 0, read = 0, inGetpid = false, inCall = false
+        while true {
+            let event = try process.waitForEvent(deadline: SystemClock.monotonicNanoseconds() + 30_000_000_000)
+            switch event.kind {
+            case .systemCallEntry(let number, let arguments):
+                #expect(!inCall, "an entry stop taken for an exit")
+                #expect(arguments.count == 6)
+                inCall = true
+                inGetpid = number == 39
+                if inGetpid { entries += 1 }
+            case .systemCallExitUnread:
+                #expect(inCall, "an exit without its entry")
+                if inGetpid {
+                    exits += 1
+                    #expect(try process.registers(of: event.thread).rax == UInt64(process.processID))
+                }
+                inCall = false
+                inGetpid = false
+            case .systemCallExit:
+                // Read only when the tracer could not tell it from an entry (after an exec).
+                read += 1
+                inCall = false
+                inGetpid = false
+            case .exited(let code):
+                #expect(code == 0)
+                #expect(entries == 100 && exits == 100)
+                #expect(read <= 1, "\(read) exit stops read")
+                return
+            case .timedOut, .killed:
+                Issue.record("\(event.kind)")
+                return
+            default: break
+            }
+            try process.resume(thread: event.thread)
+        }
+    }
+
     @Test func seccompStops() throws {
         let output = PtracePrograms.outputPath("seccomp")
         let process = try TracedProcess.launch(arguments: [PtracePrograms.subject, "seccomp", output], options: TraceOptions(seccompStops: true))
