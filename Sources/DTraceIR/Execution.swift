@@ -9,14 +9,12 @@ public struct Interpreter {
 
     public init(subroutines: [String: any InterpretedSubroutine] = [:]) { self.subroutines = subroutines }
 
-    /// Runs one clause's function for one firing. Labels are resolved once per call;
-    /// because branches only go forward, the loop visits each instruction at most once.
+    /// Runs one clause's function for one firing. Because branches only go forward, the
+    /// loop visits each instruction at most once.
     public func run(_ function: IRFunction, epid: Int, machine: Machine, environment: InterpreterEnvironment) throws(Fault) -> ClauseOutcome {
-        var registers = [Int64](repeating: 0, count: max(function.registerCount, 1))
-        var labels: [Label: Int] = [:]
-        for (index, instruction) in function.instructions.enumerated() {
-            if case .label(let label) = instruction { labels[label] = index }
-        }
+        var registers = machine.borrowRegisters(count: max(function.registerCount, 1))
+        defer { machine.giveBack(registers) }
+        let labels = function.labelPositions
         var pc = 0
         let instructions = function.instructions
         do {

@@ -7,7 +7,7 @@ import Glibc
 /// The memory of a running program in the user engine.
 public final class Machine {
     public let program: IRProgram
-    public var scratch: [UInt8]
+    public private(set) var scratch: [UInt8]
     public var globals: [UInt8]
     public let constants: [UInt8]
     public let zeroes: [UInt8]
@@ -16,6 +16,9 @@ public final class Machine {
     /// Start of the alloca area within scratch and how far it has been used this firing.
     let allocaStart: Int
     var allocaUsed = 0
+    /// Scratch from here on is all zeroes (nothing written since it was last zeroed), so
+    /// a firing zeroes only what the last one wrote.
+    private var scratchCleanFrom = 0
     /// strtok()'s string and position, kept across firings.
     public var tokenizerState: [UInt8] = []
     public var tokenizerPosition = 0
@@ -47,6 +50,21 @@ public final class Machine {
         return max(1, tuple + (program.maps.map(\.valueSize).max() ?? 0))
     }
 
+    /// Register files of clauses run before, kept for the next (a firing allocates none).
+    private var spareRegisters: [[Int64]] = []
+
+    /// `count` registers, all zero, for a clause to run with.
+    func borrowRegisters(count: Int) -> [Int64] {
+        guard var registers = spareRegisters.popLast(), registers.count >= count else { return [Int64](repeating: 0, count: count) }
+        registers.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        return registers
+    }
+
+    /// Registers a clause has finished with.
+    func giveBack(_ registers: [Int64]) {
+        if spareRegisters.count < 4 { spareRegisters.append(registers) }
+    }
+
     /// Prepares a probe firing: all of scratch is zeroed (this-> variables start at zero).
     public func beginFiring() {
         zeroScratch(scratch.indices)
@@ -63,11 +81,15 @@ public final class Machine {
     /// Zeroes scratch bytes in place with memset (not byte by byte: a firing zeroes
     /// kilobytes, and the ptrace engine starts one at every breakpoint hit).
     func zeroScratch(_ range: Range<Int>) {
-        guard !range.isEmpty, range.lowerBound >= 0, range.upperBound <= scratch.count else { return }
-        scratch.withUnsafeMutableBytes { bytes in
-            guard let base = bytes.baseAddress else { return }
-            _ = memset(base + range.lowerBound, 0, range.count)
+        guard range.lowerBound >= 0, range.upperBound <= scratch.count else { return }
+        let dirtyEnd = min(range.upperBound, scratchCleanFrom)
+        if dirtyEnd > range.lowerBound {
+            scratch.withUnsafeMutableBytes { bytes in
+                guard let base = bytes.baseAddress else { return }
+                _ = memset(base + range.lowerBound, 0, dirtyEnd - range.lowerBound)
+            }
         }
+        if range.upperBound >= scratchCleanFrom { scratchCleanFrom = min(scratchCleanFrom, range.lowerBound) }
     }
 
     public var dynamicVariableDrops: Int { maps.reduce(0) { $0 + $1.drops } }
@@ -98,7 +120,10 @@ public final class Machine {
         let count = bytes.count
         func check(_ size: Int) throws(Fault) { if address < 0 || offset + count > size { throw Fault(kind: .badAddress, address: address) } }
         switch region(of: address) {
-        case MemoryRegion.scratch: try check(scratch.count); scratch.replaceSubrange(offset..<offset + count, with: bytes)
+        case MemoryRegion.scratch:
+            try check(scratch.count)
+            scratch.replaceSubrange(offset..<offset + count, with: bytes)
+            scratchCleanFrom = max(scratchCleanFrom, offset + count)
         case MemoryRegion.global: try check(globals.count); globals.replaceSubrange(offset..<offset + count, with: bytes)
         case let region where region >= MemoryRegion.firstMap && Int(region - MemoryRegion.firstMap) < maps.count:
             let index = Int(region - MemoryRegion.firstMap)

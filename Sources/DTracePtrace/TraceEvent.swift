@@ -18,8 +18,9 @@ public struct TraceEvent: Equatable, Sendable {
     public enum Kind: Equatable, Sendable {
         /// An int3 of the breakpoint table at `address` trapped (rip is `address` + 1 in
         /// `registers`): step the displaced instruction out of line (or emulate it) before
-        /// resuming.
-        case breakpoint(address: UInt64, registers: TraceeRegisters)
+        /// resuming. (Boxed: the registers are 216 bytes, and every event is copied on its
+        /// way from the wait to the tracer.)
+        indirect case breakpoint(address: UInt64, registers: TraceeRegisters)
         /// A single step asked for with `singleStep(thread:)` is done.
         case singleStep
         /// The process exec'd (the thread is the process's id; `formerThread` the thread

@@ -269,12 +269,15 @@ public struct PtraceThread: Hashable, Sendable {
 
     /// PTRACE_GET_SYSCALL_INFO.
     public func systemCallStop() throws(SystemError) -> SystemCallStop {
-        var out = [UInt64](repeating: 0, count: 10)
-        guard clinux_ptrace_syscall_info(threadID, &out) == 0 else { throw SystemError("ptrace(PTRACE_GET_SYSCALL_INFO, \(threadID))") }
-        switch out[0] {
-        case 1: return .entry(number: out[1], arguments: Array(out[2..<8]))
-        case 2: return .exit(returnValue: Int64(bitPattern: out[8]), isError: out[9] != 0)
-        case 3: return .seccomp(number: out[1], arguments: Array(out[2..<8]), data: UInt32(truncatingIfNeeded: out[8]))
+        // On the stack (no array to allocate at every stop): op, nr, six arguments, then
+        // the return value or seccomp data, and is_error.
+        var out: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let status = withUnsafeMutablePointer(to: &out) { $0.withMemoryRebound(to: UInt64.self, capacity: 10) { clinux_ptrace_syscall_info(threadID, $0) } }
+        guard status == 0 else { throw SystemError("ptrace(PTRACE_GET_SYSCALL_INFO, \(threadID))") }
+        switch out.0 {
+        case 1: return .entry(number: out.1, arguments: [out.2, out.3, out.4, out.5, out.6, out.7])
+        case 2: return .exit(returnValue: Int64(bitPattern: out.8), isError: out.9 != 0)
+        case 3: return .seccomp(number: out.1, arguments: [out.2, out.3, out.4, out.5, out.6, out.7], data: UInt32(truncatingIfNeeded: out.8))
         default: return .none
         }
     }
