@@ -88,7 +88,7 @@ public final class DisplacedInstructions {
         case .emulate(let instruction):
             var state = registers.x86Registers
             if case .emulated = X86Emulator.emulate(instruction, at: address, registers: &state, memory: TraceeMemory(process: process)) {
-                try process.completeBreakpoint(thread: thread, registers: TraceeRegisters(state))
+                try process.completeBreakpoint(thread: thread, registers: TraceeRegisters(state), trapped: registers)
                 emulated += 1
                 return true
             }
@@ -167,13 +167,17 @@ public final class DisplacedInstructions {
 
 extension TracedProcess {
     /// The thread stopped at a breakpoint has had its instruction run by the tracer
-    /// (emulated): its registers become `registers`, and it may be resumed.
-    public func completeBreakpoint(thread: Int32, registers: TraceeRegisters) throws(PtraceError) {
+    /// (emulated): its registers become `registers` (only those that differ from
+    /// `trapped`, the registers it stopped with, are written when those are given), and it
+    /// may be resumed.
+    public func completeBreakpoint(thread: Int32, registers: TraceeRegisters, trapped: TraceeRegisters? = nil) throws(PtraceError) {
         let (record, stop) = try stoppedRecord(thread)
         guard case .breakpoint = stop else { throw .unexpected("thread \(thread) is not stopped at a breakpoint") }
         // A guardian learns the registers first: should dtrace die now, it keeps them.
         guardian?.publish(.chosen(registers: registers.words), thread: thread, in: self)
-        do { try PtraceThread(thread).setRegisters(registers) } catch {
+        do {
+            if let trapped { try PtraceThread(thread).setRegisters(registers, from: trapped) } else { try PtraceThread(thread).setRegisters(registers) }
+        } catch {
             if error.code == ErrorNumber.noSuchProcess { record.state = .running; return }
             throw .system(error)
         }
