@@ -23,24 +23,24 @@ if [ -z "${DTRACE:-}" ]; then
   DTRACE=$work/dtrace
 fi
 run() { if [ -n "${PIN:-}" ]; then taskset -c "$PIN" "$@"; else "$@"; fi; }
-timed="s=\$(date +%s%N); $WORKLOAD > /dev/null; e=\$(date +%s%N); echo elapsed_ns=\$((e - s))"
+printf '%s\n' 's=$(date +%s%N)' "$WORKLOAD > /dev/null" 'e=$(date +%s%N)' 'echo elapsed_ns=$((e - s))' > "$work/timed.sh"
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 spread() { sort -n | awk '{a[NR]=$1} END {printf "%.1f-%.1f", a[1], a[NR]}'; }
 field() { sed -n 's/.*elapsed_ns=\([0-9]*\).*/\1/p'; }
 
 echo "dtrace: $DTRACE; $(uname -r); pinned to CPU ${PIN:-none}; RUNS=$RUNS; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "workload: $WORKLOAD"
-calls=$(run strace -c -f -o "$work/strace" sh -c "$WORKLOAD" > /dev/null; awk '$NF == "total" { print $3 }' "$work/strace")
+calls=$(run strace -c -f -o "$work/strace" sh -c "$WORKLOAD" > /dev/null; awk '$NF == "total" { print $4 }' "$work/strace")
 echo "system calls per run (strace -c -f): $calls"
-run sh -c "$timed" > /dev/null   # warm the page cache
+run sh "$work/timed.sh" > /dev/null   # warm the page cache
 for i in $(seq "$RUNS"); do
-  run sh -c "$timed" | field | awk '{ print $1 / 1e6 }' >> "$work/untraced"
-  run "$DTRACE" -x engine=ptrace -qn 'syscall::mknodat:entry { @ = count(); }' -c "sh -c '$timed'" > "$work/out" 2> "$work/err" \
+  run sh "$work/timed.sh" | field | awk '{ print $1 / 1e6 }' >> "$work/untraced"
+  run "$DTRACE" -x engine=ptrace -qn 'syscall::mknodat:entry { @ = count(); }' -c "sh $work/timed.sh" > "$work/out" 2> "$work/err" \
     || { echo "dtrace failed: $(cat "$work/err")"; exit 1; }
   field < "$work/out" | awk '{ print $1 / 1e6 }' >> "$work/filtered"
 done
 u=$(median < "$work/untraced"); f=$(median < "$work/filtered")
 printf '%-44s %9.1f ms   runs %s ms\n' "untraced" "$u" "$(spread < "$work/untraced")"
 printf '%-44s %9.1f ms   runs %s ms\n' "-c, seccomp filter in place (mknodat probed)" "$f" "$(spread < "$work/filtered")"
-awk -v u="$u" -v f="$f" -v n="$calls" 'BEGIN { printf "added: %+.1f ms (%+.2f%%), %+.0f ns per system call\n", f - u, 100 * (f - u) / u, n > 0 ? (f - u) * 1e6 / n : 0 }'
+awk -v u="$u" -v f="$f" -v n="$calls" 'BEGIN { printf "added: %+.1f ms (%+.2f%%), %+.0f ns per system call\n", f - u, 100 * (f - u) / u, (n > 0 ? (f - u) * 1e6 / n : 0) }'
 echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
