@@ -35,15 +35,21 @@ public final class DisplacedInstructions {
         case outOfLine(OutOfLineCopy)
         /// Out of the scratch page's reach: stepped in place with the other threads stopped.
         case inPlace(X86Instruction)
+        /// Run by the thread itself from a scratch slot of its own that jumps back after
+        /// it: the thread is only moved there (`slot`), with no step and no emulation.
+        case jumpBack(slot: UInt64)
     }
 
     var plans: [UInt64: Plan] = [:]
     /// Scratch slots: one per site, `slotSize` bytes each.
     var slots: [UInt64: UInt64] = [:]
+    /// Slots that hold a jump-back copy: never shared, never written again while the
+    /// scratch page lives (a thread may be running in one at any time).
+    var jumpBackSlots: Set<UInt64> = []
     static let slotSize: UInt64 = 16
     static let scratchSize = 64 * 1024
     /// How many hits were emulated, stepped out of line, stepped in place.
-    public private(set) var emulated = 0, steppedOutOfLine = 0, steppedInPlace = 0
+    public private(set) var emulated = 0, steppedOutOfLine = 0, steppedInPlace = 0, jumpedBack = 0
 
     /// The process runs with CET shadow stacks: calls and returns are executed for real
     /// (in place), as the emulator would leave the shadow stack behind.
@@ -70,7 +76,7 @@ public final class DisplacedInstructions {
     }
 
     /// Forgets every site (the address space was replaced by an exec).
-    public func forgetAll() { plans = [:]; slots = [:] }
+    public func forgetAll() { plans = [:]; slots = [:]; jumpBackSlots = [] }
 
     /// Forgets the sites in `range` (their library was unmapped; what is mapped there next
     /// is decoded afresh). Their scratch slots stay theirs.
@@ -101,6 +107,9 @@ public final class DisplacedInstructions {
         case .inPlace:
             steppedInPlace += 1
             return try process.stepInPlace(thread: thread, at: address)
+        case .jumpBack(let slot):
+            jumpedBack += 1
+            return try process.completeBreakpoint(thread: thread, jumpingTo: slot)
         }
     }
 
@@ -113,6 +122,8 @@ public final class DisplacedInstructions {
             // An instruction the emulator knows at all (decided on its form, not the values).
             if shadowStacks && Self.touchesShadowStack(instruction) {
                 plan = .inPlace(instruction)
+            } else if Self.mayJumpBack(instruction, at: address, in: process), let slot = try jumpBackSlot(instruction, in: process, at: address) {
+                plan = .jumpBack(slot: slot)
             } else if Self.emulatorKnows(instruction, at: address) {
                 plan = .emulate(instruction)
             } else if let copy = try outOfLineCopy(instruction, in: process, at: address) {
@@ -139,14 +150,82 @@ public final class DisplacedInstructions {
         return X86Emulator.emulate(instruction, at: address, registers: &registers, memory: AnyMemory()) != .notEmulated
     }
 
+    /// Whether the instruction at a breakpoint of `process` is better run by the thread
+    /// from a jump-back slot than emulated or stepped: only in a process that dies with
+    /// dtrace (a -c command: never detached, no guardian, so no thread is ever found in a
+    /// slot that must be put back), for what does not transfer control or enter the kernel
+    /// (syscall, int), and which the emulator cannot run or would have to write memory
+    /// for (a push: the tracer's write costs more than the thread's own).
+    static func mayJumpBack(_ instruction: X86Instruction, at address: UInt64, in process: TracedProcess) -> Bool {
+        guard process.isLaunched, process.guardian == nil, instruction.branch == nil else { return false }
+        // syscall, sysenter; int3, int N, int1, into.
+        switch (instruction.opcodeMap, instruction.opcode) {
+        case (.twoByte, 0x05), (.twoByte, 0x34), (.primary, 0xcc), (.primary, 0xcd), (.primary, 0xf1), (.primary, 0xce): return false
+        default: break
+        }
+        return !emulatorKnows(instruction, at: address) || emulationWritesMemory(instruction, at: address)
+    }
+
+    /// Whether emulating the instruction writes memory (tried as `emulatorKnows` tries it).
+    static func emulationWritesMemory(_ instruction: X86Instruction, at address: UInt64) -> Bool {
+        final class Writes: X86Memory {
+            var any = false
+            func read(address: UInt64, count: Int) -> [UInt8]? { [UInt8](repeating: 0, count: count) }
+            func write(address: UInt64, bytes: [UInt8]) -> Bool { any = true; return true }
+        }
+        var registers = X86Registers()
+        registers.rsp = 0x7fff_0000_1000
+        let memory = Writes()
+        _ = X86Emulator.emulate(instruction, at: address, registers: &registers, memory: memory)
+        return memory.any
+    }
+
+    /// A slot of its own holding the instruction (RIP-relative operand rewritten) and a
+    /// jump back to the instruction after it — `jmp rel32`, or `jmp *0(%rip)` with the
+    /// address after it when the slot is out of rel32's reach — written once; nil when
+    /// the copy, the jump or a free slot cannot be had.
+    func jumpBackSlot(_ instruction: X86Instruction, in process: TracedProcess, at address: UInt64) throws(PtraceError) -> UInt64? {
+        let page = try process.mapScratchPage(near: address, size: Self.scratchSize)
+        let slotCount = UInt64(page.size) / Self.slotSize
+        guard slots[address] == nil, UInt64(slots.count) < slotCount else { return nil }
+        let index = UInt64(slots.count)
+        let slot = page.address + index * Self.slotSize
+        guard let copy = try? OutOfLineCopy(instruction, originalAddress: address, scratchAddress: slot) else { return nil }
+        let back = address &+ UInt64(copy.length)
+        let jumpEnd = slot &+ UInt64(copy.length) &+ 5
+        let distance = Int64(bitPattern: back &- jumpEnd)
+        var bytes = copy.bytes
+        if distance >= Int64(Int32.min) && distance <= Int64(Int32.max) {
+            bytes += [0xe9] + withUnsafeBytes(of: Int32(distance).littleEndian, Array.init)
+        } else {
+            bytes += [0xff, 0x25, 0, 0, 0, 0] + withUnsafeBytes(of: back.littleEndian, Array.init)
+        }
+        guard UInt64(bytes.count) <= Self.slotSize else { return nil }
+        try process.writeScratch(bytes, at: slot)
+        slots[address] = index
+        jumpBackSlots.insert(index)
+        return slot
+    }
+
     func outOfLineCopy(_ instruction: X86Instruction, in process: TracedProcess, at address: UInt64) throws(PtraceError) -> OutOfLineCopy? {
         let page = try process.mapScratchPage(near: address, size: Self.scratchSize)
         let slotCount = UInt64(page.size) / Self.slotSize
-        let slot = slots[address] ?? {
-            let next = UInt64(slots.count) % slotCount
+        let slot: UInt64
+        if let assigned = slots[address] {
+            slot = assigned
+        } else {
+            // Past the last slot they are shared, but never with a jump-back copy.
+            var next = UInt64(slots.count) % slotCount
+            var tried: UInt64 = 0
+            while jumpBackSlots.contains(next) {
+                next = (next + 1) % slotCount
+                tried += 1
+                if tried >= slotCount { return nil }
+            }
             slots[address] = next
-            return next
-        }()
+            slot = next
+        }
+        guard !jumpBackSlots.contains(slot) else { return nil }
         do {
             return try OutOfLineCopy(instruction, originalAddress: address, scratchAddress: page.address + slot * Self.slotSize)
         } catch {
@@ -182,6 +261,20 @@ extension TracedProcess {
             throw .system(error)
         }
         record.state = .stopped(.trapped)
+    }
+
+    /// The thread stopped at a breakpoint goes on from `slot`, the jump-back copy of the
+    /// instruction the breakpoint displaced (rip alone changes). Returns false when the
+    /// thread ended meanwhile.
+    func completeBreakpoint(thread: Int32, jumpingTo slot: UInt64) throws(PtraceError) -> Bool {
+        let (record, stop) = try stoppedRecord(thread)
+        guard case .breakpoint = stop else { throw .unexpected("thread \(thread) is not stopped at a breakpoint") }
+        do { try PtraceThread(thread).setProgramCounter(slot) } catch {
+            if error.code == ErrorNumber.noSuchProcess { record.state = .running; return false }
+            throw .system(error)
+        }
+        record.state = .stopped(.trapped)
+        return true
     }
 
     /// Runs the original instruction at `address` in place: every other thread stopped,
