@@ -4,7 +4,10 @@
 // once (from the original bytes) and then, at every hit, emulated in the tracer
 // (DTraceX86's `X86Emulator`, over the tracee's memory with process_vm_readv/writev) or,
 // when the emulator declines it, copied to the scratch page and single-stepped there
-// (`OutOfLineCopy`, PTRACE_SINGLESTEP). Only when no scratch copy can reach a RIP-relative
+// (`OutOfLineCopy`, PTRACE_SINGLESTEP). In a process that dies with dtrace (a -c command:
+// never detached, no guardian) a push, or what the emulator cannot run, is instead copied
+// once to a scratch slot of its own followed by a jump back, and the thread is only moved
+// there: it runs the instruction itself, with no step. Only when no scratch copy can reach a RIP-relative
 // operand is the original byte put back for one step — with every other thread stopped
 // first, so none can run past the missing breakpoint. Under CET shadow stacks calls and
 // returns run in place that way too (the emulator cannot update the shadow stack).
@@ -187,8 +190,16 @@ public final class DisplacedInstructions {
     func jumpBackSlot(_ instruction: X86Instruction, in process: TracedProcess, at address: UInt64) throws(PtraceError) -> UInt64? {
         let page = try process.mapScratchPage(near: address, size: Self.scratchSize)
         let slotCount = UInt64(page.size) / Self.slotSize
-        guard slots[address] == nil, UInt64(slots.count) < slotCount else { return nil }
-        let index = UInt64(slots.count)
+        let index: UInt64
+        if let assigned = slots[address] {
+            // The site's own slot from before its library was unmapped: the copy is made
+            // again for what is mapped there now. A slot shared with others is no use.
+            guard jumpBackSlots.contains(assigned) else { return nil }
+            index = assigned
+        } else {
+            guard UInt64(slots.count) < slotCount else { return nil }
+            index = UInt64(slots.count)
+        }
         let slot = page.address + index * Self.slotSize
         guard let copy = try? OutOfLineCopy(instruction, originalAddress: address, scratchAddress: slot) else { return nil }
         let back = address &+ UInt64(copy.length)
