@@ -118,14 +118,27 @@ import Testing
         #expect(run.signals.filter { $0 == SignalNumber.user1 }.count <= 200)
     }
 
-    @Test func systemCallStops() throws {
+    /// Runs `workload getpid 100` with system-call stops (`readsSystemCallExits` as asked),
+    /// handing each event but the last to `body`; returns how the process ended.
+    static func runWithSystemCallStops(readingExits: Bool, _ body: (TracedProcess, TraceEvent) throws -> Void) throws -> TraceEvent.Kind {
         let process = try TracedProcess.launch(arguments: [PtracePrograms.workload, "getpid", "100"])
         defer { process.kill() }
         process.tracesSystemCalls = true
+        process.readsSystemCallExits = readingExits
         try process.resumeAll()
-        var entries = 0, exits = 0, inGetpid = false
         while true {
             let event = try process.waitForEvent(deadline: SystemClock.monotonicNanoseconds() + 30_000_000_000)
+            switch event.kind {
+            case .exited, .timedOut, .killed: return event.kind
+            default: try body(process, event)
+            }
+            try process.resume(thread: event.thread)
+        }
+    }
+
+    @Test func systemCallStops() throws {
+        var entries = 0, exits = 0, inGetpid = false
+        let end = try Self.runWithSystemCallStops(readingExits: true) { process, event in
             switch event.kind {
             case .systemCallEntry(let number, _):
                 inGetpid = number == 39
@@ -136,30 +149,18 @@ import Testing
                     #expect(value == Int64(process.processID) && !isError)
                 }
                 inGetpid = false
-            case .exited(let code):
-                #expect(code == 0)
-                #expect(entries == 100 && exits == 100)
-                return
-            case .timedOut, .killed:
-                Issue.record("\(event.kind)")
-                return
             default: break
             }
-            try process.resume(thread: event.thread)
         }
+        #expect(end == .exited(code: 0))
+        #expect(entries == 100 && exits == 100)
     }
 
     /// With `readsSystemCallExits` off, an exit stop straight after its entry is reported
     /// unread, and its registers hold the call's return value.
     @Test func unreadSystemCallExits() throws {
-        let process = try TracedProcess.launch(arguments: [PtracePrograms.workload, "getpid", "100"])
-        defer { process.kill() }
-        process.tracesSystemCalls = true
-        process.readsSystemCallExits = false
-        try process.resumeAll()
         var entries = 0, exits = 0, read = 0, inGetpid = false, inCall = false
-        while true {
-            let event = try process.waitForEvent(deadline: SystemClock.monotonicNanoseconds() + 30_000_000_000)
+        let end = try Self.runWithSystemCallStops(readingExits: false) { process, event in
             switch event.kind {
             case .systemCallEntry(let number, let arguments):
                 #expect(!inCall, "an entry stop taken for an exit")
@@ -171,7 +172,8 @@ import Testing
                 #expect(inCall, "an exit without its entry")
                 if inGetpid {
                     exits += 1
-                    #expect(try process.registers(of: event.thread).rax == UInt64(process.processID))
+                    let value = try process.registers(of: event.thread).rax
+                    #expect(value == UInt64(process.processID))
                 }
                 inCall = false
                 inGetpid = false
@@ -180,18 +182,12 @@ import Testing
                 read += 1
                 inCall = false
                 inGetpid = false
-            case .exited(let code):
-                #expect(code == 0)
-                #expect(entries == 100 && exits == 100)
-                #expect(read <= 1, "\(read) exit stops read")
-                return
-            case .timedOut, .killed:
-                Issue.record("\(event.kind)")
-                return
             default: break
             }
-            try process.resume(thread: event.thread)
         }
+        #expect(end == .exited(code: 0))
+        #expect(entries == 100 && exits == 100)
+        #expect(read <= 1, "\(read) exit stops read")
     }
 
     @Test func seccompStops() throws {
