@@ -4,10 +4,10 @@
 // once (from the original bytes) and then, at every hit, emulated in the tracer
 // (DTraceX86's `X86Emulator`, over the tracee's memory with process_vm_readv/writev) or,
 // when the emulator declines it, copied to the scratch page and single-stepped there
-// (`OutOfLineCopy`, PTRACE_SINGLESTEP). In a process that dies with dtrace (a -c command:
-// never detached, no guardian) a push, or what the emulator cannot run, is instead copied
-// once to a scratch slot of its own followed by a jump back, and the thread is only moved
-// there: it runs the instruction itself, with no step. Only when no scratch copy can reach a RIP-relative
+// (`OutOfLineCopy`, PTRACE_SINGLESTEP). A push, or what the emulator cannot run, is
+// instead copied once to a scratch slot of its own followed by a jump back, and the
+// thread is only moved there: it runs the instruction itself, with no step (a thread found
+// stopped in a slot is put back where it belongs at detach, and by the guardian). Only when no scratch copy can reach a RIP-relative
 // operand is the original byte put back for one step — with every other thread stopped
 // first, so none can run past the missing breakpoint. Under CET shadow stacks calls and
 // returns run in place that way too (the emulator cannot update the shadow stack).
@@ -153,14 +153,14 @@ public final class DisplacedInstructions {
         return X86Emulator.emulate(instruction, at: address, registers: &registers, memory: AnyMemory()) != .notEmulated
     }
 
-    /// Whether the instruction at a breakpoint of `process` is better run by the thread
-    /// from a jump-back slot than emulated or stepped: only in a process that dies with
-    /// dtrace (a -c command: never detached, no guardian, so no thread is ever found in a
-    /// slot that must be put back), for what does not transfer control or enter the kernel
-    /// (syscall, int), and which the emulator cannot run or would have to write memory
-    /// for (a push: the tracer's write costs more than the thread's own).
+    /// Whether the instruction at a breakpoint is better run by the thread from a
+    /// jump-back slot than emulated or stepped: what does not transfer control or enter
+    /// the kernel (syscall, int), and which the emulator cannot run or would have to write
+    /// memory for (a push: the tracer's write costs more than the thread's own). A thread
+    /// found stopped in a slot is put back where it belongs at detach
+    /// (`TracedProcess.jumpBackCopies`), and by the guardian should dtrace die.
     static func mayJumpBack(_ instruction: X86Instruction, at address: UInt64, in process: TracedProcess) -> Bool {
-        guard process.isLaunched, process.guardian == nil, instruction.branch == nil else { return false }
+        guard instruction.branch == nil else { return false }
         // syscall, sysenter; int3, int N, int1, into.
         switch (instruction.opcodeMap, instruction.opcode) {
         case (.twoByte, 0x05), (.twoByte, 0x34), (.primary, 0xcc), (.primary, 0xcd), (.primary, 0xf1), (.primary, 0xce): return false
@@ -212,6 +212,9 @@ public final class DisplacedInstructions {
             bytes += [0xff, 0x25, 0, 0, 0, 0] + withUnsafeBytes(of: back.littleEndian, Array.init)
         }
         guard UInt64(bytes.count) <= Self.slotSize else { return nil }
+        // Where a thread found at the slot's start or at its jump belongs.
+        process.jumpBackCopies[slot] = (length: UInt64(copy.length), original: address)
+        process.guardian?.willStepCopy(at: slot, length: copy.length, original: address, in: process)
         try process.writeScratch(bytes, at: slot)
         slots[address] = index
         jumpBackSlots.insert(index)

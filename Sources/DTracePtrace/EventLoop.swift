@@ -312,6 +312,7 @@ extension TracedProcess {
         breakpoints.forgetAll()
         scratchPage = nil
         scratchImage = []
+        jumpBackCopies = [:]
         systemCallSite = nil
         memory.reopen()
         guardian?.imageReplaced(in: self)

@@ -119,6 +119,7 @@ extension TracedProcess {
         let result = try injectSystemCall(thread: caller, number: MappingABI.munmap, arguments: [page.address, UInt64(page.size)])
         scratchPage = nil
         scratchImage = []
+        jumpBackCopies = [:]
         guardian?.scratchPageChanged(in: self)
         if result < 0 { throw .system(SystemError("munmap in process \(processID)", code: Int32(-result))) }
     }

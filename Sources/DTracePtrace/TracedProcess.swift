@@ -94,6 +94,10 @@ public final class TracedProcess {
     public internal(set) var scratchPage: ScratchPage?
     /// What has been written to the scratch page, to skip writing it again.
     var scratchImage: [UInt8] = []
+    /// The scratch page's jump-back copies (`DisplacedInstructions`): slot address -> the
+    /// copied instruction's length and original address. A thread stopped at a slot's
+    /// start belongs at the original, one at its jump just after the original.
+    var jumpBackCopies: [UInt64: (length: UInt64, original: UInt64)] = [:]
     /// A `syscall` instruction found in the tracee's code (per exec).
     var systemCallSite: UInt64?
     /// The guardian that leaves the process healthy if dtrace dies (Guardian.swift): told of
@@ -502,6 +506,11 @@ public final class TracedProcess {
                 try undoTrapInFlight(thread: thread, record: record)
             }
         }
+        // Threads stopped in a jump-back copy go back to the code it stands for first.
+        for thread in threads where !jumpBackCopies.isEmpty {
+            guard case .stopped = threadRecords[thread]?.state else { continue }
+            attempt { try leaveJumpBackCopy(thread: thread) }
+        }
         if scratchPage != nil { attempt { try unmapScratchPage() } }
         for thread in threads {
             guard let record = threadRecords[thread], case .stopped(let now) = record.state else { continue }
@@ -528,6 +537,17 @@ public final class TracedProcess {
         memory.close()
         isDetached = true
         if let firstError { throw firstError }
+    }
+
+    /// A stopped thread whose rip is in a jump-back copy (at its start or at its jump)
+    /// is moved to the original instruction or the one after it.
+    private func leaveJumpBackCopy(thread: Int32) throws {
+        let ptraceThread = PtraceThread(thread)
+        let rip = try ptraceThread.programCounter()
+        for (slot, copy) in jumpBackCopies where rip >= slot && rip <= slot &+ copy.length {
+            try ptraceThread.setProgramCounter(copy.original &+ (rip - slot))
+            return
+        }
     }
 
     /// Threads stopped at a system call's entry or exit are let go on (without system-call

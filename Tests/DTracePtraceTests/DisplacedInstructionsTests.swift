@@ -25,6 +25,47 @@ import Testing
         #expect(!DisplacedInstructions.processUsesShadowStacks(Int32.max))
     }
 
+    /// A thread left stopped in a jump-back copy (moved there, not yet resumed) when the
+    /// tracer detaches is put back at the instruction the copy stands for: the process
+    /// finishes with every result right, its code the file's.
+    @Test func detachPutsAThreadInAJumpBackCopyBack() throws {
+        let workload = Process()
+        workload.executableURL = URL(fileURLWithPath: PtracePrograms.workload)
+        workload.arguments = ["calls", "400000000"]
+        try workload.run()
+        defer { if workload.isRunning { kill(workload.processIdentifier, SIGKILL) }; workload.waitUntilExit() }
+        usleep(50_000)
+        let process = try TracedProcess.attach(pid: workload.processIdentifier)
+        let function = try functionInExecutable("plain_sum", of: process)
+        try #require(try process.readMemory(at: function.address, count: 1) == [0x55], "plain_sum starts with push %rbp")
+        try process.insertBreakpoint(at: function.address)
+        let displaced = DisplacedInstructions()
+        try process.resumeAll()
+        var parked = false
+        while !parked {
+            let event = try process.waitForEvent(deadline: SystemClock.monotonicNanoseconds() + 30_000_000_000)
+            switch event.kind {
+            case .breakpoint(let address, let registers):
+                try displaced.execute(in: process, thread: event.thread, at: address, registers: registers)
+                // Moved into the copy and left stopped there.
+                let rip = try process.registers(of: event.thread).rip
+                let page = try #require(process.scratchPage)
+                #expect(rip >= page.address && rip < page.address + UInt64(page.size))
+                parked = true
+            case .exited, .killed, .timedOut:
+                Issue.record("\(event.kind)")
+                return
+            default:
+                try process.resume(thread: event.thread)
+            }
+        }
+        #expect(displaced.jumpedBack == 1)
+        try process.detach()
+        workload.waitUntilExit()
+        // calls mode exits 0 when every result was right.
+        #expect(workload.terminationReason == .exit && workload.terminationStatus == 0)
+    }
+
     @Test(arguments: [false, true])
     func everyInstructionOfAFunctionBreakpointed(shadowStacks: Bool) throws {
         let calls = 500
