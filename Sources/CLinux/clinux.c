@@ -681,6 +681,27 @@ int32_t clinux_wake_timer_start(int64_t period_ns) {
     return 0;
 }
 
+/* Moves the wake timer's next signal to `deadline_ns` (CLOCK_MONOTONIC), then every
+ * millisecond until it is moved again — a wait that began just after the deadline's
+ * signal is interrupted a millisecond later — or, with a negative deadline, back to every
+ * `period_ns`. One timer_settime: a loop with timers need not arm a timer per wait. */
+int32_t clinux_wake_timer_move(int64_t deadline_ns, int64_t period_ns) {
+    if (!wake_timer_armed) { errno = EINVAL; return -1; }
+    struct itimerspec when;
+    memset(&when, 0, sizeof(when));
+    if (deadline_ns < 0) {
+        when.it_value.tv_sec = period_ns / 1000000000LL;
+        when.it_value.tv_nsec = period_ns % 1000000000LL;
+        when.it_interval = when.it_value;
+        return timer_settime(wake_timer, 0, &when, NULL);
+    }
+    if (deadline_ns == 0) deadline_ns = 1;   /* 0 would disarm it */
+    when.it_value.tv_sec = deadline_ns / 1000000000LL;
+    when.it_value.tv_nsec = deadline_ns % 1000000000LL;
+    when.it_interval.tv_nsec = 1000000;
+    return timer_settime(wake_timer, TIMER_ABSTIME, &when, NULL);
+}
+
 void clinux_wake_timer_stop(void) {
     if (!wake_timer_armed) return;
     timer_delete(wake_timer);

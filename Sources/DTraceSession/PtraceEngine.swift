@@ -128,6 +128,8 @@ final class PtraceEngineRun: Engine {
     /// mapped twice): their address ranges, to forget their breakpoints when unmapped.
     var placedObjects: [String: [Range<UInt64>]] = [:]
     var timers = ProbeTimers(enablings: [], start: 0)
+    /// When the wake timer next fires for a due timer (nil: at its period).
+    var wakeDeadline: Int64?
     let displaced = DisplacedInstructions()
 
     var uses: [UInt64: [SiteUse]] = [:]
@@ -230,7 +232,7 @@ final class PtraceEngineRun: Engine {
         // A return probe reads the value from the registers, only when one fires.
         process.readsSystemCallExits = false
         do {
-            try WakeTimer.start(periodNanoseconds: 50_000_000)
+            try WakeTimer.start(periodNanoseconds: Self.wakePeriod)
             try process.resumeAll()
         } catch let error as PtraceError { fail(error) } catch { fail(.unexpected("\(error)")) }
     }
@@ -248,12 +250,24 @@ final class PtraceEngineRun: Engine {
             SystemClock.sleep(nanoseconds: 1_000_000)
             return
         }
-        // Without timers the wait blocks until an event or the wake timer's signal
-        // (every 50 ms: a SIGINT is seen that soon), with no timer armed per wait.
-        let event: TraceEvent
-        if let due = timers.nextDue { event = try process.waitForEvent(deadline: due) } else { event = try process.waitForEvent(interruptible: true) }
-        try handle(event)
+        // The wait blocks until an event or the wake timer's signal: every 50 ms (a SIGINT
+        // is seen that soon), or at the next tick/profile firing and every millisecond
+        // after it. The timer is moved only when that time changes, not armed per wait.
+        let due = timers.nextDue
+        if due != wakeDeadline {
+            do {
+                try WakeTimer.move(to: due, periodNanoseconds: Self.wakePeriod)
+                wakeDeadline = due
+            } catch {
+                try handle(process.waitForEvent(deadline: due))
+                return
+            }
+        }
+        try handle(process.waitForEvent(interruptible: true))
     }
+
+    /// How often the wake timer interrupts a wait when no timer is due.
+    static let wakePeriod: Int64 = 50_000_000
 
     func fail(_ error: PtraceError) {
         guard failure == nil else { return }

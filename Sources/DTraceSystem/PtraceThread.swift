@@ -63,6 +63,11 @@ public enum WakeTimer {
     public static func start(periodNanoseconds: Int64) throws(SystemError) {
         if clinux_wake_timer_start(periodNanoseconds) != 0 { throw SystemError("timer_create") }
     }
+    /// The started timer's next signal at `deadline` (CLOCK_MONOTONIC ns), then every
+    /// millisecond; nil: every `periodNanoseconds` again.
+    public static func move(to deadline: Int64?, periodNanoseconds: Int64) throws(SystemError) {
+        if clinux_wake_timer_move(deadline ?? -1, periodNanoseconds) != 0 { throw SystemError("timer_settime") }
+    }
     public static func stop() { clinux_wake_timer_stop() }
 }
 

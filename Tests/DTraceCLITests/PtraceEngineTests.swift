@@ -270,6 +270,19 @@ struct PtraceEngineTests {
         #expect(workload.isRunning)
     }
 
+    /// tick-N clauses fire on time while the traced process stops all the time: the wait
+    /// between stops is woken by one timer moved to the next tick, not armed per wait.
+    @Test func ticksKeepTimeBetweenStops() throws {
+        let result = try Harness.run(["-x", "engine=ptrace", "-qn",
+                                      "pid$target:a.out:plain_sum:entry { @hits = count(); } tick-50ms { @ticks = count(); } tick-1s { exit(0); } END { printa(\"%@d %@d\\n\", @ticks, @hits); }",
+                                      "-c", "\(KernelHarness.workload) calls 2000000000"], pinned: true)
+        let fields = result.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        #expect(fields.count == 2, "\(result.stdout) \(result.stderr)")
+        // About 19 ticks of 50 ms before the 1 s one ends it (a loaded machine may lose one or two); many thousands of hits.
+        #expect(fields.count == 2 && (15...21).contains(fields[0]) && fields[1] > 10_000, "\(result.stdout)")
+        #expect(result.status == 0)
+    }
+
     /// The guardian traces dtrace's tracing thread, so a signal sent to dtrace stops it for
     /// the guardian: the stops of dtrace's tracee must not each send dtrace a SIGCHLD (the
     /// guardian would wake twice for each of them). It sleeps through a busy trace.

@@ -152,6 +152,7 @@ int32_t clinux_wait_news(int32_t pid, int64_t deadline_ns, int32_t *found_pid, i
 int32_t clinux_wait_status(int32_t pid, int64_t deadline_ns, int32_t *status);
 int32_t clinux_wait_status_interruptible(int32_t pid, int32_t *status);
 int32_t clinux_wake_timer_start(int64_t period_ns);
+int32_t clinux_wake_timer_move(int64_t deadline_ns, int64_t period_ns);
 void clinux_wake_timer_stop(void);
 
 /* PTRACE_GETREGS / PTRACE_SETREGS as struct user_regs_struct's 27 u64 words in the
