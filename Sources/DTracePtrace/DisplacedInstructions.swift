@@ -6,10 +6,11 @@
 // when the emulator declines it, copied to the scratch page and single-stepped there
 // (`OutOfLineCopy`, PTRACE_SINGLESTEP). A push, or what the emulator cannot run, is
 // instead copied once to a scratch slot of its own followed by a jump back, and the
-// thread is only moved there: it runs the instruction itself, with no step (a thread found
-// stopped in a slot is put back where it belongs at detach, and by the guardian). Only when no scratch copy can reach a RIP-relative
-// operand is the original byte put back for one step — with every other thread stopped
-// first, so none can run past the missing breakpoint. Under CET shadow stacks calls and
+// thread is only moved there: it runs the instruction itself, with no step (a thread
+// found stopped in a slot is put back where it belongs at detach, and by the guardian).
+// Only when no scratch copy can reach a RIP-relative operand is the original byte put
+// back for one step — with every other thread stopped first, so none can run past the
+// missing breakpoint. Under CET shadow stacks calls and
 // returns run in place that way too (the emulator cannot update the shadow stack).
 
 import DTraceSystem
