@@ -145,13 +145,22 @@ public final class DisplacedInstructions {
     /// Whether the emulator handles this form: tried on scratch registers over memory that
     /// reads zeroes and accepts writes, so the answer depends on the form alone.
     static func emulatorKnows(_ instruction: X86Instruction, at address: UInt64) -> Bool {
-        struct AnyMemory: X86Memory {
+        emulationTrial(instruction, at: address).known
+    }
+
+    /// The emulator tried on the form alone (scratch registers, memory that reads zeroes and
+    /// accepts writes): whether it handles it, and whether doing so writes memory.
+    static func emulationTrial(_ instruction: X86Instruction, at address: UInt64) -> (known: Bool, writesMemory: Bool) {
+        final class TrialMemory: X86Memory {
+            var written = false
             func read(address: UInt64, count: Int) -> [UInt8]? { [UInt8](repeating: 0, count: count) }
-            func write(address: UInt64, bytes: [UInt8]) -> Bool { true }
+            func write(address: UInt64, bytes: [UInt8]) -> Bool { written = true; return true }
         }
         var registers = X86Registers()
         registers.rsp = 0x7fff_0000_1000
-        return X86Emulator.emulate(instruction, at: address, registers: &registers, memory: AnyMemory()) != .notEmulated
+        let memory = TrialMemory()
+        let known = X86Emulator.emulate(instruction, at: address, registers: &registers, memory: memory) != .notEmulated
+        return (known, memory.written)
     }
 
     /// Whether the instruction at a breakpoint is better run by the thread from a
@@ -167,21 +176,8 @@ public final class DisplacedInstructions {
         case (.twoByte, 0x05), (.twoByte, 0x34), (.primary, 0xcc), (.primary, 0xcd), (.primary, 0xf1), (.primary, 0xce): return false
         default: break
         }
-        return !emulatorKnows(instruction, at: address) || emulationWritesMemory(instruction, at: address)
-    }
-
-    /// Whether emulating the instruction writes memory (tried as `emulatorKnows` tries it).
-    static func emulationWritesMemory(_ instruction: X86Instruction, at address: UInt64) -> Bool {
-        final class Writes: X86Memory {
-            var any = false
-            func read(address: UInt64, count: Int) -> [UInt8]? { [UInt8](repeating: 0, count: count) }
-            func write(address: UInt64, bytes: [UInt8]) -> Bool { any = true; return true }
-        }
-        var registers = X86Registers()
-        registers.rsp = 0x7fff_0000_1000
-        let memory = Writes()
-        _ = X86Emulator.emulate(instruction, at: address, registers: &registers, memory: memory)
-        return memory.any
+        let trial = emulationTrial(instruction, at: address)
+        return !trial.known || trial.writesMemory
     }
 
     /// A slot of its own holding the instruction (RIP-relative operand rewritten) and a
