@@ -270,6 +270,14 @@ struct PtraceEngineTests {
         #expect(workload.isRunning)
     }
 
+    /// Every syscall probe has its call's number (the tracepoints named otherwise than the
+    /// calls — sendfile64, umount, uprobe — included), so `syscall:::entry` runs here too.
+    @Test func everySystemCallProbe() throws {
+        let result = try Harness.run(["-x", "engine=ptrace", "-qn", "syscall:::entry /probefunc == \"exit_group\"/ { @ = count(); }", "-c", "/bin/true"], pinned: false)
+        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(result.stdout) \(result.stderr)")
+        #expect(result.status == 0)
+    }
+
     /// tick-N clauses fire on time while the traced process stops all the time: the wait
     /// between stops is woken by one timer moved to the next tick, not armed per wait.
     @Test func ticksKeepTimeBetweenStops() throws {
