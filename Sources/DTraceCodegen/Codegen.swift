@@ -74,9 +74,17 @@ public struct BPFCodeGenerator {
     /// Generates the program for one clause at one probe site.
     public static func generate(clause: IRClause, program: IRProgram, layout: KernelLayout, maps: KernelMaps, site: ProbeSite,
                                 subroutines: [String: any KernelSubroutine] = [:]) throws(CodegenError) -> [BPFInstruction] {
-        var generator = BPFCodeGenerator(program: program, layout: layout, maps: maps, site: site, function: clause.function, subroutines: subroutines,
-                                         urgentRecord: clause.record.actions.contains { $0.output.isUrgent })
-        return try generator.run()
+        let urgent = clause.record.actions.contains { $0.output.isUrgent }
+        // Repeated probe reads and checks done once; should the longer-lived values not
+        // fit the BPF stack, the clause as written.
+        let shared = clause.function.sharingRepeatedValues(tracedMemoryMayChange: program.usesDestructiveActions)
+        var generator = BPFCodeGenerator(program: program, layout: layout, maps: maps, site: site, function: shared, subroutines: subroutines, urgentRecord: urgent)
+        do {
+            return try generator.run()
+        } catch .tooLarge {
+            var plain = BPFCodeGenerator(program: program, layout: layout, maps: maps, site: site, function: clause.function, subroutines: subroutines, urgentRecord: urgent)
+            return try plain.run()
+        }
     }
 
     init(program: IRProgram, layout: KernelLayout, maps: KernelMaps, site: ProbeSite, function: IRFunction, subroutines: [String: any KernelSubroutine],
@@ -267,7 +275,8 @@ public struct BPFCodeGenerator {
         asm.store(immediate: Int32(kind.rawValue), to: .r7, offset: area, size: .double)
         let action = currentInstruction < function.actionOfInstruction.count ? function.actionOfInstruction[currentInstruction] : 0
         asm.store(immediate: Int32(action), to: .r7, offset: area + 8, size: .double)
-        asm.store(immediate: Int32(currentInstruction * 4), to: .r7, offset: area + 16, size: .double)
+        let position = function.compiledPositions.map { $0[currentInstruction] } ?? currentInstruction
+        asm.store(immediate: Int32(position * 4), to: .r7, offset: area + 16, size: .double)
         asm.jump(faultLabel)
         faultUsed = true
     }

@@ -10,6 +10,10 @@ public struct IRFunction: Sendable {
     /// For each instruction, the action it belongs to (0: the predicate, N: action #N).
     public var actionOfInstruction: [Int]
     public var registerCount: Int
+    /// For each instruction, where it stood in the function as compiled — what a fault
+    /// names as its "BPF pc" — when a transformation has moved instructions (nil: each
+    /// stands where it was compiled).
+    public var compiledPositions: [Int]?
 
     public init(instructions: [Instruction], actionOfInstruction: [Int], registerCount: Int) {
         self.instructions = instructions

@@ -25,9 +25,14 @@
 public struct BlockIOInformation: LibraryDeclarations {
     public init() {}
 
-    /// The block device an I/O is for: the first bio's (a partition's, when the I/O is
-    /// through one), else the disk's own; NULL for requests of a queue with no disk.
-    static let device = "(R->bio && R->bio->bi_bdev ? R->bio->bi_bdev : R->q->disk ? R->q->disk->part0 : (struct block_device *)0)"
+    /// `member(device)` of the block device an I/O is for — the first bio's (a
+    /// partition's, when the I/O is through one), else the disk's own — or `otherwise`
+    /// for a request of a queue with no disk. Each way names its device where it tests
+    /// it, so a clause reads the request's pointers once (ValueSharing): the common way
+    /// costs two reads before the member's own.
+    static func onDevice(_ member: (String) -> String, otherwise: String) -> String {
+        "(R->bio && R->bio->bi_bdev ? \(member("R->bio->bi_bdev")) : R->q->disk && R->q->disk->part0 ? \(member("R->q->disk->part0")) : \(otherwise))"
+    }
     static let disk = "(R->q->disk)"
     /// Whether the firing is io:::done (block_rq_complete: arg1 the status, arg2 the
     /// bytes completed).
@@ -71,7 +76,7 @@ public struct BlockIOInformation: LibraryDeclarations {
         	b_bufsize = R->__data_len;
         	b_iodone = R->bio ? (caddr_t)R->bio->bi_end_io : 0;
         	b_error = \(Self.done) && arg1 != 0 ? 5 : 0;
-        	b_edev = \(Self.device) ? \(Self.device)->bd_dev : 0;
+        	b_edev = \(Self.onDevice({ "\($0)->bd_dev" }, otherwise: "0"));
         };
 
         typedef struct devinfo {
@@ -84,15 +89,15 @@ public struct BlockIOInformation: LibraryDeclarations {
         } devinfo_t;
 
         translator devinfo_t < struct request *R > {
-        	dev_major = \(Self.device) ? \(Self.device)->bd_dev >> 20 : 0;
-        	dev_minor = \(Self.device) ? \(Self.device)->bd_dev & 0xfffff : 0;
+        	dev_major = \(Self.onDevice({ "\($0)->bd_dev >> 20" }, otherwise: "0"));
+        	dev_minor = \(Self.onDevice({ "(\($0)->bd_dev & 0xfffff)" }, otherwise: "0"));
         	dev_instance = 0;
         	dev_name = !\(Self.disk) ? "<none>" :
         		   \(Self.disk)->part0->bd_device.parent && \(Self.disk)->part0->bd_device.parent->driver ?
         		   stringof(\(Self.disk)->part0->bd_device.parent->driver->name) :
         		   \(Self.disk)->fops->owner ? stringof(\(Self.disk)->fops->owner->name) : "<none>";
-        	dev_statname = \(Self.device) ? stringof(\(Self.device)->bd_device.kobj.name) : "<none>";
-        	dev_pathname = \(Self.device) ? strjoin("/dev/", stringof(\(Self.device)->bd_device.kobj.name)) : "<none>";
+        	dev_statname = \(Self.onDevice({ "stringof(\($0)->bd_device.kobj.name)" }, otherwise: "\"<none>\""));
+        	dev_pathname = \(Self.onDevice({ "strjoin(\"/dev/\", stringof(\($0)->bd_device.kobj.name))" }, otherwise: "\"<none>\""));
         };
 
         typedef struct fileinfo {
