@@ -166,16 +166,17 @@ int32_t clinux_bpf_map_create(uint32_t type, uint32_t key_size, uint32_t value_s
 
 int32_t clinux_bpf_prog_load(uint32_t type, const void *instructions, uint32_t count, const char *name,
                              char *log, uint32_t log_size, uint32_t log_level) {
-    return clinux_bpf_prog_load_btf(type, 0, instructions, count, name, log, log_size, log_level, -1, NULL, 0);
+    return clinux_bpf_prog_load_btf(type, 0, 0, instructions, count, name, log, log_size, log_level, -1, NULL, 0);
 }
 
-int32_t clinux_bpf_prog_load_btf(uint32_t type, uint32_t expected_attach_type, const void *instructions, uint32_t count, const char *name,
+int32_t clinux_bpf_prog_load_btf(uint32_t type, uint32_t expected_attach_type, uint32_t attach_btf_id, const void *instructions, uint32_t count, const char *name,
                                  char *log, uint32_t log_size, uint32_t log_level,
                                  int32_t btf_fd, const void *func_info, uint32_t func_info_count) {
     union bpf_attr attr;
     memset(&attr, 0, sizeof(attr));
     attr.prog_type = type;
     attr.expected_attach_type = expected_attach_type;
+    attr.attach_btf_id = attach_btf_id;   /* a typed program's target in the kernel's own BTF */
     attr.insns = (uint64_t)(uintptr_t)instructions;
     attr.insn_cnt = count;
     attr.license = (uint64_t)(uintptr_t)"GPL";
@@ -210,7 +211,7 @@ int32_t clinux_bpf_btf_load(const void *data, uint32_t size, char *log, uint32_t
 int32_t clinux_bpf_raw_tracepoint_open(const char *name, int32_t program_fd) {
     union bpf_attr attr;
     memset(&attr, 0, sizeof(attr));
-    attr.raw_tracepoint.name = (uint64_t)(uintptr_t)name;
+    attr.raw_tracepoint.name = (uint64_t)(uintptr_t)name;   /* NULL: a typed (tp_btf) program's own target */
     attr.raw_tracepoint.prog_fd = (uint32_t)program_fd;
     return bpf_call(BPF_RAW_TRACEPOINT_OPEN, &attr);
 }

@@ -138,6 +138,45 @@ extension BPFCodeGenerator {
         }
     }
 
+    /// The registers that hold a pointer the verifier types from the context (in a typed
+    /// program whose arguments are the context's words): argN, what a full word read
+    /// through such a pointer gives, such a pointer plus a constant, a copy of one; a
+    /// register written on several ways is one when every way writes one or 0 (NULL).
+    mutating func analyseKernelPointers() {
+        guard site.prologue.argumentsAreContextWords else { return }
+        let instructions = function.instructions
+        var candidates = Set(instructions.compactMap { $0.writtenRegister?.index })
+        while true {
+            var refuted = Set<Int>()
+            for instruction in instructions {
+                guard let written = instruction.writtenRegister, candidates.contains(written.index) else { continue }
+                let holdsPointer: Bool
+                switch instruction {
+                case .call(.readBuiltin(let variable), _, _):
+                    let index = Int(variable.rawValue.dropFirst(3))
+                    holdsPointer = variable.rawValue.hasPrefix("arg") && index.map { $0 < site.prologue.argumentCount } == true
+                case .load(_, let base, _, 8, .tracee): holdsPointer = candidates.contains(base.index)
+                case .move(_, let source): holdsPointer = candidates.contains(source.index)
+                case .arithmetic(.add, _, let lhs, let rhs):
+                    holdsPointer = candidates.contains(lhs.index) && known[rhs.index].flatMap { if case .constant = $0 { return true } else { return nil } } == true
+                case .constant(_, 0): holdsPointer = true
+                default: holdsPointer = false
+                }
+                if !holdsPointer { refuted.insert(written.index) }
+            }
+            if refuted.isEmpty { break }
+            candidates.subtract(refuted)
+        }
+        // A register only ever 0 is no pointer.
+        kernelPointers = candidates.filter { register in
+            instructions.contains { instruction in
+                guard instruction.writtenRegister?.index == register else { return false }
+                if case .constant(_, 0) = instruction { return false }
+                return true
+            }
+        }
+    }
+
     static func offsetBy(_ value: KnownValue?, _ amount: Int64) -> KnownValue? {
         switch value {
         case .address(let region, let offset)?: return .address(region: region, offset: offset &+ amount)

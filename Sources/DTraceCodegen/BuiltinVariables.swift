@@ -203,7 +203,9 @@ extension BPFCodeGenerator {
     /// r0 = argument `index` of the probe, from the probe context (0 when the probe has
     /// no such argument).
     mutating func readArgument(_ index: Int) {
-        if index < min(site.prologue.argumentCount, ProbeContextSlots.arguments) {
+        if site.readsKernelDirectly && site.prologue.argumentsAreContextWords && index < site.prologue.argumentCount {
+            asm.load(.r0, from: .r6, offset: Int16(8 * index), size: .double)
+        } else if index < min(site.prologue.argumentCount, ProbeContextSlots.arguments) {
             asm.load(.r0, from: .r7, offset: contextSlot(index), size: .double)
         } else {
             asm.load(.r0, constant: 0)

@@ -56,6 +56,8 @@ public struct BPFCodeGenerator {
     /// Registers holding the address of a buffer get_current_comm() filled: 16 bytes,
     /// NUL-terminated and zero-padded, so copying it is two 8-byte moves.
     var commBuffers: Set<Int> = []
+    /// Registers holding a pointer the kernel's BTF types (`ProbeSite.readsKernelDirectly`).
+    var kernelPointers: Set<Int> = []
     /// Callback subprograms (for bpf_loop) emitted after the clause's own code, by name.
     public var subprograms: [String: BPFLabel] = [:]
     public var subprogramBodies: [(label: BPFLabel, emit: (inout BPFCodeGenerator) -> Void)] = []
@@ -108,6 +110,7 @@ public struct BPFCodeGenerator {
         }
         try allocateSlots()
         analyseKnownValues()
+        if site.readsKernelDirectly { analyseKernelPointers() }
         emitPrologue()
         for (index, instruction) in function.instructions.enumerated() {
             currentInstruction = index

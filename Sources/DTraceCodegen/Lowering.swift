@@ -62,7 +62,12 @@ extension BPFCodeGenerator {
             store(dst, .r0)
         case .load(let dst, let base, let offset, let width, let space):
             guard let size = BPFSize(bytes: width) else { throw .unsupported("a \(width)-byte load") }
-            if space == .tracee {
+            if space == .tracee && kernelPointers.contains(base.index) {
+                // A typed pointer: the verifier checks the member read against BTF.
+                load(.r3, base)
+                asm.load(.r0, from: .r3, offset: Int16(offset), size: size)
+                store(dst, .r0)
+            } else if space == .tracee {
                 load(.r3, base)
                 if offset != 0 { asm.alu64(.add, .r3, immediate: Int32(offset)) }
                 asm.store(immediate: 0, to: .frame, offset: Self.temporary, size: .double)

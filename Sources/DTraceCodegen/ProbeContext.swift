@@ -111,6 +111,10 @@ public protocol ProbePrologue: Sendable {
     /// Whether the probe fires in the kernel: false for the dtrace provider's probes, which
     /// dtrace runs itself (test runs from its bpf() calls), so their stack() is empty.
     var hasKernelStack: Bool { get }
+    /// Whether argN is the context's u64 word N, as is (a raw tracepoint's arguments):
+    /// in a typed program a clause then reads it from the context, where the verifier
+    /// knows a pointer's kernel type.
+    var argumentsAreContextWords: Bool { get }
 }
 
 extension ProbePrologue {
@@ -121,6 +125,7 @@ extension ProbePrologue {
     public func emitSiteKey(_ code: inout PrologueCode) {}
     public var providesEntryCaller: Bool { false }
     public var hasKernelStack: Bool { true }
+    public var argumentsAreContextWords: Bool { false }
 }
 
 /// What a prologue emits with: the assembler, the exit, and the context's slots.

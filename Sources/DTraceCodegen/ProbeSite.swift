@@ -34,6 +34,13 @@ public struct ProbeSite: Sendable {
     /// when this clause is done, whatever way it ends.
     public var nextClause: (programs: Int32, index: Int32)?
 
+    /// The program is typed (tp_btf) and its prologue's arguments are the context's
+    /// words: reads of kernel memory through pointers the arguments lead to are plain
+    /// loads the verifier checks against the kernel's BTF (a faulting one reads 0), not
+    /// probe-read calls. The engine loads the probe's untyped program instead when the
+    /// verifier refuses one.
+    public var readsKernelDirectly = false
+
     /// Set when one program serves many enablings of a clause: each firing's attach
     /// cookie names its site in this table, where its EPID, probe ID and names are.
     public var sharedProbes: SharedProbeTable?

@@ -310,6 +310,13 @@ extension Compiler {
         let aggregating = call.function
         let valueRegister = call.value, incrementRegister = call.increment
         let keyTypes = keys.map { $0.type.isString ? DType.string : $0.type }
+        let bounds = keys.map { $0.type.isString ? $0.stringBound : nil }
+        if let previous = observedKeyBounds[name] {
+            observedKeyBounds[name] = previous.count == bounds.count ? zip(previous, bounds).map { a, b in a.flatMap { a in b.map { max(a, $0) } } }
+                                                                    : bounds.map { _ in nil }
+        } else {
+            observedKeyBounds[name] = bounds
+        }
         let info: AggregationInfo
         if let existing = aggregations[name] {
             if existing.function.name == aggregating.name, existing.function != aggregating,
@@ -351,7 +358,7 @@ extension Compiler {
         // A narrowed slot only ever receives what the prescan saw; anything else is a
         // program the prescan did not cover (a text compiled on its own), refused.
         for (position, key) in keyExpressions.enumerated() where info.keyTypes[position].isString && info.keyWidths[position] < stringStorage {
-            guard let bound = Compiler.stringKeyBound(key), bound <= info.keyWidths[position] else { throw error(.aggregationDimensions, "@\(name)[ ] key #\(position + 1) is wider than its previous uses", line: line) }
+            guard let bound = keys[position].stringBound ?? Compiler.stringKeyBound(key), bound <= info.keyWidths[position] else { throw error(.aggregationDimensions, "@\(name)[ ] key #\(position + 1) is wider than its previous uses", line: line) }
         }
         let key = keys.isEmpty ? emitter.constant(0) : try buildKey(keys, keyTypes: info.keyTypes, widths: info.keyWidths, companions: processKeys, line: line)
         if !processKeys.isEmpty {
@@ -369,6 +376,7 @@ extension Compiler {
             let result = try definition.compile(SubroutineArguments(compiler: self, name: name, expressions: arguments, line: line))
             var value = Value(register: result.register, type: result.type)
             value.pointsIntoAlloca = result.pointsIntoAlloca
+            value.stringBound = result.stringBound
             return value
         }
         switch name {

@@ -29,6 +29,10 @@ struct Value {
     /// A pointer to a translated struct (xlate<T *>, curpsinfo): DTrace's dynamic
     /// expression, which has no address to keep (not an aggregation or array key).
     var isTranslatedPointer = false
+    /// For a string: the bytes it needs at most with its NUL, when known (a literal,
+    /// execname, a dotted quad): an aggregation key slot holding only such strings is
+    /// narrowed to it.
+    var stringBound: Int?
 }
 
 enum VariableStorage {
@@ -182,6 +186,26 @@ public final class Compiler {
     /// Thread-local associative arrays assigned somewhere: value and key types.
     var forwardThreadLocalArrays: [String: (value: DType, keys: [DType])] = [:]
     var boundedAggregationKeys: [String: [Int?]] = [:]
+    /// Per aggregation and key position: the most bytes every string compiled into the
+    /// slot needed (nil: one whose length is not known).
+    var observedKeyBounds: [String: [Int?]] = [:]
+    /// Key bounds a first compilation of the same program learnt from the values it
+    /// compiled (`narrowerKeyBounds`); set before `prescan`, they narrow those slots.
+    public var learnedKeyBounds: [String: [Int?]] = [:]
+
+    /// The key bounds this compilation learnt, when they are narrower than the slots it
+    /// laid out (a dotted quad keyed in a slot of strsize): compiling the program again
+    /// with them as `learnedKeyBounds` keys narrower. Nil when nothing is narrower.
+    public var narrowerKeyBounds: [String: [Int?]]? {
+        var narrower = false
+        for (name, info) in aggregations {
+            guard let observed = observedKeyBounds[name], observed.count == info.keyWidths.count else { continue }
+            for (position, bound) in observed.enumerated() where info.keyTypes[position].isString {
+                if let bound, (bound + 7) & ~7 < info.keyWidths[position] { narrower = true }
+            }
+        }
+        return narrower ? observedKeyBounds : nil
+    }
 
     /// Bytes a string key expression needs at most, when its text tells: execname (15
     /// characters and a NUL), a literal (its own length and a NUL); nil otherwise.
@@ -231,6 +255,7 @@ public final class Compiler {
         for program in programs {
             for item in program.items { if case .clause(let clause) = item { visit(clause.statements ?? []) } }
         }
+        for (name, learned) in learnedKeyBounds { bounds[name] = learned }
         boundedAggregationKeys = bounds.mapValues { $0.map { $0.map { ($0 + 7) & ~7 } } }
         // Thread-locals the program assigns anywhere: a clause may read one before the
         // clause that assigns it (`/self->ts/` ahead of the entry probe's clause).
@@ -715,7 +740,9 @@ public final class Compiler {
     }
 
     func stringConstant(_ bytes: [UInt8]) -> Value {
-        Value(register: constantAddress(bytes), type: .string, space: .constant)
+        var value = Value(register: constantAddress(bytes), type: .string, space: .constant)
+        value.stringBound = bytes.count + 1
+        return value
     }
 }
 

@@ -167,6 +167,7 @@ extension Compiler {
             }
             let type = a.type.isString ? DType.string : (a.type.isPointer ? a.type : DType.arithmeticResult(a.type, b.type))
             var value = Value(register: result, type: type)
+            if type.isString, let first = a.stringBound, let second = b.stringBound { value.stringBound = max(first, second) }
             value.pointsIntoAlloca = a.pointsIntoAlloca
             value.mixesAlloca = a.pointsIntoAlloca != b.pointsIntoAlloca || a.mixesAlloca || b.mixesAlloca
             return value
@@ -318,7 +319,9 @@ extension Compiler {
             noteBuiltinUse(name)
             if builtin.isString {
                 let buffer = emitter.temporary(stringStorage)
-                return Value(register: emitter.call(.readBuiltin(builtin), [buffer]), type: .string)
+                var value = Value(register: emitter.call(.readBuiltin(builtin), [buffer]), type: .string)
+                if builtin == .execname { value.stringBound = 16 }
+                return value
             }
             let raw = emitter.call(.readBuiltin(builtin), [])
             return Value(register: raw, type: type)

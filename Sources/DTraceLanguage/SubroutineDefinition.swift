@@ -19,6 +19,8 @@ public struct SubroutineResult {
     public var type: DType
     /// The value points into alloca() space (alloca's own).
     public var pointsIntoAlloca = false
+    /// A string result's most bytes with its NUL, when the subroutine knows it.
+    public var stringBound: Int?
     public init(register: Register, type: DType) { self.register = register; self.type = type }
 }
 

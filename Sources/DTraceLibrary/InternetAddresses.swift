@@ -17,20 +17,29 @@ struct InternetAddresses: LibrarySubroutine {
             try call.expect(2...2)
             let family = try call.integer(0)
             let address = try call.pointer(1, prototype: "void *", bytes: call.constantValue(0) == 2 ? 4 : 16)
-            return call.stringSubroutine(SubroutineCall(call.name), [family, address])
+            var result = call.stringSubroutine(SubroutineCall(call.name), [family, address])
+            result.stringBound = Self.longestText
+            return result
         }
         // Addresses in kernel structures (a packet's header, a socket) are copied first.
         if call.name == "inet_ntoa" {
             try call.expect(1...1)
-            return call.stringSubroutine(SubroutineCall(call.name), [try call.pointer(0, prototype: "ipaddr_t *", bytes: 4)])
+            var result = call.stringSubroutine(SubroutineCall(call.name), [try call.pointer(0, prototype: "ipaddr_t *", bytes: 4)])
+            result.stringBound = 16   // "255.255.255.255"
+            return result
         }
         // inet_ntoa6(address[, strict]): strict (a constant, not 0) keeps an embedded
         // IPv4 address's "::" or "::ffff:" prefix.
         try call.expect(1...2)
         let address = try call.pointer(0, prototype: "struct in6_addr *", bytes: 16, pointee: "in6_addr")
         let strict = call.count == 2 ? try call.integerConstant(1) != 0 : false
-        return call.stringSubroutine(SubroutineCall(call.name, form: strict ? 1 : 0), [address])
+        var result = call.stringSubroutine(SubroutineCall(call.name, form: strict ? 1 : 0), [address])
+        result.stringBound = Self.longestText
+        return result
     }
+
+    /// The longest text an address makes, with its NUL: INET6_ADDRSTRLEN.
+    static let longestText = 46
 }
 
 extension InternetAddresses: InterpretedSubroutine, KernelSubroutine {

@@ -30,6 +30,11 @@ public final class KernelAttachments {
         links.append(try BPFLink.rawTracepoint(name, program: program))
     }
 
+    /// A typed program (tp_btf) on the raw tracepoint it was loaded for.
+    public func attachTypedRawTracepoint(_ name: String, program: BPFProgram) throws(SystemError) {
+        links.append(try BPFLink.typedRawTracepoint(name, program: program))
+    }
+
     /// Uprobes on one file, through one uprobe_multi link (see BPFLink.uprobes).
     public func attachUprobes(path: String, offsets: [UInt64], cookies: [UInt64], referenceCounterOffsets: [UInt64]? = nil,
                               processID: Int32, returns: Bool, program: BPFProgram) throws(SystemError) {

@@ -25,6 +25,21 @@ public struct KernelProbe {
     /// enabled on the probe then run as one firing — only the first is attached, and
     /// each calls the next — so that they share its this-> variables and its order.
     public var chainsClauses = false
+    /// The same probe as a typed program (tp_btf), where the kernel's BTF names its
+    /// tracepoint: the verifier then knows the kernel type of each pointer argument, so
+    /// the clause's reads of kernel structures through them are plain loads instead of
+    /// probe-read calls (`ProbeSite.readsKernelDirectly`). The engine loads this first
+    /// and the untyped program when the verifier refuses it.
+    public var typed: TypedProgram?
+
+    public struct TypedProgram {
+        /// The BTF type of the kernel the program is loaded for (btf_trace_EVENT).
+        public var attachBTFID: UInt32
+        public var attach: (BPFProgram, KernelAttachments) throws -> Void
+        public init(attachBTFID: UInt32, attach: @escaping (BPFProgram, KernelAttachments) throws -> Void) {
+            self.attachBTFID = attachBTFID; self.attach = attach
+        }
+    }
 
     public init(programType: BPFProgramType, prologue: any ProbePrologue, fallbackPrologue: (any ProbePrologue)? = nil,
                 attach: ((BPFProgram, KernelAttachments) throws -> Void)?) {

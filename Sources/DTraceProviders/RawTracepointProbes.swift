@@ -125,9 +125,17 @@ public struct RawTracepointProbe: Sendable, Equatable {
             }
         }
         let events = [event] + alsoOn.filter { Tracefs.eventID(root: setup.tracefsRoot, group: group, event: $0) != nil }
-        return KernelProbe(programType: .rawTracepoint, prologue: RawArgumentsPrologue(argumentCount: argumentCount, filters: resolved)) { program, attachments in
+        var probe = KernelProbe(programType: .rawTracepoint, prologue: RawArgumentsPrologue(argumentCount: argumentCount, filters: resolved)) { program, attachments in
             for event in events { try attachments.attachRawTracepoint(event, program: program) }
         }
+        // A typed program is loaded for one tracepoint: on one only.
+        if events.count == 1, let id = try? setup.types.btf?.typeID(named: "btf_trace_" + event, kind: .typedef) {
+            let event = event
+            probe.typed = KernelProbe.TypedProgram(attachBTFID: id) { program, attachments in
+                try attachments.attachTypedRawTracepoint(event, program: program)
+            }
+        }
+        return probe
     }
 }
 
@@ -224,6 +232,7 @@ struct RawArgumentsPrologue: ProbePrologue {
     }
     let argumentCount: Int
     let filters: [Filter]
+    var argumentsAreContextWords: Bool { true }
 
     func emitFilter(_ code: inout PrologueCode) {
         for filter in filters {

@@ -311,12 +311,25 @@ public final class KernelEngine: AggregationBackend, StackSource {
         site.startsFiring = startsFiring(enabling)
         let chain = clauseChains[enabling.epid]
         if let chain, chain.index + 1 < chain.programs.capacity { site.nextClause = (chain.programs.descriptor, Int32(chain.index + 1)) }
+        var typedProgram: BPFProgram?
+        if let typed = kernelProbe.typed, chain == nil {
+            // The typed program first; the untyped one when the verifier refuses it.
+            var typedSite = site
+            typedSite.readsKernelDirectly = true
+            typedProgram = try? load(enabling, site: typedSite, programType: .tracing, attachType: .typedRawTracepoint, attachBTFID: typed.attachBTFID,
+                                     maps: maps, settings: settings, label: "typed", explainsRefusal: false)
+            if typedProgram != nil { kernelProbes[enabling.epid]?.attach = typed.attach }
+        }
         let loaded: BPFProgram
-        do {
-            loaded = try load(enabling, site: site, programType: kernelProbe.programType, maps: maps, settings: settings)
-        } catch where kernelProbe.fallbackPrologue != nil {
-            site.prologue = kernelProbe.fallbackPrologue!
-            loaded = try load(enabling, site: site, programType: kernelProbe.programType, maps: maps, settings: settings)
+        if let typedProgram {
+            loaded = typedProgram
+        } else {
+            do {
+                loaded = try load(enabling, site: site, programType: kernelProbe.programType, maps: maps, settings: settings)
+            } catch where kernelProbe.fallbackPrologue != nil {
+                site.prologue = kernelProbe.fallbackPrologue!
+                loaded = try load(enabling, site: site, programType: kernelProbe.programType, maps: maps, settings: settings)
+            }
         }
         if let chain, chain.index > 0 {
             do {
@@ -371,8 +384,8 @@ public final class KernelEngine: AggregationBackend, StackSource {
     }
 
     @discardableResult
-    func load(_ enabling: Enabling, site: ProbeSite, programType: BPFProgramType, attachType: BPFAttachType = .unspecified, maps: KernelMaps,
-              settings: KernelSettings, label: String? = nil) throws -> BPFProgram {
+    func load(_ enabling: Enabling, site: ProbeSite, programType: BPFProgramType, attachType: BPFAttachType = .unspecified, attachBTFID: UInt32 = 0,
+              maps: KernelMaps, settings: KernelSettings, label: String? = nil, explainsRefusal: Bool = true) throws -> BPFProgram {
         let probe = enabling.probe
         let identity = probe.identity
         let clause = program.clauses[enabling.clause]
@@ -382,12 +395,13 @@ public final class KernelEngine: AggregationBackend, StackSource {
         } catch {
             throw KernelEngineError("clause at line \(clause.line) for probe \(identity.fullName): \(error)")
         }
-        settings.showProgram?("BPF program for enabled probe ID \(enabling.epid) (\(label ?? identity.fullName)), clause at line \(clause.line):\n"
+        settings.showProgram?("BPF program for enabled probe ID \(enabling.epid) (\(label.map { identity.fullName + ", " + $0 } ?? identity.fullName)), clause at line \(clause.line):\n"
                                 + BPFDisassembler.text(instructions).joined(separator: "\n") + "\n")
         let bytes = instructions.flatMap(\.bytes)
         let loaded: BPFProgram
         do {
-            loaded = try BPFProgram(type: programType, attachType: attachType, instructions: bytes, name: "dt_\(enabling.epid)", verboseLog: settings.verifierLog)
+            loaded = try BPFProgram(type: programType, attachType: attachType, attachBTFID: attachBTFID, instructions: bytes, name: "dt_\(enabling.epid)",
+                                    verboseLog: settings.verifierLog, explainsRefusal: explainsRefusal)
             if settings.verifierLog { errors.write(loaded.verifierLog); errors.flush() }
         } catch {
             if settings.verifierLog { errors.write(error.log) }

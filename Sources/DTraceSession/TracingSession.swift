@@ -231,42 +231,55 @@ public final class TracingSession {
             }
             read.append((text, kind, isScript, label))
         }
-        // The D library's declarations the texts name (psinfo_t, SIGKILL...), before they are parsed.
-        do throws(Diagnostic) { try compiler.loadLibrary(namesUsedIn: read.map(\.text)) } catch {
-            throw SessionError("failed to load the D library: \(error.description)")
-        }
-        var parsed: [(syntax: Result<ProgramSyntax, Diagnostic>, kind: ProbeSpecifierKind, isScript: Bool, label: String)] = []
-        for (text, kind, isScript, label) in read {
-            var parser = Parser(source: text, typeNames: compiler.typeNames)
-            parser.clausesNeedBodies = isScript
-            do throws(Diagnostic) {
-                parsed.append((.success(try parser.parseProgram()), kind, isScript, label))
-            } catch {
-                parsed.append((.failure(error), kind, isScript, label))
+        /// Loads the library, parses, prescans and compiles every text read, in order.
+        func compileTexts(_ compiler: Compiler) throws(SessionError) -> Compiler {
+            sourceOfClause = []
+            // The D library's declarations the texts name (psinfo_t, SIGKILL...), before they are parsed.
+            do throws(Diagnostic) { try compiler.loadLibrary(namesUsedIn: read.map(\.text)) } catch {
+                throw SessionError("failed to load the D library: \(error.description)")
             }
-        }
-        compiler.prescan(parsed.compactMap { try? $0.syntax.get() })
-        for (index, text) in parsed.enumerated() {
-            if let failure = failureOfText[index] { throw failure }
-            do throws(Diagnostic) {
-                let syntax = try text.syntax.get()
-                if !options.permitEmpty && syntax.items.allSatisfy({ if case .pragma = $0 { true } else { false } }) {
-                    throw Diagnostic("D_EMPTY", "empty D program translation unit", line: Self.lineAfterEnd(of: read[index].text))
+            var parsed: [(syntax: Result<ProgramSyntax, Diagnostic>, kind: ProbeSpecifierKind, isScript: Bool, label: String)] = []
+            for (text, kind, isScript, label) in read {
+                var parser = Parser(source: text, typeNames: compiler.typeNames)
+                parser.clausesNeedBodies = isScript
+                do throws(Diagnostic) {
+                    parsed.append((.success(try parser.parseProgram()), kind, isScript, label))
+                } catch {
+                    parsed.append((.failure(error), kind, isScript, label))
                 }
-                let before = compiler.clauseCount
-                compiler.referencedMacroArguments = []
-                try compiler.add(syntax, kind: text.kind)
-                // DTrace checks only the last argument, in each text it compiles.
-                let last = compileOptions.macroArguments.count - 1
-                if last > 0 && !options.permitUnreferencedArguments && !compiler.referencedMacroArguments.contains(last) {
-                    throw Diagnostic(.macroUnused, "extraneous argument '\(compileOptions.macroArguments[last])' ($\(last) is not referenced)", line: Self.lineAfterEnd(of: read[index].text))
-                }
-                sourceOfClause += Array(repeating: index, count: compiler.clauseCount - before)
-            } catch {
-                throw compileFailure(error, isScript: text.isScript, label: text.label)
             }
+            compiler.prescan(parsed.compactMap { try? $0.syntax.get() })
+            for (index, text) in parsed.enumerated() {
+                if let failure = failureOfText[index] { throw failure }
+                do throws(Diagnostic) {
+                    let syntax = try text.syntax.get()
+                    if !options.permitEmpty && syntax.items.allSatisfy({ if case .pragma = $0 { true } else { false } }) {
+                        throw Diagnostic("D_EMPTY", "empty D program translation unit", line: Self.lineAfterEnd(of: read[index].text))
+                    }
+                    let before = compiler.clauseCount
+                    compiler.referencedMacroArguments = []
+                    try compiler.add(syntax, kind: text.kind)
+                    // DTrace checks only the last argument, in each text it compiles.
+                    let last = compileOptions.macroArguments.count - 1
+                    if last > 0 && !options.permitUnreferencedArguments && !compiler.referencedMacroArguments.contains(last) {
+                        throw Diagnostic(.macroUnused, "extraneous argument '\(compileOptions.macroArguments[last])' ($\(last) is not referenced)", line: Self.lineAfterEnd(of: read[index].text))
+                    }
+                    sourceOfClause += Array(repeating: index, count: compiler.clauseCount - before)
+                } catch {
+                    throw compileFailure(error, isScript: text.isScript, label: text.label)
+                }
+            }
+            return compiler
         }
-        program = compiler.finish().program
+        var compiled = try compileTexts(compiler)
+        // The values compiled may bound string keys more narrowly than their text told
+        // (a dotted quad, a ?: of literals): compiled again, those key slots are narrower.
+        if let learned = compiled.narrowerKeyBounds {
+            let again = Compiler(options: compileOptions)
+            again.learnedKeyBounds = learned
+            compiled = try compileTexts(again)
+        }
+        program = compiled.finish().program
         // #pragma D option: the same options, through the same checks.
         for (name, value) in program.options {
             do { try options.set(name, value) } catch { throw SessionError("failed to set option \(name): \(error.problem)") }

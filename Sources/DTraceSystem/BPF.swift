@@ -11,12 +11,16 @@ public enum BPFMapType: UInt32, Sendable {
 
 public enum BPFProgramType: UInt32, Sendable {
     case kprobe = 2, tracepoint = 5, perfEvent = 7, rawTracepoint = 17
+    /// BTF-typed (tp_btf, fentry...): its context's pointers are typed, read directly.
+    case tracing = 26
 }
 
 /// The attach type a program is loaded for (`expected_attach_type`), where its program
 /// type has several.
 public enum BPFAttachType: UInt32, Sendable {
     case unspecified = 0
+    /// A `.tracing` program on a raw tracepoint (tp_btf).
+    case typedRawTracepoint = 23
     /// A kprobe-type program attached to user code through a uprobe_multi link.
     case uprobeMulti = 48
 }

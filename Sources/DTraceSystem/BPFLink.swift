@@ -32,6 +32,13 @@ public final class BPFLink {
         return BPFLink(descriptor: fd)
     }
 
+    /// A typed raw tracepoint program (tp_btf) attached to the tracepoint it was loaded for.
+    public static func typedRawTracepoint(_ name: String, program: BPFProgram) throws(SystemError) -> BPFLink {
+        let fd = clinux_bpf_raw_tracepoint_open(nil, program.descriptor)
+        guard fd >= 0 else { throw SystemError("bpf(BPF_RAW_TRACEPOINT_OPEN) of typed \(name)") }
+        return BPFLink(descriptor: fd)
+    }
+
     /// Uprobes at `offsets` of the file at `path` (file offsets, as the kernel takes them),
     /// all running `program` (a kprobe program loaded for `.uprobeMulti`); each fires with
     /// its `cookies` entry (bpf_get_attach_cookie). `referenceCounterOffsets` (file offsets

@@ -15,8 +15,11 @@ public final class BPFProgram {
 
     /// Loads a program; on failure the verifier's log comes with the error. A program
     /// with callback subprograms (ld_imm64 of BPF_PSEUDO_FUNC) is loaded with the BTF
-    /// function information the kernel requires for them.
-    public init(type: BPFProgramType, attachType: BPFAttachType = .unspecified, instructions: [UInt8], name: String, verboseLog: Bool = false) throws(LoadError) {
+    /// function information the kernel requires for them. A typed program (`.tracing`)
+    /// names its target by `attachBTFID`, a type of the kernel's own BTF. Without
+    /// `explainsRefusal` a refused load is not repeated for the verifier's log.
+    public init(type: BPFProgramType, attachType: BPFAttachType = .unspecified, attachBTFID: UInt32 = 0, instructions: [UInt8], name: String,
+                verboseLog: Bool = false, explainsRefusal: Bool = true) throws(LoadError) {
         let count = UInt32(instructions.count / 8)
         let starts = CallbackFunctionTypes.subprogramStarts(instructions)
         var functionInfo: [UInt32] = []
@@ -28,7 +31,7 @@ public final class BPFProgram {
         func load(_ log: UnsafeMutablePointer<CChar>?, _ size: UInt32, _ level: UInt32) -> Int32 {
             instructions.withUnsafeBytes { bytes in
                 functionInfo.withUnsafeBytes {
-                    clinux_bpf_prog_load_btf(type.rawValue, attachType.rawValue, bytes.baseAddress, count, name, log, size, level, btf,
+                    clinux_bpf_prog_load_btf(type.rawValue, attachType.rawValue, attachBTFID, bytes.baseAddress, count, name, log, size, level, btf,
                                              btf < 0 ? nil : $0.baseAddress, btf < 0 ? 0 : UInt32(functionInfo.count / 2))
                 }
             }
@@ -36,7 +39,7 @@ public final class BPFProgram {
         var fd = load(nil, 0, 0)
         // Only a verifier rejection (EACCES, EINVAL) has a log worth a second load.
         let firstError = errno
-        if verboseLog || (fd < 0 && (firstError == EACCES || firstError == EINVAL)) {
+        if verboseLog || (fd < 0 && explainsRefusal && (firstError == EACCES || firstError == EINVAL)) {
             var log = [CChar](repeating: 0, count: 1 << 24)
             let level: UInt32 = verboseLog ? 2 : 1
             if fd >= 0 { close(fd) }

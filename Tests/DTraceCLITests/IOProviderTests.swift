@@ -112,6 +112,34 @@ struct IOProviderTests {
         #expect(lines.filter { $0.hasPrefix("start read 0 ") || $0.hasPrefix("done read 0 ") }.isEmpty)
     }
 
+    /// The io probes run as typed programs (tp_btf): the translators' reads of the
+    /// request are plain loads (a char * member's bytes too); a read the verifier cannot
+    /// type (the request read as a task_struct, past its end) makes the engine load the
+    /// untyped program, with the same results.
+    @Test func typedProgramsAndTheirFallback() throws {
+        let loop = try ScratchLoopDevice(megabytes: 16)
+        defer { loop.remove() }
+        let command = "\(KernelHarness.workload) directio \(loop.device) 4096 2"
+        let filter = "/args[1]->dev_statname == \"\(loop.name)\" && args[0]->b_bcount > 0/"
+        let typed = try Harness.run(["-S", "-qn", "io:::start \(filter) { printf(\"%s %d %d\\n\", args[1]->dev_statname, args[0]->b_bcount, args[1]->dev_major); }",
+                                     "-c", command], pinned: false)
+        #expect(typed.status == 0, "\(typed.stderr)")
+        #expect(typed.stdout.split(separator: "\n").filter { $0 == "\(loop.name) 4096 7" }.count == 4, "\(typed.stdout)")
+        #expect(typed.stderr.contains("(io:vmlinux::start, typed), clause"))
+        #expect(!typed.stderr.contains("(io:vmlinux::start), clause"))
+        let bytes = try Harness.run(["-S", "-qn", "io:::start \(filter) { printf(\"%c %d\\n\", *((struct request *)arg0)->bio->bi_bdev->bd_device.kobj.name, args[0]->b_bcount); }",
+                                     "-c", command], pinned: false)
+        #expect(bytes.status == 0, "\(bytes.stderr)")
+        #expect(bytes.stdout.split(separator: "\n").filter { $0 == "l 4096" }.count == 4, "\(bytes.stdout)")
+        #expect(bytes.stderr.contains("(io:vmlinux::start, typed), clause") && !bytes.stderr.contains("(io:vmlinux::start), clause"))
+        let fallback = try Harness.run(["-S", "-qn", "io:::start \(filter) { this->x = ((struct task_struct *)arg0)->pid; printf(\"%d\\n\", args[0]->b_bcount); }",
+                                        "-c", command], pinned: false)
+        #expect(fallback.status == 0, "\(fallback.stderr)")
+        #expect(fallback.stdout.split(separator: "\n").filter { $0 == "4096" }.count == 4, "\(fallback.stdout)")
+        #expect(fallback.stderr.contains("(io:vmlinux::start, typed), clause"))
+        #expect(fallback.stderr.contains("(io:vmlinux::start), clause"))
+    }
+
     /// The same device through a file system: dev_statname is the device's /sys/block
     /// name, the file is unknown to a request, and starts and dones pair by request.
     @Test func fileSystemIOOnLoopDevice() throws {

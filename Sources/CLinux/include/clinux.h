@@ -71,7 +71,7 @@ int32_t clinux_bpf_prog_load(uint32_t type, const void *instructions, uint32_t c
 /* bpf(2) BPF_PROG_LOAD as above, with BTF function information (func_info records of
  * {instruction offset, BTF type id}, 8 bytes each), which programs with callback
  * subprograms (bpf_loop) need. */
-int32_t clinux_bpf_prog_load_btf(uint32_t type, uint32_t expected_attach_type, const void *instructions, uint32_t count, const char *name,
+int32_t clinux_bpf_prog_load_btf(uint32_t type, uint32_t expected_attach_type, uint32_t attach_btf_id, const void *instructions, uint32_t count, const char *name,
                                  char *log, uint32_t log_size, uint32_t log_level,
                                  int32_t btf_fd, const void *func_info, uint32_t func_info_count);
 /* bpf(2) BPF_BTF_LOAD of a raw BTF blob. */

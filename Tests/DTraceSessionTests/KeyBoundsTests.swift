@@ -1,0 +1,41 @@
+// DTraceSessionTests/KeyBoundsTests: a session compiles a program again when the values
+// it compiled bound its string aggregation keys more narrowly than its text told (a ?: of
+// literals, a dotted quad from inet_ntoa): those key slots are then that narrow — what
+// hashing a key and aggsize count — and the others keep strsize.
+
+import DTraceIR
+import DTraceSession
+import DTraceSystem
+import Testing
+
+@Suite struct KeyBoundsTests {
+    func keySizes(_ script: String) throws -> [String: Int] {
+        let session = TracingSession(options: TracingOptions(), output: OutputSink(capturing: ()), errors: OutputSink(capturing: ()))
+        try session.compile([ProgramSource(kind: .probes(text: script, kind: "n"))], operands: [], preprocess: false, cppArguments: [], preprocessor: { text, _ in text })
+        return Dictionary(uniqueKeysWithValues: session.program.aggregations.map { ($0.name, $0.keySize) })
+    }
+
+    @Test func valuesOfKnownLengthNarrowTheirKeys() throws {
+        let sizes = try keySizes("""
+            BEGIN {
+                this->p = (ipaddr_t *)alloca(4);
+                @quad[pid > 0 ? "a" : "bb", inet_ntoa(this->p)] = count();
+                @six[inet_ntoa6((struct in6_addr *)this->p)] = count();
+                @name[probename] = count();
+                @mixed[pid > 0 ? "a" : probename] = count();
+                @command[execname] = count();
+            }
+            """)
+        #expect(sizes["quad"] == 8 + 16)
+        #expect(sizes["six"] == 48)
+        #expect(sizes["name"] == 264)
+        #expect(sizes["mixed"] == 264)
+        #expect(sizes["command"] == 16)
+    }
+
+    @Test func everyUseOfAnAggregationCounts() throws {
+        let sizes = try keySizes("BEGIN { @a[\"x\"] = count(); } END { @a[probename] = count(); } tick-1s { @b[\"x\"] = count(); } END { @b[\"yyyyyyyyyyyy\"] = count(); }")
+        #expect(sizes["a"] == 264)
+        #expect(sizes["b"] == 16)
+    }
+}
