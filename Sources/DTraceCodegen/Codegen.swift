@@ -232,6 +232,7 @@ public struct BPFCodeGenerator {
     /// Lends the assembler to a provider's prologue.
     mutating func withPrologueCode(_ body: (inout PrologueCode) -> Void) {
         var code = PrologueCode(asm: BPFAssembler(), exit: exitLabel, contextOffset: layout.probeContextOffset)
+        code.readsKernelDirectly = site.readsKernelDirectly
         code.sharedProbes = site.sharedProbes
         swap(&code.asm, &asm)
         body(&code)

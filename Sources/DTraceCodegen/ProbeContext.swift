@@ -139,6 +139,9 @@ public struct PrologueCode {
     /// 16 bytes of the frame a filter may use for a map key (fp-16..fp-1, the temporary
     /// and the slot below it): the clause's own frame slots are set after the filter.
     public static let filterKey: Int16 = BPFCodeGenerator.temporary - 8
+    /// The program is typed (`ProbeSite.readsKernelDirectly`): a member of a structure an
+    /// argument points to may be read with a plain load.
+    public internal(set) var readsKernelDirectly = false
 
     init(asm: BPFAssembler, exit: BPFLabel, contextOffset: Int) {
         self.asm = asm; self.exit = exit; self.contextOffset = contextOffset

@@ -270,7 +270,7 @@ struct RawArgumentsPrologue: ProbePrologue {
                 code.asm.jump(leader ? .jne : .jeq, .r0, .r1, code.exit)
             case .memberIn(let index, let offset, let size, let values):
                 code.asm.load(.r9, from: .r6, offset: Int16(8 * index), size: .double)
-                Self.read(size, at: .r9, offset: offset, &code)
+                Self.readMember(size, at: .r9, offset: offset, &code)
                 Self.requireOneOf(values.map { UInt64(bitPattern: $0) }, &code)
             case .bytesIn(let address, let size, let mask, let values):
                 Self.computeAddress(address, &code)
@@ -312,12 +312,19 @@ struct RawArgumentsPrologue: ProbePrologue {
         code.asm.load(.r0, from: .frame, offset: PrologueCode.frameTemporary, size: size == 8 ? .double : size == 4 ? .word : size == 2 ? .half : .byte)
     }
 
+    /// r0 = a member of the structure argN points to (`base`): a plain load in a typed
+    /// program (the verifier checks it against BTF), else a probe read.
+    static func readMember(_ size: Int, at base: BPFRegister, offset: Int, _ code: inout PrologueCode) {
+        guard code.readsKernelDirectly else { return read(size, at: base, offset: offset, &code) }
+        code.asm.load(.r0, from: base, offset: Int16(offset), size: size == 8 ? .double : size == 4 ? .word : size == 2 ? .half : .byte)
+    }
+
     /// r8 = the address (without its constant offset): argN's members summed; r9 = argN.
     static func computeAddress(_ address: Address, _ code: inout PrologueCode) {
         code.asm.load(.r9, from: .r6, offset: Int16(8 * address.argument), size: .double)
         code.asm.load(.r8, constant: 0)
         for member in address.members {
-            read(member.size, at: .r9, offset: member.offset, &code)
+            readMember(member.size, at: .r9, offset: member.offset, &code)
             code.asm.alu64(.add, .r8, .r0)
         }
     }
