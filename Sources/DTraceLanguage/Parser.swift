@@ -82,9 +82,30 @@ public struct Parser {
         // A predicate's closing "/" met where an operand was expected.
         do { _ = try closesPredicate() } catch { return error }
         if case .endOfInput = token.kind {
+            // A last identifier DTrace's lexer peeked past put the end back as a NUL
+            // character, which its lexer then meets as one.
+            if let last = lexer.lastToken(before: token.offset), peeksPast(last) {
+                return Diagnostic(.syntax, "syntax error near end-of-input", line: token.line)
+            }
             return Diagnostic(.syntax, "syntax error near end of input", line: token.line)
         }
-        return Diagnostic(.syntax, "syntax error near \"\(token.text)\"", line: token.line)
+        return Diagnostic(.syntax, "syntax error near \"\(nearText(token))\"", line: token.line)
+    }
+
+    /// What DTrace's message shows of the token a syntax error is at: its text, or for
+    /// an identifier DTrace's lexer peeked past to tell a type name from a variable —
+    /// one not after struct, union, enum, -> or ., not a built-in variable, and not
+    /// already taken for a variable (`identifierInterned`) — the rest of its line: the
+    /// peek leaves flex's yytext unterminated, and the message crops it at the newline.
+    func nearText(_ token: Token) -> String {
+        guard peeksPast(token) else { return token.text }
+        return lexer.restOfLine(from: token.offset) ?? token.text
+    }
+
+    /// Whether DTrace's lexer peeks past this token (see `nearText`).
+    func peeksPast(_ token: Token) -> Bool {
+        guard case .identifier(let name) = token.kind else { return false }
+        return BuiltinVariables.table[name] == nil && !lexer.followsMemberOrTag(token.offset) && !lexer.identifierInterned(name, before: token.offset)
     }
 
     // MARK: program
