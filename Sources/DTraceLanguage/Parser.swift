@@ -297,6 +297,9 @@ public struct Parser {
     mutating func parseTranslator() throws(Diagnostic) -> TranslatorSyntax {
         let line = try advance().line
         guard let output = try parseTypeName() else { throw try syntaxError() }
+        // DTrace's type name may go on with an abstract function declarator, `(int)`:
+        // read as its grammar reads it, the "<" it then lacks is the error.
+        if try isPunctuation("(") { _ = try parseDeclarator(abstract: true) }
         try expect("<")
         guard let inputBase = try parseTypeSpecifier() else { throw try syntaxError() }
         let declarator = try parseDeclarator()
