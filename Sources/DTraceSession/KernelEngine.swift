@@ -317,7 +317,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             var typedSite = site
             typedSite.readsKernelDirectly = true
             typedProgram = try? load(enabling, site: typedSite, programType: .tracing, attachType: .typedRawTracepoint, attachBTFID: typed.attachBTFID,
-                                     maps: maps, settings: settings, label: "typed", explainsRefusal: false)
+                                     maps: maps, settings: settings, label: enabling.probe.identity.fullName + ", typed", explainsRefusal: false)
             if typedProgram != nil { kernelProbes[enabling.epid]?.attach = typed.attach }
         }
         let loaded: BPFProgram
@@ -395,7 +395,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         } catch {
             throw KernelEngineError("clause at line \(clause.line) for probe \(identity.fullName): \(error)")
         }
-        settings.showProgram?("BPF program for enabled probe ID \(enabling.epid) (\(label.map { identity.fullName + ", " + $0 } ?? identity.fullName)), clause at line \(clause.line):\n"
+        settings.showProgram?("BPF program for enabled probe ID \(enabling.epid) (\(label ?? identity.fullName)), clause at line \(clause.line):\n"
                                 + BPFDisassembler.text(instructions).joined(separator: "\n") + "\n")
         let bytes = instructions.flatMap(\.bytes)
         let loaded: BPFProgram
