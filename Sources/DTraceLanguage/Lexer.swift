@@ -336,21 +336,6 @@ extension Lexer {
         return String(decoding: bytes[offset..<end], as: UTF8.self)
     }
 
-    /// Whether the token at `offset` follows `->`, `.`, or the keyword struct, union or
-    /// enum (spaces and comments aside: only spaces, tabs and newlines are skipped).
-    func followsMemberOrTag(_ offset: Int) -> Bool {
-        var index = min(offset, bytes.count) - 1
-        while index >= 0, [0x20, 0x09, 0x0a, 0x0d, 0x0b, 0x0c].contains(bytes[index]) { index -= 1 }
-        guard index >= 0 else { return false }
-        if bytes[index] == UInt8(ascii: ".") { return true }
-        if bytes[index] == UInt8(ascii: ">"), index > 0, bytes[index - 1] == UInt8(ascii: "-") { return true }
-        var start = index
-        while start > 0, Self.isIdentifierByte(bytes[start - 1]) { start -= 1 }
-        guard Self.isIdentifierByte(bytes[index]) else { return false }
-        let word = String(decoding: bytes[start...index], as: UTF8.self)
-        return word == "struct" || word == "union" || word == "enum"
-    }
-
     /// Whether DTrace's lexer, reading the source up to `offset`, has taken `name` for a
     /// variable: its peek past an earlier `name` saw `;`, `[`, `=` (not `==`), `++`, `--`
     /// or a `,` outside parentheses (a typedef's names aside), and it keeps such names.
@@ -386,7 +371,4 @@ extension Lexer {
         return last
     }
 
-    static func isIdentifierByte(_ byte: UInt8) -> Bool {
-        (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x30 && byte <= 0x39) || byte == 0x5f
-    }
 }

@@ -104,8 +104,11 @@ public struct Parser {
 
     /// Whether DTrace's lexer peeks past this token (see `nearText`).
     func peeksPast(_ token: Token) -> Bool {
-        guard case .identifier(let name) = token.kind else { return false }
-        return BuiltinVariables.table[name] == nil && !lexer.followsMemberOrTag(token.offset) && !lexer.identifierInterned(name, before: token.offset)
+        guard case .identifier(let name) = token.kind, BuiltinVariables.table[name] == nil else { return false }
+        switch lexer.lastToken(before: token.offset)?.kind {
+        case .punctuation("->")?, .punctuation(".")?, .keyword(.struct)?, .keyword(.union)?, .keyword(.enum)?: return false
+        default: return !lexer.identifierInterned(name, before: token.offset)
+        }
     }
 
     // MARK: program
