@@ -341,7 +341,7 @@ extension Lexer {
     /// or a `,` outside parentheses (a typedef's names aside), and it keeps such names.
     func identifierInterned(_ name: String, before offset: Int) -> Bool {
         var scan = Lexer(String(decoding: bytes, as: UTF8.self))
-        var depth = 0, inTypedef = false, candidate = false
+        var depth = 0, inTypedef = false, candidate = false, afterMemberOrTag = false
         while let token = try? scan.next(), token.offset < offset {
             if case .endOfInput = token.kind { break }
             if candidate, case .punctuation(let text) = token.kind {
@@ -349,12 +349,17 @@ extension Lexer {
             }
             candidate = false
             switch token.kind {
-            case .identifier(let word): candidate = word == name && !inTypedef
+            case .identifier(let word): candidate = word == name && !inTypedef && !afterMemberOrTag
             case .keyword(let keyword): if keyword == .typedef { inTypedef = true }
             case .punctuation(let text):
                 if text == "(" { depth += 1 } else if text == ")" { depth = max(0, depth - 1) }
                 if [";", "{", "}"].contains(text) { inTypedef = false }
             default: break
+            }
+            // A name after -> or ., or a struct, union or enum tag, is never peeked past.
+            switch token.kind {
+            case .punctuation("->"), .punctuation("."), .keyword(.struct), .keyword(.union), .keyword(.enum): afterMemberOrTag = true
+            default: afterMemberOrTag = false
             }
         }
         return false
