@@ -57,7 +57,7 @@ extension Compiler {
             if let members {
                 if let name, let existing = composites[key], existing.isComplete {
                     _ = name
-                    throw error(.declarationRedefined, "failed to define \(key): type redeclared", line: line)
+                    throw error(.declarationTypeRedeclared, "type redeclared: \(key)", line: line)
                 }
                 let composite = composites[key] ?? CompositeType(name: name ?? "<anon>", isUnion: isUnion)
                 // Known by its name while its members are read (a member may refer to it).
@@ -107,6 +107,9 @@ extension Compiler {
             return .composite(forward)
         case .enumeration(let name, let values):
             if let values {
+                if let name, let existing = enumerations[name], !existing.values.isEmpty {
+                    throw error(.declarationTypeRedeclared, "type redeclared: enum \(name)", line: line)
+                }
                 let enumeration = EnumType(name: name ?? "<anon>")
                 var next: Int64 = 0
                 for (enumerator, valueExpression, enumeratorLine) in values {

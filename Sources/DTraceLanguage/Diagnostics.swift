@@ -75,6 +75,7 @@ public enum DiagnosticTag: String, Sendable {
     case printaAggregationArgument = "D_PRINTA_AGGARG"
     case printaProto = "D_PRINTA_PROTO"
     case declarationRedefined = "D_DECL_IDRED"
+    case declarationTypeRedeclared = "D_DECL_TYPERED"
     case declarationCombination = "D_DECL_COMBO"
     case declarationVoidObject = "D_DECL_VOIDOBJ"
     case declarationArraySubscript = "D_DECL_ARRSUB"

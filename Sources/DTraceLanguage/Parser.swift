@@ -24,6 +24,9 @@ public struct Parser {
     /// Pragmas met inside a clause's body: DTrace acts on a pragma where the lexer meets
     /// it, so they are items of the program, placed before the clause.
     var pragmasInClause: [TopLevelItem] = []
+    /// The structs, unions and enums this text has defined with members so far ("struct s"):
+    /// DTrace refuses a second definition at its `{`, before anything after it is read.
+    var definedTags: Set<String> = []
     public static let maximumNesting = 200
 
     public init(source: String, typeNames: Set<String> = []) {
@@ -514,10 +517,12 @@ public struct Parser {
         defer { nesting -= 1 }
         var name: String?
         if case .identifier(let identifier) = try peek().kind { name = identifier; try advance() }
+        let brace = try peek()
         guard try accept("{") else {
             if name == nil { throw try syntaxError() }
             return .structure(name: name, isUnion: isUnion, members: nil)
         }
+        if let name { try defineTag((isUnion ? "union " : "struct ") + name, line: brace.line) }
         if try isPunctuation("}") { throw try syntaxError() } // at least one member
         var members: [(TypeSyntax, [Declarator])] = []
         while try !accept("}") {
@@ -540,13 +545,23 @@ public struct Parser {
         return .structure(name: name, isUnion: isUnion, members: members)
     }
 
+    /// A definition's tag, at its `{`: a second definition of one this text has defined is
+    /// refused there.
+    mutating func defineTag(_ tag: String, line: Int) throws(Diagnostic) {
+        guard definedTags.insert(tag).inserted else {
+            throw Diagnostic(.declarationTypeRedeclared, "type redeclared: \(tag)", line: line)
+        }
+    }
+
     mutating func parseEnumeration() throws(Diagnostic) -> TypeSyntax {
         var name: String?
         if case .identifier(let identifier) = try peek().kind { name = identifier; try advance() }
+        let brace = try peek()
         guard try accept("{") else {
             if name == nil { throw try syntaxError() }
             return .enumeration(name: name, values: nil)
         }
+        if let name { try defineTag("enum " + name, line: brace.line) }
         if try isPunctuation("}") { throw try syntaxError() } // at least one enumerator
         var values: [(String, Expression?, Int)] = []
         while try !accept("}") {
@@ -668,7 +683,10 @@ public struct Parser {
             try expect(")")
             try enterNesting()
             defer { nesting -= 1 }
-            return Expression(.cast(type, try parseUnary()), line: token.line)
+            // DTrace's grammar makes the cast when it reads the token after its operand:
+            // the cast is of that token's line.
+            let operand = try parseUnary()
+            return Expression(.cast(type, operand), line: try peek().line)
         case .keyword(.sizeof):
             try advance()
             if try isPunctuation("("), try startsTypeName(ahead: 1) {
