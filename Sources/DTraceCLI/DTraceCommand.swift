@@ -123,7 +123,8 @@ final class CommandRun {
             }
             let engine = try session.chooseEngine(checkPlatform: !line.exitAfterCompile)
             let quiet = session.options.quiet
-            if !quiet {
+            // -e compiles without enabling: nothing is said to have matched, as dtrace(1).
+            if !quiet && !line.exitAfterCompile {
                 for (index, (kind, name)) in session.descriptions.enumerated() {
                     let count = session.matchesPerSource[index]
                     errors.write("dtrace: \(kind) '\(name)' matched \(count) probe\(count == 1 ? "" : "s")\n")

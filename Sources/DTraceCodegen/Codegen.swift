@@ -428,7 +428,10 @@ public struct BPFCodeGenerator {
     /// (+ `extra`) names, with at least `span` bytes available; faults otherwise.
     /// `kernelFallback`: an address in none of DTrace's regions is a kernel address the
     /// body reads with probe_read_kernel (which faults on its own), not a bad address.
+    /// `kernelRead`, when given, is emitted for such an address instead of `body` (for a
+    /// body that loads directly from `into`).
     public mutating func withPointer(_ register: Register, extra: Int64 = 0, span: Int, write: Bool, into: BPFRegister, kernelFallback: Bool = false,
+                              kernelRead: ((inout BPFCodeGenerator) throws(CodegenError) -> Void)? = nil,
                               _ body: (inout BPFCodeGenerator) throws(CodegenError) -> Void) throws(CodegenError) {
         precondition(into != .r4 && into != .r5)
         if let value = known[register.index] {
@@ -497,10 +500,10 @@ public struct BPFCodeGenerator {
             asm.jump(done)
             asm.bind(next)
         }
-        if kernelFallback {
+        if kernelFallback || kernelRead != nil {
             load(into, register)
             if extra != 0 { asm.alu64(.add, into, immediate: Int32(extra)) }
-            try body(&self)
+            if let kernelRead { try kernelRead(&self) } else { try body(&self) }
         } else {
             fault(.badAddress, from: .alreadyStored)
         }

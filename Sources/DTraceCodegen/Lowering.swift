@@ -80,7 +80,20 @@ extension BPFCodeGenerator {
                 asm.load(.r0, from: .frame, offset: Self.temporary, size: size)
                 store(dst, .r0)
             } else {
-                try withPointer(base, extra: Int64(offset), span: width, write: false, into: .r1) { generator in
+                // A pointer kept in a D variable may hold a kernel address (`this->p =
+                // (char *)curthread->comm`): one in none of D's regions is read as kernel
+                // memory, as DTrace reads it (a user address faults there).
+                try withPointer(base, extra: Int64(offset), span: width, write: false, into: .r1, kernelRead: { generator in
+                    generator.asm.move(.r3, .r1)
+                    generator.asm.store(immediate: 0, to: .frame, offset: Self.temporary, size: .double)
+                    generator.asm.move(.r1, .frame)
+                    generator.asm.alu64(.add, .r1, immediate: Int32(Self.temporary))
+                    generator.asm.load(.r2, constant: Int64(width))
+                    generator.asm.call(.probeReadKernel)
+                    generator.faultIf(.jne, .r0, immediate: 0, .badAddress, from: .alreadyStored)
+                    generator.asm.load(.r0, from: .frame, offset: Self.temporary, size: size)
+                    generator.store(dst, .r0)
+                }) { generator in
                     generator.asm.load(.r0, from: .r1, offset: 0, size: size)
                     generator.store(dst, .r0)
                 }

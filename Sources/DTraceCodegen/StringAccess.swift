@@ -18,12 +18,13 @@ extension BPFCodeGenerator {
 
     /// Copies the string at a tagged address into a scratch temporary; r0 = its length + 1.
     public mutating func materialize(_ register: Register, into temporary: Int) throws(CodegenError) {
-        try withPointer(register, span: 1, write: false, into: .r3) { generator in
+        try withPointer(register, span: 1, write: false, into: .r3, kernelFallback: true) { generator in
             generator.asm.move(.r1, .r7)
             generator.asm.alu64(.add, .r1, immediate: Int32(temporary))
             generator.asm.load(.r2, constant: Int64(generator.layout.stringSize + 1))
+            generator.asm.store(.r3, to: .r7, offset: Int16(generator.layout.faultAreaOffset + 24), size: .double)
             generator.asm.call(.probeReadKernelString)
-            generator.faultIf(.jslt, .r0, immediate: 0, .badAddress)
+            generator.faultIf(.jslt, .r0, immediate: 0, .badAddress, from: .alreadyStored)
             generator.asm.store(.r0, to: .frame, offset: Self.temporary, size: .double)
         }
         asm.load(.r0, from: .frame, offset: Self.temporary, size: .double)
@@ -42,7 +43,7 @@ extension BPFCodeGenerator {
             }
             return
         }
-        try withPointer(source, span: 1, write: false, into: .r3) { (generator: inout BPFCodeGenerator) throws(CodegenError) in
+        try withPointer(source, span: 1, write: false, into: .r3, kernelFallback: true) { (generator: inout BPFCodeGenerator) throws(CodegenError) in
             try generator.withPointer(destination, span: span, write: true, into: .r1) { inner in
                 inner.asm.load(.r2, constant: Int64(span))
                 inner.asm.call(.probeReadKernelString)

@@ -12,6 +12,10 @@ public struct Parser {
     /// In a script (not -n text), a probe description must be followed by a predicate or
     /// actions, as DTrace requires.
     public var clausesNeedBodies = false
+    /// The `pspec` option (-x pspec, or `#pragma D option pspec` met at the top level):
+    /// what could be a declaration or a probe description is a probe description
+    /// (`int*x` is a glob), as DTrace's lexer reads with DTRACE_C_PSPEC.
+    public var probeSpecifiersOnly = false
     /// Reading a library of -L: `#pragma D depends_on library` is allowed.
     public var readsLibrary: Bool {
         get { lexer.readsLibrary }
@@ -122,7 +126,10 @@ public struct Parser {
             let token = try peek()
             switch token.kind {
             case .endOfInput: return ProgramSyntax(items: items)
-            case .pragma(let text): try advance(); items.append(.pragma(text, line: token.line))
+            case .pragma(let text):
+                try advance()
+                items.append(.pragma(text, line: token.line))
+                if Self.setsProbeSpecifiersOnly(text) { probeSpecifiersOnly = true }
             case .punctuation(";"): try advance()
             case .keyword(.translator): items.append(.translator(try parseTranslator()))
             default:
@@ -139,7 +146,17 @@ public struct Parser {
         }
     }
 
+    /// Whether a pragma's text is `D option pspec` (with no value, or one that sets it).
+    static func setsProbeSpecifiersOnly(_ pragma: String) -> Bool {
+        let words = pragma.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard words.count == 3, words[0] == "D", words[1] == "option" else { return false }
+        let setting = words[2].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        guard setting[0] == "pspec" else { return false }
+        return setting.count == 1 || !["", "no", "disable", "disabled", "false", "off", "unset", "0"].contains(setting[1].lowercased())
+    }
+
     mutating func startsDeclaration() throws(Diagnostic) -> Bool {
+        if probeSpecifiersOnly { return false }
         switch try peek().kind {
         case .keyword(let keyword):
             switch keyword {

@@ -56,6 +56,11 @@ public struct TracingOptions {
     /// bufsize as given (the ring is never smaller than a page): too small for a record,
     /// tracing cannot be enabled.
     public var requestedBufferSize = 4 << 20
+    /// -x pspec: ambiguous program text is read as probe descriptions.
+    public var probeSpecifiersOnly = false
+    public enum LockedMemoryLimit: Equatable { case bytes(UInt64), unlimited }
+    /// -x lockmem: the locked-memory limit to set before the kernel engine makes its maps.
+    public var lockedMemoryLimit: LockedMemoryLimit?
     public var aggregationSize = 4 << 20
     public var dynamicVariableSize = 1 << 20
     /// strsize, when given.
@@ -123,7 +128,7 @@ public struct TracingOptions {
     static let negatives: Set<String> = ["", "no", "disable", "disabled", "false", "off", "unset"]
     static let positives: Set<String> = ["yes", "enable", "enabled", "true", "on", "set"]
     /// Options only the command line may set (paths dtrace reads before any program).
-    static let commandLineOnly: Set<String> = ["ldpath", "modpath", "libdir", "syslibdir", "procfspath"]
+    static let commandLineOnly: Set<String> = ["ldpath", "modpath", "libdir", "syslibdir", "procfspath", "lockmem"]
 
     /// Every option accepted, and how its value is checked. Options DTrace has that
     /// change nothing here are accepted and checked all the same.
@@ -139,6 +144,7 @@ public struct TracingOptions {
         "define": .text, "undef": .text, "platform": .flag, "syscallprobes": .text, "uprobes": .text, "verbose": .flag, "nolibs": .flag, "iregs": .count,
         "dtypes": .count, "maxframes": .count, "oformat": .text, "flamegraph": .text, "printsize": .optionalSize,
         "amin": .text, "ldpath": .text, "modpath": .text, "libdir": .text, "syslibdir": .text, "procfspath": .text, "version": .text,
+        "lockmem": .text, "pspec": .flag,
     ]
 
     /// Every option name -x, #pragma D option and setopt() accept (docs/dtrace.8 describes each).
@@ -255,6 +261,17 @@ public struct TracingOptions {
         case "flamegraph":
             guard let value, !value.isEmpty else { throw .invalidValue }
             flameGraphPath = value
+        case "pspec": probeSpecifiersOnly = on
+        case "lockmem":
+            // The locked-memory limit dtrace sets itself before it makes its maps, in
+            // bytes, or "unlimited" (kernels from 5.11 on charge BPF memory to the
+            // memory cgroup instead, so it matters only on older ones).
+            if value == "unlimited" {
+                lockedMemoryLimit = .unlimited
+            } else {
+                guard let parsed = value.flatMap(Self.size), parsed > 0 else { throw .invalidValue }
+                lockedMemoryLimit = .bytes(UInt64(parsed))
+            }
         case "bpflog": verifierLog = on
         case "platform": platformReport = on
         default: break

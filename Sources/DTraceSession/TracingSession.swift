@@ -242,6 +242,7 @@ public final class TracingSession {
             for (text, kind, isScript, label) in read {
                 var parser = Parser(source: text, typeNames: compiler.typeNames)
                 parser.clausesNeedBodies = isScript
+                parser.probeSpecifiersOnly = options.probeSpecifiersOnly
                 do throws(Diagnostic) {
                     parsed.append((.success(try parser.parseProgram()), kind, isScript, label))
                 } catch {
@@ -482,7 +483,10 @@ public final class TracingSession {
     /// 8-byte header, the record counted as Oracle counts it), aggsize one entry of the
     /// largest aggregation, dynvarsize one of the largest associative array or thread-local.
     var buffersTooSmall: Bool {
-        let largestRecord = program.clauses.map(\.record.speculatedSize).max() ?? 0
+        // dtrace(1) always enables its own ERROR clause, which traces arg1 to arg5: a
+        // 16-byte header and five 8-byte values, so no buffer under 64 bytes will do.
+        let errorClauseRecord = 16 + 5 * 8
+        let largestRecord = max(errorClauseRecord, program.clauses.map(\.record.speculatedSize).max() ?? 0)
         if options.requestedBufferSize < 8 + largestRecord { return true }
         if let entry = program.aggregations.map({ 8 + $0.keySize + 8 * $0.function.wordCount }).max(), options.aggregationSize < entry { return true }
         // A dynamic variable's entry, as Oracle's sizes its map (`Machine.dynamicVariableEntrySize`).
@@ -496,6 +500,13 @@ public final class TracingSession {
     /// released), work until exit(), a signal or the target's exit, stop (END, drops,
     /// the remaining aggregations). Returns the exit status exit() gave, or 0.
     public func run(_ choice: EngineChoice, output sink: OutputSink, showProgram: Bool) throws(SessionError) -> Int32 {
+        // -x lockmem, before any map is made (set as dtrace_open() sets it: a refusal is
+        // left for the map's creation to meet).
+        switch options.lockedMemoryLimit {
+        case .bytes(let bytes)?: ProcessIdentity.setLockedMemoryLimit(bytes)
+        case .unlimited?: ProcessIdentity.setLockedMemoryLimit(nil)
+        case nil: break
+        }
         program.speculationLimit = options.speculationLimit
         program.speculationSize = options.speculationSize
         program.maxFrames = options.maxFrames

@@ -27,6 +27,15 @@ public enum ProcessIdentity {
     @discardableResult
     public static func runOnlyOn(cpu: Int) -> Bool { clinux_run_on_cpu(Int32(clamping: cpu)) == 0 }
 
+    /// Sets this process's locked-memory limit (RLIMIT_MEMLOCK, soft and hard) to `bytes`,
+    /// or to no limit for nil; false when the kernel refuses.
+    @discardableResult
+    public static func setLockedMemoryLimit(_ bytes: UInt64?) -> Bool {
+        let value = bytes.map { rlim_t($0) } ?? rlim_t.max   // RLIM_INFINITY
+        var limit = rlimit(rlim_cur: value, rlim_max: value)
+        return setrlimit(__rlimit_resource_t(__RLIMIT_MEMLOCK.rawValue), &limit) == 0
+    }
+
     /// The number of CPUs configured on this machine.
     public static var onlineCPUCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 

@@ -151,7 +151,7 @@ enum Harness {
             return String(characters[0..<17]) + String(characters[22..<37]) + String(characters[49...])
         }
         #expect(shown == rows)
-        #expect(result.stderr.hasSuffix(" matched 1 probe\n"))
+        #expect(!result.stderr.contains(" matched "), "-e enables nothing, so nothing is said to match")
     }
 
     @Test func unknownOptionExitsTwo() throws {

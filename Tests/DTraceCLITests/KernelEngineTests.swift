@@ -293,6 +293,23 @@ struct KernelEngineTests {
         #expect(lines.dropLast().last == indent + "}")
     }
 
+    /// A kernel address kept in a D variable (clause-local, global, thread-local) points
+    /// into the kernel when read back, as in DTrace: `*p` and stringof(p) read the task's
+    /// comm; a user address read that way still faults.
+    @Test func kernelPointersKeptInVariables() throws {
+        let script = """
+            typedef char name48_t[48];
+            BEGIN { this->p = (char *)curthread->comm; g = (char *)curthread->comm; self->p = (char *)curthread->comm; }
+            BEGIN { printf("%c %c %c %s [%s]\\n", *this->p, *g, *self->p, stringof(g), stringof(*(name48_t *)self->p)); }
+            BEGIN { this->u = (int *)8; trace(*this->u); }
+            BEGIN { exit(0); }
+            """
+        let result = try Harness.run(["-qn", script], pinned: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "d d d dtrace [dtrace]\n\n", "the record, then the blank line of the end")
+        #expect(result.stderr.contains("invalid address (0x8)"), "\(result.stderr)")
+    }
+
     @Test func virtualAndWallClockTimestamps() throws {
         // The target spends its CPU time in the loop of getpid calls: the CPU time
         // between the first and the last call is positive and no more than the elapsed
