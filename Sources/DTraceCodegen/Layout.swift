@@ -21,6 +21,8 @@ public struct KernelLayout: Sendable {
     public let irScratchSize: Int
     public let allocaOffset: Int
     public static let allocaSize = 2048
+    /// What alloca() may hand out in a firing (`IRProgram.allocaLimit`).
+    public let allocaLimit: Int
     public let stringTemporaryA: Int
     public let stringTemporaryB: Int
     public let allocaUsedOffset: Int
@@ -77,6 +79,7 @@ public struct KernelLayout: Sendable {
         let stringSpan = (stringSize + 1 + 7) & ~7
         irScratchSize = (program.scratchSize + 7) & ~7
         allocaOffset = irScratchSize
+        allocaLimit = max(0, program.allocaLimit)
         stringTemporaryA = allocaOffset + Self.allocaSize
         stringTemporaryB = stringTemporaryA + stringSpan
         allocaUsedOffset = stringTemporaryB + stringSpan

@@ -321,7 +321,7 @@ extension BPFCodeGenerator {
             asm.load(.r0, from: .r7, offset: Int16(layout.allocaUsedOffset), size: .double)
             asm.move(.r2, .r0)
             asm.alu64(.add, .r2, .r1)
-            faultIf(.jgt, .r2, immediate: Int32(KernelLayout.allocaSize), .outOfScratch)
+            faultIf(.jgt, .r2, immediate: Int32(min(KernelLayout.allocaSize, layout.allocaLimit)), .outOfScratch)
             asm.store(.r2, to: .r7, offset: Int16(layout.allocaUsedOffset), size: .double)
             asm.load(.r1, constant: (KernelRegion.scratch << 48) + Int64(layout.allocaOffset))
             asm.alu64(.add, .r0, .r1)

@@ -195,7 +195,7 @@ public final class Machine {
     func allocate(_ size: Int64) throws(Fault) -> Int64 {
         guard size >= 0, size <= Int64(Machine.allocaSize) else { throw Fault(kind: .outOfScratch) }
         let rounded = (Int(size) + 7) & ~7
-        guard allocaUsed + rounded <= Machine.allocaSize else { throw Fault(kind: .outOfScratch) }
+        guard allocaUsed + rounded <= min(Machine.allocaSize, program.allocaLimit) else { throw Fault(kind: .outOfScratch) }
         let address = MemoryRegion.base(MemoryRegion.scratch) + Int64(allocaStart + allocaUsed)
         allocaUsed += rounded
         return address

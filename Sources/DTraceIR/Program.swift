@@ -175,6 +175,10 @@ public struct IRProgram: Sendable {
     public var globalSize: Int = 0
     /// Bytes of per-firing scratch each clause needs at most (`.scratch` space).
     public var scratchSize: Int = 0
+    /// What alloca() may hand out in one firing: the scratchsize option rounded up to
+    /// 8 bytes (256 by default), as Oracle's DTrace counts it; an allocation past it
+    /// faults "out of scratch space". Each engine's alloca area bounds it too.
+    public var allocaLimit: Int = 256
     /// The parts of scratch that must read as zero when a clause starts (the record);
     /// temporaries are always written before being read.
     public var zeroedScratch: [Range<Int>] = []

@@ -100,6 +100,12 @@ public final class Compiler {
         }
         return options.scratchSize
     }
+    /// What alloca() may hand out: the scratchsize option rounded up to 8 bytes, as
+    /// Oracle's DTrace keeps it (its first 8 bytes stand for NULL), 256 by default.
+    var allocaLimit: Int {
+        guard let option = scratchSizeOption else { return 256 }
+        return Int(clamping: max(0, (option + 7) & ~7))
+    }
     /// A frame count option (stackframes, ustackframes, maxframes): the last `#pragma D
     /// option` read so far, else the command line's, else `defaultValue`.
     func frameOption(_ name: String, default defaultValue: Int) -> Int {
@@ -428,6 +434,7 @@ public final class Compiler {
             program.clauses[index].function = clauseEmitter.function()
         }
         program.scratchSize = localBytes + maximumTemporaries + maximumRecord
+        program.allocaLimit = allocaLimit
         program.zeroedScratch = [(localBytes + maximumTemporaries)..<program.scratchSize]
         program.clauseLocalScratch = 0..<localBytes
         return CompiledProgram(program: program, probeSpecifierTexts: probeTexts)

@@ -146,9 +146,9 @@ public struct SubroutineArguments {
     public func constant(_ value: Int64) -> Register { compiler.emitter.constant(value) }
 
     /// An allocation of a constant size (argument `index`) must fit the scratch space the
-    /// scratchsize option gives, when one is given (DTrace's D_ALLOCA_SIZE).
+    /// scratchsize option gives (DTrace's D_ALLOCA_SIZE; the size read unsigned).
     public func checkScratchSize(_ index: Int) throws(Diagnostic) {
-        guard let size = constantValue(index), let limit = compiler.scratchSizeOption, size > limit else { return }
+        guard let size = constantValue(index).map({ UInt64(bitPattern: $0) }), case let limit = compiler.allocaLimit, size > UInt64(limit) else { return }
         throw compiler.error(.allocaSize, "alloca(\(size)) size larger than scratchsize \(limit)", line: line)
     }
     public func register() -> Register { compiler.emitter.register() }

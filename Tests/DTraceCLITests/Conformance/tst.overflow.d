@@ -1,6 +1,7 @@
 /*
  * Values at the edges of 64 bits do not crash dtrace: lquantize() of the largest value,
- * substr() with the largest length, alloca() of the largest size (a fault).
+ * substr() with the largest length, alloca() of the largest size (a fault at run time;
+ * a constant size that large is refused when the program is compiled).
  */
 #pragma D option quiet
 
@@ -12,7 +13,8 @@ BEGIN
 
 BEGIN
 {
-	x = alloca(0x7fffffffffffffff);
+	size = 0x7fffffffffffffff;
+	x = alloca(size);
 }
 
 BEGIN
