@@ -3,9 +3,11 @@
 // when no symbol covers it, the bare address when no mapping does. A process's mappings
 // come from /proc/PID/maps, read the first time the process is named and kept after it
 // exits (so records that arrive late still resolve); a file's symbols are read once per
-// file (device and inode), through /proc/PID/root so a process in a container resolves
-// against its own files. As with DTrace, a process gone before its first address is
-// resolved shows bare addresses. The maps are parsed and the files read by DTraceELF
+// file (device and inode), when an address in it is first resolved (not while a process
+// is only being noted, so tracing is not slowed by symbol tables it may never need),
+// through /proc/PID/root while the process lives so a process in a container resolves
+// against its own files. As with DTrace, a process gone before it was noted shows bare
+// addresses. The maps are parsed and the files read by DTraceELF
 // (ProcessMappings, ELFSymbols).
 
 import DTraceELF
@@ -33,6 +35,7 @@ public final class UserSymbols {
 
 
     var mappings: [Int32: [Mapping]] = [:]
+    /// The symbols of each file read so far (nil: read, and none there).
     var filesByKey: [String: ELFSymbols?] = [:]
     /// Processes whose maps were re-read for an address no mapping covered (once each).
     var rereadFor: Set<Int32> = []
@@ -52,21 +55,25 @@ public final class UserSymbols {
         }
     }
 
-    /// Reads (or re-reads) a process's mappings and the symbols of its files; false when
-    /// the process has none to read (gone, or a kernel thread).
+    /// Reads (or re-reads) a process's mappings; false when the process has none to read
+    /// (gone, or a kernel thread).
     @discardableResult
     public func load(_ pid: Int32) -> Bool {
         guard pid > 0, let text = SystemFiles.readSmallTextFile("\(procRoot)/\(pid)/maps", limit: 16 << 20) else { return false }
         let parsed = Self.parseMaps(text)
         guard !parsed.isEmpty else { return false }
         mappings[pid] = parsed
-        for mapping in parsed where filesByKey[mapping.fileKey] == nil {
-            // The file and its debug file as the process sees them, else as dtrace does.
-            let root = "\(procRoot)/\(pid)/root"
-            let symbols = ELFSymbols.load(path: root + mapping.path, debugDirectory: root + "/usr/lib/debug") ?? ELFSymbols.load(path: mapping.path)
-            filesByKey[mapping.fileKey] = symbols
-        }
         return true
+    }
+
+    /// The symbols of a mapped file, read the first time one of its addresses is resolved:
+    /// the file and its debug file as the process sees them, else as dtrace does.
+    func symbols(of mapping: Mapping, in pid: Int32) -> ELFSymbols? {
+        if let known = filesByKey[mapping.fileKey] { return known }
+        let root = "\(procRoot)/\(pid)/root"
+        let symbols = ELFSymbols.load(path: root + mapping.path, debugDirectory: root + "/usr/lib/debug") ?? ELFSymbols.load(path: mapping.path)
+        filesByKey[mapping.fileKey] = .some(symbols)
+        return symbols
     }
 
     /// Makes sure a process's mappings are known while it still runs.
@@ -89,7 +96,7 @@ public final class UserSymbols {
         let module = ELFModuleName.library(path: mapping.path)
         let base = mappings[pid]?.filter { $0.fileKey == mapping.fileKey }.map(\.start).min() ?? mapping.start
         var resolution = Resolution(module: module, symbol: nil, moduleBase: base)
-        guard let file = filesByKey[mapping.fileKey] ?? nil,
+        guard let file = symbols(of: mapping, in: pid),
               let fileAddress = file.address(ofFileOffset: (address - mapping.start) &+ mapping.fileOffset),
               let symbol = file.symbol(covering: fileAddress) else { return resolution }
         resolution.symbol = (displayName(symbol.name), address &- (fileAddress &- symbol.address))

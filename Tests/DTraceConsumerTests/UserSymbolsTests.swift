@@ -36,6 +36,20 @@ import Testing
         // A process that does not exist names nothing.
         #expect(symbols.addressText(Int32.max, address) == "0x" + String(address, radix: 16))
     }
+
+    /// Noting a process reads its maps only: a file's symbols are read when one of its
+    /// addresses is first named (after tracing, for aggregation keys), once per file.
+    @Test func symbolsAreReadWhenFirstNeeded() throws {
+        let handle = try #require(dlopen(nil, RTLD_NOW))
+        defer { dlclose(handle) }
+        let address = UInt64(UInt(bitPattern: try #require(dlsym(handle, "getpid") as UnsafeMutableRawPointer?)))
+        let symbols = UserSymbols()
+        symbols.remember(getpid())
+        #expect(symbols.mappings[getpid()]?.isEmpty == false)
+        #expect(symbols.filesByKey.isEmpty, "no symbol table read while the process is only noted")
+        #expect(symbols.symbolText(getpid(), address) == "libc.so.6`getpid")
+        #expect(symbols.filesByKey.count == 1, "only libc's, the file the address is in")
+    }
 }
 
 /// Swift and C++ names are shown demangled — checked on this test process's own runtime
