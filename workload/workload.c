@@ -32,6 +32,18 @@
  *                             O_DIRECT and removes PATH (unless it is a device); prints
  *                             wrote=<bytes> read=<bytes>, and io_ns=<ns the writes and
  *                             reads took> when N > 1000 (bench/io.sh)
+ *   workload freshpaths N ROUNDS
+ *                             writes N paths /nonexistent/fresh-<round>-<i> (each at the
+ *                             start of its own page) to a file, then ROUNDS times maps it
+ *                             afresh (MAP_PRIVATE: no page of it in the page tables yet) and
+ *                             calls open() on each path where it lies in the mapping, so each
+ *                             call's path is in a page the process has never touched (the
+ *                             kernel faults it in); prints opens=<calls> enoent=<ENOENT
+ *                             results>
+ *   workload freshopen PATH    open()s PATH from a page of its own it has never touched
+ *                             (it blocks when PATH is a FIFO no one writes); prints opened=<fd>
+ *   workload badpath          openat() of a path at an address just unmapped; prints
+ *                             errno=<its errno> (EFAULT, 14)
  *   workload contend T SECS [DIR]
  *                             T threads for SECS seconds, each in turn writing one byte to
  *                             a shared pipe and reading one back (the pipe's mutex) and
@@ -47,12 +59,14 @@
  *                                        build them; add -static for the Xen PV guest)
  *   cc -O2 -o workload workload/workload.c                           (bench/) */
 #define _GNU_SOURCE 1 /* O_DIRECT */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -258,6 +272,58 @@ int main(int argc, char **argv) {
         if (count > 1000) printf("io_ns=%lld\n", elapsed);
         return wrote == size * count && got == size * count ? 0 : 1;
     }
+    if (strcmp(mode, "freshpaths") == 0 && argc > 3) {
+        long count = atol(argv[2]), rounds = atol(argv[3]), opens = 0, enoent = 0;
+        long page = sysconf(_SC_PAGESIZE);
+        if (count < 1 || rounds < 1) return 2;
+        char path[4096];
+        snprintf(path, sizeof path, "/dev/shm/workload-freshpaths-%d", (int)getpid());
+        int fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
+        if (fd < 0) { perror(path); return 1; }
+        unlink(path);
+        if (ftruncate(fd, count * page) != 0) { perror("ftruncate"); return 1; }
+        for (long round = 0; round < rounds; round++) {
+            for (long i = 0; i < count; i++) {
+                char name[64];
+                int length = snprintf(name, sizeof name, "/nonexistent/fresh-%ld-%ld", round, i);
+                if (pwrite(fd, name, length + 1, i * page) != length + 1) { perror("pwrite"); return 1; }
+            }
+            char *paths = mmap(NULL, count * page, PROT_READ, MAP_PRIVATE, fd, 0);
+            if (paths == MAP_FAILED) { perror("mmap"); return 1; }
+            for (long i = 0; i < count; i++) {
+                opens++;
+                if (open(paths + i * page, O_RDONLY) < 0 && errno == ENOENT) enoent++;
+            }
+            munmap(paths, count * page);
+        }
+        close(fd);
+        printf("opens=%ld enoent=%ld\n", opens, enoent);
+        return enoent == opens ? 0 : 1;
+    }
+    if (strcmp(mode, "freshopen") == 0 && argc > 2) {
+        long page = sysconf(_SC_PAGESIZE);
+        char path[4096];
+        snprintf(path, sizeof path, "/dev/shm/workload-freshopen-%d", (int)getpid());
+        int fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
+        if (fd < 0) { perror(path); return 1; }
+        unlink(path);
+        /* Past the kernel's fault-around reach of the file's first page. */
+        long at = 64 * page;
+        if (ftruncate(fd, at + page) != 0 || pwrite(fd, argv[2], strlen(argv[2]) + 1, at) < 0) { perror("freshopen"); return 1; }
+        char *mapped = mmap(NULL, at + page, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (mapped == MAP_FAILED) { perror("mmap"); return 1; }
+        int opened = open(mapped + at, O_RDONLY);
+        printf("opened=%d\n", opened);
+        return opened >= 0 ? 0 : 1;
+    }
+    if (strcmp(mode, "badpath") == 0) {
+        long page = sysconf(_SC_PAGESIZE);
+        char *gone = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (gone == MAP_FAILED || munmap(gone, page) != 0) { perror("badpath"); return 1; }
+        long result = syscall(SYS_openat, AT_FDCWD, gone, O_RDONLY);
+        printf("errno=%d\n", result < 0 ? errno : 0);
+        return result < 0 && errno == EFAULT ? 0 : 1;
+    }
     if (strcmp(mode, "contend") == 0 && argc > 3) {
         long count = atol(argv[2]), bad = 0;
         pthread_t threads[64];
@@ -277,6 +343,6 @@ int main(int argc, char **argv) {
         printf("threads=%ld bad=%ld\n", count, bad);
         return bad == 0 ? 0 : 1;
     }
-    fprintf(stderr, "usage: workload getpid N | timed-getpid N | stack N | badclose N | overwrite N | sleep MS | paced RATE SECONDS | now | calls N | threads T N | signals N | reexec N | forks N | directio PATH SIZE N | contend T SECS [DIR]\n");
+    fprintf(stderr, "usage: workload getpid N | timed-getpid N | stack N | badclose N | overwrite N | sleep MS | paced RATE SECONDS | now | calls N | threads T N | signals N | reexec N | forks N | directio PATH SIZE N | freshpaths N ROUNDS | freshopen PATH | badpath | contend T SECS [DIR]\n");
     return 2;
 }

@@ -58,6 +58,9 @@ public struct BPFCodeGenerator {
     var commBuffers: Set<Int> = []
     /// Registers holding a pointer the kernel's BTF types (`ProbeSite.readsKernelDirectly`).
     var kernelPointers: Set<Int> = []
+    /// copyinstr() calls whose string may be read again at the system call's return, by
+    /// instruction (DeferredStrings).
+    var deferredSites: [Int: DeferredStringSite] = [:]
     /// Callback subprograms (for bpf_loop) emitted after the clause's own code, by name.
     public var subprograms: [String: BPFLabel] = [:]
     public var subprogramBodies: [(label: BPFLabel, emit: (inout BPFCodeGenerator) -> Void)] = []
@@ -111,7 +114,14 @@ public struct BPFCodeGenerator {
         try allocateSlots()
         analyseKnownValues()
         if site.readsKernelDirectly { analyseKernelPointers() }
+        if maps.pendingStrings >= 0 {
+            for deferred in DeferredStrings.sites(in: function, probe: site.identity, stringSize: layout.stringSize) { deferredSites[deferred.instruction] = deferred }
+        }
         emitPrologue()
+        if !deferredSites.isEmpty {
+            asm.store(immediate: 0, to: .r7, offset: Int16(layout.deferTicketOffset), size: .double)
+            asm.store(immediate: 0, to: .r7, offset: Int16(layout.deferCountOffset), size: .double)
+        }
         for (index, instruction) in function.instructions.enumerated() {
             currentInstruction = index
             try emit(instruction)

@@ -18,6 +18,9 @@ public struct KernelMaps: Sendable {
     public var entryCallers: Int32 = -1
     /// The processes already reported by noteProcess (an LRU hash of pids), or -1.
     public var processes: Int32
+    /// The reads of system call strings pending at their calls' returns, by thread
+    /// (DeferredStrings), or -1: no clause defers one.
+    public var pendingStrings: Int32 = -1
     /// The ring buffer's size in bytes (0: unknown, every record wakes the consumer).
     public var recordsSize: Int = 0
     /// How many dynamic variables the program's maps hold together (dynvarsize, as

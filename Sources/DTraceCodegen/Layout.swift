@@ -63,6 +63,15 @@ public struct KernelLayout: Sendable {
     /// Scratch: room for a user stack's frames (`userStackFrames` words), which
     /// ustackdepth counts with bpf_get_stack.
     public let userFramesOffset: Int
+    /// Scratch, for strings read again at a system call's return (DeferredStrings): the
+    /// clause's ticket and its count of deferred reads (zeroed when such a clause starts),
+    /// the CPU's count of deferring clauses (kept), the thread id as a map key, and a
+    /// zeroed value for the thread's first entry.
+    public let deferTicketOffset: Int
+    public let deferCountOffset: Int
+    public let deferCounterOffset: Int
+    public let deferKeyOffset: Int
+    public let deferZeroOffset: Int
     /// The most frames a stack holds (the kernel's perf_event_max_stack default).
     public static let userStackFrames = 127
     /// The most frames stackdepth and ustackdepth count (the maxframes option).
@@ -102,6 +111,12 @@ public struct KernelLayout: Sendable {
         areaOffsets = offsets
         userFramesOffset = next
         next += 8 * Self.userStackFrames
+        deferTicketOffset = next
+        deferCountOffset = next + 8
+        deferCounterOffset = next + 16
+        deferKeyOffset = next + 24
+        deferZeroOffset = next + 32
+        next += 32 + DeferredStrings.valueSize
         // Room for a read of run-time size at any offset of the alloca area, as the
         // verifier sees it (`BPFCodeGenerator.readIntoAlloca`).
         scratchSize = max(next, allocaOffset + 2 * Self.allocaSize)

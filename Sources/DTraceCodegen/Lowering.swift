@@ -259,7 +259,11 @@ extension BPFCodeGenerator {
                 } else {
                     generator.asm.load(.r2, constant: Int64(stringSize))
                 }
-                generator.readStringWithFault(from: a[1], helper: .probeReadUserString)
+                if let deferred = generator.deferredSites[generator.currentInstruction] {
+                    generator.readStringOrDefer(from: a[1], site: deferred)
+                } else {
+                    generator.readStringWithFault(from: a[1], helper: .probeReadUserString)
+                }
             }
             if let result { load(.r0, a[0]); store(result, .r0) }
         case .copyInKernelString:

@@ -152,6 +152,18 @@ extension BPFCodeGenerator {
         }
         let done = asm.newLabel()
         reserveRecord(.data, size: RecordHeader.size + Int(size), onDrop: done)
+        if !deferredSites.isEmpty {
+            // Strings to come at the call's return: the record waits for them.
+            let complete = asm.newLabel()
+            asm.load(.r1, from: .r7, offset: Int16(layout.deferCountOffset), size: .double)
+            asm.jump(.jeq, .r1, immediate: 0, complete)
+            asm.store(immediate: RecordHeader.Kind.deferredData.rawValue, to: .r0, offset: RecordHeader.kindOffset, size: .word)
+            asm.alu64(.lsh, .r1, immediate: 24)
+            asm.load(.r2, from: .r7, offset: Int16(layout.deferTicketOffset), size: .double)
+            asm.alu64(.or, .r1, .r2)
+            asm.store(.r1, to: .r0, offset: RecordHeader.speculationOffset, size: .word)
+            asm.bind(complete)
+        }
         var position = 0
         while position < Int(size) {
             let remaining = Int(size) - position

@@ -18,6 +18,11 @@ public struct RecordHeader: Equatable, Sendable {
         /// The dynamic linker of a watched process is changing its list of objects
         /// (dlopen, dlclose): a ProcessReport of the process.
         case linkerActivity = 5
+        /// The clause's record with strings to come at its system call's return
+        /// (DeferredStrings): the speculation word holds how many and the ticket.
+        case deferredData = 6
+        /// A string read at a system call's return for a deferred record (DeferredStrings).
+        case deferredString = 7
     }
 
     public static let size = 16

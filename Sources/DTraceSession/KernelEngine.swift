@@ -85,6 +85,22 @@ public final class KernelEngine: AggregationBackend, StackSource {
     var reportedSpeculativeDrops: Int64 = 0
     /// During BEGIN: records of clauses whose actions wait for the probes stay in the ring.
     var holdingForProbes = false
+    /// Strings of system call entries read again at the call's return (DeferredStrings):
+    /// the per-thread map of reads pending and the sys_exit program that reads them (nil
+    /// when no clause defers a read), each deferring clause's slots by clause index, and
+    /// the records waiting for their strings, by ticket, in arrival order.
+    var pendingStrings: BPFMap?
+    var stringCompletion: BPFProgram?
+    var deferredSlots: [Int: [Int]] = [:]
+    var heldRecords: [UInt32: HeldRecord] = [:]
+    var heldOrder: [UInt32] = []
+    struct HeldRecord {
+        var enabling: Enabling
+        var cpu: Int32
+        var bytes: [UInt8]
+        var awaited: Int
+        var fault: Fault?
+    }
     /// Probes whose clauses run as a chain (`KernelProbe.chainsClauses`): by EPID, the
     /// program array and the enabling's place in it (0: the one attached).
     var clauseChains: [Int: (programs: BPFMap, index: Int)] = [:]
@@ -139,6 +155,25 @@ public final class KernelEngine: AggregationBackend, StackSource {
         maps.recordsSize = records.capacity
         maps.entryCallers = state.entryCallers?.descriptor ?? -1
         maps.dynamicVariableCapacity = max(1, settings.dynamicVariableSize / Machine.dynamicVariableEntrySize(program))
+        // Clauses at system call entries whose copyinstr() strings may be read again at
+        // the call's return: the map of pending reads and the program that reads them.
+        for enabling in enablings where deferredSlots[enabling.clause] == nil {
+            let sites = DeferredStrings.sites(in: program.clauses[enabling.clause].function, probe: enabling.probe.identity, stringSize: layout.stringSize)
+            if !sites.isEmpty { deferredSlots[enabling.clause] = sites.map(\.recordOffset) }
+        }
+        if !deferredSlots.isEmpty {
+            do {
+                let pending = try BPFMap(type: .lruHash, keySize: 8, valueSize: DeferredStrings.valueSize, capacity: DeferredStrings.threads, name: "dt_pending")
+                let instructions = try DeferredStrings.completionProgram(pending: pending.descriptor, records: records.descriptor, stringSize: layout.stringSize)
+                stringCompletion = try BPFProgram(type: .rawTracepoint, instructions: instructions.flatMap(\.bytes), name: "dt_strings")
+                pendingStrings = pending
+                maps.pendingStrings = pending.descriptor
+            } catch let error as SystemError {
+                throw KernelEngineError("failed to make the reader of system call strings: \(Self.explain(error))")
+            } catch {
+                throw KernelEngineError("failed to make the reader of system call strings: \(error)")
+            }
+        }
         self.maps = maps
         // Enablings whose provider shares programs: one program per clause and key.
         var groups: [String: [Enabling]] = [:]
@@ -428,6 +463,12 @@ public final class KernelEngine: AggregationBackend, StackSource {
     /// Attaches every enabling whose provider attaches it (not BEGIN, END and ERROR,
     /// which dtrace test-runs).
     public func attach() throws {
+        // Before the return probes: a deferred string is sent before the return's records.
+        if let stringCompletion {
+            do { try attachments.attachRawTracepoint("sys_exit", program: stringCompletion) } catch {
+                throw KernelEngineError("failed to attach the reader of system call strings: \(Self.explain(error))")
+            }
+        }
         for enabling in enablings where (clauseChains[enabling.epid]?.index ?? 0) == 0 {
             guard let loaded = programs[enabling.epid], let attach = kernelProbes[enabling.epid]?.attach else { continue }
             do {
@@ -619,8 +660,10 @@ public final class KernelEngine: AggregationBackend, StackSource {
 
     // MARK: dtrace provider
 
-    /// Runs END's clauses.
+    /// Runs END's clauses (after the records still waiting for strings are let go).
     public func end() {
+        drain()
+        releaseHeldRecords()
         if let probe = dtraceProbe("END") { fire(probe) }
     }
 
@@ -669,6 +712,10 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 if let report = ProcessReport(buffer) { linkerProcesses.insert(report.processID) }
                 return
             }
+            if let header = RecordHeader(buffer), header.kind == .deferredString {
+                if let fault = complete(header.speculation, with: buffer) { faults.append(fault) }
+                return
+            }
             guard let header = RecordHeader(buffer), header.epid >= 1, header.epid <= enablings.count else { return }
             let enabling = enablings[header.epid - 1]
             switch header.kind {
@@ -682,6 +729,13 @@ public final class KernelEngine: AggregationBackend, StackSource {
             case .process:
                 if let report = ProcessReport(buffer) { consumer.userSymbols.remember(report.processID) }
             case .linkerActivity:
+                break
+            case .deferredData:
+                if consumer.exitStatus != nil { return }
+                let (reads, ticket) = DeferredStrings.pending(header.speculation)
+                if heldRecords[ticket] == nil { heldOrder.append(ticket) }
+                heldRecords[ticket] = HeldRecord(enabling: enabling, cpu: header.cpu, bytes: RecordHeader.payload(of: buffer), awaited: reads, fault: nil)
+            case .deferredString:
                 break
             case .fault:
                 guard let report = FaultReport(buffer) else { return }
@@ -700,6 +754,11 @@ public final class KernelEngine: AggregationBackend, StackSource {
         }
         consumer.flush()
         if !linkerProcesses.isEmpty { linkerActivity?(linkerProcesses) }
+        report(faults)
+    }
+
+    /// Prints each fault's error line and fires ERROR for it.
+    func report(_ faults: [(epid: Int, fault: Fault)]) {
         for (epid, fault) in faults {
             errorCount += 1
             let enabling = enablings[epid - 1]
@@ -709,6 +768,77 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 fire(errorProbe, arguments: enabling.errorProbeArguments(fault).map { UInt64(bitPattern: $0) })
             }
         }
+    }
+
+    /// A string read at its call's return, put into the record that waits for it; the
+    /// record is consumed once it has all its strings, or its fault returned when one
+    /// could not be read.
+    func complete(_ ticket: UInt32, with buffer: UnsafeRawBufferPointer) -> (epid: Int, fault: Fault)? {
+        guard var held = heldRecords[ticket], buffer.count >= DeferredStrings.completionStringOffset else { return nil }
+        let slot = Int(buffer.loadUnaligned(fromByteOffset: DeferredStrings.completionSlotOffset, as: UInt32.self))
+        let status = Int(buffer.loadUnaligned(fromByteOffset: DeferredStrings.completionStatusOffset, as: Int32.self))
+        let room = min(layout.stringSize + 1, held.bytes.count - slot)
+        if status > 0, room > 0, buffer.count >= DeferredStrings.completionStringOffset + min(status, room) {
+            let length = min(status, room)
+            for index in 0..<length { held.bytes[slot + index] = buffer[DeferredStrings.completionStringOffset + index] }
+            held.bytes[slot + length - 1] = 0
+            for index in length..<room { held.bytes[slot + index] = 0 }
+        } else if held.fault == nil {
+            held.fault = Self.deferredFault(in: held.bytes, slot: slot)
+        }
+        held.awaited -= 1
+        guard held.awaited <= 0 else { heldRecords[ticket] = held; return nil }
+        heldRecords[ticket] = nil
+        heldOrder.removeAll { $0 == ticket }
+        if let fault = held.fault { return (held.enabling.epid, fault) }
+        consumer.consume(clause: held.enabling.clause, probe: held.enabling.probe.identity, cpu: held.cpu, bytes: held.bytes)
+        return nil
+    }
+
+    /// The fault a deferred slot stands for: the address and the action and DIF position
+    /// the entry's read would have faulted at (DeferredStrings' slot layout).
+    static func deferredFault(in bytes: [UInt8], slot: Int) -> Fault {
+        func field(_ offset: Int, _ size: Int) -> Int64 {
+            guard slot + offset + size <= bytes.count else { return 0 }
+            return RecordReader.integer(bytes, at: slot + offset, size: size)
+        }
+        return Fault(kind: .badAddress, address: field(DeferredStrings.slotAddressOffset, 8),
+                     instruction: Int(field(DeferredStrings.slotPositionOffset, 4)) / 4, action: Int(field(DeferredStrings.slotActionOffset, 4)))
+    }
+
+    /// Records still waiting for strings when tracing ends: one whose call has not
+    /// returned (its read still pending in the map) is its entry's fault; one whose
+    /// string was sent but found the buffer full is a drop, as the record itself would be.
+    public func releaseHeldRecords() {
+        guard !heldOrder.isEmpty else { return }
+        var stillPending: Set<UInt32> = []
+        if let pendingStrings {
+            for key in pendingStrings.keys(limit: DeferredStrings.threads) {
+                guard let value = pendingStrings.lookup(key), value.count >= DeferredStrings.valueSize else { continue }
+                let count = min(Int(RecordReader.integer(value, at: 0, size: 8)), DeferredStrings.entriesPerThread)
+                for entry in 0..<max(0, count) {
+                    stillPending.insert(UInt32(truncatingIfNeeded: RecordReader.integer(value, at: 8 + entry * DeferredStrings.entrySize + 8, size: 4)))
+                }
+            }
+        }
+        var faults: [(epid: Int, fault: Fault)] = []
+        var drops: [Int32: Int64] = [:]
+        for ticket in heldOrder {
+            guard let held = heldRecords[ticket] else { continue }
+            guard stillPending.contains(ticket) || held.fault != nil else {
+                drops[held.cpu, default: 0] += 1
+                continue
+            }
+            let slot = deferredSlots[held.enabling.clause]?.first { offset in
+                offset + DeferredStrings.minimumSlot <= held.bytes.count && held.bytes[offset] == 0
+                    && RecordReader.integer(held.bytes, at: offset + DeferredStrings.slotAddressOffset, size: 8) != 0
+            }
+            faults.append((held.enabling.epid, held.fault ?? Self.deferredFault(in: held.bytes, slot: slot ?? 0)))
+        }
+        heldRecords.removeAll()
+        heldOrder.removeAll()
+        for (cpu, count) in drops.sorted(by: { $0.key < $1.key }) { consumer.reportDrops(count, of: .records, cpu: Int(cpu), errors: errors) }
+        report(faults)
     }
 
     /// Prints DTrace's drop messages for drops counted since the last report: of records

@@ -310,6 +310,44 @@ struct KernelEngineTests {
         #expect(result.stderr.contains("invalid address (0x8)"), "\(result.stderr)")
     }
 
+    /// copyinstr() at a system call's entry of a path in a page the process never touched
+    /// (the kernel faults it in during the call; BPF cannot): the string is read again at
+    /// the call's return, so not one of 100,000 such paths is lost, and they come in order.
+    @Test func freshPathsAreNotLost() throws {
+        // A buffer that holds every record: no drop however slowly the output is read.
+        let result = try Harness.run(["-b", "64m", "-qn", "syscall::openat:entry /pid == $target/ { printf(\"%s\\n\", copyinstr(arg1)); }",
+                                      "-c", "\(KernelHarness.workload) freshpaths 10000 10"], pinned: false)
+        #expect(result.status == 0, "\(result.stderr.prefix(300))")
+        #expect(result.stderr == "", "no invalid address: \(result.stderr.prefix(300))")
+        let paths = result.stdout.split(separator: "\n").filter { $0.hasPrefix("/nonexistent/") }.map(String.init)
+        let expected = (0..<10).flatMap { round in (0..<10000).map { "/nonexistent/fresh-\(round)-\($0)" } }
+        #expect(paths.count == 100_000)
+        let firstDifference = zip(paths, expected).first { $0.0 != $0.1 }
+        #expect(firstDifference == nil, "in order, each once: \(String(describing: firstDifference))")
+    }
+
+    /// A string read again at the return that fails there too (an unmapped address), or
+    /// whose call has not returned when tracing ends (a FIFO no one opens for writing), is
+    /// the entry's fault: DTrace's error line, and ERROR fires.
+    @Test func stringsUnreadableAtReturnAreTheEntrysFault() throws {
+        let script = "syscall::openat:entry /pid == $target/ { printf(\"%s\\n\", copyinstr(arg1)); } ERROR { printf(\"ERROR %d\\n\", arg4); }"
+        let unmapped = try Harness.run(["-qn", script, "-c", "\(KernelHarness.workload) badpath"], pinned: false)
+        #expect(unmapped.status == 0)
+        #expect(unmapped.stdout == "errno=14\nERROR 1\n\n")
+        #expect(unmapped.stderr.hasPrefix("dtrace: error in dt_clause_0 for probe ID ") && unmapped.stderr.contains("(syscall:vmlinux:openat:entry): invalid address (0x"),
+                "\(unmapped.stderr)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-fifo-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let blocked = try Harness.run(["-qn", script + " tick-1s { exit(0); }", "-c", "\(KernelHarness.workload) freshopen \(fifo)"], pinned: false)
+        #expect(blocked.status == 0)
+        #expect(blocked.stdout.hasSuffix("ERROR 1\n\n"), "\(blocked.stdout)")
+        #expect(!blocked.stdout.contains(fifo), "the FIFO's path was never read")
+        #expect(blocked.stderr.contains("(syscall:vmlinux:openat:entry): invalid address (0x"), "\(blocked.stderr)")
+    }
+
     @Test func virtualAndWallClockTimestamps() throws {
         // The target spends its CPU time in the loop of getpid calls: the CPU time
         // between the first and the last call is positive and no more than the elapsed

@@ -1,0 +1,50 @@
+// DTraceCodegenTests/DeferredStringsTests: which copyinstr() reads at a system call's
+// entry may be read again at its return (DeferredStrings.sites): only a string whose one
+// use is the clause's record, with nothing after the read changing state but the record,
+// at an entry probe. (The reads themselves are tested on the kernel: KernelEngineTests.)
+
+import DTraceCodegen
+import DTraceIR
+import DTraceLanguage
+import Testing
+
+@Suite struct DeferredStringsTests {
+    static let entry = ProbeIdentity(id: 1, provider: "syscall", module: "vmlinux", function: "openat", name: "entry")
+    static let ret = ProbeIdentity(id: 2, provider: "syscall", module: "vmlinux", function: "openat", name: "return")
+
+    func sites(_ source: String, probe: ProbeIdentity = entry, stringSize: Int = 256) throws -> [DeferredStringSite] {
+        let compiled = try Compiler.compile(source: source, options: .standard)
+        return DeferredStrings.sites(in: compiled.program.clauses[0].function, probe: probe, stringSize: stringSize)
+    }
+
+    @Test(arguments: [
+        ("syscall::openat:entry { printf(\"%s\\n\", copyinstr(arg1)); }", 1),
+        ("syscall::openat:entry { trace(copyinstr(arg1)); }", 1),
+        ("syscall::renameat:entry { printf(\"%s %s %d\\n\", copyinstr(arg1), copyinstr(arg3), pid); }", 2),
+        ("syscall::openat:entry { @c = count(); printf(\"%s\\n\", copyinstr(arg1)); }", 1),  // a change before the read stays
+    ])
+    func readsOnlyRecordedAreDeferred(_ source: String, count: Int) throws {
+        let found = try sites(source)
+        #expect(found.count == count)
+        #expect(found.allSatisfy { $0.recordOffset > 0 && $0.recordOffset + 257 <= 8 + 2 * 264 + 8 })
+    }
+
+    @Test(arguments: [
+        "syscall::openat:entry { @[copyinstr(arg1)] = count(); }",                      // an aggregation key
+        "syscall::openat:entry /copyinstr(arg1) == \"/etc/passwd\"/ { trace(pid); }",   // a predicate
+        "syscall::openat:entry { self->path = copyinstr(arg1); }",                      // kept in a variable
+        "syscall::openat:entry { printf(\"%s\\n\", copyinstr(arg1)); @c = count(); }",  // a change after the read
+        "syscall::openat:entry { printf(\"%d\\n\", strlen(copyinstr(arg1))); }",        // used by a subroutine
+        "syscall::openat:entry { printf(\"%s\\n\", copyinstr(arg1)); exit(0); }",        // exit() after it
+        "syscall::openat:entry { speculate(speculation()); printf(\"%s\\n\", copyinstr(arg1)); }",
+    ])
+    func readsUsedOtherwiseAreNot(_ source: String) throws {
+        #expect(try sites(source).isEmpty)
+    }
+
+    @Test func onlyAtEntriesAndWithRoomInTheSlot() throws {
+        let source = "syscall::openat:entry { printf(\"%s\\n\", copyinstr(arg1)); }"
+        #expect(try sites(source, probe: Self.ret).isEmpty, "at a return the page is in already")
+        #expect(try sites(source, stringSize: 16).isEmpty, "a slot too small for the address and the fault's details")
+    }
+}
