@@ -30,7 +30,10 @@ public final class Machine {
         self.stringSize = max(1, program.stringSize)
         self.allocaStart = program.scratchSize
         self.scratch = [UInt8](repeating: 0, count: program.scratchSize + Machine.allocaSize)
-        self.globals = [UInt8](repeating: 0, count: max(program.globalSize, 8))
+        // The globals, then a string's room of zeroes, as the kernel engine lays them out:
+        // a cast pointer may read past a declared array into it (Oracle's DTrace reads its
+        // map's value there too).
+        self.globals = [UInt8](repeating: 0, count: ((program.globalSize + 7) & ~7) + ((max(1, program.stringSize) + 1 + 7) & ~7))
         self.constants = program.constants
         let largestValue = program.maps.map(\.valueSize).max() ?? 0
         self.zeroes = [UInt8](repeating: 0, count: max(largestValue, program.stringSize + 1, 64))

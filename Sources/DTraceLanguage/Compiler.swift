@@ -336,6 +336,18 @@ public final class Compiler {
 
     /// Compiles one more program text into the same program (shared variables and
     /// aggregations), reading partial probe descriptions as `kind`.
+    /// The declarations and translators read before a syntax error, acted on as DTrace
+    /// acts on them while it parses: the first of them to fail is the program's error.
+    public func declareBeforeSyntaxError(_ items: [TopLevelItem]) throws(Diagnostic) {
+        for item in items {
+            switch item {
+            case .declaration(let declaration): region = .actionList; notePragmaTargets(declaration); try declare(declaration, topLevel: true)
+            case .translator(let translator): region = .actionList; try defineTranslator(translator)
+            case .pragma, .clause: break
+            }
+        }
+    }
+
     public func add(_ syntax: ProgramSyntax, kind: ProbeSpecifierKind = .name) throws(Diagnostic) {
         options.probeSpecifierKind = kind
         pendingPragmas = []

@@ -148,6 +148,15 @@ extension Compiler {
             let test = try rvalue(condition)
             if !test.type.isScalar { throw error(.operandNotScalar, "operator ?: expression must be of scalar type", line: line) }
             if isActionCall(then) || isActionCall(otherwise) {
+                // DTrace cooks both arms first: an action's own prototype error (or an
+                // arm's) comes before this one.
+                for arm in [then, otherwise] {
+                    if case .call(let name, let arguments) = arm.kind, isActionCall(arm) {
+                        try compileAction(name, arguments, line: arm.line)
+                    } else {
+                        _ = try rvalue(arm)
+                    }
+                }
                 throw error(.operandAction, "action cannot be used in a conditional context", line: line)
             }
             let truth = try truthValue(test, line: line)

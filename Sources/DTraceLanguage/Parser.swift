@@ -31,6 +31,9 @@ public struct Parser {
     /// The structs, unions and enums this text has defined with members so far ("struct s"):
     /// DTrace refuses a second definition at its `{`, before anything after it is read.
     var definedTags: Set<String> = []
+    /// The items read before parseProgram() returned or failed: DTrace acts on a
+    /// declaration as it parses it, so one of these may fail before a later syntax error.
+    public private(set) var itemsRead: [TopLevelItem] = []
     public static let maximumNesting = 200
 
     public init(source: String, typeNames: Set<String> = []) {
@@ -122,6 +125,7 @@ public struct Parser {
 
     public mutating func parseProgram() throws(Diagnostic) -> ProgramSyntax {
         var items: [TopLevelItem] = []
+        defer { itemsRead = items }
         while true {
             let token = try peek()
             switch token.kind {

@@ -238,21 +238,22 @@ public final class TracingSession {
             do throws(Diagnostic) { try compiler.loadLibrary(namesUsedIn: read.map(\.text)) } catch {
                 throw SessionError("failed to load the D library: \(error.description)")
             }
-            var parsed: [(syntax: Result<ProgramSyntax, Diagnostic>, kind: ProbeSpecifierKind, isScript: Bool, label: String)] = []
+            var parsed: [(syntax: Result<ProgramSyntax, Diagnostic>, kind: ProbeSpecifierKind, isScript: Bool, label: String, itemsRead: [TopLevelItem])] = []
             for (text, kind, isScript, label) in read {
                 var parser = Parser(source: text, typeNames: compiler.typeNames)
                 parser.clausesNeedBodies = isScript
                 parser.probeSpecifiersOnly = options.probeSpecifiersOnly
                 do throws(Diagnostic) {
-                    parsed.append((.success(try parser.parseProgram()), kind, isScript, label))
+                    parsed.append((.success(try parser.parseProgram()), kind, isScript, label, []))
                 } catch {
-                    parsed.append((.failure(error), kind, isScript, label))
+                    parsed.append((.failure(error), kind, isScript, label, parser.itemsRead))
                 }
             }
             compiler.prescan(parsed.compactMap { try? $0.syntax.get() })
             for (index, text) in parsed.enumerated() {
                 if let failure = failureOfText[index] { throw failure }
                 do throws(Diagnostic) {
+                    if case .failure = text.syntax { try compiler.declareBeforeSyntaxError(text.itemsRead) }
                     let syntax = try text.syntax.get()
                     if !options.permitEmpty && syntax.items.allSatisfy({ if case .pragma = $0 { true } else { false } }) {
                         throw Diagnostic("D_EMPTY", "empty D program translation unit", line: Self.lineAfterEnd(of: read[index].text))
