@@ -28,6 +28,8 @@ public final class Consumer {
     }
     let output: OutputSink
     var printedHeader = false
+    /// When printa() last took a snapshot of the aggregations under aggrate (0: not yet).
+    var lastAggregationSnapshot: Int64 = 0
     public internal(set) var exitStatus: Int32?
     /// Where aggregation state lives outside the consumer (the kernel engine's maps):
     /// refreshed before aggregations print, told when clear() or trunc() changes them.
@@ -251,8 +253,33 @@ public final class Consumer {
         if options.format == .text { output.write("\n") }
     }
 
+    /// A fresh snapshot of the aggregations for printa(), unless one was taken less than
+    /// aggrate ago: then snapshots keep aggrate's pace, taken by printa() or, between
+    /// records, by the consumer's loop (`snapshotAggregationsWhenDue`), and printa() shows
+    /// the last one, as Oracle's dtrace_aggregate_snap().
+    func refreshAtAggregationRate() {
+        let period = options.aggregationSnapshotPeriod
+        if period > 0 {
+            let now = SystemClock.monotonicNanoseconds()
+            if lastAggregationSnapshot != 0 {
+                if now - lastAggregationSnapshot < period { return }
+                lastAggregationSnapshot += period
+            } else {
+                lastAggregationSnapshot = now
+            }
+        }
+        aggregationBackend?.refresh()
+    }
+
+    /// The consumer's loop, each time it wakes: a snapshot when aggrate was given and one
+    /// is due (without aggrate printa() always takes one).
+    public func snapshotAggregationsWhenDue() {
+        if options.aggregationSnapshotPeriod > 0 { refreshAtAggregationRate() }
+    }
+
     /// Prints the aggregations not yet printed, when tracing stops.
     public func printRemainingAggregations() {
+        lastAggregationSnapshot = 0
         aggregationBackend?.refresh()
         // In one sorted walk, as Oracle's: aggsortrev reverses the aggregations' order too.
         let descriptors = options.sortReverse ? Array(aggregations.descriptors.reversed()) : aggregations.descriptors
@@ -280,7 +307,7 @@ public final class Consumer {
     }
 
     func printAggregations(_ ids: [Int], format: PrintfFormat?, formatText: String? = nil) {
-        aggregationBackend?.refresh()
+        refreshAtAggregationRate()
         switch options.format {
         case .json: pendingJSONEntries.append(printaEntry(ids, format: format, formatText: formatText))
         case .folded: for id in ids { aggregations.printed.insert(id); write(foldedText(id)) }

@@ -22,6 +22,9 @@ public struct OutputOptions {
     /// aggsortpos: which of printa's aggregations sorts the keys.
     public var sortAggregationPosition = 0
     public var flowIndent = false
+    /// aggrate as given (nanoseconds; 0: not given): printa() takes a fresh snapshot of
+    /// the aggregations at most this often, as Oracle's dtrace_aggregate_snap() does.
+    public var aggregationSnapshotPeriod: Int64 = 0
     /// printsize: the most bytes print() shows of what a pointer points to (nil: all).
     public var printSize: Int?
     /// rawbytes: trace() shows every value as a dump of its bytes.

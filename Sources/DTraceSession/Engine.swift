@@ -59,6 +59,7 @@ final class KernelEngineRun: Engine {
         let wait = max(0, min(nextSwitch, nextStatus, nextAggregation) - SystemClock.monotonicNanoseconds())
         engine.wait(milliseconds: Int32(clamping: (wait + 999_999) / 1_000_000), alsoWakingOn: descriptor)
         engine.drain()
+        engine.consumer.snapshotAggregationsWhenDue()
         let now = SystemClock.monotonicNanoseconds()
         if now >= nextSwitch { nextSwitch = now + rates.switchPeriod }
         let status = now >= nextStatus, aggregation = now >= nextAggregation

@@ -87,7 +87,7 @@ public struct TracingOptions {
     /// switchrate and statusrate as the program or -x set them (nil: not set). dtrace
     /// notices exit() at once unless they were set; then as DTrace does
     /// (TracingSession.waitUntilExitIsNoticed).
-    public var givenSwitchPeriod: Int64?, givenStatusPeriod: Int64?
+    public var givenSwitchPeriod: Int64?, givenStatusPeriod: Int64?, givenAggregationPeriod: Int64?
     public var aggregationPeriod: Int64 = 1_000_000_000
     public var engine: EngineChoice?
     /// `-x syscallprobes=tracepoint`: never put system call probes on raw_syscalls.
@@ -242,7 +242,7 @@ public struct TracingOptions {
             guard let minimum = StabilityAttributes.parse(value ?? "") else { throw .invalidValue }
             minimumAttributes = minimum
         case "specsize": speculationSize = Int(clamping: bytes)
-        case "aggrate": aggregationPeriod = period
+        case "aggrate": aggregationPeriod = period; givenAggregationPeriod = period
         case "engine":
             guard let choice = value.flatMap(EngineChoice.init(rawValue:)) else { throw .invalidValue }
             engine = choice
@@ -293,6 +293,7 @@ public struct TracingOptions {
         options.sortByKey = sortByKey
         options.sortReverse = sortReverse
         options.flowIndent = flowIndent
+        options.aggregationSnapshotPeriod = givenAggregationPeriod ?? 0
         options.sortKeyPosition = sortKeyPosition
         options.sortAggregationPosition = sortAggregationPosition
         options.printSize = printSize

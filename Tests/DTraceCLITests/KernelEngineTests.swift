@@ -348,6 +348,24 @@ struct KernelEngineTests {
         #expect(blocked.stderr.contains("(syscall:vmlinux:openat:entry): invalid address (0x"), "\(blocked.stderr)")
     }
 
+    /// aggrate: printa() shows the aggregations' latest snapshot, taken at most that
+    /// often (by printa or between records), so values repeat until the next one; without
+    /// it every printa() shows the count at that moment.
+    @Test func printaSnapshotsAtTheAggregationRate() throws {
+        func counts(_ options: [String]) throws -> [Int] {
+            let result = try Harness.run(options + ["-x", "switchrate=100ms", "-qn", "syscall::getpid:entry /pid == $target/ { @ = count(); printa(\"%@d\\n\", @); }",
+                                                    "-c", "\(KernelHarness.workload) paced 4 2"], pinned: false)
+            #expect(result.status == 0, "\(result.stderr)")
+            return result.stdout.split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        }
+        let live = try counts([])
+        #expect(live.prefix(8) == [1, 2, 3, 4, 5, 6, 7, 8], "\(live)")
+        let paced = try counts(["-x", "aggrate=1s"])
+        #expect(paced.count >= 8 && paced.first == 1, "\(paced)")
+        #expect(zip(paced, paced.dropFirst()).allSatisfy { $0 <= $1 }, "\(paced)")
+        #expect(Set(paced.prefix(8)).count <= 4, "snapshots a second apart over two seconds: \(paced)")
+    }
+
     @Test func virtualAndWallClockTimestamps() throws {
         // The target spends its CPU time in the loop of getpid calls: the CPU time
         // between the first and the last call is positive and no more than the elapsed
