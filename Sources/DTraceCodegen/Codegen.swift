@@ -178,6 +178,21 @@ public struct BPFCodeGenerator {
         asm.move(register, .r0)
     }
 
+    /// r0 = the value a map holds for the key in scratch at `keyOffset`, or 0; with
+    /// `creatingFrom` (a scratch offset holding the initial value), the entry is made first
+    /// when missing (BPF_NOEXIST: of two CPUs making it at once, one does) and r0 is the
+    /// update's result instead: 0 when this call made it.
+    mutating func lookup(map: Int32, keyInScratchAt keyOffset: Int, creatingFrom initial: Int? = nil) {
+        asm.load(.r1, mapDescriptor: map)
+        asm.move(.r2, .r7)
+        asm.alu64(.add, .r2, immediate: Int32(keyOffset))
+        guard let initial else { asm.call(.mapLookupElement); return }
+        asm.move(.r3, .r7)
+        asm.alu64(.add, .r3, immediate: Int32(initial))
+        asm.load(.r4, constant: 1)                              // BPF_NOEXIST
+        asm.call(.mapUpdateElement)
+    }
+
     mutating func emitPrologue() {
         asm.move(.r6, .r1)
         // The provider's filter: firings that are not this probe's leave first.
