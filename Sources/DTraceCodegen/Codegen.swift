@@ -58,6 +58,9 @@ public struct BPFCodeGenerator {
     var commBuffers: Set<Int> = []
     /// Registers holding a pointer the kernel's BTF types (`ProbeSite.readsKernelDirectly`).
     var kernelPointers: Set<Int> = []
+    /// Comparisons whose only use is the next instruction's test (a branch, or a NULL
+    /// check: `checkBounds(t < 1)`): emitted there as one conditional jump, by index.
+    var fusedComparisons: Set<Int> = []
     /// copyinstr() calls whose string may be read again at the system call's return, by
     /// instruction (DeferredStrings).
     var deferredSites: [Int: DeferredStringSite] = [:]
@@ -114,6 +117,7 @@ public struct BPFCodeGenerator {
         try allocateSlots()
         analyseKnownValues()
         if site.readsKernelDirectly { analyseKernelPointers() }
+        fusedComparisons = fusableComparisons()
         if maps.pendingStrings >= 0 {
             for deferred in DeferredStrings.sites(in: function, probe: site.identity, stringSize: layout.stringSize) { deferredSites[deferred.instruction] = deferred }
         }
@@ -191,6 +195,29 @@ public struct BPFCodeGenerator {
         asm.alu64(.add, .r3, immediate: Int32(initial))
         asm.load(.r4, constant: 1)                              // BPF_NOEXIST
         asm.call(.mapUpdateElement)
+    }
+
+    /// The comparisons whose result only the next instruction tests (see `fusedComparisons`).
+    func fusableComparisons() -> Set<Int> {
+        let instructions = function.instructions
+        var reads: [Int: Int] = [:]
+        for instruction in instructions {
+            var registers = instruction.registers.map(\.index)
+            if let written = instruction.writtenRegister?.index, let at = registers.firstIndex(of: written) { registers.remove(at: at) }
+            for register in registers { reads[register, default: 0] += 1 }
+        }
+        var fusable: Set<Int> = []
+        for (index, instruction) in instructions.enumerated().dropLast() {
+            guard case .compare(_, let result, _, _) = instruction, known[result.index] == nil, reads[result.index] == 1 else { continue }
+            switch instructions[index + 1] {
+            case .branchIfZero(let tested, _), .branchIfNotZero(let tested, _):
+                if tested == result { fusable.insert(index) }
+            case .checkBounds(let tested, 1, _, let kind):
+                if tested == result && kind != .badIndex { fusable.insert(index) }
+            default: break
+            }
+        }
+        return fusable
     }
 
     mutating func emitPrologue() {

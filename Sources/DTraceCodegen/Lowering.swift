@@ -28,6 +28,8 @@ extension BPFCodeGenerator {
             load(.r1, rhs)
             arithmetic(op)
             store(dst, .r0)
+        case .compare(_, _, _, _) where fusedComparisons.contains(currentInstruction):
+            break   // emitted by the next instruction's test
         case .compare(let op, let dst, let lhs, let rhs):
             load(.r0, lhs)
             load(.r1, rhs)
@@ -106,12 +108,25 @@ extension BPFCodeGenerator {
             }
         case .jump(let target):
             asm.jump(bpfLabel(target))
-        case .branchIfZero(let register, let target):
+        case .branchIfZero(_, let target), .branchIfNotZero(_, let target):
+            if currentInstruction > 0, fusedComparisons.contains(currentInstruction - 1),
+               case .compare(let op, _, let lhs, let rhs) = function.instructions[currentInstruction - 1] {
+                load(.r0, lhs)
+                load(.r1, rhs)
+                let taken: BPFJumpOperation
+                if case .branchIfZero = instruction { taken = op.jump.negated } else { taken = op.jump }
+                asm.jump(taken, .r0, .r1, bpfLabel(target))
+                break
+            }
+            guard case .branchIfZero(let register, _) = instruction else {
+                if case .branchIfNotZero(let register, _) = instruction {
+                    load(.r0, register)
+                    asm.jump(.jne, .r0, immediate: 0, bpfLabel(target))
+                }
+                break
+            }
             load(.r0, register)
             asm.jump(.jeq, .r0, immediate: 0, bpfLabel(target))
-        case .branchIfNotZero(let register, let target):
-            load(.r0, register)
-            asm.jump(.jne, .r0, immediate: 0, bpfLabel(target))
         case .label(let target):
             asm.bind(bpfLabel(target))
         case .call(let helper, let result, let arguments):
@@ -119,6 +134,16 @@ extension BPFCodeGenerator {
         case .checkNonZero(let register, let kind):
             load(.r0, register)
             faultIf(.jeq, .r0, immediate: 0, kind)
+        case .checkBounds(_, _, let address, let kind) where currentInstruction > 0 && fusedComparisons.contains(currentInstruction - 1):
+            // A fused comparison t, checked t < 1: fine when the comparison is false.
+            guard case .compare(let op, _, let lhs, let rhs) = function.instructions[currentInstruction - 1] else { break }
+            load(.r0, lhs)
+            load(.r2, rhs)
+            load(.r1, address)
+            let fine = asm.newLabel()
+            asm.jump(op.jump.negated, .r0, .r2, fine)
+            fault(kind, address: .r1)
+            asm.bind(fine)
         case .checkBounds(let index, let limit, let address, let kind):
             load(.r0, index)
             load(.r1, kind == .badIndex ? index : address)
