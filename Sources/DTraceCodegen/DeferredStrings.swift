@@ -6,7 +6,9 @@
 // read again when the call returns instead: the entry program leaves the record's slot
 // empty with the address and fault details in it, notes the read in a per-thread map and
 // marks the record "deferred" (its header's speculation word: reads << 24 | ticket); a
-// program on raw_syscalls' sys_exit reads each noted string and sends it in a completion
+// program at the call's exit (the deferring calls' own syscalls:sys_exit_NAME tracepoints,
+// or raw_syscalls' sys_exit; it leaves at once while no thread has a read pending, a count
+// kept in globals) reads each noted string and sends it in a completion
 // record (the ticket, the slot, the read's result, the bytes), which the consumer puts
 // into the held record before it prints it. A read that fails at return too, or whose
 // call never returns before tracing ends, is reported as the entry's fault would have
@@ -127,9 +129,14 @@ public enum DeferredStrings {
 
     /// The program on raw_syscalls' sys_exit: every read its thread's call deferred, read
     /// again and sent as a completion record; then the thread's entry is deleted.
-    public static func completionProgram(pending: Int32, records: Int32, stringSize: Int) throws(BPFAssemblyError) -> [BPFInstruction] {
+    /// `threadsPending`: the globals map and the offset of its count of threads with reads
+    /// pending, which the program tests first (most calls return with none anywhere).
+    public static func completionProgram(pending: Int32, records: Int32, threadsPending: (globals: Int32, offset: Int), stringSize: Int) throws(BPFAssemblyError) -> [BPFInstruction] {
         var asm = BPFAssembler()
         let done = asm.newLabel(), leave = asm.newLabel()
+        asm.load(.r6, mapValue: threadsPending.globals, offset: Int32(threadsPending.offset))
+        asm.load(.r1, from: .r6, offset: 0, size: .double)
+        asm.jump(.jeq, .r1, immediate: 0, leave)
         asm.call(.getCurrentPIDTGID)
         asm.alu32(.mov, .r0, .r0)
         asm.store(.r0, to: .frame, offset: -8, size: .double)
@@ -172,6 +179,9 @@ public enum DeferredStrings {
         asm.move(.r2, .frame)
         asm.alu64(.add, .r2, immediate: -8)
         asm.call(.mapDeleteElement)
+        asm.jump(.jne, .r0, immediate: 0, leave)
+        asm.load(.r1, constant: -1)
+        asm.atomicFetchAdd(base: .r6, offset: 0, value: .r1)
         asm.bind(leave)
         asm.load(.r0, constant: 0)
         asm.exit()
@@ -217,6 +227,11 @@ extension BPFCodeGenerator {
         lookup(map: maps.pendingStrings, keyInScratchAt: layout.deferKeyOffset)
         asm.jump(.jne, .r0, immediate: 0, haveEntry)
         lookup(map: maps.pendingStrings, keyInScratchAt: layout.deferKeyOffset, creatingFrom: layout.deferZeroOffset)
+        let counted = asm.newLabel()
+        asm.jump(.jne, .r0, immediate: 0, counted)             // another CPU made it (not this thread's)
+        asm.load(.r1, constant: 1)
+        asm.atomicFetchAdd(base: .r8, offset: Int16(layout.pendingStringThreadsOffset), value: .r1)
+        asm.bind(counted)
         lookup(map: maps.pendingStrings, keyInScratchAt: layout.deferKeyOffset)
         asm.jump(.jeq, .r0, immediate: 0, failed)
         asm.bind(haveEntry)

@@ -41,6 +41,9 @@ public struct KernelLayout: Sendable {
     /// Globals: [IR globals | padding for a string | exit flag].
     public let globalSize: Int
     public let exitFlagOffset: Int
+    /// In globals: how many threads have strings pending at their call's return
+    /// (DeferredStrings): the sys_exit program leaves at once while there are none.
+    public let pendingStringThreadsOffset: Int
     /// In globals: how many dynamic variables exist (against `KernelMaps.dynamicVariableCapacity`).
     public let dynamicVariableCountOffset: Int
     /// The exit flag's values besides 0 (running): exit() or the end of tracing, and
@@ -125,7 +128,8 @@ public struct KernelLayout: Sendable {
         speculationLimit = max(1, min(program.speculationLimit, 64))
         speculationSlotsOffset = exitFlagOffset + 8
         dynamicVariableCountOffset = speculationSlotsOffset + 8 * speculationLimit
-        globalSize = dynamicVariableCountOffset + 8
+        pendingStringThreadsOffset = dynamicVariableCountOffset + 8
+        globalSize = pendingStringThreadsOffset + 8
         zeroOffset = (program.constants.count + 7) & ~7
         let largestValue = (program.maps.map(\.valueSize) + program.maps.map(\.keySize) + program.aggregations.map { Self.aggregationValueSize($0.function) }).max() ?? 0
         zeroSize = max(largestValue, stringSpan, 64)

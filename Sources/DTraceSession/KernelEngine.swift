@@ -91,6 +91,9 @@ public final class KernelEngine: AggregationBackend, StackSource {
     /// the records waiting for their strings, by ticket, in arrival order.
     var pendingStrings: BPFMap?
     var stringCompletion: BPFProgram?
+    /// The syscalls tracepoints the sys_exit program is on (sys_exit_NAME), or none: on
+    /// raw_syscalls' sys_exit.
+    var stringCompletionExits: [String] = []
     var deferredSlots: [Int: [Int]] = [:]
     var heldRecords: [UInt32: HeldRecord] = [:]
     var heldOrder: [UInt32] = []
@@ -157,15 +160,24 @@ public final class KernelEngine: AggregationBackend, StackSource {
         maps.dynamicVariableCapacity = max(1, settings.dynamicVariableSize / Machine.dynamicVariableEntrySize(program))
         // Clauses at system call entries whose copyinstr() strings may be read again at
         // the call's return: the map of pending reads and the program that reads them.
-        for enabling in enablings where deferredSlots[enabling.clause] == nil {
+        var deferringCalls: Set<String> = []
+        for enabling in enablings {
             let sites = DeferredStrings.sites(in: program.clauses[enabling.clause].function, probe: enabling.probe.identity, stringSize: layout.stringSize)
-            if !sites.isEmpty { deferredSlots[enabling.clause] = sites.map(\.recordOffset) }
+            guard !sites.isEmpty else { continue }
+            deferredSlots[enabling.clause] = sites.map(\.recordOffset)
+            deferringCalls.insert(enabling.probe.identity.function)
         }
         if !deferredSlots.isEmpty {
+            // On the few calls' own exit tracepoints where they have them, so that other
+            // calls' returns pay (almost) nothing; else on raw_syscalls' sys_exit.
+            let ownExits = deferringCalls.count <= SyscallProvider.rawLimit
+                && deferringCalls.allSatisfy { Tracefs.eventID(root: tracefsRoot, group: "syscalls", event: "sys_exit_" + $0) != nil }
+            stringCompletionExits = ownExits ? deferringCalls.sorted().map { "sys_exit_" + $0 } : []
             do {
                 let pending = try BPFMap(type: .lruHash, keySize: 8, valueSize: DeferredStrings.valueSize, capacity: DeferredStrings.threads, name: "dt_pending")
-                let instructions = try DeferredStrings.completionProgram(pending: pending.descriptor, records: records.descriptor, stringSize: layout.stringSize)
-                stringCompletion = try BPFProgram(type: .rawTracepoint, instructions: instructions.flatMap(\.bytes), name: "dt_strings")
+                let instructions = try DeferredStrings.completionProgram(pending: pending.descriptor, records: records.descriptor,
+                                                                         threadsPending: (globals.descriptor, layout.pendingStringThreadsOffset), stringSize: layout.stringSize)
+                stringCompletion = try BPFProgram(type: ownExits ? .tracepoint : .rawTracepoint, instructions: instructions.flatMap(\.bytes), name: "dt_strings")
                 pendingStrings = pending
                 maps.pendingStrings = pending.descriptor
             } catch let error as SystemError {
@@ -465,8 +477,16 @@ public final class KernelEngine: AggregationBackend, StackSource {
     public func attach() throws {
         // Before the return probes: a deferred string is sent before the return's records.
         if let stringCompletion {
-            do { try attachments.attachRawTracepoint("sys_exit", program: stringCompletion) } catch {
+            do {
+                if stringCompletionExits.isEmpty {
+                    try attachments.attachRawTracepoint("sys_exit", program: stringCompletion)
+                } else {
+                    for event in stringCompletionExits { try attachments.attachTracepoint(group: "syscalls", event: event, program: stringCompletion) }
+                }
+            } catch let error as SystemError {
                 throw KernelEngineError("failed to attach the reader of system call strings: \(Self.explain(error))")
+            } catch {
+                throw KernelEngineError("failed to attach the reader of system call strings: \(error)")
             }
         }
         for enabling in enablings where (clauseChains[enabling.epid]?.index ?? 0) == 0 {

@@ -324,6 +324,13 @@ struct KernelEngineTests {
         #expect(paths.count == 100_000)
         let firstDifference = zip(paths, expected).first { $0.0 != $0.1 }
         #expect(firstDifference == nil, "in order, each once: \(String(describing: firstDifference))")
+        // More calls deferring than have their own exit tracepoint read: the strings are
+        // read at raw_syscalls' sys_exit instead, as well.
+        let calls = ["openat", "newfstatat", "faccessat", "faccessat2", "readlinkat", "unlinkat", "mkdirat", "statx", "fchmodat"]
+        let many = try Harness.run(["-b", "16m", "-qn", calls.map { "syscall::\($0):entry" }.joined(separator: ",") + " /pid == $target/ { printf(\"%s\\n\", copyinstr(arg1)); }",
+                                    "-c", "\(KernelHarness.workload) freshpaths 2000 2"], pinned: false)
+        #expect(many.status == 0 && many.stderr == "", "\(many.stderr.prefix(300))")
+        #expect(many.stdout.split(separator: "\n").filter { $0.hasPrefix("/nonexistent/fresh-") }.count == 4000)
     }
 
     /// A string read again at the return that fails there too (an unmapped address), or
