@@ -45,7 +45,9 @@ func generate(_ source: String, site: ProbeSite? = nil) throws -> [BPFInstructio
                             (layout.stringTemporaryB, layout.stringSize + 1), (layout.allocaUsedOffset, 8), (layout.faultAreaOffset, 48),
                             (layout.recordDropsOffset, 8), (layout.dynamicDropsOffset, 8), (layout.aggregationDropsOffset, 8),
                             (layout.routineStateOffset, 48), (layout.pendingSpeculationOffset, 8), (layout.processNoteOffset, 8),
-                            (layout.probeContextOffset, 8 * ProbeContextSlots.count)]
+                            (layout.probeContextOffset, 8 * ProbeContextSlots.count),
+                            (layout.deferTicketOffset, 8), (layout.deferCountOffset, 8), (layout.deferCounterOffset, 8), (layout.deferKeyOffset, 8),
+                            (layout.deferZeroOffset, DeferredStrings.valueSize)]
         scratchAreas += areas.map { (layout.offset(of: $0.name), $0.size) }
         scratchAreas.sort { $0.0 < $1.0 }
         for (first, second) in zip(scratchAreas, scratchAreas.dropFirst()) { #expect(first.0 + first.1 <= second.0, "\(first) overlaps \(second)") }
@@ -53,7 +55,8 @@ func generate(_ source: String, site: ProbeSite? = nil) throws -> [BPFInstructio
         #expect(layout.scratchSize < Int(Int16.max))
         #expect(layout.exitFlagOffset + 8 <= layout.speculationSlotsOffset)
         #expect(layout.speculationSlotsOffset + 8 * layout.speculationLimit == layout.dynamicVariableCountOffset)
-        #expect(layout.dynamicVariableCountOffset + 8 == layout.globalSize)
+        #expect(layout.dynamicVariableCountOffset + 8 == layout.pendingStringThreadsOffset)
+        #expect(layout.pendingStringThreadsOffset + 8 == layout.globalSize)
         // A layout made without the areas is refused by the generator, not written past.
         let maps = KernelMaps(scratch: 3, globals: 4, constants: 5, records: 6, associativeArrays: [], aggregations: [8])
         let site = ProbeSite(identity: ProbeIdentity(id: 1, provider: "dtrace", module: "", function: "", name: "BEGIN"), epid: 1, prologue: ContextArguments(count: 6))
