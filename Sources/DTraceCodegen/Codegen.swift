@@ -202,9 +202,7 @@ public struct BPFCodeGenerator {
         let instructions = function.instructions
         var reads: [Int: Int] = [:]
         for instruction in instructions {
-            var registers = instruction.registers.map(\.index)
-            if let written = instruction.writtenRegister?.index, let at = registers.firstIndex(of: written) { registers.remove(at: at) }
-            for register in registers { reads[register, default: 0] += 1 }
+            for register in instruction.readRegisters { reads[register.index, default: 0] += 1 }
         }
         var fusable: Set<Int> = []
         for (index, instruction) in instructions.enumerated().dropLast() {
@@ -218,6 +216,13 @@ public struct BPFCodeGenerator {
             }
         }
         return fusable
+    }
+
+    /// The comparison fused into the current instruction's test, if it is one.
+    func fusedComparison() -> (op: ComparisonOperator, lhs: Register, rhs: Register)? {
+        guard currentInstruction > 0, fusedComparisons.contains(currentInstruction - 1),
+              case .compare(let op, _, let lhs, let rhs) = function.instructions[currentInstruction - 1] else { return nil }
+        return (op, lhs, rhs)
     }
 
     mutating func emitPrologue() {

@@ -94,9 +94,7 @@ public enum DeferredStrings {
             var copyTarget: Int?
             var otherUse = false
             for (later, other) in instructions.enumerated() where later != index {
-                var read = other.registers.map(\.index)
-                if let written = other.writtenRegister?.index, let at = read.firstIndex(of: written) { read.remove(at: at) }
-                guard read.contains(where: names.contains) else { continue }
+                guard other.readRegisters.contains(where: { names.contains($0.index) }) else { continue }
                 if later > index, case .call(.stringCopy, _, let copy) = other, copy.count == 2, names.contains(copy[1].index), !names.contains(copy[0].index),
                    copyTarget == nil, let target = scratchOffset(copy[0]) {
                     copyTarget = target

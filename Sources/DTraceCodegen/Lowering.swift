@@ -72,29 +72,15 @@ extension BPFCodeGenerator {
             } else if space == .tracee {
                 load(.r3, base)
                 if offset != 0 { asm.alu64(.add, .r3, immediate: Int32(offset)) }
-                asm.store(immediate: 0, to: .frame, offset: Self.temporary, size: .double)
-                asm.move(.r1, .frame)
-                asm.alu64(.add, .r1, immediate: Int32(Self.temporary))
-                asm.load(.r2, constant: Int64(width))
                 asm.store(.r3, to: .r7, offset: Int16(layout.faultAreaOffset + 24), size: .double)
-                asm.call(.probeReadKernel)
-                faultIf(.jne, .r0, immediate: 0, .badAddress, from: .alreadyStored)
-                asm.load(.r0, from: .frame, offset: Self.temporary, size: size)
-                store(dst, .r0)
+                readKernelWord(width: width, into: dst)
             } else {
                 // A pointer kept in a D variable may hold a kernel address (`this->p =
                 // (char *)curthread->comm`): one in none of D's regions is read as kernel
                 // memory, as DTrace reads it (a user address faults there).
                 try withPointer(base, extra: Int64(offset), span: width, write: false, into: .r1, kernelRead: { generator in
                     generator.asm.move(.r3, .r1)
-                    generator.asm.store(immediate: 0, to: .frame, offset: Self.temporary, size: .double)
-                    generator.asm.move(.r1, .frame)
-                    generator.asm.alu64(.add, .r1, immediate: Int32(Self.temporary))
-                    generator.asm.load(.r2, constant: Int64(width))
-                    generator.asm.call(.probeReadKernel)
-                    generator.faultIf(.jne, .r0, immediate: 0, .badAddress, from: .alreadyStored)
-                    generator.asm.load(.r0, from: .frame, offset: Self.temporary, size: size)
-                    generator.store(dst, .r0)
+                    generator.readKernelWord(width: width, into: dst)
                 }) { generator in
                     generator.asm.load(.r0, from: .r1, offset: 0, size: size)
                     generator.store(dst, .r0)
@@ -108,25 +94,17 @@ extension BPFCodeGenerator {
             }
         case .jump(let target):
             asm.jump(bpfLabel(target))
-        case .branchIfZero(_, let target), .branchIfNotZero(_, let target):
-            if currentInstruction > 0, fusedComparisons.contains(currentInstruction - 1),
-               case .compare(let op, _, let lhs, let rhs) = function.instructions[currentInstruction - 1] {
-                load(.r0, lhs)
-                load(.r1, rhs)
-                let taken: BPFJumpOperation
-                if case .branchIfZero = instruction { taken = op.jump.negated } else { taken = op.jump }
-                asm.jump(taken, .r0, .r1, bpfLabel(target))
-                break
+        case .branchIfZero(let register, let target), .branchIfNotZero(let register, let target):
+            var onZero = false
+            if case .branchIfZero = instruction { onZero = true }
+            if let fused = fusedComparison() {
+                load(.r0, fused.lhs)
+                load(.r1, fused.rhs)
+                asm.jump(onZero ? fused.op.jump.negated : fused.op.jump, .r0, .r1, bpfLabel(target))
+            } else {
+                load(.r0, register)
+                asm.jump(onZero ? .jeq : .jne, .r0, immediate: 0, bpfLabel(target))
             }
-            guard case .branchIfZero(let register, _) = instruction else {
-                if case .branchIfNotZero(let register, _) = instruction {
-                    load(.r0, register)
-                    asm.jump(.jne, .r0, immediate: 0, bpfLabel(target))
-                }
-                break
-            }
-            load(.r0, register)
-            asm.jump(.jeq, .r0, immediate: 0, bpfLabel(target))
         case .label(let target):
             asm.bind(bpfLabel(target))
         case .call(let helper, let result, let arguments):
@@ -134,14 +112,14 @@ extension BPFCodeGenerator {
         case .checkNonZero(let register, let kind):
             load(.r0, register)
             faultIf(.jeq, .r0, immediate: 0, kind)
-        case .checkBounds(_, _, let address, let kind) where currentInstruction > 0 && fusedComparisons.contains(currentInstruction - 1):
+        case .checkBounds(_, _, let address, let kind) where fusedComparison() != nil:
             // A fused comparison t, checked t < 1: fine when the comparison is false.
-            guard case .compare(let op, _, let lhs, let rhs) = function.instructions[currentInstruction - 1] else { break }
-            load(.r0, lhs)
-            load(.r2, rhs)
+            let fused = fusedComparison()!
+            load(.r0, fused.lhs)
+            load(.r2, fused.rhs)
             load(.r1, address)
             let fine = asm.newLabel()
-            asm.jump(op.jump.negated, .r0, .r2, fine)
+            asm.jump(fused.op.jump.negated, .r0, .r2, fine)
             fault(kind, address: .r1)
             asm.bind(fine)
         case .checkBounds(let index, let limit, let address, let kind):
@@ -155,6 +133,19 @@ extension BPFCodeGenerator {
         case .returnFromClause:
             asm.jump(exitLabel)
         }
+    }
+
+    /// dst = the `width` bytes of kernel memory at r3 (an address the fault area already
+    /// holds), read with probe_read_kernel; an unreadable one faults.
+    mutating func readKernelWord(width: Int, into dst: Register) {
+        asm.store(immediate: 0, to: .frame, offset: Self.temporary, size: .double)
+        asm.move(.r1, .frame)
+        asm.alu64(.add, .r1, immediate: Int32(Self.temporary))
+        asm.load(.r2, constant: Int64(width))
+        asm.call(.probeReadKernel)
+        faultIf(.jne, .r0, immediate: 0, .badAddress, from: .alreadyStored)
+        asm.load(.r0, from: .frame, offset: Self.temporary, size: BPFSize(bytes: width)!)
+        store(dst, .r0)
     }
 
     /// r0 = r0 op r1, faulting on a zero divisor.

@@ -144,6 +144,13 @@ extension Instruction {
         }
     }
 
+    /// The registers the instruction reads (every one it names but the one it writes).
+    public var readRegisters: [Register] {
+        var read = registers
+        if let written = writtenRegister, let at = read.firstIndex(of: written) { read.remove(at: at) }
+        return read
+    }
+
     /// Every register the instruction reads or writes.
     public var registers: [Register] {
         switch self {

@@ -339,12 +339,15 @@ public final class Compiler {
     /// The declarations and translators read before a syntax error, acted on as DTrace
     /// acts on them while it parses: the first of them to fail is the program's error.
     public func declareBeforeSyntaxError(_ items: [TopLevelItem]) throws(Diagnostic) {
-        for item in items {
-            switch item {
-            case .declaration(let declaration): region = .actionList; notePragmaTargets(declaration); try declare(declaration, topLevel: true)
-            case .translator(let translator): region = .actionList; try defineTranslator(translator)
-            case .pragma, .clause: break
-            }
+        for item in items { try declareTopLevel(item) }
+    }
+
+    /// A top-level declaration or translator, defined (anything else is left).
+    func declareTopLevel(_ item: TopLevelItem) throws(Diagnostic) {
+        switch item {
+        case .declaration(let declaration): region = .actionList; notePragmaTargets(declaration); try declare(declaration, topLevel: true)
+        case .translator(let translator): region = .actionList; try defineTranslator(translator)
+        case .pragma, .clause: break
         }
     }
 
@@ -354,9 +357,8 @@ public final class Compiler {
         for item in syntax.items {
             switch item {
             case .pragma(let text, let line): try pragma(text, line: line)
-            case .declaration(let declaration): region = .actionList; notePragmaTargets(declaration); try declare(declaration, topLevel: true)
             case .clause(let clause): try compileClause(clause)
-            case .translator(let translator): region = .actionList; try defineTranslator(translator)
+            case .declaration, .translator: try declareTopLevel(item)
             }
         }
         try checkUnusedPragmas()
