@@ -724,6 +724,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
     public func drain() {
         var faults: [(epid: Int, fault: Fault)] = []
         var linkerProcesses: Set<Int32> = []
+        var staleDrops: [Int32: Int64] = [:]
         ring.drain(holdingBack: { buffer in
             guard holdingForProbes, let header = RecordHeader(buffer), header.kind == .data, header.epid >= 1, header.epid <= enablings.count else { return false }
             return consumer.program.clauses[enablings[header.epid - 1].clause].record.actions.contains { $0.output.waitsForProbes }
@@ -753,7 +754,9 @@ public final class KernelEngine: AggregationBackend, StackSource {
             case .deferredData:
                 if consumer.exitStatus != nil { return }
                 let (reads, ticket) = DeferredStrings.pending(header.speculation)
-                if heldRecords[ticket] == nil { heldOrder.append(ticket) }
+                // A record still holding this ticket (reused after 2^16 of its CPU's
+                // deferrals) lost its string to a full buffer: it is a drop.
+                if let stale = heldRecords[ticket] { staleDrops[stale.cpu, default: 0] += 1 } else { heldOrder.append(ticket) }
                 heldRecords[ticket] = HeldRecord(enabling: enabling, cpu: header.cpu, bytes: RecordHeader.payload(of: buffer), awaited: reads, fault: nil)
             case .deferredString:
                 break
@@ -773,6 +776,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             }
         }
         consumer.flush()
+        for (cpu, count) in staleDrops.sorted(by: { $0.key < $1.key }) { consumer.reportDrops(count, of: .records, cpu: Int(cpu), errors: errors) }
         if !linkerProcesses.isEmpty { linkerActivity?(linkerProcesses) }
         report(faults)
     }
