@@ -301,7 +301,33 @@ int32_t clinux_perf_open_cpu_clock(uint64_t period_ns, int32_t cpu) {
     attr.config = PERF_COUNT_SW_CPU_CLOCK;
     attr.sample_period = period_ns;
     attr.disabled = 1;
+    /* The event's own ring (when mapped) gets only the kernel's throttle records (the BPF
+       program returns 0: no sample is written); any record wakes a poll of it. */
+    attr.watermark = 1;
+    attr.wakeup_watermark = 1;
     return perf_open(&attr, cpu);
+}
+
+int32_t clinux_perf_set_period(int32_t perf_fd, uint64_t period) {
+    return ioctl(perf_fd, PERF_EVENT_IOC_PERIOD, &period);
+}
+
+int32_t clinux_perf_take_throttles(void *ring, uint64_t data_size) {
+    struct perf_event_mmap_page *meta = ring;
+    const char *data = (const char *)ring + meta->data_offset;
+    uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
+    uint64_t tail = meta->data_tail;
+    int32_t throttles = 0;
+    while (tail + sizeof(struct perf_event_header) <= head) {
+        struct perf_event_header header;
+        unsigned char *bytes = (unsigned char *)&header;
+        for (size_t index = 0; index < sizeof header; index++) bytes[index] = data[(tail + index) % data_size];
+        if (header.size < sizeof header) break;
+        if (header.type == PERF_RECORD_THROTTLE) throttles++;
+        tail += header.size;
+    }
+    __atomic_store_n(&meta->data_tail, head, __ATOMIC_RELEASE);
+    return throttles;
 }
 
 /* A uprobe or kprobe perf event of a dynamic PMU (its type from

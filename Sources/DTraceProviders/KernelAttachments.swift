@@ -12,6 +12,8 @@ public final class KernelAttachments {
     /// Links closed in the background with the perf events (uprobes: their programs may
     /// run on for a moment after dtrace has gone, returning at once on the exit flag).
     var backgroundLinks: [BPFLink] = []
+    /// The cpu-clock events (profile probes) whose throttling is watched, with their periods.
+    var clocks: [(event: PerfEvent, period: UInt64)] = []
 
     public init(tracefsRoot: String) { self.tracefsRoot = tracefsRoot }
 
@@ -72,13 +74,26 @@ public final class KernelAttachments {
         }
     }
 
-    /// A cpu-clock perf event on each of `cpus`, every `periodNanoseconds`.
+    /// A cpu-clock perf event on each of `cpus`, every `periodNanoseconds`, its throttling
+    /// watched (restartThrottledClocks).
     public func attachCPUClock(periodNanoseconds: UInt64, cpus: [Int], program: BPFProgram) throws(SystemError) {
         for cpu in cpus {
             let event = try PerfEvent.cpuClock(periodNanoseconds: periodNanoseconds, cpu: Int32(cpu))
             try event.attach(program)
             events.append(event)
+            if event.watchThrottling() { clocks.append((event, periodNanoseconds)) }
         }
+    }
+
+    /// The cpu-clock events' descriptors: each is readable when the kernel has throttled it.
+    public var clockDescriptors: [Int32] { clocks.map(\.event.descriptor) }
+
+    /// Restarts every cpu-clock event the kernel throttled. The kernel stops an event that
+    /// fired perf_event_max_sample_rate / HZ times (400 here) with no scheduler tick
+    /// between, until that CPU's next tick; a CPU idle without ticks (NOHZ) may have none
+    /// for seconds, and its profile probes would miss that long (DTrace samples idle CPUs).
+    public func restartThrottledClocks() {
+        for (event, period) in clocks where event.takeThrottled() { event.restart(periodNanoseconds: period) }
     }
 
     /// Detaches everything: links first (waiting until no program runs from them),
@@ -90,6 +105,7 @@ public final class KernelAttachments {
         }
         PerfEvent.closeAll(events, with: backgroundLinks)
         events.removeAll()
+        clocks.removeAll()
         backgroundLinks.removeAll()
     }
 }

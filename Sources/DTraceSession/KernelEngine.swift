@@ -717,7 +717,11 @@ public final class KernelEngine: AggregationBackend, StackSource {
 
     public var exitRequested: Bool { consumer.exitStatus != nil }
 
-    public func wait(milliseconds: Int32, alsoWakingOn other: Int32 = -1) { ring.wait(milliseconds: milliseconds, alsoWakingOn: other) }
+    /// Waits for records, `other` or a throttled profile clock (restarted at once).
+    public func wait(milliseconds: Int32, alsoWakingOn other: Int32 = -1) {
+        ring.wait(milliseconds: milliseconds, alsoWakingOn: (other >= 0 ? [other] : []) + attachments.clockDescriptors)
+        attachments.restartThrottledClocks()
+    }
 
     /// Hands every pending record to the consumer; faults print DTrace's error line and
     /// fire ERROR.

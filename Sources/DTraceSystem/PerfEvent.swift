@@ -9,16 +9,57 @@ import Glibc
 
 public final class PerfEvent {
     public private(set) var descriptor: Int32
+    /// The event's own record ring, when mapped (watchThrottling): its metadata page and
+    /// one data page.
+    private var ring: UnsafeMutableRawPointer?
+    private static let ringPages = 2
 
     private init(descriptor: Int32) { self.descriptor = descriptor }
 
-    deinit { if descriptor >= 0 { close(descriptor) } }
+    deinit {
+        unmapRing()
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    private func unmapRing() {
+        guard let ring else { return }
+        munmap(ring, Self.ringPages * Int(sysconf(Int32(_SC_PAGESIZE))))
+        self.ring = nil
+    }
+
+    /// Maps the event's record ring so that the kernel's throttle records can be seen:
+    /// a sampling event that fires max_samples_per_tick times (perf_event_max_sample_rate
+    /// over HZ) with no scheduler tick between is stopped until that CPU's next tick — on
+    /// a CPU idle without ticks (NOHZ), for up to seconds. False when it cannot be mapped.
+    public func watchThrottling() -> Bool {
+        guard ring == nil, descriptor >= 0 else { return ring != nil }
+        let size = Self.ringPages * Int(sysconf(Int32(_SC_PAGESIZE)))
+        let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0)
+        guard let mapped, mapped != MAP_FAILED else { return false }
+        ring = mapped
+        return true
+    }
+
+    /// Whether the kernel throttled the event since the last look (its records are
+    /// released); false when its ring is not mapped.
+    public func takeThrottled() -> Bool {
+        guard let ring else { return false }
+        return clinux_perf_take_throttles(ring, UInt64((Self.ringPages - 1) * Int(sysconf(Int32(_SC_PAGESIZE))))) > 0
+    }
+
+    /// Sets the sampling period again, which restarts a throttled event at once.
+    public func restart(periodNanoseconds: UInt64) {
+        guard descriptor >= 0 else { return }
+        _ = clinux_perf_set_period(descriptor, periodNanoseconds)
+    }
 
     /// Closes many events (and links: uprobe_multi, perf-event links) without waiting for
     /// the kernel to detach each (a background child holds the last references; see
     /// ConcurrentClose).
     public static func closeAll(_ events: [PerfEvent], with links: [BPFLink] = []) {
         let descriptors = links.map { $0.relinquishDescriptor() }.filter { $0 >= 0 } + events.compactMap { event -> Int32? in
+            // Unmapped first: the descriptor's reference must be the last one, dropped in the background.
+            event.unmapRing()
             defer { event.descriptor = -1 }
             return event.descriptor >= 0 ? event.descriptor : nil
         }

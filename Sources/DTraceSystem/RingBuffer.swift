@@ -34,10 +34,10 @@ public final class RingBufferReader {
 
     /// Sleeps until a record may be available, `alsoWakingOn` (when >= 0) is readable,
     /// or the timeout (ms) passes.
-    public func wait(milliseconds: Int32, alsoWakingOn other: Int32 = -1) {
+    public func wait(milliseconds: Int32, alsoWakingOn others: [Int32] = []) {
         if hasData { return }
         var descriptors = [pollfd(fd: map.descriptor, events: Int16(POLLIN), revents: 0)]
-        if other >= 0 { descriptors.append(pollfd(fd: other, events: Int16(POLLIN), revents: 0)) }
+        for other in others where other >= 0 { descriptors.append(pollfd(fd: other, events: Int16(POLLIN), revents: 0)) }
         _ = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
     }
 

@@ -561,6 +561,32 @@ struct KernelEngineTests {
         #expect(samples > 10)
     }
 
+    /// profile-N samples every CPU all the time, idle ones included: the kernel stops a
+    /// cpu-clock event that fires 400 times (perf_event_max_sample_rate / HZ) with no
+    /// scheduler tick between, until that CPU's next tick — on an idle CPU, seconds later
+    /// (at 4999 Hz bpftrace gets 14-48% of the samples here) — and dtrace restarts it.
+    @Test func profileSamplesEveryCPUWithoutGaps() throws {
+        let script = """
+            uint64_t last[int];
+            profile-4999 /last[cpu]/ { @gap[cpu] = max(timestamp - last[cpu]); }
+            profile-4999 { last[cpu] = timestamp; @n[cpu] = count(); @first[cpu] = min(timestamp); @last[cpu] = max(timestamp); }
+            tick-1500ms { exit(0); }
+            END { printa("%d %@d %@d %@d %@d\\n", @n, @first, @last, @gap); }
+            """
+        let result = try Harness.run(["-qn", script], pinned: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = result.stdout.split(separator: "\n").map { $0.split(separator: " ").compactMap { Int64($0) } }.filter { $0.count == 5 }
+        let online = SystemCPUs.online
+        #expect(Set(rows.map { Int($0[0]) }) == Set(online), "every online CPU sampled: \(result.stdout)")
+        for row in rows {
+            let (samples, span, gap) = (row[1], row[3] - row[2], row[4])
+            // Sampled through the whole run, nearly every 200 µs period, no long silence.
+            #expect(span >= 1_000_000_000, "CPU \(row[0]): \(span) ns between its first and last sample")
+            #expect(Double(samples) >= 0.9 * Double(span) / 200_204, "CPU \(row[0]): \(samples) samples in \(span) ns")
+            #expect(gap < 50_000_000, "CPU \(row[0]): a \(gap) ns gap")
+        }
+    }
+
     @Test func exitInKernelClauseStopsTracing() throws {
         let result = try Harness.run(["-qn", "syscall::getpid:entry /pid == $target/ { @n = count(); exit(3); }",
                                       "-c", "\(KernelHarness.workload) getpid 1000"], pinned: false)
