@@ -118,7 +118,7 @@ public struct BPFCodeGenerator {
         analyseKnownValues()
         if site.readsKernelDirectly { analyseKernelPointers() }
         fusedComparisons = fusableComparisons()
-        if maps.pendingStrings >= 0 {
+        if maps.pendingStrings >= 0 && site.replay == nil {
             for deferred in DeferredStrings.sites(in: function, probe: site.identity, stringSize: layout.stringSize) { deferredSites[deferred.instruction] = deferred }
         }
         emitPrologue()

@@ -277,6 +277,8 @@ extension BPFCodeGenerator {
                 }
                 if let deferred = generator.deferredSites[generator.currentInstruction] {
                     generator.readStringOrDefer(from: a[1], site: deferred)
+                } else if let replay = generator.site.replay {
+                    generator.readStringOrReplay(from: a[1], replay: replay)
                 } else {
                     generator.readStringWithFault(from: a[1], helper: .probeReadUserString)
                 }

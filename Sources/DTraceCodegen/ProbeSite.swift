@@ -48,6 +48,10 @@ public struct ProbeSite: Sendable {
     /// (`ProbePrologue.computesSiteKey`).
     public var sharedKeyBase: Int = 0
 
+    /// A clause at a system call's entry that is run again at the call's return when a
+    /// copyinstr() finds its page absent (ReplayedClauses): where it notes that.
+    public var replay: ReplaySite?
+
     public init(identity: ProbeIdentity, epid: Int, prologue: any ProbePrologue) {
         self.identity = identity; self.epid = epid; self.prologue = prologue
     }

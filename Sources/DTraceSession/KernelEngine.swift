@@ -95,6 +95,12 @@ public final class KernelEngine: AggregationBackend, StackSource {
     /// raw_syscalls' sys_exit.
     var stringCompletionExits: [String] = []
     var deferredSlots: [Int: [Int]] = [:]
+    /// Entry clauses run again at their call's return (ReplayedClauses): the per-thread
+    /// map, each replayed enabling's bit by EPID, and the replaying programs with the
+    /// syscalls tracepoint each is on.
+    var replayedThreads: BPFMap?
+    var replaySites: [Int: ReplaySite] = [:]
+    var replayPrograms: [(program: BPFProgram, event: String)] = []
     var heldRecords: [UInt32: HeldRecord] = [:]
     var heldOrder: [UInt32] = []
     struct HeldRecord {
@@ -184,6 +190,25 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 throw KernelEngineError("failed to make the reader of system call strings: \(Self.explain(error))")
             } catch {
                 throw KernelEngineError("failed to make the reader of system call strings: \(error)")
+            }
+        }
+        // Clauses at system call entries whose copyinstr() strings DeferredStrings cannot
+        // read again (kept, keyed or tested): run again at the call's return, on its own
+        // exit tracepoint, when a read finds its page absent.
+        var replayed: [Enabling] = []
+        for enabling in enablings where replayed.count < ReplayedClauses.maximumEnablings && deferredSlots[enabling.clause] == nil {
+            guard let probe = kernelProbes[enabling.epid], probe.sharing == nil, !probe.chainsClauses,
+                  ReplayedClauses.replays(program.clauses[enabling.clause].function, probe: enabling.probe.identity),
+                  Tracefs.eventID(root: tracefsRoot, group: "syscalls", event: "sys_exit_" + enabling.probe.identity.function) != nil else { continue }
+            replayed.append(enabling)
+        }
+        if !replayed.isEmpty {
+            do {
+                let threads = try BPFMap(type: .lruHash, keySize: 8, valueSize: ReplayedClauses.valueSize, capacity: ReplayedClauses.threads, name: "dt_replay")
+                for (bit, enabling) in replayed.enumerated() { replaySites[enabling.epid] = ReplaySite(map: threads.descriptor, bit: bit) }
+                replayedThreads = threads
+            } catch {
+                throw KernelEngineError("failed to make the map of system call entries run again: \(Self.explain(error))")
             }
         }
         self.maps = maps
@@ -349,6 +374,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
     func load(_ enabling: Enabling, maps: KernelMaps, settings: KernelSettings) throws {
         let kernelProbe = kernelProbes[enabling.epid]!
         var site = ProbeSite(identity: enabling.probe.identity, epid: enabling.epid, prologue: kernelProbe.prologue)
+        site.replay = replaySites[enabling.epid]
         site.parentOffsets = builtinFacts.parentOffsets
         site.executionTimeOffset = builtinFacts.executionTimeOffset
         site.commandNameOffset = builtinFacts.commandNameOffset
@@ -377,6 +403,16 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 site.prologue = kernelProbe.fallbackPrologue!
                 loaded = try load(enabling, site: site, programType: kernelProbe.programType, maps: maps, settings: settings)
             }
+        }
+        if let replay = site.replay {
+            // The same clause at the call's return, for the threads its entry noted.
+            var replaying = site
+            replaying.replay = nil
+            replaying.prologue = ReplayPrologue(replay: replay, argumentCount: kernelProbe.prologue.argumentCount)
+            replaying.startsFiring = true
+            let program = try load(enabling, site: replaying, programType: .tracepoint, maps: maps, settings: settings,
+                                   label: enabling.probe.identity.fullName + ", run again at the call's return")
+            replayPrograms.append((program, "sys_exit_" + enabling.probe.identity.function))
         }
         if let chain, chain.index > 0 {
             do {
@@ -462,7 +498,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             }
             throw KernelEngineError("failed to enable probe \(identity.fullName) (clause at line \(clause.line)): BPF verifier rejected the program: \(reason.isEmpty ? error.error.description : reason)\(settings.verifierLog ? "" : " (use -x bpflog for the verifier's log)")")
         }
-        if site.sharedProbes == nil { programs[enabling.epid] = loaded }
+        if site.sharedProbes == nil && !(site.prologue is ReplayPrologue) { programs[enabling.epid] = loaded }
         return loaded
     }
 
@@ -487,6 +523,13 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 throw KernelEngineError("failed to attach the reader of system call strings: \(Self.explain(error))")
             } catch {
                 throw KernelEngineError("failed to attach the reader of system call strings: \(error)")
+            }
+        }
+        for (program, event) in replayPrograms {
+            do { try attachments.attachTracepoint(group: "syscalls", event: event, program: program) } catch let error as SystemError {
+                throw KernelEngineError("failed to attach the clauses run again at system call returns: \(Self.explain(error))")
+            } catch {
+                throw KernelEngineError("failed to attach the clauses run again at system call returns: \(error)")
             }
         }
         for enabling in enablings where (clauseChains[enabling.epid]?.index ?? 0) == 0 {
@@ -680,10 +723,12 @@ public final class KernelEngine: AggregationBackend, StackSource {
 
     // MARK: dtrace provider
 
-    /// Runs END's clauses (after the records still waiting for strings are let go).
+    /// Runs END's clauses (after the records still waiting for strings are let go, and
+    /// the clauses waiting to run again are reported).
     public func end() {
         drain()
         releaseHeldRecords()
+        reportPendingReplays()
         if let probe = dtraceProbe("END") { fire(probe) }
     }
 
@@ -867,6 +912,26 @@ public final class KernelEngine: AggregationBackend, StackSource {
         heldOrder.removeAll()
         for (cpu, count) in drops.sorted(by: { $0.key < $1.key }) { consumer.reportDrops(count, of: .records, cpu: Int(cpu), errors: errors) }
         report(faults)
+    }
+
+    /// Entry clauses still waiting to run again when tracing ends (their calls have not
+    /// returned): each is its entry's fault, as the read would have been there.
+    public func reportPendingReplays() {
+        guard let replayedThreads else { return }
+        let byBit = Dictionary(uniqueKeysWithValues: replaySites.map { ($0.value.bit, $0.key) })
+        var faults: [(epid: Int, fault: Fault)] = []
+        for key in replayedThreads.keys(limit: ReplayedClauses.threads) {
+            guard let value = replayedThreads.lookup(key), value.count >= ReplayedClauses.valueSize else { continue }
+            let bits = UInt64(bitPattern: RecordReader.integer(value, at: 0, size: 8))
+            guard bits != 0 else { continue }
+            let fault = Fault(kind: .badAddress, address: RecordReader.integer(value, at: ReplayedClauses.addressOffset, size: 8),
+                              instruction: Int(RecordReader.integer(value, at: ReplayedClauses.positionOffset, size: 4)) / 4,
+                              action: Int(RecordReader.integer(value, at: ReplayedClauses.actionOffset, size: 4)))
+            for bit in 0..<64 where bits & (1 << UInt64(bit)) != 0 {
+                if let epid = byBit[bit] { faults.append((epid, fault)) }
+            }
+        }
+        report(faults.sorted { $0.epid < $1.epid })
     }
 
     /// Prints DTrace's drop messages for drops counted since the last report: of records

@@ -346,6 +346,30 @@ struct KernelEngineTests {
         #expect(manyPaths.count == 4000)
     }
 
+    /// A string kept in a variable or used as an aggregation key at the entry: the clause
+    /// runs again at the call's return when its read finds the page absent
+    /// (ReplayedClauses), before the call's return probes fire.
+    @Test func freshPathsKeptOrKeyedAreNotLost() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-replay-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let expected = (0..<2).flatMap { round in (0..<5000).map { "/nonexistent/fresh-\(round)-\($0)" } }
+        let keyedOutput = directory.appendingPathComponent("keyed").path
+        let keyed = try Harness.run(["-o", keyedOutput, "-qn", "syscall::openat:entry /pid == $target/ { @[copyinstr(arg1)] = count(); } END { printa(\"%s %@d\\n\", @); }",
+                                     "-c", "\(KernelHarness.workload) freshpaths 5000 2"], pinned: false)
+        #expect(keyed.status == 0 && keyed.stderr == "", "\(keyed.stderr.prefix(300))")
+        let counted = try String(contentsOfFile: keyedOutput, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("/nonexistent/") }.map(String.init)
+        #expect(counted.sorted() == expected.map { $0 + " 1" }.sorted(), "\(counted.count) keys")
+        let keptOutput = directory.appendingPathComponent("kept").path
+        let kept = try Harness.run(["-o", keptOutput, "-qn", """
+            syscall::openat:entry /pid == $target/ { self->path = copyinstr(arg1); }
+            syscall::openat:return /self->path != NULL/ { printf("%s %d\\n", self->path, arg1); self->path = 0; }
+            """, "-c", "\(KernelHarness.workload) freshpaths 5000 2"], pinned: false)
+        #expect(kept.status == 0 && kept.stderr == "", "\(kept.stderr.prefix(300))")
+        let returned = try String(contentsOfFile: keptOutput, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("/nonexistent/") }.map(String.init)
+        #expect(returned == expected.map { $0 + " -1" }, "\(returned.count) paths at the return")
+    }
+
     /// A string read again at the return that fails there too (an unmapped address), or
     /// whose call has not returned when tracing ends (a FIFO no one opens for writing), is
     /// the entry's fault: DTrace's error line, and ERROR fires.
@@ -366,6 +390,17 @@ struct KernelEngineTests {
         #expect(blocked.stdout.hasSuffix("ERROR 1\n\n"), "\(blocked.stdout)")
         #expect(!blocked.stdout.contains(fifo), "the FIFO's path was never read")
         #expect(blocked.stderr.contains("(syscall:vmlinux:openat:entry): invalid address (0x"), "\(blocked.stderr)")
+        // The same for a clause run again at the return (ReplayedClauses).
+        let keyed = "syscall::openat:entry /pid == $target/ { @[copyinstr(arg1)] = count(); } ERROR { printf(\"ERROR %d\\n\", arg4); }"
+        let keyedUnmapped = try Harness.run(["-qn", keyed, "-c", "\(KernelHarness.workload) badpath"], pinned: false)
+        #expect(keyedUnmapped.status == 0)
+        #expect(keyedUnmapped.stdout == "errno=14\nERROR 1\n\n", "\(keyedUnmapped.stdout)")
+        #expect(keyedUnmapped.stderr.hasPrefix("dtrace: error in dt_clause_0 for probe ID ") && keyedUnmapped.stderr.contains("(syscall:vmlinux:openat:entry): invalid address (0x"),
+                "\(keyedUnmapped.stderr)")
+        let keyedBlocked = try Harness.run(["-qn", keyed + " tick-1s { exit(0); }", "-c", "\(KernelHarness.workload) freshopen \(fifo)"], pinned: false)
+        #expect(keyedBlocked.status == 0)
+        #expect(keyedBlocked.stdout.hasPrefix("ERROR 1\n") && !keyedBlocked.stdout.contains(fifo), "\(keyedBlocked.stdout)")
+        #expect(keyedBlocked.stderr.contains("(syscall:vmlinux:openat:entry): invalid address (0x"), "\(keyedBlocked.stderr)")
     }
 
     /// aggrate: printa() shows the aggregations' latest snapshot, taken at most that

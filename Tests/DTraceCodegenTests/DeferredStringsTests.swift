@@ -1,7 +1,9 @@
 // DTraceCodegenTests/DeferredStringsTests: which copyinstr() reads at a system call's
 // entry may be read again at its return (DeferredStrings.sites): only a string whose one
 // use is the clause's record, with nothing after the read changing state but the record,
-// at an entry probe. (The reads themselves are tested on the kernel: KernelEngineTests.)
+// at an entry probe; and which clauses may be run again at the return instead
+// (ReplayedClauses.replays). (The reads themselves are tested on the kernel:
+// KernelEngineTests.)
 
 import DTraceCodegen
 import DTraceIR
@@ -46,5 +48,38 @@ import Testing
         let source = "syscall::openat:entry { printf(\"%s\\n\", copyinstr(arg1)); }"
         #expect(try sites(source, probe: Self.ret).isEmpty, "at a return the page is in already")
         #expect(try sites(source, stringSize: 16).isEmpty, "a slot too small for the address and the fault's details")
+    }
+
+    func replays(_ source: String, probe: ProbeIdentity = entry) throws -> Bool {
+        let compiled = try Compiler.compile(source: source, options: .standard)
+        return ReplayedClauses.replays(compiled.program.clauses[0].function, probe: probe)
+    }
+
+    @Test(arguments: [
+        "syscall::openat:entry { @[copyinstr(arg1)] = count(); }",
+        "syscall::openat:entry /copyinstr(arg1) == \"/etc/passwd\"/ { trace(pid); }",
+        "syscall::openat:entry /pid == 1/ { self->path = copyinstr(arg1); self->flags = arg2; }",
+        "syscall::openat:entry { printf(\"%d \", pid); @[execname, copyinstr(arg1)] = count(); }", // the record goes at the end
+        "syscall::renameat:entry { this->from = copyinstr(arg1); this->to = copyinstr(arg3); @[this->from, this->to] = count(); }",
+    ])
+    func clausesChangingNothingBeforeTheirReadsAreReplayed(_ source: String) throws {
+        #expect(try replays(source))
+    }
+
+    @Test(arguments: [
+        "syscall::openat:entry { @c = count(); @[copyinstr(arg1)] = count(); }",          // a change before the read
+        "syscall::openat:entry { self->n++; self->path = copyinstr(arg1); }",             // a variable changed before it
+        "syscall::openat:entry { @[copyinstr(arg1)] = count(); trace(copyinstr(arg2)); }", // a change before the second read
+        "syscall::openat:entry { self->ts = timestamp; self->path = copyinstr(arg1); }",  // the entry's time
+        "syscall::openat:entry { @[copyinstr(arg1), stack()] = count(); }",               // the entry's stack
+        "syscall::openat:entry { @[copyinstr(arg1)] = count(); self->e = errno; }",       // errno differs at the return
+        "syscall::openat:entry { @c = count(); }",                                        // no read
+    ])
+    func otherClausesAreNot(_ source: String) throws {
+        #expect(try !replays(source))
+    }
+
+    @Test func replayedOnlyAtEntries() throws {
+        #expect(try !replays("syscall::openat:return { @[copyinstr(arg1)] = count(); }", probe: Self.ret))
     }
 }
