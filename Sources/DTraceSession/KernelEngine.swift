@@ -195,9 +195,13 @@ public final class KernelEngine: AggregationBackend, StackSource {
         // Clauses at system call entries whose copyinstr() strings DeferredStrings cannot
         // read again (kept, keyed or tested): run again at the call's return, on its own
         // exit tracepoint, when a read finds its page absent.
+        // (Not where the probe has other clauses and this-> variables exist: run alone at
+        // the return, a clause would neither see nor leave the firing's this-> values.)
         var replayed: [Enabling] = []
         for enabling in enablings where replayed.count < ReplayedClauses.maximumEnablings && deferredSlots[enabling.clause] == nil {
+            let sharesFiring = enablings.contains { $0.epid != enabling.epid && $0.probe.identity.id == enabling.probe.identity.id }
             guard let probe = kernelProbes[enabling.epid], probe.sharing == nil, !probe.chainsClauses,
+                  !(sharesFiring && !program.clauseLocalScratch.isEmpty),
                   ReplayedClauses.replays(program.clauses[enabling.clause].function, probe: enabling.probe.identity),
                   Tracefs.eventID(root: tracefsRoot, group: "syscalls", event: "sys_exit_" + enabling.probe.identity.function) != nil else { continue }
             replayed.append(enabling)
