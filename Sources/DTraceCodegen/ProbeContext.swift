@@ -153,6 +153,8 @@ public struct PrologueCode {
     public var argumentRecordSlot: Int16 { Int16(contextOffset + 8 * ProbeContextSlots.argumentRecord) }
     public var taskSlot: Int16 { Int16(contextOffset + 8 * ProbeContextSlots.task) }
     public var entryCallerSlot: Int16 { Int16(contextOffset + 8 * ProbeContextSlots.entryCaller) }
+    /// The firing's timestamp (0: read at its first use); a prologue may give it.
+    public var timestampSlot: Int16 { Int16(contextOffset + 8 * ProbeContextSlots.timestamp) }
     /// The slot holding the firing site's key in the shared probe table.
     public var siteSlot: Int16 { Int16(contextOffset + 8 * ProbeContextSlots.site) }
     /// The shared probe table, in programs that serve many probes.

@@ -6,11 +6,11 @@
 // (`self->path = copyinstr(arg1)`), used as an aggregation key
 // (`@[copyinstr(arg0)] = count()`) or tested is handled here instead: when everything the
 // clause does before each of its copyinstr() calls changes nothing but scratch memory,
-// and it reads nothing that would differ at the call's return (timestamps, stacks, user
-// registers, errno), the entry notes the thread's arguments and this clause's bit in a
-// per-thread map and leaves as if it had not fired; a program on the call's own
+// and it reads nothing that would differ at the call's return (walltimestamp, vtimestamp,
+// stacks, user registers, errno), the entry notes the thread's arguments, its timestamp and this
+// clause's bit in a per-thread map and leaves as if it had not fired; a program on the call's own
 // syscalls:sys_exit_NAME tracepoint (attached before the return probes) runs the same
-// clause with the noted arguments — as the entry probe, before the call's return probes
+// clause with the noted arguments and timestamp — as the entry probe, before the call's return probes
 // fire. A read that fails there too is the clause's fault, as at entry. This file owns
 // which clauses may be replayed, the per-thread map's layout, the entry's note and the
 // replaying program's prologue.
@@ -35,8 +35,10 @@ public enum ReplayedClauses {
     /// The map's value: the enablings to run again (a bit each), arg0..arg5, then the
     /// address the read failed at (u64) and the fault's action (u32) and DIF position
     /// (u32) — what is reported for a call that has not returned when tracing ends.
-    public static let valueSize = 8 + argumentCount * 8 + 16
+    public static let valueSize = 8 + argumentCount * 8 + 16 + 8
     public static let addressOffset = 8 + argumentCount * 8, actionOffset = addressOffset + 8, positionOffset = addressOffset + 12
+    /// Then the entry's timestamp (u64): the replayed clause's timestamp (one per firing).
+    public static let timestampOffset = positionOffset + 4
 
     /// Whether a clause at a system call's entry may be run again at the call's return
     /// when one of its copyinstr() reads finds its page absent: it has such a read, each
@@ -51,10 +53,10 @@ public enum ReplayedClauses {
             switch helper {
             case .copyInString:
                 reads += 1
-                guard instructions[..<index].allSatisfy(changesOnlyScratch) else { return false }
+                guard runsTwiceAlike(instructions[..<index]) else { return false }
             case .readBuiltin(let variable):
                 switch variable {
-                case .timestamp, .walltimestamp, .vtimestamp, .errno, .stackdepth, .ustackdepth, .caller, .ucaller: return false
+                case .walltimestamp, .vtimestamp, .errno, .stackdepth, .ustackdepth, .caller, .ucaller: return false
                 default: break
                 }
             case .stackID, .readUserRegister: return false
@@ -64,10 +66,20 @@ public enum ReplayedClauses {
         return reads > 0
     }
 
-    /// Whether an instruction leaves all state but scratch (and the frame) as it was.
-    static func changesOnlyScratch(_ instruction: Instruction) -> Bool {
-        if case .call(.submitRecord, _, _) = instruction { return false }
-        return DeferredStrings.changesOnlyTheRecord(instruction)
+    /// Whether instructions run at the entry and again at the return leave the state as
+    /// one run would: they change nothing but scratch memory, or they also set variables
+    /// (self->ts = timestamp) but read none — the second run writes the same values.
+    static func runsTwiceAlike(_ instructions: ArraySlice<Instruction>) -> Bool {
+        var writes = false, readsVariables = false
+        for instruction in instructions {
+            switch instruction {
+            case .store(_, _, _, _, .mapValue), .store(_, _, _, _, .global), .call(.mapLookupOrCreate, _, _), .call(.mapDelete, _, _): writes = true
+            case .load(_, _, _, _, .mapValue), .load(_, _, _, _, .global), .call(.mapLookup, _, _): readsVariables = true
+            case .call(.submitRecord, _, _): return false
+            default: guard DeferredStrings.changesOnlyTheRecord(instruction) else { return false }
+            }
+        }
+        return !(writes && readsVariables)
     }
 }
 
@@ -86,7 +98,9 @@ extension BPFCodeGenerator {
         asm.jump(.jne, .r0, immediate: DeferredStrings.badAddress, failed)
         asm.load(.r3, from: .r7, offset: area + 24, size: .double)
         asm.jump(.jlt, .r3, immediate: DeferredStrings.lowestAddress, failed)
-        // The thread's entry (made when it has none), its bit set and the arguments kept.
+        // The thread's entry (made when it has none), its bit set and the arguments and
+        // the firing's timestamp kept.
+        firingTimestamp()
         asm.call(.getCurrentPIDTGID)
         asm.alu32(.mov, .r0, .r0)
         asm.store(.r0, to: .r7, offset: Int16(layout.deferKeyOffset), size: .double)
@@ -108,6 +122,8 @@ extension BPFCodeGenerator {
         asm.store(.r1, to: .r0, offset: Int16(ReplayedClauses.addressOffset), size: .double)
         asm.store(immediate: Int32(action), to: .r0, offset: Int16(ReplayedClauses.actionOffset), size: .word)
         asm.store(immediate: Int32(position * 4), to: .r0, offset: Int16(ReplayedClauses.positionOffset), size: .word)
+        asm.load(.r1, from: .r7, offset: Int16(layout.probeContextOffset + 8 * ProbeContextSlots.timestamp), size: .double)
+        asm.store(.r1, to: .r0, offset: Int16(ReplayedClauses.timestampOffset), size: .double)
         asm.jump(exitLabel)
         asm.bind(failed)
         fault(.badAddress, from: .alreadyStored)
@@ -117,7 +133,7 @@ extension BPFCodeGenerator {
 
 /// The prologue of a replaying program, on the call's syscalls:sys_exit_NAME tracepoint:
 /// it runs only for a thread whose entry noted this enabling's bit (cleared as it goes),
-/// and gives the clause the arguments the entry noted.
+/// and gives the clause the arguments and the timestamp the entry noted.
 public struct ReplayPrologue: ProbePrologue {
     public let replay: ReplaySite
     public let argumentCount: Int
@@ -150,12 +166,13 @@ public struct ReplayPrologue: ProbePrologue {
     }
 
     public func emitContext(_ code: inout PrologueCode, demand: ContextDemand) {
-        guard (0..<argumentCount).contains(where: demand.needsArgument) else { return }
         lookUpThread(&code)
         code.asm.jump(.jeq, .r0, immediate: 0, code.exit)
         for index in 0..<argumentCount where demand.needsArgument(index) {
             code.asm.load(.r1, from: .r0, offset: Int16(8 + 8 * index), size: .double)
             code.storeArgument(index, from: .r1)
         }
+        code.asm.load(.r1, from: .r0, offset: Int16(ReplayedClauses.timestampOffset), size: .double)
+        code.asm.store(.r1, to: .r7, offset: code.timestampSlot, size: .double)
     }
 }

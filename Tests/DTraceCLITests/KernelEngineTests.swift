@@ -370,6 +370,31 @@ struct KernelEngineTests {
         #expect(returned == expected.map { $0 + " -1" }, "\(returned.count) paths at the return")
     }
 
+    /// A clause run again at the return sees the entry's time: an open of a FIFO from a
+    /// fresh page, which blocks until a writer comes a second after the test starts, takes long
+    /// by the timestamp noted at the entry (set before the path is read; at the return it
+    /// would give about 0).
+    @Test func replayedClausesSeeTheEntrysTime() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-replay-time-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let writer = Process()
+        writer.executableURL = URL(fileURLWithPath: "/bin/sh")
+        writer.arguments = ["-c", "sleep 1; : > '\(fifo)'"]
+        try writer.run()
+        defer { writer.waitUntilExit() }
+        let result = try Harness.run(["-qn", """
+            syscall::openat:entry /pid == $target/ { self->ts = timestamp; self->path = copyinstr(arg1); }
+            syscall::openat:return /self->ts/ { printf("%s %d\\n", self->path, (timestamp - self->ts) / 1000000); self->ts = 0; }
+            """, "-c", "\(KernelHarness.workload) freshopen \(fifo)"], pinned: false)
+        #expect(result.status == 0 && result.stderr == "", "\(result.stderr)")
+        let line = result.stdout.split(separator: "\n").first { $0.hasPrefix(fifo + " ") }
+        let milliseconds = line.map { $0.split(separator: " ").dropFirst().compactMap { Int($0) } } ?? []
+        #expect(milliseconds.count == 1 && milliseconds.allSatisfy { $0 >= 100 && $0 < 5000 }, "\(result.stdout)")
+    }
+
     /// A string read again at the return that fails there too (an unmapped address), or
     /// whose call has not returned when tracing ends (a FIFO no one opens for writing), is
     /// the entry's fault: DTrace's error line, and ERROR fires.

@@ -60,6 +60,8 @@ import Testing
         "syscall::openat:entry /copyinstr(arg1) == \"/etc/passwd\"/ { trace(pid); }",
         "syscall::openat:entry /pid == 1/ { self->path = copyinstr(arg1); self->flags = arg2; }",
         "syscall::openat:entry { printf(\"%d \", pid); @[execname, copyinstr(arg1)] = count(); }", // the record goes at the end
+        "syscall::openat:entry { self->ts = timestamp; self->path = copyinstr(arg1); }",  // set twice alike; the entry's time is noted
+        "self int on; syscall::openat:entry /self->on/ { self->path = copyinstr(arg1); }", // read only
         "syscall::renameat:entry { this->from = copyinstr(arg1); this->to = copyinstr(arg3); @[this->from, this->to] = count(); }",
     ])
     func clausesChangingNothingBeforeTheirReadsAreReplayed(_ source: String) throws {
@@ -69,8 +71,10 @@ import Testing
     @Test(arguments: [
         "syscall::openat:entry { @c = count(); @[copyinstr(arg1)] = count(); }",          // a change before the read
         "syscall::openat:entry { self->n++; self->path = copyinstr(arg1); }",             // a variable changed before it
+        "self int on; syscall::openat:entry /self->on/ { self->ts = timestamp; self->path = copyinstr(arg1); }", // read and set before it
         "syscall::openat:entry { @[copyinstr(arg1)] = count(); trace(copyinstr(arg2)); }", // a change before the second read
-        "syscall::openat:entry { self->ts = timestamp; self->path = copyinstr(arg1); }",  // the entry's time
+        "syscall::openat:entry { self->ts = vtimestamp; self->path = copyinstr(arg1); }", // the thread's CPU time
+        "syscall::openat:entry { self->w = walltimestamp; self->path = copyinstr(arg1); }", // a later wall-clock time
         "syscall::openat:entry { @[copyinstr(arg1), stack()] = count(); }",               // the entry's stack
         "syscall::openat:entry { @[copyinstr(arg1)] = count(); self->e = errno; }",       // errno differs at the return
         "syscall::openat:entry { @c = count(); }",                                        // no read
