@@ -260,9 +260,18 @@ extension Compiler {
         let ofCharacters = !charactersOnly || value.type.pointee?.size == 1
         let viewable = value.type.isString || (value.type.isArray && ofCharacters) || (pointers && value.type.isPointer && ofCharacters)
         guard viewable else { return nil }
-        if value.space == .tracee { return kernelString(value) }
+        // A char array's string has at most its characters and a NUL.
+        var bound: Int?
+        if case .array(let element, let count) = value.type.resolved, element.size == 1 { bound = count + 1 }
+        if value.space == .tracee {
+            var string = kernelString(value)
+            string.stringBound = bound
+            return string
+        }
         if value.type.isString { return value }
-        return Value(register: value.register, type: .string, space: value.space)
+        var string = Value(register: value.register, type: .string, space: value.space)
+        string.stringBound = bound
+        return string
     }
 
     /// A string read out of kernel memory (a probe's argument record) into scratch.

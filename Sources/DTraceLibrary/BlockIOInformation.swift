@@ -79,6 +79,16 @@ public struct BlockIOInformation: LibraryDeclarations {
         	b_edev = \(Self.onDevice({ "\($0)->bd_dev" }, otherwise: "0"));
         };
 
+        /*
+         * A block device's name as the kernel gives it (its kobject's): a disk's name has
+         * at most 31 characters (DISK_NAME_LEN), a partition's adds a "p" and at most 3
+         * digits (DISK_MAX_PARTS 256). Read through this view it is a string of known
+         * bound (47 characters and a NUL), so an aggregation keyed by it hashes 48 bytes, not strsize.
+         */
+        struct __dt_device_name {
+        	char dn_name[47];
+        };
+
         typedef struct devinfo {
         	int dev_major;
         	int dev_minor;
@@ -96,8 +106,8 @@ public struct BlockIOInformation: LibraryDeclarations {
         		   \(Self.disk)->part0->bd_device.parent && \(Self.disk)->part0->bd_device.parent->driver ?
         		   stringof(\(Self.disk)->part0->bd_device.parent->driver->name) :
         		   \(Self.disk)->fops->owner ? stringof(\(Self.disk)->fops->owner->name) : "<none>";
-        	dev_statname = \(Self.onDevice({ "stringof(\($0)->bd_device.kobj.name)" }, otherwise: "\"<none>\""));
-        	dev_pathname = \(Self.onDevice({ "strjoin(\"/dev/\", stringof(\($0)->bd_device.kobj.name))" }, otherwise: "\"<none>\""));
+        	dev_statname = \(Self.onDevice({ "stringof(((struct __dt_device_name *)\($0)->bd_device.kobj.name)->dn_name)" }, otherwise: "\"<none>\""));
+        	dev_pathname = \(Self.onDevice({ "strjoin(\"/dev/\", stringof(((struct __dt_device_name *)\($0)->bd_device.kobj.name)->dn_name))" }, otherwise: "\"<none>\""));
         };
 
         typedef struct fileinfo {

@@ -1,6 +1,6 @@
 // DTraceSessionTests/KeyBoundsTests: a session compiles a program again when the values
 // it compiled bound its string aggregation keys more narrowly than its text told (a ?: of
-// literals, a dotted quad from inet_ntoa): those key slots are then that narrow — what
+// literals, a dotted quad from inet_ntoa, a char array): those key slots are then that narrow — what
 // hashing a key and aggsize count — and the others keep strsize.
 
 import DTraceIR
@@ -31,6 +31,20 @@ import Testing
         #expect(sizes["name"] == 264)
         #expect(sizes["mixed"] == 264)
         #expect(sizes["command"] == 16)
+    }
+
+    /// A char array's string has at most its characters and a NUL: a kernel name field, a
+    /// D structure's member, and the io provider's device names (read through a 47-character view).
+    @Test func charArraysNarrowTheirKeys() throws {
+        let sizes = try keySizes("""
+            struct name { char n[20]; };
+            sdt:sched::sched_switch { @comm[args->prev_comm] = count(); @through[stringof(((struct name *)arg0)->n)] = count(); }
+            io:::start { @device[args[1]->dev_statname] = count(); @path[args[1]->dev_pathname] = count(); }
+            """)
+        #expect(sizes["comm"] == 24)
+        #expect(sizes["through"] == 24)
+        #expect(sizes["device"] == 48)
+        #expect(sizes["path"] == 264, "strjoin's result is not bounded")
     }
 
     @Test func everyUseOfAnAggregationCounts() throws {
