@@ -2,6 +2,8 @@
 # chose. Modes:
 #   tcp PORT BYTES   a listener on 127.0.0.1:PORT, a client that connects, sends BYTES
 #                    bytes, reads a 10-byte reply, and both ends closing (client first)
+#   reset PORT       as tcp with no data, but the client only shuts its side (FIN_WAIT_2)
+#                    and the server closes with SO_LINGER 0: a reset ends the client's
 #   refused PORT     a connection to 127.0.0.1:PORT, where nothing listens
 #   udp PORT BYTES   a datagram of BYTES bytes from a client socket to 127.0.0.1:PORT
 # Prints "client PORT" (the client's port) and waits a moment so the tracer drains.
@@ -26,6 +28,27 @@ if mode == "tcp":
     client.close()
     time.sleep(0.1)
     server.close()
+    listener.close()
+elif mode == "reset":
+    import struct
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(1)
+    client = socket.create_connection(("127.0.0.1", port))
+    server, _ = listener.accept()
+    print("client", client.getsockname()[1], flush=True)
+    client.shutdown(socket.SHUT_WR)
+    server.recv(10)
+    time.sleep(0.1)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    server.close()
+    time.sleep(0.1)
+    try:
+        client.recv(10)
+    except ConnectionResetError:
+        pass
+    client.close()
     listener.close()
 elif mode == "refused":
     client = socket.socket()

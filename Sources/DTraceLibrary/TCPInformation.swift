@@ -98,6 +98,11 @@ public struct TCPInformation: LibraryDeclarations {
         return members
     }
 
+    /// The state inet_sock_set_state enters, TIME_WAIT for the close of a socket whose
+    /// connection went on in a time-wait socket (Linux numbers: FIN_WAIT2 5, TIME_WAIT 6,
+    /// CLOSE 7, CLOSING 11; a reset received sets sk_err).
+    static let stateEntered = "((int)arg2 == 7 && ((int)arg1 == 5 || (int)arg1 == 11) && ((struct sock *)S)->sk_err == 0 ? 6 : (int)arg2)"
+
     public var source: String {
         let outSKB = "((struct sk_buff *)S)"
         let outHeader = NetworkInformation.outgoingHeader(outSKB)
@@ -200,9 +205,18 @@ public struct TCPInformation: LibraryDeclarations {
         \(Self.socketMembers("T", state: "((struct sock *)T)->__sk_common.skc_state"))
         };
 
-        /* At sock:inet_sock_set_state(sk, oldstate, newstate): the state entered. */
+        /*
+         * At sock:inet_sock_set_state(sk, oldstate, newstate): the state entered. Linux
+         * hands a connection entering TIME_WAIT to a time-wait socket and closes the
+         * socket itself (FIN_WAIT_2 or CLOSING -> CLOSE with no error): that change is the
+         * one into TIME_WAIT, as DTrace reports it. A closed (orphaned) socket is handed
+         * over as soon as its FIN is acknowledged, the time-wait socket waiting in
+         * FIN_WAIT_2 for the peer's FIN unseen: that too is reported as TIME_WAIT. (Rare
+         * closes from FIN_WAIT_2 with no error and no time-wait socket — its timer running
+         * out when tcp_fin_timeout is under 60 s, TCP_LINGER2 negative — are as well.)
+         */
         translator tcpsinfo_t < struct __dtrace_sock_changing *S > {
-        \(Self.socketMembers("((struct tcp_sock *)S)", state: "(int)arg2"))
+        \(Self.socketMembers("((struct tcp_sock *)S)", state: Self.stateEntered))
         };
 
         translator tcpsinfo_t < struct __dtrace_sock_in *S > {

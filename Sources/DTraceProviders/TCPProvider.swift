@@ -16,8 +16,9 @@
 //   TCP sockets; tcpsinfo_t's state is the new one, the segment's ports are the socket's.
 // - connect-refused: a reset received in SYN_SENT (tcp:tcp_receive_reset(sk)).
 // All these tracepoints exist since Linux 4.16. Linux hands a closing connection to a
-// time-wait socket without a state change, so state-change shows FIN_WAIT_2 (or CLOSING)
-// -> CLOSED, never TIME_WAIT.
+// time-wait socket and closes the socket (FIN_WAIT_2 or CLOSING -> CLOSE): once the
+// peer's FIN has come, with no error, that change is reported as the one into TIME_WAIT
+// (tcpsinfo_t's translator); the time-wait socket's end is not seen.
 
 import DTraceCodegen
 import DTraceIR

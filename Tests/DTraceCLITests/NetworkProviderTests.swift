@@ -71,8 +71,23 @@ struct NetworkProviderTests {
             "127.0.0.1:\(port) 127.0.0.1:\(client) established -> close-wait",
             "127.0.0.1:\(client) 127.0.0.1:\(port) fin-wait-1 -> fin-wait-2",
             "127.0.0.1:\(port) 127.0.0.1:\(client) close-wait -> last-ack",
+            // The client's socket closes into a time-wait socket: reported as TIME_WAIT.
+            "127.0.0.1:\(client) 127.0.0.1:\(port) fin-wait-2 -> time-wait",
+            "127.0.0.1:\(port) 127.0.0.1:\(client) last-ack -> closed",
         ]
         for line in expected { #expect(lines.contains(line), "\(line) not in \(lines)") }
+    }
+
+    /// A connection reset in FIN_WAIT_2 is closed, not handed to a time-wait socket.
+    @Test func aResetInFinWait2IsAClose() throws {
+        let port = Self.freePort()
+        let program = Self.stateNames + """
+            tcp:::state-change /args[3]->tcps_rport == \(port)/ { printf("%s -> %s\\n", n[args[5]->tcps_state], n[args[3]->tcps_state]); }
+            """
+        let (lines, client, result) = try Self.trace(program, "reset", port: port)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(client > 0)
+        #expect(lines == ["closed -> syn-sent", "syn-sent -> established", "established -> fin-wait-1", "fin-wait-1 -> fin-wait-2", "fin-wait-2 -> closed"], "\(lines)")
     }
 
     @Test func connectionsEstablishedOnceEach() throws {
