@@ -213,10 +213,11 @@ echo "INFO fbt: $((count - 1)) entry probes listed in $(( $(date +%s) - start ))
 
 # The tcp provider on a loopback connection of busybox's nc (sock:inet_sock_set_state,
 # tcp:tcp_receive_reset): the client's SYN_SENT -> ESTABLISHED, the server's
-# SYN_RECEIVED -> ESTABLISHED, and both ends CLOSED (with FINs or a reset: either nc
-# may close first; an end may be seen entering CLOSED twice, as the order of the two
-# closes decides, so each end is checked once, with max()), with the listener's port and
-# address; then a connection to a port nothing listens on, refused.
+# SYN_RECEIVED -> ESTABLISHED, and both ends CLOSED or TIME_WAIT (with FINs or a reset:
+# either nc may close first, and the first to close enters TIME_WAIT; an end may be seen
+# ending twice, as the order of the two closes decides, so each end is checked once, with
+# max()), with the listener's port and address; then a connection to a port nothing
+# listens on, refused.
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up 2>/dev/null
 cat >"$scratch/tcp.sh" <<'EOF'
 nc -l -p 5555 >/dev/null &
@@ -225,9 +226,9 @@ echo hello | nc -w 1 127.0.0.1 5555
 echo hello | nc -w 1 127.0.0.1 5556
 sleep 1
 EOF
-expect tcp-state-change-loopback "syn-sent->established 1, syn-received->established 1, closed client 1 server 1, refused 1
+expect tcp-state-change-loopback "syn-sent->established 1, syn-received->established 1, ended client 1 server 1, refused 1
 
-" 0 -- -qn 'tcp:::state-change /args[3]->tcps_rport == 5555 && args[5]->tcps_state == TCP_STATE_SYN_SENT && args[3]->tcps_state == TCP_STATE_ESTABLISHED/ { @c = count(); } tcp:::state-change /args[3]->tcps_lport == 5555 && args[5]->tcps_state == TCP_STATE_SYN_RECEIVED && args[3]->tcps_state == TCP_STATE_ESTABLISHED/ { @a = count(); } tcp:::state-change /args[3]->tcps_rport == 5555 && args[3]->tcps_raddr == "127.0.0.1" && args[3]->tcps_state == TCP_STATE_CLOSED/ { @wc = max(1); } tcp:::state-change /args[3]->tcps_lport == 5555 && args[3]->tcps_rport != 0 && args[3]->tcps_raddr == "127.0.0.1" && args[3]->tcps_state == TCP_STATE_CLOSED/ { @ws = max(1); } tcp:::connect-refused /args[4]->tcp_sport == 5556/ { @r = count(); } END { printa("syn-sent->established %@d, syn-received->established %@d, closed client %@d server %@d, refused %@d\n", @c, @a, @wc, @ws, @r); }' -c "sh $scratch/tcp.sh"
+" 0 -- -qn 'tcp:::state-change /args[3]->tcps_rport == 5555 && args[5]->tcps_state == TCP_STATE_SYN_SENT && args[3]->tcps_state == TCP_STATE_ESTABLISHED/ { @c = count(); } tcp:::state-change /args[3]->tcps_lport == 5555 && args[5]->tcps_state == TCP_STATE_SYN_RECEIVED && args[3]->tcps_state == TCP_STATE_ESTABLISHED/ { @a = count(); } tcp:::state-change /args[3]->tcps_rport == 5555 && args[3]->tcps_raddr == "127.0.0.1" && (args[3]->tcps_state == TCP_STATE_CLOSED || args[3]->tcps_state == TCP_STATE_TIME_WAIT)/ { @wc = max(1); } tcp:::state-change /args[3]->tcps_lport == 5555 && args[3]->tcps_rport != 0 && args[3]->tcps_raddr == "127.0.0.1" && (args[3]->tcps_state == TCP_STATE_CLOSED || args[3]->tcps_state == TCP_STATE_TIME_WAIT)/ { @ws = max(1); } tcp:::connect-refused /args[4]->tcp_sport == 5556/ { @r = count(); } END { printa("syn-sent->established %@d, syn-received->established %@d, ended client %@d server %@d, refused %@d\n", @c, @a, @wc, @ws, @r); }' -c "sh $scratch/tcp.sh"
 
 # io (raw block tracepoints): both probes listed, and every member of bufinfo_t,
 # devinfo_t and fileinfo_t compiled against this kernel's BTF (struct request, bio,
