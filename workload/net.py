@@ -11,7 +11,10 @@ import socket, sys, time
 
 mode, port = sys.argv[1], int(sys.argv[2])
 size = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-if mode == "tcp":
+
+
+def connected():
+    """A listener on the port, a client connected to it and the server's end; says the client's port."""
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", port))
@@ -19,6 +22,11 @@ if mode == "tcp":
     client = socket.create_connection(("127.0.0.1", port))
     server, _ = listener.accept()
     print("client", client.getsockname()[1], flush=True)
+    return listener, client, server
+
+
+if mode == "tcp":
+    listener, client, server = connected()
     client.sendall(b"x" * size)
     received = 0
     while received < size:
@@ -31,13 +39,7 @@ if mode == "tcp":
     listener.close()
 elif mode == "reset":
     import struct
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
-    listener.listen(1)
-    client = socket.create_connection(("127.0.0.1", port))
-    server, _ = listener.accept()
-    print("client", client.getsockname()[1], flush=True)
+    listener, client, server = connected()
     client.shutdown(socket.SHUT_WR)
     server.recv(10)
     time.sleep(0.1)
