@@ -323,7 +323,8 @@ int32_t clinux_perf_take_throttles(void *ring, uint64_t data_size) {
         unsigned char *bytes = (unsigned char *)&header;
         for (size_t index = 0; index < sizeof header; index++) bytes[index] = data[(tail + index) % data_size];
         if (header.size < sizeof header) break;
-        if (header.type == PERF_RECORD_THROTTLE) throttles++;
+        /* A record lost to a full ring may have been a throttle. */
+        if (header.type == PERF_RECORD_THROTTLE || header.type == PERF_RECORD_LOST) throttles++;
         tail += header.size;
     }
     __atomic_store_n(&meta->data_tail, head, __ATOMIC_RELEASE);

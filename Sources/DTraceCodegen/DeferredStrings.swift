@@ -60,7 +60,8 @@ public enum DeferredStrings {
     /// its return: the string's only use is one copy into the record, nothing after the
     /// call changes state but the record, and the record is not speculative.
     public static func sites(in function: IRFunction, probe: ProbeIdentity, stringSize: Int) -> [DeferredStringSite] {
-        guard probe.provider == "syscall", probe.name == "entry", stringSize + 1 >= minimumSlot else { return [] }
+        guard probe.provider == "syscall", probe.name == "entry", stringSize + 1 >= minimumSlot,
+              !ReplayedClauses.notReturningAlike.contains(probe.function) else { return [] }
         let instructions = function.instructions
         var definitions: [Int: [Int]] = [:]
         for (index, instruction) in instructions.enumerated() {

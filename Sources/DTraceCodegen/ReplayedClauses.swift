@@ -45,7 +45,7 @@ public enum ReplayedClauses {
     /// one comes before anything that changes more than scratch memory, and it reads no
     /// value that the return would give otherwise.
     public static func replays(_ function: IRFunction, probe: ProbeIdentity) -> Bool {
-        guard probe.provider == "syscall", probe.name == "entry" else { return false }
+        guard probe.provider == "syscall", probe.name == "entry", !notReturningAlike.contains(probe.function) else { return false }
         let instructions = function.instructions
         var reads = 0
         for (index, instruction) in instructions.enumerated() {
@@ -56,26 +56,46 @@ public enum ReplayedClauses {
                 guard runsTwiceAlike(instructions[..<index]) else { return false }
             case .readBuiltin(let variable):
                 switch variable {
-                case .walltimestamp, .vtimestamp, .errno, .stackdepth, .ustackdepth, .caller, .ucaller: return false
+                case .walltimestamp, .vtimestamp, .errno, .stackdepth, .ustackdepth, .caller, .ucaller, .cpu, .cwd, .root: return false
                 default: break
                 }
-            case .stackID, .readUserRegister: return false
+            // The call may have changed the memory copyin() reads by its return.
+            case .stackID, .readUserRegister, .copyIn: return false
             default: break
             }
         }
         return reads > 0
     }
 
+    /// Calls whose return is not in the process that entered them as it was: a
+    /// successful exec returns in a new program (its memory and execname are another's).
+    public static let notReturningAlike: Set<String> = ["execve", "execveat"]
+
     /// Whether instructions run at the entry and again at the return leave the state as
     /// one run would: they change nothing but scratch memory, or they also set variables
-    /// (self->ts = timestamp) but read none — the second run writes the same values.
+    /// (self->ts = timestamp) but read none — the second run writes the same values. A
+    /// write through a helper (a string copied) counts unless its destination is known
+    /// to be scratch; the address of a global taken counts as reading it.
     static func runsTwiceAlike(_ instructions: ArraySlice<Instruction>) -> Bool {
+        var definitions: [Int: [Instruction]] = [:]
+        for instruction in instructions {
+            if let written = instruction.writtenRegister { definitions[written.index, default: []].append(instruction) }
+        }
+        func inScratch(_ register: Register) -> Bool {
+            guard let only = definitions[register.index], only.count == 1, case .address(_, .scratch, _) = only[0] else { return false }
+            return true
+        }
         var writes = false, readsVariables = false
         for instruction in instructions {
             switch instruction {
             case .store(_, _, _, _, .mapValue), .store(_, _, _, _, .global), .call(.mapLookupOrCreate, _, _), .call(.mapDelete, _, _): writes = true
-            case .load(_, _, _, _, .mapValue), .load(_, _, _, _, .global), .call(.mapLookup, _, _): readsVariables = true
+            case .load(_, _, _, _, .mapValue), .load(_, _, _, _, .global), .call(.mapLookup, _, _), .address(_, .global, _), .address(_, .mapValue, _):
+                readsVariables = true
             case .call(.submitRecord, _, _): return false
+            case .call(.stringCopy, _, let arguments), .call(.stringCopyBounded, _, let arguments), .call(.integerToString, _, let arguments),
+                 .call(.zeroBytes, _, let arguments), .call(.copyInString, _, let arguments), .call(.copyInKernelString, _, let arguments),
+                 .call(.copyInKernel, _, let arguments):
+                if let destination = arguments.first, !inScratch(destination) { writes = true }
             default: guard DeferredStrings.changesOnlyTheRecord(instruction) else { return false }
             }
         }
@@ -142,19 +162,20 @@ public struct ReplayPrologue: ProbePrologue {
         self.replay = replay; self.argumentCount = min(argumentCount, ReplayedClauses.argumentCount)
     }
 
-    /// r0 = this thread's entry in the map (0 when it has none).
-    func lookUpThread(_ code: inout PrologueCode) {
+    /// r0 = this thread's entry in the map (0 when it has none), its key put in the
+    /// frame at `keyAt`.
+    func lookUpThread(_ code: inout PrologueCode, keyAt slot: Int16) {
         code.asm.call(.getCurrentPIDTGID)
         code.asm.alu32(.mov, .r0, .r0)
-        code.asm.store(.r0, to: .frame, offset: PrologueCode.filterKey, size: .double)
+        code.asm.store(.r0, to: .frame, offset: slot, size: .double)
         code.asm.load(.r1, mapDescriptor: replay.map)
         code.asm.move(.r2, .frame)
-        code.asm.alu64(.add, .r2, immediate: Int32(PrologueCode.filterKey))
+        code.asm.alu64(.add, .r2, immediate: Int32(slot))
         code.asm.call(.mapLookupElement)
     }
 
     public func emitFilter(_ code: inout PrologueCode) {
-        lookUpThread(&code)
+        lookUpThread(&code, keyAt: PrologueCode.filterKey)
         code.asm.jump(.jeq, .r0, immediate: 0, code.exit)
         code.asm.load(.r1, from: .r0, offset: 0, size: .double)
         code.asm.load(.r2, constant: Int64(bitPattern: UInt64(1) << UInt64(replay.bit)))
@@ -166,7 +187,8 @@ public struct ReplayPrologue: ProbePrologue {
     }
 
     public func emitContext(_ code: inout PrologueCode, demand: ContextDemand) {
-        lookUpThread(&code)
+        // The key in the frame's temporary: the filter's slot is a lookup site's by now.
+        lookUpThread(&code, keyAt: PrologueCode.frameTemporary)
         code.asm.jump(.jeq, .r0, immediate: 0, code.exit)
         for index in 0..<argumentCount where demand.needsArgument(index) {
             code.asm.load(.r1, from: .r0, offset: Int16(8 + 8 * index), size: .double)

@@ -260,9 +260,10 @@ extension Compiler {
         let ofCharacters = !charactersOnly || value.type.pointee?.size == 1
         let viewable = value.type.isString || (value.type.isArray && ofCharacters) || (pointers && value.type.isPointer && ofCharacters)
         guard viewable else { return nil }
-        // A char array's string has at most its characters and a NUL.
+        // A char array's string has at most its characters and a NUL (a flexible array,
+        // `char name[]`, has no count to go by).
         var bound: Int?
-        if case .array(let element, let count) = value.type.resolved, element.size == 1 { bound = count + 1 }
+        if case .array(let element, let count) = value.type.resolved, element.size == 1, count > 0 { bound = count + 1 }
         if value.space == .tracee {
             var string = kernelString(value)
             string.stringBound = bound

@@ -212,8 +212,9 @@ public struct TCPInformation: LibraryDeclarations {
          * one into TIME_WAIT, as DTrace reports it. A closed (orphaned) socket is handed
          * over as soon as its FIN is acknowledged, the time-wait socket waiting in
          * FIN_WAIT_2 for the peer's FIN unseen: that too is reported as TIME_WAIT. (Rare
-         * closes from FIN_WAIT_2 with no error and no time-wait socket — its timer running
-         * out when tcp_fin_timeout is under 60 s, TCP_LINGER2 negative — are as well.)
+         * closes from FIN_WAIT_2 with no error and no time-wait socket are as well: a
+         * close() with unread data or SO_LINGER 0 after shutdown(), its timer running out
+         * when tcp_fin_timeout is under 60 s, TCP_LINGER2 negative.)
          */
         translator tcpsinfo_t < struct __dtrace_sock_changing *S > {
         \(Self.socketMembers("((struct tcp_sock *)S)", state: Self.stateEntered))

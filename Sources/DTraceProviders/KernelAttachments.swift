@@ -12,8 +12,14 @@ public final class KernelAttachments {
     /// Links closed in the background with the perf events (uprobes: their programs may
     /// run on for a moment after dtrace has gone, returning at once on the exit flag).
     var backgroundLinks: [BPFLink] = []
-    /// The cpu-clock events (profile probes) whose throttling is watched, with their periods.
-    var clocks: [(event: PerfEvent, period: UInt64)] = []
+    /// The cpu-clock events (profile probes) whose throttling is watched: each with its
+    /// period, when dtrace last restarted it and whether a throttle waits for a restart.
+    var clocks: [(event: PerfEvent, period: UInt64, restarted: Int64, throttled: Bool)] = []
+    /// At most one restart of an event this often: where the kernel throttles a busy CPU's
+    /// event every tick (perf_event_max_sample_rate lowered below the probe's rate), its
+    /// own tick restarts it and dtrace's restarts stay few. A probe fires at most every
+    /// 200 µs, so an idle CPU's event is throttled at most every 80 ms (400 samples).
+    static let restartInterval: Int64 = 50_000_000
 
     public init(tracefsRoot: String) { self.tracefsRoot = tracefsRoot }
 
@@ -81,7 +87,7 @@ public final class KernelAttachments {
             let event = try PerfEvent.cpuClock(periodNanoseconds: periodNanoseconds, cpu: Int32(cpu))
             try event.attach(program)
             events.append(event)
-            if event.watchThrottling() { clocks.append((event, periodNanoseconds)) }
+            if event.watchThrottling() { clocks.append((event, periodNanoseconds, 0, false)) }
         }
     }
 
@@ -92,8 +98,19 @@ public final class KernelAttachments {
     /// fired perf_event_max_sample_rate / HZ times (400 here) with no scheduler tick
     /// between, until that CPU's next tick; a CPU idle without ticks (NOHZ) may have none
     /// for seconds, and its profile probes would miss that long (DTrace samples idle CPUs).
-    public func restartThrottledClocks() {
-        for (event, period) in clocks where event.takeThrottled() { event.restart(periodNanoseconds: period) }
+    public func restartThrottledClocks(now: Int64) {
+        for index in clocks.indices {
+            if clocks[index].event.takeThrottled() { clocks[index].throttled = true }
+            guard clocks[index].throttled, now - clocks[index].restarted >= Self.restartInterval else { continue }
+            clocks[index].event.restart(periodNanoseconds: clocks[index].period)
+            clocks[index].restarted = now
+            clocks[index].throttled = false
+        }
+    }
+
+    /// When the next restart of a throttled clock is due (nil: none waits).
+    public var nextClockRestart: Int64? {
+        clocks.filter(\.throttled).map { $0.restarted + Self.restartInterval }.min()
     }
 
     /// Detaches everything: links first (waiting until no program runs from them),

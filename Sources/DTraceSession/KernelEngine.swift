@@ -195,13 +195,13 @@ public final class KernelEngine: AggregationBackend, StackSource {
         // Clauses at system call entries whose copyinstr() strings DeferredStrings cannot
         // read again (kept, keyed or tested): run again at the call's return, on its own
         // exit tracepoint, when a read finds its page absent.
-        // (Not where the probe has other clauses and this-> variables exist: run alone at
-        // the return, a clause would neither see nor leave the firing's this-> values.)
+        // (Not where the probe has other clauses: run alone at the return, a clause would
+        // neither see nor leave the firing's this-> values, and a later clause would miss
+        // what it sets.)
         var replayed: [Enabling] = []
         for enabling in enablings where replayed.count < ReplayedClauses.maximumEnablings && deferredSlots[enabling.clause] == nil {
             let sharesFiring = enablings.contains { $0.epid != enabling.epid && $0.probe.identity.id == enabling.probe.identity.id }
-            guard let probe = kernelProbes[enabling.epid], probe.sharing == nil, !probe.chainsClauses,
-                  !(sharesFiring && !program.clauseLocalScratch.isEmpty),
+            guard let probe = kernelProbes[enabling.epid], probe.sharing == nil, !probe.chainsClauses, !sharesFiring,
                   ReplayedClauses.replays(program.clauses[enabling.clause].function, probe: enabling.probe.identity),
                   Tracefs.eventID(root: tracefsRoot, group: "syscalls", event: "sys_exit_" + enabling.probe.identity.function) != nil else { continue }
             replayed.append(enabling)
@@ -412,6 +412,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             // The same clause at the call's return, for the threads its entry noted.
             var replaying = site
             replaying.replay = nil
+            replaying.onlyCPU = nil   // the entry was on the CPU -x cpu names; the return may not be
             replaying.prologue = ReplayPrologue(replay: replay, argumentCount: kernelProbe.prologue.argumentCount)
             replaying.startsFiring = true
             let program = try load(enabling, site: replaying, programType: .tracepoint, maps: maps, settings: settings,
@@ -768,8 +769,12 @@ public final class KernelEngine: AggregationBackend, StackSource {
 
     /// Waits for records, `other` or a throttled profile clock (restarted at once).
     public func wait(milliseconds: Int32, alsoWakingOn other: Int32 = -1) {
-        ring.wait(milliseconds: milliseconds, alsoWakingOn: (other >= 0 ? [other] : []) + attachments.clockDescriptors)
-        attachments.restartThrottledClocks()
+        var timeout = milliseconds
+        if let due = attachments.nextClockRestart {
+            timeout = min(timeout, Int32(clamping: max(0, due - SystemClock.monotonicNanoseconds() + 999_999) / 1_000_000))
+        }
+        ring.wait(milliseconds: timeout, alsoWakingOn: (other >= 0 ? [other] : []) + attachments.clockDescriptors)
+        attachments.restartThrottledClocks(now: SystemClock.monotonicNanoseconds())
     }
 
     /// Hands every pending record to the consumer; faults print DTrace's error line and

@@ -78,12 +78,19 @@ import Testing
         "syscall::openat:entry { @[copyinstr(arg1), stack()] = count(); }",               // the entry's stack
         "syscall::openat:entry { @[copyinstr(arg1)] = count(); self->e = errno; }",       // errno differs at the return
         "syscall::openat:entry { @c = count(); }",                                        // no read
+        "syscall::openat:entry { @[cpu, copyinstr(arg1)] = count(); }",                   // the return's CPU may be another
+        "syscall::openat:entry { @[cwd, copyinstr(arg1)] = count(); }",                   // and its directory
+        "syscall::read:entry { @[copyinstr(arg1), *(int *)copyin(arg1, 4)] = count(); }", // the call writes what copyin() reads
+        "string prev, cur; syscall::openat:entry { prev = cur; cur = \"x\"; @[copyinstr(arg1)] = count(); }", // a string copied and read
     ])
     func otherClausesAreNot(_ source: String) throws {
         #expect(try !replays(source))
     }
 
-    @Test func replayedOnlyAtEntries() throws {
+    @Test func replayedOnlyAtEntriesOfCallsReturningAlike() throws {
         #expect(try !replays("syscall::openat:return { @[copyinstr(arg1)] = count(); }", probe: Self.ret))
+        let exec = ProbeIdentity(id: 3, provider: "syscall", module: "vmlinux", function: "execve", name: "entry")
+        #expect(try !replays("syscall::execve:entry { @[copyinstr(arg0)] = count(); }", probe: exec), "a successful exec returns in another program")
+        #expect(try sites("syscall::execve:entry { printf(\"%s\\n\", copyinstr(arg0)); }", probe: exec).isEmpty)
     }
 }

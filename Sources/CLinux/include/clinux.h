@@ -101,7 +101,7 @@ int32_t clinux_perf_open_tracepoint(uint64_t id, int32_t cpu);
 int32_t clinux_perf_open_cpu_clock(uint64_t period_ns, int32_t cpu);
 /* PERF_EVENT_IOC_PERIOD: a sampling event's period set again (a throttled event restarts). */
 int32_t clinux_perf_set_period(int32_t perf_fd, uint64_t period);
-/* The PERF_RECORD_THROTTLE records in a mapped perf ring (its metadata page at `ring`,
+/* The PERF_RECORD_THROTTLE (and PERF_RECORD_LOST) records in a mapped perf ring (its metadata page at `ring`,
    `data_size` bytes of data after it), every record released. */
 int32_t clinux_perf_take_throttles(void *ring, uint64_t data_size);
 /* Attaches a BPF program to a perf event and enables it. */
