@@ -151,7 +151,8 @@ extension BPFCodeGenerator {
     }
 
     /// Appends the four bytes of the u64 at r7 + offset as "a.b.c.d" to A at r3 (which
-    /// must leave 16 bytes of room); unrolled: at most 15 characters, no loop.
+    /// must leave 16 bytes of room); unrolled: at most 15 characters, no loop, and no
+    /// division (a JIT's divide costs tens of cycles): `smallQuotient` instead.
     mutating func appendDottedQuad(from offset: Int16) {
         for octet in 0..<4 {
             asm.load(.r4, from: .r7, offset: offset, size: .double)
@@ -159,26 +160,39 @@ extension BPFCodeGenerator {
             asm.alu64(.and, .r4, immediate: 0xff)
             let belowHundred = asm.newLabel(), belowTen = asm.newLabel(), ones = asm.newLabel()
             asm.jump(.jlt, .r4, immediate: 100, belowHundred)
-            asm.move(.r1, .r4)
-            asm.alu64(.div, .r1, immediate: 100)
+            smallQuotient(of: .r4, by: 100, into: .r1)
             appendDigit(.r1)
-            asm.alu64(.mod, .r4, immediate: 100)
-            asm.move(.r1, .r4)
-            asm.alu64(.div, .r1, immediate: 10)
+            smallRemainder(of: .r4, by: 100)
+            smallQuotient(of: .r4, by: 10, into: .r1)
             appendDigit(.r1)
             asm.jump(ones)
             asm.bind(belowHundred)
             asm.jump(.jlt, .r4, immediate: 10, belowTen)
-            asm.move(.r1, .r4)
-            asm.alu64(.div, .r1, immediate: 10)
+            smallQuotient(of: .r4, by: 10, into: .r1)
             appendDigit(.r1)
             asm.bind(belowTen)
             asm.bind(ones)
+            smallRemainder(of: .r4, by: 10)
             asm.move(.r1, .r4)
-            asm.alu64(.mod, .r1, immediate: 10)
             appendDigit(.r1)
             if octet < 3 { appendCharacter(0x2e) }
         }
+    }
+
+    /// target = value / divisor for a value below 1,000 and a divisor of 10 or 100, as a
+    /// multiply and a shift: value * 205 >> 11 and value * 41 >> 12 are exact there.
+    mutating func smallQuotient(of value: BPFRegister, by divisor: Int32, into target: BPFRegister) {
+        precondition(divisor == 10 || divisor == 100)
+        asm.move(target, value)
+        asm.alu64(.mul, target, immediate: divisor == 10 ? 205 : 41)
+        asm.alu64(.rsh, target, immediate: divisor == 10 ? 11 : 12)
+    }
+
+    /// value = value % divisor (as `smallQuotient`); r5 is clobbered.
+    mutating func smallRemainder(of value: BPFRegister, by divisor: Int32) {
+        smallQuotient(of: value, by: divisor, into: .r5)
+        asm.alu64(.mul, .r5, immediate: divisor)
+        asm.alu64(.sub, value, .r5)
     }
 
     /// A[r3++] = character.
