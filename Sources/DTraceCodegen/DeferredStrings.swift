@@ -189,6 +189,20 @@ public enum DeferredStrings {
 }
 
 extension BPFCodeGenerator {
+    /// copyinstr()'s read (r1 = the destination, r2 = its size), the address kept in the
+    /// fault area: to `done` when it reads, to `failed` (a fault) when it fails otherwise
+    /// than on a page not yet faulted in; on such a page it goes on, r3 = the address.
+    mutating func readUserStringOrGoOn(from source: Register, done: BPFLabel, failed: BPFLabel) {
+        let area = Int16(layout.faultAreaOffset)
+        load(.r3, source)
+        asm.store(.r3, to: .r7, offset: area + 24, size: .double)
+        asm.call(.probeReadUserString)
+        asm.jump(.jsge, .r0, immediate: 0, done)
+        asm.jump(.jne, .r0, immediate: DeferredStrings.badAddress, failed)
+        asm.load(.r3, from: .r7, offset: area + 24, size: .double)
+        asm.jump(.jlt, .r3, immediate: DeferredStrings.lowestAddress, failed)
+    }
+
     /// copyinstr()'s read at a deferrable site (r1 = the destination, r2 = its size): as
     /// `readStringWithFault`, but a read that fails with EFAULT at an address that is not
     /// near NULL is noted for the call's return instead, its destination left empty and
@@ -196,14 +210,8 @@ extension BPFCodeGenerator {
     mutating func readStringOrDefer(from source: Register, site deferred: DeferredStringSite) {
         let failed = asm.newLabel(), done = asm.newLabel(), haveTicket = asm.newLabel(), haveEntry = asm.newLabel()
         let area = Int16(layout.faultAreaOffset)
-        load(.r3, source)
-        asm.store(.r3, to: .r7, offset: area + 24, size: .double)
         asm.store(.r1, to: .frame, offset: Self.temporary, size: .double)
-        asm.call(.probeReadUserString)
-        asm.jump(.jsge, .r0, immediate: 0, done)
-        asm.jump(.jne, .r0, immediate: DeferredStrings.badAddress, failed)
-        asm.load(.r3, from: .r7, offset: area + 24, size: .double)
-        asm.jump(.jlt, .r3, immediate: DeferredStrings.lowestAddress, failed)
+        readUserStringOrGoOn(from: source, done: done, failed: failed)
         // This clause's ticket: the CPU (8 bits) and its count of deferring clauses (16).
         asm.load(.r1, from: .r7, offset: Int16(layout.deferTicketOffset), size: .double)
         asm.jump(.jne, .r1, immediate: 0, haveTicket)

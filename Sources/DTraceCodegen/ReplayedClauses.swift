@@ -111,13 +111,7 @@ extension BPFCodeGenerator {
     mutating func readStringOrReplay(from source: Register, replay: ReplaySite) {
         let failed = asm.newLabel(), done = asm.newLabel()
         let area = Int16(layout.faultAreaOffset)
-        load(.r3, source)
-        asm.store(.r3, to: .r7, offset: area + 24, size: .double)
-        asm.call(.probeReadUserString)
-        asm.jump(.jsge, .r0, immediate: 0, done)
-        asm.jump(.jne, .r0, immediate: DeferredStrings.badAddress, failed)
-        asm.load(.r3, from: .r7, offset: area + 24, size: .double)
-        asm.jump(.jlt, .r3, immediate: DeferredStrings.lowestAddress, failed)
+        readUserStringOrGoOn(from: source, done: done, failed: failed)
         // The thread's entry (made when it has none), its bit set and the arguments and
         // the firing's timestamp kept.
         firingTimestamp()

@@ -13,6 +13,7 @@ public final class PerfEvent {
     /// one data page.
     private var ring: UnsafeMutableRawPointer?
     private static let ringPages = 2
+    private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     private init(descriptor: Int32) { self.descriptor = descriptor }
 
@@ -23,7 +24,7 @@ public final class PerfEvent {
 
     private func unmapRing() {
         guard let ring else { return }
-        munmap(ring, Self.ringPages * Int(sysconf(Int32(_SC_PAGESIZE))))
+        munmap(ring, Self.ringPages * Self.pageSize)
         self.ring = nil
     }
 
@@ -33,7 +34,7 @@ public final class PerfEvent {
     /// a CPU idle without ticks (NOHZ), for up to seconds. False when it cannot be mapped.
     public func watchThrottling() -> Bool {
         guard ring == nil, descriptor >= 0 else { return ring != nil }
-        let size = Self.ringPages * Int(sysconf(Int32(_SC_PAGESIZE)))
+        let size = Self.ringPages * Self.pageSize
         let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0)
         guard let mapped, mapped != MAP_FAILED else { return false }
         ring = mapped
@@ -44,7 +45,7 @@ public final class PerfEvent {
     /// released); false when its ring is not mapped.
     public func takeThrottled() -> Bool {
         guard let ring else { return false }
-        return clinux_perf_take_throttles(ring, UInt64((Self.ringPages - 1) * Int(sysconf(Int32(_SC_PAGESIZE))))) > 0
+        return clinux_perf_take_throttles(ring, UInt64((Self.ringPages - 1) * Self.pageSize)) > 0
     }
 
     /// Sets the sampling period again, which restarts a throttled event at once.
