@@ -6,6 +6,8 @@
 #                    and the server closes with SO_LINGER 0: a reset ends the client's
 #   refused PORT     a connection to 127.0.0.1:PORT, where nothing listens
 #   udp PORT BYTES   a datagram of BYTES bytes from a client socket to 127.0.0.1:PORT
+#   families PORT BYTES  as tcp (BYTES bytes each way, no reply), three times in turn: on
+#                    127.0.0.1, on ::1, and IPv4-mapped (IPv6 sockets on ::ffff:127.0.0.1)
 # Prints "client PORT" (the client's port) and waits a moment so the tracer drains.
 import socket, sys, time
 
@@ -13,13 +15,14 @@ mode, port = sys.argv[1], int(sys.argv[2])
 size = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 
 
-def connected():
+def connected(family=socket.AF_INET, host="127.0.0.1"):
     """A listener on the port, a client connected to it and the server's end; says the client's port."""
-    listener = socket.socket()
+    listener = socket.socket(family)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
+    listener.bind((host, port))
     listener.listen(1)
-    client = socket.create_connection(("127.0.0.1", port))
+    client = socket.socket(family)
+    client.connect((host, port))
     server, _ = listener.accept()
     print("client", client.getsockname()[1], flush=True)
     return listener, client, server
@@ -59,6 +62,16 @@ elif mode == "refused":
     except ConnectionRefusedError:
         pass
     print("client", client.getsockname()[1], flush=True)
+elif mode == "families":
+    for family, host in [(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1"), (socket.AF_INET6, "::ffff:127.0.0.1")]:
+        listener, client, server = connected(family, host)
+        client.sendall(b"x" * size)
+        received = 0
+        while received < size:
+            received += len(server.recv(65536))
+        client.close()
+        server.close()
+        listener.close()
 elif mode == "udp":
     server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     server.bind(("127.0.0.1", port))

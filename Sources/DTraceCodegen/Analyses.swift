@@ -125,6 +125,12 @@ extension BPFCodeGenerator {
             case .constant(_, let value): known[written.index] = .constant(value)
             case .address(_, let space, let offset): known[written.index] = .address(region: Self.region(of: space), offset: Int64(offset))
             case .move(_, let source): if let value = known[source.index] { known[written.index] = value }
+            case .extend(_, let source, let bits, let signed):
+                // A constant cast (AF_INET6, an int inline, as inet_ntop()'s family) is a constant.
+                if case .constant(let value)? = known[source.index], bits > 0, bits < 64 {
+                    let shift = Int64(64 - bits)
+                    known[written.index] = .constant(signed ? (value << shift) >> shift : Int64(bitPattern: UInt64(bitPattern: value << shift) >> UInt64(shift)))
+                }
             case .arithmetic(.add, _, let lhs, let rhs):
                 if case .constant(let c)? = known[rhs.index] { known[written.index] = Self.offsetBy(known[lhs.index], c) }
                 else if case .constant(let c)? = known[lhs.index] { known[written.index] = Self.offsetBy(known[rhs.index], c) }

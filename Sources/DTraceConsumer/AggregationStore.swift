@@ -6,6 +6,7 @@
 
 import DTraceIR
 import DTraceSystem
+import DTraceText
 
 public final class AggregationStore {
     public let descriptors: [AggregationDescriptor]
@@ -20,7 +21,8 @@ public final class AggregationStore {
     public var keepsPerCPU = false
 
     /// Per aggregation: whether a key holds sym(), mod(), usym() or umod() addresses, which
-    /// are normalized (SymbolText.normalizedKey) so keys naming one symbol merge.
+    /// are normalized (SymbolText.normalizedKey) so keys naming one symbol merge, or
+    /// addresses written as text (AddressKey.canonical: keys with one text merge).
     public let normalizesKeys: [Bool]
 
     /// Names user addresses in keys (the session's).
@@ -34,13 +36,26 @@ public final class AggregationStore {
         self.normals = Array(repeating: 1, count: descriptors.count)
         self.perCPU = Array(repeating: [:], count: descriptors.count)
         self.normalizesKeys = descriptors.map { descriptor in
-            descriptor.keyFields.contains { if case .symbol(let kind) = $0.type { return kind != .uaddr }; return false }
+            descriptor.keyFields.contains {
+                switch $0.type {
+                case .symbol(let kind): return kind != .uaddr
+                case .addressText: return true
+                default: return false
+                }
+            }
         }
     }
 
-    /// The key as stored: symbol addresses normalized where the aggregation has them.
+    /// The key as stored: symbol addresses and address texts normalized where the
+    /// aggregation has them.
     public func storedKey(_ id: Int, _ key: [UInt8]) -> [UInt8] {
-        normalizesKeys[id] ? SymbolText.normalizedKey(key, fields: descriptors[id].keyFields, user: userSymbols) : key
+        guard normalizesKeys[id] else { return key }
+        var normalized = SymbolText.normalizedKey(key, fields: descriptors[id].keyFields, user: userSymbols)
+        for field in descriptors[id].keyFields {
+            guard case .addressText(let size) = field.type, field.offset + size <= normalized.count else { continue }
+            normalized.replaceSubrange(field.offset..<field.offset + size, with: AddressKey.canonical(Array(normalized[field.offset..<field.offset + size])))
+        }
+        return normalized
     }
 
     /// How many keys each aggregation holds (aggsize), when the user engine limits them;

@@ -166,6 +166,7 @@ public final class Consumer {
             case .pointer, .stack: return .integer(RecordReader.integer(bytes, at: field.offset, size: 8), size: 8, signed: false)
             case .symbol(let kind): return .string(Array(SymbolText.text(kind, bytes, field, user: userSymbols).utf8))
             case .string(let size): return .string(RecordReader.string(bytes, at: field.offset, size: size))
+            case .addressText: return .string(RecordReader.addressText(bytes, field))
             case .bytes(let size): return .string(RecordReader.string(bytes, at: field.offset, size: size))
             case .floating(let size): return .floating(RecordReader.floating(bytes, at: field.offset, size: size))
             }
@@ -371,6 +372,7 @@ public final class Consumer {
     func keyText(_ field: RecordField, _ key: [UInt8]) -> String {
         switch field.type {
         case .string(let size): return CFormat.string("  %-50s", RecordReader.string(key, at: field.offset, size: size))
+        case .addressText: return CFormat.string("  %-50s", RecordReader.addressText(key, field))
         case .integer(let size, _), .bytes(let size), .floating(let size):
             let value = RecordReader.integer(key, at: field.offset, size: 8)
             switch size {
@@ -458,6 +460,7 @@ public final class Consumer {
         var keys = descriptor.keyFields.map { field -> Argument in
             switch field.type {
             case .string(let size): return .string(RecordReader.string(key, at: field.offset, size: size))
+            case .addressText: return .string(RecordReader.addressText(key, field))
             case .integer(let size, let signed): return .integer(RecordReader.integer(key, at: field.offset, size: 8), size: size, signed: signed)
             // %k of a stack key prints the stack; %a, %A (or %s) of a symbol key its name.
             case .stack(let frames, let user): return .string(Array(StackText.render(key, field, frames: frames, user: user, source: stackSource, symbols: userSymbols).utf8))

@@ -67,6 +67,7 @@ extension Consumer {
                 case .stack(let count, let user):
                     frames += StackText.names(key, field, frames: count, user: user, source: stackSource, symbols: userSymbols).reversed()
                 case .string(let size): roots.append(String(decoding: RecordReader.string(key, at: field.offset, size: size), as: UTF8.self))
+                case .addressText: roots.append(String(decoding: RecordReader.addressText(key, field), as: UTF8.self))
                 case .symbol(let kind): roots.append(SymbolText.text(kind, key, field, user: userSymbols))
                 case .integer, .pointer, .bytes, .floating:
                     switch jsonKey(field, key) {

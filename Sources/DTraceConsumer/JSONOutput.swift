@@ -140,6 +140,7 @@ extension Consumer {
     func jsonKey(_ field: RecordField, _ key: [UInt8]) -> JSONValue {
         switch field.type {
         case .string(let size): return .text(RecordReader.string(key, at: field.offset, size: size))
+        case .addressText: return .text(RecordReader.addressText(key, field))
         case .integer(let size, let signed): return JSONValue.recorded(RecordReader.integer(key, at: field.offset, size: 8), size: size, signed: signed)
         case .pointer: return .unsigned(UInt64(bitPattern: RecordReader.integer(key, at: field.offset, size: 8)))
         case .bytes(let size), .floating(let size): return .hex(ByteReader(key, .littleEndian).bytes(at: field.offset, count: size).map(Array.init) ?? [])

@@ -3,6 +3,7 @@
 
 import DTraceIR
 import DTraceSystem
+import DTraceText
 
 /// Reads typed values out of record and key bytes (little-endian, through ByteReader):
 /// a field that does not lie wholly inside the bytes reads as 0 or as no bytes.
@@ -17,8 +18,15 @@ public enum RecordReader {
         switch field.type {
         case .integer, .pointer, .stack, .symbol: return .integer(integer(bytes, at: field.offset, size: 8))
         case .string(let size): return .bytes(string(bytes, at: field.offset, size: size))
+        case .addressText: return .bytes(addressText(bytes, field))
         case .bytes(let size), .floating(let size): return .bytes(ByteReader(bytes, .littleEndian).bytes(at: field.offset, count: size).map(Array.init) ?? [])
         }
+    }
+
+    /// The text of an address key (`AddressKey`) in `field`.
+    static func addressText(_ bytes: [UInt8], _ field: RecordField) -> [UInt8] {
+        let end = min(bytes.count, field.offset + field.type.size)
+        return AddressKey.text(field.offset < end ? Array(bytes[field.offset..<end]) : [])
     }
 
     /// The float, double or long double in the `size` bytes at `offset` (0 when they are

@@ -18,6 +18,10 @@ public enum ValueType: Sendable, Equatable, CustomStringConvertible {
     /// An address shown as a symbol (sym(), mod(), ... as an aggregation key): 8 bytes; a
     /// user address (usym(), umod(), uaddr()) is followed by its process id (16 bytes).
     case symbol(SymbolKind)
+    /// An aggregation key that is an address's text, held as the address (DTraceText's
+    /// AddressKey: a kind byte, then the address or a literal's text) and written as text
+    /// by the consumer.
+    case addressText(size: Int)
 
     public var size: Int {
         switch self {
@@ -25,7 +29,7 @@ public enum ValueType: Sendable, Equatable, CustomStringConvertible {
         case .pointer: return 8
         case .stack(_, let user): return user ? 16 : 8
         case .symbol(let kind): return kind.isUser ? 16 : 8
-        case .string(let size), .bytes(let size), .floating(let size): return size
+        case .string(let size), .bytes(let size), .floating(let size), .addressText(let size): return size
         }
     }
 
@@ -38,6 +42,7 @@ public enum ValueType: Sendable, Equatable, CustomStringConvertible {
         case .floating(let size): return "float\(size * 8)"
         case .stack(let frames, let user): return "\(user ? "ustack" : "stack")[\(frames)]"
         case .symbol(let kind): return kind.rawValue
+        case .addressText(let size): return "address[\(size)]"
         }
     }
 }

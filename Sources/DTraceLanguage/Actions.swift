@@ -270,6 +270,8 @@ extension Compiler {
         var symbolKeys: [Int: SymbolKind] = [:]
         // User stacks and addresses: the process id in the key's next 8 bytes.
         var processKeys: [Int: Register] = [:]
+        // Address keys (AddressKeys): their slots' widths.
+        var addressKeys: [Int: Int] = [:]
         for (position, key) in keyExpressions.enumerated() {
             if case .call(let stackFunction, let stackArguments) = key.kind, stackFunction == "stack" || stackFunction == "ustack" {
                 let frames = try stackFrames(stackFunction, stackArguments, line: line)
@@ -292,6 +294,14 @@ extension Compiler {
             }
             if key.isAggregationReference {
                 throw error(.keyType, "aggregation expression may not be used as aggregation index: key #\(position + 1)", line: line)
+            }
+            // An address's text in every use of the slot: the address, written as text by the consumer.
+            let learned = learnedAddressKeys[name].flatMap { $0.count == keyExpressions.count ? $0[position] : nil }
+            observeAddressKey(name, position: position, count: keyExpressions.count, width: learned ?? addressKeyWidth(key))
+            if let learned {
+                addressKeys[position] = learned
+                keys.append(try compileAddressKey(key, width: learned))
+                continue
             }
             var keyValue = try rvalue(key)
             if keyValue.isTranslatedPointer {
@@ -340,8 +350,10 @@ extension Compiler {
                 nominalSize += processKeys[position] != nil ? 16 : width
                 if type.isString, let bounded, position < bounded.count, let narrow = bounded[position] { width = min(width, narrow) }
                 if processKeys[position] != nil { width = 16 }
+                if let addressWidth = addressKeys[position] { width = addressWidth }
                 if let stack = stackKeys[position] { fields.append(RecordField(offset: offset, type: .stack(frames: stack.frames, user: stack.user))) }
                 else if let kind = symbolKeys[position] { fields.append(RecordField(offset: offset, type: .symbol(kind))) }
+                else if addressKeys[position] != nil { fields.append(RecordField(offset: offset, type: .addressText(size: width))) }
                 else if type.isString { fields.append(RecordField(offset: offset, type: .string(size: width))) }
                 else if type.isPointer { fields.append(RecordField(offset: offset, type: .pointer)) }
                 else { fields.append(RecordField(offset: offset, type: .integer(size: max(1, type.size), signed: type.isSigned))) }
@@ -357,10 +369,10 @@ extension Compiler {
         }
         // A narrowed slot only ever receives what the prescan saw; anything else is a
         // program the prescan did not cover (a text compiled on its own), refused.
-        for (position, key) in keyExpressions.enumerated() where info.keyTypes[position].isString && info.keyWidths[position] < stringStorage {
+        for (position, key) in keyExpressions.enumerated() where info.keyTypes[position].isString && info.keyWidths[position] < stringStorage && addressKeys[position] == nil {
             guard let bound = keys[position].stringBound ?? Compiler.stringKeyBound(key), bound <= info.keyWidths[position] else { throw error(.aggregationDimensions, "@\(name)[ ] key #\(position + 1) is wider than its previous uses", line: line) }
         }
-        let key = keys.isEmpty ? emitter.constant(0) : try buildKey(keys, keyTypes: info.keyTypes, widths: info.keyWidths, companions: processKeys, line: line)
+        let key = keys.isEmpty ? emitter.constant(0) : try buildKey(keys, keyTypes: info.keyTypes, widths: info.keyWidths, companions: processKeys, rawKeys: Set(addressKeys.keys), line: line)
         if !processKeys.isEmpty {
             program.notesProcesses = true
             emitter.emit(.call(.noteProcess, result: nil, arguments: []))

@@ -198,6 +198,11 @@ public final class Compiler {
     /// Key bounds a first compilation of the same program learnt from the values it
     /// compiled (`narrowerKeyBounds`); set before `prescan`, they narrow those slots.
     public var learnedKeyBounds: [String: [Int?]] = [:]
+    /// Per aggregation and key position: the width of the slot as an address key while
+    /// every use seen is one (AddressKeys), nil once one is not.
+    var observedAddressKeys: [String: [Int?]] = [:]
+    /// Address key slots a first compilation found (`addressKeysToLearn`): compiled so.
+    public var learnedAddressKeys: [String: [Int?]] = [:]
 
     /// The key bounds this compilation learnt, when they are narrower than the slots it
     /// laid out (a dotted quad keyed in a slot of strsize): compiling the program again

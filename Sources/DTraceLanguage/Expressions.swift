@@ -1107,7 +1107,9 @@ extension Compiler {
         throw error(.keyType, "\(values[position].type) expression may not be used as associative array index: key #\(position - first + 1)", line: line)
     }
 
-    func buildKey(_ values: [Value], keyTypes: [DType], widths: [Int]? = nil, companions: [Int: Register] = [:], array: String? = nil, line: Int) throws(Diagnostic) -> Register {
+    /// `rawKeys`: positions whose value is the slot's bytes already (address keys), copied whole.
+    func buildKey(_ values: [Value], keyTypes: [DType], widths: [Int]? = nil, companions: [Int: Register] = [:], rawKeys: Set<Int> = [],
+                  array: String? = nil, line: Int) throws(Diagnostic) -> Register {
         func mismatch(_ position: Int, _ type: DType, _ value: Value) -> Diagnostic {
             guard let array else { return error(.operandsIncompatible, "key types are incompatible: \"\(type)\" and \"\(value.type)\"", line: line) }
             return error(.prototypeArgument, "\(array)[ ] key #\(position + 1) is incompatible with prototype:\n\tprototype: \(type)\n\t      key: \(value.type)", line: line)
@@ -1123,7 +1125,11 @@ extension Compiler {
                 let slot = emitter.register()
                 emitter.emit(.arithmetic(.add, slot, key, emitter.constant(Int64(offset))))
                 let width = slotWidths[position]
-                emitter.emit(.call(width < stringStorage ? .stringCopyBounded(size: width) : .stringCopy, result: nil, arguments: [slot, value.register]))
+                if rawKeys.contains(position) {
+                    emitter.emit(.call(.copyBytes, result: nil, arguments: [value.register, slot, emitter.constant(Int64(width))]))
+                } else {
+                    emitter.emit(.call(width < stringStorage ? .stringCopyBounded(size: width) : .stringCopy, result: nil, arguments: [slot, value.register]))
+                }
             } else if type.isComposite {
                 // A struct or union: its bytes, as DTrace keys by value.
                 guard value.type.isComposite, type.acceptsAssignment(from: value.type) else { throw mismatch(position, type, value) }

@@ -7,6 +7,7 @@ import DTraceBPF
 import DTraceCodegen
 import DTraceIR
 import DTraceLanguage
+import DTraceText
 
 struct InternetAddresses: LibrarySubroutine {
     var names: [String] { ["inet_ntoa", "inet_ntoa6", "inet_ntop"] }
@@ -47,12 +48,12 @@ extension InternetAddresses: InterpretedSubroutine, KernelSubroutine {
         let a = context.arguments, machine = context.machine
         switch call.name {
         case "inet_ntoa":
-            return try context.result(Array(try machine.readBytes(at: a[1], count: 4).map { String($0) }.joined(separator: ".").utf8))
+            return try context.result(Array(InternetText.ipv4(try machine.readBytes(at: a[1], count: 4)).utf8))
         case "inet_ntoa6":
             return try context.result(Array(InternetText.ipv6(try machine.readBytes(at: a[1], count: 16), embeddedIPv4Alone: call.form == 0).utf8))
         default:
             switch a[1] {
-            case 2: return try context.result(Array(try machine.readBytes(at: a[2], count: 4).map { String($0) }.joined(separator: ".").utf8))
+            case 2: return try context.result(Array(InternetText.ipv4(try machine.readBytes(at: a[2], count: 4)).utf8))
             case 10: return try context.result(Array(InternetText.ipv6(try machine.readBytes(at: a[2], count: 16)).utf8))
             default: throw Fault(kind: .illegalOperation)
             }
@@ -71,58 +72,6 @@ extension InternetAddresses: InterpretedSubroutine, KernelSubroutine {
             default: throw .unsupported("inet_ntop() with a family other than the constants AF_INET and AF_INET6")
             }
         }
-    }
-}
-
-enum InternetText {
-    /// The zero run DTrace compresses to "::": the first byte and the length in bytes
-    /// (first -1 when none). Its rules, kept as they are: a run starts on an even byte,
-    /// one zero group is enough, and a later run of equal length can win.
-    static func zeroRun(_ bytes: [UInt8]) -> (first: Int, length: Int) {
-        var first = -1, trying = -1, length = 1
-        for index in 0..<16 {
-            if bytes[index] == 0 && trying == -1 && index % 2 == 0 { trying = index; continue }
-            guard trying != -1, bytes[index] != 0 || index == 15 else { continue }
-            if index - trying <= length { trying = -1; continue }
-            first = trying
-            length = index - index % 2 - trying
-            trying = -1
-            if bytes[index] == 0 && index == 15 { length += 2 }
-        }
-        return (first, length)
-    }
-
-    /// An IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d, not :: or ::1) address.
-    static func embedsIPv4(_ bytes: [UInt8]) -> Bool {
-        let mapped = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xff && bytes[11] == 0xff
-        let last = bytes[12..<16].reduce(0) { $0 << 8 | UInt32($1) }
-        return mapped || (bytes[0..<12].allSatisfy { $0 == 0 } && last != 0 && last != 1)
-    }
-
-    /// inet_ntop(AF_INET6, ...) and inet_ntoa6() as DTrace: lower-case groups without
-    /// leading zeros, its zero run as "::", the embedded IPv4 form dotted (alone for
-    /// inet_ntoa6).
-    static func ipv6(_ bytes: [UInt8], embeddedIPv4Alone: Bool = false) -> String {
-        let (first, length) = zeroRun(bytes)
-        var pieces: [String] = []                   // right to left, as DTrace builds it
-        var index = 14
-        if embedsIPv4(bytes) {
-            let dotted = bytes[12..<16].map { String($0) }.joined(separator: ".")
-            if embeddedIPv4Alone { return dotted }
-            pieces.append(dotted)
-            index = 10
-        }
-        while index >= 0 {
-            if index == first + length - 2 {
-                pieces.append("::")
-                index -= length
-                continue
-            }
-            if index < 14 && index != first - 2 { pieces.append(":") }
-            pieces.append(String(Int(bytes[index]) << 8 | Int(bytes[index + 1]), radix: 16))
-            index -= 2
-        }
-        return pieces.reversed().joined()
     }
 }
 

@@ -31,7 +31,7 @@ struct Trace: ActionDefinition, ConsumedAction {
             case .integer(let size, _): bytes = Array(consumer.bytes(record, field, size: 8).prefix(max(1, min(size, 8))))
             case .pointer, .stack, .symbol: bytes = consumer.bytes(record, field, size: 8)
             case .string(let size): bytes = Array(consumer.bytes(record, field, size: size).prefix(consumer.options.stringSize + 1))
-            case .bytes(let size), .floating(let size): bytes = consumer.bytes(record, field, size: size)
+            case .bytes(let size), .floating(let size), .addressText(let size): bytes = consumer.bytes(record, field, size: size)
             }
             consumer.write(Consumer.byteDump(bytes, quiet: quiet, forceRaw: true))
             return
@@ -44,7 +44,7 @@ struct Trace: ActionDefinition, ConsumedAction {
         case .string(let size):
             let text = consumer.string(record, field, size: size)
             consumer.write(quiet ? RawText.string(text) : CFormat.string("  %-33s", text))
-        case .bytes(let size), .floating(let size):
+        case .bytes(let size), .floating(let size), .addressText(let size):
             // Data that is not a D string (a struct, an array, a kernel char array, a
             // floating-point value): its bytes, as dt_print_trace shows them.
             consumer.write(Consumer.byteDump(consumer.bytes(record, field, size: size), quiet: quiet, forceRaw: true))
@@ -75,7 +75,7 @@ struct Trace: ActionDefinition, ConsumedAction {
         case .integer(let size, let signed): value = ("value", JSONValue.recorded(consumer.integer(record, field), size: size, signed: signed))
         case .pointer, .stack, .symbol: value = ("value", .unsigned(UInt64(bitPattern: consumer.integer(record, field))))
         case .string(let size): value = ("value", .text(consumer.string(record, field, size: size)))
-        case .bytes(let size), .floating(let size): value = ("bytes", .hex(consumer.bytes(record, field, size: size)))
+        case .bytes(let size), .floating(let size), .addressText(let size): value = ("bytes", .hex(consumer.bytes(record, field, size: size)))
         }
         return .object([("action", .string("trace")), value])
     }

@@ -281,18 +281,28 @@ struct RawArgumentsPrologue: ProbePrologue {
                 }
                 Self.requireOneOf(values, &code)
             case .ipProtocol(let address, let proto):
-                // The version nibble says where the protocol lies: byte 9 of IPv4's
-                // header, byte 6 (next header) of IPv6's.
+                // The header's first 16 bytes in one read (into the filter's 16 bytes of
+                // frame); the version nibble says where the protocol lies: byte 9 of
+                // IPv4's header, byte 6 (next header) of IPv6's.
                 Self.computeAddress(address, &code)
-                Self.read(1, at: .r8, offset: address.offset, &code)
+                let header = PrologueCode.filterKey
+                code.asm.store(immediate: 0, to: .frame, offset: header, size: .double)
+                code.asm.store(immediate: 0, to: .frame, offset: header + 8, size: .double)
+                code.asm.move(.r1, .frame)
+                code.asm.alu64(.add, .r1, immediate: Int32(header))
+                code.asm.load(.r2, constant: 16)
+                code.asm.move(.r3, .r8)
+                if address.offset != 0 { code.asm.alu64(.add, .r3, immediate: Int32(address.offset)) }
+                code.asm.call(.probeReadKernel)
+                code.asm.load(.r0, from: .frame, offset: header, size: .byte)
                 code.asm.alu64(.rsh, .r0, immediate: 4)
                 let version6 = code.asm.newLabel(), check = code.asm.newLabel()
                 code.asm.jump(.jne, .r0, immediate: 4, version6)
-                Self.read(1, at: .r8, offset: address.offset + 9, &code)
+                code.asm.load(.r0, from: .frame, offset: header + 9, size: .byte)
                 code.asm.jump(check)
                 code.asm.bind(version6)
                 code.asm.jump(.jne, .r0, immediate: 6, code.exit)
-                Self.read(1, at: .r8, offset: address.offset + 6, &code)
+                code.asm.load(.r0, from: .frame, offset: header + 6, size: .byte)
                 code.asm.bind(check)
                 code.asm.jump(.jne, .r0, immediate: Int32(proto), code.exit)
             }

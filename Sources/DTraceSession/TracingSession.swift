@@ -275,10 +275,13 @@ public final class TracingSession {
         }
         var compiled = try compileTexts(compiler)
         // The values compiled may bound string keys more narrowly than their text told
-        // (a dotted quad, a ?: of literals): compiled again, those key slots are narrower.
-        if let learned = compiled.narrowerKeyBounds {
+        // (a dotted quad, a ?: of literals), and some keys may be addresses' text
+        // (AddressKeys): compiled again, those key slots are narrower or hold addresses.
+        let narrower = compiled.narrowerKeyBounds, addressKeys = compiled.addressKeysToLearn
+        if narrower != nil || addressKeys != nil {
             let again = Compiler(options: compileOptions)
-            again.learnedKeyBounds = learned
+            again.learnedKeyBounds = narrower ?? [:]
+            again.learnedAddressKeys = addressKeys ?? [:]
             compiled = try compileTexts(again)
         }
         program = compiled.finish().program

@@ -136,6 +136,36 @@ struct NetworkProviderTests {
         #expect(lines == ["sent 12345", "received 12345", "replied 10", "reply 10", "local 1"])
     }
 
+    /// Keys that are an address's text hold the address and dtrace writes the text: the
+    /// same texts and counts as printf() of the same members (which writes them in the
+    /// kernel), with the IPv4-mapped connection's keys merged into 127.0.0.1's.
+    @Test func addressKeysAreTheAddressesText() throws {
+        let port = Self.freePort()
+        let program = """
+            tcp:::send /args[4]->tcp_dport == \(port)/ {
+            	printf("text %s %s %s\\n", args[2]->ip_daddr, args[3]->tcps_raddr, inet_ntop(AF_INET6, &((struct sock *)args[1]->cs_addr)->__sk_common.skc_v6_daddr));
+            	@[args[2]->ip_daddr, args[3]->tcps_raddr, inet_ntop(AF_INET6, &((struct sock *)args[1]->cs_addr)->__sk_common.skc_v6_daddr)] = count();
+            	@remote[args[3]->tcps_raddr] = count();
+            }
+            END { printa("key %s %s %s %@d\\n", @); printa("remote %s %@d\\n", @remote); }
+            """
+        let (lines, _, result) = try Self.trace(program, "families", port: port, bytes: 1000)
+        #expect(result.status == 0, "\(result.stderr)")
+        var counted: [String: Int] = [:]
+        for line in lines where line.hasPrefix("text ") { counted[String(line.dropFirst(5)), default: 0] += 1 }
+        let keys = lines.filter { $0.hasPrefix("key ") }.map { $0.dropFirst(4).split(separator: " ").map(String.init) }
+        #expect(Set(counted.keys.map { $0.split(separator: " ")[0] }) == ["127.0.0.1", "::1"])
+        #expect(keys.count == counted.count, "\(lines)")
+        for key in keys {
+            #expect(key.count == 4 && counted[key[0..<3].joined(separator: " ")] == Int(key[3]), "\(key) of \(counted)")
+        }
+        // The IPv4 connection's 127.0.0.1 (inet_ntoa) and the mapped one's (inet_ntoa6) are one key.
+        var remotes: [String: Int] = [:]
+        for (text, count) in counted { remotes[String(text.split(separator: " ")[1]), default: 0] += count }
+        let remoteLines = lines.filter { $0.hasPrefix("remote ") }
+        #expect(Set(remoteLines) == Set(remotes.map { "remote \($0.key) \($0.value)" }) && remoteLines.count == 2, "\(lines)")
+    }
+
     @Test func datagramsSentAndReceived() throws {
         let port = Self.freePort()
         let program = """

@@ -1,7 +1,8 @@
 // DTraceSessionTests/KeyBoundsTests: a session compiles a program again when the values
 // it compiled bound its string aggregation keys more narrowly than its text told (a ?: of
 // literals, a dotted quad from inet_ntoa, a char array): those key slots are then that narrow — what
-// hashing a key and aggsize count — and the others keep strsize.
+// hashing a key and aggsize count — and the others keep strsize. Keys that are an address's
+// text in every use (a translator's ip_daddr, inet_ntop() of kernel memory) hold the address.
 
 import DTraceIR
 import DTraceSession
@@ -51,5 +52,29 @@ import Testing
         let sizes = try keySizes("BEGIN { @a[\"x\"] = count(); } END { @a[probename] = count(); } tick-1s { @b[\"x\"] = count(); } END { @b[\"yyyyyyyyyyyy\"] = count(); }")
         #expect(sizes["a"] == 264)
         #expect(sizes["b"] == 16)
+    }
+
+    func keyFields(_ script: String) throws -> [String: [ValueType]] {
+        let session = TracingSession(options: TracingOptions(), output: OutputSink(capturing: ()), errors: OutputSink(capturing: ()))
+        try session.compile([ProgramSource(kind: .probes(text: script, kind: "n"))], operands: [], preprocess: false, cppArguments: [], preprocessor: { text, _ in text })
+        return Dictionary(uniqueKeysWithValues: session.program.aggregations.map { ($0.name, $0.keyFields.map(\.type)) })
+    }
+
+    @Test func addressTextKeysHoldTheAddress() throws {
+        let fields = try keyFields("""
+            tcp:::send { @daddr[args[2]->ip_daddr] = count(); @pair[args[3]->tcps_laddr, args[4]->tcp_dport] = count(); @mixed[args[2]->ip_daddr] = count(); }
+            tcp:::receive { @mixed[probename] = count(); }
+            sdt:sched::sched_switch {
+                @ntop[inet_ntop(AF_INET6, &((struct sock *)arg0)->__sk_common.skc_v6_daddr)] = count();
+                @long[arg1 ? inet_ntoa6(&((struct sock *)arg0)->__sk_common.skc_v6_daddr) : "an address no one could find at all"] = count();
+            }
+            BEGIN { this->p = (ipaddr_t *)alloca(4); @scratch[inet_ntoa(this->p)] = count(); }
+            """)
+        #expect(fields["daddr"] == [.addressText(size: 24)])
+        #expect(fields["pair"] == [.addressText(size: 24), .integer(size: 2, signed: false)])
+        #expect(fields["ntop"] == [.addressText(size: 24)])
+        #expect(fields["long"] == [.addressText(size: 48)], "8 bytes, then the literal's 35 and a NUL")
+        #expect(fields["mixed"] == [.string(size: 264)], "one use is not an address")
+        #expect(fields["scratch"] == [.string(size: 16)], "alloca() memory is not the kernel's")
     }
 }
