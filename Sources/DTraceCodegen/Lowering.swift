@@ -285,8 +285,11 @@ extension BPFCodeGenerator {
             }
             if let result { load(.r0, a[0]); store(result, .r0) }
         case .copyInKernelString:
-            try withPointer(a[0], span: stringSpan, write: true, into: .r1) { generator in
-                generator.asm.load(.r2, constant: Int64(stringSpan))
+            // A bound (a key slot written in place) reads at most that many bytes with the NUL.
+            var span = stringSpan
+            if a.count > 2, case .constant(let bound)? = known[a[2].index], bound > 0, bound < Int64(stringSpan) { span = Int(bound) }
+            try withPointer(a[0], span: span, write: true, into: .r1) { generator in
+                generator.asm.load(.r2, constant: Int64(span))
                 generator.readStringWithFault(from: a[1], helper: .probeReadKernelString)
             }
             if let result { load(.r0, a[0]); store(result, .r0) }

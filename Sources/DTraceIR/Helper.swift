@@ -30,7 +30,7 @@ public enum Helper: Sendable, Equatable {
     case copyBytes                  // (src, dst, size)
     case copyIn                     // (dst, tracee address, size) -> dst
     case copyInString               // (dst, tracee address[, max]) -> dst
-    case copyInKernelString         // (dst, kernel address) -> dst: e.g. a char array of a tracepoint record
+    case copyInKernelString         // (dst, kernel address[, max with the NUL]) -> dst: e.g. a char array of a tracepoint record
     case copyInKernel               // (dst, kernel address, size): e.g. the kernel structure print() shows
     case zeroBytes                  // (dst, size)
     // State: associative arrays and thread-local variables live in maps.

@@ -270,8 +270,8 @@ extension Compiler {
         var symbolKeys: [Int: SymbolKind] = [:]
         // User stacks and addresses: the process id in the key's next 8 bytes.
         var processKeys: [Int: Register] = [:]
-        // Address keys (AddressKeys): their slots' widths.
-        var addressKeys: [Int: Int] = [:]
+        // Keys their expressions write (DirectKeys): their slots' widths; of those, address keys.
+        var directKeys: [Int: Int] = [:], addressKeys: [Int: Int] = [:]
         for (position, key) in keyExpressions.enumerated() {
             if case .call(let stackFunction, let stackArguments) = key.kind, stackFunction == "stack" || stackFunction == "ustack" {
                 let frames = try stackFrames(stackFunction, stackArguments, line: line)
@@ -295,12 +295,22 @@ extension Compiler {
             if key.isAggregationReference {
                 throw error(.keyType, "aggregation expression may not be used as aggregation index: key #\(position + 1)", line: line)
             }
-            // An address's text in every use of the slot: the address, written as text by the consumer.
-            let learned = learnedAddressKeys[name].flatMap { $0.count == keyExpressions.count ? $0[position] : nil }
-            observeAddressKey(name, position: position, count: keyExpressions.count, width: learned ?? addressKeyWidth(key))
+            // A key its expression writes in every use of the slot (DirectKeys): an address,
+            // written as text by the consumer, or kernel text read straight into the slot.
+            let learned = learnedDirectKeys[name].flatMap { $0.count == keyExpressions.count ? $0[position] : nil }
+            observeDirectKey(name, position: position, count: keyExpressions.count, learned ?? directKey(key))
             if let learned {
-                addressKeys[position] = learned
-                keys.append(try compileAddressKey(key, width: learned))
+                let width: Int
+                switch learned {
+                case .address(let addressWidth):
+                    width = addressWidth
+                    addressKeys[position] = addressWidth
+                case .kernelText:
+                    let bounded = boundedAggregationKeys[name].flatMap { position < $0.count ? $0[position] : nil }
+                    width = min(stringStorage, bounded ?? stringStorage)
+                }
+                directKeys[position] = width
+                keys.append(try compileDirectKey(key, learned, width: width))
                 continue
             }
             var keyValue = try rvalue(key)
@@ -369,10 +379,10 @@ extension Compiler {
         }
         // A narrowed slot only ever receives what the prescan saw; anything else is a
         // program the prescan did not cover (a text compiled on its own), refused.
-        for (position, key) in keyExpressions.enumerated() where info.keyTypes[position].isString && info.keyWidths[position] < stringStorage && addressKeys[position] == nil {
+        for (position, key) in keyExpressions.enumerated() where info.keyTypes[position].isString && info.keyWidths[position] < stringStorage && directKeys[position] == nil {
             guard let bound = keys[position].stringBound ?? Compiler.stringKeyBound(key), bound <= info.keyWidths[position] else { throw error(.aggregationDimensions, "@\(name)[ ] key #\(position + 1) is wider than its previous uses", line: line) }
         }
-        let key = keys.isEmpty ? emitter.constant(0) : try buildKey(keys, keyTypes: info.keyTypes, widths: info.keyWidths, companions: processKeys, rawKeys: Set(addressKeys.keys), line: line)
+        let key = keys.isEmpty ? emitter.constant(0) : try buildKey(keys, keyTypes: info.keyTypes, widths: info.keyWidths, companions: processKeys, rawKeys: Set(directKeys.keys), line: line)
         if !processKeys.isEmpty {
             program.notesProcesses = true
             emitter.emit(.call(.noteProcess, result: nil, arguments: []))

@@ -198,11 +198,11 @@ public final class Compiler {
     /// Key bounds a first compilation of the same program learnt from the values it
     /// compiled (`narrowerKeyBounds`); set before `prescan`, they narrow those slots.
     public var learnedKeyBounds: [String: [Int?]] = [:]
-    /// Per aggregation and key position: the width of the slot as an address key while
-    /// every use seen is one (AddressKeys), nil once one is not.
-    var observedAddressKeys: [String: [Int?]] = [:]
-    /// Address key slots a first compilation found (`addressKeysToLearn`): compiled so.
-    public var learnedAddressKeys: [String: [Int?]] = [:]
+    /// Per aggregation and key position: what the slot is as a direct key while every use
+    /// seen is one of the same kind (DirectKeys), nil once one is not.
+    var observedDirectKeys: [String: [DirectKey?]] = [:]
+    /// Direct key slots a first compilation found (`directKeysToLearn`): compiled so.
+    public var learnedDirectKeys: [String: [DirectKey?]] = [:]
 
     /// The key bounds this compilation learnt, when they are narrower than the slots it
     /// laid out (a dotted quad keyed in a slot of strsize): compiling the program again

@@ -1116,6 +1116,8 @@ extension Compiler {
         }
         let slotWidths = widths ?? keyTypes.map(keySlotSize)
         let size = max(8, slotWidths.reduce(0, +))
+        // A key its expression wrote whole, alone in the key: its buffer is the key.
+        if values.count == 1, rawKeys.contains(0), slotWidths[0] == size, keyTypes[0].isString, values[0].type.isString { return values[0].register }
         let key = emitter.temporary(size)
         emitter.emit(.call(.zeroBytes, result: nil, arguments: [key, emitter.constant(Int64(size))]))
         var offset = 0

@@ -275,13 +275,14 @@ public final class TracingSession {
         }
         var compiled = try compileTexts(compiler)
         // The values compiled may bound string keys more narrowly than their text told
-        // (a dotted quad, a ?: of literals), and some keys may be addresses' text
-        // (AddressKeys): compiled again, those key slots are narrower or hold addresses.
-        let narrower = compiled.narrowerKeyBounds, addressKeys = compiled.addressKeysToLearn
-        if narrower != nil || addressKeys != nil {
+        // (a dotted quad, a ?: of literals), and some keys may be written by their own
+        // expressions (DirectKeys: addresses, kernel text): compiled again, those key
+        // slots are narrower, hold addresses or are written in place.
+        let narrower = compiled.narrowerKeyBounds, directKeys = compiled.directKeysToLearn
+        if narrower != nil || directKeys != nil {
             let again = Compiler(options: compileOptions)
             again.learnedKeyBounds = narrower ?? [:]
-            again.learnedAddressKeys = addressKeys ?? [:]
+            again.learnedDirectKeys = directKeys ?? [:]
             compiled = try compileTexts(again)
         }
         program = compiled.finish().program

@@ -112,6 +112,28 @@ struct IOProviderTests {
         #expect(lines.filter { $0.hasPrefix("start read 0 ") || $0.hasPrefix("done read 0 ") }.isEmpty)
     }
 
+    /// A device name key is read straight into its slot (DirectKeys): the same text and
+    /// count as printf() of it, alone and beside a key built as a string (dev_pathname).
+    @Test func deviceNameKeysHoldTheNames() throws {
+        let loop = try ScratchLoopDevice(megabytes: 16)
+        defer { loop.remove() }
+        let script = """
+            io:::start /args[0]->b_bcount == 196608/
+            {
+            	printf("text %s %s\\n", args[1]->dev_statname, args[1]->dev_pathname);
+            	@[args[1]->dev_statname] = count();
+            	@pair[args[1]->dev_statname, args[1]->dev_pathname] = count();
+            }
+            END { printa("key %s %@d\\n", @); printa("pair %s %s %@d\\n", @pair); }
+            """
+        let result = try Harness.run(["-qn", script, "-c", "\(KernelHarness.workload) directio \(loop.device) 196608 3"], pinned: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.hasPrefix("text ") } == Array(repeating: "text \(loop.name) /dev/\(loop.name)", count: 6))
+        #expect(lines.filter { $0.hasPrefix("key ") } == ["key \(loop.name) 6"])
+        #expect(lines.filter { $0.hasPrefix("pair ") } == ["pair \(loop.name) /dev/\(loop.name) 6"])
+    }
+
     /// The io probes run as typed programs (tp_btf): the translators' reads of the
     /// request are plain loads (a char * member's bytes too); a read the verifier cannot
     /// type (the request read as a task_struct, past its end) makes the engine load the

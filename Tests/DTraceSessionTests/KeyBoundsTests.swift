@@ -77,4 +77,21 @@ import Testing
         #expect(fields["mixed"] == [.string(size: 264)], "one use is not an address")
         #expect(fields["scratch"] == [.string(size: 16)], "alloca() memory is not the kernel's")
     }
+
+    /// Kernel text keys (a ?: of literals and kernel char arrays, in every use) are read
+    /// straight into their slots: one bounded read, no string copied after it.
+    @Test func kernelTextKeysAreReadIntoTheirSlots() throws {
+        let session = TracingSession(options: TracingOptions(), output: OutputSink(capturing: ()), errors: OutputSink(capturing: ()))
+        try session.compile([ProgramSource(kind: .probes(text: """
+            io:::start { @device[args[1]->dev_statname] = count(); }
+            io:::done { @mixed[args[1]->dev_statname] = count(); @mixed[execname] = count(); }
+            """, kind: "n"))], operands: [], preprocess: false, cppArguments: [], preprocessor: { text, _ in text })
+        func calls(_ clause: Int) -> [(Helper, Int)] {
+            session.program.clauses[clause].function.instructions.compactMap { if case .call(let helper, _, let arguments) = $0 { return (helper, arguments.count) }; return nil }
+        }
+        #expect(calls(0).contains { $0.0 == .copyInKernelString && $0.1 == 3 })
+        #expect(!calls(0).contains { if case .stringCopyBounded = $0.0 { return true }; return false })
+        #expect(!calls(1).contains { $0.0 == .copyInKernelString && $0.1 == 3 }, "one use is not kernel text")
+        #expect(session.program.aggregations.first { $0.name == "device" }?.keyFields == [RecordField(offset: 0, type: .string(size: 48))])
+    }
 }
