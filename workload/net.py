@@ -6,6 +6,9 @@
 #                    and the server closes with SO_LINGER 0: a reset ends the client's
 #   refused PORT     a connection to 127.0.0.1:PORT, where nothing listens
 #   udp PORT BYTES   a datagram of BYTES bytes from a client socket to 127.0.0.1:PORT
+#   extensions PORT BYTES  over ::1 with a destination options header on every packet the
+#                    client sends (IPV6_DSTOPTS): a TCP connection sending BYTES bytes, then
+#                    a UDP datagram of BYTES bytes to the same port
 #   families PORT BYTES  as tcp (BYTES bytes each way, no reply), three times in turn: on
 #                    127.0.0.1, on ::1, and IPv4-mapped (IPv6 sockets on ::ffff:127.0.0.1)
 # Prints "client PORT" (the client's port) and waits a moment so the tracer drains.
@@ -72,6 +75,30 @@ elif mode == "families":
         client.close()
         server.close()
         listener.close()
+elif mode == "extensions":
+    options = bytes([0, 0, 1, 4, 0, 0, 0, 0])   # next header (the kernel's), length 0, PadN of 4
+    listener = socket.socket(socket.AF_INET6)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("::1", port))
+    listener.listen(1)
+    client = socket.socket(socket.AF_INET6)
+    client.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, options)
+    client.connect(("::1", port))
+    server, _ = listener.accept()
+    print("client", client.getsockname()[1], flush=True)
+    client.sendall(b"x" * size)
+    received = 0
+    while received < size:
+        received += len(server.recv(65536))
+    client.close()
+    server.close()
+    listener.close()
+    receiver = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    receiver.bind(("::1", port))
+    sender = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    sender.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, options)
+    sender.sendto(b"z" * size, ("::1", port))
+    receiver.recvfrom(65536)
 elif mode == "udp":
     server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     server.bind(("127.0.0.1", port))

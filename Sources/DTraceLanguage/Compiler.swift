@@ -498,6 +498,29 @@ public final class Compiler {
         for specifier in clause.probes {
             descriptions.append(try probeDescription(specifier))
         }
+        // Descriptions whose probes give their arguments differently (tcp:::send's args
+        // come from the packet going out, tcp:::receive's from the one coming in): the
+        // clause is compiled once per group of descriptions that agree, as DTrace maps
+        // each probe's arguments for the one clause. Such groups share no probe (a probe
+        // has one way of giving its arguments).
+        if descriptions.count > 1, let resolve = options.argumentExpressions {
+            let texts = descriptions.map(resolve)
+            if !texts.contains(where: { $0 == nil }) {
+                var groups: [[String]: [Int]] = [:], order: [[String]] = []
+                for (position, text) in texts.enumerated() {
+                    if groups[text!] == nil { order.append(text!) }
+                    groups[text!, default: []].append(position)
+                }
+                if order.count > 1 {
+                    for text in order {
+                        var part = clause
+                        part.probes = groups[text]!.map { clause.probes[$0] }
+                        try compileClause(part)
+                    }
+                    return
+                }
+            }
+        }
         probeTexts.append(clause.probes.map(\.text))
         clauseDescriptions = descriptions
         let descriptionAttributes = try checkDescriptionAttributes(descriptions, line: clause.endLine ?? clause.line)

@@ -23,6 +23,14 @@ public struct NetworkInformation: LibraryDeclarations {
     static func transportAfter(_ header: String) -> String {
         "(\(header) + (\(version(header)) == 6 ? 40 : ((struct iphdr *)(\(header)))->ihl << 2))"
     }
+    /// The transport header of a packet just received (`skb`, its IP header at `header`):
+    /// after the IP header; where IPv6 extension headers follow the fixed header, where the
+    /// sending stack put it (transport_header, set on loopback) when it is set.
+    static func incomingTransport(_ header: String, skb: String) -> String {
+        let next = "((struct ipv6hdr *)(\(header)))->nexthdr"
+        let extensions = [0, 43, 44, 51, 60].map { "\(next) == \($0)" }.joined(separator: " || ")
+        return "((\(version(header)) == 6 && (\(extensions)) && \(skb)->transport_header != 0xffff) ? \(skb)->head + \(skb)->transport_header : \(transportAfter(header)))"
+    }
 
     public var source: String {
         """

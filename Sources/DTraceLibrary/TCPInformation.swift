@@ -229,7 +229,7 @@ public struct TCPInformation: LibraryDeclarations {
         };
 
         translator tcpsinfo_t < struct __dtrace_skb_in *S > {
-        \(Self.packetMembers(header: inHeader, tcp: "((struct tcphdr *)\(NetworkInformation.transportAfter(inHeader)))", outbound: false, sock: nil))
+        \(Self.packetMembers(header: inHeader, tcp: "((struct tcphdr *)\(NetworkInformation.incomingTransport(inHeader, skb: outSKB)))", outbound: false, sock: nil))
         };
 
         translator tcplsinfo_t < int I > {

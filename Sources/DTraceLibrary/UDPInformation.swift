@@ -56,7 +56,7 @@ public struct UDPInformation: LibraryDeclarations {
         };
 
         translator udpsinfo_t < struct __dtrace_skb_in *S > {
-        \(Self.members(header: inHeader, udp: "((struct udphdr *)\(NetworkInformation.transportAfter(inHeader)))", outbound: false, sock: "\(skb)->sk"))
+        \(Self.members(header: inHeader, udp: "((struct udphdr *)\(NetworkInformation.incomingTransport(inHeader, skb: skb)))", outbound: false, sock: "\(skb)->sk"))
         };
         """
     }

@@ -40,7 +40,7 @@ enum Packets {
     /// The transport header, in D: set by the stack going out; after the IP header (the
     /// fixed IPv6 header) coming in.
     static func transport(_ direction: Direction) -> String {
-        direction == .outbound ? "(\(skb)->head + \(skb)->transport_header)" : "\(NetworkTransport.after(header(direction)))"
+        direction == .outbound ? "(\(skb)->head + \(skb)->transport_header)" : "\(NetworkTransport.incoming(header(direction), skb: skb))"
     }
 
     /// The marker struct the library's translators take for a packet going this way.
@@ -72,6 +72,14 @@ enum Packets {
 enum NetworkTransport {
     static func after(_ header: String) -> String {
         "(\(header) + (((struct iphdr *)\(header))->version == 6 ? 40 : ((struct iphdr *)\(header))->ihl << 2))"
+    }
+
+    /// A received packet's: after the IP header, or where IPv6 extension headers follow
+    /// the fixed header, where the sending stack put it (transport_header) when it is set.
+    static func incoming(_ header: String, skb: String) -> String {
+        let next = "((struct ipv6hdr *)\(header))->nexthdr"
+        let extensions = [0, 43, 44, 51, 60].map { "\(next) == \($0)" }.joined(separator: " || ")
+        return "((((struct iphdr *)\(header))->version == 6 && (\(extensions)) && \(skb)->transport_header != 0xffff) ? \(skb)->head + \(skb)->transport_header : \(after(header)))"
     }
 }
 

@@ -303,9 +303,55 @@ struct RawArgumentsPrologue: ProbePrologue {
                 code.asm.bind(version6)
                 code.asm.jump(.jne, .r0, immediate: 6, code.exit)
                 code.asm.load(.r0, from: .frame, offset: header + 6, size: .byte)
+                Self.skipIPv6Extensions(to: proto, at: address.offset, found: check, &code)
                 code.asm.bind(check)
                 code.asm.jump(.jne, .r0, immediate: Int32(proto), code.exit)
             }
+        }
+    }
+
+    /// IPv6 extension headers between the fixed header and the protocol's (hop-by-hop,
+    /// routing, fragment, AH, destination options), at most 4, followed from r0 (the fixed
+    /// header's next header; the IP header at r8 + `offset`): r0 ends as the header that
+    /// follows them. Each is read (8 bytes: its next header and length) into the filter's
+    /// frame bytes; its kind waits in the next 8. Packets without them take one compare.
+    static func skipIPv6Extensions(to proto: UInt8, at offset: Int, found: BPFLabel, _ code: inout PrologueCode) {
+        let bytes = PrologueCode.filterKey, kind = PrologueCode.filterKey + 8
+        code.asm.load(.r9, constant: 40)
+        for _ in 0..<4 {
+            let isExtension = code.asm.newLabel(), fragment = code.asm.newLabel(), authentication = code.asm.newLabel(), advance = code.asm.newLabel()
+            code.asm.jump(.jeq, .r0, immediate: Int32(proto), found)
+            for extensionKind: Int32 in [0, 43, 60] { code.asm.jump(.jeq, .r0, immediate: extensionKind, isExtension) }
+            code.asm.jump(.jeq, .r0, immediate: 44, isExtension)
+            code.asm.jump(.jeq, .r0, immediate: 51, isExtension)
+            code.asm.jump(found)
+            code.asm.bind(isExtension)
+            code.asm.store(.r0, to: .frame, offset: kind, size: .double)
+            code.asm.store(immediate: 0, to: .frame, offset: bytes, size: .double)
+            code.asm.move(.r1, .frame)
+            code.asm.alu64(.add, .r1, immediate: Int32(bytes))
+            code.asm.load(.r2, constant: 8)
+            code.asm.move(.r3, .r8)
+            code.asm.alu64(.add, .r3, .r9)
+            if offset != 0 { code.asm.alu64(.add, .r3, immediate: Int32(offset)) }
+            code.asm.call(.probeReadKernel)
+            // Its length: fragment 8 bytes; AH (n + 2) * 4; the others (n + 1) * 8.
+            code.asm.load(.r1, from: .frame, offset: bytes + 1, size: .byte)
+            code.asm.load(.r0, from: .frame, offset: kind, size: .double)
+            code.asm.jump(.jeq, .r0, immediate: 44, fragment)
+            code.asm.jump(.jeq, .r0, immediate: 51, authentication)
+            code.asm.alu64(.add, .r1, immediate: 1)
+            code.asm.alu64(.lsh, .r1, immediate: 3)
+            code.asm.jump(advance)
+            code.asm.bind(fragment)
+            code.asm.load(.r1, constant: 8)
+            code.asm.jump(advance)
+            code.asm.bind(authentication)
+            code.asm.alu64(.add, .r1, immediate: 2)
+            code.asm.alu64(.lsh, .r1, immediate: 2)
+            code.asm.bind(advance)
+            code.asm.alu64(.add, .r9, .r1)
+            code.asm.load(.r0, from: .frame, offset: bytes, size: .byte)
         }
     }
 

@@ -166,6 +166,27 @@ struct NetworkProviderTests {
         #expect(Set(remoteLines) == Set(remotes.map { "remote \($0.key) \($0.value)" }) && remoteLines.count == 2, "\(lines)")
     }
 
+    /// Packets whose TCP or UDP header follows IPv6 extension headers (a destination
+    /// options header here) are the protocol's, with their ports and lengths; one clause
+    /// for send and receive (whose arguments come from packets going different ways).
+    @Test func ipv6ExtensionHeadersAreSkipped() throws {
+        let port = Self.freePort()
+        let program = """
+            tcp:::send, tcp:::receive /args[4]->tcp_dport == \(port) || args[4]->tcp_sport == \(port)/ {
+            	printf("%s %s %d %d %d\\n", probename, args[2]->ip_daddr, args[4]->tcp_sport, args[4]->tcp_dport, args[2]->ip_plength - args[4]->tcp_offset);
+            }
+            udp:::send, udp:::receive /args[4]->udp_dport == \(port)/ { printf("udp %s %s %d %d\\n", probename, args[2]->ip_daddr, args[4]->udp_length, args[2]->ip_plength); }
+            """
+        let (lines, client, result) = try Self.trace(program, "extensions", port: port, bytes: 100)
+        #expect(result.status == 0, "\(result.stderr)")
+        let fromClient = lines.filter { $0.contains(" ::1 \(client) \(port) ") }
+        // The SYN, the data (100 bytes after an 8-byte options header), the FIN, ACKs: each seen going and coming.
+        #expect(fromClient.filter { $0.hasPrefix("send ") }.count >= 3, "\(lines)")
+        #expect(fromClient.filter { $0.hasPrefix("send ") }.map { $0.dropFirst(5) } == fromClient.filter { $0.hasPrefix("receive ") }.map { $0.dropFirst(8) }, "\(lines)")
+        #expect(fromClient.contains("send ::1 \(client) \(port) 108") && fromClient.contains("receive ::1 \(client) \(port) 108"), "\(lines)")
+        #expect(lines.filter { $0.hasPrefix("udp ") } == ["udp send ::1 108 116", "udp receive ::1 108 116"], "\(lines)")
+    }
+
     @Test func datagramsSentAndReceived() throws {
         let port = Self.freePort()
         let program = """
