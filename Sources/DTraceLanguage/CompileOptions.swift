@@ -33,6 +33,9 @@ public struct CompileOptions {
     /// provider translates its arguments (`xlate<psinfo_t *>((struct task_struct *)arg1)`);
     /// nil when they have none or the probes differ.
     public var argumentExpressions: ((ProbeDescription) -> [String]?)?
+    /// Whether a description a translating provider could match matches any probe now
+    /// (nil: assume it does): one that matches none takes no part in typing args.
+    public var matchesTranslatedProbes: ((ProbeDescription) -> Bool)?
     /// How many arguments the probes a description matches have, where their provider
     /// says (args[N] past them is D_ARGS_IDX); nil when unknown or the probes differ.
     /// Asked only when a clause indexes args with a constant.

@@ -503,18 +503,21 @@ public final class Compiler {
         // clause is compiled once per group of descriptions that agree, as DTrace maps
         // each probe's arguments for the one clause. Such groups share no probe (a probe
         // has one way of giving its arguments).
+        // A description that matches nothing (io:::wait-start here) goes with the first group.
+        let matching = descriptions.map { options.matchesTranslatedProbes?($0) ?? true }
         if descriptions.count > 1, let resolve = options.argumentExpressions {
             let texts = descriptions.map(resolve)
-            if !texts.contains(where: { $0 == nil }) {
-                var groups: [[String]: [Int]] = [:], order: [[String]] = []
+            if !zip(texts, matching).contains(where: { $0.0 == nil && $0.1 }) {
+                var groups: [[String]: [Int]] = [:], order: [[String]] = [], unmatched: [Int] = []
                 for (position, text) in texts.enumerated() {
-                    if groups[text!] == nil { order.append(text!) }
-                    groups[text!, default: []].append(position)
+                    guard matching[position], let text else { unmatched.append(position); continue }
+                    if groups[text] == nil { order.append(text) }
+                    groups[text, default: []].append(position)
                 }
                 if order.count > 1 {
-                    for text in order {
+                    for (number, text) in order.enumerated() {
                         var part = clause
-                        part.probes = groups[text]!.map { clause.probes[$0] }
+                        part.probes = ((number == 0 ? unmatched : []) + groups[text]!).sorted().map { clause.probes[$0] }
                         try compileClause(part)
                     }
                     return
@@ -539,7 +542,7 @@ public final class Compiler {
         }
         argumentExpressions = []
         if let resolve = options.argumentExpressions, !recordsDiffer {
-            let texts = descriptions.map(resolve)
+            let texts = zip(descriptions, matching).filter { $0.1 || descriptions.count == 1 }.map { resolve($0.0) }
             if let first = texts.first ?? nil, texts.allSatisfy({ $0 == first }) {
                 argumentExpressions = try first.map { text throws(Diagnostic) in try parsedArgumentExpression(text) }
                 argumentExpressionsProbe = descriptions[0].description

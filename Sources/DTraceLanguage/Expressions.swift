@@ -532,6 +532,12 @@ extension Compiler {
             // The operand's type, the value computed in 64 bits (DTrace cuts it where stored).
             let type = value.type.rankedOperand
             if op == "+" { return Value(register: value.register, type: type, constant: value.constant) }
+            // A negated unsigned constant keeps only its type's bits, as DTrace's parser
+            // folds it (-1u is 0xffffffff).
+            if op == "-", let constant = value.constant, !type.isSigned, type.size < 8 {
+                let folded = (0 &- constant) & Int64(bitPattern: ~UInt64(0) >> UInt64(64 - 8 * max(1, type.size)))
+                return Value(register: emitter.constant(folded), type: type, constant: folded)
+            }
             let r = emitter.register()
             emitter.emit(.unary(op == "-" ? .negate : .bitwiseNot, r, value.register))
             let constant = value.constant.map { op == "-" ? 0 &- $0 : ~$0 }

@@ -34,7 +34,7 @@ enum LibraryNames {
         for byte in text.utf8 {
             if isIdentifierByte(byte) || (!current.isEmpty && byte >= 0x30 && byte <= 0x39) { current.append(byte); continue }
             if !current.isEmpty { tokens.append(String(decoding: current, as: UTF8.self)); current.removeAll(keepingCapacity: true) }
-            if "{};=,<>".utf8.contains(byte) { tokens.append(String(UnicodeScalar(byte))) }
+            if "{};=,<>[".utf8.contains(byte) { tokens.append(String(UnicodeScalar(byte))) }
         }
         if !current.isEmpty { tokens.append(String(decoding: current, as: UTF8.self)) }
         var names = Set<String>()
@@ -53,6 +53,10 @@ enum LibraryNames {
             case "}":
                 if enumDepth == depth { enumDepth = nil }
                 depth -= 1
+            case "[" where depth == 0 && pending == "inline":
+                // An inline with parameters (fds[int fd]): its name is before them.
+                if let lastIdentifier { names.insert(lastIdentifier) }
+                pending = nil
             case "=" where depth == 0 && pending == "inline":
                 if let lastIdentifier { names.insert(lastIdentifier) }
                 pending = nil

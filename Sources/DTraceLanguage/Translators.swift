@@ -126,6 +126,20 @@ extension Compiler {
             return try translatedBase(expression, arrow: arrow)
         case .unary("*", let operand) where !arrow:
             return try translatedBase(operand, arrow: true)
+        case .index(let array, let indices) where { if case .identifier(let name) = array.kind { return globals[name] == nil && inlineArrays[name] != nil }; return false }():
+            // An inline with parameters whose value is a translation (fds[fd]): its
+            // translator, the input evaluated with the parameters bound to the keys.
+            guard case .identifier(let name) = array.kind, let inline = inlineArrays[name], inline.type.isPointer == arrow,
+                  indices.count == inline.parameters.count else { return nil }
+            var bound: [(String, Value)] = []
+            for (parameter, index) in zip(inline.parameters, indices) { bound.append((parameter.name, try cast(try rvalue(index), to: parameter.type, line: base.line))) }
+            let saved = translatorInputs
+            defer { translatorInputs = saved }
+            for (parameter, value) in bound { translatorInputs[parameter] = value }
+            inlineDepth += 1
+            defer { inlineDepth -= 1 }
+            if inlineDepth > 64 { throw error(.syntax, "inline \(name) is defined recursively", line: base.line) }
+            return try translatedBase(inline.value, arrow: arrow)
         case .index(let array, let indices):
             guard case .identifier("args") = array.kind, globals["args"] == nil, indices.count == 1,
                   let argument = providerArgument(indices[0]) else { return nil }

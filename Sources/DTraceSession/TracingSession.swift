@@ -150,6 +150,12 @@ public final class TracingSession {
             if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: root, startingProcesses: startingProcesses, providers: providers) }
             return compileCatalog?.argumentExpressions(for: description)
         }
+        compileOptions.matchesTranslatedProbes = { [self] description in
+            guard providers.contains(where: { $0.translatesArguments && Glob.matches(description.provider, $0.name) }),
+                  let root = try? Tracefs.root() else { return true }
+            if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: root, startingProcesses: startingProcesses, providers: providers) }
+            return compileCatalog.map { !$0.match(description).isEmpty } ?? true
+        }
         compileOptions.argumentCount = { [self] description in
             // Without tracefs (unprivileged) the providers that need it list nothing.
             if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: try? Tracefs.root(), startingProcesses: startingProcesses, providers: providers) }

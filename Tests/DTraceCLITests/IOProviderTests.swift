@@ -185,6 +185,61 @@ struct IOProviderTests {
         #expect(paired >= 6)
     }
 
+    /// One clause for io:::start and io:::done (whose arguments are translated from
+    /// different places), beside a description that matches nothing here (-Z).
+    @Test func oneClauseForStartAndDone() throws {
+        let loop = try ScratchLoopDevice(megabytes: 16)
+        defer { loop.remove() }
+        let script = """
+            io:::wait-start, io:::start, io:::done /args[1]->dev_statname == "\(loop.name)" && args[0]->b_bcount == 196608/
+            {
+            	printf("%s %s %d %d\\n", probename, args[1]->dev_pathname, args[0]->b_bcount, args[0]->b_flags & B_WRITE ? 1 : 0);
+            }
+            """
+        let result = try Harness.run(["-Z", "-qn", script, "-c", "\(KernelHarness.workload) directio \(loop.device) 196608 1"], pinned: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init).filter { $0.contains(" 196608 ") }
+        #expect(lines.sorted() == ["done /dev/\(loop.name) 196608 0", "done /dev/\(loop.name) 196608 1", "start /dev/\(loop.name) 196608 0", "start /dev/\(loop.name) 196608 1"])
+    }
+
+    /// fds[]: the current thread's open files by descriptor, as fileinfo_t (Oracle's
+    /// io.d): name, file system, offset and flags; a descriptor not open is "<none>".
+    @Test func fdsAreTheThreadsOpenFiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dtrace-fds-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("named-file")
+        try Data("0123456789".utf8).write(to: file)
+        let script = directory.appendingPathComponent("fds.py")
+        try Data("""
+            import fcntl, os
+            descriptor = os.open("\(file.path)", os.O_RDWR | os.O_APPEND)
+            os.lseek(descriptor, 7, os.SEEK_SET)
+            for fd in (descriptor, 99):
+                try:
+                    fcntl.ioctl(fd, 0xffffffff)
+                except OSError:
+                    pass
+            """.utf8).write(to: script)
+        let program = """
+            syscall::ioctl:entry /pid == $target && arg1 == 0xffffffff/ {
+            	printf("%s %s %s %d %x %s\\n", fds[arg0].fi_name, fds[arg0].fi_dirname, fds[arg0].fi_pathname, fds[arg0].fi_offset,
+            	    fds[arg0].fi_oflags & (O_ACCMODE | O_APPEND), fds[arg0].fi_fs);
+            }
+            """
+        let result = try Harness.run(["-qn", program, "-c", "/usr/bin/env python3.11 \(script.path)"], pinned: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        // The file system of the longest mount point holding the file.
+        var fileSystem = "?", longest = -1
+        for line in try String(contentsOfFile: "/proc/self/mounts", encoding: .utf8).split(separator: "\n") {
+            let fields = line.split(separator: " ").map(String.init)
+            guard fields.count > 2 else { continue }
+            let point = fields[1] == "/" ? "/" : fields[1] + "/"
+            if directory.path.hasPrefix(point), point.count > longest { longest = point.count; fileSystem = fields[2] }
+        }
+        #expect(result.stdout == "named-file . <unknown> 7 402 \(fileSystem)\n<none> <none> <none> 0 0 <none>\n\n", "\(result.stdout)")
+    }
+
     @Test func refusesWhatIsNotThereInOneLine() throws {
         let cases: [([String], String)] = [
             (["-n", "io:::nosuch"], "dtrace: invalid probe specifier io:::nosuch: probe description io:::nosuch does not match any probes\n"),
@@ -224,16 +279,16 @@ struct LockstatProviderTests {
 
     /// Eight threads appending with O_DIRECT to one file of an ext4 file system on a loop
     /// device sleep on its inode's rw_semaphore (as writers), and share a pipe's mutex:
-    /// rw-block fires for them with RW_WRITER, one lock, and times that add up to what
+    /// rw-block fires for them with RW_WRITER, on one lock, and times that add up to what
     /// the lock tracepoints measured in D say; the mutex shows as adaptive-spin/-block.
     @Test func contentionTheTestMakes() throws {
         let loop = try ScratchLoopDevice(megabytes: 64)
         defer { loop.remove() }
         let mountPoint = try loop.mountExt4()
         let script = """
-            lockstat:::rw-block /pid == $target/
+            lockstat:::rw-block /pid == $target/ { @rw[args[2] == RW_WRITER ? "writer" : "reader"] = count(); }
+            lockstat:::rw-block /pid == $target && args[2] == RW_WRITER/
             {
-            	@rw[args[2] == RW_WRITER ? "writer" : "reader"] = count();
             	@least = min(args[1]);
             	@locks[arg0] = count();
             	@lockstat = sum(args[1]);
@@ -261,9 +316,11 @@ struct LockstatProviderTests {
         func value(_ prefix: String) -> Int { lines.first { $0.hasPrefix(prefix + " ") }.flatMap { Int($0.split(separator: " ").last!) } ?? 0 }
         #expect(lines.contains("threads=8 bad=0"))
         #expect(value("rw-block writer") > 0, "\(result.stdout)")
-        #expect(value("rw-block reader") == 0)
+        // A thread may also wait as a reader on another rw_semaphore (its mm's, faulting
+        // while another maps memory): the writers' waits are all on one lock.
+        #expect(value("rw-block writer") > value("rw-block reader"), "\(result.stdout)")
         #expect(value("least") > 0)
-        #expect(lines.filter { $0.hasPrefix("lock ") }.count == 1, "one lock: the file's")
+        #expect(lines.filter { $0.hasPrefix("lock ") }.count == 1, "one lock for the writers: the file's")
         #expect(value("mutex") > 0)
         // The two read the clock in different programs on the same tracepoints; on a loaded
         // machine a task can be preempted between them (tracepoint programs run
