@@ -18,25 +18,33 @@ mode, port = sys.argv[1], int(sys.argv[2])
 size = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 
 
-def connected(family=socket.AF_INET, host="127.0.0.1"):
-    """A listener on the port, a client connected to it and the server's end; says the client's port."""
+def connected(family=socket.AF_INET, host="127.0.0.1", options=None):
+    """A listener on the port, a client (with IPv6 destination options, if given) connected
+    to it and the server's end; says the client's port."""
     listener = socket.socket(family)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host, port))
     listener.listen(1)
     client = socket.socket(family)
+    if options:
+        client.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, options)
     client.connect((host, port))
     server, _ = listener.accept()
     print("client", client.getsockname()[1], flush=True)
     return listener, client, server
 
 
-if mode == "tcp":
-    listener, client, server = connected()
+def sent(client, server):
+    """`size` bytes from the client, all read by the server."""
     client.sendall(b"x" * size)
     received = 0
     while received < size:
         received += len(server.recv(65536))
+
+
+if mode == "tcp":
+    listener, client, server = connected()
+    sent(client, server)
     server.sendall(b"y" * 10)
     client.recv(10)
     client.close()
@@ -68,28 +76,14 @@ elif mode == "refused":
 elif mode == "families":
     for family, host in [(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1"), (socket.AF_INET6, "::ffff:127.0.0.1")]:
         listener, client, server = connected(family, host)
-        client.sendall(b"x" * size)
-        received = 0
-        while received < size:
-            received += len(server.recv(65536))
+        sent(client, server)
         client.close()
         server.close()
         listener.close()
 elif mode == "extensions":
     options = bytes([0, 0, 1, 4, 0, 0, 0, 0])   # next header (the kernel's), length 0, PadN of 4
-    listener = socket.socket(socket.AF_INET6)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("::1", port))
-    listener.listen(1)
-    client = socket.socket(socket.AF_INET6)
-    client.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, options)
-    client.connect(("::1", port))
-    server, _ = listener.accept()
-    print("client", client.getsockname()[1], flush=True)
-    client.sendall(b"x" * size)
-    received = 0
-    while received < size:
-        received += len(server.recv(65536))
+    listener, client, server = connected(socket.AF_INET6, "::1", options)
+    sent(client, server)
     client.close()
     server.close()
     listener.close()
