@@ -158,31 +158,89 @@ public final class AggregationStore {
         return 0
     }
 
+    /// Keys of aggregations printed together, in one layout: the first's, each string or
+    /// address slot as wide as the widest of them and holding the text, so keys whose
+    /// slots were narrowed differently or hold addresses match by what they print.
+    public struct JointKeys {
+        public var fields: [RecordField]
+        public var size: Int
+        /// Per aggregation (in the order given): joint key -> its own key.
+        public var own: [[[UInt8]: [UInt8]]]
+    }
+
+    func jointKeys(_ ids: [Int]) -> JointKeys {
+        let layouts = ids.map { descriptors[$0].keyFields }
+        func isText(_ type: ValueType) -> Bool {
+            switch type { case .string, .addressText: return true; default: return false }
+        }
+        // One layout already: the keys as they are.
+        if layouts.allSatisfy({ $0 == layouts[0] }) && !layouts[0].contains(where: { if case .addressText = $0.type { return true }; return false }) {
+            let own = ids.map { id in Dictionary(uniqueKeysWithValues: order[id].map { ($0, $0) }) }
+            return JointKeys(fields: layouts[0], size: descriptors[ids[0]].keySize, own: own)
+        }
+        var fields: [RecordField] = [], offset = 0
+        for (position, field) in layouts[0].enumerated() {
+            var type = field.type
+            if isText(field.type) {
+                let widest = layouts.map { position < $0.count ? ($0[position].type.size) : 0 }.max() ?? 0
+                type = .string(size: max(widest, 64))
+            }
+            fields.append(RecordField(offset: offset, type: type))
+            offset += type.size
+        }
+        var own: [[[UInt8]: [UInt8]]] = []
+        for (index, id) in ids.enumerated() {
+            var map: [[UInt8]: [UInt8]] = [:]
+            for key in order[id] where entries[id][key] != nil {
+                var joint = [UInt8](repeating: 0, count: offset)
+                for (position, field) in fields.enumerated() where position < layouts[index].count {
+                    let source = layouts[index][position]
+                    let bytes: [UInt8]
+                    switch source.type {
+                    case .string(let size): bytes = Array(RecordReader.string(key, at: source.offset, size: size).prefix(field.type.size - 1))
+                    case .addressText: bytes = Array(RecordReader.addressText(key, source).prefix(field.type.size - 1))
+                    default:
+                        let end = min(key.count, source.offset + min(source.type.size, field.type.size))
+                        bytes = source.offset < end ? Array(key[source.offset..<end]) : []
+                    }
+                    joint.replaceSubrange(field.offset..<field.offset + bytes.count, with: bytes)
+                }
+                map[joint] = key
+            }
+            own.append(map)
+        }
+        return JointKeys(fields: fields, size: offset, own: own)
+    }
+
     /// The keys of several aggregations printed together (printa with a list), each once,
-    /// sorted as Oracle's bundles: by the values of the aggregations in turn from the one
-    /// at aggsortpos (a missing entry counts as words of zeroes, as DTrace's zero-filled
-    /// data), then by key; with aggsortkey, by key first.
-    func sortedKeys(_ ids: [Int], options: OutputOptions) -> [[UInt8]] {
-        guard let first = ids.first else { return [] }
+    /// in their joint layout, sorted as Oracle's bundles: by the values of the
+    /// aggregations in turn from the one at aggsortpos (a missing entry counts as words of
+    /// zeroes, as DTrace's zero-filled data), then by key; with aggsortkey, by key first.
+    func sortedKeys(_ ids: [Int], options: OutputOptions) -> (joint: JointKeys, keys: [[UInt8]]) {
+        let joint = jointKeys(ids)
         var seen = Set<[UInt8]>()
         var keys: [[UInt8]] = []
-        for id in ids { for key in order[id] where entries[id][key] != nil && seen.insert(key).inserted { keys.append(key) } }
+        for (index, id) in ids.enumerated() {
+            let ownKeys = Dictionary(uniqueKeysWithValues: joint.own[index].map { ($0.value, $0.key) })
+            for key in order[id] where entries[id][key] != nil { if let jointKey = ownKeys[key], seen.insert(jointKey).inserted { keys.append(jointKey) } }
+        }
         let start = options.sortAggregationPosition >= 0 && options.sortAggregationPosition < ids.count ? options.sortAggregationPosition : 0
-        let rotated = Array(ids[start...] + ids[..<start])
-        let fields = descriptors[first].keyFields
-        return keys.sorted { a, b in
-            let byKey = AggregationStore.compareKeys(a, b, fields: fields, start: options.sortKeyPosition)
+        let rotated = Array(start..<ids.count) + Array(0..<start)
+        func entry(_ index: Int, _ key: [UInt8]) -> AggregationValue? { joint.own[index][key].flatMap { entries[ids[index]][$0] } }
+        let sorted = keys.sorted { a, b in
+            let byKey = AggregationStore.compareKeys(a, b, fields: joint.fields, start: options.sortKeyPosition)
             var byValue = 0
-            for id in rotated where byValue == 0 {
-                let function = descriptors[id].function
+            for index in rotated where byValue == 0 {
+                let function = descriptors[ids[index]].function
                 let zeroes = [Int64](repeating: 0, count: function.wordCount)
-                byValue = function.compare(entries[id][a]?.words ?? zeroes, entries[id][b]?.words ?? zeroes)
+                byValue = function.compare(entry(index, a)?.words ?? zeroes, entry(index, b)?.words ?? zeroes)
             }
             let primary = options.sortByKey ? byKey : byValue
             let secondary = options.sortByKey ? byValue : byKey
             let result = primary != 0 ? primary : secondary
             return options.sortReverse ? result > 0 : result < 0
         }
+        return (joint, sorted)
     }
 
     func sortedKeys(_ id: Int, options: OutputOptions) -> [[UInt8]] {

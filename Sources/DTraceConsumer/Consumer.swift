@@ -328,10 +328,17 @@ public final class Consumer {
     /// the key columns and then every value.
     func printJointly(_ ids: [Int], format: PrintfFormat?) {
         for id in ids { aggregations.printed.insert(id) }
-        let descriptors = ids.map { aggregations.descriptors[$0] }
-        for key in aggregations.sortedKeys(ids, options: options) {
+        var descriptors = ids.map { aggregations.descriptors[$0] }
+        let (joint, keys) = aggregations.sortedKeys(ids, options: options)
+        // Keys are printed in the joint layout (texts where slots differ).
+        descriptors[0].keyFields = joint.fields
+        descriptors[0].keySize = joint.size
+        for key in keys {
             // A missing entry is zero-filled data, as Oracle's (a min() with none prints 0).
-            let values = ids.map { aggregations.entries[$0][key] ?? AggregationValue(words: [Int64](repeating: 0, count: aggregations.descriptors[$0].function.wordCount)) }
+            let values = ids.indices.map { index in
+                joint.own[index][key].flatMap { aggregations.entries[ids[index]][$0] }
+                    ?? AggregationValue(words: [Int64](repeating: 0, count: aggregations.descriptors[ids[index]].function.wordCount))
+            }
             if let format {
                 write(formatAggregationEntry(format, descriptors[0], key, values[0], jointly: Array(zip(descriptors, values))))
             } else {

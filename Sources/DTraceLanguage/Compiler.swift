@@ -201,6 +201,8 @@ public final class Compiler {
     /// Per aggregation and key position: what the slot is as a direct key while every use
     /// seen is one of the same kind (DirectKeys), nil once one is not.
     var observedDirectKeys: [String: [DirectKey?]] = [:]
+    /// The key positions of each aggregation observed so far.
+    var observedDirectKeyPositions: [String: Set<Int>] = [:]
     /// Direct key slots a first compilation found (`directKeysToLearn`): compiled so.
     public var learnedDirectKeys: [String: [DirectKey?]] = [:]
 
@@ -504,7 +506,7 @@ public final class Compiler {
         // each probe's arguments for the one clause. Such groups share no probe (a probe
         // has one way of giving its arguments).
         // A description that matches nothing (io:::wait-start here) goes with the first group.
-        let matching = descriptions.map { options.matchesTranslatedProbes?($0) ?? true }
+        let matching = descriptions.count == 1 ? [true] : descriptions.map { options.matchesTranslatedProbes?($0) ?? true }
         if descriptions.count > 1, let resolve = options.argumentExpressions {
             let texts = descriptions.map(resolve)
             if !zip(texts, matching).contains(where: { $0.0 == nil && $0.1 }) {
@@ -545,7 +547,7 @@ public final class Compiler {
             let texts = zip(descriptions, matching).filter { $0.1 || descriptions.count == 1 }.map { resolve($0.0) }
             if let first = texts.first ?? nil, texts.allSatisfy({ $0 == first }) {
                 argumentExpressions = try first.map { text throws(Diagnostic) in try parsedArgumentExpression(text) }
-                argumentExpressionsProbe = descriptions[0].description
+                argumentExpressionsProbe = (zip(descriptions, matching).first { $0.1 }?.0 ?? descriptions[0]).description
             }
         }
         emitter = Emitter()

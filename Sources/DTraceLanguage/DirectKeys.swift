@@ -37,14 +37,20 @@ extension Compiler {
 
     /// Notes one use's key at `position` of `name` (of `count` keys).
     func observeDirectKey(_ name: String, position: Int, count: Int, _ key: DirectKey?) {
-        var slots = observedDirectKeys[name] ?? Array(repeating: key, count: count)
+        var slots = observedDirectKeys[name] ?? Array(repeating: nil, count: count)
+        var seen = observedDirectKeyPositions[name] ?? []
         guard slots.count == count else { observedDirectKeys[name] = Array(repeating: nil, count: max(slots.count, count)); return }
-        switch (slots[position], key) {
-        case (.address(let a)?, .address(let b)?): slots[position] = .address(width: max(a, b))
-        case (.kernelText?, .kernelText?): break
-        default: slots[position] = nil
+        if seen.insert(position).inserted {
+            slots[position] = key
+        } else {
+            switch (slots[position], key) {
+            case (.address(let a)?, .address(let b)?): slots[position] = .address(width: max(a, b))
+            case (.kernelText?, .kernelText?): break
+            default: slots[position] = nil
+            }
         }
         observedDirectKeys[name] = slots
+        observedDirectKeyPositions[name] = seen
     }
 
     /// What `key` is as a direct key, or nil. Nothing it evaluates to find out (a
@@ -91,7 +97,7 @@ extension Compiler {
         switch expression.kind {
         case .string(let bytes):
             guard !bytes.contains(0) else { return nil }
-            return KeyShape(longestLiteral: bytes.count)
+            return KeyShape(longestLiteral: min(bytes.count, options.stringSize))
         case .conditional(_, let then, let otherwise):
             guard let a = try keyShape(then), let b = try keyShape(otherwise) else { return nil }
             return KeyShape(hasAddress: a.hasAddress || b.hasAddress, hasKernelText: a.hasKernelText || b.hasKernelText,
@@ -146,7 +152,9 @@ extension Compiler {
     func emitKey(_ expression: Expression, _ kind: DirectKey, into buffer: Register, width: Int) throws(Diagnostic) {
         switch expression.kind {
         case .string(let bytes):
-            let text = bytes + [0], start = kind == .kernelText ? 0 : AddressKey.textOffset
+            // A string constant is at most strsize characters, and the slot holds its NUL.
+            let start = kind == .kernelText ? 0 : AddressKey.textOffset
+            let text = Array(bytes.prefix(max(0, min(options.stringSize, width - 1 - start)))) + [0]
             var offset = 0
             while offset < text.count {
                 let word = text[offset..<min(offset + 8, text.count)].enumerated().reduce(Int64(0)) { $0 | Int64($1.element) << (8 * Int64($1.offset)) }

@@ -59,7 +59,9 @@ enum Packets {
         let (group, event) = tracepoint(direction)
         var all: [RawTracepointFilter] = []
         if let proto = `protocol` {
-            all.append(.ipProtocol(headerAddress(direction), protocol: proto))
+            // A received packet's transport header after extension headers is where the
+            // sending stack set it: without it, the packet's arguments cannot be found.
+            all.append(.ipProtocol(headerAddress(direction), protocol: proto, locatedBy: direction == .inbound ? "transport_header" : nil))
         } else {
             // ETH_P_IP and ETH_P_IPV6, in network order.
             all.append(.memberIn(0, structure: "sk_buff", member: "protocol", values: [0x0008, 0xDD86]))

@@ -56,8 +56,11 @@ public enum RawTracepointFilter: Sendable, Equatable {
     /// (as a little-endian word), are one of `values`: a packet's TCP flags.
     case bytesIn(KernelAddress, size: Int, mask: UInt64, values: [UInt64])
     /// The IP header at a place carries `protocol` (IPv4's protocol byte, IPv6's next
-    /// header): TCP 6, UDP 17. Other IP versions never match.
-    case ipProtocol(KernelAddress, protocol: UInt8)
+    /// header, after up to 4 extension headers): TCP 6, UDP 17. Other IP versions never
+    /// match. With `locatedBy` (a member of the address's structure: a received packet's
+    /// transport_header), a packet with extension headers matches only when that member
+    /// is set (not 0xffff): the probe's arguments find the protocol's header through it.
+    case ipProtocol(KernelAddress, protocol: UInt8, locatedBy: String? = nil)
 }
 
 /// An address the kernel's structures lead to from argN (a pointer to `structure`): the
@@ -120,8 +123,9 @@ public struct RawTracepointProbe: Sendable, Equatable {
                 resolved.append(.bytesIn(try Self.resolve(address, in: setup), size: size, mask: mask, values: values))
             case .currentThreadIsLeader(let leader):
                 resolved.append(.currentThreadIsLeader(leader))
-            case .ipProtocol(let address, let proto):
-                resolved.append(.ipProtocol(try Self.resolve(address, in: setup), protocol: proto))
+            case .ipProtocol(let address, let proto, let locatedBy):
+                let located = try locatedBy.map { (name: String) throws(KernelSetupError) in try Self.member(name, of: address.structure, in: setup).offset }
+                resolved.append(.ipProtocol(try Self.resolve(address, in: setup), protocol: proto, locatedAt: located))
             }
         }
         let events = [event] + alsoOn.filter { Tracefs.eventID(root: setup.tracefsRoot, group: group, event: $0) != nil }
@@ -217,7 +221,7 @@ struct RawArgumentsPrologue: ProbePrologue {
         case membersEqual(Int, first: Int, second: Int, equal: Bool)
         case memberIn(Int, offset: Int, size: Int, values: [Int64])
         case bytesIn(Address, size: Int, mask: UInt64, values: [UInt64])
-        case ipProtocol(Address, protocol: UInt8)
+        case ipProtocol(Address, protocol: UInt8, locatedAt: Int?)
         case currentThreadIsLeader(Bool)
         case argumentIn(Int, values: [Int64])
     }
@@ -280,7 +284,7 @@ struct RawArgumentsPrologue: ProbePrologue {
                     code.asm.alu64(.and, .r0, .r1)
                 }
                 Self.requireOneOf(values, &code)
-            case .ipProtocol(let address, let proto):
+            case .ipProtocol(let address, let proto, let locatedAt):
                 // The header's first 16 bytes in one read (into the filter's 16 bytes of
                 // frame); the version nibble says where the protocol lies: byte 9 of
                 // IPv4's header, byte 6 (next header) of IPv6's.
@@ -303,7 +307,19 @@ struct RawArgumentsPrologue: ProbePrologue {
                 code.asm.bind(version6)
                 code.asm.jump(.jne, .r0, immediate: 6, code.exit)
                 code.asm.load(.r0, from: .frame, offset: header + 6, size: .byte)
-                Self.skipIPv6Extensions(to: proto, at: address.offset, found: check, &code)
+                let walked = code.asm.newLabel()
+                Self.skipIPv6Extensions(to: proto, at: address.offset, found: walked, &code)
+                code.asm.bind(walked)
+                if let locatedAt {
+                    // Extension headers skipped (r9 past the fixed header): the member that
+                    // locates the protocol's header must be set.
+                    code.asm.jump(.jeq, .r9, immediate: 40, check)
+                    code.asm.jump(.jne, .r0, immediate: Int32(proto), check)
+                    code.asm.load(.r9, from: .r6, offset: Int16(8 * address.argument), size: .double)
+                    Self.readMember(2, at: .r9, offset: locatedAt, &code)
+                    code.asm.jump(.jeq, .r0, immediate: 0xffff, code.exit)
+                    code.asm.load(.r0, constant: Int64(proto))
+                }
                 code.asm.bind(check)
                 code.asm.jump(.jne, .r0, immediate: Int32(proto), code.exit)
             }

@@ -994,8 +994,11 @@ public final class KernelEngine: AggregationBackend, StackSource {
             // Kernel keys naming the same symbol add up under one key.
             var normalized: [[UInt8]: AggregationValue] = [:]
             var normalizedOrder: [[UInt8]] = []
+            // With aggpercpu: each stored key's parts, those of kernel keys merged into it added up.
+            var partsOfKey: [[UInt8]: [Int: AggregationValue]] = [:]
             defer {
                 for key in normalizedOrder { consumer.aggregations.replace(id, key: key, with: normalized[key]!) }
+                for (key, parts) in partsOfKey { consumer.aggregations.replaceParts(id, key: key, with: parts) }
             }
             for key in map.keys() {
                 guard let values = map.lookup(key) else { continue }
@@ -1010,7 +1013,14 @@ public final class KernelEngine: AggregationBackend, StackSource {
                     if consumer.aggregations.keepsPerCPU && partial.words.contains(where: { $0 != 0 }) { parts[cpu] = partial }
                 }
                 let stored = Array(key.prefix(descriptor.keySize))
-                if consumer.aggregations.keepsPerCPU { consumer.aggregations.replaceParts(id, key: consumer.aggregations.storedKey(id, stored), with: parts) }
+                if consumer.aggregations.keepsPerCPU {
+                    let storedKey = consumer.aggregations.storedKey(id, stored)
+                    if let earlier = partsOfKey[storedKey] {
+                        partsOfKey[storedKey] = earlier.merging(parts) { a, b in var sum = a; sum.absorb(b, function); return sum }
+                    } else {
+                        partsOfKey[storedKey] = parts
+                    }
+                }
                 if consumer.aggregations.normalizesKeys[id] {
                     let normal = consumer.aggregations.storedKey(id, stored)
                     if normalized[normal] == nil { normalizedOrder.append(normal); normalized[normal] = merged } else { normalized[normal]!.absorb(merged, descriptor.function) }

@@ -146,8 +146,9 @@ struct NetworkProviderTests {
             	printf("text %s %s %s\\n", args[2]->ip_daddr, args[3]->tcps_raddr, inet_ntop(AF_INET6, &((struct sock *)args[1]->cs_addr)->__sk_common.skc_v6_daddr));
             	@[args[2]->ip_daddr, args[3]->tcps_raddr, inet_ntop(AF_INET6, &((struct sock *)args[1]->cs_addr)->__sk_common.skc_v6_daddr)] = count();
             	@remote[args[3]->tcps_raddr] = count();
+            	@text[args[3]->tcps_raddr == "" ? "" : args[3]->tcps_raddr] = count();
             }
-            END { printa("key %s %s %s %@d\\n", @); printa("remote %s %@d\\n", @remote); }
+            END { printa("key %s %s %s %@d\\n", @); printa("remote %s %@d\\n", @remote); printa("joint %s %@d %@d\\n", @remote, @text); }
             """
         let (lines, _, result) = try Self.trace(program, "families", port: port, bytes: 1000)
         #expect(result.status == 0, "\(result.stderr)")
@@ -164,6 +165,9 @@ struct NetworkProviderTests {
         for (text, count) in counted { remotes[String(text.split(separator: " ")[1]), default: 0] += count }
         let remoteLines = lines.filter { $0.hasPrefix("remote ") }
         #expect(Set(remoteLines) == Set(remotes.map { "remote \($0.key) \($0.value)" }) && remoteLines.count == 2, "\(lines)")
+        // Printed jointly with a string key of the same texts: one row each.
+        let jointLines = lines.filter { $0.hasPrefix("joint ") }
+        #expect(Set(jointLines) == Set(remotes.map { "joint \($0.key) \($0.value) \($0.value)" }) && jointLines.count == 2, "\(lines)")
     }
 
     /// Packets whose TCP or UDP header follows IPv6 extension headers (a destination

@@ -63,6 +63,7 @@ import Testing
     @Test func addressTextKeysHoldTheAddress() throws {
         let fields = try keyFields("""
             tcp:::send { @daddr[args[2]->ip_daddr] = count(); @pair[args[3]->tcps_laddr, args[4]->tcp_dport] = count(); @mixed[args[2]->ip_daddr] = count(); }
+            tcp:::send { @second[execname, args[2]->ip_daddr] = count(); }
             tcp:::receive { @mixed[probename] = count(); }
             sdt:sched::sched_switch {
                 @ntop[inet_ntop(AF_INET6, &((struct sock *)arg0)->__sk_common.skc_v6_daddr)] = count();
@@ -75,6 +76,7 @@ import Testing
         #expect(fields["ntop"] == [.addressText(size: 24)])
         #expect(fields["long"] == [.addressText(size: 48)], "8 bytes, then the literal's 35 and a NUL")
         #expect(fields["mixed"] == [.string(size: 264)], "one use is not an address")
+        #expect(fields["second"] == [.string(size: 16), .addressText(size: 24)], "an address after another key")
         #expect(fields["scratch"] == [.string(size: 16)], "alloca() memory is not the kernel's")
     }
 
