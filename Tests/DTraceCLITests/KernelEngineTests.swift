@@ -613,9 +613,13 @@ struct KernelEngineTests {
         let untyped = try Harness.run(["-n", "BEGIN { trace(args->x); }"], pinned: false)
         #expect(untyped.status == 1)
         #expect(untyped.stderr.hasSuffix("array 'args' may not be referenced as scalar\n"))
+        // Descriptions whose records differ: the clause is compiled for each, and the one
+        // without the member says so.
         let mixed = try Harness.run(["-n", "sdt:sched::sched_switch, sdt:sched::sched_process_exec { trace(args->pid); }"], pinned: false)
         #expect(mixed.status == 1)
-        #expect(mixed.stderr.hasSuffix("array 'args' may not be referenced as scalar\n"))
+        #expect(mixed.stderr.hasSuffix("in action list: pid is not a member of struct sched_sched_switch_args\n"), "\(mixed.stderr)")
+        let both = try Harness.run(["-e", "-n", "sdt:sched::sched_process_exec, sdt:sched::sched_process_exit { trace(args->pid); }"], pinned: false)
+        #expect(both.status == 0, "\(both.stderr)")
     }
 
     @Test func profileProbesFire() throws {
