@@ -224,6 +224,19 @@ struct NetworkProviderTests {
         #expect(lines == ["send 4 \(name) lo 0 127.0.0.1 127.0.0.1", "receive 4 \(name) lo 1 127.0.0.1 127.0.0.1"])
     }
 
+    /// ipv4_flags and ipv4_offset as Oracle's translator gives them (frag_off >> 12 and
+    /// & 0x0fff): a TCP segment with DF set has flags 4 (Oracle's ip/tst.ipv4localicmp.sh).
+    @Test func ipv4FlagsAsOracleGivesThem() throws {
+        let port = Self.freePort()
+        let program = """
+            ip:::send /args[4]->ipv4_protocol == IPPROTO_TCP && args[2]->ip_plength > 1237 && args[2]->ip_plength <= 1297/
+            { printf("flags %d %d\\n", args[4]->ipv4_flags, args[4]->ipv4_offset); }
+            """
+        let (lines, _, result) = try Self.trace(program, "tcp", port: port, bytes: 1237)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(lines == ["flags 4 0"])
+    }
+
     @Test func listingShowsTranslatedTypes() throws {
         let listing = try Harness.run(["-lv", "-n", "tcp:::state-change", "-n", "ip:::send", "-n", "udp:::receive"], pinned: false)
         #expect(listing.status == 0)
