@@ -322,6 +322,32 @@ public final class Compiler {
         }
     }
 
+    /// Whether a clause's predicate or statements name `args` (or declare something,
+    /// whose initializer might): only then do its probes' argument types matter, and a
+    /// clause over many probes is compiled once.
+    static func mentionsArgs(_ clause: Clause) -> Bool {
+        var found = false
+        func visit(_ expression: Expression) {
+            if found { return }
+            if case .identifier("args") = expression.kind { found = true; return }
+            forEachChild(of: expression, visit)
+        }
+        func visit(_ statements: [Statement]) {
+            for statement in statements where !found {
+                switch statement {
+                case .expression(let expression): visit(expression)
+                case .ifElse(let condition, let then, let otherwise, _): visit(condition); visit(then); visit(otherwise ?? [])
+                case .block(let inner): visit(inner)
+                case .declaration: found = true
+                case .empty: break
+                }
+            }
+        }
+        if let predicate = clause.predicate { visit(predicate) }
+        visit(clause.statements ?? [])
+        return found
+    }
+
     /// Calls `body` on each direct subexpression.
     static func forEachChild(of expression: Expression, _ body: (Expression) -> Void) {
         switch expression.kind {
@@ -507,7 +533,7 @@ public final class Compiler {
         // has one way of giving its arguments).
         // A description that matches nothing (io:::wait-start here) goes with the first group.
         let matching = descriptions.count == 1 ? [true] : descriptions.map { options.matchesTranslatedProbes?($0) ?? true }
-        if descriptions.count > 1, let resolve = options.argumentExpressions {
+        if descriptions.count > 1, Self.mentionsArgs(clause), let resolve = options.argumentExpressions {
             let texts = descriptions.map(resolve)
             if !zip(texts, matching).contains(where: { $0.0 == nil && $0.1 }) {
                 var groups: [[String]: [Int]] = [:], order: [[String]] = [], unmatched: [Int] = []

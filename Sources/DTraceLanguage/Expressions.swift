@@ -1113,7 +1113,7 @@ extension Compiler {
         throw error(.keyType, "\(values[position].type) expression may not be used as associative array index: key #\(position - first + 1)", line: line)
     }
 
-    /// `rawKeys`: positions whose value is the slot's bytes already (address keys), copied whole.
+    /// `rawKeys`: positions whose value is the slot's bytes already (direct keys), copied whole.
     func buildKey(_ values: [Value], keyTypes: [DType], widths: [Int]? = nil, companions: [Int: Register] = [:], rawKeys: Set<Int> = [],
                   array: String? = nil, line: Int) throws(Diagnostic) -> Register {
         func mismatch(_ position: Int, _ type: DType, _ value: Value) -> Diagnostic {

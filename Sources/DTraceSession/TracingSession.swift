@@ -144,18 +144,16 @@ public final class TracingSession {
             if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: root, startingProcesses: startingProcesses, providers: providers) }
             return compileCatalog?.argumentRecord(for: description)
         }
-        compileOptions.argumentExpressions = { [self] description in
+        // The catalogue of the probes a provider that translates its arguments could
+        // match for a description (nil: none could, or no tracefs).
+        func translatingCatalog(_ description: ProbeDescription) -> ProbeCatalog? {
             guard providers.contains(where: { $0.translatesArguments && Glob.matches(description.provider, $0.name) }),
                   let root = try? Tracefs.root() else { return nil }
             if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: root, startingProcesses: startingProcesses, providers: providers) }
-            return compileCatalog?.argumentExpressions(for: description)
+            return compileCatalog
         }
-        compileOptions.matchesTranslatedProbes = { [self] description in
-            guard providers.contains(where: { $0.translatesArguments && Glob.matches(description.provider, $0.name) }),
-                  let root = try? Tracefs.root() else { return true }
-            if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: root, startingProcesses: startingProcesses, providers: providers) }
-            return compileCatalog.map { !$0.match(description).isEmpty } ?? true
-        }
+        compileOptions.argumentExpressions = { description in translatingCatalog(description)?.argumentExpressions(for: description) }
+        compileOptions.matchesTranslatedProbes = { description in translatingCatalog(description).map { !$0.match(description).isEmpty } ?? true }
         compileOptions.argumentCount = { [self] description in
             // Without tracefs (unprivileged) the providers that need it list nothing.
             if compileCatalog == nil { compileCatalog = ProbeCatalog(tracefsRoot: try? Tracefs.root(), startingProcesses: startingProcesses, providers: providers) }
