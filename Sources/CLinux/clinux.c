@@ -42,6 +42,12 @@ int32_t clinux_run_on_cpu(int32_t cpu) {
     return sched_setaffinity(0, sizeof(set), &set);
 }
 
+int32_t clinux_get_affinity(void *set, uint32_t size) { return sched_getaffinity(0, size, (cpu_set_t *)set); }
+
+int32_t clinux_set_affinity(const void *set, uint32_t size) { return sched_setaffinity(0, size, (const cpu_set_t *)set); }
+
+void clinux_atomic_subtract(uint64_t *address, uint64_t amount) { __atomic_fetch_sub(address, amount, __ATOMIC_SEQ_CST); }
+
 int64_t clinux_ptrace(int32_t request, int32_t pid, uint64_t addr, uint64_t data) {
     return (int64_t)ptrace((enum __ptrace_request)request, (pid_t)pid, (void *)addr, (void *)data);
 }

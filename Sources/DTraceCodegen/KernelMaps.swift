@@ -26,6 +26,13 @@ public struct KernelMaps: Sendable {
     /// How many dynamic variables the program's maps hold together (dynvarsize, as
     /// DTrace's one map of them): a store creating one more is a drop.
     public var dynamicVariableCapacity: Int = .max
+    /// The entries each CPU has made in each aggregation's map (a mappable array of u64
+    /// counters, aggregation * possibleCPUs + CPU, which the consumer lowers when it
+    /// deletes entries), or -1; a CPU's new key past its aggregation's capacity (aggsize
+    /// per CPU, as DTrace's per-CPU buffers) is a drop.
+    public var aggregationEntries: Int32 = -1
+    public var aggregationCapacities: [Int] = []
+    public var possibleCPUs: Int = 1
     public init(scratch: Int32, globals: Int32, constants: Int32, records: Int32, associativeArrays: [Int32], aggregations: [Int32], stacks: Int32 = -1, processes: Int32 = -1) {
         self.scratch = scratch; self.globals = globals; self.constants = constants; self.records = records
         self.associativeArrays = associativeArrays; self.aggregations = aggregations; self.stacks = stacks; self.processes = processes

@@ -75,6 +75,9 @@ public struct KernelLayout: Sendable {
     public let deferCounterOffset: Int
     public let deferKeyOffset: Int
     public let deferZeroOffset: Int
+    /// Scratch: an aggregation's map key as a firing writes it — the D key (8 zero bytes
+    /// for none) followed by the CPU's number (`aggregationMapKeySize`).
+    public let aggregationKeyOffset: Int
     /// The most frames a stack holds (the kernel's perf_event_max_stack default).
     public static let userStackFrames = 127
     /// The most frames stackdepth and ustackdepth count (the maxframes option).
@@ -120,6 +123,8 @@ public struct KernelLayout: Sendable {
         deferKeyOffset = next + 24
         deferZeroOffset = next + 32
         next += 32 + DeferredStrings.valueSize
+        aggregationKeyOffset = next
+        next += ((program.aggregations.map(Self.aggregationMapKeySize).max() ?? 0) + 7) & ~7
         // Room for a read of run-time size at any offset of the alloca area, as the
         // verifier sees it (`BPFCodeGenerator.readIntoAlloca`).
         scratchSize = max(next, allocaOffset + 2 * Self.allocaSize)
@@ -158,7 +163,7 @@ public struct KernelLayout: Sendable {
         program.constants + [UInt8](repeating: 0, count: constantsSize - program.constants.count)
     }
 
-    /// Bytes of one aggregation entry in its per-CPU hash map: the function's words.
+    /// Bytes of one aggregation entry (one CPU's part of a key): the function's words.
     public static func aggregationValueSize(_ function: AggregatingFunction) -> Int { 8 * max(1, function.wordCount) }
 
     /// How many keys an aggregation holds in `aggregationSize` bytes (aggsize), each its
@@ -169,4 +174,12 @@ public struct KernelLayout: Sendable {
 
     /// Hash maps need a non-empty key: keyless aggregations use 8 zero bytes.
     public static func aggregationKeySize(_ descriptor: AggregationDescriptor) -> Int { max(descriptor.keySize, 8) }
+
+    /// An aggregation's map is one hash whose keys are the D key followed by the CPU's
+    /// number (8 bytes), each CPU's partial value its own entry. Not a per-CPU hash: that
+    /// one allocates a new key's per-CPU value from a cache the kernel refills one value at
+    /// a time, so a firing with interrupts off (sched:::on-cpu and off-cpu share
+    /// sched_switch) could make only one new key until interrupts came back; a plain hash's
+    /// entries come from a cache refilled dozens at a time.
+    public static func aggregationMapKeySize(_ descriptor: AggregationDescriptor) -> Int { aggregationKeySize(descriptor) + 8 }
 }

@@ -1,5 +1,5 @@
 // DTraceCodegen/MapsAndAggregations: associative arrays and thread-locals (per-call-site
-// map value pointers), aggregation updates in per-CPU hash maps (count, sum, avg, min,
+// map value pointers), aggregation updates in hash maps keyed by key and CPU (count, sum, avg, min,
 // max, stddev and the three quantizations: bucket searches without loops), process
 // notes, and the clause's record handed to the ring buffer.
 
@@ -62,41 +62,77 @@ extension BPFCodeGenerator {
         store(result, .r1)
     }
 
-    /// Calls `lookup` semantics for an aggregation key: r0 = the entry (created zeroed).
+    /// Calls `lookup` semantics for an aggregation key: r0 = this CPU's entry (created
+    /// zeroed). The map key is written in scratch: the D key, then the CPU's number
+    /// (`KernelLayout.aggregationMapKeySize`).
     mutating func aggregationEntry(_ aggregation: Int, key: Register, missing: BPFLabel) throws(CodegenError) {
         let descriptor = program.aggregations[aggregation]
         let fd = maps.aggregations[aggregation]
         let keySize = KernelLayout.aggregationKeySize(descriptor)
-        func withKey(_ generator: inout BPFCodeGenerator, _ body: (inout BPFCodeGenerator) -> Void) throws(CodegenError) {
-            if descriptor.keySize == 0 {
-                generator.asm.move(.r2, .r9)
-                generator.asm.alu64(.add, .r2, immediate: Int32(generator.layout.zeroOffset))
-                body(&generator)
-            } else {
-                try generator.withPointer(key, span: keySize, write: false, into: .r2) { inner in body(&inner) }
+        let mapKey = layout.aggregationKeyOffset
+        if descriptor.keySize == 0 {
+            asm.store(immediate: 0, to: .r7, offset: Int16(mapKey), size: .double)
+        } else {
+            try withPointer(key, span: keySize, write: false, into: .r2) { generator in
+                var position = 0
+                while position < keySize {
+                    let remaining = keySize - position
+                    let width = remaining >= 8 ? 8 : (remaining >= 4 ? 4 : (remaining >= 2 ? 2 : 1))
+                    let size = BPFSize(bytes: width)!
+                    generator.asm.load(.r3, from: .r2, offset: Int16(position), size: size)
+                    generator.asm.store(.r3, to: .r7, offset: Int16(mapKey + position), size: size)
+                    position += width
+                }
             }
         }
+        asm.call(.getSMPProcessorID)
+        asm.store(.r0, to: .r7, offset: Int16(mapKey + keySize), size: .double)
         let found = asm.newLabel()
         /// r0 = the entry; to `found` when there is one.
-        func lookUp(_ generator: inout BPFCodeGenerator) throws(CodegenError) {
-            try withKey(&generator) { inner in
-                inner.asm.load(.r1, mapDescriptor: fd)
-                inner.asm.call(.mapLookupElement)
-                inner.asm.store(.r0, to: .frame, offset: Self.temporary, size: .double)
-            }
-            generator.asm.load(.r0, from: .frame, offset: Self.temporary, size: .double)
+        func lookUp(_ generator: inout BPFCodeGenerator) {
+            generator.asm.load(.r1, mapDescriptor: fd)
+            generator.asm.move(.r2, .r7)
+            generator.asm.alu64(.add, .r2, immediate: Int32(mapKey))
+            generator.asm.call(.mapLookupElement)
             generator.asm.jump(.jne, .r0, immediate: 0, found)
         }
-        try lookUp(&self)
-        // Not there yet: insert zeroes (BPF_NOEXIST) and look it up again.
-        try withKey(&self) { generator in
-            generator.asm.load(.r1, mapDescriptor: fd)
-            generator.asm.move(.r3, .r9)
-            generator.asm.alu64(.add, .r3, immediate: Int32(generator.layout.zeroOffset))
-            generator.asm.load(.r4, constant: 1)
-            generator.asm.call(.mapUpdateElement)
+        lookUp(&self)
+        let dropped = asm.newLabel(), lookAgain = asm.newLabel()
+        // Not there yet: this CPU's count of the map's entries (below its capacity) ...
+        let counted = maps.aggregationEntries >= 0 && aggregation < maps.aggregationCapacities.count
+        if counted {
+            let cpus = max(1, maps.possibleCPUs)
+            asm.load(.r1, mapDescriptor: maps.aggregationEntries)
+            asm.move(.r2, .r9)
+            asm.alu64(.add, .r2, immediate: Int32(layout.zeroOffset))
+            asm.call(.mapLookupElement)
+            asm.jump(.jeq, .r0, immediate: 0, dropped)
+            asm.load(.r1, from: .r7, offset: Int16(mapKey + keySize), size: .double)
+            asm.jump(.jge, .r1, immediate: Int32(clamping: cpus), dropped)
+            asm.alu64(.lsh, .r1, immediate: 3)
+            asm.alu64(.add, .r0, .r1)
+            asm.alu64(.add, .r0, immediate: Int32(clamping: 8 * aggregation * cpus))
+            asm.load(.r1, from: .r0, offset: 0, size: .double)
+            asm.jump(.jge, .r1, immediate: Int32(clamping: maps.aggregationCapacities[aggregation]), dropped)
+            asm.store(.r0, to: .frame, offset: Self.temporary, size: .double)
         }
-        try lookUp(&self)
+        // ... then the entry, zeroed (BPF_NOEXIST), counted when made, and looked up again.
+        asm.load(.r1, mapDescriptor: fd)
+        asm.move(.r2, .r7)
+        asm.alu64(.add, .r2, immediate: Int32(mapKey))
+        asm.move(.r3, .r9)
+        asm.alu64(.add, .r3, immediate: Int32(layout.zeroOffset))
+        asm.load(.r4, constant: 1)
+        asm.call(.mapUpdateElement)
+        if counted {
+            asm.jump(.jne, .r0, immediate: 0, lookAgain)
+            asm.load(.r1, from: .frame, offset: Self.temporary, size: .double)
+            asm.load(.r2, constant: 1)
+            asm.atomicFetchAdd(base: .r1, offset: 0, value: .r2)
+        }
+        asm.bind(lookAgain)
+        lookUp(&self)
+        asm.bind(dropped)
         countDrop(layout.aggregationDropsOffset)
         asm.jump(missing)
         asm.bind(found)

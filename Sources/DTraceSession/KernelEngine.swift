@@ -54,6 +54,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
     let records: BPFMap
     let associativeArrays: [BPFMap]
     let aggregationMaps: [BPFMap]
+    let aggregationEntries: SharedCounters?
     let ring: RingBufferReader
     var programs: [Int: BPFProgram] = [:]       // epid -> program
     /// Programs that serve many enablings of one clause, and those enablings.
@@ -154,6 +155,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
         records = state.records
         associativeArrays = state.associativeArrays
         aggregationMaps = state.aggregationMaps
+        aggregationEntries = state.aggregationEntries
         ring = state.ring
         stackMap = state.stacks
         entryCallerMap = state.entryCallers
@@ -163,6 +165,9 @@ public final class KernelEngine: AggregationBackend, StackSource {
                               stacks: state.stacks?.descriptor ?? -1, processes: state.processes?.descriptor ?? -1)
         maps.recordsSize = records.capacity
         maps.entryCallers = state.entryCallers?.descriptor ?? -1
+        maps.aggregationEntries = state.aggregationEntries?.map.descriptor ?? -1
+        maps.aggregationCapacities = state.aggregationCapacities
+        maps.possibleCPUs = SystemCPUs.possible
         maps.dynamicVariableCapacity = max(1, settings.dynamicVariableSize / Machine.dynamicVariableEntrySize(program))
         // Clauses at system call entries whose copyinstr() strings may be read again at
         // the call's return: the map of pending reads and the program that reads them.
@@ -281,6 +286,9 @@ public final class KernelEngine: AggregationBackend, StackSource {
     struct StateMaps {
         let scratch, globals, constants, records: BPFMap
         let associativeArrays, aggregationMaps: [BPFMap]
+        /// The entries each CPU made in each aggregation's map (KernelMaps.aggregationEntries).
+        let aggregationEntries: SharedCounters?
+        let aggregationCapacities: [Int]
         let ring: RingBufferReader
         /// Stack traces by id: up to 127 program counters each.
         let stacks: BPFMap?
@@ -311,11 +319,16 @@ public final class KernelEngine: AggregationBackend, StackSource {
             }
             associativeArrays = arrays
             var aggregations: [BPFMap] = []
+            var capacities: [Int] = []
             for descriptor in program.aggregations {
                 let valueSize = KernelLayout.aggregationValueSize(descriptor.function)
-                let capacity = KernelLayout.aggregationCapacity(descriptor, aggregationSize: settings.aggregationSize)
+                // The keys aggsize holds on each CPU (KernelLayout.aggregationMapKeySize), as
+                // DTrace's per-CPU buffers of aggsize: counted per CPU in aggregationEntries.
+                let perCPU = KernelLayout.aggregationCapacity(descriptor, aggregationSize: settings.aggregationSize)
+                capacities.append(perCPU)
+                let capacity = min(perCPU * SystemCPUs.possible, Int(Int32.max))
                 do {
-                    aggregations.append(try BPFMap(type: .perCPUHash, keySize: KernelLayout.aggregationKeySize(descriptor), valueSize: valueSize,
+                    aggregations.append(try BPFMap(type: .hash, keySize: KernelLayout.aggregationMapKeySize(descriptor), valueSize: valueSize,
                                                    capacity: capacity, flags: BPFMap.noPreallocation, name: "dt_agg\(descriptor.id)"))
                 } catch {
                     // Most often a value larger than the kernel keeps per CPU (32 KB): say whose.
@@ -323,10 +336,28 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 }
             }
             aggregationMaps = aggregations
+            aggregationCapacities = capacities
+            aggregationEntries = aggregations.isEmpty ? nil : try SharedCounters(count: aggregations.count * SystemCPUs.possible, name: "dt_aggentries")
+            KernelEngine.fillAllocationCaches(aggregations)
             ring = try RingBufferReader(map: records)
             stacks = program.usesStacks ? try BPFMap(type: .stackTrace, keySize: 4, valueSize: 8 * KernelEngine.stackFrames, capacity: 4096, name: "dt_stacks") : nil
             entryCallers = program.usesStacks ? try BPFMap(type: .hash, keySize: 4, valueSize: 8, capacity: 4096, name: "dt_ucallers") : nil
             processes = program.notesProcesses ? try BPFMap(type: .lruHash, keySize: 4, valueSize: 4, capacity: 4096, name: "dt_processes") : nil
+        }
+    }
+
+    /// A new hash map's allocation cache on each CPU starts with one entry (for entries of
+    /// more than 256 bytes) and is refilled only when interrupts are on, so a first firing
+    /// with them off (sched_switch) making two keys would drop one. A key made and deleted
+    /// on each CPU here, before any program runs, has the kernel fill each CPU's cache.
+    static func fillAllocationCaches(_ maps: [BPFMap]) {
+        guard !maps.isEmpty else { return }
+        ProcessIdentity.onEachCPU(SystemCPUs.online) { cpu in
+            for map in maps {
+                var key = [UInt8](repeating: 0xff, count: map.keySize - 8)
+                key += withUnsafeBytes(of: UInt64(cpu).littleEndian) { Array($0) }
+                if (try? map.update(key, [UInt8](repeating: 0, count: map.valueSize))) != nil { map.delete(key) }
+            }
         }
     }
 
@@ -990,7 +1021,6 @@ public final class KernelEngine: AggregationBackend, StackSource {
     public func refresh() {
         for (id, descriptor) in program.aggregations.enumerated() {
             let map = aggregationMaps[id]
-            let stride = (map.valueSize + 7) & ~7
             // Kernel keys naming the same symbol add up under one key.
             var normalized: [[UInt8]: AggregationValue] = [:]
             var normalizedOrder: [[UInt8]] = []
@@ -1000,16 +1030,26 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 for key in normalizedOrder { consumer.aggregations.replace(id, key: key, with: normalized[key]!) }
                 for (key, parts) in partsOfKey { consumer.aggregations.replaceParts(id, key: key, with: parts) }
             }
-            for key in map.keys() {
-                guard let values = map.lookup(key) else { continue }
+            // Each CPU's partial value is its own entry, keyed by the D key and the CPU.
+            let keySize = KernelLayout.aggregationKeySize(descriptor)
+            var partials: [[UInt8]: [(cpu: Int, value: [UInt8])]] = [:]
+            var keyOrder: [[UInt8]] = []
+            for mapKey in map.keys() where mapKey.count == keySize + 8 {
+                guard let value = map.lookup(mapKey) else { continue }
+                let key = Array(mapKey.prefix(keySize))
+                let cpu = Int(RecordReader.integer(mapKey, at: keySize, size: 8))
+                if partials[key] == nil { keyOrder.append(key) }
+                partials[key, default: []].append((cpu, value))
+            }
+            for key in keyOrder {
                 // Each CPU's partial value, merged as the function merges its words.
                 let function = descriptor.function, words = function.wordCount
                 var merged = AggregationValue(function)
                 var parts: [Int: AggregationValue] = [:]
-                for cpu in 0..<SystemCPUs.possible where (cpu + 1) * stride <= values.count {
-                    let partial = AggregationValue(words: (0..<words).map { RecordReader.integer(values, at: cpu * stride + 8 * $0, size: 8) })
+                for (cpu, value) in partials[key]! where value.count >= 8 * words {
+                    let partial = AggregationValue(words: (0..<words).map { RecordReader.integer(value, at: 8 * $0, size: 8) })
                     merged.absorb(partial, function)
-                    // A CPU that never updated the key has an all-zero slot.
+                    // A CPU's entry made and never updated (a drop after it) is all zeroes.
                     if consumer.aggregations.keepsPerCPU && partial.words.contains(where: { $0 != 0 }) { parts[cpu] = partial }
                 }
                 let stored = Array(key.prefix(descriptor.keySize))
@@ -1072,6 +1112,12 @@ public final class KernelEngine: AggregationBackend, StackSource {
         let map = aggregationMaps[aggregation]
         let kept = Set(keys)
         let keySize = consumer.aggregations.descriptors[aggregation].keySize
-        for key in map.keys() where !kept.contains(consumer.aggregations.storedKey(aggregation, Array(key.prefix(keySize)))) { map.delete(key) }
+        // Every CPU's entry of a key not kept, each taken from its CPU's count.
+        let mapKeySize = KernelLayout.aggregationKeySize(consumer.aggregations.descriptors[aggregation])
+        for key in map.keys() where key.count == mapKeySize + 8 && !kept.contains(consumer.aggregations.storedKey(aggregation, Array(key.prefix(keySize)))) {
+            guard map.deleteIfPresent(key) else { continue }
+            let cpu = Int(RecordReader.integer(key, at: mapKeySize, size: 8))
+            if cpu >= 0, cpu < SystemCPUs.possible { aggregationEntries?.subtract(1, at: aggregation * SystemCPUs.possible + cpu) }
+        }
     }
 }

@@ -13,6 +13,7 @@ public final class BPFMap {
 
     public static let readOnlyForPrograms: UInt32 = 1 << 7  // BPF_F_RDONLY_PROG
     public static let noPreallocation: UInt32 = 1 << 0      // BPF_F_NO_PREALLOC
+    public static let mappable: UInt32 = 1 << 10            // BPF_F_MMAPABLE
 
     public init(type: BPFMapType, keySize: Int, valueSize: Int, capacity: Int, flags: UInt32 = 0, name: String) throws(SystemError) {
         let fd = clinux_bpf_map_create(type.rawValue, UInt32(keySize), UInt32(valueSize), UInt32(capacity), flags, name)
@@ -39,7 +40,13 @@ public final class BPFMap {
     }
 
     public func delete(_ key: [UInt8]) {
-        _ = key.withUnsafeBytes { clinux_bpf_map_delete(descriptor, $0.baseAddress) }
+        _ = deleteIfPresent(key)
+    }
+
+    /// Deletes the key's entry: false when there was none.
+    @discardableResult
+    public func deleteIfPresent(_ key: [UInt8]) -> Bool {
+        key.withUnsafeBytes { clinux_bpf_map_delete(descriptor, $0.baseAddress) } == 0
     }
 
     /// Every key in the map (hash maps), in the kernel's iteration order.

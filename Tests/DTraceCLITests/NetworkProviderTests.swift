@@ -206,7 +206,8 @@ struct NetworkProviderTests {
     }
 
     /// ip:::send and receive see the UDP datagram (its payload length is unusual) and the
-    /// TCP segment carrying the data.
+    /// TCP segment carrying the data (sizes no other test here sends: the ip probes see
+    /// every test's packets).
     @Test(arguments: [("udp", 1237, "UDP", 8), ("tcp", 1237, "TCP", 0)])
     func packetsAtTheIPLayer(_ mode: String, _ bytes: Int, _ name: String, _ header: Int) throws {
         let port = Self.freePort()
@@ -228,11 +229,12 @@ struct NetworkProviderTests {
     /// & 0x0fff): a TCP segment with DF set has flags 4 (Oracle's ip/tst.ipv4localicmp.sh).
     @Test func ipv4FlagsAsOracleGivesThem() throws {
         let port = Self.freePort()
+        // A size no other test here sends (the ip probes see every test's packets).
         let program = """
-            ip:::send /args[4]->ipv4_protocol == IPPROTO_TCP && args[2]->ip_plength > 1237 && args[2]->ip_plength <= 1297/
+            ip:::send /args[4]->ipv4_protocol == IPPROTO_TCP && args[2]->ip_plength > 1401 && args[2]->ip_plength <= 1461/
             { printf("flags %d %d\\n", args[4]->ipv4_flags, args[4]->ipv4_offset); }
             """
-        let (lines, _, result) = try Self.trace(program, "tcp", port: port, bytes: 1237)
+        let (lines, _, result) = try Self.trace(program, "tcp", port: port, bytes: 1401)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(lines == ["flags 4 0"])
     }

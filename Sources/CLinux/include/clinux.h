@@ -17,6 +17,11 @@ int64_t clinux_gettid(void);
 int32_t clinux_current_cpu(void);
 /* Binds the calling thread to one CPU: 0, or -1 with errno. */
 int32_t clinux_run_on_cpu(int32_t cpu);
+/* The calling thread's CPU affinity mask (`size` bytes), read or set: 0, or -1 with errno. */
+int32_t clinux_get_affinity(void *set, uint32_t size);
+int32_t clinux_set_affinity(const void *set, uint32_t size);
+/* Subtracts `amount` from the u64 at `address` atomically (memory a BPF program shares). */
+void clinux_atomic_subtract(uint64_t *address, uint64_t amount);
 
 /* ptrace(2) with its four arguments spelled out. */
 int64_t clinux_ptrace(int32_t request, int32_t pid, uint64_t addr, uint64_t data);
