@@ -269,6 +269,20 @@ int32_t clinux_bpf_map_next_key(int32_t fd, const void *key, void *next_key) {
     return bpf_call(BPF_MAP_GET_NEXT_KEY, &attr);
 }
 
+int32_t clinux_bpf_map_lookup_batch(int32_t fd, uint32_t *in_batch, uint32_t *out_batch, void *keys, void *values, uint32_t *count) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.batch.map_fd = (uint32_t)fd;
+    attr.batch.in_batch = (uint64_t)(uintptr_t)in_batch;
+    attr.batch.out_batch = (uint64_t)(uintptr_t)out_batch;
+    attr.batch.keys = (uint64_t)(uintptr_t)keys;
+    attr.batch.values = (uint64_t)(uintptr_t)values;
+    attr.batch.count = *count;
+    int32_t status = bpf_call(BPF_MAP_LOOKUP_BATCH, &attr);
+    *count = attr.batch.count;
+    return status;
+}
+
 int32_t clinux_bpf_prog_test_run_raw(int32_t fd, const uint64_t *arguments, uint32_t count, int32_t cpu, uint32_t *result) {
     union bpf_attr attr;
     memset(&attr, 0, sizeof(attr));

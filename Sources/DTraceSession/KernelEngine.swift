@@ -326,7 +326,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 // DTrace's per-CPU buffers of aggsize: counted per CPU in aggregationEntries.
                 let perCPU = KernelLayout.aggregationCapacity(descriptor, aggregationSize: settings.aggregationSize)
                 capacities.append(perCPU)
-                let capacity = min(perCPU * SystemCPUs.possible, Int(Int32.max))
+                let capacity = KernelEngine.aggregationMapEntries(perCPU: perCPU, cpus: SystemCPUs.possible)
                 do {
                     aggregations.append(try BPFMap(type: .hash, keySize: KernelLayout.aggregationMapKeySize(descriptor), valueSize: valueSize,
                                                    capacity: capacity, flags: BPFMap.noPreallocation, name: "dt_agg\(descriptor.id)"))
@@ -337,13 +337,22 @@ public final class KernelEngine: AggregationBackend, StackSource {
             }
             aggregationMaps = aggregations
             aggregationCapacities = capacities
-            aggregationEntries = aggregations.isEmpty ? nil : try SharedCounters(count: aggregations.count * SystemCPUs.possible, name: "dt_aggentries")
+            // Without mappable arrays (Linux before 5.5) only the map's own bound holds.
+            aggregationEntries = aggregations.isEmpty ? nil : try? SharedCounters(count: aggregations.count * SystemCPUs.possible, name: "dt_aggentries")
             KernelEngine.fillAllocationCaches(aggregations)
             ring = try RingBufferReader(map: records)
             stacks = program.usesStacks ? try BPFMap(type: .stackTrace, keySize: 4, valueSize: 8 * KernelEngine.stackFrames, capacity: 4096, name: "dt_stacks") : nil
             entryCallers = program.usesStacks ? try BPFMap(type: .hash, keySize: 4, valueSize: 8, capacity: 4096, name: "dt_ucallers") : nil
             processes = program.notesProcesses ? try BPFMap(type: .lruHash, keySize: 4, valueSize: 4, capacity: 4096, name: "dt_processes") : nil
         }
+    }
+
+    /// The entries an aggregation's map may hold: its keys on every CPU, but at most a
+    /// million beyond one CPU's share (the kernel gives a hash a bucket, 16 bytes, per
+    /// entry it may hold: 262,144 keys of count() on 64 CPUs would be 268 MB of them).
+    static func aggregationMapEntries(perCPU: Int, cpus: Int) -> Int {
+        let every = perCPU.multipliedReportingOverflow(by: max(1, cpus))
+        return min(every.overflow ? Int.max : every.partialValue, max(perCPU, 1 << 20), Int(Int32.max))
     }
 
     /// A new hash map's allocation cache on each CPU starts with one entry (for entries of
@@ -1034,8 +1043,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
             let keySize = KernelLayout.aggregationKeySize(descriptor)
             var partials: [[UInt8]: [(cpu: Int, value: [UInt8])]] = [:]
             var keyOrder: [[UInt8]] = []
-            for mapKey in map.keys() where mapKey.count == keySize + 8 {
-                guard let value = map.lookup(mapKey) else { continue }
+            for (mapKey, value) in map.entries() where mapKey.count == keySize + 8 {
                 let key = Array(mapKey.prefix(keySize))
                 let cpu = Int(RecordReader.integer(mapKey, at: keySize, size: 8))
                 if partials[key] == nil { keyOrder.append(key) }

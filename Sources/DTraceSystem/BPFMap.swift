@@ -49,6 +49,43 @@ public final class BPFMap {
         key.withUnsafeBytes { clinux_bpf_map_delete(descriptor, $0.baseAddress) } == 0
     }
 
+    /// Every entry of a hash map, read a few hundred at a time (BPF_MAP_LOOKUP_BATCH; key
+    /// by key where the kernel has no batches): one system call per batch, not two per key.
+    public func entries(limit: Int = 1 << 22) -> [(key: [UInt8], value: [UInt8])] {
+        var result: [(key: [UInt8], value: [UInt8])] = []
+        let valueStride = max(lookupSize, 1)
+        var batchSize = 256
+        var position: UInt32 = 0
+        var started = false
+        while result.count < limit {
+            var keyBuffer = [UInt8](repeating: 0, count: keySize * batchSize)
+            var valueBuffer = [UInt8](repeating: 0, count: valueStride * batchSize)
+            var count = UInt32(batchSize)
+            var next: UInt32 = 0
+            let status = keyBuffer.withUnsafeMutableBytes { k in
+                valueBuffer.withUnsafeMutableBytes { v in
+                    started ? clinux_bpf_map_lookup_batch(descriptor, &position, &next, k.baseAddress, v.baseAddress, &count)
+                            : clinux_bpf_map_lookup_batch(descriptor, nil, &next, k.baseAddress, v.baseAddress, &count)
+                }
+            }
+            let error = status == 0 ? 0 : errno
+            if status != 0 && error != ENOENT {
+                // A bucket with more entries than the batch holds: a larger batch.
+                if error == ENOSPC && batchSize < 1 << 16 { batchSize *= 4; continue }
+                // No batches here (or an error before any entry was read): key by key.
+                guard started || !result.isEmpty else { return keys(limit: limit).compactMap { key in lookup(key).map { (key, $0) } } }
+                break
+            }
+            for index in 0..<Int(count) {
+                result.append((Array(keyBuffer[(index * keySize)..<((index + 1) * keySize)]), Array(valueBuffer[(index * valueStride)..<((index + 1) * valueStride)])))
+            }
+            if status != 0 { break }   // ENOENT: that was the last batch
+            position = next
+            started = true
+        }
+        return result
+    }
+
     /// Every key in the map (hash maps), in the kernel's iteration order.
     public func keys(limit: Int = 1 << 22) -> [[UInt8]] {
         var result: [[UInt8]] = []

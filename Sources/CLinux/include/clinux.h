@@ -95,6 +95,10 @@ int32_t clinux_membarrier_global(void);
 int32_t clinux_bpf_map_lookup(int32_t fd, const void *key, void *value);
 int32_t clinux_bpf_map_update(int32_t fd, const void *key, const void *value, uint64_t flags);
 int32_t clinux_bpf_map_delete(int32_t fd, const void *key);
+/* BPF_MAP_LOOKUP_BATCH of a hash map: up to *count entries from the position in_batch names
+   (NULL: the start), the next position in out_batch; *count becomes how many were copied.
+   0, or -1 with errno (ENOENT: the last entries were copied). */
+int32_t clinux_bpf_map_lookup_batch(int32_t fd, uint32_t *in_batch, uint32_t *out_batch, void *keys, void *values, uint32_t *count);
 int32_t clinux_bpf_map_next_key(int32_t fd, const void *key, void *next_key);
 /* bpf(2) BPF_PROG_TEST_RUN of a raw tracepoint program with `count` u64 arguments. */
 /* cpu < 0: the calling CPU; otherwise that CPU (BPF_F_TEST_RUN_ON_CPU). */
