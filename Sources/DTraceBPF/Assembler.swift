@@ -106,6 +106,12 @@ public struct BPFAssembler {
 
     /// Atomically adds `value` to the u64 at base + offset; `value` is left holding the
     /// old one (BPF_ATOMIC | BPF_ADD | BPF_FETCH).
+    /// `*(u64 *)(base + offset) += value`, atomically (BPF_ADD without BPF_FETCH: any kernel
+    /// with BPF, where the fetching form needs Linux 5.12).
+    public mutating func atomicAdd(base: BPFRegister, offset: Int16, value: BPFRegister) {
+        append(BPFInstruction(opcode: BPFClass.stx.rawValue | 0xc0 | BPFSize.double.rawValue, destination: base.rawValue, source: value.rawValue, offset: offset, immediate: 0x00))
+    }
+
     public mutating func atomicFetchAdd(base: BPFRegister, offset: Int16, value: BPFRegister) {
         append(BPFInstruction(opcode: BPFClass.stx.rawValue | 0xc0 | BPFSize.double.rawValue, destination: base.rawValue, source: value.rawValue, offset: offset, immediate: 0x01))
     }

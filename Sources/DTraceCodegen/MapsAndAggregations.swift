@@ -128,7 +128,7 @@ extension BPFCodeGenerator {
             asm.jump(.jne, .r0, immediate: 0, lookAgain)
             asm.load(.r1, from: .frame, offset: Self.temporary, size: .double)
             asm.load(.r2, constant: 1)
-            asm.atomicFetchAdd(base: .r1, offset: 0, value: .r2)
+            asm.atomicAdd(base: .r1, offset: 0, value: .r2)
         }
         asm.bind(lookAgain)
         lookUp(&self)

@@ -3,7 +3,8 @@
 // BPF, loads and attaches it (tracepoints, cpu-clock perf events; BEGIN, END and ERROR
 // as raw-tracepoint programs test-run from here, so they share every map), then feeds
 // ring-buffer records to the consumer, reports faults and drops as DTrace does, reads
-// aggregations back from the per-CPU maps, and detaches everything on the way out.
+// aggregations back from their maps (each CPU's part its own entry), and detaches
+// everything on the way out.
 
 import DTraceBPF
 import DTraceCodegen
@@ -331,13 +332,13 @@ public final class KernelEngine: AggregationBackend, StackSource {
                     aggregations.append(try BPFMap(type: .hash, keySize: KernelLayout.aggregationMapKeySize(descriptor), valueSize: valueSize,
                                                    capacity: capacity, flags: BPFMap.noPreallocation, name: "dt_agg\(descriptor.id)"))
                 } catch {
-                    // Most often a value larger than the kernel keeps per CPU (32 KB): say whose.
+                    // Most often a value or key larger than the kernel allows: say whose.
                     throw SystemError("\(error.operation) for @\(descriptor.name) (\(valueSize) bytes a key)", code: error.code)
                 }
             }
             aggregationMaps = aggregations
             aggregationCapacities = capacities
-            // Without mappable arrays (Linux before 5.5) only the map's own bound holds.
+            // Where the kernel will not map the array, only the map's own bound holds.
             aggregationEntries = aggregations.isEmpty ? nil : try? SharedCounters(count: aggregations.count * SystemCPUs.possible, name: "dt_aggentries")
             KernelEngine.fillAllocationCaches(aggregations)
             ring = try RingBufferReader(map: records)
@@ -347,9 +348,10 @@ public final class KernelEngine: AggregationBackend, StackSource {
         }
     }
 
-    /// The entries an aggregation's map may hold: its keys on every CPU, but at most a
-    /// million beyond one CPU's share (the kernel gives a hash a bucket, 16 bytes, per
-    /// entry it may hold: 262,144 keys of count() on 64 CPUs would be 268 MB of them).
+    /// The entries an aggregation's map may hold: its keys on every CPU, but no more than
+    /// a million, or one CPU's share when that is more (the kernel gives a hash a bucket,
+    /// 16 bytes, per entry it may hold, at creation: 262,144 keys of count() on 64 CPUs
+    /// would be 268 MB of them). Past that bound, new keys are drops on their CPU.
     static func aggregationMapEntries(perCPU: Int, cpus: Int) -> Int {
         let every = perCPU.multipliedReportingOverflow(by: max(1, cpus))
         return min(every.overflow ? Int.max : every.partialValue, max(perCPU, 1 << 20), Int(Int32.max))
@@ -1057,7 +1059,7 @@ public final class KernelEngine: AggregationBackend, StackSource {
                 for (cpu, value) in partials[key]! where value.count >= 8 * words {
                     let partial = AggregationValue(words: (0..<words).map { RecordReader.integer(value, at: 8 * $0, size: 8) })
                     merged.absorb(partial, function)
-                    // A CPU's entry made and never updated (a drop after it) is all zeroes.
+                    // A CPU's entry zeroed by clear() (or just made) is all zeroes.
                     if consumer.aggregations.keepsPerCPU && partial.words.contains(where: { $0 != 0 }) { parts[cpu] = partial }
                 }
                 let stored = Array(key.prefix(descriptor.keySize))

@@ -72,9 +72,8 @@ public final class BPFMap {
             if status != 0 && error != ENOENT {
                 // A bucket with more entries than the batch holds: a larger batch.
                 if error == ENOSPC && batchSize < 1 << 16 { batchSize *= 4; continue }
-                // No batches here (or an error before any entry was read): key by key.
-                guard started || !result.isEmpty else { return keys(limit: limit).compactMap { key in lookup(key).map { (key, $0) } } }
-                break
+                // No batches here, or a batch failed (EBUSY, ENOMEM): every entry key by key.
+                return keys(limit: limit).compactMap { key in lookup(key).map { (key, $0) } }
             }
             for index in 0..<Int(count) {
                 result.append((Array(keyBuffer[(index * keySize)..<((index + 1) * keySize)]), Array(valueBuffer[(index * valueStride)..<((index + 1) * valueStride)])))

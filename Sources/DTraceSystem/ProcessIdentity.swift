@@ -28,12 +28,13 @@ public enum ProcessIdentity {
     public static func runOnlyOn(cpu: Int) -> Bool { clinux_run_on_cpu(Int32(clamping: cpu)) == 0 }
 
     /// Runs `body` on each of `cpus` in turn (the calling thread bound to it; a CPU it
-    /// cannot run on is skipped), then gives the thread back the CPUs it had.
+    /// cannot run on is skipped), then gives the thread back the CPUs it had. Does
+    /// nothing when the thread's CPUs cannot be read (they could not be given back).
     public static func onEachCPU(_ cpus: [Int], _ body: (Int) -> Void) {
         var saved = [UInt8](repeating: 0, count: 1024)
-        let hadMask = saved.withUnsafeMutableBytes { clinux_get_affinity($0.baseAddress, UInt32($0.count)) } == 0
+        guard saved.withUnsafeMutableBytes({ clinux_get_affinity($0.baseAddress, UInt32($0.count)) }) == 0 else { return }
         for cpu in cpus where runOnlyOn(cpu: cpu) { body(cpu) }
-        if hadMask { _ = saved.withUnsafeBytes { clinux_set_affinity($0.baseAddress, UInt32($0.count)) } }
+        _ = saved.withUnsafeBytes { clinux_set_affinity($0.baseAddress, UInt32($0.count)) }
     }
 
     /// Sets this process's locked-memory limit (RLIMIT_MEMLOCK, soft and hard) to `bytes`,
