@@ -69,9 +69,13 @@ extension BPFCodeGenerator {
         let descriptor = program.aggregations[aggregation]
         let fd = maps.aggregations[aggregation]
         let keySize = KernelLayout.aggregationKeySize(descriptor)
-        let mapKey = layout.aggregationKeyOffset
+        var mapKey = layout.aggregationKeyOffset
         if descriptor.keySize == 0 {
             asm.store(immediate: 0, to: .r7, offset: Int16(mapKey), size: .double)
+        } else if case .address(KernelRegion.scratch, let offset)? = known[key.index], offset >= 0,
+                  offset + Int64(keySize + AggregationDescriptor.keyRoom) <= Int64(layout.irScratchSize) {
+            // The key's own buffer, with room for the CPU after it (AggregationDescriptor.keyRoom).
+            mapKey = Int(offset)
         } else {
             try withPointer(key, span: keySize, write: false, into: .r2) { generator in
                 var position = 0

@@ -7,6 +7,10 @@ public struct AggregationDescriptor: Sendable, Equatable {
     public var function: AggregatingFunction
     public var keyFields: [RecordField]
     public var keySize: Int
+    /// An aggregation update's key register points at the key followed by this many bytes
+    /// of its own scratch, which the kernel engine writes the CPU's number into (its map
+    /// keys are key + CPU) instead of copying the key; the interpreter leaves them alone.
+    public static let keyRoom = 8
     /// The key's size as DTrace lays it out (every string key strsize bytes), where
     /// `keySize` is narrowed to what the keys can hold: what aggsize is counted in.
     public var nominalKeySize: Int?

@@ -382,7 +382,8 @@ extension Compiler {
         for (position, key) in keyExpressions.enumerated() where info.keyTypes[position].isString && info.keyWidths[position] < stringStorage && directKeys[position] == nil {
             guard let bound = keys[position].stringBound ?? Compiler.stringKeyBound(key), bound <= info.keyWidths[position] else { throw error(.aggregationDimensions, "@\(name)[ ] key #\(position + 1) is wider than its previous uses", line: line) }
         }
-        let key = keys.isEmpty ? emitter.constant(0) : try buildKey(keys, keyTypes: info.keyTypes, widths: info.keyWidths, companions: processKeys, rawKeys: Set(directKeys.keys), line: line)
+        let key = keys.isEmpty ? emitter.constant(0) : try buildKey(keys, keyTypes: info.keyTypes, widths: info.keyWidths, companions: processKeys, rawKeys: Set(directKeys.keys),
+                                                                 room: AggregationDescriptor.keyRoom, line: line)
         if !processKeys.isEmpty {
             program.notesProcesses = true
             emitter.emit(.call(.noteProcess, result: nil, arguments: []))

@@ -66,7 +66,8 @@ extension Compiler {
 
     /// Compiles `key` as the direct key `kind` of `width` bytes: a scratch buffer holding it.
     func compileDirectKey(_ key: Expression, _ kind: DirectKey, width: Int) throws(Diagnostic) -> Value {
-        let buffer = emitter.temporary(width)
+        // Alone in its key, the buffer is the key (`buildKey`): room for the CPU after it.
+        let buffer = emitter.temporary(width + AggregationDescriptor.keyRoom)
         emitter.emit(.call(.zeroBytes, result: nil, arguments: [buffer, emitter.constant(Int64(width))]))
         try withKeySource(key) { (expression: Expression) throws(Diagnostic) in
             try emitKey(expression, kind, into: buffer, width: width)

@@ -1114,8 +1114,9 @@ extension Compiler {
     }
 
     /// `rawKeys`: positions whose value is the slot's bytes already (direct keys), copied whole.
+    /// `room`: bytes left after the key in its buffer (`AggregationDescriptor.keyRoom`).
     func buildKey(_ values: [Value], keyTypes: [DType], widths: [Int]? = nil, companions: [Int: Register] = [:], rawKeys: Set<Int> = [],
-                  array: String? = nil, line: Int) throws(Diagnostic) -> Register {
+                  room: Int = 0, array: String? = nil, line: Int) throws(Diagnostic) -> Register {
         func mismatch(_ position: Int, _ type: DType, _ value: Value) -> Diagnostic {
             guard let array else { return error(.operandsIncompatible, "key types are incompatible: \"\(type)\" and \"\(value.type)\"", line: line) }
             return error(.prototypeArgument, "\(array)[ ] key #\(position + 1) is incompatible with prototype:\n\tprototype: \(type)\n\t      key: \(value.type)", line: line)
@@ -1124,7 +1125,7 @@ extension Compiler {
         let size = max(8, slotWidths.reduce(0, +))
         // A key its expression wrote whole, alone in the key: its buffer is the key.
         if values.count == 1, rawKeys.contains(0), slotWidths[0] == size, keyTypes[0].isString, values[0].type.isString { return values[0].register }
-        let key = emitter.temporary(size)
+        let key = emitter.temporary(size + room)
         emitter.emit(.call(.zeroBytes, result: nil, arguments: [key, emitter.constant(Int64(size))]))
         var offset = 0
         for (position, (value, type)) in zip(values, keyTypes).enumerated() {
