@@ -1123,10 +1123,10 @@ public final class KernelEngine: AggregationBackend, StackSource {
         let kept = Set(keys)
         let keySize = consumer.aggregations.descriptors[aggregation].keySize
         // Every CPU's entry of a key not kept, each taken from its CPU's count.
-        let mapKeySize = KernelLayout.aggregationKeySize(consumer.aggregations.descriptors[aggregation])
-        for key in map.keys() where key.count == mapKeySize + 8 && !kept.contains(consumer.aggregations.storedKey(aggregation, Array(key.prefix(keySize)))) {
+        let cpuOffset = KernelLayout.aggregationKeySize(consumer.aggregations.descriptors[aggregation])
+        for key in map.keys() where key.count == cpuOffset + 8 && !kept.contains(consumer.aggregations.storedKey(aggregation, Array(key.prefix(keySize)))) {
             guard map.deleteIfPresent(key) else { continue }
-            let cpu = Int(RecordReader.integer(key, at: mapKeySize, size: 8))
+            let cpu = Int(RecordReader.integer(key, at: cpuOffset, size: 8))
             if cpu >= 0, cpu < SystemCPUs.possible { aggregationEntries?.subtract(1, at: aggregation * SystemCPUs.possible + cpu) }
         }
     }

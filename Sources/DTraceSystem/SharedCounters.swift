@@ -1,6 +1,6 @@
 // DTraceSystem/SharedCounters: u64 counters that BPF programs and dtrace both change — a
 // one-value BPF array created mappable (BPF_F_MMAPABLE), mapped read-write here: programs
-// add to a counter atomically, dtrace reads it and subtracts from it atomically.
+// add to a counter atomically, dtrace subtracts from it atomically.
 
 import CLinux
 import Glibc
@@ -23,11 +23,6 @@ public final class SharedCounters {
     }
 
     deinit { munmap(memory, mappedSize) }
-
-    public subscript(index: Int) -> UInt64 {
-        precondition(index >= 0 && index < count)
-        return (memory + 8 * index).assumingMemoryBound(to: UInt64.self).pointee
-    }
 
     /// Takes `amount` from counter `index` (atomically: programs add to it meanwhile).
     public func subtract(_ amount: UInt64, at index: Int) {
